@@ -1,0 +1,132 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# lbxdp build, after libbpf-bootstrap: everything lands in .output/,
+# quiet lines unless V=1.
+
+OUTPUT ?= .output
+CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+PREFIX ?= /usr/local
+ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine)
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
+
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Werror -Wno-unused-parameter
+INCLUDES := -Iinclude -Iuser -I$(OUTPUT)
+LIBS := -lbpf -lelf -lz -lmnl -ljson-c
+BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Werror -Iinclude -I$(ARCH_INC)
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
+LIB_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
+LIB_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(LIB_SRCS))
+PURE_SRCS := user/sched.c user/parse.c
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/unit/%,$(UNIT_SRCS))
+BPFT_SRCS := $(wildcard tests/bpf/*.c)
+BENCH_SRCS := $(wildcard tests/bench/*.c)
+
+.PHONY: all help test check bench demo demo-down install clean deps unit \
+	format tidy
+.DEFAULT_GOAL := all
+
+all: $(OUTPUT)/lbxdp
+
+help:
+	@echo 'make [V=1] TARGET'
+	@echo '  all        build .output/lbxdp (BPF object embedded)'
+	@echo '  demo       DR lab in network namespaces with real traffic (root)'
+	@echo '  demo-down  remove what a killed demo left'
+	@echo '  test       every suite: unit, bpf, e2e (root for bpf and e2e)'
+	@echo '  check      clang-format, shellcheck, cppcheck, unit tests (ASan/UBSan)'
+	@echo '  bench      benchmark against a MAC-swap baseline, writes BENCHMARKS.md'
+	@echo '  install    install lbxdp and its man page under PREFIX=$(PREFIX)'
+	@echo '  deps       install the Debian packages needed to build and test'
+	@echo '  clean      remove .output/'
+
+$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/unit $(OUTPUT)/tests:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(wildcard include/lbxdp/*.h) | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+
+$(OUTPUT)/user/%.o: user/%.c $(wildcard user/*.h) $(wildcard include/lbxdp/*.h) $(SKELS) | $(OUTPUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARN) $(INCLUDES) -DLBXDP_VERSION='"$(VERSION)"' -c $< -o $@
+
+$(OUTPUT)/liblbxdp.a: $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)$(AR) rcs $@ $^
+
+$(OUTPUT)/lbxdp: $(OUTPUT)/user/main.o $(OUTPUT)/liblbxdp.a
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+
+# Unit tests: pure code, built with the sanitizers.
+$(OUTPUT)/unit/%: tests/unit/%.c $(PURE_SRCS) $(wildcard user/*.h) | $(OUTPUT)/unit
+	$(call msg,CC-UNIT,$@)
+	$(Q)$(CC) -O1 -g $(SAN) $(WARN) $(INCLUDES) $< $(PURE_SRCS) -lcmocka -o $@
+
+unit: $(UNIT_BINS)
+
+$(OUTPUT)/tests/bpf_test: $(BPFT_SRCS) $(wildcard tests/bpf/*.h) $(OUTPUT)/liblbxdp.a | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARN) $(INCLUDES) -Itests/bpf $(BPFT_SRCS) $(OUTPUT)/liblbxdp.a $(LIBS) -o $@
+
+$(OUTPUT)/tests/bench: $(BENCH_SRCS) $(OUTPUT)/liblbxdp.a | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARN) $(INCLUDES) $(BENCH_SRCS) $(OUTPUT)/liblbxdp.a $(LIBS) -lm -o $@
+
+test: all unit $(OUTPUT)/tests/bpf_test
+	$(Q)OUTPUT=$(OUTPUT) bash tests/run.sh
+
+check: unit
+	$(call msg,FORMAT,*.c *.h)
+	$(Q)clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+	$(call msg,SHELLCHK,scripts tests)
+	$(Q)shellcheck -x $$(git ls-files '*.sh') .ci/run
+	$(call msg,CPPCHECK,user bpf tests)
+	$(Q)cppcheck -q --error-exitcode=1 --inline-suppr --enable=warning,portability \
+		--std=c11 -Iinclude -Iuser user tests/unit
+	$(Q)set -e; for t in $(UNIT_BINS); do $$t; done
+
+format:
+	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')
+
+bench: all $(OUTPUT)/tests/bench
+	$(Q)OUTPUT=$(OUTPUT) bash tests/bench/run.sh
+
+demo: deps all
+	$(Q)bash scripts/demo.sh
+
+demo-down:
+	$(Q)bash scripts/lab.sh down
+
+deps:
+	$(Q)bash scripts/deps.sh
+
+install: all
+	$(Q)install -D -m 0755 $(OUTPUT)/lbxdp $(DESTDIR)$(PREFIX)/sbin/lbxdp
+	$(Q)install -D -m 0644 docs/lbxdp.8 $(DESTDIR)$(PREFIX)/share/man/man8/lbxdp.8
+
+clean:
+	$(call msg,CLEAN,$(OUTPUT))
+	$(Q)rm -rf $(OUTPUT)
+
+.DELETE_ON_ERROR:
+.SECONDARY:

@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * lbxdp map ABI: every struct here is a key or value of a pinned map, shared
+ * verbatim by the XDP program and user space. Fixed-width fields only, no
+ * implicit padding (explicit pad fields), no pointers. Any change to a layout,
+ * to a map's meaning or to the hash in hash.h bumps LBXDP_ABI_VERSION.
+ */
+#ifndef LBXDP_ABI_H
+#define LBXDP_ABI_H
+
+#include <linux/types.h>
+
+#define LBXDP_ABI_VERSION 1
+
+/* Default capacities; each is settable at attach time. */
+#define LBXDP_DEF_MAX_VIPS 32
+#define LBXDP_DEF_MAX_BACKENDS 256 /* per VIP */
+#define LBXDP_DEF_FLOWS 262144
+#define LBXDP_DEF_PERSIST 65536
+#define LBXDP_DEF_RING_SIZE 65537 /* Maglev table size, prime */
+#define LBXDP_MAX_RING_SIZE 1048573
+/* Longest wrr schedule (sum of the weights after dividing by their gcd). */
+#define LBXDP_WRR_MAX 4096
+#define LBXDP_MAX_WEIGHT 65535
+#define LBXDP_MAX_IFACES 16
+
+/* Defaults of the runtime knobs in struct lbxdp_config. */
+#define LBXDP_DEF_TCP_TIMEOUT 900
+#define LBXDP_DEF_UDP_TIMEOUT 300
+#define LBXDP_DEF_ACTIVE_WINDOW 30
+
+/* Backend id 0 is never allocated: a zero in a table means "no backend". */
+#define LBXDP_BACKEND_NONE 0
+
+enum lbxdp_sched {
+	LBXDP_SCHED_WRR = 0,
+	LBXDP_SCHED_RR = 1,
+	LBXDP_SCHED_MH = 2,
+	LBXDP_SCHED_SH = 3,
+};
+
+/* Address family values, as AF_INET / AF_INET6. */
+#define LBXDP_AF_INET 2
+#define LBXDP_AF_INET6 10
+
+/* Map "vips", BPF_MAP_TYPE_HASH. IPv4 addresses sit in addr[0]. */
+struct lbxdp_vip_key {
+	__be32 addr[4];
+	__be16 port; /* 0: every port of proto */
+	__u8 proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 family;
+};
+
+#define LBXDP_VIP_F_ACTIVE (1U << 0) /* forward; clear on a VRRP backup */
+
+struct lbxdp_vip {
+	__u32 id; /* index into the per-VIP arrays */
+	__u32 flags;
+	__u32 persist_sec; /* 0: no client affinity */
+	__u8 sched; /* enum lbxdp_sched */
+	__u8 pad[3];
+};
+
+/* Map "vip_addrs", BPF_MAP_TYPE_HASH: addresses that carry a VIP, so that
+ * fragments and malformed frames (which have no usable ports) are known. */
+struct lbxdp_addr_key {
+	__be32 addr[4];
+	__u8 family;
+	__u8 pad[3];
+};
+
+/* value: __u32, how many services use the address */
+
+/*
+ * Map "vip_slot", BPF_MAP_TYPE_ARRAY [max_vips] of __u32: which of the VIP's
+ * two table slots (0 or 1) is live. Writers fill the spare slot, then flip.
+ *
+ * Map "tables", BPF_MAP_TYPE_ARRAY [max_vips * 2], key vip_id * 2 + slot.
+ */
+struct lbxdp_table {
+	__u32 nbackends; /* usable backends in this slot; 0: no_backend */
+	__u32 wrr_len; /* entries of the wrr/rr schedule */
+};
+
+/*
+ * Map "maglev", BPF_MAP_TYPE_ARRAY [max_vips * 2 * ring_size] of __u32
+ * backend ids, key (vip_id * 2 + slot) * ring_size + i.
+ * Map "wrr", BPF_MAP_TYPE_ARRAY [max_vips * 2 * LBXDP_WRR_MAX] of __u32
+ * backend ids, key (vip_id * 2 + slot) * LBXDP_WRR_MAX + i.
+ * Map "wrr_cursor", BPF_MAP_TYPE_PERCPU_ARRAY [max_vips] of __u32.
+ */
+
+#define LBXDP_BE_F_USED (1U << 0) /* record allocated */
+#define LBXDP_BE_F_DOWN (1U << 1) /* health down: no flows at all */
+#define LBXDP_BE_F_DRAINING (1U << 2) /* removed: existing flows only */
+
+/* Map "backends", BPF_MAP_TYPE_ARRAY [max_vips * max_backends + 1]. */
+struct lbxdp_backend {
+	__be32 addr[4];
+	__u8 mac[6];
+	__u8 family;
+	__u8 pad;
+	__u32 vip_id;
+	__u32 flags;
+	__u32 gen; /* bumped on every allocation; flows carry it */
+	__u16 weight;
+	__u16 pad2;
+};
+
+/* Map "flows", BPF_MAP_TYPE_LRU_HASH [flows]: shared by all CPUs. */
+struct lbxdp_flow_key {
+	__be32 src[4];
+	__be32 dst[4];
+	__be16 sport;
+	__be16 dport;
+	__u8 proto;
+	__u8 family;
+	__u8 pad[2];
+};
+
+struct lbxdp_flow {
+	__u32 backend;
+	__u32 gen;
+	__u64 last_seen_ns; /* bpf_ktime_get_coarse_ns() */
+};
+
+/* Map "persist", BPF_MAP_TYPE_LRU_HASH [persist]: client affinity. */
+struct lbxdp_persist_key {
+	__be32 client[4];
+	__u32 vip_id;
+	__u8 family;
+	__u8 pad[3];
+};
+
+/* value: struct lbxdp_flow */
+
+/* Map "ifaces", BPF_MAP_TYPE_HASH [LBXDP_MAX_IFACES], key ifindex (__u32). */
+struct lbxdp_iface {
+	__u8 mac[6];
+	__u8 pad[2];
+};
+
+/* Map "config", BPF_MAP_TYPE_ARRAY [1]. abi_version stays the first field
+ * in every version, so that any lbxdp can tell which ABI is pinned. */
+struct lbxdp_config {
+	__u32 abi_version;
+	__u32 ifindex; /* attached interface, 0 if none */
+	__u32 max_vips;
+	__u32 max_backends; /* per VIP */
+	__u32 flows;
+	__u32 persist;
+	__u32 ring_size;
+	__u32 tcp_timeout; /* seconds */
+	__u32 udp_timeout;
+	__u32 active_window;
+};
+
+/* Map "stats_vip", BPF_MAP_TYPE_PERCPU_ARRAY [max_vips];
+ * map "stats_backend", BPF_MAP_TYPE_PERCPU_ARRAY [backends]. */
+struct lbxdp_counters {
+	__u64 packets;
+	__u64 bytes;
+	__u64 new_flows;
+};
+
+/* Map "stats", BPF_MAP_TYPE_PERCPU_ARRAY [1]: what happened to each frame. */
+struct lbxdp_global_stats {
+	__u64 forwarded; /* XDP_TX to a backend */
+	__u64 passed; /* not for a VIP: to the kernel untouched */
+	__u64 not_our_mac; /* VIP frame not addressed to our MAC: pass */
+	__u64 inactive; /* VIP not active here (VRRP backup): pass */
+	__u64 no_backend; /* drop */
+	__u64 malformed; /* truncated/bad header: drop (pass if not a VIP) */
+	__u64 fragment; /* IPv4 fragment to a VIP address: drop */
+	__u64 ip_options; /* IPv4 options to a VIP address: drop */
+	__u64 flow_miss_nonsyn; /* TCP non-SYN without flow: Maglev */
+	__u64 down_resched; /* flow's backend down: rescheduled */
+	__u64 icmp_forwarded; /* frag-needed sent to the flow's server */
+	__u64 icmp_passed; /* other ICMP to a VIP address: pass */
+	__u64 persist_hits;
+};
+
+#endif /* LBXDP_ABI_H */

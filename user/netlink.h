@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* rtnetlink through libmnl: links, routes, neighbours. */
+#ifndef LBXDP_NETLINK_H
+#define LBXDP_NETLINK_H
+
+#include <linux/types.h>
+
+/* The interface's hardware address. 0, -ENODEV, -errno. */
+int lbxdp_nl_link_mac(int ifindex, __u8 mac[6]);
+
+/*
+ * Whether IPv4 @addr is directly reachable (on-link, no gateway) through
+ * @ifindex, asked of the kernel's routing table (RTM_GETROUTE).
+ * 0 if so, -ENETUNREACH if routed elsewhere or via a gateway, -errno.
+ */
+int lbxdp_nl_onlink(int ifindex, __be32 addr);
+
+/*
+ * The MAC of IPv4 neighbour @addr on @ifindex. If the neighbour table has no
+ * usable entry, ask the kernel to resolve it (RTM_NEWNEIGH with NTF_USE) and
+ * poll for up to @timeout_ms. 0, -EHOSTUNREACH if unresolved, -errno.
+ */
+int lbxdp_nl_neigh_resolve(int ifindex, __be32 addr, __u8 mac[6],
+			   int timeout_ms);
+
+#endif /* LBXDP_NETLINK_H */
