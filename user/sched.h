@@ -9,8 +9,8 @@
 
 struct lbxdp_sched_backend {
 	__be32 addr[4]; /* network order, IPv4 in addr[0] */
-	__u32 id; /* what the table stores */
-	__u32 weight; /* 0: not placed */
+	__u32 id;	/* what the table stores */
+	__u32 weight;	/* 0: not placed */
 };
 
 /*

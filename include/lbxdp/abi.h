@@ -47,7 +47,7 @@ enum lbxdp_sched {
 struct lbxdp_vip_key {
 	__be32 addr[4];
 	__be16 port; /* 0: every port of proto */
-	__u8 proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 proto;  /* IPPROTO_TCP or IPPROTO_UDP */
 	__u8 family;
 };
 
@@ -57,7 +57,7 @@ struct lbxdp_vip {
 	__u32 id; /* index into the per-VIP arrays */
 	__u32 flags;
 	__u32 persist_sec; /* 0: no client affinity */
-	__u8 sched; /* enum lbxdp_sched */
+	__u8 sched;	   /* enum lbxdp_sched */
 	__u8 pad[3];
 };
 
@@ -79,7 +79,7 @@ struct lbxdp_addr_key {
  */
 struct lbxdp_table {
 	__u32 nbackends; /* usable backends in this slot; 0: no_backend */
-	__u32 wrr_len; /* entries of the wrr/rr schedule */
+	__u32 wrr_len;	 /* entries of the wrr/rr schedule */
 };
 
 /*
@@ -90,8 +90,8 @@ struct lbxdp_table {
  * Map "wrr_cursor", BPF_MAP_TYPE_PERCPU_ARRAY [max_vips] of __u32.
  */
 
-#define LBXDP_BE_F_USED (1U << 0) /* record allocated */
-#define LBXDP_BE_F_DOWN (1U << 1) /* health down: no flows at all */
+#define LBXDP_BE_F_USED (1U << 0)     /* record allocated */
+#define LBXDP_BE_F_DOWN (1U << 1)     /* health down: no flows at all */
 #define LBXDP_BE_F_DRAINING (1U << 2) /* removed: existing flows only */
 
 /* Map "backends", BPF_MAP_TYPE_ARRAY [max_vips * max_backends + 1]. */
@@ -165,18 +165,18 @@ struct lbxdp_counters {
 
 /* Map "stats", BPF_MAP_TYPE_PERCPU_ARRAY [1]: what happened to each frame. */
 struct lbxdp_global_stats {
-	__u64 forwarded; /* XDP_TX to a backend */
-	__u64 passed; /* not for a VIP: to the kernel untouched */
+	__u64 forwarded;   /* XDP_TX to a backend */
+	__u64 passed;	   /* not for a VIP: to the kernel untouched */
 	__u64 not_our_mac; /* VIP frame not addressed to our MAC: pass */
-	__u64 inactive; /* VIP not active here (VRRP backup): pass */
-	__u64 no_backend; /* drop */
-	__u64 malformed; /* truncated/bad header: drop (pass if not a VIP) */
-	__u64 fragment; /* IPv4 fragment to a VIP address: drop */
-	__u64 ip_options; /* IPv4 options to a VIP address: drop */
+	__u64 inactive;	   /* VIP not active here (VRRP backup): pass */
+	__u64 no_backend;  /* drop */
+	__u64 malformed;   /* truncated/bad header: drop (pass if not a VIP) */
+	__u64 fragment;	   /* IPv4 fragment to a VIP address: drop */
+	__u64 ip_options;  /* IPv4 options to a VIP address: drop */
 	__u64 flow_miss_nonsyn; /* TCP non-SYN without flow: Maglev */
-	__u64 down_resched; /* flow's backend down: rescheduled */
-	__u64 icmp_forwarded; /* frag-needed sent to the flow's server */
-	__u64 icmp_passed; /* other ICMP to a VIP address: pass */
+	__u64 down_resched;	/* flow's backend down: rescheduled */
+	__u64 icmp_forwarded;	/* frag-needed sent to the flow's server */
+	__u64 icmp_passed;	/* other ICMP to a VIP address: pass */
 	__u64 persist_hits;
 };
 

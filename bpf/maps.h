@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The pinned maps of lbxdp.bpf.c. Sizes here are defaults: lbxdp sets every
+ * max_entries from the attach-time capacities before loading. Layouts are in
+ * include/lbxdp/abi.h; README.md documents who writes what.
+ */
+#ifndef LBXDP_BPF_MAPS_H
+#define LBXDP_BPF_MAPS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "lbxdp/abi.h"
+
+#define PINNED __uint(pinning, LIBBPF_PIN_BY_NAME)
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct lbxdp_config);
+	__uint(max_entries, 1);
+	PINNED;
+} config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct lbxdp_vip_key);
+	__type(value, struct lbxdp_vip);
+	__uint(max_entries, LBXDP_DEF_MAX_VIPS);
+	PINNED;
+} vips SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct lbxdp_addr_key);
+	__type(value, __u32);
+	__uint(max_entries, LBXDP_DEF_MAX_VIPS);
+	PINNED;
+} vip_addrs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(max_entries, LBXDP_DEF_MAX_VIPS);
+	PINNED;
+} vip_slot SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct lbxdp_table);
+	__uint(max_entries, LBXDP_DEF_MAX_VIPS * 2);
+	PINNED;
+} tables SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(max_entries, LBXDP_DEF_MAX_VIPS * 2 * LBXDP_DEF_RING_SIZE);
+	PINNED;
+} maglev SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(max_entries, LBXDP_DEF_MAX_VIPS * 2 * LBXDP_WRR_MAX);
+	PINNED;
+} wrr SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(max_entries, LBXDP_DEF_MAX_VIPS);
+	PINNED;
+} wrr_cursor SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct lbxdp_backend);
+	__uint(max_entries, LBXDP_DEF_MAX_VIPS * LBXDP_DEF_MAX_BACKENDS + 1);
+	PINNED;
+} backends SEC(".maps");
+
+/* Shared, not per-CPU: one flow reaches several CPUs (DESIGN.md §7). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, struct lbxdp_flow_key);
+	__type(value, struct lbxdp_flow);
+	__uint(max_entries, LBXDP_DEF_FLOWS);
+	PINNED;
+} flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, struct lbxdp_persist_key);
+	__type(value, struct lbxdp_flow);
+	__uint(max_entries, LBXDP_DEF_PERSIST);
+	PINNED;
+} persist SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, struct lbxdp_iface);
+	__uint(max_entries, LBXDP_MAX_IFACES);
+	PINNED;
+} ifaces SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct lbxdp_counters);
+	__uint(max_entries, LBXDP_DEF_MAX_VIPS);
+	PINNED;
+} stats_vip SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct lbxdp_counters);
+	__uint(max_entries, LBXDP_DEF_MAX_VIPS * LBXDP_DEF_MAX_BACKENDS + 1);
+	PINNED;
+} stats_backend SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct lbxdp_global_stats);
+	__uint(max_entries, 1);
+	PINNED;
+} stats SEC(".maps");
+
+#endif /* LBXDP_BPF_MAPS_H */

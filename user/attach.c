@@ -1,0 +1,454 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The program is attached through a bpf_link pinned in the pin directory,
+ * so it outlives every lbxdp process; a newer build is swapped in with
+ * bpf_link_update(), which leaves no gap. Maps are pinned by name by libbpf
+ * (pin_root_path), and reused by the next load.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/if_link.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "attach.h"
+#include "log.h"
+#include "maps.h"
+#include "netlink.h"
+#include "sched.h"
+#include "lbxdp.skel.h"
+
+static void link_path(const char *dir, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s", dir, LBXDP_LINK_PIN);
+}
+
+static int prog_tag(int prog_fd, __u32 prog_id, char tag[17], char *name)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	int fd = prog_fd, err, i;
+
+	if (fd < 0) {
+		fd = bpf_prog_get_fd_by_id(prog_id);
+		if (fd < 0)
+			return -errno;
+	}
+	err = bpf_obj_get_info_by_fd(fd, &info, &len);
+	if (fd != prog_fd)
+		close(fd);
+	if (err)
+		return -errno;
+	for (i = 0; i < 8; i++)
+		snprintf(tag + 2 * i, 3, "%02x", info.tag[i]);
+	if (name)
+		snprintf(name, 16, "%s", info.name);
+	return 0;
+}
+
+int lbxdp_link_query(const char *pin_dir, struct lbxdp_link_info *li)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+	char path[PATH_MAX];
+	int fd, err = 0;
+
+	memset(li, 0, sizeof(*li));
+	link_path(pin_dir, path, sizeof(path));
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		err = -errno;
+		goto cleanup;
+	}
+	/* A link whose interface went away is defunct: ifindex 0. */
+	li->attached = info.xdp.ifindex != 0;
+	li->ifindex = info.xdp.ifindex;
+	li->prog_id = info.prog_id;
+	if (li->attached && !bpf_xdp_query(li->ifindex, 0, &q))
+		li->mode = q.attach_mode == XDP_ATTACHED_SKB ?
+				   LBXDP_MODE_GENERIC :
+				   LBXDP_MODE_NATIVE;
+	prog_tag(-1, li->prog_id, li->tag, li->prog_name);
+cleanup:
+	close(fd);
+	return err;
+}
+
+int lbxdp_link_prog_fd(const char *pin_dir)
+{
+	struct lbxdp_link_info li;
+	int err = lbxdp_link_query(pin_dir, &li);
+
+	if (err)
+		return err;
+	if (!li.prog_id)
+		return -ENOENT;
+	err = bpf_prog_get_fd_by_id(li.prog_id);
+	return err < 0 ? -errno : err;
+}
+
+/* Capacities: what was asked, else what is pinned, else the defaults. */
+static int choose_caps(const struct lbxdp_attach_opts *o,
+		       const struct lbxdp_config *pinned, bool have_pinned,
+		       struct lbxdp_config *cfg)
+{
+	struct {
+		const char *opt;
+		__u32 asked, *val, def;
+	} caps[] = {
+		{ "--max-vips", o->max_vips, &cfg->max_vips,
+		  LBXDP_DEF_MAX_VIPS },
+		{ "--max-backends", o->max_backends, &cfg->max_backends,
+		  LBXDP_DEF_MAX_BACKENDS },
+		{ "--flows", o->flows, &cfg->flows, LBXDP_DEF_FLOWS },
+		{ "--ring-size", o->ring_size, &cfg->ring_size,
+		  LBXDP_DEF_RING_SIZE },
+	};
+	size_t i;
+
+	if (have_pinned)
+		*cfg = *pinned;
+	else
+		*cfg = (struct lbxdp_config){
+			.abi_version = LBXDP_ABI_VERSION,
+			.persist = LBXDP_DEF_PERSIST,
+			.tcp_timeout = LBXDP_DEF_TCP_TIMEOUT,
+			.udp_timeout = LBXDP_DEF_UDP_TIMEOUT,
+			.active_window = LBXDP_DEF_ACTIVE_WINDOW,
+		};
+	for (i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		if (have_pinned && caps[i].asked &&
+		    caps[i].asked != *caps[i].val) {
+			p_err("maps pinned in %s have %s %u, not %u: recreate them with 'lbxdp detach --purge' and attach again",
+			      o->pin_dir, caps[i].opt, *caps[i].val,
+			      caps[i].asked);
+			return -EEXIST;
+		}
+		if (!have_pinned)
+			*caps[i].val = caps[i].asked ? caps[i].asked :
+						       caps[i].def;
+	}
+	if (!lbxdp_is_prime(cfg->ring_size)) {
+		p_err("--ring-size %u is not a prime", cfg->ring_size);
+		return -EINVAL;
+	}
+	/* Every array index must fit in 32 bits. */
+	if ((__u64)cfg->max_vips * 2 * cfg->ring_size > UINT32_MAX ||
+	    (__u64)cfg->max_vips * cfg->max_backends + 1 > UINT32_MAX) {
+		p_err("--max-vips %u with --ring-size %u / --max-backends %u is too large",
+		      cfg->max_vips, cfg->ring_size, cfg->max_backends);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int set_sizes(struct lbxdp_bpf *skel, const struct lbxdp_config *cfg)
+{
+	__u32 nbe = cfg->max_vips * cfg->max_backends + 1;
+	struct {
+		struct bpf_map *map;
+		__u32 n;
+	} sz[] = {
+		{ skel->maps.vips, cfg->max_vips },
+		{ skel->maps.vip_addrs, cfg->max_vips },
+		{ skel->maps.vip_slot, cfg->max_vips },
+		{ skel->maps.tables, cfg->max_vips * 2 },
+		{ skel->maps.maglev, cfg->max_vips * 2 * cfg->ring_size },
+		{ skel->maps.wrr, cfg->max_vips * 2 * LBXDP_WRR_MAX },
+		{ skel->maps.wrr_cursor, cfg->max_vips },
+		{ skel->maps.backends, nbe },
+		{ skel->maps.flows, cfg->flows },
+		{ skel->maps.persist, cfg->persist },
+		{ skel->maps.stats_vip, cfg->max_vips },
+		{ skel->maps.stats_backend, nbe },
+	};
+	size_t i;
+	int err;
+
+	for (i = 0; i < sizeof(sz) / sizeof(sz[0]); i++) {
+		err = bpf_map__set_max_entries(sz[i].map, sz[i].n);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* Remove a foreign XDP program from @ifindex, by its link if it has one. */
+static int detach_foreign(int ifindex, __u32 prog_id)
+{
+	struct bpf_link_info info;
+	__u32 id = 0, len;
+	int fd, err;
+
+	while (!bpf_link_get_next_id(id, &id)) {
+		fd = bpf_link_get_fd_by_id(id);
+		if (fd < 0)
+			continue;
+		memset(&info, 0, sizeof(info));
+		len = sizeof(info);
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
+		    info.type == BPF_LINK_TYPE_XDP &&
+		    info.xdp.ifindex == (__u32)ifindex) {
+			err = bpf_link_detach(fd) ? -errno : 0;
+			close(fd);
+			return err;
+		}
+		close(fd);
+	}
+	err = bpf_xdp_detach(ifindex, 0, NULL);
+	if (err)
+		err = bpf_xdp_detach(ifindex, XDP_FLAGS_SKB_MODE, NULL);
+	(void)prog_id;
+	return err;
+}
+
+static int attach_new(const struct lbxdp_attach_opts *o, int ifindex,
+		      int prog_fd)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, lo);
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	char path[PATH_MAX];
+	int fd, err;
+
+	if (!bpf_xdp_query(ifindex, 0, &q) && q.prog_id) {
+		if (!o->force) {
+			p_err("%s already has XDP program id %u, not lbxdp's from %s: use --force to replace it",
+			      o->ifname, q.prog_id, o->pin_dir);
+			return -EBUSY;
+		}
+		err = detach_foreign(ifindex, q.prog_id);
+		if (err) {
+			p_err("cannot detach XDP program %u from %s: %s",
+			      q.prog_id, o->ifname, strerror(-err));
+			return err;
+		}
+		p_info("detached XDP program %u from %s (traffic bypasses XDP until attached)",
+		       q.prog_id, o->ifname);
+	}
+	lo.flags = o->mode == LBXDP_MODE_GENERIC ? XDP_FLAGS_SKB_MODE :
+						   XDP_FLAGS_DRV_MODE;
+	fd = bpf_link_create(prog_fd, ifindex, BPF_XDP, &lo);
+	if (fd < 0) {
+		err = -errno;
+		p_err("cannot attach to %s in %s mode: %s%s", o->ifname,
+		      o->mode == LBXDP_MODE_GENERIC ? "generic" : "native",
+		      strerror(errno),
+		      o->mode == LBXDP_MODE_NATIVE ?
+			      " (the driver may lack native XDP: try --mode generic)" :
+			      "");
+		return err;
+	}
+	link_path(o->pin_dir, path, sizeof(path));
+	if (bpf_obj_pin(fd, path)) {
+		err = -errno;
+		p_err("cannot pin the link at %s: %s", path, strerror(errno));
+		bpf_link_detach(fd);
+		close(fd);
+		return err;
+	}
+	close(fd);
+	p_info("attached to %s (%s mode), pinned in %s", o->ifname,
+	       o->mode == LBXDP_MODE_GENERIC ? "generic" : "native",
+	       o->pin_dir);
+	return 0;
+}
+
+/* Our pinned link exists: nothing to do, or swap the program in place. */
+static int update_link(const struct lbxdp_attach_opts *o,
+		       const struct lbxdp_link_info *li, int prog_fd,
+		       bool mode_given)
+{
+	char path[PATH_MAX], tag[17];
+	int fd, err;
+
+	if (mode_given && li->mode != o->mode) {
+		p_err("%s is attached in %s mode: detach first to change mode",
+		      o->ifname,
+		      li->mode == LBXDP_MODE_GENERIC ? "generic" : "native");
+		return -EBUSY;
+	}
+	err = prog_tag(prog_fd, 0, tag, NULL);
+	if (err)
+		return err;
+	if (!strcmp(tag, li->tag)) {
+		p_info("already attached to %s (program %u): nothing to do",
+		       o->ifname, li->prog_id);
+		return 0;
+	}
+	link_path(o->pin_dir, path, sizeof(path));
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	err = bpf_link_update(fd, prog_fd, NULL) ? -errno : 0;
+	close(fd);
+	if (err) {
+		p_err("cannot replace the program on %s: %s", o->ifname,
+		      strerror(-err));
+		return err;
+	}
+	p_info("replaced program %u on %s with this build's, without a gap",
+	       li->prog_id, o->ifname);
+	return 0;
+}
+
+int lbxdp_attach(const struct lbxdp_attach_opts *o)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = o->pin_dir);
+	struct lbxdp_ctx lock = { .dir_fd = -1 };
+	struct lbxdp_config pinned = {}, cfg;
+	struct lbxdp_iface ifc = {};
+	struct lbxdp_link_info li;
+	struct lbxdp_bpf *skel = NULL;
+	char path[PATH_MAX];
+	bool have_pinned = false;
+	__u32 zero = 0, ifindex;
+	int fd, err;
+
+	ifindex = if_nametoindex(o->ifname);
+	if (!ifindex) {
+		p_err("interface '%s' not found", o->ifname);
+		return -ENODEV;
+	}
+	err = lbxdp_nl_link_mac(ifindex, ifc.mac);
+	if (err) {
+		p_err("cannot read the MAC address of %s: %s", o->ifname,
+		      strerror(-err));
+		return err;
+	}
+	err = lbxdp_pin_dir_check(o->pin_dir, true);
+	if (!err)
+		err = lbxdp_lock(&lock, o->pin_dir);
+	if (err)
+		return err;
+
+	snprintf(path, sizeof(path), "%s/config", o->pin_dir);
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		struct lbxdp_ctx c;
+
+		close(fd);
+		/* Checks the ABI version, with the message that says how to
+		 * recreate; we already hold the lock. */
+		err = lbxdp_open(&c, o->pin_dir, false);
+		if (err)
+			goto cleanup;
+		pinned = c.cfg;
+		lbxdp_close(&c);
+		have_pinned = true;
+	}
+	err = choose_caps(o, &pinned, have_pinned, &cfg);
+	if (err)
+		goto cleanup;
+
+	err = lbxdp_link_query(o->pin_dir, &li);
+	if (err)
+		goto cleanup;
+	if (li.attached && li.ifindex != ifindex) {
+		char name[IF_NAMESIZE] = "?";
+
+		if_indextoname(li.ifindex, name);
+		p_err("%s is already attached to %s: one interface per pin directory (detach it, or use another --pin-dir)",
+		      o->pin_dir, name);
+		err = -EBUSY;
+		goto cleanup;
+	}
+
+	skel = lbxdp_bpf__open_opts(&oo);
+	if (!skel) {
+		err = -errno;
+		p_err("cannot open the BPF object: %s", strerror(errno));
+		goto cleanup;
+	}
+	err = set_sizes(skel, &cfg);
+	if (!err)
+		err = lbxdp_bpf__load(skel);
+	if (err) {
+		p_err("cannot load the XDP program: %s (see the libbpf messages above)",
+		      strerror(-err));
+		goto cleanup;
+	}
+
+	cfg.ifindex = ifindex;
+	if (bpf_map__update_elem(skel->maps.ifaces, &ifindex, sizeof(ifindex),
+				 &ifc, sizeof(ifc), BPF_ANY) ||
+	    bpf_map__update_elem(skel->maps.config, &zero, sizeof(zero), &cfg,
+				 sizeof(cfg), BPF_ANY)) {
+		err = -errno;
+		p_err("cannot write maps config/ifaces: %s", strerror(errno));
+		goto cleanup;
+	}
+
+	if (li.attached)
+		err = update_link(o, &li, bpf_program__fd(skel->progs.lbxdp_xdp),
+				  o->mode != LBXDP_MODE_NATIVE);
+	else
+		err = attach_new(o, ifindex,
+				 bpf_program__fd(skel->progs.lbxdp_xdp));
+cleanup:
+	lbxdp_bpf__destroy(skel);
+	lbxdp_unlock(&lock);
+	return err;
+}
+
+int lbxdp_detach(const char *pin_dir, const char *ifname, bool purge)
+{
+	struct lbxdp_ctx lock = { .dir_fd = -1 };
+	struct lbxdp_link_info li;
+	char path[PATH_MAX];
+	int fd, err, i;
+
+	err = lbxdp_pin_dir_check(pin_dir, false);
+	if (err)
+		return err;
+	err = lbxdp_lock(&lock, pin_dir);
+	if (err)
+		return err;
+	err = lbxdp_link_query(pin_dir, &li);
+	if (err)
+		goto cleanup;
+	if (ifname && li.attached && (__u32)if_nametoindex(ifname) != li.ifindex) {
+		p_err("%s is not the interface attached from %s", ifname,
+		      pin_dir);
+		err = -ENODEV;
+		goto cleanup;
+	}
+	link_path(pin_dir, path, sizeof(path));
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		if (li.attached && bpf_link_detach(fd)) {
+			err = -errno;
+			p_err("cannot detach: %s", strerror(errno));
+			close(fd);
+			goto cleanup;
+		}
+		close(fd);
+		unlink(path);
+		p_info("detached%s%s", ifname ? " from " : "",
+		       ifname ? ifname : "");
+	} else if (!purge) {
+		p_err("nothing attached from %s", pin_dir);
+		err = -ENOENT;
+		goto cleanup;
+	}
+	if (purge) {
+		for (i = 0; i < M_NR; i++) {
+			snprintf(path, sizeof(path), "%s/%s", pin_dir,
+				 lbxdp_map_names[i]);
+			unlink(path);
+		}
+		lbxdp_unlock(&lock);
+		if (rmdir(pin_dir) && errno != ENOENT)
+			p_warn("cannot remove %s: %s", pin_dir,
+			       strerror(errno));
+		p_info("removed the maps pinned in %s", pin_dir);
+	}
+cleanup:
+	lbxdp_unlock(&lock);
+	return err;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Loading, pinning and attaching the XDP program; detaching; status. */
+#ifndef LBXDP_ATTACH_H
+#define LBXDP_ATTACH_H
+
+#include <stdbool.h>
+#include "lbxdp/abi.h"
+
+enum lbxdp_mode {
+	LBXDP_MODE_NATIVE,
+	LBXDP_MODE_GENERIC,
+};
+
+struct lbxdp_attach_opts {
+	const char *pin_dir;
+	const char *ifname;
+	enum lbxdp_mode mode;
+	bool force;
+	/* Capacities; 0: the pinned maps' (or the default for new maps). */
+	__u32 max_vips;
+	__u32 max_backends;
+	__u32 flows;
+	__u32 ring_size;
+};
+
+int lbxdp_attach(const struct lbxdp_attach_opts *o);
+/* @ifname may be NULL; if given it must be the attached interface. */
+int lbxdp_detach(const char *pin_dir, const char *ifname, bool purge);
+
+struct lbxdp_link_info {
+	bool attached;
+	__u32 ifindex;
+	__u32 prog_id;
+	enum lbxdp_mode mode;
+	char tag[17];
+	char prog_name[16];
+};
+
+/* The pinned link's interface, mode and program. */
+int lbxdp_link_query(const char *pin_dir, struct lbxdp_link_info *li);
+
+/* The program fd behind the pinned link (for tests and benchmarks). */
+int lbxdp_link_prog_fd(const char *pin_dir);
+
+#endif /* LBXDP_ATTACH_H */

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include "cli.h"
+#include "log.h"
+#include "parse.h"
+
+bool is_prefix(const char *word, const char *full)
+{
+	return *word && !strncmp(word, full, strlen(word));
+}
+
+int cmd_dispatch(struct cli *cli, const struct cmd *cmds, int argc,
+		 char **argv, int (*help)(struct cli *cli, int argc,
+					  char **argv))
+{
+	const struct cmd *found = NULL, *c;
+
+	if (argc < 1 || !strcmp(argv[0], "help") || !strcmp(argv[0], "-h") ||
+	    !strcmp(argv[0], "--help"))
+		return help(cli, argc, argv);
+	for (c = cmds; c->name; c++) {
+		if (!strcmp(argv[0], c->name)) {
+			found = c;
+			break;
+		}
+		if (is_prefix(argv[0], c->name)) {
+			if (found) {
+				p_err("'%s' is ambiguous: %s or %s?", argv[0],
+				      found->name, c->name);
+				return EXIT_USAGE;
+			}
+			found = c;
+		}
+	}
+	if (!found) {
+		p_err("unknown command '%s'", argv[0]);
+		help(cli, 0, NULL);
+		return EXIT_USAGE;
+	}
+	return found->fn(cli, argc - 1, argv + 1);
+}
+
+void json_print(struct cli *cli, struct json_object *obj)
+{
+	int flags = cli->pretty ? JSON_C_TO_STRING_PRETTY :
+				  JSON_C_TO_STRING_PLAIN;
+
+	puts(json_object_to_json_string_ext(obj, flags |
+							 JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(obj);
+}
+
+int arg_service(const char *s, struct lbxdp_vip_key *key)
+{
+	char err[128];
+
+	if (!s) {
+		p_err("missing service VIP:PORT[/tcp|/udp]");
+		return -EINVAL;
+	}
+	if (lbxdp_parse_service(s, key, err, sizeof(err))) {
+		p_err("bad service '%s': %s", s, err);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int arg_addr(const char *s, __be32 addr[4])
+{
+	__u8 family;
+
+	if (!s) {
+		p_err("missing backend address");
+		return -EINVAL;
+	}
+	if (lbxdp_parse_addr(s, addr, &family)) {
+		p_err("bad address '%s': not an IPv4 address", s);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int arg_u32(const char *what, const char *s, __u32 min, __u32 max,
+	    __u32 *out)
+{
+	if (!s) {
+		p_err("%s needs a value", what);
+		return -EINVAL;
+	}
+	if (lbxdp_parse_u32(s, min, max, out)) {
+		p_err("bad %s '%s': expected an integer %u-%u", what, s, min,
+		      max);
+		return -EINVAL;
+	}
+	return 0;
+}

@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* attach, detach, status */
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include "attach.h"
+#include "cli.h"
+#include "log.h"
+#include "maps.h"
+#include "service.h"
+
+static bool want_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 0; i < argc; i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return true;
+	return false;
+}
+
+int do_attach(struct cli *cli, int argc, char **argv)
+{
+	struct lbxdp_attach_opts o = { .pin_dir = cli->pin_dir };
+	int i;
+
+	if (want_help(argc, argv)) {
+		fprintf(stderr,
+			"Usage: lbxdp attach IFACE [--mode native|generic] [--force]\n"
+			"       [--max-vips N] [--max-backends N] [--flows N] [--ring-size PRIME]\n"
+			"  Loads the XDP program (once), pins its maps and link in the pin directory.\n"
+			"  Again on the same interface: nothing to do, or a newer build swapped in\n"
+			"  without a gap. --force replaces a foreign XDP program (a short gap).\n"
+			"  Capacities (defaults %u, %u per VIP, %u, %u) are fixed when the maps\n"
+			"  are created; change them with 'detach --purge' and attach again.\n",
+			LBXDP_DEF_MAX_VIPS, LBXDP_DEF_MAX_BACKENDS, LBXDP_DEF_FLOWS,
+			LBXDP_DEF_RING_SIZE);
+		return EXIT_OK;
+	}
+	for (i = 0; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		int err = 0;
+
+		if (!strcmp(a, "--mode")) {
+			if (v && !strcmp(v, "native")) {
+				o.mode = LBXDP_MODE_NATIVE;
+			} else if (v && !strcmp(v, "generic")) {
+				o.mode = LBXDP_MODE_GENERIC;
+			} else {
+				p_err("bad --mode '%s': native or generic",
+				      v ? v : "");
+				return EXIT_USAGE;
+			}
+			i++;
+		} else if (!strcmp(a, "--force")) {
+			o.force = true;
+		} else if (!strcmp(a, "--max-vips")) {
+			err = arg_u32(a, v, 1, 65536, &o.max_vips);
+			i++;
+		} else if (!strcmp(a, "--max-backends")) {
+			err = arg_u32(a, v, 1, 65536, &o.max_backends);
+			i++;
+		} else if (!strcmp(a, "--flows")) {
+			err = arg_u32(a, v, 1024, 1U << 28, &o.flows);
+			i++;
+		} else if (!strcmp(a, "--ring-size")) {
+			err = arg_u32(a, v, 3, LBXDP_MAX_RING_SIZE,
+				      &o.ring_size);
+			i++;
+		} else if (a[0] == '-') {
+			p_err("unknown option '%s' for attach", a);
+			return EXIT_USAGE;
+		} else if (!o.ifname) {
+			o.ifname = a;
+		} else {
+			p_err("unexpected argument '%s': one interface", a);
+			return EXIT_USAGE;
+		}
+		if (err)
+			return EXIT_USAGE;
+	}
+	if (!o.ifname) {
+		p_err("attach needs an interface: lbxdp attach IFACE");
+		return EXIT_USAGE;
+	}
+	return exit_code(lbxdp_attach(&o));
+}
+
+int do_detach(struct cli *cli, int argc, char **argv)
+{
+	const char *ifname = NULL;
+	bool purge = false;
+	int i;
+
+	if (want_help(argc, argv)) {
+		fprintf(stderr,
+			"Usage: lbxdp detach [IFACE] [--purge]\n"
+			"  Detaches the program. The maps stay pinned (a later attach finds\n"
+			"  every VIP and backend again) unless --purge removes them.\n");
+		return EXIT_OK;
+	}
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--purge")) {
+			purge = true;
+		} else if (argv[i][0] == '-') {
+			p_err("unknown option '%s' for detach", argv[i]);
+			return EXIT_USAGE;
+		} else if (!ifname) {
+			ifname = argv[i];
+		} else {
+			p_err("unexpected argument '%s'", argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	return exit_code(lbxdp_detach(cli->pin_dir, ifname, purge));
+}
+
+int do_status(struct cli *cli, int argc, char **argv)
+{
+	struct lbxdp_vip_entry *vips = NULL;
+	struct lbxdp_link_info li;
+	char ifname[IF_NAMESIZE] = "-";
+	struct lbxdp_ctx c;
+	size_t nvips = 0;
+	int err;
+
+	if (want_help(argc, argv)) {
+		fprintf(stderr, "Usage: lbxdp status\n");
+		return EXIT_OK;
+	}
+	if (argc) {
+		p_err("unexpected argument '%s'", argv[0]);
+		return EXIT_USAGE;
+	}
+	err = lbxdp_open(&c, cli->pin_dir, false);
+	if (err)
+		return EXIT_FAIL;
+	err = lbxdp_link_query(cli->pin_dir, &li);
+	if (!err)
+		err = lbxdp_vip_list(&c, &vips, &nvips);
+	if (err)
+		goto cleanup;
+	if (li.attached)
+		if_indextoname(li.ifindex, ifname);
+
+	if (cli->json) {
+		struct json_object *o = json_object_new_object();
+
+#define J(k, v) json_object_object_add(o, k, v)
+		J("pin_dir", json_object_new_string(cli->pin_dir));
+		J("abi", json_object_new_int(c.cfg.abi_version));
+		J("attached", json_object_new_boolean(li.attached));
+		J("interface", json_object_new_string(ifname));
+		J("mode", json_object_new_string(li.mode == LBXDP_MODE_GENERIC ?
+							 "generic" :
+							 "native"));
+		J("prog_id", json_object_new_int64(li.prog_id));
+		J("prog_tag", json_object_new_string(li.tag));
+		J("vips", json_object_new_int64(nvips));
+		J("max_vips", json_object_new_int64(c.cfg.max_vips));
+		J("max_backends", json_object_new_int64(c.cfg.max_backends));
+		J("flows", json_object_new_int64(c.cfg.flows));
+		J("ring_size", json_object_new_int64(c.cfg.ring_size));
+		J("tcp_timeout", json_object_new_int64(c.cfg.tcp_timeout));
+		J("udp_timeout", json_object_new_int64(c.cfg.udp_timeout));
+		J("active_window", json_object_new_int64(c.cfg.active_window));
+#undef J
+		json_print(cli, o);
+	} else {
+		printf("pin dir:    %s (map ABI %u)\n", cli->pin_dir,
+		       c.cfg.abi_version);
+		if (li.attached)
+			printf("attached:   %s, %s mode, program %u (%s) tag %s\n",
+			       ifname,
+			       li.mode == LBXDP_MODE_GENERIC ? "generic" :
+							       "native",
+			       li.prog_id, li.prog_name, li.tag);
+		else
+			printf("attached:   no (maps pinned, nothing forwards)\n");
+		printf("vips:       %zu of %u\n", nvips, c.cfg.max_vips);
+		printf("capacity:   %u backends per VIP, %u flows, Maglev ring %u\n",
+		       c.cfg.max_backends, c.cfg.flows, c.cfg.ring_size);
+		printf("timeouts:   tcp %us, udp %us, active window %us\n",
+		       c.cfg.tcp_timeout, c.cfg.udp_timeout,
+		       c.cfg.active_window);
+	}
+cleanup:
+	free(vips);
+	lbxdp_close(&c);
+	return exit_code(err);
+}

@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* backend add | set | del | list */
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#include "log.h"
+#include "maps.h"
+#include "netlink.h"
+#include "parse.h"
+#include "service.h"
+
+#define NEIGH_TIMEOUT_MS 1500
+
+static int backend_help(struct cli *cli, int argc, char **argv)
+{
+	fprintf(stderr,
+		"Usage: lbxdp backend add SERVICE RIP [--weight N] [--mac MAC]\n"
+		"       lbxdp backend set SERVICE RIP [--weight N] [--up|--down]\n"
+		"       lbxdp backend del SERVICE RIP\n"
+		"       lbxdp backend list [SERVICE]\n"
+		"  RIP must be a neighbour on the attached interface (DR); its MAC comes\n"
+		"  from the neighbour table (resolved if missing) unless --mac is given.\n"
+		"  --weight 0-%u (default 1): 0 quiesces (keeps flows, no new ones).\n"
+		"  --down: no new flows, existing ones move to other servers.\n"
+		"  del drains: open flows continue until idle; ACTIVE shows them.\n",
+		LBXDP_MAX_WEIGHT);
+	return argc && strcmp(argv[0], "help") && strcmp(argv[0], "-h") &&
+			       strcmp(argv[0], "--help") ?
+		       EXIT_USAGE :
+		       EXIT_OK;
+}
+
+/* SERVICE RIP, then options left for the caller from argv[2]. */
+static int svc_rip(const char *cmd, int argc, char **argv,
+		   struct lbxdp_vip_key *key, __be32 addr[4])
+{
+	if (argc < 2 || argv[0][0] == '-' || argv[1][0] == '-') {
+		p_err("usage: lbxdp backend %s VIP:PORT[/PROTO] RIP ...", cmd);
+		return -EINVAL;
+	}
+	if (arg_service(argv[0], key) || arg_addr(argv[1], addr))
+		return -EINVAL;
+	return 0;
+}
+
+static int backend_add(struct cli *cli, int argc, char **argv)
+{
+	struct lbxdp_vip_key key = {};
+	char ifname[IF_NAMESIZE] = "?", a[64];
+	__u8 mac[6];
+	bool have_mac = false;
+	__u32 weight = 1;
+	__be32 addr[4];
+	struct lbxdp_vip vip;
+	struct lbxdp_ctx c;
+	int i, err;
+
+	if (svc_rip("add", argc, argv, &key, addr))
+		return EXIT_USAGE;
+	for (i = 2; i < argc; i++) {
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(argv[i], "--weight")) {
+			if (arg_u32("--weight", v, 0, LBXDP_MAX_WEIGHT, &weight))
+				return EXIT_USAGE;
+			i++;
+		} else if (!strcmp(argv[i], "--mac")) {
+			if (!v || lbxdp_parse_mac(v, mac)) {
+				p_err("bad --mac '%s': expected aa:bb:cc:dd:ee:ff",
+				      v ? v : "");
+				return EXIT_USAGE;
+			}
+			have_mac = true;
+			i++;
+		} else {
+			p_err("unexpected argument '%s' for backend add",
+			      argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+
+	err = lbxdp_open(&c, cli->pin_dir, false);
+	if (err)
+		return EXIT_FAIL;
+	/* Fail early, before the slow neighbour resolution. */
+	err = lbxdp_vip_get(&c, &key, &vip);
+	if (err)
+		goto cleanup;
+	lbxdp_format_addr(addr, key.family, a, sizeof(a));
+	if (!c.cfg.ifindex || !if_indextoname(c.cfg.ifindex, ifname)) {
+		p_err("no interface attached from %s: run 'lbxdp attach IFACE' first",
+		      cli->pin_dir);
+		err = -ENODEV;
+		goto cleanup;
+	}
+	err = lbxdp_nl_onlink(c.cfg.ifindex, addr[0]);
+	if (err) {
+		p_err("backend %s is not a neighbour on %s (routed via a gateway, another interface, or local): DR needs the real server on the same link",
+		      a, ifname);
+		goto cleanup;
+	}
+	if (!have_mac) {
+		err = lbxdp_nl_neigh_resolve(c.cfg.ifindex, addr[0], mac,
+					     NEIGH_TIMEOUT_MS);
+		if (err) {
+			p_err("cannot resolve the MAC of backend %s on %s (%s): is it up? or give --mac",
+			      a, ifname, strerror(-err));
+			goto cleanup;
+		}
+	}
+	err = lbxdp_lock(&c, cli->pin_dir);
+	if (!err)
+		err = lbxdp_config_read(&c);
+	if (!err)
+		err = lbxdp_backend_add(&c, &key, addr, weight, mac);
+cleanup:
+	lbxdp_close(&c);
+	return exit_code(err);
+}
+
+static int backend_set(struct cli *cli, int argc, char **argv)
+{
+	struct lbxdp_vip_key key = {};
+	int weight = -1, up = -1, i, err;
+	__be32 addr[4];
+	struct lbxdp_ctx c;
+	__u32 w;
+
+	if (svc_rip("set", argc, argv, &key, addr))
+		return EXIT_USAGE;
+	for (i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--weight")) {
+			if (arg_u32("--weight", i + 1 < argc ? argv[i + 1] : NULL,
+				    0, LBXDP_MAX_WEIGHT, &w))
+				return EXIT_USAGE;
+			weight = w;
+			i++;
+		} else if (!strcmp(argv[i], "--up") ||
+			   !strcmp(argv[i], "--down")) {
+			if (up >= 0) {
+				p_err("--up and --down exclude each other");
+				return EXIT_USAGE;
+			}
+			up = !strcmp(argv[i], "--up");
+		} else {
+			p_err("unexpected argument '%s' for backend set",
+			      argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	if (weight < 0 && up < 0) {
+		p_err("backend set needs --weight N, --up or --down");
+		return EXIT_USAGE;
+	}
+	err = lbxdp_open(&c, cli->pin_dir, true);
+	if (err)
+		return EXIT_FAIL;
+	err = lbxdp_backend_set(&c, &key, addr, weight, up);
+	lbxdp_close(&c);
+	return exit_code(err);
+}
+
+static int backend_del(struct cli *cli, int argc, char **argv)
+{
+	struct lbxdp_vip_key key = {};
+	__be32 addr[4];
+	struct lbxdp_ctx c;
+	int err;
+
+	if (svc_rip("del", argc, argv, &key, addr))
+		return EXIT_USAGE;
+	if (argc > 2) {
+		p_err("unexpected argument '%s' for backend del", argv[2]);
+		return EXIT_USAGE;
+	}
+	err = lbxdp_open(&c, cli->pin_dir, true);
+	if (err)
+		return EXIT_FAIL;
+	err = lbxdp_backend_del(&c, &key, addr);
+	lbxdp_close(&c);
+	return exit_code(err);
+}
+
+static const char *state_name(const struct lbxdp_backend *be)
+{
+	if (be->flags & LBXDP_BE_F_DRAINING)
+		return "draining";
+	if (be->flags & LBXDP_BE_F_DOWN)
+		return "down";
+	return be->weight ? "up" : "quiesced";
+}
+
+static struct json_object *backend_json(const struct lbxdp_backend_entry *e)
+{
+	struct json_object *o = json_object_new_object();
+	char buf[64];
+
+#define J(k, x) json_object_object_add(o, k, x)
+	J("address", json_object_new_string(lbxdp_format_addr(
+			     e->be.addr, e->be.family, buf, sizeof(buf))));
+	J("id", json_object_new_int64(e->id));
+	J("weight", json_object_new_int64(e->be.weight));
+	J("state", json_object_new_string(state_name(&e->be)));
+	J("mac", json_object_new_string(
+			 lbxdp_format_mac(e->be.mac, buf, sizeof(buf))));
+	J("active", json_object_new_int64(e->active));
+	J("flows", json_object_new_int64(e->flows));
+	J("packets", json_object_new_int64(e->ctr.packets));
+	J("bytes", json_object_new_int64(e->ctr.bytes));
+	J("new_flows", json_object_new_int64(e->ctr.new_flows));
+#undef J
+	return o;
+}
+
+static void backend_print(const struct lbxdp_backend_entry *e)
+{
+	char a[64], m[32];
+
+	printf("  -> %-16s %6u %-9s %-17s %7u %7u %12llu %14llu %10llu\n",
+	       lbxdp_format_addr(e->be.addr, e->be.family, a, sizeof(a)),
+	       e->be.weight, state_name(&e->be),
+	       lbxdp_format_mac(e->be.mac, m, sizeof(m)), e->active, e->flows,
+	       (unsigned long long)e->ctr.packets,
+	       (unsigned long long)e->ctr.bytes,
+	       (unsigned long long)e->ctr.new_flows);
+}
+
+static int backend_list(struct cli *cli, int argc, char **argv)
+{
+	struct lbxdp_backend_entry *be = NULL;
+	struct lbxdp_vip_entry *v = NULL;
+	struct json_object *arr = NULL;
+	struct lbxdp_vip_key key = {};
+	char svc[LBXDP_SVC_STRLEN];
+	size_t nv = 0, nb = 0, i, j;
+	struct lbxdp_vip vip;
+	struct lbxdp_ctx c;
+	int err;
+
+	if (argc > 1) {
+		p_err("unexpected argument '%s' for backend list", argv[1]);
+		return EXIT_USAGE;
+	}
+	if (argc == 1 && arg_service(argv[0], &key))
+		return EXIT_USAGE;
+	err = lbxdp_open(&c, cli->pin_dir, false);
+	if (err)
+		return EXIT_FAIL;
+	if (argc == 1) {
+		err = lbxdp_vip_get(&c, &key, &vip);
+		if (err)
+			goto cleanup;
+	}
+	err = lbxdp_vip_list(&c, &v, &nv);
+	if (!err)
+		err = lbxdp_backend_list(&c, argc == 1 ? (int)vip.id : -1, &be,
+					 &nb);
+	if (err)
+		goto cleanup;
+
+	if (cli->json)
+		arr = json_object_new_array();
+	else
+		printf("%-26s %-5s %s\n  -> %-16s %6s %-9s %-17s %7s %7s %12s %14s %10s\n",
+		       "SERVICE", "SCHED", "PERSIST", "BACKEND", "WEIGHT",
+		       "STATE", "MAC", "ACTIVE", "FLOWS", "PACKETS", "BYTES",
+		       "NEWFLOWS");
+	for (i = 0; i < nv; i++) {
+		struct json_object *o = NULL, *list = NULL;
+
+		if (argc == 1 && v[i].vip.id != vip.id)
+			continue;
+		lbxdp_format_service(&v[i].key, svc, sizeof(svc));
+		if (arr) {
+			o = json_object_new_object();
+			list = json_object_new_array();
+			json_object_object_add(o, "service",
+					       json_object_new_string(svc));
+			json_object_object_add(
+				o, "sched",
+				json_object_new_string(
+					lbxdp_sched_name(v[i].vip.sched)));
+			json_object_object_add(o, "backends", list);
+			json_object_array_add(arr, o);
+		} else {
+			printf("%-26s %-5s %u\n", svc,
+			       lbxdp_sched_name(v[i].vip.sched),
+			       v[i].vip.persist_sec);
+		}
+		for (j = 0; j < nb; j++) {
+			if (be[j].be.vip_id != v[i].vip.id)
+				continue;
+			if (list)
+				json_object_array_add(list,
+						      backend_json(&be[j]));
+			else
+				backend_print(&be[j]);
+		}
+	}
+	if (arr)
+		json_print(cli, arr);
+cleanup:
+	free(v);
+	free(be);
+	lbxdp_close(&c);
+	return exit_code(err);
+}
+
+int do_backend(struct cli *cli, int argc, char **argv)
+{
+	static const struct cmd cmds[] = {
+		{ "add", backend_add },
+		{ "set", backend_set },
+		{ "del", backend_del },
+		{ "list", backend_list },
+		{ NULL, NULL },
+	};
+	int i;
+
+	for (i = 0; i < argc; i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return backend_help(cli, 0, NULL);
+	return cmd_dispatch(cli, cmds, argc, argv, backend_help);
+}

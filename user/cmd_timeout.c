@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* timeout [show] | timeout set [tcp S] [udp S] [active S], as ipvsadm --set. */
+#include <stdio.h>
+#include <string.h>
+#include "cli.h"
+#include "log.h"
+#include "maps.h"
+
+static int timeout_show(struct cli *cli, const struct lbxdp_config *cfg)
+{
+	if (cli->json) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "tcp",
+				       json_object_new_int64(cfg->tcp_timeout));
+		json_object_object_add(o, "udp",
+				       json_object_new_int64(cfg->udp_timeout));
+		json_object_object_add(o, "active",
+				       json_object_new_int64(cfg->active_window));
+		json_print(cli, o);
+	} else {
+		printf("tcp %u udp %u active %u (seconds)\n", cfg->tcp_timeout,
+		       cfg->udp_timeout, cfg->active_window);
+	}
+	return EXIT_OK;
+}
+
+int do_timeout(struct cli *cli, int argc, char **argv)
+{
+	struct lbxdp_config cfg;
+	struct lbxdp_ctx c;
+	bool set;
+	int i, err;
+
+	for (i = 0; i < argc; i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			fprintf(stderr,
+				"Usage: lbxdp timeout [show]\n"
+				"       lbxdp timeout set [tcp SECONDS] [udp SECONDS] [active SECONDS]\n"
+				"  tcp/udp: a flow idle this long is forgotten (default %u/%u);\n"
+				"  active: a flow seen within this window counts as active (default %u).\n",
+				LBXDP_DEF_TCP_TIMEOUT, LBXDP_DEF_UDP_TIMEOUT,
+				LBXDP_DEF_ACTIVE_WINDOW);
+			return EXIT_OK;
+		}
+	set = argc && is_prefix(argv[0], "set");
+	if (argc && !set && !is_prefix(argv[0], "show")) {
+		p_err("unknown command 'timeout %s': show or set", argv[0]);
+		return EXIT_USAGE;
+	}
+	if (!set && argc > 1) {
+		p_err("unexpected argument '%s'", argv[1]);
+		return EXIT_USAGE;
+	}
+	err = lbxdp_open(&c, cli->pin_dir, set);
+	if (err)
+		return EXIT_FAIL;
+	cfg = c.cfg;
+	if (!set) {
+		lbxdp_close(&c);
+		return timeout_show(cli, &cfg);
+	}
+	if (argc < 3 || argc % 2 == 0) {
+		p_err("usage: lbxdp timeout set [tcp S] [udp S] [active S]");
+		lbxdp_close(&c);
+		return EXIT_USAGE;
+	}
+	for (i = 1; i + 1 < argc; i += 2) {
+		__u32 *field = !strcmp(argv[i], "tcp")	  ? &cfg.tcp_timeout :
+			       !strcmp(argv[i], "udp")	  ? &cfg.udp_timeout :
+			       !strcmp(argv[i], "active") ? &cfg.active_window :
+							    NULL;
+
+		if (!field) {
+			p_err("unknown timeout '%s': tcp, udp or active",
+			      argv[i]);
+			lbxdp_close(&c);
+			return EXIT_USAGE;
+		}
+		if (arg_u32(argv[i], argv[i + 1], 1, 31536000, field)) {
+			lbxdp_close(&c);
+			return EXIT_USAGE;
+		}
+	}
+	err = lbxdp_config_write(&c, &cfg);
+	if (err)
+		p_err("cannot write map config: %s", strerror(-err));
+	lbxdp_close(&c);
+	return exit_code(err);
+}

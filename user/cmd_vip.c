@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* vip add | del | list */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#include "log.h"
+#include "maps.h"
+#include "parse.h"
+#include "service.h"
+
+static int vip_help(struct cli *cli, int argc, char **argv)
+{
+	fprintf(stderr,
+		"Usage: lbxdp vip add SERVICE [--sched wrr|rr|mh|sh] [--persist SECONDS]\n"
+		"       lbxdp vip del SERVICE\n"
+		"       lbxdp vip list\n"
+		"  SERVICE is VIP:PORT[/tcp|/udp]; port 0 means every port.\n"
+		"  wrr (default) interleaved weighted round robin; rr ignores weights;\n"
+		"  mh weighted Maglev on the 5-tuple; sh Maglev on the source address.\n"
+		"  --persist: a client's new flows go to its previous server for SECONDS.\n"
+		"  vip add does not put the VIP on an interface.\n");
+	return argc && strcmp(argv[0], "help") && strcmp(argv[0], "-h") &&
+			       strcmp(argv[0], "--help") ?
+		       EXIT_USAGE :
+		       EXIT_OK;
+}
+
+static int vip_add(struct cli *cli, int argc, char **argv)
+{
+	struct lbxdp_vip_key key = {};
+	__u32 persist = 0;
+	int sched = LBXDP_SCHED_WRR, i, err;
+	struct lbxdp_ctx c;
+
+	if (argc < 1 || argv[0][0] == '-') {
+		p_err("vip add needs a service: lbxdp vip add VIP:PORT[/PROTO]");
+		return EXIT_USAGE;
+	}
+	if (arg_service(argv[0], &key))
+		return EXIT_USAGE;
+	for (i = 1; i < argc; i++) {
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(argv[i], "--sched")) {
+			sched = v ? lbxdp_parse_sched(v) : -EINVAL;
+			if (sched == -EOPNOTSUPP) {
+				p_err("--sched '%s' is not supported yet: wrr, rr, mh or sh",
+				      v);
+				return EXIT_USAGE;
+			} else if (sched < 0) {
+				p_err("bad --sched '%s': wrr, rr, mh or sh",
+				      v ? v : "");
+				return EXIT_USAGE;
+			}
+			i++;
+		} else if (!strcmp(argv[i], "--persist")) {
+			if (arg_u32("--persist", v, 0, 31536000, &persist))
+				return EXIT_USAGE;
+			i++;
+		} else {
+			p_err("unexpected argument '%s' for vip add", argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	err = lbxdp_open(&c, cli->pin_dir, true);
+	if (err)
+		return EXIT_FAIL;
+	err = lbxdp_vip_add(&c, &key, sched, persist);
+	lbxdp_close(&c);
+	return exit_code(err);
+}
+
+static int vip_del(struct cli *cli, int argc, char **argv)
+{
+	struct lbxdp_vip_key key = {};
+	struct lbxdp_ctx c;
+	int err;
+
+	if (argc != 1) {
+		p_err("usage: lbxdp vip del VIP:PORT[/PROTO]");
+		return EXIT_USAGE;
+	}
+	if (arg_service(argv[0], &key))
+		return EXIT_USAGE;
+	err = lbxdp_open(&c, cli->pin_dir, true);
+	if (err)
+		return EXIT_FAIL;
+	err = lbxdp_vip_del(&c, &key);
+	lbxdp_close(&c);
+	return exit_code(err);
+}
+
+static int vip_list(struct cli *cli, int argc, char **argv)
+{
+	struct lbxdp_vip_entry *v = NULL;
+	char svc[LBXDP_SVC_STRLEN];
+	struct json_object *arr = NULL;
+	struct lbxdp_ctx c;
+	size_t n = 0, i;
+	int err;
+
+	if (argc) {
+		p_err("unexpected argument '%s' for vip list", argv[0]);
+		return EXIT_USAGE;
+	}
+	err = lbxdp_open(&c, cli->pin_dir, false);
+	if (err)
+		return EXIT_FAIL;
+	err = lbxdp_vip_list(&c, &v, &n);
+	if (err)
+		goto cleanup;
+	if (cli->json)
+		arr = json_object_new_array();
+	else
+		printf("%-26s %-5s %-7s %-6s %-8s %12s %14s %10s\n", "SERVICE",
+		       "SCHED", "PERSIST", "ACTIVE", "BACKENDS", "PACKETS",
+		       "BYTES", "NEWFLOWS");
+	for (i = 0; i < n; i++) {
+		lbxdp_format_service(&v[i].key, svc, sizeof(svc));
+		if (arr) {
+			struct json_object *o = json_object_new_object();
+
+#define J(k, x) json_object_object_add(o, k, x)
+			J("service", json_object_new_string(svc));
+			J("id", json_object_new_int64(v[i].vip.id));
+			J("sched", json_object_new_string(
+					   lbxdp_sched_name(v[i].vip.sched)));
+			J("persist", json_object_new_int64(v[i].vip.persist_sec));
+			J("active", json_object_new_boolean(
+					    v[i].vip.flags & LBXDP_VIP_F_ACTIVE));
+			J("backends", json_object_new_int64(v[i].nbackends));
+			J("packets", json_object_new_int64(v[i].ctr.packets));
+			J("bytes", json_object_new_int64(v[i].ctr.bytes));
+			J("new_flows", json_object_new_int64(v[i].ctr.new_flows));
+#undef J
+			json_object_array_add(arr, o);
+		} else {
+			printf("%-26s %-5s %-7u %-6s %-8u %12llu %14llu %10llu\n",
+			       svc, lbxdp_sched_name(v[i].vip.sched),
+			       v[i].vip.persist_sec,
+			       v[i].vip.flags & LBXDP_VIP_F_ACTIVE ? "yes" : "no",
+			       v[i].nbackends,
+			       (unsigned long long)v[i].ctr.packets,
+			       (unsigned long long)v[i].ctr.bytes,
+			       (unsigned long long)v[i].ctr.new_flows);
+		}
+	}
+	if (arr)
+		json_print(cli, arr);
+cleanup:
+	free(v);
+	lbxdp_close(&c);
+	return exit_code(err);
+}
+
+int do_vip(struct cli *cli, int argc, char **argv)
+{
+	static const struct cmd cmds[] = {
+		{ "add", vip_add },
+		{ "del", vip_del },
+		{ "list", vip_list },
+		{ NULL, NULL },
+	};
+	int i;
+
+	for (i = 0; i < argc; i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return vip_help(cli, 0, NULL);
+	return cmd_dispatch(cli, cmds, argc, argv, vip_help);
+}

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * lbxdp: bpftool-style "lbxdp [OPTIONS] OBJECT COMMAND [ARGS]". Global
+ * options are accepted anywhere on the line, as bpftool's -j is.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "cli.h"
+#include "log.h"
+#include "maps.h"
+
+#ifndef LBXDP_VERSION
+#define LBXDP_VERSION "dev"
+#endif
+
+static int do_help(struct cli *cli, int argc, char **argv)
+{
+	fprintf(stderr,
+		"Usage: %s [OPTIONS] OBJECT COMMAND [ARGS]\n"
+		"\n"
+		"  attach IFACE [--mode native|generic] [--force]\n"
+		"         [--max-vips N] [--max-backends N] [--flows N] [--ring-size PRIME]\n"
+		"  detach [IFACE] [--purge]\n"
+		"  status\n"
+		"  vip add SERVICE [--sched wrr|rr|mh|sh] [--persist SECONDS]\n"
+		"  vip del SERVICE\n"
+		"  vip list\n"
+		"  backend add SERVICE RIP [--weight N] [--mac MAC]\n"
+		"  backend set SERVICE RIP [--weight N] [--up|--down]\n"
+		"  backend del SERVICE RIP          (drains: open flows continue)\n"
+		"  backend list [SERVICE]\n"
+		"  stats [-w SECONDS [-c COUNT]]\n"
+		"  timeout [show]\n"
+		"  timeout set [tcp SECONDS] [udp SECONDS] [active SECONDS]\n"
+		"  version\n"
+		"\n"
+		"  SERVICE is VIP:PORT[/tcp|/udp] (tcp if omitted; port 0: all ports)\n"
+		"\n"
+		"OPTIONS (anywhere on the line):\n"
+		"  -j, --json        JSON output       -p, --pretty  pretty JSON\n"
+		"  --pin-dir DIR     bpffs directory (default $LBXDP_PIN_DIR, else %s)\n"
+		"  -h, --help        help (also after any OBJECT)\n"
+		"  -V, --version     version\n"
+		"\n"
+		"Exit status: 0 ok, 1 usage error, 2 state or runtime error.\n",
+		cli->prog, LBXDP_DEFAULT_PIN_DIR);
+	return argc > 0 && strcmp(argv[0], "help") && strcmp(argv[0], "-h") &&
+			       strcmp(argv[0], "--help") ?
+		       EXIT_USAGE :
+		       EXIT_OK;
+}
+
+static int do_version(struct cli *cli, int argc, char **argv)
+{
+	if (cli->json) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "version",
+				       json_object_new_string(LBXDP_VERSION));
+		json_object_object_add(o, "abi",
+				       json_object_new_int(LBXDP_ABI_VERSION));
+		json_print(cli, o);
+	} else {
+		printf("lbxdp %s (map ABI %d)\n", LBXDP_VERSION,
+		       LBXDP_ABI_VERSION);
+	}
+	return EXIT_OK;
+}
+
+static const struct cmd cmds[] = {
+	{ "attach", do_attach },   { "detach", do_detach },
+	{ "status", do_status },   { "vip", do_vip },
+	{ "backend", do_backend }, { "stats", do_stats },
+	{ "timeout", do_timeout }, { "version", do_version },
+	{ "help", do_help },	   { NULL, NULL },
+};
+
+int main(int argc, char **argv)
+{
+	struct cli cli = { .prog = "lbxdp" };
+	int i, n = 0;
+
+	/* Take the global options out, wherever they stand. */
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "-j") || !strcmp(a, "--json")) {
+			cli.json = true;
+		} else if (!strcmp(a, "-p") || !strcmp(a, "--pretty")) {
+			cli.json = cli.pretty = true;
+		} else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
+			return do_version(&cli, 0, NULL);
+		} else if (!strcmp(a, "--pin-dir")) {
+			if (++i == argc) {
+				p_err("--pin-dir needs a directory");
+				return EXIT_USAGE;
+			}
+			cli.pin_dir = argv[i];
+		} else if (!strncmp(a, "--pin-dir=", 10)) {
+			cli.pin_dir = a + 10;
+		} else {
+			argv[1 + n++] = argv[i];
+		}
+	}
+	cli.pin_dir = lbxdp_pin_dir(cli.pin_dir);
+	return cmd_dispatch(&cli, cmds, n, argv + 1, do_help);
+}

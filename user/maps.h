@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The pinned maps of one pin directory. Every map write goes through here or
+ * service.c; writers hold an flock() on the pin directory itself (bpffs
+ * cannot hold a lock file), so the CLI and the daemon serialise.
+ */
+#ifndef LBXDP_MAPS_H
+#define LBXDP_MAPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+#include "lbxdp/abi.h"
+
+#define LBXDP_DEFAULT_PIN_DIR "/sys/fs/bpf/lbxdp"
+#define LBXDP_LINK_PIN "link"
+
+enum lbxdp_map {
+	M_CONFIG,
+	M_VIPS,
+	M_VIP_ADDRS,
+	M_VIP_SLOT,
+	M_TABLES,
+	M_MAGLEV,
+	M_WRR,
+	M_WRR_CURSOR,
+	M_BACKENDS,
+	M_FLOWS,
+	M_PERSIST,
+	M_IFACES,
+	M_STATS_VIP,
+	M_STATS_BACKEND,
+	M_STATS,
+	M_NR,
+};
+
+extern const char *const lbxdp_map_names[M_NR];
+
+struct lbxdp_ctx {
+	char pin_dir[256];
+	int dir_fd; /* holds the flock while >= 0 */
+	int fd[M_NR];
+	struct lbxdp_config cfg;
+	int ncpus;
+};
+
+/* The pin directory: --pin-dir, else $LBXDP_PIN_DIR, else the default. */
+const char *lbxdp_pin_dir(const char *opt);
+
+/*
+ * Checks that @dir is on a bpffs (or can be made in one, with @create).
+ * Prints what to do when not. 0, -ENOENT (not attached), -EMEDIUMTYPE.
+ */
+int lbxdp_pin_dir_check(const char *dir, bool create);
+
+/* flock() the pin directory; waits for another writer. */
+int lbxdp_lock(struct lbxdp_ctx *c, const char *dir);
+void lbxdp_unlock(struct lbxdp_ctx *c);
+
+/*
+ * Open every pinned map of @dir and check the ABI. @lock: take the writer
+ * lock first. Prints the reason on failure: -ENOENT when nothing is pinned
+ * ("attach first"), -EPROTO for another ABI version.
+ */
+int lbxdp_open(struct lbxdp_ctx *c, const char *dir, bool lock);
+void lbxdp_close(struct lbxdp_ctx *c);
+
+/* Re-read the config map into c->cfg. */
+int lbxdp_config_read(struct lbxdp_ctx *c);
+int lbxdp_config_write(struct lbxdp_ctx *c, const struct lbxdp_config *cfg);
+
+/* Read an entry of a per-CPU map summed over CPUs; @val has @nfields u64. */
+int lbxdp_percpu_sum(struct lbxdp_ctx *c, enum lbxdp_map m, __u32 key,
+		     __u64 *val, size_t nfields);
+/* Zero an entry of a per-CPU map on every CPU. */
+int lbxdp_percpu_zero(struct lbxdp_ctx *c, enum lbxdp_map m, __u32 key,
+		      size_t value_size);
+
+/* Write @n consecutive array entries from @first in one syscall. */
+int lbxdp_array_fill(int fd, __u32 first, const void *values, __u32 n);
+/* Read @n consecutive array entries from index 0. */
+int lbxdp_array_read(int fd, void *values, __u32 n);
+
+/* CLOCK_MONOTONIC_COARSE in ns: the BPF side's bpf_ktime_get_coarse_ns(). */
+__u64 lbxdp_now_ns(void);
+
+#endif /* LBXDP_MAPS_H */

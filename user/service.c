@@ -1,0 +1,688 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <bpf/bpf.h>
+#include "log.h"
+#include "parse.h"
+#include "sched.h"
+#include "service.h"
+
+#define NSEC 1000000000ULL
+
+static bool same_addr(const __be32 a[4], const __be32 b[4])
+{
+	return !memcmp(a, b, 4 * sizeof(__be32));
+}
+
+static int read_backends(struct lbxdp_ctx *c, struct lbxdp_backend **out)
+{
+	__u32 n = lbxdp_nbackend_slots(&c->cfg);
+	struct lbxdp_backend *all = calloc(n, sizeof(*all));
+	int err;
+
+	if (!all)
+		return -ENOMEM;
+	err = lbxdp_array_read(c->fd[M_BACKENDS], all, n);
+	if (err) {
+		p_err("cannot read map backends: %s", strerror(-err));
+		free(all);
+		return err;
+	}
+	*out = all;
+	return 0;
+}
+
+static int write_backend(struct lbxdp_ctx *c, __u32 id,
+			 const struct lbxdp_backend *be)
+{
+	if (bpf_map_update_elem(c->fd[M_BACKENDS], &id, be, BPF_ANY)) {
+		p_err("cannot write backend record %u: %s", id,
+		      strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+int lbxdp_vip_get(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
+		  struct lbxdp_vip *vip)
+{
+	char svc[LBXDP_SVC_STRLEN];
+
+	if (!bpf_map_lookup_elem(c->fd[M_VIPS], key, vip))
+		return 0;
+	p_err("service %s not found", lbxdp_format_service(key, svc, sizeof(svc)));
+	return -ENOENT;
+}
+
+static int for_each_vip(struct lbxdp_ctx *c,
+			int (*fn)(struct lbxdp_ctx *c,
+				  const struct lbxdp_vip_key *key,
+				  const struct lbxdp_vip *vip, void *arg),
+			void *arg)
+{
+	struct lbxdp_vip_key key, next;
+	struct lbxdp_vip vip;
+	const void *prev = NULL;
+	int err;
+
+	while (!bpf_map_get_next_key(c->fd[M_VIPS], prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(c->fd[M_VIPS], &key, &vip))
+			continue; /* deleted meanwhile */
+		err = fn(c, &key, &vip, arg);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+struct vip_scan {
+	const struct lbxdp_vip_key *addr_of; /* count VIPs on this address */
+	__u32 on_addr;
+	__u8 *used; /* [max_vips] */
+};
+
+static int scan_vip(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
+		    const struct lbxdp_vip *vip, void *arg)
+{
+	struct vip_scan *s = arg;
+
+	if (s->used && vip->id < c->cfg.max_vips)
+		s->used[vip->id] = 1;
+	if (s->addr_of && same_addr(key->addr, s->addr_of->addr) &&
+	    key->family == s->addr_of->family)
+		s->on_addr++;
+	return 0;
+}
+
+/* vip_addrs holds, per address, how many services use it: recounted from
+ * vips rather than incremented, so an interrupted writer cannot skew it. */
+static int sync_vip_addr(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key)
+{
+	struct lbxdp_addr_key ak = { .family = key->family };
+	struct vip_scan s = { .addr_of = key };
+	int err;
+
+	memcpy(ak.addr, key->addr, sizeof(ak.addr));
+	err = for_each_vip(c, scan_vip, &s);
+	if (err)
+		return err;
+	if (s.on_addr)
+		err = bpf_map_update_elem(c->fd[M_VIP_ADDRS], &ak, &s.on_addr,
+					  BPF_ANY);
+	else
+		err = bpf_map_delete_elem(c->fd[M_VIP_ADDRS], &ak);
+	if (err && errno != ENOENT) {
+		p_err("cannot update map vip_addrs: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+int lbxdp_vip_add(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
+		  int sched, __u32 persist_sec)
+{
+	struct lbxdp_table empty[2] = {};
+	struct lbxdp_vip vip = {};
+	char svc[LBXDP_SVC_STRLEN];
+	struct vip_scan s = {};
+	__u32 id, zero = 0;
+	int err;
+
+	lbxdp_format_service(key, svc, sizeof(svc));
+	if (!bpf_map_lookup_elem(c->fd[M_VIPS], key, &vip)) {
+		p_err("service %s already exists", svc);
+		return -EEXIST;
+	}
+	s.used = calloc(c->cfg.max_vips, 1);
+	if (!s.used)
+		return -ENOMEM;
+	err = for_each_vip(c, scan_vip, &s);
+	if (err)
+		goto cleanup;
+	for (id = 0; id < c->cfg.max_vips && s.used[id]; id++)
+		;
+	if (id == c->cfg.max_vips) {
+		p_err("cannot add %s: all %u VIP slots in use (capacity set at attach with --max-vips)",
+		      svc, c->cfg.max_vips);
+		err = -ENOSPC;
+		goto cleanup;
+	}
+
+	/* The id may have served a deleted VIP: reset its state before the
+	 * VIP becomes visible to packets. */
+	err = lbxdp_array_fill(c->fd[M_TABLES], id * 2, empty, 2);
+	if (!err && bpf_map_update_elem(c->fd[M_VIP_SLOT], &id, &zero, BPF_ANY))
+		err = -errno;
+	if (!err)
+		err = lbxdp_percpu_zero(c, M_STATS_VIP, id,
+					sizeof(struct lbxdp_counters));
+	if (!err)
+		err = lbxdp_percpu_zero(c, M_WRR_CURSOR, id, sizeof(__u32));
+	if (err) {
+		p_err("cannot reset tables of VIP slot %u: %s", id,
+		      strerror(-err));
+		goto cleanup;
+	}
+
+	vip.id = id;
+	vip.flags = LBXDP_VIP_F_ACTIVE;
+	vip.sched = sched;
+	vip.persist_sec = persist_sec;
+	if (bpf_map_update_elem(c->fd[M_VIPS], key, &vip, BPF_NOEXIST)) {
+		err = -errno;
+		p_err("cannot add %s to map vips: %s", svc, strerror(errno));
+		goto cleanup;
+	}
+	err = sync_vip_addr(c, key);
+	if (err) {
+		bpf_map_delete_elem(c->fd[M_VIPS], key);
+		goto cleanup;
+	}
+cleanup:
+	free(s.used);
+	return err;
+}
+
+int lbxdp_vip_del(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key)
+{
+	struct lbxdp_backend *all = NULL;
+	struct lbxdp_vip vip;
+	__u32 i, n = lbxdp_nbackend_slots(&c->cfg);
+	int err;
+
+	err = lbxdp_vip_get(c, key, &vip);
+	if (err)
+		return err;
+	err = read_backends(c, &all);
+	if (err)
+		return err;
+	/* Packets stop matching first; the rest is cleanup that gc would
+	 * also finish if we were killed here. */
+	if (bpf_map_delete_elem(c->fd[M_VIPS], key)) {
+		err = -errno;
+		p_err("cannot delete from map vips: %s", strerror(errno));
+		goto cleanup;
+	}
+	err = sync_vip_addr(c, key);
+	for (i = 1; i < n && !err; i++) {
+		if (!(all[i].flags & LBXDP_BE_F_USED) || all[i].vip_id != vip.id)
+			continue;
+		all[i].flags = 0;
+		err = write_backend(c, i, &all[i]);
+	}
+cleanup:
+	free(all);
+	return err;
+}
+
+static int collect_vip(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
+		       const struct lbxdp_vip *vip, void *arg)
+{
+	struct {
+		struct lbxdp_vip_entry *v;
+		size_t n, cap;
+	} *l = arg;
+	struct lbxdp_vip_entry *e;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+
+		e = realloc(l->v, cap * sizeof(*e));
+		if (!e)
+			return -ENOMEM;
+		l->v = e;
+		l->cap = cap;
+	}
+	e = &l->v[l->n++];
+	memset(e, 0, sizeof(*e));
+	e->key = *key;
+	e->vip = *vip;
+	return 0;
+}
+
+static int cmp_vip_entry(const void *a, const void *b)
+{
+	const struct lbxdp_vip_entry *x = a, *y = b;
+
+	return (x->vip.id > y->vip.id) - (x->vip.id < y->vip.id);
+}
+
+int lbxdp_vip_list(struct lbxdp_ctx *c, struct lbxdp_vip_entry **out,
+		   size_t *n)
+{
+	struct {
+		struct lbxdp_vip_entry *v;
+		size_t n, cap;
+	} l = {};
+	struct lbxdp_table t;
+	__u32 slot, tidx;
+	size_t i;
+	int err;
+
+	err = for_each_vip(c, collect_vip, &l);
+	if (err)
+		goto fail;
+	qsort(l.v, l.n, sizeof(*l.v), cmp_vip_entry);
+	for (i = 0; i < l.n; i++) {
+		struct lbxdp_vip_entry *e = &l.v[i];
+
+		lbxdp_percpu_sum(c, M_STATS_VIP, e->vip.id, (__u64 *)&e->ctr,
+				 sizeof(e->ctr) / sizeof(__u64));
+		if (bpf_map_lookup_elem(c->fd[M_VIP_SLOT], &e->vip.id, &slot))
+			continue;
+		tidx = e->vip.id * 2 + (slot & 1);
+		if (!bpf_map_lookup_elem(c->fd[M_TABLES], &tidx, &t))
+			e->nbackends = t.nbackends;
+	}
+	*out = l.v;
+	*n = l.n;
+	return 0;
+fail:
+	free(l.v);
+	return err;
+}
+
+/* A backend that may receive new flows. */
+static bool usable(const struct lbxdp_backend *be)
+{
+	return (be->flags & LBXDP_BE_F_USED) &&
+	       !(be->flags & (LBXDP_BE_F_DOWN | LBXDP_BE_F_DRAINING)) &&
+	       be->weight > 0;
+}
+
+static int rebuild_from(struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
+			const struct lbxdp_backend *all)
+{
+	__u32 i, n = lbxdp_nbackend_slots(&c->cfg), ring = c->cfg.ring_size;
+	struct lbxdp_sched_backend *sb = NULL;
+	__u32 *maglev = NULL, *wrr = NULL;
+	struct lbxdp_table t = {};
+	__u32 slot = 0, spare, tidx;
+	size_t nsb = 0, wlen = 0;
+	int err = -ENOMEM;
+
+	sb = calloc(c->cfg.max_backends + 1, sizeof(*sb));
+	maglev = calloc(ring, sizeof(*maglev));
+	wrr = calloc(LBXDP_WRR_MAX, sizeof(*wrr));
+	if (!sb || !maglev || !wrr)
+		goto cleanup;
+	for (i = 1; i < n; i++) {
+		if (all[i].vip_id != vip->id || !usable(&all[i]))
+			continue;
+		if (nsb == c->cfg.max_backends)
+			break;
+		memcpy(sb[nsb].addr, all[i].addr, sizeof(sb[nsb].addr));
+		sb[nsb].id = i;
+		sb[nsb].weight = all[i].weight;
+		nsb++;
+	}
+	t.nbackends = nsb;
+
+	err = lbxdp_maglev_build(sb, nsb, maglev, ring);
+	if (err) {
+		p_err("cannot build the Maglev table: %s", strerror(-err));
+		goto cleanup;
+	}
+	err = lbxdp_wrr_build(sb, nsb, vip->sched == LBXDP_SCHED_RR, wrr,
+			      LBXDP_WRR_MAX, &wlen);
+	if (err == -E2BIG) {
+		p_err("the weights give a wrr schedule of %zu entries, more than %u: use smaller weights (their ratio is what counts) or --sched mh",
+		      wlen, LBXDP_WRR_MAX);
+		goto cleanup;
+	} else if (err) {
+		goto cleanup;
+	}
+	t.wrr_len = wlen;
+
+	bpf_map_lookup_elem(c->fd[M_VIP_SLOT], &vip->id, &slot);
+	spare = !(slot & 1);
+	tidx = vip->id * 2 + spare;
+	err = lbxdp_array_fill(c->fd[M_MAGLEV], tidx * ring, maglev, ring);
+	if (!err && wlen)
+		err = lbxdp_array_fill(c->fd[M_WRR], tidx * LBXDP_WRR_MAX, wrr,
+				       wlen);
+	if (!err && bpf_map_update_elem(c->fd[M_TABLES], &tidx, &t, BPF_ANY))
+		err = -errno;
+	/* The one write packets see: an aligned 32-bit array value. */
+	if (!err &&
+	    bpf_map_update_elem(c->fd[M_VIP_SLOT], &vip->id, &spare, BPF_ANY))
+		err = -errno;
+	if (err)
+		p_err("cannot write the tables of VIP slot %u: %s", vip->id,
+		      strerror(-err));
+cleanup:
+	free(sb);
+	free(maglev);
+	free(wrr);
+	return err;
+}
+
+int lbxdp_rebuild(struct lbxdp_ctx *c, const struct lbxdp_vip *vip)
+{
+	struct lbxdp_backend *all = NULL;
+	int err;
+
+	err = read_backends(c, &all);
+	if (!err)
+		err = rebuild_from(c, vip, all);
+	free(all);
+	return err;
+}
+
+static __u32 find_backend(const struct lbxdp_backend *all, __u32 n,
+			  __u32 vip_id, const __be32 addr[4])
+{
+	__u32 i;
+
+	for (i = 1; i < n; i++)
+		if ((all[i].flags & LBXDP_BE_F_USED) &&
+		    all[i].vip_id == vip_id && same_addr(all[i].addr, addr))
+			return i;
+	return 0;
+}
+
+/* Apply @be at @id, then the tables; restore @old if the tables fail. */
+static int commit_backend(struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
+			  struct lbxdp_backend *all, __u32 id,
+			  const struct lbxdp_backend *be)
+{
+	struct lbxdp_backend old = all[id];
+	int err;
+
+	err = write_backend(c, id, be);
+	if (err)
+		return err;
+	all[id] = *be;
+	err = rebuild_from(c, vip, all);
+	if (err) {
+		write_backend(c, id, &old);
+		all[id] = old;
+	}
+	return err;
+}
+
+int lbxdp_backend_add(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
+		      const __be32 addr[4], __u32 weight, const __u8 mac[6])
+{
+	__u32 i, id, count = 0, n = lbxdp_nbackend_slots(&c->cfg);
+	struct lbxdp_backend *all = NULL, be = {};
+	char svc[LBXDP_SVC_STRLEN], a[64];
+	struct lbxdp_vip vip;
+	int err;
+
+	err = lbxdp_vip_get(c, key, &vip);
+	if (err)
+		return err;
+	lbxdp_format_service(key, svc, sizeof(svc));
+	lbxdp_format_addr(addr, key->family, a, sizeof(a));
+	err = lbxdp_gc(c);
+	if (!err)
+		err = read_backends(c, &all);
+	if (err)
+		goto cleanup;
+
+	id = find_backend(all, n, vip.id, addr);
+	if (id && !(all[id].flags & LBXDP_BE_F_DRAINING)) {
+		p_err("backend %s already in %s", a, svc);
+		err = -EEXIST;
+		goto cleanup;
+	}
+	if (id) {
+		/* Re-adding a draining server revives it, flows and all. */
+		be = all[id];
+		be.flags &= ~LBXDP_BE_F_DRAINING;
+		be.weight = weight;
+		memcpy(be.mac, mac, sizeof(be.mac));
+		err = commit_backend(c, &vip, all, id, &be);
+		goto cleanup;
+	}
+
+	for (i = 1; i < n; i++)
+		if ((all[i].flags & LBXDP_BE_F_USED) && all[i].vip_id == vip.id)
+			count++;
+	if (count >= c->cfg.max_backends) {
+		p_err("cannot add %s: %s has %u backends, its capacity (set at attach with --max-backends)",
+		      a, svc, count);
+		err = -ENOSPC;
+		goto cleanup;
+	}
+	for (id = 1; id < n && (all[id].flags & LBXDP_BE_F_USED); id++)
+		;
+	if (id == n) {
+		p_err("cannot add %s: no free backend record", a);
+		err = -ENOSPC;
+		goto cleanup;
+	}
+	err = lbxdp_percpu_zero(c, M_STATS_BACKEND, id,
+				sizeof(struct lbxdp_counters));
+	if (err)
+		goto cleanup;
+	memcpy(be.addr, addr, sizeof(be.addr));
+	memcpy(be.mac, mac, sizeof(be.mac));
+	be.family = key->family;
+	be.vip_id = vip.id;
+	be.flags = LBXDP_BE_F_USED;
+	be.gen = all[id].gen + 1; /* old flows and persistence don't match */
+	be.weight = weight;
+	err = commit_backend(c, &vip, all, id, &be);
+cleanup:
+	free(all);
+	return err;
+}
+
+static int get_backend(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
+		       const __be32 addr[4], struct lbxdp_vip *vip,
+		       struct lbxdp_backend **all, __u32 *id)
+{
+	char svc[LBXDP_SVC_STRLEN], a[64];
+	int err;
+
+	err = lbxdp_vip_get(c, key, vip);
+	if (err)
+		return err;
+	err = read_backends(c, all);
+	if (err)
+		return err;
+	*id = find_backend(*all, lbxdp_nbackend_slots(&c->cfg), vip->id, addr);
+	if (*id && !((*all)[*id].flags & LBXDP_BE_F_DRAINING))
+		return 0;
+	p_err("backend %s not in %s",
+	      lbxdp_format_addr(addr, key->family, a, sizeof(a)),
+	      lbxdp_format_service(key, svc, sizeof(svc)));
+	free(*all);
+	*all = NULL;
+	return -ENOENT;
+}
+
+int lbxdp_backend_set(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
+		      const __be32 addr[4], int weight, int up)
+{
+	struct lbxdp_backend *all = NULL, be;
+	struct lbxdp_vip vip;
+	__u32 id;
+	int err;
+
+	err = get_backend(c, key, addr, &vip, &all, &id);
+	if (err)
+		return err;
+	be = all[id];
+	if (weight >= 0)
+		be.weight = weight;
+	if (up == 0)
+		be.flags |= LBXDP_BE_F_DOWN;
+	else if (up > 0)
+		be.flags &= ~LBXDP_BE_F_DOWN;
+	err = commit_backend(c, &vip, all, id, &be);
+	free(all);
+	return err;
+}
+
+int lbxdp_backend_del(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
+		      const __be32 addr[4])
+{
+	struct lbxdp_backend *all = NULL, be;
+	struct lbxdp_vip vip;
+	__u32 id;
+	int err;
+
+	err = get_backend(c, key, addr, &vip, &all, &id);
+	if (err)
+		return err;
+	be = all[id];
+	be.flags |= LBXDP_BE_F_DRAINING;
+	err = commit_backend(c, &vip, all, id, &be);
+	free(all);
+	if (!err)
+		err = lbxdp_gc(c);
+	return err;
+}
+
+int lbxdp_flow_count(struct lbxdp_ctx *c, __u32 *active, __u32 *refs)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 n = lbxdp_nbackend_slots(&c->cfg), batch = 4096, count, i;
+	__u64 now = lbxdp_now_ns(), age, window, tmo;
+	struct lbxdp_flow_key *keys = NULL;
+	struct lbxdp_flow *vals = NULL;
+	struct lbxdp_flow_key in, out;
+	bool first = true, done = false;
+	int err = 0;
+
+	memset(active, 0, n * sizeof(*active));
+	memset(refs, 0, n * sizeof(*refs));
+	keys = calloc(batch, sizeof(*keys));
+	vals = calloc(batch, sizeof(*vals));
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	window = (__u64)c->cfg.active_window * NSEC;
+	while (!done) {
+		count = batch;
+		if (bpf_map_lookup_batch(c->fd[M_FLOWS], first ? NULL : &in,
+					 &out, keys, vals, &count, &opts)) {
+			if (errno != ENOENT) {
+				err = -errno;
+				p_err("cannot read map flows: %s",
+				      strerror(errno));
+				goto cleanup;
+			}
+			done = true;
+		}
+		first = false;
+		in = out;
+		for (i = 0; i < count; i++) {
+			if (vals[i].backend >= n)
+				continue;
+			age = now > vals[i].last_seen_ns ?
+				      now - vals[i].last_seen_ns :
+				      0;
+			tmo = (__u64)(keys[i].proto == IPPROTO_TCP ?
+					      c->cfg.tcp_timeout :
+					      c->cfg.udp_timeout) *
+			      NSEC;
+			if (age <= tmo)
+				refs[vals[i].backend]++;
+			if (age <= window)
+				active[vals[i].backend]++;
+		}
+	}
+cleanup:
+	free(keys);
+	free(vals);
+	return err;
+}
+
+int lbxdp_gc(struct lbxdp_ctx *c)
+{
+	__u32 i, n = lbxdp_nbackend_slots(&c->cfg);
+	__u32 *active = NULL, *refs = NULL;
+	struct lbxdp_backend *all = NULL;
+	struct vip_scan s = {};
+	int err = -ENOMEM;
+
+	active = calloc(n, sizeof(*active));
+	refs = calloc(n, sizeof(*refs));
+	s.used = calloc(c->cfg.max_vips, 1);
+	if (!active || !refs || !s.used)
+		goto cleanup;
+	err = read_backends(c, &all);
+	if (!err)
+		err = for_each_vip(c, scan_vip, &s);
+	if (!err)
+		err = lbxdp_flow_count(c, active, refs);
+	for (i = 1; i < n && !err; i++) {
+		if (!(all[i].flags & LBXDP_BE_F_USED))
+			continue;
+		/* Orphans of a VIP deleted by a writer that was killed. */
+		if (all[i].vip_id >= c->cfg.max_vips || !s.used[all[i].vip_id] ||
+		    ((all[i].flags & LBXDP_BE_F_DRAINING) && !refs[i])) {
+			all[i].flags = 0;
+			err = write_backend(c, i, &all[i]);
+		}
+	}
+cleanup:
+	free(active);
+	free(refs);
+	free(s.used);
+	free(all);
+	return err;
+}
+
+static int cmp_backend_entry(const void *a, const void *b)
+{
+	const struct lbxdp_backend_entry *x = a, *y = b;
+
+	if (x->be.vip_id != y->be.vip_id)
+		return (x->be.vip_id > y->be.vip_id) -
+		       (x->be.vip_id < y->be.vip_id);
+	return memcmp(x->be.addr, y->be.addr, sizeof(x->be.addr));
+}
+
+int lbxdp_backend_list(struct lbxdp_ctx *c, int vip_id,
+		       struct lbxdp_backend_entry **out, size_t *nout)
+{
+	__u32 i, n = lbxdp_nbackend_slots(&c->cfg);
+	struct lbxdp_backend_entry *v = NULL;
+	__u32 *active = NULL, *refs = NULL;
+	struct lbxdp_backend *all = NULL;
+	size_t k = 0;
+	int err = -ENOMEM;
+
+	active = calloc(n, sizeof(*active));
+	refs = calloc(n, sizeof(*refs));
+	v = calloc(n, sizeof(*v));
+	if (!active || !refs || !v)
+		goto cleanup;
+	err = read_backends(c, &all);
+	if (!err)
+		err = lbxdp_flow_count(c, active, refs);
+	if (err)
+		goto cleanup;
+	for (i = 1; i < n; i++) {
+		if (!(all[i].flags & LBXDP_BE_F_USED) ||
+		    (vip_id >= 0 && all[i].vip_id != (__u32)vip_id))
+			continue;
+		v[k].id = i;
+		v[k].be = all[i];
+		v[k].active = active[i];
+		v[k].flows = refs[i];
+		lbxdp_percpu_sum(c, M_STATS_BACKEND, i, (__u64 *)&v[k].ctr,
+				 sizeof(v[k].ctr) / sizeof(__u64));
+		k++;
+	}
+	qsort(v, k, sizeof(*v), cmp_backend_entry);
+	*out = v;
+	*nout = k;
+	v = NULL;
+cleanup:
+	free(active);
+	free(refs);
+	free(all);
+	free(v);
+	return err;
+}
