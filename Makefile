@@ -92,10 +92,12 @@ $(OUTPUT)/tests/bench: $(BENCH_SRCS) $(OUTPUT)/liblbxdp.a | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) $(INCLUDES) $(BENCH_SRCS) $(OUTPUT)/liblbxdp.a $(LIBS) -lm -o $@
 
-test: all unit $(OUTPUT)/tests/bpf_test
+test: deps
+	$(Q)$(MAKE) --no-print-directory all unit $(OUTPUT)/tests/bpf_test
 	$(Q)OUTPUT=$(OUTPUT) bash tests/run.sh
 
-check: unit
+check: deps
+	$(Q)$(MAKE) --no-print-directory unit
 	$(call msg,FORMAT,*.c *.h)
 	$(Q)clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
 	$(call msg,SHELLCHK,scripts tests)
@@ -108,10 +110,12 @@ check: unit
 format:
 	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')
 
-bench: all $(OUTPUT)/tests/bench
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/tests/bench
 	$(Q)OUTPUT=$(OUTPUT) bash tests/bench/run.sh
 
-demo: deps all
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
 	$(Q)bash scripts/demo.sh
 
 demo-down:

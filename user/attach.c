@@ -71,9 +71,9 @@ int lbxdp_link_query(const char *pin_dir, struct lbxdp_link_info *li)
 	li->ifindex = info.xdp.ifindex;
 	li->prog_id = info.prog_id;
 	if (li->attached && !bpf_xdp_query(li->ifindex, 0, &q))
-		li->mode = q.attach_mode == XDP_ATTACHED_SKB ?
-				   LBXDP_MODE_GENERIC :
-				   LBXDP_MODE_NATIVE;
+		li->mode = q.attach_mode == XDP_ATTACHED_SKB
+				   ? LBXDP_MODE_GENERIC
+				   : LBXDP_MODE_NATIVE;
 	prog_tag(-1, li->prog_id, li->tag, li->prog_name);
 cleanup:
 	close(fd);
@@ -102,13 +102,12 @@ static int choose_caps(const struct lbxdp_attach_opts *o,
 		const char *opt;
 		__u32 asked, *val, def;
 	} caps[] = {
-		{ "--max-vips", o->max_vips, &cfg->max_vips,
-		  LBXDP_DEF_MAX_VIPS },
-		{ "--max-backends", o->max_backends, &cfg->max_backends,
-		  LBXDP_DEF_MAX_BACKENDS },
-		{ "--flows", o->flows, &cfg->flows, LBXDP_DEF_FLOWS },
-		{ "--ring-size", o->ring_size, &cfg->ring_size,
-		  LBXDP_DEF_RING_SIZE },
+		{"--max-vips", o->max_vips, &cfg->max_vips, LBXDP_DEF_MAX_VIPS},
+		{"--max-backends", o->max_backends, &cfg->max_backends,
+		 LBXDP_DEF_MAX_BACKENDS},
+		{"--flows", o->flows, &cfg->flows, LBXDP_DEF_FLOWS},
+		{"--ring-size", o->ring_size, &cfg->ring_size,
+		 LBXDP_DEF_RING_SIZE},
 	};
 	size_t i;
 
@@ -131,8 +130,8 @@ static int choose_caps(const struct lbxdp_attach_opts *o,
 			return -EEXIST;
 		}
 		if (!have_pinned)
-			*caps[i].val = caps[i].asked ? caps[i].asked :
-						       caps[i].def;
+			*caps[i].val =
+				caps[i].asked ? caps[i].asked : caps[i].def;
 	}
 	if (!lbxdp_is_prime(cfg->ring_size)) {
 		p_err("--ring-size %u is not a prime", cfg->ring_size);
@@ -155,18 +154,18 @@ static int set_sizes(struct lbxdp_bpf *skel, const struct lbxdp_config *cfg)
 		struct bpf_map *map;
 		__u32 n;
 	} sz[] = {
-		{ skel->maps.vips, cfg->max_vips },
-		{ skel->maps.vip_addrs, cfg->max_vips },
-		{ skel->maps.vip_slot, cfg->max_vips },
-		{ skel->maps.tables, cfg->max_vips * 2 },
-		{ skel->maps.maglev, cfg->max_vips * 2 * cfg->ring_size },
-		{ skel->maps.wrr, cfg->max_vips * 2 * LBXDP_WRR_MAX },
-		{ skel->maps.wrr_cursor, cfg->max_vips },
-		{ skel->maps.backends, nbe },
-		{ skel->maps.flows, cfg->flows },
-		{ skel->maps.persist, cfg->persist },
-		{ skel->maps.stats_vip, cfg->max_vips },
-		{ skel->maps.stats_backend, nbe },
+		{skel->maps.vips, cfg->max_vips},
+		{skel->maps.vip_addrs, cfg->max_vips},
+		{skel->maps.vip_slot, cfg->max_vips},
+		{skel->maps.tables, cfg->max_vips * 2},
+		{skel->maps.maglev, cfg->max_vips * 2 * cfg->ring_size},
+		{skel->maps.wrr, cfg->max_vips * 2 * LBXDP_WRR_MAX},
+		{skel->maps.wrr_cursor, cfg->max_vips},
+		{skel->maps.backends, nbe},
+		{skel->maps.flows, cfg->flows},
+		{skel->maps.persist, cfg->persist},
+		{skel->maps.stats_vip, cfg->max_vips},
+		{skel->maps.stats_backend, nbe},
 	};
 	size_t i;
 	int err;
@@ -231,17 +230,17 @@ static int attach_new(const struct lbxdp_attach_opts *o, int ifindex,
 		p_info("detached XDP program %u from %s (traffic bypasses XDP until attached)",
 		       q.prog_id, o->ifname);
 	}
-	lo.flags = o->mode == LBXDP_MODE_GENERIC ? XDP_FLAGS_SKB_MODE :
-						   XDP_FLAGS_DRV_MODE;
+	lo.flags = o->mode == LBXDP_MODE_GENERIC ? XDP_FLAGS_SKB_MODE
+						 : XDP_FLAGS_DRV_MODE;
 	fd = bpf_link_create(prog_fd, ifindex, BPF_XDP, &lo);
 	if (fd < 0) {
 		err = -errno;
 		p_err("cannot attach to %s in %s mode: %s%s", o->ifname,
 		      o->mode == LBXDP_MODE_GENERIC ? "generic" : "native",
 		      strerror(errno),
-		      o->mode == LBXDP_MODE_NATIVE ?
-			      " (the driver may lack native XDP: try --mode generic)" :
-			      "");
+		      o->mode == LBXDP_MODE_NATIVE
+			      ? " (the driver may lack native XDP: try --mode generic)"
+			      : "");
 		return err;
 	}
 	link_path(o->pin_dir, path, sizeof(path));
@@ -300,7 +299,7 @@ static int update_link(const struct lbxdp_attach_opts *o,
 int lbxdp_attach(const struct lbxdp_attach_opts *o)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = o->pin_dir);
-	struct lbxdp_ctx lock = { .dir_fd = -1 };
+	struct lbxdp_ctx lock = {.dir_fd = -1};
 	struct lbxdp_config pinned = {}, cfg;
 	struct lbxdp_iface ifc = {};
 	struct lbxdp_link_info li;
@@ -385,7 +384,8 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 	}
 
 	if (li.attached)
-		err = update_link(o, &li, bpf_program__fd(skel->progs.lbxdp_xdp),
+		err = update_link(o, &li,
+				  bpf_program__fd(skel->progs.lbxdp_xdp),
 				  o->mode != LBXDP_MODE_NATIVE);
 	else
 		err = attach_new(o, ifindex,
@@ -398,7 +398,7 @@ cleanup:
 
 int lbxdp_detach(const char *pin_dir, const char *ifname, bool purge)
 {
-	struct lbxdp_ctx lock = { .dir_fd = -1 };
+	struct lbxdp_ctx lock = {.dir_fd = -1};
 	struct lbxdp_link_info li;
 	char path[PATH_MAX];
 	int fd, err, i;
@@ -412,7 +412,8 @@ int lbxdp_detach(const char *pin_dir, const char *ifname, bool purge)
 	err = lbxdp_link_query(pin_dir, &li);
 	if (err)
 		goto cleanup;
-	if (ifname && li.attached && (__u32)if_nametoindex(ifname) != li.ifindex) {
+	if (ifname && li.attached &&
+	    (__u32)if_nametoindex(ifname) != li.ifindex) {
 		p_err("%s is not the interface attached from %s", ifname,
 		      pin_dir);
 		err = -ENODEV;

@@ -11,14 +11,37 @@ bool is_prefix(const char *word, const char *full)
 	return *word && !strncmp(word, full, strlen(word));
 }
 
-int cmd_dispatch(struct cli *cli, const struct cmd *cmds, int argc,
-		 char **argv, int (*help)(struct cli *cli, int argc,
-					  char **argv))
+bool help_asked(int argc, char **argv)
+{
+	return argc > 0 &&
+	       (!strcmp(argv[0], "help") || !strcmp(argv[0], "-h") ||
+		!strcmp(argv[0], "--help"));
+}
+
+bool has_help_flag(int argc, char **argv)
+{
+	int i;
+
+	for (i = 0; i < argc; i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return true;
+	return false;
+}
+
+int help_out(int argc, char **argv, const char *text)
+{
+	bool asked = help_asked(argc, argv);
+
+	fputs(text, asked ? stdout : stderr);
+	return asked ? EXIT_OK : EXIT_USAGE;
+}
+
+int cmd_dispatch(struct cli *cli, const struct cmd *cmds, int argc, char **argv,
+		 int (*help)(struct cli *cli, int argc, char **argv))
 {
 	const struct cmd *found = NULL, *c;
 
-	if (argc < 1 || !strcmp(argv[0], "help") || !strcmp(argv[0], "-h") ||
-	    !strcmp(argv[0], "--help"))
+	if (argc < 1 || help_asked(argc, argv))
 		return help(cli, argc, argv);
 	for (c = cmds; c->name; c++) {
 		if (!strcmp(argv[0], c->name)) {
@@ -44,11 +67,11 @@ int cmd_dispatch(struct cli *cli, const struct cmd *cmds, int argc,
 
 void json_print(struct cli *cli, struct json_object *obj)
 {
-	int flags = cli->pretty ? JSON_C_TO_STRING_PRETTY :
-				  JSON_C_TO_STRING_PLAIN;
+	int flags =
+		cli->pretty ? JSON_C_TO_STRING_PRETTY : JSON_C_TO_STRING_PLAIN;
 
-	puts(json_object_to_json_string_ext(obj, flags |
-							 JSON_C_TO_STRING_NOSLASHESCAPE));
+	puts(json_object_to_json_string_ext(
+		obj, flags | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(obj);
 }
 
@@ -82,8 +105,7 @@ int arg_addr(const char *s, __be32 addr[4])
 	return 0;
 }
 
-int arg_u32(const char *what, const char *s, __u32 min, __u32 max,
-	    __u32 *out)
+int arg_u32(const char *what, const char *s, __u32 min, __u32 max, __u32 *out)
 {
 	if (!s) {
 		p_err("%s needs a value", what);

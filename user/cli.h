@@ -28,10 +28,16 @@ struct cmd {
  * Run the command of @cmds that argv[0] names (a unique prefix will do),
  * or @help when there is none or it is "help". Returns an exit code.
  */
-int cmd_dispatch(struct cli *cli, const struct cmd *cmds, int argc,
-		 char **argv, int (*help)(struct cli *cli, int argc,
-					  char **argv));
+int cmd_dispatch(struct cli *cli, const struct cmd *cmds, int argc, char **argv,
+		 int (*help)(struct cli *cli, int argc, char **argv));
 bool is_prefix(const char *word, const char *full);
+/* argv[0] asks for help: help goes to stdout and exits 0; any other help
+ * (no or a bad command) is a usage error on stderr. */
+bool help_asked(int argc, char **argv);
+/* -h or --help anywhere in argv. */
+bool has_help_flag(int argc, char **argv);
+/* Print @text to stdout if asked, else stderr; return the exit code. */
+int help_out(int argc, char **argv, const char *text);
 
 /* -errno from the library -> exit code: the reason was printed already. */
 static inline int exit_code(int err)
@@ -45,8 +51,7 @@ void json_print(struct cli *cli, struct json_object *obj);
 /* Parse helpers that print "Error: ..." naming the bad argument. */
 int arg_service(const char *s, struct lbxdp_vip_key *key);
 int arg_addr(const char *s, __be32 addr[4]);
-int arg_u32(const char *what, const char *s, __u32 min, __u32 max,
-	    __u32 *out);
+int arg_u32(const char *what, const char *s, __u32 min, __u32 max, __u32 *out);
 
 int do_attach(struct cli *cli, int argc, char **argv);
 int do_detach(struct cli *cli, int argc, char **argv);

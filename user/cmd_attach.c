@@ -9,23 +9,13 @@
 #include "maps.h"
 #include "service.h"
 
-static bool want_help(int argc, char **argv)
-{
-	int i;
-
-	for (i = 0; i < argc; i++)
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
-			return true;
-	return false;
-}
-
 int do_attach(struct cli *cli, int argc, char **argv)
 {
-	struct lbxdp_attach_opts o = { .pin_dir = cli->pin_dir };
+	struct lbxdp_attach_opts o = {.pin_dir = cli->pin_dir};
 	int i;
 
-	if (want_help(argc, argv)) {
-		fprintf(stderr,
+	if (has_help_flag(argc, argv)) {
+		fprintf(stdout,
 			"Usage: lbxdp attach IFACE [--mode native|generic] [--force]\n"
 			"       [--max-vips N] [--max-backends N] [--flows N] [--ring-size PRIME]\n"
 			"  Loads the XDP program (once), pins its maps and link in the pin directory.\n"
@@ -33,8 +23,8 @@ int do_attach(struct cli *cli, int argc, char **argv)
 			"  without a gap. --force replaces a foreign XDP program (a short gap).\n"
 			"  Capacities (defaults %u, %u per VIP, %u, %u) are fixed when the maps\n"
 			"  are created; change them with 'detach --purge' and attach again.\n",
-			LBXDP_DEF_MAX_VIPS, LBXDP_DEF_MAX_BACKENDS, LBXDP_DEF_FLOWS,
-			LBXDP_DEF_RING_SIZE);
+			LBXDP_DEF_MAX_VIPS, LBXDP_DEF_MAX_BACKENDS,
+			LBXDP_DEF_FLOWS, LBXDP_DEF_RING_SIZE);
 		return EXIT_OK;
 	}
 	for (i = 0; i < argc; i++) {
@@ -92,8 +82,8 @@ int do_detach(struct cli *cli, int argc, char **argv)
 	bool purge = false;
 	int i;
 
-	if (want_help(argc, argv)) {
-		fprintf(stderr,
+	if (has_help_flag(argc, argv)) {
+		fprintf(stdout,
 			"Usage: lbxdp detach [IFACE] [--purge]\n"
 			"  Detaches the program. The maps stay pinned (a later attach finds\n"
 			"  every VIP and backend again) unless --purge removes them.\n");
@@ -124,8 +114,8 @@ int do_status(struct cli *cli, int argc, char **argv)
 	size_t nvips = 0;
 	int err;
 
-	if (want_help(argc, argv)) {
-		fprintf(stderr, "Usage: lbxdp status\n");
+	if (has_help_flag(argc, argv)) {
+		fprintf(stdout, "Usage: lbxdp status\n");
 		return EXIT_OK;
 	}
 	if (argc) {
@@ -151,9 +141,9 @@ int do_status(struct cli *cli, int argc, char **argv)
 		J("abi", json_object_new_int(c.cfg.abi_version));
 		J("attached", json_object_new_boolean(li.attached));
 		J("interface", json_object_new_string(ifname));
-		J("mode", json_object_new_string(li.mode == LBXDP_MODE_GENERIC ?
-							 "generic" :
-							 "native"));
+		J("mode", json_object_new_string(li.mode == LBXDP_MODE_GENERIC
+							 ? "generic"
+							 : "native"));
 		J("prog_id", json_object_new_int64(li.prog_id));
 		J("prog_tag", json_object_new_string(li.tag));
 		J("vips", json_object_new_int64(nvips));
@@ -172,8 +162,8 @@ int do_status(struct cli *cli, int argc, char **argv)
 		if (li.attached)
 			printf("attached:   %s, %s mode, program %u (%s) tag %s\n",
 			       ifname,
-			       li.mode == LBXDP_MODE_GENERIC ? "generic" :
-							       "native",
+			       li.mode == LBXDP_MODE_GENERIC ? "generic"
+							     : "native",
 			       li.prog_id, li.prog_name, li.tag);
 		else
 			printf("attached:   no (maps pinned, nothing forwards)\n");

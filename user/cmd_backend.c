@@ -14,23 +14,20 @@
 
 #define NEIGH_TIMEOUT_MS 1500
 
+static const char backend_usage[] =
+	"Usage: lbxdp backend add SERVICE RIP [--weight N] [--mac MAC]\n"
+	"       lbxdp backend set SERVICE RIP [--weight N] [--up|--down]\n"
+	"       lbxdp backend del SERVICE RIP\n"
+	"       lbxdp backend list [SERVICE]\n"
+	"  RIP must be a neighbour on the attached interface (DR); its MAC comes\n"
+	"  from the neighbour table (resolved if missing) unless --mac is given.\n"
+	"  --weight 0-65535 (default 1): 0 quiesces (keeps flows, no new ones).\n"
+	"  --down: no new flows, existing ones move to other servers.\n"
+	"  del drains: open flows continue until idle; ACTIVE shows them.\n";
+
 static int backend_help(struct cli *cli, int argc, char **argv)
 {
-	fprintf(stderr,
-		"Usage: lbxdp backend add SERVICE RIP [--weight N] [--mac MAC]\n"
-		"       lbxdp backend set SERVICE RIP [--weight N] [--up|--down]\n"
-		"       lbxdp backend del SERVICE RIP\n"
-		"       lbxdp backend list [SERVICE]\n"
-		"  RIP must be a neighbour on the attached interface (DR); its MAC comes\n"
-		"  from the neighbour table (resolved if missing) unless --mac is given.\n"
-		"  --weight 0-%u (default 1): 0 quiesces (keeps flows, no new ones).\n"
-		"  --down: no new flows, existing ones move to other servers.\n"
-		"  del drains: open flows continue until idle; ACTIVE shows them.\n",
-		LBXDP_MAX_WEIGHT);
-	return argc && strcmp(argv[0], "help") && strcmp(argv[0], "-h") &&
-			       strcmp(argv[0], "--help") ?
-		       EXIT_USAGE :
-		       EXIT_OK;
+	return help_out(argc, argv, backend_usage);
 }
 
 /* SERVICE RIP, then options left for the caller from argv[2]. */
@@ -64,7 +61,8 @@ static int backend_add(struct cli *cli, int argc, char **argv)
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (!strcmp(argv[i], "--weight")) {
-			if (arg_u32("--weight", v, 0, LBXDP_MAX_WEIGHT, &weight))
+			if (arg_u32("--weight", v, 0, LBXDP_MAX_WEIGHT,
+				    &weight))
 				return EXIT_USAGE;
 			i++;
 		} else if (!strcmp(argv[i], "--mac")) {
@@ -133,8 +131,9 @@ static int backend_set(struct cli *cli, int argc, char **argv)
 		return EXIT_USAGE;
 	for (i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--weight")) {
-			if (arg_u32("--weight", i + 1 < argc ? argv[i + 1] : NULL,
-				    0, LBXDP_MAX_WEIGHT, &w))
+			if (arg_u32("--weight",
+				    i + 1 < argc ? argv[i + 1] : NULL, 0,
+				    LBXDP_MAX_WEIGHT, &w))
 				return EXIT_USAGE;
 			weight = w;
 			i++;
@@ -254,6 +253,17 @@ static int backend_list(struct cli *cli, int argc, char **argv)
 		if (err)
 			goto cleanup;
 	}
+	/* A writer killed mid-change left records its tables lack. */
+	if (lbxdp_repair(&c, false) > 0) {
+		err = lbxdp_lock(&c, cli->pin_dir);
+		if (!err)
+			err = lbxdp_config_read(&c);
+		if (!err && lbxdp_repair(&c, true) > 0)
+			p_warn("rebuilt the tables a killed writer left unapplied");
+		lbxdp_unlock(&c);
+		if (err)
+			goto cleanup;
+	}
 	err = lbxdp_vip_list(&c, &v, &nv);
 	if (!err)
 		err = lbxdp_backend_list(&c, argc == 1 ? (int)vip.id : -1, &be,
@@ -312,16 +322,13 @@ cleanup:
 int do_backend(struct cli *cli, int argc, char **argv)
 {
 	static const struct cmd cmds[] = {
-		{ "add", backend_add },
-		{ "set", backend_set },
-		{ "del", backend_del },
-		{ "list", backend_list },
-		{ NULL, NULL },
+		{"add", backend_add}, {"set", backend_set},
+		{"del", backend_del}, {"list", backend_list},
+		{NULL, NULL},
 	};
-	int i;
+	static char *asked[] = {"help"};
 
-	for (i = 0; i < argc; i++)
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
-			return backend_help(cli, 0, NULL);
+	if (has_help_flag(argc, argv))
+		return backend_help(cli, 1, asked);
 	return cmd_dispatch(cli, cmds, argc, argv, backend_help);
 }

@@ -15,8 +15,8 @@
 
 /* Same order as struct lbxdp_global_stats. */
 static const char *const reason_names[NREASONS] = {
-	"forwarded",	  "passed",	    "not_our_mac", "inactive",
-	"no_backend",	  "malformed",	    "fragment",	   "ip_options",
+	"forwarded",	    "passed",	    "not_our_mac",    "inactive",
+	"no_backend",	    "malformed",    "fragment",	      "ip_options",
 	"flow_miss_nonsyn", "down_resched", "icmp_forwarded", "icmp_passed",
 	"persist_hits",
 };
@@ -54,8 +54,8 @@ static int snap_take(struct lbxdp_ctx *c, struct snap *s)
 }
 
 /* Counter of @cur minus the same one in @prev, found by record id. */
-static const struct lbxdp_counters *
-prev_vip(const struct snap *prev, const struct lbxdp_vip_entry *e)
+static const struct lbxdp_counters *prev_vip(const struct snap *prev,
+					     const struct lbxdp_vip_entry *e)
 {
 	size_t i;
 
@@ -65,8 +65,8 @@ prev_vip(const struct snap *prev, const struct lbxdp_vip_entry *e)
 	return NULL;
 }
 
-static const struct lbxdp_counters *
-prev_be(const struct snap *prev, const struct lbxdp_backend_entry *e)
+static const struct lbxdp_counters *prev_be(const struct snap *prev,
+					    const struct lbxdp_backend_entry *e)
 {
 	size_t i;
 
@@ -122,8 +122,9 @@ static void show(struct cli *cli, const struct snap *s, const struct snap *prev)
 		root = json_object_new_object();
 		reasons = json_object_new_object();
 		vips = json_object_new_array();
-		json_object_object_add(root, "interval", prev ?
-				json_object_new_double(secs) : NULL);
+		json_object_object_add(root, "interval",
+				       prev ? json_object_new_double(secs)
+					    : NULL);
 		json_object_object_add(root, "reasons", reasons);
 		json_object_object_add(root, "vips", vips);
 	} else if (prev) {
@@ -164,8 +165,8 @@ static void show(struct cli *cli, const struct snap *s, const struct snap *prev)
 					  sizeof(a));
 			rate(&b->ctr, prev_be(prev, b), secs, r);
 			if (bl) {
-				struct json_object *bo = counters_json(
-					&b->ctr, prev ? r : NULL);
+				struct json_object *bo =
+					counters_json(&b->ctr, prev ? r : NULL);
 
 				json_object_object_add(
 					bo, "address",
@@ -183,17 +184,17 @@ static void show(struct cli *cli, const struct snap *s, const struct snap *prev)
 		}
 	}
 	if (!cli->json)
-		printf("%s\n", prev ? "frames per second by verdict:" :
-				      "frames by verdict:");
+		printf("%s\n", prev ? "frames per second by verdict:"
+				    : "frames by verdict:");
 	for (i = 0; i < NREASONS; i++) {
-		double v = prev ? (s->reason[i] - prev->reason[i]) / secs :
-				  (double)s->reason[i];
+		double v = prev ? (s->reason[i] - prev->reason[i]) / secs
+				: (double)s->reason[i];
 
 		if (reasons)
 			json_object_object_add(
 				reasons, reason_names[i],
-				prev ? json_object_new_double(v) :
-				       json_object_new_int64(s->reason[i]));
+				prev ? json_object_new_double(v)
+				     : json_object_new_int64(s->reason[i]));
 		else
 			printf("  %-18s %14.0f\n", reason_names[i], v);
 	}
@@ -212,17 +213,19 @@ int do_stats(struct cli *cli, int argc, char **argv)
 	for (i = 0; i < argc; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			fprintf(stderr,
+		if (has_help_flag(1, argv + i)) {
+			fprintf(stdout,
 				"Usage: lbxdp stats [-w SECONDS [-c COUNT]]\n"
 				"  Counters per VIP, per backend and per verdict, summed over CPUs;\n"
 				"  with -w, rates every SECONDS (COUNT times, default until killed).\n");
 			return EXIT_OK;
-		} else if (!strcmp(argv[i], "-w") || !strcmp(argv[i], "--watch")) {
+		} else if (!strcmp(argv[i], "-w") ||
+			   !strcmp(argv[i], "--watch")) {
 			if (arg_u32("-w", v, 1, 3600, &interval))
 				return EXIT_USAGE;
 			i++;
-		} else if (!strcmp(argv[i], "-c") || !strcmp(argv[i], "--count")) {
+		} else if (!strcmp(argv[i], "-c") ||
+			   !strcmp(argv[i], "--count")) {
 			if (arg_u32("-c", v, 1, UINT32_MAX, &count))
 				return EXIT_USAGE;
 			i++;

@@ -15,8 +15,8 @@ static int timeout_show(struct cli *cli, const struct lbxdp_config *cfg)
 				       json_object_new_int64(cfg->tcp_timeout));
 		json_object_object_add(o, "udp",
 				       json_object_new_int64(cfg->udp_timeout));
-		json_object_object_add(o, "active",
-				       json_object_new_int64(cfg->active_window));
+		json_object_object_add(
+			o, "active", json_object_new_int64(cfg->active_window));
 		json_print(cli, o);
 	} else {
 		printf("tcp %u udp %u active %u (seconds)\n", cfg->tcp_timeout,
@@ -32,17 +32,16 @@ int do_timeout(struct cli *cli, int argc, char **argv)
 	bool set;
 	int i, err;
 
-	for (i = 0; i < argc; i++)
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			fprintf(stderr,
-				"Usage: lbxdp timeout [show]\n"
-				"       lbxdp timeout set [tcp SECONDS] [udp SECONDS] [active SECONDS]\n"
-				"  tcp/udp: a flow idle this long is forgotten (default %u/%u);\n"
-				"  active: a flow seen within this window counts as active (default %u).\n",
-				LBXDP_DEF_TCP_TIMEOUT, LBXDP_DEF_UDP_TIMEOUT,
-				LBXDP_DEF_ACTIVE_WINDOW);
-			return EXIT_OK;
-		}
+	if (has_help_flag(argc, argv)) {
+		fprintf(stdout,
+			"Usage: lbxdp timeout [show]\n"
+			"       lbxdp timeout set [tcp SECONDS] [udp SECONDS] [active SECONDS]\n"
+			"  tcp/udp: a flow idle this long is forgotten (default %u/%u);\n"
+			"  active: a flow seen within this window counts as active (default %u).\n",
+			LBXDP_DEF_TCP_TIMEOUT, LBXDP_DEF_UDP_TIMEOUT,
+			LBXDP_DEF_ACTIVE_WINDOW);
+		return EXIT_OK;
+	}
 	set = argc && is_prefix(argv[0], "set");
 	if (argc && !set && !is_prefix(argv[0], "show")) {
 		p_err("unknown command 'timeout %s': show or set", argv[0]);
@@ -66,10 +65,10 @@ int do_timeout(struct cli *cli, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	for (i = 1; i + 1 < argc; i += 2) {
-		__u32 *field = !strcmp(argv[i], "tcp")	  ? &cfg.tcp_timeout :
-			       !strcmp(argv[i], "udp")	  ? &cfg.udp_timeout :
-			       !strcmp(argv[i], "active") ? &cfg.active_window :
-							    NULL;
+		__u32 *field = !strcmp(argv[i], "tcp")	    ? &cfg.tcp_timeout
+			       : !strcmp(argv[i], "udp")    ? &cfg.udp_timeout
+			       : !strcmp(argv[i], "active") ? &cfg.active_window
+							    : NULL;
 
 		if (!field) {
 			p_err("unknown timeout '%s': tcp, udp or active",

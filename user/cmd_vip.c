@@ -10,21 +10,19 @@
 #include "parse.h"
 #include "service.h"
 
+static const char vip_usage[] =
+	"Usage: lbxdp vip add SERVICE [--sched wrr|rr|mh|sh] [--persist SECONDS]\n"
+	"       lbxdp vip del SERVICE\n"
+	"       lbxdp vip list\n"
+	"  SERVICE is VIP:PORT[/tcp|/udp]; port 0 means every port.\n"
+	"  wrr (default) interleaved weighted round robin; rr ignores weights;\n"
+	"  mh weighted Maglev on the 5-tuple; sh Maglev on the source address.\n"
+	"  --persist: a client's new flows go to its previous server for SECONDS.\n"
+	"  vip add does not put the VIP on an interface.\n";
+
 static int vip_help(struct cli *cli, int argc, char **argv)
 {
-	fprintf(stderr,
-		"Usage: lbxdp vip add SERVICE [--sched wrr|rr|mh|sh] [--persist SECONDS]\n"
-		"       lbxdp vip del SERVICE\n"
-		"       lbxdp vip list\n"
-		"  SERVICE is VIP:PORT[/tcp|/udp]; port 0 means every port.\n"
-		"  wrr (default) interleaved weighted round robin; rr ignores weights;\n"
-		"  mh weighted Maglev on the 5-tuple; sh Maglev on the source address.\n"
-		"  --persist: a client's new flows go to its previous server for SECONDS.\n"
-		"  vip add does not put the VIP on an interface.\n");
-	return argc && strcmp(argv[0], "help") && strcmp(argv[0], "-h") &&
-			       strcmp(argv[0], "--help") ?
-		       EXIT_USAGE :
-		       EXIT_OK;
+	return help_out(argc, argv, vip_usage);
 }
 
 static int vip_add(struct cli *cli, int argc, char **argv)
@@ -127,20 +125,24 @@ static int vip_list(struct cli *cli, int argc, char **argv)
 			J("id", json_object_new_int64(v[i].vip.id));
 			J("sched", json_object_new_string(
 					   lbxdp_sched_name(v[i].vip.sched)));
-			J("persist", json_object_new_int64(v[i].vip.persist_sec));
-			J("active", json_object_new_boolean(
-					    v[i].vip.flags & LBXDP_VIP_F_ACTIVE));
+			J("persist",
+			  json_object_new_int64(v[i].vip.persist_sec));
+			J("active",
+			  json_object_new_boolean(v[i].vip.flags &
+						  LBXDP_VIP_F_ACTIVE));
 			J("backends", json_object_new_int64(v[i].nbackends));
 			J("packets", json_object_new_int64(v[i].ctr.packets));
 			J("bytes", json_object_new_int64(v[i].ctr.bytes));
-			J("new_flows", json_object_new_int64(v[i].ctr.new_flows));
+			J("new_flows",
+			  json_object_new_int64(v[i].ctr.new_flows));
 #undef J
 			json_object_array_add(arr, o);
 		} else {
 			printf("%-26s %-5s %-7u %-6s %-8u %12llu %14llu %10llu\n",
 			       svc, lbxdp_sched_name(v[i].vip.sched),
 			       v[i].vip.persist_sec,
-			       v[i].vip.flags & LBXDP_VIP_F_ACTIVE ? "yes" : "no",
+			       v[i].vip.flags & LBXDP_VIP_F_ACTIVE ? "yes"
+								   : "no",
 			       v[i].nbackends,
 			       (unsigned long long)v[i].ctr.packets,
 			       (unsigned long long)v[i].ctr.bytes,
@@ -158,15 +160,14 @@ cleanup:
 int do_vip(struct cli *cli, int argc, char **argv)
 {
 	static const struct cmd cmds[] = {
-		{ "add", vip_add },
-		{ "del", vip_del },
-		{ "list", vip_list },
-		{ NULL, NULL },
+		{"add", vip_add},
+		{"del", vip_del},
+		{"list", vip_list},
+		{NULL, NULL},
 	};
-	int i;
+	static char *asked[] = {"help"};
 
-	for (i = 0; i < argc; i++)
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
-			return vip_help(cli, 0, NULL);
+	if (has_help_flag(argc, argv))
+		return vip_help(cli, 1, asked);
 	return cmd_dispatch(cli, cmds, argc, argv, vip_help);
 }

@@ -13,41 +13,39 @@
 #define LBXDP_VERSION "dev"
 #endif
 
+static const char usage[] =
+	"Usage: lbxdp [OPTIONS] OBJECT COMMAND [ARGS]\n"
+	"\n"
+	"  attach IFACE [--mode native|generic] [--force]\n"
+	"         [--max-vips N] [--max-backends N] [--flows N] [--ring-size PRIME]\n"
+	"  detach [IFACE] [--purge]\n"
+	"  status\n"
+	"  vip add SERVICE [--sched wrr|rr|mh|sh] [--persist SECONDS]\n"
+	"  vip del SERVICE\n"
+	"  vip list\n"
+	"  backend add SERVICE RIP [--weight N] [--mac MAC]\n"
+	"  backend set SERVICE RIP [--weight N] [--up|--down]\n"
+	"  backend del SERVICE RIP          (drains: open flows continue)\n"
+	"  backend list [SERVICE]\n"
+	"  stats [-w SECONDS [-c COUNT]]\n"
+	"  timeout [show]\n"
+	"  timeout set [tcp SECONDS] [udp SECONDS] [active SECONDS]\n"
+	"  version\n"
+	"\n"
+	"  SERVICE is VIP:PORT[/tcp|/udp] (tcp if omitted; port 0: all ports)\n"
+	"\n"
+	"OPTIONS (anywhere on the line):\n"
+	"  -j, --json        JSON output       -p, --pretty  pretty JSON\n"
+	"  --pin-dir DIR     bpffs directory (default $LBXDP_PIN_DIR, else " LBXDP_DEFAULT_PIN_DIR
+	")\n"
+	"  -h, --help        help (also after any OBJECT)\n"
+	"  -V, --version     version\n"
+	"\n"
+	"Exit status: 0 ok, 1 usage error, 2 state or runtime error.\n";
+
 static int do_help(struct cli *cli, int argc, char **argv)
 {
-	fprintf(stderr,
-		"Usage: %s [OPTIONS] OBJECT COMMAND [ARGS]\n"
-		"\n"
-		"  attach IFACE [--mode native|generic] [--force]\n"
-		"         [--max-vips N] [--max-backends N] [--flows N] [--ring-size PRIME]\n"
-		"  detach [IFACE] [--purge]\n"
-		"  status\n"
-		"  vip add SERVICE [--sched wrr|rr|mh|sh] [--persist SECONDS]\n"
-		"  vip del SERVICE\n"
-		"  vip list\n"
-		"  backend add SERVICE RIP [--weight N] [--mac MAC]\n"
-		"  backend set SERVICE RIP [--weight N] [--up|--down]\n"
-		"  backend del SERVICE RIP          (drains: open flows continue)\n"
-		"  backend list [SERVICE]\n"
-		"  stats [-w SECONDS [-c COUNT]]\n"
-		"  timeout [show]\n"
-		"  timeout set [tcp SECONDS] [udp SECONDS] [active SECONDS]\n"
-		"  version\n"
-		"\n"
-		"  SERVICE is VIP:PORT[/tcp|/udp] (tcp if omitted; port 0: all ports)\n"
-		"\n"
-		"OPTIONS (anywhere on the line):\n"
-		"  -j, --json        JSON output       -p, --pretty  pretty JSON\n"
-		"  --pin-dir DIR     bpffs directory (default $LBXDP_PIN_DIR, else %s)\n"
-		"  -h, --help        help (also after any OBJECT)\n"
-		"  -V, --version     version\n"
-		"\n"
-		"Exit status: 0 ok, 1 usage error, 2 state or runtime error.\n",
-		cli->prog, LBXDP_DEFAULT_PIN_DIR);
-	return argc > 0 && strcmp(argv[0], "help") && strcmp(argv[0], "-h") &&
-			       strcmp(argv[0], "--help") ?
-		       EXIT_USAGE :
-		       EXIT_OK;
+	return help_out(argc, argv, usage);
 }
 
 static int do_version(struct cli *cli, int argc, char **argv)
@@ -68,16 +66,16 @@ static int do_version(struct cli *cli, int argc, char **argv)
 }
 
 static const struct cmd cmds[] = {
-	{ "attach", do_attach },   { "detach", do_detach },
-	{ "status", do_status },   { "vip", do_vip },
-	{ "backend", do_backend }, { "stats", do_stats },
-	{ "timeout", do_timeout }, { "version", do_version },
-	{ "help", do_help },	   { NULL, NULL },
+	{"attach", do_attach},	 {"detach", do_detach},
+	{"status", do_status},	 {"vip", do_vip},
+	{"backend", do_backend}, {"stats", do_stats},
+	{"timeout", do_timeout}, {"version", do_version},
+	{"help", do_help},	 {NULL, NULL},
 };
 
 int main(int argc, char **argv)
 {
-	struct cli cli = { .prog = "lbxdp" };
+	struct cli cli = {.prog = "lbxdp"};
 	int i, n = 0;
 
 	/* Take the global options out, wherever they stand. */

@@ -168,15 +168,14 @@ int lbxdp_open(struct lbxdp_ctx *c, const char *dir, bool lock)
 		err = bpf_obj_get_info_by_fd(c->fd[M_CONFIG], &info, &len);
 		if (err)
 			goto cleanup;
-		raw = calloc(1, info.value_size > sizeof(*raw) ?
-					info.value_size :
-					sizeof(*raw));
+		raw = calloc(1, info.value_size > sizeof(*raw) ? info.value_size
+							       : sizeof(*raw));
 		if (!raw) {
 			err = -ENOMEM;
 			goto cleanup;
 		}
-		err = bpf_map_lookup_elem(c->fd[M_CONFIG], &zero, raw) ? -errno :
-									  0;
+		err = bpf_map_lookup_elem(c->fd[M_CONFIG], &zero, raw) ? -errno
+								       : 0;
 		abi = raw->abi_version;
 		if (!err && info.value_size == sizeof(*raw))
 			c->cfg = *raw;

@@ -7,6 +7,7 @@
 #include "log.h"
 #include "parse.h"
 #include "sched.h"
+#include "lbxdp/hash.h"
 #include "service.h"
 
 #define NSEC 1000000000ULL
@@ -52,7 +53,8 @@ int lbxdp_vip_get(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 
 	if (!bpf_map_lookup_elem(c->fd[M_VIPS], key, vip))
 		return 0;
-	p_err("service %s not found", lbxdp_format_service(key, svc, sizeof(svc)));
+	p_err("service %s not found",
+	      lbxdp_format_service(key, svc, sizeof(svc)));
 	return -ENOENT;
 }
 
@@ -102,8 +104,8 @@ static int scan_vip(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
  * vips rather than incremented, so an interrupted writer cannot skew it. */
 static int sync_vip_addr(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key)
 {
-	struct lbxdp_addr_key ak = { .family = key->family };
-	struct vip_scan s = { .addr_of = key };
+	struct lbxdp_addr_key ak = {.family = key->family};
+	struct vip_scan s = {.addr_of = key};
 	int err;
 
 	memcpy(ak.addr, key->addr, sizeof(ak.addr));
@@ -209,7 +211,8 @@ int lbxdp_vip_del(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key)
 	}
 	err = sync_vip_addr(c, key);
 	for (i = 1; i < n && !err; i++) {
-		if (!(all[i].flags & LBXDP_BE_F_USED) || all[i].vip_id != vip.id)
+		if (!(all[i].flags & LBXDP_BE_F_USED) ||
+		    all[i].vip_id != vip.id)
 			continue;
 		all[i].flags = 0;
 		err = write_backend(c, i, &all[i]);
@@ -251,8 +254,7 @@ static int cmp_vip_entry(const void *a, const void *b)
 	return (x->vip.id > y->vip.id) - (x->vip.id < y->vip.id);
 }
 
-int lbxdp_vip_list(struct lbxdp_ctx *c, struct lbxdp_vip_entry **out,
-		   size_t *n)
+int lbxdp_vip_list(struct lbxdp_ctx *c, struct lbxdp_vip_entry **out, size_t *n)
 {
 	struct {
 		struct lbxdp_vip_entry *v;
@@ -294,15 +296,45 @@ static bool usable(const struct lbxdp_backend *be)
 	       be->weight > 0;
 }
 
+/* The usable backends of @vip, for the schedulers; returns how many. */
+static size_t collect_usable(const struct lbxdp_ctx *c, __u32 vip_id,
+			     const struct lbxdp_backend *all,
+			     struct lbxdp_sched_backend *sb)
+{
+	__u32 i, n = lbxdp_nbackend_slots(&c->cfg);
+	size_t nsb = 0;
+
+	for (i = 1; i < n && nsb < c->cfg.max_backends; i++) {
+		if (all[i].vip_id != vip_id || !usable(&all[i]))
+			continue;
+		memcpy(sb[nsb].addr, all[i].addr, sizeof(sb[nsb].addr));
+		sb[nsb].id = i;
+		sb[nsb].weight = all[i].weight;
+		nsb++;
+	}
+	return nsb;
+}
+
+static __u32 table_sig(const struct lbxdp_sched_backend *sb, size_t n)
+{
+	__u32 h = LBXDP_SEED_FLOW;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h = lbxdp_hash_mix(h, sb[i].id);
+		h = lbxdp_hash_mix(h, sb[i].weight);
+	}
+	return lbxdp_hash_final(h, n);
+}
+
 static int rebuild_from(struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
 			const struct lbxdp_backend *all)
 {
-	__u32 i, n = lbxdp_nbackend_slots(&c->cfg), ring = c->cfg.ring_size;
+	__u32 ring = c->cfg.ring_size, slot = 0, spare, tidx;
 	struct lbxdp_sched_backend *sb = NULL;
 	__u32 *maglev = NULL, *wrr = NULL;
 	struct lbxdp_table t = {};
-	__u32 slot = 0, spare, tidx;
-	size_t nsb = 0, wlen = 0;
+	size_t nsb, wlen = 0;
 	int err = -ENOMEM;
 
 	sb = calloc(c->cfg.max_backends + 1, sizeof(*sb));
@@ -310,17 +342,9 @@ static int rebuild_from(struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
 	wrr = calloc(LBXDP_WRR_MAX, sizeof(*wrr));
 	if (!sb || !maglev || !wrr)
 		goto cleanup;
-	for (i = 1; i < n; i++) {
-		if (all[i].vip_id != vip->id || !usable(&all[i]))
-			continue;
-		if (nsb == c->cfg.max_backends)
-			break;
-		memcpy(sb[nsb].addr, all[i].addr, sizeof(sb[nsb].addr));
-		sb[nsb].id = i;
-		sb[nsb].weight = all[i].weight;
-		nsb++;
-	}
+	nsb = collect_usable(c, vip->id, all, sb);
 	t.nbackends = nsb;
+	t.sig = table_sig(sb, nsb);
 
 	err = lbxdp_maglev_build(sb, nsb, maglev, ring);
 	if (err) {
@@ -359,6 +383,50 @@ cleanup:
 	free(maglev);
 	free(wrr);
 	return err;
+}
+
+struct repair {
+	const struct lbxdp_backend *all;
+	struct lbxdp_sched_backend *sb;
+	bool apply;
+	int stale;
+};
+
+static int repair_vip(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
+		      const struct lbxdp_vip *vip, void *arg)
+{
+	struct repair *r = arg;
+	struct lbxdp_table t = {};
+	__u32 slot = 0, tidx;
+	size_t n;
+
+	n = collect_usable(c, vip->id, r->all, r->sb);
+	bpf_map_lookup_elem(c->fd[M_VIP_SLOT], &vip->id, &slot);
+	tidx = vip->id * 2 + (slot & 1);
+	bpf_map_lookup_elem(c->fd[M_TABLES], &tidx, &t);
+	if (t.nbackends == n && t.sig == table_sig(r->sb, n))
+		return 0;
+	r->stale++;
+	return r->apply ? rebuild_from(c, vip, r->all) : 0;
+}
+
+int lbxdp_repair(struct lbxdp_ctx *c, bool apply)
+{
+	struct repair r = {.apply = apply};
+	struct lbxdp_backend *all = NULL;
+	int err;
+
+	r.sb = calloc(c->cfg.max_backends + 1, sizeof(*r.sb));
+	if (!r.sb)
+		return -ENOMEM;
+	err = read_backends(c, &all);
+	if (!err) {
+		r.all = all;
+		err = for_each_vip(c, repair_vip, &r);
+	}
+	free(all);
+	free(r.sb);
+	return err ? err : r.stale;
 }
 
 int lbxdp_rebuild(struct lbxdp_ctx *c, const struct lbxdp_vip *vip)
@@ -578,12 +646,12 @@ int lbxdp_flow_count(struct lbxdp_ctx *c, __u32 *active, __u32 *refs)
 		for (i = 0; i < count; i++) {
 			if (vals[i].backend >= n)
 				continue;
-			age = now > vals[i].last_seen_ns ?
-				      now - vals[i].last_seen_ns :
-				      0;
-			tmo = (__u64)(keys[i].proto == IPPROTO_TCP ?
-					      c->cfg.tcp_timeout :
-					      c->cfg.udp_timeout) *
+			age = now > vals[i].last_seen_ns
+				      ? now - vals[i].last_seen_ns
+				      : 0;
+			tmo = (__u64)(keys[i].proto == IPPROTO_TCP
+					      ? c->cfg.tcp_timeout
+					      : c->cfg.udp_timeout) *
 			      NSEC;
 			if (age <= tmo)
 				refs[vals[i].backend]++;
@@ -619,7 +687,8 @@ int lbxdp_gc(struct lbxdp_ctx *c)
 		if (!(all[i].flags & LBXDP_BE_F_USED))
 			continue;
 		/* Orphans of a VIP deleted by a writer that was killed. */
-		if (all[i].vip_id >= c->cfg.max_vips || !s.used[all[i].vip_id] ||
+		if (all[i].vip_id >= c->cfg.max_vips ||
+		    !s.used[all[i].vip_id] ||
 		    ((all[i].flags & LBXDP_BE_F_DRAINING) && !refs[i])) {
 			all[i].flags = 0;
 			err = write_backend(c, i, &all[i]);

@@ -24,7 +24,7 @@ struct lbxdp_backend_entry {
 	struct lbxdp_backend be;
 	struct lbxdp_counters ctr;
 	__u32 active; /* flows seen within the active window */
-	__u32 flows; /* flows not yet idle past their timeout */
+	__u32 flows;  /* flows not yet idle past their timeout */
 };
 
 static inline __u32 lbxdp_nbackend_slots(const struct lbxdp_config *cfg)
@@ -63,6 +63,13 @@ int lbxdp_flow_count(struct lbxdp_ctx *c, __u32 *active, __u32 *refs);
  * repairs what a writer killed mid-change left (records not yet in tables).
  */
 int lbxdp_rebuild(struct lbxdp_ctx *c, const struct lbxdp_vip *vip);
+
+/*
+ * Find VIPs whose live tables do not match their backend records (a writer
+ * was killed between the two) and, with @apply (lock held), rebuild them.
+ * Returns how many were stale, or -errno.
+ */
+int lbxdp_repair(struct lbxdp_ctx *c, bool apply);
 
 /* Free records of drained backends no flow refers to any more. */
 int lbxdp_gc(struct lbxdp_ctx *c);

@@ -80,6 +80,10 @@ struct lbxdp_addr_key {
 struct lbxdp_table {
 	__u32 nbackends; /* usable backends in this slot; 0: no_backend */
 	__u32 wrr_len;	 /* entries of the wrr/rr schedule */
+	/* Hash of the (id, weight) set the slot was built from: lets lbxdp
+	 * see a change that a killed writer left unapplied. */
+	__u32 sig;
+	__u32 pad;
 };
 
 /*
