@@ -243,7 +243,6 @@ static int attach_new(const struct lbxdp_attach_opts *o, int ifindex,
 			      : "");
 		return err;
 	}
-	link_path(o->pin_dir, path, sizeof(path));
 	if (bpf_obj_pin(fd, path)) {
 		err = -errno;
 		p_err("cannot pin the link at %s: %s", path, strerror(errno));
@@ -256,6 +255,20 @@ static int attach_new(const struct lbxdp_attach_opts *o, int ifindex,
 	       o->mode == LBXDP_MODE_GENERIC ? "generic" : "native",
 	       o->pin_dir);
 	return 0;
+}
+
+/* One interface per pin directory: drop what an earlier attach left. */
+static void forget_ifaces(int fd, __u32 keep)
+{
+	__u32 key, next;
+	const void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (key != keep && !bpf_map_delete_elem(fd, &key))
+			prev = NULL; /* restart: the walk lost its place */
+	}
 }
 
 /* Our pinned link exists: nothing to do, or swap the program in place. */
@@ -374,6 +387,7 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 	}
 
 	cfg.ifindex = ifindex;
+	forget_ifaces(bpf_map__fd(skel->maps.ifaces), ifindex);
 	if (bpf_map__update_elem(skel->maps.ifaces, &ifindex, sizeof(ifindex),
 				 &ifc, sizeof(ifc), BPF_ANY) ||
 	    bpf_map__update_elem(skel->maps.config, &zero, sizeof(zero), &cfg,
