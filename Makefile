@@ -14,7 +14,10 @@ CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter
 INCLUDES := -Iinclude -Iuser -I$(OUTPUT)
 LIBS := -lbpf -lelf -lz -lmnl -ljson-c
-BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Werror -Iinclude -I$(ARCH_INC)
+BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Werror -Iinclude -I$(ARCH_INC) \
+	$(BPF_EXTRA_CFLAGS)
+# cppcheck does not read system headers: tell it libbpf's opts macro.
+CPPCHECK_DEFS := '-DLIBBPF_OPTS(T,N,...)=struct T N = { .sz = sizeof(struct T), __VA_ARGS__ }'
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 ifeq ($(V),1)
@@ -104,7 +107,7 @@ check: deps
 	$(Q)shellcheck -x $$(git ls-files '*.sh') .ci/run
 	$(call msg,CPPCHECK,user bpf tests)
 	$(Q)cppcheck -q --error-exitcode=1 --inline-suppr --enable=warning,portability \
-		--std=c11 -Iinclude -Iuser user tests/unit
+		--std=c11 -Iinclude -Iuser -I$(OUTPUT) $(CPPCHECK_DEFS) user tests
 	$(Q)set -e; for t in $(UNIT_BINS); do $$t; done
 
 format:

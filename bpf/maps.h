@@ -81,7 +81,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, __u32);
 	__type(value, struct lbxdp_backend);
-	__uint(max_entries, LBXDP_DEF_MAX_VIPS * LBXDP_DEF_MAX_BACKENDS + 1);
+	__uint(max_entries, LBXDP_DEF_MAX_VIPS *LBXDP_DEF_MAX_BACKENDS + 1);
 	PINNED;
 } backends SEC(".maps");
 
@@ -122,7 +122,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__type(key, __u32);
 	__type(value, struct lbxdp_counters);
-	__uint(max_entries, LBXDP_DEF_MAX_VIPS * LBXDP_DEF_MAX_BACKENDS + 1);
+	__uint(max_entries, LBXDP_DEF_MAX_VIPS *LBXDP_DEF_MAX_BACKENDS + 1);
 	PINNED;
 } stats_backend SEC(".maps");
 

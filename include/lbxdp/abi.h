@@ -13,21 +13,21 @@
 #define LBXDP_ABI_VERSION 1
 
 /* Default capacities; each is settable at attach time. */
-#define LBXDP_DEF_MAX_VIPS 32
-#define LBXDP_DEF_MAX_BACKENDS 256 /* per VIP */
-#define LBXDP_DEF_FLOWS 262144
-#define LBXDP_DEF_PERSIST 65536
-#define LBXDP_DEF_RING_SIZE 65537 /* Maglev table size, prime */
-#define LBXDP_MAX_RING_SIZE 1048573
+#define LBXDP_DEF_MAX_VIPS 32U
+#define LBXDP_DEF_MAX_BACKENDS 256U /* per VIP */
+#define LBXDP_DEF_FLOWS 262144U
+#define LBXDP_DEF_PERSIST 65536U
+#define LBXDP_DEF_RING_SIZE 65537U /* Maglev table size, prime */
+#define LBXDP_MAX_RING_SIZE 1048573U
 /* Longest wrr schedule (sum of the weights after dividing by their gcd). */
-#define LBXDP_WRR_MAX 4096
-#define LBXDP_MAX_WEIGHT 65535
-#define LBXDP_MAX_IFACES 16
+#define LBXDP_WRR_MAX 4096U
+#define LBXDP_MAX_WEIGHT 65535U
+#define LBXDP_MAX_IFACES 16U
 
 /* Defaults of the runtime knobs in struct lbxdp_config. */
-#define LBXDP_DEF_TCP_TIMEOUT 900
-#define LBXDP_DEF_UDP_TIMEOUT 300
-#define LBXDP_DEF_ACTIVE_WINDOW 30
+#define LBXDP_DEF_TCP_TIMEOUT 900U
+#define LBXDP_DEF_UDP_TIMEOUT 300U
+#define LBXDP_DEF_ACTIVE_WINDOW 30U
 
 /* Backend id 0 is never allocated: a zero in a table means "no backend". */
 #define LBXDP_BACKEND_NONE 0
