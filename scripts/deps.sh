@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# Installs the Debian 12 packages that build and test lbxdp. Idempotent and
+# quiet: when everything is installed it does nothing (no apt-get update).
+set -euo pipefail
+
+PKGS=(
+	# build
+	clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool libmnl-dev
+	libjson-c-dev make gcc pkg-config
+	# unit tests, make check
+	libcmocka-dev clang-format shellcheck cppcheck
+	# e2e and interop labs: ip, ethtool, sysctl, ping, HTTP servers/clients,
+	# keepalived as the VRRP peer
+	iproute2 ethtool procps iputils-ping curl python3 keepalived
+)
+
+die() {
+	echo "deps: $*" >&2
+	exit 1
+}
+
+missing=()
+for p in "${PKGS[@]}"; do
+	if [ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null)" != "ii " ]; then
+		missing+=("$p")
+	fi
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+	exit 0
+fi
+
+[ "$(id -u)" -eq 0 ] || die "missing packages: ${missing[*]}; run as root to install them"
+command -v apt-get >/dev/null || die "no apt-get: install by hand: ${missing[*]}"
+
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+log=$(mktemp /tmp/lbxdp-deps.XXXXXX)
+trap 'rm -f "$log"' EXIT
+if ! apt-get update -qq >"$log" 2>&1; then
+	cat "$log" >&2
+	die "apt-get update failed"
+fi
+
+# Fail with the names apt does not know, rather than apt's first complaint.
+unknown=()
+for p in "${missing[@]}"; do
+	cand=$(apt-cache policy "$p" 2>/dev/null | awk '/Candidate:/ { print $2 }')
+	if [ -z "$cand" ] || [ "$cand" = "(none)" ]; then
+		unknown+=("$p")
+	fi
+done
+[ "${#unknown[@]}" -eq 0 ] || die "no installation candidate for: ${unknown[*]}"
+
+if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" >"$log" 2>&1; then
+	cat "$log" >&2
+	die "apt-get install failed"
+fi
+for p in "${missing[@]}"; do
+	[ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null)" = "ii " ] ||
+		die "$p still not installed"
+done
+echo "deps: done"

@@ -1,0 +1,133 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# shellcheck shell=bash
+# Shared by tests/e2e/test_*.sh: TAP output, a lab per test with its own
+# namespace prefix (lbxt<pid><tag>-) and its own bpffs, cleanup on exit.
+#
+#   source "$(dirname "$0")/lib.sh"
+#   e2e_init NAME                  root check (else SKIP), traps, stale labs
+#   e2e_lab TAG MODE [NWEB]        lab up, bpffs, attach, VIP, web1 w1, web2 w2
+#   check "what" CMD...            ok / not ok from CMD's status
+#   e2e_done                       exit status from the checks
+
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=scripts/lab.sh
+source "$E2E_DIR/../../scripts/lab.sh"
+
+E2E_NAME=e2e
+E2E_FAILED=0
+E2E_PASSED=0
+E2E_PIDS=""
+E2E_TMP=""
+E2E_BASE=lbxt
+
+diag() { printf '# %s\n' "$@"; }
+
+ok() {
+	echo "ok - $*"
+	E2E_PASSED=$((E2E_PASSED + 1))
+}
+
+not_ok() {
+	echo "not ok - $*"
+	E2E_FAILED=$((E2E_FAILED + 1))
+}
+
+# check "description" CMD...: ok if CMD succeeds.
+check() {
+	local what=$1
+	shift
+	if "$@"; then
+		ok "$what"
+	else
+		not_ok "$what"
+	fi
+}
+
+# in_range VALUE LOW HIGH [VALUE LOW HIGH...]: integers, each within bounds.
+in_range() {
+	while [ $# -ge 3 ]; do
+		[[ "$1" =~ ^-?[0-9]+$ ]] && [ "$1" -ge "$2" ] && [ "$1" -le "$3" ] ||
+			return 1
+		shift 3
+	done
+}
+
+e2e_cleanup() {
+	local rc=$? pid
+	trap - EXIT INT TERM ERR
+	set +e
+	if [ "$rc" -ne 0 ] && [ "$E2E_FAILED" -eq 0 ]; then
+		not_ok "$E2E_NAME: aborted (exit $rc, last failing command at line ${E2E_ERR_LINE:-?})"
+	fi
+	for pid in $E2E_PIDS; do
+		kill -9 "$pid" 2>/dev/null
+	done
+	if [ -n "${LAB_PREFIX:-}" ]; then
+		lab_down "$LAB_PREFIX"
+	fi
+	if [ -n "$E2E_TMP" ]; then
+		rm -rf "$E2E_TMP"
+	fi
+	if [ "$rc" -eq 0 ] && [ "$E2E_FAILED" -ne 0 ]; then
+		rc=1
+	fi
+	exit "$rc"
+}
+
+e2e_init() {
+	E2E_NAME=$1
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "ok - $E2E_NAME # SKIP needs root"
+		exit 0
+	fi
+	local tool
+	for tool in ip curl python3 ethtool timeout; do
+		if ! command -v "$tool" >/dev/null; then
+			echo "not ok - $E2E_NAME: $tool missing (run scripts/deps.sh)"
+			exit 1
+		fi
+	done
+	if [ ! -x "$LBXDP" ] || [ ! -r "$LAB_XDP_PASS" ]; then
+		echo "not ok - $E2E_NAME: $LBXDP or $LAB_XDP_PASS missing (run make)"
+		exit 1
+	fi
+	set -eEuo pipefail
+	trap 'E2E_ERR_LINE=$LINENO' ERR
+	trap e2e_cleanup EXIT
+	trap 'exit 130' INT TERM
+	E2E_TMP=$(mktemp -d /tmp/lbxdp-e2e.XXXXXX)
+	# Labs of earlier runs killed before their cleanup (their pid is gone).
+	lab_reap_stale "$E2E_BASE"
+}
+
+# e2e_lab TAG MODE [NWEB]: fresh lab lbxt<pid>TAG-, bpffs, lbxdp attached in
+# MODE, VIP 198.18.0.10:80 with web1 (weight 1) and web2 (weight 2).
+e2e_lab() {
+	local tag=$1 mode=$2 nweb=${3:-2}
+	if [ -n "${LAB_PREFIX:-}" ]; then
+		lab_down "$LAB_PREFIX"
+	fi
+	LAB_PREFIX=$E2E_BASE$$$tag-
+	LAB_PIN_DIR=""
+	bash "$LAB_ROOT/scripts/lab.sh" up "$LAB_PREFIX" "$mode" "$nweb"
+	lab_bpffs_mount
+	lab_lbxdp attach eth0 --mode "$mode" 2>"$E2E_TMP/attach.err"
+	lab_lbxdp vip add "$LAB_SVC"
+	lab_lbxdp backend add "$LAB_SVC" "$(lab_ip web1)" --weight 1
+	lab_lbxdp backend add "$LAB_SVC" "$(lab_ip web2)" --weight 2
+}
+
+# e2e_json FILE: `lbxdp -j backend list` into FILE.
+e2e_json() {
+	lab_lbxdp -j backend list >"$1"
+}
+
+# e2e_field FILE HOST FIELD: a backend's field from e2e_json output.
+e2e_field() {
+	lab_json_backend "$1" "$(lab_ip "$2")" "$3"
+}
+
+e2e_done() {
+	# The EXIT trap cleans up and turns failed checks into a non-zero exit.
+	exit 0
+}

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# CLI errors against a live lab: bad input exits 1, state errors exit 2, each
+# with an "Error:" on stderr naming the bad argument, and a failed command
+# changes nothing (`lbxdp -j backend list` and `status` byte for byte).
+# shellcheck source=tests/e2e/lib.sh
+source "$(dirname "$0")/lib.sh"
+e2e_init errors
+
+e2e_lab e generic
+W1=$(lab_ip web1)
+W2=$(lab_ip web2)
+NOBPF=$E2E_TMP/notbpffs # an existing directory that is not on a bpffs
+mkdir -p "$NOBPF"
+lab_lbxdp -j backend list >"$E2E_TMP/list0.json"
+lab_lbxdp -j status >"$E2E_TMP/status0.json"
+
+# expect RC 'WORD|WORD...' ARGS...: run lbxdp ARGS in the lb namespace; it
+# must exit RC, print "Error: ..." containing every WORD, and change nothing.
+# PIN (default: the lab's) is the --pin-dir used.
+expect() {
+	local want=$1 words=$2 rc=0 msg w missing="" same=yes
+	local pin=${PIN:-$LAB_PIN_DIR}
+	shift 2
+	timeout 20 ip netns exec "${LAB_PREFIX}lb" "$LBXDP" --pin-dir "$pin" "$@" \
+		>"$E2E_TMP/out" 2>"$E2E_TMP/err" || rc=$?
+	msg=$(grep -m1 '^Error: ' "$E2E_TMP/err" || true)
+	IFS='|' read -r -a wl <<<"$words"
+	for w in "${wl[@]}"; do
+		if [[ "$msg" != *"$w"* ]]; then
+			missing="$missing '$w'"
+		fi
+	done
+	lab_lbxdp -j backend list >"$E2E_TMP/list1.json"
+	lab_lbxdp -j status >"$E2E_TMP/status1.json"
+	if ! cmp -s "$E2E_TMP/list0.json" "$E2E_TMP/list1.json" ||
+		! cmp -s "$E2E_TMP/status0.json" "$E2E_TMP/status1.json"; then
+		same=no
+	fi
+	check "lbxdp${PIN:+ --pin-dir $pin} $*: exit $rc (want $want), tables unchanged: $same; ${msg:-no Error: line}${missing:+ (does not name$missing)}" \
+		[ "$rc/$same/$missing" = "$want/yes/" ]
+	if [ "$same" = no ]; then
+		diag "backend list before: $(cat "$E2E_TMP/list0.json")" \
+			"backend list after:  $(cat "$E2E_TMP/list1.json")"
+	fi
+}
+
+# Usage errors: exit 1.
+expect 1 "198.18.0.10:http" vip add 198.18.0.10:http
+expect 1 "70000" vip add 198.18.0.10:70000
+expect 1 "sctp" vip add 198.18.0.10:80/sctp
+expect 1 "--weight|70000" backend add "$LAB_SVC" "$W2" --weight 70000
+expect 1 "300.1.2.3" backend add "$LAB_SVC" 300.1.2.3
+expect 1 "--mode|turbo" attach eth0 --mode turbo
+expect 1 "tcp" timeout set tcp 0
+expect 1 "--bogus" backend list --bogus
+
+# State errors: exit 2.
+expect 2 "198.18.0.10:81" backend add 198.18.0.10:81 "$W2"
+expect 2 "198.18.0.10:80|already" vip add "$LAB_SVC"
+expect 2 "$W1|already" backend add "$LAB_SVC" "$W1"
+expect 2 "198.18.0.13" backend set "$LAB_SVC" 198.18.0.13 --down
+expect 2 "198.18.0.13" backend del "$LAB_SVC" 198.18.0.13
+expect 2 "nosuch0" attach nosuch0
+expect 2 "nosuch0" detach nosuch0
+# Not on the LB's link at all: no route, or a route elsewhere.
+expect 2 "198.19.0.1|neighbour" backend add "$LAB_SVC" 198.19.0.1
+# On the link, but nobody answers ARP.
+expect 2 "198.18.0.99" backend add "$LAB_SVC" 198.18.0.99
+# Pin directories that are not on a bpffs: the message says how to mount one.
+PIN=$NOBPF expect 2 "mount -t bpf bpf" backend list
+PIN=$NOBPF expect 2 "mount -t bpf bpf" attach eth0 --mode generic
+PIN=$NOBPF/lb expect 2 "mount -t bpf bpf" vip add "$LAB_SVC"
+if [ ! -e /tmp/notbpffs ]; then
+	PIN=/tmp/notbpffs expect 2 "mount -t bpf bpf" backend list
+fi
+
+lab_hits 6 >"$E2E_TMP/hits"
+check "the VIP still forwards after the failed commands ($(grep -c '^web' "$E2E_TMP/hits" || true) of 6 answered)" \
+	[ "$(grep -c '^web' "$E2E_TMP/hits" || true)" -eq 6 ]
+e2e_done
