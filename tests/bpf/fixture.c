@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* The fixture engine: see fixture.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <bpf/bpf.h>
+#include "lbxdp/hash.h"
+#include "service.h"
+#include "fixture.h"
+
+#define NSEC 1000000000ULL
+
+void addr4(__be32 a[4], __u32 host)
+{
+	memset(a, 0, 4 * sizeof(__be32));
+	a[0] = htonl(host);
+}
+
+void vip_key(struct lbxdp_vip_key *k, __u32 addr, __u16 port, __u8 proto)
+{
+	memset(k, 0, sizeof(*k));
+	addr4(k->addr, addr);
+	k->port = htons(port);
+	k->proto = proto;
+	k->family = LBXDP_AF_INET;
+}
+
+void be_mac(__u8 mac[6], int set, int i)
+{
+	const __u8 m[6] = {0x02, 0xbe, 0x00, 0x00, (__u8)set, (__u8)(i + 1)};
+
+	memcpy(mac, m, sizeof(m));
+}
+
+__u32 flow_hash(const struct fspec *f)
+{
+	__be32 src[4], dst[4];
+
+	addr4(src, f->saddr);
+	addr4(dst, f->daddr);
+	return lbxdp_hash_flow(src, dst, htons(f->sport), htons(f->dport),
+			       f->proto);
+}
+
+__u32 maglev_pick(const struct lbxdp_sched_backend *sb, size_t n,
+		  __u32 ring_size, const struct fspec *f)
+{
+	__u32 *ring = calloc(ring_size, sizeof(*ring)), id = 0;
+
+	if (!ring)
+		return 0;
+	if (!lbxdp_maglev_build(sb, n, ring, ring_size))
+		id = ring[flow_hash(f) % ring_size];
+	free(ring);
+	return id;
+}
+
+int send_frame(struct lb *lb, const struct fspec *f, struct frame *in,
+	       struct frame *out, __u32 *verdict)
+{
+	frame_build(in, f, lb->mac);
+	return xdp_run(lb, in, out, verdict);
+}
+
+bool send_expect(struct lb *lb, const struct fspec *f, __u32 verdict,
+		 const __u8 *to_mac, __u64 stats, const char *what,
+		 struct frame *got)
+{
+	struct lbxdp_global_stats before, after;
+	struct frame in, out, want;
+	__u32 v = 0;
+	bool ok;
+
+	if (!ASSERT_OK(stats_read(lb, &before), "read stats"))
+		return false;
+	if (!ASSERT_OK(send_frame(lb, f, &in, &out, &v),
+		       "bpf_prog_test_run_opts"))
+		return false;
+	if (!ASSERT_OK(stats_read(lb, &after), "read stats"))
+		return false;
+	if (got)
+		*got = out;
+	ok = ASSERT_VERDICT(v, verdict, what);
+	if (to_mac)
+		frame_forwarded(&want, &in, to_mac, lb->mac);
+	else
+		want = in;
+	if (!ASSERT_FRAME(&out, &want, what))
+		ok = false;
+	if (!ASSERT_STATS(&before, &after, stats, what))
+		ok = false;
+	return ok;
+}
+
+void lb_reset(struct lb *lb, const struct lbxdp_vip_key *keys, size_t n,
+	      const struct lbxdp_config *cfg0)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		ASSERT_OK(lbxdp_vip_del(&lb->ctx, &keys[i]),
+			  "tear-down vip_del");
+	ASSERT_OK(lb_flush_flows(lb), "tear-down flush flows");
+	if (cfg0)
+		ASSERT_OK(lbxdp_config_write(&lb->ctx, cfg0),
+			  "tear-down config");
+}
+
+/* --- the table runner --- */
+
+struct be_state {
+	bool present, down, draining;
+	__u16 weight;
+};
+
+struct rt {
+	const struct fixture *fx;
+	struct lb *lb;
+	struct lbxdp_vip_key key[FX_SVCS];
+	size_t nsvc;
+	struct be_state be[FX_BES];
+};
+
+static bool be_add(struct rt *rt, int i)
+{
+	const struct fx_be *b = &rt->fx->be[i];
+	__be32 a[4];
+	__u8 mac[6];
+
+	addr4(a, b->addr);
+	be_mac(mac, 0, i);
+	if (!ASSERT_OK(lbxdp_backend_add(&rt->lb->ctx, &rt->key[b->svc], a,
+					 b->weight, mac),
+		       b->name))
+		return false;
+	rt->be[i].present = true;
+	rt->be[i].draining = false;
+	rt->be[i].weight = b->weight;
+	return true;
+}
+
+/* Which of the case's services a frame is for (port-0 ones last). */
+static int svc_of(const struct fixture *fx, const struct fspec *f)
+{
+	int i, any = -1;
+
+	for (i = 0; i < FX_SVCS && fx->svc[i].addr; i++) {
+		const struct fx_svc *s = &fx->svc[i];
+
+		if (s->addr != f->daddr || s->proto != f->proto)
+			continue;
+		if (s->port == f->dport)
+			return i;
+		if (!s->port)
+			any = i;
+	}
+	return any;
+}
+
+/* The client-to-VIP flow a frame belongs to: an ICMP error's is the
+ * reverse of the reply it quotes. */
+static struct fspec flow_of(const struct fspec *f)
+{
+	struct fspec fl = *f;
+
+	if (f->proto == IPPROTO_ICMP) {
+		fl.proto = f->inner.proto;
+		fl.saddr = f->inner.client;
+		fl.sport = f->inner.cport;
+		fl.dport = f->inner.vport;
+	}
+	return fl;
+}
+
+/* The backend user-space Maglev picks for @f among the usable ones. */
+static int expect_maglev(const struct rt *rt, const struct fspec *frame)
+{
+	struct lbxdp_sched_backend sb[FX_BES];
+	struct fspec fl = flow_of(frame), *f = &fl;
+	int svc = svc_of(rt->fx, f), i;
+	size_t n = 0;
+	__u32 id;
+
+	for (i = 0; i < FX_BES && rt->fx->be[i].name; i++) {
+		const struct be_state *s = &rt->be[i];
+
+		if (rt->fx->be[i].svc != svc || !s->present || s->down ||
+		    s->draining || !s->weight)
+			continue;
+		memset(&sb[n], 0, sizeof(sb[n]));
+		addr4(sb[n].addr, rt->fx->be[i].addr);
+		sb[n].id = i + 1;
+		sb[n].weight = s->weight;
+		n++;
+	}
+	id = maglev_pick(sb, n, rt->lb->ctx.cfg.ring_size, f);
+	return id ? (int)id - 1 : -1;
+}
+
+static bool age_flow(struct lb *lb, const struct fspec *f, int sec)
+{
+	struct lbxdp_flow_key k = {};
+	struct lbxdp_flow v;
+	int fd = lb->ctx.fd[M_FLOWS];
+
+	addr4(k.src, f->saddr);
+	addr4(k.dst, f->daddr);
+	k.sport = htons(f->sport);
+	k.dport = htons(f->dport);
+	k.proto = f->proto;
+	k.family = LBXDP_AF_INET;
+	if (!ASSERT_OK(bpf_map_lookup_elem(fd, &k, &v) ? -errno : 0,
+		       "the step's flow in map flows"))
+		return false;
+	v.last_seen_ns = lbxdp_now_ns() - (__u64)sec * NSEC;
+	return ASSERT_OK(bpf_map_update_elem(fd, &k, &v, BPF_EXIST) ? -errno
+								    : 0,
+			 "age the flow");
+}
+
+static bool set_inactive(struct lb *lb, const struct lbxdp_vip_key *k)
+{
+	struct lbxdp_vip v;
+	int fd = lb->ctx.fd[M_VIPS];
+
+	if (!ASSERT_OK(bpf_map_lookup_elem(fd, k, &v) ? -errno : 0,
+		       "lookup in map vips"))
+		return false;
+	v.flags &= ~LBXDP_VIP_F_ACTIVE;
+	return ASSERT_OK(bpf_map_update_elem(fd, k, &v, BPF_EXIST) ? -errno : 0,
+			 "update map vips");
+}
+
+static bool apply(struct rt *rt, const struct fx_act *a, const struct fspec *f)
+{
+	struct lbxdp_ctx *c = &rt->lb->ctx;
+	const struct fx_be *b = NULL;
+	struct lbxdp_config cfg;
+	__be32 addr[4] = {};
+
+	/* a is a backend for these, a number of seconds or a service else. */
+	if (a->op >= ACT_ADD && a->op <= ACT_DEL) {
+		if (!ASSERT_TRUE(a->a >= 0 && a->a < FX_BES &&
+					 rt->fx->be[a->a].name,
+				 "action names a backend of the case"))
+			return false;
+		b = &rt->fx->be[a->a];
+		addr4(addr, b->addr);
+	}
+	switch (a->op) {
+	case ACT_NONE:
+		return true;
+	case ACT_ADD:
+		return be_add(rt, a->a);
+	case ACT_WEIGHT:
+		rt->be[a->a].weight = a->b;
+		return ASSERT_OK(
+			lbxdp_backend_set(c, &rt->key[b->svc], addr, a->b, -1),
+			"backend set weight");
+	case ACT_DOWN:
+		rt->be[a->a].down = true;
+		return ASSERT_OK(
+			lbxdp_backend_set(c, &rt->key[b->svc], addr, -1, 0),
+			"backend set --down");
+	case ACT_UP:
+		rt->be[a->a].down = false;
+		return ASSERT_OK(
+			lbxdp_backend_set(c, &rt->key[b->svc], addr, -1, 1),
+			"backend set --up");
+	case ACT_DEL:
+		rt->be[a->a].draining = true;
+		return ASSERT_OK(lbxdp_backend_del(c, &rt->key[b->svc], addr),
+				 "backend del");
+	case ACT_INACTIVE:
+		return set_inactive(rt->lb, &rt->key[a->a]);
+	case ACT_UDP_TIMEOUT:
+		if (!ASSERT_OK(lbxdp_config_read(c), "config read"))
+			return false;
+		cfg = c->cfg;
+		cfg.udp_timeout = a->a;
+		return ASSERT_OK(lbxdp_config_write(c, &cfg), "config write");
+	case ACT_AGE_FLOW:
+		return age_flow(rt->lb, f, a->a);
+	}
+	return false;
+}
+
+static bool run_step(struct rt *rt, const struct fx_step *s, int n)
+{
+	__u8 mac[6], *to = NULL;
+	struct frame got;
+	int i, want = s->out - 1;
+	bool ok;
+
+	test__context("step %d: %s", n + 1, s->what);
+	for (i = 0; i < FX_ACTS; i++)
+		if (!apply(rt, &s->act[i], &s->f))
+			return false;
+	if (s->out == MAGLEV) {
+		want = expect_maglev(rt, &s->f);
+		if (!ASSERT_TRUE(want >= 0, "user-space Maglev has a backend"))
+			return false;
+	}
+	if (s->out != SAME) {
+		be_mac(mac, 0, want);
+		to = mac;
+	}
+	ok = send_expect(rt->lb, &s->f, s->verdict, to, s->stats, s->what,
+			 &got);
+	if (!ok && s->out != SAME) {
+		for (i = 0; i < FX_BES && rt->fx->be[i].name; i++) {
+			be_mac(mac, 0, i);
+			if (!memcmp(got.data, mac, 6))
+				test__note("went to %s, want %s",
+					   rt->fx->be[i].name,
+					   rt->fx->be[want].name);
+		}
+	}
+	return ok;
+}
+
+bool fixture_run(const struct fixture *fx)
+{
+	struct rt rt = {.fx = fx, .lb = &env.main};
+	struct lbxdp_ctx *c = &rt.lb->ctx;
+	struct lbxdp_config cfg0;
+	int i;
+
+	test__begin(fx->name);
+	test__context("set-up");
+	if (!ASSERT_OK(lbxdp_config_read(c), "config read"))
+		return test__end();
+	cfg0 = c->cfg;
+	for (i = 0; i < FX_SVCS && fx->svc[i].addr; i++) {
+		const struct fx_svc *s = &fx->svc[i];
+
+		vip_key(&rt.key[i], s->addr, s->port, s->proto);
+		if (!ASSERT_OK(
+			    lbxdp_vip_add(c, &rt.key[i], s->sched, s->persist),
+			    "vip add"))
+			goto out;
+		rt.nsvc++;
+	}
+	for (i = 0; i < FX_BES && fx->be[i].name; i++)
+		if (!fx->be[i].later && !be_add(&rt, i))
+			goto out;
+	for (i = 0; i < FX_STEPS && fx->step[i].what; i++)
+		if (!run_step(&rt, &fx->step[i], i))
+			break; /* later steps build on this one */
+out:
+	test__context("tear-down");
+	lb_reset(rt.lb, rt.key, rt.nsvc, &cfg0);
+	return test__end();
+}

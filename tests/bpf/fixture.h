@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Table-driven fixtures, after Katran's tester: each case names its services
+ * and backends (set up with the library, as the CLI would), then a list of
+ * steps: map changes, one input frame, the expected verdict, output frame and
+ * the counters of "stats" that must move (each by one; no other may move).
+ */
+#ifndef LBXDP_TEST_FIXTURE_H
+#define LBXDP_TEST_FIXTURE_H
+
+#include "harness.h"
+#include "sched.h"
+
+#define FX_SVCS 3
+#define FX_BES 6
+#define FX_STEPS 12
+#define FX_ACTS 2
+
+/* Addresses, all in 198.18.0.0/15. */
+#define VIP1 IP4(198, 18, 0, 10)
+#define VIP2 IP4(198, 18, 0, 11)
+#define VIP3 IP4(198, 18, 0, 12)
+#define NOT_VIP IP4(198, 18, 0, 99)
+#define ROUTER IP4(198, 19, 255, 1)
+#define CLIENT(n) IP4(198, 19, 0, (n))
+#define BACKEND(n) IP4(198, 18, 1, (n))
+
+struct fx_svc {
+	__u32 addr; /* 0 ends the list */
+	__u16 port;
+	__u8 proto;
+	__u8 sched; /* enum lbxdp_sched */
+	__u32 persist;
+};
+
+struct fx_be {
+	const char *name; /* NULL ends the list */
+	__u32 addr;
+	__u16 weight;
+	__u8 svc;   /* index into the case's services */
+	bool later; /* added by a step (DO_ADD), not at set-up */
+};
+
+enum fx_op {
+	ACT_NONE,
+	ACT_ADD,	 /* backend a, with its table weight */
+	ACT_WEIGHT,	 /* backend a, weight b */
+	ACT_DOWN,	 /* backend a: lbxdp backend set --down */
+	ACT_UP,		 /* backend a: --up */
+	ACT_DEL,	 /* backend a: removed, draining */
+	ACT_INACTIVE,	 /* service a: clear LBXDP_VIP_F_ACTIVE in map vips */
+	ACT_UDP_TIMEOUT, /* config udp_timeout = a seconds */
+	ACT_AGE_FLOW,	 /* the step's flow: last seen a seconds ago */
+};
+
+struct fx_act {
+	enum fx_op op;
+	int a, b;
+};
+
+#define DO_ADD(i)               \
+	{                       \
+		ACT_ADD, (i), 0 \
+	}
+#define DO_WEIGHT(i, w)              \
+	{                            \
+		ACT_WEIGHT, (i), (w) \
+	}
+#define DO_DOWN(i)               \
+	{                        \
+		ACT_DOWN, (i), 0 \
+	}
+#define DO_UP(i)               \
+	{                      \
+		ACT_UP, (i), 0 \
+	}
+#define DO_DEL(i)               \
+	{                       \
+		ACT_DEL, (i), 0 \
+	}
+#define DO_INACTIVE(s)               \
+	{                            \
+		ACT_INACTIVE, (s), 0 \
+	}
+#define DO_UDP_TIMEOUT(sec)               \
+	{                                 \
+		ACT_UDP_TIMEOUT, (sec), 0 \
+	}
+#define DO_AGE(sec)                    \
+	{                              \
+		ACT_AGE_FLOW, (sec), 0 \
+	}
+
+/* Expected output frame. */
+#define SAME 0		/* untouched: byte-identical to the input */
+#define TO(i) ((i) + 1) /* forwarded to backend i of the case */
+#define MAGLEV (-1)	/* forwarded where user-space Maglev says */
+
+struct fx_step {
+	const char *what; /* NULL ends the list */
+	struct fx_act act[FX_ACTS];
+	struct fspec f;
+	__u32 verdict;
+	int out;
+	__u64 stats; /* STAT_BIT()s */
+};
+
+struct fixture {
+	const char *name;
+	struct fx_svc svc[FX_SVCS];
+	struct fx_be be[FX_BES];
+	struct fx_step step[FX_STEPS];
+};
+
+/* Set up, run every step, tear down; prints one TAP line. */
+bool fixture_run(const struct fixture *fx);
+
+/* --- helpers shared with the hand-written cases --- */
+
+void vip_key(struct lbxdp_vip_key *k, __u32 addr, __u16 port, __u8 proto);
+void addr4(__be32 a[4], __u32 host);
+/* 02:be:00:00:<set>:<i+1> */
+void be_mac(__u8 mac[6], int set, int i);
+
+/* The flow hash of a client-to-VIP frame, as include/lbxdp/hash.h says. */
+__u32 flow_hash(const struct fspec *f);
+/*
+ * What a Maglev table of @ring_size built by lbxdp_maglev_build() over @sb
+ * holds for @f: the id of sb[] (the caller's label), 0 if none.
+ */
+__u32 maglev_pick(const struct lbxdp_sched_backend *sb, size_t n,
+		  __u32 ring_size, const struct fspec *f);
+
+/* Send @f through @lb; *out is what came back. */
+int send_frame(struct lb *lb, const struct fspec *f, struct frame *in,
+	       struct frame *out, __u32 *verdict);
+/*
+ * Send @f and check verdict, frame (forwarded to @to_mac, or untouched if
+ * NULL) and counters. Returns whether all held; *got (if not NULL) is the
+ * frame that came back.
+ */
+bool send_expect(struct lb *lb, const struct fspec *f, __u32 verdict,
+		 const __u8 *to_mac, __u64 stats, const char *what,
+		 struct frame *got);
+/* Remove what a case left: its services, flows, persistence, timeouts. */
+void lb_reset(struct lb *lb, const struct lbxdp_vip_key *keys, size_t n,
+	      const struct lbxdp_config *cfg0);
+
+void test_cases(void);
+void test_flows(void);
+void test_determinism(void);
+
+#endif /* LBXDP_TEST_FIXTURE_H */

@@ -1,0 +1,442 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Hand-written cases that a fixture row cannot hold: a literal frame in and
+ * out, many flows against user-space Maglev (which pins the ABI hash of
+ * include/lbxdp/hash.h on both sides), consistent hashing across set and
+ * weight changes, and the per-VIP and per-backend counters.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <linux/bpf.h>
+#include "lbxdp/hash.h"
+#include "service.h"
+#include "fixture.h"
+
+#define NFLOWS_MISS 200
+#define NFLOWS_MH 64
+#define MAX_SHOWN 5
+
+/* A service and up to FX_BES backends on env.main, with the helpers' MACs
+ * (set 1); torn down by svc_end(). */
+struct svc {
+	struct lbxdp_vip_key key;
+	struct lbxdp_sched_backend sb[FX_BES]; /* id: index + 1 */
+	size_t n;
+	struct lbxdp_config cfg0;
+	bool added;
+};
+
+static bool svc_begin(struct svc *s, __u32 addr, __u16 port, int sched)
+{
+	struct lbxdp_ctx *c = &env.main.ctx;
+
+	memset(s, 0, sizeof(*s));
+	if (!ASSERT_OK(lbxdp_config_read(c), "config read"))
+		return false;
+	s->cfg0 = c->cfg;
+	vip_key(&s->key, addr, port, IPPROTO_TCP);
+	s->added = ASSERT_OK(lbxdp_vip_add(c, &s->key, sched, 0), "vip add");
+	return s->added;
+}
+
+static bool svc_backend(struct svc *s, __u32 addr, __u16 weight)
+{
+	struct lbxdp_sched_backend *b = &s->sb[s->n];
+	__u8 mac[6];
+
+	if (!ASSERT_TRUE(s->n < FX_BES, "room for a backend"))
+		return false;
+	memset(b, 0, sizeof(*b));
+	addr4(b->addr, addr);
+	b->id = s->n + 1;
+	b->weight = weight;
+	be_mac(mac, 1, s->n);
+	if (!ASSERT_OK(lbxdp_backend_add(&env.main.ctx, &s->key, b->addr,
+					 weight, mac),
+		       "backend add"))
+		return false;
+	s->n++;
+	return true;
+}
+
+static bool svc_weight(struct svc *s, size_t i, __u16 weight)
+{
+	s->sb[i].weight = weight;
+	return ASSERT_OK(lbxdp_backend_set(&env.main.ctx, &s->key,
+					   s->sb[i].addr, weight, -1),
+			 "backend set weight");
+}
+
+static void svc_end(struct svc *s)
+{
+	test__context("tear-down");
+	lb_reset(&env.main, &s->key, s->added ? 1 : 0, &s->cfg0);
+}
+
+static struct fspec flow_n(int i, __u8 flags, __u32 vip)
+{
+	struct fspec f = TCPF(IP4(198, 19, 1 + i / 200, 1 + i % 200),
+			      (__u16)(1024 + i * 13), vip, 80, flags);
+
+	return f;
+}
+
+/* --- a literal frame in, a literal frame out --- */
+
+/* SYN 198.19.0.7:51234 -> 198.18.0.10:80 with an MSS option, from
+ * 02:00:00:00:00:02 to the veth's 02:00:00:00:00:01. */
+static const __u8 syn_in[] = {
+	0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x02, 0x00, 0x00, 0x00, 0x00, 0x02,
+	0x08, 0x00, 0x45, 0x00, 0x00, 0x2c, 0x30, 0x39, 0x40, 0x00, 0x40, 0x06,
+	0x7e, 0x5c, 0xc6, 0x13, 0x00, 0x07, 0xc6, 0x12, 0x00, 0x0a, 0xc8, 0x22,
+	0x00, 0x50, 0x5e, 0xed, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x60, 0x02,
+	0xfa, 0xf0, 0xe9, 0x9d, 0x00, 0x00, 0x02, 0x04, 0x05, 0xb4,
+};
+
+/* The same frame forwarded to web1 (02:be:00:00:01:01) from the veth. */
+static const __u8 syn_out[] = {
+	0x02, 0xbe, 0x00, 0x00, 0x01, 0x01, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01,
+	0x08, 0x00, 0x45, 0x00, 0x00, 0x2c, 0x30, 0x39, 0x40, 0x00, 0x40, 0x06,
+	0x7e, 0x5c, 0xc6, 0x13, 0x00, 0x07, 0xc6, 0x12, 0x00, 0x0a, 0xc8, 0x22,
+	0x00, 0x50, 0x5e, 0xed, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x60, 0x02,
+	0xfa, 0xf0, 0xe9, 0x9d, 0x00, 0x00, 0x02, 0x04, 0x05, 0xb4,
+};
+
+static void test_literal_frame(void)
+{
+	struct lbxdp_global_stats before, after;
+	struct frame in = {}, out, want = {};
+	__u32 verdict = 0;
+	struct svc s;
+
+	test__begin(
+		"VIP SYN with options -> XDP_TX, output equals a literal frame");
+	test__context("set-up");
+	if (!svc_begin(&s, IP4(198, 18, 0, 10), 80, LBXDP_SCHED_WRR) ||
+	    !svc_backend(&s, IP4(198, 18, 1, 1), 1))
+		goto out;
+	test__context("SYN");
+	memcpy(in.data, syn_in, sizeof(syn_in));
+	in.len = sizeof(syn_in);
+	memcpy(want.data, syn_out, sizeof(syn_out));
+	want.len = sizeof(syn_out);
+	if (!ASSERT_OK(stats_read(&env.main, &before), "read stats") ||
+	    !ASSERT_OK(xdp_run(&env.main, &in, &out, &verdict), "test run") ||
+	    !ASSERT_OK(stats_read(&env.main, &after), "read stats"))
+		goto out;
+	ASSERT_VERDICT(verdict, XDP_TX, "SYN");
+	ASSERT_FRAME(&out, &want, "SYN");
+	ASSERT_STATS(&before, &after, STAT_BIT(forwarded), "SYN");
+out:
+	svc_end(&s);
+	test__end();
+}
+
+/* --- non-SYN misses against user-space Maglev --- */
+
+static void test_miss_maglev(void)
+{
+	static const __u16 w[] = {1, 2, 3, 4};
+	int hits[FX_BES] = {}, bad = 0, i;
+	struct svc s;
+	size_t k;
+
+	test__begin(
+		"200 TCP non-SYN flow misses on a wrr VIP -> lbxdp_maglev_build + lbxdp_hash_flow's pick");
+	test__context("set-up");
+	if (!svc_begin(&s, IP4(198, 18, 0, 10), 80, LBXDP_SCHED_WRR))
+		goto out;
+	for (k = 0; k < 4; k++)
+		if (!svc_backend(&s, IP4(198, 18, 1, 40 - 7 * k), w[k]))
+			goto out;
+	for (i = 0; i < NFLOWS_MISS; i++) {
+		struct fspec f = flow_n(i, TH_ACK, IP4(198, 18, 0, 10));
+		__u32 id =
+			maglev_pick(s.sb, s.n, env.main.ctx.cfg.ring_size, &f);
+		__u8 mac[6];
+
+		test__context("flow %d", i);
+		if (!ASSERT_TRUE(id != 0, "user-space Maglev has a backend"))
+			break;
+		be_mac(mac, 1, id - 1);
+		hits[id - 1]++;
+		if (!send_expect(&env.main, &f, XDP_TX, mac,
+				 STAT_BIT(forwarded) |
+					 STAT_BIT(flow_miss_nonsyn),
+				 "ACK without flow", NULL) &&
+		    ++bad >= MAX_SHOWN)
+			break;
+	}
+	test__context("spread");
+	for (k = 0; k < s.n; k++)
+		ASSERT_GT(hits[k], 0, "flows on each backend");
+out:
+	svc_end(&s);
+	test__end();
+}
+
+/* --- consistent hashing: established flows across changes --- */
+
+/* Every flow's next packet goes where its SYN went; how many of them the
+ * current Maglev table would have sent elsewhere is *moved. */
+static bool flows_stay(struct svc *s, const int *where, int *moved,
+		       const char *what)
+{
+	int i, shown = 0;
+
+	*moved = 0;
+	for (i = 0; i < NFLOWS_MH; i++) {
+		struct fspec f = flow_n(i, TH_ACK, IP4(198, 18, 0, 11));
+		__u32 id = maglev_pick(s->sb, s->n, env.main.ctx.cfg.ring_size,
+				       &f);
+		__u8 mac[6];
+
+		test__context("%s, flow %d", what, i);
+		if (id && (int)id - 1 != where[i])
+			(*moved)++;
+		be_mac(mac, 1, where[i]);
+		if (!send_expect(&env.main, &f, XDP_TX, mac,
+				 STAT_BIT(forwarded), what, NULL) &&
+		    ++shown >= MAX_SHOWN)
+			return false;
+	}
+	return !shown;
+}
+
+/* New SYNs follow the current table; returns how many went to backend @be. */
+static int new_flows(struct svc *s, int base, int be, const char *what)
+{
+	int i, n = 0, shown = 0;
+
+	for (i = base; i < base + NFLOWS_MH; i++) {
+		struct fspec f = flow_n(i, TH_SYN, IP4(198, 18, 0, 11));
+		__u32 id = maglev_pick(s->sb, s->n, env.main.ctx.cfg.ring_size,
+				       &f);
+		__u8 mac[6];
+
+		test__context("%s, flow %d", what, i);
+		if (!ASSERT_TRUE(id != 0, "user-space Maglev has a backend"))
+			return -1;
+		n += (int)id - 1 == be;
+		be_mac(mac, 1, id - 1);
+		if (!send_expect(&env.main, &f, XDP_TX, mac,
+				 STAT_BIT(forwarded), what, NULL) &&
+		    ++shown >= MAX_SHOWN)
+			return -1;
+	}
+	return n;
+}
+
+static void test_mh_consistency(void)
+{
+	int where[NFLOWS_MH], i, moved = 0, shown = 0;
+	struct svc s;
+
+	test__begin(
+		"mh: 64 established flows keep their backends when a backend is added and when weights change");
+	test__context("set-up");
+	if (!svc_begin(&s, IP4(198, 18, 0, 11), 80, LBXDP_SCHED_MH))
+		goto out;
+	for (i = 0; i < 3; i++)
+		if (!svc_backend(&s, IP4(198, 18, 1, 21 + i), 1))
+			goto out;
+	for (i = 0; i < NFLOWS_MH; i++) {
+		struct fspec f = flow_n(i, TH_SYN, IP4(198, 18, 0, 11));
+		__u32 id =
+			maglev_pick(s.sb, s.n, env.main.ctx.cfg.ring_size, &f);
+		__u8 mac[6];
+
+		test__context("SYN of flow %d", i);
+		if (!ASSERT_TRUE(id != 0, "user-space Maglev has a backend"))
+			goto out;
+		be_mac(mac, 1, id - 1);
+		where[i] = id - 1;
+		if (!send_expect(&env.main, &f, XDP_TX, mac,
+				 STAT_BIT(forwarded), "SYN, mh", NULL) &&
+		    ++shown >= MAX_SHOWN)
+			goto out;
+	}
+	if (shown)
+		goto out;
+
+	test__context("add web4");
+	if (!svc_backend(&s, IP4(198, 18, 1, 24), 1))
+		goto out;
+	if (!flows_stay(&s, where, &moved, "after adding web4"))
+		goto out;
+	test__context("after adding web4");
+	/* Else the check above proves nothing. */
+	ASSERT_GT(moved, 0, "flows a new SYN would now send elsewhere");
+	ASSERT_GT(new_flows(&s, 1000, 3, "new SYN after adding web4"), 0,
+		  "new flows on web4");
+
+	test__context("web1 weight 4");
+	if (!svc_weight(&s, 0, 4))
+		goto out;
+	if (!flows_stay(&s, where, &moved, "after web1 weight 4"))
+		goto out;
+	test__context("after web1 weight 4");
+	ASSERT_GT(moved, 0, "flows a new SYN would now send elsewhere");
+	new_flows(&s, 2000, 0, "new SYN after web1 weight 4");
+out:
+	svc_end(&s);
+	test__end();
+}
+
+/* --- sh: source hash --- */
+
+static void test_sh(void)
+{
+	int i, p, shown = 0, used[FX_BES] = {};
+	struct svc s;
+	__u32 *ring = NULL;
+
+	test__begin(
+		"sh: every port of a client -> one backend, lbxdp_hash_addr's Maglev slot");
+	test__context("set-up");
+	if (!svc_begin(&s, IP4(198, 18, 0, 12), 80, LBXDP_SCHED_SH))
+		goto out;
+	for (i = 0; i < 3; i++)
+		if (!svc_backend(&s, IP4(198, 18, 1, 31 + i), 1 + i))
+			goto out;
+	ring = calloc(env.main.ctx.cfg.ring_size, sizeof(*ring));
+	if (!ASSERT_TRUE(ring != NULL, "calloc") ||
+	    !ASSERT_OK(lbxdp_maglev_build(s.sb, s.n, ring,
+					  env.main.ctx.cfg.ring_size),
+		       "lbxdp_maglev_build"))
+		goto out;
+	for (i = 0; i < 32 && shown < MAX_SHOWN; i++) {
+		__be32 src[4];
+		__u32 id;
+		__u8 mac[6];
+
+		addr4(src, IP4(198, 19, 2, 1 + i));
+		id = ring[lbxdp_hash_addr(src, LBXDP_SEED_FLOW) %
+			  env.main.ctx.cfg.ring_size];
+		if (!ASSERT_TRUE(id != 0, "user-space Maglev has a backend"))
+			goto out;
+		used[id - 1]++;
+		be_mac(mac, 1, id - 1);
+		for (p = 0; p < 3; p++) {
+			struct fspec f = SYNF(IP4(198, 19, 2, 1 + i),
+					      (__u16)(20000 + 7 * p),
+					      IP4(198, 18, 0, 12), 80);
+
+			test__context("client %d, port %d", i, 20000 + 7 * p);
+			if (!send_expect(&env.main, &f, XDP_TX, mac,
+					 STAT_BIT(forwarded), "SYN, sh", NULL))
+				shown++;
+		}
+	}
+	test__context("spread");
+	for (i = 0; i < (int)s.n; i++)
+		ASSERT_GT(used[i], 0, "clients on each backend");
+out:
+	free(ring);
+	svc_end(&s);
+	test__end();
+}
+
+/* --- per-VIP and per-backend counters --- */
+
+static bool counters(__u32 vip_id, __u32 be_id, struct lbxdp_counters *v,
+		     struct lbxdp_counters *b)
+{
+	struct lbxdp_ctx *c = &env.main.ctx;
+	size_t n = sizeof(*v) / sizeof(__u64);
+
+	return ASSERT_OK(
+		       lbxdp_percpu_sum(c, M_STATS_VIP, vip_id, (__u64 *)v, n),
+		       "stats_vip") &&
+	       ASSERT_OK(lbxdp_percpu_sum(c, M_STATS_BACKEND, be_id, (__u64 *)b,
+					  n),
+			 "stats_backend");
+}
+
+static void expect_counters(const struct lbxdp_counters *b0,
+			    const struct lbxdp_counters *b1, __u64 pkts,
+			    __u64 bytes, __u64 new_flows, const char *what)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "%s packets", what);
+	ASSERT_EQ(b1->packets - b0->packets, pkts, name);
+	snprintf(name, sizeof(name), "%s bytes", what);
+	ASSERT_EQ(b1->bytes - b0->bytes, bytes, name);
+	snprintf(name, sizeof(name), "%s new_flows", what);
+	ASSERT_EQ(b1->new_flows - b0->new_flows, new_flows, name);
+}
+
+static void test_counters(void)
+{
+	struct lbxdp_counters v0, v1, b0, b1;
+	struct lbxdp_backend_entry *list = NULL;
+	struct lbxdp_vip vip;
+	struct frame in, out;
+	struct fspec syn = SYNF(IP4(198, 19, 0, 9), 4000, IP4(198, 18, 0, 10),
+				80),
+		     ack = ACKF(IP4(198, 19, 0, 9), 4000, IP4(198, 18, 0, 10),
+				80),
+		     other = SYNF(IP4(198, 19, 0, 9), 4000, NOT_VIP, 80);
+	__u32 verdict, be_id;
+	size_t n = 0;
+	struct svc s;
+
+	test__begin(
+		"per-VIP and per-backend counters: packets, bytes, new flows");
+	test__context("set-up");
+	if (!svc_begin(&s, IP4(198, 18, 0, 10), 80, LBXDP_SCHED_WRR) ||
+	    !svc_backend(&s, IP4(198, 18, 1, 1), 1) ||
+	    !ASSERT_OK(lbxdp_vip_get(&env.main.ctx, &s.key, &vip), "vip get") ||
+	    !ASSERT_OK(lbxdp_backend_list(&env.main.ctx, vip.id, &list, &n),
+		       "backend list") ||
+	    !ASSERT_EQ(n, 1, "backends listed"))
+		goto out;
+	be_id = list[0].id;
+
+	test__context("SYN");
+	if (!counters(vip.id, be_id, &v0, &b0) ||
+	    !ASSERT_OK(send_frame(&env.main, &syn, &in, &out, &verdict),
+		       "test run") ||
+	    !counters(vip.id, be_id, &v1, &b1))
+		goto out;
+	ASSERT_VERDICT(verdict, XDP_TX, "SYN");
+	expect_counters(&v0, &v1, 1, in.len, 1, "stats_vip");
+	expect_counters(&b0, &b1, 1, in.len, 1, "stats_backend");
+
+	test__context("data of the flow");
+	if (!counters(vip.id, be_id, &v0, &b0) ||
+	    !ASSERT_OK(send_frame(&env.main, &ack, &in, &out, &verdict),
+		       "test run") ||
+	    !counters(vip.id, be_id, &v1, &b1))
+		goto out;
+	ASSERT_VERDICT(verdict, XDP_TX, "ACK");
+	expect_counters(&v0, &v1, 1, in.len, 0, "stats_vip");
+	expect_counters(&b0, &b1, 1, in.len, 0, "stats_backend");
+
+	test__context("frame to a non-VIP address");
+	if (!counters(vip.id, be_id, &v0, &b0) ||
+	    !ASSERT_OK(send_frame(&env.main, &other, &in, &out, &verdict),
+		       "test run") ||
+	    !counters(vip.id, be_id, &v1, &b1))
+		goto out;
+	ASSERT_VERDICT(verdict, XDP_PASS, "non-VIP");
+	expect_counters(&v0, &v1, 0, 0, 0, "stats_vip");
+	expect_counters(&b0, &b1, 0, 0, 0, "stats_backend");
+out:
+	free(list);
+	svc_end(&s);
+	test__end();
+}
+
+void test_flows(void)
+{
+	test_literal_frame();
+	test_miss_maglev();
+	test_mh_consistency();
+	test_sh();
+	test_counters();
+}
