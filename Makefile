@@ -12,7 +12,8 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter
-INCLUDES := -Iinclude -Iuser -I$(OUTPUT)
+# -iquote: user/sched.h must not hide libc's <sched.h>.
+INCLUDES := -Iinclude -iquote user -I$(OUTPUT)
 LIBS := -lbpf -lelf -lz -lmnl -ljson-c
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Werror -Iinclude -I$(ARCH_INC) \
 	$(BPF_EXTRA_CFLAGS)

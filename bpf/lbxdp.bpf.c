@@ -169,7 +169,7 @@ static __always_inline int forward(struct ethhdr *eth,
 	struct lbxdp_backend *be;
 	__u64 now, timeout;
 	__u32 zero = 0, be_id = 0;
-	bool by_hash;
+	bool by_hash, miss = true;
 
 	cfg = bpf_map_lookup_elem(&config, &zero);
 	if (!cfg)
@@ -199,12 +199,14 @@ static __always_inline int forward(struct ethhdr *eth,
 			gs->forwarded++;
 			return tx(eth, ifc, be, flow->backend, vip, p, false);
 		}
-		if (be && (be->flags & LBXDP_BE_F_DOWN))
+		if (be && (be->flags & LBXDP_BE_F_DOWN)) {
 			gs->down_resched++;
+			miss = false;
+		}
 	}
 
 	by_hash = p->fk.proto == IPPROTO_TCP && !p->syn;
-	if (by_hash)
+	if (by_hash && miss)
 		gs->flow_miss_nonsyn++;
 
 	if (vip->persist_sec) {
@@ -311,7 +313,9 @@ static __always_inline int handle_icmp(struct xdp_md *ctx, struct ethhdr *eth,
 	p.len = ctx->data_end - ctx->data;
 
 	flow = bpf_map_lookup_elem(&flows, &p.fk);
-	if (flow && backend_get(flow->backend, flow->gen, vip->id))
+	be = flow ? backend_get(flow->backend, flow->gen, vip->id) : NULL;
+	/* A down server's flow moves with its next packet: tell the new one. */
+	if (be && !(be->flags & LBXDP_BE_F_DOWN))
 		be_id = flow->backend;
 	else
 		be_id = schedule(vip, cfg, &p, true);
@@ -332,17 +336,26 @@ not_ours:
 	return XDP_PASS;
 }
 
-/* A frame we cannot parse whole: dropped if it is for a VIP address (never
- * forwarded half-parsed), otherwise left to the kernel. */
-static __always_inline int bad_frame(__be32 daddr, __u64 *counter,
+/*
+ * A frame we cannot parse whole: dropped if it is for an active VIP address
+ * on our MAC (never forwarded half-parsed), otherwise left to the kernel
+ * like any frame that is not ours to forward.
+ */
+static __always_inline int bad_frame(struct xdp_md *ctx,
+				     const struct ethhdr *eth, __be32 daddr,
+				     __u64 *counter,
 				     struct lbxdp_global_stats *gs)
 {
-	if (is_vip_addr(daddr)) {
-		(*counter)++;
-		return XDP_DROP;
+	if (!is_vip_addr(daddr)) {
+		gs->passed++;
+		return XDP_PASS;
 	}
-	gs->passed++;
-	return XDP_PASS;
+	if (!our_iface(ctx, eth)) {
+		gs->not_our_mac++;
+		return XDP_PASS;
+	}
+	(*counter)++;
+	return XDP_DROP;
 }
 
 SEC("xdp")
@@ -379,11 +392,11 @@ int lbxdp_xdp(struct xdp_md *ctx)
 	tot_len = bpf_ntohs(iph->tot_len);
 	if (iph->version != 4 || iph->ihl < 5 || tot_len < iph->ihl * 4 ||
 	    (void *)iph + tot_len > end)
-		return bad_frame(iph->daddr, &gs->malformed, gs);
+		return bad_frame(ctx, eth, iph->daddr, &gs->malformed, gs);
 	if (iph->frag_off & bpf_htons(IP_MF | IP_OFFSET))
-		return bad_frame(iph->daddr, &gs->fragment, gs);
+		return bad_frame(ctx, eth, iph->daddr, &gs->fragment, gs);
 	if (iph->ihl != 5)
-		return bad_frame(iph->daddr, &gs->ip_options, gs);
+		return bad_frame(ctx, eth, iph->daddr, &gs->ip_options, gs);
 
 	p.fk.proto = iph->protocol;
 	if (iph->protocol == IPPROTO_TCP) {
@@ -391,7 +404,8 @@ int lbxdp_xdp(struct xdp_md *ctx)
 
 		if ((void *)(th + 1) > end || th->doff < 5 ||
 		    tot_len < sizeof(*iph) + th->doff * 4)
-			return bad_frame(iph->daddr, &gs->malformed, gs);
+			return bad_frame(ctx, eth, iph->daddr, &gs->malformed,
+					 gs);
 		p.fk.sport = th->source;
 		p.fk.dport = th->dest;
 		p.syn = th->syn && !th->ack;
@@ -400,7 +414,8 @@ int lbxdp_xdp(struct xdp_md *ctx)
 
 		if ((void *)(uh + 1) > end ||
 		    tot_len < sizeof(*iph) + sizeof(*uh))
-			return bad_frame(iph->daddr, &gs->malformed, gs);
+			return bad_frame(ctx, eth, iph->daddr, &gs->malformed,
+					 gs);
 		p.fk.sport = uh->source;
 		p.fk.dport = uh->dest;
 	} else if (iph->protocol == IPPROTO_ICMP) {

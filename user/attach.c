@@ -243,6 +243,7 @@ static int attach_new(const struct lbxdp_attach_opts *o, int ifindex,
 			      : "");
 		return err;
 	}
+	link_path(o->pin_dir, path, sizeof(path));
 	if (bpf_obj_pin(fd, path)) {
 		err = -errno;
 		p_err("cannot pin the link at %s: %s", path, strerror(errno));

@@ -94,13 +94,15 @@ static int scan_vip(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 
 	if (s->used && vip->id < c->cfg.max_vips)
 		s->used[vip->id] = 1;
-	if (s->addr_of && same_addr(key->addr, s->addr_of->addr) &&
+	if (s->addr_of && (vip->flags & LBXDP_VIP_F_ACTIVE) &&
+	    same_addr(key->addr, s->addr_of->addr) &&
 	    key->family == s->addr_of->family)
 		s->on_addr++;
 	return 0;
 }
 
-/* vip_addrs holds, per address, how many services use it: recounted from
+/* vip_addrs holds, per address, how many active services use it (frames
+ * the program cannot parse to a port are judged by it): recounted from
  * vips rather than incremented, so an interrupted writer cannot skew it. */
 static int sync_vip_addr(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key)
 {

@@ -25,7 +25,6 @@
 #include "attach.h"
 #include "netlink.h"
 #include "harness.h"
-#include "xdp_pass.skel.h"
 
 struct test_env env = {.cpu = -1};
 
@@ -345,41 +344,6 @@ int env_setup(void)
 	return lb_attach(&env.main, "main", IF_MAIN);
 }
 
-/*
- * Pin an XDP_PASS link (generic mode) where lbxdp_attach() looks for its
- * own: it then swaps its program in with bpf_link_update(), a path that
- * does not depend on the link pin that a fresh attach makes.
- */
-static int prelink(const struct lb *lb)
-{
-	struct bpf_link_create_opts lo = {
-		.sz = sizeof(lo),
-		.flags = XDP_FLAGS_SKB_MODE,
-	};
-	struct xdp_pass_bpf *skel;
-	char path[PATH_MAX + 8];
-	int fd, err = 0;
-
-	if (mkdir(lb->pin_dir, 0700) && errno != EEXIST)
-		return -errno;
-	skel = xdp_pass_bpf__open_and_load();
-	if (!skel)
-		return -errno;
-	fd = bpf_link_create(bpf_program__fd(skel->progs.xdp_pass), lb->ifindex,
-			     BPF_XDP, &lo);
-	if (fd < 0) {
-		err = -errno;
-	} else {
-		snprintf(path, sizeof(path), "%s/%s", lb->pin_dir,
-			 LBXDP_LINK_PIN);
-		if (bpf_obj_pin(fd, path))
-			err = -errno;
-		close(fd);
-	}
-	xdp_pass_bpf__destroy(skel);
-	return err;
-}
-
 int lb_attach(struct lb *lb, const char *sub, const char *ifname)
 {
 	struct lbxdp_attach_opts o = {
@@ -415,22 +379,11 @@ int lb_attach(struct lb *lb, const char *sub, const char *ifname)
 	}
 	err = lbxdp_attach(&o);
 	if (err) {
-		/* Keep testing the data plane past an attach bug: the
-		 * caller reports lb->attach_err as a failed test. */
+		/* The caller reports lb->attach_err as a failed test. */
 		lb->attach_err = err;
-		fprintf(stderr,
-			"bpf_test: lbxdp_attach(%s, %s): %s; retrying over a pre-pinned link\n",
+		fprintf(stderr, "bpf_test: lbxdp_attach(%s, %s): %s\n",
 			lb->pin_dir, ifname, strerror(-err));
-		err = prelink(lb);
-		if (!err)
-			err = lbxdp_attach(&o);
-		if (err) {
-			fprintf(stderr,
-				"bpf_test: lbxdp_attach(%s, %s) over a pre-pinned link: %s\n",
-				lb->pin_dir, ifname, strerror(-err));
-			return err;
-		}
-		lb->attach_workaround = true;
+		return err;
 	}
 	lb->attached = true;
 	err = lbxdp_open(&lb->ctx, lb->pin_dir, true);

@@ -36,7 +36,6 @@ struct lb {
 	bool open;
 	/* lbxdp_attach() failed on the fresh directory and only attached
 	 * over a link the harness pinned first (see lb_attach()). */
-	bool attach_workaround;
 	int attach_err;
 };
 
