@@ -178,8 +178,12 @@ static int set_sizes(struct lbxdp_bpf *skel, const struct lbxdp_config *cfg)
 	return 0;
 }
 
-/* Remove a foreign XDP program from @ifindex, by its link if it has one. */
-static int detach_foreign(int ifindex, __u32 prog_id)
+/*
+ * Remove foreign XDP program @prog_id from @ifindex, by its link if it has
+ * one, else by netlink in the mode it was attached in. Link info names an
+ * ifindex but no namespace: the program id tells our device's link apart.
+ */
+static int detach_foreign(int ifindex, __u32 prog_id, __u8 attach_mode)
 {
 	struct bpf_link_info info;
 	__u32 id = 0, len;
@@ -192,7 +196,7 @@ static int detach_foreign(int ifindex, __u32 prog_id)
 		memset(&info, 0, sizeof(info));
 		len = sizeof(info);
 		if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
-		    info.type == BPF_LINK_TYPE_XDP &&
+		    info.type == BPF_LINK_TYPE_XDP && info.prog_id == prog_id &&
 		    info.xdp.ifindex == (__u32)ifindex) {
 			err = bpf_link_detach(fd) ? -errno : 0;
 			close(fd);
@@ -200,11 +204,12 @@ static int detach_foreign(int ifindex, __u32 prog_id)
 		}
 		close(fd);
 	}
-	err = bpf_xdp_detach(ifindex, 0, NULL);
-	if (err)
-		err = bpf_xdp_detach(ifindex, XDP_FLAGS_SKB_MODE, NULL);
-	(void)prog_id;
-	return err;
+	return bpf_xdp_detach(
+		ifindex,
+		attach_mode == XDP_ATTACHED_SKB	 ? XDP_FLAGS_SKB_MODE
+		: attach_mode == XDP_ATTACHED_HW ? XDP_FLAGS_HW_MODE
+						 : XDP_FLAGS_DRV_MODE,
+		NULL);
 }
 
 static int attach_new(const struct lbxdp_attach_opts *o, int ifindex,
@@ -221,7 +226,7 @@ static int attach_new(const struct lbxdp_attach_opts *o, int ifindex,
 			      o->ifname, q.prog_id, o->pin_dir);
 			return -EBUSY;
 		}
-		err = detach_foreign(ifindex, q.prog_id);
+		err = detach_foreign(ifindex, q.prog_id, q.attach_mode);
 		if (err) {
 			p_err("cannot detach XDP program %u from %s: %s",
 			      q.prog_id, o->ifname, strerror(-err));

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# Attach is idempotent; a newer build (other program code) replaces lbxdp's
+# own program through bpf_link_update while traffic runs, without losing a
+# connection; a foreign XDP program is replaced only with --force; killing
+# lbxdp never stops forwarding (the link is pinned).
+# shellcheck disable=SC2317 # predicates are called through check
+# shellcheck source=tests/e2e/lib.sh
+source "$(dirname "$0")/lib.sh"
+e2e_init upgrade
+
+json_get() {
+	python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
+}
+
+# has TEXT WORD: TEXT contains WORD.
+has() { [[ "$1" == *"$2"* ]]; }
+
+# answered N: N new connections to the VIP, all answered by web1/web2.
+answered() { [ "$(lab_hits "$1" | grep -cE '^web[12]$')" = "$1" ]; }
+
+xdp_on_lb() { ip netns exec "${LAB_PREFIX}lb" ip -d link show dev eth0 | grep -q 'prog/xdp'; }
+
+# A build whose program code differs (never-true branch, see lbxdp.bpf.c).
+ALT=$E2E_TMP/alt
+make -s -C "$LAB_ROOT" OUTPUT="$ALT" BPF_EXTRA_CFLAGS=-DLBXDP_TEST_SALT=0xfffffff0U \
+	"$ALT/lbxdp" >"$E2E_TMP/alt-build.log" 2>&1 ||
+	{ cat "$E2E_TMP/alt-build.log" >&2; exit 1; }
+
+e2e_lab u generic
+id0=$(lab_lbxdp -j status | json_get prog_id)
+tag0=$(lab_lbxdp -j status | json_get prog_tag)
+
+out=$(lab_lbxdp attach eth0 --mode generic 2>&1)
+id1=$(lab_lbxdp -j status | json_get prog_id)
+check "attach again: says nothing to do ('$out')" has "$out" "nothing to do"
+check "attach again: program $id0 unchanged ($id1)" [ "$id0" = "$id1" ]
+
+# Clients keep connecting while the program is swapped, twice.
+lab_hits 120 >"$E2E_TMP/hits" &
+hits_pid=$!
+sleep 1
+out=$(LBXDP=$ALT/lbxdp lab_lbxdp attach eth0 2>&1)
+id2=$(lab_lbxdp -j status | json_get prog_id)
+tag2=$(lab_lbxdp -j status | json_get prog_tag)
+check "newer build: replaced without a gap ('$out')" has "$out" "without a gap"
+check "newer build: program $id0 -> $id2, tag $tag0 -> $tag2" \
+	[ "$id0" != "$id2" ] && [ "$tag0" != "$tag2" ]
+sleep 1
+out=$(lab_lbxdp attach eth0 2>&1)
+tag3=$(lab_lbxdp -j status | json_get prog_tag)
+check "and back to this build ('$out'): tag $tag3, want $tag0" \
+	[ "$tag3" = "$tag0" ]
+wait "$hits_pid"
+n=$(grep -cE '^web[12]$' "$E2E_TMP/hits" || true)
+nfail=$(grep -c '^FAIL' "$E2E_TMP/hits" || true)
+check "120 connections during two program swaps: $n answered, $nfail failed" \
+	in_range "$n" 120 120 "$nfail" 0 0
+
+# The pinned link outlives lbxdp and its process; detach stops it.
+check "every lbxdp command has exited, the VIP is still forwarded: 10 of 10" \
+	answered 10
+
+# A foreign program: refused without --force, replaced with it.
+lab_lbxdp detach eth0 2>/dev/null
+ip netns exec "${LAB_PREFIX}lb" ip link set dev eth0 xdpgeneric obj "$LAB_XDP_PASS" sec xdp
+rc=0
+out=$(lab_lbxdp attach eth0 --mode generic 2>&1) || rc=$?
+check "foreign XDP program: attach refused with exit 2 ($rc)" [ "$rc" = 2 ]
+check "the refusal says --force ('$out')" has "$out" "--force"
+check "after the refusal the foreign program is still there" xdp_on_lb
+out=$(lab_lbxdp attach eth0 --mode generic --force 2>&1)
+id4=$(lab_lbxdp -j status | json_get prog_id)
+check "--force replaces it ('$out'): program $id4, 9 of 9 answered" answered 9
+
+e2e_done
