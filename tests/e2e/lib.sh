@@ -20,7 +20,7 @@ E2E_PIDS=""
 E2E_TMP=""
 E2E_BASE=lbxt
 
-diag() { printf '# %s\n' "$@"; }
+diag() { printf '%s\n' "$@" | sed 's/^/# /'; }
 
 ok() {
 	echo "ok - $*"

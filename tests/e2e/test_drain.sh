@@ -80,7 +80,7 @@ for ((i = 1; i <= NDL; i++)); do
 	wait "${dl_pids[$((i - 1))]}" || rc=$?
 	if [ "$rc" -ne 0 ] || ! cmp -s "$E2E_TMP/dl$i" "$BIG"; then
 		fails=$((fails + 1))
-		diag "download $i: slowget exit $rc, $(stat -c %s "$E2E_TMP/dl$i" 2>/dev/null || echo 0) of $(stat -c %s "$BIG") bytes, $(head -c 200 "$E2E_TMP/dl$i.err")"
+		diag "download $i: slowget exit $rc, $(stat -c %s "$E2E_TMP/dl$i" 2>/dev/null || echo 0) of $(stat -c %s "$BIG") bytes, $(tail -n 1 "$E2E_TMP/dl$i.err")"
 	fi
 done
 t_end=$(date +%s)

@@ -45,7 +45,7 @@ if kill -0 "$stats_pid" 2>/dev/null; then
 fi
 kill -9 "$stats_pid" 2>/dev/null || true
 rc=0
-wait "$stats_pid" 2>/dev/null || rc=$?
+{ wait "$stats_pid"; } 2>/dev/null || rc=$?
 reports=$(grep -c '^SERVICE' "$E2E_TMP/stats.out" || true)
 check "lbxdp stats -w 1 ran ($running, $reports reports) and died of kill -9 (exit $rc)" \
 	[ "$running/$rc/$((reports > 0))" = yes/137/1 ]
@@ -61,7 +61,7 @@ for ((r = 0; r < ROUNDS; r++)); do
 			sleep "$(printf '0.%03d' $((RANDOM % 25)))"
 			kill -9 "$pid" 2>/dev/null || true
 			rc=0
-			wait "$pid" 2>/dev/null || rc=$?
+			{ wait "$pid"; } 2>/dev/null || rc=$? # no "Killed" notice
 		else
 			rc=0
 			timeout -s KILL 20 ip netns exec "${LAB_PREFIX}lb" "$LBXDP" \
