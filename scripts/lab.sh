@@ -97,12 +97,14 @@ lab_bpffs_mount() {
 	LAB_PIN_DIR=$dir/lb
 }
 
-# lab_lbxdp ARGS...: lbxdp in the lb namespace with the lab's pin dir.
+# lab_lbxdp ARGS...: lbxdp in the lb namespace with the lab's pin dir,
+# killed after LAB_LBXDP_TIMEOUT seconds (exit 137) so nothing hangs.
 lab_lbxdp() {
 	if [ -z "${LAB_PIN_DIR:-}" ]; then
 		LAB_PIN_DIR=$(cat "$(lab_state)/bpffs")/lb
 	fi
-	ip netns exec "${LAB_PREFIX}lb" "$LBXDP" --pin-dir "$LAB_PIN_DIR" "$@"
+	timeout -s KILL "${LAB_LBXDP_TIMEOUT:-60}" ip netns exec "${LAB_PREFIX}lb" \
+		"$LBXDP" --pin-dir "$LAB_PIN_DIR" "$@"
 }
 
 # lab_get [CURL ARGS...] URL: one request from the client, body on stdout.

@@ -22,13 +22,16 @@ E2E_BASE=lbxt
 
 diag() { printf '%s\n' "$@" | sed 's/^/# /'; }
 
+# One TAP line each: newlines in a description become spaces.
 ok() {
-	echo "ok - $*"
+	local d=$*
+	echo "ok - ${d//$'\n'/ }"
 	E2E_PASSED=$((E2E_PASSED + 1))
 }
 
 not_ok() {
-	echo "not ok - $*"
+	local d=$*
+	echo "not ok - ${d//$'\n'/ }"
 	E2E_FAILED=$((E2E_FAILED + 1))
 }
 

@@ -34,6 +34,10 @@ lbxdp_bg() {
 	ip netns exec "${LAB_PREFIX}lb" "$LBXDP" --pin-dir "$LAB_PIN_DIR" "$@" &
 }
 
+# Bash reports each killed job ("Killed") on stderr: keep the shell's own
+# stderr aside while we kill, and show what else it said afterwards.
+exec 3>&2 2>"$E2E_TMP/shell.err"
+
 # A stats watcher, killed while it runs.
 lbxdp_bg stats -w 1 >"$E2E_TMP/stats.out" 2>&1
 stats_pid=$!
@@ -45,7 +49,7 @@ if kill -0 "$stats_pid" 2>/dev/null; then
 fi
 kill -9 "$stats_pid" 2>/dev/null || true
 rc=0
-{ wait "$stats_pid"; } 2>/dev/null || rc=$?
+wait "$stats_pid" || rc=$?
 reports=$(grep -c '^SERVICE' "$E2E_TMP/stats.out" || true)
 check "lbxdp stats -w 1 ran ($running, $reports reports) and died of kill -9 (exit $rc)" \
 	[ "$running/$rc/$((reports > 0))" = yes/137/1 ]
@@ -61,7 +65,7 @@ for ((r = 0; r < ROUNDS; r++)); do
 			sleep "$(printf '0.%03d' $((RANDOM % 25)))"
 			kill -9 "$pid" 2>/dev/null || true
 			rc=0
-			{ wait "$pid"; } 2>/dev/null || rc=$? # no "Killed" notice
+			wait "$pid" || rc=$?
 		else
 			rc=0
 			timeout -s KILL 20 ip netns exec "${LAB_PREFIX}lb" "$LBXDP" \
@@ -79,6 +83,9 @@ done
 check "web3 add/del churn: $killed writers killed mid-run, $completed completed, $refused refused (state errors)" \
 	in_range "$killed" 3 $((ROUNDS * 2)) "$completed" $((ROUNDS / 2)) $((ROUNDS * 2)) \
 	$((killed + completed + refused)) $((ROUNDS * 2)) $((ROUNDS * 2))
+
+exec 2>&3 3>&-
+grep -v ' Killed ' "$E2E_TMP/shell.err" >&2 || true
 
 other=$(grep -v -e '^Error: backend 198.18.0.13 already in ' \
 	-e '^Error: backend 198.18.0.13 not in ' -e '^Warning: ' "$E2E_TMP/churn.err" || true)
