@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * lbxdp benchmark: the private environment (env.c) and the frames that
+ * both it and the measurements (bench.c) agree on.
+ */
+#ifndef LBXDP_BENCH_H
+#define LBXDP_BENCH_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+
+/*
+ * Flow number i is the TCP flow from PREFIX.(i / FLOW_PORTS) port
+ * FLOW_PORT0 + i % FLOW_PORTS to the VIP: bench.c builds frames this way and
+ * the sink program (env.c) rewrites recycled frames the same way.
+ */
+#define FLOW_PORTS 60000
+#define FLOW_PORT0 1024
+/* Source /16s (host order, upper half): established flows, new flows. */
+#define PREFIX_EST 0xc612 /* 198.18 */
+#define PREFIX_NEW 0xc613 /* 198.19 */
+
+/* Frame offsets the sink rewrites: low half of saddr, TCP source port. */
+#define OFF_SADDR_LO (14 + 12 + 2)
+#define OFF_SPORT (14 + 20)
+
+/*
+ * Value of the sink's one-entry array map. For every frame it receives the
+ * sink takes n = counter++ and, if mod != 0, n = (n % mod) * mul % mod; then
+ * it writes flow number n into the frame and drops it, which returns the
+ * page to the test_run page pool that sent it.
+ */
+struct sink_state {
+	__u64 counter;
+	__u64 mod;
+	__u64 mul;
+};
+
+struct bench_env {
+	char dir[64];	  /* private bpffs mount */
+	char pin_dir[96]; /* lbxdp's pin directory inside it */
+	bool mounted;
+	int lb_ifindex;	  /* veth with lbxdp (native) */
+	int sink_ifindex; /* its peer, with the sink (native) */
+	int swap_ifindex; /* veth with the baseline (native) */
+	__u8 lb_mac[6];
+	int sink_map;
+	int sink_prog;
+	int sink_link;
+	int swap_link;
+	int lb_prog;   /* lbxdp_xdp, from the pinned link */
+	int swap_prog; /* xdp_swap */
+	void *swap_skel;
+};
+
+/*
+ * Private network and mount namespaces, veths, a bpffs, the sink and the
+ * baseline attached natively, lbxdp attached natively with @flows. Both
+ * namespaces die with the process, so a crash leaves nothing behind.
+ */
+int env_setup(struct bench_env *e, __u32 flows);
+void env_cleanup(struct bench_env *e);
+
+int sink_set(const struct bench_env *e, __u64 counter, __u64 mod, __u64 mul);
+__u64 sink_counter(const struct bench_env *e);
+
+#endif /* LBXDP_BENCH_H */
