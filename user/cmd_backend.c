@@ -227,6 +227,17 @@ static void backend_print(const struct lbxdp_backend_entry *e)
 	       (unsigned long long)e->ctr.new_flows);
 }
 
+/* A draining backend that no flow refers to any more. */
+static bool drained(const struct lbxdp_backend_entry *be, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((be[i].be.flags & LBXDP_BE_F_DRAINING) && !be[i].flows)
+			return true;
+	return false;
+}
+
 static int backend_list(struct cli *cli, int argc, char **argv)
 {
 	struct lbxdp_backend_entry *be = NULL;
@@ -239,8 +250,9 @@ static int backend_list(struct cli *cli, int argc, char **argv)
 	struct lbxdp_ctx c;
 	int err;
 
-	if (argc > 1) {
-		p_err("unexpected argument '%s' for backend list", argv[1]);
+	if (argc > 1 || (argc == 1 && argv[0][0] == '-')) {
+		p_err("unexpected argument '%s' for backend list",
+		      argv[argc - 1]);
 		return EXIT_USAGE;
 	}
 	if (argc == 1 && arg_service(argv[0], &key))
@@ -270,6 +282,22 @@ static int backend_list(struct cli *cli, int argc, char **argv)
 					 &nb);
 	if (err)
 		goto cleanup;
+	if (drained(be, nb)) {
+		/* Free drained records now, so the list shows them gone. */
+		free(be);
+		be = NULL;
+		err = lbxdp_lock(&c, cli->pin_dir);
+		if (!err)
+			err = lbxdp_config_read(&c);
+		if (!err)
+			err = lbxdp_gc(&c);
+		lbxdp_unlock(&c);
+		if (!err)
+			err = lbxdp_backend_list(
+				&c, argc == 1 ? (int)vip.id : -1, &be, &nb);
+		if (err)
+			goto cleanup;
+	}
 
 	if (cli->json)
 		arr = json_object_new_array();

@@ -71,8 +71,12 @@ int lbxdp_pin_dir_check(const char *dir, bool create)
 	else
 		snprintf(parent, sizeof(parent), "/");
 	if (!on_bpffs(parent)) {
-		p_err("no bpffs mounted at %s; mount one with 'mount -t bpf bpf %s' (or choose another with --pin-dir)",
-		      parent, parent);
+		/* Never advise a mount over an ordinary parent (/tmp...). */
+		if (!strcmp(parent, "/sys/fs/bpf"))
+			p_err("no bpffs mounted at /sys/fs/bpf; mount it with 'mount -t bpf bpf /sys/fs/bpf'");
+		else
+			p_err("%s is not on a bpffs; mount one there with 'mkdir -p %s && mount -t bpf bpf %s' (or choose another --pin-dir)",
+			      dir, dir, dir);
 		return -EMEDIUMTYPE;
 	}
 	if (!create) {
