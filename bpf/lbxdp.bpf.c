@@ -255,6 +255,24 @@ our_iface(struct xdp_md *ctx, const struct ethhdr *eth)
 	return ifc;
 }
 
+/* A frame for @vip that is ours to forward: the VIP is active here (not a
+ * VRRP backup) and the frame is addressed to our MAC. Else counted, NULL. */
+static __always_inline const struct lbxdp_iface *
+claim(struct xdp_md *ctx, const struct ethhdr *eth, const struct lbxdp_vip *vip,
+      struct lbxdp_global_stats *gs)
+{
+	const struct lbxdp_iface *ifc;
+
+	if (!(vip->flags & LBXDP_VIP_F_ACTIVE)) {
+		gs->inactive++;
+		return NULL;
+	}
+	ifc = our_iface(ctx, eth);
+	if (!ifc)
+		gs->not_our_mac++;
+	return ifc;
+}
+
 /*
  * ICMP "fragmentation needed" about a VIP flow: the embedded header is the
  * server's reply (VIP -> client), so the flow is the reverse of it. Sent to
@@ -291,15 +309,9 @@ static __always_inline int handle_icmp(struct xdp_md *ctx, struct ethhdr *eth,
 	vip = vip_lookup(in->saddr, ports[0], in->protocol);
 	if (!vip)
 		goto not_ours;
-	if (!(vip->flags & LBXDP_VIP_F_ACTIVE)) {
-		gs->inactive++;
+	ifc = claim(ctx, eth, vip, gs);
+	if (!ifc)
 		return XDP_PASS;
-	}
-	ifc = our_iface(ctx, eth);
-	if (!ifc) {
-		gs->not_our_mac++;
-		return XDP_PASS;
-	}
 	cfg = bpf_map_lookup_elem(&config, &zero);
 	if (!cfg)
 		return XDP_PASS;
@@ -430,15 +442,9 @@ int lbxdp_xdp(struct xdp_md *ctx)
 		gs->passed++;
 		return XDP_PASS;
 	}
-	if (!(vip->flags & LBXDP_VIP_F_ACTIVE)) {
-		gs->inactive++;
+	ifc = claim(ctx, eth, vip, gs);
+	if (!ifc)
 		return XDP_PASS;
-	}
-	ifc = our_iface(ctx, eth);
-	if (!ifc) {
-		gs->not_our_mac++;
-		return XDP_PASS;
-	}
 
 	p.fk.src[0] = iph->saddr;
 	p.fk.dst[0] = iph->daddr;

@@ -568,8 +568,10 @@ static int get_backend(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 	return -ENOENT;
 }
 
-int lbxdp_backend_set(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
-		      const __be32 addr[4], int weight, int up)
+/* Change an existing backend: weight (unless < 0), then flags. */
+static int change_backend(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
+			  const __be32 addr[4], int weight, __u32 set,
+			  __u32 clear)
 {
 	struct lbxdp_backend *all = NULL, be;
 	struct lbxdp_vip vip;
@@ -582,33 +584,26 @@ int lbxdp_backend_set(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 	be = all[id];
 	if (weight >= 0)
 		be.weight = weight;
-	if (up == 0)
-		be.flags |= LBXDP_BE_F_DOWN;
-	else if (up > 0)
-		be.flags &= ~LBXDP_BE_F_DOWN;
+	be.flags = (be.flags & ~clear) | set;
 	err = commit_backend(c, &vip, all, id, &be);
 	free(all);
 	return err;
 }
 
+int lbxdp_backend_set(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
+		      const __be32 addr[4], int weight, int up)
+{
+	return change_backend(c, key, addr, weight,
+			      up == 0 ? LBXDP_BE_F_DOWN : 0,
+			      up > 0 ? LBXDP_BE_F_DOWN : 0);
+}
+
 int lbxdp_backend_del(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 		      const __be32 addr[4])
 {
-	struct lbxdp_backend *all = NULL, be;
-	struct lbxdp_vip vip;
-	__u32 id;
-	int err;
+	int err = change_backend(c, key, addr, -1, LBXDP_BE_F_DRAINING, 0);
 
-	err = get_backend(c, key, addr, &vip, &all, &id);
-	if (err)
-		return err;
-	be = all[id];
-	be.flags |= LBXDP_BE_F_DRAINING;
-	err = commit_backend(c, &vip, all, id, &be);
-	free(all);
-	if (!err)
-		err = lbxdp_gc(c);
-	return err;
+	return err ? err : lbxdp_gc(c);
 }
 
 int lbxdp_flow_count(struct lbxdp_ctx *c, __u32 *active, __u32 *refs)
