@@ -92,7 +92,7 @@ $(OUTPUT)/tests/bpf_test: $(BPFT_SRCS) $(wildcard tests/bpf/*.h) $(OUTPUT)/liblb
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) $(INCLUDES) -Itests/bpf $(BPFT_SRCS) $(OUTPUT)/liblbxdp.a $(LIBS) -o $@
 
-$(OUTPUT)/tests/bench: $(BENCH_SRCS) $(OUTPUT)/liblbxdp.a | $(OUTPUT)/tests
+$(OUTPUT)/tests/bench: $(BENCH_SRCS) $(wildcard tests/bench/*.h) $(OUTPUT)/liblbxdp.a | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) $(INCLUDES) $(BENCH_SRCS) $(OUTPUT)/liblbxdp.a $(LIBS) -lm -o $@
 

@@ -38,8 +38,10 @@ struct icmphdr {
 
 struct pkt {
 	struct lbxdp_flow_key fk;
+	__u64 now; /* bpf_ktime_get_coarse_ns() */
 	__u32 len;
 	bool syn;
+	bool resched; /* its flow's backend is down */
 };
 
 static __always_inline bool mac_eq(const __u8 *a, const __u8 *b)
@@ -48,15 +50,25 @@ static __always_inline bool mac_eq(const __u8 *a, const __u8 *b)
 	       *(const __u16 *)(a + 4) == *(const __u16 *)(b + 4);
 }
 
-static __always_inline bool is_vip_addr(__be32 addr)
+/* Whether @addr may carry a VIP: one bit test spares every other frame a
+ * hash lookup. False positives are settled by the maps. */
+static __always_inline bool maybe_vip_addr(const struct lbxdp_config *cfg,
+					   __be32 addr)
+{
+	return cfg->addr_bloom & (1ULL << lbxdp_addr_bit(addr));
+}
+
+static __always_inline bool is_vip_addr(const struct lbxdp_config *cfg,
+					__be32 addr)
 {
 	struct lbxdp_addr_key k = {.addr = {addr}, .family = LBXDP_AF_INET};
 
-	return bpf_map_lookup_elem(&vip_addrs, &k) != NULL;
+	return maybe_vip_addr(cfg, addr) &&
+	       bpf_map_lookup_elem(&vip_addrs, &k) != NULL;
 }
 
-static __always_inline struct lbxdp_vip *vip_lookup(__be32 addr, __be16 port,
-						    __u8 proto)
+static __always_inline struct lbxdp_vip *
+vip_lookup(const struct lbxdp_config *cfg, __be32 addr, __be16 port, __u8 proto)
 {
 	struct lbxdp_vip_key k = {
 		.addr = {addr},
@@ -67,7 +79,7 @@ static __always_inline struct lbxdp_vip *vip_lookup(__be32 addr, __be16 port,
 	struct lbxdp_vip *vip;
 
 	vip = bpf_map_lookup_elem(&vips, &k);
-	if (vip)
+	if (vip || !cfg->nport0)
 		return vip;
 	k.port = 0;
 	return bpf_map_lookup_elem(&vips, &k);
@@ -139,83 +151,135 @@ static __always_inline void count(struct lbxdp_counters *c, __u32 len,
 		c->new_flows++;
 }
 
-static __always_inline int tx(struct ethhdr *eth, const struct lbxdp_iface *ifc,
+static __always_inline int tx(struct ethhdr *eth,
+			      const struct lbxdp_config *cfg,
 			      const struct lbxdp_backend *be, __u32 be_id,
 			      const struct lbxdp_vip *vip, const struct pkt *p,
 			      bool new_flow)
 {
 	__builtin_memcpy(eth->h_dest, be->mac, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, ifc->mac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, cfg->mac, ETH_ALEN);
 	count(bpf_map_lookup_elem(&stats_vip, &vip->id), p->len, new_flow);
 	count(bpf_map_lookup_elem(&stats_backend, &be_id), p->len, new_flow);
 	return XDP_TX;
 }
 
+static __always_inline bool our_mac(struct xdp_md *ctx,
+				    const struct ethhdr *eth,
+				    const struct lbxdp_config *cfg)
+{
+	return ctx->ingress_ifindex == cfg->ifindex &&
+	       mac_eq(eth->h_dest, cfg->mac);
+}
+
+/* A frame for @vip that is ours to forward: the VIP is active here (not a
+ * VRRP backup) and the frame is addressed to our MAC. Else counted. */
+static __always_inline bool claim(struct xdp_md *ctx, const struct ethhdr *eth,
+				  const struct lbxdp_config *cfg,
+				  const struct lbxdp_vip *vip,
+				  struct lbxdp_global_stats *gs)
+{
+	if (!(vip->flags & LBXDP_VIP_F_ACTIVE)) {
+		gs->inactive++;
+		return false;
+	}
+	if (!our_mac(ctx, eth, cfg)) {
+		gs->not_our_mac++;
+		return false;
+	}
+	return true;
+}
+
+static __always_inline void persist_key(struct lbxdp_persist_key *pk,
+					const struct pkt *p, __u32 vip_id)
+{
+	pk->client[0] = p->fk.src[0];
+	pk->vip_id = vip_id;
+	pk->family = LBXDP_AF_INET;
+}
+
+#define RESCHEDULE (-1)
+
 /*
- * Established flows keep their backend while it is up and the flow not idle
- * past the protocol's timeout. Everything else picks anew: persistence first,
- * then the scheduler; a TCP packet that is not a SYN goes by the Maglev table
- * whatever the scheduler, so a restarted or failed-over LB sends it where an
- * mh peer would.
+ * A packet of a flow in the table: forwarded to the flow's backend while the
+ * backend is up and the flow not idle past its protocol's timeout, with no
+ * VIP key lookup (the backend knows its VIP). RESCHEDULE otherwise; a SYN
+ * that reuses the ports of an old flow on a quiesced or draining server is
+ * a new connection and rescheduled too.
  */
-static __always_inline int forward(struct ethhdr *eth,
-				   const struct lbxdp_iface *ifc,
-				   const struct lbxdp_vip *vip, struct pkt *p,
-				   struct lbxdp_global_stats *gs)
+static __always_inline int established(struct xdp_md *ctx, struct ethhdr *eth,
+				       const struct lbxdp_config *cfg,
+				       struct lbxdp_flow *flow, struct pkt *p,
+				       struct lbxdp_global_stats *gs)
 {
 	struct lbxdp_persist_key pk = {};
-	struct lbxdp_flow nf = {}, *flow, *pe;
-	struct lbxdp_config *cfg;
 	struct lbxdp_backend *be;
-	__u64 now, timeout;
-	__u32 zero = 0, be_id = 0;
-	bool by_hash, miss = true;
+	struct lbxdp_flow *pe;
+	struct lbxdp_vip *vip;
+	__u32 be_id = flow->backend;
+	__u64 timeout;
 
-	cfg = bpf_map_lookup_elem(&config, &zero);
-	if (!cfg)
-		return XDP_PASS;
-	now = bpf_ktime_get_coarse_ns();
 	timeout = (__u64)(p->fk.proto == IPPROTO_TCP ? cfg->tcp_timeout
 						     : cfg->udp_timeout) *
 		  NSEC;
+	if (p->now - flow->last_seen_ns > timeout)
+		return RESCHEDULE;
+	be = bpf_map_lookup_elem(&backends, &be_id);
+	if (!be || !(be->flags & LBXDP_BE_F_USED) || be->gen != flow->gen)
+		return RESCHEDULE;
+	vip = bpf_map_lookup_elem(&vip_info, &be->vip_id);
+	if (!vip)
+		return RESCHEDULE;
+	if (!claim(ctx, eth, cfg, vip, gs))
+		return XDP_PASS;
+	if (be->flags & LBXDP_BE_F_DOWN) {
+		gs->down_resched++;
+		p->resched = true;
+		return RESCHEDULE;
+	}
+	if (p->syn && (!be->weight || (be->flags & LBXDP_BE_F_DRAINING)))
+		return RESCHEDULE;
 
-	flow = bpf_map_lookup_elem(&flows, &p->fk);
-	if (flow && now - flow->last_seen_ns <= timeout) {
-		be = backend_get(flow->backend, flow->gen, vip->id);
-		if (be && !(be->flags & LBXDP_BE_F_DOWN) &&
-		    !(p->syn &&
-		      (!be->weight || (be->flags & LBXDP_BE_F_DRAINING)))) {
-			if (now - flow->last_seen_ns > REFRESH_NS) {
-				flow->last_seen_ns = now;
-				if (vip->persist_sec) {
-					pk.client[0] = p->fk.src[0];
-					pk.vip_id = vip->id;
-					pk.family = LBXDP_AF_INET;
-					pe = bpf_map_lookup_elem(&persist, &pk);
-					if (pe && pe->backend == flow->backend)
-						pe->last_seen_ns = now;
-				}
-			}
-			gs->forwarded++;
-			return tx(eth, ifc, be, flow->backend, vip, p, false);
-		}
-		if (be && (be->flags & LBXDP_BE_F_DOWN)) {
-			gs->down_resched++;
-			miss = false;
+	if (p->now - flow->last_seen_ns > REFRESH_NS) {
+		flow->last_seen_ns = p->now;
+		if (vip->persist_sec) {
+			persist_key(&pk, p, vip->id);
+			pe = bpf_map_lookup_elem(&persist, &pk);
+			if (pe && pe->backend == be_id)
+				pe->last_seen_ns = p->now;
 		}
 	}
+	gs->forwarded++;
+	return tx(eth, cfg, be, be_id, vip, p, false);
+}
+
+/*
+ * A new flow, or one whose backend went away: persistence first, then the
+ * scheduler. A TCP packet that is not a SYN goes by the Maglev table whatever
+ * the scheduler, so a restarted or failed-over LB sends it where an mh peer
+ * would.
+ */
+static __always_inline int forward_new(struct ethhdr *eth,
+				       const struct lbxdp_config *cfg,
+				       const struct lbxdp_vip *vip,
+				       struct pkt *p,
+				       struct lbxdp_global_stats *gs)
+{
+	struct lbxdp_persist_key pk = {};
+	struct lbxdp_flow nf = {}, *pe;
+	struct lbxdp_backend *be;
+	__u32 be_id = 0;
+	bool by_hash;
 
 	by_hash = p->fk.proto == IPPROTO_TCP && !p->syn;
-	if (by_hash && miss)
+	if (by_hash && !p->resched)
 		gs->flow_miss_nonsyn++;
 
 	if (vip->persist_sec) {
-		pk.client[0] = p->fk.src[0];
-		pk.vip_id = vip->id;
-		pk.family = LBXDP_AF_INET;
+		persist_key(&pk, p, vip->id);
 		pe = bpf_map_lookup_elem(&persist, &pk);
-		if (pe &&
-		    now - pe->last_seen_ns <= (__u64)vip->persist_sec * NSEC) {
+		if (pe && p->now - pe->last_seen_ns <=
+				  (__u64)vip->persist_sec * NSEC) {
 			be = backend_get(pe->backend, pe->gen, vip->id);
 			/* IPVS honours affinity to a quiesced (weight 0)
 			 * server, never to a down or removed one. */
@@ -236,41 +300,12 @@ static __always_inline int forward(struct ethhdr *eth,
 
 	nf.backend = be_id;
 	nf.gen = be->gen;
-	nf.last_seen_ns = now;
+	nf.last_seen_ns = p->now;
 	bpf_map_update_elem(&flows, &p->fk, &nf, BPF_ANY);
 	if (vip->persist_sec)
 		bpf_map_update_elem(&persist, &pk, &nf, BPF_ANY);
 	gs->forwarded++;
-	return tx(eth, ifc, be, be_id, vip, p, true);
-}
-
-static __always_inline const struct lbxdp_iface *
-our_iface(struct xdp_md *ctx, const struct ethhdr *eth)
-{
-	__u32 ifindex = ctx->ingress_ifindex;
-	struct lbxdp_iface *ifc = bpf_map_lookup_elem(&ifaces, &ifindex);
-
-	if (!ifc || !mac_eq(eth->h_dest, ifc->mac))
-		return NULL;
-	return ifc;
-}
-
-/* A frame for @vip that is ours to forward: the VIP is active here (not a
- * VRRP backup) and the frame is addressed to our MAC. Else counted, NULL. */
-static __always_inline const struct lbxdp_iface *
-claim(struct xdp_md *ctx, const struct ethhdr *eth, const struct lbxdp_vip *vip,
-      struct lbxdp_global_stats *gs)
-{
-	const struct lbxdp_iface *ifc;
-
-	if (!(vip->flags & LBXDP_VIP_F_ACTIVE)) {
-		gs->inactive++;
-		return NULL;
-	}
-	ifc = our_iface(ctx, eth);
-	if (!ifc)
-		gs->not_our_mac++;
-	return ifc;
+	return tx(eth, cfg, be, be_id, vip, p, true);
 }
 
 /*
@@ -280,18 +315,17 @@ claim(struct xdp_md *ctx, const struct ethhdr *eth, const struct lbxdp_vip *vip,
  */
 static __always_inline int handle_icmp(struct xdp_md *ctx, struct ethhdr *eth,
 				       struct iphdr *iph, void *end,
+				       const struct lbxdp_config *cfg,
 				       struct lbxdp_global_stats *gs)
 {
 	struct icmphdr *icmp = (void *)(iph + 1);
-	const struct lbxdp_iface *ifc;
 	struct lbxdp_backend *be;
-	struct lbxdp_config *cfg;
 	struct lbxdp_flow *flow;
 	struct lbxdp_vip *vip;
 	struct pkt p = {};
 	struct iphdr *in;
 	__be16 *ports;
-	__u32 zero = 0, be_id = 0;
+	__u32 be_id = 0;
 
 	if ((void *)(icmp + 1) > end)
 		goto not_ours;
@@ -306,14 +340,10 @@ static __always_inline int handle_icmp(struct xdp_md *ctx, struct ethhdr *eth,
 	if ((void *)(ports + 2) > end)
 		goto not_ours;
 
-	vip = vip_lookup(in->saddr, ports[0], in->protocol);
+	vip = vip_lookup(cfg, in->saddr, ports[0], in->protocol);
 	if (!vip)
 		goto not_ours;
-	ifc = claim(ctx, eth, vip, gs);
-	if (!ifc)
-		return XDP_PASS;
-	cfg = bpf_map_lookup_elem(&config, &zero);
-	if (!cfg)
+	if (!claim(ctx, eth, cfg, vip, gs))
 		return XDP_PASS;
 
 	p.fk.src[0] = in->daddr;
@@ -338,10 +368,10 @@ static __always_inline int handle_icmp(struct xdp_md *ctx, struct ethhdr *eth,
 		return XDP_DROP;
 	}
 	gs->icmp_forwarded++;
-	return tx(eth, ifc, be, be_id, vip, &p, false);
+	return tx(eth, cfg, be, be_id, vip, &p, false);
 
 not_ours:
-	if (is_vip_addr(iph->daddr))
+	if (is_vip_addr(cfg, iph->daddr))
 		gs->icmp_passed++;
 	else
 		gs->passed++;
@@ -354,15 +384,16 @@ not_ours:
  * like any frame that is not ours to forward.
  */
 static __always_inline int bad_frame(struct xdp_md *ctx,
-				     const struct ethhdr *eth, __be32 daddr,
-				     __u64 *counter,
+				     const struct ethhdr *eth,
+				     const struct lbxdp_config *cfg,
+				     __be32 daddr, __u64 *counter,
 				     struct lbxdp_global_stats *gs)
 {
-	if (!is_vip_addr(daddr)) {
+	if (!is_vip_addr(cfg, daddr)) {
 		gs->passed++;
 		return XDP_PASS;
 	}
-	if (!our_iface(ctx, eth)) {
+	if (!our_mac(ctx, eth, cfg)) {
 		gs->not_our_mac++;
 		return XDP_PASS;
 	}
@@ -376,16 +407,19 @@ int lbxdp_xdp(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
 	struct lbxdp_global_stats *gs;
-	const struct lbxdp_iface *ifc;
+	struct lbxdp_config *cfg;
 	struct ethhdr *eth = data;
+	struct lbxdp_flow *flow;
 	struct lbxdp_vip *vip;
 	struct iphdr *iph;
 	struct pkt p = {};
 	__u32 zero = 0;
 	__u16 tot_len;
+	int ret;
 
 	gs = bpf_map_lookup_elem(&stats, &zero);
-	if (!gs)
+	cfg = bpf_map_lookup_elem(&config, &zero);
+	if (!gs || !cfg)
 		return XDP_PASS;
 #ifdef LBXDP_TEST_SALT
 	/* A test build whose code differs, so that attach must swap it in
@@ -404,11 +438,12 @@ int lbxdp_xdp(struct xdp_md *ctx)
 	tot_len = bpf_ntohs(iph->tot_len);
 	if (iph->version != 4 || iph->ihl < 5 || tot_len < iph->ihl * 4 ||
 	    (void *)iph + tot_len > end)
-		return bad_frame(ctx, eth, iph->daddr, &gs->malformed, gs);
+		return bad_frame(ctx, eth, cfg, iph->daddr, &gs->malformed, gs);
 	if (iph->frag_off & bpf_htons(IP_MF | IP_OFFSET))
-		return bad_frame(ctx, eth, iph->daddr, &gs->fragment, gs);
+		return bad_frame(ctx, eth, cfg, iph->daddr, &gs->fragment, gs);
 	if (iph->ihl != 5)
-		return bad_frame(ctx, eth, iph->daddr, &gs->ip_options, gs);
+		return bad_frame(ctx, eth, cfg, iph->daddr, &gs->ip_options,
+				 gs);
 
 	p.fk.proto = iph->protocol;
 	if (iph->protocol == IPPROTO_TCP) {
@@ -416,8 +451,8 @@ int lbxdp_xdp(struct xdp_md *ctx)
 
 		if ((void *)(th + 1) > end || th->doff < 5 ||
 		    tot_len < sizeof(*iph) + th->doff * 4)
-			return bad_frame(ctx, eth, iph->daddr, &gs->malformed,
-					 gs);
+			return bad_frame(ctx, eth, cfg, iph->daddr,
+					 &gs->malformed, gs);
 		p.fk.sport = th->source;
 		p.fk.dport = th->dest;
 		p.syn = th->syn && !th->ack;
@@ -426,31 +461,42 @@ int lbxdp_xdp(struct xdp_md *ctx)
 
 		if ((void *)(uh + 1) > end ||
 		    tot_len < sizeof(*iph) + sizeof(*uh))
-			return bad_frame(ctx, eth, iph->daddr, &gs->malformed,
-					 gs);
+			return bad_frame(ctx, eth, cfg, iph->daddr,
+					 &gs->malformed, gs);
 		p.fk.sport = uh->source;
 		p.fk.dport = uh->dest;
 	} else if (iph->protocol == IPPROTO_ICMP) {
-		return handle_icmp(ctx, eth, iph, end, gs);
+		return handle_icmp(ctx, eth, iph, end, cfg, gs);
 	} else {
 		gs->passed++;
 		return XDP_PASS;
 	}
 
-	vip = vip_lookup(iph->daddr, p.fk.dport, p.fk.proto);
-	if (!vip) {
+	if (!maybe_vip_addr(cfg, iph->daddr)) {
 		gs->passed++;
 		return XDP_PASS;
 	}
-	ifc = claim(ctx, eth, vip, gs);
-	if (!ifc)
-		return XDP_PASS;
-
 	p.fk.src[0] = iph->saddr;
 	p.fk.dst[0] = iph->daddr;
 	p.fk.family = LBXDP_AF_INET;
 	p.len = end - data;
-	return forward(eth, ifc, vip, &p, gs);
+	p.now = bpf_ktime_get_coarse_ns();
+
+	/* Established flows first: only VIP traffic has entries. */
+	flow = bpf_map_lookup_elem(&flows, &p.fk);
+	if (flow) {
+		ret = established(ctx, eth, cfg, flow, &p, gs);
+		if (ret != RESCHEDULE)
+			return ret;
+	}
+	vip = vip_lookup(cfg, iph->daddr, p.fk.dport, p.fk.proto);
+	if (!vip) {
+		gs->passed++;
+		return XDP_PASS;
+	}
+	if (!claim(ctx, eth, cfg, vip, gs))
+		return XDP_PASS;
+	return forward_new(eth, cfg, vip, &p, gs);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -29,6 +29,15 @@ struct {
 	PINNED;
 } vips SEC(".maps");
 
+/* The vips records again, by id, for the flow-table hit path. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct lbxdp_vip);
+	__uint(max_entries, LBXDP_DEF_MAX_VIPS);
+	PINNED;
+} vip_info SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, struct lbxdp_addr_key);
@@ -101,14 +110,6 @@ struct {
 	__uint(max_entries, LBXDP_DEF_PERSIST);
 	PINNED;
 } persist SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__type(key, __u32);
-	__type(value, struct lbxdp_iface);
-	__uint(max_entries, LBXDP_MAX_IFACES);
-	PINNED;
-} ifaces SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -155,6 +155,7 @@ static int set_sizes(struct lbxdp_bpf *skel, const struct lbxdp_config *cfg)
 		__u32 n;
 	} sz[] = {
 		{skel->maps.vips, cfg->max_vips},
+		{skel->maps.vip_info, cfg->max_vips},
 		{skel->maps.vip_addrs, cfg->max_vips},
 		{skel->maps.vip_slot, cfg->max_vips},
 		{skel->maps.tables, cfg->max_vips * 2},
@@ -263,20 +264,6 @@ static int attach_new(const struct lbxdp_attach_opts *o, int ifindex,
 	return 0;
 }
 
-/* One interface per pin directory: drop what an earlier attach left. */
-static void forget_ifaces(int fd, __u32 keep)
-{
-	__u32 key, next;
-	const void *prev = NULL;
-
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (key != keep && !bpf_map_delete_elem(fd, &key))
-			prev = NULL; /* restart: the walk lost its place */
-	}
-}
-
 /* Our pinned link exists: nothing to do, or swap the program in place. */
 static int update_link(const struct lbxdp_attach_opts *o,
 		       const struct lbxdp_link_info *li, int prog_fd,
@@ -320,12 +307,12 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = o->pin_dir);
 	struct lbxdp_ctx lock = {.dir_fd = -1};
 	struct lbxdp_config pinned = {}, cfg;
-	struct lbxdp_iface ifc = {};
 	struct lbxdp_link_info li;
 	struct lbxdp_bpf *skel = NULL;
 	char path[PATH_MAX];
 	bool have_pinned = false;
 	__u32 zero = 0, ifindex;
+	__u8 mac[6];
 	int fd, err;
 
 	ifindex = if_nametoindex(o->ifname);
@@ -333,7 +320,7 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 		p_err("interface '%s' not found", o->ifname);
 		return -ENODEV;
 	}
-	err = lbxdp_nl_link_mac(ifindex, ifc.mac);
+	err = lbxdp_nl_link_mac(ifindex, mac);
 	if (err) {
 		p_err("cannot read the MAC address of %s: %s", o->ifname,
 		      strerror(-err));
@@ -393,13 +380,11 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 	}
 
 	cfg.ifindex = ifindex;
-	forget_ifaces(bpf_map__fd(skel->maps.ifaces), ifindex);
-	if (bpf_map__update_elem(skel->maps.ifaces, &ifindex, sizeof(ifindex),
-				 &ifc, sizeof(ifc), BPF_ANY) ||
-	    bpf_map__update_elem(skel->maps.config, &zero, sizeof(zero), &cfg,
+	memcpy(cfg.mac, mac, sizeof(cfg.mac));
+	if (bpf_map__update_elem(skel->maps.config, &zero, sizeof(zero), &cfg,
 				 sizeof(cfg), BPF_ANY)) {
 		err = -errno;
-		p_err("cannot write maps config/ifaces: %s", strerror(errno));
+		p_err("cannot write map config: %s", strerror(errno));
 		goto cleanup;
 	}
 

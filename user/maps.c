@@ -17,20 +17,13 @@
 #include "maps.h"
 
 const char *const lbxdp_map_names[M_NR] = {
-	[M_CONFIG] = "config",
-	[M_VIPS] = "vips",
-	[M_VIP_ADDRS] = "vip_addrs",
-	[M_VIP_SLOT] = "vip_slot",
-	[M_TABLES] = "tables",
-	[M_MAGLEV] = "maglev",
-	[M_WRR] = "wrr",
-	[M_WRR_CURSOR] = "wrr_cursor",
-	[M_BACKENDS] = "backends",
-	[M_FLOWS] = "flows",
-	[M_PERSIST] = "persist",
-	[M_IFACES] = "ifaces",
-	[M_STATS_VIP] = "stats_vip",
-	[M_STATS_BACKEND] = "stats_backend",
+	[M_CONFIG] = "config",	       [M_VIPS] = "vips",
+	[M_VIP_INFO] = "vip_info",     [M_VIP_ADDRS] = "vip_addrs",
+	[M_VIP_SLOT] = "vip_slot",     [M_TABLES] = "tables",
+	[M_MAGLEV] = "maglev",	       [M_WRR] = "wrr",
+	[M_WRR_CURSOR] = "wrr_cursor", [M_BACKENDS] = "backends",
+	[M_FLOWS] = "flows",	       [M_PERSIST] = "persist",
+	[M_STATS_VIP] = "stats_vip",   [M_STATS_BACKEND] = "stats_backend",
 	[M_STATS] = "stats",
 };
 

@@ -18,6 +18,7 @@
 enum lbxdp_map {
 	M_CONFIG,
 	M_VIPS,
+	M_VIP_INFO,
 	M_VIP_ADDRS,
 	M_VIP_SLOT,
 	M_TABLES,
@@ -27,7 +28,6 @@ enum lbxdp_map {
 	M_BACKENDS,
 	M_FLOWS,
 	M_PERSIST,
-	M_IFACES,
 	M_STATS_VIP,
 	M_STATS_BACKEND,
 	M_STATS,

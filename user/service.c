@@ -84,7 +84,9 @@ static int for_each_vip(struct lbxdp_ctx *c,
 struct vip_scan {
 	const struct lbxdp_vip_key *addr_of; /* count VIPs on this address */
 	__u32 on_addr;
-	__u8 *used; /* [max_vips] */
+	__u32 port0; /* services on port 0 */
+	__u64 bloom; /* config.addr_bloom of all VIP addresses */
+	__u8 *used;  /* [max_vips] */
 };
 
 static int scan_vip(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
@@ -94,6 +96,9 @@ static int scan_vip(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 
 	if (s->used && vip->id < c->cfg.max_vips)
 		s->used[vip->id] = 1;
+	if (!key->port)
+		s->port0++;
+	s->bloom |= 1ULL << lbxdp_addr_bit(key->addr[0]);
 	if (s->addr_of && (vip->flags & LBXDP_VIP_F_ACTIVE) &&
 	    same_addr(key->addr, s->addr_of->addr) &&
 	    key->family == s->addr_of->family)
@@ -102,9 +107,11 @@ static int scan_vip(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 }
 
 /* vip_addrs holds, per address, how many active services use it (frames
- * the program cannot parse to a port are judged by it): recounted from
+ * the program cannot parse to a port are judged by it), config.nport0 how
+ * many services are on port 0 and config.addr_bloom which addresses may be
+ * VIPs: recounted from
  * vips rather than incremented, so an interrupted writer cannot skew it. */
-static int sync_vip_addr(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key)
+static int sync_vip_counts(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key)
 {
 	struct lbxdp_addr_key ak = {.family = key->family};
 	struct vip_scan s = {.addr_of = key};
@@ -123,7 +130,19 @@ static int sync_vip_addr(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key)
 		p_err("cannot update map vip_addrs: %s", strerror(errno));
 		return -errno;
 	}
-	return 0;
+	/* The program looks port 0 up only while some service uses it. */
+	err = lbxdp_config_read(c);
+	if (!err &&
+	    (c->cfg.nport0 != s.port0 || c->cfg.addr_bloom != s.bloom)) {
+		struct lbxdp_config cfg = c->cfg;
+
+		cfg.nport0 = s.port0;
+		cfg.addr_bloom = s.bloom;
+		err = lbxdp_config_write(c, &cfg);
+	}
+	if (err)
+		p_err("cannot update map config: %s", strerror(-err));
+	return err;
 }
 
 int lbxdp_vip_add(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
@@ -176,12 +195,14 @@ int lbxdp_vip_add(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 	vip.flags = LBXDP_VIP_F_ACTIVE;
 	vip.sched = sched;
 	vip.persist_sec = persist_sec;
-	if (bpf_map_update_elem(c->fd[M_VIPS], key, &vip, BPF_NOEXIST)) {
+	/* By id first: no flow can reach it before the key exists. */
+	if (bpf_map_update_elem(c->fd[M_VIP_INFO], &id, &vip, BPF_ANY) ||
+	    bpf_map_update_elem(c->fd[M_VIPS], key, &vip, BPF_NOEXIST)) {
 		err = -errno;
 		p_err("cannot add %s to map vips: %s", svc, strerror(errno));
 		goto cleanup;
 	}
-	err = sync_vip_addr(c, key);
+	err = sync_vip_counts(c, key);
 	if (err) {
 		bpf_map_delete_elem(c->fd[M_VIPS], key);
 		goto cleanup;
@@ -194,7 +215,7 @@ cleanup:
 int lbxdp_vip_del(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key)
 {
 	struct lbxdp_backend *all = NULL;
-	struct lbxdp_vip vip;
+	struct lbxdp_vip vip, vip_off;
 	__u32 i, n = lbxdp_nbackend_slots(&c->cfg);
 	int err;
 
@@ -204,14 +225,19 @@ int lbxdp_vip_del(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key)
 	err = read_backends(c, &all);
 	if (err)
 		return err;
-	/* Packets stop matching first; the rest is cleanup that gc would
-	 * also finish if we were killed here. */
+	/* Packets stop matching first, new flows by key, established ones
+	 * by id; the rest is cleanup that gc would also finish if we were
+	 * killed here. */
 	if (bpf_map_delete_elem(c->fd[M_VIPS], key)) {
 		err = -errno;
 		p_err("cannot delete from map vips: %s", strerror(errno));
 		goto cleanup;
 	}
-	err = sync_vip_addr(c, key);
+	memset(&vip_off, 0, sizeof(vip_off));
+	if (bpf_map_update_elem(c->fd[M_VIP_INFO], &vip.id, &vip_off, BPF_ANY))
+		err = -errno;
+	if (!err)
+		err = sync_vip_counts(c, key);
 	for (i = 1; i < n && !err; i++) {
 		if (!(all[i].flags & LBXDP_BE_F_USED) ||
 		    all[i].vip_id != vip.id)
@@ -222,6 +248,28 @@ int lbxdp_vip_del(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key)
 cleanup:
 	free(all);
 	return err;
+}
+
+int lbxdp_vip_set_active(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
+			 bool active)
+{
+	struct lbxdp_vip vip;
+	int err;
+
+	err = lbxdp_vip_get(c, key, &vip);
+	if (err)
+		return err;
+	if (active)
+		vip.flags |= LBXDP_VIP_F_ACTIVE;
+	else
+		vip.flags &= ~LBXDP_VIP_F_ACTIVE;
+	/* New flows see the key's record, established ones the id's. */
+	if (bpf_map_update_elem(c->fd[M_VIPS], key, &vip, BPF_EXIST) ||
+	    bpf_map_update_elem(c->fd[M_VIP_INFO], &vip.id, &vip, BPF_ANY)) {
+		p_err("cannot update the VIP records: %s", strerror(errno));
+		return -errno;
+	}
+	return sync_vip_counts(c, key);
 }
 
 static int collect_vip(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,

@@ -22,7 +22,6 @@
 /* Longest wrr schedule (sum of the weights after dividing by their gcd). */
 #define LBXDP_WRR_MAX 4096U
 #define LBXDP_MAX_WEIGHT 65535U
-#define LBXDP_MAX_IFACES 16U
 
 /* Defaults of the runtime knobs in struct lbxdp_config. */
 #define LBXDP_DEF_TCP_TIMEOUT 900U
@@ -60,6 +59,10 @@ struct lbxdp_vip {
 	__u8 sched;	   /* enum lbxdp_sched */
 	__u8 pad[3];
 };
+
+/* Map "vip_info", BPF_MAP_TYPE_ARRAY [max_vips]: the same struct lbxdp_vip
+ * by id, for packets of established flows, which skip the key lookup. lbxdp
+ * writes it with the vips entry (before it on add, after it on change). */
 
 /* Map "vip_addrs", BPF_MAP_TYPE_HASH: addresses that carry a VIP, so that
  * fragments and malformed frames (which have no usable ports) are known. */
@@ -138,17 +141,19 @@ struct lbxdp_persist_key {
 
 /* value: struct lbxdp_flow */
 
-/* Map "ifaces", BPF_MAP_TYPE_HASH [LBXDP_MAX_IFACES], key ifindex (__u32). */
-struct lbxdp_iface {
-	__u8 mac[6];
-	__u8 pad[2];
-};
-
 /* Map "config", BPF_MAP_TYPE_ARRAY [1]. abi_version stays the first field
  * in every version, so that any lbxdp can tell which ABI is pinned. */
 struct lbxdp_config {
 	__u32 abi_version;
-	__u32 ifindex; /* attached interface, 0 if none */
+	/* The attached interface and its MAC: XDP has no helper for a
+	 * device's address, and one interface per pin directory makes this
+	 * the ifindex -> MAC map, read with one inlined array lookup. */
+	__u32 ifindex; /* 0 if none */
+	__u8 mac[6];
+	__u16 nport0; /* services on port 0: 0 spares their lookup */
+	/* Bit lbxdp_addr_bit(a) is set for every VIP address a: a frame to
+	 * any other address is passed after one bit test. */
+	__u64 addr_bloom;
 	__u32 max_vips;
 	__u32 max_backends; /* per VIP */
 	__u32 flows;

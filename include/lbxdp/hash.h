@@ -88,4 +88,10 @@ static inline __u32 lbxdp_hash_flow(const __be32 src[4], const __be32 dst[4],
 	return lbxdp_hash_final(h, 10);
 }
 
+/* Which of the 64 bits of lbxdp_config.addr_bloom stands for @addr. */
+static inline __u32 lbxdp_addr_bit(__be32 addr)
+{
+	return (lbxdp_be32(addr) * 0x9e3779b1U) >> 26;
+}
+
 #endif /* LBXDP_HASH_H */

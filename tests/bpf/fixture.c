@@ -222,15 +222,8 @@ static bool age_flow(struct lb *lb, const struct fspec *f, int sec)
 
 static bool set_inactive(struct lb *lb, const struct lbxdp_vip_key *k)
 {
-	struct lbxdp_vip v;
-	int fd = lb->ctx.fd[M_VIPS];
-
-	if (!ASSERT_OK(bpf_map_lookup_elem(fd, k, &v) ? -errno : 0,
-		       "lookup in map vips"))
-		return false;
-	v.flags &= ~LBXDP_VIP_F_ACTIVE;
-	return ASSERT_OK(bpf_map_update_elem(fd, k, &v, BPF_EXIST) ? -errno : 0,
-			 "update map vips");
+	return ASSERT_OK(lbxdp_vip_set_active(&lb->ctx, k, false),
+			 "lbxdp_vip_set_active");
 }
 
 static bool apply(struct rt *rt, const struct fx_act *a, const struct fspec *f)
