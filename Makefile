@@ -14,7 +14,7 @@ CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter
 # -iquote: user/sched.h must not hide libc's <sched.h>.
 INCLUDES := -Iinclude -iquote user -I$(OUTPUT)
-LIBS := -lbpf -lelf -lz -lmnl -ljson-c
+LIBS := -lbpf -lelf -lz -lmnl -ljson-c -lm
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Werror -Iinclude -I$(ARCH_INC) \
 	$(BPF_EXTRA_CFLAGS)
 # cppcheck does not read system headers: tell it libbpf's opts macro.

@@ -38,7 +38,7 @@ struct icmphdr {
 
 struct pkt {
 	struct lbxdp_flow_key fk;
-	__u64 now; /* bpf_ktime_get_coarse_ns() */
+	__u64 now; /* now_ns() */
 	__u32 len;
 	bool syn;
 	bool resched; /* its flow's backend is down */
@@ -190,6 +190,23 @@ static __always_inline bool claim(struct xdp_md *ctx, const struct ethhdr *eth,
 	return true;
 }
 
+/* CLOCK_MONOTONIC_COARSE, from jiffies: bpf_jiffies64() is inlined into one
+ * load, bpf_ktime_get_coarse_ns() is a call. */
+static __always_inline __u64 now_ns(const struct lbxdp_config *cfg)
+{
+	if (!cfg->ns_per_jiffy)
+		return bpf_ktime_get_coarse_ns();
+	return cfg->clock_ns0 +
+	       (bpf_jiffies64() - cfg->clock_j0) * cfg->ns_per_jiffy;
+}
+
+/* Idle time of an entry; one user space stamped a tick ahead is not. */
+static __always_inline __u64 age(const struct pkt *p,
+				 const struct lbxdp_flow *f)
+{
+	return p->now > f->last_seen_ns ? p->now - f->last_seen_ns : 0;
+}
+
 static __always_inline void persist_key(struct lbxdp_persist_key *pk,
 					const struct pkt *p, __u32 vip_id)
 {
@@ -222,7 +239,7 @@ static __always_inline int established(struct xdp_md *ctx, struct ethhdr *eth,
 	timeout = (__u64)(p->fk.proto == IPPROTO_TCP ? cfg->tcp_timeout
 						     : cfg->udp_timeout) *
 		  NSEC;
-	if (p->now - flow->last_seen_ns > timeout)
+	if (age(p, flow) > timeout)
 		return RESCHEDULE;
 	be = bpf_map_lookup_elem(&backends, &be_id);
 	if (!be || !(be->flags & LBXDP_BE_F_USED) || be->gen != flow->gen)
@@ -240,7 +257,7 @@ static __always_inline int established(struct xdp_md *ctx, struct ethhdr *eth,
 	if (p->syn && (!be->weight || (be->flags & LBXDP_BE_F_DRAINING)))
 		return RESCHEDULE;
 
-	if (p->now - flow->last_seen_ns > REFRESH_NS) {
+	if (age(p, flow) > REFRESH_NS) {
 		flow->last_seen_ns = p->now;
 		if (vip->persist_sec) {
 			persist_key(&pk, p, vip->id);
@@ -278,8 +295,7 @@ static __always_inline int forward_new(struct ethhdr *eth,
 	if (vip->persist_sec) {
 		persist_key(&pk, p, vip->id);
 		pe = bpf_map_lookup_elem(&persist, &pk);
-		if (pe && p->now - pe->last_seen_ns <=
-				  (__u64)vip->persist_sec * NSEC) {
+		if (pe && age(p, pe) <= (__u64)vip->persist_sec * NSEC) {
 			be = backend_get(pe->backend, pe->gen, vip->id);
 			/* IPVS honours affinity to a quiesced (weight 0)
 			 * server, never to a down or removed one. */
@@ -480,7 +496,7 @@ int lbxdp_xdp(struct xdp_md *ctx)
 	p.fk.dst[0] = iph->daddr;
 	p.fk.family = LBXDP_AF_INET;
 	p.len = end - data;
-	p.now = bpf_ktime_get_coarse_ns();
+	p.now = now_ns(cfg);
 
 	/* Established flows first: only VIP traffic has entries. */
 	flow = bpf_map_lookup_elem(&flows, &p.fk);
@@ -497,6 +513,16 @@ int lbxdp_xdp(struct xdp_md *ctx)
 	if (!claim(ctx, eth, cfg, vip, gs))
 		return XDP_PASS;
 	return forward_new(eth, cfg, vip, &p, gs);
+}
+
+/* Read by lbxdp at attach, through BPF_PROG_TEST_RUN, to anchor now_ns(). */
+__u64 clock_jiffies;
+
+SEC("xdp")
+int lbxdp_clock(struct xdp_md *ctx)
+{
+	clock_jiffies = bpf_jiffies64();
+	return XDP_PASS;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
@@ -91,6 +92,57 @@ int lbxdp_link_prog_fd(const char *pin_dir)
 		return -ENOENT;
 	err = bpf_prog_get_fd_by_id(li.prog_id);
 	return err < 0 ? -errno : err;
+}
+
+/* One jiffies reading from the program, paired with CLOCK_MONOTONIC_COARSE:
+ * both move on the same tick. */
+static int clock_sample(struct lbxdp_bpf *skel, __u64 *j, __u64 *ns)
+{
+	char frame[64] = {};
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame,
+		    .data_size_in = sizeof(frame), .repeat = 1);
+
+	if (bpf_prog_test_run_opts(bpf_program__fd(skel->progs.lbxdp_clock),
+				   &o))
+		return -errno;
+	*j = skel->bss->clock_jiffies;
+	*ns = lbxdp_now_ns();
+	return 0;
+}
+
+/*
+ * Anchor the program's clock (see struct lbxdp_config): HZ from the ticks in
+ * 100 ms, snapped to the values Linux allows, so 25 +- 1 ticks still read
+ * as 250 and not 300.
+ */
+static int clock_calibrate(struct lbxdp_bpf *skel, struct lbxdp_config *cfg)
+{
+	static const __u32 hz_values[] = {100, 250, 300, 1000};
+	__u64 j1, ns1, j2, ns2;
+	double hz;
+	__u32 best = 0;
+	size_t i;
+	int err;
+
+	err = clock_sample(skel, &j1, &ns1);
+	if (!err) {
+		usleep(100000);
+		err = clock_sample(skel, &j2, &ns2);
+	}
+	if (err)
+		return err;
+	if (ns2 <= ns1 || j2 <= j1)
+		return -EAGAIN;
+	hz = (double)(j2 - j1) * 1e9 / (double)(ns2 - ns1);
+	for (i = 0; i < sizeof(hz_values) / sizeof(hz_values[0]); i++)
+		if (!best || fabs(hz - hz_values[i]) < fabs(hz - best))
+			best = hz_values[i];
+	if (fabs(hz - best) > best * 0.2)
+		return -ERANGE;
+	cfg->ns_per_jiffy = 1000000000U / best;
+	cfg->clock_j0 = j2;
+	cfg->clock_ns0 = ns2;
+	return 0;
 }
 
 /* Capacities: what was asked, else what is pinned, else the defaults. */
@@ -381,6 +433,12 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 
 	cfg.ifindex = ifindex;
 	memcpy(cfg.mac, mac, sizeof(cfg.mac));
+	if (!cfg.ns_per_jiffy) {
+		err = clock_calibrate(skel, &cfg);
+		if (err)
+			p_warn("cannot read the kernel's tick (%s): the program will ask for the time with a helper call",
+			       strerror(-err));
+	}
 	if (bpf_map__update_elem(skel->maps.config, &zero, sizeof(zero), &cfg,
 				 sizeof(cfg), BPF_ANY)) {
 		err = -errno;

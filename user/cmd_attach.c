@@ -154,6 +154,10 @@ int do_status(struct cli *cli, int argc, char **argv)
 		J("tcp_timeout", json_object_new_int64(c.cfg.tcp_timeout));
 		J("udp_timeout", json_object_new_int64(c.cfg.udp_timeout));
 		J("active_window", json_object_new_int64(c.cfg.active_window));
+		J("clock_hz",
+		  json_object_new_int64(
+			  c.cfg.ns_per_jiffy ? 1000000000U / c.cfg.ns_per_jiffy
+					     : 0));
 #undef J
 		json_print(cli, o);
 	} else {
@@ -173,6 +177,11 @@ int do_status(struct cli *cli, int argc, char **argv)
 		printf("timeouts:   tcp %us, udp %us, active window %us\n",
 		       c.cfg.tcp_timeout, c.cfg.udp_timeout,
 		       c.cfg.active_window);
+		if (c.cfg.ns_per_jiffy)
+			printf("clock:      jiffies, HZ %u\n",
+			       1000000000U / c.cfg.ns_per_jiffy);
+		else
+			printf("clock:      bpf_ktime_get_coarse_ns()\n");
 	}
 cleanup:
 	free(vips);

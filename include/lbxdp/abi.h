@@ -162,6 +162,14 @@ struct lbxdp_config {
 	__u32 tcp_timeout; /* seconds */
 	__u32 udp_timeout;
 	__u32 active_window;
+	/* The program's clock: CLOCK_MONOTONIC ns from the inlined jiffies,
+	 * clock_ns0 + (jiffies - clock_j0) * ns_per_jiffy, anchored at attach
+	 * (a helper call per packet costs more than the rest of a lookup).
+	 * ns_per_jiffy 0: bpf_ktime_get_coarse_ns(). */
+	__u32 ns_per_jiffy;
+	__u32 pad;
+	__u64 clock_j0;
+	__u64 clock_ns0;
 };
 
 /* Map "stats_vip", BPF_MAP_TYPE_PERCPU_ARRAY [max_vips];
