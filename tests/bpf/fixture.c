@@ -97,11 +97,14 @@ bool send_expect(struct lb *lb, const struct fspec *f, __u32 verdict,
 void lb_reset(struct lb *lb, const struct lbxdp_vip_key *keys, size_t n,
 	      const struct lbxdp_config *cfg0)
 {
+	struct lbxdp_vip v;
 	size_t i;
 
+	/* A case may have deleted its service already. */
 	for (i = 0; i < n; i++)
-		ASSERT_OK(lbxdp_vip_del(&lb->ctx, &keys[i]),
-			  "tear-down vip_del");
+		if (!bpf_map_lookup_elem(lb->ctx.fd[M_VIPS], &keys[i], &v))
+			ASSERT_OK(lbxdp_vip_del(&lb->ctx, &keys[i]),
+				  "tear-down vip_del");
 	ASSERT_OK(lb_flush_flows(lb), "tear-down flush flows");
 	if (cfg0)
 		ASSERT_OK(lbxdp_config_write(&lb->ctx, cfg0),
@@ -220,9 +223,10 @@ static bool age_flow(struct lb *lb, const struct fspec *f, int sec)
 			 "age the flow");
 }
 
-static bool set_inactive(struct lb *lb, const struct lbxdp_vip_key *k)
+static bool set_active(struct lb *lb, const struct lbxdp_vip_key *k,
+		       bool active)
 {
-	return ASSERT_OK(lbxdp_vip_set_active(&lb->ctx, k, false),
+	return ASSERT_OK(lbxdp_vip_set_active(&lb->ctx, k, active),
 			 "lbxdp_vip_set_active");
 }
 
@@ -267,7 +271,11 @@ static bool apply(struct rt *rt, const struct fx_act *a, const struct fspec *f)
 		return ASSERT_OK(lbxdp_backend_del(c, &rt->key[b->svc], addr),
 				 "backend del");
 	case ACT_INACTIVE:
-		return set_inactive(rt->lb, &rt->key[a->a]);
+		return set_active(rt->lb, &rt->key[a->a], false);
+	case ACT_ACTIVE:
+		return set_active(rt->lb, &rt->key[a->a], true);
+	case ACT_VIP_DEL:
+		return ASSERT_OK(lbxdp_vip_del(c, &rt->key[a->a]), "vip del");
 	case ACT_UDP_TIMEOUT:
 		if (!ASSERT_OK(lbxdp_config_read(c), "config read"))
 			return false;
