@@ -204,8 +204,9 @@ int lbxdp_vip_add(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 	}
 	err = sync_vip_counts(c, key);
 	if (err) {
+		/* Whole or not at all: recount without it. */
 		bpf_map_delete_elem(c->fd[M_VIPS], key);
-		goto cleanup;
+		sync_vip_counts(c, key);
 	}
 cleanup:
 	free(s.used);
