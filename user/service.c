@@ -413,10 +413,11 @@ static int rebuild_from(struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
 	}
 	t.wrr_len = wlen;
 
-	/* Packets read the live slot only. A packet that read the slot index
-	 * just before the previous flip may still be in the spare one; it ran
-	 * for well under a microsecond, and every flip is a separate syscall
-	 * at least a full table write before this one. */
+	/* Packets read the live slot only. One that read the index just
+	 * before the previous flip may still be in the spare slot, but a run
+	 * of the program (bottom halves off) takes well under a microsecond,
+	 * and reading the records and building the tables above put far more
+	 * than that between any flip and this write to its old slot. */
 	bpf_map_lookup_elem(c->fd[M_VIP_SLOT], &vip->id, &slot);
 	spare = !(slot & 1);
 	tidx = vip->id * 2 + spare;
