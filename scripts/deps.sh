@@ -10,9 +10,9 @@ PKGS=(
 	libjson-c-dev make gcc pkg-config
 	# unit tests, make check
 	libcmocka-dev clang-format shellcheck cppcheck
-	# e2e and interop labs: ip, ethtool, sysctl, ping, HTTP servers/clients,
-	# keepalived as the VRRP peer
-	iproute2 ethtool procps iputils-ping curl python3 keepalived
+	# e2e labs: ip, ethtool, sysctl, ping, HTTP servers and clients
+	# (keepalived joins when the VRRP interop tests do)
+	iproute2 ethtool procps iputils-ping curl python3
 )
 
 die() {
