@@ -97,6 +97,16 @@ static __always_inline struct lbxdp_backend *backend_get(__u32 id, __u32 gen,
 	return be;
 }
 
+/* A backend that may take a new flow of @vip. Tables hold only such ones,
+ * but a writer killed between a record and its table flip leaves others. */
+static __always_inline bool schedulable(const struct lbxdp_backend *be,
+					const struct lbxdp_vip *vip)
+{
+	return be && (be->flags & LBXDP_BE_F_USED) &&
+	       !(be->flags & (LBXDP_BE_F_DOWN | LBXDP_BE_F_DRAINING)) &&
+	       be->vip_id == vip->id;
+}
+
 /* New-flow choice from the live table slot; 0 when there is none. */
 static __always_inline __u32 schedule(const struct lbxdp_vip *vip,
 				      const struct lbxdp_config *cfg,
@@ -285,8 +295,8 @@ static __always_inline int forward_new(struct ethhdr *eth,
 	struct lbxdp_persist_key pk = {};
 	struct lbxdp_flow nf = {}, *pe;
 	struct lbxdp_backend *be;
+	bool by_hash, persisted = false;
 	__u32 be_id = 0;
-	bool by_hash;
 
 	by_hash = p->fk.proto == IPPROTO_TCP && !p->syn;
 	if (by_hash && !p->resched)
@@ -302,6 +312,7 @@ static __always_inline int forward_new(struct ethhdr *eth,
 			if (be && !(be->flags &
 				    (LBXDP_BE_F_DOWN | LBXDP_BE_F_DRAINING))) {
 				be_id = pe->backend;
+				persisted = true;
 				gs->persist_hits++;
 			}
 		}
@@ -309,7 +320,10 @@ static __always_inline int forward_new(struct ethhdr *eth,
 	if (!be_id)
 		be_id = schedule(vip, cfg, p, by_hash);
 	be = be_id ? bpf_map_lookup_elem(&backends, &be_id) : NULL;
-	if (!be || !(be->flags & LBXDP_BE_F_USED)) {
+	/* Persistence may keep a quiesced one; the tables never a down,
+	 * removed or foreign one. */
+	if (!be || !(be->flags & LBXDP_BE_F_USED) ||
+	    (!persisted && !schedulable(be, vip))) {
 		gs->no_backend++;
 		return XDP_DROP;
 	}
@@ -348,7 +362,9 @@ static __always_inline int handle_icmp(struct xdp_md *ctx, struct ethhdr *eth,
 	if (icmp->type != ICMP_DEST_UNREACH || icmp->code != ICMP_FRAG_NEEDED)
 		goto not_ours;
 	in = (void *)(icmp + 1);
-	if ((void *)(in + 1) > end || in->version != 4 || in->ihl < 5)
+	/* About a packet the VIP sent, and one whose ports it carries. */
+	if ((void *)(in + 1) > end || in->version != 4 || in->ihl < 5 ||
+	    in->saddr != iph->daddr || (in->frag_off & bpf_htons(IP_OFFSET)))
 		goto not_ours;
 	if (in->protocol != IPPROTO_TCP && in->protocol != IPPROTO_UDP)
 		goto not_ours;
@@ -373,15 +389,15 @@ static __always_inline int handle_icmp(struct xdp_md *ctx, struct ethhdr *eth,
 	flow = bpf_map_lookup_elem(&flows, &p.fk);
 	be = flow ? backend_get(flow->backend, flow->gen, vip->id) : NULL;
 	/* A down server's flow moves with its next packet: tell the new one. */
-	if (be && !(be->flags & LBXDP_BE_F_DOWN))
+	if (be && !(be->flags & LBXDP_BE_F_DOWN)) {
 		be_id = flow->backend;
-	else
+	} else {
 		be_id = schedule(vip, cfg, &p, true);
-	be = be_id ? bpf_map_lookup_elem(&backends, &be_id) : NULL;
-	if (!be || !(be->flags & LBXDP_BE_F_USED) ||
-	    (be->flags & LBXDP_BE_F_DOWN)) {
-		gs->no_backend++;
-		return XDP_DROP;
+		be = be_id ? bpf_map_lookup_elem(&backends, &be_id) : NULL;
+		if (!schedulable(be, vip)) {
+			gs->no_backend++;
+			return XDP_DROP;
+		}
 	}
 	gs->icmp_forwarded++;
 	return tx(eth, cfg, be, be_id, vip, &p, false);
@@ -455,11 +471,22 @@ int lbxdp_xdp(struct xdp_md *ctx)
 	if (iph->version != 4 || iph->ihl < 5 || tot_len < iph->ihl * 4 ||
 	    (void *)iph + tot_len > end)
 		return bad_frame(ctx, eth, cfg, iph->daddr, &gs->malformed, gs);
-	if (iph->frag_off & bpf_htons(IP_MF | IP_OFFSET))
-		return bad_frame(ctx, eth, cfg, iph->daddr, &gs->fragment, gs);
-	if (iph->ihl != 5)
-		return bad_frame(ctx, eth, cfg, iph->daddr, &gs->ip_options,
-				 gs);
+	/* Services are TCP and UDP: other protocols to a VIP address (ping
+	 * the LB, VRRP) are the kernel's, fragmented or not. */
+	if (iph->protocol != IPPROTO_TCP && iph->protocol != IPPROTO_UDP &&
+	    iph->protocol != IPPROTO_ICMP) {
+		gs->passed++;
+		return XDP_PASS;
+	}
+	if ((iph->frag_off & bpf_htons(IP_MF | IP_OFFSET)) || iph->ihl != 5) {
+		if (iph->protocol == IPPROTO_ICMP) {
+			gs->passed++;
+			return XDP_PASS;
+		}
+		return bad_frame(
+			ctx, eth, cfg, iph->daddr,
+			iph->ihl != 5 ? &gs->ip_options : &gs->fragment, gs);
+	}
 
 	p.fk.proto = iph->protocol;
 	if (iph->protocol == IPPROTO_TCP) {

@@ -301,7 +301,9 @@ static int attach_new(const struct lbxdp_attach_opts *o, int ifindex,
 			      : "");
 		return err;
 	}
+	/* A link whose interface went away stays pinned, defunct. */
 	link_path(o->pin_dir, path, sizeof(path));
+	unlink(path);
 	if (bpf_obj_pin(fd, path)) {
 		err = -errno;
 		p_err("cannot pin the link at %s: %s", path, strerror(errno));
@@ -449,7 +451,7 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 	if (li.attached)
 		err = update_link(o, &li,
 				  bpf_program__fd(skel->progs.lbxdp_xdp),
-				  o->mode != LBXDP_MODE_NATIVE);
+				  o->mode_set);
 	else
 		err = attach_new(o, ifindex,
 				 bpf_program__fd(skel->progs.lbxdp_xdp));

@@ -15,6 +15,7 @@ struct lbxdp_attach_opts {
 	const char *pin_dir;
 	const char *ifname;
 	enum lbxdp_mode mode;
+	bool mode_set; /* --mode given: must match an existing attachment */
 	bool force;
 	/* Capacities; 0: the pinned maps' (or the default for new maps). */
 	__u32 max_vips;

@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "log.h"
 #include "parse.h"
+#include "service.h"
 
 bool is_prefix(const char *word, const char *full)
 {
@@ -115,6 +116,22 @@ int arg_u32(const char *what, const char *s, __u32 min, __u32 max, __u32 *out)
 		p_err("bad %s '%s': expected an integer %u-%u", what, s, min,
 		      max);
 		return -EINVAL;
+	}
+	return 0;
+}
+
+int open_writer(struct cli *cli, struct lbxdp_ctx *c)
+{
+	int err = lbxdp_open(c, cli->pin_dir, true);
+
+	if (err)
+		return err;
+	err = lbxdp_repair(c, true);
+	if (err > 0)
+		p_warn("rebuilt the tables a killed writer left unapplied");
+	if (err < 0) {
+		lbxdp_close(c);
+		return err;
 	}
 	return 0;
 }

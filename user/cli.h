@@ -48,6 +48,13 @@ static inline int exit_code(int err)
 /* Print @obj (and free it) as the -j output. */
 void json_print(struct cli *cli, struct json_object *obj);
 
+struct lbxdp_ctx;
+/*
+ * Open the pin directory as a writer: the lock, the maps, and a repair of
+ * what a writer killed mid-change left. -errno, printed.
+ */
+int open_writer(struct cli *cli, struct lbxdp_ctx *c);
+
 /* Parse helpers that print "Error: ..." naming the bad argument. */
 int arg_service(const char *s, struct lbxdp_vip_key *key);
 int arg_addr(const char *s, __be32 addr[4]);

@@ -41,6 +41,7 @@ int do_attach(struct cli *cli, int argc, char **argv)
 				      v ? v : "");
 				return EXIT_USAGE;
 			}
+			o.mode_set = true;
 			i++;
 		} else if (!strcmp(a, "--force")) {
 			o.force = true;

@@ -109,9 +109,10 @@ static int backend_add(struct cli *cli, int argc, char **argv)
 			goto cleanup;
 		}
 	}
-	err = lbxdp_lock(&c, cli->pin_dir);
-	if (!err)
-		err = lbxdp_config_read(&c);
+	/* Resolution may take a while: lock only now, on freshly opened
+	 * maps. */
+	lbxdp_close(&c);
+	err = open_writer(cli, &c);
 	if (!err)
 		err = lbxdp_backend_add(&c, &key, addr, weight, mac);
 cleanup:
@@ -154,7 +155,7 @@ static int backend_set(struct cli *cli, int argc, char **argv)
 		p_err("backend set needs --weight N, --up or --down");
 		return EXIT_USAGE;
 	}
-	err = lbxdp_open(&c, cli->pin_dir, true);
+	err = open_writer(cli, &c);
 	if (err)
 		return EXIT_FAIL;
 	err = lbxdp_backend_set(&c, &key, addr, weight, up);
@@ -175,7 +176,7 @@ static int backend_del(struct cli *cli, int argc, char **argv)
 		p_err("unexpected argument '%s' for backend del", argv[2]);
 		return EXIT_USAGE;
 	}
-	err = lbxdp_open(&c, cli->pin_dir, true);
+	err = open_writer(cli, &c);
 	if (err)
 		return EXIT_FAIL;
 	err = lbxdp_backend_del(&c, &key, addr);

@@ -21,6 +21,21 @@ static const char *const reason_names[NREASONS] = {
 	"persist_hits",
 };
 
+/* Events are counted beside a frame's one verdict. */
+static bool is_event(size_t i)
+{
+	const char *n = reason_names[i];
+
+	return !strcmp(n, "flow_miss_nonsyn") || !strcmp(n, "down_resched") ||
+	       !strcmp(n, "persist_hits");
+}
+
+/* A counter that went down was reset (its record was reused). */
+static double delta(__u64 cur, __u64 old)
+{
+	return cur >= old ? (double)(cur - old) : (double)cur;
+}
+
 struct snap {
 	__u64 ns;
 	__u64 reason[NREASONS];
@@ -83,9 +98,9 @@ static void rate(const struct lbxdp_counters *cur,
 
 	if (!old)
 		old = &zero;
-	out[0] = (cur->packets - old->packets) / secs;
-	out[1] = (cur->bytes - old->bytes) * 8 / secs;
-	out[2] = (cur->new_flows - old->new_flows) / secs;
+	out[0] = delta(cur->packets, old->packets) / secs;
+	out[1] = delta(cur->bytes, old->bytes) * 8 / secs;
+	out[2] = delta(cur->new_flows, old->new_flows) / secs;
 }
 
 static struct json_object *counters_json(const struct lbxdp_counters *c,
@@ -183,20 +198,26 @@ static void show(struct cli *cli, const struct snap *s, const struct snap *prev)
 			}
 		}
 	}
-	if (!cli->json)
-		printf("%s\n", prev ? "frames per second by verdict:"
-				    : "frames by verdict:");
-	for (i = 0; i < NREASONS; i++) {
-		double v = prev ? (s->reason[i] - prev->reason[i]) / secs
-				: (double)s->reason[i];
+	for (j = 0; j < 2; j++) {
+		if (!cli->json)
+			printf("%s%s\n", j ? "events" : "frames by verdict",
+			       prev ? " per second:" : ":");
+		for (i = 0; i < NREASONS; i++) {
+			double v = prev ? delta(s->reason[i], prev->reason[i]) /
+						   secs
+					: (double)s->reason[i];
 
-		if (reasons)
-			json_object_object_add(
-				reasons, reason_names[i],
-				prev ? json_object_new_double(v)
-				     : json_object_new_int64(s->reason[i]));
-		else
-			printf("  %-18s %14.0f\n", reason_names[i], v);
+			if (is_event(i) != (j == 1))
+				continue;
+			if (reasons)
+				json_object_object_add(
+					reasons, reason_names[i],
+					prev ? json_object_new_double(v)
+					     : json_object_new_int64(
+						       s->reason[i]));
+			else
+				printf("  %-18s %14.0f\n", reason_names[i], v);
+		}
 	}
 	if (root)
 		json_print(cli, root);

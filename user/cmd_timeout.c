@@ -27,6 +27,7 @@ static int timeout_show(struct cli *cli, const struct lbxdp_config *cfg)
 
 int do_timeout(struct cli *cli, int argc, char **argv)
 {
+	__u32 val[3] = {}; /* tcp, udp, active; 0: unchanged */
 	struct lbxdp_config cfg;
 	struct lbxdp_ctx c;
 	bool set;
@@ -42,7 +43,8 @@ int do_timeout(struct cli *cli, int argc, char **argv)
 			LBXDP_DEF_ACTIVE_WINDOW);
 		return EXIT_OK;
 	}
-	set = argc && is_prefix(argv[0], "set");
+	/* "s" is a prefix of both: show is the harmless reading. */
+	set = argc && strlen(argv[0]) > 1 && is_prefix(argv[0], "set");
 	if (argc && !set && !is_prefix(argv[0], "show")) {
 		p_err("unknown command 'timeout %s': show or set", argv[0]);
 		return EXIT_USAGE;
@@ -50,6 +52,25 @@ int do_timeout(struct cli *cli, int argc, char **argv)
 	if (!set && argc > 1) {
 		p_err("unexpected argument '%s'", argv[1]);
 		return EXIT_USAGE;
+	}
+	if (set && (argc < 3 || argc % 2 == 0)) {
+		p_err("usage: lbxdp timeout set [tcp S] [udp S] [active S]");
+		return EXIT_USAGE;
+	}
+	/* Every argument is checked before any map is touched. */
+	for (i = 1; set && i + 1 < argc; i += 2) {
+		int k = !strcmp(argv[i], "tcp")	     ? 0
+			: !strcmp(argv[i], "udp")    ? 1
+			: !strcmp(argv[i], "active") ? 2
+						     : -1;
+
+		if (k < 0) {
+			p_err("unknown timeout '%s': tcp, udp or active",
+			      argv[i]);
+			return EXIT_USAGE;
+		}
+		if (arg_u32(argv[i], argv[i + 1], 1, 31536000, &val[k]))
+			return EXIT_USAGE;
 	}
 	err = lbxdp_open(&c, cli->pin_dir, set);
 	if (err)
@@ -59,28 +80,12 @@ int do_timeout(struct cli *cli, int argc, char **argv)
 		lbxdp_close(&c);
 		return timeout_show(cli, &cfg);
 	}
-	if (argc < 3 || argc % 2 == 0) {
-		p_err("usage: lbxdp timeout set [tcp S] [udp S] [active S]");
-		lbxdp_close(&c);
-		return EXIT_USAGE;
-	}
-	for (i = 1; i + 1 < argc; i += 2) {
-		__u32 *field = !strcmp(argv[i], "tcp")	    ? &cfg.tcp_timeout
-			       : !strcmp(argv[i], "udp")    ? &cfg.udp_timeout
-			       : !strcmp(argv[i], "active") ? &cfg.active_window
-							    : NULL;
-
-		if (!field) {
-			p_err("unknown timeout '%s': tcp, udp or active",
-			      argv[i]);
-			lbxdp_close(&c);
-			return EXIT_USAGE;
-		}
-		if (arg_u32(argv[i], argv[i + 1], 1, 31536000, field)) {
-			lbxdp_close(&c);
-			return EXIT_USAGE;
-		}
-	}
+	if (val[0])
+		cfg.tcp_timeout = val[0];
+	if (val[1])
+		cfg.udp_timeout = val[1];
+	if (val[2])
+		cfg.active_window = val[2];
 	err = lbxdp_config_write(&c, &cfg);
 	if (err)
 		p_err("cannot write map config: %s", strerror(-err));

@@ -62,7 +62,7 @@ static int vip_add(struct cli *cli, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	err = lbxdp_open(&c, cli->pin_dir, true);
+	err = open_writer(cli, &c);
 	if (err)
 		return EXIT_FAIL;
 	err = lbxdp_vip_add(&c, &key, sched, persist);
@@ -82,7 +82,7 @@ static int vip_del(struct cli *cli, int argc, char **argv)
 	}
 	if (arg_service(argv[0], &key))
 		return EXIT_USAGE;
-	err = lbxdp_open(&c, cli->pin_dir, true);
+	err = open_writer(cli, &c);
 	if (err)
 		return EXIT_FAIL;
 	err = lbxdp_vip_del(&c, &key);

@@ -147,6 +147,13 @@ int lbxdp_open(struct lbxdp_ctx *c, const char *dir, bool lock)
 	err = lbxdp_pin_dir_check(dir, false);
 	if (err)
 		return err;
+	/* Lock before opening: a writer that waited must not write to maps
+	 * that a "detach --purge" unpinned meanwhile. */
+	if (lock) {
+		err = lbxdp_lock(c, dir);
+		if (err)
+			return err;
+	}
 
 	/* The first word of config is the ABI version in every version. */
 	snprintf(path, sizeof(path), "%s/config", dir);
@@ -179,10 +186,15 @@ int lbxdp_open(struct lbxdp_ctx *c, const char *dir, bool lock)
 		free(raw);
 		if (err)
 			goto cleanup;
-		if (abi != LBXDP_ABI_VERSION ||
-		    info.value_size != sizeof(c->cfg)) {
+		if (abi != LBXDP_ABI_VERSION) {
 			p_err("maps pinned in %s have ABI version %u, this lbxdp speaks %u: recreate them with 'lbxdp detach --purge' and attach again",
 			      dir, abi, LBXDP_ABI_VERSION);
+			err = -EPROTO;
+			goto cleanup;
+		}
+		if (info.value_size != sizeof(c->cfg)) {
+			p_err("map config in %s holds %u bytes, this build's %zu (a development build of ABI %u?): recreate the maps with 'lbxdp detach --purge' and attach again",
+			      dir, info.value_size, sizeof(c->cfg), abi);
 			err = -EPROTO;
 			goto cleanup;
 		}
@@ -199,15 +211,6 @@ int lbxdp_open(struct lbxdp_ctx *c, const char *dir, bool lock)
 			      path, strerror(errno));
 			goto cleanup;
 		}
-	}
-	if (lock) {
-		err = lbxdp_lock(c, dir);
-		if (err)
-			goto cleanup;
-		/* Another writer may have changed it while we waited. */
-		err = lbxdp_config_read(c);
-		if (err)
-			goto cleanup;
 	}
 	return 0;
 

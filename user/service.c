@@ -145,6 +145,38 @@ static int sync_vip_counts(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key)
 	return err;
 }
 
+/* Free every record of VIP id @vip_id: at delete, and at add for what a
+ * delete that was killed midway left. */
+static int free_backends_of(struct lbxdp_ctx *c, __u32 vip_id)
+{
+	__u32 i, n = lbxdp_nbackend_slots(&c->cfg);
+	struct lbxdp_backend *all = NULL;
+	int err;
+
+	err = read_backends(c, &all);
+	for (i = 1; i < n && !err; i++) {
+		if (!(all[i].flags & LBXDP_BE_F_USED) ||
+		    all[i].vip_id != vip_id)
+			continue;
+		all[i].flags = 0;
+		err = write_backend(c, i, &all[i]);
+	}
+	free(all);
+	return err;
+}
+
+/* Both records of a VIP: by key for new flows, by id for established. */
+static int write_vip(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
+		     const struct lbxdp_vip *vip, __u64 flags)
+{
+	if (bpf_map_update_elem(c->fd[M_VIP_INFO], &vip->id, vip, BPF_ANY) ||
+	    bpf_map_update_elem(c->fd[M_VIPS], key, vip, flags)) {
+		p_err("cannot write the VIP records: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
 int lbxdp_vip_add(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 		  int sched, __u32 persist_sec)
 {
@@ -177,7 +209,9 @@ int lbxdp_vip_add(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 
 	/* The id may have served a deleted VIP: reset its state before the
 	 * VIP becomes visible to packets. */
-	err = lbxdp_array_fill(c->fd[M_TABLES], id * 2, empty, 2);
+	err = free_backends_of(c, id);
+	if (!err)
+		err = lbxdp_array_fill(c->fd[M_TABLES], id * 2, empty, 2);
 	if (!err && bpf_map_update_elem(c->fd[M_VIP_SLOT], &id, &zero, BPF_ANY))
 		err = -errno;
 	if (!err)
@@ -196,12 +230,9 @@ int lbxdp_vip_add(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 	vip.sched = sched;
 	vip.persist_sec = persist_sec;
 	/* By id first: no flow can reach it before the key exists. */
-	if (bpf_map_update_elem(c->fd[M_VIP_INFO], &id, &vip, BPF_ANY) ||
-	    bpf_map_update_elem(c->fd[M_VIPS], key, &vip, BPF_NOEXIST)) {
-		err = -errno;
-		p_err("cannot add %s to map vips: %s", svc, strerror(errno));
+	err = write_vip(c, key, &vip, BPF_NOEXIST);
+	if (err)
 		goto cleanup;
-	}
 	err = sync_vip_counts(c, key);
 	if (err) {
 		/* Whole or not at all: recount without it. */
@@ -213,42 +244,33 @@ cleanup:
 	return err;
 }
 
+/*
+ * Traffic first stops being forwarded (inactive: to the kernel), then the
+ * backends go, then the key. Killed midway, it leaves an inactive VIP that
+ * a second "vip del" removes; records of a VIP whose key is gone are freed
+ * when its id is used again.
+ */
 int lbxdp_vip_del(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key)
 {
-	struct lbxdp_backend *all = NULL;
-	struct lbxdp_vip vip, vip_off;
-	__u32 i, n = lbxdp_nbackend_slots(&c->cfg);
+	struct lbxdp_vip vip, off = {};
 	int err;
 
 	err = lbxdp_vip_get(c, key, &vip);
 	if (err)
 		return err;
-	err = read_backends(c, &all);
+	vip.flags &= ~LBXDP_VIP_F_ACTIVE;
+	err = write_vip(c, key, &vip, BPF_EXIST);
+	if (!err)
+		err = free_backends_of(c, vip.id);
 	if (err)
 		return err;
-	/* Packets stop matching first, new flows by key, established ones
-	 * by id; the rest is cleanup that gc would also finish if we were
-	 * killed here. */
 	if (bpf_map_delete_elem(c->fd[M_VIPS], key)) {
-		err = -errno;
 		p_err("cannot delete from map vips: %s", strerror(errno));
-		goto cleanup;
+		return -errno;
 	}
-	memset(&vip_off, 0, sizeof(vip_off));
-	if (bpf_map_update_elem(c->fd[M_VIP_INFO], &vip.id, &vip_off, BPF_ANY))
-		err = -errno;
-	if (!err)
-		err = sync_vip_counts(c, key);
-	for (i = 1; i < n && !err; i++) {
-		if (!(all[i].flags & LBXDP_BE_F_USED) ||
-		    all[i].vip_id != vip.id)
-			continue;
-		all[i].flags = 0;
-		err = write_backend(c, i, &all[i]);
-	}
-cleanup:
-	free(all);
-	return err;
+	off.id = vip.id;
+	bpf_map_update_elem(c->fd[M_VIP_INFO], &vip.id, &off, BPF_ANY);
+	return sync_vip_counts(c, key);
 }
 
 int lbxdp_vip_set_active(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
@@ -264,13 +286,8 @@ int lbxdp_vip_set_active(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 		vip.flags |= LBXDP_VIP_F_ACTIVE;
 	else
 		vip.flags &= ~LBXDP_VIP_F_ACTIVE;
-	/* New flows see the key's record, established ones the id's. */
-	if (bpf_map_update_elem(c->fd[M_VIPS], key, &vip, BPF_EXIST) ||
-	    bpf_map_update_elem(c->fd[M_VIP_INFO], &vip.id, &vip, BPF_ANY)) {
-		p_err("cannot update the VIP records: %s", strerror(errno));
-		return -errno;
-	}
-	return sync_vip_counts(c, key);
+	err = write_vip(c, key, &vip, BPF_EXIST);
+	return err ? err : sync_vip_counts(c, key);
 }
 
 static int collect_vip(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
@@ -366,11 +383,14 @@ static size_t collect_usable(const struct lbxdp_ctx *c, __u32 vip_id,
 	return nsb;
 }
 
+/* 0 for no backends, so that a zeroed slot reads as built from none. */
 static __u32 table_sig(const struct lbxdp_sched_backend *sb, size_t n)
 {
 	__u32 h = LBXDP_SEED_FLOW;
 	size_t i;
 
+	if (!n)
+		return 0;
 	for (i = 0; i < n; i++) {
 		h = lbxdp_hash_mix(h, sb[i].id);
 		h = lbxdp_hash_mix(h, sb[i].weight);
@@ -402,8 +422,10 @@ static int rebuild_from(struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
 		p_err("cannot build the Maglev table: %s", strerror(-err));
 		goto cleanup;
 	}
-	err = lbxdp_wrr_build(sb, nsb, vip->sched == LBXDP_SCHED_RR, wrr,
-			      LBXDP_WRR_MAX, &wlen);
+	/* mh and sh read the Maglev table only: no wrr length limit. */
+	if (vip->sched == LBXDP_SCHED_WRR || vip->sched == LBXDP_SCHED_RR)
+		err = lbxdp_wrr_build(sb, nsb, vip->sched == LBXDP_SCHED_RR,
+				      wrr, LBXDP_WRR_MAX, &wlen);
 	if (err == -E2BIG) {
 		p_err("the weights give a wrr schedule of %zu entries, more than %u: use smaller weights (their ratio is what counts) or --sched mh",
 		      wlen, LBXDP_WRR_MAX);
@@ -657,10 +679,14 @@ int lbxdp_backend_del(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 {
 	int err = change_backend(c, key, addr, -1, LBXDP_BE_F_DRAINING, 0);
 
-	return err ? err : lbxdp_gc(c);
+	/* The drain is applied; freeing records is for a later writer too. */
+	if (!err && lbxdp_gc(c))
+		p_warn("drained records are freed by the next change");
+	return err;
 }
 
-int lbxdp_flow_count(struct lbxdp_ctx *c, __u32 *active, __u32 *refs)
+int lbxdp_flow_count(struct lbxdp_ctx *c, const struct lbxdp_backend *all,
+		     __u32 *active, __u32 *refs)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	__u32 n = lbxdp_nbackend_slots(&c->cfg), batch = 4096, count, i;
@@ -695,7 +721,9 @@ int lbxdp_flow_count(struct lbxdp_ctx *c, __u32 *active, __u32 *refs)
 		first = false;
 		in = out;
 		for (i = 0; i < count; i++) {
-			if (vals[i].backend >= n)
+			/* A flow of an earlier holder of the id is not its. */
+			if (vals[i].backend >= n ||
+			    vals[i].gen != all[vals[i].backend].gen)
 				continue;
 			age = now > vals[i].last_seen_ns
 				      ? now - vals[i].last_seen_ns
@@ -733,7 +761,7 @@ int lbxdp_gc(struct lbxdp_ctx *c)
 	if (!err)
 		err = for_each_vip(c, scan_vip, &s);
 	if (!err)
-		err = lbxdp_flow_count(c, active, refs);
+		err = lbxdp_flow_count(c, all, active, refs);
 	for (i = 1; i < n && !err; i++) {
 		if (!(all[i].flags & LBXDP_BE_F_USED))
 			continue;
@@ -780,7 +808,7 @@ int lbxdp_backend_list(struct lbxdp_ctx *c, int vip_id,
 		goto cleanup;
 	err = read_backends(c, &all);
 	if (!err)
-		err = lbxdp_flow_count(c, active, refs);
+		err = lbxdp_flow_count(c, all, active, refs);
 	if (err)
 		goto cleanup;
 	for (i = 1; i < n; i++) {

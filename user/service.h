@@ -57,9 +57,11 @@ int lbxdp_backend_list(struct lbxdp_ctx *c, int vip_id,
 
 /*
  * Count flows per backend id: @active within the active window, @refs within
- * the idle timeout of their protocol. Arrays of lbxdp_nbackend_slots().
+ * the idle timeout of their protocol; only flows of the current holder of
+ * the id (@all, the backend records). Arrays of lbxdp_nbackend_slots().
  */
-int lbxdp_flow_count(struct lbxdp_ctx *c, __u32 *active, __u32 *refs);
+int lbxdp_flow_count(struct lbxdp_ctx *c, const struct lbxdp_backend *all,
+		     __u32 *active, __u32 *refs);
 
 /*
  * Rebuild @vip's tables from its backend records and flip to them. Also
