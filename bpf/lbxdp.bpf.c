@@ -107,19 +107,16 @@ static __always_inline bool schedulable(const struct lbxdp_backend *be,
 	       be->vip_id == vip->id;
 }
 
-/* New-flow choice from the live table slot; 0 when there is none. */
-static __always_inline __u32 schedule(const struct lbxdp_vip *vip,
-				      const struct lbxdp_config *cfg,
-				      const struct pkt *p, bool by_hash)
+/* New-flow choice from table slot @slot of @vip; 0 when there is none. */
+static __always_inline __u32 pick(const struct lbxdp_vip *vip,
+				  const struct lbxdp_config *cfg,
+				  const struct pkt *p, bool by_hash, __u32 slot)
 {
 	struct lbxdp_table *t;
-	__u32 *slot, *e, *cur;
 	__u32 tidx, idx, h;
+	__u32 *e, *cur;
 
-	slot = bpf_map_lookup_elem(&vip_slot, &vip->id);
-	if (!slot)
-		return 0;
-	tidx = vip->id * 2 + (*(volatile __u32 *)slot & 1);
+	tidx = vip->id * 2 + (slot & 1);
 	t = bpf_map_lookup_elem(&tables, &tidx);
 	if (!t || !t->nbackends)
 		return 0;
@@ -148,6 +145,29 @@ static __always_inline __u32 schedule(const struct lbxdp_vip *vip,
 	idx = tidx * cfg->ring_size + h % cfg->ring_size;
 	e = bpf_map_lookup_elem(&maglev, &idx);
 	return e ? *e : 0;
+}
+
+/*
+ * vip_slot counts the flips; its low bit is the live slot. A writer fills
+ * the spare slot, the one live before the previous flip: a packet that was
+ * still reading it (a preempted generic-XDP run) sees the count move and
+ * reads again, from the slot that was complete when it was flipped in.
+ */
+static __always_inline __u32 schedule(const struct lbxdp_vip *vip,
+				      const struct lbxdp_config *cfg,
+				      const struct pkt *p, bool by_hash)
+{
+	__u32 *slot, seq, again, id;
+
+	slot = bpf_map_lookup_elem(&vip_slot, &vip->id);
+	if (!slot)
+		return 0;
+	seq = *(volatile __u32 *)slot;
+	id = pick(vip, cfg, p, by_hash, seq);
+	again = *(volatile __u32 *)slot;
+	if (again != seq)
+		id = pick(vip, cfg, p, by_hash, again);
+	return id;
 }
 
 static __always_inline void count(struct lbxdp_counters *c, __u32 len,

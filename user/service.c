@@ -401,7 +401,7 @@ static __u32 table_sig(const struct lbxdp_sched_backend *sb, size_t n)
 static int rebuild_from(struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
 			const struct lbxdp_backend *all)
 {
-	__u32 ring = c->cfg.ring_size, slot = 0, spare, tidx;
+	__u32 ring = c->cfg.ring_size, slot = 0, next, tidx;
 	struct lbxdp_sched_backend *sb = NULL;
 	__u32 *maglev = NULL, *wrr = NULL;
 	struct lbxdp_table t = {};
@@ -435,14 +435,11 @@ static int rebuild_from(struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
 	}
 	t.wrr_len = wlen;
 
-	/* Packets read the live slot only. One that read the index just
-	 * before the previous flip may still be in the spare slot, but a run
-	 * of the program (bottom halves off) takes well under a microsecond,
-	 * and reading the records and building the tables above put far more
-	 * than that between any flip and this write to its old slot. */
+	/* The spare slot was live before the previous flip; a packet still
+	 * reading it sees the flip count move and reads again (schedule()). */
 	bpf_map_lookup_elem(c->fd[M_VIP_SLOT], &vip->id, &slot);
-	spare = !(slot & 1);
-	tidx = vip->id * 2 + spare;
+	next = slot + 1; /* a flip count: the program retries across one */
+	tidx = vip->id * 2 + (next & 1);
 	err = lbxdp_array_fill(c->fd[M_MAGLEV], tidx * ring, maglev, ring);
 	if (!err && wlen)
 		err = lbxdp_array_fill(c->fd[M_WRR], tidx * LBXDP_WRR_MAX, wrr,
@@ -451,7 +448,7 @@ static int rebuild_from(struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
 		err = -errno;
 	/* The one write packets see: an aligned 32-bit array value. */
 	if (!err &&
-	    bpf_map_update_elem(c->fd[M_VIP_SLOT], &vip->id, &spare, BPF_ANY))
+	    bpf_map_update_elem(c->fd[M_VIP_SLOT], &vip->id, &next, BPF_ANY))
 		err = -errno;
 	if (err)
 		p_err("cannot write the tables of VIP slot %u: %s", vip->id,

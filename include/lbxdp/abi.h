@@ -75,8 +75,10 @@ struct lbxdp_addr_key {
 /* value: __u32, how many services use the address */
 
 /*
- * Map "vip_slot", BPF_MAP_TYPE_ARRAY [max_vips] of __u32: which of the VIP's
- * two table slots (0 or 1) is live. Writers fill the spare slot, then flip.
+ * Map "vip_slot", BPF_MAP_TYPE_ARRAY [max_vips] of __u32: a count of table
+ * flips, whose low bit is the live one of the VIP's two slots. Writers fill
+ * the spare slot, then write count + 1; a reader that sees the count move
+ * while it reads a slot reads again.
  *
  * Map "tables", BPF_MAP_TYPE_ARRAY [max_vips * 2], key vip_id * 2 + slot.
  */
