@@ -75,6 +75,34 @@ if [ ! -e /tmp/notbpffs ]; then
 	PIN=/tmp/notbpffs expect 2 "mount -t bpf bpf" backend list
 fi
 
+# Capacities are fixed when the maps are made: another one is refused with
+# the command that recreates them.
+expect 2 "--max-vips|detach --purge" attach eth0 --mode generic --max-vips 7
+expect 2 "--ring-size|detach --purge" attach eth0 --mode generic --ring-size 251
+
+# Maps of another ABI version: every command refuses them, saying how to
+# recreate them. The first word of config is the version in every ABI.
+# shellcheck disable=SC2317 # called through check
+lists_vips() { lab_lbxdp vip list >/dev/null; }
+refuses_abi() {
+	[ "$1" = 2 ] && [[ "$2" == *"ABI version 99"* ]] && [[ "$2" == *"detach --purge"* ]]
+}
+cfgmap=$LAB_PIN_DIR/config
+bpftool -j map lookup pinned "$cfgmap" key hex 00 00 00 00 >"$E2E_TMP/cfg.json"
+mapfile -t cfgbytes < <(python3 -c 'import json,sys
+for b in json.load(open(sys.argv[1]))["value"]: print(b)' "$E2E_TMP/cfg.json")
+bpftool map update pinned "$cfgmap" key hex 00 00 00 00 \
+	value hex 63 00 00 00 "${cfgbytes[@]:4}"
+for cmd in "vip list" "backend add $LAB_SVC $W2" "attach eth0 --mode generic"; do
+	rc=0
+	# shellcheck disable=SC2086 # split the command into words
+	msg=$(lab_lbxdp $cmd 2>&1 >/dev/null) || rc=$?
+	check "ABI 99 pinned: lbxdp $cmd exits 2 ($rc) naming the version and the way out ($msg)" \
+		refuses_abi "$rc" "$msg"
+done
+bpftool map update pinned "$cfgmap" key hex 00 00 00 00 value hex "${cfgbytes[@]}"
+check "ABI restored: vip list works again" lists_vips
+
 lab_hits 6 >"$E2E_TMP/hits"
 check "the VIP still forwards after the failed commands ($(grep -c '^web' "$E2E_TMP/hits" || true) of 6 answered)" \
 	[ "$(grep -c '^web' "$E2E_TMP/hits" || true)" -eq 6 ]
