@@ -3,6 +3,7 @@
 # CLI errors against a live lab: bad input exits 1, state errors exit 2, each
 # with an "Error:" on stderr naming the bad argument, and a failed command
 # changes nothing (`lbxdp -j backend list` and `status` byte for byte).
+# shellcheck disable=SC2317 # predicates are called through check
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "$0")/lib.sh"
 e2e_init errors
@@ -82,7 +83,6 @@ expect 2 "--ring-size|detach --purge" attach eth0 --mode generic --ring-size 251
 
 # Maps of another ABI version: every command refuses them, saying how to
 # recreate them. The first word of config is the version in every ABI.
-# shellcheck disable=SC2317 # called through check
 lists_vips() { lab_lbxdp vip list >/dev/null; }
 refuses_abi() {
 	[ "$1" = 2 ] && [[ "$2" == *"ABI version 99"* ]] && [[ "$2" == *"detach --purge"* ]]
