@@ -28,6 +28,13 @@ make -s -C "$LAB_ROOT" OUTPUT="$ALT" BPF_EXTRA_CFLAGS=-DLBXDP_TEST_SALT=0xffffff
 	{ cat "$E2E_TMP/alt-build.log" >&2; exit 1; }
 
 e2e_lab u generic
+
+# bpftool users read the maps by field name (BTF), not as hex.
+dump_has() { [ "$(bpftool map dump pinned "$LAB_PIN_DIR/$1" | grep -c "\"$2\"")" -gt 0 ]; }
+check "bpftool map dump shows named fields: backends.weight" dump_has backends weight
+check "bpftool map dump shows named fields: stats.forwarded" dump_has stats forwarded
+check "bpftool map dump shows named fields: vips.persist_sec" dump_has vips persist_sec
+check "bpftool map dump shows named fields: config.tcp_timeout" dump_has config tcp_timeout
 id0=$(lab_lbxdp -j status | json_get prog_id)
 tag0=$(lab_lbxdp -j status | json_get prog_tag)
 
