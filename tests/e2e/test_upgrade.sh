@@ -19,7 +19,7 @@ has() { [[ "$1" == *"$2"* ]]; }
 # answered N: N new connections to the VIP, all answered by web1/web2.
 answered() { [ "$(lab_hits "$1" | grep -cE '^web[12]$')" = "$1" ]; }
 
-xdp_on_lb() { ip netns exec "${LAB_PREFIX}lb" ip -d link show dev eth0 | grep -q 'prog/xdp'; }
+xdp_on_lb() { [ "$(ip netns exec "${LAB_PREFIX}lb" ip -d link show dev eth0 | grep -c 'prog/xdp')" -gt 0 ]; }
 
 # A build whose program code differs (never-true branch, see lbxdp.bpf.c).
 ALT=$E2E_TMP/alt
