@@ -151,23 +151,30 @@ static __always_inline __u32 pick(const struct lbxdp_vip *vip,
  * vip_slot counts the flips; its low bit is the live slot. A writer fills
  * the spare slot, the one live before the previous flip: a packet that was
  * still reading it (a preempted generic-XDP run) sees the count move and
- * reads again, from the slot that was complete when it was flipped in.
+ * reads again; one that never sees it settle drops the frame (no_backend).
+ * The loads are plain: ordered on x86 (TSO); weaker CPUs need acquire loads.
  */
 static __always_inline __u32 schedule(const struct lbxdp_vip *vip,
 				      const struct lbxdp_config *cfg,
 				      const struct pkt *p, bool by_hash)
 {
-	__u32 *slot, seq, again, id;
+	__u32 *slot, seq, id;
+	int i;
 
 	slot = bpf_map_lookup_elem(&vip_slot, &vip->id);
 	if (!slot)
 		return 0;
 	seq = *(volatile __u32 *)slot;
-	id = pick(vip, cfg, p, by_hash, seq);
-	again = *(volatile __u32 *)slot;
-	if (again != seq)
-		id = pick(vip, cfg, p, by_hash, again);
-	return id;
+	for (i = 0; i < 3; i++) {
+		__u32 again;
+
+		id = pick(vip, cfg, p, by_hash, seq);
+		again = *(volatile __u32 *)slot;
+		if (again == seq)
+			return id;
+		seq = again;
+	}
+	return 0;
 }
 
 static __always_inline void count(struct lbxdp_counters *c, __u32 len,
@@ -245,6 +252,34 @@ static __always_inline void persist_key(struct lbxdp_persist_key *pk,
 	pk->family = LBXDP_AF_INET;
 }
 
+/* How long a flow of @proto may be idle and still be the same flow. */
+static __always_inline __u64 flow_timeout(const struct lbxdp_config *cfg,
+					  __u8 proto)
+{
+	return (__u64)(proto == IPPROTO_TCP ? cfg->tcp_timeout
+					    : cfg->udp_timeout) *
+	       NSEC;
+}
+
+/* The client's persistent server for @vip, or 0. IPVS honours affinity to
+ * a quiesced (weight 0) server, never to a down or removed one. */
+static __always_inline __u32 persisted_backend(const struct lbxdp_vip *vip,
+					       const struct pkt *p,
+					       struct lbxdp_persist_key *pk)
+{
+	struct lbxdp_backend *be;
+	struct lbxdp_flow *pe;
+
+	persist_key(pk, p, vip->id);
+	pe = bpf_map_lookup_elem(&persist, pk);
+	if (!pe || age(p, pe) > (__u64)vip->persist_sec * NSEC)
+		return 0;
+	be = backend_get(pe->backend, pe->gen, vip->id);
+	if (!be || (be->flags & (LBXDP_BE_F_DOWN | LBXDP_BE_F_DRAINING)))
+		return 0;
+	return pe->backend;
+}
+
 #define RESCHEDULE (-1)
 
 /*
@@ -264,12 +299,8 @@ static __always_inline int established(struct xdp_md *ctx, struct ethhdr *eth,
 	struct lbxdp_flow *pe;
 	struct lbxdp_vip *vip;
 	__u32 be_id = flow->backend;
-	__u64 timeout;
 
-	timeout = (__u64)(p->fk.proto == IPPROTO_TCP ? cfg->tcp_timeout
-						     : cfg->udp_timeout) *
-		  NSEC;
-	if (age(p, flow) > timeout)
+	if (age(p, flow) > flow_timeout(cfg, p->fk.proto))
 		return RESCHEDULE;
 	be = bpf_map_lookup_elem(&backends, &be_id);
 	if (!be || !(be->flags & LBXDP_BE_F_USED) || be->gen != flow->gen)
@@ -313,7 +344,7 @@ static __always_inline int forward_new(struct ethhdr *eth,
 				       struct lbxdp_global_stats *gs)
 {
 	struct lbxdp_persist_key pk = {};
-	struct lbxdp_flow nf = {}, *pe;
+	struct lbxdp_flow nf = {};
 	struct lbxdp_backend *be;
 	bool by_hash, persisted = false;
 	__u32 be_id = 0;
@@ -323,18 +354,10 @@ static __always_inline int forward_new(struct ethhdr *eth,
 		gs->flow_miss_nonsyn++;
 
 	if (vip->persist_sec) {
-		persist_key(&pk, p, vip->id);
-		pe = bpf_map_lookup_elem(&persist, &pk);
-		if (pe && age(p, pe) <= (__u64)vip->persist_sec * NSEC) {
-			be = backend_get(pe->backend, pe->gen, vip->id);
-			/* IPVS honours affinity to a quiesced (weight 0)
-			 * server, never to a down or removed one. */
-			if (be && !(be->flags &
-				    (LBXDP_BE_F_DOWN | LBXDP_BE_F_DRAINING))) {
-				be_id = pe->backend;
-				persisted = true;
-				gs->persist_hits++;
-			}
+		be_id = persisted_backend(vip, p, &pk);
+		if (be_id) {
+			persisted = true;
+			gs->persist_hits++;
 		}
 	}
 	if (!be_id)
@@ -369,6 +392,7 @@ static __always_inline int handle_icmp(struct xdp_md *ctx, struct ethhdr *eth,
 				       struct lbxdp_global_stats *gs)
 {
 	struct icmphdr *icmp = (void *)(iph + 1);
+	struct lbxdp_persist_key pk = {};
 	struct lbxdp_backend *be;
 	struct lbxdp_flow *flow;
 	struct lbxdp_vip *vip;
@@ -406,15 +430,30 @@ static __always_inline int handle_icmp(struct xdp_md *ctx, struct ethhdr *eth,
 	p.fk.family = LBXDP_AF_INET;
 	p.len = ctx->data_end - ctx->data;
 
+	p.now = now_ns(cfg);
+
+	/* Where the flow's next packet goes: its live entry, else what
+	 * forward_new() would pick (persistence, then Maglev). A down
+	 * server's flow moves with its next packet: tell the new one. */
 	flow = bpf_map_lookup_elem(&flows, &p.fk);
-	be = flow ? backend_get(flow->backend, flow->gen, vip->id) : NULL;
-	/* A down server's flow moves with its next packet: tell the new one. */
+	be = flow && age(&p, flow) <= flow_timeout(cfg, p.fk.proto)
+		     ? backend_get(flow->backend, flow->gen, vip->id)
+		     : NULL;
 	if (be && !(be->flags & LBXDP_BE_F_DOWN)) {
 		be_id = flow->backend;
 	} else {
-		be_id = schedule(vip, cfg, &p, true);
-		be = be_id ? bpf_map_lookup_elem(&backends, &be_id) : NULL;
-		if (!schedulable(be, vip)) {
+		if (vip->persist_sec)
+			be_id = persisted_backend(vip, &p, &pk);
+		if (be_id) {
+			be = bpf_map_lookup_elem(&backends, &be_id);
+		} else {
+			be_id = schedule(vip, cfg, &p, true);
+			be = be_id ? bpf_map_lookup_elem(&backends, &be_id)
+				   : NULL;
+			if (!schedulable(be, vip))
+				be = NULL;
+		}
+		if (!be) {
 			gs->no_backend++;
 			return XDP_DROP;
 		}

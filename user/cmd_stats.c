@@ -68,14 +68,15 @@ static int snap_take(struct lbxdp_ctx *c, struct snap *s)
 	return err;
 }
 
-/* Counter of @cur minus the same one in @prev, found by record id. */
+/* The same VIP in @prev: same key and id (a re-added one may differ). */
 static const struct lbxdp_counters *prev_vip(const struct snap *prev,
 					     const struct lbxdp_vip_entry *e)
 {
 	size_t i;
 
 	for (i = 0; prev && i < prev->nv; i++)
-		if (!memcmp(&prev->v[i].key, &e->key, sizeof(e->key)))
+		if (!memcmp(&prev->v[i].key, &e->key, sizeof(e->key)) &&
+		    prev->v[i].vip.id == e->vip.id)
 			return &prev->v[i].ctr;
 	return NULL;
 }
@@ -127,7 +128,7 @@ static struct json_object *counters_json(const struct lbxdp_counters *c,
 static void show(struct cli *cli, const struct snap *s, const struct snap *prev)
 {
 	double secs = prev ? (s->ns - prev->ns) / 1e9 : 0, r[3];
-	struct json_object *root = NULL, *reasons = NULL, *vips = NULL;
+	struct json_object *root = NULL, *vips = NULL, *sect[2] = {};
 	char svc[LBXDP_SVC_STRLEN], a[64];
 	size_t i, j;
 
@@ -135,12 +136,14 @@ static void show(struct cli *cli, const struct snap *s, const struct snap *prev)
 		secs = 1;
 	if (cli->json) {
 		root = json_object_new_object();
-		reasons = json_object_new_object();
+		sect[0] = json_object_new_object();
+		sect[1] = json_object_new_object();
 		vips = json_object_new_array();
 		json_object_object_add(root, "interval",
 				       prev ? json_object_new_double(secs)
 					    : NULL);
-		json_object_object_add(root, "reasons", reasons);
+		json_object_object_add(root, "reasons", sect[0]);
+		json_object_object_add(root, "events", sect[1]);
 		json_object_object_add(root, "vips", vips);
 	} else if (prev) {
 		printf("--- rates over %.1fs ---\n", secs);
@@ -209,9 +212,9 @@ static void show(struct cli *cli, const struct snap *s, const struct snap *prev)
 
 			if (is_event(i) != (j == 1))
 				continue;
-			if (reasons)
+			if (sect[j])
 				json_object_object_add(
-					reasons, reason_names[i],
+					sect[j], reason_names[i],
 					prev ? json_object_new_double(v)
 					     : json_object_new_int64(
 						       s->reason[i]));

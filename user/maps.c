@@ -85,22 +85,45 @@ int lbxdp_pin_dir_check(const char *dir, bool create)
 	return 0;
 }
 
+/* Whether @fd is still the directory at @dir (not one a purge removed). */
+static bool same_dir(int fd, const char *dir)
+{
+	struct stat a, b;
+
+	return !fstat(fd, &a) && !stat(dir, &b) && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
 int lbxdp_lock(struct lbxdp_ctx *c, const char *dir)
 {
-	c->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (c->dir_fd < 0) {
-		p_err("cannot open pin directory %s: %s", dir, strerror(errno));
-		return -errno;
-	}
-	if (flock(c->dir_fd, LOCK_EX)) {
-		int err = -errno;
+	int err, tries;
 
-		p_err("cannot lock %s: %s", dir, strerror(errno));
-		close(c->dir_fd);
-		c->dir_fd = -1;
-		return err;
+	/* A "detach --purge" and a new attach while we waited leave us the
+	 * lock of a removed directory: take the new one's. */
+	for (tries = 0; tries < 10; tries++) {
+		c->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (c->dir_fd < 0) {
+			err = -errno;
+			if (errno == ENOENT)
+				p_err("nothing pinned in %s: run 'lbxdp attach IFACE' first",
+				      dir);
+			else
+				p_err("cannot open pin directory %s: %s", dir,
+				      strerror(errno));
+			return err;
+		}
+		if (flock(c->dir_fd, LOCK_EX)) {
+			err = -errno;
+			p_err("cannot lock %s: %s", dir, strerror(errno));
+			lbxdp_unlock(c);
+			return err;
+		}
+		if (same_dir(c->dir_fd, dir))
+			return 0;
+		lbxdp_unlock(c);
 	}
-	return 0;
+	p_err("pin directory %s keeps being replaced", dir);
+	return -EBUSY;
 }
 
 void lbxdp_unlock(struct lbxdp_ctx *c)

@@ -482,7 +482,15 @@ static int repair_vip(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 	if (t.nbackends == n && t.sig == table_sig(r->sb, n))
 		return 0;
 	r->stale++;
-	return r->apply ? rebuild_from(c, vip, r->all) : 0;
+	/* One VIP that cannot be rebuilt (rebuild_from said why) must not
+	 * lock every writer out: the command that fixes it is one of them. */
+	if (r->apply && rebuild_from(c, vip, r->all)) {
+		char svc[LBXDP_SVC_STRLEN];
+
+		p_warn("the tables of %s still differ from its backends",
+		       lbxdp_format_service(key, svc, sizeof(svc)));
+	}
+	return 0;
 }
 
 int lbxdp_repair(struct lbxdp_ctx *c, bool apply)
