@@ -43,6 +43,11 @@ id1=$(lab_lbxdp -j status | json_get prog_id)
 check "attach again: says nothing to do ('$out')" has "$out" "nothing to do"
 check "attach again: program $id0 unchanged ($id1)" [ "$id0" = "$id1" ]
 
+rc=0
+out=$(lab_lbxdp attach eth0 --mode native 2>&1) || rc=$?
+check "attach again asking another mode: refused with exit 2 ($rc)" [ "$rc" = 2 ]
+check "the refusal says detach first ('$out')" has "$out" "detach first"
+
 # Clients keep connecting while the program is swapped, twice.
 lab_hits 120 >"$E2E_TMP/hits" &
 hits_pid=$!
@@ -51,8 +56,8 @@ out=$(LBXDP=$ALT/lbxdp lab_lbxdp attach eth0 2>&1)
 id2=$(lab_lbxdp -j status | json_get prog_id)
 tag2=$(lab_lbxdp -j status | json_get prog_tag)
 check "newer build: replaced without a gap ('$out')" has "$out" "without a gap"
-check "newer build: program $id0 -> $id2, tag $tag0 -> $tag2" \
-	[ "$id0" != "$id2" ] && [ "$tag0" != "$tag2" ]
+check "newer build: another program ($id0 -> $id2)" [ "$id0" != "$id2" ]
+check "newer build: another tag ($tag0 -> $tag2)" [ "$tag0" != "$tag2" ]
 sleep 1
 out=$(lab_lbxdp attach eth0 2>&1)
 tag3=$(lab_lbxdp -j status | json_get prog_tag)
