@@ -282,6 +282,80 @@ static __always_inline __u32 persisted_backend(const struct lbxdp_vip *vip,
 
 #define RESCHEDULE (-1)
 
+static __always_inline __u32 memo_slot(const struct lbxdp_flow_key *k)
+{
+	__u32 h = (k->src[0] ^ k->src[1] ^ k->src[2] ^ k->src[3]) * 0x9e3779b1U;
+
+	h ^= (k->dst[0] ^ k->dst[1] ^ k->dst[2] ^ k->dst[3]) * 0x85ebca6bU;
+	h ^= ((__u32)k->sport << 16 | k->dport) * 0xc2b2ae35U;
+	h ^= h >> 16;
+	h *= 0x85ebca6bU;
+	/* The high bits of a product mix every input bit. */
+	return h >> 20; /* LBXDP_MEMO_SIZE == 1 << 12 */
+}
+
+static __always_inline bool key_eq(const struct lbxdp_flow_key *a,
+				   const struct lbxdp_flow_key *b)
+{
+	const __u64 *x = (const void *)a, *y = (const void *)b;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] &&
+	       x[4] == y[4];
+}
+
+/*
+ * A flow this CPU forwarded within REFRESH_NS, to a backend that takes new
+ * flows and has not changed since: forwarded again without the flow-table
+ * lookup. RESCHEDULE otherwise, for the full path. The flows map stays the
+ * truth: a memo is never older than REFRESH_NS, every change of a backend
+ * record voids it (epoch), and established() refreshes the table entry.
+ */
+static __always_inline int memo_hit(struct xdp_md *ctx, struct ethhdr *eth,
+				    const struct lbxdp_config *cfg,
+				    struct pkt *p,
+				    struct lbxdp_global_stats *gs)
+{
+	struct lbxdp_flow_memo *m;
+	struct lbxdp_backend *be;
+	struct lbxdp_vip *vip;
+	__u32 idx = memo_slot(&p->fk), be_id;
+
+	m = bpf_map_lookup_elem(&flow_memo, &idx);
+	if (!m || p->now - m->at_ns > REFRESH_NS || !key_eq(&m->key, &p->fk))
+		return RESCHEDULE;
+	be_id = m->backend;
+	be = bpf_map_lookup_elem(&backends, &be_id);
+	/* The epoch moves with every change of the record, so a memo made
+	 * before a down-and-up again is not used; the state is checked too. */
+	if (!be || !(be->flags & LBXDP_BE_F_USED) || be->gen != m->gen ||
+	    be->epoch != m->epoch ||
+	    (be->flags & (LBXDP_BE_F_DOWN | LBXDP_BE_F_DRAINING)) ||
+	    !be->weight)
+		return RESCHEDULE;
+	vip = bpf_map_lookup_elem(&vip_info, &be->vip_id);
+	if (!vip)
+		return RESCHEDULE;
+	if (!claim(ctx, eth, cfg, vip, gs))
+		return XDP_PASS;
+	gs->forwarded++;
+	return tx(eth, cfg, be, be_id, vip, p, false);
+}
+
+static __always_inline void memo_set(const struct pkt *p, __u32 be_id,
+				     const struct lbxdp_backend *be)
+{
+	__u32 idx = memo_slot(&p->fk);
+	struct lbxdp_flow_memo *m = bpf_map_lookup_elem(&flow_memo, &idx);
+
+	if (!m)
+		return;
+	m->key = p->fk;
+	m->backend = be_id;
+	m->gen = be->gen;
+	m->epoch = be->epoch;
+	m->at_ns = p->now;
+}
+
 /*
  * A packet of a flow in the table: forwarded to the flow's backend while the
  * backend is up and the flow not idle past its protocol's timeout, with no
@@ -327,6 +401,10 @@ static __always_inline int established(struct xdp_md *ctx, struct ethhdr *eth,
 				pe->last_seen_ns = p->now;
 		}
 	}
+	/* Only what established() would decide again for any packet of the
+	 * flow, SYN or not: a backend that takes new flows. */
+	if (be->weight && !(be->flags & LBXDP_BE_F_DRAINING))
+		memo_set(p, be_id, be);
 	gs->forwarded++;
 	return tx(eth, cfg, be, be_id, vip, p, false);
 }
@@ -584,6 +662,9 @@ int lbxdp_xdp(struct xdp_md *ctx)
 	p.len = end - data;
 	p.now = now_ns(cfg);
 
+	ret = memo_hit(ctx, eth, cfg, &p, gs);
+	if (ret != RESCHEDULE)
+		return ret;
 	/* Established flows first: only VIP traffic has entries. */
 	flow = bpf_map_lookup_elem(&flows, &p.fk);
 	if (flow) {

@@ -104,6 +104,14 @@ struct {
 } flows SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct lbxdp_flow_memo);
+	__uint(max_entries, LBXDP_MEMO_SIZE);
+	PINNED;
+} flow_memo SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__type(key, struct lbxdp_persist_key);
 	__type(value, struct lbxdp_flow);

@@ -16,15 +16,26 @@
 #include "log.h"
 #include "maps.h"
 
+/* Every pinned map, by the name the program gives it. */
 const char *const lbxdp_map_names[M_NR] = {
-	[M_CONFIG] = "config",	       [M_VIPS] = "vips",
-	[M_VIP_INFO] = "vip_info",     [M_VIP_ADDRS] = "vip_addrs",
-	[M_VIP_SLOT] = "vip_slot",     [M_TABLES] = "tables",
-	[M_MAGLEV] = "maglev",	       [M_WRR] = "wrr",
-	[M_WRR_CURSOR] = "wrr_cursor", [M_BACKENDS] = "backends",
-	[M_FLOWS] = "flows",	       [M_PERSIST] = "persist",
-	[M_STATS_VIP] = "stats_vip",   [M_STATS_BACKEND] = "stats_backend",
+	/* clang-format off */
+	[M_CONFIG] = "config",
+	[M_VIPS] = "vips",
+	[M_VIP_INFO] = "vip_info",
+	[M_VIP_ADDRS] = "vip_addrs",
+	[M_VIP_SLOT] = "vip_slot",
+	[M_TABLES] = "tables",
+	[M_MAGLEV] = "maglev",
+	[M_WRR] = "wrr",
+	[M_WRR_CURSOR] = "wrr_cursor",
+	[M_BACKENDS] = "backends",
+	[M_FLOWS] = "flows",
+	[M_FLOW_MEMO] = "flow_memo",
+	[M_PERSIST] = "persist",
+	[M_STATS_VIP] = "stats_vip",
+	[M_STATS_BACKEND] = "stats_backend",
 	[M_STATS] = "stats",
+	/* clang-format on */
 };
 
 const char *lbxdp_pin_dir(const char *opt)
@@ -290,6 +301,17 @@ int lbxdp_percpu_zero(struct lbxdp_ctx *c, enum lbxdp_map m, __u32 key,
 	if (bpf_map_update_elem(c->fd[m], &key, buf, BPF_ANY))
 		err = -errno;
 	free(buf);
+	return err;
+}
+
+int lbxdp_memo_clear(struct lbxdp_ctx *c)
+{
+	__u32 i;
+	int err = 0;
+
+	for (i = 0; i < LBXDP_MEMO_SIZE && !err; i++)
+		err = lbxdp_percpu_zero(c, M_FLOW_MEMO, i,
+					sizeof(struct lbxdp_flow_memo));
 	return err;
 }
 

@@ -27,6 +27,7 @@ enum lbxdp_map {
 	M_WRR_CURSOR,
 	M_BACKENDS,
 	M_FLOWS,
+	M_FLOW_MEMO,
 	M_PERSIST,
 	M_STATS_VIP,
 	M_STATS_BACKEND,
@@ -75,6 +76,9 @@ int lbxdp_percpu_sum(struct lbxdp_ctx *c, enum lbxdp_map m, __u32 key,
 /* Zero an entry of a per-CPU map on every CPU. */
 int lbxdp_percpu_zero(struct lbxdp_ctx *c, enum lbxdp_map m, __u32 key,
 		      size_t value_size);
+
+/* Forget every CPU's flow memo (after faking a flow's age, in tests). */
+int lbxdp_memo_clear(struct lbxdp_ctx *c);
 
 /* Write @n consecutive array entries from @first in one syscall. */
 int lbxdp_array_fill(int fd, __u32 first, const void *values, __u32 n);

@@ -541,13 +541,14 @@ static int commit_backend(struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
 			  struct lbxdp_backend *all, __u32 id,
 			  const struct lbxdp_backend *be)
 {
-	struct lbxdp_backend old = all[id];
+	struct lbxdp_backend old = all[id], nb = *be;
 	int err;
 
-	err = write_backend(c, id, be);
+	nb.epoch = old.epoch + 1; /* no CPU's flow memo outlives a change */
+	err = write_backend(c, id, &nb);
 	if (err)
 		return err;
-	all[id] = *be;
+	all[id] = nb;
 	err = rebuild_from(c, vip, all);
 	if (err) {
 		write_backend(c, id, &old);

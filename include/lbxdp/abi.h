@@ -113,7 +113,9 @@ struct lbxdp_backend {
 	__u32 flags;
 	__u32 gen; /* bumped on every allocation; flows carry it */
 	__u16 weight;
-	__u16 pad2;
+	/* Bumped by every change of the record: a CPU's flow memo made
+	 * before a change (say down, then up again) is not used after it. */
+	__u16 epoch;
 };
 
 /* Map "flows", BPF_MAP_TYPE_LRU_HASH [flows]: shared by all CPUs. */
@@ -131,6 +133,22 @@ struct lbxdp_flow {
 	__u32 backend;
 	__u32 gen;
 	__u64 last_seen_ns; /* bpf_ktime_get_coarse_ns() */
+};
+
+/*
+ * Map "flow_memo", BPF_MAP_TYPE_PERCPU_ARRAY [LBXDP_MEMO_SIZE]: each CPU's
+ * memo of the flows it forwarded lately, so that a busy flow skips the
+ * flow-table lookup. Only a hint: used for at most REFRESH time, and only
+ * while the backend is fully usable; the flows map stays the truth.
+ */
+#define LBXDP_MEMO_SIZE 4096U
+struct lbxdp_flow_memo {
+	struct lbxdp_flow_key key;
+	__u32 backend;
+	__u32 gen;
+	__u16 epoch;
+	__u8 pad[6];
+	__u64 at_ns;
 };
 
 /* Map "persist", BPF_MAP_TYPE_LRU_HASH [persist]: client affinity. */

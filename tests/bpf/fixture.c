@@ -202,25 +202,44 @@ static int expect_maglev(const struct rt *rt, const struct fspec *frame)
 	return id ? (int)id - 1 : -1;
 }
 
+static void flow_key(struct lbxdp_flow_key *k, const struct fspec *f)
+{
+	memset(k, 0, sizeof(*k));
+	addr4(k->src, f->saddr);
+	addr4(k->dst, f->daddr);
+	k->sport = htons(f->sport);
+	k->dport = htons(f->dport);
+	k->proto = f->proto;
+	k->family = LBXDP_AF_INET;
+}
+
+/* As the LRU does to a flow when the table is full. */
+static bool evict_flow(struct lb *lb, const struct fspec *f)
+{
+	struct lbxdp_flow_key k;
+
+	flow_key(&k, f);
+	return ASSERT_OK(bpf_map_delete_elem(lb->ctx.fd[M_FLOWS], &k) ? -errno
+								      : 0,
+			 "evict the step's flow");
+}
+
 static bool age_flow(struct lb *lb, const struct fspec *f, int sec)
 {
-	struct lbxdp_flow_key k = {};
+	struct lbxdp_flow_key k;
 	struct lbxdp_flow v;
 	int fd = lb->ctx.fd[M_FLOWS];
 
-	addr4(k.src, f->saddr);
-	addr4(k.dst, f->daddr);
-	k.sport = htons(f->sport);
-	k.dport = htons(f->dport);
-	k.proto = f->proto;
-	k.family = LBXDP_AF_INET;
+	flow_key(&k, f);
 	if (!ASSERT_OK(bpf_map_lookup_elem(fd, &k, &v) ? -errno : 0,
 		       "the step's flow in map flows"))
 		return false;
 	v.last_seen_ns = lbxdp_now_ns() - (__u64)sec * NSEC;
+	/* A flow idle that long has no fresh memo on any CPU either. */
 	return ASSERT_OK(bpf_map_update_elem(fd, &k, &v, BPF_EXIST) ? -errno
 								    : 0,
-			 "age the flow");
+			 "age the flow") &&
+	       ASSERT_OK(lbxdp_memo_clear(&lb->ctx), "forget the memos");
 }
 
 static bool set_active(struct lb *lb, const struct lbxdp_vip_key *k,
@@ -284,6 +303,10 @@ static bool apply(struct rt *rt, const struct fx_act *a, const struct fspec *f)
 		return ASSERT_OK(lbxdp_config_write(c, &cfg), "config write");
 	case ACT_AGE_FLOW:
 		return age_flow(rt->lb, f, a->a);
+	case ACT_EVICT_FLOW:
+		return evict_flow(rt->lb, f);
+	case ACT_FORGET_MEMO:
+		return ASSERT_OK(lbxdp_memo_clear(c), "forget the memos");
 	}
 	return false;
 }

@@ -53,6 +53,8 @@ enum fx_op {
 	ACT_VIP_DEL,	 /* service a: lbxdp vip del */
 	ACT_UDP_TIMEOUT, /* config udp_timeout = a seconds */
 	ACT_AGE_FLOW,	 /* the step's flow: last seen a seconds ago */
+	ACT_EVICT_FLOW,	 /* the step's flow: gone from map flows (LRU) */
+	ACT_FORGET_MEMO, /* every CPU's flow memo cleared */
 };
 
 struct fx_act {
@@ -99,6 +101,15 @@ struct fx_act {
 #define DO_AGE(sec)                    \
 	{                              \
 		ACT_AGE_FLOW, (sec), 0 \
+	}
+
+#define DO_EVICT                     \
+	{                            \
+		ACT_EVICT_FLOW, 0, 0 \
+	}
+#define DO_FORGET                     \
+	{                             \
+		ACT_FORGET_MEMO, 0, 0 \
 	}
 
 /* Expected output frame. */

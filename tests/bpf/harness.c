@@ -483,5 +483,7 @@ int lb_flush_flows(struct lb *lb)
 {
 	int err = flush_map(lb->ctx.fd[M_FLOWS]);
 
-	return err ? err : flush_map(lb->ctx.fd[M_PERSIST]);
+	if (!err)
+		err = flush_map(lb->ctx.fd[M_PERSIST]);
+	return err ? err : lbxdp_memo_clear(&lb->ctx);
 }
