@@ -341,8 +341,21 @@ static __always_inline int memo_hit(struct xdp_md *ctx, struct ethhdr *eth,
 	return tx(eth, cfg, be, be_id, vip, p, false);
 }
 
+/* The flow was placed anew: this CPU's memo of it, if any, is void. */
+static __always_inline void memo_forget(const struct pkt *p)
+{
+	__u32 idx = memo_slot(&p->fk);
+	struct lbxdp_flow_memo *m = bpf_map_lookup_elem(&flow_memo, &idx);
+
+	if (m && key_eq(&m->key, &p->fk))
+		m->at_ns = 0;
+}
+
+/* Remember @p's flow on this CPU, as of @at_ns: the time its table entry
+ * was last refreshed, so the memo expires when the entry is due again. */
 static __always_inline void memo_set(const struct pkt *p, __u32 be_id,
-				     const struct lbxdp_backend *be)
+				     const struct lbxdp_backend *be,
+				     __u64 at_ns)
 {
 	__u32 idx = memo_slot(&p->fk);
 	struct lbxdp_flow_memo *m = bpf_map_lookup_elem(&flow_memo, &idx);
@@ -353,7 +366,7 @@ static __always_inline void memo_set(const struct pkt *p, __u32 be_id,
 	m->backend = be_id;
 	m->gen = be->gen;
 	m->epoch = be->epoch;
-	m->at_ns = p->now;
+	m->at_ns = at_ns;
 }
 
 /*
@@ -404,7 +417,7 @@ static __always_inline int established(struct xdp_md *ctx, struct ethhdr *eth,
 	/* Only what established() would decide again for any packet of the
 	 * flow, SYN or not: a backend that takes new flows. */
 	if (be->weight && !(be->flags & LBXDP_BE_F_DRAINING))
-		memo_set(p, be_id, be);
+		memo_set(p, be_id, be, flow->last_seen_ns);
 	gs->forwarded++;
 	return tx(eth, cfg, be, be_id, vip, p, false);
 }
@@ -453,6 +466,7 @@ static __always_inline int forward_new(struct ethhdr *eth,
 	nf.gen = be->gen;
 	nf.last_seen_ns = p->now;
 	bpf_map_update_elem(&flows, &p->fk, &nf, BPF_ANY);
+	memo_forget(p);
 	if (vip->persist_sec)
 		bpf_map_update_elem(&persist, &pk, &nf, BPF_ANY);
 	gs->forwarded++;

@@ -551,6 +551,8 @@ static int commit_backend(struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
 	all[id] = nb;
 	err = rebuild_from(c, vip, all);
 	if (err) {
+		/* The record was live for a moment: a new epoch again. */
+		old.epoch = nb.epoch + 1;
 		write_backend(c, id, &old);
 		all[id] = old;
 	}

@@ -113,8 +113,9 @@ struct lbxdp_backend {
 	__u32 flags;
 	__u32 gen; /* bumped on every allocation; flows carry it */
 	__u16 weight;
-	/* Bumped by every change of the record: a CPU's flow memo made
-	 * before a change (say down, then up again) is not used after it. */
+	/* Bumped by every change of a live record, never reused: a CPU's
+	 * flow memo made before a change (say down, then up again) is not
+	 * used after it. */
 	__u16 epoch;
 };
 

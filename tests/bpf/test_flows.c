@@ -5,12 +5,14 @@
  * include/lbxdp/hash.h on both sides), consistent hashing across set and
  * weight changes, and the per-VIP and per-backend counters.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <linux/bpf.h>
+#include <bpf/bpf.h>
 #include "lbxdp/hash.h"
 #include "service.h"
 #include "fixture.h"
@@ -432,8 +434,97 @@ out:
 	test__end();
 }
 
+/* --- the per-CPU flow memo --- */
+
+/* Drop @f's flow from the table, as the LRU does when it is full. */
+static void evict(const struct fspec *f)
+{
+	struct lbxdp_flow_key k = {
+		.src = {htonl(f->saddr)},
+		.dst = {htonl(f->daddr)},
+		.sport = htons(f->sport),
+		.dport = htons(f->dport),
+		.proto = f->proto,
+		.family = LBXDP_AF_INET,
+	};
+
+	ASSERT_OK(bpf_map_delete_elem(env.main.ctx.fd[M_FLOWS], &k) ? -errno
+								    : 0,
+		  "evict the flow");
+}
+
+/* Which backend of @s the frame @out was sent to, or -1. */
+static int sent_to(const struct svc *s, const struct frame *out)
+{
+	__u8 mac[6];
+	size_t k;
+
+	for (k = 0; k < s->n; k++) {
+		be_mac(mac, 1, k);
+		if (!memcmp(out->data, mac, sizeof(mac)))
+			return k;
+	}
+	return -1;
+}
+
+/*
+ * A wrr flow whose Maglev pick is another server: once its table entry is
+ * gone (LRU eviction), this CPU's memo still sends it where wrr put it, and
+ * without the memo it is a miss placed by Maglev: proof the memo is used.
+ */
+static void test_memo(void)
+{
+	struct frame in, out;
+	int i, x = -1, m = -1;
+	struct fspec syn, ack;
+	__u8 mac[6];
+	__u32 verdict;
+	struct svc s;
+
+	test__begin(
+		"flow memo: an evicted busy flow stays where wrr put it for the memo's life, then Maglev");
+	test__context("set-up");
+	if (!svc_begin(&s, IP4(198, 18, 0, 12), 80, LBXDP_SCHED_WRR) ||
+	    !svc_backend(&s, IP4(198, 18, 1, 20), 1) ||
+	    !svc_backend(&s, IP4(198, 18, 1, 21), 1))
+		goto out;
+	for (i = 0; i < 32 && (x < 0 || x == m); i++) {
+		test__context("flow %d", i);
+		syn = flow_n(i, TH_SYN, IP4(198, 18, 0, 12));
+		ack = flow_n(i, TH_ACK, IP4(198, 18, 0, 12));
+		if (!ASSERT_OK(send_frame(&env.main, &syn, &in, &out, &verdict),
+			       "SYN") ||
+		    !ASSERT_EQ(verdict, XDP_TX, "SYN forwarded"))
+			goto out;
+		x = sent_to(&s, &out);
+		m = (int)maglev_pick(s.sb, s.n, env.main.ctx.cfg.ring_size,
+				     &ack) -
+		    1;
+	}
+	if (!ASSERT_TRUE(x >= 0 && m >= 0 && x != m,
+			 "a flow whose wrr and Maglev picks differ"))
+		goto out;
+	test__context("flow %d", i - 1);
+	be_mac(mac, 1, x);
+	if (!send_expect(&env.main, &ack, XDP_TX, mac, STAT_BIT(forwarded),
+			 "data: from the table, memo written", NULL))
+		goto out;
+	evict(&ack);
+	send_expect(&env.main, &ack, XDP_TX, mac, STAT_BIT(forwarded),
+		    "evicted: the memo keeps it on its server", NULL);
+	ASSERT_OK(lbxdp_memo_clear(&env.main.ctx), "forget the memos");
+	be_mac(mac, 1, m);
+	send_expect(&env.main, &ack, XDP_TX, mac,
+		    STAT_BIT(forwarded) | STAT_BIT(flow_miss_nonsyn),
+		    "no memo: a miss, placed by Maglev", NULL);
+out:
+	svc_end(&s);
+	test__end();
+}
+
 void test_flows(void)
 {
+	test_memo();
 	test_literal_frame();
 	test_miss_maglev();
 	test_mh_consistency();
