@@ -142,7 +142,7 @@ struct lbxdp_flow {
  * flow-table lookup. Only a hint: used for at most REFRESH time, and only
  * while the backend is fully usable; the flows map stays the truth.
  */
-#define LBXDP_MEMO_SIZE 4096U
+#define LBXDP_MEMO_SIZE 4096U /* 1 << 12: memo_slot() takes 12 bits */
 struct lbxdp_flow_memo {
 	struct lbxdp_flow_key key;
 	__u32 backend;
