@@ -42,6 +42,9 @@ struct pkt {
 	__u32 len;
 	bool syn;
 	bool resched; /* its flow's backend is down */
+	/* This CPU's memo slot of the flow: looked up once, then read by
+	 * memo_hit() and written by memo_set()/memo_forget(). */
+	struct lbxdp_flow_memo *memo;
 };
 
 static __always_inline bool mac_eq(const __u8 *a, const __u8 *b)
@@ -304,6 +307,15 @@ static __always_inline bool key_eq(const struct lbxdp_flow_key *a,
 	       x[4] == y[4];
 }
 
+/* What a memo may stand for: what established() would decide again for any
+ * packet of the flow, SYN or not, i.e. a backend that takes new flows. */
+static __always_inline bool memo_worthy(const struct lbxdp_backend *be)
+{
+	return (be->flags & (LBXDP_BE_F_USED | LBXDP_BE_F_DOWN |
+			     LBXDP_BE_F_DRAINING)) == LBXDP_BE_F_USED &&
+	       be->weight;
+}
+
 /*
  * A flow this CPU forwarded within REFRESH_NS, to a backend that takes new
  * flows and has not changed since: forwarded again without the flow-table
@@ -316,22 +328,19 @@ static __always_inline int memo_hit(struct xdp_md *ctx, struct ethhdr *eth,
 				    struct pkt *p,
 				    struct lbxdp_global_stats *gs)
 {
-	struct lbxdp_flow_memo *m;
+	struct lbxdp_flow_memo *m = p->memo;
 	struct lbxdp_backend *be;
 	struct lbxdp_vip *vip;
-	__u32 idx = memo_slot(&p->fk), be_id;
+	__u32 be_id;
 
-	m = bpf_map_lookup_elem(&flow_memo, &idx);
 	if (!m || p->now - m->at_ns > REFRESH_NS || !key_eq(&m->key, &p->fk))
 		return RESCHEDULE;
 	be_id = m->backend;
 	be = bpf_map_lookup_elem(&backends, &be_id);
 	/* The epoch moves with every change of the record, so a memo made
 	 * before a down-and-up again is not used; the state is checked too. */
-	if (!be || !(be->flags & LBXDP_BE_F_USED) || be->gen != m->gen ||
-	    be->epoch != m->epoch ||
-	    (be->flags & (LBXDP_BE_F_DOWN | LBXDP_BE_F_DRAINING)) ||
-	    !be->weight)
+	if (!be || be->gen != m->gen || be->epoch != m->epoch ||
+	    !memo_worthy(be))
 		return RESCHEDULE;
 	vip = bpf_map_lookup_elem(&vip_info, &be->vip_id);
 	if (!vip)
@@ -345,11 +354,8 @@ static __always_inline int memo_hit(struct xdp_md *ctx, struct ethhdr *eth,
 /* The flow was placed anew: this CPU's memo of it, if any, is void. */
 static __always_inline void memo_forget(const struct pkt *p)
 {
-	__u32 idx = memo_slot(&p->fk);
-	struct lbxdp_flow_memo *m = bpf_map_lookup_elem(&flow_memo, &idx);
-
-	if (m && key_eq(&m->key, &p->fk))
-		m->at_ns = 0;
+	if (p->memo && key_eq(&p->memo->key, &p->fk))
+		p->memo->at_ns = 0;
 }
 
 /* Remember @p's flow on this CPU, as of @at_ns: the time its table entry
@@ -358,8 +364,7 @@ static __always_inline void memo_set(const struct pkt *p, __u32 be_id,
 				     const struct lbxdp_backend *be,
 				     __u64 at_ns)
 {
-	__u32 idx = memo_slot(&p->fk);
-	struct lbxdp_flow_memo *m = bpf_map_lookup_elem(&flow_memo, &idx);
+	struct lbxdp_flow_memo *m = p->memo;
 
 	if (!m)
 		return;
@@ -415,9 +420,7 @@ static __always_inline int established(struct xdp_md *ctx, struct ethhdr *eth,
 				pe->last_seen_ns = p->now;
 		}
 	}
-	/* Only what established() would decide again for any packet of the
-	 * flow, SYN or not: a backend that takes new flows. */
-	if (be->weight && !(be->flags & LBXDP_BE_F_DRAINING))
+	if (memo_worthy(be))
 		memo_set(p, be_id, be, flow->last_seen_ns);
 	gs->forwarded++;
 	return tx(eth, cfg, be, be_id, vip, p, false);
@@ -598,6 +601,7 @@ int lbxdp_xdp(struct xdp_md *ctx)
 	struct iphdr *iph;
 	struct pkt p = {};
 	__u32 zero = 0;
+	__u32 memo_idx;
 	__u16 tot_len;
 	int ret;
 
@@ -677,6 +681,8 @@ int lbxdp_xdp(struct xdp_md *ctx)
 	p.len = end - data;
 	p.now = now_ns(cfg);
 
+	memo_idx = memo_slot(&p.fk);
+	p.memo = bpf_map_lookup_elem(&flow_memo, &memo_idx);
 	ret = memo_hit(ctx, eth, cfg, &p, gs);
 	if (ret != RESCHEDULE)
 		return ret;
