@@ -42,6 +42,7 @@ struct pkt {
 	__u32 len;
 	bool syn;
 	bool resched; /* its flow's backend is down */
+	bool flood;   /* a new flow beyond the flood guard's rate */
 	/* This CPU's memo slot of the flow: looked up once, then read by
 	 * memo_hit() and written by memo_set()/memo_forget(). */
 	struct lbxdp_flow_memo *memo;
@@ -71,7 +72,7 @@ static __always_inline bool is_vip_addr(const struct lbxdp_config *cfg,
 }
 
 static __always_inline struct lbxdp_vip *
-vip_lookup(const struct lbxdp_config *cfg, __be32 addr, __be16 port, __u8 proto)
+vip_find(const struct lbxdp_config *cfg, __be32 addr, __be16 port, __u8 proto)
 {
 	struct lbxdp_vip_key k = {
 		.addr = {addr},
@@ -86,6 +87,48 @@ vip_lookup(const struct lbxdp_config *cfg, __be32 addr, __be16 port, __u8 proto)
 		return vip;
 	k.port = 0;
 	return bpf_map_lookup_elem(&vips, &k);
+}
+
+#define VIP_MEMO_NS NSEC
+
+_Static_assert(LBXDP_VIP_MEMO_SIZE == 1U << 6, "vip_memo_slot() takes 6 bits");
+
+static __always_inline __u32 vip_memo_slot(__be32 addr, __be16 port, __u8 proto)
+{
+	__u32 x = addr ^ ((__u32)port << 16 | proto);
+
+	return (x * 0x9e3779b1U) >> (32 - 6);
+}
+
+/*
+ * The VIP of a packet to @addr:@port/@proto, from this CPU's vip_memo when
+ * it holds a copy made since the last change of any VIP (vip_gen, read
+ * before the map, which lbxdp writes before it moves vip_gen) and within a
+ * second (a writer killed before it moved vip_gen), else from the vips map.
+ */
+static __always_inline struct lbxdp_vip *
+vip_lookup(const struct lbxdp_config *cfg, const struct pkt *p, __be32 addr,
+	   __be16 port, __u8 proto)
+{
+	__u32 gen = *(volatile const __u32 *)&cfg->vip_gen;
+	__u32 slot = vip_memo_slot(addr, port, proto);
+	struct lbxdp_vip_memo *m;
+	struct lbxdp_vip *vip;
+
+	m = bpf_map_lookup_elem(&vip_memo, &slot);
+	if (m && m->gen == gen && m->addr == addr && m->port == port &&
+	    m->proto == proto && p->now - m->at_ns <= VIP_MEMO_NS)
+		return &m->vip;
+	vip = vip_find(cfg, addr, port, proto);
+	if (!vip || !m)
+		return vip;
+	m->vip = *vip;
+	m->addr = addr;
+	m->port = port;
+	m->proto = proto;
+	m->gen = gen;
+	m->at_ns = p->now;
+	return &m->vip;
 }
 
 /* A backend that a flow or a persistence entry may still use. */
@@ -120,13 +163,10 @@ static __always_inline __u32 pick(const struct lbxdp_vip *vip,
 	__u32 *e, *cur;
 
 	tidx = vip->id * 2 + (slot & 1);
-	t = bpf_map_lookup_elem(&tables, &tidx);
-	if (!t || !t->nbackends)
-		return 0;
-
 	if (!by_hash &&
 	    (vip->sched == LBXDP_SCHED_WRR || vip->sched == LBXDP_SCHED_RR)) {
-		if (!t->wrr_len)
+		t = bpf_map_lookup_elem(&tables, &tidx);
+		if (!t || !t->nbackends || !t->wrr_len)
 			return 0;
 		cur = bpf_map_lookup_elem(&wrr_cursor, &vip->id);
 		if (!cur)
@@ -138,14 +178,15 @@ static __always_inline __u32 pick(const struct lbxdp_vip *vip,
 		return e ? *e : 0;
 	}
 
+	/* A slot built from no backend has a Maglev table of zeros. */
 	if (vip->sched == LBXDP_SCHED_SH)
 		h = lbxdp_hash_addr(p->fk.src, LBXDP_SEED_FLOW);
 	else
 		h = lbxdp_hash_flow(p->fk.src, p->fk.dst, p->fk.sport,
-				    p->fk.dport, p->fk.proto);
+				    p->fk.dport, p->fk.proto, p->fk.family);
 	if (!cfg->ring_size)
 		return 0;
-	idx = tidx * cfg->ring_size + h % cfg->ring_size;
+	idx = tidx * cfg->ring_size + lbxdp_ring_slot(h, cfg->ring_size);
 	e = bpf_map_lookup_elem(&maglev, &idx);
 	return e ? *e : 0;
 }
@@ -427,6 +468,29 @@ static __always_inline int established(struct xdp_md *ctx, struct ethhdr *eth,
 }
 
 /*
+ * The flood guard: counts this CPU's new flows in the current second and
+ * says whether @p's is one too many. Per CPU and plain stores: a count, not
+ * a lock; a second starts when the first new flow sees the last one over.
+ */
+static __always_inline bool flooded(const struct lbxdp_config *cfg,
+				    const struct pkt *p)
+{
+	struct lbxdp_flood *f;
+	__u32 zero = 0;
+
+	if (!cfg->flood_rate)
+		return false;
+	f = bpf_map_lookup_elem(&flood, &zero);
+	if (!f)
+		return false;
+	if (p->now - f->window_ns >= NSEC) {
+		f->window_ns = p->now;
+		f->count = 0;
+	}
+	return ++f->count > cfg->flood_rate;
+}
+
+/*
  * A new flow, or one whose backend went away: persistence first, then the
  * scheduler. A TCP packet that is not a SYN goes by the Maglev table whatever
  * the scheduler, so a restarted or failed-over LB sends it where an mh peer
@@ -441,11 +505,18 @@ static __always_inline int forward_new(struct ethhdr *eth,
 	struct lbxdp_persist_key pk = {};
 	struct lbxdp_flow nf = {};
 	struct lbxdp_backend *be;
-	bool by_hash, persisted = false;
+	bool by_hash, stateless, persisted = false;
 	__u32 be_id = 0;
 
-	by_hash = p->fk.proto == IPPROTO_TCP && !p->syn;
-	if (by_hash && !p->resched)
+	if (p->fk.proto == IPPROTO_UDP && !p->resched)
+		p->flood = flooded(cfg, p);
+	/* Under a flood, a new flow goes by the hash table and gets no
+	 * entry: its later packets miss the table and take the same hash,
+	 * and a TCP flow gets its entry with its first packet after the SYN,
+	 * which a spoofed SYN never has. Persistence needs its state. */
+	stateless = p->flood && !vip->persist_sec;
+	by_hash = (p->fk.proto == IPPROTO_TCP && !p->syn) || stateless;
+	if (p->fk.proto == IPPROTO_TCP && !p->syn && !p->resched)
 		gs->flow_miss_nonsyn++;
 
 	if (vip->persist_sec) {
@@ -464,6 +535,11 @@ static __always_inline int forward_new(struct ethhdr *eth,
 	    (!persisted && !schedulable(be, vip))) {
 		gs->no_backend++;
 		return XDP_DROP;
+	}
+	if (stateless) {
+		gs->flood_stateless++;
+		gs->forwarded++;
+		return tx(eth, cfg, be, be_id, vip, p, true);
 	}
 
 	nf.backend = be_id;
@@ -512,7 +588,7 @@ static __always_inline int handle_icmp(struct xdp_md *ctx, struct ethhdr *eth,
 	if ((void *)(ports + 2) > end)
 		goto not_ours;
 
-	vip = vip_lookup(cfg, in->saddr, ports[0], in->protocol);
+	vip = vip_find(cfg, in->saddr, ports[0], in->protocol);
 	if (!vip)
 		goto not_ours;
 	if (!claim(ctx, eth, cfg, vip, gs))
@@ -683,6 +759,28 @@ int lbxdp_xdp(struct xdp_md *ctx)
 
 	memo_idx = memo_slot(&p.fk);
 	p.memo = bpf_map_lookup_elem(&flow_memo, &memo_idx);
+	if (p.syn) {
+		/* A SYN is a new flow but for a retransmission: no memo (a
+		 * cache miss for nothing), and counted by the flood guard,
+		 * which under a flood spares it the table lookup too. */
+		vip = vip_lookup(cfg, &p, iph->daddr, p.fk.dport, p.fk.proto);
+		if (!vip) {
+			gs->passed++;
+			return XDP_PASS;
+		}
+		if (!claim(ctx, eth, cfg, vip, gs))
+			return XDP_PASS;
+		p.flood = flooded(cfg, &p);
+		if (!p.flood || vip->persist_sec) {
+			flow = bpf_map_lookup_elem(&flows, &p.fk);
+			if (flow) {
+				ret = established(ctx, eth, cfg, flow, &p, gs);
+				if (ret != RESCHEDULE)
+					return ret;
+			}
+		}
+		return forward_new(eth, cfg, vip, &p, gs);
+	}
 	ret = memo_hit(ctx, eth, cfg, &p, gs);
 	if (ret != RESCHEDULE)
 		return ret;
@@ -693,7 +791,7 @@ int lbxdp_xdp(struct xdp_md *ctx)
 		if (ret != RESCHEDULE)
 			return ret;
 	}
-	vip = vip_lookup(cfg, iph->daddr, p.fk.dport, p.fk.proto);
+	vip = vip_lookup(cfg, &p, iph->daddr, p.fk.dport, p.fk.proto);
 	if (!vip) {
 		gs->passed++;
 		return XDP_PASS;

@@ -172,6 +172,7 @@ static int choose_caps(const struct lbxdp_attach_opts *o,
 			.tcp_timeout = LBXDP_DEF_TCP_TIMEOUT,
 			.udp_timeout = LBXDP_DEF_UDP_TIMEOUT,
 			.active_window = LBXDP_DEF_ACTIVE_WINDOW,
+			.flood_rate = LBXDP_DEF_FLOOD_RATE,
 		};
 	for (i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
 		if (have_pinned && caps[i].asked &&

@@ -155,6 +155,7 @@ int do_status(struct cli *cli, int argc, char **argv)
 		J("tcp_timeout", json_object_new_int64(c.cfg.tcp_timeout));
 		J("udp_timeout", json_object_new_int64(c.cfg.udp_timeout));
 		J("active_window", json_object_new_int64(c.cfg.active_window));
+		J("flood_rate", json_object_new_int64(c.cfg.flood_rate));
 		J("clock_hz",
 		  json_object_new_int64(
 			  c.cfg.ns_per_jiffy ? 1000000000U / c.cfg.ns_per_jiffy
@@ -178,6 +179,11 @@ int do_status(struct cli *cli, int argc, char **argv)
 		printf("timeouts:   tcp %us, udp %us, active window %us\n",
 		       c.cfg.tcp_timeout, c.cfg.udp_timeout,
 		       c.cfg.active_window);
+		if (c.cfg.flood_rate)
+			printf("flood guard: %u new flows/s per CPU\n",
+			       c.cfg.flood_rate);
+		else
+			printf("flood guard: off\n");
 		if (c.cfg.ns_per_jiffy)
 			printf("clock:      jiffies, HZ %u\n",
 			       1000000000U / c.cfg.ns_per_jiffy);

@@ -15,10 +15,10 @@
 
 /* Same order as struct lbxdp_global_stats. */
 static const char *const reason_names[NREASONS] = {
-	"forwarded",	    "passed",	    "not_our_mac",    "inactive",
-	"no_backend",	    "malformed",    "fragment",	      "ip_options",
-	"flow_miss_nonsyn", "down_resched", "icmp_forwarded", "icmp_passed",
-	"persist_hits",
+	"forwarded",	    "passed",	       "not_our_mac",	 "inactive",
+	"no_backend",	    "malformed",       "fragment",	 "ip_options",
+	"flow_miss_nonsyn", "down_resched",    "icmp_forwarded", "icmp_passed",
+	"persist_hits",	    "flood_stateless",
 };
 
 /* Events are counted beside a frame's one verdict. */
@@ -27,7 +27,7 @@ static bool is_event(size_t i)
 	const char *n = reason_names[i];
 
 	return !strcmp(n, "flow_miss_nonsyn") || !strcmp(n, "down_resched") ||
-	       !strcmp(n, "persist_hits");
+	       !strcmp(n, "persist_hits") || !strcmp(n, "flood_stateless");
 }
 
 /* A counter that went down was reset (its record was reused). */

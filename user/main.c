@@ -30,6 +30,8 @@ static const char usage[] =
 	"  stats [-w SECONDS [-c COUNT]]\n"
 	"  timeout [show]\n"
 	"  timeout set [tcp SECONDS] [udp SECONDS] [active SECONDS]\n"
+	"  flood [show]\n"
+	"  flood set RATE|off            (new flows/s per CPU kept in the flow table)\n"
 	"  version\n"
 	"\n"
 	"  SERVICE is VIP:PORT[/tcp|/udp] (tcp if omitted; port 0: all ports)\n"
@@ -66,11 +68,17 @@ static int do_version(struct cli *cli, int argc, char **argv)
 }
 
 static const struct cmd cmds[] = {
-	{"attach", do_attach},	 {"detach", do_detach},
-	{"status", do_status},	 {"vip", do_vip},
-	{"backend", do_backend}, {"stats", do_stats},
-	{"timeout", do_timeout}, {"version", do_version},
-	{"help", do_help},	 {NULL, NULL},
+	{"attach", do_attach},
+	{"detach", do_detach},
+	{"status", do_status},
+	{"vip", do_vip},
+	{"backend", do_backend},
+	{"stats", do_stats},
+	{"timeout", do_timeout},
+	{"flood", do_flood},
+	{"version", do_version},
+	{"help", do_help},
+	{NULL, NULL},
 };
 
 int main(int argc, char **argv)

@@ -130,14 +130,15 @@ static int sync_vip_counts(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key)
 		p_err("cannot update map vip_addrs: %s", strerror(errno));
 		return -errno;
 	}
-	/* The program looks port 0 up only while some service uses it. */
+	/* The program looks port 0 up only while some service uses it; a
+	 * new vip_gen voids every CPU's copies of the VIP records. */
 	err = lbxdp_config_read(c);
-	if (!err &&
-	    (c->cfg.nport0 != s.port0 || c->cfg.addr_bloom != s.bloom)) {
+	if (!err) {
 		struct lbxdp_config cfg = c->cfg;
 
 		cfg.nport0 = s.port0;
 		cfg.addr_bloom = s.bloom;
+		cfg.vip_gen++;
 		err = lbxdp_config_write(c, &cfg);
 	}
 	if (err)

@@ -10,7 +10,7 @@
 
 #include <linux/types.h>
 
-#define LBXDP_ABI_VERSION 1
+#define LBXDP_ABI_VERSION 2
 
 /* Default capacities; each is settable at attach time. */
 #define LBXDP_DEF_MAX_VIPS 32U
@@ -27,6 +27,7 @@
 #define LBXDP_DEF_TCP_TIMEOUT 900U
 #define LBXDP_DEF_UDP_TIMEOUT 300U
 #define LBXDP_DEF_ACTIVE_WINDOW 30U
+#define LBXDP_DEF_FLOOD_RATE 20000U /* new flows a second, per CPU */
 
 /* Backend id 0 is never allocated: a zero in a table means "no backend". */
 #define LBXDP_BACKEND_NONE 0
@@ -152,6 +153,25 @@ struct lbxdp_flow_memo {
 	__u64 at_ns;
 };
 
+/*
+ * Map "vip_memo", BPF_MAP_TYPE_PERCPU_ARRAY [LBXDP_VIP_MEMO_SIZE]: each CPU's
+ * copy of the VIPs that new flows looked up lately, by (address, port,
+ * protocol) of the packet, so a new flow skips the vips hash lookup (a
+ * call, the costliest step of a new flow after the flow table). Used while
+ * config.vip_gen is unchanged and for at most a second.
+ */
+#define LBXDP_VIP_MEMO_SIZE 64U /* 1 << 6: vip_memo_slot() takes 6 bits */
+struct lbxdp_vip_memo {
+	struct lbxdp_vip vip;
+	__be32 addr;
+	__be16 port;
+	__u8 proto;
+	__u8 pad;
+	__u32 gen;
+	__u32 pad2;
+	__u64 at_ns;
+};
+
 /* Map "persist", BPF_MAP_TYPE_LRU_HASH [persist]: client affinity. */
 struct lbxdp_persist_key {
 	__be32 client[4];
@@ -188,9 +208,24 @@ struct lbxdp_config {
 	 * (a helper call per packet costs more than the rest of a lookup).
 	 * ns_per_jiffy 0: bpf_ktime_get_coarse_ns(). */
 	__u32 ns_per_jiffy;
-	__u32 pad;
+	/* Flood guard: once a CPU has placed this many new flows within a
+	 * second, its further new TCP (SYN) and UDP flows are placed by the
+	 * VIP's hash table without a flow entry, so a flood cannot evict
+	 * the established flows. 0: never. */
+	__u32 flood_rate;
 	__u64 clock_j0;
 	__u64 clock_ns0;
+	/* Moved by every change of a VIP record: voids the vip_memo. */
+	__u32 vip_gen;
+	__u32 pad;
+};
+
+/* Map "flood", BPF_MAP_TYPE_PERCPU_ARRAY [1]: the flood guard's count of
+ * this CPU's new flows in the second that began at window_ns. */
+struct lbxdp_flood {
+	__u64 window_ns;
+	__u32 count;
+	__u32 pad;
 };
 
 /* Map "stats_vip", BPF_MAP_TYPE_PERCPU_ARRAY [max_vips];
@@ -216,6 +251,7 @@ struct lbxdp_global_stats {
 	__u64 icmp_forwarded;	/* frag-needed sent to the flow's server */
 	__u64 icmp_passed;	/* other ICMP to a VIP address: pass */
 	__u64 persist_hits;
+	__u64 flood_stateless; /* new flow placed without entry: flood */
 };
 
 #endif /* LBXDP_ABI_H */

@@ -10,6 +10,7 @@
 #define LBXDP_HASH_H
 
 #include <linux/types.h>
+#include "lbxdp/abi.h"
 
 #define LBXDP_SEED_FLOW 0x6c627864U
 #define LBXDP_SEED_OFFSET 0x0ff5e7a1U
@@ -71,14 +72,26 @@ static inline __u32 lbxdp_hash_addr(const __be32 addr[4], __u32 seed)
 	return lbxdp_hash_final(h, 4);
 }
 
-/* The 5-tuple of a client-to-VIP packet (mh). */
+/* The 5-tuple of a client-to-VIP packet (mh, and every hashed placement).
+ * An IPv4 flow (@family LBXDP_AF_INET, addresses in word 0) hashes its
+ * three words only. */
 static inline __u32 lbxdp_hash_flow(const __be32 src[4], const __be32 dst[4],
-				    __be16 sport, __be16 dport, __u8 proto)
+				    __be16 sport, __be16 dport, __u8 proto,
+				    __u8 family)
 {
 	__u32 h = LBXDP_SEED_FLOW;
 	__u32 ports = lbxdp_be16(sport) << 16 | lbxdp_be16(dport);
 	int i;
 
+	/* Three independent multiplies, then the finaliser's avalanche: a
+	 * short dependency chain, for this is on every stateless new flow. */
+	if (family == LBXDP_AF_INET)
+		return lbxdp_hash_final(
+			h ^ lbxdp_be32(src[0]) * 0xcc9e2d51U ^
+				lbxdp_rotl32(lbxdp_be32(dst[0]) * 0x1b873593U,
+					     13) ^
+				lbxdp_rotl32((ports ^ proto) * 0x85ebca6bU, 7),
+			3);
 	for (i = 0; i < 4; i++)
 		h = lbxdp_hash_mix(h, lbxdp_be32(src[i]));
 	for (i = 0; i < 4; i++)
@@ -86,6 +99,13 @@ static inline __u32 lbxdp_hash_flow(const __be32 src[4], const __be32 dst[4],
 	h = lbxdp_hash_mix(h, ports);
 	h = lbxdp_hash_mix(h, proto);
 	return lbxdp_hash_final(h, 10);
+}
+
+/* The slot of @n that hash @h picks: multiply and shift (Lemire), as
+ * uniform as h % n without a division on the packet path. */
+static inline __u32 lbxdp_ring_slot(__u32 h, __u32 n)
+{
+	return (__u32)(((__u64)h * n) >> 32);
 }
 
 /* Which of the 64 bits of lbxdp_config.addr_bloom stands for @addr. */

@@ -41,7 +41,7 @@ __u32 flow_hash(const struct fspec *f)
 	addr4(src, f->saddr);
 	addr4(dst, f->daddr);
 	return lbxdp_hash_flow(src, dst, htons(f->sport), htons(f->dport),
-			       f->proto);
+			       f->proto, LBXDP_AF_INET);
 }
 
 __u32 maglev_pick(const struct lbxdp_sched_backend *sb, size_t n,
@@ -52,7 +52,7 @@ __u32 maglev_pick(const struct lbxdp_sched_backend *sb, size_t n,
 	if (!ring)
 		return 0;
 	if (!lbxdp_maglev_build(sb, n, ring, ring_size))
-		id = ring[flow_hash(f) % ring_size];
+		id = ring[lbxdp_ring_slot(flow_hash(f), ring_size)];
 	free(ring);
 	return id;
 }
@@ -106,9 +106,18 @@ void lb_reset(struct lb *lb, const struct lbxdp_vip_key *keys, size_t n,
 			ASSERT_OK(lbxdp_vip_del(&lb->ctx, &keys[i]),
 				  "tear-down vip_del");
 	ASSERT_OK(lb_flush_flows(lb), "tear-down flush flows");
-	if (cfg0)
-		ASSERT_OK(lbxdp_config_write(&lb->ctx, cfg0),
+	if (cfg0 && ASSERT_OK(lbxdp_config_read(&lb->ctx), "config read")) {
+		struct lbxdp_config cfg = *cfg0;
+
+		/* Never back to an old vip_gen: copies made under it would
+		 * be good again. */
+		cfg.vip_gen = lb->ctx.cfg.vip_gen + 1;
+		ASSERT_OK(lbxdp_config_write(&lb->ctx, &cfg),
 			  "tear-down config");
+	}
+	ASSERT_OK(lbxdp_percpu_zero(&lb->ctx, M_FLOOD, 0,
+				    sizeof(struct lbxdp_flood)),
+		  "tear-down flood counts");
 }
 
 /* --- the table runner --- */
@@ -307,6 +316,15 @@ static bool apply(struct rt *rt, const struct fx_act *a, const struct fspec *f)
 		return evict_flow(rt->lb, f);
 	case ACT_FORGET_MEMO:
 		return ASSERT_OK(lbxdp_memo_clear(c), "forget the memos");
+	case ACT_FLOOD:
+		if (!ASSERT_OK(lbxdp_config_read(c), "config read") ||
+		    !ASSERT_OK(lbxdp_percpu_zero(c, M_FLOOD, 0,
+						 sizeof(struct lbxdp_flood)),
+			       "zero the flood counts"))
+			return false;
+		cfg = c->cfg;
+		cfg.flood_rate = a->a;
+		return ASSERT_OK(lbxdp_config_write(c, &cfg), "config write");
 	}
 	return false;
 }

@@ -55,6 +55,7 @@ enum fx_op {
 	ACT_AGE_FLOW,	 /* the step's flow: last seen a seconds ago */
 	ACT_EVICT_FLOW,	 /* the step's flow: gone from map flows (LRU) */
 	ACT_FORGET_MEMO, /* every CPU's flow memo cleared */
+	ACT_FLOOD,	 /* config flood_rate = a, every CPU's count zeroed */
 };
 
 struct fx_act {
@@ -110,6 +111,10 @@ struct fx_act {
 #define DO_FORGET                     \
 	{                             \
 		ACT_FORGET_MEMO, 0, 0 \
+	}
+#define DO_FLOOD(rate)               \
+	{                            \
+		ACT_FLOOD, (rate), 0 \
 	}
 
 /* Expected output frame. */

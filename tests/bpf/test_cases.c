@@ -27,6 +27,7 @@
 #define ICMP_FWD STAT_BIT(icmp_forwarded)
 #define ICMP_PASS STAT_BIT(icmp_passed)
 #define PERSIST STAT_BIT(persist_hits)
+#define FLOOD STAT_BIT(flood_stateless)
 
 #define TCP_SVC(a, p, s)                                                     \
 	{                                                                    \
@@ -503,6 +504,69 @@ static const struct fixture cases[] = {
 			{"active again (VRRP master): the flow is forwarded",
 			 .act = {DO_ACTIVE(0)},
 			 .f = ACKF(C1, 1000, VIP1, 80),
+			 .verdict = XDP_TX, .out = TO(0), .stats = FWD},
+		},
+	},
+	{
+		.name = "flood guard: beyond the rate a SYN goes by Maglev without an entry; its ACK gets one",
+		.svc = WEB_SVC,
+		.be = WEB12,
+		.step = {
+			{"rate 1/s: the second's first SYN is tracked (wrr)",
+			 .act = {DO_FLOOD(1)}, .f = SYNF(C1, 1000, VIP1, 80),
+			 .verdict = XDP_TX, .out = TO(0), .stats = FWD},
+			{"the next SYN: Maglev, no entry",
+			 .f = SYNF(C2, 2000, VIP1, 80),
+			 .verdict = XDP_TX, .out = MAGLEV, .stats = FWD | FLOOD},
+			{"its ACK misses the table: the same Maglev choice",
+			 .f = ACKF(C2, 2000, VIP1, 80),
+			 .verdict = XDP_TX, .out = MAGLEV, .stats = FWD | MISS},
+			{"and now has an entry",
+			 .f = ACKF(C2, 2000, VIP1, 80),
+			 .verdict = XDP_TX, .out = MAGLEV, .stats = FWD},
+			{"the tracked flow keeps its server",
+			 .f = ACKF(C1, 1000, VIP1, 80),
+			 .verdict = XDP_TX, .out = TO(0), .stats = FWD},
+			{"guard off: a SYN is tracked by wrr again",
+			 .act = {DO_FLOOD(0)}, .f = SYNF(C2, 2001, VIP1, 80),
+			 .verdict = XDP_TX, .out = TO(1), .stats = FWD},
+			{"its ACK finds its entry",
+			 .f = ACKF(C2, 2001, VIP1, 80),
+			 .verdict = XDP_TX, .out = TO(1), .stats = FWD},
+		},
+	},
+	{
+		.name = "flood guard: UDP beyond the rate goes by Maglev and gets no entry while it lasts",
+		.svc = {UDP_SVC(VIP3, 53, LBXDP_SCHED_WRR)},
+		.be = WEB12,
+		.step = {
+			{"rate 1/s: the second's first flow is tracked (wrr)",
+			 .act = {DO_FLOOD(1)}, .f = UDPF(C1, 5000, VIP3, 53),
+			 .verdict = XDP_TX, .out = TO(0), .stats = FWD},
+			{"another flow: Maglev, no entry",
+			 .f = UDPF(C2, 5001, VIP3, 53),
+			 .verdict = XDP_TX, .out = MAGLEV, .stats = FWD | FLOOD},
+			{"its next packet: Maglev again, still no entry",
+			 .f = UDPF(C2, 5001, VIP3, 53),
+			 .verdict = XDP_TX, .out = MAGLEV, .stats = FWD | FLOOD},
+			{"the tracked flow keeps its server",
+			 .f = UDPF(C1, 5000, VIP3, 53),
+			 .verdict = XDP_TX, .out = TO(0), .stats = FWD},
+		},
+	},
+	{
+		.name = "flood guard: a VIP with persistence keeps its state",
+		.svc = {PERSIST_SVC(VIP1, 80, 300)},
+		.be = WEB12,
+		.step = {
+			{"rate 1/s, client 1 SYN",
+			 .act = {DO_FLOOD(1)}, .f = SYNF(C1, 1000, VIP1, 80),
+			 .verdict = XDP_TX, .out = TO(0), .stats = FWD},
+			{"client 1 SYN from another port: its persistent server",
+			 .f = SYNF(C1, 1001, VIP1, 80),
+			 .verdict = XDP_TX, .out = TO(0), .stats = FWD | PERSIST},
+			{"its ACK finds an entry",
+			 .f = ACKF(C1, 1001, VIP1, 80),
 			 .verdict = XDP_TX, .out = TO(0), .stats = FWD},
 		},
 	},

@@ -316,8 +316,8 @@ static void test_sh(void)
 		__u8 mac[6];
 
 		addr4(src, IP4(198, 19, 2, 1 + i));
-		id = ring[lbxdp_hash_addr(src, LBXDP_SEED_FLOW) %
-			  env.main.ctx.cfg.ring_size];
+		id = ring[lbxdp_ring_slot(lbxdp_hash_addr(src, LBXDP_SEED_FLOW),
+					  env.main.ctx.cfg.ring_size)];
 		if (!ASSERT_TRUE(id != 0, "user-space Maglev has a backend"))
 			goto out;
 		used[id - 1]++;
