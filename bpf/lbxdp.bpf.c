@@ -505,7 +505,7 @@ static __always_inline int forward_new(struct ethhdr *eth,
 	struct lbxdp_persist_key pk = {};
 	struct lbxdp_flow nf = {};
 	struct lbxdp_backend *be;
-	bool by_hash, stateless, persisted = false;
+	bool by_hash, stateless, opens, persisted = false;
 	__u32 be_id = 0;
 
 	if (p->fk.proto == IPPROTO_UDP && !p->resched)
@@ -536,10 +536,14 @@ static __always_inline int forward_new(struct ethhdr *eth,
 		gs->no_backend++;
 		return XDP_DROP;
 	}
+	/* A new flow for the counters: a TCP packet that merely missed
+	 * the table (a failover, or the ACK of a flow the guard placed) was
+	 * counted when its SYN was, on this LB or its peer. */
+	opens = p->fk.proto != IPPROTO_TCP || p->syn || p->resched;
 	if (stateless) {
 		gs->flood_stateless++;
 		gs->forwarded++;
-		return tx(eth, cfg, be, be_id, vip, p, true);
+		return tx(eth, cfg, be, be_id, vip, p, opens);
 	}
 
 	nf.backend = be_id;
@@ -550,7 +554,7 @@ static __always_inline int forward_new(struct ethhdr *eth,
 	if (vip->persist_sec)
 		bpf_map_update_elem(&persist, &pk, &nf, BPF_ANY);
 	gs->forwarded++;
-	return tx(eth, cfg, be, be_id, vip, p, true);
+	return tx(eth, cfg, be, be_id, vip, p, opens);
 }
 
 /*

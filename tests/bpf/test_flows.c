@@ -372,6 +372,8 @@ static void expect_counters(const struct lbxdp_counters *b0,
 	ASSERT_EQ(b1->new_flows - b0->new_flows, new_flows, name);
 }
 
+static void evict(const struct fspec *f);
+
 static void test_counters(void)
 {
 	struct lbxdp_counters v0, v1, b0, b1;
@@ -411,6 +413,19 @@ static void test_counters(void)
 
 	test__context("data of the flow");
 	if (!counters(vip.id, be_id, &v0, &b0) ||
+	    !ASSERT_OK(send_frame(&env.main, &ack, &in, &out, &verdict),
+		       "test run") ||
+	    !counters(vip.id, be_id, &v1, &b1))
+		goto out;
+	ASSERT_VERDICT(verdict, XDP_TX, "ACK");
+	expect_counters(&v0, &v1, 1, in.len, 0, "stats_vip");
+	expect_counters(&b0, &b1, 1, in.len, 0, "stats_backend");
+
+	/* Its SYN was counted (here, or on the LB it failed over from). */
+	test__context("data of the flow after an eviction: a miss, not new");
+	evict(&ack);
+	if (!ASSERT_OK(lbxdp_memo_clear(&env.main.ctx), "forget the memos") ||
+	    !counters(vip.id, be_id, &v0, &b0) ||
 	    !ASSERT_OK(send_frame(&env.main, &ack, &in, &out, &verdict),
 		       "test run") ||
 	    !counters(vip.id, be_id, &v1, &b1))
