@@ -245,12 +245,14 @@ static __always_inline int tx(struct ethhdr *eth,
 	return XDP_TX;
 }
 
+/* The program runs on cfg->ifindex alone (one interface per pin dir, one
+ * link), so its MAC is the whole test; ctx->ingress_ifindex would cost
+ * three dependent loads on every forwarded frame. */
 static __always_inline bool our_mac(struct xdp_md *ctx,
 				    const struct ethhdr *eth,
 				    const struct lbxdp_config *cfg)
 {
-	return ctx->ingress_ifindex == cfg->ifindex &&
-	       mac_eq(eth->h_dest, cfg->mac);
+	return mac_eq(eth->h_dest, cfg->mac);
 }
 
 /* A frame for @vip that is ours to forward: the VIP is active here (not a
@@ -337,6 +339,15 @@ static __always_inline __u32 memo_slot(const struct lbxdp_flow_key *k)
 
 	/* The high bits of a product mix every input bit. */
 	return (x * 0x9e3779b1U) >> (32 - 12);
+}
+
+/* This CPU's memo slot of @p's flow, for memo_hit(), memo_set() and
+ * memo_forget(); NULL (no memo) until then. */
+static __always_inline void memo_find(struct pkt *p)
+{
+	__u32 idx = memo_slot(&p->fk);
+
+	p->memo = bpf_map_lookup_elem(&flow_memo, &idx);
 }
 
 static __always_inline bool key_eq(const struct lbxdp_flow_key *a,
@@ -681,7 +692,6 @@ int lbxdp_xdp(struct xdp_md *ctx)
 	struct iphdr *iph;
 	struct pkt p = {};
 	__u32 zero = 0;
-	__u32 memo_idx;
 	__u16 tot_len;
 	int ret;
 
@@ -761,12 +771,10 @@ int lbxdp_xdp(struct xdp_md *ctx)
 	p.len = end - data;
 	p.now = now_ns(cfg);
 
-	memo_idx = memo_slot(&p.fk);
-	p.memo = bpf_map_lookup_elem(&flow_memo, &memo_idx);
 	if (p.syn) {
-		/* A SYN is a new flow but for a retransmission: no memo (a
-		 * cache miss for nothing), and counted by the flood guard,
-		 * which under a flood spares it the table lookup too. */
+		/* A SYN is a new flow but for a retransmission: no memo hit
+		 * (a cache miss for nothing), and counted by the flood
+		 * guard, which under a flood spares it the table lookup. */
 		vip = vip_lookup(cfg, &p, iph->daddr, p.fk.dport, p.fk.proto);
 		if (!vip) {
 			gs->passed++;
@@ -776,6 +784,7 @@ int lbxdp_xdp(struct xdp_md *ctx)
 			return XDP_PASS;
 		p.flood = flooded(cfg, &p);
 		if (!p.flood || vip->persist_sec) {
+			memo_find(&p);
 			flow = bpf_map_lookup_elem(&flows, &p.fk);
 			if (flow) {
 				ret = established(ctx, eth, cfg, flow, &p, gs);
@@ -785,6 +794,7 @@ int lbxdp_xdp(struct xdp_md *ctx)
 		}
 		return forward_new(eth, cfg, vip, &p, gs);
 	}
+	memo_find(&p);
 	ret = memo_hit(ctx, eth, cfg, &p, gs);
 	if (ret != RESCHEDULE)
 		return ret;

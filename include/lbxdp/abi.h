@@ -27,7 +27,7 @@
 #define LBXDP_DEF_TCP_TIMEOUT 900U
 #define LBXDP_DEF_UDP_TIMEOUT 300U
 #define LBXDP_DEF_ACTIVE_WINDOW 30U
-#define LBXDP_DEF_FLOOD_RATE 20000U /* new flows a second, per CPU */
+#define LBXDP_DEF_FLOOD_RATE 10000U /* new flows a second, per CPU */
 
 /* Backend id 0 is never allocated: a zero in a table means "no backend". */
 #define LBXDP_BACKEND_NONE 0

@@ -20,7 +20,7 @@ e2e_lab f native
 
 lab_lbxdp -j flood >"$d/flood0.json"
 t=$(json_num "$d/flood0.json" 'd["rate"]')
-check "the guard is on by default at 20000 new flows/s per CPU (says $t)" [ "$t" = 20000 ]
+check "the guard is on by default at 10000 new flows/s per CPU (says $t)" [ "$t" = 10000 ]
 check "lbxdp flood set 1" lab_lbxdp flood set 1
 lab_lbxdp -j status >"$d/status.json"
 t=$(json_num "$d/status.json" 'd["flood_rate"]')
