@@ -39,6 +39,7 @@ struct icmphdr {
 struct pkt {
 	struct lbxdp_flow_key fk;
 	__u64 now; /* now_ns() */
+	__u32 gen; /* config.gen, read before any record */
 	__u32 len;
 	bool syn;
 	bool resched; /* its flow's backend is down */
@@ -102,15 +103,15 @@ static __always_inline __u32 vip_memo_slot(__be32 addr, __be16 port, __u8 proto)
 
 /*
  * The VIP of a packet to @addr:@port/@proto, from this CPU's vip_memo when
- * it holds a copy made since the last change of any VIP (vip_gen, read
- * before the map, which lbxdp writes before it moves vip_gen) and within a
- * second (a writer killed before it moved vip_gen), else from the vips map.
+ * it holds a copy made since the last change of any record (config.gen,
+ * read before the map, which lbxdp writes before it moves the gen) and
+ * within a second (a writer killed before it moved it), else from vips.
  */
 static __always_inline struct lbxdp_vip *
 vip_lookup(const struct lbxdp_config *cfg, const struct pkt *p, __be32 addr,
 	   __be16 port, __u8 proto)
 {
-	__u32 gen = *(volatile const __u32 *)&cfg->vip_gen;
+	__u32 gen = p->gen;
 	__u32 slot = vip_memo_slot(addr, port, proto);
 	struct lbxdp_vip_memo *m;
 	struct lbxdp_vip *vip;
@@ -232,15 +233,15 @@ static __always_inline void count(struct lbxdp_counters *c, __u32 len,
 		c->new_flows++;
 }
 
+/* Out to backend @be_id of VIP @vip_id, whose MAC is @mac. */
 static __always_inline int tx(struct ethhdr *eth,
-			      const struct lbxdp_config *cfg,
-			      const struct lbxdp_backend *be, __u32 be_id,
-			      const struct lbxdp_vip *vip, const struct pkt *p,
+			      const struct lbxdp_config *cfg, const __u8 *mac,
+			      __u32 be_id, __u32 vip_id, const struct pkt *p,
 			      bool new_flow)
 {
-	__builtin_memcpy(eth->h_dest, be->mac, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, mac, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, cfg->mac, ETH_ALEN);
-	count(bpf_map_lookup_elem(&stats_vip, &vip->id), p->len, new_flow);
+	count(bpf_map_lookup_elem(&stats_vip, &vip_id), p->len, new_flow);
 	count(bpf_map_lookup_elem(&stats_backend, &be_id), p->len, new_flow);
 	return XDP_TX;
 }
@@ -368,46 +369,41 @@ static __always_inline bool memo_worthy(const struct lbxdp_backend *be)
 	       be->weight;
 }
 
+#define MEMO_REFRESH (REFRESH_NS >> LBXDP_MEMO_SHIFT)
+
 /*
- * A flow this CPU forwarded within REFRESH_NS, to a backend that takes new
- * flows and has not changed since: forwarded again without the flow-table
- * lookup. RESCHEDULE otherwise, for the full path. The flows map stays the
- * truth: a memo is never older than REFRESH_NS, every change of a backend
- * record voids it (epoch), and established() refreshes the table entry.
+ * A flow this CPU forwarded lately, to a backend that takes new flows, with
+ * no record changed since (config.gen): forwarded again from the memo alone,
+ * without the flow table or the backend and VIP records. RESCHEDULE
+ * otherwise, for the full path. The flows map stays the truth: a memo lasts
+ * only until its table entry is due for a refresh, which established() then
+ * does, and any change of a VIP or backend record voids every memo.
  */
-static __always_inline int memo_hit(struct xdp_md *ctx, struct ethhdr *eth,
+static __always_inline int memo_hit(struct ethhdr *eth,
 				    const struct lbxdp_config *cfg,
 				    struct pkt *p,
 				    struct lbxdp_global_stats *gs)
 {
 	struct lbxdp_flow_memo *m = p->memo;
-	struct lbxdp_backend *be;
-	struct lbxdp_vip *vip;
-	__u32 be_id;
 
-	if (!m || p->now - m->at_ns > REFRESH_NS || !key_eq(&m->key, &p->fk))
+	if (!m || m->gen != p->gen ||
+	    (__u32)(p->now >> LBXDP_MEMO_SHIFT) - m->at > MEMO_REFRESH ||
+	    !key_eq(&m->key, &p->fk))
 		return RESCHEDULE;
-	be_id = m->backend;
-	be = bpf_map_lookup_elem(&backends, &be_id);
-	/* The epoch moves with every change of the record, so a memo made
-	 * before a down-and-up again is not used; the state is checked too. */
-	if (!be || be->gen != m->gen || be->epoch != m->epoch ||
-	    !memo_worthy(be))
-		return RESCHEDULE;
-	vip = bpf_map_lookup_elem(&vip_info, &be->vip_id);
-	if (!vip)
-		return RESCHEDULE;
-	if (!claim(ctx, eth, cfg, vip, gs))
+	/* The VIP was active when the memo was made, and is unchanged. */
+	if (!mac_eq(eth->h_dest, cfg->mac)) {
+		gs->not_our_mac++;
 		return XDP_PASS;
+	}
 	gs->forwarded++;
-	return tx(eth, cfg, be, be_id, vip, p, false);
+	return tx(eth, cfg, m->mac, m->backend, m->vip_id, p, false);
 }
 
 /* The flow was placed anew: this CPU's memo of it, if any, is void. */
 static __always_inline void memo_forget(const struct pkt *p)
 {
 	if (p->memo && key_eq(&p->memo->key, &p->fk))
-		p->memo->at_ns = 0;
+		p->memo->gen = p->gen - 1;
 }
 
 /* Remember @p's flow on this CPU, as of @at_ns: the time its table entry
@@ -422,9 +418,10 @@ static __always_inline void memo_set(const struct pkt *p, __u32 be_id,
 		return;
 	m->key = p->fk;
 	m->backend = be_id;
-	m->gen = be->gen;
-	m->epoch = be->epoch;
-	m->at_ns = at_ns;
+	m->vip_id = be->vip_id;
+	__builtin_memcpy(m->mac, be->mac, ETH_ALEN);
+	m->gen = p->gen;
+	m->at = at_ns >> LBXDP_MEMO_SHIFT;
 }
 
 /*
@@ -475,7 +472,7 @@ static __always_inline int established(struct xdp_md *ctx, struct ethhdr *eth,
 	if (memo_worthy(be))
 		memo_set(p, be_id, be, flow->last_seen_ns);
 	gs->forwarded++;
-	return tx(eth, cfg, be, be_id, vip, p, false);
+	return tx(eth, cfg, be->mac, be_id, vip->id, p, false);
 }
 
 /*
@@ -554,7 +551,7 @@ static __always_inline int forward_new(struct ethhdr *eth,
 	if (stateless) {
 		gs->flood_stateless++;
 		gs->forwarded++;
-		return tx(eth, cfg, be, be_id, vip, p, opens);
+		return tx(eth, cfg, be->mac, be_id, vip->id, p, opens);
 	}
 
 	nf.backend = be_id;
@@ -565,7 +562,7 @@ static __always_inline int forward_new(struct ethhdr *eth,
 	if (vip->persist_sec)
 		bpf_map_update_elem(&persist, &pk, &nf, BPF_ANY);
 	gs->forwarded++;
-	return tx(eth, cfg, be, be_id, vip, p, opens);
+	return tx(eth, cfg, be->mac, be_id, vip->id, p, opens);
 }
 
 /*
@@ -646,7 +643,7 @@ static __always_inline int handle_icmp(struct xdp_md *ctx, struct ethhdr *eth,
 		}
 	}
 	gs->icmp_forwarded++;
-	return tx(eth, cfg, be, be_id, vip, &p, false);
+	return tx(eth, cfg, be->mac, be_id, vip->id, &p, false);
 
 not_ours:
 	if (is_vip_addr(cfg, iph->daddr))
@@ -770,6 +767,7 @@ int lbxdp_xdp(struct xdp_md *ctx)
 	p.fk.family = LBXDP_AF_INET;
 	p.len = end - data;
 	p.now = now_ns(cfg);
+	p.gen = *(volatile const __u32 *)&cfg->gen;
 
 	if (p.syn) {
 		/* A SYN is a new flow but for a retransmission: no memo hit
@@ -795,7 +793,7 @@ int lbxdp_xdp(struct xdp_md *ctx)
 		return forward_new(eth, cfg, vip, &p, gs);
 	}
 	memo_find(&p);
-	ret = memo_hit(ctx, eth, cfg, &p, gs);
+	ret = memo_hit(eth, cfg, &p, gs);
 	if (ret != RESCHEDULE)
 		return ret;
 	/* Established flows first: only VIP traffic has entries. */

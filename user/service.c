@@ -35,6 +35,24 @@ static int read_backends(struct lbxdp_ctx *c, struct lbxdp_backend **out)
 	return 0;
 }
 
+/* Move config.gen: every CPU's copies of the records (flow and VIP memos)
+ * made before are void. After the record changes, never before. */
+static int bump_gen(struct lbxdp_ctx *c)
+{
+	struct lbxdp_config cfg;
+	int err;
+
+	err = lbxdp_config_read(c);
+	if (err)
+		return err;
+	cfg = c->cfg;
+	cfg.gen++;
+	err = lbxdp_config_write(c, &cfg);
+	if (err)
+		p_err("cannot write map config: %s", strerror(-err));
+	return err;
+}
+
 static int write_backend(struct lbxdp_ctx *c, __u32 id,
 			 const struct lbxdp_backend *be)
 {
@@ -43,7 +61,7 @@ static int write_backend(struct lbxdp_ctx *c, __u32 id,
 		      strerror(errno));
 		return -errno;
 	}
-	return 0;
+	return bump_gen(c);
 }
 
 int lbxdp_vip_get(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
@@ -131,14 +149,14 @@ static int sync_vip_counts(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key)
 		return -errno;
 	}
 	/* The program looks port 0 up only while some service uses it; a
-	 * new vip_gen voids every CPU's copies of the VIP records. */
+	 * new gen voids every CPU's copies of the VIP records. */
 	err = lbxdp_config_read(c);
 	if (!err) {
 		struct lbxdp_config cfg = c->cfg;
 
 		cfg.nport0 = s.port0;
 		cfg.addr_bloom = s.bloom;
-		cfg.vip_gen++;
+		cfg.gen++;
 		err = lbxdp_config_write(c, &cfg);
 	}
 	if (err)
@@ -545,15 +563,12 @@ static int commit_backend(struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
 	struct lbxdp_backend old = all[id], nb = *be;
 	int err;
 
-	nb.epoch = old.epoch + 1; /* no CPU's flow memo outlives a change */
 	err = write_backend(c, id, &nb);
 	if (err)
 		return err;
 	all[id] = nb;
 	err = rebuild_from(c, vip, all);
 	if (err) {
-		/* The record was live for a moment: a new epoch again. */
-		old.epoch = nb.epoch + 1;
 		write_backend(c, id, &old);
 		all[id] = old;
 	}

@@ -114,10 +114,7 @@ struct lbxdp_backend {
 	__u32 flags;
 	__u32 gen; /* bumped on every allocation; flows carry it */
 	__u16 weight;
-	/* Bumped by every change of a live record, never reused: a CPU's
-	 * flow memo made before a change (say down, then up again) is not
-	 * used after it. */
-	__u16 epoch;
+	__u16 pad2;
 };
 
 /* Map "flows", BPF_MAP_TYPE_LRU_HASH [flows]: shared by all CPUs. */
@@ -140,17 +137,21 @@ struct lbxdp_flow {
 /*
  * Map "flow_memo", BPF_MAP_TYPE_PERCPU_ARRAY [LBXDP_MEMO_SIZE]: each CPU's
  * memo of the flows it forwarded lately, so that a busy flow skips the
- * flow-table lookup. Only a hint: used for at most REFRESH time, and only
- * while the backend is fully usable; the flows map stays the truth.
+ * flow-table lookup and the backend and VIP records. Only a hint: used
+ * while config.gen is what it was (any change of a VIP or backend record
+ * moves it), only until its table entry is due for a refresh, and only for
+ * a backend that takes new flows; the flows map stays the truth.
  */
 #define LBXDP_MEMO_SIZE 4096U /* 1 << 12: memo_slot() takes 12 bits */
+#define LBXDP_MEMO_SHIFT 20   /* at: CLOCK_MONOTONIC ns >> 20 (~1 ms) */
 struct lbxdp_flow_memo {
 	struct lbxdp_flow_key key;
 	__u32 backend;
-	__u32 gen;
-	__u16 epoch;
-	__u8 pad[6];
-	__u64 at_ns;
+	__u32 vip_id;
+	__u8 mac[6]; /* the backend's */
+	__u16 pad;
+	__u32 gen; /* config.gen when made */
+	__u32 at;  /* the table entry's last refresh, >> LBXDP_MEMO_SHIFT */
 };
 
 /*
@@ -158,7 +159,7 @@ struct lbxdp_flow_memo {
  * copy of the VIPs that new flows looked up lately, by (address, port,
  * protocol) of the packet, so a new flow skips the vips hash lookup (a
  * call, the costliest step of a new flow after the flow table). Used while
- * config.vip_gen is unchanged and for at most a second.
+ * config.gen is unchanged and for at most a second.
  */
 #define LBXDP_VIP_MEMO_SIZE 64U /* 1 << 6: vip_memo_slot() takes 6 bits */
 struct lbxdp_vip_memo {
@@ -215,8 +216,9 @@ struct lbxdp_config {
 	__u32 flood_rate;
 	__u64 clock_j0;
 	__u64 clock_ns0;
-	/* Moved by every change of a VIP record: voids the vip_memo. */
-	__u32 vip_gen;
+	/* Moved by every change of a VIP or backend record, after it:
+	 * voids every CPU's copies (vip_memo, flow_memo). */
+	__u32 gen;
 	__u32 pad;
 };
 

@@ -109,9 +109,9 @@ void lb_reset(struct lb *lb, const struct lbxdp_vip_key *keys, size_t n,
 	if (cfg0 && ASSERT_OK(lbxdp_config_read(&lb->ctx), "config read")) {
 		struct lbxdp_config cfg = *cfg0;
 
-		/* Never back to an old vip_gen: copies made under it would
-		 * be good again. */
-		cfg.vip_gen = lb->ctx.cfg.vip_gen + 1;
+		/* Never back to an old gen: copies made under it would be
+		 * good again. */
+		cfg.gen = lb->ctx.cfg.gen + 1;
 		ASSERT_OK(lbxdp_config_write(&lb->ctx, &cfg),
 			  "tear-down config");
 	}
