@@ -43,7 +43,6 @@ struct pkt {
 	__u32 len;
 	bool syn;
 	bool resched; /* its flow's backend is down */
-	bool flood;   /* a new flow beyond the flood guard's rate */
 	/* This CPU's memo slot of the flow: looked up once, then read by
 	 * memo_hit() and written by memo_set()/memo_forget(). */
 	struct lbxdp_flow_memo *memo;
@@ -331,11 +330,11 @@ static __always_inline __u32 persisted_backend(const struct lbxdp_vip *vip,
 
 _Static_assert(LBXDP_MEMO_SIZE == 1U << 12, "memo_slot() takes 12 bits");
 
-/* The memo slot of a flow: one multiply; a poor spread costs only hits. */
+/* The memo slot of an IPv4 flow (its other address words are zero): one
+ * multiply; a poor spread costs only hits. */
 static __always_inline __u32 memo_slot(const struct lbxdp_flow_key *k)
 {
-	__u32 x = k->src[0] ^ k->src[1] ^ k->src[2] ^ k->src[3] ^ k->dst[1] ^
-		  k->dst[2] ^ k->dst[3] ^ lbxdp_rotl32(k->dst[0], 7) ^
+	__u32 x = k->src[0] ^ lbxdp_rotl32(k->dst[0], 7) ^
 		  ((__u32)k->sport << 16 | k->dport);
 
 	/* The high bits of a product mix every input bit. */
@@ -481,21 +480,42 @@ static __always_inline int established(struct xdp_md *ctx, struct ethhdr *eth,
  * a lock; a second starts when the first new flow sees the last one over.
  */
 static __always_inline bool flooded(const struct lbxdp_config *cfg,
-				    const struct pkt *p)
+				    const struct pkt *p,
+				    struct lbxdp_global_stats *gs)
 {
-	struct lbxdp_flood *f;
-	__u32 zero = 0;
-
 	if (!cfg->flood_rate)
 		return false;
-	f = bpf_map_lookup_elem(&flood, &zero);
-	if (!f)
-		return false;
-	if (p->now - f->window_ns >= NSEC) {
-		f->window_ns = p->now;
-		f->count = 0;
+	if (p->now - gs->flood_window_ns >= NSEC) {
+		gs->flood_window_ns = p->now;
+		gs->flood_count = 0;
 	}
-	return ++f->count > cfg->flood_rate;
+	return ++gs->flood_count > cfg->flood_rate;
+}
+
+/*
+ * A new flow beyond the flood guard's rate, of a VIP without persistence:
+ * placed by the VIP's Maglev table and given no flow entry. Its later
+ * packets miss the table and take the same slot (a TCP flow's first one
+ * after the SYN then makes its entry, which a spoofed SYN never sends).
+ */
+static __always_inline int forward_stateless(struct ethhdr *eth,
+					     const struct lbxdp_config *cfg,
+					     const struct lbxdp_vip *vip,
+					     const struct pkt *p,
+					     struct lbxdp_global_stats *gs)
+{
+	struct lbxdp_backend *be;
+	__u32 be_id;
+
+	be_id = schedule(vip, cfg, p, true);
+	be = be_id ? bpf_map_lookup_elem(&backends, &be_id) : NULL;
+	if (!schedulable(be, vip)) {
+		gs->no_backend++;
+		return XDP_DROP;
+	}
+	gs->flood_stateless++;
+	gs->forwarded++;
+	return tx(eth, cfg, be->mac, be_id, vip->id, p, true);
 }
 
 /*
@@ -513,18 +533,16 @@ static __always_inline int forward_new(struct ethhdr *eth,
 	struct lbxdp_persist_key pk = {};
 	struct lbxdp_flow nf = {};
 	struct lbxdp_backend *be;
-	bool by_hash, stateless, opens, persisted = false;
+	bool by_hash, opens, persisted = false;
 	__u32 be_id = 0;
 
-	if (p->fk.proto == IPPROTO_UDP && !p->resched)
-		p->flood = flooded(cfg, p);
-	/* Under a flood, a new flow goes by the hash table and gets no
-	 * entry: its later packets miss the table and take the same hash,
-	 * and a TCP flow gets its entry with its first packet after the SYN,
-	 * which a spoofed SYN never has. Persistence needs its state. */
-	stateless = p->flood && !vip->persist_sec;
-	by_hash = (p->fk.proto == IPPROTO_TCP && !p->syn) || stateless;
-	if (p->fk.proto == IPPROTO_TCP && !p->syn && !p->resched)
+	/* A new UDP flow, as a SYN, counts for the flood guard; beyond it,
+	 * unless persistence needs the state, it is placed statelessly. */
+	if (p->fk.proto == IPPROTO_UDP && !p->resched &&
+	    flooded(cfg, p, gs) && !vip->persist_sec)
+		return forward_stateless(eth, cfg, vip, p, gs);
+	by_hash = p->fk.proto == IPPROTO_TCP && !p->syn;
+	if (by_hash && !p->resched)
 		gs->flow_miss_nonsyn++;
 
 	if (vip->persist_sec) {
@@ -548,11 +566,6 @@ static __always_inline int forward_new(struct ethhdr *eth,
 	 * the table (a failover, or the ACK of a flow the guard placed) was
 	 * counted when its SYN was, on this LB or its peer. */
 	opens = p->fk.proto != IPPROTO_TCP || p->syn || p->resched;
-	if (stateless) {
-		gs->flood_stateless++;
-		gs->forwarded++;
-		return tx(eth, cfg, be->mac, be_id, vip->id, p, opens);
-	}
 
 	nf.backend = be_id;
 	nf.gen = be->gen;
@@ -780,15 +793,14 @@ int lbxdp_xdp(struct xdp_md *ctx)
 		}
 		if (!claim(ctx, eth, cfg, vip, gs))
 			return XDP_PASS;
-		p.flood = flooded(cfg, &p);
-		if (!p.flood || vip->persist_sec) {
-			memo_find(&p);
-			flow = bpf_map_lookup_elem(&flows, &p.fk);
-			if (flow) {
-				ret = established(ctx, eth, cfg, flow, &p, gs);
-				if (ret != RESCHEDULE)
-					return ret;
-			}
+		if (flooded(cfg, &p, gs) && !vip->persist_sec)
+			return forward_stateless(eth, cfg, vip, &p, gs);
+		memo_find(&p);
+		flow = bpf_map_lookup_elem(&flows, &p.fk);
+		if (flow) {
+			ret = established(ctx, eth, cfg, flow, &p, gs);
+			if (ret != RESCHEDULE)
+				return ret;
 		}
 		return forward_new(eth, cfg, vip, &p, gs);
 	}

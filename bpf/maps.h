@@ -120,14 +120,6 @@ struct {
 } vip_memo SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__type(key, __u32);
-	__type(value, struct lbxdp_flood);
-	__uint(max_entries, 1);
-	PINNED;
-} flood SEC(".maps");
-
-struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__type(key, struct lbxdp_persist_key);
 	__type(value, struct lbxdp_flow);

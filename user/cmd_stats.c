@@ -11,7 +11,7 @@
 #include "parse.h"
 #include "service.h"
 
-#define NREASONS (sizeof(struct lbxdp_global_stats) / sizeof(__u64))
+#define NREASONS LBXDP_NR_COUNTERS
 
 /* Same order as struct lbxdp_global_stats. */
 static const char *const reason_names[NREASONS] = {
@@ -38,7 +38,7 @@ static double delta(__u64 cur, __u64 old)
 
 struct snap {
 	__u64 ns;
-	__u64 reason[NREASONS];
+	__u64 reason[LBXDP_STATS_WORDS]; /* the counters, then state */
 	struct lbxdp_vip_entry *v;
 	size_t nv;
 	struct lbxdp_backend_entry *b;
@@ -58,7 +58,7 @@ static int snap_take(struct lbxdp_ctx *c, struct snap *s)
 
 	memset(s, 0, sizeof(*s));
 	s->ns = lbxdp_now_ns();
-	err = lbxdp_percpu_sum(c, M_STATS, 0, s->reason, NREASONS);
+	err = lbxdp_percpu_sum(c, M_STATS, 0, s->reason, LBXDP_STATS_WORDS);
 	if (!err)
 		err = lbxdp_vip_list(c, &s->v, &s->nv);
 	if (!err)

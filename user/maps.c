@@ -32,7 +32,6 @@ const char *const lbxdp_map_names[M_NR] = {
 	[M_FLOWS] = "flows",
 	[M_FLOW_MEMO] = "flow_memo",
 	[M_VIP_MEMO] = "vip_memo",
-	[M_FLOOD] = "flood",
 	[M_PERSIST] = "persist",
 	[M_STATS_VIP] = "stats_vip",
 	[M_STATS_BACKEND] = "stats_backend",

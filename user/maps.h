@@ -29,7 +29,6 @@ enum lbxdp_map {
 	M_FLOWS,
 	M_FLOW_MEMO,
 	M_VIP_MEMO,
-	M_FLOOD,
 	M_PERSIST,
 	M_STATS_VIP,
 	M_STATS_BACKEND,

@@ -222,14 +222,6 @@ struct lbxdp_config {
 	__u32 pad;
 };
 
-/* Map "flood", BPF_MAP_TYPE_PERCPU_ARRAY [1]: the flood guard's count of
- * this CPU's new flows in the second that began at window_ns. */
-struct lbxdp_flood {
-	__u64 window_ns;
-	__u32 count;
-	__u32 pad;
-};
-
 /* Map "stats_vip", BPF_MAP_TYPE_PERCPU_ARRAY [max_vips];
  * map "stats_backend", BPF_MAP_TYPE_PERCPU_ARRAY [backends]. */
 struct lbxdp_counters {
@@ -254,6 +246,17 @@ struct lbxdp_global_stats {
 	__u64 icmp_passed;	/* other ICMP to a VIP address: pass */
 	__u64 persist_hits;
 	__u64 flood_stateless; /* new flow placed without entry: flood */
+	/* Not counters: the flood guard's state on this CPU, its count of
+	 * new flows in the second that began at flood_window_ns. Kept where
+	 * every packet already is: a map of its own cost a lookup. */
+	__u64 flood_window_ns;
+	__u64 flood_count;
 };
+
+/* The counters of struct lbxdp_global_stats: the fields before the state. */
+#define LBXDP_NR_COUNTERS                                                  \
+	(__builtin_offsetof(struct lbxdp_global_stats, flood_window_ns) / \
+	 sizeof(__u64))
+#define LBXDP_STATS_WORDS (sizeof(struct lbxdp_global_stats) / sizeof(__u64))
 
 #endif /* LBXDP_ABI_H */

@@ -226,9 +226,9 @@ static __u64 vip_new_flows(struct bench *b)
 
 static __u64 stateless_flows(struct bench *b)
 {
-	__u64 v[sizeof(struct lbxdp_global_stats) / sizeof(__u64)] = {};
+	__u64 v[LBXDP_STATS_WORDS] = {};
 
-	lbxdp_percpu_sum(&b->c, M_STATS, 0, v, sizeof(v) / sizeof(v[0]));
+	lbxdp_percpu_sum(&b->c, M_STATS, 0, v, LBXDP_STATS_WORDS);
 	return v[offsetof(struct lbxdp_global_stats, flood_stateless) /
 		 sizeof(__u64)];
 }

@@ -115,9 +115,7 @@ void lb_reset(struct lb *lb, const struct lbxdp_vip_key *keys, size_t n,
 		ASSERT_OK(lbxdp_config_write(&lb->ctx, &cfg),
 			  "tear-down config");
 	}
-	ASSERT_OK(lbxdp_percpu_zero(&lb->ctx, M_FLOOD, 0,
-				    sizeof(struct lbxdp_flood)),
-		  "tear-down flood counts");
+	ASSERT_OK(flood_reset(lb), "tear-down flood counts");
 }
 
 /* --- the table runner --- */
@@ -318,9 +316,7 @@ static bool apply(struct rt *rt, const struct fx_act *a, const struct fspec *f)
 		return ASSERT_OK(lbxdp_memo_clear(c), "forget the memos");
 	case ACT_FLOOD:
 		if (!ASSERT_OK(lbxdp_config_read(c), "config read") ||
-		    !ASSERT_OK(lbxdp_percpu_zero(c, M_FLOOD, 0,
-						 sizeof(struct lbxdp_flood)),
-			       "zero the flood counts"))
+		    !ASSERT_OK(flood_reset(rt->lb), "zero the flood counts"))
 			return false;
 		cfg = c->cfg;
 		cfg.flood_rate = a->a;

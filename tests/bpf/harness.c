@@ -466,7 +466,27 @@ int xdp_run(const struct lb *lb, const struct frame *in, struct frame *out,
 
 int stats_read(struct lb *lb, struct lbxdp_global_stats *gs)
 {
-	return lbxdp_percpu_sum(&lb->ctx, M_STATS, 0, (__u64 *)gs, STAT_NR);
+	return lbxdp_percpu_sum(&lb->ctx, M_STATS, 0, (__u64 *)gs,
+				LBXDP_STATS_WORDS);
+}
+
+int flood_reset(struct lb *lb)
+{
+	struct lbxdp_global_stats *v;
+	__u32 zero = 0;
+	int cpu, err = 0;
+
+	v = calloc(lb->ctx.ncpus, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(lb->ctx.fd[M_STATS], &zero, v))
+		err = -errno;
+	for (cpu = 0; !err && cpu < lb->ctx.ncpus; cpu++)
+		v[cpu].flood_window_ns = v[cpu].flood_count = 0;
+	if (!err && bpf_map_update_elem(lb->ctx.fd[M_STATS], &zero, v, BPF_ANY))
+		err = -errno;
+	free(v);
+	return err;
 }
 
 static int flush_map(int fd)

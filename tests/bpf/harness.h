@@ -65,12 +65,14 @@ void lb_close(struct lb *lb);
 int xdp_run(const struct lb *lb, const struct frame *in, struct frame *out,
 	    __u32 *verdict);
 int stats_read(struct lb *lb, struct lbxdp_global_stats *gs);
+/* Zero every CPU's flood guard state (the counters stay). */
+int flood_reset(struct lb *lb);
 /* Empty the flows and persist maps (between cases). */
 int lb_flush_flows(struct lb *lb);
 
 /* A bit per field of struct lbxdp_global_stats. */
 #define STAT_BIT(f) (1ULL << (offsetof(struct lbxdp_global_stats, f) / 8))
-#define STAT_NR (sizeof(struct lbxdp_global_stats) / sizeof(__u64))
+#define STAT_NR LBXDP_NR_COUNTERS
 extern const char *const stat_names[STAT_NR];
 
 const char *verdict_name(__u32 v);
