@@ -538,8 +538,8 @@ static __always_inline int forward_new(struct ethhdr *eth,
 
 	/* A new UDP flow, as a SYN, counts for the flood guard; beyond it,
 	 * unless persistence needs the state, it is placed statelessly. */
-	if (p->fk.proto == IPPROTO_UDP && !p->resched &&
-	    flooded(cfg, p, gs) && !vip->persist_sec)
+	if (p->fk.proto == IPPROTO_UDP && !p->resched && flooded(cfg, p, gs) &&
+	    !vip->persist_sec)
 		return forward_stateless(eth, cfg, vip, p, gs);
 	by_hash = p->fk.proto == IPPROTO_TCP && !p->syn;
 	if (by_hash && !p->resched)

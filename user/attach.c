@@ -436,6 +436,9 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 
 	cfg.ifindex = ifindex;
 	memcpy(cfg.mac, mac, sizeof(cfg.mac));
+	/* What a CPU copied from the records under the old program is not
+	 * for the new one to trust. */
+	cfg.gen++;
 	if (!cfg.ns_per_jiffy) {
 		err = clock_calibrate(skel, &cfg);
 		if (err)

@@ -254,7 +254,7 @@ struct lbxdp_global_stats {
 };
 
 /* The counters of struct lbxdp_global_stats: the fields before the state. */
-#define LBXDP_NR_COUNTERS                                                  \
+#define LBXDP_NR_COUNTERS                                                 \
 	(__builtin_offsetof(struct lbxdp_global_stats, flood_window_ns) / \
 	 sizeof(__u64))
 #define LBXDP_STATS_WORDS (sizeof(struct lbxdp_global_stats) / sizeof(__u64))
