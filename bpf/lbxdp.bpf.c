@@ -178,7 +178,9 @@ static __always_inline __u32 pick(const struct lbxdp_vip *vip,
 		return e ? *e : 0;
 	}
 
-	/* A slot built from no backend has a Maglev table of zeros. */
+	/* A slot built from no backend has a Maglev table of zeros, so the
+	 * hashed path needs no backend count; schedulable() rejects what a
+	 * killed writer may have left in a slot. */
 	if (vip->sched == LBXDP_SCHED_SH)
 		h = lbxdp_hash_addr(p->fk.src, LBXDP_SEED_FLOW);
 	else
@@ -248,8 +250,7 @@ static __always_inline int tx(struct ethhdr *eth,
 /* The program runs on cfg->ifindex alone (one interface per pin dir, one
  * link), so its MAC is the whole test; ctx->ingress_ifindex would cost
  * three dependent loads on every forwarded frame. */
-static __always_inline bool our_mac(struct xdp_md *ctx,
-				    const struct ethhdr *eth,
+static __always_inline bool our_mac(const struct ethhdr *eth,
 				    const struct lbxdp_config *cfg)
 {
 	return mac_eq(eth->h_dest, cfg->mac);
@@ -257,7 +258,7 @@ static __always_inline bool our_mac(struct xdp_md *ctx,
 
 /* A frame for @vip that is ours to forward: the VIP is active here (not a
  * VRRP backup) and the frame is addressed to our MAC. Else counted. */
-static __always_inline bool claim(struct xdp_md *ctx, const struct ethhdr *eth,
+static __always_inline bool claim(const struct ethhdr *eth,
 				  const struct lbxdp_config *cfg,
 				  const struct lbxdp_vip *vip,
 				  struct lbxdp_global_stats *gs)
@@ -266,7 +267,7 @@ static __always_inline bool claim(struct xdp_md *ctx, const struct ethhdr *eth,
 		gs->inactive++;
 		return false;
 	}
-	if (!our_mac(ctx, eth, cfg)) {
+	if (!our_mac(eth, cfg)) {
 		gs->not_our_mac++;
 		return false;
 	}
@@ -394,6 +395,21 @@ static __always_inline int memo_hit(struct ethhdr *eth,
 		gs->not_our_mac++;
 		return XDP_PASS;
 	}
+	if (m->flags & LBXDP_MEMO_F_PENDING) {
+		struct lbxdp_flow nf = {.backend = m->backend,
+					.last_seen_ns = p->now};
+		struct lbxdp_backend *be;
+
+		/* The flood guard placed the SYN: the flow's entry now,
+		 * over any an older flow of these ports left behind. */
+		be = bpf_map_lookup_elem(&backends, &m->backend);
+		if (!be)
+			return RESCHEDULE;
+		nf.gen = be->gen;
+		bpf_map_update_elem(&flows, &p->fk, &nf, BPF_ANY);
+		m->flags = 0;
+		m->at = p->now >> LBXDP_MEMO_SHIFT;
+	}
 	gs->forwarded++;
 	return tx(eth, cfg, m->mac, m->backend, m->vip_id, p, false);
 }
@@ -401,8 +417,9 @@ static __always_inline int memo_hit(struct ethhdr *eth,
 /* The flow was placed anew: this CPU's memo of it, if any, is void. */
 static __always_inline void memo_forget(const struct pkt *p)
 {
+	/* A key of family 0 matches no packet. */
 	if (p->memo && key_eq(&p->memo->key, &p->fk))
-		p->memo->gen = p->gen - 1;
+		p->memo->key.family = 0;
 }
 
 /* Remember @p's flow on this CPU, as of @at_ns: the time its table entry
@@ -421,6 +438,7 @@ static __always_inline void memo_set(const struct pkt *p, __u32 be_id,
 	__builtin_memcpy(m->mac, be->mac, ETH_ALEN);
 	m->gen = p->gen;
 	m->at = at_ns >> LBXDP_MEMO_SHIFT;
+	m->flags = 0;
 }
 
 /*
@@ -430,7 +448,7 @@ static __always_inline void memo_set(const struct pkt *p, __u32 be_id,
  * that reuses the ports of an old flow on a quiesced or draining server is
  * a new connection and rescheduled too.
  */
-static __always_inline int established(struct xdp_md *ctx, struct ethhdr *eth,
+static __always_inline int established(struct ethhdr *eth,
 				       const struct lbxdp_config *cfg,
 				       struct lbxdp_flow *flow, struct pkt *p,
 				       struct lbxdp_global_stats *gs)
@@ -449,7 +467,7 @@ static __always_inline int established(struct xdp_md *ctx, struct ethhdr *eth,
 	vip = bpf_map_lookup_elem(&vip_info, &be->vip_id);
 	if (!vip)
 		return RESCHEDULE;
-	if (!claim(ctx, eth, cfg, vip, gs))
+	if (!claim(eth, cfg, vip, gs))
 		return XDP_PASS;
 	if (be->flags & LBXDP_BE_F_DOWN) {
 		gs->down_resched++;
@@ -485,23 +503,35 @@ static __always_inline bool flooded(const struct lbxdp_config *cfg,
 {
 	if (!cfg->flood_rate)
 		return false;
-	if (p->now - gs->flood_window_ns >= NSEC) {
-		gs->flood_window_ns = p->now;
-		gs->flood_count = 0;
+	if (p->now - gs->flood.window_ns >= NSEC) {
+		gs->flood.window_ns = p->now;
+		gs->flood.count = 0;
 	}
-	return ++gs->flood_count > cfg->flood_rate;
+	return ++gs->flood.count > cfg->flood_rate;
+}
+
+/* Whether @vip's new flows are placed by its Maglev table anyway (mh,
+ * sh): then a flow lands the same with or without an entry. */
+static __always_inline bool hash_placed(const struct lbxdp_vip *vip)
+{
+	return vip->sched == LBXDP_SCHED_MH || vip->sched == LBXDP_SCHED_SH;
 }
 
 /*
- * A new flow beyond the flood guard's rate, of a VIP without persistence:
- * placed by the VIP's Maglev table and given no flow entry. Its later
- * packets miss the table and take the same slot (a TCP flow's first one
- * after the SYN then makes its entry, which a spoofed SYN never sends).
+ * A new flow beyond the flood guard's rate: placed by the VIP's Maglev
+ * table, neither looked up in the flow table nor given an entry. Its next
+ * packet (which a spoofed SYN never sends) misses the table, takes the same
+ * Maglev slot and makes the entry; unless an older flow of the same ports
+ * left an entry, which on an mh or sh VIP points there too (but for a table
+ * changed since). On a wrr or rr VIP it would not: there a SYN leaves this
+ * CPU a pending memo of where it went, and the flow's next packet, if it
+ * comes to this CPU while the memo lasts, follows it and makes the entry
+ * over the old one.
  */
 static __always_inline int forward_stateless(struct ethhdr *eth,
 					     const struct lbxdp_config *cfg,
 					     const struct lbxdp_vip *vip,
-					     const struct pkt *p,
+					     struct pkt *p,
 					     struct lbxdp_global_stats *gs)
 {
 	struct lbxdp_backend *be;
@@ -512,6 +542,12 @@ static __always_inline int forward_stateless(struct ethhdr *eth,
 	if (!schedulable(be, vip)) {
 		gs->no_backend++;
 		return XDP_DROP;
+	}
+	if (p->syn && !hash_placed(vip)) {
+		memo_find(p);
+		memo_set(p, be_id, be, p->now);
+		if (p->memo)
+			p->memo->flags = LBXDP_MEMO_F_PENDING;
 	}
 	gs->flood_stateless++;
 	gs->forwarded++;
@@ -536,10 +572,12 @@ static __always_inline int forward_new(struct ethhdr *eth,
 	bool by_hash, opens, persisted = false;
 	__u32 be_id = 0;
 
-	/* A new UDP flow, as a SYN, counts for the flood guard; beyond it,
-	 * unless persistence needs the state, it is placed statelessly. */
-	if (p->fk.proto == IPPROTO_UDP && !p->resched && flooded(cfg, p, gs) &&
-	    !vip->persist_sec)
+	/* A new UDP flow of an mh or sh VIP counts for the flood guard, and
+	 * beyond it is placed statelessly: each of its packets lands where
+	 * the first did. A wrr or rr flow could not: once the guard let go,
+	 * its next packet would be scheduled anew. */
+	if (p->fk.proto == IPPROTO_UDP && !p->resched && !vip->persist_sec &&
+	    hash_placed(vip) && flooded(cfg, p, gs))
 		return forward_stateless(eth, cfg, vip, p, gs);
 	by_hash = p->fk.proto == IPPROTO_TCP && !p->syn;
 	if (by_hash && !p->resched)
@@ -616,7 +654,7 @@ static __always_inline int handle_icmp(struct xdp_md *ctx, struct ethhdr *eth,
 	vip = vip_find(cfg, in->saddr, ports[0], in->protocol);
 	if (!vip)
 		goto not_ours;
-	if (!claim(ctx, eth, cfg, vip, gs))
+	if (!claim(eth, cfg, vip, gs))
 		return XDP_PASS;
 
 	p.fk.src[0] = in->daddr;
@@ -671,8 +709,7 @@ not_ours:
  * on our MAC (never forwarded half-parsed), otherwise left to the kernel
  * like any frame that is not ours to forward.
  */
-static __always_inline int bad_frame(struct xdp_md *ctx,
-				     const struct ethhdr *eth,
+static __always_inline int bad_frame(const struct ethhdr *eth,
 				     const struct lbxdp_config *cfg,
 				     __be32 daddr, __u64 *counter,
 				     struct lbxdp_global_stats *gs)
@@ -681,7 +718,7 @@ static __always_inline int bad_frame(struct xdp_md *ctx,
 		gs->passed++;
 		return XDP_PASS;
 	}
-	if (!our_mac(ctx, eth, cfg)) {
+	if (!our_mac(eth, cfg)) {
 		gs->not_our_mac++;
 		return XDP_PASS;
 	}
@@ -726,7 +763,7 @@ int lbxdp_xdp(struct xdp_md *ctx)
 	tot_len = bpf_ntohs(iph->tot_len);
 	if (iph->version != 4 || iph->ihl < 5 || tot_len < iph->ihl * 4 ||
 	    (void *)iph + tot_len > end)
-		return bad_frame(ctx, eth, cfg, iph->daddr, &gs->malformed, gs);
+		return bad_frame(eth, cfg, iph->daddr, &gs->malformed, gs);
 	/* Services are TCP and UDP: other protocols to a VIP address (ping
 	 * the LB, VRRP) are the kernel's, fragmented or not. */
 	if (iph->protocol != IPPROTO_TCP && iph->protocol != IPPROTO_UDP &&
@@ -740,7 +777,7 @@ int lbxdp_xdp(struct xdp_md *ctx)
 			return XDP_PASS;
 		}
 		return bad_frame(
-			ctx, eth, cfg, iph->daddr,
+			eth, cfg, iph->daddr,
 			iph->ihl != 5 ? &gs->ip_options : &gs->fragment, gs);
 	}
 
@@ -750,8 +787,8 @@ int lbxdp_xdp(struct xdp_md *ctx)
 
 		if ((void *)(th + 1) > end || th->doff < 5 ||
 		    tot_len < sizeof(*iph) + th->doff * 4)
-			return bad_frame(ctx, eth, cfg, iph->daddr,
-					 &gs->malformed, gs);
+			return bad_frame(eth, cfg, iph->daddr, &gs->malformed,
+					 gs);
 		p.fk.sport = th->source;
 		p.fk.dport = th->dest;
 		p.syn = th->syn && !th->ack;
@@ -760,8 +797,8 @@ int lbxdp_xdp(struct xdp_md *ctx)
 
 		if ((void *)(uh + 1) > end ||
 		    tot_len < sizeof(*iph) + sizeof(*uh))
-			return bad_frame(ctx, eth, cfg, iph->daddr,
-					 &gs->malformed, gs);
+			return bad_frame(eth, cfg, iph->daddr, &gs->malformed,
+					 gs);
 		p.fk.sport = uh->source;
 		p.fk.dport = uh->dest;
 	} else if (iph->protocol == IPPROTO_ICMP) {
@@ -780,25 +817,28 @@ int lbxdp_xdp(struct xdp_md *ctx)
 	p.fk.family = LBXDP_AF_INET;
 	p.len = end - data;
 	p.now = now_ns(cfg);
+	/* Read before any record it vouches for: lbxdp moves it after the
+	 * records. Plain loads keep that order on x86 (TSO); a weakly ordered
+	 * CPU needs an acquire load here, as in schedule(). */
 	p.gen = *(volatile const __u32 *)&cfg->gen;
 
 	if (p.syn) {
-		/* A SYN is a new flow but for a retransmission: no memo hit
-		 * (a cache miss for nothing), and counted by the flood
-		 * guard, which under a flood spares it the table lookup. */
+		/* A SYN is a new flow, or reuses the ports of an old one
+		 * (no memo hit: a cache miss for nothing): counted by the
+		 * flood guard, which beyond its rate spares it the table. */
 		vip = vip_lookup(cfg, &p, iph->daddr, p.fk.dport, p.fk.proto);
 		if (!vip) {
 			gs->passed++;
 			return XDP_PASS;
 		}
-		if (!claim(ctx, eth, cfg, vip, gs))
+		if (!claim(eth, cfg, vip, gs))
 			return XDP_PASS;
-		if (flooded(cfg, &p, gs) && !vip->persist_sec)
+		if (!vip->persist_sec && flooded(cfg, &p, gs))
 			return forward_stateless(eth, cfg, vip, &p, gs);
 		memo_find(&p);
 		flow = bpf_map_lookup_elem(&flows, &p.fk);
 		if (flow) {
-			ret = established(ctx, eth, cfg, flow, &p, gs);
+			ret = established(eth, cfg, flow, &p, gs);
 			if (ret != RESCHEDULE)
 				return ret;
 		}
@@ -811,7 +851,7 @@ int lbxdp_xdp(struct xdp_md *ctx)
 	/* Established flows first: only VIP traffic has entries. */
 	flow = bpf_map_lookup_elem(&flows, &p.fk);
 	if (flow) {
-		ret = established(ctx, eth, cfg, flow, &p, gs);
+		ret = established(eth, cfg, flow, &p, gs);
 		if (ret != RESCHEDULE)
 			return ret;
 	}
@@ -820,7 +860,7 @@ int lbxdp_xdp(struct xdp_md *ctx)
 		gs->passed++;
 		return XDP_PASS;
 	}
-	if (!claim(ctx, eth, cfg, vip, gs))
+	if (!claim(eth, cfg, vip, gs))
 		return XDP_PASS;
 	return forward_new(eth, cfg, vip, &p, gs);
 }

@@ -436,9 +436,6 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 
 	cfg.ifindex = ifindex;
 	memcpy(cfg.mac, mac, sizeof(cfg.mac));
-	/* What a CPU copied from the records under the old program is not
-	 * for the new one to trust. */
-	cfg.gen++;
 	if (!cfg.ns_per_jiffy) {
 		err = clock_calibrate(skel, &cfg);
 		if (err)
@@ -459,6 +456,15 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 	else
 		err = attach_new(o, ifindex,
 				 bpf_program__fd(skel->progs.lbxdp_xdp));
+	/* What the CPUs copied from the records under the old program (up
+	 * to the swap) is not for the new one to trust. */
+	if (!err) {
+		cfg.gen++;
+		if (bpf_map__update_elem(skel->maps.config, &zero, sizeof(zero),
+					 &cfg, sizeof(cfg), BPF_ANY))
+			p_warn("cannot write map config: %s (copies of the records made by the old program last up to a second)",
+			       strerror(errno));
+	}
 cleanup:
 	lbxdp_bpf__destroy(skel);
 	lbxdp_unlock(&lock);

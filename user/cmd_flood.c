@@ -13,7 +13,7 @@ static int flood_show(struct cli *cli, const struct lbxdp_config *cfg)
 	if (cli->json) {
 		struct json_object *o = json_object_new_object();
 
-		json_object_object_add(o, "rate",
+		json_object_object_add(o, "flood_rate",
 				       json_object_new_int64(cfg->flood_rate));
 		json_print(cli, o);
 	} else if (cfg->flood_rate) {
@@ -38,10 +38,11 @@ int do_flood(struct cli *cli, int argc, char **argv)
 			"Usage: lbxdp flood [show]\n"
 			"       lbxdp flood set RATE|off\n"
 			"  RATE: new flows a second per CPU (1-%u, default %u) beyond which\n"
-			"  new TCP (SYN) and UDP flows are placed by the VIP's hash table\n"
-			"  without a flow entry, so that a flood cannot evict established\n"
-			"  flows; a TCP flow gets its entry with its first packet after the\n"
-			"  SYN. off: every new flow gets an entry.\n",
+			"  TCP SYNs, and UDP flows of mh and sh VIPs, are placed by the\n"
+			"  VIP's Maglev table without a flow entry, so that a SYN or UDP\n"
+			"  flood does not churn the flow table; a TCP flow gets its entry\n"
+			"  with its first packet after the SYN. VIPs with --persist are\n"
+			"  exempt. off: every new flow gets an entry.\n",
 			FLOOD_RATE_MAX, LBXDP_DEF_FLOOD_RATE);
 		return EXIT_OK;
 	}

@@ -31,7 +31,7 @@ static const char usage[] =
 	"  timeout [show]\n"
 	"  timeout set [tcp SECONDS] [udp SECONDS] [active SECONDS]\n"
 	"  flood [show]\n"
-	"  flood set RATE|off            (new flows/s per CPU kept in the flow table)\n"
+	"  flood set RATE|off            (flood guard: new flows/s per CPU)\n"
 	"  version\n"
 	"\n"
 	"  SERVICE is VIP:PORT[/tcp|/udp] (tcp if omitted; port 0: all ports)\n"

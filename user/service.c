@@ -36,21 +36,23 @@ static int read_backends(struct lbxdp_ctx *c, struct lbxdp_backend **out)
 }
 
 /* Move config.gen: every CPU's copies of the records (flow and VIP memos)
- * made before are void. After the record changes, never before. */
-static int bump_gen(struct lbxdp_ctx *c)
+ * made before are void. After the record changes, never before. A failure
+ * leaves the record applied: the copies then last until they expire (at
+ * most a second), which is said. */
+static void bump_gen(struct lbxdp_ctx *c)
 {
 	struct lbxdp_config cfg;
 	int err;
 
 	err = lbxdp_config_read(c);
+	if (!err) {
+		cfg = c->cfg;
+		cfg.gen++;
+		err = lbxdp_config_write(c, &cfg);
+	}
 	if (err)
-		return err;
-	cfg = c->cfg;
-	cfg.gen++;
-	err = lbxdp_config_write(c, &cfg);
-	if (err)
-		p_err("cannot write map config: %s", strerror(-err));
-	return err;
+		p_warn("cannot move config.gen: %s (copies of the old records last up to a second)",
+		       strerror(-err));
 }
 
 static int write_backend(struct lbxdp_ctx *c, __u32 id,
@@ -61,7 +63,8 @@ static int write_backend(struct lbxdp_ctx *c, __u32 id,
 		      strerror(errno));
 		return -errno;
 	}
-	return bump_gen(c);
+	bump_gen(c);
+	return 0;
 }
 
 int lbxdp_vip_get(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,

@@ -144,14 +144,16 @@ struct lbxdp_flow {
  */
 #define LBXDP_MEMO_SIZE 4096U /* 1 << 12: memo_slot() takes 12 bits */
 #define LBXDP_MEMO_SHIFT 20   /* at: CLOCK_MONOTONIC ns >> 20 (~1 ms) */
+/* Placed by the flood guard; the flow's next packet makes its entry. */
+#define LBXDP_MEMO_F_PENDING 1U
 struct lbxdp_flow_memo {
 	struct lbxdp_flow_key key;
 	__u32 backend;
 	__u32 vip_id;
 	__u8 mac[6]; /* the backend's */
-	__u16 pad;
-	__u32 gen; /* config.gen when made */
-	__u32 at;  /* the table entry's last refresh, >> LBXDP_MEMO_SHIFT */
+	__u16 flags; /* LBXDP_MEMO_F_* */
+	__u32 gen;   /* config.gen when made */
+	__u32 at;    /* the table entry's last refresh, >> LBXDP_MEMO_SHIFT */
 };
 
 /*
@@ -210,9 +212,10 @@ struct lbxdp_config {
 	 * ns_per_jiffy 0: bpf_ktime_get_coarse_ns(). */
 	__u32 ns_per_jiffy;
 	/* Flood guard: once a CPU has placed this many new flows within a
-	 * second, its further new TCP (SYN) and UDP flows are placed by the
-	 * VIP's hash table without a flow entry, so a flood cannot evict
-	 * the established flows. 0: never. */
+	 * second, its further TCP SYNs (and UDP flows of mh and sh VIPs) are
+	 * placed by the VIP's Maglev table without a flow entry, so that a
+	 * SYN or UDP flood does not churn the table. VIPs with persistence
+	 * are exempt. 0: never. */
 	__u32 flood_rate;
 	__u64 clock_j0;
 	__u64 clock_ns0;
@@ -228,6 +231,13 @@ struct lbxdp_counters {
 	__u64 packets;
 	__u64 bytes;
 	__u64 new_flows;
+};
+
+/* The flood guard's state on one CPU: its count of the new flows it saw in
+ * the second that began at window_ns. Not counters. */
+struct lbxdp_flood_state {
+	__u64 window_ns;
+	__u64 count;
 };
 
 /* Map "stats", BPF_MAP_TYPE_PERCPU_ARRAY [1]: what happened to each frame. */
@@ -246,17 +256,18 @@ struct lbxdp_global_stats {
 	__u64 icmp_passed;	/* other ICMP to a VIP address: pass */
 	__u64 persist_hits;
 	__u64 flood_stateless; /* new flow placed without entry: flood */
-	/* Not counters: the flood guard's state on this CPU, its count of
-	 * new flows in the second that began at flood_window_ns. Kept where
-	 * every packet already is: a map of its own cost a lookup. */
-	__u64 flood_window_ns;
-	__u64 flood_count;
+	/* Not a counter, and always last: kept where every packet already
+	 * is, since a map of its own cost a new flow a lookup. */
+	struct lbxdp_flood_state flood;
 };
 
-/* The counters of struct lbxdp_global_stats: the fields before the state. */
-#define LBXDP_NR_COUNTERS                                                 \
-	(__builtin_offsetof(struct lbxdp_global_stats, flood_window_ns) / \
-	 sizeof(__u64))
+/* The counters of struct lbxdp_global_stats: every field before flood. */
+#define LBXDP_NR_COUNTERS \
+	(__builtin_offsetof(struct lbxdp_global_stats, flood) / sizeof(__u64))
 #define LBXDP_STATS_WORDS (sizeof(struct lbxdp_global_stats) / sizeof(__u64))
+_Static_assert(__builtin_offsetof(struct lbxdp_global_stats, flood) +
+			       sizeof(struct lbxdp_flood_state) ==
+		       sizeof(struct lbxdp_global_stats),
+	       "counters go before the flood state");
 
 #endif /* LBXDP_ABI_H */

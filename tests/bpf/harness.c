@@ -482,7 +482,7 @@ int flood_reset(struct lb *lb)
 	if (bpf_map_lookup_elem(lb->ctx.fd[M_STATS], &zero, v))
 		err = -errno;
 	for (cpu = 0; !err && cpu < lb->ctx.ncpus; cpu++)
-		v[cpu].flood_window_ns = v[cpu].flood_count = 0;
+		v[cpu].flood = (struct lbxdp_flood_state){};
 	if (!err && bpf_map_update_elem(lb->ctx.fd[M_STATS], &zero, v, BPF_ANY))
 		err = -errno;
 	free(v);

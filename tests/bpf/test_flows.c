@@ -537,9 +537,86 @@ out:
 	test__end();
 }
 
+static bool set_flood_rate(__u32 rate)
+{
+	struct lbxdp_ctx *c = &env.main.ctx;
+	struct lbxdp_config cfg;
+
+	if (!ASSERT_OK(lbxdp_config_read(c), "config read") ||
+	    !ASSERT_OK(flood_reset(&env.main), "zero the flood counts"))
+		return false;
+	cfg = c->cfg;
+	cfg.flood_rate = rate;
+	return ASSERT_OK(lbxdp_config_write(c, &cfg), "config write");
+}
+
+/*
+ * A wrr flow whose Maglev pick is another server, closed: its entry lives
+ * on. Under the flood guard a SYN reusing its ports goes by Maglev, without
+ * looking the table up; the ACK must follow the SYN, not the old entry.
+ */
+static void test_flood_reuse(void)
+{
+	struct fspec syn, ack, other;
+	struct frame in, out;
+	int i, x = -1, m = -1;
+	__u32 verdict, rate0;
+	__u8 mac[6];
+	struct svc s;
+
+	test__begin(
+		"flood guard: a SYN reusing the ports of an old wrr flow goes by Maglev, and its ACK follows it, not the old entry");
+	test__context("set-up");
+	rate0 = env.main.ctx.cfg.flood_rate;
+	if (!svc_begin(&s, IP4(198, 18, 0, 12), 80, LBXDP_SCHED_WRR) ||
+	    !svc_backend(&s, IP4(198, 18, 1, 20), 1) ||
+	    !svc_backend(&s, IP4(198, 18, 1, 21), 1) || !set_flood_rate(0))
+		goto out;
+	for (i = 0; i < 32 && (x < 0 || x == m); i++) {
+		test__context("flow %d", i);
+		syn = flow_n(i, TH_SYN, IP4(198, 18, 0, 12));
+		ack = flow_n(i, TH_ACK, IP4(198, 18, 0, 12));
+		if (!ASSERT_OK(send_frame(&env.main, &syn, &in, &out, &verdict),
+			       "SYN") ||
+		    !ASSERT_EQ(verdict, XDP_TX, "SYN forwarded"))
+			goto out;
+		x = sent_to(&s, &out);
+		m = (int)maglev_pick(s.sb, s.n, env.main.ctx.cfg.ring_size,
+				     &ack) -
+		    1;
+	}
+	if (!ASSERT_TRUE(x >= 0 && m >= 0 && x != m,
+			 "a flow whose wrr and Maglev picks differ"))
+		goto out;
+	test__context("flow %d", i - 1);
+	be_mac(mac, 1, x);
+	if (!send_expect(&env.main, &ack, XDP_TX, mac, STAT_BIT(forwarded),
+			 "the old flow: its entry (wrr)", NULL) ||
+	    !set_flood_rate(1))
+		goto out;
+	other = flow_n(100, TH_SYN, IP4(198, 18, 0, 12));
+	if (!ASSERT_OK(send_frame(&env.main, &other, &in, &out, &verdict),
+		       "another SYN, the second's one tracked"))
+		goto out;
+	be_mac(mac, 1, m);
+	send_expect(&env.main, &syn, XDP_TX, mac,
+		    STAT_BIT(forwarded) | STAT_BIT(flood_stateless),
+		    "rate 1/s, its ports reused: Maglev", NULL);
+	send_expect(&env.main, &ack, XDP_TX, mac, STAT_BIT(forwarded),
+		    "the new flow's ACK follows its SYN", NULL);
+	ASSERT_OK(lbxdp_memo_clear(&env.main.ctx), "forget the memos");
+	send_expect(&env.main, &ack, XDP_TX, mac, STAT_BIT(forwarded),
+		    "its entry was rewritten", NULL);
+out:
+	set_flood_rate(rate0);
+	svc_end(&s);
+	test__end();
+}
+
 void test_flows(void)
 {
 	test_memo();
+	test_flood_reuse();
 	test_literal_frame();
 	test_miss_maglev();
 	test_mh_consistency();
