@@ -642,7 +642,10 @@ static const char method[] =
 	"    guard off*: every SYN is a miss, a `wrr` choice and an LRU insert that\n"
 	"    evicts the least recently used flow. *Flood guard on* (the default,\n"
 	"    %u new flows a second per CPU): the first of each second as above,\n"
-	"    the rest placed by the Maglev table without a table lookup or entry.\n"
+	"    the rest placed by the Maglev table without a table lookup or entry;\n"
+	"    to the `wrr` VIP each also writes this CPU's pending memo (so that\n"
+	"    its ACK rewrites an older entry of its ports), to the `mh` VIP\n"
+	"    (198.18.255.1:81, the same backends) nothing more.\n"
 	"- **pps rows**: `BPF_F_TEST_XDP_LIVE_FRAMES`, %u packets per run (batches\n"
 	"  of 64), `XDP_TX` out of the veth to a sink on its peer (native XDP, a\n"
 	"  few raw BPF instructions; it drops). Rate = 1e9 / the kernel's duration\n"
@@ -699,7 +702,9 @@ static const char method[] =
 	"stats value rather than a map of its own, ~+33. What is left: parsing,\n"
 	"the VIP copy, the guard's count, the Maglev slot (its hash ~3 ns, the\n"
 	"random read of a 256 KB table ~7 ns), the backend record, the counters;\n"
-	"and the first %u new flows of each second, which are tracked.\n";
+	"and the first %u new flows of each second, which are tracked. A `wrr`\n"
+	"VIP's SYN also writes a pending memo (a random line of a 256 KB array):\n"
+	"~10 ns more, the price of not looking an older entry up.\n";
 
 static void header(FILE *out, const char *commit)
 {
