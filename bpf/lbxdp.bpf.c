@@ -274,6 +274,22 @@ static __always_inline bool claim(const struct ethhdr *eth,
 	return true;
 }
 
+/* The service of @p if it is ours to forward; else NULL, the frame counted
+ * (passed: no service; inactive; not_our_mac) and to be passed. */
+static __always_inline struct lbxdp_vip *
+vip_claim(const struct ethhdr *eth, const struct lbxdp_config *cfg,
+	  const struct pkt *p, struct lbxdp_global_stats *gs)
+{
+	struct lbxdp_vip *vip;
+
+	vip = vip_lookup(cfg, p, p->fk.dst[0], p->fk.dport, p->fk.proto);
+	if (!vip) {
+		gs->passed++;
+		return NULL;
+	}
+	return claim(eth, cfg, vip, gs) ? vip : NULL;
+}
+
 /* CLOCK_MONOTONIC_COARSE, from jiffies: bpf_jiffies64() is inlined into one
  * load, bpf_ktime_get_coarse_ns() is a call. */
 static __always_inline __u64 now_ns(const struct lbxdp_config *cfg)
@@ -826,12 +842,8 @@ int lbxdp_xdp(struct xdp_md *ctx)
 		/* A SYN is a new flow, or reuses the ports of an old one
 		 * (no memo hit: a cache miss for nothing): counted by the
 		 * flood guard, which beyond its rate spares it the table. */
-		vip = vip_lookup(cfg, &p, iph->daddr, p.fk.dport, p.fk.proto);
-		if (!vip) {
-			gs->passed++;
-			return XDP_PASS;
-		}
-		if (!claim(eth, cfg, vip, gs))
+		vip = vip_claim(eth, cfg, &p, gs);
+		if (!vip)
 			return XDP_PASS;
 		if (!vip->persist_sec && flooded(cfg, &p, gs))
 			return forward_stateless(eth, cfg, vip, &p, gs);
@@ -855,12 +867,8 @@ int lbxdp_xdp(struct xdp_md *ctx)
 		if (ret != RESCHEDULE)
 			return ret;
 	}
-	vip = vip_lookup(cfg, &p, iph->daddr, p.fk.dport, p.fk.proto);
-	if (!vip) {
-		gs->passed++;
-		return XDP_PASS;
-	}
-	if (!claim(eth, cfg, vip, gs))
+	vip = vip_claim(eth, cfg, &p, gs);
+	if (!vip)
 		return XDP_PASS;
 	return forward_new(eth, cfg, vip, &p, gs);
 }

@@ -483,17 +483,45 @@ static int sent_to(const struct svc *s, const struct frame *out)
 }
 
 /*
+ * SYNs of flows 0, 1, ... to @s (wrr) until one lands on another server than
+ * the Maglev table would pick: its SYN and ACK, the wrr server @x and the
+ * Maglev one @m (indexes of @s's backends). The flow has its table entry.
+ */
+static bool wrr_maglev_differ(const struct svc *s, struct fspec *syn,
+			      struct fspec *ack, int *x, int *m)
+{
+	struct frame in, out;
+	__u32 verdict;
+	int i;
+
+	*x = *m = -1;
+	for (i = 0; i < 32 && (*x < 0 || *x == *m); i++) {
+		test__context("flow %d", i);
+		*syn = flow_n(i, TH_SYN, ntohl(s->key.addr[0]));
+		*ack = flow_n(i, TH_ACK, ntohl(s->key.addr[0]));
+		if (!ASSERT_OK(send_frame(&env.main, syn, &in, &out, &verdict),
+			       "SYN") ||
+		    !ASSERT_EQ(verdict, XDP_TX, "SYN forwarded"))
+			return false;
+		*x = sent_to(s, &out);
+		*m = (int)maglev_pick(s->sb, s->n, env.main.ctx.cfg.ring_size,
+				      ack) -
+		     1;
+	}
+	return ASSERT_TRUE(*x >= 0 && *m >= 0 && *x != *m,
+			   "a flow whose wrr and Maglev picks differ");
+}
+
+/*
  * A wrr flow whose Maglev pick is another server: once its table entry is
  * gone (LRU eviction), this CPU's memo still sends it where wrr put it, and
  * without the memo it is a miss placed by Maglev: proof the memo is used.
  */
 static void test_memo(void)
 {
-	struct frame in, out;
-	int i, x = -1, m = -1;
 	struct fspec syn, ack;
+	int x = -1, m = -1;
 	__u8 mac[6];
-	__u32 verdict;
 	struct svc s;
 
 	test__begin(
@@ -503,23 +531,8 @@ static void test_memo(void)
 	    !svc_backend(&s, IP4(198, 18, 1, 20), 1) ||
 	    !svc_backend(&s, IP4(198, 18, 1, 21), 1))
 		goto out;
-	for (i = 0; i < 32 && (x < 0 || x == m); i++) {
-		test__context("flow %d", i);
-		syn = flow_n(i, TH_SYN, IP4(198, 18, 0, 12));
-		ack = flow_n(i, TH_ACK, IP4(198, 18, 0, 12));
-		if (!ASSERT_OK(send_frame(&env.main, &syn, &in, &out, &verdict),
-			       "SYN") ||
-		    !ASSERT_EQ(verdict, XDP_TX, "SYN forwarded"))
-			goto out;
-		x = sent_to(&s, &out);
-		m = (int)maglev_pick(s.sb, s.n, env.main.ctx.cfg.ring_size,
-				     &ack) -
-		    1;
-	}
-	if (!ASSERT_TRUE(x >= 0 && m >= 0 && x != m,
-			 "a flow whose wrr and Maglev picks differ"))
+	if (!wrr_maglev_differ(&s, &syn, &ack, &x, &m))
 		goto out;
-	test__context("flow %d", i - 1);
 	be_mac(mac, 1, x);
 	if (!send_expect(&env.main, &ack, XDP_TX, mac, STAT_BIT(forwarded),
 			 "data: from the table, memo written", NULL))
@@ -559,7 +572,7 @@ static void test_flood_reuse(void)
 {
 	struct fspec syn, ack, other;
 	struct frame in, out;
-	int i, x = -1, m = -1;
+	int x = -1, m = -1;
 	__u32 verdict, rate0;
 	__u8 mac[6];
 	struct svc s;
@@ -572,23 +585,8 @@ static void test_flood_reuse(void)
 	    !svc_backend(&s, IP4(198, 18, 1, 20), 1) ||
 	    !svc_backend(&s, IP4(198, 18, 1, 21), 1) || !set_flood_rate(0))
 		goto out;
-	for (i = 0; i < 32 && (x < 0 || x == m); i++) {
-		test__context("flow %d", i);
-		syn = flow_n(i, TH_SYN, IP4(198, 18, 0, 12));
-		ack = flow_n(i, TH_ACK, IP4(198, 18, 0, 12));
-		if (!ASSERT_OK(send_frame(&env.main, &syn, &in, &out, &verdict),
-			       "SYN") ||
-		    !ASSERT_EQ(verdict, XDP_TX, "SYN forwarded"))
-			goto out;
-		x = sent_to(&s, &out);
-		m = (int)maglev_pick(s.sb, s.n, env.main.ctx.cfg.ring_size,
-				     &ack) -
-		    1;
-	}
-	if (!ASSERT_TRUE(x >= 0 && m >= 0 && x != m,
-			 "a flow whose wrr and Maglev picks differ"))
+	if (!wrr_maglev_differ(&s, &syn, &ack, &x, &m))
 		goto out;
-	test__context("flow %d", i - 1);
 	be_mac(mac, 1, x);
 	if (!send_expect(&env.main, &ack, XDP_TX, mac, STAT_BIT(forwarded),
 			 "the old flow: its entry (wrr)", NULL) ||
