@@ -411,21 +411,6 @@ static __always_inline int memo_hit(struct ethhdr *eth,
 		gs->not_our_mac++;
 		return XDP_PASS;
 	}
-	if (m->flags & LBXDP_MEMO_F_PENDING) {
-		struct lbxdp_flow nf = {.backend = m->backend,
-					.last_seen_ns = p->now};
-		struct lbxdp_backend *be;
-
-		/* The flood guard placed the SYN: the flow's entry now,
-		 * over any an older flow of these ports left behind. */
-		be = bpf_map_lookup_elem(&backends, &m->backend);
-		if (!be)
-			return RESCHEDULE;
-		nf.gen = be->gen;
-		bpf_map_update_elem(&flows, &p->fk, &nf, BPF_ANY);
-		m->flags = 0;
-		m->at = p->now >> LBXDP_MEMO_SHIFT;
-	}
 	gs->forwarded++;
 	return tx(eth, cfg, m->mac, m->backend, m->vip_id, p, false);
 }
@@ -454,7 +439,6 @@ static __always_inline void memo_set(const struct pkt *p, __u32 be_id,
 	__builtin_memcpy(m->mac, be->mac, ETH_ALEN);
 	m->gen = p->gen;
 	m->at = at_ns >> LBXDP_MEMO_SHIFT;
-	m->flags = 0;
 }
 
 /*
@@ -535,14 +519,8 @@ static __always_inline bool hash_placed(const struct lbxdp_vip *vip)
 
 /*
  * A new flow beyond the flood guard's rate: placed by the VIP's Maglev
- * table, neither looked up in the flow table nor given an entry. Its next
- * packet (which a spoofed SYN never sends) misses the table, takes the same
- * Maglev slot and makes the entry; unless an older flow of the same ports
- * left an entry, which on an mh or sh VIP points there too (but for a table
- * changed since). On a wrr or rr VIP it would not: there a SYN leaves this
- * CPU a pending memo of where it went, and the flow's next packet, if it
- * comes to this CPU while the memo lasts, follows it and makes the entry
- * over the old one.
+ * table and given no flow entry. Its next packet (which a spoofed SYN never
+ * sends) misses the table, takes the same Maglev slot and makes the entry.
  */
 static __always_inline int forward_stateless(struct ethhdr *eth,
 					     const struct lbxdp_config *cfg,
@@ -558,12 +536,6 @@ static __always_inline int forward_stateless(struct ethhdr *eth,
 	if (!schedulable(be, vip)) {
 		gs->no_backend++;
 		return XDP_DROP;
-	}
-	if (p->syn && !hash_placed(vip)) {
-		memo_find(p);
-		memo_set(p, be_id, be, p->now);
-		if (p->memo)
-			p->memo->flags = LBXDP_MEMO_F_PENDING;
 	}
 	gs->flood_stateless++;
 	gs->forwarded++;
@@ -754,6 +726,7 @@ int lbxdp_xdp(struct xdp_md *ctx)
 	struct lbxdp_vip *vip;
 	struct iphdr *iph;
 	struct pkt p = {};
+	bool stateless;
 	__u32 zero = 0;
 	__u16 tot_len;
 	int ret;
@@ -839,13 +812,18 @@ int lbxdp_xdp(struct xdp_md *ctx)
 	p.gen = *(volatile const __u32 *)&cfg->gen;
 
 	if (p.syn) {
-		/* A SYN is a new flow, or reuses the ports of an old one
-		 * (no memo hit: a cache miss for nothing): counted by the
-		 * flood guard, which beyond its rate spares it the table. */
+		/* A SYN is a new flow, a retransmission, or reuses the ports
+		 * of an old flow (no memo hit: a cache miss for nothing):
+		 * counted by the flood guard, which beyond its rate gives
+		 * it no entry. */
 		vip = vip_claim(eth, cfg, &p, gs);
 		if (!vip)
 			return XDP_PASS;
-		if (!vip->persist_sec && flooded(cfg, &p, gs))
+		stateless = !vip->persist_sec && flooded(cfg, &p, gs);
+		/* An mh or sh VIP places it where an entry of its ports, a
+		 * retransmission's or an older flow's, points anyway (unless
+		 * its table changed since): no lookup. */
+		if (stateless && hash_placed(vip))
 			return forward_stateless(eth, cfg, vip, &p, gs);
 		memo_find(&p);
 		flow = bpf_map_lookup_elem(&flows, &p.fk);
@@ -853,7 +831,11 @@ int lbxdp_xdp(struct xdp_md *ctx)
 			ret = established(eth, cfg, flow, &p, gs);
 			if (ret != RESCHEDULE)
 				return ret;
+		} else if (stateless) {
+			return forward_stateless(eth, cfg, vip, &p, gs);
 		}
+		/* An entry to reschedule is rewritten, guard or not: the
+		 * flow's next packets would follow it. */
 		return forward_new(eth, cfg, vip, &p, gs);
 	}
 	memo_find(&p);

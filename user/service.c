@@ -152,7 +152,9 @@ static int sync_vip_counts(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key)
 		return -errno;
 	}
 	/* The program looks port 0 up only while some service uses it; a
-	 * new gen voids every CPU's copies of the VIP records. */
+	 * new gen voids every CPU's copies of the VIP records. One write for
+	 * all three, and an error if it fails: the port-0 count and the
+	 * address filter are not optional, as a gen move alone would be. */
 	err = lbxdp_config_read(c);
 	if (!err) {
 		struct lbxdp_config cfg = c->cfg;

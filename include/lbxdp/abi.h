@@ -144,16 +144,14 @@ struct lbxdp_flow {
  */
 #define LBXDP_MEMO_SIZE 4096U /* 1 << 12: memo_slot() takes 12 bits */
 #define LBXDP_MEMO_SHIFT 20   /* at: CLOCK_MONOTONIC ns >> 20 (~1 ms) */
-/* Placed by the flood guard; the flow's next packet makes its entry. */
-#define LBXDP_MEMO_F_PENDING 1U
 struct lbxdp_flow_memo {
 	struct lbxdp_flow_key key;
 	__u32 backend;
 	__u32 vip_id;
 	__u8 mac[6]; /* the backend's */
-	__u16 flags; /* LBXDP_MEMO_F_* */
-	__u32 gen;   /* config.gen when made */
-	__u32 at;    /* the table entry's last refresh, >> LBXDP_MEMO_SHIFT */
+	__u16 pad;
+	__u32 gen; /* config.gen when made */
+	__u32 at;  /* the table entry's last refresh, >> LBXDP_MEMO_SHIFT */
 };
 
 /*

@@ -564,9 +564,11 @@ static bool set_flood_rate(__u32 rate)
 }
 
 /*
- * A wrr flow whose Maglev pick is another server, closed: its entry lives
- * on. Under the flood guard a SYN reusing its ports goes by Maglev, without
- * looking the table up; the ACK must follow the SYN, not the old entry.
+ * A wrr flow whose Maglev pick is another server. Under the flood guard a
+ * SYN of its ports (a retransmission, or a new flow reusing them while the
+ * old entry lives on: the LB never sees a DR server's FIN) is looked up and
+ * keeps the entry's server, so the ACK that follows the entry finds the SYN's
+ * server; an entry whose server is draining is rescheduled and rewritten.
  */
 static void test_flood_reuse(void)
 {
@@ -578,7 +580,7 @@ static void test_flood_reuse(void)
 	struct svc s;
 
 	test__begin(
-		"flood guard: a SYN reusing the ports of an old wrr flow goes by Maglev, and its ACK follows it, not the old entry");
+		"flood guard: a wrr SYN of a live entry's ports keeps its server; a draining one is rewritten");
 	test__context("set-up");
 	rate0 = env.main.ctx.cfg.flood_rate;
 	if (!svc_begin(&s, IP4(198, 18, 0, 12), 80, LBXDP_SCHED_WRR) ||
@@ -589,22 +591,25 @@ static void test_flood_reuse(void)
 		goto out;
 	be_mac(mac, 1, x);
 	if (!send_expect(&env.main, &ack, XDP_TX, mac, STAT_BIT(forwarded),
-			 "the old flow: its entry (wrr)", NULL) ||
+			 "the flow: its entry (wrr)", NULL) ||
 	    !set_flood_rate(1))
 		goto out;
 	other = flow_n(100, TH_SYN, IP4(198, 18, 0, 12));
 	if (!ASSERT_OK(send_frame(&env.main, &other, &in, &out, &verdict),
 		       "another SYN, the second's one tracked"))
 		goto out;
-	be_mac(mac, 1, m);
-	send_expect(&env.main, &syn, XDP_TX, mac,
-		    STAT_BIT(forwarded) | STAT_BIT(flood_stateless),
-		    "rate 1/s, its ports reused: Maglev", NULL);
+	send_expect(&env.main, &syn, XDP_TX, mac, STAT_BIT(forwarded),
+		    "rate 1/s, a SYN of its ports: its entry's server", NULL);
 	send_expect(&env.main, &ack, XDP_TX, mac, STAT_BIT(forwarded),
-		    "the new flow's ACK follows its SYN", NULL);
-	ASSERT_OK(lbxdp_memo_clear(&env.main.ctx), "forget the memos");
+		    "the ACK follows the entry, to the same server", NULL);
+	if (!ASSERT_OK(lbxdp_backend_del(&env.main.ctx, &s.key, s.sb[x].addr),
+		       "remove its server (drain)"))
+		goto out;
+	be_mac(mac, 1, 1 - x);
+	send_expect(&env.main, &syn, XDP_TX, mac, STAT_BIT(forwarded),
+		    "its server draining: the SYN is rescheduled", NULL);
 	send_expect(&env.main, &ack, XDP_TX, mac, STAT_BIT(forwarded),
-		    "its entry was rewritten", NULL);
+		    "and the entry rewritten: the ACK follows", NULL);
 out:
 	set_flood_rate(rate0);
 	svc_end(&s);

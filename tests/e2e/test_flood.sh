@@ -51,6 +51,13 @@ sl=$(($(json_num "$d/stats1.json" 'd["events"]["flood_stateless"]') -
 # At most one tracked SYN a second on each CPU.
 check "flood_stateless +$sl: all but one SYN a second per CPU over ${secs}s" \
 	in_range "$sl" $((N - 2 * (secs + 1))) "$N"
+mr=$(($(json_num "$d/stats1.json" 'd["events"]["flow_miss_nonsyn"]') -
+	$(json_num "$d/stats0.json" 'd["events"]["flow_miss_nonsyn"]')))
+# Once each: a connection's next packets find the entry its first one made
+# (two packets that race on two CPUs may both miss).
+check "each of those connections' first packet after the SYN missed the table ($mr)" \
+	in_range "$mr" "$sl" $((sl + N / 20))
+
 nf1=$(($(e2e_field "$d/after.json" web1 new_flows) - $(e2e_field "$d/before.json" web1 new_flows)))
 nf2=$(($(e2e_field "$d/after.json" web2 new_flows) - $(e2e_field "$d/before.json" web2 new_flows)))
 check "new_flows count each connection once: web1 +$nf1 (saw $n1), web2 +$nf2 (saw $n2)" \

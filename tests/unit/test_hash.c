@@ -16,6 +16,7 @@
 
 #include "lbxdp/abi.h"
 #include "lbxdp/hash.h"
+#include "sched.h"
 
 static void test_flow_v4(void **state)
 {
@@ -52,6 +53,26 @@ static void test_addr(void **state)
 	(void)state;
 	assert_int_equal(lbxdp_hash_addr(a, LBXDP_SEED_FLOW), 0x76868b72U);
 	assert_int_equal(lbxdp_hash_addr(a, LBXDP_SEED_OFFSET), 0xa759a5fdU);
+	assert_int_equal(lbxdp_hash_addr(a, LBXDP_SEED_SKIP), 0x121da1e6U);
+}
+
+/* The other half of two LBs agreeing: the table those hashes build. */
+static void test_maglev_table(void **state)
+{
+	static const __u32 want[13] = {3, 3, 1, 2, 3, 3, 3, 2, 3, 2, 1, 2, 3};
+	struct lbxdp_sched_backend b[3] = {};
+	__u32 ring[13];
+	int i;
+
+	(void)state;
+	/* 198.18.1.1-3, weights 1, 2, 3 */
+	for (i = 0; i < 3; i++) {
+		b[i].id = i + 1;
+		b[i].weight = i + 1;
+		b[i].addr[0] = htonl(0xc6120101U + i);
+	}
+	assert_int_equal(lbxdp_maglev_build(b, 3, ring, 13), 0);
+	assert_memory_equal(ring, want, sizeof(want));
 }
 
 static void test_ring_slot(void **state)
@@ -70,6 +91,7 @@ int main(void)
 		cmocka_unit_test(test_flow_v6),
 		cmocka_unit_test(test_addr),
 		cmocka_unit_test(test_ring_slot),
+		cmocka_unit_test(test_maglev_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
