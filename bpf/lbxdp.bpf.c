@@ -19,6 +19,8 @@
 #include "maps.h"
 
 #define NSEC 1000000000ULL
+/* Keeps the compiler from moving memory accesses across it. */
+#define barrier() asm volatile("" ::: "memory")
 /* last_seen is rewritten at most this often: a shared entry is not dirtied
  * by every packet on every CPU. Timeouts are seconds, so this is exact enough. */
 #define REFRESH_NS (NSEC / 2)
@@ -101,14 +103,17 @@ static __always_inline __u32 vip_memo_slot(__be32 addr, __be16 port, __u8 proto)
 }
 
 /*
- * The VIP of a packet to @addr:@port/@proto, from this CPU's vip_memo when
- * it holds a copy made since the last change of any record (config.gen,
- * read before the map, which lbxdp writes before it moves the gen) and
- * within a second (a writer killed before it moved it), else from vips.
+ * The VIP of a packet to @addr:@port/@proto, copied into @out: from this
+ * CPU's vip_memo when it holds a copy made since the last change of any
+ * record (config.gen, read before the map, which lbxdp writes before it
+ * moves the gen) and within a second (a writer killed before it moved it),
+ * else from vips. A copy, so that a run that preempts this one (RT
+ * kernels) and rewrites the memo cannot change it under us.
  */
-static __always_inline struct lbxdp_vip *
-vip_lookup(const struct lbxdp_config *cfg, const struct pkt *p, __be32 addr,
-	   __be16 port, __u8 proto)
+static __always_inline bool vip_lookup(const struct lbxdp_config *cfg,
+				       const struct pkt *p, __be32 addr,
+				       __be16 port, __u8 proto,
+				       struct lbxdp_vip *out)
 {
 	__u32 gen = p->gen;
 	__u32 slot = vip_memo_slot(addr, port, proto);
@@ -117,18 +122,28 @@ vip_lookup(const struct lbxdp_config *cfg, const struct pkt *p, __be32 addr,
 
 	m = bpf_map_lookup_elem(&vip_memo, &slot);
 	if (m && m->gen == gen && m->addr == addr && m->port == port &&
-	    m->proto == proto && p->now - m->at_ns <= VIP_MEMO_NS)
-		return &m->vip;
+	    m->proto == proto && p->now - m->at_ns <= VIP_MEMO_NS) {
+		*out = m->vip;
+		return true;
+	}
 	vip = vip_find(cfg, addr, port, proto);
-	if (!vip || !m)
-		return vip;
-	m->vip = *vip;
-	m->addr = addr;
-	m->port = port;
-	m->proto = proto;
-	m->gen = gen;
-	m->at_ns = p->now;
-	return &m->vip;
+	if (!vip)
+		return false;
+	*out = *vip;
+	if (m) {
+		/* Void, fill, then validate: a run interleaved on this CPU
+		 * never takes a half-written copy for a good one. */
+		m->gen = gen - 1;
+		barrier();
+		m->vip = *out;
+		m->addr = addr;
+		m->port = port;
+		m->proto = proto;
+		m->at_ns = p->now;
+		barrier();
+		m->gen = gen;
+	}
+	return true;
 }
 
 /* A backend that a flow or a persistence entry may still use. */
@@ -274,20 +289,19 @@ static __always_inline bool claim(const struct ethhdr *eth,
 	return true;
 }
 
-/* The service of @p if it is ours to forward; else NULL, the frame counted
- * (passed: no service; inactive; not_our_mac) and to be passed. */
-static __always_inline struct lbxdp_vip *
-vip_claim(const struct ethhdr *eth, const struct lbxdp_config *cfg,
-	  const struct pkt *p, struct lbxdp_global_stats *gs)
+/* The service of @p, into @vip, if it is ours to forward; else false, the
+ * frame counted (passed: no service; inactive; not_our_mac) to be passed. */
+static __always_inline bool vip_claim(const struct ethhdr *eth,
+				      const struct lbxdp_config *cfg,
+				      const struct pkt *p,
+				      struct lbxdp_global_stats *gs,
+				      struct lbxdp_vip *vip)
 {
-	struct lbxdp_vip *vip;
-
-	vip = vip_lookup(cfg, p, p->fk.dst[0], p->fk.dport, p->fk.proto);
-	if (!vip) {
+	if (!vip_lookup(cfg, p, p->fk.dst[0], p->fk.dport, p->fk.proto, vip)) {
 		gs->passed++;
-		return NULL;
+		return false;
 	}
-	return claim(eth, cfg, vip, gs) ? vip : NULL;
+	return claim(eth, cfg, vip, gs);
 }
 
 /* CLOCK_MONOTONIC_COARSE, from jiffies: bpf_jiffies64() is inlined into one
@@ -433,12 +447,16 @@ static __always_inline void memo_set(const struct pkt *p, __u32 be_id,
 
 	if (!m)
 		return;
+	/* Void, fill, then validate, as in vip_lookup(). */
+	m->gen = p->gen - 1;
+	barrier();
 	m->key = p->fk;
 	m->backend = be_id;
 	m->vip_id = be->vip_id;
 	__builtin_memcpy(m->mac, be->mac, ETH_ALEN);
-	m->gen = p->gen;
 	m->at = at_ns >> LBXDP_MEMO_SHIFT;
+	barrier();
+	m->gen = p->gen;
 }
 
 /*
@@ -494,8 +512,9 @@ static __always_inline int established(struct ethhdr *eth,
 
 /*
  * The flood guard: counts this CPU's new flows in the current second and
- * says whether @p's is one too many. Per CPU and plain stores: a count, not
- * a lock; a second starts when the first new flow sees the last one over.
+ * says whether @p's is one too many, or comes within LBXDP_FLOOD_HOLD_S of
+ * one that was. Per CPU and plain stores: a count, not a lock; a second
+ * starts when the first new flow sees the last one over.
  */
 static __always_inline bool flooded(const struct lbxdp_config *cfg,
 				    const struct pkt *p,
@@ -507,7 +526,11 @@ static __always_inline bool flooded(const struct lbxdp_config *cfg,
 		gs->flood.window_ns = p->now;
 		gs->flood.count = 0;
 	}
-	return ++gs->flood.count > cfg->flood_rate;
+	if (++gs->flood.count > cfg->flood_rate) {
+		gs->flood.over_ns = p->now;
+		return true;
+	}
+	return p->now - gs->flood.over_ns < LBXDP_FLOOD_HOLD_S * NSEC;
 }
 
 /* Whether @vip's new flows are placed by its Maglev table anyway (mh,
@@ -725,6 +748,7 @@ int lbxdp_xdp(struct xdp_md *ctx)
 	struct lbxdp_flow *flow;
 	struct lbxdp_vip *vip;
 	struct iphdr *iph;
+	struct lbxdp_vip vip_copy;
 	struct pkt p = {};
 	bool stateless;
 	__u32 zero = 0;
@@ -816,9 +840,9 @@ int lbxdp_xdp(struct xdp_md *ctx)
 		 * of an old flow (no memo hit: a cache miss for nothing):
 		 * counted by the flood guard, which beyond its rate gives
 		 * it no entry. */
-		vip = vip_claim(eth, cfg, &p, gs);
-		if (!vip)
+		if (!vip_claim(eth, cfg, &p, gs, &vip_copy))
 			return XDP_PASS;
+		vip = &vip_copy;
 		stateless = !vip->persist_sec && flooded(cfg, &p, gs);
 		/* An mh or sh VIP places it where an entry of its ports, a
 		 * retransmission's or an older flow's, points anyway (unless
@@ -849,10 +873,9 @@ int lbxdp_xdp(struct xdp_md *ctx)
 		if (ret != RESCHEDULE)
 			return ret;
 	}
-	vip = vip_claim(eth, cfg, &p, gs);
-	if (!vip)
+	if (!vip_claim(eth, cfg, &p, gs, &vip_copy))
 		return XDP_PASS;
-	return forward_new(eth, cfg, vip, &p, gs);
+	return forward_new(eth, cfg, &vip_copy, &p, gs);
 }
 
 /* Read by lbxdp at attach, through BPF_PROG_TEST_RUN, to anchor now_ns(). */

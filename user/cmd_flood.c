@@ -37,12 +37,12 @@ int do_flood(struct cli *cli, int argc, char **argv)
 		fprintf(stdout,
 			"Usage: lbxdp flood [show]\n"
 			"       lbxdp flood set RATE|off\n"
-			"  RATE: new flows a second per CPU (1-%u, default %u) beyond which\n"
-			"  TCP SYNs, and UDP flows of mh and sh VIPs, are placed by the\n"
-			"  VIP's Maglev table without a flow entry, so that a SYN or UDP\n"
-			"  flood does not churn the flow table; a TCP flow gets its entry\n"
-			"  with its first packet after the SYN. VIPs with --persist are\n"
-			"  exempt. off: every new flow gets an entry.\n",
+			"  RATE: new flows a second per CPU (1-%u, default %u) beyond which,\n"
+			"  and for 3 s after, new TCP flows and UDP flows of mh and sh VIPs\n"
+			"  are placed by the VIP's Maglev table without a flow entry, so\n"
+			"  that a SYN or UDP flood does not churn the flow table; a TCP flow\n"
+			"  gets its entry with its first packet after the SYN. VIPs with\n"
+			"  --persist are exempt. off: every new flow gets an entry.\n",
 			FLOOD_RATE_MAX, LBXDP_DEF_FLOOD_RATE);
 		return EXIT_OK;
 	}

@@ -210,10 +210,10 @@ struct lbxdp_config {
 	 * ns_per_jiffy 0: bpf_ktime_get_coarse_ns(). */
 	__u32 ns_per_jiffy;
 	/* Flood guard: once a CPU has placed this many new flows within a
-	 * second, its further TCP SYNs (and UDP flows of mh and sh VIPs) are
-	 * placed by the VIP's Maglev table without a flow entry, so that a
-	 * SYN or UDP flood does not churn the table. VIPs with persistence
-	 * are exempt. 0: never. */
+	 * second (and for LBXDP_FLOOD_HOLD_S after), its further new TCP
+	 * flows (and UDP flows of mh and sh VIPs) are placed by the VIP's
+	 * Maglev table without a flow entry, so that a SYN or UDP flood does
+	 * not churn the table. VIPs with persistence are exempt. 0: never. */
 	__u32 flood_rate;
 	__u64 clock_j0;
 	__u64 clock_ns0;
@@ -232,11 +232,18 @@ struct lbxdp_counters {
 };
 
 /* The flood guard's state on one CPU: its count of the new flows it saw in
- * the second that began at window_ns. Not counters. */
+ * the second that began at window_ns, and when the count last went over
+ * the rate (the guard holds for LBXDP_FLOOD_HOLD_S after). Not counters. */
 struct lbxdp_flood_state {
 	__u64 window_ns;
 	__u64 count;
+	__u64 over_ns;
 };
+
+/* Seconds the flood guard stays on after the rate was last exceeded: past
+ * a SYN's first retransmissions, so that one placed by the guard is not
+ * placed anew by wrr when the guard lets go. */
+#define LBXDP_FLOOD_HOLD_S 3
 
 /* Map "stats", BPF_MAP_TYPE_PERCPU_ARRAY [1]: what happened to each frame. */
 struct lbxdp_global_stats {

@@ -641,8 +641,9 @@ static const char method[] =
 	"    into a table that a SYN stream has first filled to capacity. *Flood\n"
 	"    guard off*: every SYN is a miss, a `wrr` choice and an LRU insert that\n"
 	"    evicts the least recently used flow. *Flood guard on* (the default,\n"
-	"    %u new flows a second per CPU): the first of each second as above,\n"
-	"    the rest placed by the Maglev table without an entry: to the `mh`\n"
+	"    %u new flows a second per CPU): the first %u as above, then, the\n"
+	"    guard holding while the stream lasts, every SYN placed by the Maglev\n"
+	"    table without an entry: to the `mh`\n"
 	"    VIP (198.18.255.1:81, the same backends) without a table lookup; to\n"
 	"    the `wrr` VIP after one (a miss), so that a SYN of a live entry's\n"
 	"    ports keeps its server.\n"
@@ -701,8 +702,8 @@ static const char method[] =
 	"`tables` read on the hashed path, +40; the guard's count in the per-CPU\n"
 	"stats value rather than a map of its own, ~+33. What is left: parsing,\n"
 	"the VIP copy, the guard's count, the Maglev slot (its hash ~3 ns, the\n"
-	"random read of a 256 KB table ~7 ns), the backend record, the counters;\n"
-	"and the first %u new flows of each second, which are tracked. A `wrr`\n"
+	"random read of a 256 KB table ~7 ns), the backend record, the counters.\n"
+	"A `wrr`\n"
 	"VIP's SYN is also looked up in the flow table, since its placement is\n"
 	"not Maglev's: a retransmitted SYN, or a new flow reusing the ports of\n"
 	"one whose entry lives on, must go where that entry says. That miss, in\n"
@@ -786,7 +787,7 @@ static bool checks(FILE *out, const struct row *rows, int n)
 			(unsigned long long)s->pkts);
 		if (rows[i].guard)
 			fprintf(out,
-				" over %.1f s (the guard tracks %u a second)",
+				" over %.1f s (the guard tracks at most %u a second)",
 				s->secs, LBXDP_DEF_FLOOD_RATE);
 		if (s->sent)
 			fprintf(out,
@@ -819,7 +820,7 @@ static int write_report(const char *path, const struct bench *b,
 	fprintf(out, "\n");
 	fprintf(out, method, FLOWS_CAP, b->p.rounds, b->p.hot_flows,
 		b->p.hot_repeat, b->p.spread_pkts, LBXDP_DEF_FLOOD_RATE,
-		b->p.live_pkts, PERM_MUL, LBXDP_DEF_FLOOD_RATE);
+		LBXDP_DEF_FLOOD_RATE, b->p.live_pkts, PERM_MUL);
 	if (fclose(out))
 		return -errno;
 	return 0;

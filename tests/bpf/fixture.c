@@ -321,6 +321,9 @@ static bool apply(struct rt *rt, const struct fx_act *a, const struct fspec *f)
 		cfg = c->cfg;
 		cfg.flood_rate = a->a;
 		return ASSERT_OK(lbxdp_config_write(c, &cfg), "config write");
+	case ACT_FLOOD_AGE:
+		return ASSERT_OK(flood_age(rt->lb, a->a),
+				 "age the flood state");
 	}
 	return false;
 }

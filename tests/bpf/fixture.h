@@ -56,6 +56,7 @@ enum fx_op {
 	ACT_EVICT_FLOW,	 /* the step's flow: gone from map flows (LRU) */
 	ACT_FORGET_MEMO, /* every CPU's flow memo cleared */
 	ACT_FLOOD,	 /* config flood_rate = a, every CPU's count zeroed */
+	ACT_FLOOD_AGE,	 /* the flood guard's state a seconds older */
 };
 
 struct fx_act {
@@ -115,6 +116,10 @@ struct fx_act {
 #define DO_FLOOD(rate)               \
 	{                            \
 		ACT_FLOOD, (rate), 0 \
+	}
+#define DO_FLOOD_AGE(sec)               \
+	{                               \
+		ACT_FLOOD_AGE, (sec), 0 \
 	}
 
 /* Expected output frame. */

@@ -472,6 +472,11 @@ int stats_read(struct lb *lb, struct lbxdp_global_stats *gs)
 
 int flood_reset(struct lb *lb)
 {
+	return flood_age(lb, 0);
+}
+
+int flood_age(struct lb *lb, __u64 sec)
+{
 	struct lbxdp_global_stats *v;
 	__u32 zero = 0;
 	int cpu, err = 0;
@@ -481,8 +486,20 @@ int flood_reset(struct lb *lb)
 		return -ENOMEM;
 	if (bpf_map_lookup_elem(lb->ctx.fd[M_STATS], &zero, v))
 		err = -errno;
-	for (cpu = 0; !err && cpu < lb->ctx.ncpus; cpu++)
-		v[cpu].flood = (struct lbxdp_flood_state){};
+	for (cpu = 0; !err && cpu < lb->ctx.ncpus; cpu++) {
+		struct lbxdp_flood_state *f = &v[cpu].flood;
+
+		if (!sec) {
+			*f = (struct lbxdp_flood_state){};
+			continue;
+		}
+		f->window_ns = f->window_ns > sec * 1000000000ULL
+				       ? f->window_ns - sec * 1000000000ULL
+				       : 0;
+		f->over_ns = f->over_ns > sec * 1000000000ULL
+				     ? f->over_ns - sec * 1000000000ULL
+				     : 0;
+	}
 	if (!err && bpf_map_update_elem(lb->ctx.fd[M_STATS], &zero, v, BPF_ANY))
 		err = -errno;
 	free(v);

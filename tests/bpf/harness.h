@@ -67,6 +67,8 @@ int xdp_run(const struct lb *lb, const struct frame *in, struct frame *out,
 int stats_read(struct lb *lb, struct lbxdp_global_stats *gs);
 /* Zero every CPU's flood guard state (the counters stay). */
 int flood_reset(struct lb *lb);
+/* Make every CPU's flood guard state @sec seconds older (0: zero it). */
+int flood_age(struct lb *lb, __u64 sec);
 /* Empty the flows and persist maps (between cases). */
 int lb_flush_flows(struct lb *lb);
 
