@@ -548,7 +548,7 @@ static __always_inline bool hash_placed(const struct lbxdp_vip *vip)
 static __always_inline int forward_stateless(struct ethhdr *eth,
 					     const struct lbxdp_config *cfg,
 					     const struct lbxdp_vip *vip,
-					     struct pkt *p,
+					     const struct pkt *p,
 					     struct lbxdp_global_stats *gs)
 {
 	struct lbxdp_backend *be;
