@@ -180,10 +180,10 @@ int do_status(struct cli *cli, int argc, char **argv)
 		       c.cfg.tcp_timeout, c.cfg.udp_timeout,
 		       c.cfg.active_window);
 		if (c.cfg.flood_rate)
-			printf("flood guard: %u new flows/s per CPU\n",
+			printf("flood:      guard at %u new flows/s per CPU\n",
 			       c.cfg.flood_rate);
 		else
-			printf("flood guard: off\n");
+			printf("flood:      guard off\n");
 		if (c.cfg.ns_per_jiffy)
 			printf("clock:      jiffies, HZ %u\n",
 			       1000000000U / c.cfg.ns_per_jiffy);
