@@ -120,6 +120,31 @@ int arg_u32(const char *what, const char *s, __u32 min, __u32 max, __u32 *out)
 	return 0;
 }
 
+int config_cmd(struct cli *cli, bool set,
+	       int (*show)(struct cli *cli, const struct lbxdp_config *cfg),
+	       void (*edit)(struct lbxdp_config *cfg, const void *arg),
+	       const void *arg)
+{
+	struct lbxdp_config cfg;
+	struct lbxdp_ctx c;
+	int err;
+
+	err = lbxdp_open(&c, cli->pin_dir, set);
+	if (err)
+		return EXIT_FAIL;
+	cfg = c.cfg;
+	if (!set) {
+		lbxdp_close(&c);
+		return show(cli, &cfg);
+	}
+	edit(&cfg, arg);
+	err = lbxdp_config_write(&c, &cfg);
+	if (err)
+		p_err("cannot write map config: %s", strerror(-err));
+	lbxdp_close(&c);
+	return exit_code(err);
+}
+
 int open_writer(struct cli *cli, struct lbxdp_ctx *c)
 {
 	int err = lbxdp_open(c, cli->pin_dir, true);

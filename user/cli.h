@@ -55,6 +55,16 @@ struct lbxdp_ctx;
  */
 int open_writer(struct cli *cli, struct lbxdp_ctx *c);
 
+/*
+ * `OBJECT [show]` and `OBJECT set ...` of a knob in the config map: shows
+ * it with @show, or (@set) applies @edit(cfg, @arg) and writes it under the
+ * writer lock. Returns the exit code.
+ */
+int config_cmd(struct cli *cli, bool set,
+	       int (*show)(struct cli *cli, const struct lbxdp_config *cfg),
+	       void (*edit)(struct lbxdp_config *cfg, const void *arg),
+	       const void *arg);
+
 /* Parse helpers that print "Error: ..." naming the bad argument. */
 int arg_service(const char *s, struct lbxdp_vip_key *key);
 int arg_addr(const char *s, __be32 addr[4]);

@@ -25,13 +25,15 @@ static int flood_show(struct cli *cli, const struct lbxdp_config *cfg)
 	return EXIT_OK;
 }
 
+static void flood_edit(struct lbxdp_config *cfg, const void *arg)
+{
+	cfg->flood_rate = *(const __u32 *)arg;
+}
+
 int do_flood(struct cli *cli, int argc, char **argv)
 {
-	struct lbxdp_config cfg;
-	struct lbxdp_ctx c;
 	__u32 rate = 0;
 	bool set;
-	int err;
 
 	if (has_help_flag(argc, argv)) {
 		fprintf(stdout,
@@ -64,18 +66,5 @@ int do_flood(struct cli *cli, int argc, char **argv)
 	    arg_u32("RATE", argv[1], 1, FLOOD_RATE_MAX, &rate))
 		return EXIT_USAGE;
 
-	err = lbxdp_open(&c, cli->pin_dir, set);
-	if (err)
-		return EXIT_FAIL;
-	cfg = c.cfg;
-	if (!set) {
-		lbxdp_close(&c);
-		return flood_show(cli, &cfg);
-	}
-	cfg.flood_rate = rate;
-	err = lbxdp_config_write(&c, &cfg);
-	if (err)
-		p_err("cannot write map config: %s", strerror(-err));
-	lbxdp_close(&c);
-	return exit_code(err);
+	return config_cmd(cli, set, flood_show, flood_edit, &rate);
 }

@@ -25,13 +25,24 @@ static int timeout_show(struct cli *cli, const struct lbxdp_config *cfg)
 	return EXIT_OK;
 }
 
+/* @arg: tcp, udp and active seconds; 0 leaves one unchanged. */
+static void timeout_edit(struct lbxdp_config *cfg, const void *arg)
+{
+	const __u32 *val = arg;
+
+	if (val[0])
+		cfg->tcp_timeout = val[0];
+	if (val[1])
+		cfg->udp_timeout = val[1];
+	if (val[2])
+		cfg->active_window = val[2];
+}
+
 int do_timeout(struct cli *cli, int argc, char **argv)
 {
 	__u32 val[3] = {}; /* tcp, udp, active; 0: unchanged */
-	struct lbxdp_config cfg;
-	struct lbxdp_ctx c;
 	bool set;
-	int i, err;
+	int i;
 
 	if (has_help_flag(argc, argv)) {
 		fprintf(stdout,
@@ -72,23 +83,5 @@ int do_timeout(struct cli *cli, int argc, char **argv)
 		if (arg_u32(argv[i], argv[i + 1], 1, 31536000, &val[k]))
 			return EXIT_USAGE;
 	}
-	err = lbxdp_open(&c, cli->pin_dir, set);
-	if (err)
-		return EXIT_FAIL;
-	cfg = c.cfg;
-	if (!set) {
-		lbxdp_close(&c);
-		return timeout_show(cli, &cfg);
-	}
-	if (val[0])
-		cfg.tcp_timeout = val[0];
-	if (val[1])
-		cfg.udp_timeout = val[1];
-	if (val[2])
-		cfg.active_window = val[2];
-	err = lbxdp_config_write(&c, &cfg);
-	if (err)
-		p_err("cannot write map config: %s", strerror(-err));
-	lbxdp_close(&c);
-	return exit_code(err);
+	return config_cmd(cli, set, timeout_show, timeout_edit, val);
 }
