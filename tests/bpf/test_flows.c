@@ -372,20 +372,44 @@ static void expect_counters(const struct lbxdp_counters *b0,
 	ASSERT_EQ(b1->new_flows - b0->new_flows, new_flows, name);
 }
 
+/*
+ * Send @f and check its verdict and how far the counters of VIP @vip_id and
+ * backend @be_id moved: @pkts packets of its length, @new_flows new flows.
+ */
+static bool send_counted(__u32 vip_id, __u32 be_id, const struct fspec *f,
+			 __u32 want, __u64 pkts, __u64 new_flows,
+			 const char *what)
+{
+	struct lbxdp_counters v0, v1, b0, b1;
+	struct frame in, out;
+	__u32 verdict;
+
+	test__context("%s", what);
+	if (!counters(vip_id, be_id, &v0, &b0) ||
+	    !ASSERT_OK(send_frame(&env.main, f, &in, &out, &verdict),
+		       "test run") ||
+	    !counters(vip_id, be_id, &v1, &b1))
+		return false;
+	ASSERT_VERDICT(verdict, want, what);
+	expect_counters(&v0, &v1, pkts, pkts ? in.len : 0, new_flows,
+			"stats_vip");
+	expect_counters(&b0, &b1, pkts, pkts ? in.len : 0, new_flows,
+			"stats_backend");
+	return true;
+}
+
 static void evict(const struct fspec *f);
 
 static void test_counters(void)
 {
-	struct lbxdp_counters v0, v1, b0, b1;
 	struct lbxdp_backend_entry *list = NULL;
 	struct lbxdp_vip vip;
-	struct frame in, out;
 	struct fspec syn = SYNF(IP4(198, 19, 0, 9), 4000, IP4(198, 18, 0, 10),
 				80),
 		     ack = ACKF(IP4(198, 19, 0, 9), 4000, IP4(198, 18, 0, 10),
 				80),
 		     other = SYNF(IP4(198, 19, 0, 9), 4000, NOT_VIP, 80);
-	__u32 verdict, be_id;
+	__u32 be_id;
 	size_t n = 0;
 	struct svc s;
 
@@ -401,48 +425,19 @@ static void test_counters(void)
 		goto out;
 	be_id = list[0].id;
 
-	test__context("SYN");
-	if (!counters(vip.id, be_id, &v0, &b0) ||
-	    !ASSERT_OK(send_frame(&env.main, &syn, &in, &out, &verdict),
-		       "test run") ||
-	    !counters(vip.id, be_id, &v1, &b1))
+	if (!send_counted(vip.id, be_id, &syn, XDP_TX, 1, 1, "SYN") ||
+	    !send_counted(vip.id, be_id, &ack, XDP_TX, 1, 0,
+			  "data of the flow"))
 		goto out;
-	ASSERT_VERDICT(verdict, XDP_TX, "SYN");
-	expect_counters(&v0, &v1, 1, in.len, 1, "stats_vip");
-	expect_counters(&b0, &b1, 1, in.len, 1, "stats_backend");
-
-	test__context("data of the flow");
-	if (!counters(vip.id, be_id, &v0, &b0) ||
-	    !ASSERT_OK(send_frame(&env.main, &ack, &in, &out, &verdict),
-		       "test run") ||
-	    !counters(vip.id, be_id, &v1, &b1))
-		goto out;
-	ASSERT_VERDICT(verdict, XDP_TX, "ACK");
-	expect_counters(&v0, &v1, 1, in.len, 0, "stats_vip");
-	expect_counters(&b0, &b1, 1, in.len, 0, "stats_backend");
-
 	/* Its SYN was counted (here, or on the LB it failed over from). */
-	test__context("data of the flow after an eviction: a miss, not new");
 	evict(&ack);
 	if (!ASSERT_OK(lbxdp_memo_clear(&env.main.ctx), "forget the memos") ||
-	    !counters(vip.id, be_id, &v0, &b0) ||
-	    !ASSERT_OK(send_frame(&env.main, &ack, &in, &out, &verdict),
-		       "test run") ||
-	    !counters(vip.id, be_id, &v1, &b1))
+	    !send_counted(
+		    vip.id, be_id, &ack, XDP_TX, 1, 0,
+		    "data of the flow after an eviction: a miss, not new"))
 		goto out;
-	ASSERT_VERDICT(verdict, XDP_TX, "ACK");
-	expect_counters(&v0, &v1, 1, in.len, 0, "stats_vip");
-	expect_counters(&b0, &b1, 1, in.len, 0, "stats_backend");
-
-	test__context("frame to a non-VIP address");
-	if (!counters(vip.id, be_id, &v0, &b0) ||
-	    !ASSERT_OK(send_frame(&env.main, &other, &in, &out, &verdict),
-		       "test run") ||
-	    !counters(vip.id, be_id, &v1, &b1))
-		goto out;
-	ASSERT_VERDICT(verdict, XDP_PASS, "non-VIP");
-	expect_counters(&v0, &v1, 0, 0, 0, "stats_vip");
-	expect_counters(&b0, &b1, 0, 0, 0, "stats_backend");
+	send_counted(vip.id, be_id, &other, XDP_PASS, 0, 0,
+		     "frame to a non-VIP address");
 out:
 	free(list);
 	svc_end(&s);
