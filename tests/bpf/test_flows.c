@@ -381,8 +381,8 @@ static bool send_counted(__u32 vip_id, __u32 be_id, const struct fspec *f,
 			 const char *what)
 {
 	struct lbxdp_counters v0, v1, b0, b1;
-	struct frame in, out;
-	__u32 verdict;
+	struct frame in = {}, out;
+	__u32 verdict = 0;
 
 	test__context("%s", what);
 	if (!counters(vip_id, be_id, &v0, &b0) ||
