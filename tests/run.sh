@@ -53,9 +53,18 @@ if [ "$(id -u)" -ne 0 ]; then
 	done
 else
 	run_suite bpf "$OUTPUT/tests/bpf_test"
+	# A test that names "# e2e-modes: native generic" runs once in each,
+	# with E2E_MODE set; the others choose their modes themselves.
 	for t in tests/e2e/test_*.sh; do
 		[ -f "$t" ] || continue
-		run_suite "e2e-$(basename "$t" .sh)" bash "$t"
+		modes=$(sed -n 's/^# e2e-modes: *//p' "$t")
+		if [ -z "$modes" ]; then
+			run_suite "e2e-$(basename "$t" .sh)" bash "$t"
+			continue
+		fi
+		for m in $modes; do
+			run_suite "e2e-$(basename "$t" .sh)-$m" env E2E_MODE="$m" bash "$t"
+		done
 	done
 fi
 

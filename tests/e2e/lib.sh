@@ -6,6 +6,10 @@
 #   source "$(dirname "$0")/lib.sh"
 #   e2e_init NAME                  root check (else SKIP), traps, stale labs
 #   e2e_lab TAG MODE [NWEB]        lab up, bpffs, attach, VIP, web1 w1, web2 w2
+#
+# A test that works the same in both XDP modes says so in a line
+# "# e2e-modes: native generic": tests/run.sh then runs it once in each,
+# with E2E_MODE set (native when it is run by hand).
 #   check "what" CMD...            ok / not ok from CMD's status
 #   e2e_done                       exit status from the checks
 
@@ -19,19 +23,22 @@ E2E_PASSED=0
 E2E_PIDS=""
 E2E_TMP=""
 E2E_BASE=lbxt
+# Run once per mode, a test's lines name the mode they ran in.
+E2E_LABEL=${E2E_MODE:+$E2E_MODE: }
+E2E_MODE=${E2E_MODE:-native}
 
 diag() { printf '%s\n' "$@" | sed 's/^/# /'; }
 
 # One TAP line each: newlines in a description become spaces.
 ok() {
 	local d=$*
-	echo "ok - ${d//$'\n'/ }"
+	echo "ok - $E2E_LABEL${d//$'\n'/ }"
 	E2E_PASSED=$((E2E_PASSED + 1))
 }
 
 not_ok() {
 	local d=$*
-	echo "not ok - ${d//$'\n'/ }"
+	echo "not ok - $E2E_LABEL${d//$'\n'/ }"
 	E2E_FAILED=$((E2E_FAILED + 1))
 }
 

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# e2e-modes: native generic
 # backend set --down: the server gets no new connections; --up: it gets its
-# share again. Generic XDP.
+# share again.
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "$0")/lib.sh"
 e2e_init down
 
-e2e_lab u generic
+e2e_lab u "$E2E_MODE"
 W1=$(lab_ip web1)
 J=$E2E_TMP/list.json
 hits=$E2E_TMP/hits

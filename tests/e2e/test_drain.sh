@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# e2e-modes: native generic
 # backend del drains: long-lived connections on the removed server finish
 # with the right content, new connections avoid it, backend list shows it
 # draining with active flows, then active 0, then the record is freed once
@@ -14,7 +15,7 @@ ACTIVE=3
 NDL=3
 RATE=200000 # bytes/s; big.bin is 2 MiB: about 10 s per download
 
-e2e_lab d native 3
+e2e_lab d "$E2E_MODE" 3
 W1=$(lab_ip web1)
 W2=$(lab_ip web2)
 W3=$(lab_ip web3)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# e2e-modes: native generic
 # The flood guard with real TCP: at 1 new flow a second per CPU nearly every
 # connection's SYN to the (wrr) VIP is placed by Maglev without a flow entry;
 # every connection still completes on one server, the split follows the
@@ -17,7 +18,7 @@ json_num() {
 }
 
 d=$E2E_TMP
-e2e_lab f native
+e2e_lab f "$E2E_MODE"
 
 lab_lbxdp -j flood >"$d/flood0.json"
 t=$(json_num "$d/flood0.json" 'd["flood_rate"]')

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# e2e-modes: native generic
 # kill -9 of lbxdp processes never disturbs forwarding or the tables: while a
 # client makes connections without pause, kill a running `stats -w 1`, and
 # churn a third backend (add/del) killing the writers mid-change. Every
-# connection succeeds and `backend list` stays consistent. Native XDP.
+# connection succeeds and `backend list` stays consistent.
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "$0")/lib.sh"
 e2e_init kill
 
 ROUNDS=30
-e2e_lab k native 3
+e2e_lab k "$E2E_MODE" 3
 W3=$(lab_ip web3)
 J=$E2E_TMP/list.json
 loop_out=$E2E_TMP/loop

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-# A UDP service through the VIP in native XDP: each datagram from a new
+# e2e-modes: native generic
+# A UDP service through the VIP: each datagram from a new
 # source port is a new flow, split 1:2 by wrr; the servers answer from the
 # VIP straight to the client (DR); a down server gets no datagrams.
 # shellcheck source=tests/e2e/lib.sh
@@ -10,7 +11,7 @@ e2e_init udp
 UDP_PORT=5353
 SVC=$LAB_VIP:$UDP_PORT/udp
 N=150
-e2e_lab d native
+e2e_lab d "$E2E_MODE"
 W1=$(lab_ip web1)
 W2=$(lab_ip web2)
 for w in web1 web2; do

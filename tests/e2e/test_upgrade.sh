@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# e2e-modes: native generic
 # Attach is idempotent; a newer build (other program code) replaces lbxdp's
 # own program through bpf_link_update while traffic runs, without losing a
 # connection; a foreign XDP program is replaced only with --force; killing
@@ -27,7 +28,15 @@ make -s -C "$LAB_ROOT" OUTPUT="$ALT" BPF_EXTRA_CFLAGS=-DLBXDP_TEST_SALT=0xffffff
 	"$ALT/lbxdp" >"$E2E_TMP/alt-build.log" 2>&1 ||
 	{ cat "$E2E_TMP/alt-build.log" >&2; exit 1; }
 
-e2e_lab u generic
+e2e_lab u "$E2E_MODE"
+if [ "$E2E_MODE" = native ]; then
+	OTHER=generic XDP_FLAG=xdpdrv
+else
+	OTHER=native XDP_FLAG=xdpgeneric
+fi
+
+# The id of lbxdp's pinned XDP link: the same id is the same attachment.
+link_id() { bpftool -j link show pinned "$LAB_PIN_DIR/link" | json_get id; }
 
 # bpftool users read the maps by field name (BTF), not as hex.
 dump_has() { [ "$(bpftool map dump pinned "$LAB_PIN_DIR/$1" | grep -c "\"$2\"")" -gt 0 ]; }
@@ -38,13 +47,13 @@ check "bpftool map dump shows named fields: config.tcp_timeout" dump_has config 
 id0=$(lab_lbxdp -j status | json_get prog_id)
 tag0=$(lab_lbxdp -j status | json_get prog_tag)
 
-out=$(lab_lbxdp attach eth0 --mode generic 2>&1)
+out=$(lab_lbxdp attach eth0 --mode "$E2E_MODE" 2>&1)
 id1=$(lab_lbxdp -j status | json_get prog_id)
 check "attach again: says nothing to do ('$out')" has "$out" "nothing to do"
 check "attach again: program $id0 unchanged ($id1)" [ "$id0" = "$id1" ]
 
 rc=0
-out=$(lab_lbxdp attach eth0 --mode native 2>&1) || rc=$?
+out=$(lab_lbxdp attach eth0 --mode "$OTHER" 2>&1) || rc=$?
 check "attach again asking another mode: refused with exit 2 ($rc)" [ "$rc" = 2 ]
 check "the refusal says detach first ('$out')" has "$out" "detach first"
 
@@ -52,15 +61,23 @@ check "the refusal says detach first ('$out')" has "$out" "detach first"
 lab_hits 120 >"$E2E_TMP/hits" &
 hits_pid=$!
 sleep 1
+link0=$(link_id)
 out=$(LBXDP=$ALT/lbxdp lab_lbxdp attach eth0 2>&1)
 id2=$(lab_lbxdp -j status | json_get prog_id)
 tag2=$(lab_lbxdp -j status | json_get prog_tag)
+link2=$(link_id)
 check "newer build: replaced without a gap ('$out')" has "$out" "without a gap"
+# A detach and a new attach would make a new link: the program was
+# swapped inside the one link, so the interface never ran without it.
+check "newer build: swapped in the same XDP link (link $link0 -> $link2)" \
+	[ "${link0:-none}" = "$link2" ]
 check "newer build: another program ($id0 -> $id2)" [ "$id0" != "$id2" ]
 check "newer build: another tag ($tag0 -> $tag2)" [ "$tag0" != "$tag2" ]
 sleep 1
 out=$(lab_lbxdp attach eth0 2>&1)
 tag3=$(lab_lbxdp -j status | json_get prog_tag)
+link3=$(link_id)
+check "and back: still the same XDP link ($link3)" [ "$link3" = "$link0" ]
 check "and back to this build ('$out'): tag $tag3, want $tag0" \
 	[ "$tag3" = "$tag0" ]
 wait "$hits_pid"
@@ -75,13 +92,13 @@ check "every lbxdp command has exited, the VIP is still forwarded: 10 of 10" \
 
 # A foreign program: refused without --force, replaced with it.
 lab_lbxdp detach eth0 2>/dev/null
-ip netns exec "${LAB_PREFIX}lb" ip link set dev eth0 xdpgeneric obj "$LAB_XDP_PASS" sec xdp
+ip netns exec "${LAB_PREFIX}lb" ip link set dev eth0 "$XDP_FLAG" obj "$LAB_XDP_PASS" sec xdp
 rc=0
-out=$(lab_lbxdp attach eth0 --mode generic 2>&1) || rc=$?
+out=$(lab_lbxdp attach eth0 --mode "$E2E_MODE" 2>&1) || rc=$?
 check "foreign XDP program: attach refused with exit 2 ($rc)" [ "$rc" = 2 ]
 check "the refusal says --force ('$out')" has "$out" "--force"
 check "after the refusal the foreign program is still there" xdp_on_lb
-out=$(lab_lbxdp attach eth0 --mode generic --force 2>&1)
+out=$(lab_lbxdp attach eth0 --mode "$E2E_MODE" --force 2>&1)
 id4=$(lab_lbxdp -j status | json_get prog_id)
 check "--force replaces it ('$out'): program $id4, 9 of 9 answered" answered 9
 
