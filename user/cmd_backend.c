@@ -43,6 +43,12 @@ static int svc_rip(const char *cmd, int argc, char **argv,
 	return 0;
 }
 
+/* A weight the wrr schedule cannot take (-E2BIG) is a bad value. */
+static int weight_exit_code(int err)
+{
+	return err == -E2BIG ? EXIT_USAGE : exit_code(err);
+}
+
 static int backend_add(struct cli *cli, int argc, char **argv)
 {
 	struct lbxdp_vip_key key = {};
@@ -117,7 +123,7 @@ static int backend_add(struct cli *cli, int argc, char **argv)
 		err = lbxdp_backend_add(&c, &key, addr, weight, mac);
 cleanup:
 	lbxdp_close(&c);
-	return exit_code(err);
+	return weight_exit_code(err);
 }
 
 static int backend_set(struct cli *cli, int argc, char **argv)
@@ -160,7 +166,7 @@ static int backend_set(struct cli *cli, int argc, char **argv)
 		return EXIT_FAIL;
 	err = lbxdp_backend_set(&c, &key, addr, weight, up);
 	lbxdp_close(&c);
-	return exit_code(err);
+	return weight_exit_code(err);
 }
 
 static int backend_del(struct cli *cli, int argc, char **argv)

@@ -64,8 +64,12 @@ int do_timeout(struct cli *cli, int argc, char **argv)
 		p_err("unexpected argument '%s'", argv[1]);
 		return EXIT_USAGE;
 	}
-	if (set && (argc < 3 || argc % 2 == 0)) {
+	if (set && argc < 3) {
 		p_err("usage: lbxdp timeout set [tcp S] [udp S] [active S]");
+		return EXIT_USAGE;
+	}
+	if (set && argc % 2 == 0) {
+		p_err("'%s' needs a value in seconds", argv[argc - 1]);
 		return EXIT_USAGE;
 	}
 	/* Every argument is checked before any map is touched. */

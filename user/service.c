@@ -422,26 +422,41 @@ static __u32 table_sig(const struct lbxdp_sched_backend *sb, size_t n)
 	return lbxdp_hash_final(h, n);
 }
 
-static int rebuild_from(struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
-			const struct lbxdp_backend *all)
+/* A VIP's tables, built in memory: checked before any map is written. */
+struct tables {
+	struct lbxdp_table t;
+	__u32 *maglev, *wrr;
+};
+
+static void tables_free(struct tables *tb)
 {
-	__u32 ring = c->cfg.ring_size, slot = 0, next, tidx;
-	struct lbxdp_sched_backend *sb = NULL;
-	__u32 *maglev = NULL, *wrr = NULL;
-	struct lbxdp_table t = {};
+	free(tb->maglev);
+	free(tb->wrr);
+	tb->maglev = tb->wrr = NULL;
+}
+
+/* Build @vip's tables from the records @all, into @tb (tables_free() it,
+ * whatever the result); -E2BIG (unprinted) when the weights give a wrr
+ * schedule longer than LBXDP_WRR_MAX, its length in tb->t.wrr_len. */
+static int tables_build(struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
+			const struct lbxdp_backend *all, struct tables *tb)
+{
+	__u32 ring = c->cfg.ring_size;
+	struct lbxdp_sched_backend *sb;
 	size_t nsb, wlen = 0;
 	int err = -ENOMEM;
 
+	memset(tb, 0, sizeof(*tb));
 	sb = calloc(c->cfg.max_backends + 1, sizeof(*sb));
-	maglev = calloc(ring, sizeof(*maglev));
-	wrr = calloc(LBXDP_WRR_MAX, sizeof(*wrr));
-	if (!sb || !maglev || !wrr)
+	tb->maglev = calloc(ring, sizeof(*tb->maglev));
+	tb->wrr = calloc(LBXDP_WRR_MAX, sizeof(*tb->wrr));
+	if (!sb || !tb->maglev || !tb->wrr)
 		goto cleanup;
 	nsb = collect_usable(c, vip->id, all, sb);
-	t.nbackends = nsb;
-	t.sig = table_sig(sb, nsb);
+	tb->t.nbackends = nsb;
+	tb->t.sig = table_sig(sb, nsb);
 
-	err = lbxdp_maglev_build(sb, nsb, maglev, ring);
+	err = lbxdp_maglev_build(sb, nsb, tb->maglev, ring);
 	if (err) {
 		p_err("cannot build the Maglev table: %s", strerror(-err));
 		goto cleanup;
@@ -449,26 +464,37 @@ static int rebuild_from(struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
 	/* mh and sh read the Maglev table only: no wrr length limit. */
 	if (vip->sched == LBXDP_SCHED_WRR || vip->sched == LBXDP_SCHED_RR)
 		err = lbxdp_wrr_build(sb, nsb, vip->sched == LBXDP_SCHED_RR,
-				      wrr, LBXDP_WRR_MAX, &wlen);
-	if (err == -E2BIG) {
-		p_err("the weights give a wrr schedule of %zu entries, more than %u: use smaller weights (their ratio is what counts) or --sched mh",
-		      wlen, LBXDP_WRR_MAX);
-		goto cleanup;
-	} else if (err) {
-		goto cleanup;
-	}
-	t.wrr_len = wlen;
+				      tb->wrr, LBXDP_WRR_MAX, &wlen);
+	tb->t.wrr_len = wlen;
+cleanup:
+	free(sb);
+	return err;
+}
+
+static void wrr_too_long(const struct tables *tb)
+{
+	p_err("the weights give a wrr schedule of %u entries, more than %u: use smaller weights (their ratio is what counts) or --sched mh",
+	      tb->t.wrr_len, LBXDP_WRR_MAX);
+}
+
+/* Write @tb into @vip's spare slot, then flip to it. */
+static int tables_write(struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
+			const struct tables *tb)
+{
+	__u32 ring = c->cfg.ring_size, slot = 0, next, tidx;
+	int err;
 
 	/* The spare slot was live before the previous flip; a packet still
 	 * reading it sees the flip count move and reads again (schedule()). */
 	bpf_map_lookup_elem(c->fd[M_VIP_SLOT], &vip->id, &slot);
 	next = slot + 1; /* a flip count: the program retries across one */
 	tidx = vip->id * 2 + (next & 1);
-	err = lbxdp_array_fill(c->fd[M_MAGLEV], tidx * ring, maglev, ring);
-	if (!err && wlen)
-		err = lbxdp_array_fill(c->fd[M_WRR], tidx * LBXDP_WRR_MAX, wrr,
-				       wlen);
-	if (!err && bpf_map_update_elem(c->fd[M_TABLES], &tidx, &t, BPF_ANY))
+	err = lbxdp_array_fill(c->fd[M_MAGLEV], tidx * ring, tb->maglev, ring);
+	if (!err && tb->t.wrr_len)
+		err = lbxdp_array_fill(c->fd[M_WRR], tidx * LBXDP_WRR_MAX,
+				       tb->wrr, tb->t.wrr_len);
+	if (!err &&
+	    bpf_map_update_elem(c->fd[M_TABLES], &tidx, &tb->t, BPF_ANY))
 		err = -errno;
 	/* The one write packets see: an aligned 32-bit array value. */
 	if (!err &&
@@ -477,10 +503,21 @@ static int rebuild_from(struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
 	if (err)
 		p_err("cannot write the tables of VIP slot %u: %s", vip->id,
 		      strerror(-err));
-cleanup:
-	free(sb);
-	free(maglev);
-	free(wrr);
+	return err;
+}
+
+static int rebuild_from(struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
+			const struct lbxdp_backend *all)
+{
+	struct tables tb;
+	int err;
+
+	err = tables_build(c, vip, all, &tb);
+	if (err == -E2BIG)
+		wrr_too_long(&tb);
+	if (!err)
+		err = tables_write(c, vip, &tb);
+	tables_free(&tb);
 	return err;
 }
 
@@ -560,30 +597,67 @@ static __u32 find_backend(const struct lbxdp_backend *all, __u32 n,
 	return 0;
 }
 
-/* Apply @be at @id, then the tables; restore @old if the tables fail. */
+/*
+ * Apply @be at @id, then @vip's tables. The tables are built first, so a
+ * weight that the wrr schedule cannot take changes nothing (-E2BIG, said
+ * with @be's address); @old is restored if writing the tables fails.
+ */
 static int commit_backend(struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
 			  struct lbxdp_backend *all, __u32 id,
 			  const struct lbxdp_backend *be)
 {
 	struct lbxdp_backend old = all[id], nb = *be;
+	struct tables tb;
+	char a[64];
 	int err;
 
-	err = write_backend(c, id, &nb);
-	if (err)
-		return err;
 	all[id] = nb;
-	err = rebuild_from(c, vip, all);
-	if (err) {
-		write_backend(c, id, &old);
-		all[id] = old;
+	err = tables_build(c, vip, all, &tb);
+	all[id] = old;
+	if (err == -E2BIG)
+		p_err("backend %s --weight %u: the weights would give a wrr schedule of %u entries, more than %u: use smaller weights (their ratio is what counts) or --sched mh",
+		      lbxdp_format_addr(be->addr, be->family, a, sizeof(a)),
+		      be->weight, tb.t.wrr_len, LBXDP_WRR_MAX);
+	if (err)
+		goto cleanup;
+	err = write_backend(c, id, &nb);
+	if (!err) {
+		all[id] = nb;
+		err = tables_write(c, vip, &tb);
+		if (err) {
+			write_backend(c, id, &old);
+			all[id] = old;
+		}
 	}
+cleanup:
+	tables_free(&tb);
 	return err;
+}
+
+/* A free record for a new backend of VIP @vip_id, or 0; how many records
+ * the VIP holds, in @count. */
+static __u32 free_record(const struct lbxdp_ctx *c,
+			 const struct lbxdp_backend *all, __u32 vip_id,
+			 __u32 *count)
+{
+	__u32 i, id = 0, n = lbxdp_nbackend_slots(&c->cfg);
+
+	*count = 0;
+	for (i = 1; i < n; i++) {
+		if (!(all[i].flags & LBXDP_BE_F_USED)) {
+			if (!id)
+				id = i;
+		} else if (all[i].vip_id == vip_id) {
+			(*count)++;
+		}
+	}
+	return *count < c->cfg.max_backends ? id : 0;
 }
 
 int lbxdp_backend_add(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 		      const __be32 addr[4], __u32 weight, const __u8 mac[6])
 {
-	__u32 i, id, count = 0, n = lbxdp_nbackend_slots(&c->cfg);
+	__u32 id, count = 0, n = lbxdp_nbackend_slots(&c->cfg);
 	struct lbxdp_backend *all = NULL, be = {};
 	char svc[LBXDP_SVC_STRLEN], a[64];
 	struct lbxdp_vip vip;
@@ -594,9 +668,7 @@ int lbxdp_backend_add(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 		return err;
 	lbxdp_format_service(key, svc, sizeof(svc));
 	lbxdp_format_addr(addr, key->family, a, sizeof(a));
-	err = lbxdp_gc(c);
-	if (!err)
-		err = read_backends(c, &all);
+	err = read_backends(c, &all);
 	if (err)
 		goto cleanup;
 
@@ -616,26 +688,30 @@ int lbxdp_backend_add(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 		goto cleanup;
 	}
 
-	for (i = 1; i < n; i++)
-		if ((all[i].flags & LBXDP_BE_F_USED) && all[i].vip_id == vip.id)
-			count++;
+	id = free_record(c, all, vip.id, &count);
+	if (!id) {
+		/* Drained records whose flows are gone hold room: free them,
+		 * only now that it is needed, and look again. */
+		free(all);
+		all = NULL;
+		err = lbxdp_gc(c);
+		if (!err)
+			err = read_backends(c, &all);
+		if (err)
+			goto cleanup;
+		id = free_record(c, all, vip.id, &count);
+	}
 	if (count >= c->cfg.max_backends) {
 		p_err("cannot add %s: %s has %u backends, its capacity (set at attach with --max-backends)",
 		      a, svc, count);
 		err = -ENOSPC;
 		goto cleanup;
 	}
-	for (id = 1; id < n && (all[id].flags & LBXDP_BE_F_USED); id++)
-		;
-	if (id == n) {
+	if (!id) {
 		p_err("cannot add %s: no free backend record", a);
 		err = -ENOSPC;
 		goto cleanup;
 	}
-	err = lbxdp_percpu_zero(c, M_STATS_BACKEND, id,
-				sizeof(struct lbxdp_counters));
-	if (err)
-		goto cleanup;
 	memcpy(be.addr, addr, sizeof(be.addr));
 	memcpy(be.mac, mac, sizeof(be.mac));
 	be.family = key->family;
@@ -643,7 +719,12 @@ int lbxdp_backend_add(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 	be.flags = LBXDP_BE_F_USED;
 	be.gen = all[id].gen + 1; /* old flows and persistence don't match */
 	be.weight = weight;
-	err = commit_backend(c, &vip, all, id, &be);
+	/* The record is free: its counters start again before packets can
+	 * reach it, which no one sees if commit_backend() then refuses. */
+	err = lbxdp_percpu_zero(c, M_STATS_BACKEND, id,
+				sizeof(struct lbxdp_counters));
+	if (!err)
+		err = commit_backend(c, &vip, all, id, &be);
 cleanup:
 	free(all);
 	return err;

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # CLI errors against a live lab: bad input exits 1, state errors exit 2, each
 # with an "Error:" on stderr naming the bad argument, and a failed command
-# changes nothing (`lbxdp -j backend list` and `status` byte for byte).
+# changes nothing: `lbxdp -j backend list`, `status` and the maps that hold
+# the configuration (config with its generation, vips, backends, the table
+# headers and flip counts), byte for byte.
 # shellcheck disable=SC2317 # predicates are called through check
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -13,8 +15,20 @@ W1=$(lab_ip web1)
 W2=$(lab_ip web2)
 NOBPF=$E2E_TMP/notbpffs # an existing directory that is not on a bpffs
 mkdir -p "$NOBPF"
-lab_lbxdp -j backend list >"$E2E_TMP/list0.json"
-lab_lbxdp -j status >"$E2E_TMP/status0.json"
+# The maps a command may write, as bpftool dumps them. No traffic runs
+# while the errors are tried, so none of them moves by itself.
+CONF_MAPS="config vips vip_info vip_addrs backends tables vip_slot"
+snapshot() { # FILE: the lists and the maps
+	{
+		lab_lbxdp -j backend list
+		lab_lbxdp -j status
+		for m in $CONF_MAPS; do
+			echo "== $m"
+			bpftool -j map dump pinned "$LAB_PIN_DIR/$m"
+		done
+	} >"$1"
+}
+snapshot "$E2E_TMP/state0"
 
 # expect RC 'WORD|WORD...' ARGS...: run lbxdp ARGS in the lb namespace; it
 # must exit RC, print "Error: ..." containing every WORD, and change nothing.
@@ -32,17 +46,15 @@ expect() {
 			missing="$missing '$w'"
 		fi
 	done
-	lab_lbxdp -j backend list >"$E2E_TMP/list1.json"
-	lab_lbxdp -j status >"$E2E_TMP/status1.json"
-	if ! cmp -s "$E2E_TMP/list0.json" "$E2E_TMP/list1.json" ||
-		! cmp -s "$E2E_TMP/status0.json" "$E2E_TMP/status1.json"; then
+	snapshot "$E2E_TMP/state1"
+	if ! cmp -s "$E2E_TMP/state0" "$E2E_TMP/state1"; then
 		same=no
 	fi
-	check "lbxdp${PIN:+ --pin-dir $pin} $*: exit $rc (want $want), tables unchanged: $same; ${msg:-no Error: line}${missing:+ (does not name$missing)}" \
+	check "lbxdp${PIN:+ --pin-dir $pin} $*: exit $rc (want $want), lists and maps unchanged: $same; ${msg:-no Error: line}${missing:+ (does not name$missing)}" \
 		[ "$rc/$same/$missing" = "$want/yes/" ]
 	if [ "$same" = no ]; then
-		diag "backend list before: $(cat "$E2E_TMP/list0.json")" \
-			"backend list after:  $(cat "$E2E_TMP/list1.json")"
+		diag "what changed:" "$(diff "$E2E_TMP/state0" "$E2E_TMP/state1" | head -20)"
+		cp "$E2E_TMP/state1" "$E2E_TMP/state0"
 	fi
 }
 
@@ -55,6 +67,10 @@ expect 1 "300.1.2.3" backend add "$LAB_SVC" 300.1.2.3
 expect 1 "--mode|turbo" attach eth0 --mode turbo
 expect 1 "tcp" timeout set tcp 0
 expect 1 "--bogus" backend list --bogus
+expect 1 "udp|value" timeout set tcp 5 udp
+# The wrr schedule is capped (LBXDP_WRR_MAX entries): web1 at 5001 beside
+# web2 at 2 would need 5003. Checked before any record is written.
+expect 1 "$W1|--weight 5001|wrr schedule" backend set "$LAB_SVC" "$W1" --weight 5001
 
 # State errors: exit 2.
 expect 2 "198.18.0.10:81" backend add 198.18.0.10:81 "$W2"
@@ -106,4 +122,15 @@ check "ABI restored: vip list works again" lists_vips
 lab_hits 6 >"$E2E_TMP/hits"
 check "the VIP still forwards after the failed commands ($(grep -c '^web' "$E2E_TMP/hits" || true) of 6 answered)" \
 	[ "$(grep -c '^web' "$E2E_TMP/hits" || true)" -eq 6 ]
+
+# Capacities reached: attach anew with room for 2 VIPs of 2 backends.
+lab_lbxdp detach eth0 --purge 2>/dev/null
+lab_lbxdp attach eth0 --mode generic --max-vips 2 --max-backends 2 2>/dev/null
+lab_lbxdp vip add "$LAB_SVC"
+lab_lbxdp vip add 198.18.0.10:81
+lab_lbxdp backend add "$LAB_SVC" "$W1"
+lab_lbxdp backend add "$LAB_SVC" "$W2"
+snapshot "$E2E_TMP/state0"
+expect 2 "198.18.0.10:82|--max-vips" vip add 198.18.0.10:82
+expect 2 "198.18.0.13|198.18.0.10:80|--max-backends" backend add "$LAB_SVC" 198.18.0.13 --mac 02:00:00:00:00:0d
 e2e_done
