@@ -16,11 +16,12 @@
 
 static const char backend_usage[] =
 	"Usage: lbxdp backend add SERVICE RIP [--weight N] [--mac MAC]\n"
-	"       lbxdp backend set SERVICE RIP [--weight N] [--up|--down]\n"
+	"       lbxdp backend set SERVICE RIP [--weight N] [--up|--down] [--mac MAC]\n"
 	"       lbxdp backend del SERVICE RIP\n"
 	"       lbxdp backend list [SERVICE]\n"
 	"  RIP must be a neighbour on the attached interface (DR); its MAC comes\n"
-	"  from the neighbour table (resolved if missing) unless --mac is given.\n"
+	"  from the neighbour table (resolved if missing) unless --mac is given,\n"
+	"  once: a server whose MAC changes needs set --mac.\n"
 	"  --weight 0-65535 (default 1): 0 quiesces (keeps flows, no new ones).\n"
 	"  --down: no new flows, existing ones move to other servers.\n"
 	"  del drains: open flows continue until idle; ACTIVE shows them.\n";
@@ -49,6 +50,15 @@ static int weight_exit_code(int err)
 	return err == -E2BIG ? EXIT_USAGE : exit_code(err);
 }
 
+/* --mac VALUE into @mac; false (printed) when it is not a MAC. */
+static bool arg_mac(const char *v, __u8 mac[6])
+{
+	if (v && !lbxdp_parse_mac(v, mac))
+		return true;
+	p_err("bad --mac '%s': expected aa:bb:cc:dd:ee:ff", v ? v : "");
+	return false;
+}
+
 static int backend_add(struct cli *cli, int argc, char **argv)
 {
 	struct lbxdp_vip_key key = {};
@@ -72,11 +82,8 @@ static int backend_add(struct cli *cli, int argc, char **argv)
 				return EXIT_USAGE;
 			i++;
 		} else if (!strcmp(argv[i], "--mac")) {
-			if (!v || lbxdp_parse_mac(v, mac)) {
-				p_err("bad --mac '%s': expected aa:bb:cc:dd:ee:ff",
-				      v ? v : "");
+			if (!arg_mac(v, mac))
 				return EXIT_USAGE;
-			}
 			have_mac = true;
 			i++;
 		} else {
@@ -128,43 +135,50 @@ cleanup:
 
 static int backend_set(struct cli *cli, int argc, char **argv)
 {
+	struct lbxdp_backend_change ch = {.weight = -1, .up = -1};
 	struct lbxdp_vip_key key = {};
-	int weight = -1, up = -1, i, err;
 	__be32 addr[4];
 	struct lbxdp_ctx c;
+	__u8 mac[6];
+	int i, err;
 	__u32 w;
 
 	if (svc_rip("set", argc, argv, &key, addr))
 		return EXIT_USAGE;
 	for (i = 2; i < argc; i++) {
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+
 		if (!strcmp(argv[i], "--weight")) {
-			if (arg_u32("--weight",
-				    i + 1 < argc ? argv[i + 1] : NULL, 0,
-				    LBXDP_MAX_WEIGHT, &w))
+			if (arg_u32("--weight", v, 0, LBXDP_MAX_WEIGHT, &w))
 				return EXIT_USAGE;
-			weight = w;
+			ch.weight = w;
+			i++;
+		} else if (!strcmp(argv[i], "--mac")) {
+			if (!arg_mac(v, mac))
+				return EXIT_USAGE;
+			ch.mac = mac;
 			i++;
 		} else if (!strcmp(argv[i], "--up") ||
 			   !strcmp(argv[i], "--down")) {
-			if (up >= 0) {
+			if (ch.up >= 0) {
 				p_err("--up and --down exclude each other");
 				return EXIT_USAGE;
 			}
-			up = !strcmp(argv[i], "--up");
+			ch.up = !strcmp(argv[i], "--up");
 		} else {
 			p_err("unexpected argument '%s' for backend set",
 			      argv[i]);
 			return EXIT_USAGE;
 		}
 	}
-	if (weight < 0 && up < 0) {
-		p_err("backend set needs --weight N, --up or --down");
+	if (ch.weight < 0 && ch.up < 0 && !ch.mac) {
+		p_err("backend set needs --weight N, --up, --down or --mac MAC");
 		return EXIT_USAGE;
 	}
 	err = open_writer(cli, &c);
 	if (err)
 		return EXIT_FAIL;
-	err = lbxdp_backend_set(&c, &key, addr, weight, up);
+	err = lbxdp_backend_set(&c, &key, addr, &ch);
 	lbxdp_close(&c);
 	return weight_exit_code(err);
 }

@@ -24,7 +24,7 @@ static const char usage[] =
 	"  vip del SERVICE\n"
 	"  vip list\n"
 	"  backend add SERVICE RIP [--weight N] [--mac MAC]\n"
-	"  backend set SERVICE RIP [--weight N] [--up|--down]\n"
+	"  backend set SERVICE RIP [--weight N] [--up|--down] [--mac MAC]\n"
 	"  backend del SERVICE RIP          (drains: open flows continue)\n"
 	"  backend list [SERVICE]\n"
 	"  stats [-w SECONDS [-c COUNT]]\n"

@@ -754,9 +754,10 @@ static int get_backend(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 	return -ENOENT;
 }
 
-/* Change an existing backend: weight (unless < 0), then flags. */
+/* Change an existing backend: weight and MAC as @ch says, then flags. */
 static int change_backend(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
-			  const __be32 addr[4], int weight, __u32 set,
+			  const __be32 addr[4],
+			  const struct lbxdp_backend_change *ch, __u32 set,
 			  __u32 clear)
 {
 	struct lbxdp_backend *all = NULL, be;
@@ -768,8 +769,10 @@ static int change_backend(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 	if (err)
 		return err;
 	be = all[id];
-	if (weight >= 0)
-		be.weight = weight;
+	if (ch->weight >= 0)
+		be.weight = ch->weight;
+	if (ch->mac)
+		memcpy(be.mac, ch->mac, sizeof(be.mac));
 	be.flags = (be.flags & ~clear) | set;
 	err = commit_backend(c, &vip, all, id, &be);
 	free(all);
@@ -777,17 +780,19 @@ static int change_backend(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 }
 
 int lbxdp_backend_set(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
-		      const __be32 addr[4], int weight, int up)
+		      const __be32 addr[4],
+		      const struct lbxdp_backend_change *ch)
 {
-	return change_backend(c, key, addr, weight,
-			      up == 0 ? LBXDP_BE_F_DOWN : 0,
-			      up > 0 ? LBXDP_BE_F_DOWN : 0);
+	return change_backend(c, key, addr, ch,
+			      ch->up == 0 ? LBXDP_BE_F_DOWN : 0,
+			      ch->up > 0 ? LBXDP_BE_F_DOWN : 0);
 }
 
 int lbxdp_backend_del(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 		      const __be32 addr[4])
 {
-	int err = change_backend(c, key, addr, -1, LBXDP_BE_F_DRAINING, 0);
+	const struct lbxdp_backend_change none = {.weight = -1, .up = -1};
+	int err = change_backend(c, key, addr, &none, LBXDP_BE_F_DRAINING, 0);
 
 	/* The drain is applied; freeing records is for a later writer too. */
 	if (!err && lbxdp_gc(c))

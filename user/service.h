@@ -46,9 +46,17 @@ int lbxdp_vip_list(struct lbxdp_ctx *c, struct lbxdp_vip_entry **out,
 
 int lbxdp_backend_add(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 		      const __be32 addr[4], __u32 weight, const __u8 mac[6]);
-/* @weight < 0: unchanged; @up < 0: unchanged, 0: down, 1: up. */
+/* What backend set changes; a field at its "unchanged" value stays. */
+struct lbxdp_backend_change {
+	int weight;	 /* < 0: unchanged */
+	int up;		 /* < 0: unchanged, 0: down, 1: up */
+	const __u8 *mac; /* NULL: unchanged */
+};
+
+/* All of @ch in one record write and one table flip. */
 int lbxdp_backend_set(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
-		      const __be32 addr[4], int weight, int up);
+		      const __be32 addr[4],
+		      const struct lbxdp_backend_change *ch);
 int lbxdp_backend_del(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 		      const __be32 addr[4]);
 /* Backends of @vip_id (all VIPs if @vip_id < 0), with counters and flows. */

@@ -258,6 +258,7 @@ static bool set_active(struct lb *lb, const struct lbxdp_vip_key *k,
 
 static bool apply(struct rt *rt, const struct fx_act *a, const struct fspec *f)
 {
+	struct lbxdp_backend_change ch = {.weight = -1, .up = -1};
 	struct lbxdp_ctx *c = &rt->lb->ctx;
 	const struct fx_be *b = NULL;
 	struct lbxdp_config cfg;
@@ -279,18 +280,21 @@ static bool apply(struct rt *rt, const struct fx_act *a, const struct fspec *f)
 		return be_add(rt, a->a);
 	case ACT_WEIGHT:
 		rt->be[a->a].weight = a->b;
+		ch.weight = a->b;
 		return ASSERT_OK(
-			lbxdp_backend_set(c, &rt->key[b->svc], addr, a->b, -1),
+			lbxdp_backend_set(c, &rt->key[b->svc], addr, &ch),
 			"backend set weight");
 	case ACT_DOWN:
 		rt->be[a->a].down = true;
+		ch.up = 0;
 		return ASSERT_OK(
-			lbxdp_backend_set(c, &rt->key[b->svc], addr, -1, 0),
+			lbxdp_backend_set(c, &rt->key[b->svc], addr, &ch),
 			"backend set --down");
 	case ACT_UP:
 		rt->be[a->a].down = false;
+		ch.up = 1;
 		return ASSERT_OK(
-			lbxdp_backend_set(c, &rt->key[b->svc], addr, -1, 1),
+			lbxdp_backend_set(c, &rt->key[b->svc], addr, &ch),
 			"backend set --up");
 	case ACT_DEL:
 		rt->be[a->a].draining = true;

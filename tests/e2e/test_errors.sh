@@ -68,6 +68,8 @@ expect 1 "--mode|turbo" attach eth0 --mode turbo
 expect 1 "tcp" timeout set tcp 0
 expect 1 "--bogus" backend list --bogus
 expect 1 "udp|value" timeout set tcp 5 udp
+expect 1 "--mac|02:00:zz" backend set "$LAB_SVC" "$W1" --mac 02:00:zz
+expect 1 "--weight|--mac" backend set "$LAB_SVC" "$W1"
 # The wrr schedule is capped (LBXDP_WRR_MAX entries): web1 at 5001 beside
 # web2 at 2 would need 5003. Checked before any record is written.
 expect 1 "$W1|--weight 5001|wrr schedule" backend set "$LAB_SVC" "$W1" --weight 5001
