@@ -19,6 +19,7 @@
 #include "log.h"
 #include "maps.h"
 #include "netlink.h"
+#include "parse.h"
 #include "sched.h"
 #include "lbxdp.skel.h"
 
@@ -322,7 +323,7 @@ static int attach_new(const struct lbxdp_attach_opts *o, int ifindex,
 /* Our pinned link exists: nothing to do, or swap the program in place. */
 static int update_link(const struct lbxdp_attach_opts *o,
 		       const struct lbxdp_link_info *li, int prog_fd,
-		       bool mode_given)
+		       bool mode_given, bool mac_changed)
 {
 	char path[PATH_MAX], tag[17];
 	int fd, err;
@@ -337,8 +338,9 @@ static int update_link(const struct lbxdp_attach_opts *o,
 	if (err)
 		return err;
 	if (!strcmp(tag, li->tag)) {
-		p_info("already attached to %s (program %u): nothing to do",
-		       o->ifname, li->prog_id);
+		p_info("already attached to %s (program %u): %s", o->ifname,
+		       li->prog_id,
+		       mac_changed ? "program unchanged" : "nothing to do");
 		return 0;
 	}
 	link_path(o->pin_dir, path, sizeof(path));
@@ -365,7 +367,7 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 	struct lbxdp_link_info li;
 	struct lbxdp_bpf *skel = NULL;
 	char path[PATH_MAX];
-	bool have_pinned = false;
+	bool have_pinned = false, mac_changed = false;
 	__u32 zero = 0, ifindex;
 	__u8 mac[6];
 	int fd, err;
@@ -435,6 +437,18 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 	}
 
 	cfg.ifindex = ifindex;
+	/* The MAC is read here only: attach again is how a new one is
+	 * taken up (status warns when they differ). */
+	if (have_pinned && pinned.ifindex == ifindex &&
+	    memcmp(pinned.mac, mac, sizeof(mac))) {
+		char was[18], now[18];
+
+		mac_changed = true;
+		p_info("%s's MAC changed from %s to %s: the program now uses the new one",
+		       o->ifname,
+		       lbxdp_format_mac(pinned.mac, was, sizeof(was)),
+		       lbxdp_format_mac(mac, now, sizeof(now)));
+	}
 	memcpy(cfg.mac, mac, sizeof(cfg.mac));
 	if (!cfg.ns_per_jiffy) {
 		err = clock_calibrate(skel, &cfg);
@@ -452,7 +466,7 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 	if (li.attached)
 		err = update_link(o, &li,
 				  bpf_program__fd(skel->progs.lbxdp_xdp),
-				  o->mode_set);
+				  o->mode_set, mac_changed);
 	else
 		err = attach_new(o, ifindex,
 				 bpf_program__fd(skel->progs.lbxdp_xdp));

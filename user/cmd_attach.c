@@ -7,6 +7,8 @@
 #include "cli.h"
 #include "log.h"
 #include "maps.h"
+#include "netlink.h"
+#include "parse.h"
 #include "service.h"
 
 int do_attach(struct cli *cli, int argc, char **argv)
@@ -109,10 +111,12 @@ int do_detach(struct cli *cli, int argc, char **argv)
 int do_status(struct cli *cli, int argc, char **argv)
 {
 	struct lbxdp_vip_entry *vips = NULL;
+	char ifname[IF_NAMESIZE] = "-", mac[18], buf[18];
 	struct lbxdp_link_info li;
-	char ifname[IF_NAMESIZE] = "-";
+	bool mac_stale = false;
 	struct lbxdp_ctx c;
 	size_t nvips = 0;
+	__u8 now_mac[6];
 	int err;
 
 	if (has_help_flag(argc, argv)) {
@@ -133,6 +137,15 @@ int do_status(struct cli *cli, int argc, char **argv)
 		goto cleanup;
 	if (li.attached)
 		if_indextoname(li.ifindex, ifname);
+	lbxdp_format_mac(c.cfg.mac, mac, sizeof(mac));
+	/* The program knows the interface's MAC from attach time. */
+	if (li.attached && !lbxdp_nl_link_mac(li.ifindex, now_mac) &&
+	    memcmp(now_mac, c.cfg.mac, sizeof(now_mac))) {
+		mac_stale = true;
+		p_warn("%s's MAC is now %s, the program still takes and sends frames as %s: run 'lbxdp attach %s' again",
+		       ifname, lbxdp_format_mac(now_mac, buf, sizeof(buf)), mac,
+		       ifname);
+	}
 
 	if (cli->json) {
 		struct json_object *o = json_object_new_object();
@@ -142,6 +155,8 @@ int do_status(struct cli *cli, int argc, char **argv)
 		J("abi", json_object_new_int(c.cfg.abi_version));
 		J("attached", json_object_new_boolean(li.attached));
 		J("interface", json_object_new_string(ifname));
+		J("mac", json_object_new_string(mac));
+		J("mac_stale", json_object_new_boolean(mac_stale));
 		J("mode", json_object_new_string(li.mode == LBXDP_MODE_GENERIC
 							 ? "generic"
 							 : "native"));
@@ -166,8 +181,8 @@ int do_status(struct cli *cli, int argc, char **argv)
 		printf("pin dir:    %s (map ABI %u)\n", cli->pin_dir,
 		       c.cfg.abi_version);
 		if (li.attached)
-			printf("attached:   %s, %s mode, program %u (%s) tag %s\n",
-			       ifname,
+			printf("attached:   %s (%s%s), %s mode, program %u (%s) tag %s\n",
+			       ifname, mac, mac_stale ? ", stale" : "",
 			       li.mode == LBXDP_MODE_GENERIC ? "generic"
 							     : "native",
 			       li.prog_id, li.prog_name, li.tag);

@@ -90,6 +90,22 @@ check "120 connections during two program swaps: $n answered, $nfail failed" \
 check "every lbxdp command has exited, the VIP is still forwarded: 10 of 10" \
 	answered 10
 
+# The interface's MAC changes: status says the program's copy is stale,
+# attach again takes the new one up, and the VIP is forwarded again.
+mac_stale() { [ "$(lab_lbxdp -j status 2>/dev/null | json_get mac_stale)" = "$1" ]; }
+new_mac=02:00:5e:12:34:56
+check "status: the program's MAC is the interface's" mac_stale False
+ip netns exec "${LAB_PREFIX}lb" ip link set dev eth0 address "$new_mac"
+ip netns exec "${LAB_PREFIX}client" ip neigh flush all
+warn=$(lab_lbxdp status 2>&1 >/dev/null || true)
+check "eth0's MAC changed: status warns and says to attach again ('$warn')" \
+	has "$warn" "attach eth0"
+check "status -j: mac_stale" mac_stale True
+out=$(lab_lbxdp attach eth0 2>&1)
+check "attach again: takes up the new MAC ('$out')" has "$out" "$new_mac"
+check "status: no longer stale" mac_stale False
+check "the VIP is forwarded from the new MAC: 6 of 6 answered" answered 6
+
 # A foreign program: refused without --force, replaced with it.
 lab_lbxdp detach eth0 2>/dev/null
 ip netns exec "${LAB_PREFIX}lb" ip link set dev eth0 "$XDP_FLAG" obj "$LAB_XDP_PASS" sec xdp
