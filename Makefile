@@ -11,6 +11,7 @@ ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine)
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
 CFLAGS ?= -O2 -g
+# As bpftool: every handler of a command table takes (cli, argc, argv).
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter
 # -iquote: user/sched.h must not hide libc's <sched.h>.
 INCLUDES := -Iinclude -iquote user -I$(OUTPUT)
@@ -106,7 +107,7 @@ check: deps
 	$(Q)clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
 	$(call msg,SHELLCHK,scripts tests)
 	$(Q)shellcheck -x $$(git ls-files '*.sh') .ci/run
-	$(call msg,CPPCHECK,user bpf tests)
+	$(call msg,CPPCHECK,user tests)
 	$(Q)cppcheck -q --error-exitcode=1 --inline-suppr --enable=warning,portability \
 		--std=c11 -Iinclude -Iuser -I$(OUTPUT) $(CPPCHECK_DEFS) user tests
 	$(Q)set -e; for t in $(UNIT_BINS); do $$t; done

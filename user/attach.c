@@ -189,14 +189,25 @@ static int choose_caps(const struct lbxdp_attach_opts *o,
 	}
 	if (!lbxdp_is_prime(cfg->ring_size)) {
 		p_err("--ring-size %u is not a prime", cfg->ring_size);
-		return -EINVAL;
+		return -EDOM;
 	}
+	/* Maglev gives each backend about ring/n slots: weights hold to
+	 * ~1% from 100 slots a backend; a backend needs one at least. */
+	if (cfg->ring_size <= cfg->max_backends) {
+		p_err("--ring-size %u is not larger than --max-backends %u: give a prime of at least %u",
+		      cfg->ring_size, cfg->max_backends,
+		      cfg->max_backends * 100);
+		return -EDOM;
+	}
+	if (!have_pinned && (__u64)cfg->ring_size < cfg->max_backends * 100ULL)
+		p_warn("--ring-size %u is less than 100 x --max-backends %u: with that many backends the weights are kept less closely than 1%%",
+		       cfg->ring_size, cfg->max_backends);
 	/* Every array index must fit in 32 bits. */
 	if ((__u64)cfg->max_vips * 2 * cfg->ring_size > UINT32_MAX ||
 	    (__u64)cfg->max_vips * cfg->max_backends + 1 > UINT32_MAX) {
 		p_err("--max-vips %u with --ring-size %u / --max-backends %u is too large",
 		      cfg->max_vips, cfg->ring_size, cfg->max_backends);
-		return -EINVAL;
+		return -EDOM;
 	}
 	return 0;
 }

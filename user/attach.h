@@ -24,6 +24,7 @@ struct lbxdp_attach_opts {
 	__u32 ring_size;
 };
 
+/* -EDOM: capacities that cannot work together (a bad value, printed). */
 int lbxdp_attach(const struct lbxdp_attach_opts *o);
 /* @ifname may be NULL; if given it must be the attached interface. */
 int lbxdp_detach(const char *pin_dir, const char *ifname, bool purge);

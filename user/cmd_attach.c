@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* attach, detach, status */
+#include <errno.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
@@ -76,7 +77,9 @@ int do_attach(struct cli *cli, int argc, char **argv)
 		p_err("attach needs an interface: lbxdp attach IFACE");
 		return EXIT_USAGE;
 	}
-	return exit_code(lbxdp_attach(&o));
+	i = lbxdp_attach(&o);
+	/* A capacity that cannot work (-EDOM) is a bad value. */
+	return i == -EDOM ? EXIT_USAGE : exit_code(i);
 }
 
 int do_detach(struct cli *cli, int argc, char **argv)

@@ -86,7 +86,8 @@ int lbxdp_array_fill(int fd, __u32 first, const void *values, __u32 n);
 /* Read @n consecutive array entries from index 0. */
 int lbxdp_array_read(int fd, void *values, __u32 n);
 
-/* CLOCK_MONOTONIC_COARSE in ns: the BPF side's bpf_ktime_get_coarse_ns(). */
+/* CLOCK_MONOTONIC_COARSE in ns: the program's clock (jiffies anchored to it
+ * at attach, or bpf_ktime_get_coarse_ns()). */
 __u64 lbxdp_now_ns(void);
 
 #endif /* LBXDP_MAPS_H */

@@ -131,7 +131,7 @@ struct lbxdp_flow_key {
 struct lbxdp_flow {
 	__u32 backend;
 	__u32 gen;
-	__u64 last_seen_ns; /* bpf_ktime_get_coarse_ns() */
+	__u64 last_seen_ns; /* CLOCK_MONOTONIC_COARSE: the program's now_ns() */
 };
 
 /*

@@ -65,6 +65,10 @@ expect 1 "sctp" vip add 198.18.0.10:80/sctp
 expect 1 "--weight|70000" backend add "$LAB_SVC" "$W2" --weight 70000
 expect 1 "300.1.2.3" backend add "$LAB_SVC" 300.1.2.3
 expect 1 "--mode|turbo" attach eth0 --mode turbo
+# Capacities that cannot work, checked before any map is made.
+FRESH=$(dirname "$LAB_PIN_DIR")/fresh # on the lab's bpffs, no maps yet
+mkdir -p "$FRESH"
+PIN=$FRESH expect 1 "--ring-size|251|--max-backends|256" attach eth0 --ring-size 251
 expect 1 "tcp" timeout set tcp 0
 expect 1 "--bogus" backend list --bogus
 expect 1 "udp|value" timeout set tcp 5 udp
