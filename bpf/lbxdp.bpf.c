@@ -737,6 +737,30 @@ static __always_inline int bad_frame(const struct ethhdr *eth,
 	return XDP_DROP;
 }
 
+/*
+ * A TCP/UDP frame with IP options (not a fragment): never forwarded. Its
+ * ports are where the options end, so only a frame for a service is
+ * dropped (ip_options); other ports of a VIP address reach the host.
+ */
+static __always_inline int ip_options(const struct ethhdr *eth,
+				      const struct lbxdp_config *cfg,
+				      const struct iphdr *iph, void *end,
+				      struct lbxdp_global_stats *gs)
+{
+	__u32 hlen = (iph->ihl & 0xf) * 4;
+	const __be16 *ports = (const void *)iph + hlen;
+
+	if ((const void *)(ports + 2) > end ||
+	    bpf_ntohs(iph->tot_len) < hlen + 4)
+		return bad_frame(eth, cfg, iph->daddr, &gs->malformed, gs);
+	if (maybe_vip_addr(cfg, iph->daddr) &&
+	    !vip_find(cfg, iph->daddr, ports[1], iph->protocol)) {
+		gs->passed++;
+		return XDP_PASS;
+	}
+	return bad_frame(eth, cfg, iph->daddr, &gs->ip_options, gs);
+}
+
 SEC("xdp")
 int lbxdp_xdp(struct xdp_md *ctx)
 {
@@ -789,9 +813,9 @@ int lbxdp_xdp(struct xdp_md *ctx)
 			gs->passed++;
 			return XDP_PASS;
 		}
-		return bad_frame(
-			eth, cfg, iph->daddr,
-			iph->ihl != 5 ? &gs->ip_options : &gs->fragment, gs);
+		if (!(iph->frag_off & bpf_htons(IP_MF | IP_OFFSET)))
+			return ip_options(eth, cfg, iph, end, gs);
+		return bad_frame(eth, cfg, iph->daddr, &gs->fragment, gs);
 	}
 
 	p.fk.proto = iph->protocol;

@@ -772,6 +772,22 @@ static const struct fixture cases[] = {
 	BAD_TCP("IP options -> DROP ip_options; non-VIP -> PASS",
 		M_IP_OPTIONS, IP_OPTS),
 	{
+		.name = "IP options to a VIP address, port without a service -> PASS untouched",
+		.svc = WEB_SVC,
+		.be = WEB12,
+		.step = {
+			{"TCP to port 81 (the service is port 80)",
+			 .f = SYNF(C1, 1000, VIP1, 81, .mangle = M_IP_OPTIONS),
+			 .verdict = XDP_PASS, .out = SAME, .stats = PASSED},
+			{"UDP to port 80 (the service is TCP)",
+			 .f = UDPF(C1, 1000, VIP1, 80, .mangle = M_IP_OPTIONS),
+			 .verdict = XDP_PASS, .out = SAME, .stats = PASSED},
+			{"TCP to the service: still dropped",
+			 .f = SYNF(C1, 1000, VIP1, 80, .mangle = M_IP_OPTIONS),
+			 .verdict = XDP_DROP, .out = SAME, .stats = IP_OPTS},
+		},
+	},
+	{
 		.name = "frame too short for an IPv4 header, to a VIP -> PASS",
 		.svc = WEB_SVC,
 		.be = WEB12,
