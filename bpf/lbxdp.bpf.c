@@ -199,8 +199,10 @@ static __always_inline __u32 pick(const struct lbxdp_vip *vip,
 	if (vip->sched == LBXDP_SCHED_SH)
 		h = lbxdp_hash_addr(p->fk.src, LBXDP_SEED_FLOW);
 	else
+		/* IPv4 only here: a constant family keeps the IPv6 hash
+		 * out of the program. */
 		h = lbxdp_hash_flow(p->fk.src, p->fk.dst, p->fk.sport,
-				    p->fk.dport, p->fk.proto, p->fk.family);
+				    p->fk.dport, p->fk.proto, LBXDP_AF_INET);
 	if (!cfg->ring_size)
 		return 0;
 	idx = tidx * cfg->ring_size + lbxdp_ring_slot(h, cfg->ring_size);
@@ -358,6 +360,7 @@ static __always_inline __u32 persisted_backend(const struct lbxdp_vip *vip,
 }
 
 #define RESCHEDULE (-1)
+#define STATELESS (-2) /* forward_stateless() it, the flood guard says */
 
 _Static_assert(LBXDP_MEMO_SIZE == 1U << 12, "memo_slot() takes 12 bits");
 
@@ -589,7 +592,7 @@ static __always_inline int forward_new(struct ethhdr *eth,
 	 * its next packet would be scheduled anew. */
 	if (p->fk.proto == IPPROTO_UDP && !p->resched && !vip->persist_sec &&
 	    hash_placed(vip) && flooded(cfg, p, gs))
-		return forward_stateless(eth, cfg, vip, p, gs);
+		return STATELESS;
 	by_hash = p->fk.proto == IPPROTO_TCP && !p->syn;
 	if (by_hash && !p->resched)
 		gs->flow_miss_nonsyn++;
@@ -859,6 +862,10 @@ int lbxdp_xdp(struct xdp_md *ctx)
 	 * CPU needs an acquire load here, as in schedule(). */
 	p.gen = *(volatile const __u32 *)&cfg->gen;
 
+	/* One call site for each of the paths below: each is inlined, and
+	 * copies of them would only make the program bigger. */
+	vip = NULL;
+	stateless = false;
 	if (p.syn) {
 		/* A SYN is a new flow, a retransmission, or reuses the ports
 		 * of an old flow (no memo hit: a cache miss for nothing):
@@ -872,34 +879,35 @@ int lbxdp_xdp(struct xdp_md *ctx)
 		 * retransmission's or an older flow's, points anyway (unless
 		 * its table changed since): no lookup. */
 		if (stateless && hash_placed(vip))
-			return forward_stateless(eth, cfg, vip, &p, gs);
+			goto place_stateless;
 		memo_find(&p);
-		flow = bpf_map_lookup_elem(&flows, &p.fk);
-		if (flow) {
-			ret = established(eth, cfg, flow, &p, gs);
-			if (ret != RESCHEDULE)
-				return ret;
-		} else if (stateless) {
-			return forward_stateless(eth, cfg, vip, &p, gs);
-		}
-		/* An entry to reschedule is rewritten, guard or not: the
-		 * flow's next packets would follow it. */
-		return forward_new(eth, cfg, vip, &p, gs);
+	} else {
+		memo_find(&p);
+		ret = memo_hit(eth, cfg, &p, gs);
+		if (ret != RESCHEDULE)
+			return ret;
 	}
-	memo_find(&p);
-	ret = memo_hit(eth, cfg, &p, gs);
-	if (ret != RESCHEDULE)
-		return ret;
 	/* Established flows first: only VIP traffic has entries. */
 	flow = bpf_map_lookup_elem(&flows, &p.fk);
 	if (flow) {
 		ret = established(eth, cfg, flow, &p, gs);
 		if (ret != RESCHEDULE)
 			return ret;
+	} else if (stateless) {
+		goto place_stateless;
 	}
-	if (!vip_claim(eth, cfg, &p, gs, &vip_copy))
-		return XDP_PASS;
-	return forward_new(eth, cfg, &vip_copy, &p, gs);
+	if (!vip) {
+		if (!vip_claim(eth, cfg, &p, gs, &vip_copy))
+			return XDP_PASS;
+		vip = &vip_copy;
+	}
+	/* An entry to reschedule is rewritten, guard or not: the flow's
+	 * next packets would follow it. */
+	ret = forward_new(eth, cfg, vip, &p, gs);
+	if (ret != STATELESS)
+		return ret;
+place_stateless:
+	return forward_stateless(eth, cfg, vip, &p, gs);
 }
 
 /* Read by lbxdp at attach, through BPF_PROG_TEST_RUN, to anchor now_ns(). */
