@@ -742,8 +742,9 @@ static __always_inline int bad_frame(const struct ethhdr *eth,
 
 /*
  * A TCP/UDP frame with IP options (not a fragment): never forwarded. Its
- * ports are where the options end, so only a frame for a service is
- * dropped (ip_options); other ports of a VIP address reach the host.
+ * ports are where the options end, so only a frame for a service that is
+ * ours to forward (active, to our MAC) is dropped (ip_options); any other
+ * is passed and counted as the same frame without options would be.
  */
 static __always_inline int ip_options(const struct ethhdr *eth,
 				      const struct lbxdp_config *cfg,
@@ -752,16 +753,22 @@ static __always_inline int ip_options(const struct ethhdr *eth,
 {
 	__u32 hlen = (iph->ihl & 0xf) * 4;
 	const __be16 *ports = (const void *)iph + hlen;
+	struct lbxdp_vip *vip;
 
 	if ((const void *)(ports + 2) > end ||
 	    bpf_ntohs(iph->tot_len) < hlen + 4)
 		return bad_frame(eth, cfg, iph->daddr, &gs->malformed, gs);
-	if (maybe_vip_addr(cfg, iph->daddr) &&
-	    !vip_find(cfg, iph->daddr, ports[1], iph->protocol)) {
+	vip = maybe_vip_addr(cfg, iph->daddr)
+		      ? vip_find(cfg, iph->daddr, ports[1], iph->protocol)
+		      : NULL;
+	if (!vip) {
 		gs->passed++;
 		return XDP_PASS;
 	}
-	return bad_frame(eth, cfg, iph->daddr, &gs->ip_options, gs);
+	if (!claim(eth, cfg, vip, gs))
+		return XDP_PASS;
+	gs->ip_options++;
+	return XDP_DROP;
 }
 
 SEC("xdp")

@@ -193,7 +193,7 @@ static int choose_caps(const struct lbxdp_attach_opts *o,
 	}
 	/* Maglev gives each backend about ring/n slots: weights hold to
 	 * ~1% from 100 slots a backend; a backend needs one at least. */
-	if (cfg->ring_size <= cfg->max_backends) {
+	if (!have_pinned && cfg->ring_size <= cfg->max_backends) {
 		p_err("--ring-size %u is not larger than --max-backends %u: give a prime of at least %u",
 		      cfg->ring_size, cfg->max_backends,
 		      cfg->max_backends * 100);
@@ -334,17 +334,11 @@ static int attach_new(const struct lbxdp_attach_opts *o, int ifindex,
 /* Our pinned link exists: nothing to do, or swap the program in place. */
 static int update_link(const struct lbxdp_attach_opts *o,
 		       const struct lbxdp_link_info *li, int prog_fd,
-		       bool mode_given, bool mac_changed)
+		       bool mac_changed)
 {
 	char path[PATH_MAX], tag[17];
 	int fd, err;
 
-	if (mode_given && li->mode != o->mode) {
-		p_err("%s is attached in %s mode: detach first to change mode",
-		      o->ifname,
-		      li->mode == LBXDP_MODE_GENERIC ? "generic" : "native");
-		return -EBUSY;
-	}
 	err = prog_tag(prog_fd, 0, tag, NULL);
 	if (err)
 		return err;
@@ -431,6 +425,13 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 		err = -EBUSY;
 		goto cleanup;
 	}
+	if (li.attached && o->mode_set && li.mode != o->mode) {
+		p_err("%s is attached in %s mode: detach first to change mode",
+		      o->ifname,
+		      li.mode == LBXDP_MODE_GENERIC ? "generic" : "native");
+		err = -EBUSY;
+		goto cleanup;
+	}
 
 	skel = lbxdp_bpf__open_opts(&oo);
 	if (!skel) {
@@ -450,16 +451,8 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 	cfg.ifindex = ifindex;
 	/* The MAC is read here only: attach again is how a new one is
 	 * taken up (status warns when they differ). */
-	if (have_pinned && pinned.ifindex == ifindex &&
-	    memcmp(pinned.mac, mac, sizeof(mac))) {
-		char was[18], now[18];
-
-		mac_changed = true;
-		p_info("%s's MAC changed from %s to %s: the program now uses the new one",
-		       o->ifname,
-		       lbxdp_format_mac(pinned.mac, was, sizeof(was)),
-		       lbxdp_format_mac(mac, now, sizeof(now)));
-	}
+	mac_changed = have_pinned && pinned.ifindex == ifindex &&
+		      memcmp(pinned.mac, mac, sizeof(mac));
 	memcpy(cfg.mac, mac, sizeof(cfg.mac));
 	if (!cfg.ns_per_jiffy) {
 		err = clock_calibrate(skel, &cfg);
@@ -477,10 +470,24 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 	if (li.attached)
 		err = update_link(o, &li,
 				  bpf_program__fd(skel->progs.lbxdp_xdp),
-				  o->mode_set, mac_changed);
+				  mac_changed);
 	else
 		err = attach_new(o, ifindex,
 				 bpf_program__fd(skel->progs.lbxdp_xdp));
+	if (err && have_pinned) {
+		/* A refused attach leaves the pinned config as it was. */
+		bpf_map__update_elem(skel->maps.config, &zero, sizeof(zero),
+				     &pinned, sizeof(pinned), BPF_ANY);
+		goto cleanup;
+	}
+	if (!err && mac_changed) {
+		char was[18], now[18];
+
+		p_info("%s's MAC changed from %s to %s: the program now uses the new one",
+		       o->ifname,
+		       lbxdp_format_mac(pinned.mac, was, sizeof(was)),
+		       lbxdp_format_mac(mac, now, sizeof(now)));
+	}
 	/* What the CPUs copied from the records under the old program (up
 	 * to the swap) is not for the new one to trust. */
 	if (!err) {

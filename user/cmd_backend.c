@@ -44,10 +44,11 @@ static int svc_rip(const char *cmd, int argc, char **argv,
 	return 0;
 }
 
-/* A weight the wrr schedule cannot take (-E2BIG) is a bad value. */
+/* A weight given that the wrr schedule cannot take (-EDOM) is a bad
+ * value; weights already there that it cannot take are state (exit 2). */
 static int weight_exit_code(int err)
 {
-	return err == -E2BIG ? EXIT_USAGE : exit_code(err);
+	return err == -EDOM ? EXIT_USAGE : exit_code(err);
 }
 
 /* --mac VALUE into @mac; false (printed) when it is not a MAC. */

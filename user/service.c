@@ -598,13 +598,15 @@ static __u32 find_backend(const struct lbxdp_backend *all, __u32 n,
 }
 
 /*
- * Apply @be at @id, then @vip's tables. The tables are built first, so a
- * weight that the wrr schedule cannot take changes nothing (-E2BIG, said
- * with @be's address); @old is restored if writing the tables fails.
+ * Apply @be at @id, then @vip's tables. The tables are built first, so
+ * weights that the wrr schedule cannot take change nothing: -EDOM when
+ * this command gave @be's weight (@weight_given: a bad value), -E2BIG when
+ * the weights already there are the cause (an up or a revive). The old
+ * record is restored if writing the tables fails.
  */
 static int commit_backend(struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
 			  struct lbxdp_backend *all, __u32 id,
-			  const struct lbxdp_backend *be)
+			  const struct lbxdp_backend *be, bool weight_given)
 {
 	struct lbxdp_backend old = all[id], nb = *be;
 	struct tables tb;
@@ -614,10 +616,15 @@ static int commit_backend(struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
 	all[id] = nb;
 	err = tables_build(c, vip, all, &tb);
 	all[id] = old;
-	if (err == -E2BIG)
+	lbxdp_format_addr(be->addr, be->family, a, sizeof(a));
+	if (err == -E2BIG && weight_given) {
 		p_err("backend %s --weight %u: the weights would give a wrr schedule of %u entries, more than %u: use smaller weights (their ratio is what counts) or --sched mh",
-		      lbxdp_format_addr(be->addr, be->family, a, sizeof(a)),
-		      be->weight, tb.t.wrr_len, LBXDP_WRR_MAX);
+		      a, be->weight, tb.t.wrr_len, LBXDP_WRR_MAX);
+		err = -EDOM;
+	} else if (err == -E2BIG) {
+		p_err("backend %s: with it the weights would give a wrr schedule of %u entries, more than %u: lower a weight first (their ratio is what counts) or use --sched mh",
+		      a, tb.t.wrr_len, LBXDP_WRR_MAX);
+	}
 	if (err)
 		goto cleanup;
 	err = write_backend(c, id, &nb);
@@ -684,7 +691,7 @@ int lbxdp_backend_add(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 		be.flags &= ~LBXDP_BE_F_DRAINING;
 		be.weight = weight;
 		memcpy(be.mac, mac, sizeof(be.mac));
-		err = commit_backend(c, &vip, all, id, &be);
+		err = commit_backend(c, &vip, all, id, &be, true);
 		goto cleanup;
 	}
 
@@ -724,7 +731,7 @@ int lbxdp_backend_add(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 	err = lbxdp_percpu_zero(c, M_STATS_BACKEND, id,
 				sizeof(struct lbxdp_counters));
 	if (!err)
-		err = commit_backend(c, &vip, all, id, &be);
+		err = commit_backend(c, &vip, all, id, &be, true);
 cleanup:
 	free(all);
 	return err;
@@ -774,7 +781,7 @@ static int change_backend(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 	if (ch->mac)
 		memcpy(be.mac, ch->mac, sizeof(be.mac));
 	be.flags = (be.flags & ~clear) | set;
-	err = commit_backend(c, &vip, all, id, &be);
+	err = commit_backend(c, &vip, all, id, &be, ch->weight >= 0);
 	free(all);
 	return err;
 }

@@ -44,6 +44,8 @@ int lbxdp_vip_set_active(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 int lbxdp_vip_list(struct lbxdp_ctx *c, struct lbxdp_vip_entry **out,
 		   size_t *n);
 
+/* add and set: -EDOM when the weight given would make the wrr schedule too
+ * long (a bad value), -E2BIG when the weights already there would (state). */
 int lbxdp_backend_add(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 		      const __be32 addr[4], __u32 weight, const __u8 mac[6]);
 /* What backend set changes; a field at its "unchanged" value stays. */

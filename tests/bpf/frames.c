@@ -167,7 +167,15 @@ static void mangle(struct frame *f, enum mangle m)
 	switch (m) {
 	case M_NONE:
 	case M_IP_OPTIONS: /* built in */
+	case M_IP_OPTIONS_MAX:
 		return;
+	case M_OPTIONS_TRUNC:
+		f->len = ETH_HLEN_ + 24 + 2;
+		put16(ip + 2, 26);
+		break;
+	case M_OPTIONS_FRAG:
+		put16(ip + 6, IP_MF);
+		break;
 	case M_SHORT_IP:
 		f->len = ETH_HLEN_ + 12;
 		return; /* no whole header to checksum */
@@ -213,8 +221,13 @@ static void mangle(struct frame *f, enum mangle m)
 void frame_build(struct frame *f, const struct fspec *s, const __u8 our_mac[6])
 {
 	__u8 *ip = f->data + ETH_HLEN_, *l4;
-	__u32 iphl = s->mangle == M_IP_OPTIONS ? 24 : 20, l4len = 0;
+	__u32 iphl = 20, l4len = 0;
 
+	if (s->mangle == M_IP_OPTIONS || s->mangle == M_OPTIONS_TRUNC ||
+	    s->mangle == M_OPTIONS_FRAG)
+		iphl = 24;
+	else if (s->mangle == M_IP_OPTIONS_MAX)
+		iphl = 60;
 	memset(f, 0, sizeof(*f));
 	memcpy(f->data, s->other_mac ? other_mac : our_mac, 6);
 	memcpy(f->data + 6, peer_mac, 6);
@@ -240,9 +253,10 @@ void frame_build(struct frame *f, const struct fspec *s, const __u8 our_mac[6])
 	ip[9] = s->proto;
 	put32(ip + 12, s->saddr);
 	put32(ip + 16, s->daddr);
-	if (iphl == 24) {
+	if (iphl >= 24) {
 		ip[20] = 0x94; /* Router Alert, RFC 2113 */
 		ip[21] = 4;
+		memset(ip + 24, 1, iphl - 24); /* NOPs */
 	}
 	ip_csum(ip);
 	l4_csum(l4, l4len, s);

@@ -37,19 +37,22 @@ extern const __u8 other_mac[6];
 /* How to break an otherwise well-formed frame. */
 enum mangle {
 	M_NONE,
-	M_SHORT_IP,	 /* frame ends 12 bytes into the IPv4 header */
-	M_BAD_VERSION,	 /* version 6 under ethertype IPv4 */
-	M_BAD_IHL,	 /* IHL 4 (16 bytes) */
-	M_TOT_LEN_BIG,	 /* tot_len 4 bytes past the frame */
-	M_TOT_LEN_SMALL, /* tot_len 16, less than the header */
-	M_TRUNC_TCP,	 /* 10 of the 20 TCP header bytes */
-	M_DOFF_SMALL,	 /* TCP data offset 4 */
-	M_DOFF_BIG,	 /* TCP data offset 6, past tot_len */
-	M_TRUNC_UDP,	 /* 4 of the 8 UDP header bytes */
-	M_FRAG_FIRST,	 /* first fragment: MF set, offset 0 */
-	M_FRAG_LATER,	 /* last fragment: offset 1480, MF clear */
-	M_IP_OPTIONS,	 /* IHL 6 with a Router Alert option */
-	M_PAD,		 /* 8 zero bytes after tot_len (Ethernet padding) */
+	M_SHORT_IP,	  /* frame ends 12 bytes into the IPv4 header */
+	M_BAD_VERSION,	  /* version 6 under ethertype IPv4 */
+	M_BAD_IHL,	  /* IHL 4 (16 bytes) */
+	M_TOT_LEN_BIG,	  /* tot_len 4 bytes past the frame */
+	M_TOT_LEN_SMALL,  /* tot_len 16, less than the header */
+	M_TRUNC_TCP,	  /* 10 of the 20 TCP header bytes */
+	M_DOFF_SMALL,	  /* TCP data offset 4 */
+	M_DOFF_BIG,	  /* TCP data offset 6, past tot_len */
+	M_TRUNC_UDP,	  /* 4 of the 8 UDP header bytes */
+	M_FRAG_FIRST,	  /* first fragment: MF set, offset 0 */
+	M_FRAG_LATER,	  /* last fragment: offset 1480, MF clear */
+	M_IP_OPTIONS,	  /* IHL 6 with a Router Alert option */
+	M_IP_OPTIONS_MAX, /* IHL 15: Router Alert, then NOPs */
+	M_OPTIONS_TRUNC,  /* IHL 6, the frame and tot_len end 2 bytes later */
+	M_OPTIONS_FRAG,	  /* IHL 6 on a first fragment (MF) */
+	M_PAD,		  /* 8 zero bytes after tot_len (Ethernet padding) */
 };
 
 /* The header an ICMP error quotes: the server's reply, VIP -> client. */

@@ -77,7 +77,7 @@ sleep 1
 out=$(lab_lbxdp attach eth0 2>&1)
 tag3=$(lab_lbxdp -j status | json_get prog_tag)
 link3=$(link_id)
-check "and back: still the same XDP link ($link3)" [ "$link3" = "$link0" ]
+check "and back: still the same XDP link ($link3)" [ "${link3:-none}" = "$link0" ]
 check "and back to this build ('$out'): tag $tag3, want $tag0" \
 	[ "$tag3" = "$tag0" ]
 wait "$hits_pid"
@@ -101,6 +101,11 @@ warn=$(lab_lbxdp status 2>&1 >/dev/null || true)
 check "eth0's MAC changed: status warns and says to attach again ('$warn')" \
 	has "$warn" "attach eth0"
 check "status -j: mac_stale" mac_stale True
+rc=0
+lab_lbxdp attach eth0 --mode "$OTHER" >/dev/null 2>&1 || rc=$?
+refused_kept() { [ "$1" = 2 ] && mac_stale True; }
+check "attach in the other mode, refused (exit $rc): the program keeps its MAC" \
+	refused_kept "$rc"
 out=$(lab_lbxdp attach eth0 2>&1)
 check "attach again: takes up the new MAC ('$out')" has "$out" "$new_mac"
 check "status: no longer stale" mac_stale False
