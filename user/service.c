@@ -450,8 +450,10 @@ static int tables_build(struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
 	sb = calloc(c->cfg.max_backends + 1, sizeof(*sb));
 	tb->maglev = calloc(ring, sizeof(*tb->maglev));
 	tb->wrr = calloc(LBXDP_WRR_MAX, sizeof(*tb->wrr));
-	if (!sb || !tb->maglev || !tb->wrr)
+	if (!sb || !tb->maglev || !tb->wrr) {
+		p_err("out of memory for the tables of VIP slot %u", vip->id);
 		goto cleanup;
+	}
 	nsb = collect_usable(c, vip->id, all, sb);
 	tb->t.nbackends = nsb;
 	tb->t.sig = table_sig(sb, nsb);
