@@ -279,23 +279,18 @@ static bool apply(struct rt *rt, const struct fx_act *a, const struct fspec *f)
 	case ACT_ADD:
 		return be_add(rt, a->a);
 	case ACT_WEIGHT:
-		rt->be[a->a].weight = a->b;
-		ch.weight = a->b;
-		return ASSERT_OK(
-			lbxdp_backend_set(c, &rt->key[b->svc], addr, &ch),
-			"backend set weight");
 	case ACT_DOWN:
-		rt->be[a->a].down = true;
-		ch.up = 0;
-		return ASSERT_OK(
-			lbxdp_backend_set(c, &rt->key[b->svc], addr, &ch),
-			"backend set --down");
 	case ACT_UP:
-		rt->be[a->a].down = false;
-		ch.up = 1;
+		if (a->op == ACT_WEIGHT) {
+			ch.weight = a->b;
+			rt->be[a->a].weight = a->b;
+		} else {
+			ch.up = a->op == ACT_UP;
+			rt->be[a->a].down = !ch.up;
+		}
 		return ASSERT_OK(
 			lbxdp_backend_set(c, &rt->key[b->svc], addr, &ch),
-			"backend set --up");
+			"backend set");
 	case ACT_DEL:
 		rt->be[a->a].draining = true;
 		return ASSERT_OK(lbxdp_backend_del(c, &rt->key[b->svc], addr),
