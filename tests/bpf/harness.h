@@ -112,41 +112,25 @@ bool test__stats_delta(const char *file, int line,
 		___ok;                                                         \
 	})
 
-#define ASSERT_EQ(actual, expected, name)                                     \
-	({                                                                    \
-		long long ___act = (long long)(actual);                       \
-		long long ___exp = (long long)(expected);                     \
-		bool ___ok = ___act == ___exp;                                \
-		if (!___ok)                                                   \
-			test__fail(__FILE__, __LINE__,                        \
-				   "%s: got %lld, want %lld", (name), ___act, \
-				   ___exp);                                   \
-		___ok;                                                        \
-	})
-
-#define ASSERT_NEQ(actual, unexpected, name)                                   \
-	({                                                                     \
-		long long ___act = (long long)(actual);                        \
-		long long ___bad = (long long)(unexpected);                    \
-		bool ___ok = ___act != ___bad;                                 \
-		if (!___ok)                                                    \
-			test__fail(__FILE__, __LINE__,                         \
-				   "%s: got %lld, want anything else", (name), \
-				   ___act);                                    \
-		___ok;                                                         \
-	})
-
-#define ASSERT_GT(actual, bound, name)                                  \
+/* @actual OP @bound as long long; @want words what was wanted. */
+#define ASSERT_CMP(actual, op, bound, name, want)                       \
 	({                                                              \
 		long long ___act = (long long)(actual);                 \
 		long long ___bnd = (long long)(bound);                  \
-		bool ___ok = ___act > ___bnd;                           \
+		bool ___ok = ___act op ___bnd;                          \
 		if (!___ok)                                             \
 			test__fail(__FILE__, __LINE__,                  \
-				   "%s: got %lld, want more than %lld", \
-				   (name), ___act, ___bnd);             \
+				   "%s: got %lld, want %s%lld", (name), \
+				   ___act, (want), ___bnd);             \
 		___ok;                                                  \
 	})
+
+#define ASSERT_EQ(actual, expected, name) \
+	ASSERT_CMP(actual, ==, expected, name, "")
+#define ASSERT_NEQ(actual, unexpected, name) \
+	ASSERT_CMP(actual, !=, unexpected, name, "anything but ")
+#define ASSERT_GT(actual, bound, name) \
+	ASSERT_CMP(actual, >, bound, name, "more than ")
 
 /* @res: 0 on success, -errno (or -1 with errno) on failure. */
 #define ASSERT_OK(res, name)                                                 \
