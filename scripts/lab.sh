@@ -113,19 +113,27 @@ lab_get() {
 		curl -sS --fail --connect-timeout 3 --max-time 10 "$@"
 }
 
-# lab_hits N [URL]: N requests from the client, each on a new connection;
-# one line per request: the body's first line, or FAIL(curl exit code).
+# lab_hits N [URL [PORT0]]: N requests from the client, each on a new
+# connection; one line per request: the body's first line, or FAIL(curl exit
+# code). With PORT0, request i comes from port PORT0+i: the kernel's own
+# choice may reuse the ports of a connection a moment ago (seen within 300),
+# which the LB rightly treats as that flow again.
 lab_hits() {
-	local n=$1 url=${2:-http://$LAB_VIP/}
+	local n=$1 url=${2:-http://$LAB_VIP/} port0=${3:-}
 	# shellcheck disable=SC2016 # expanded by the inner bash
 	timeout $((n + 60)) ip netns exec "${LAB_PREFIX}client" bash -c '
 		for ((i = 0; i < $1; i++)); do
-			if out=$(curl -s --fail --connect-timeout 2 --max-time 5 "$2"); then
+			local_port=()
+			if [ -n "$3" ]; then
+				local_port=(--local-port $(($3 + i)))
+			fi
+			if out=$(curl -s --fail --connect-timeout 2 --max-time 5 \
+				"${local_port[@]}" "$2"); then
 				printf "%s\n" "${out%%$'"'"'\n'"'"'*}"
 			else
 				echo "FAIL($?)"
 			fi
-		done' lab_hits "$n" "$url"
+		done' lab_hits "$n" "$url" "$port0"
 }
 
 # lab_ping HOST ADDR: 3 pings from PREFIXHOST, quietly; status says if all came back.

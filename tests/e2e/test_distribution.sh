@@ -32,7 +32,9 @@ run_mode() {
 	e2e_json "$d/before.json"
 	lab_lbxdp -j stats >"$d/stats-before.json"
 	hits=$d/hits
-	lab_hits "$N" >"$hits"
+	# Ports of our own, so each connection is a new flow: the kernel's
+	# choice may reuse one, which rightly follows its old entry.
+	lab_hits "$N" "http://$LAB_VIP/" 20000 >"$hits"
 	n1=$(lab_count web1 <"$hits")
 	n2=$(lab_count web2 <"$hits")
 	nfail=$(grep -c '^FAIL' "$hits" || true)
@@ -46,12 +48,12 @@ run_mode() {
 	d1=$(($(e2e_field "$d/after.json" web1 new_flows) - $(e2e_field "$d/before.json" web1 new_flows)))
 	d2=$(($(e2e_field "$d/after.json" web2 new_flows) - $(e2e_field "$d/before.json" web2 new_flows)))
 	check "$mode: backend list new_flows agree with the answers: web1 +$d1 (saw $n1), web2 +$d2 (saw $n2)" \
-		in_range "$d1" $((n1 - 3)) $((n1 + 3)) "$d2" $((n2 - 3)) $((n2 + 3))
+		in_range "$d1" "$n1" "$n1" "$d2" "$n2" "$n2"
 	check "$mode: web2's new_flows about twice web1's: $d2 / $d1" \
 		in_range "$d1" 1 "$N" $((d2 * 100 / (d1 > 0 ? d1 : 1))) 170 230
 	dv=$(($(json_num "$d/stats-after.json" 'd["vips"][0]["new_flows"]') -
 		$(json_num "$d/stats-before.json" 'd["vips"][0]["new_flows"]')))
-	check "$mode: VIP new_flows +$dv for $N connections" in_range "$dv" $((N - 3)) $((N + 3))
+	check "$mode: VIP new_flows +$dv for $N connections" in_range "$dv" "$N" "$N"
 	b=$(e2e_field "$d/after.json" web1 packets)
 	check "$mode: web1 forwarded packets counted ($b)" [ "$b" -ge $((n1 * 4)) ]
 
