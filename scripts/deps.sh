@@ -20,6 +20,21 @@ die() {
 	exit 1
 }
 
+# apt_try WHAT ARGS...: apt-get ARGS, tried three times (a mirror's hiccup
+# should not fail a CI run); its output only if the last try fails.
+apt_try() {
+	local what=$1 tries
+	shift
+	for tries in 1 2 3; do
+		if apt-get "$@" >"$log" 2>&1; then
+			return 0
+		fi
+		[ "$tries" = 3 ] || sleep 10
+	done
+	cat "$log" >&2
+	die "apt-get $what 3 times"
+}
+
 missing=()
 for p in "${PKGS[@]}"; do
 	if [ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null)" != "ii " ]; then
@@ -37,10 +52,7 @@ echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 log=$(mktemp /tmp/lbxdp-deps.XXXXXX)
 trap 'rm -f "$log"' EXIT
-if ! apt-get update -qq >"$log" 2>&1; then
-	cat "$log" >&2
-	die "apt-get update failed"
-fi
+apt_try "update failed" update -qq
 
 # Fail with the names apt does not know, rather than apt's first complaint.
 unknown=()
@@ -52,10 +64,7 @@ for p in "${missing[@]}"; do
 done
 [ "${#unknown[@]}" -eq 0 ] || die "no installation candidate for: ${unknown[*]}"
 
-if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" >"$log" 2>&1; then
-	cat "$log" >&2
-	die "apt-get install failed"
-fi
+apt_try "install failed" install -y -qq --no-install-recommends "${missing[@]}"
 for p in "${missing[@]}"; do
 	[ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null)" = "ii " ] ||
 		die "$p still not installed"
