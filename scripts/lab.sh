@@ -127,7 +127,7 @@ lab_hits() {
 			if [ -n "$3" ]; then
 				local_port=(--local-port $(($3 + i)))
 			fi
-			if out=$(curl -s --fail --connect-timeout 2 --max-time 5 \
+			if out=$(curl -s --fail --connect-timeout 5 --max-time 15 \
 				"${local_port[@]}" "$2"); then
 				printf "%s\n" "${out%%$'"'"'\n'"'"'*}"
 			else

@@ -12,7 +12,8 @@
 #include "parse.h"
 #include "service.h"
 
-#define NEIGH_TIMEOUT_MS 1500
+/* The kernel's three ARP tries, a second apart (mcast_solicit, retrans_time). */
+#define NEIGH_TIMEOUT_MS 3000
 
 static const char backend_usage[] =
 	"Usage: lbxdp backend add SERVICE RIP [--weight N] [--mac MAC]\n"

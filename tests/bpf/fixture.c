@@ -361,17 +361,17 @@ static bool run_step(struct rt *rt, const struct fx_step *s, int n)
 	return ok;
 }
 
-bool fixture_run(const struct fixture *fx)
+/* One run of @fx's steps, between set-up and tear-down. */
+static void fixture_once(const struct fixture *fx)
 {
 	struct rt rt = {.fx = fx, .lb = &env.main};
 	struct lbxdp_ctx *c = &rt.lb->ctx;
 	struct lbxdp_config cfg0;
 	int i;
 
-	test__begin(fx->name);
 	test__context("set-up");
 	if (!ASSERT_OK(lbxdp_config_read(c), "config read"))
-		return test__end();
+		return;
 	cfg0 = c->cfg;
 	for (i = 0; i < FX_SVCS && fx->svc[i].addr; i++) {
 		const struct fx_svc *s = &fx->svc[i];
@@ -392,5 +392,13 @@ bool fixture_run(const struct fixture *fx)
 out:
 	test__context("tear-down");
 	lb_reset(rt.lb, rt.key, rt.nsvc, &cfg0);
+}
+
+bool fixture_run(const struct fixture *fx)
+{
+	test__begin(fx->name);
+	do
+		fixture_once(fx);
+	while (test__again_if_slow());
 	return test__end();
 }

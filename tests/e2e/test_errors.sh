@@ -157,12 +157,14 @@ state_of() { # HOST-ADDR: its state in backend list, or "gone"
 	st=$(lab_json_backend "$E2E_TMP/l.json" "$1" state)
 	echo "${st:-gone}"
 }
-lab_lbxdp timeout set tcp 4
 lab_hits 6 >"$E2E_TMP/hits2"
 check "web2 has connections to drain ($(grep -c '^web2$' "$E2E_TMP/hits2" || true) of 6)" \
 	[ "$(grep -c '^web2$' "$E2E_TMP/hits2" || true)" -gt 0 ]
 lab_lbxdp backend del "$LAB_SVC" "$W2"
-check "web2 draining ($(state_of "$W2"))" [ "$(state_of "$W2")" = draining ]
+st=$(state_of "$W2")
+check "web2 draining ($st)" [ "$st" = draining ]
+# Only now the short timeout: its flows are past it after the sleep.
+lab_lbxdp timeout set tcp 4
 sleep 5
 check "backend add to the full VIP frees the finished drain and succeeds" \
 	lab_lbxdp backend add "$LAB_SVC" 198.18.0.13 --mac 02:00:00:00:00:0d

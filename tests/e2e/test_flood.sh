@@ -28,8 +28,18 @@ lab_lbxdp -j status >"$d/status.json"
 t=$(json_num "$d/status.json" 'd["flood_rate"]')
 check "status shows flood_rate 1 ($t)" [ "$t" = 1 ]
 
+# syn_retrans: the client's SYN retransmissions so far. A SYN-ACK late by a
+# second (a loaded machine) makes one; without an entry it is placed, and
+# counted, again.
+syn_retrans() {
+	# shellcheck disable=SC2016 # awk's fields, not the shell's
+	lab_exec client awk '$1 == "TcpExt:" && !h { for (i = 2; i <= NF; i++) c[$i] = i; h = 1; next }
+		$1 == "TcpExt:" { print $c["TCPSynRetrans"] }' /proc/net/netstat
+}
+
 lab_lbxdp -j stats >"$d/stats0.json"
 e2e_json "$d/before.json"
+r0=$(syn_retrans)
 t0=$(date +%s)
 # Ports of our own: a reused one would rightly follow its old entry.
 lab_hits "$N" "http://$LAB_VIP/" 20000 >"$d/hits"
@@ -37,15 +47,17 @@ secs=$(($(date +%s) - t0 + 1))
 ncpu=$(nproc)
 lab_lbxdp -j stats >"$d/stats1.json"
 e2e_json "$d/after.json"
+r=$(($(syn_retrans) - r0))
+diag "SYN retransmissions: $r"
 
 n1=$(lab_count web1 <"$d/hits")
 n2=$(lab_count web2 <"$d/hits")
 nfail=$(grep -c '^FAIL' "$d/hits" || true)
 check "$N connections under the guard: $((n1 + n2)) answered by web1/web2, $nfail failed" \
 	in_range $((n1 + n2)) "$N" "$N" "$nfail" 0 0
-# Each connection's Maglev slot is a coin toss of p = 1/3 for web1: 100
-# +- 8.2 over 300; 70-130 is 3.7 sigma (a false alarm in ~5000 runs), and
-# an even split (150) is far outside.
+# Each connection's Maglev slot is as good as a coin toss of p = 1/3 for
+# web1: 100 +- 8.2 over 300, and 70-130 is 3.7 sigma. The fixed ports fix
+# the toss (web1 gets about 95), and an even split (150) is far outside.
 check "weighted Maglev keeps 1:2: web1 $n1 (want 70-130), web2 $n2 (want 170-230)" \
 	in_range "$n1" 70 130 "$n2" 170 230
 
@@ -53,18 +65,18 @@ sl=$(($(json_num "$d/stats1.json" 'd["events"]["flood_stateless"]') -
 	$(json_num "$d/stats0.json" 'd["events"]["flood_stateless"]')))
 # At most one tracked SYN a second on each CPU (the guard then holds 3 s).
 check "flood_stateless +$sl: all but one SYN a second per CPU ($ncpu) over ${secs}s" \
-	in_range "$sl" $((N - ncpu * (secs + 1))) "$N"
+	in_range "$sl" $((N - ncpu * (secs + 1))) $((N + r))
 mr=$(($(json_num "$d/stats1.json" 'd["events"]["flow_miss_nonsyn"]') -
 	$(json_num "$d/stats0.json" 'd["events"]["flow_miss_nonsyn"]')))
 # Once each: a connection's next packets find the entry its first one made
 # (two packets that race on two CPUs may both miss).
 check "each of those connections' first packet after the SYN missed the table ($mr)" \
-	in_range "$mr" "$sl" $((sl + N / 20))
+	in_range "$mr" $((sl - r)) $((sl + N / 20))
 
 nf1=$(($(e2e_field "$d/after.json" web1 new_flows) - $(e2e_field "$d/before.json" web1 new_flows)))
 nf2=$(($(e2e_field "$d/after.json" web2 new_flows) - $(e2e_field "$d/before.json" web2 new_flows)))
-check "new_flows count each connection once: web1 +$nf1 (saw $n1), web2 +$nf2 (saw $n2)" \
-	in_range "$nf1" "$n1" "$n1" "$nf2" "$n2" "$n2"
+check "new_flows count each connection once: web1 +$nf1 (saw $n1), web2 +$nf2 (saw $n2), $r SYNs resent" \
+	in_range "$nf1" "$n1" $((n1 + r)) "$nf2" "$n2" $((n2 + r)) $((nf1 + nf2)) "$N" $((N + r))
 f1=$(($(e2e_field "$d/after.json" web1 flows) - $(e2e_field "$d/before.json" web1 flows)))
 f2=$(($(e2e_field "$d/after.json" web2 flows) - $(e2e_field "$d/before.json" web2 flows)))
 check "every connection has its flow entry: web1 +$f1 flows, web2 +$f2 flows, for $N" \

@@ -20,7 +20,7 @@ stop=$E2E_TMP/stop
 # shellcheck disable=SC2016 # expanded by the inner bash
 timeout 300 ip netns exec "${LAB_PREFIX}client" bash -c '
 	while [ ! -e "$1" ]; do
-		if out=$(curl -s --fail --connect-timeout 2 --max-time 5 "$2"); then
+		if out=$(curl -s --fail --connect-timeout 5 --max-time 15 "$2"); then
 			printf "%s\n" "$out"
 		else
 			echo "FAIL($?)"
@@ -43,7 +43,12 @@ exec 3>&2 2>"$E2E_TMP/shell.err"
 lbxdp_bg stats -w 1 >"$E2E_TMP/stats.out" 2>&1
 stats_pid=$!
 E2E_PIDS="$E2E_PIDS $stats_pid"
-sleep 2.5
+# Killed once it has reported (a second after it starts; up to 10 s on a
+# loaded machine).
+for ((i = 0; i < 100; i++)); do
+	grep -q '^SERVICE' "$E2E_TMP/stats.out" && break
+	sleep 0.1
+done
 running=no
 if kill -0 "$stats_pid" 2>/dev/null; then
 	running=yes
@@ -94,7 +99,13 @@ check "the churn's refusals are only 'already in' / 'not in' ($(wc -l <"$E2E_TMP
 	[ -z "$other" ]
 [ -z "$other" ] || diag "$other"
 
+# A second past the last kill, and enough connections to mean something
+# however slow the machine.
 sleep 1
+for ((i = 0; i < 600; i++)); do
+	[ "$(wc -l <"$loop_out")" -ge 100 ] && break
+	sleep 0.1
+done
 touch "$stop"
 rc=0
 wait "$loop_pid" || rc=$?

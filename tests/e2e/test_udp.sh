@@ -20,10 +20,17 @@ done
 lab_lbxdp vip add "$SVC"
 lab_lbxdp backend add "$SVC" "$W1" --weight 1
 lab_lbxdp backend add "$SVC" "$W2" --weight 2
-sleep 0.5 # the servers bind
+# Wait for the servers to bind (not through the VIP: its counters must only
+# see the datagrams below).
+for w in web1 web2; do
+	for ((i = 0; i < 100; i++)); do
+		lab_exec "$w" ss -Hlun "sport = :$UDP_PORT" | grep -q . && break
+		sleep 0.1
+	done
+done
 
 ask() {
-	timeout $((3 * $1 + 20)) ip netns exec "${LAB_PREFIX}client" \
+	timeout $((6 * $1 + 20)) ip netns exec "${LAB_PREFIX}client" \
 		python3 "$E2E_DIR/udp_echo.py" ask "$LAB_VIP" "$UDP_PORT" "$1"
 }
 

@@ -25,7 +25,7 @@ def serve(name, addr, port):
 def ask(addr, port, n):
     for i in range(n):
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.settimeout(2)
+        s.settimeout(5)
         s.connect((addr, port))
         try:
             s.send(b"who %d" % i)
