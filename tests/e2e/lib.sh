@@ -53,6 +53,18 @@ check() {
 	fi
 }
 
+# e2e_wait SECONDS CMD...: until CMD succeeds, for up to SECONDS, trying
+# every 0.1 s. Never fails: the check that follows says what was missing.
+e2e_wait() {
+	local i n=$(($1 * 10))
+	shift
+	for ((i = 0; i < n; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 0
+}
+
 # in_range VALUE LOW HIGH [VALUE LOW HIGH...]: integers, each within bounds.
 in_range() {
 	while [ $# -ge 3 ]; do

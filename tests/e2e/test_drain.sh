@@ -33,12 +33,11 @@ for ((i = 1; i <= NDL; i++)); do
 	dl_pids+=("$!")
 	E2E_PIDS="$E2E_PIDS $!"
 done
+# shellcheck disable=SC2317 # called through e2e_wait
+started() { [ "$(stat -c %s "$E2E_TMP/dl$1" 2>/dev/null || echo 0)" -ge 5 ]; }
 first=""
 for ((i = 1; i <= NDL; i++)); do
-	for ((t = 0; t < 50; t++)); do
-		[ "$(stat -c %s "$E2E_TMP/dl$i" 2>/dev/null || echo 0)" -ge 5 ] && break
-		sleep 0.1
-	done
+	e2e_wait 5 started "$i"
 	first="$first $(head -n 1 "$E2E_TMP/dl$i" 2>/dev/null || echo none)"
 done
 lab_lbxdp backend set "$LAB_SVC" "$W2" --weight 2

@@ -45,10 +45,7 @@ stats_pid=$!
 E2E_PIDS="$E2E_PIDS $stats_pid"
 # Killed once it has reported (a second after it starts; up to 10 s on a
 # loaded machine).
-for ((i = 0; i < 100; i++)); do
-	grep -q '^SERVICE' "$E2E_TMP/stats.out" && break
-	sleep 0.1
-done
+e2e_wait 10 grep -q '^SERVICE' "$E2E_TMP/stats.out"
 running=no
 if kill -0 "$stats_pid" 2>/dev/null; then
 	running=yes
@@ -102,10 +99,9 @@ check "the churn's refusals are only 'already in' / 'not in' ($(wc -l <"$E2E_TMP
 # A second past the last kill, and enough connections to mean something
 # however slow the machine.
 sleep 1
-for ((i = 0; i < 600; i++)); do
-	[ "$(wc -l <"$loop_out")" -ge 100 ] && break
-	sleep 0.1
-done
+# shellcheck disable=SC2317 # called through e2e_wait
+loop_has() { [ "$(wc -l <"$loop_out")" -ge "$1" ]; }
+e2e_wait 60 loop_has 100
 touch "$stop"
 rc=0
 wait "$loop_pid" || rc=$?

@@ -22,11 +22,10 @@ lab_lbxdp backend add "$SVC" "$W1" --weight 1
 lab_lbxdp backend add "$SVC" "$W2" --weight 2
 # Wait for the servers to bind (not through the VIP: its counters must only
 # see the datagrams below).
+# shellcheck disable=SC2317 # called through e2e_wait
+bound() { lab_exec "$1" ss -Hlun "sport = :$UDP_PORT" | grep -q .; }
 for w in web1 web2; do
-	for ((i = 0; i < 100; i++)); do
-		lab_exec "$w" ss -Hlun "sport = :$UDP_PORT" | grep -q . && break
-		sleep 0.1
-	done
+	e2e_wait 10 bound "$w"
 done
 
 ask() {
