@@ -137,6 +137,10 @@ int config_cmd(struct cli *cli, bool set,
 		lbxdp_close(&c);
 		return show(cli, &cfg);
 	}
+	if (lbxdp_repair(&c, true) > 0)
+		p_warn("repaired what a writer killed mid-change left");
+	/* The repair may have moved config.gen: edit what is there now. */
+	cfg = c.cfg;
 	edit(&cfg, arg);
 	err = lbxdp_config_write(&c, &cfg);
 	if (err)
@@ -153,6 +157,6 @@ int open_writer(struct cli *cli, struct lbxdp_ctx *c)
 		return err;
 	/* Best effort: the command itself may be what repairs. */
 	if (lbxdp_repair(c, true) > 0)
-		p_warn("checked the tables a killed writer left unapplied");
+		p_warn("repaired what a writer killed mid-change left");
 	return 0;
 }

@@ -120,7 +120,7 @@ int do_status(struct cli *cli, int argc, char **argv)
 	struct lbxdp_ctx c;
 	size_t nvips = 0;
 	__u8 now_mac[6];
-	int err;
+	int err, stale;
 
 	if (has_help_flag(argc, argv)) {
 		fprintf(stdout, "Usage: lbxdp status\n");
@@ -138,6 +138,12 @@ int do_status(struct cli *cli, int argc, char **argv)
 		err = lbxdp_vip_list(&c, &vips, &nvips);
 	if (err)
 		goto cleanup;
+	/* A reader reports what a killed writer left; the next writer
+	 * repairs it (a reader holds no lock to write with). */
+	stale = lbxdp_repair(&c, false);
+	if (stale > 0)
+		p_warn("%d entries derived from the records differ from them (a writer was killed mid-change): the next writer repairs them",
+		       stale);
 	if (li.attached)
 		if_indextoname(li.ifindex, ifname);
 	lbxdp_format_mac(c.cfg.mac, mac, sizeof(mac));
@@ -174,6 +180,8 @@ int do_status(struct cli *cli, int argc, char **argv)
 		J("udp_timeout", json_object_new_int64(c.cfg.udp_timeout));
 		J("active_window", json_object_new_int64(c.cfg.active_window));
 		J("flood_rate", json_object_new_int64(c.cfg.flood_rate));
+		J("repair_pending",
+		  json_object_new_int64(stale > 0 ? stale : 0));
 		J("clock_hz",
 		  json_object_new_int64(
 			  c.cfg.ns_per_jiffy ? 1000000000U / c.cfg.ns_per_jiffy

@@ -294,7 +294,7 @@ static int backend_list(struct cli *cli, int argc, char **argv)
 		if (!err)
 			err = lbxdp_config_read(&c);
 		if (!err && lbxdp_repair(&c, true) > 0)
-			p_warn("rebuilt the tables a killed writer left unapplied");
+			p_warn("repaired what a writer killed mid-change left");
 		lbxdp_unlock(&c);
 		if (err)
 			goto cleanup;

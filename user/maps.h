@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * The pinned maps of one pin directory. Every map write goes through here or
- * service.c; writers hold an flock() on the pin directory itself (bpffs
+ * the service files (service.h); writers hold an flock() on the pin directory itself (bpffs
  * cannot hold a lock file), so the CLI and the daemon serialise.
  */
 #ifndef LBXDP_MAPS_H

@@ -73,16 +73,16 @@ int lbxdp_backend_list(struct lbxdp_ctx *c, int vip_id,
 int lbxdp_flow_count(struct lbxdp_ctx *c, const struct lbxdp_backend *all,
 		     __u32 *active, __u32 *refs);
 
-/*
- * Rebuild @vip's tables from its backend records and flip to them. Also
- * repairs what a writer killed mid-change left (records not yet in tables).
- */
+/* Rebuild @vip's tables from its backend records and flip to them. */
 int lbxdp_rebuild(struct lbxdp_ctx *c, const struct lbxdp_vip *vip);
 
 /*
- * Find VIPs whose live tables do not match their backend records (a writer
- * was killed between the two) and, with @apply (lock held), rebuild them.
- * Returns how many were stale, or -errno.
+ * The records (vips, backends, config's knobs) are the truth: recompute
+ * from them all that is derived (vip_info, vip_addrs, config's address
+ * filter and port-0 count, each VIP's live tables, the records of deleted
+ * VIPs) and, with @apply (lock held), write what differs, so that whatever
+ * a writer killed mid-change left is whole again. Returns how many things
+ * differed, or -errno.
  */
 int lbxdp_repair(struct lbxdp_ctx *c, bool apply);
 

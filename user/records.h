@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Internals shared by the files behind service.h: reading and writing the
+ * records (vips, backends), walking the VIPs, and the tables a VIP's
+ * backends make. Not for the commands: they use service.h.
+ */
+#ifndef LBXDP_RECORDS_H
+#define LBXDP_RECORDS_H
+
+#include <stdbool.h>
+#include <string.h>
+#include "sched.h"
+#include "service.h"
+
+static inline bool same_addr(const __be32 a[4], const __be32 b[4])
+{
+	return !memcmp(a, b, 4 * sizeof(__be32));
+}
+
+/* All backend records, lbxdp_nbackend_slots() of them; *out is malloc'ed. */
+int read_backends(struct lbxdp_ctx *c, struct lbxdp_backend **out);
+/* Write record @id, then move config.gen (see bump_gen()). */
+int write_backend(struct lbxdp_ctx *c, __u32 id,
+		  const struct lbxdp_backend *be);
+/* Move config.gen: every CPU's copies of the records are void. */
+void bump_gen(struct lbxdp_ctx *c);
+
+typedef int (*vip_fn)(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
+		      const struct lbxdp_vip *vip, void *arg);
+/* @fn for every VIP of map vips; stops at the first error. */
+int for_each_vip(struct lbxdp_ctx *c, vip_fn fn, void *arg);
+
+/* What the VIP records say about the derived state (repair.c). */
+struct vip_scan {
+	__u32 port0; /* services on port 0 */
+	__u64 bloom; /* config.addr_bloom of all VIP addresses */
+	__u8 *used;  /* [max_vips]: ids in use */
+};
+
+/* Fill @s from map vips; s->used is allocated here (free it). */
+int vip_scan(struct lbxdp_ctx *c, struct vip_scan *s);
+
+/*
+ * vip_addrs, config.nport0 and config.addr_bloom as the VIPs say, and a
+ * gen move when they differed. Returns how many differed (written when
+ * @apply), or -errno.
+ */
+int sync_derived(struct lbxdp_ctx *c, bool apply);
+
+/* A backend that may receive new flows. */
+bool usable(const struct lbxdp_backend *be);
+
+/* A VIP's tables, built in memory: checked before any map is written. */
+struct tables {
+	struct lbxdp_table t;
+	__u32 *maglev, *wrr;
+};
+
+/* Build @vip's tables from the records @all into @tb (tables_free() it,
+ * whatever the result); -E2BIG (unprinted) when the weights give a wrr
+ * schedule longer than LBXDP_WRR_MAX, its length in tb->t.wrr_len. */
+int tables_build(struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
+		 const struct lbxdp_backend *all, struct tables *tb);
+void tables_free(struct tables *tb);
+/* Write @tb into @vip's spare slot, then flip to it. */
+int tables_write(struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
+		 const struct tables *tb);
+/* Whether @vip's live slot was built from its usable records in @all. */
+bool tables_current(struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
+		    const struct lbxdp_backend *all);
+/* Build from @all and flip; prints why it cannot. */
+int rebuild_from(struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
+		 const struct lbxdp_backend *all);
+
+#endif /* LBXDP_RECORDS_H */

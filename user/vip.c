@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Virtual services: vip add, del, list (service.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include "log.h"
+#include "parse.h"
+#include "records.h"
+
+int lbxdp_vip_get(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
+		  struct lbxdp_vip *vip)
+{
+	char svc[LBXDP_SVC_STRLEN];
+
+	if (!bpf_map_lookup_elem(c->fd[M_VIPS], key, vip))
+		return 0;
+	p_err("service %s not found",
+	      lbxdp_format_service(key, svc, sizeof(svc)));
+	return -ENOENT;
+}
+
+/* Free every record of VIP id @vip_id before the id serves a new VIP. A
+ * repair frees them too, as orphans; this is for callers that did not
+ * repair first. */
+static int free_backends_of(struct lbxdp_ctx *c, __u32 vip_id)
+{
+	__u32 i, n = lbxdp_nbackend_slots(&c->cfg);
+	struct lbxdp_backend *all = NULL;
+	int err;
+
+	err = read_backends(c, &all);
+	for (i = 1; i < n && !err; i++) {
+		if (!(all[i].flags & LBXDP_BE_F_USED) ||
+		    all[i].vip_id != vip_id)
+			continue;
+		all[i].flags = 0;
+		err = write_backend(c, i, &all[i]);
+	}
+	free(all);
+	return err;
+}
+
+/* Both records of a VIP: by key for new flows, by id for established. */
+static int write_vip(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
+		     const struct lbxdp_vip *vip, __u64 flags)
+{
+	if (bpf_map_update_elem(c->fd[M_VIP_INFO], &vip->id, vip, BPF_ANY) ||
+	    bpf_map_update_elem(c->fd[M_VIPS], key, vip, flags)) {
+		p_err("cannot write the VIP records: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+int lbxdp_vip_add(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
+		  int sched, __u32 persist_sec)
+{
+	struct lbxdp_table empty[2] = {};
+	struct lbxdp_vip vip = {};
+	char svc[LBXDP_SVC_STRLEN];
+	struct vip_scan s = {};
+	__u32 id, zero = 0;
+	int err;
+
+	lbxdp_format_service(key, svc, sizeof(svc));
+	if (!bpf_map_lookup_elem(c->fd[M_VIPS], key, &vip)) {
+		p_err("service %s already exists", svc);
+		return -EEXIST;
+	}
+	err = vip_scan(c, &s);
+	if (err)
+		goto cleanup;
+	for (id = 0; id < c->cfg.max_vips && s.used[id]; id++)
+		;
+	if (id == c->cfg.max_vips) {
+		p_err("cannot add %s: all %u VIP slots in use (capacity set at attach with --max-vips)",
+		      svc, c->cfg.max_vips);
+		err = -ENOSPC;
+		goto cleanup;
+	}
+
+	/* The id may have served a deleted VIP: reset its state before the
+	 * VIP becomes visible to packets. */
+	err = free_backends_of(c, id);
+	if (!err)
+		err = lbxdp_array_fill(c->fd[M_TABLES], id * 2, empty, 2);
+	if (!err && bpf_map_update_elem(c->fd[M_VIP_SLOT], &id, &zero, BPF_ANY))
+		err = -errno;
+	if (!err)
+		err = lbxdp_percpu_zero(c, M_STATS_VIP, id,
+					sizeof(struct lbxdp_counters));
+	if (!err)
+		err = lbxdp_percpu_zero(c, M_WRR_CURSOR, id, sizeof(__u32));
+	if (err) {
+		p_err("cannot reset tables of VIP slot %u: %s", id,
+		      strerror(-err));
+		goto cleanup;
+	}
+
+	vip.id = id;
+	vip.flags = LBXDP_VIP_F_ACTIVE;
+	vip.sched = sched;
+	vip.persist_sec = persist_sec;
+	/* By id first: no flow can reach it before the key exists, which
+	 * is the one write that makes the service; killed before it, the id
+	 * stays free. */
+	err = write_vip(c, key, &vip, BPF_NOEXIST);
+	if (err)
+		goto cleanup;
+	err = sync_derived(c, true);
+	if (err < 0) {
+		/* Whole or not at all: recount without it. */
+		bpf_map_delete_elem(c->fd[M_VIPS], key);
+		sync_derived(c, true);
+		goto cleanup;
+	}
+	err = 0;
+cleanup:
+	free(s.used);
+	return err;
+}
+
+/*
+ * The key goes first: that one write removes the service (new flows are
+ * the kernel's from then on). What the VIP held up, its backend records
+ * (so its established flows stop), its vip_info and address counts, is
+ * then derived state, which the repair removes: now, or by the next
+ * writer if this one is killed.
+ */
+int lbxdp_vip_del(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key)
+{
+	struct lbxdp_vip vip;
+	int err;
+
+	err = lbxdp_vip_get(c, key, &vip);
+	if (err)
+		return err;
+	if (bpf_map_delete_elem(c->fd[M_VIPS], key)) {
+		p_err("cannot delete from map vips: %s", strerror(errno));
+		return -errno;
+	}
+	err = lbxdp_repair(c, true);
+	if (err < 0)
+		p_warn("the service is deleted; the next change frees its backends");
+	return 0;
+}
+
+int lbxdp_vip_set_active(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
+			 bool active)
+{
+	struct lbxdp_vip vip;
+	int err;
+
+	err = lbxdp_vip_get(c, key, &vip);
+	if (err)
+		return err;
+	if (active)
+		vip.flags |= LBXDP_VIP_F_ACTIVE;
+	else
+		vip.flags &= ~LBXDP_VIP_F_ACTIVE;
+	err = write_vip(c, key, &vip, BPF_EXIST);
+	if (!err)
+		err = sync_derived(c, true);
+	return err < 0 ? err : 0;
+}
+
+static int collect_vip(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
+		       const struct lbxdp_vip *vip, void *arg)
+{
+	struct {
+		struct lbxdp_vip_entry *v;
+		size_t n, cap;
+	} *l = arg;
+	struct lbxdp_vip_entry *e;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+
+		e = realloc(l->v, cap * sizeof(*e));
+		if (!e)
+			return -ENOMEM;
+		l->v = e;
+		l->cap = cap;
+	}
+	e = &l->v[l->n++];
+	memset(e, 0, sizeof(*e));
+	e->key = *key;
+	e->vip = *vip;
+	return 0;
+}
+
+static int cmp_vip_entry(const void *a, const void *b)
+{
+	const struct lbxdp_vip_entry *x = a, *y = b;
+
+	return (x->vip.id > y->vip.id) - (x->vip.id < y->vip.id);
+}
+
+int lbxdp_vip_list(struct lbxdp_ctx *c, struct lbxdp_vip_entry **out, size_t *n)
+{
+	struct {
+		struct lbxdp_vip_entry *v;
+		size_t n, cap;
+	} l = {};
+	struct lbxdp_table t;
+	__u32 slot, tidx;
+	size_t i;
+	int err;
+
+	err = for_each_vip(c, collect_vip, &l);
+	if (err)
+		goto fail;
+	qsort(l.v, l.n, sizeof(*l.v), cmp_vip_entry);
+	for (i = 0; i < l.n; i++) {
+		struct lbxdp_vip_entry *e = &l.v[i];
+
+		lbxdp_percpu_sum(c, M_STATS_VIP, e->vip.id, (__u64 *)&e->ctr,
+				 sizeof(e->ctr) / sizeof(__u64));
+		if (bpf_map_lookup_elem(c->fd[M_VIP_SLOT], &e->vip.id, &slot))
+			continue;
+		tidx = e->vip.id * 2 + (slot & 1);
+		if (!bpf_map_lookup_elem(c->fd[M_TABLES], &tidx, &t))
+			e->nbackends = t.nbackends;
+	}
+	*out = l.v;
+	*n = l.n;
+	return 0;
+fail:
+	free(l.v);
+	return err;
+}
