@@ -93,12 +93,18 @@ $(OUTPUT)/tests/bpf_test: $(BPFT_SRCS) $(wildcard tests/bpf/*.h) $(OUTPUT)/liblb
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) $(INCLUDES) -Itests/bpf $(BPFT_SRCS) $(OUTPUT)/liblbxdp.a $(LIBS) -o $@
 
+# The killed-writer test's view of a pin directory (tests/e2e/test_killed.sh).
+$(OUTPUT)/tests/kt: tests/killed/kt.c tests/bpf/frames.c tests/bpf/frames.h $(OUTPUT)/liblbxdp.a | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARN) $(INCLUDES) -Itests/bpf tests/killed/kt.c tests/bpf/frames.c $(OUTPUT)/liblbxdp.a $(LIBS) -o $@
+
 $(OUTPUT)/tests/bench: $(BENCH_SRCS) $(wildcard tests/bench/*.h) $(OUTPUT)/liblbxdp.a | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) $(INCLUDES) $(BENCH_SRCS) $(OUTPUT)/liblbxdp.a $(LIBS) -lm -o $@
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory all unit $(OUTPUT)/tests/bpf_test
+	$(Q)$(MAKE) --no-print-directory all unit $(OUTPUT)/tests/bpf_test \
+		$(OUTPUT)/tests/kt
 	$(Q)OUTPUT=$(OUTPUT) bash tests/run.sh
 
 check: deps

@@ -13,6 +13,8 @@ PKGS=(
 	# e2e labs: ip, ethtool, sysctl, ping, HTTP servers and clients
 	# (keepalived joins when the VRRP interop tests do)
 	iproute2 ethtool procps iputils-ping curl python3
+	# killed-writer and delayed-writer tests
+	strace
 )
 
 die() {
