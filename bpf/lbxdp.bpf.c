@@ -193,9 +193,16 @@ static __always_inline __u32 pick(const struct lbxdp_vip *vip,
 		return e ? *e : 0;
 	}
 
-	/* A slot built from no backend has a Maglev table of zeros, so the
-	 * hashed path needs no backend count; schedulable() rejects what a
-	 * killed writer may have left in a slot. */
+	/* The hashed path reads the ring whatever the slot's backend count
+	 * says, and a slot may name ids that are no usable backend of this
+	 * VIP: one that vip add reset may keep what a VIP deleted earlier
+	 * under this id left in its ring (vip add zeroes the counts, not the
+	 * ring), and a writer killed between a record and its flip leaves a
+	 * table older than the records. So an id is a candidate only:
+	 * schedulable() takes it if its record is, now, used, neither down
+	 * nor draining, and this VIP's (weight is not checked), and refuses
+	 * the rest: records freed at vip del or vip add, or since reused by
+	 * another VIP. */
 	if (vip->sched == LBXDP_SCHED_SH)
 		h = lbxdp_hash_addr(p->fk.src, LBXDP_SEED_FLOW);
 	else
