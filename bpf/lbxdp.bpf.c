@@ -193,9 +193,16 @@ static __always_inline __u32 pick(const struct lbxdp_vip *vip,
 		return e ? *e : 0;
 	}
 
-	/* A slot built from no backend has a Maglev table of zeros, so the
-	 * hashed path needs no backend count; schedulable() rejects what a
-	 * killed writer may have left in a slot. */
+	/* The hashed path reads the ring whatever the slot's backend count
+	 * says, and a slot may name ids that are no usable backend of this
+	 * VIP: one that vip add reset may keep what a VIP deleted earlier
+	 * under this id left in its ring (vip add zeroes the counts, not the
+	 * ring), and a writer killed between a record and its flip leaves a
+	 * table older than the records. So an id is a candidate only:
+	 * schedulable() takes it if its record is, now, used, neither down
+	 * nor draining, and this VIP's (weight is not checked), and refuses
+	 * the rest: records freed at vip del or vip add, or since reused by
+	 * another VIP. */
 	if (vip->sched == LBXDP_SCHED_SH)
 		h = lbxdp_hash_addr(p->fk.src, LBXDP_SEED_FLOW);
 	else
@@ -630,13 +637,31 @@ static __always_inline int forward_new(struct ethhdr *eth,
 	return tx(eth, cfg, be->mac, be_id, vip->id, p, opens);
 }
 
+/* ICMP that is not forwarded: the kernel's, counted icmp_passed when it is
+ * to a VIP address. */
+static __always_inline int icmp_pass(const struct lbxdp_config *cfg,
+				     __be32 daddr,
+				     struct lbxdp_global_stats *gs)
+{
+	if (is_vip_addr(cfg, daddr))
+		gs->icmp_passed++;
+	else
+		gs->passed++;
+	return XDP_PASS;
+}
+
 /*
  * ICMP "fragmentation needed" about a VIP flow: the embedded header is the
  * server's reply (VIP -> client), so the flow is the reverse of it. Sent to
  * that flow's server so path-MTU discovery works; never creates a flow.
+ * Only one about a reply from the address it is sent to: a router sends it
+ * to the reply's source, and one that names another VIP is not about ours.
+ * The quote ends at @tot_len, as any header does: what lies beyond is
+ * Ethernet padding. Not forwarded: the kernel's (icmp_pass()).
  */
 static __always_inline int handle_icmp(struct xdp_md *ctx, struct ethhdr *eth,
 				       struct iphdr *iph, void *end,
+				       __u16 tot_len,
 				       const struct lbxdp_config *cfg,
 				       struct lbxdp_global_stats *gs)
 {
@@ -662,7 +687,8 @@ static __always_inline int handle_icmp(struct xdp_md *ctx, struct ethhdr *eth,
 	if (in->protocol != IPPROTO_TCP && in->protocol != IPPROTO_UDP)
 		goto not_ours;
 	ports = (void *)in + in->ihl * 4;
-	if ((void *)(ports + 2) > end)
+	if ((void *)(ports + 2) > end ||
+	    sizeof(*iph) + sizeof(*icmp) + in->ihl * 4 + 4 > tot_len)
 		goto not_ours;
 
 	vip = vip_find(cfg, in->saddr, ports[0], in->protocol);
@@ -683,7 +709,9 @@ static __always_inline int handle_icmp(struct xdp_md *ctx, struct ethhdr *eth,
 
 	/* Where the flow's next packet goes: its live entry, else what
 	 * forward_new() would pick (persistence, then Maglev). A down
-	 * server's flow moves with its next packet: tell the new one. */
+	 * server's flow moves with its next packet: tell the new one. With
+	 * no server to tell it is no new flow to drop (no_backend): the
+	 * kernel's, which has no socket for it. */
 	flow = bpf_map_lookup_elem(&flows, &p.fk);
 	be = flow && age(&p, flow) <= flow_timeout(cfg, p.fk.proto)
 		     ? backend_get(flow->backend, flow->gen, vip->id)
@@ -703,19 +731,15 @@ static __always_inline int handle_icmp(struct xdp_md *ctx, struct ethhdr *eth,
 				be = NULL;
 		}
 		if (!be) {
-			gs->no_backend++;
-			return XDP_DROP;
+			gs->icmp_passed++;
+			return XDP_PASS;
 		}
 	}
 	gs->icmp_forwarded++;
 	return tx(eth, cfg, be->mac, be_id, vip->id, &p, false);
 
 not_ours:
-	if (is_vip_addr(cfg, iph->daddr))
-		gs->icmp_passed++;
-	else
-		gs->passed++;
-	return XDP_PASS;
+	return icmp_pass(cfg, iph->daddr, gs);
 }
 
 /*
@@ -808,6 +832,9 @@ int lbxdp_xdp(struct xdp_md *ctx)
 		return XDP_PASS;
 	}
 	tot_len = bpf_ntohs(iph->tot_len);
+	/* A broken IP header to a VIP address is malformed whatever it says
+	 * its protocol is: that byte is part of what is broken, and the
+	 * kernel's ip_rcv() would discard the frame anyway. */
 	if (iph->version != 4 || iph->ihl < 5 || tot_len < iph->ihl * 4 ||
 	    (void *)iph + tot_len > end)
 		return bad_frame(eth, cfg, iph->daddr, &gs->malformed, gs);
@@ -819,10 +846,9 @@ int lbxdp_xdp(struct xdp_md *ctx)
 		return XDP_PASS;
 	}
 	if ((iph->frag_off & bpf_htons(IP_MF | IP_OFFSET)) || iph->ihl != 5) {
-		if (iph->protocol == IPPROTO_ICMP) {
-			gs->passed++;
-			return XDP_PASS;
-		}
+		/* Not looked into (its header moved or cut): the kernel's. */
+		if (iph->protocol == IPPROTO_ICMP)
+			return icmp_pass(cfg, iph->daddr, gs);
 		if (!(iph->frag_off & bpf_htons(IP_MF | IP_OFFSET)))
 			return ip_options(eth, cfg, iph, end, gs);
 		return bad_frame(eth, cfg, iph->daddr, &gs->fragment, gs);
@@ -842,14 +868,18 @@ int lbxdp_xdp(struct xdp_md *ctx)
 	} else if (iph->protocol == IPPROTO_UDP) {
 		struct udphdr *uh = (void *)(iph + 1);
 
+		/* Its length covers its header and fits the IP packet, as
+		 * the kernel's udp_rcv() wants (which trims a packet past
+		 * it, so a shorter length is no error). */
 		if ((void *)(uh + 1) > end ||
-		    tot_len < sizeof(*iph) + sizeof(*uh))
+		    bpf_ntohs(uh->len) < sizeof(*uh) ||
+		    sizeof(*iph) + bpf_ntohs(uh->len) > tot_len)
 			return bad_frame(eth, cfg, iph->daddr, &gs->malformed,
 					 gs);
 		p.fk.sport = uh->source;
 		p.fk.dport = uh->dest;
 	} else if (iph->protocol == IPPROTO_ICMP) {
-		return handle_icmp(ctx, eth, iph, end, cfg, gs);
+		return handle_icmp(ctx, eth, iph, end, tot_len, cfg, gs);
 	} else {
 		gs->passed++;
 		return XDP_PASS;

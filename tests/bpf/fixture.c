@@ -178,6 +178,7 @@ static struct fspec flow_of(const struct fspec *f)
 	if (f->proto == IPPROTO_ICMP) {
 		fl.proto = f->inner.proto;
 		fl.saddr = f->inner.client;
+		fl.daddr = f->inner.vip ? f->inner.vip : f->daddr;
 		fl.sport = f->inner.cport;
 		fl.dport = f->inner.vport;
 	}

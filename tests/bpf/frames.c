@@ -124,7 +124,7 @@ static __u32 build_icmp(__u8 *l4, const struct fspec *s)
 		put16(q + 6, IP_DF);
 		q[8] = 63;
 		q[9] = s->inner.proto;
-		put32(q + 12, s->daddr);
+		put32(q + 12, s->inner.vip ? s->inner.vip : s->daddr);
 		put32(q + 16, s->inner.client);
 		ip_csum(q);
 		put16(q + 20, s->inner.vport);
@@ -214,6 +214,24 @@ static void mangle(struct frame *f, enum mangle m)
 	case M_PAD:
 		f->len += 8; /* zeroed by frame_build() */
 		return;
+	case M_UDP_LEN_0:
+		put16(l4 + 4, 0);
+		return; /* the UDP checksum goes stale: nothing checks it */
+	case M_UDP_LEN_SMALL:
+		put16(l4 + 4, 7);
+		return;
+	case M_UDP_LEN_BIG:
+		put16(l4 + 4, f->len - ETH_HLEN_ - 20 + 1);
+		return;
+	case M_UDP_LEN_SHORT:
+		put16(l4 + 4, 8);
+		return;
+	case M_RESERVED_FLAG:
+		put16(ip + 6, 0x8000 | IP_DF);
+		break;
+	case M_QUOTE_PAD:
+		put16(ip + 2, 20 + ICMP_HLEN + 20);
+		break;
 	}
 	ip_csum(ip);
 }

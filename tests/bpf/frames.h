@@ -53,6 +53,13 @@ enum mangle {
 	M_OPTIONS_TRUNC,  /* IHL 6, the frame and tot_len end 2 bytes later */
 	M_OPTIONS_FRAG,	  /* IHL 6 on a first fragment (MF) */
 	M_PAD,		  /* 8 zero bytes after tot_len (Ethernet padding) */
+	M_UDP_LEN_0,	  /* UDP length 0 */
+	M_UDP_LEN_SMALL,  /* UDP length 7, less than its header */
+	M_UDP_LEN_BIG,	  /* UDP length 1 byte past tot_len */
+	M_UDP_LEN_SHORT,  /* UDP length 8: the payload lies past it */
+	M_RESERVED_FLAG,  /* the reserved IP flag bit (0x8000) set */
+	M_QUOTE_PAD,	  /* tot_len ends with the quoted IP header: the
+			   * quoted ports lie in the padding after it */
 };
 
 /* The header an ICMP error quotes: the server's reply, VIP -> client. */
@@ -60,8 +67,8 @@ struct icmp_inner {
 	__u8 proto;
 	__u32 client; /* quoted destination */
 	__u16 cport;
-	__u16 vport; /* quoted source port; the quoted source is the
-		      * outer destination (the VIP) */
+	__u16 vport; /* quoted source port */
+	__u32 vip;   /* quoted source; 0: the outer destination */
 };
 
 struct fspec {
