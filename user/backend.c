@@ -241,12 +241,11 @@ int lbxdp_backend_del(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 		      const __be32 addr[4])
 {
 	const struct lbxdp_backend_change none = {.weight = -1, .up = -1};
-	int err = change_backend(c, key, addr, &none, LBXDP_BE_F_DRAINING, 0);
 
-	/* The drain is applied; freeing records is for a later writer too. */
-	if (!err && lbxdp_gc(c))
-		p_warn("drained records are freed by the next change");
-	return err;
+	/* The record is freed when its flows are gone, by backend list or
+	 * an add that needs the room: freeing it here would make one change
+	 * of two writes, half done when killed between them. */
+	return change_backend(c, key, addr, &none, LBXDP_BE_F_DRAINING, 0);
 }
 
 static int cmp_backend_entry(const void *a, const void *b)
