@@ -320,7 +320,18 @@ static void state(struct lbxdp_ctx *c)
 {
 	struct lbxdp_config *g = &c->cfg;
 	__u32 i, n = g->max_vips * g->max_backends + 1;
+	struct lbxdp_link_info li;
 	char a[64], m[18];
+
+	/* The program by its tag: its id changes with every load. */
+	if (lbxdp_link_query(c->pin_dir, &li))
+		printf("link unreadable\n");
+	else if (!li.prog_id)
+		printf("link none\n");
+	else
+		printf("link %s ifindex %u mode %d program %s\n",
+		       li.attached ? "attached" : "defunct", li.ifindex,
+		       (int)li.mode, li.tag);
 
 	printf("config ifindex %u mac %s caps %u %u %u %u %u timeouts %u %u %u flood %u nport0 %u bloom %016llx\n",
 	       g->ifindex, lbxdp_format_mac(g->mac, m, sizeof(m)), g->max_vips,
