@@ -251,13 +251,13 @@ static int cmp_line(const void *a, const void *b)
 }
 
 /* Lines of @fd's entries, sorted, each made by @fmt from key and value. */
-static void print_sorted(int fd, size_t ksz, size_t vsz,
+static void print_sorted(int fd, size_t ksz,
 			 void (*fmt)(char *buf, size_t len, const void *k,
 				     const void *v, struct lbxdp_ctx *c),
 			 struct lbxdp_ctx *c)
 {
 	__u8 k[64], nk[64], v[128];
-	char *lines[4096];
+	char *lines[4096] = {0};
 	size_t n = 0, i;
 	bool first = true;
 
@@ -272,7 +272,6 @@ static void print_sorted(int fd, size_t ksz, size_t vsz,
 		fmt(lines[n], 512, k, v, c);
 		n++;
 	}
-	(void)vsz;
 	qsort(lines, n, sizeof(lines[0]), cmp_line);
 	for (i = 0; i < n; i++) {
 		puts(lines[i]);
@@ -338,10 +337,9 @@ static void state(struct lbxdp_ctx *c)
 	       g->max_backends, g->flows, g->persist, g->ring_size,
 	       g->tcp_timeout, g->udp_timeout, g->active_window, g->flood_rate,
 	       g->nport0, (unsigned long long)g->addr_bloom);
-	print_sorted(c->fd[M_VIPS], sizeof(struct lbxdp_vip_key),
-		     sizeof(struct lbxdp_vip), fmt_vip, c);
+	print_sorted(c->fd[M_VIPS], sizeof(struct lbxdp_vip_key), fmt_vip, c);
 	print_sorted(c->fd[M_VIP_ADDRS], sizeof(struct lbxdp_addr_key),
-		     sizeof(__u32), fmt_addr, c);
+		     fmt_addr, c);
 	for (i = 1; i < n; i++) {
 		struct lbxdp_backend be = {};
 
