@@ -17,8 +17,9 @@ int do_attach(struct cli *cli, int argc, char **argv)
 	struct lbxdp_attach_opts o = {.pin_dir = cli->pin_dir};
 	int i;
 
-	if (has_help_flag(argc, argv)) {
-		fprintf(stdout,
+	if (has_help_flag(argc, argv))
+		return help_print(
+			cli,
 			"Usage: lbxdp attach IFACE [--mode native|generic] [--force]\n"
 			"       [--max-vips N] [--max-backends N] [--flows N] [--ring-size PRIME]\n"
 			"  Loads the XDP program (once), pins its maps and link in the pin directory.\n"
@@ -28,8 +29,6 @@ int do_attach(struct cli *cli, int argc, char **argv)
 			"  are created; change them with 'detach --purge' and attach again.\n",
 			LBXDP_DEF_MAX_VIPS, LBXDP_DEF_MAX_BACKENDS,
 			LBXDP_DEF_FLOWS, LBXDP_DEF_RING_SIZE);
-		return EXIT_OK;
-	}
 	for (i = 0; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		int err = 0;
@@ -88,13 +87,12 @@ int do_detach(struct cli *cli, int argc, char **argv)
 	bool purge = false;
 	int i;
 
-	if (has_help_flag(argc, argv)) {
-		fprintf(stdout,
+	if (has_help_flag(argc, argv))
+		return help_print(
+			cli,
 			"Usage: lbxdp detach [IFACE] [--purge]\n"
 			"  Detaches the program. The maps stay pinned (a later attach finds\n"
 			"  every VIP and backend again) unless --purge removes them.\n");
-		return EXIT_OK;
-	}
 	for (i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--purge")) {
 			purge = true;
@@ -122,10 +120,8 @@ int do_status(struct cli *cli, int argc, char **argv)
 	__u8 now_mac[6];
 	int err;
 
-	if (has_help_flag(argc, argv)) {
-		fprintf(stdout, "Usage: lbxdp status\n");
-		return EXIT_OK;
-	}
+	if (has_help_flag(argc, argv))
+		return help_print(cli, "Usage: lbxdp status\n");
 	if (argc) {
 		p_err("unexpected argument '%s'", argv[0]);
 		return EXIT_USAGE;

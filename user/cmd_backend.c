@@ -29,7 +29,7 @@ static const char backend_usage[] =
 
 static int backend_help(struct cli *cli, int argc, char **argv)
 {
-	return help_out(argc, argv, backend_usage);
+	return help_out(cli, argc, argv, backend_usage);
 }
 
 /* SERVICE RIP, then options left for the caller from argv[2]. */

@@ -22,7 +22,7 @@ static const char vip_usage[] =
 
 static int vip_help(struct cli *cli, int argc, char **argv)
 {
-	return help_out(argc, argv, vip_usage);
+	return help_out(cli, argc, argv, vip_usage);
 }
 
 static int vip_add(struct cli *cli, int argc, char **argv)

@@ -47,7 +47,7 @@ static const char usage[] =
 
 static int do_help(struct cli *cli, int argc, char **argv)
 {
-	return help_out(argc, argv, usage);
+	return help_out(cli, argc, argv, usage);
 }
 
 static int do_version(struct cli *cli, int argc, char **argv)
