@@ -173,6 +173,9 @@ int config_cmd(struct cli *cli, bool set,
 	if (err)
 		p_err("cannot write map config: %s", strerror(-err));
 	lbxdp_close(&c);
+	/* -j: what was written, as show prints it. */
+	if (!err && cli->json)
+		return show(cli, &cfg);
 	return exit_code(err);
 }
 

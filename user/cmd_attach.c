@@ -78,7 +78,10 @@ int do_attach(struct cli *cli, int argc, char **argv)
 	}
 	i = lbxdp_attach(&o);
 	/* A capacity that cannot work (-EDOM) is a bad value. */
-	return i == -EDOM ? EXIT_USAGE : exit_code(i);
+	if (i)
+		return i == -EDOM ? EXIT_USAGE : EXIT_FAIL;
+	/* -j: what was attached, as status -j shows it. */
+	return cli->json ? do_status(cli, 0, NULL) : EXIT_OK;
 }
 
 int do_detach(struct cli *cli, int argc, char **argv)
@@ -106,7 +109,10 @@ int do_detach(struct cli *cli, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	return exit_code(lbxdp_detach(cli->pin_dir, ifname, purge));
+	i = lbxdp_detach(cli->pin_dir, ifname, purge);
+	if (!i && cli->json)
+		json_print(cli, NULL); /* as bpftool: nothing to show */
+	return exit_code(i);
 }
 
 int do_status(struct cli *cli, int argc, char **argv)

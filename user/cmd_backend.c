@@ -61,6 +61,72 @@ static bool arg_mac(const char *v, __u8 mac[6])
 	return false;
 }
 
+static const char *state_name(const struct lbxdp_backend *be)
+{
+	if (be->flags & LBXDP_BE_F_DRAINING)
+		return "draining";
+	if (be->flags & LBXDP_BE_F_DOWN)
+		return "down";
+	return be->weight ? "up" : "quiesced";
+}
+
+/* A backend as backend list -j shows it; with @svc, its service first. */
+static struct json_object *backend_json(const struct lbxdp_backend_entry *e,
+					const char *svc)
+{
+	struct json_object *o = json_object_new_object();
+	char buf[64];
+
+#define J(k, x) json_object_object_add(o, k, x)
+	if (svc)
+		J("service", json_object_new_string(svc));
+	J("address", json_object_new_string(lbxdp_format_addr(
+			     e->be.addr, e->be.family, buf, sizeof(buf))));
+	J("id", json_object_new_int64(e->id));
+	J("weight", json_object_new_int64(e->be.weight));
+	J("state", json_object_new_string(state_name(&e->be)));
+	J("mac", json_object_new_string(
+			 lbxdp_format_mac(e->be.mac, buf, sizeof(buf))));
+	J("active", json_object_new_int64(e->active));
+	J("flows", json_object_new_int64(e->flows));
+	J("packets", json_object_new_int64(e->ctr.packets));
+	J("bytes", json_object_new_int64(e->ctr.bytes));
+	J("new_flows", json_object_new_int64(e->ctr.new_flows));
+#undef J
+	return o;
+}
+
+/*
+ * -j result of a backend write: the backend as backend list -j shows it,
+ * with its service; null if it is gone or cannot be read back (the write
+ * itself succeeded). Counts its flows, as backend list does.
+ */
+static void backend_result(struct cli *cli, struct lbxdp_ctx *c,
+			   const struct lbxdp_vip_key *key,
+			   const __be32 addr[4])
+{
+	struct lbxdp_backend_entry *be = NULL;
+	struct json_object *o = NULL;
+	char svc[LBXDP_SVC_STRLEN];
+	struct lbxdp_vip vip;
+	size_t n = 0, i;
+	int err;
+
+	err = lbxdp_vip_get(c, key, &vip);
+	if (!err)
+		err = lbxdp_backend_list(c, vip.id, &be, &n);
+	if (err)
+		p_warn("done, but cannot read the backend back: %s",
+		       strerror(-err));
+	lbxdp_format_service(key, svc, sizeof(svc));
+	for (i = 0; i < n && !o; i++)
+		if (be[i].be.family == key->family &&
+		    !memcmp(be[i].be.addr, addr, sizeof(be[i].be.addr)))
+			o = backend_json(&be[i], svc);
+	free(be);
+	json_print(cli, o);
+}
+
 static int backend_add(struct cli *cli, int argc, char **argv)
 {
 	struct lbxdp_vip_key key = {};
@@ -130,6 +196,8 @@ static int backend_add(struct cli *cli, int argc, char **argv)
 	err = open_writer(cli, &c);
 	if (!err)
 		err = lbxdp_backend_add(&c, &key, addr, weight, mac);
+	if (!err && cli->json)
+		backend_result(cli, &c, &key, addr);
 cleanup:
 	lbxdp_close(&c);
 	return weight_exit_code(err);
@@ -181,6 +249,8 @@ static int backend_set(struct cli *cli, int argc, char **argv)
 	if (err)
 		return EXIT_FAIL;
 	err = lbxdp_backend_set(&c, &key, addr, &ch);
+	if (!err && cli->json)
+		backend_result(cli, &c, &key, addr);
 	lbxdp_close(&c);
 	return weight_exit_code(err);
 }
@@ -202,39 +272,10 @@ static int backend_del(struct cli *cli, int argc, char **argv)
 	if (err)
 		return EXIT_FAIL;
 	err = lbxdp_backend_del(&c, &key, addr);
+	if (!err && cli->json)
+		backend_result(cli, &c, &key, addr);
 	lbxdp_close(&c);
 	return exit_code(err);
-}
-
-static const char *state_name(const struct lbxdp_backend *be)
-{
-	if (be->flags & LBXDP_BE_F_DRAINING)
-		return "draining";
-	if (be->flags & LBXDP_BE_F_DOWN)
-		return "down";
-	return be->weight ? "up" : "quiesced";
-}
-
-static struct json_object *backend_json(const struct lbxdp_backend_entry *e)
-{
-	struct json_object *o = json_object_new_object();
-	char buf[64];
-
-#define J(k, x) json_object_object_add(o, k, x)
-	J("address", json_object_new_string(lbxdp_format_addr(
-			     e->be.addr, e->be.family, buf, sizeof(buf))));
-	J("id", json_object_new_int64(e->id));
-	J("weight", json_object_new_int64(e->be.weight));
-	J("state", json_object_new_string(state_name(&e->be)));
-	J("mac", json_object_new_string(
-			 lbxdp_format_mac(e->be.mac, buf, sizeof(buf))));
-	J("active", json_object_new_int64(e->active));
-	J("flows", json_object_new_int64(e->flows));
-	J("packets", json_object_new_int64(e->ctr.packets));
-	J("bytes", json_object_new_int64(e->ctr.bytes));
-	J("new_flows", json_object_new_int64(e->ctr.new_flows));
-#undef J
-	return o;
 }
 
 static void backend_print(const struct lbxdp_backend_entry *e)
@@ -355,8 +396,8 @@ static int backend_list(struct cli *cli, int argc, char **argv)
 			if (be[j].be.vip_id != v[i].vip.id)
 				continue;
 			if (list)
-				json_object_array_add(list,
-						      backend_json(&be[j]));
+				json_object_array_add(
+					list, backend_json(&be[j], NULL));
 			else
 				backend_print(&be[j]);
 		}
