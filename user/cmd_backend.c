@@ -22,7 +22,10 @@ static const char backend_usage[] =
 	"       lbxdp backend list [SERVICE]\n"
 	"  RIP must be a neighbour on the attached interface (DR); its MAC comes\n"
 	"  from the neighbour table (resolved if missing) unless --mac is given,\n"
-	"  once: a server whose MAC changes needs set --mac.\n"
+	"  once: a server whose MAC changes needs set --mac. RIP is a host: not\n"
+	"  the VIP, 0.0.0.0, broadcast, multicast, loopback, nor the network or\n"
+	"  broadcast address of the interface's prefix; the MAC is not all-zero,\n"
+	"  multicast or broadcast.\n"
 	"  --weight 0-65535 (default 1): 0 quiesces (keeps flows, no new ones).\n"
 	"  --down: no new flows, existing ones move to other servers.\n"
 	"  del drains: open flows continue until idle; ACTIVE shows them.\n";
@@ -45,20 +48,57 @@ static int svc_rip(const char *cmd, int argc, char **argv,
 	return 0;
 }
 
-/* A weight given that the wrr schedule cannot take (-EDOM) is a bad
- * value; weights already there that it cannot take are state (exit 2). */
+/* A weight given that the wrr schedule cannot take, or an address of the
+ * interface's prefixes that no host has (-EDOM), is a bad value; weights
+ * already there that it cannot take are state (exit 2). */
 static int weight_exit_code(int err)
 {
 	return err == -EDOM ? EXIT_USAGE : exit_code(err);
 }
 
-/* --mac VALUE into @mac; false (printed) when it is not a MAC. */
+/* --mac VALUE into @mac; false (printed) when it is not one host's MAC. */
 static bool arg_mac(const char *v, __u8 mac[6])
 {
-	if (v && !lbxdp_parse_mac(v, mac))
-		return true;
-	p_err("bad --mac '%s': expected aa:bb:cc:dd:ee:ff", v ? v : "");
-	return false;
+	char why[128];
+
+	if (!v || lbxdp_parse_mac(v, mac)) {
+		p_err("bad --mac '%s': expected aa:bb:cc:dd:ee:ff", v ? v : "");
+		return false;
+	}
+	if (lbxdp_check_mac(mac, why, sizeof(why))) {
+		p_err("bad --mac '%s': %s", v, why);
+		return false;
+	}
+	return true;
+}
+
+/* @addr is neither the network nor the broadcast address of a prefix of
+ * @ifindex: those are not a neighbour's. -EDOM (a bad value), -errno;
+ * printed. */
+static int check_prefixes(int ifindex, const char *ifname, const char *rip,
+			  const __be32 addr[4])
+{
+	struct lbxdp_nl_prefix *p = NULL;
+	size_t n = 0, i;
+	char why[128];
+	int err;
+
+	err = lbxdp_nl_addrs4(ifindex, &p, &n);
+	if (err) {
+		p_err("cannot read the addresses of %s: %s", ifname,
+		      strerror(-err));
+		return err;
+	}
+	for (i = 0; i < n; i++) {
+		if (!lbxdp_check_prefix_edge(addr[0], p[i].addr, p[i].len, why,
+					     sizeof(why)))
+			continue;
+		p_err("bad backend '%s': %s on %s", rip, why, ifname);
+		err = -EDOM;
+		break;
+	}
+	free(p);
+	return err;
 }
 
 static const char *state_name(const struct lbxdp_backend *be)
@@ -130,7 +170,7 @@ static void backend_result(struct cli *cli, struct lbxdp_ctx *c,
 static int backend_add(struct cli *cli, int argc, char **argv)
 {
 	struct lbxdp_vip_key key = {};
-	char ifname[IF_NAMESIZE] = "?", a[64];
+	char ifname[IF_NAMESIZE] = "?", a[64], why[128], m[18];
 	__u8 mac[6];
 	bool have_mac = false;
 	__u32 weight = 1;
@@ -141,6 +181,10 @@ static int backend_add(struct cli *cli, int argc, char **argv)
 
 	if (svc_rip("add", argc, argv, &key, addr))
 		return EXIT_USAGE;
+	if (lbxdp_check_backend_addr(addr, &key, why, sizeof(why))) {
+		p_err("bad backend '%s': %s", argv[1], why);
+		return EXIT_USAGE;
+	}
 	for (i = 2; i < argc; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 
@@ -175,6 +219,9 @@ static int backend_add(struct cli *cli, int argc, char **argv)
 		err = -ENODEV;
 		goto cleanup;
 	}
+	err = check_prefixes(c.cfg.ifindex, ifname, argv[1], addr);
+	if (err)
+		goto cleanup;
 	err = lbxdp_nl_onlink(c.cfg.ifindex, addr[0]);
 	if (err) {
 		p_err("backend %s is not a neighbour on %s (routed via a gateway, another interface, or local): DR needs the real server on the same link",
@@ -187,6 +234,15 @@ static int backend_add(struct cli *cli, int argc, char **argv)
 		if (err) {
 			p_err("cannot resolve the MAC of backend %s on %s (%s): is it up? or give --mac",
 			      a, ifname, strerror(-err));
+			goto cleanup;
+		}
+		/* A neighbour entry someone wrote by hand: state, not a
+		 * bad argument. */
+		if (lbxdp_check_mac(mac, why, sizeof(why))) {
+			p_err("backend %s has MAC %s in the neighbour table of %s, %s: fix the entry or give --mac",
+			      a, lbxdp_format_mac(mac, m, sizeof(m)), ifname,
+			      why);
+			err = -EADDRNOTAVAIL;
 			goto cleanup;
 		}
 	}

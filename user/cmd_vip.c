@@ -18,7 +18,8 @@ static const char vip_usage[] =
 	"  wrr (default) interleaved weighted round robin; rr ignores weights;\n"
 	"  mh weighted Maglev on the 5-tuple; sh Maglev on the source address.\n"
 	"  --persist: a client's new flows go to its previous server for SECONDS.\n"
-	"  vip add does not put the VIP on an interface.\n";
+	"  vip add does not put the VIP on an interface. The VIP must be a host\n"
+	"  address: not 0.0.0.0, 255.255.255.255, multicast or loopback.\n";
 
 static int vip_help(struct cli *cli, int argc, char **argv)
 {
@@ -72,6 +73,7 @@ static int vip_add(struct cli *cli, int argc, char **argv)
 	struct lbxdp_vip_key key = {};
 	__u32 persist = 0;
 	int sched = LBXDP_SCHED_WRR, i, err;
+	char why[128];
 	struct lbxdp_ctx c;
 
 	if (argc < 1 || argv[0][0] == '-') {
@@ -80,6 +82,10 @@ static int vip_add(struct cli *cli, int argc, char **argv)
 	}
 	if (arg_service(argv[0], &key))
 		return EXIT_USAGE;
+	if (lbxdp_check_vip_addr(&key, why, sizeof(why))) {
+		p_err("bad service '%s': its address is %s", argv[0], why);
+		return EXIT_USAGE;
+	}
 	for (i = 1; i < argc; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 
