@@ -278,6 +278,45 @@ static int detach_foreign(int ifindex, __u32 prog_id, __u8 attach_mode)
 		NULL);
 }
 
+static int refuse_foreign(const struct lbxdp_attach_opts *o, __u32 prog_id)
+{
+	p_err("%s already has XDP program id %u, not lbxdp's from %s: use --force to replace it",
+	      o->ifname, prog_id, o->pin_dir);
+	return -EBUSY;
+}
+
+/* Bit i: the object's map i is pinned already (at most 64 maps). */
+static __u64 pins_present(struct bpf_object *obj)
+{
+	struct bpf_map *map;
+	__u64 bits = 0;
+	int i = 0;
+
+	for (map = bpf_object__next_map(obj, NULL); map;
+	     map = bpf_object__next_map(obj, map)) {
+		const char *path = bpf_map__pin_path(map);
+
+		if (i < 64 && path && !access(path, F_OK))
+			bits |= 1ULL << i;
+		i++;
+	}
+	return bits;
+}
+
+/* Unpin the maps this load pinned that were not pinned before it. */
+static void unpin_new(struct bpf_object *obj, __u64 before)
+{
+	struct bpf_map *map;
+	int i = 0;
+
+	for (map = bpf_object__next_map(obj, NULL); map;
+	     map = bpf_object__next_map(obj, map)) {
+		if (i < 64 && !(before & 1ULL << i) && bpf_map__is_pinned(map))
+			bpf_map__unpin(map, NULL);
+		i++;
+	}
+}
+
 static int attach_new(const struct lbxdp_attach_opts *o, int ifindex,
 		      int prog_fd)
 {
@@ -287,11 +326,8 @@ static int attach_new(const struct lbxdp_attach_opts *o, int ifindex,
 	int fd, err;
 
 	if (!bpf_xdp_query(ifindex, 0, &q) && q.prog_id) {
-		if (!o->force) {
-			p_err("%s already has XDP program id %u, not lbxdp's from %s: use --force to replace it",
-			      o->ifname, q.prog_id, o->pin_dir);
-			return -EBUSY;
-		}
+		if (!o->force)
+			return refuse_foreign(o, q.prog_id);
 		err = detach_foreign(ifindex, q.prog_id, q.attach_mode);
 		if (err) {
 			p_err("cannot detach XDP program %u from %s: %s",
@@ -367,12 +403,14 @@ static int update_link(const struct lbxdp_attach_opts *o,
 int lbxdp_attach(const struct lbxdp_attach_opts *o)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = o->pin_dir);
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	struct lbxdp_ctx lock = {.dir_fd = -1};
 	struct lbxdp_config pinned = {}, cfg;
 	struct lbxdp_link_info li;
 	struct lbxdp_bpf *skel = NULL;
 	char path[PATH_MAX];
-	bool have_pinned = false, mac_changed = false;
+	bool have_pinned = false, mac_changed = false, dir_existed;
+	__u64 pins_before = 0;
 	__u32 zero = 0, ifindex;
 	__u8 mac[6];
 	int fd, err;
@@ -388,11 +426,14 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 		      strerror(-err));
 		return err;
 	}
+	/* A refused attach removes the directory it made. */
+	dir_existed = !access(o->pin_dir, F_OK);
 	err = lbxdp_pin_dir_check(o->pin_dir, true);
-	if (!err)
-		err = lbxdp_lock(&lock, o->pin_dir);
 	if (err)
 		return err;
+	err = lbxdp_lock(&lock, o->pin_dir);
+	if (err)
+		goto cleanup;
 
 	snprintf(path, sizeof(path), "%s/config", o->pin_dir);
 	fd = bpf_obj_get(path);
@@ -432,6 +473,12 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 		err = -EBUSY;
 		goto cleanup;
 	}
+	/* Before the load pins anything: a refusal must leave no maps. */
+	if (!li.attached && !o->force && !bpf_xdp_query(ifindex, 0, &q) &&
+	    q.prog_id) {
+		err = refuse_foreign(o, q.prog_id);
+		goto cleanup;
+	}
 
 	skel = lbxdp_bpf__open_opts(&oo);
 	if (!skel) {
@@ -439,6 +486,7 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 		p_err("cannot open the BPF object: %s", strerror(errno));
 		goto cleanup;
 	}
+	pins_before = pins_present(skel->obj);
 	err = set_sizes(skel, &cfg);
 	if (!err)
 		err = lbxdp_bpf__load(skel);
@@ -498,8 +546,14 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 			       strerror(errno));
 	}
 cleanup:
+	/* A failed attach on a directory that held no config: the maps it
+	 * pinned would fix the next attach's capacities. */
+	if (err && !have_pinned && skel)
+		unpin_new(skel->obj, pins_before);
 	lbxdp_bpf__destroy(skel);
 	lbxdp_unlock(&lock);
+	if (err && !dir_existed)
+		rmdir(o->pin_dir); /* only if empty */
 	return err;
 }
 

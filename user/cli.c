@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "cli.h"
 #include "log.h"
@@ -29,12 +31,41 @@ bool has_help_flag(int argc, char **argv)
 	return false;
 }
 
-int help_out(int argc, char **argv, const char *text)
+int help_print(struct cli *cli, const char *fmt, ...)
 {
-	bool asked = help_asked(argc, argv);
+	struct json_object *o;
+	va_list ap;
+	char *buf;
+	int n;
 
-	fputs(text, asked ? stdout : stderr);
-	return asked ? EXIT_OK : EXIT_USAGE;
+	if (!cli->json) {
+		va_start(ap, fmt);
+		vprintf(fmt, ap);
+		va_end(ap);
+		return EXIT_OK;
+	}
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	buf = n >= 0 ? malloc(n + 1) : NULL;
+	if (!buf)
+		return EXIT_FAIL;
+	va_start(ap, fmt);
+	vsnprintf(buf, n + 1, fmt, ap);
+	va_end(ap);
+	o = json_object_new_object();
+	json_object_object_add(o, "usage", json_object_new_string(buf));
+	json_print(cli, o);
+	free(buf);
+	return EXIT_OK;
+}
+
+int help_out(struct cli *cli, int argc, char **argv, const char *text)
+{
+	if (help_asked(argc, argv))
+		return help_print(cli, "%s", text);
+	fputs(text, stderr);
+	return EXIT_USAGE;
 }
 
 int cmd_dispatch(struct cli *cli, const struct cmd *cmds, int argc, char **argv,
@@ -146,6 +177,9 @@ int config_cmd(struct cli *cli, bool set,
 	if (err)
 		p_err("cannot write map config: %s", strerror(-err));
 	lbxdp_close(&c);
+	/* -j: what was written, as show prints it. */
+	if (!err && cli->json)
+		return show(cli, &cfg);
 	return exit_code(err);
 }
 

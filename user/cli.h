@@ -36,8 +36,12 @@ bool is_prefix(const char *word, const char *full);
 bool help_asked(int argc, char **argv);
 /* -h or --help anywhere in argv. */
 bool has_help_flag(int argc, char **argv);
-/* Print @text to stdout if asked, else stderr; return the exit code. */
-int help_out(int argc, char **argv, const char *text);
+/* Help that was asked for, on stdout: the text, or {"usage": text} with
+ * -j (stdout is JSON under -j, always). Returns EXIT_OK. */
+int help_print(struct cli *cli, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* @text as help_print() if asked, else on stderr; returns the exit code. */
+int help_out(struct cli *cli, int argc, char **argv, const char *text);
 
 /* -errno from the library -> exit code: the reason was printed already. */
 static inline int exit_code(int err)

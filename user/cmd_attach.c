@@ -17,8 +17,9 @@ int do_attach(struct cli *cli, int argc, char **argv)
 	struct lbxdp_attach_opts o = {.pin_dir = cli->pin_dir};
 	int i;
 
-	if (has_help_flag(argc, argv)) {
-		fprintf(stdout,
+	if (has_help_flag(argc, argv))
+		return help_print(
+			cli,
 			"Usage: lbxdp attach IFACE [--mode native|generic] [--force]\n"
 			"       [--max-vips N] [--max-backends N] [--flows N] [--ring-size PRIME]\n"
 			"  Loads the XDP program (once), pins its maps and link in the pin directory.\n"
@@ -28,8 +29,6 @@ int do_attach(struct cli *cli, int argc, char **argv)
 			"  are created; change them with 'detach --purge' and attach again.\n",
 			LBXDP_DEF_MAX_VIPS, LBXDP_DEF_MAX_BACKENDS,
 			LBXDP_DEF_FLOWS, LBXDP_DEF_RING_SIZE);
-		return EXIT_OK;
-	}
 	for (i = 0; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		int err = 0;
@@ -79,7 +78,10 @@ int do_attach(struct cli *cli, int argc, char **argv)
 	}
 	i = lbxdp_attach(&o);
 	/* A capacity that cannot work (-EDOM) is a bad value. */
-	return i == -EDOM ? EXIT_USAGE : exit_code(i);
+	if (i)
+		return i == -EDOM ? EXIT_USAGE : EXIT_FAIL;
+	/* -j: what was attached, as status -j shows it. */
+	return cli->json ? do_status(cli, 0, NULL) : EXIT_OK;
 }
 
 int do_detach(struct cli *cli, int argc, char **argv)
@@ -88,13 +90,12 @@ int do_detach(struct cli *cli, int argc, char **argv)
 	bool purge = false;
 	int i;
 
-	if (has_help_flag(argc, argv)) {
-		fprintf(stdout,
+	if (has_help_flag(argc, argv))
+		return help_print(
+			cli,
 			"Usage: lbxdp detach [IFACE] [--purge]\n"
 			"  Detaches the program. The maps stay pinned (a later attach finds\n"
 			"  every VIP and backend again) unless --purge removes them.\n");
-		return EXIT_OK;
-	}
 	for (i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--purge")) {
 			purge = true;
@@ -108,7 +109,10 @@ int do_detach(struct cli *cli, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	return exit_code(lbxdp_detach(cli->pin_dir, ifname, purge));
+	i = lbxdp_detach(cli->pin_dir, ifname, purge);
+	if (!i && cli->json)
+		json_print(cli, NULL); /* as bpftool: nothing to show */
+	return exit_code(i);
 }
 
 int do_status(struct cli *cli, int argc, char **argv)
@@ -122,10 +126,8 @@ int do_status(struct cli *cli, int argc, char **argv)
 	__u8 now_mac[6];
 	int err, stale;
 
-	if (has_help_flag(argc, argv)) {
-		fprintf(stdout, "Usage: lbxdp status\n");
-		return EXIT_OK;
-	}
+	if (has_help_flag(argc, argv))
+		return help_print(cli, "Usage: lbxdp status\n");
 	if (argc) {
 		p_err("unexpected argument '%s'", argv[0]);
 		return EXIT_USAGE;

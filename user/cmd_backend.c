@@ -22,14 +22,17 @@ static const char backend_usage[] =
 	"       lbxdp backend list [SERVICE]\n"
 	"  RIP must be a neighbour on the attached interface (DR); its MAC comes\n"
 	"  from the neighbour table (resolved if missing) unless --mac is given,\n"
-	"  once: a server whose MAC changes needs set --mac.\n"
+	"  once: a server whose MAC changes needs set --mac. RIP is a host: not\n"
+	"  the VIP, 0.0.0.0, broadcast, multicast, loopback, nor the network or\n"
+	"  broadcast address of the interface's prefix; the MAC is not all-zero,\n"
+	"  multicast or broadcast.\n"
 	"  --weight 0-65535 (default 1): 0 quiesces (keeps flows, no new ones).\n"
 	"  --down: no new flows, existing ones move to other servers.\n"
 	"  del drains: open flows continue until idle; ACTIVE shows them.\n";
 
 static int backend_help(struct cli *cli, int argc, char **argv)
 {
-	return help_out(argc, argv, backend_usage);
+	return help_out(cli, argc, argv, backend_usage);
 }
 
 /* SERVICE RIP, then options left for the caller from argv[2]. */
@@ -45,26 +48,129 @@ static int svc_rip(const char *cmd, int argc, char **argv,
 	return 0;
 }
 
-/* A weight given that the wrr schedule cannot take (-EDOM) is a bad
- * value; weights already there that it cannot take are state (exit 2). */
+/* A weight given that the wrr schedule cannot take, or an address of the
+ * interface's prefixes that no host has (-EDOM), is a bad value; weights
+ * already there that it cannot take are state (exit 2). */
 static int weight_exit_code(int err)
 {
 	return err == -EDOM ? EXIT_USAGE : exit_code(err);
 }
 
-/* --mac VALUE into @mac; false (printed) when it is not a MAC. */
+/* --mac VALUE into @mac; false (printed) when it is not one host's MAC. */
 static bool arg_mac(const char *v, __u8 mac[6])
 {
-	if (v && !lbxdp_parse_mac(v, mac))
-		return true;
-	p_err("bad --mac '%s': expected aa:bb:cc:dd:ee:ff", v ? v : "");
-	return false;
+	char why[128];
+
+	if (!v || lbxdp_parse_mac(v, mac)) {
+		p_err("bad --mac '%s': expected aa:bb:cc:dd:ee:ff", v ? v : "");
+		return false;
+	}
+	if (lbxdp_check_mac(mac, why, sizeof(why))) {
+		p_err("bad --mac '%s': %s", v, why);
+		return false;
+	}
+	return true;
+}
+
+/* @addr is neither the network nor the broadcast address of a prefix of
+ * @ifindex: those are not a neighbour's. -EDOM (a bad value), -errno;
+ * printed. */
+static int check_prefixes(int ifindex, const char *ifname, const char *rip,
+			  const __be32 addr[4])
+{
+	struct lbxdp_nl_prefix *p = NULL;
+	size_t n = 0, i;
+	char why[128];
+	int err;
+
+	err = lbxdp_nl_addrs4(ifindex, &p, &n);
+	if (err) {
+		p_err("cannot read the addresses of %s: %s", ifname,
+		      strerror(-err));
+		return err;
+	}
+	for (i = 0; i < n; i++) {
+		if (!lbxdp_check_prefix_edge(addr[0], p[i].addr, p[i].len, why,
+					     sizeof(why)))
+			continue;
+		p_err("bad backend '%s': %s on %s", rip, why, ifname);
+		err = -EDOM;
+		break;
+	}
+	free(p);
+	return err;
+}
+
+static const char *state_name(const struct lbxdp_backend *be)
+{
+	if (be->flags & LBXDP_BE_F_DRAINING)
+		return "draining";
+	if (be->flags & LBXDP_BE_F_DOWN)
+		return "down";
+	return be->weight ? "up" : "quiesced";
+}
+
+/* A backend as backend list -j shows it; with @svc, its service first. */
+static struct json_object *backend_json(const struct lbxdp_backend_entry *e,
+					const char *svc)
+{
+	struct json_object *o = json_object_new_object();
+	char buf[64];
+
+#define J(k, x) json_object_object_add(o, k, x)
+	if (svc)
+		J("service", json_object_new_string(svc));
+	J("address", json_object_new_string(lbxdp_format_addr(
+			     e->be.addr, e->be.family, buf, sizeof(buf))));
+	J("id", json_object_new_int64(e->id));
+	J("weight", json_object_new_int64(e->be.weight));
+	J("state", json_object_new_string(state_name(&e->be)));
+	J("mac", json_object_new_string(
+			 lbxdp_format_mac(e->be.mac, buf, sizeof(buf))));
+	J("active", json_object_new_int64(e->active));
+	J("flows", json_object_new_int64(e->flows));
+	J("packets", json_object_new_int64(e->ctr.packets));
+	J("bytes", json_object_new_int64(e->ctr.bytes));
+	J("new_flows", json_object_new_int64(e->ctr.new_flows));
+#undef J
+	return o;
+}
+
+/*
+ * -j result of a backend write: the backend as backend list -j shows it,
+ * with its service; null if it is gone or cannot be read back (the write
+ * itself succeeded). Counts its flows, as backend list does.
+ */
+static void backend_result(struct cli *cli, struct lbxdp_ctx *c,
+			   const struct lbxdp_vip_key *key,
+			   const __be32 addr[4])
+{
+	struct lbxdp_backend_entry *be = NULL;
+	struct json_object *o = NULL;
+	char svc[LBXDP_SVC_STRLEN];
+	struct lbxdp_vip vip;
+	size_t n = 0, i;
+	int err;
+
+	err = lbxdp_vip_get(c, key, &vip);
+	if (!err)
+		err = lbxdp_backend_list(c, vip.id, &be, &n);
+	if (err)
+		p_warn("done, but cannot read the backend back: %s",
+		       strerror(-err));
+	lbxdp_format_service(key, svc, sizeof(svc));
+	for (i = 0; i < n && !o; i++)
+		if (be[i].be.family == key->family &&
+		    !memcmp(be[i].be.addr, addr, sizeof(be[i].be.addr)))
+			o = backend_json(&be[i], svc);
+	free(be);
+	json_print(cli, o);
 }
 
 static int backend_add(struct cli *cli, int argc, char **argv)
 {
 	struct lbxdp_vip_key key = {};
-	char ifname[IF_NAMESIZE] = "?", a[64];
+	char ifname[IF_NAMESIZE] = "?", a[64], why[128], m[18];
 	__u8 mac[6];
 	bool have_mac = false;
 	__u32 weight = 1;
@@ -75,6 +181,10 @@ static int backend_add(struct cli *cli, int argc, char **argv)
 
 	if (svc_rip("add", argc, argv, &key, addr))
 		return EXIT_USAGE;
+	if (lbxdp_check_backend_addr(addr, &key, why, sizeof(why))) {
+		p_err("bad backend '%s': %s", argv[1], why);
+		return EXIT_USAGE;
+	}
 	for (i = 2; i < argc; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 
@@ -109,6 +219,9 @@ static int backend_add(struct cli *cli, int argc, char **argv)
 		err = -ENODEV;
 		goto cleanup;
 	}
+	err = check_prefixes(c.cfg.ifindex, ifname, argv[1], addr);
+	if (err)
+		goto cleanup;
 	err = lbxdp_nl_onlink(c.cfg.ifindex, addr[0]);
 	if (err) {
 		p_err("backend %s is not a neighbour on %s (routed via a gateway, another interface, or local): DR needs the real server on the same link",
@@ -123,6 +236,15 @@ static int backend_add(struct cli *cli, int argc, char **argv)
 			      a, ifname, strerror(-err));
 			goto cleanup;
 		}
+		/* A neighbour entry someone wrote by hand: state, not a
+		 * bad argument. */
+		if (lbxdp_check_mac(mac, why, sizeof(why))) {
+			p_err("backend %s has MAC %s in the neighbour table of %s, %s: fix the entry or give --mac",
+			      a, lbxdp_format_mac(mac, m, sizeof(m)), ifname,
+			      why);
+			err = -EADDRNOTAVAIL;
+			goto cleanup;
+		}
 	}
 	/* Resolution may take a while: lock only now, on freshly opened
 	 * maps. */
@@ -130,6 +252,8 @@ static int backend_add(struct cli *cli, int argc, char **argv)
 	err = open_writer(cli, &c);
 	if (!err)
 		err = lbxdp_backend_add(&c, &key, addr, weight, mac);
+	if (!err && cli->json)
+		backend_result(cli, &c, &key, addr);
 cleanup:
 	lbxdp_close(&c);
 	return weight_exit_code(err);
@@ -181,6 +305,8 @@ static int backend_set(struct cli *cli, int argc, char **argv)
 	if (err)
 		return EXIT_FAIL;
 	err = lbxdp_backend_set(&c, &key, addr, &ch);
+	if (!err && cli->json)
+		backend_result(cli, &c, &key, addr);
 	lbxdp_close(&c);
 	return weight_exit_code(err);
 }
@@ -202,39 +328,10 @@ static int backend_del(struct cli *cli, int argc, char **argv)
 	if (err)
 		return EXIT_FAIL;
 	err = lbxdp_backend_del(&c, &key, addr);
+	if (!err && cli->json)
+		backend_result(cli, &c, &key, addr);
 	lbxdp_close(&c);
 	return exit_code(err);
-}
-
-static const char *state_name(const struct lbxdp_backend *be)
-{
-	if (be->flags & LBXDP_BE_F_DRAINING)
-		return "draining";
-	if (be->flags & LBXDP_BE_F_DOWN)
-		return "down";
-	return be->weight ? "up" : "quiesced";
-}
-
-static struct json_object *backend_json(const struct lbxdp_backend_entry *e)
-{
-	struct json_object *o = json_object_new_object();
-	char buf[64];
-
-#define J(k, x) json_object_object_add(o, k, x)
-	J("address", json_object_new_string(lbxdp_format_addr(
-			     e->be.addr, e->be.family, buf, sizeof(buf))));
-	J("id", json_object_new_int64(e->id));
-	J("weight", json_object_new_int64(e->be.weight));
-	J("state", json_object_new_string(state_name(&e->be)));
-	J("mac", json_object_new_string(
-			 lbxdp_format_mac(e->be.mac, buf, sizeof(buf))));
-	J("active", json_object_new_int64(e->active));
-	J("flows", json_object_new_int64(e->flows));
-	J("packets", json_object_new_int64(e->ctr.packets));
-	J("bytes", json_object_new_int64(e->ctr.bytes));
-	J("new_flows", json_object_new_int64(e->ctr.new_flows));
-#undef J
-	return o;
 }
 
 static void backend_print(const struct lbxdp_backend_entry *e)
@@ -355,8 +452,8 @@ static int backend_list(struct cli *cli, int argc, char **argv)
 			if (be[j].be.vip_id != v[i].vip.id)
 				continue;
 			if (list)
-				json_object_array_add(list,
-						      backend_json(&be[j]));
+				json_object_array_add(
+					list, backend_json(&be[j], NULL));
 			else
 				backend_print(&be[j]);
 		}

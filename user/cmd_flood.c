@@ -35,8 +35,9 @@ int do_flood(struct cli *cli, int argc, char **argv)
 	__u32 rate = 0;
 	bool set;
 
-	if (has_help_flag(argc, argv)) {
-		fprintf(stdout,
+	if (has_help_flag(argc, argv))
+		return help_print(
+			cli,
 			"Usage: lbxdp flood [show]\n"
 			"       lbxdp flood set RATE|off\n"
 			"  RATE: new flows a second per CPU (1-%u, default %u) beyond which,\n"
@@ -46,8 +47,6 @@ int do_flood(struct cli *cli, int argc, char **argv)
 			"  gets its entry with its first packet after the SYN. VIPs with\n"
 			"  --persist are exempt. off: every new flow gets an entry.\n",
 			FLOOD_RATE_MAX, LBXDP_DEF_FLOOD_RATE);
-		return EXIT_OK;
-	}
 	/* "s" is a prefix of both: show is the harmless reading. */
 	set = argc && strlen(argv[0]) > 1 && is_prefix(argv[0], "set");
 	if (argc && !set && !is_prefix(argv[0], "show")) {

@@ -238,10 +238,12 @@ int do_stats(struct cli *cli, int argc, char **argv)
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (has_help_flag(1, argv + i)) {
-			fprintf(stdout,
+			return help_print(
+				cli,
 				"Usage: lbxdp stats [-w SECONDS [-c COUNT]]\n"
 				"  Counters per VIP, per backend and per verdict, summed over CPUs;\n"
-				"  with -w, rates every SECONDS (COUNT times, default until killed).\n");
+				"  with -w, rates every SECONDS (COUNT times, default until killed);\n"
+				"  with -w -j, one JSON document a line (JSON Lines).\n");
 			return EXIT_OK;
 		} else if (!strcmp(argv[i], "-w") ||
 			   !strcmp(argv[i], "--watch")) {

@@ -44,16 +44,15 @@ int do_timeout(struct cli *cli, int argc, char **argv)
 	bool set;
 	int i;
 
-	if (has_help_flag(argc, argv)) {
-		fprintf(stdout,
+	if (has_help_flag(argc, argv))
+		return help_print(
+			cli,
 			"Usage: lbxdp timeout [show]\n"
 			"       lbxdp timeout set [tcp SECONDS] [udp SECONDS] [active SECONDS]\n"
 			"  tcp/udp: a flow idle this long is forgotten (default %u/%u);\n"
 			"  active: a flow seen within this window counts as active (default %u).\n",
 			LBXDP_DEF_TCP_TIMEOUT, LBXDP_DEF_UDP_TIMEOUT,
 			LBXDP_DEF_ACTIVE_WINDOW);
-		return EXIT_OK;
-	}
 	/* "s" is a prefix of both: show is the harmless reading. */
 	set = argc && strlen(argv[0]) > 1 && is_prefix(argv[0], "set");
 	if (argc && !set && !is_prefix(argv[0], "show")) {

@@ -18,11 +18,54 @@ static const char vip_usage[] =
 	"  wrr (default) interleaved weighted round robin; rr ignores weights;\n"
 	"  mh weighted Maglev on the 5-tuple; sh Maglev on the source address.\n"
 	"  --persist: a client's new flows go to its previous server for SECONDS.\n"
-	"  vip add does not put the VIP on an interface.\n";
+	"  vip add does not put the VIP on an interface. The VIP must be a host\n"
+	"  address: not 0.0.0.0, 255.255.255.255, multicast or loopback.\n";
 
 static int vip_help(struct cli *cli, int argc, char **argv)
 {
-	return help_out(argc, argv, vip_usage);
+	return help_out(cli, argc, argv, vip_usage);
+}
+
+/* A service as vip list -j shows it. */
+static struct json_object *vip_json(const struct lbxdp_vip_entry *e)
+{
+	struct json_object *o = json_object_new_object();
+	char svc[LBXDP_SVC_STRLEN];
+
+	lbxdp_format_service(&e->key, svc, sizeof(svc));
+#define J(k, x) json_object_object_add(o, k, x)
+	J("service", json_object_new_string(svc));
+	J("id", json_object_new_int64(e->vip.id));
+	J("sched", json_object_new_string(lbxdp_sched_name(e->vip.sched)));
+	J("persist", json_object_new_int64(e->vip.persist_sec));
+	J("active", json_object_new_boolean(e->vip.flags & LBXDP_VIP_F_ACTIVE));
+	J("backends", json_object_new_int64(e->nbackends));
+	J("packets", json_object_new_int64(e->ctr.packets));
+	J("bytes", json_object_new_int64(e->ctr.bytes));
+	J("new_flows", json_object_new_int64(e->ctr.new_flows));
+#undef J
+	return o;
+}
+
+/* -j result of vip add: the service written, as vip list -j shows it
+ * (null if it cannot be read back: the add itself succeeded). */
+static void vip_print(struct cli *cli, struct lbxdp_ctx *c,
+		      const struct lbxdp_vip_key *key)
+{
+	struct lbxdp_vip_entry *v = NULL;
+	struct json_object *o = NULL;
+	size_t n = 0, i;
+	int err;
+
+	err = lbxdp_vip_list(c, &v, &n);
+	if (err)
+		p_warn("added, but cannot read the services back: %s",
+		       strerror(-err));
+	for (i = 0; i < n && !o; i++)
+		if (!memcmp(&v[i].key, key, sizeof(*key)))
+			o = vip_json(&v[i]);
+	free(v);
+	json_print(cli, o);
 }
 
 static int vip_add(struct cli *cli, int argc, char **argv)
@@ -30,6 +73,7 @@ static int vip_add(struct cli *cli, int argc, char **argv)
 	struct lbxdp_vip_key key = {};
 	__u32 persist = 0;
 	int sched = LBXDP_SCHED_WRR, i, err;
+	char why[128];
 	struct lbxdp_ctx c;
 
 	if (argc < 1 || argv[0][0] == '-') {
@@ -38,6 +82,10 @@ static int vip_add(struct cli *cli, int argc, char **argv)
 	}
 	if (arg_service(argv[0], &key))
 		return EXIT_USAGE;
+	if (lbxdp_check_vip_addr(&key, why, sizeof(why))) {
+		p_err("bad service '%s': its address is %s", argv[0], why);
+		return EXIT_USAGE;
+	}
 	for (i = 1; i < argc; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 
@@ -66,6 +114,8 @@ static int vip_add(struct cli *cli, int argc, char **argv)
 	if (err)
 		return EXIT_FAIL;
 	err = lbxdp_vip_add(&c, &key, sched, persist);
+	if (!err && cli->json)
+		vip_print(cli, &c, &key);
 	lbxdp_close(&c);
 	return exit_code(err);
 }
@@ -87,6 +137,8 @@ static int vip_del(struct cli *cli, int argc, char **argv)
 		return EXIT_FAIL;
 	err = lbxdp_vip_del(&c, &key);
 	lbxdp_close(&c);
+	if (!err && cli->json)
+		json_print(cli, NULL); /* nothing left to show */
 	return exit_code(err);
 }
 
@@ -118,25 +170,7 @@ static int vip_list(struct cli *cli, int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		lbxdp_format_service(&v[i].key, svc, sizeof(svc));
 		if (arr) {
-			struct json_object *o = json_object_new_object();
-
-#define J(k, x) json_object_object_add(o, k, x)
-			J("service", json_object_new_string(svc));
-			J("id", json_object_new_int64(v[i].vip.id));
-			J("sched", json_object_new_string(
-					   lbxdp_sched_name(v[i].vip.sched)));
-			J("persist",
-			  json_object_new_int64(v[i].vip.persist_sec));
-			J("active",
-			  json_object_new_boolean(v[i].vip.flags &
-						  LBXDP_VIP_F_ACTIVE));
-			J("backends", json_object_new_int64(v[i].nbackends));
-			J("packets", json_object_new_int64(v[i].ctr.packets));
-			J("bytes", json_object_new_int64(v[i].ctr.bytes));
-			J("new_flows",
-			  json_object_new_int64(v[i].ctr.new_flows));
-#undef J
-			json_object_array_add(arr, o);
+			json_object_array_add(arr, vip_json(&v[i]));
 		} else {
 			printf("%-26s %-5s %-7u %-6s %-8u %12llu %14llu %10llu\n",
 			       svc, lbxdp_sched_name(v[i].vip.sched),

@@ -37,17 +37,18 @@ static const char usage[] =
 	"  SERVICE is VIP:PORT[/tcp|/udp] (tcp if omitted; port 0: all ports)\n"
 	"\n"
 	"OPTIONS (anywhere on the line):\n"
-	"  -j, --json        JSON output       -p, --pretty  pretty JSON\n"
+	"  -j, --json        JSON on stdout (stats -w: a document a line)\n"
+	"  -p, --pretty      pretty JSON\n"
 	"  --pin-dir DIR     bpffs directory (default $LBXDP_PIN_DIR, else " LBXDP_DEFAULT_PIN_DIR
 	")\n"
 	"  -h, --help        help (also after any OBJECT)\n"
 	"  -V, --version     version\n"
 	"\n"
-	"Exit status: 0 ok, 1 usage error, 2 state or runtime error.\n";
+	"Exit status: 0 ok, 1 usage error or bad value, 2 state or runtime error.\n";
 
 static int do_help(struct cli *cli, int argc, char **argv)
 {
-	return help_out(argc, argv, usage);
+	return help_out(cli, argc, argv, usage);
 }
 
 static int do_version(struct cli *cli, int argc, char **argv)

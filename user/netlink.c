@@ -1,18 +1,20 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * rtnetlink through libmnl: a link's MAC, whether an address is on-link, a
- * neighbour's MAC. Each call opens its own socket: calls are rare (a CLI
+ * rtnetlink through libmnl: a link's MAC and IPv4 prefixes, whether an
+ * address is on-link, a neighbour's MAC. Each call opens its own socket: calls are rare (a CLI
  * command, a config change), and a private socket never reads the answer to
  * someone else's request.
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
 #include <libmnl/libmnl.h>
+#include <linux/if_addr.h>
 #include <linux/if_link.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
@@ -258,6 +260,78 @@ int lbxdp_nl_onlink(int ifindex, __be32 addr)
 	    r.oif != (__u32)ifindex)
 		err = -ENETUNREACH;
 
+cleanup:
+	nl_close(&nl);
+	return err;
+}
+
+struct addr_reply {
+	int ifindex;
+	struct lbxdp_nl_prefix *list;
+	size_t n, cap;
+	bool nomem;
+};
+
+static int addr_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[IFA_MAX + 1], *a;
+	struct addr_reply *r = data;
+	struct lbxdp_nl_prefix *l;
+
+	if (nlh->nlmsg_type != RTM_NEWADDR ||
+	    !nl_parse(nlh, sizeof(*ifa), tb, IFA_MAX) ||
+	    ifa->ifa_family != AF_INET || (int)ifa->ifa_index != r->ifindex)
+		return MNL_CB_OK;
+	/* IFA_ADDRESS is the prefix's side (the peer's on a point-to-point
+	 * link), IFA_LOCAL ours. */
+	a = tb[IFA_ADDRESS] ? tb[IFA_ADDRESS] : tb[IFA_LOCAL];
+	if (!attr_len_is(a, sizeof(__be32)))
+		return MNL_CB_OK;
+	if (r->n == r->cap) {
+		/* The callback must not fail: the dump is read to its end. */
+		l = realloc(r->list, (r->cap * 2 + 4) * sizeof(*l));
+		if (!l) {
+			r->nomem = true;
+			return MNL_CB_OK;
+		}
+		r->list = l;
+		r->cap = r->cap * 2 + 4;
+	}
+	r->list[r->n].addr = mnl_attr_get_u32(a);
+	r->list[r->n].len = ifa->ifa_prefixlen;
+	r->n++;
+	return MNL_CB_OK;
+}
+
+int lbxdp_nl_addrs4(int ifindex, struct lbxdp_nl_prefix **out, size_t *n)
+{
+	char req[NL_REQ_SIZE] NL_ALIGNED;
+	struct addr_reply r = {.ifindex = ifindex};
+	struct ifaddrmsg *ifa;
+	struct nlmsghdr *nlh;
+	struct nl nl;
+	int err;
+
+	err = nl_open(&nl);
+	if (err)
+		return err;
+	nlh = mnl_nlmsg_put_header(req);
+	nlh->nlmsg_type = RTM_GETADDR;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_INET;
+	ifa->ifa_index = ifindex;
+
+	err = nl_request(&nl, nlh, addr_cb, &r);
+	if (!err && r.nomem)
+		err = -ENOMEM;
+	if (err) {
+		free(r.list);
+		goto cleanup;
+	}
+	*out = r.list;
+	*n = r.n;
 cleanup:
 	nl_close(&nl);
 	return err;

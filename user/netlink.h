@@ -3,10 +3,19 @@
 #ifndef LBXDP_NETLINK_H
 #define LBXDP_NETLINK_H
 
+#include <stddef.h>
 #include <linux/types.h>
 
 /* The interface's hardware address. 0, -ENODEV, -errno. */
 int lbxdp_nl_link_mac(int ifindex, __u8 mac[6]);
+
+struct lbxdp_nl_prefix {
+	__be32 addr; /* network order */
+	__u8 len;
+};
+
+/* The IPv4 prefixes of @ifindex (RTM_GETADDR). *out is malloc'ed. */
+int lbxdp_nl_addrs4(int ifindex, struct lbxdp_nl_prefix **out, size_t *n);
 
 /*
  * Whether IPv4 @addr is directly reachable (on-link, no gateway) through

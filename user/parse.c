@@ -108,6 +108,94 @@ int lbxdp_parse_mac(const char *s, __u8 mac[6])
 	return 0;
 }
 
+/* The reason IPv4 @a (network order) cannot be a host, or NULL. */
+static const char *not_host(__be32 a)
+{
+	__u32 h = ntohl(a);
+
+	if (!h)
+		return "the unspecified address";
+	if (h == 0xffffffffU)
+		return "the broadcast address";
+	if ((h >> 28) == 0xe)
+		return "a multicast address";
+	if ((h >> 24) == 127)
+		return "a loopback address";
+	return NULL;
+}
+
+int lbxdp_check_vip_addr(const struct lbxdp_vip_key *key, char *err,
+			 size_t errlen)
+{
+	const char *why;
+
+	if (key->family != LBXDP_AF_INET)
+		return 0;
+	why = not_host(key->addr[0]);
+	if (why) {
+		seterr(err, errlen, "%s", why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int lbxdp_check_backend_addr(const __be32 addr[4],
+			     const struct lbxdp_vip_key *vip, char *err,
+			     size_t errlen)
+{
+	const char *why;
+
+	if (vip->family != LBXDP_AF_INET)
+		return 0;
+	why = not_host(addr[0]);
+	if (!why && addr[0] == vip->addr[0])
+		why = "the VIP itself";
+	if (why) {
+		seterr(err, errlen, "%s", why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int lbxdp_check_prefix_edge(__be32 addr, __be32 prefix, __u8 plen, char *err,
+			    size_t errlen)
+{
+	__u32 mask, h = ntohl(addr);
+	char net[INET_ADDRSTRLEN];
+	struct in_addr in;
+
+	/* /31 (RFC 3021) and /32 have no network or broadcast address. */
+	if (plen > 30)
+		return 0;
+	mask = plen ? ~0U << (32 - plen) : 0;
+	if ((h & mask) != (ntohl(prefix) & mask))
+		return 0;
+	if ((h & ~mask) && (h & ~mask) != ~mask)
+		return 0;
+	in.s_addr = htonl(h & mask);
+	inet_ntop(AF_INET, &in, net, sizeof(net));
+	seterr(err, errlen, "the %s address of %s/%u",
+	       h & ~mask ? "broadcast" : "network", net, plen);
+	return -EINVAL;
+}
+
+int lbxdp_check_mac(const __u8 mac[6], char *err, size_t errlen)
+{
+	static const __u8 zero[6],
+		bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+
+	if (!memcmp(mac, zero, sizeof(zero)))
+		seterr(err, errlen, "the zero MAC, no host's");
+	else if (!memcmp(mac, bcast, sizeof(bcast)))
+		seterr(err, errlen,
+		       "the broadcast MAC: every frame would reach every host on the link");
+	else if (mac[0] & 1)
+		seterr(err, errlen, "a multicast MAC, no one host's");
+	else
+		return 0;
+	return -EINVAL;
+}
+
 static const char *const sched_names[] = {
 	[LBXDP_SCHED_WRR] = "wrr",
 	[LBXDP_SCHED_RR] = "rr",

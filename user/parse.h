@@ -20,6 +20,26 @@ int lbxdp_parse_addr(const char *s, __be32 addr[4], __u8 *family);
 int lbxdp_parse_mac(const char *s, __u8 mac[6]);
 /* Decimal integer in [min, max], no sign, no trailing junk. -EINVAL/-ERANGE. */
 int lbxdp_parse_u32(const char *s, __u32 min, __u32 max, __u32 *out);
+/*
+ * Values that parse but make no sense: -EINVAL with the reason in @err
+ * ("a multicast address"), else 0. Only IPv4 is checked.
+ *
+ * A VIP is not 0.0.0.0, 255.255.255.255, multicast (224/4) or loopback
+ * (127/8). 240/4 is allowed: Linux routes it as unicast, and some
+ * networks use it.
+ */
+int lbxdp_check_vip_addr(const struct lbxdp_vip_key *key, char *err,
+			 size_t errlen);
+/* A backend of @vip is none of those, nor the VIP's own address. */
+int lbxdp_check_backend_addr(const __be32 addr[4],
+			     const struct lbxdp_vip_key *vip, char *err,
+			     size_t errlen);
+/* IPv4 @addr is not the network or broadcast address of @prefix/@plen
+ * (a /31 or /32 has neither). All in network order. */
+int lbxdp_check_prefix_edge(__be32 addr, __be32 prefix, __u8 plen, char *err,
+			    size_t errlen);
+/* A backend's MAC is one host's: not all-zero, multicast or broadcast. */
+int lbxdp_check_mac(const __u8 mac[6], char *err, size_t errlen);
 /* "wrr" "rr" "mh" "sh" -> enum lbxdp_sched; -EINVAL for others,
  * -EOPNOTSUPP for schedulers IPVS has that lbxdp does not yet (lc, wlc, ...). */
 int lbxdp_parse_sched(const char *s);

@@ -78,6 +78,34 @@ expect 1 "--weight|--mac" backend set "$LAB_SVC" "$W1"
 # web2 at 2 would need 5003. Checked before any record is written.
 expect 1 "$W1|--weight 5001|wrr schedule" backend set "$LAB_SVC" "$W1" --weight 5001
 
+# Values that parse but make no sense: exit 1, before any map is read.
+expect 1 "0.0.0.0:80|unspecified" vip add 0.0.0.0:80
+expect 1 "255.255.255.255:80|broadcast" vip add 255.255.255.255:80
+expect 1 "224.0.0.18:80|multicast" vip add 224.0.0.18:80
+expect 1 "127.0.0.1:80|loopback" vip add 127.0.0.1:80/udp
+expect 1 "198.18.0.10|VIP itself" backend add "$LAB_SVC" 198.18.0.10
+expect 1 "224.0.0.1|multicast" backend add "$LAB_SVC" 224.0.0.1
+expect 1 "127.0.0.2|loopback" backend add "$LAB_SVC" 127.0.0.2
+expect 1 "0.0.0.0|unspecified" backend add "$LAB_SVC" 0.0.0.0
+expect 1 "255.255.255.255|broadcast" backend add "$LAB_SVC" 255.255.255.255
+# The edges of the LB's own prefix on the attached interface (eth0 holds
+# 198.18.0.2/24): no host has them.
+expect 1 "198.18.0.0|network address of 198.18.0.0/24|eth0" \
+	backend add "$LAB_SVC" 198.18.0.0 --mac 02:00:00:00:00:0d
+expect 1 "198.18.0.255|broadcast address of 198.18.0.0/24|eth0" \
+	backend add "$LAB_SVC" 198.18.0.255
+# A MAC that is no one host's: a broadcast one would flood every VIP frame
+# to every host on the link.
+expect 1 "--mac|00:00:00:00:00:00|zero" backend add "$LAB_SVC" 198.18.0.13 --mac 00:00:00:00:00:00
+expect 1 "--mac|ff:ff:ff:ff:ff:ff|broadcast" backend add "$LAB_SVC" 198.18.0.13 --mac ff:ff:ff:ff:ff:ff
+expect 1 "--mac|01:00:5e:00:00:01|multicast" backend add "$LAB_SVC" 198.18.0.13 --mac 01:00:5e:00:00:01
+expect 1 "--mac|33:33:00:00:00:01|multicast" backend set "$LAB_SVC" "$W1" --mac 33:33:00:00:00:01
+# The same MACs written by hand in the neighbour table: state, exit 2.
+lab_exec lb ip neigh replace 198.18.0.50 lladdr 01:00:5e:00:00:01 dev eth0 nud permanent
+lab_exec lb ip neigh replace 198.18.0.51 lladdr 00:00:00:00:00:00 dev eth0 nud permanent
+expect 2 "198.18.0.50|neighbour table|multicast|--mac" backend add "$LAB_SVC" 198.18.0.50
+expect 2 "198.18.0.51|neighbour table|zero|--mac" backend add "$LAB_SVC" 198.18.0.51
+
 # State errors: exit 2.
 expect 2 "198.18.0.10:81" backend add 198.18.0.10:81 "$W2"
 expect 2 "198.18.0.10:80|already" vip add "$LAB_SVC"
@@ -97,6 +125,47 @@ PIN=$NOBPF/lb expect 2 "mount -t bpf bpf" vip add "$LAB_SVC"
 if [ ! -e /tmp/notbpffs ]; then
 	PIN=/tmp/notbpffs expect 2 "mount -t bpf bpf" backend list
 fi
+
+# An attach refused for a foreign XDP program pins nothing, so a retry
+# with other capacities is not refused for maps the refusal left. On a
+# veth pair of the lb namespace's own, with its own pin directory.
+BPFFS=$(dirname "$LAB_PIN_DIR")
+pins() { # DIR: what is pinned there, or that there is no DIR
+	find "$1" -mindepth 1 -maxdepth 1 -printf '%f ' 2>/dev/null || echo "no directory"
+}
+lab_exec lb ip link add lbxf0 type veth peer name lbxf1
+lab_exec lb ip link set dev lbxf1 up
+lab_exec lb ip link set dev lbxf0 up
+lab_exec lb ip link set dev lbxf0 xdpgeneric obj "$LAB_XDP_PASS" sec xdp
+PIN=$BPFFS/foreign expect 2 "lbxf0|--force" attach lbxf0 --mode generic
+check "the refused attach left no pin directory ($(pins "$BPFFS/foreign"))" \
+	[ ! -e "$BPFFS/foreign" ]
+mkdir -p "$BPFFS/foreign"
+PIN=$BPFFS/foreign expect 2 "lbxf0|--force" attach lbxf0 --mode generic
+check "the refused attach pinned nothing in an existing directory ($(pins "$BPFFS/foreign"))" \
+	[ -z "$(pins "$BPFFS/foreign")" ]
+lab_exec lb ip link set dev lbxf0 xdpgeneric off
+max_vips() { # PIN: max_vips of the maps pinned there
+	lab_exec lb "$LBXDP" --pin-dir "$1" -j status 2>/dev/null |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["max_vips"])'
+}
+check "the foreign program gone, attach with --max-vips 4 works" \
+	lab_exec lb "$LBXDP" --pin-dir "$BPFFS/foreign" attach lbxf0 --mode generic --max-vips 4 2>/dev/null
+check "the maps have --max-vips 4 ($(max_vips "$BPFFS/foreign"))" \
+	[ "$(max_vips "$BPFFS/foreign")" = 4 ]
+lab_exec lb "$LBXDP" --pin-dir "$BPFFS/foreign" detach --purge 2>/dev/null
+# A failure after the load (a bridge has no native XDP: the link is refused)
+# unpins what this attach pinned too.
+lab_exec lb ip link add lbxb0 type bridge
+lab_exec lb ip link set dev lbxb0 up
+PIN=$BPFFS/bridge expect 2 "lbxb0|native" attach lbxb0 --mode native
+check "the failed native attach left no pin directory ($(pins "$BPFFS/bridge"))" \
+	[ ! -e "$BPFFS/bridge" ]
+check "attach lbxb0 in generic mode with --max-vips 4 then works" \
+	lab_exec lb "$LBXDP" --pin-dir "$BPFFS/bridge" attach lbxb0 --mode generic --max-vips 4 2>/dev/null
+check "the maps have --max-vips 4 ($(max_vips "$BPFFS/bridge"))" \
+	[ "$(max_vips "$BPFFS/bridge")" = 4 ]
+lab_exec lb "$LBXDP" --pin-dir "$BPFFS/bridge" detach --purge 2>/dev/null
 
 # Capacities are fixed when the maps are made: another one is refused with
 # the command that recreates them.

@@ -270,6 +270,148 @@ static void test_sched(void **state)
 	assert_string_equal(lbxdp_sched_name(4), "unknown");
 }
 
+static struct lbxdp_vip_key v4key(const char *addr)
+{
+	struct lbxdp_vip_key k = {.family = LBXDP_AF_INET};
+
+	k.addr[0] = inet_addr(addr);
+	return k;
+}
+
+/* Addresses no VIP or backend can have, each with its reason. */
+static void test_check_addr(void **state)
+{
+	static const struct {
+		const char *addr, *why;
+	} bad[] = {
+		{"0.0.0.0", "unspecified"},
+		{"255.255.255.255", "broadcast"},
+		{"224.0.0.0", "multicast"},
+		{"224.0.0.18", "multicast"},
+		{"239.255.255.255", "multicast"},
+		{"127.0.0.1", "loopback"},
+		{"127.255.255.254", "loopback"},
+	};
+	static const char *const good[] = {
+		"198.18.0.10",	   "10.0.0.1",	"1.0.0.0",
+		"223.255.255.255", "240.0.0.1", "128.0.0.1",
+		"126.255.255.255", "0.0.0.1",	"255.255.255.254",
+		"169.254.1.1",
+	};
+	struct lbxdp_vip_key vip = v4key("198.18.0.10"), k;
+	__be32 be[4] = {0};
+	char err[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		k = v4key(bad[i].addr);
+		be[0] = k.addr[0];
+		err[0] = '\0';
+		if (lbxdp_check_vip_addr(&k, err, sizeof(err)) != -EINVAL)
+			fail_msg("VIP %s taken", bad[i].addr);
+		if (!strstr(err, bad[i].why))
+			fail_msg("VIP %s: '%s' does not say %s", bad[i].addr,
+				 err, bad[i].why);
+		err[0] = '\0';
+		if (lbxdp_check_backend_addr(be, &vip, err, sizeof(err)) !=
+		    -EINVAL)
+			fail_msg("backend %s taken", bad[i].addr);
+		if (!strstr(err, bad[i].why))
+			fail_msg("backend %s: '%s' does not say %s",
+				 bad[i].addr, err, bad[i].why);
+	}
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		k = v4key(good[i]);
+		be[0] = k.addr[0];
+		if (lbxdp_check_vip_addr(&k, err, sizeof(err)))
+			fail_msg("VIP %s refused: %s", good[i], err);
+		if (!strcmp(good[i], "198.18.0.10"))
+			continue;
+		if (lbxdp_check_backend_addr(be, &vip, err, sizeof(err)))
+			fail_msg("backend %s refused: %s", good[i], err);
+	}
+	/* The VIP's own address is no backend of it. */
+	be[0] = vip.addr[0];
+	assert_int_equal(lbxdp_check_backend_addr(be, &vip, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "the VIP itself");
+	/* No reason buffer: still refused. */
+	assert_int_equal(lbxdp_check_backend_addr(be, &vip, NULL, 0), -EINVAL);
+}
+
+static int edge(const char *addr, const char *prefix, __u8 plen, char *err)
+{
+	err[0] = '\0';
+	return lbxdp_check_prefix_edge(inet_addr(addr), inet_addr(prefix), plen,
+				       err, 128);
+}
+
+/* The network and broadcast addresses of a prefix, none on /31 and /32. */
+static void test_check_prefix_edge(void **state)
+{
+	char err[128];
+
+	assert_int_equal(edge("198.18.0.0", "198.18.0.2", 24, err), -EINVAL);
+	assert_string_equal(err, "the network address of 198.18.0.0/24");
+	assert_int_equal(edge("198.18.0.255", "198.18.0.2", 24, err), -EINVAL);
+	assert_string_equal(err, "the broadcast address of 198.18.0.0/24");
+	assert_int_equal(edge("198.18.0.1", "198.18.0.2", 24, err), 0);
+	assert_int_equal(edge("198.18.0.254", "198.18.0.2", 24, err), 0);
+	/* Another prefix's edges are not this one's. */
+	assert_int_equal(edge("198.18.1.0", "198.18.0.2", 24, err), 0);
+	assert_int_equal(edge("198.18.1.255", "198.18.0.2", 24, err), 0);
+	/* /30: .4 and .7 are the edges, .5 and .6 hosts. */
+	assert_int_equal(edge("198.18.0.4", "198.18.0.5", 30, err), -EINVAL);
+	assert_int_equal(edge("198.18.0.7", "198.18.0.5", 30, err), -EINVAL);
+	assert_string_equal(err, "the broadcast address of 198.18.0.4/30");
+	assert_int_equal(edge("198.18.0.6", "198.18.0.5", 30, err), 0);
+	/* /31 (RFC 3021) and /32: both addresses are hosts. */
+	assert_int_equal(edge("198.18.0.4", "198.18.0.5", 31, err), 0);
+	assert_int_equal(edge("198.18.0.5", "198.18.0.4", 31, err), 0);
+	assert_int_equal(edge("198.18.0.10", "198.18.0.10", 32, err), 0);
+	/* /16 and /0. */
+	assert_int_equal(edge("198.19.255.255", "198.19.3.4", 16, err),
+			 -EINVAL);
+	assert_string_equal(err, "the broadcast address of 198.19.0.0/16");
+	assert_int_equal(edge("198.19.255.0", "198.19.3.4", 16, err), 0);
+	assert_int_equal(edge("0.0.0.0", "10.0.0.1", 0, err), -EINVAL);
+	assert_int_equal(edge("10.0.0.0", "10.0.0.1", 0, err), 0);
+}
+
+static void test_check_mac(void **state)
+{
+	static const struct {
+		__u8 mac[6];
+		const char *why;
+	} bad[] = {
+		{{0, 0, 0, 0, 0, 0}, "zero"},
+		{{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, "broadcast"},
+		{{0x01, 0x00, 0x5e, 0x00, 0x00, 0x12}, "multicast"},
+		{{0x33, 0x33, 0x00, 0x00, 0x00, 0x01}, "multicast"},
+		{{0x03, 0x00, 0x00, 0x00, 0x00, 0x00}, "multicast"},
+	};
+	static const __u8 good[][6] = {
+		{0x02, 0x00, 0x00, 0x00, 0x00, 0x0b},
+		{0x00, 0x00, 0x00, 0x00, 0x00, 0x01},
+		{0xfe, 0xff, 0xff, 0xff, 0xff, 0xff},
+		{0x52, 0x54, 0x00, 0x12, 0x34, 0x56},
+	};
+	char err[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		if (lbxdp_check_mac(bad[i].mac, err, sizeof(err)) != -EINVAL)
+			fail_msg("MAC %zu taken", i);
+		if (!strstr(err, bad[i].why))
+			fail_msg("MAC %zu: '%s' does not say %s", i, err,
+				 bad[i].why);
+	}
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (lbxdp_check_mac(good[i], err, sizeof(err)))
+			fail_msg("MAC %zu refused: %s", i, err);
+}
+
 /* Formatting into a short buffer truncates and terminates. */
 static void test_format_short(void **state)
 {
@@ -300,6 +442,9 @@ int main(void)
 		cmocka_unit_test(test_mac),
 		cmocka_unit_test(test_u32),
 		cmocka_unit_test(test_sched),
+		cmocka_unit_test(test_check_addr),
+		cmocka_unit_test(test_check_prefix_edge),
+		cmocka_unit_test(test_check_mac),
 		cmocka_unit_test(test_format_short),
 	};
 
