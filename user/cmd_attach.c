@@ -14,7 +14,8 @@
 
 int do_attach(struct cli *cli, int argc, char **argv)
 {
-	struct lbxdp_attach_opts o = {.pin_dir = cli->pin_dir};
+	struct lbxdp_attach_opts o = {.pin_dir = cli->pin_dir,
+				      .lock_wait_ms = cli->lock_wait_ms};
 	int i;
 
 	if (has_help_flag(argc, argv)) {
@@ -108,7 +109,8 @@ int do_detach(struct cli *cli, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	return exit_code(lbxdp_detach(cli->pin_dir, ifname, purge));
+	return exit_code(lbxdp_detach_wait(cli->pin_dir, ifname, purge,
+					   cli->lock_wait_ms));
 }
 
 int do_status(struct cli *cli, int argc, char **argv)
