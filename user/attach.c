@@ -404,7 +404,7 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = o->pin_dir);
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-	struct lbxdp_ctx lock = {.dir_fd = -1};
+	struct lbxdp_ctx lock = {.dir_fd = -1, .lock_wait_ms = o->lock_wait_ms};
 	struct lbxdp_config pinned = {}, cfg;
 	struct lbxdp_link_info li;
 	struct lbxdp_bpf *skel = NULL;
@@ -559,7 +559,13 @@ cleanup:
 
 int lbxdp_detach(const char *pin_dir, const char *ifname, bool purge)
 {
-	struct lbxdp_ctx lock = {.dir_fd = -1};
+	return lbxdp_detach_wait(pin_dir, ifname, purge, LBXDP_LOCK_WAIT_MS);
+}
+
+int lbxdp_detach_wait(const char *pin_dir, const char *ifname, bool purge,
+		      int lock_wait_ms)
+{
+	struct lbxdp_ctx lock = {.dir_fd = -1, .lock_wait_ms = lock_wait_ms};
 	struct lbxdp_link_info li;
 	char path[PATH_MAX];
 	int fd, err, i;

@@ -17,6 +17,7 @@ struct lbxdp_attach_opts {
 	enum lbxdp_mode mode;
 	bool mode_set; /* --mode given: must match an existing attachment */
 	bool force;
+	int lock_wait_ms; /* for another writer's lock; 0: one try */
 	/* Capacities; 0: the pinned maps' (or the default for new maps). */
 	__u32 max_vips;
 	__u32 max_backends;
@@ -26,8 +27,11 @@ struct lbxdp_attach_opts {
 
 /* -EDOM: capacities that cannot work together (a bad value, printed). */
 int lbxdp_attach(const struct lbxdp_attach_opts *o);
-/* @ifname may be NULL; if given it must be the attached interface. */
+/* @ifname may be NULL; if given it must be the attached interface.
+ * lbxdp_detach waits LBXDP_LOCK_WAIT_MS for another writer's lock. */
 int lbxdp_detach(const char *pin_dir, const char *ifname, bool purge);
+int lbxdp_detach_wait(const char *pin_dir, const char *ifname, bool purge,
+		      int lock_wait_ms);
 
 struct lbxdp_link_info {
 	bool attached;

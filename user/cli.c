@@ -160,7 +160,7 @@ int config_cmd(struct cli *cli, bool set,
 	struct lbxdp_ctx c;
 	int err;
 
-	err = lbxdp_open(&c, cli->pin_dir, set);
+	err = lbxdp_open_wait(&c, cli->pin_dir, set, cli->lock_wait_ms);
 	if (err)
 		return EXIT_FAIL;
 	cfg = c.cfg;
@@ -185,7 +185,7 @@ int config_cmd(struct cli *cli, bool set,
 
 int open_writer(struct cli *cli, struct lbxdp_ctx *c)
 {
-	int err = lbxdp_open(c, cli->pin_dir, true);
+	int err = lbxdp_open_wait(c, cli->pin_dir, true, cli->lock_wait_ms);
 
 	if (err)
 		return err;

@@ -16,6 +16,7 @@ struct cli {
 	bool json;
 	bool pretty;
 	const char *pin_dir;
+	int lock_wait_ms; /* --wait, else $LBXDP_LOCK_WAIT, else 10 s */
 	const char *prog; /* argv[0] for messages */
 };
 

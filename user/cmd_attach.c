@@ -14,7 +14,8 @@
 
 int do_attach(struct cli *cli, int argc, char **argv)
 {
-	struct lbxdp_attach_opts o = {.pin_dir = cli->pin_dir};
+	struct lbxdp_attach_opts o = {.pin_dir = cli->pin_dir,
+				      .lock_wait_ms = cli->lock_wait_ms};
 	int i;
 
 	if (has_help_flag(argc, argv))
@@ -109,7 +110,7 @@ int do_detach(struct cli *cli, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	i = lbxdp_detach(cli->pin_dir, ifname, purge);
+	i = lbxdp_detach_wait(cli->pin_dir, ifname, purge, cli->lock_wait_ms);
 	if (!i && cli->json)
 		json_print(cli, NULL); /* as bpftool: nothing to show */
 	return exit_code(i);

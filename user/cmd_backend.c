@@ -377,7 +377,7 @@ static int backend_list(struct cli *cli, int argc, char **argv)
 	}
 	if (argc == 1 && arg_service(argv[0], &key))
 		return EXIT_USAGE;
-	err = lbxdp_open(&c, cli->pin_dir, false);
+	err = lbxdp_open_wait(&c, cli->pin_dir, false, cli->lock_wait_ms);
 	if (err)
 		return EXIT_FAIL;
 	if (argc == 1) {

@@ -41,6 +41,11 @@ static const char usage[] =
 	"  -p, --pretty      pretty JSON\n"
 	"  --pin-dir DIR     bpffs directory (default $LBXDP_PIN_DIR, else " LBXDP_DEFAULT_PIN_DIR
 	")\n"
+	"                    owned by root or you, as each directory above it\n"
+	"                    up to the bpffs mount; none writable by group or\n"
+	"                    others unless sticky\n"
+	"  --wait SECONDS    wait at most SECONDS for another writer's lock\n"
+	"                    (default $LBXDP_LOCK_WAIT, else 10; 0: no wait)\n"
 	"  -h, --help        help (also after any OBJECT)\n"
 	"  -V, --version     version\n"
 	"\n"
@@ -85,6 +90,7 @@ static const struct cmd cmds[] = {
 int main(int argc, char **argv)
 {
 	struct cli cli = {.prog = "lbxdp"};
+	const char *wait = NULL;
 	int i, n = 0;
 
 	/* Take the global options out, wherever they stand. */
@@ -105,10 +111,21 @@ int main(int argc, char **argv)
 			cli.pin_dir = argv[i];
 		} else if (!strncmp(a, "--pin-dir=", 10)) {
 			cli.pin_dir = a + 10;
+		} else if (!strcmp(a, "--wait")) {
+			/* Not -w: that is stats' interval. */
+			if (++i == argc) {
+				p_err("--wait needs a number of seconds");
+				return EXIT_USAGE;
+			}
+			wait = argv[i];
+		} else if (!strncmp(a, "--wait=", 7)) {
+			wait = a + 7;
 		} else {
 			argv[1 + n++] = argv[i];
 		}
 	}
 	cli.pin_dir = lbxdp_pin_dir(cli.pin_dir);
+	if (lbxdp_lock_wait(wait, &cli.lock_wait_ms))
+		return EXIT_USAGE;
 	return cmd_dispatch(&cli, cmds, n, argv + 1, do_help);
 }

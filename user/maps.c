@@ -2,11 +2,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,6 +17,7 @@
 #include <bpf/libbpf.h>
 #include "log.h"
 #include "maps.h"
+#include "parse.h"
 
 /* Every pinned map, by the name the program gives it. */
 const char *const lbxdp_map_names[M_NR] = {
@@ -57,13 +60,105 @@ static bool on_bpffs(const char *path)
 	return !statfs(path, &st) && st.f_type == BPF_FS_MAGIC;
 }
 
+int lbxdp_lock_wait(const char *opt, int *wait_ms)
+{
+	const char *env = getenv("LBXDP_LOCK_WAIT");
+	const char *s = opt ? opt : env && *env ? env : NULL;
+	__u32 sec;
+
+	*wait_ms = LBXDP_LOCK_WAIT_MS;
+	if (!s)
+		return 0;
+	if (lbxdp_parse_u32(s, 0, 3600, &sec)) {
+		p_err("bad %s '%s': expected whole seconds 0-3600",
+		      opt ? "--wait" : "LBXDP_LOCK_WAIT", s);
+		return -EINVAL;
+	}
+	*wait_ms = sec * 1000;
+	return 0;
+}
+
+/*
+ * A directory that another user controls (owns it, or may write in it
+ * without the sticky bit) lets them unlink our pins (the link is the
+ * attachment) or put their own directory in its place.
+ */
+static int dir_trusted(const char *path, const char *pin_dir, bool self,
+		       const struct stat *st)
+{
+	const struct passwd *pw = getpwuid(st->st_uid);
+	bool owner_ok = st->st_uid == 0 || st->st_uid == geteuid();
+	bool mode_ok =
+		!(st->st_mode & (S_IWGRP | S_IWOTH)) || (st->st_mode & S_ISVTX);
+	const char *harm = self ? "unlink the pinned maps and link"
+				: "replace the pin directory";
+	char what[2 * PATH_MAX + 32], fix[2 * PATH_MAX + 32];
+
+	if (owner_ok && mode_ok)
+		return 0;
+	if (self)
+		snprintf(what, sizeof(what), "pin directory %s", pin_dir);
+	else
+		snprintf(what, sizeof(what), "%s, above pin directory %s,",
+			 path, pin_dir);
+	if (!owner_ok)
+		snprintf(
+			fix, sizeof(fix),
+			"neither root nor you: that user could %s; remove it or 'chown root %s'",
+			harm, path);
+	else
+		snprintf(
+			fix, sizeof(fix),
+			"writable by group or others without the sticky bit: they could %s; 'chmod go-w %s' or 'chmod +t %s'",
+			harm, path, path);
+	p_err("%s is owned by uid %u (%s), mode %04o, %s, or use another --pin-dir",
+	      what, (unsigned int)st->st_uid, pw ? pw->pw_name : "no name",
+	      (unsigned int)(st->st_mode & 07777), fix);
+	return -EPERM;
+}
+
+/*
+ * @from (@pin_dir or its parent) and every directory above it up to its
+ * bpffs mount are trusted.
+ */
+static int pin_dir_trusted(const char *from, const char *pin_dir)
+{
+	bool self = from == pin_dir;
+	char path[PATH_MAX], *slash;
+	struct stat st, up;
+	int err;
+
+	if (!realpath(from, path) || stat(path, &st)) {
+		err = -errno;
+		p_err("cannot resolve %s: %s", from, strerror(errno));
+		return err;
+	}
+	for (;; self = false) {
+		err = dir_trusted(path, pin_dir, self, &st);
+		if (err || !strcmp(path, "/"))
+			return err;
+		slash = strrchr(path, '/');
+		slash[slash == path ? 1 : 0] = '\0';
+		if (stat(path, &up)) {
+			err = -errno;
+			p_err("cannot stat %s: %s", path, strerror(errno));
+			return err;
+		}
+		/* st was the root of the bpffs mount. */
+		if (up.st_dev != st.st_dev)
+			return 0;
+		st = up;
+	}
+}
+
 int lbxdp_pin_dir_check(const char *dir, bool create)
 {
 	char parent[PATH_MAX];
 	char *slash;
+	int err;
 
 	if (on_bpffs(dir))
-		return 0;
+		return pin_dir_trusted(dir, dir);
 	if (access(dir, F_OK) == 0) {
 		p_err("pin directory %s is not on a bpffs; mount one with 'mount -t bpf bpf %s'",
 		      dir, dir);
@@ -89,12 +184,17 @@ int lbxdp_pin_dir_check(const char *dir, bool create)
 		      dir);
 		return -ENOENT;
 	}
+	err = pin_dir_trusted(parent, dir);
+	if (err)
+		return err;
 	if (mkdir(dir, 0700) && errno != EEXIST) {
+		err = -errno;
 		p_err("cannot create pin directory %s: %s", dir,
 		      strerror(errno));
-		return -errno;
+		return err;
 	}
-	return 0;
+	/* Another user's, made since we looked. */
+	return pin_dir_trusted(dir, dir);
 }
 
 /* Whether @fd is still the directory at @dir (not one a purge removed). */
@@ -106,36 +206,131 @@ static bool same_dir(int fd, const char *dir)
 	       a.st_ino == b.st_ino;
 }
 
-int lbxdp_lock(struct lbxdp_ctx *c, const char *dir)
+int lbxdp_trylock(struct lbxdp_ctx *c, const char *dir)
 {
+	struct stat st;
 	int err, tries;
 
 	/* A "detach --purge" and a new attach while we waited leave us the
 	 * lock of a removed directory: take the new one's. */
 	for (tries = 0; tries < 10; tries++) {
 		c->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (c->dir_fd < 0) {
+		if (c->dir_fd < 0)
+			return -errno;
+		if (flock(c->dir_fd, LOCK_EX | LOCK_NB)) {
 			err = -errno;
-			if (errno == ENOENT)
-				p_err("nothing pinned in %s: run 'lbxdp attach IFACE' first",
-				      dir);
-			else
-				p_err("cannot open pin directory %s: %s", dir,
-				      strerror(errno));
-			return err;
-		}
-		if (flock(c->dir_fd, LOCK_EX)) {
-			err = -errno;
-			p_err("cannot lock %s: %s", dir, strerror(errno));
 			lbxdp_unlock(c);
 			return err;
 		}
-		if (same_dir(c->dir_fd, dir))
-			return 0;
-		lbxdp_unlock(c);
+		if (!same_dir(c->dir_fd, dir)) {
+			lbxdp_unlock(c);
+			continue;
+		}
+		/* The one we checked may have been purged and made anew by
+		 * someone else while we waited. */
+		err = fstat(c->dir_fd, &st) ? -errno
+					    : dir_trusted(dir, dir, true, &st);
+		if (err)
+			lbxdp_unlock(c);
+		return err;
 	}
-	p_err("pin directory %s keeps being replaced", dir);
-	return -EBUSY;
+	return -ESTALE;
+}
+
+/*
+ * Who holds the flock of @dir, into @who: "pid N (COMM)" from /proc/locks
+ * (the pid as our pid namespace sees it).
+ */
+static void lock_holder(const char *dir, char *who, size_t len)
+{
+	unsigned long long ino;
+	unsigned int maj, min;
+	char line[256], type[16], comm[32] = "?";
+	struct stat st;
+	FILE *f;
+	int pid = 0, n;
+
+	snprintf(who, len, "a process that /proc/locks does not name");
+	if (stat(dir, &st))
+		return;
+	f = fopen("/proc/locks", "re");
+	if (!f)
+		return;
+	/* "1: FLOCK  ADVISORY  WRITE 1234 00:2a:5678 0 EOF"; a waiter's
+	 * line reads "1: -> FLOCK ...". */
+	while (!pid && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%*d: %15s %*s %*s %d %x:%x:%llu", type, &n,
+			   &maj, &min, &ino) == 5 &&
+		    !strcmp(type, "FLOCK") && maj == major(st.st_dev) &&
+		    min == minor(st.st_dev) && ino == st.st_ino && n > 0)
+			pid = n;
+	fclose(f);
+	if (!pid)
+		return;
+	snprintf(line, sizeof(line), "/proc/%d/comm", pid);
+	f = fopen(line, "re");
+	if (f) {
+		if (fgets(comm, sizeof(comm), f))
+			comm[strcspn(comm, "\n")] = '\0';
+		fclose(f);
+	}
+	snprintf(who, len, "pid %d (%s)", pid, comm);
+}
+
+static __u64 now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int lbxdp_lock(struct lbxdp_ctx *c, const char *dir)
+{
+	__u64 deadline = now_ms() + c->lock_wait_ms;
+	struct timespec poll = {.tv_nsec = 50 * 1000000};
+	char who[80], after[32] = "";
+	bool said = false;
+	int err;
+
+	/* Not LOCK_EX alone: anyone who can open the directory can take
+	 * its flock, and must not stop every writer forever. */
+	for (;;) {
+		err = lbxdp_trylock(c, dir);
+		if (err != -EWOULDBLOCK || !c->lock_wait_ms ||
+		    (said && now_ms() >= deadline))
+			break;
+		if (!said) {
+			lock_holder(dir, who, sizeof(who));
+			p_info("waiting up to %d s for the lock on %s, held by %s",
+			       c->lock_wait_ms / 1000, dir, who);
+			said = true;
+		}
+		nanosleep(&poll, NULL);
+	}
+	switch (err) {
+	case 0:
+	case -EPERM: /* printed */
+		break;
+	case -EWOULDBLOCK:
+		lock_holder(dir, who, sizeof(who));
+		if (c->lock_wait_ms)
+			snprintf(after, sizeof(after), " after %d s",
+				 c->lock_wait_ms / 1000);
+		p_err("the lock on %s is held by %s%s: wait for it with --wait SECONDS (or LBXDP_LOCK_WAIT), or stop that process",
+		      dir, who, after);
+		break;
+	case -ENOENT:
+		p_err("nothing pinned in %s: run 'lbxdp attach IFACE' first",
+		      dir);
+		break;
+	case -ESTALE:
+		p_err("pin directory %s keeps being replaced", dir);
+		break;
+	default:
+		p_err("cannot lock %s: %s", dir, strerror(-err));
+	}
+	return err;
 }
 
 void lbxdp_unlock(struct lbxdp_ctx *c)
@@ -166,12 +361,19 @@ int lbxdp_config_write(struct lbxdp_ctx *c, const struct lbxdp_config *cfg)
 
 int lbxdp_open(struct lbxdp_ctx *c, const char *dir, bool lock)
 {
+	return lbxdp_open_wait(c, dir, lock, LBXDP_LOCK_WAIT_MS);
+}
+
+int lbxdp_open_wait(struct lbxdp_ctx *c, const char *dir, bool lock,
+		    int wait_ms)
+{
 	char path[PATH_MAX];
 	__u32 abi = 0, zero = 0;
 	int i, err;
 
 	memset(c, 0, sizeof(*c));
 	c->dir_fd = -1;
+	c->lock_wait_ms = wait_ms;
 	for (i = 0; i < M_NR; i++)
 		c->fd[i] = -1;
 	snprintf(c->pin_dir, sizeof(c->pin_dir), "%s", dir);

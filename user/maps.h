@@ -14,6 +14,8 @@
 
 #define LBXDP_DEFAULT_PIN_DIR "/sys/fs/bpf/lbxdp"
 #define LBXDP_LINK_PIN "link"
+/* How long a writer waits for the lock unless told (--wait). */
+#define LBXDP_LOCK_WAIT_MS 10000
 
 enum lbxdp_map {
 	M_CONFIG,
@@ -40,7 +42,8 @@ extern const char *const lbxdp_map_names[M_NR];
 
 struct lbxdp_ctx {
 	char pin_dir[256];
-	int dir_fd; /* holds the flock while >= 0 */
+	int dir_fd;	  /* holds the flock while >= 0 */
+	int lock_wait_ms; /* how long lbxdp_lock() waits; 0: one try */
 	int fd[M_NR];
 	struct lbxdp_config cfg;
 	int ncpus;
@@ -50,21 +53,44 @@ struct lbxdp_ctx {
 const char *lbxdp_pin_dir(const char *opt);
 
 /*
- * Checks that @dir is on a bpffs (or can be made in one, with @create).
- * Prints what to do when not. 0, -ENOENT (not attached), -EMEDIUMTYPE.
+ * The writer lock's wait in ms: @opt (--wait, whole seconds), else
+ * $LBXDP_LOCK_WAIT, else LBXDP_LOCK_WAIT_MS. -EINVAL (printed) for a bad
+ * value.
+ */
+int lbxdp_lock_wait(const char *opt, int *wait_ms);
+
+/*
+ * Checks that @dir is on a bpffs (or can be made in one, with @create),
+ * and that no other user controls it or a directory above it up to the
+ * bpffs mount: each must be owned by root or the effective uid, and not
+ * writable by group or others unless sticky. Prints what to do when not.
+ * 0, -ENOENT (not attached), -EMEDIUMTYPE, -EPERM (another user's).
  */
 int lbxdp_pin_dir_check(const char *dir, bool create);
 
-/* flock() the pin directory; waits for another writer. */
+/*
+ * flock() the pin directory, retrying for up to c->lock_wait_ms while
+ * another process holds it (said once on stderr, with its pid). Prints
+ * the reason on failure: -EWOULDBLOCK when still held, naming the holder.
+ */
 int lbxdp_lock(struct lbxdp_ctx *c, const char *dir);
+/*
+ * One try, for a loop that must not wait (the daemon's): -EWOULDBLOCK
+ * while another process holds the lock, -ENOENT if the directory is gone,
+ * both unprinted; -EPERM (printed) if it is now another user's.
+ */
+int lbxdp_trylock(struct lbxdp_ctx *c, const char *dir);
 void lbxdp_unlock(struct lbxdp_ctx *c);
 
 /*
  * Open every pinned map of @dir and check the ABI. @lock: take the writer
- * lock first. Prints the reason on failure: -ENOENT when nothing is pinned
- * ("attach first"), -EPROTO for another ABI version.
+ * lock first, waiting up to @wait_ms (lbxdp_open: LBXDP_LOCK_WAIT_MS).
+ * Prints the reason on failure: -ENOENT when nothing is pinned ("attach
+ * first"), -EPROTO for another ABI version, -EWOULDBLOCK for a lock held.
  */
 int lbxdp_open(struct lbxdp_ctx *c, const char *dir, bool lock);
+int lbxdp_open_wait(struct lbxdp_ctx *c, const char *dir, bool lock,
+		    int wait_ms);
 void lbxdp_close(struct lbxdp_ctx *c);
 
 /* Re-read the config map into c->cfg. */
