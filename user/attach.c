@@ -5,12 +5,16 @@
  * bpf_link_update(), which leaves no gap. Maps are pinned by name by libbpf
  * (pin_root_path), and reused by the next load.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
@@ -20,6 +24,7 @@
 #include "maps.h"
 #include "netlink.h"
 #include "parse.h"
+#include "pindir.h"
 #include "sched.h"
 #include "lbxdp.skel.h"
 
@@ -285,40 +290,9 @@ static int refuse_foreign(const struct lbxdp_attach_opts *o, __u32 prog_id)
 	return -EBUSY;
 }
 
-/* Bit i: the object's map i is pinned already (at most 64 maps). */
-static __u64 pins_present(struct bpf_object *obj)
-{
-	struct bpf_map *map;
-	__u64 bits = 0;
-	int i = 0;
-
-	for (map = bpf_object__next_map(obj, NULL); map;
-	     map = bpf_object__next_map(obj, map)) {
-		const char *path = bpf_map__pin_path(map);
-
-		if (i < 64 && path && !access(path, F_OK))
-			bits |= 1ULL << i;
-		i++;
-	}
-	return bits;
-}
-
-/* Unpin the maps this load pinned that were not pinned before it. */
-static void unpin_new(struct bpf_object *obj, __u64 before)
-{
-	struct bpf_map *map;
-	int i = 0;
-
-	for (map = bpf_object__next_map(obj, NULL); map;
-	     map = bpf_object__next_map(obj, map)) {
-		if (i < 64 && !(before & 1ULL << i) && bpf_map__is_pinned(map))
-			bpf_map__unpin(map, NULL);
-		i++;
-	}
-}
-
+/* Attach @prog_fd to @ifindex and pin the link in @link_dir. */
 static int attach_new(const struct lbxdp_attach_opts *o, int ifindex,
-		      int prog_fd)
+		      int prog_fd, const char *link_dir)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, lo);
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
@@ -351,7 +325,7 @@ static int attach_new(const struct lbxdp_attach_opts *o, int ifindex,
 		return err;
 	}
 	/* A link whose interface went away stays pinned, defunct. */
-	link_path(o->pin_dir, path, sizeof(path));
+	link_path(link_dir, path, sizeof(path));
 	unlink(path);
 	if (bpf_obj_pin(fd, path)) {
 		err = -errno;
@@ -400,6 +374,57 @@ static int update_link(const struct lbxdp_attach_opts *o,
 	return 0;
 }
 
+/*
+ * The sibling of @pin_dir that a fresh attach pins into, made and locked
+ * (the lock is the pin directory's once renamed onto it). @pin_dir must be
+ * empty: rename() replaces only an empty directory.
+ */
+static int stage_dir(const char *pin_dir, char *stage, size_t len,
+		     struct lbxdp_ctx *lock)
+{
+	int fd, err;
+	DIR *d;
+	struct dirent *e;
+
+	fd = open(pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		err = -errno;
+		if (fd >= 0)
+			close(fd);
+		p_err("cannot read %s: %s", pin_dir, strerror(-err));
+		return err;
+	}
+	while ((e = readdir(d)) &&
+	       (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")))
+		;
+	closedir(d);
+	if (e) {
+		p_err("%s holds pins but no map config (left by another program, or an old lbxdp): remove them with 'lbxdp detach --purge', or use another --pin-dir",
+		      pin_dir);
+		return -ENOTEMPTY;
+	}
+	err = lbxdp_sibling(pin_dir, LBXDP_STAGING_SUFFIX, stage, len);
+	if (err) {
+		p_err("pin directory name %s is too long", pin_dir);
+		return err;
+	}
+	if (mkdir(stage, 0700)) {
+		err = -errno;
+		p_err("cannot create %s: %s", stage, strerror(errno));
+		return err;
+	}
+	lock->dir_fd = open(stage, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (lock->dir_fd < 0 || flock(lock->dir_fd, LOCK_EX | LOCK_NB)) {
+		err = -errno;
+		p_err("cannot lock %s: %s", stage, strerror(errno));
+		lbxdp_unlock(lock);
+		rmdir(stage);
+		return err;
+	}
+	return 0;
+}
+
 int lbxdp_attach(const struct lbxdp_attach_opts *o)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = o->pin_dir);
@@ -409,8 +434,9 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 	struct lbxdp_link_info li;
 	struct lbxdp_bpf *skel = NULL;
 	char path[PATH_MAX];
+	struct lbxdp_ctx stage_lock = {.dir_fd = -1};
 	bool have_pinned = false, mac_changed = false, dir_existed;
-	__u64 pins_before = 0;
+	char stage[PATH_MAX] = "";
 	__u32 zero = 0, ifindex;
 	__u8 mac[6];
 	int fd, err;
@@ -434,6 +460,7 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 	err = lbxdp_lock(&lock, o->pin_dir);
 	if (err)
 		goto cleanup;
+	lbxdp_reap_leftovers(o->pin_dir);
 
 	snprintf(path, sizeof(path), "%s/config", o->pin_dir);
 	fd = bpf_obj_get(path);
@@ -480,13 +507,21 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 		goto cleanup;
 	}
 
+	/* Nothing pinned yet: pin into a sibling and rename it onto the
+	 * pin directory once attached, so that an attach killed midway
+	 * leaves no maps that would fix the next one's capacities. */
+	if (!have_pinned) {
+		err = stage_dir(o->pin_dir, stage, sizeof(stage), &stage_lock);
+		if (err)
+			goto cleanup;
+		oo.pin_root_path = stage;
+	}
 	skel = lbxdp_bpf__open_opts(&oo);
 	if (!skel) {
 		err = -errno;
 		p_err("cannot open the BPF object: %s", strerror(errno));
 		goto cleanup;
 	}
-	pins_before = pins_present(skel->obj);
 	err = set_sizes(skel, &cfg);
 	if (!err)
 		err = lbxdp_bpf__load(skel);
@@ -521,7 +556,15 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 				  mac_changed);
 	else
 		err = attach_new(o, ifindex,
-				 bpf_program__fd(skel->progs.lbxdp_xdp));
+				 bpf_program__fd(skel->progs.lbxdp_xdp),
+				 have_pinned ? o->pin_dir : stage);
+	/* The one step that makes a fresh attach: the pin directory is
+	 * empty, and rename() replaces an empty directory. */
+	if (!err && !have_pinned && rename(stage, o->pin_dir)) {
+		err = -errno;
+		p_err("cannot move %s onto %s: %s", stage, o->pin_dir,
+		      strerror(errno));
+	}
 	if (err && have_pinned) {
 		/* A refused attach leaves the pinned config as it was. */
 		bpf_map__update_elem(skel->maps.config, &zero, sizeof(zero),
@@ -546,11 +589,13 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 			       strerror(errno));
 	}
 cleanup:
-	/* A failed attach on a directory that held no config: the maps it
-	 * pinned would fix the next attach's capacities. */
-	if (err && !have_pinned && skel)
-		unpin_new(skel->obj, pins_before);
+	/* A failed fresh attach: its maps would fix the next attach's
+	 * capacities, its link would hold the program on the interface. */
+	if (err && stage_lock.dir_fd >= 0 &&
+	    !lbxdp_dir_empty(stage_lock.dir_fd, stage))
+		rmdir(stage);
 	lbxdp_bpf__destroy(skel);
+	lbxdp_unlock(&stage_lock);
 	lbxdp_unlock(&lock);
 	if (err && !dir_existed)
 		rmdir(o->pin_dir); /* only if empty */
@@ -566,9 +611,10 @@ int lbxdp_detach_wait(const char *pin_dir, const char *ifname, bool purge,
 		      int lock_wait_ms)
 {
 	struct lbxdp_ctx lock = {.dir_fd = -1, .lock_wait_ms = lock_wait_ms};
+	char path[PATH_MAX + 8], gone[PATH_MAX];
 	struct lbxdp_link_info li;
-	char path[PATH_MAX];
-	int fd, err, i;
+	const char *dir = pin_dir;
+	int fd, err;
 
 	err = lbxdp_pin_dir_check(pin_dir, false);
 	if (err)
@@ -576,6 +622,7 @@ int lbxdp_detach_wait(const char *pin_dir, const char *ifname, bool purge,
 	err = lbxdp_lock(&lock, pin_dir);
 	if (err)
 		return err;
+	lbxdp_reap_leftovers(pin_dir);
 	err = lbxdp_link_query(pin_dir, &li);
 	if (err)
 		goto cleanup;
@@ -588,32 +635,51 @@ int lbxdp_detach_wait(const char *pin_dir, const char *ifname, bool purge,
 	}
 	link_path(pin_dir, path, sizeof(path));
 	fd = bpf_obj_get(path);
-	if (fd >= 0) {
-		if (li.attached && bpf_link_detach(fd)) {
-			err = -errno;
-			p_err("cannot detach: %s", strerror(errno));
-			close(fd);
-			goto cleanup;
-		}
-		close(fd);
-		unlink(path);
-		p_info("detached%s%s", ifname ? " from " : "",
-		       ifname ? ifname : "");
-	} else if (!purge) {
+	if (fd < 0 && !purge) {
 		p_err("nothing attached from %s", pin_dir);
 		err = -ENOENT;
 		goto cleanup;
 	}
+	if (fd >= 0)
+		close(fd);
+	/* A purge is made by one rename: from then on nothing is pinned in
+	 * the pin directory; what is left in the sibling (the link, which
+	 * holds the program, then the maps) is emptied now, or by the next
+	 * attach or detach if this one is killed. We keep its lock. */
 	if (purge) {
-		for (i = 0; i < M_NR; i++) {
-			snprintf(path, sizeof(path), "%s/%s", pin_dir,
-				 lbxdp_map_names[i]);
-			unlink(path);
+		err = lbxdp_sibling(pin_dir, LBXDP_PURGING_SUFFIX, gone,
+				    sizeof(gone));
+		if (!err && rename(pin_dir, gone))
+			err = -errno;
+		if (err) {
+			p_err("cannot move %s aside to remove it: %s", pin_dir,
+			      strerror(-err));
+			goto cleanup;
 		}
-		lbxdp_unlock(&lock);
-		if (rmdir(pin_dir) && errno != ENOENT)
-			p_warn("cannot remove %s: %s", pin_dir,
+		dir = gone;
+		link_path(dir, path, sizeof(path));
+	}
+	/* Unpinned first, then detached: a detach killed after the unlink
+	 * took the link's last reference with it, and the kernel detached
+	 * the program then; so it is whole or not at all. */
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		if (unlink(path)) {
+			err = -errno;
+			p_err("cannot unpin %s: %s", path, strerror(errno));
+			close(fd);
+			goto cleanup;
+		}
+		if (li.attached && bpf_link_detach(fd))
+			p_warn("cannot detach the link: %s (it goes with its last reference)",
 			       strerror(errno));
+		close(fd);
+		p_info("detached%s%s", ifname ? " from " : "",
+		       ifname ? ifname : "");
+	}
+	if (purge) {
+		if (!lbxdp_dir_empty(lock.dir_fd, dir) && rmdir(dir))
+			p_warn("cannot remove %s: %s", dir, strerror(errno));
 		p_info("removed the maps pinned in %s", pin_dir);
 	}
 cleanup:

@@ -3,11 +3,19 @@
 #include <stdio.h>
 #include "log.h"
 
+/* One write a line: a process killed mid-message leaves no half line. */
 static void vlog(FILE *f, const char *prefix, const char *fmt, va_list ap)
 {
-	fputs(prefix, f);
-	vfprintf(f, fmt, ap);
-	fputc('\n', f);
+	char line[1024];
+	int n;
+
+	n = snprintf(line, sizeof(line), "%s", prefix);
+	n += vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+	if (n > (int)sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	fwrite(line, 1, n, f);
+	fflush(f);
 }
 
 void p_err(const char *fmt, ...)

@@ -30,9 +30,9 @@ lab_lbxdp attach eth0 --mode generic --max-vips 8 --max-backends 4 \
 	--ring-size 401 --flows 1024 2>/dev/null
 S1=198.18.0.10:80/tcp # wrr, web1 1, web2 2
 S2=198.18.0.10:0/udp  # mh on every UDP port, web2
-S3=198.18.0.11:443    # sh with persistence, web1, web3 down
-S4=198.18.0.11:8443   # wrr, web3 drained (a flow left, idle)
-NEW=198.18.0.12:8080  # added by a test: a new address
+S3=198.18.0.30:443    # sh with persistence, web1, web3 down
+S4=198.18.0.30:8443   # wrr, web3 drained (a flow left, idle)
+NEW=198.18.0.31:8080  # added by a test: a new address
 lab_lbxdp vip add $S1
 lab_lbxdp backend add $S1 "$W1" --weight 1
 lab_lbxdp backend add $S1 "$W2" --weight 2
@@ -59,7 +59,8 @@ killed() {
 	if [[ "$what" != *${KILLED_ONLY:-}* ]]; then
 		return 0
 	fi
-	out=$(timeout -s KILL 600 ip netns exec "${LAB_PREFIX}lb" \
+	out=$(KILL_RESTORE=${KILL_RESTORE:-} CMD_LBXDP=${CMD_LBXDP:-} \
+		timeout -s KILL 900 ip netns exec "${LAB_PREFIX}lb" \
 		bash "$E2E_DIR/../killed/kill_each.sh" "$LAB_PIN_DIR" "$SNAP" \
 		"$SVCS" "$@" 2>"$E2E_TMP/kill.err") || rc=$?
 	read -r runs kills names result <<<"${out:-0 0 0 none}"
@@ -83,4 +84,34 @@ killed "backend del" backend del $S1 "$W1"
 killed "backend list freeing a drained record" backend list
 killed "timeout set" timeout set tcp 100 udp 50
 killed "flood set" flood set 500
+
+# attach and detach change more than the maps' contents: each run puts the
+# pin directory and the interface back with KILL_RESTORE (see kill_each.sh).
+ATTACH="attach eth0 --mode generic --max-vips 8 --max-backends 4 --ring-size 401 --flows 1024"
+read -r -a ATTACH_ARGS <<<"$ATTACH"
+export ATTACH LAB_XDP_PASS
+# shellcheck disable=SC2016 # expanded by kill_each.sh
+{
+	# The configuration above, attached again if a run detached it.
+	ATTACHED='"$LBXDP" --pin-dir "$pin" $ATTACH; "$KT" restore "$pin" "$snap"'
+	# Nothing pinned (a purge also removes what a killed attach left).
+	NOTHING='"$LBXDP" --pin-dir "$pin" detach --purge; ip link set dev eth0 xdpgeneric off'
+	FOREIGN='ip link set dev eth0 xdpgeneric obj "$LAB_XDP_PASS" sec xdp'
+}
+KILL_RESTORE=$ATTACHED killed "detach" detach eth0
+KILL_RESTORE=$ATTACHED killed "detach --purge" detach eth0 --purge
+KILL_RESTORE=$NOTHING killed "attach on a fresh pin directory" "${ATTACH_ARGS[@]}"
+KILL_RESTORE="$NOTHING; $FOREIGN" \
+	killed "attach --force over a foreign program" "${ATTACH_ARGS[@]}" --force
+# A build whose program differs (a never-true branch, see lbxdp.bpf.c),
+# swapped in over the configuration above and swapped back after each run.
+ALT=$E2E_TMP/alt
+if make -s -C "$LAB_ROOT" OUTPUT="$ALT" \
+	BPF_EXTRA_CFLAGS=-DLBXDP_TEST_SALT=0xfffffff0U "$ALT/lbxdp" \
+	>"$E2E_TMP/alt-build.log" 2>&1; then
+	CMD_LBXDP=$ALT/lbxdp KILL_RESTORE=$ATTACHED \
+		killed "attach of a new build" attach eth0 --mode generic
+else
+	not_ok "attach of a new build: cannot build it: $(tail -3 "$E2E_TMP/alt-build.log")"
+fi
 e2e_done

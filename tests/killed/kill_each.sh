@@ -18,10 +18,17 @@
 #   RUNS KILLS NAMES SEQUENCES|OK
 # and exits 1, with what differed on stderr, if any S did not.
 # Runs where PIN's namespace is (the caller's ip netns exec).
+#
+# KILL_RESTORE, a shell command, puts PIN back instead of `kt restore` (for
+# attach and detach, whose state is more than the maps' contents: it sees
+# $pin and $snap); CMD_LBXDP is the lbxdp binary of the killed command (a
+# newer build), $LBXDP the one of every other command.
 set -u
 pin=$1 snap=$2 svcs=$3
 shift 3
 : "${LBXDP:?}" "${KT:?}"
+cmd=${CMD_LBXDP:-$LBXDP}
+export pin snap
 tmp=$(mktemp -d /tmp/lbxdp-kill.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 # shellcheck disable=SC2206 # one word a service
@@ -39,14 +46,24 @@ next_writer() {
 }
 
 restore() {
-	"$KT" restore "$pin" "$snap" || exit 2
+	local rc=0
+	if [ -n "${KILL_RESTORE:-}" ]; then
+		bash -c "$KILL_RESTORE" >"$tmp/restore" 2>&1 || rc=$?
+	else
+		"$KT" restore "$pin" "$snap" >"$tmp/restore" 2>&1 || rc=$?
+	fi
+	if [ "$rc" != 0 ]; then
+		echo "cannot restore the state between runs:" >&2
+		tail -5 "$tmp/restore" >&2
+		exit 2
+	fi
 }
 
 # Each state is measured from the snapshot: the probe leaves flows.
 restore
 fp >"$tmp/before"
 restore
-if ! "$LBXDP" --pin-dir "$pin" "$@" >/dev/null 2>"$tmp/err"; then
+if ! "$cmd" --pin-dir "$pin" "$@" >/dev/null 2>"$tmp/err"; then
 	echo "lbxdp $* fails when not killed: $(head -1 "$tmp/err")" >&2
 	exit 1
 fi
@@ -58,7 +75,7 @@ if cmp -s "$tmp/before" "$tmp/after"; then
 fi
 
 restore
-strace -f -c -o "$tmp/count" "$LBXDP" --pin-dir "$pin" "$@" >/dev/null 2>&1
+strace -f -c -o "$tmp/count" "$cmd" --pin-dir "$pin" "$@" >/dev/null 2>&1
 # "% time seconds usecs/call calls [errors] syscall" between two rulers.
 awk '/^------/ { n++; next } n == 1 && $NF != "total" { print $NF, $4 }' \
 	"$tmp/count" >"$tmp/all"
@@ -79,7 +96,7 @@ while read -r sc count; do
 		# The shell's "Killed" goes nowhere either.
 		{ strace -f -qq -o /dev/null -e trace="$sc" \
 			-e inject="$sc":signal=KILL:when="$n" \
-			"$LBXDP" --pin-dir "$pin" "$@" >/dev/null 2>&1 || rc=$?; } 2>/dev/null
+			"$cmd" --pin-dir "$pin" "$@" >/dev/null 2>&1 || rc=$?; } 2>/dev/null
 		runs=$((runs + 1))
 		[ "$rc" -ne 137 ] || kills=$((kills + 1))
 		next_writer
