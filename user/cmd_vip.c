@@ -112,9 +112,9 @@ static int vip_list(struct cli *cli, int argc, char **argv)
 	if (cli->json)
 		arr = json_object_new_array();
 	else
-		printf("%-26s %-5s %-7s %-6s %-8s %12s %14s %10s\n", "SERVICE",
-		       "SCHED", "PERSIST", "ACTIVE", "BACKENDS", "PACKETS",
-		       "BYTES", "NEWFLOWS");
+		printf("%-26s %-5s %-7s %-8s %12s %14s %10s\n", "SERVICE",
+		       "SCHED", "PERSIST", "BACKENDS", "PACKETS", "BYTES",
+		       "NEWFLOWS");
 	for (i = 0; i < n; i++) {
 		lbxdp_format_service(&v[i].key, svc, sizeof(svc));
 		if (arr) {
@@ -127,9 +127,6 @@ static int vip_list(struct cli *cli, int argc, char **argv)
 					   lbxdp_sched_name(v[i].vip.sched)));
 			J("persist",
 			  json_object_new_int64(v[i].vip.persist_sec));
-			J("active",
-			  json_object_new_boolean(v[i].vip.flags &
-						  LBXDP_VIP_F_ACTIVE));
 			J("backends", json_object_new_int64(v[i].nbackends));
 			J("packets", json_object_new_int64(v[i].ctr.packets));
 			J("bytes", json_object_new_int64(v[i].ctr.bytes));
@@ -138,12 +135,9 @@ static int vip_list(struct cli *cli, int argc, char **argv)
 #undef J
 			json_object_array_add(arr, o);
 		} else {
-			printf("%-26s %-5s %-7u %-6s %-8u %12llu %14llu %10llu\n",
+			printf("%-26s %-5s %-7u %-8u %12llu %14llu %10llu\n",
 			       svc, lbxdp_sched_name(v[i].vip.sched),
-			       v[i].vip.persist_sec,
-			       v[i].vip.flags & LBXDP_VIP_F_ACTIVE ? "yes"
-								   : "no",
-			       v[i].nbackends,
+			       v[i].vip.persist_sec, v[i].nbackends,
 			       (unsigned long long)v[i].ctr.packets,
 			       (unsigned long long)v[i].ctr.bytes,
 			       (unsigned long long)v[i].ctr.new_flows);

@@ -120,14 +120,13 @@ static int scan_vip(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 	if (!key->port)
 		s->port0++;
 	s->bloom |= 1ULL << lbxdp_addr_bit(key->addr[0]);
-	if (s->addr_of && (vip->flags & LBXDP_VIP_F_ACTIVE) &&
-	    same_addr(key->addr, s->addr_of->addr) &&
+	if (s->addr_of && same_addr(key->addr, s->addr_of->addr) &&
 	    key->family == s->addr_of->family)
 		s->on_addr++;
 	return 0;
 }
 
-/* vip_addrs holds, per address, how many active services use it (frames
+/* vip_addrs holds, per address, how many services use it (frames
  * the program cannot parse to a port are judged by it), config.nport0 how
  * many services are on port 0 and config.addr_bloom which addresses may be
  * VIPs: recounted from
@@ -250,7 +249,6 @@ int lbxdp_vip_add(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 	}
 
 	vip.id = id;
-	vip.flags = LBXDP_VIP_F_ACTIVE;
 	vip.sched = sched;
 	vip.persist_sec = persist_sec;
 	/* By id first: no flow can reach it before the key exists. */
@@ -269,10 +267,13 @@ cleanup:
 }
 
 /*
- * Traffic first stops being forwarded (inactive: to the kernel), then the
- * backends go, then the key. Killed midway, it leaves an inactive VIP that
- * a second "vip del" removes; records of a VIP whose key is gone are freed
- * when its id is used again.
+ * The key goes first: that one write is the delete, for new flows (passed
+ * from then on, once the gen move voids the CPUs' copies) and for a killed
+ * writer (records of a VIP whose key is gone are orphans, freed by the
+ * next gc or when the id is used again). A packet of an established flow
+ * is still forwarded to its own server until that server's record is
+ * freed, then passed (no key): before or after, never elsewhere. vip_info
+ * goes last, as those packets read it while their record lives.
  */
 int lbxdp_vip_del(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key)
 {
@@ -282,36 +283,18 @@ int lbxdp_vip_del(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key)
 	err = lbxdp_vip_get(c, key, &vip);
 	if (err)
 		return err;
-	vip.flags &= ~LBXDP_VIP_F_ACTIVE;
-	err = write_vip(c, key, &vip, BPF_EXIST);
-	if (!err)
-		err = free_backends_of(c, vip.id);
-	if (err)
-		return err;
 	if (bpf_map_delete_elem(c->fd[M_VIPS], key)) {
 		p_err("cannot delete from map vips: %s", strerror(errno));
 		return -errno;
 	}
-	off.id = vip.id;
-	bpf_map_update_elem(c->fd[M_VIP_INFO], &vip.id, &off, BPF_ANY);
-	return sync_vip_counts(c, key);
-}
-
-int lbxdp_vip_set_active(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
-			 bool active)
-{
-	struct lbxdp_vip vip;
-	int err;
-
-	err = lbxdp_vip_get(c, key, &vip);
+	err = sync_vip_counts(c, key);
+	if (!err)
+		err = free_backends_of(c, vip.id);
 	if (err)
 		return err;
-	if (active)
-		vip.flags |= LBXDP_VIP_F_ACTIVE;
-	else
-		vip.flags &= ~LBXDP_VIP_F_ACTIVE;
-	err = write_vip(c, key, &vip, BPF_EXIST);
-	return err ? err : sync_vip_counts(c, key);
+	off.id = vip.id;
+	bpf_map_update_elem(c->fd[M_VIP_INFO], &vip.id, &off, BPF_ANY);
+	return 0;
 }
 
 static int collect_vip(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
