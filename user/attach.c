@@ -18,6 +18,7 @@
 #include "attach.h"
 #include "log.h"
 #include "maps.h"
+#include "migrate.h"
 #include "netlink.h"
 #include "parse.h"
 #include "sched.h"
@@ -331,10 +332,12 @@ static int attach_new(const struct lbxdp_attach_opts *o, int ifindex,
 	return 0;
 }
 
-/* Our pinned link exists: nothing to do, or swap the program in place. */
+/* Our pinned link exists: nothing to do, or swap the program in place.
+ * @new_maps: swap even the same code, as its maps are new (a tag does not
+ * cover the maps). */
 static int update_link(const struct lbxdp_attach_opts *o,
 		       const struct lbxdp_link_info *li, int prog_fd,
-		       bool mac_changed)
+		       bool mac_changed, bool new_maps)
 {
 	char path[PATH_MAX], tag[17];
 	int fd, err;
@@ -342,7 +345,7 @@ static int update_link(const struct lbxdp_attach_opts *o,
 	err = prog_tag(prog_fd, 0, tag, NULL);
 	if (err)
 		return err;
-	if (!strcmp(tag, li->tag)) {
+	if (!new_maps && !strcmp(tag, li->tag)) {
 		p_info("already attached to %s (program %u): %s", o->ifname,
 		       li->prog_id,
 		       mac_changed ? "program unchanged" : "nothing to do");
@@ -369,10 +372,11 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = o->pin_dir);
 	struct lbxdp_ctx lock = {.dir_fd = -1};
 	struct lbxdp_config pinned = {}, cfg;
+	struct lbxdp_migration mig = {};
 	struct lbxdp_link_info li;
 	struct lbxdp_bpf *skel = NULL;
 	char path[PATH_MAX];
-	bool have_pinned = false, mac_changed = false;
+	bool have_pinned = false, mac_changed = false, upgrade = false;
 	__u32 zero = 0, ifindex;
 	__u8 mac[6];
 	int fd, err;
@@ -394,8 +398,18 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 	if (err)
 		return err;
 
+	/* Maps of the previous ABI are upgraded, records kept. */
+	err = lbxdp_migrate_begin(o->pin_dir, &mig);
+	if (err < 0)
+		goto cleanup;
+	upgrade = err > 0;
+	err = 0;
+	if (upgrade) {
+		pinned = mig.cfg;
+		have_pinned = true;
+	}
 	snprintf(path, sizeof(path), "%s/config", o->pin_dir);
-	fd = bpf_obj_get(path);
+	fd = upgrade ? -1 : bpf_obj_get(path);
 	if (fd >= 0) {
 		struct lbxdp_ctx c;
 
@@ -433,6 +447,11 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 		goto cleanup;
 	}
 
+	if (upgrade) {
+		err = lbxdp_migrate_stage(&mig);
+		if (err)
+			goto cleanup;
+	}
 	skel = lbxdp_bpf__open_opts(&oo);
 	if (!skel) {
 		err = -errno;
@@ -466,11 +485,17 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 		p_err("cannot write map config: %s", strerror(errno));
 		goto cleanup;
 	}
+	/* The records go in before the program that reads them. */
+	if (upgrade) {
+		err = lbxdp_migrate_records(&mig, skel->obj, &cfg);
+		if (err)
+			goto cleanup;
+	}
 
 	if (li.attached)
 		err = update_link(o, &li,
 				  bpf_program__fd(skel->progs.lbxdp_xdp),
-				  mac_changed);
+				  mac_changed, upgrade);
 	else
 		err = attach_new(o, ifindex,
 				 bpf_program__fd(skel->progs.lbxdp_xdp));
@@ -497,7 +522,10 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 			p_warn("cannot write map config: %s (copies of the records made by the old program last up to a second)",
 			       strerror(errno));
 	}
+	if (!err && upgrade)
+		err = lbxdp_migrate_finish(&mig);
 cleanup:
+	lbxdp_migrate_free(&mig);
 	lbxdp_bpf__destroy(skel);
 	lbxdp_unlock(&lock);
 	return err;
@@ -545,6 +573,7 @@ int lbxdp_detach(const char *pin_dir, const char *ifname, bool purge)
 		goto cleanup;
 	}
 	if (purge) {
+		lbxdp_migrate_purge(pin_dir);
 		for (i = 0; i < M_NR; i++) {
 			snprintf(path, sizeof(path), "%s/%s", pin_dir,
 				 lbxdp_map_names[i]);
