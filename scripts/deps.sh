@@ -13,6 +13,9 @@ PKGS=(
 	# e2e labs: ip, ethtool, sysctl, ping, HTTP servers and clients
 	# (keepalived joins when the VRRP interop tests do)
 	iproute2 ethtool procps iputils-ping curl python3
+	# e2e: kill a command at its Nth syscall (test_upgrade_abi); git builds
+	# the previous release from its commit
+	strace git
 )
 
 die() {
