@@ -2,7 +2,7 @@
 /*
  * lbxdp data plane: direct-routing (DR) forwarding of IPv4 TCP/UDP virtual
  * services. Only the Ethernet addresses change; the frame leaves with XDP_TX.
- * Anything that is not for an active VIP on our own MAC is XDP_PASS,
+ * Anything that is not for a VIP on our own MAC is XDP_PASS,
  * untouched. Every frame lands in exactly one reason counter of "stats".
  */
 #include <stdbool.h>
@@ -280,17 +280,14 @@ static __always_inline bool our_mac(const struct ethhdr *eth,
 	return mac_eq(eth->h_dest, cfg->mac);
 }
 
-/* A frame for @vip that is ours to forward: the VIP is active here (not a
- * VRRP backup) and the frame is addressed to our MAC. Else counted. */
+/* A frame for @vip that is ours to forward: addressed to our MAC (a VRRP
+ * backup forwards too, DESIGN.md §3: the VIP has no "active" state). Else
+ * counted. */
 static __always_inline bool claim(const struct ethhdr *eth,
 				  const struct lbxdp_config *cfg,
 				  const struct lbxdp_vip *vip,
 				  struct lbxdp_global_stats *gs)
 {
-	if (!(vip->flags & LBXDP_VIP_F_ACTIVE)) {
-		gs->inactive++;
-		return false;
-	}
 	if (!our_mac(eth, cfg)) {
 		gs->not_our_mac++;
 		return false;
@@ -299,7 +296,7 @@ static __always_inline bool claim(const struct ethhdr *eth,
 }
 
 /* The service of @p, into @vip, if it is ours to forward; else false, the
- * frame counted (passed: no service; inactive; not_our_mac) to be passed. */
+ * frame counted (passed: no service; not_our_mac) to be passed. */
 static __always_inline bool vip_claim(const struct ethhdr *eth,
 				      const struct lbxdp_config *cfg,
 				      const struct pkt *p,
@@ -430,7 +427,7 @@ static __always_inline int memo_hit(struct ethhdr *eth,
 	    (__u32)(p->now >> LBXDP_MEMO_SHIFT) - m->at > MEMO_REFRESH ||
 	    !key_eq(&m->key, &p->fk))
 		return RESCHEDULE;
-	/* The VIP was active when the memo was made, and is unchanged. */
+	/* The VIP and backend records are those the memo was made from. */
 	if (!mac_eq(eth->h_dest, cfg->mac)) {
 		gs->not_our_mac++;
 		return XDP_PASS;
@@ -743,7 +740,7 @@ not_ours:
 }
 
 /*
- * A frame we cannot parse whole: dropped if it is for an active VIP address
+ * A frame we cannot parse whole: dropped if it is for a VIP address
  * on our MAC (never forwarded half-parsed), otherwise left to the kernel
  * like any frame that is not ours to forward.
  */
@@ -767,7 +764,7 @@ static __always_inline int bad_frame(const struct ethhdr *eth,
 /*
  * A TCP/UDP frame with IP options (not a fragment): never forwarded. Its
  * ports are where the options end, so only a frame for a service that is
- * ours to forward (active, to our MAC) is dropped (ip_options); any other
+ * ours to forward (to our MAC) is dropped (ip_options); any other
  * is passed and counted as the same frame without options would be.
  */
 static __always_inline int ip_options(const struct ethhdr *eth,

@@ -13,8 +13,9 @@ PKGS=(
 	# e2e labs: ip, ethtool, sysctl, ping, HTTP servers and clients
 	# (keepalived joins when the VRRP interop tests do)
 	iproute2 ethtool procps iputils-ping curl python3
-	# killed-writer and delayed-writer tests
-	strace
+	# e2e: kill a command at its Nth syscall or delay its writes (strace);
+	# git builds the previous release from its commit (test_upgrade_abi)
+	strace git
 )
 
 die() {

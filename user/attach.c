@@ -22,6 +22,7 @@
 #include "attach.h"
 #include "log.h"
 #include "maps.h"
+#include "migrate.h"
 #include "netlink.h"
 #include "parse.h"
 #include "pindir.h"
@@ -341,10 +342,12 @@ static int attach_new(const struct lbxdp_attach_opts *o, int ifindex,
 	return 0;
 }
 
-/* Our pinned link exists: nothing to do, or swap the program in place. */
+/* Our pinned link exists: nothing to do, or swap the program in place.
+ * @new_maps: swap even the same code, as its maps are new (a tag does not
+ * cover the maps). */
 static int update_link(const struct lbxdp_attach_opts *o,
 		       const struct lbxdp_link_info *li, int prog_fd,
-		       bool mac_changed)
+		       bool mac_changed, bool new_maps)
 {
 	char path[PATH_MAX], tag[17];
 	int fd, err;
@@ -352,7 +355,7 @@ static int update_link(const struct lbxdp_attach_opts *o,
 	err = prog_tag(prog_fd, 0, tag, NULL);
 	if (err)
 		return err;
-	if (!strcmp(tag, li->tag)) {
+	if (!new_maps && !strcmp(tag, li->tag)) {
 		p_info("already attached to %s (program %u): %s", o->ifname,
 		       li->prog_id,
 		       mac_changed ? "program unchanged" : "nothing to do");
@@ -431,11 +434,13 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	struct lbxdp_ctx lock = {.dir_fd = -1, .lock_wait_ms = o->lock_wait_ms};
 	struct lbxdp_config pinned = {}, cfg;
+	struct lbxdp_migration mig = {};
 	struct lbxdp_link_info li;
 	struct lbxdp_bpf *skel = NULL;
 	char path[PATH_MAX];
 	struct lbxdp_ctx stage_lock = {.dir_fd = -1};
 	bool have_pinned = false, mac_changed = false, dir_existed;
+	bool upgrade = false;
 	char stage[PATH_MAX] = "";
 	__u32 zero = 0, ifindex;
 	__u8 mac[6];
@@ -462,8 +467,18 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 		goto cleanup;
 	lbxdp_reap_leftovers(o->pin_dir);
 
+	/* Maps of the previous ABI are upgraded, records kept. */
+	err = lbxdp_migrate_begin(o->pin_dir, &mig);
+	if (err < 0)
+		goto cleanup;
+	upgrade = err > 0;
+	err = 0;
+	if (upgrade) {
+		pinned = mig.cfg;
+		have_pinned = true;
+	}
 	snprintf(path, sizeof(path), "%s/config", o->pin_dir);
-	fd = bpf_obj_get(path);
+	fd = upgrade ? -1 : bpf_obj_get(path);
 	if (fd >= 0) {
 		struct lbxdp_ctx c;
 
@@ -507,6 +522,11 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 		goto cleanup;
 	}
 
+	if (upgrade) {
+		err = lbxdp_migrate_stage(&mig);
+		if (err)
+			goto cleanup;
+	}
 	/* Nothing pinned yet: pin into a sibling and rename it onto the
 	 * pin directory once attached, so that an attach killed midway
 	 * leaves no maps that would fix the next one's capacities. */
@@ -549,11 +569,17 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 		p_err("cannot write map config: %s", strerror(errno));
 		goto cleanup;
 	}
+	/* The records go in before the program that reads them. */
+	if (upgrade) {
+		err = lbxdp_migrate_records(&mig, skel->obj, &cfg);
+		if (err)
+			goto cleanup;
+	}
 
 	if (li.attached)
 		err = update_link(o, &li,
 				  bpf_program__fd(skel->progs.lbxdp_xdp),
-				  mac_changed);
+				  mac_changed, upgrade);
 	else
 		err = attach_new(o, ifindex,
 				 bpf_program__fd(skel->progs.lbxdp_xdp),
@@ -588,12 +614,15 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 			p_warn("cannot write map config: %s (copies of the records made by the old program last up to a second)",
 			       strerror(errno));
 	}
+	if (!err && upgrade)
+		err = lbxdp_migrate_finish(&mig);
 cleanup:
 	/* A failed fresh attach: its maps would fix the next attach's
 	 * capacities, its link would hold the program on the interface. */
 	if (err && stage_lock.dir_fd >= 0 &&
 	    !lbxdp_dir_empty(stage_lock.dir_fd, stage))
 		rmdir(stage);
+	lbxdp_migrate_free(&mig);
 	lbxdp_bpf__destroy(skel);
 	lbxdp_unlock(&stage_lock);
 	lbxdp_unlock(&lock);
@@ -678,6 +707,9 @@ int lbxdp_detach_wait(const char *pin_dir, const char *ifname, bool purge,
 		       ifname ? ifname : "");
 	}
 	if (purge) {
+		/* An upgrade's copy of the old maps goes too: an attach must
+		 * not bring purged services back. */
+		lbxdp_migrate_purge(dir);
 		if (!lbxdp_dir_empty(lock.dir_fd, dir) && rmdir(dir))
 			p_warn("cannot remove %s: %s", dir, strerror(errno));
 		p_info("removed the maps pinned in %s", pin_dir);

@@ -15,10 +15,10 @@
 
 /* Same order as struct lbxdp_global_stats. */
 static const char *const reason_names[NREASONS] = {
-	"forwarded",	    "passed",	       "not_our_mac",	 "inactive",
-	"no_backend",	    "malformed",       "fragment",	 "ip_options",
-	"flow_miss_nonsyn", "down_resched",    "icmp_forwarded", "icmp_passed",
-	"persist_hits",	    "flood_stateless",
+	"forwarded",	   "passed",	     "not_our_mac", "no_backend",
+	"malformed",	   "fragment",	     "ip_options",  "flow_miss_nonsyn",
+	"down_resched",	   "icmp_forwarded", "icmp_passed", "persist_hits",
+	"flood_stateless",
 };
 
 /* Events are counted beside a frame's one verdict. */

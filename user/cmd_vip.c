@@ -38,7 +38,6 @@ static struct json_object *vip_json(const struct lbxdp_vip_entry *e)
 	J("id", json_object_new_int64(e->vip.id));
 	J("sched", json_object_new_string(lbxdp_sched_name(e->vip.sched)));
 	J("persist", json_object_new_int64(e->vip.persist_sec));
-	J("active", json_object_new_boolean(e->vip.flags & LBXDP_VIP_F_ACTIVE));
 	J("backends", json_object_new_int64(e->nbackends));
 	J("packets", json_object_new_int64(e->ctr.packets));
 	J("bytes", json_object_new_int64(e->ctr.bytes));
@@ -164,20 +163,17 @@ static int vip_list(struct cli *cli, int argc, char **argv)
 	if (cli->json)
 		arr = json_object_new_array();
 	else
-		printf("%-26s %-5s %-7s %-6s %-8s %12s %14s %10s\n", "SERVICE",
-		       "SCHED", "PERSIST", "ACTIVE", "BACKENDS", "PACKETS",
-		       "BYTES", "NEWFLOWS");
+		printf("%-26s %-5s %-7s %-8s %12s %14s %10s\n", "SERVICE",
+		       "SCHED", "PERSIST", "BACKENDS", "PACKETS", "BYTES",
+		       "NEWFLOWS");
 	for (i = 0; i < n; i++) {
 		lbxdp_format_service(&v[i].key, svc, sizeof(svc));
 		if (arr) {
 			json_object_array_add(arr, vip_json(&v[i]));
 		} else {
-			printf("%-26s %-5s %-7u %-6s %-8u %12llu %14llu %10llu\n",
+			printf("%-26s %-5s %-7u %-8u %12llu %14llu %10llu\n",
 			       svc, lbxdp_sched_name(v[i].vip.sched),
-			       v[i].vip.persist_sec,
-			       v[i].vip.flags & LBXDP_VIP_F_ACTIVE ? "yes"
-								   : "no",
-			       v[i].nbackends,
+			       v[i].vip.persist_sec, v[i].nbackends,
 			       (unsigned long long)v[i].ctr.packets,
 			       (unsigned long long)v[i].ctr.bytes,
 			       (unsigned long long)v[i].ctr.new_flows);

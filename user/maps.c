@@ -18,6 +18,7 @@
 #include "log.h"
 #include "maps.h"
 #include "parse.h"
+#include "migrate.h"
 
 /* Every pinned map, by the name the program gives it. */
 const char *const lbxdp_map_names[M_NR] = {
@@ -392,6 +393,15 @@ int lbxdp_open_wait(struct lbxdp_ctx *c, const char *dir, bool lock,
 			return err;
 	}
 
+	/* An upgrade cut short: only attach may go on with it. */
+	snprintf(path, sizeof(path), "%s/%s", dir, LBXDP_MIGRATE_DIR);
+	if (!access(path, F_OK)) {
+		p_err("the upgrade of the maps in %s from ABI %u is not finished: run 'lbxdp attach IFACE' to finish it",
+		      dir, LBXDP_MIGRATE_ABI);
+		err = -EPROTO;
+		goto cleanup;
+	}
+
 	/* The first word of config is the ABI version in every version. */
 	snprintf(path, sizeof(path), "%s/config", dir);
 	c->fd[M_CONFIG] = bpf_obj_get(path);
@@ -423,6 +433,12 @@ int lbxdp_open_wait(struct lbxdp_ctx *c, const char *dir, bool lock,
 		free(raw);
 		if (err)
 			goto cleanup;
+		if (abi == LBXDP_MIGRATE_ABI) {
+			p_err("maps pinned in %s have ABI version %u, this lbxdp speaks %u: run 'lbxdp attach IFACE' to upgrade them (services and backends are kept)",
+			      dir, abi, LBXDP_ABI_VERSION);
+			err = -EPROTO;
+			goto cleanup;
+		}
 		if (abi != LBXDP_ABI_VERSION) {
 			p_err("maps pinned in %s have ABI version %u, this lbxdp speaks %u: recreate them with 'lbxdp detach --purge' and attach again",
 			      dir, abi, LBXDP_ABI_VERSION);

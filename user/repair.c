@@ -33,8 +33,6 @@ static int count_addr(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 	struct lbxdp_addr_key ak = {.family = key->family};
 	size_t i;
 
-	if (!(vip->flags & LBXDP_VIP_F_ACTIVE))
-		return 0;
 	memcpy(ak.addr, key->addr, sizeof(ak.addr));
 	for (i = 0; i < l->n; i++) {
 		if (!memcmp(&l->v[i].key, &ak, sizeof(ak))) {

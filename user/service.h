@@ -37,9 +37,6 @@ int lbxdp_vip_get(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 int lbxdp_vip_add(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 		  int sched, __u32 persist_sec);
 int lbxdp_vip_del(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key);
-/* Forward the VIP here (VRRP master) or leave it to the kernel (backup). */
-int lbxdp_vip_set_active(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
-			 bool active);
 /* All VIPs, by id. *out is malloc'ed. */
 int lbxdp_vip_list(struct lbxdp_ctx *c, struct lbxdp_vip_entry **out,
 		   size_t *n);

@@ -99,7 +99,6 @@ int lbxdp_vip_add(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 	}
 
 	vip.id = id;
-	vip.flags = LBXDP_VIP_F_ACTIVE;
 	vip.sched = sched;
 	vip.persist_sec = persist_sec;
 	/* By id first: no flow can reach it before the key exists, which
@@ -144,25 +143,6 @@ int lbxdp_vip_del(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key)
 	if (err < 0)
 		p_warn("the service is deleted; the next change frees its backends");
 	return 0;
-}
-
-int lbxdp_vip_set_active(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
-			 bool active)
-{
-	struct lbxdp_vip vip;
-	int err;
-
-	err = lbxdp_vip_get(c, key, &vip);
-	if (err)
-		return err;
-	if (active)
-		vip.flags |= LBXDP_VIP_F_ACTIVE;
-	else
-		vip.flags &= ~LBXDP_VIP_F_ACTIVE;
-	err = write_vip(c, key, &vip, BPF_EXIST);
-	if (!err)
-		err = sync_derived(c, true);
-	return err < 0 ? err : 0;
 }
 
 static int collect_vip(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,

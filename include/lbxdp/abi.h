@@ -10,7 +10,7 @@
 
 #include <linux/types.h>
 
-#define LBXDP_ABI_VERSION 2
+#define LBXDP_ABI_VERSION 3
 
 /* Default capacities; each is settable at attach time. */
 #define LBXDP_DEF_MAX_VIPS 32U
@@ -51,11 +51,9 @@ struct lbxdp_vip_key {
 	__u8 family;
 };
 
-#define LBXDP_VIP_F_ACTIVE (1U << 0) /* forward; clear on a VRRP backup */
-
 struct lbxdp_vip {
-	__u32 id; /* index into the per-VIP arrays */
-	__u32 flags;
+	__u32 id;	   /* index into the per-VIP arrays */
+	__u32 flags;	   /* reserved, 0 (ABI 2's "active" bit is gone) */
 	__u32 persist_sec; /* 0: no client affinity */
 	__u8 sched;	   /* enum lbxdp_sched */
 	__u8 pad[3];
@@ -250,7 +248,6 @@ struct lbxdp_global_stats {
 	__u64 forwarded;   /* XDP_TX to a backend */
 	__u64 passed;	   /* not for a VIP: to the kernel untouched */
 	__u64 not_our_mac; /* VIP frame not addressed to our MAC: pass */
-	__u64 inactive;	   /* VIP not active here (VRRP backup): pass */
 	__u64 no_backend;  /* drop */
 	__u64 malformed;   /* truncated/bad header: drop (pass if not a VIP) */
 	__u64 fragment;	   /* IPv4 fragment to a VIP address: drop */

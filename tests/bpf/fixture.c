@@ -250,13 +250,6 @@ static bool age_flow(struct lb *lb, const struct fspec *f, int sec)
 	       ASSERT_OK(lbxdp_memo_clear(&lb->ctx), "forget the memos");
 }
 
-static bool set_active(struct lb *lb, const struct lbxdp_vip_key *k,
-		       bool active)
-{
-	return ASSERT_OK(lbxdp_vip_set_active(&lb->ctx, k, active),
-			 "lbxdp_vip_set_active");
-}
-
 static bool apply(struct rt *rt, const struct fx_act *a, const struct fspec *f)
 {
 	struct lbxdp_backend_change ch = {.weight = -1, .up = -1};
@@ -296,10 +289,6 @@ static bool apply(struct rt *rt, const struct fx_act *a, const struct fspec *f)
 		rt->be[a->a].draining = true;
 		return ASSERT_OK(lbxdp_backend_del(c, &rt->key[b->svc], addr),
 				 "backend del");
-	case ACT_INACTIVE:
-		return set_active(rt->lb, &rt->key[a->a], false);
-	case ACT_ACTIVE:
-		return set_active(rt->lb, &rt->key[a->a], true);
 	case ACT_VIP_DEL:
 		return ASSERT_OK(lbxdp_vip_del(c, &rt->key[a->a]), "vip del");
 	case ACT_UDP_TIMEOUT:

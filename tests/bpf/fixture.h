@@ -48,8 +48,6 @@ enum fx_op {
 	ACT_DOWN,	 /* backend a: lbxdp backend set --down */
 	ACT_UP,		 /* backend a: --up */
 	ACT_DEL,	 /* backend a: removed, draining */
-	ACT_INACTIVE,	 /* service a: lbxdp_vip_set_active(false) */
-	ACT_ACTIVE,	 /* service a: lbxdp_vip_set_active(true) */
 	ACT_VIP_DEL,	 /* service a: lbxdp vip del */
 	ACT_UDP_TIMEOUT, /* config udp_timeout = a seconds */
 	ACT_AGE_FLOW,	 /* the step's flow: last seen a seconds ago */
@@ -83,14 +81,6 @@ struct fx_act {
 #define DO_DEL(i)               \
 	{                       \
 		ACT_DEL, (i), 0 \
-	}
-#define DO_INACTIVE(s)               \
-	{                            \
-		ACT_INACTIVE, (s), 0 \
-	}
-#define DO_ACTIVE(s)               \
-	{                          \
-		ACT_ACTIVE, (s), 0 \
 	}
 #define DO_VIP_DEL(s)               \
 	{                           \

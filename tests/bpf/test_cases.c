@@ -17,7 +17,6 @@
 #define FWD STAT_BIT(forwarded)
 #define PASSED STAT_BIT(passed)
 #define NOT_OURS STAT_BIT(not_our_mac)
-#define INACTIVE STAT_BIT(inactive)
 #define NO_BE STAT_BIT(no_backend)
 #define MALFORMED STAT_BIT(malformed)
 #define FRAGMENT STAT_BIT(fragment)
@@ -512,28 +511,6 @@ static const struct fixture cases[] = {
 		},
 	},
 	{
-		.name = "inactive VIP (VRRP backup) -> PASS untouched",
-		.svc = WEB_SVC,
-		.be = WEB12,
-		.step = {
-			{"SYN while active", .f = SYNF(C1, 1000, VIP1, 80),
-			 .verdict = XDP_TX, .out = TO(0), .stats = FWD},
-			{"clear the active flag, data of the flow",
-			 .act = {DO_INACTIVE(0)},
-			 .f = ACKF(C1, 1000, VIP1, 80),
-			 .verdict = XDP_PASS, .out = SAME, .stats = INACTIVE},
-			{"new SYN", .f = SYNF(C1, 1001, VIP1, 80),
-			 .verdict = XDP_PASS, .out = SAME, .stats = INACTIVE},
-			{"frag-needed about the flow",
-			 .f = FRAG_NEEDED(C1, 1000, 80),
-			 .verdict = XDP_PASS, .out = SAME, .stats = INACTIVE},
-			{"active again (VRRP master): the flow is forwarded",
-			 .act = {DO_ACTIVE(0)},
-			 .f = ACKF(C1, 1000, VIP1, 80),
-			 .verdict = XDP_TX, .out = TO(0), .stats = FWD},
-		},
-	},
-	{
 		.name = "flood guard: beyond the rate a SYN goes by Maglev without an entry; its ACK gets one",
 		.svc = WEB_SVC,
 		.be = WEB12,
@@ -678,7 +655,7 @@ static const struct fixture cases[] = {
 		},
 	},
 	{
-		.name = "flow memo: a VIP made inactive or deleted stops its memoized flows at once",
+		.name = "flow memo: a VIP deleted stops its memoized flows at once",
 		.svc = WEB_SVC,
 		.be = WEB12,
 		.step = {
@@ -686,12 +663,6 @@ static const struct fixture cases[] = {
 			 .verdict = XDP_TX, .out = TO(0), .stats = FWD},
 			{"data: from the table, memo written",
 			 .f = ACKF(C1, 1000, VIP1, 80),
-			 .verdict = XDP_TX, .out = TO(0), .stats = FWD},
-			{"VIP inactive (VRRP backup): data to the kernel",
-			 .act = {DO_INACTIVE(0)}, .f = ACKF(C1, 1000, VIP1, 80),
-			 .verdict = XDP_PASS, .out = SAME, .stats = INACTIVE},
-			{"active again: forwarded, memo written again",
-			 .act = {DO_ACTIVE(0)}, .f = ACKF(C1, 1000, VIP1, 80),
 			 .verdict = XDP_TX, .out = TO(0), .stats = FWD},
 			{"VIP deleted: data to the kernel",
 			 .act = {DO_VIP_DEL(0)}, .f = ACKF(C1, 1000, VIP1, 80),
@@ -983,10 +954,6 @@ static const struct fixture cases[] = {
 			 .f = SYNF(C1, 1000, VIP1, 80, .mangle = M_IP_OPTIONS,
 				   .other_mac = true),
 			 .verdict = XDP_PASS, .out = SAME, .stats = NOT_OURS},
-			{"to the service made inactive (VRRP backup): passed",
-			 .act = {DO_INACTIVE(0)},
-			 .f = SYNF(C1, 1000, VIP1, 80, .mangle = M_IP_OPTIONS),
-			 .verdict = XDP_PASS, .out = SAME, .stats = INACTIVE},
 		},
 	},
 	{
