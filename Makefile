@@ -42,7 +42,7 @@ BPFT_SRCS := $(wildcard tests/bpf/*.c)
 BENCH_SRCS := $(wildcard tests/bench/*.c)
 
 .PHONY: all help test check bench demo demo-down install clean deps unit \
-	format tidy
+	format tidy mutate
 .DEFAULT_GOAL := all
 
 all: $(OUTPUT)/lbxdp
@@ -54,6 +54,7 @@ help:
 	@echo '  demo-down  remove what a killed demo left'
 	@echo '  test       every suite: unit, bpf, e2e (root for bpf and e2e)'
 	@echo '  check      clang-format, shellcheck, cppcheck, unit tests (ASan/UBSan)'
+	@echo '  mutate     break each guard of tests/mutate/mutations in a copy, say which test caught it (root)'
 	@echo '  bench      benchmark against a MAC-swap baseline, writes BENCHMARKS.md'
 	@echo '  install    install lbxdp and its man page under PREFIX=$(PREFIX)'
 	@echo '  deps       install the Debian packages needed to build and test'
@@ -117,6 +118,10 @@ check: deps
 	$(Q)cppcheck -q --error-exitcode=1 --inline-suppr --enable=warning,portability \
 		--std=c11 -Iinclude -Iuser -I$(OUTPUT) $(CPPCHECK_DEFS) user tests
 	$(Q)set -e; for t in $(UNIT_BINS); do $$t; done
+
+# Not in CI: it rebuilds a copy of the tree for every mutation.
+mutate: deps
+	$(Q)bash tests/mutate/run.sh
 
 format:
 	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')

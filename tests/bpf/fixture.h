@@ -170,5 +170,6 @@ void lb_reset(struct lb *lb, const struct lbxdp_vip_key *keys, size_t n,
 void test_cases(void);
 void test_flows(void);
 void test_determinism(void);
+void test_guards(void);
 
 #endif /* LBXDP_TEST_FIXTURE_H */

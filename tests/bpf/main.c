@@ -33,6 +33,7 @@ int main(void)
 	test_cases();
 	test_flows();
 	test_determinism();
+	test_guards();
 
 	test__totals(&run, &failed);
 	printf("1..%d\n", run);

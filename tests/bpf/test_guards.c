@@ -1,0 +1,648 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The guards that only a crafted state shows: a flow memo past its refresh
+ * interval, a record id reused while entries of its earlier holder live,
+ * tables a killed writer left naming a backend its record no longer lets
+ * take new flows, ICMP errors quoting another address, and the counts that
+ * user space derives from the records. Each test here is what catches one
+ * mutation of tests/mutate/mutations.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include "service.h"
+#include "fixture.h"
+
+#define NSEC 1000000000ULL
+
+#define FWD STAT_BIT(forwarded)
+#define PASSED STAT_BIT(passed)
+#define NOT_OURS STAT_BIT(not_our_mac)
+#define NO_BE STAT_BIT(no_backend)
+#define MISS STAT_BIT(flow_miss_nonsyn)
+#define ICMP_FWD STAT_BIT(icmp_forwarded)
+#define ICMP_PASS STAT_BIT(icmp_passed)
+
+#define GUARD_BES 4
+
+/* A service on env.main whose backends have the MACs of set 2; torn down,
+ * with the config as it was, by guard_end(). */
+struct guard {
+	struct lbxdp_vip_key key;
+	struct lbxdp_vip vip;
+	__be32 addr[GUARD_BES][4];
+	struct lbxdp_config cfg0;
+	bool have_cfg0;
+	bool added;
+};
+
+static bool guard_begin(struct guard *g, __u32 addr, int sched, __u32 persist)
+{
+	struct lbxdp_ctx *c = &env.main.ctx;
+
+	memset(g, 0, sizeof(*g));
+	if (!ASSERT_OK(lbxdp_config_read(c), "config read"))
+		return false;
+	g->cfg0 = c->cfg;
+	g->have_cfg0 = true;
+	vip_key(&g->key, addr, 80, IPPROTO_TCP);
+	g->added =
+		ASSERT_OK(lbxdp_vip_add(c, &g->key, sched, persist), "vip add");
+	return g->added &&
+	       ASSERT_OK(lbxdp_vip_get(c, &g->key, &g->vip), "vip get");
+}
+
+/* Backend @i (0..GUARD_BES-1) of @g: 198.18.1.(i+1), MAC 02:be:00:00:02:i+1. */
+static bool guard_add(struct guard *g, int i, __u16 weight)
+{
+	__u8 mac[6];
+
+	addr4(g->addr[i], BACKEND(i + 1));
+	be_mac(mac, 2, i);
+	return ASSERT_OK(lbxdp_backend_add(&env.main.ctx, &g->key, g->addr[i],
+					   weight, mac),
+			 "backend add");
+}
+
+static void guard_end(struct guard *g)
+{
+	test__context("tear-down");
+	lb_reset(&env.main, &g->key, g->added ? 1 : 0,
+		 g->have_cfg0 ? &g->cfg0 : NULL);
+}
+
+/* Backend @i's record id and its entry of backend list; 0 if it has none. */
+static __u32 guard_id(struct guard *g, int i, struct lbxdp_backend_entry *entry)
+{
+	struct lbxdp_backend_entry *list = NULL;
+	size_t n = 0, k;
+	__u32 id = 0;
+
+	if (!ASSERT_OK(lbxdp_backend_list(&env.main.ctx, g->vip.id, &list, &n),
+		       "backend list"))
+		return 0;
+	for (k = 0; k < n; k++) {
+		if (memcmp(list[k].be.addr, g->addr[i], sizeof(g->addr[i])))
+			continue;
+		id = list[k].id;
+		if (entry)
+			*entry = list[k];
+	}
+	free(list);
+	return id;
+}
+
+static bool set_tcp_timeout(__u32 sec)
+{
+	struct lbxdp_ctx *c = &env.main.ctx;
+	struct lbxdp_config cfg;
+
+	if (!ASSERT_OK(lbxdp_config_read(c), "config read"))
+		return false;
+	cfg = c->cfg;
+	cfg.tcp_timeout = sec;
+	return ASSERT_OK(lbxdp_config_write(c, &cfg), "config write");
+}
+
+static void key_of(struct lbxdp_flow_key *k, const struct fspec *f)
+{
+	memset(k, 0, sizeof(*k));
+	addr4(k->src, f->saddr);
+	addr4(k->dst, f->daddr);
+	k->sport = htons(f->sport);
+	k->dport = htons(f->dport);
+	k->proto = f->proto;
+	k->family = LBXDP_AF_INET;
+}
+
+static bool flow_get(const struct fspec *f, struct lbxdp_flow *v)
+{
+	struct lbxdp_flow_key k;
+
+	key_of(&k, f);
+	return ASSERT_OK(bpf_map_lookup_elem(env.main.ctx.fd[M_FLOWS], &k, v)
+				 ? -errno
+				 : 0,
+			 "the flow's entry in map flows");
+}
+
+static bool flow_put(const struct fspec *f, const struct lbxdp_flow *v)
+{
+	struct lbxdp_flow_key k;
+
+	key_of(&k, f);
+	return ASSERT_OK(
+		bpf_map_update_elem(env.main.ctx.fd[M_FLOWS], &k, v, BPF_EXIST)
+			? -errno
+			: 0,
+		"write the flow's entry");
+}
+
+/* The flows entry of @f: last seen @sec seconds ago; memos forgotten. */
+static bool flow_age(const struct fspec *f, __u64 sec)
+{
+	struct lbxdp_flow v;
+
+	if (!flow_get(f, &v))
+		return false;
+	v.last_seen_ns = lbxdp_now_ns() - sec * NSEC;
+	return flow_put(f, &v) &&
+	       ASSERT_OK(lbxdp_memo_clear(&env.main.ctx), "forget the memos");
+}
+
+/*
+ * Every CPU's memo of @f's flow: made at @at_ns. Returns how many CPUs hold
+ * one, or -errno.
+ */
+static int memo_restamp(const struct fspec *f, __u64 at_ns)
+{
+	int fd = env.main.ctx.fd[M_FLOW_MEMO], ncpus = env.main.ctx.ncpus;
+	struct lbxdp_flow_memo *v;
+	struct lbxdp_flow_key k;
+	int cpu, found = 0, err = 0;
+	__u32 i;
+
+	v = calloc(ncpus, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	key_of(&k, f);
+	for (i = 0; i < LBXDP_MEMO_SIZE && !err; i++) {
+		bool hit = false;
+
+		if (bpf_map_lookup_elem(fd, &i, v)) {
+			err = -errno;
+			break;
+		}
+		for (cpu = 0; cpu < ncpus; cpu++) {
+			if (memcmp(&v[cpu].key, &k, sizeof(k)))
+				continue;
+			v[cpu].at = at_ns >> LBXDP_MEMO_SHIFT;
+			hit = true;
+			found++;
+		}
+		if (hit && bpf_map_update_elem(fd, &i, v, BPF_ANY))
+			err = -errno;
+	}
+	free(v);
+	return err ? err : found;
+}
+
+/* Write backend record @id as a writer killed before its table flip would
+ * have left it: @set and @clear flags, vip_id @vip_id (< 0: unchanged). */
+static bool record_poke(__u32 id, __u32 set, __u32 clear, int vip_id)
+{
+	int fd = env.main.ctx.fd[M_BACKENDS];
+	struct lbxdp_backend be = {};
+
+	if (!ASSERT_OK(bpf_map_lookup_elem(fd, &id, &be) ? -errno : 0,
+		       "read the backend record"))
+		return false;
+	be.flags = (be.flags & ~clear) | set;
+	if (vip_id >= 0)
+		be.vip_id = vip_id;
+	return ASSERT_OK(bpf_map_update_elem(fd, &id, &be, BPF_ANY) ? -errno
+								    : 0,
+			 "write the backend record alone");
+}
+
+static bool expect(const struct fspec *f, __u32 verdict, int to, __u64 stats,
+		   const char *what)
+{
+	__u8 mac[6];
+
+	test__context("%s", what);
+	if (to < 0)
+		return send_expect(&env.main, f, verdict, NULL, stats, what,
+				   NULL);
+	be_mac(mac, 2, to);
+	return send_expect(&env.main, f, verdict, mac, stats, what, NULL);
+}
+
+/* --- (1) the flow memo expires --- */
+
+/*
+ * A busy flow forwarded from this CPU's memo must still see its flows entry
+ * refreshed: the memo lasts only until the entry is due (0.5 s). The memo
+ * and the entry are made to look 2 s old, as after 2 s of memo hits.
+ */
+static void test_memo_expires(void)
+{
+	struct fspec syn = SYNF(CLIENT(1), 5000, VIP1, 80),
+		     ack = ACKF(CLIENT(1), 5000, VIP1, 80);
+	struct lbxdp_flow v;
+	struct guard g;
+	__u64 faked;
+	int found;
+
+	test__begin(
+		"flow memo: a flow forwarded from its memo past the refresh interval has its flows entry refreshed");
+	test__context("set-up");
+	if (!guard_begin(&g, VIP1, LBXDP_SCHED_WRR, 0) || !guard_add(&g, 0, 1))
+		goto out;
+	if (!expect(&syn, XDP_TX, 0, FWD, "SYN") ||
+	    !expect(&ack, XDP_TX, 0, FWD, "data: from the table, memo made"))
+		goto out;
+	test__context("2 s of memo hits");
+	faked = lbxdp_now_ns() - 2 * NSEC;
+	if (!flow_get(&ack, &v))
+		goto out;
+	v.last_seen_ns = faked;
+	if (!flow_put(&ack, &v))
+		goto out;
+	found = memo_restamp(&ack, faked);
+	if (!ASSERT_GT(found, 0, "CPUs holding a memo of the flow"))
+		goto out;
+	if (!expect(&ack, XDP_TX, 0, FWD, "data after 2 s"))
+		goto out;
+	test__context("after");
+	if (flow_get(&ack, &v))
+		ASSERT_GT(v.last_seen_ns, faked + NSEC,
+			  "last_seen_ns of the flows entry (refreshed)");
+out:
+	guard_end(&g);
+	test__end();
+}
+
+/*
+ * A memo stands for the flow, not for the frame: a frame of a memoized flow
+ * addressed to another host's MAC (flooded unknown unicast) is not ours.
+ */
+static void test_memo_our_mac(void)
+{
+	struct fspec syn = SYNF(CLIENT(1), 5001, VIP1, 80),
+		     ack = ACKF(CLIENT(1), 5001, VIP1, 80),
+		     other = ACKF(CLIENT(1), 5001, VIP1, 80, .other_mac = true);
+	struct guard g;
+
+	test__begin(
+		"flow memo: a memoized flow's frame to another host's MAC -> PASS (not_our_mac)");
+	test__context("set-up");
+	if (!guard_begin(&g, VIP1, LBXDP_SCHED_WRR, 0) || !guard_add(&g, 0, 1))
+		goto out;
+	if (expect(&syn, XDP_TX, 0, FWD, "SYN") &&
+	    expect(&ack, XDP_TX, 0, FWD, "data: memo made"))
+		expect(&other, XDP_PASS, -1, NOT_OURS,
+		       "data to another host's MAC");
+out:
+	guard_end(&g);
+	test__end();
+}
+
+/* --- (2), (3) a reused record id --- */
+
+/*
+ * Backend 0 (web1) took flow @ack; then its flows went idle past a short
+ * TCP timeout, it was removed and its record freed, and web3 took the id.
+ * Returns whether all that held, with the id in *id.
+ */
+static bool reuse_id(struct guard *g, const struct fspec *syn,
+		     const struct fspec *ack, __u32 *id)
+{
+	__u32 old;
+
+	if (!expect(syn, XDP_TX, 0, FWD, "SYN: web1, first of the schedule"))
+		return false;
+	test__context("web1 removed once its flow is idle past 10 s");
+	old = guard_id(g, 0, NULL);
+	if (!ASSERT_NEQ(old, 0, "web1's record id") || !set_tcp_timeout(10) ||
+	    !flow_age(ack, 20) ||
+	    !ASSERT_OK(lbxdp_backend_del(&env.main.ctx, &g->key, g->addr[0]),
+		       "backend del web1") ||
+	    !ASSERT_EQ(guard_id(g, 0, NULL), 0, "web1's record, freed"))
+		return false;
+	test__context("web3 added");
+	if (!guard_add(g, 2, 1))
+		return false;
+	*id = guard_id(g, 2, NULL);
+	/* Else the test proves nothing. */
+	return ASSERT_EQ(*id, old, "web3's record id: web1's, reused");
+}
+
+/*
+ * An entry of web1's flow, alive again (the TCP timeout raised after the
+ * record was freed), names the id that web3 now holds: its gen says it is
+ * not web3's. It is neither web3's flow to count nor sent to web3; the
+ * data is a miss, placed by Maglev over web2 and web3.
+ */
+static void test_reused_flow(void)
+{
+	struct fspec syn = SYNF(CLIENT(1), 6000, VIP2, 80),
+		     ack = ACKF(CLIENT(1), 6000, VIP2, 80);
+	struct lbxdp_sched_backend sb[2] = {};
+	struct lbxdp_backend_entry e = {};
+	struct guard g;
+	__u32 id;
+
+	test__begin(
+		"reused backend id: a live flow entry of its earlier holder is not its new server's");
+	test__context("set-up");
+	if (!guard_begin(&g, VIP2, LBXDP_SCHED_WRR, 0) ||
+	    !guard_add(&g, 0, 1) || !guard_add(&g, 1, 1))
+		goto out;
+	if (!reuse_id(&g, &syn, &ack, &id))
+		goto out;
+	test__context("TCP timeout back to 900 s");
+	if (!set_tcp_timeout(900) || !guard_id(&g, 2, &e))
+		goto out;
+	ASSERT_EQ(e.flows, 0, "web3's flows (backend list)");
+	addr4(sb[0].addr, BACKEND(2));
+	addr4(sb[1].addr, BACKEND(3));
+	sb[0].id = 2; /* index + 1 of guard_add() */
+	sb[1].id = 3;
+	sb[0].weight = sb[1].weight = 1;
+	expect(&ack, XDP_TX,
+	       (int)maglev_pick(sb, 2, env.main.ctx.cfg.ring_size, &ack) - 1,
+	       FWD | MISS, "data of web1's flow: a miss, by Maglev");
+out:
+	guard_end(&g);
+	test__end();
+}
+
+/*
+ * A persistence entry of a client of web1 outlives web1's record: with
+ * web3 in its id, the client's next flow is scheduled (wrr's second turn,
+ * of web2 and web3: web3), not persisted.
+ */
+static void test_reused_persist(void)
+{
+	struct fspec syn = SYNF(CLIENT(2), 6100, VIP3, 80),
+		     ack = ACKF(CLIENT(2), 6100, VIP3, 80),
+		     next = SYNF(CLIENT(2), 6101, VIP3, 80);
+	struct guard g;
+	__u32 id;
+
+	test__begin(
+		"reused backend id: a persistence entry of its earlier holder does not send to its new server");
+	test__context("set-up");
+	if (!guard_begin(&g, VIP3, LBXDP_SCHED_WRR, 3600) ||
+	    !guard_add(&g, 0, 1) || !guard_add(&g, 1, 1))
+		goto out;
+	if (!reuse_id(&g, &syn, &ack, &id))
+		goto out;
+	expect(&next, XDP_TX, 2, FWD,
+	       "the client's next SYN: scheduled, no persistence hit");
+out:
+	guard_end(&g);
+	test__end();
+}
+
+/* --- (4) tables a killed writer left --- */
+
+/*
+ * A writer killed between a backend's record and its table flip leaves the
+ * tables naming a backend that may no longer take new flows: down,
+ * draining, or given to another VIP. A new flow that lands on it is
+ * dropped (no other backend here), never sent to it.
+ */
+static void test_stale_slot(void)
+{
+	struct guard g, h;
+	__u32 id;
+
+	test__begin(
+		"tables naming a down, draining or foreign backend (record written, no flip): no new flow on it");
+	test__context("set-up");
+	memset(&h, 0, sizeof(h));
+	if (!guard_begin(&g, VIP1, LBXDP_SCHED_WRR, 0) || !guard_add(&g, 0, 1))
+		goto out;
+	id = guard_id(&g, 0, NULL);
+	if (!ASSERT_NEQ(id, 0, "web1's record id"))
+		goto out;
+	if (!record_poke(id, LBXDP_BE_F_DOWN, 0, -1) ||
+	    !expect(&(struct fspec)SYNF(CLIENT(1), 7000, VIP1, 80), XDP_DROP,
+		    -1, NO_BE, "wrr SYN, web1's record down"))
+		goto out;
+	if (!record_poke(id, LBXDP_BE_F_DRAINING, LBXDP_BE_F_DOWN, -1) ||
+	    !expect(&(struct fspec)SYNF(CLIENT(1), 7001, VIP1, 80), XDP_DROP,
+		    -1, NO_BE, "wrr SYN, web1's record draining"))
+		goto out;
+	/* The record freed and taken by another VIP's backend. */
+	if (!record_poke(id, 0, LBXDP_BE_F_DRAINING, (int)g.vip.id + 1) ||
+	    !expect(&(struct fspec)SYNF(CLIENT(1), 7002, VIP1, 80), XDP_DROP,
+		    -1, NO_BE, "wrr SYN, web1's record another VIP's"))
+		goto out;
+	/* Back to VIP1, so that its delete frees the record. */
+	if (!record_poke(id, 0, 0, g.vip.id))
+		goto out;
+	guard_end(&g);
+
+	test__context("set-up mh");
+	if (!guard_begin(&h, VIP2, LBXDP_SCHED_MH, 0) || !guard_add(&h, 1, 1))
+		goto out_h;
+	id = guard_id(&h, 1, NULL);
+	if (!ASSERT_NEQ(id, 0, "web2's record id") ||
+	    !record_poke(id, LBXDP_BE_F_DOWN, 0, -1))
+		goto out_h;
+	if (expect(&(struct fspec)SYNF(CLIENT(1), 7003, VIP2, 80), XDP_DROP, -1,
+		   NO_BE, "mh SYN, web2's record down"))
+		expect(&(struct fspec)ACKF(CLIENT(1), 7004, VIP2, 80), XDP_DROP,
+		       -1, NO_BE | MISS,
+		       "data without a flow, web2's record down");
+out_h:
+	guard_end(&h);
+	test__end();
+	return;
+out:
+	guard_end(&g);
+	test__end();
+}
+
+/* --- (5) ICMP errors about another address --- */
+
+/* A frag-needed that quotes a reply from @quoted:80 to @client:@cport, sent
+ * to @dst: the quoted source is not the address it was sent to. */
+static void frag_needed_quoting(struct frame *in, __u32 dst, __u32 quoted,
+				__u32 client, __u16 cport, __u8 code)
+{
+	struct fspec f = ICMPF(ROUTER, quoted, 3, code, client, cport, 80);
+	__u8 *ip = in->data + 14;
+	__u32 d = htonl(dst);
+
+	/* Built to @quoted, whose address the quote carries; then sent to
+	 * @dst. Only the outer header changes: the ICMP checksum holds. */
+	frame_build(in, &f, env.main.mac);
+	memcpy(ip + 16, &d, 4);
+	ip[10] = ip[11] = 0;
+	d = csum16(ip, 20, 0);
+	ip[10] = d >> 8;
+	ip[11] = d & 0xff;
+}
+
+static bool send_raw(const struct frame *in, __u32 verdict, const __u8 *to,
+		     __u64 stats, const char *what)
+{
+	struct lbxdp_global_stats before, after;
+	struct frame out = {}, want;
+	__u32 v = 0;
+	bool ok;
+
+	test__context("%s", what);
+	if (!ASSERT_OK(stats_read(&env.main, &before), "read stats") ||
+	    !ASSERT_OK(xdp_run(&env.main, in, &out, &v), "test run") ||
+	    !ASSERT_OK(stats_read(&env.main, &after), "read stats"))
+		return false;
+	ok = ASSERT_VERDICT(v, verdict, what);
+	if (to)
+		frame_forwarded(&want, in, to, env.main.mac);
+	else
+		want = *in;
+	ok = ASSERT_FRAME(&out, &want, what) && ok;
+	return ASSERT_STATS(&before, &after, stats, what) && ok;
+}
+
+/*
+ * ICMP frag-needed is forwarded only about a packet the VIP it was sent to
+ * sent: one quoting another VIP's reply (to VIP1, or to an address without
+ * services) is passed, though that VIP has the flow. Nor is any other
+ * destination-unreachable code frag-needed.
+ */
+static void test_icmp_quote(void)
+{
+	struct fspec syn = SYNF(CLIENT(3), 8000, VIP2, 80);
+	struct guard g, h;
+	struct frame in;
+	__u8 mac[6];
+
+	test__begin(
+		"ICMP frag-needed quoting another address than it is sent to -> PASS; unreachable codes but 4 -> PASS");
+	test__context("set-up");
+	memset(&h, 0, sizeof(h));
+	if (!guard_begin(&g, VIP1, LBXDP_SCHED_WRR, 0) ||
+	    !guard_add(&g, 0, 1) ||
+	    !guard_begin(&h, VIP2, LBXDP_SCHED_WRR, 0) || !guard_add(&h, 1, 1))
+		goto out;
+	if (!expect(&syn, XDP_TX, 1, FWD, "SYN to VIP2: web2"))
+		goto out;
+	be_mac(mac, 2, 1);
+	frag_needed_quoting(&in, VIP2, VIP2, CLIENT(3), 8000, 4);
+	if (!send_raw(&in, XDP_TX, mac, ICMP_FWD,
+		      "frag-needed to VIP2 about its flow: web2"))
+		goto out;
+	frag_needed_quoting(&in, VIP1, VIP2, CLIENT(3), 8000, 4);
+	send_raw(&in, XDP_PASS, NULL, ICMP_PASS,
+		 "frag-needed to VIP1 quoting VIP2's flow");
+	frag_needed_quoting(&in, NOT_VIP, VIP2, CLIENT(3), 8000, 4);
+	send_raw(&in, XDP_PASS, NULL, PASSED,
+		 "frag-needed to a non-VIP address quoting VIP2's flow");
+	frag_needed_quoting(&in, VIP2, VIP2, CLIENT(3), 8000, 1);
+	send_raw(&in, XDP_PASS, NULL, ICMP_PASS,
+		 "host unreachable (code 1) to VIP2 about its flow");
+out:
+	/* h first: g's tear-down restores the config of before both. */
+	test__context("tear-down");
+	lb_reset(&env.main, &h.key, h.added ? 1 : 0, NULL);
+	guard_end(&g);
+	test__end();
+}
+
+/* --- what user space derives from the records --- */
+
+static __u32 usable_count(const struct guard *g)
+{
+	struct lbxdp_vip_entry *v = NULL;
+	__u32 n = ~0U;
+	size_t k, nv = 0;
+
+	if (!ASSERT_OK(lbxdp_vip_list(&env.main.ctx, &v, &nv), "vip list"))
+		return n;
+	for (k = 0; k < nv; k++)
+		if (v[k].vip.id == g->vip.id)
+			n = v[k].nbackends;
+	free(v);
+	return n;
+}
+
+/* vip list's usable backends: neither weight 0, nor down, nor draining. */
+static void test_usable(void)
+{
+	struct lbxdp_backend_change ch = {.weight = -1, .up = -1};
+	struct fspec syn = SYNF(CLIENT(4), 9000, VIP1, 80);
+	struct guard g;
+	int i;
+
+	test__begin(
+		"vip list counts as usable only backends of weight > 0, not down, not draining");
+	test__context("set-up");
+	if (!guard_begin(&g, VIP1, LBXDP_SCHED_WRR, 0))
+		goto out;
+	for (i = 0; i < GUARD_BES; i++)
+		if (!guard_add(&g, i, 1))
+			goto out;
+	ASSERT_EQ(usable_count(&g), 4, "usable, all up");
+	/* web1 gets a flow, so that its drain lasts. */
+	if (!expect(&syn, XDP_TX, 0, FWD, "SYN: web1") ||
+	    !ASSERT_OK(lbxdp_backend_del(&env.main.ctx, &g.key, g.addr[0]),
+		       "backend del web1") ||
+	    !ASSERT_NEQ(guard_id(&g, 0, NULL), 0, "web1 draining, kept"))
+		goto out;
+	ASSERT_EQ(usable_count(&g), 3, "usable, web1 draining");
+	ch.weight = 0;
+	if (!ASSERT_OK(lbxdp_backend_set(&env.main.ctx, &g.key, g.addr[1], &ch),
+		       "backend set web2 --weight 0"))
+		goto out;
+	ASSERT_EQ(usable_count(&g), 2, "usable, web2 weight 0");
+	ch.weight = -1;
+	ch.up = 0;
+	if (!ASSERT_OK(lbxdp_backend_set(&env.main.ctx, &g.key, g.addr[2], &ch),
+		       "backend set web3 --down"))
+		goto out;
+	ASSERT_EQ(usable_count(&g), 1, "usable, web3 down");
+out:
+	guard_end(&g);
+	test__end();
+}
+
+/*
+ * lbxdp_repair() finds the VIP whose record a killed writer changed without
+ * flipping its tables, a weight change alone included, and rebuilds it.
+ */
+static void test_repair_weight(void)
+{
+	int fd = env.main.ctx.fd[M_BACKENDS];
+	struct lbxdp_backend be = {};
+	struct guard g;
+	__u32 id;
+
+	test__begin(
+		"repair: a weight written without its table flip is found stale and rebuilt");
+	test__context("set-up");
+	if (!guard_begin(&g, VIP1, LBXDP_SCHED_WRR, 0) ||
+	    !guard_add(&g, 0, 1) || !guard_add(&g, 1, 1))
+		goto out;
+	if (!ASSERT_EQ(lbxdp_repair(&env.main.ctx, false), 0,
+		       "stale VIPs, tables built"))
+		goto out;
+	id = guard_id(&g, 0, NULL);
+	if (!ASSERT_NEQ(id, 0, "web1's record id") ||
+	    !ASSERT_OK(bpf_map_lookup_elem(fd, &id, &be) ? -errno : 0,
+		       "read web1's record"))
+		goto out;
+	be.weight = 3;
+	if (!ASSERT_OK(bpf_map_update_elem(fd, &id, &be, BPF_ANY) ? -errno : 0,
+		       "web1's record, weight 3, alone"))
+		goto out;
+	ASSERT_EQ(lbxdp_repair(&env.main.ctx, false), 1,
+		  "stale VIPs, weight not in the tables");
+	ASSERT_EQ(lbxdp_repair(&env.main.ctx, true), 1, "stale VIPs, repaired");
+	ASSERT_EQ(lbxdp_repair(&env.main.ctx, false), 0,
+		  "stale VIPs after the repair");
+out:
+	guard_end(&g);
+	test__end();
+}
+
+void test_guards(void)
+{
+	test_memo_expires();
+	test_memo_our_mac();
+	test_reused_flow();
+	test_reused_persist();
+	test_stale_slot();
+	test_icmp_quote();
+	test_usable();
+	test_repair_weight();
+}
