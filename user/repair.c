@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * The records (vips, backends, config's knobs) are the truth; everything
- * else a writer keeps is derived from them: vip_info, vip_addrs, the
- * address filter and port-0 count in config, the tables, orphaned backend
- * records. A writer killed mid-change leaves some of it behind; the repair
+ * The records (vips, vip_info, backends, config's knobs) are the truth;
+ * everything else a writer keeps is derived from them: vip_addrs, the
+ * address filter and port-0 count in config, the tables, and the backend
+ * records of a deleted VIP (vip_info is written before the vips key that
+ * makes a VIP, so it is never behind it). A writer killed mid-change leaves some of it behind; the repair
  * recomputes all of it from the records and writes what differs, so every
  * change is whole once the next writer has run.
  */
@@ -196,32 +197,21 @@ struct repair {
 	int fixed;
 };
 
-/* vip_info by id as vips says, and live tables built from the records. */
+/* Each VIP's live tables, built from its records. */
 static int repair_vip(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 		      const struct lbxdp_vip *vip, void *arg)
 {
 	struct repair *r = arg;
 	char svc[LBXDP_SVC_STRLEN];
-	struct lbxdp_vip info;
 
-	lbxdp_format_service(key, svc, sizeof(svc));
-	if (bpf_map_lookup_elem(c->fd[M_VIP_INFO], &vip->id, &info) ||
-	    memcmp(&info, vip, sizeof(info))) {
-		r->fixed++;
-		if (r->apply && bpf_map_update_elem(c->fd[M_VIP_INFO], &vip->id,
-						    vip, BPF_ANY)) {
-			p_err("cannot write the record of %s in map vip_info: %s",
-			      svc, strerror(errno));
-			return -errno;
-		}
-	}
 	if (tables_current(c, vip, r->all))
 		return 0;
 	r->fixed++;
 	/* One VIP that cannot be rebuilt (rebuild_from said why) must not
 	 * lock every writer out: the command that fixes it is one of them. */
 	if (r->apply && rebuild_from(c, vip, r->all))
-		p_warn("the tables of %s still differ from its backends", svc);
+		p_warn("the tables of %s still differ from its backends",
+		       lbxdp_format_service(key, svc, sizeof(svc)));
 	return 0;
 }
 

@@ -74,12 +74,12 @@ int lbxdp_flow_count(struct lbxdp_ctx *c, const struct lbxdp_backend *all,
 int lbxdp_rebuild(struct lbxdp_ctx *c, const struct lbxdp_vip *vip);
 
 /*
- * The records (vips, backends, config's knobs) are the truth: recompute
- * from them all that is derived (vip_info, vip_addrs, config's address
+ * The records (vips, vip_info, backends, config's knobs) are the truth:
+ * recompute from them all that is derived (vip_addrs, config's address
  * filter and port-0 count, each VIP's live tables, the records of deleted
- * VIPs) and, with @apply (lock held), write what differs, so that whatever
- * a writer killed mid-change left is whole again. Returns how many things
- * differed, or -errno.
+ * VIPs) and, with @apply (lock held), write what differs and move the
+ * gen, so that whatever a writer killed mid-change left is whole again.
+ * Returns how many things differed, or -errno.
  */
 int lbxdp_repair(struct lbxdp_ctx *c, bool apply);
 

@@ -296,7 +296,8 @@ out:
 
 /*
  * Backend 0 (web1) took flow @ack; then its flows went idle past a short
- * TCP timeout, it was removed and its record freed, and web3 took the id.
+ * TCP timeout, it was removed and its record freed (as backend list frees
+ * finished drains), and web3 took the id.
  * Returns whether all that held, with the id in *id.
  */
 static bool reuse_id(struct guard *g, const struct fspec *syn,
@@ -312,6 +313,7 @@ static bool reuse_id(struct guard *g, const struct fspec *syn,
 	    !flow_age(ack, 20) ||
 	    !ASSERT_OK(lbxdp_backend_del(&env.main.ctx, &g->key, g->addr[0]),
 		       "backend del web1") ||
+	    !ASSERT_OK(lbxdp_gc(&env.main.ctx), "free finished drains") ||
 	    !ASSERT_EQ(guard_id(g, 0, NULL), 0, "web1's record, freed"))
 		return false;
 	test__context("web3 added");
@@ -635,6 +637,77 @@ out:
 	test__end();
 }
 
+/*
+ * A vip add killed after its vips write, before the address counts: the
+ * address filter rules the VIP out, so its SYN is passed. The repair
+ * recounts vip_addrs and the filter from the VIPs: then it is forwarded.
+ */
+static void test_repair_addrs(void)
+{
+	struct fspec syn = SYNF(CLIENT(1), 5100, VIP1, 80);
+	struct lbxdp_ctx *c = &env.main.ctx;
+	struct lbxdp_addr_key ak = {.family = LBXDP_AF_INET};
+	struct lbxdp_config cfg;
+	struct guard g;
+
+	test__begin(
+		"repair: a VIP whose address counts a killed vip add left out is forwarded once repaired");
+	test__context("set-up");
+	if (!guard_begin(&g, VIP1, LBXDP_SCHED_WRR, 0) || !guard_add(&g, 0, 1))
+		goto out;
+	addr4(ak.addr, VIP1);
+	if (!ASSERT_OK(bpf_map_delete_elem(c->fd[M_VIP_ADDRS], &ak) ? -errno
+								    : 0,
+		       "vip_addrs entry removed") ||
+	    !ASSERT_OK(lbxdp_config_read(c), "config read"))
+		goto out;
+	cfg = c->cfg;
+	cfg.addr_bloom = 0;
+	if (!ASSERT_OK(lbxdp_config_write(c, &cfg), "address filter cleared") ||
+	    !expect(&syn, XDP_PASS, -1, PASSED, "SYN, filter cleared: passed"))
+		goto out;
+	ASSERT_GT(lbxdp_repair(c, true), 0, "things repaired");
+	expect(&syn, XDP_TX, 0, FWD, "SYN after the repair: web1");
+	ASSERT_EQ(lbxdp_repair(c, false), 0, "stale things after the repair");
+out:
+	guard_end(&g);
+	test__end();
+}
+
+/*
+ * A vip del killed after its key went: the backend records stay, and the
+ * service's established flows with them. The repair frees them as
+ * orphans: the flow's next packet has no service then, and is passed.
+ */
+static void test_repair_orphans(void)
+{
+	struct fspec syn = SYNF(CLIENT(1), 5101, VIP1, 80),
+		     ack = ACKF(CLIENT(1), 5101, VIP1, 80);
+	struct lbxdp_ctx *c = &env.main.ctx;
+	struct guard g;
+
+	test__begin(
+		"repair: the backends of a VIP whose vip del was killed are freed, its flows passed");
+	test__context("set-up");
+	if (!guard_begin(&g, VIP1, LBXDP_SCHED_WRR, 0) ||
+	    !guard_add(&g, 0, 1) || !expect(&syn, XDP_TX, 0, FWD, "SYN: web1"))
+		goto out;
+	if (!ASSERT_OK(bpf_map_delete_elem(c->fd[M_VIPS], &g.key) ? -errno : 0,
+		       "the vips key deleted, as vip del's first write"))
+		goto out;
+	g.added = false; /* the repair finishes the delete */
+	if (!ASSERT_OK(lbxdp_memo_clear(c), "memos cleared") ||
+	    !expect(&ack, XDP_TX, 0, FWD, "ACK, record alive: still web1"))
+		goto out;
+	ASSERT_GT(lbxdp_repair(c, true), 0, "things repaired");
+	ASSERT_EQ(guard_id(&g, 0, NULL), 0, "web1's record, freed");
+	ASSERT_OK(lbxdp_memo_clear(c), "memos cleared");
+	expect(&ack, XDP_PASS, -1, PASSED, "ACK after the repair: passed");
+out:
+	guard_end(&g);
+	test__end();
+}
+
 void test_guards(void)
 {
 	test_memo_expires();
@@ -645,4 +718,6 @@ void test_guards(void)
 	test_icmp_quote();
 	test_usable();
 	test_repair_weight();
+	test_repair_addrs();
+	test_repair_orphans();
 }
