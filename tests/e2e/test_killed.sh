@@ -92,8 +92,10 @@ read -r -a ATTACH_ARGS <<<"$ATTACH"
 export ATTACH LAB_XDP_PASS
 # shellcheck disable=SC2016 # expanded by kill_each.sh
 {
-	# The configuration above, attached again if a run detached it.
-	ATTACHED='"$LBXDP" --pin-dir "$pin" $ATTACH; "$KT" restore "$pin" "$snap"'
+	# The configuration above, attached again if a run detached it (a
+	# foreign program, which a test before left, removed first).
+	ATTACHED='ip link set dev eth0 xdpgeneric off 2>/dev/null
+		"$LBXDP" --pin-dir "$pin" $ATTACH; "$KT" restore "$pin" "$snap"'
 	# Nothing pinned (a purge also removes what a killed attach left).
 	NOTHING='"$LBXDP" --pin-dir "$pin" detach --purge; ip link set dev eth0 xdpgeneric off'
 	FOREIGN='ip link set dev eth0 xdpgeneric obj "$LAB_XDP_PASS" sec xdp'
