@@ -708,6 +708,41 @@ out:
 	test__end();
 }
 
+/*
+ * A drained record is freed only once no live flow names it: backend
+ * list (lbxdp_gc()) keeps web1's while its flow lives, and the flow keeps
+ * going to web1; once the flow is idle past its timeout, it goes.
+ */
+static void test_gc_keeps_live_drain(void)
+{
+	struct fspec syn = SYNF(CLIENT(1), 5102, VIP1, 80),
+		     ack = ACKF(CLIENT(1), 5102, VIP1, 80);
+	struct lbxdp_ctx *c = &env.main.ctx;
+	struct guard g;
+
+	test__begin(
+		"a drained backend's record outlives the gc while a flow names it, then goes");
+	test__context("set-up");
+	if (!guard_begin(&g, VIP1, LBXDP_SCHED_WRR, 0) ||
+	    !guard_add(&g, 0, 1) || !guard_add(&g, 1, 1) ||
+	    !expect(&syn, XDP_TX, 0, FWD, "SYN: web1, first of the schedule") ||
+	    !ASSERT_OK(lbxdp_backend_del(c, &g.key, g.addr[0]),
+		       "backend del web1"))
+		goto out;
+	ASSERT_OK(lbxdp_gc(c), "free finished drains");
+	ASSERT_NEQ(guard_id(&g, 0, NULL), 0, "web1's record, its flow alive");
+	ASSERT_OK(lbxdp_memo_clear(c), "memos cleared");
+	expect(&ack, XDP_TX, 0, FWD, "ACK: still web1");
+	test__context("the flow idle past the TCP timeout");
+	if (!set_tcp_timeout(10) || !flow_age(&ack, 20))
+		goto out;
+	ASSERT_OK(lbxdp_gc(c), "free finished drains");
+	ASSERT_EQ(guard_id(&g, 0, NULL), 0, "web1's record, its flow idle");
+out:
+	guard_end(&g);
+	test__end();
+}
+
 void test_guards(void)
 {
 	test_memo_expires();
@@ -720,4 +755,5 @@ void test_guards(void)
 	test_repair_weight();
 	test_repair_addrs();
 	test_repair_orphans();
+	test_gc_keeps_live_drain();
 }

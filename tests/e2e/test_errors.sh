@@ -62,7 +62,9 @@ expect() {
 expect 1 "198.18.0.10:http" vip add 198.18.0.10:http
 expect 1 "70000" vip add 198.18.0.10:70000
 expect 1 "sctp" vip add 198.18.0.10:80/sctp
-expect 1 "--weight|70000" backend add "$LAB_SVC" "$W2" --weight 70000
+# A backend that is not there yet, with its MAC: only the weight is wrong.
+expect 1 "--weight|70000" backend add "$LAB_SVC" 198.18.0.13 \
+	--mac 02:00:00:00:00:13 --weight 70000
 expect 1 "300.1.2.3" backend add "$LAB_SVC" 300.1.2.3
 expect 1 "--mode|turbo" attach eth0 --mode turbo
 # Capacities that cannot work, checked before any map is made.
