@@ -377,6 +377,17 @@ static int update_link(const struct lbxdp_attach_opts *o,
 	return 0;
 }
 
+/* Whether @dir is the root of a mount (its parent is on another one):
+ * such a directory cannot be renamed, nor replaced by a rename. */
+static bool is_mount_root(const char *dir)
+{
+	char parent[PATH_MAX + 4];
+	struct stat a, b;
+
+	snprintf(parent, sizeof(parent), "%s/..", dir);
+	return !stat(dir, &a) && !stat(parent, &b) && a.st_dev != b.st_dev;
+}
+
 /*
  * The sibling of @pin_dir that a fresh attach pins into, made and locked
  * (the lock is the pin directory's once renamed onto it). @pin_dir must be
@@ -389,6 +400,11 @@ static int stage_dir(const char *pin_dir, char *stage, size_t len,
 	DIR *d;
 	struct dirent *e;
 
+	if (is_mount_root(pin_dir)) {
+		p_err("%s is the root of a bpffs mount: give lbxdp a directory of its own in it (--pin-dir %s/lbxdp)",
+		      pin_dir, pin_dir);
+		return -EISDIR;
+	}
 	fd = open(pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!d) {
@@ -414,7 +430,10 @@ static int stage_dir(const char *pin_dir, char *stage, size_t len,
 	}
 	if (mkdir(stage, 0700)) {
 		err = -errno;
-		p_err("cannot create %s: %s", stage, strerror(errno));
+		p_err("cannot create %s: %s%s", stage, strerror(errno),
+		      err == -EEXIST
+			      ? " (and it is no leftover of lbxdp's to remove: remove it by hand)"
+			      : "");
 		return err;
 	}
 	lock->dir_fd = open(stage, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -624,10 +643,12 @@ cleanup:
 		rmdir(stage);
 	lbxdp_migrate_free(&mig);
 	lbxdp_bpf__destroy(skel);
-	lbxdp_unlock(&stage_lock);
-	lbxdp_unlock(&lock);
+	/* Before the lock goes: a writer waiting for it must not find its
+	 * directory gone under it. */
 	if (err && !dir_existed)
 		rmdir(o->pin_dir); /* only if empty */
+	lbxdp_unlock(&stage_lock);
+	lbxdp_unlock(&lock);
 	return err;
 }
 
@@ -643,8 +664,14 @@ int lbxdp_detach_wait(const char *pin_dir, const char *ifname, bool purge,
 	char path[PATH_MAX + 8], gone[PATH_MAX];
 	struct lbxdp_link_info li;
 	const char *dir = pin_dir;
+	struct stat st;
 	int fd, err;
 
+	/* A purge killed after its rename left only the sibling (whose link
+	 * may still hold the program): finishing it is all there is to do. */
+	if (stat(pin_dir, &st) && errno == ENOENT &&
+	    lbxdp_reap_leftovers(pin_dir) > 0)
+		return 0;
 	err = lbxdp_pin_dir_check(pin_dir, false);
 	if (err)
 		return err;
@@ -675,7 +702,11 @@ int lbxdp_detach_wait(const char *pin_dir, const char *ifname, bool purge,
 	 * the pin directory; what is left in the sibling (the link, which
 	 * holds the program, then the maps) is emptied now, or by the next
 	 * attach or detach if this one is killed. We keep its lock. */
-	if (purge) {
+	/* A pin directory that is a mount's root cannot move: emptied in
+	 * place, then, the link first. */
+	if (purge && is_mount_root(pin_dir)) {
+		dir = pin_dir;
+	} else if (purge) {
 		err = lbxdp_sibling(pin_dir, LBXDP_PURGING_SUFFIX, gone,
 				    sizeof(gone));
 		if (!err && rename(pin_dir, gone))
@@ -710,7 +741,8 @@ int lbxdp_detach_wait(const char *pin_dir, const char *ifname, bool purge,
 		/* An upgrade's copy of the old maps goes too: an attach must
 		 * not bring purged services back. */
 		lbxdp_migrate_purge(dir);
-		if (!lbxdp_dir_empty(lock.dir_fd, dir) && rmdir(dir))
+		if (!lbxdp_dir_empty(lock.dir_fd, dir) && dir != pin_dir &&
+		    rmdir(dir))
 			p_warn("cannot remove %s: %s", dir, strerror(errno));
 		p_info("removed the maps pinned in %s", pin_dir);
 	}

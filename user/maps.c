@@ -161,8 +161,8 @@ int lbxdp_pin_dir_check(const char *dir, bool create)
 	if (on_bpffs(dir))
 		return pin_dir_trusted(dir, dir);
 	if (access(dir, F_OK) == 0) {
-		p_err("pin directory %s is not on a bpffs; mount one with 'mount -t bpf bpf %s'",
-		      dir, dir);
+		p_err("pin directory %s is not on a bpffs; mount one on it with 'mount -t bpf bpf %s' and use a directory in it (--pin-dir %s/lbxdp)",
+		      dir, dir, dir);
 		return -EMEDIUMTYPE;
 	}
 	snprintf(parent, sizeof(parent), "%s", dir);
@@ -176,8 +176,8 @@ int lbxdp_pin_dir_check(const char *dir, bool create)
 		if (!strcmp(parent, "/sys/fs/bpf"))
 			p_err("no bpffs mounted at /sys/fs/bpf; mount it with 'mount -t bpf bpf /sys/fs/bpf'");
 		else
-			p_err("%s is not on a bpffs; mount one there with 'mkdir -p %s && mount -t bpf bpf %s' (or choose another --pin-dir)",
-			      dir, dir, dir);
+			p_err("%s is not on a bpffs; mount one on its parent with 'mkdir -p %s && mount -t bpf bpf %s' (or choose another --pin-dir)",
+			      dir, parent, parent);
 		return -EMEDIUMTYPE;
 	}
 	if (!create) {

@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+#include <linux/magic.h>
 #include "log.h"
 #include "maps.h"
 #include "pindir.h"
@@ -39,8 +43,10 @@ static int empty_at(int dfd, const char *path, int depth)
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
 		if (e->d_type == DT_DIR && depth > 0) {
+			/* Never through a link: only what is in here. */
 			sub = openat(dfd, e->d_name,
-				     O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+				     O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+					     O_CLOEXEC);
 			if (sub >= 0) {
 				empty_at(sub, path, depth - 1);
 				close(sub);
@@ -63,28 +69,56 @@ int lbxdp_dir_empty(int dfd, const char *path)
 	return empty_at(dfd, path, 1);
 }
 
-/* Empty and remove @path unless a live writer holds its lock. */
-static void reap(const char *path, const char *what)
+/*
+ * Whether the directory @fd may be emptied as a leftover of ours: on a
+ * bpffs (so only pins can go), owned by root or us, and writable by no
+ * one else; another user's (a stranger may make entries in a 1777 mount)
+ * is left alone, and said so.
+ */
+static bool ours(int fd, const char *path)
 {
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct statfs sf;
+	struct stat st;
 
-	if (fd < 0)
-		return;
-	if (flock(fd, LOCK_EX | LOCK_NB)) {
-		close(fd); /* its writer is still at work */
-		return;
-	}
-	if (!lbxdp_dir_empty(fd, path) && !rmdir(path))
-		p_info("removed %s, which a killed %s left", path, what);
-	close(fd);
+	if (fstatfs(fd, &sf) || sf.f_type != BPF_FS_MAGIC || fstat(fd, &st))
+		return false;
+	if ((st.st_uid == 0 || st.st_uid == geteuid()) &&
+	    !(st.st_mode & (S_IWGRP | S_IWOTH)))
+		return true;
+	p_warn("%s is not lbxdp's (owner uid %u, mode %04o): left alone; remove it",
+	       path, (unsigned int)st.st_uid,
+	       (unsigned int)(st.st_mode & 07777));
+	return false;
 }
 
-void lbxdp_reap_leftovers(const char *pin_dir)
+/* Empty and remove @path unless a live writer holds its lock. */
+static int reap(const char *path, const char *what)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int reaped = 0;
+
+	if (fd < 0)
+		return 0;
+	if (!ours(fd, path) || flock(fd, LOCK_EX | LOCK_NB)) {
+		close(fd); /* a stranger's, or its writer is still at work */
+		return 0;
+	}
+	if (!lbxdp_dir_empty(fd, path) && !rmdir(path)) {
+		p_info("removed %s, which a killed %s left", path, what);
+		reaped = 1;
+	}
+	close(fd);
+	return reaped;
+}
+
+int lbxdp_reap_leftovers(const char *pin_dir)
 {
 	char path[4096];
+	int n = 0;
 
 	if (!lbxdp_sibling(pin_dir, LBXDP_STAGING_SUFFIX, path, sizeof(path)))
-		reap(path, "attach");
+		n += reap(path, "attach");
 	if (!lbxdp_sibling(pin_dir, LBXDP_PURGING_SUFFIX, path, sizeof(path)))
-		reap(path, "detach --purge");
+		n += reap(path, "detach --purge");
+	return n;
 }

@@ -28,8 +28,10 @@ int lbxdp_dir_empty(int dfd, const char *path);
 
 /*
  * Remove the siblings that a killed attach or purge of @pin_dir left, each
- * only when no live writer holds its lock. The caller holds @pin_dir's.
+ * only when it is on a bpffs, root's or ours and writable by no one else
+ * (never through a symlink), and no live writer holds its lock. Returns
+ * how many it removed.
  */
-void lbxdp_reap_leftovers(const char *pin_dir);
+int lbxdp_reap_leftovers(const char *pin_dir);
 
 #endif /* LBXDP_PINDIR_H */

@@ -20,7 +20,7 @@ e2e_lab n generic 3
 W=([1]=$(lab_ip web1) [2]=$(lab_ip web2) [3]=$(lab_ip web3))
 lab_lbxdp backend add "$LAB_SVC" "${W[3]}" --weight 1
 hits=$E2E_TMP/hits
-port=20000
+port=20000 # three runs of 9000 ports, then 20 each
 
 no_backend() {
 	lab_lbxdp -j stats | /usr/bin/python3 -c \
@@ -28,11 +28,12 @@ no_backend() {
 }
 
 # client FILE STOP PORT0: connections from ports PORT0.. until STOP exists
-# (at most 1000), one result a line in FILE, as lab_hits writes them.
+# (at most 9000, the ports a run has), one result a line in FILE, as
+# lab_hits writes them.
 client() {
 	# shellcheck disable=SC2016 # expanded by the inner bash
 	timeout 300 ip netns exec "${LAB_PREFIX}client" bash -c '
-		for ((i = 0; i < 1000; i++)); do
+		for ((i = 0; i < 9000; i++)); do
 			[ -e "$2" ] && break
 			if out=$(curl -s --fail --connect-timeout 5 --max-time 15 \
 				--local-port $(($3 + i)) "http://$4/"); then
@@ -53,7 +54,7 @@ slowly() {
 	rm -f "$stop"
 	client "$hits" "$stop" $port &
 	pid=$!
-	port=$((port + 1000))
+	port=$((port + 9000))
 	e2e_wait 10 grep -q . "$hits"
 	timeout -s KILL 120 ip netns exec "${LAB_PREFIX}lb" strace -f -qq \
 		-o /dev/null -e trace=bpf -e inject=bpf:delay_enter=500000 \

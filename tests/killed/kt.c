@@ -391,10 +391,16 @@ static void probe(struct lbxdp_ctx *c, const char *dir, int argc, char **argv)
 	int prog = lbxdp_link_prog_fd(dir), i;
 	cpu_set_t cpus;
 
-	/* The wrr cursor is per CPU: one CPU, so a run repeats. */
+	/* The wrr cursor is per CPU: one CPU, the first allowed, so that a
+	 * run repeats. */
+	if (sched_getaffinity(0, sizeof(cpus), &cpus))
+		die("sched_getaffinity", errno);
+	for (i = 0; i < CPU_SETSIZE && !CPU_ISSET(i, &cpus); i++)
+		;
 	CPU_ZERO(&cpus);
-	CPU_SET(0, &cpus);
-	sched_setaffinity(0, sizeof(cpus), &cpus);
+	CPU_SET(i, &cpus);
+	if (sched_setaffinity(0, sizeof(cpus), &cpus))
+		die("sched_setaffinity", errno);
 	for (i = 0; i < argc; i++) {
 		struct lbxdp_vip_key key = {};
 		char err[128], r[4][32];
