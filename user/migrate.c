@@ -22,7 +22,6 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "lbxdp/hash.h"
 #include "log.h"
 #include "maps.h"
 #include "migrate.h"
@@ -464,40 +463,6 @@ fail:
 	return err;
 }
 
-/* vip_addrs, the port-0 count and the address filter, from the records. */
-static int write_counts(struct lbxdp_ctx *c, const struct lbxdp_migration *m,
-			struct lbxdp_config *cfg)
-{
-	struct lbxdp_addr_key ak;
-	size_t i, j;
-	__u32 count;
-
-	cfg->nport0 = 0;
-	cfg->addr_bloom = 0;
-	for (i = 0; i < m->nvips; i++) {
-		const struct lbxdp_vip_key *k = &m->keys[i];
-
-		if (!k->port)
-			cfg->nport0++;
-		cfg->addr_bloom |= 1ULL << lbxdp_addr_bit(k->addr[0]);
-		memset(&ak, 0, sizeof(ak));
-		memcpy(ak.addr, k->addr, sizeof(ak.addr));
-		ak.family = k->family;
-		for (count = 0, j = 0; j < m->nvips; j++)
-			count += m->keys[j].family == k->family &&
-				 !memcmp(m->keys[j].addr, k->addr,
-					 sizeof(k->addr));
-		if (bpf_map_update_elem(c->fd[M_VIP_ADDRS], &ak, &count,
-					BPF_ANY)) {
-			p_err("cannot write map vip_addrs: %s",
-			      strerror(errno));
-			return -errno;
-		}
-	}
-	cfg->gen++;
-	return lbxdp_config_write(c, cfg);
-}
-
 int lbxdp_migrate_records(struct lbxdp_migration *m, struct bpf_object *obj,
 			  struct lbxdp_config *cfg)
 {
@@ -537,20 +502,20 @@ int lbxdp_migrate_records(struct lbxdp_migration *m, struct bpf_object *obj,
 			return -errno;
 		}
 	}
-	err = write_counts(&c, m, cfg);
-	if (err) {
-		p_err("cannot write map config: %s", strerror(-err));
-		return err;
-	}
-	/* Every table is empty: rebuild those with usable backends, and
-	 * check that none is left behind. */
+	/* Everything but the records is derived: the repair counts the
+	 * addresses and the port-0 services, sets the address filter and
+	 * builds every table, and a second look checks nothing is left. */
 	err = lbxdp_repair(&c, true);
 	if (err > 0)
 		err = lbxdp_repair(&c, false);
 	if (err > 0) {
-		p_err("the tables of %d services could not be rebuilt", err);
+		p_err("%d derived entries of the new maps could not be written",
+		      err);
 		err = -EIO;
 	}
+	/* The caller writes config again (its gen) after the swap. */
+	if (!err)
+		*cfg = c.cfg;
 	return err;
 }
 
