@@ -10,6 +10,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 #include <linux/magic.h>
+#include <bpf/bpf.h>
 #include "log.h"
 #include "maps.h"
 #include "pindir.h"
@@ -66,6 +67,18 @@ static int empty_at(int dfd, const char *path, int depth)
 
 int lbxdp_dir_empty(int dfd, const char *path)
 {
+	char link[4096 + 8];
+	int fd;
+
+	/* Detached before it is unpinned: the kernel may release an
+	 * unpinned link later (a deferred put), and an attach that comes
+	 * next must not find its program still on the interface. */
+	snprintf(link, sizeof(link), "%s/%s", path, LBXDP_LINK_PIN);
+	fd = bpf_obj_get(link);
+	if (fd >= 0) {
+		bpf_link_detach(fd);
+		close(fd);
+	}
 	return empty_at(dfd, path, 1);
 }
 
