@@ -243,6 +243,67 @@ struct lbxdp_flood_state {
  * placed anew by wrr when the guard lets go. */
 #define LBXDP_FLOOD_HOLD_S 3
 
+/*
+ * The controller's state, beside the records. The XDP program reads none
+ * of these maps: they are additive (an attach creates them where missing)
+ * and need no ABI bump. bpftool shows them by their BTF.
+ *
+ * Who owns a VIP or backend: what the CLI made (zero, so records made
+ * before these maps existed are the CLI's) the daemon leaves alone.
+ */
+#define LBXDP_OWNER_CLI 0
+#define LBXDP_OWNER_DAEMON 1
+
+/* Map "vip_meta", BPF_MAP_TYPE_ARRAY [max_vips], by VIP id: written with
+ * vip_info, before the vips key, under the writer lock. */
+struct lbxdp_vip_meta {
+	__u8 owner;
+	__u8 pad[7];
+};
+
+/* An operator's override of a checked server (lbxdp backend set), held
+ * until "backend set --auto": the daemon applies it over its checks. */
+#define LBXDP_OP_UP (1U << 0)
+#define LBXDP_OP_DOWN (1U << 1)
+#define LBXDP_OP_WEIGHT (1U << 2)
+
+/* Map "backend_meta", BPF_MAP_TYPE_ARRAY [backends], by backend id: written
+ * before the record, under the writer lock. It describes the record whose
+ * gen it carries; any other gen reads as zero (the CLI's, no override). */
+struct lbxdp_backend_meta {
+	__u32 gen;
+	__u8 owner;
+	__u8 op;	  /* LBXDP_OP_* */
+	__u16 op_weight;  /* with LBXDP_OP_WEIGHT */
+	__u16 cfg_weight; /* the configuration's weight (daemon's) */
+	__u16 pad[3];
+};
+
+enum lbxdp_health_state {
+	LBXDP_HEALTH_NONE = 0,	  /* not checked by a daemon */
+	LBXDP_HEALTH_PENDING = 1, /* checked, no result yet */
+	LBXDP_HEALTH_UP = 2,
+	LBXDP_HEALTH_DOWN = 3,
+};
+
+/* Map "health", BPF_MAP_TYPE_ARRAY [backends], by backend id: the daemon's
+ * checks, written by the daemon alone (its one writer: no lock). Valid
+ * while gen is the record's. Times are CLOCK_REALTIME ms. */
+struct lbxdp_health {
+	__u32 gen;
+	__u8 state; /* enum lbxdp_health_state */
+	__u8 pad;
+	__u16 weight; /* the weight the checks give (misc_dynamic) */
+	__u32 fails;  /* consecutive */
+	__u32 oks;    /* consecutive */
+	__u32 transitions;
+	__u32 pad2;
+	__u64 last_ms;	  /* last result; 0: none */
+	__u64 since_ms;	  /* last state change */
+	char checker[16]; /* of the last result: "TCP_CHECK" */
+	char reason[64];  /* "connect: connection refused", "HTTP 503" */
+};
+
 /* Map "stats", BPF_MAP_TYPE_PERCPU_ARRAY [1]: what happened to each frame. */
 struct lbxdp_global_stats {
 	__u64 forwarded;   /* XDP_TX to a backend */

@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The daemon's configuration: keepalived.conf(5) syntax, read whole into
+ * this model before anything runs. The parser fills every default, so a
+ * consumer never applies one: times are in ms, counts are final. Every item
+ * keeps the file and line it came from, for messages at start and reload.
+ * Pure code (no maps, no network): unit-tested and fuzzed.
+ */
+#ifndef LBXDP_CONF_H
+#define LBXDP_CONF_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <linux/types.h>
+
+/* Where an item was defined: file names are owned by struct conf. */
+struct conf_loc {
+	const char *file;
+	int line;
+};
+
+/*
+ * Diagnostics: each is printed to @out as it is found, as
+ * "FILE:LINE: error: ..." or "FILE:LINE: warning: ...", and counted.
+ */
+struct conf_diag {
+	FILE *out;
+	unsigned int errors;
+	unsigned int warnings;
+};
+
+void conf_error(struct conf_diag *d, const struct conf_loc *at, const char *fmt,
+		...) __attribute__((format(printf, 3, 4)));
+void conf_warning(struct conf_diag *d, const struct conf_loc *at,
+		  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+struct conf_script {
+	char *cmd; /* as written: path and arguments (keepalived quoting) */
+	struct conf_loc at;
+};
+
+enum conf_check_type {
+	CHECK_TCP,
+	CHECK_HTTP,
+	CHECK_SSL,
+	CHECK_MISC,
+	CHECK_UDP,
+	CHECK_DNS,
+};
+
+struct conf_status_range {
+	int lo, hi; /* inclusive */
+};
+
+struct conf_url {
+	char *path;
+	char *digest; /* hex MD5 of the body, NULL: not checked */
+	struct conf_status_range *status; /* NULL: 200-299 */
+	int nstatus;
+	char *virtualhost; /* NULL: the checker's */
+	struct conf_loc at;
+};
+
+struct conf_checker {
+	enum conf_check_type type;
+	struct conf_loc at;
+	/* Where to connect: defaults are the real server's address and the
+	 * virtual server's port (DR cannot change the port). */
+	__be32 connect_ip;
+	__u16 connect_port;
+	__be32 bindto; /* 0: any */
+	__u16 bind_port;
+	__u32 connect_timeout_ms;
+	/* Timing, keepalived's: one check each delay_loop; after a failure,
+	 * up to retry more tries delay_before_retry apart before down. */
+	__u32 delay_loop_ms;
+	__u32 retry;
+	__u32 delay_before_retry_ms;
+	bool warmup; /* first check at a random point of the first delay_loop */
+	/* lbxdp's HAProxy extension: rise/fall set replace retry semantics:
+	 * down after fall consecutive failures, up after rise successes,
+	 * one check each inter. 0: not set (keepalived's semantics). */
+	__u32 rise, fall;
+	__u32 inter_ms; /* 0: delay_loop */
+	/* HTTP_GET, SSL_GET */
+	struct conf_url *urls;
+	int nurls;
+	char *virtualhost;
+	int http_protocol; /* 10: HTTP/1.0 (keepalived's default), 11 */
+	bool fast_recovery;
+	bool enable_sni; /* SSL_GET */
+	/* MISC_CHECK */
+	struct conf_script misc;
+	__u32 misc_timeout_ms; /* 0: delay_loop */
+	bool misc_dynamic;
+	/* DNS_CHECK */
+	char *dns_name;
+	int dns_type;
+	/* UDP_CHECK */
+	__u8 *udp_payload;
+	int udp_payload_len;
+	bool udp_require_reply;
+	__u8 *udp_reply;
+	int udp_reply_len;
+};
+
+struct conf_rs {
+	__be32 addr;
+	__u16 port; /* = the virtual server's (reset with a warning) */
+	__u32 weight;
+	bool inhibit_on_failure;
+	struct conf_script notify_up, notify_down; /* cmd NULL: none */
+	struct conf_checker *checkers;
+	int nchecks;
+	struct conf_loc at;
+};
+
+enum conf_sched {
+	/* lbxdp's schedulers, enum lbxdp_sched of abi.h */
+	CONF_SCHED_WRR = 0,
+	CONF_SCHED_RR = 1,
+	CONF_SCHED_MH = 2,
+	CONF_SCHED_SH = 3,
+};
+
+struct conf_vs {
+	__be32 addr;
+	__u16 port; /* 0: every port */
+	__u8 proto; /* IPPROTO_TCP, IPPROTO_UDP */
+	int sched;  /* enum conf_sched, after keepalived's mh -> sh mapping */
+	char *sched_as_written; /* "mh", "wrr", ... for the log */
+	__u32 persist_sec;	/* 0: none */
+	__u32 delay_loop_ms;
+	bool alpha, omega;
+	__u32 quorum;
+	struct conf_script quorum_up, quorum_down;
+	__u32 hysteresis;
+	bool has_sorry;
+	__be32 sorry_addr;
+	__u16 sorry_port;
+	bool sorry_inhibit;
+	bool inhibit_on_failure;
+	bool ha_suspend;
+	char *virtualhost;
+	struct conf_rs *rs;
+	int nrs;
+	struct conf_loc at;
+};
+
+struct conf_vip_addr {
+	__be32 addr;
+	__u8 prefix;
+	char *dev; /* NULL: the instance's interface */
+	char *label;
+	int scope; /* RT_SCOPE_*, -1: not given */
+	struct conf_loc at;
+};
+
+/* Parsed and validated now, run by the VRRP issue. */
+struct conf_vrrp {
+	char *name;
+	bool master; /* state MASTER */
+	char *interface;
+	__u8 vrid;
+	__u8 priority;
+	__u32 advert_int_ms;
+	int version;
+	char auth_pass[9]; /* "" : none */
+	bool nopreempt;
+	__u32 preempt_delay_ms;
+	struct conf_vip_addr *vips;
+	int nvips;
+	struct conf_vip_addr *vips_excluded;
+	int nvips_excluded;
+	struct conf_loc at;
+};
+
+/* lbxdp's own block: what "lbxdp attach" would be given. 0/NULL: its
+ * default, or the interface the real servers are on-link through. */
+struct conf_xdp {
+	char *interface;
+	int mode; /* -1: not given, else enum lbxdp_mode */
+	__u32 flows, max_vips, max_backends, ring_size;
+	struct conf_loc at;
+};
+
+struct conf_global {
+	char *router_id;
+	char **emails;
+	int nemails;
+	char *email_from;
+	char *smtp_server;
+	__u16 smtp_port;
+	char *smtp_helo;
+	__u32 smtp_timeout_ms;
+	bool smtp_alert;
+	char *script_user, *script_group; /* NULL: root (keepalived_script) */
+	bool script_security;
+};
+
+struct conf {
+	char *path; /* the main file */
+	struct conf_global g;
+	struct conf_xdp xdp;
+	struct conf_vrrp *vrrp;
+	int nvrrp;
+	struct conf_vs *vs;
+	int nvs;
+	/* Every file name any conf_loc points to. */
+	char **files;
+	int nfiles;
+};
+
+struct conf_opts {
+	const char *config_id; /* for @id lines; NULL: the host name */
+	/* Limits on $NAME expansion, so that $A=${A}${A} cannot hang. */
+	int max_depth;	 /* 0: a default */
+	size_t max_line; /* 0: a default */
+};
+
+/*
+ * Read @path (and its includes) into *@out. Returns 0 when the file has no
+ * error (warnings allowed), -EINVAL when it has errors (all printed), or
+ * -errno when @path itself cannot be read (printed). *@out is set only on
+ * success.
+ */
+int conf_load(const char *path, const struct conf_opts *o, struct conf **out,
+	      struct conf_diag *d);
+void conf_free(struct conf *cf);
+
+/*
+ * What depends on the machine: scripts that exist, are executable and are
+ * safe under script security, users that exist. Warnings when !@fatal (the
+ * daemon's -t), errors at start. Interfaces and on-link servers are the
+ * daemon's to check (it has netlink). Returns the errors found.
+ */
+int conf_check_host(const struct conf *cf, bool fatal, struct conf_diag *d);
+
+#endif /* LBXDP_CONF_H */
