@@ -7,6 +7,8 @@ CC ?= gcc
 CLANG ?= clang
 BPFTOOL ?= bpftool
 PREFIX ?= /usr/local
+# systemd's unit directory for units of a local install.
+UNITDIR ?= /etc/systemd/system
 ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine)
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
@@ -15,7 +17,7 @@ CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter
 # -iquote: user/sched.h must not hide libc's <sched.h>.
 INCLUDES := -Iinclude -iquote user -I$(OUTPUT)
-LIBS := -lbpf -lelf -lz -lmnl -ljson-c -lm
+LIBS := -lbpf -lelf -lz -lmnl -ljson-c -lm -lsystemd -lssl -lcrypto
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Werror -Iinclude -I$(ARCH_INC) \
 	$(BPF_EXTRA_CFLAGS)
 # cppcheck does not read system headers: tell it libbpf's opts macro.
@@ -33,9 +35,9 @@ endif
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
-LIB_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
+LIB_SRCS := $(filter-out user/main.c,$(wildcard user/*.c)) $(wildcard user/daemon/*.c)
 LIB_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(LIB_SRCS))
-PURE_SRCS := user/sched.c user/parse.c
+PURE_SRCS := user/sched.c user/parse.c user/daemon/policy.c
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/unit/%,$(UNIT_SRCS))
 BPFT_SRCS := $(wildcard tests/bpf/*.c)
@@ -60,7 +62,7 @@ help:
 	@echo '  deps       install the Debian packages needed to build and test'
 	@echo '  clean      remove .output/'
 
-$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/unit $(OUTPUT)/tests:
+$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/user/daemon $(OUTPUT)/unit $(OUTPUT)/tests:
 	$(Q)mkdir -p $@
 
 $(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(wildcard include/lbxdp/*.h) | $(OUTPUT)
@@ -71,7 +73,7 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
-$(OUTPUT)/user/%.o: user/%.c $(wildcard user/*.h) $(wildcard include/lbxdp/*.h) $(SKELS) | $(OUTPUT)/user
+$(OUTPUT)/user/%.o: user/%.c $(wildcard user/*.h) $(wildcard user/daemon/*.h) $(wildcard include/lbxdp/*.h) $(SKELS) | $(OUTPUT)/user $(OUTPUT)/user/daemon
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) $(INCLUDES) -DLBXDP_VERSION='"$(VERSION)"' -c $< -o $@
 
@@ -143,6 +145,9 @@ deps:
 install: all
 	$(Q)install -D -m 0755 $(OUTPUT)/lbxdp $(DESTDIR)$(PREFIX)/sbin/lbxdp
 	$(Q)install -D -m 0644 docs/lbxdp.8 $(DESTDIR)$(PREFIX)/share/man/man8/lbxdp.8
+	$(Q)install -d $(DESTDIR)$(UNITDIR)
+	$(Q)sed 's#@SBINDIR@#$(PREFIX)/sbin#' scripts/lbxdp.service.in \
+		> $(DESTDIR)$(UNITDIR)/lbxdp.service
 
 clean:
 	$(call msg,CLEAN,$(OUTPUT))
