@@ -29,7 +29,6 @@ export LBXDP_RUN_DIR=$E2E_TMP/run
 W1=$(lab_ip web1)
 W2=$(lab_ip web2)
 CONF=$E2E_TMP/lbxdp.conf
-J=$E2E_TMP/status.json
 hits=$E2E_TMP/hits
 ST=$(lab_state)
 
