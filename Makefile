@@ -131,6 +131,7 @@ format:
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/tests/bench
 	$(Q)OUTPUT=$(OUTPUT) bash tests/bench/run.sh
+	$(Q)OUTPUT=$(OUTPUT) bash tests/bench/daemon.sh
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
