@@ -124,26 +124,24 @@ static int build_vs(struct daemon *d, const struct conf *cf, struct d_vs **out,
 	return 0;
 }
 
-/* What the pinned health map says of @r's record, to start from it: a
- * restart must not flap a server. */
+/* What the pinned health map says of @r's record (@all: the records), to
+ * start from it: a restart must not flap a server. */
 static bool pinned_health(struct daemon *d, const struct d_rs *r,
-			  struct rs_health *h)
+			  const struct lbxdp_backend *all, struct rs_health *h)
 {
 	__u32 n = lbxdp_nbackend_slots(&d->c.cfg), i;
-	struct lbxdp_backend be;
 	struct lbxdp_health hv;
 	struct lbxdp_vip vip;
 
-	if (!d->maps_open || d->c.fd[M_HEALTH] < 0 ||
+	if (!all || d->c.fd[M_HEALTH] < 0 ||
 	    bpf_map_lookup_elem(d->c.fd[M_VIPS], &r->vs->key, &vip))
 		return false;
 	for (i = 1; i < n; i++) {
-		if (bpf_map_lookup_elem(d->c.fd[M_BACKENDS], &i, &be) ||
-		    !(be.flags & LBXDP_BE_F_USED) || be.vip_id != vip.id ||
-		    be.addr[0] != r->addr)
+		if (!(all[i].flags & LBXDP_BE_F_USED) ||
+		    all[i].vip_id != vip.id || all[i].addr[0] != r->addr)
 			continue;
 		if (bpf_map_lookup_elem(d->c.fd[M_HEALTH], &i, &hv) ||
-		    hv.gen != be.gen ||
+		    hv.gen != all[i].gen ||
 		    (hv.state != LBXDP_HEALTH_UP &&
 		     hv.state != LBXDP_HEALTH_DOWN))
 			return false;
@@ -153,7 +151,10 @@ static bool pinned_health(struct daemon *d, const struct d_rs *r,
 		h->fails = hv.fails;
 		h->oks = hv.oks;
 		h->transitions = hv.transitions;
+		h->last_ms = hv.last_ms;
 		h->since_ms = hv.since_ms;
+		snprintf(h->checker, sizeof(h->checker), "%s", hv.checker);
+		snprintf(h->reason, sizeof(h->reason), "%s", hv.reason);
 		return true;
 	}
 	return false;
@@ -164,8 +165,12 @@ static bool pinned_health(struct daemon *d, const struct d_rs *r,
 static int start_checks(struct daemon *d, struct d_vs *vs, int nvs,
 			struct d_vs *old, int nold)
 {
-	int i, k, j, m;
+	struct lbxdp_backend *all = NULL;
+	int i, k, j, m, err = 0;
 
+	/* At start only: a reload carries the states over from @old. */
+	if (!old && d->maps_open && read_backends(&d->c, &all))
+		all = NULL;
 	for (i = 0; i < nvs; i++) {
 		for (k = 0; k < vs[i].nrs; k++) {
 			struct d_rs *r = &vs[i].rs[k], *o = NULL;
@@ -204,13 +209,15 @@ static int start_checks(struct daemon *d, struct d_vs *vs, int nvs,
 				continue;
 			}
 			r->chk = rs_check_new(&d->env, vs[i].cv, r->cr, r);
-			if (!r->chk)
-				return -ENOMEM;
+			if (!r->chk) {
+				err = -ENOMEM;
+				goto cleanup;
+			}
 			if (o && o->chk) {
 				h0 = o->h;
 				have0 = true;
 			} else {
-				have0 = pinned_health(d, r, &h0);
+				have0 = pinned_health(d, r, all, &h0);
 			}
 			init = have0 ? h0.state
 				     : (vs[i].cv->alpha ? RS_DOWN : RS_UP);
@@ -218,7 +225,9 @@ static int start_checks(struct daemon *d, struct d_vs *vs, int nvs,
 			r->h = *rs_check_health(r->chk);
 		}
 	}
-	return 0;
+cleanup:
+	free(all);
+	return err;
 }
 
 static void on_sync(struct loop_timer *t)
