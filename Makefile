@@ -15,7 +15,7 @@ CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter
 # -iquote: user/sched.h must not hide libc's <sched.h>.
 INCLUDES := -Iinclude -iquote user -I$(OUTPUT)
-LIBS := -lbpf -lelf -lz -lmnl -ljson-c -lm
+LIBS := -lbpf -lelf -lz -lmnl -ljson-c -lm -lssl -lcrypto
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Werror -Iinclude -I$(ARCH_INC) \
 	$(BPF_EXTRA_CFLAGS)
 # cppcheck does not read system headers: tell it libbpf's opts macro.
@@ -33,9 +33,9 @@ endif
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
-LIB_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
+LIB_SRCS := $(filter-out user/main.c,$(wildcard user/*.c)) $(wildcard user/daemon/*.c)
 LIB_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(LIB_SRCS))
-PURE_SRCS := user/sched.c user/parse.c
+PURE_SRCS := user/sched.c user/parse.c user/daemon/health.c
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/unit/%,$(UNIT_SRCS))
 BPFT_SRCS := $(wildcard tests/bpf/*.c)
@@ -60,7 +60,7 @@ help:
 	@echo '  deps       install the Debian packages needed to build and test'
 	@echo '  clean      remove .output/'
 
-$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/unit $(OUTPUT)/tests:
+$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/user/daemon $(OUTPUT)/unit $(OUTPUT)/tests:
 	$(Q)mkdir -p $@
 
 $(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(wildcard include/lbxdp/*.h) | $(OUTPUT)
@@ -71,7 +71,7 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
-$(OUTPUT)/user/%.o: user/%.c $(wildcard user/*.h) $(wildcard include/lbxdp/*.h) $(SKELS) | $(OUTPUT)/user
+$(OUTPUT)/user/%.o: user/%.c $(wildcard user/*.h user/daemon/*.h) $(wildcard include/lbxdp/*.h) $(SKELS) | $(OUTPUT)/user $(OUTPUT)/user/daemon
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) $(INCLUDES) -DLBXDP_VERSION='"$(VERSION)"' -c $< -o $@
 
@@ -84,7 +84,7 @@ $(OUTPUT)/lbxdp: $(OUTPUT)/user/main.o $(OUTPUT)/liblbxdp.a
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
 # Unit tests: pure code, built with the sanitizers.
-$(OUTPUT)/unit/%: tests/unit/%.c $(PURE_SRCS) $(wildcard user/*.h) | $(OUTPUT)/unit
+$(OUTPUT)/unit/%: tests/unit/%.c $(PURE_SRCS) $(wildcard user/*.h user/daemon/*.h) | $(OUTPUT)/unit
 	$(call msg,CC-UNIT,$@)
 	$(Q)$(CC) -O1 -g $(SAN) $(WARN) $(INCLUDES) $< $(PURE_SRCS) -lcmocka -o $@
 
