@@ -99,13 +99,18 @@ $(OUTPUT)/tests/kt: tests/killed/kt.c tests/bpf/frames.c tests/bpf/frames.h $(OU
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) $(INCLUDES) -Itests/bpf tests/killed/kt.c tests/bpf/frames.c $(OUTPUT)/liblbxdp.a $(LIBS) -o $@
 
+# The checkers against servers on 127.0.0.1 (tests/run.sh's "checks").
+$(OUTPUT)/tests/checks_test: tests/checks/test_checks.c $(OUTPUT)/liblbxdp.a | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARN) $(INCLUDES) $< $(OUTPUT)/liblbxdp.a $(LIBS) -lcmocka -o $@
+
 $(OUTPUT)/tests/bench: $(BENCH_SRCS) $(wildcard tests/bench/*.h) $(OUTPUT)/liblbxdp.a | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) $(INCLUDES) $(BENCH_SRCS) $(OUTPUT)/liblbxdp.a $(LIBS) -lm -o $@
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all unit $(OUTPUT)/tests/bpf_test \
-		$(OUTPUT)/tests/kt
+		$(OUTPUT)/tests/kt $(OUTPUT)/tests/checks_test
 	$(Q)OUTPUT=$(OUTPUT) bash tests/run.sh
 
 check: deps

@@ -252,11 +252,10 @@ static bool feed(struct http_priv *p, const char *buf, size_t len)
 		size_t extra = p->headlen - hlen;
 
 		p->in_body = true;
-		p->headlen = hlen;
-		p->head[hlen] = '\0';
 		parse_head(p);
 		body(p, eoh + 4, extra);
 		body(p, buf + take, len - take);
+		p->headlen = hlen;
 	}
 	return true;
 }

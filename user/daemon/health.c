@@ -29,8 +29,10 @@ void health_params_from(struct health_params *p, const struct conf_checker *c)
 
 void health_init(struct health *h, const struct health_params *p, bool up)
 {
+	struct health_params params = *p; /* @p may be &h->p */
+
 	memset(h, 0, sizeof(*h));
-	h->p = *p;
+	h->p = params;
 	h->up = up;
 	h->failed_url = -1;
 }
