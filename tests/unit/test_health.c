@@ -295,6 +295,22 @@ static void test_rise_fall_urls(void **state)
 	assert_int_equal(health_url(&h), 0);
 }
 
+/* Re-initialised from its own parameters (a restart keeps them). */
+static void test_init_own_params(void **state)
+{
+	struct health_params p = seed();
+	struct health h;
+
+	health_init(&h, &p, true);
+	step(&h, 0, false, 3000, false);
+	health_init(&h, &h.p, false);
+	assert_false(h.up);
+	assert_int_equal(h.retry_it, 0);
+	assert_int_equal(h.p.delay_loop_ms, 6000);
+	assert_int_equal(h.p.retry, 3);
+	step(&h, 0, true, 6000, true);
+}
+
 static void test_params_from(void **state)
 {
 	struct conf_checker c = {
@@ -333,6 +349,7 @@ int main(void)
 		cmocka_unit_test(test_http_fast_recovery),
 		cmocka_unit_test(test_rise_fall),
 		cmocka_unit_test(test_rise_fall_urls),
+		cmocka_unit_test(test_init_own_params),
 		cmocka_unit_test(test_params_from),
 	};
 
