@@ -37,7 +37,7 @@ BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 LIB_SRCS := $(filter-out user/main.c,$(wildcard user/*.c)) $(wildcard user/daemon/*.c)
 LIB_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(LIB_SRCS))
-PURE_SRCS := user/sched.c user/parse.c user/daemon/policy.c
+PURE_SRCS := user/sched.c user/parse.c user/daemon/policy.c user/daemon/health.c user/daemon/loop.c
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/unit/%,$(UNIT_SRCS))
 BPFT_SRCS := $(wildcard tests/bpf/*.c)
@@ -86,7 +86,7 @@ $(OUTPUT)/lbxdp: $(OUTPUT)/user/main.o $(OUTPUT)/liblbxdp.a
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
 # Unit tests: pure code, built with the sanitizers.
-$(OUTPUT)/unit/%: tests/unit/%.c $(PURE_SRCS) $(wildcard user/*.h) | $(OUTPUT)/unit
+$(OUTPUT)/unit/%: tests/unit/%.c $(PURE_SRCS) $(wildcard user/*.h user/daemon/*.h) | $(OUTPUT)/unit
 	$(call msg,CC-UNIT,$@)
 	$(Q)$(CC) -O1 -g $(SAN) $(WARN) $(INCLUDES) $< $(PURE_SRCS) -lcmocka -o $@
 
@@ -101,13 +101,18 @@ $(OUTPUT)/tests/kt: tests/killed/kt.c tests/bpf/frames.c tests/bpf/frames.h $(OU
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) $(INCLUDES) -Itests/bpf tests/killed/kt.c tests/bpf/frames.c $(OUTPUT)/liblbxdp.a $(LIBS) -o $@
 
+# The checkers against servers on 127.0.0.1 (tests/run.sh's "checks").
+$(OUTPUT)/tests/checks_test: tests/checks/test_checks.c $(OUTPUT)/liblbxdp.a | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARN) $(INCLUDES) $< $(OUTPUT)/liblbxdp.a $(LIBS) -lcmocka -o $@
+
 $(OUTPUT)/tests/bench: $(BENCH_SRCS) $(wildcard tests/bench/*.h) $(OUTPUT)/liblbxdp.a | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) $(INCLUDES) $(BENCH_SRCS) $(OUTPUT)/liblbxdp.a $(LIBS) -lm -o $@
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all unit $(OUTPUT)/tests/bpf_test \
-		$(OUTPUT)/tests/kt
+		$(OUTPUT)/tests/kt $(OUTPUT)/tests/checks_test
 	$(Q)OUTPUT=$(OUTPUT) bash tests/run.sh
 
 check: deps

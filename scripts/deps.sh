@@ -7,7 +7,9 @@ set -euo pipefail
 PKGS=(
 	# build
 	clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool libmnl-dev
-	libjson-c-dev make gcc pkg-config libsystemd-dev libssl-dev
+	libjson-c-dev make gcc pkg-config libsystemd-dev
+	# the daemon's SSL_GET and digests; tests/checks' TLS server
+	libssl-dev openssl
 	# unit tests, make check
 	libcmocka-dev clang-format shellcheck cppcheck
 	# e2e labs: ip, ethtool, sysctl, ping, HTTP servers and clients

@@ -82,6 +82,18 @@ for t in "$OUTPUT"/unit/test_*; do
 	run_suite "unit-$(basename "$t")" env CMOCKA_MESSAGE_OUTPUT=TAP "$t"
 done
 
+# The checkers against servers on 127.0.0.1: no root needed.
+if wanted checks; then
+	if [ -x "$OUTPUT/tests/checks_test" ]; then
+		run_suite checks env CMOCKA_MESSAGE_OUTPUT=TAP \
+			"$OUTPUT/tests/checks_test"
+	else
+		echo "# suite checks"
+		echo "not ok - checks: $OUTPUT/tests/checks_test not built"
+		fail=$((fail + 1))
+	fi
+fi
+
 if [ "$(id -u)" -ne 0 ]; then
 	for s in bpf e2e; do
 		wanted_any "$s" || continue

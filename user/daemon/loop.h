@@ -35,6 +35,10 @@ struct loop {
 	size_t nheap, cap;
 	uint64_t now; /* at the start of this iteration */
 	bool stop;
+	/* The events of the batch being run: loop_fd_del() voids the ones
+	 * of its handle, so that a callback may free another handle. */
+	void *batch;
+	int nbatch;
 };
 
 int loop_init(struct loop *l);
@@ -49,7 +53,8 @@ uint64_t loop_clock_ms(void);
 int loop_fd_add(struct loop *l, struct loop_fd *h, int fd, uint32_t events,
 		void (*cb)(struct loop_fd *h, uint32_t events), void *arg);
 int loop_fd_mod(struct loop *l, struct loop_fd *h, uint32_t events);
-/* Before closing h->fd. Safe on a handle never added (fd < 0). */
+/* Before closing h->fd. Safe on a handle never added (fd < 0). Once
+ * deleted, @h may be freed, even by a callback of this iteration. */
 void loop_fd_del(struct loop *l, struct loop_fd *h);
 
 /* Set up a timer handle, not armed. */

@@ -1,0 +1,798 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The checkers against real servers on 127.0.0.1, all in one loop at once:
+ * TCP (listening, refused, silent: SYNs dropped past a full backlog), HTTP
+ * (200, 503, digest, a peer that never answers), TLS (openssl s_server,
+ * SNI), scripts (exit 0/1/5, one that hangs with a child), UDP (echo,
+ * closed port) and DNS. Each must give its result and reason, and the fast
+ * ones within their own bound while the hung ones still hang.
+ */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <openssl/evp.h>
+
+#include "daemon/check.h"
+#include "daemon/loop.h"
+
+#define LO htonl(INADDR_LOOPBACK)
+#define SLOW_MS 3000 /* the hung checks' timeout */
+#define FAST_MS 2000 /* the others' */
+#define BOUND_MS 20000
+#define BODY "hello, lbxdp\n"
+#define NCONN 32
+
+struct ctx;
+
+/* One real server under test. */
+struct fx {
+	struct ctx *x;
+	struct conf_rs rs;
+	struct conf_checker ck[2];
+	struct conf_url url[2];
+	int want; /* results to wait for */
+	struct rs_check *rc;
+	int nres;
+	uint64_t at;		  /* ms from the start to the first result */
+	struct rs_health h, last; /* the first result's, the last's */
+	uint64_t last_at;
+	bool changed;
+};
+
+struct conn {
+	struct ctx *x;
+	struct loop_fd lfd;
+	char buf[1024];
+	size_t len;
+};
+
+enum {
+	TCP_OK,
+	TCP_REFUSED,
+	TCP_SILENT,
+	TCP_TWO, /* two checkers, one refused: down */
+	HTTP_OK,
+	HTTP_503,
+	HTTP_DIGEST_OK,
+	HTTP_DIGEST_BAD,
+	HTTP_HANG,
+	HTTP_TWO_URLS, /* /ok then /fail: the second fails */
+	SSL_OK,
+	SSL_SNI_OK,
+	SSL_SNI_BAD,
+	SSL_SLOW, /* a peer that never says a word of TLS */
+	MISC_0,
+	MISC_1,
+	MISC_5,
+	MISC_HANG,
+	UDP_ECHO,
+	UDP_CLOSED,
+	UDP_NOREPLY_OK, /* no reply needed, none refused */
+	DNS_OK,
+	DNS_NX,
+	NFX,
+};
+
+struct ctx {
+	struct loop loop;
+	struct conf_vs vs;
+	struct conf_global g;
+	uint64_t t0;
+	char dir[64];
+	char cmd[6][160];
+	char log[96];
+	char digest[2 * EVP_MAX_MD_SIZE + 1];
+	int saved_err;
+	int keep[16]; /* listeners and fillers, closed at the end */
+	int nkeep;
+	uint16_t tcp_port, closed_port, full_port, silent_port;
+	uint16_t http_port, udp_port, udp_closed_port, dns_port, tls_port;
+	struct loop_fd http, udp, dns;
+	struct conn conns[NCONN];
+	pid_t tls_pid;
+	struct fx fx[NFX];
+};
+
+static int sock_on(struct ctx *x, uint16_t *port, int type, int backlog)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = LO};
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	if (backlog >= 0)
+		assert_int_equal(listen(fd, backlog), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	*port = ntohs(sin.sin_port);
+	assert_true(x->nkeep < 16);
+	x->keep[x->nkeep++] = fd;
+	return fd;
+}
+
+/* A port nobody has: bound once, closed. */
+static uint16_t free_port(int type)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = LO};
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, type, 0);
+
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	close(fd);
+	return ntohs(sin.sin_port);
+}
+
+static void conn_close(struct conn *c)
+{
+	int fd = c->lfd.fd;
+
+	loop_fd_del(&c->x->loop, &c->lfd);
+	close(fd);
+}
+
+/* A tiny HTTP server: /ok 200 with BODY, /hang never, else 503. */
+static void conn_event(struct loop_fd *h, uint32_t events)
+{
+	struct conn *c = h->arg;
+	char resp[256];
+	ssize_t n;
+
+	n = read(h->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len);
+	if (n < 0 && errno == EAGAIN)
+		return;
+	if (n <= 0)
+		return conn_close(c);
+	c->len += n;
+	c->buf[c->len] = '\0';
+	if (!strstr(c->buf, "\r\n\r\n") || !strncmp(c->buf, "GET /hang ", 10))
+		return;
+	if (!strncmp(c->buf, "GET /ok ", 8))
+		n = snprintf(resp, sizeof(resp),
+			     "HTTP/1.0 200 OK\r\nContent-Length: %zu\r\n\r\n%s",
+			     strlen(BODY), BODY);
+	else
+		n = snprintf(resp, sizeof(resp),
+			     "HTTP/1.0 503 Unavailable\r\n\r\nno\n");
+	assert_int_equal(write(h->fd, resp, n), n);
+	conn_close(c);
+}
+
+static struct conn *free_conn(struct ctx *x)
+{
+	int i;
+
+	for (i = 0; i < NCONN; i++)
+		if (x->conns[i].lfd.fd < 0)
+			return &x->conns[i];
+	return NULL;
+}
+
+static void http_accept(struct loop_fd *h, uint32_t events)
+{
+	struct ctx *x = h->arg;
+	struct conn *c;
+	int fd;
+
+	while ((fd = accept4(h->fd, NULL, NULL,
+			     SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		c = free_conn(x);
+		assert_non_null(c);
+		c->len = 0;
+		assert_int_equal(loop_fd_add(&x->loop, &c->lfd, fd, EPOLLIN,
+					     conn_event, c),
+				 0);
+	}
+}
+
+static void udp_echo(struct loop_fd *h, uint32_t events)
+{
+	struct sockaddr_in from;
+	socklen_t len = sizeof(from);
+	char buf[512];
+	ssize_t n;
+
+	n = recvfrom(h->fd, buf, sizeof(buf), 0, (struct sockaddr *)&from,
+		     &len);
+	if (n >= 0)
+		sendto(h->fd, buf, n, 0, (struct sockaddr *)&from, len);
+}
+
+/* Answers a query with its id, QR set; NXDOMAIN for nx.example. */
+static void dns_server(struct loop_fd *h, uint32_t events)
+{
+	struct sockaddr_in from;
+	socklen_t len = sizeof(from);
+	unsigned char buf[512];
+	ssize_t n;
+
+	n = recvfrom(h->fd, buf, sizeof(buf), 0, (struct sockaddr *)&from,
+		     &len);
+	if (n < 12)
+		return;
+	buf[2] |= 0x80;
+	buf[3] = memmem(buf, n, "\002nx", 3) ? 3 : 0;
+	sendto(h->fd, buf, n, 0, (struct sockaddr *)&from, len);
+}
+
+static void write_script(struct ctx *x, int i, const char *name,
+			 const char *body)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", x->dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "#!/bin/sh\n%s\n", body);
+	fclose(f);
+	assert_int_equal(chmod(path, 0755), 0);
+	snprintf(x->cmd[i], sizeof(x->cmd[i]), "%s", path);
+}
+
+static bool can_connect(uint16_t port)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET,
+				  .sin_addr.s_addr = LO,
+				  .sin_port = htons(port)};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool ok = !connect(fd, (struct sockaddr *)&sin, sizeof(sin));
+
+	close(fd);
+	return ok;
+}
+
+/* openssl s_server on 127.0.0.1 with a certificate made here; SNI other
+ * than good.example is a fatal alert. */
+static void start_tls(struct ctx *x)
+{
+	char cmd[512];
+	uint64_t end;
+	int fd;
+
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && echo -n '" BODY "' > page.txt && "
+		 "openssl req -x509 -newkey ec -pkeyopt "
+		 "ec_paramgen_curve:prime256v1 -nodes -keyout k.pem "
+		 "-out c.pem -subj /CN=test -days 2 2>/dev/null",
+		 x->dir);
+	assert_int_equal(system(cmd), 0);
+	x->tls_port = free_port(SOCK_STREAM);
+	x->tls_pid = fork();
+	assert_true(x->tls_pid >= 0);
+	if (!x->tls_pid) {
+		char acc[32];
+
+		snprintf(acc, sizeof(acc), "127.0.0.1:%u", x->tls_port);
+		if (chdir(x->dir))
+			_exit(127);
+		fd = open("/dev/null", O_RDWR);
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execlp("openssl", "openssl", "s_server", "-accept", acc,
+		       "-cert", "c.pem", "-key", "k.pem", "-cert2", "c.pem",
+		       "-key2", "k.pem", "-servername", "good.example",
+		       "-servername_fatal", "-WWW", "-quiet", NULL);
+		_exit(127);
+	}
+	end = loop_clock_ms() + BOUND_MS;
+	while (!can_connect(x->tls_port)) {
+		assert_true(loop_clock_ms() < end);
+		usleep(20000);
+	}
+}
+
+static void on_result(void *arg, const struct rs_health *h, bool changed)
+{
+	struct fx *f = arg;
+
+	f->last = *h;
+	f->last_at = loop_clock_ms() - f->x->t0;
+	if (!f->nres++) {
+		f->at = f->last_at;
+		f->h = *h;
+		f->changed = changed;
+	}
+}
+
+static struct fx *fx_new(struct ctx *x, int i, enum conf_check_type type,
+			 uint16_t port, uint32_t timeout_ms)
+{
+	struct fx *f = &x->fx[i];
+	struct conf_checker *c = &f->ck[0];
+
+	f->x = x;
+	f->rs.addr = LO;
+	f->rs.port = port;
+	f->rs.weight = 1;
+	f->rs.checkers = f->ck;
+	f->rs.nchecks = 1;
+	c->type = type;
+	c->connect_timeout_ms = timeout_ms;
+	c->misc_timeout_ms = timeout_ms;
+	/* One check each: the first result is the one asserted. */
+	c->delay_loop_ms = 600000;
+	c->retry = 0;
+	c->delay_before_retry_ms = 1000;
+	c->http_protocol = 10;
+	f->url[0].path = "/ok";
+	c->urls = f->url;
+	c->nurls = 1;
+	f->want = 1;
+	return f;
+}
+
+static void setup_all(struct ctx *x)
+{
+	struct fx *f;
+	int fd, i;
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = LO};
+
+	assert_int_equal(loop_init(&x->loop), 0);
+	snprintf(x->dir, sizeof(x->dir), "/tmp/lbxdp-checks.XXXXXX");
+	assert_non_null(mkdtemp(x->dir));
+	for (i = 0; i < NCONN; i++) {
+		x->conns[i].x = x;
+		x->conns[i].lfd.fd = -1;
+	}
+	x->vs.addr = htonl(0xc6120010); /* 198.18.0.16, named only */
+	x->vs.port = 80;
+	x->vs.proto = IPPROTO_TCP;
+
+	sock_on(x, &x->tcp_port, SOCK_STREAM, 16);
+	sock_on(x, &x->closed_port, SOCK_STREAM, -1); /* bound, no listen */
+	sock_on(x, &x->silent_port, SOCK_STREAM, 16); /* never accepts */
+	/* Backlog full: further SYNs are dropped, connects hang. */
+	sock_on(x, &x->full_port, SOCK_STREAM, 0);
+	sin.sin_port = htons(x->full_port);
+	for (i = 0; i < 3; i++) {
+		fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		connect(fd, (struct sockaddr *)&sin, sizeof(sin));
+		x->keep[x->nkeep++] = fd;
+	}
+	fd = sock_on(x, &x->http_port, SOCK_STREAM, 64);
+	assert_int_equal(
+		loop_fd_add(&x->loop, &x->http, fd, EPOLLIN, http_accept, x),
+		0);
+	fd = sock_on(x, &x->udp_port, SOCK_DGRAM, -1);
+	assert_int_equal(
+		loop_fd_add(&x->loop, &x->udp, fd, EPOLLIN, udp_echo, x), 0);
+	fd = sock_on(x, &x->dns_port, SOCK_DGRAM, -1);
+	assert_int_equal(
+		loop_fd_add(&x->loop, &x->dns, fd, EPOLLIN, dns_server, x), 0);
+	x->udp_closed_port = free_port(SOCK_DGRAM);
+	start_tls(x);
+
+	write_script(x, 0, "exit0", "exit 0");
+	write_script(x, 1, "exit1", "exit 1");
+	write_script(x, 2, "exit5", "exit 5");
+	/* A hung script with a hung child: both must go at the timeout. */
+	write_script(x, 3, "hang",
+		     "sleep 1000 & echo $! > \"$(dirname \"$0\")/child.pid\"\n"
+		     "echo $$ > \"$(dirname \"$0\")/script.pid\"\nwait");
+
+	fx_new(x, TCP_OK, CHECK_TCP, x->tcp_port, FAST_MS);
+	fx_new(x, TCP_REFUSED, CHECK_TCP, x->closed_port, FAST_MS);
+	fx_new(x, TCP_SILENT, CHECK_TCP, x->full_port, SLOW_MS);
+	f = fx_new(x, TCP_TWO, CHECK_TCP, x->tcp_port, FAST_MS);
+	f->ck[1] = f->ck[0];
+	f->ck[1].connect_port = x->closed_port;
+	f->rs.nchecks = 2;
+	f->want = 2;
+
+	fx_new(x, HTTP_OK, CHECK_HTTP, x->http_port, FAST_MS);
+	f = fx_new(x, HTTP_503, CHECK_HTTP, x->http_port, FAST_MS);
+	f->url[0].path = "/fail";
+	f = fx_new(x, HTTP_DIGEST_OK, CHECK_HTTP, x->http_port, FAST_MS);
+	f->url[0].digest = NULL; /* set below, from BODY */
+	f = fx_new(x, HTTP_DIGEST_BAD, CHECK_HTTP, x->http_port, FAST_MS);
+	f->url[0].digest = "00112233445566778899aabbccddeeff";
+	f = fx_new(x, HTTP_HANG, CHECK_HTTP, x->http_port, SLOW_MS);
+	f->url[0].path = "/hang";
+	/* Two urls, one a check each delay_loop: the second fails. */
+	f = fx_new(x, HTTP_TWO_URLS, CHECK_HTTP, x->http_port, FAST_MS);
+	f->url[1].path = "/fail";
+	f->ck[0].nurls = 2;
+	f->ck[0].delay_loop_ms = 500;
+	f->want = 2;
+
+	f = fx_new(x, SSL_OK, CHECK_SSL, x->tls_port, FAST_MS);
+	f->url[0].path = "/page.txt";
+	f = fx_new(x, SSL_SNI_OK, CHECK_SSL, x->tls_port, FAST_MS);
+	f->url[0].path = "/page.txt";
+	f->ck[0].enable_sni = true;
+	f->ck[0].virtualhost = "good.example";
+	f = fx_new(x, SSL_SNI_BAD, CHECK_SSL, x->tls_port, FAST_MS);
+	f->url[0].path = "/page.txt";
+	f->ck[0].enable_sni = true;
+	f->ck[0].virtualhost = "bad.example";
+	fx_new(x, SSL_SLOW, CHECK_SSL, x->silent_port, SLOW_MS);
+
+	f = fx_new(x, MISC_0, CHECK_MISC, 0, FAST_MS);
+	f->ck[0].misc.cmd = x->cmd[0];
+	f = fx_new(x, MISC_1, CHECK_MISC, 0, FAST_MS);
+	f->ck[0].misc.cmd = x->cmd[1];
+	f = fx_new(x, MISC_5, CHECK_MISC, 0, FAST_MS);
+	f->ck[0].misc.cmd = x->cmd[2];
+	f->ck[0].misc_dynamic = true;
+	f = fx_new(x, MISC_HANG, CHECK_MISC, 0, SLOW_MS);
+	f->ck[0].misc.cmd = x->cmd[3];
+
+	f = fx_new(x, UDP_ECHO, CHECK_UDP, x->udp_port, FAST_MS);
+	f->ck[0].udp_payload = (__u8 *)"ping";
+	f->ck[0].udp_payload_len = 4;
+	f->ck[0].udp_require_reply = true;
+	f->ck[0].udp_reply = (__u8 *)"pi";
+	f->ck[0].udp_reply_len = 2;
+	f = fx_new(x, UDP_CLOSED, CHECK_UDP, x->udp_closed_port, FAST_MS);
+	f->ck[0].udp_require_reply = true;
+	/* No reply needed: silent and not refused within the timeout. */
+	fx_new(x, UDP_NOREPLY_OK, CHECK_UDP, x->dns_port, 300);
+	x->fx[UDP_NOREPLY_OK].ck[0].udp_payload = (__u8 *)"x";
+	x->fx[UDP_NOREPLY_OK].ck[0].udp_payload_len = 1;
+
+	f = fx_new(x, DNS_OK, CHECK_DNS, x->dns_port, FAST_MS);
+	f->ck[0].dns_name = "www.example";
+	f->ck[0].dns_type = 1;
+	f = fx_new(x, DNS_NX, CHECK_DNS, x->dns_port, FAST_MS);
+	f->ck[0].dns_name = "nx.example";
+	f->ck[0].dns_type = 28;
+}
+
+/* MD5 of BODY in hex, as keepalived's genhash gives it. */
+static void md5_hex(const char *s, char *hex)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0, i;
+
+	EVP_Digest(s, strlen(s), md, &n, EVP_md5(), NULL);
+	for (i = 0; i < n; i++)
+		sprintf(hex + 2 * i, "%02x", md[i]);
+}
+
+static void cleanup(struct ctx *x)
+{
+	char cmd[128];
+	int i;
+
+	for (i = 0; i < NFX; i++)
+		rs_check_free(x->fx[i].rc);
+	if (x->tls_pid > 0) {
+		kill(x->tls_pid, SIGKILL);
+		waitpid(x->tls_pid, NULL, 0);
+	}
+	for (i = 0; i < NCONN; i++)
+		if (x->conns[i].lfd.fd >= 0)
+			conn_close(&x->conns[i]);
+	loop_fd_del(&x->loop, &x->http);
+	loop_fd_del(&x->loop, &x->udp);
+	loop_fd_del(&x->loop, &x->dns);
+	for (i = 0; i < x->nkeep; i++)
+		close(x->keep[i]);
+	loop_fini(&x->loop);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", x->dir);
+	if (system(cmd))
+		fprintf(stderr, "cannot remove %s\n", x->dir);
+}
+
+static void expect(const struct ctx *x, int i, enum rs_state st,
+		   const char *checker, const char *reason)
+{
+	const struct fx *f = &x->fx[i];
+
+	if (f->nres < 1 || f->h.state != st || strcmp(f->h.reason, reason) ||
+	    strcmp(f->h.checker, checker))
+		fail_msg("fixture %d: %d results, state %d, %s: '%s' "
+			 "(want %d, %s: '%s')",
+			 i, f->nres, f->h.state, f->h.checker, f->h.reason, st,
+			 checker, reason);
+	/* From not checked to a state: a change, the daemon's to apply. */
+	assert_true(f->changed);
+}
+
+static int read_pid(const char *dir, const char *file)
+{
+	char path[128];
+	FILE *f;
+	int pid = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%d", &pid) != 1)
+		pid = 0;
+	fclose(f);
+	return pid;
+}
+
+/* Running: in /proc and not a zombie (a pid 1 that never reaps). */
+static bool running(int pid)
+{
+	char path[64], stat[256] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (!fgets(stat, sizeof(stat), f))
+		stat[0] = '\0';
+	fclose(f);
+	return !strstr(stat, ") Z ");
+}
+
+static bool in_proc(int pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d", pid);
+	return !access(path, F_OK);
+}
+
+/*
+ * Every fixture's checks start at once in one loop; the tests below
+ * assert what came of them. stderr (the log) goes to a file meanwhile.
+ */
+static int run_all(void **state)
+{
+	struct check_env env = {0};
+	struct ctx *x = calloc(1, sizeof(*x));
+	uint64_t end;
+	int i, done, err = 2;
+
+	if (!x)
+		return -1;
+	*state = x;
+	setup_all(x);
+	md5_hex(BODY, x->digest);
+	x->fx[HTTP_DIGEST_OK].url[0].digest = x->digest;
+
+	snprintf(x->log, sizeof(x->log), "%s/log", x->dir);
+	fflush(stderr);
+	x->saved_err = dup(STDERR_FILENO);
+	i = open(x->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (x->saved_err < 0 || i < 0 || dup2(i, STDERR_FILENO) < 0)
+		return -1;
+	close(i);
+
+	env.loop = &x->loop;
+	env.g = &x->g;
+	env.result = on_result;
+	x->loop.now = loop_clock_ms();
+	x->t0 = x->loop.now;
+	for (i = 0; i < NFX; i++) {
+		env.arg = &x->fx[i];
+		x->fx[i].rc = rs_check_new(&env, &x->vs, &x->fx[i].rs);
+		if (!x->fx[i].rc)
+			goto out;
+		rs_check_start(x->fx[i].rc, RS_UNKNOWN, NULL);
+		if (rs_check_health(x->fx[i].rc)->state != RS_UNKNOWN)
+			goto out;
+	}
+	end = x->t0 + BOUND_MS;
+	do {
+		if (loop_run_once(&x->loop, 100))
+			goto out;
+		for (i = 0, done = 0; i < NFX; i++)
+			done += x->fx[i].nres >= x->fx[i].want;
+	} while (done < NFX && loop_clock_ms() < end);
+	err = 0;
+out:
+	fflush(stderr);
+	dup2(x->saved_err, STDERR_FILENO);
+	close(x->saved_err);
+	return err;
+}
+
+static int cleanup_all(void **state)
+{
+	cleanup(*state);
+	free(*state);
+	return 0;
+}
+
+static void test_all_results(void **state)
+{
+	struct ctx *x = *state;
+	int i;
+
+	for (i = 0; i < NFX; i++)
+		if (x->fx[i].nres < x->fx[i].want)
+			fail_msg("fixture %d: %d results in %d ms", i,
+				 x->fx[i].nres, BOUND_MS);
+}
+
+static void test_tcp(void **state)
+{
+	struct ctx *x = *state;
+
+	expect(x, TCP_OK, RS_UP, "TCP_CHECK", "connected");
+	expect(x, TCP_REFUSED, RS_DOWN, "TCP_CHECK",
+	       "connect: connection refused");
+	expect(x, TCP_SILENT, RS_DOWN, "TCP_CHECK", "timeout after 3 s");
+	/* Two checkers, one refused: down, as keepalived. */
+	assert_int_equal(x->fx[TCP_TWO].nres, 2);
+	assert_int_equal(x->fx[TCP_TWO].last.state, RS_DOWN);
+	assert_string_equal(x->fx[TCP_TWO].last.reason,
+			    "connect: connection refused");
+	assert_int_equal(rs_check_health(x->fx[TCP_TWO].rc)->state, RS_DOWN);
+}
+
+static void test_http(void **state)
+{
+	struct ctx *x = *state;
+
+	expect(x, HTTP_OK, RS_UP, "HTTP_GET", "HTTP 200");
+	expect(x, HTTP_503, RS_DOWN, "HTTP_GET", "HTTP 503");
+	expect(x, HTTP_DIGEST_OK, RS_UP, "HTTP_GET", "HTTP 200");
+	expect(x, HTTP_DIGEST_BAD, RS_DOWN, "HTTP_GET", "digest mismatch");
+	expect(x, HTTP_HANG, RS_DOWN, "HTTP_GET", "timeout after 3 s");
+	/* /ok, then /fail one delay_loop later: down in the first walk. */
+	expect(x, HTTP_TWO_URLS, RS_UP, "HTTP_GET", "HTTP 200");
+	assert_int_equal(x->fx[HTTP_TWO_URLS].last.state, RS_DOWN);
+	assert_string_equal(x->fx[HTTP_TWO_URLS].last.reason, "HTTP 503");
+	assert_true(x->fx[HTTP_TWO_URLS].last_at >= 500);
+}
+
+static void test_ssl(void **state)
+{
+	struct ctx *x = *state;
+
+	expect(x, SSL_OK, RS_UP, "SSL_GET", "HTTP 200");
+	expect(x, SSL_SNI_OK, RS_UP, "SSL_GET", "HTTP 200");
+	/* The server refuses any other name: SNI was sent. */
+	assert_int_equal(x->fx[SSL_SNI_BAD].h.state, RS_DOWN);
+	assert_non_null(strstr(x->fx[SSL_SNI_BAD].h.reason, "TLS handshake"));
+	expect(x, SSL_SLOW, RS_DOWN, "SSL_GET", "timeout after 3 s");
+}
+
+static void test_misc(void **state)
+{
+	struct ctx *x = *state;
+	uint64_t end = loop_clock_ms() + BOUND_MS;
+	int script = read_pid(x->dir, "script.pid");
+	int child = read_pid(x->dir, "child.pid");
+
+	expect(x, MISC_0, RS_UP, "MISC_CHECK", "exit status 0");
+	assert_int_equal(x->fx[MISC_0].h.weight, -1);
+	expect(x, MISC_1, RS_DOWN, "MISC_CHECK", "exit status 1");
+	/* misc_dynamic: 5 is up with weight 5 - 2. */
+	expect(x, MISC_5, RS_UP, "MISC_CHECK", "exit status 5");
+	assert_int_equal(x->fx[MISC_5].h.weight, 3);
+	expect(x, MISC_HANG, RS_DOWN, "MISC_CHECK", "timeout after 3 s");
+	/* The hung script and its child were killed, as a group (dying
+	 * takes the killed a moment after the SIGKILL). */
+	assert_true(script > 0 && child > 0);
+	while (running(script) || running(child)) {
+		assert_true(loop_clock_ms() < end);
+		usleep(10000);
+	}
+}
+
+static void test_udp_dns(void **state)
+{
+	struct ctx *x = *state;
+
+	expect(x, UDP_ECHO, RS_UP, "UDP_CHECK", "reply");
+	expect(x, UDP_CLOSED, RS_DOWN, "UDP_CHECK", "recv: connection refused");
+	expect(x, UDP_NOREPLY_OK, RS_UP, "UDP_CHECK", "no error");
+	expect(x, DNS_OK, RS_UP, "DNS_CHECK", "DNS reply");
+	expect(x, DNS_NX, RS_DOWN, "DNS_CHECK", "DNS rcode 3");
+}
+
+/*
+ * No check waited for another: every fast one has its result within its
+ * own timeout, though four checks hung for SLOW_MS from the same start;
+ * the hung ones end at their timeout, not before.
+ */
+static void test_no_delay(void **state)
+{
+	struct ctx *x = *state;
+	int i;
+
+	for (i = 0; i < NFX; i++) {
+		const struct fx *f = &x->fx[i];
+		uint32_t bound = f->ck[0].connect_timeout_ms;
+
+		if (bound == SLOW_MS || i == UDP_NOREPLY_OK)
+			/* Its result is its timeout. */
+			assert_true(f->at >= bound);
+		if (bound == SLOW_MS)
+			continue;
+		if (i == UDP_NOREPLY_OK)
+			bound = SLOW_MS;
+		if (f->at >= bound)
+			fail_msg("fixture %d: result after %lu ms, its bound "
+				 "%u ms",
+				 i, (unsigned long)f->at, bound);
+	}
+}
+
+/* One line per change, naming the virtual and real servers, the checker
+ * and the reason. */
+static void test_log(void **state)
+{
+	struct ctx *x = *state;
+	char line[256], want[256];
+	FILE *f = fopen(x->log, "r");
+	int n = 0, lines = 0;
+
+	assert_non_null(f);
+	snprintf(want, sizeof(want),
+		 "virtual server TCP 198.18.0.16:80: real server "
+		 "127.0.0.1:%u down (TCP_CHECK: connect: connection "
+		 "refused)\n",
+		 x->closed_port);
+	while (fgets(line, sizeof(line), f)) {
+		lines++;
+		n += !strcmp(line, want);
+	}
+	fclose(f);
+	assert_int_equal(n, 1);
+	/* Every fixture changed once (TCP_TWO and HTTP_TWO_URLS twice). */
+	assert_int_equal(lines, NFX + 2);
+}
+
+/* A notify script runs, is reaped by the loop; a hung one is killed at
+ * its timeout and reaped. */
+static void test_run_script(void **state)
+{
+	struct ctx *x = *state;
+	struct check_env env = {.loop = &x->loop, .g = &x->g};
+	struct conf_script s = {.cmd = x->cmd[4]};
+	uint64_t end = loop_clock_ms() + BOUND_MS;
+	int pid = 0, hung = 0;
+
+	write_script(x, 4, "notify", "echo $$ > \"$(dirname \"$0\")/n.pid\"");
+	assert_int_equal(check_run_script(&env, &s, 60000), 0);
+	write_script(x, 5, "nhang",
+		     "echo $$ > \"$(dirname \"$0\")/h.pid\"; sleep 1000");
+	s.cmd = x->cmd[5];
+	assert_int_equal(check_run_script(&env, &s, 300), 0);
+	while (!pid || !hung || in_proc(pid) || in_proc(hung)) {
+		assert_true(loop_clock_ms() < end);
+		assert_int_equal(loop_run_once(&x->loop, 50), 0);
+		pid = pid ? pid : read_pid(x->dir, "n.pid");
+		hung = hung ? hung : read_pid(x->dir, "h.pid");
+	}
+	/* A command that cannot be split into a program is refused. */
+	s.cmd = "   ";
+	assert_int_equal(check_run_script(&env, &s, 300), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_all_results),
+		cmocka_unit_test(test_tcp),
+		cmocka_unit_test(test_http),
+		cmocka_unit_test(test_ssl),
+		cmocka_unit_test(test_misc),
+		cmocka_unit_test(test_udp_dns),
+		cmocka_unit_test(test_no_delay),
+		cmocka_unit_test(test_log),
+		cmocka_unit_test(test_run_script),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, run_all, cleanup_all);
+}

@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * MISC_CHECK and the scripts of the daemon: fork/exec as script_user, in a
+ * process group of its own (so that a timeout kills its children too),
+ * its exit learnt through a pidfd in the loop: no SIGCHLD handler, no
+ * blocking wait. misc_dynamic reads the exit code as keepalived documents:
+ * 0 up, 1 down, 2-255 up with weight code - 2.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <linux/wait.h>
+#include "check_int.h"
+
+#define MAX_ARGS 64
+
+/*
+ * Split @cmd as keepalived does: blanks separate words, quotes (single or
+ * double) group them, a backslash takes the next character as is.
+ */
+static int split(const char *cmd, char *buf, size_t len, char **argv)
+{
+	size_t o = 0;
+	int argc = 0;
+
+	while (*cmd) {
+		char quote = 0;
+
+		while (*cmd == ' ' || *cmd == '\t')
+			cmd++;
+		if (!*cmd)
+			break;
+		if (argc == MAX_ARGS - 1)
+			return -E2BIG;
+		argv[argc++] = buf + o;
+		for (; *cmd; cmd++) {
+			char ch = *cmd;
+
+			if (quote && ch == quote) {
+				quote = 0;
+				continue;
+			}
+			if (!quote && (ch == '"' || ch == '\'')) {
+				quote = ch;
+				continue;
+			}
+			if (!quote && (ch == ' ' || ch == '\t'))
+				break;
+			if (ch == '\\' && cmd[1])
+				ch = *++cmd;
+			if (o + 2 > len)
+				return -E2BIG;
+			buf[o++] = ch;
+		}
+		buf[o++] = '\0';
+	}
+	argv[argc] = NULL;
+	return argc ? 0 : -EINVAL;
+}
+
+/* Only async-signal-safe calls from here to exec. */
+static void child(char **argv, bool drop, uid_t uid, gid_t gid,
+		  const char *user)
+{
+	sigset_t none;
+	int fd;
+
+	setpgid(0, 0);
+	/* The daemon blocks the signals its signalfd reads. */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	fd = open("/dev/null", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+	}
+	if (drop && (setgid(gid) || initgroups(user, gid) || setuid(uid)))
+		_exit(126);
+	syscall(SYS_close_range, 3U, ~0U, 0U);
+	execvp(argv[0], argv);
+	_exit(127);
+}
+
+int check_spawn(const struct conf_global *g, const char *cmd, pid_t *pidp,
+		int *pidfdp)
+{
+	char buf[4096], *argv[MAX_ARGS], user[64] = "";
+	uid_t uid = 0;
+	gid_t gid = 0;
+	bool drop = false;
+	pid_t pid;
+	int fd, err;
+
+	err = split(cmd, buf, sizeof(buf), argv);
+	if (err)
+		return err;
+	if (g && g->script_user) {
+		struct passwd *pw = getpwnam(g->script_user);
+
+		if (!pw)
+			return -ENOENT;
+		uid = pw->pw_uid;
+		gid = pw->pw_gid;
+		snprintf(user, sizeof(user), "%s", pw->pw_name);
+		drop = true;
+	}
+	if (drop && g->script_group) {
+		struct group *gr = getgrnam(g->script_group);
+
+		if (!gr)
+			return -ENOENT;
+		gid = gr->gr_gid;
+	}
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (!pid)
+		child(argv, drop, uid, gid, user);
+	/* Also here: the group must exist before anyone kills it. */
+	setpgid(pid, pid);
+	fd = syscall(SYS_pidfd_open, pid, 0);
+	if (fd < 0) {
+		err = -errno;
+		kill(-pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return err;
+	}
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	*pidp = pid;
+	*pidfdp = fd;
+	return 0;
+}
+
+struct misc_priv {
+	pid_t pid; /* in flight, its pidfd in c->lfd; 0: none */
+	/* Killed at its timeout, not reaped yet. */
+	pid_t zpid;
+	int zfd;
+};
+
+static int misc_init(struct checker *c)
+{
+	struct misc_priv *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	p->zfd = -1;
+	c->priv = p;
+	return 0;
+}
+
+/* A SIGKILLed process dies at once: this wait is short. */
+static void reap_zombie(struct misc_priv *p)
+{
+	siginfo_t si;
+
+	if (p->zfd < 0)
+		return;
+	waitid((idtype_t)P_PIDFD, (id_t)p->zfd, &si, WEXITED);
+	close(p->zfd);
+	p->zfd = -1;
+	p->zpid = 0;
+}
+
+static void misc_stop(struct checker *c)
+{
+	struct misc_priv *p = c->priv;
+	siginfo_t si = {0};
+	int fd = c->lfd.fd;
+
+	if (fd < 0)
+		return;
+	loop_fd_del(checker_loop(c), &c->lfd);
+	if (p->pid) {
+		/* Still running (timeout, free): the whole group goes. */
+		kill(-p->pid, SIGKILL);
+		if (waitid((idtype_t)P_PIDFD, (id_t)fd, &si,
+			   WEXITED | WNOHANG) ||
+		    !si.si_pid) {
+			reap_zombie(p);
+			p->zpid = p->pid;
+			p->zfd = fd;
+			fd = -1;
+		}
+		p->pid = 0;
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
+static void misc_fini(struct checker *c)
+{
+	struct misc_priv *p = c->priv;
+
+	if (!p)
+		return;
+	misc_stop(c);
+	reap_zombie(p);
+	free(p);
+	c->priv = NULL;
+}
+
+static void misc_event(struct loop_fd *lfd, uint32_t events)
+{
+	struct checker *c = lfd->arg;
+	struct misc_priv *p = c->priv;
+	siginfo_t si = {0};
+	int code;
+
+	if (waitid((idtype_t)P_PIDFD, (id_t)lfd->fd, &si, WEXITED | WNOHANG) ||
+	    !si.si_pid)
+		return;
+	p->pid = 0;
+	if (si.si_code != CLD_EXITED) {
+		checker_reason(c, "killed by signal %d", si.si_status);
+		checker_done(c, false);
+		return;
+	}
+	code = si.si_status;
+	checker_reason(c, "exit status %d", code);
+	if (code == 0) {
+		c->weight = -1;
+		checker_done(c, true);
+	} else if (c->cc->misc_dynamic && code >= 2) {
+		c->weight = code - 2;
+		checker_done(c, true);
+	} else {
+		checker_done(c, false);
+	}
+}
+
+static int misc_start(struct checker *c)
+{
+	struct misc_priv *p = c->priv;
+	int fd, err;
+
+	reap_zombie(p);
+	if (!c->cc->misc.cmd) {
+		checker_reason(c, "no misc_path");
+		return -EINVAL;
+	}
+	err = check_spawn(checker_global(c), c->cc->misc.cmd, &p->pid, &fd);
+	if (err)
+		return checker_errno(c, "exec", err);
+	err = loop_fd_add(checker_loop(c), &c->lfd, fd, EPOLLIN, misc_event, c);
+	if (err) {
+		siginfo_t si;
+
+		kill(-p->pid, SIGKILL);
+		waitid((idtype_t)P_PIDFD, (id_t)fd, &si, WEXITED);
+		close(fd);
+		p->pid = 0;
+		return checker_errno(c, "epoll", err);
+	}
+	return 0;
+}
+
+const struct checker_ops check_misc_ops = {
+	.name = "MISC_CHECK",
+	.init = misc_init,
+	.start = misc_start,
+	.stop = misc_stop,
+	.fini = misc_fini,
+};
