@@ -25,6 +25,7 @@ static const char usage[] =
 	"  vip list\n"
 	"  backend add SERVICE RIP [--weight N] [--mac MAC]\n"
 	"  backend set SERVICE RIP [--weight N] [--up|--down] [--mac MAC]\n"
+	"  backend set SERVICE RIP --auto   (the daemon's checks decide again)\n"
 	"  backend del SERVICE RIP          (drains: open flows continue)\n"
 	"  backend list [SERVICE]\n"
 	"  stats [-w SECONDS [-c COUNT]]\n"
