@@ -12,6 +12,8 @@ PKGS=(
 	libssl-dev openssl
 	# unit tests, make check
 	libcmocka-dev clang-format shellcheck cppcheck
+	# make fuzz: libFuzzer and its sanitizers
+	libclang-rt-14-dev
 	# e2e labs: ip, ethtool, sysctl, ping, HTTP servers and clients
 	# (keepalived joins when the VRRP interop tests do)
 	iproute2 ethtool procps iputils-ping curl python3
