@@ -85,7 +85,7 @@ $(OUTPUT)/user/%.o: user/%.c $(USER_HDRS) $(wildcard include/lbxdp/*.h) $(SKELS)
 
 $(OUTPUT)/liblbxdp.a: $(LIB_OBJS)
 	$(call msg,AR,$@)
-	$(Q)$(AR) rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(OUTPUT)/lbxdp: $(OUTPUT)/user/main.o $(OUTPUT)/liblbxdp.a
 	$(call msg,BINARY,$@)

@@ -341,6 +341,29 @@ const struct rs_health *rs_check_health(const struct rs_check *rc)
 	return &rc->h;
 }
 
+void rs_check_rebind(struct rs_check *rc, const struct check_env *env,
+		     const struct conf_vs *vs, const struct conf_rs *rs)
+{
+	int i;
+
+	rc->env = *env;
+	rc->vs = vs;
+	rc->rs = rs;
+	for (i = 0; i < rc->n; i++) {
+		struct checker *c = &rc->c[i];
+
+		c->cc = &rs->checkers[i];
+		/* A check in flight may hold the old file's strings (an
+		 * url): abandon it and begin it again now. The state, the
+		 * counts and the schedule after it carry on. */
+		if (c->running) {
+			c->ops->stop(c);
+			c->running = false;
+			checker_arm(c, loop_now(rc->env.loop));
+		}
+	}
+}
+
 void rs_check_free(struct rs_check *rc)
 {
 	int i;

@@ -61,6 +61,13 @@ struct rs_check *rs_check_new(const struct check_env *env,
 void rs_check_start(struct rs_check *rc, enum rs_state initial,
 		    const struct rs_health *h0);
 const struct rs_health *rs_check_health(const struct rs_check *rc);
+/*
+ * Point @rc at the same checkers in a new configuration (a reload where
+ * rs_check_same() held), with @env's result callback and arg. A check in
+ * flight is begun again; state and counters are kept.
+ */
+void rs_check_rebind(struct rs_check *rc, const struct check_env *env,
+		     const struct conf_vs *vs, const struct conf_rs *rs);
 /* Stop every check (kills running scripts' process groups) and free. */
 void rs_check_free(struct rs_check *rc);
 

@@ -165,6 +165,7 @@ static bool pinned_health(struct daemon *d, const struct d_rs *r,
 static int start_checks(struct daemon *d, struct d_vs *vs, int nvs,
 			struct d_vs *old, int nold)
 {
+	struct check_env env = d->env;
 	struct lbxdp_backend *all = NULL;
 	int i, k, j, m, err = 0;
 
@@ -203,12 +204,13 @@ static int start_checks(struct daemon *d, struct d_vs *vs, int nvs,
 				/* Unchanged: the same checker goes on. */
 				r->chk = o->chk;
 				o->chk = NULL;
-				rs_check_rebind(r->chk, &d->env, vs[i].cv,
-						r->cr, r);
+				env.arg = r;
+				rs_check_rebind(r->chk, &env, vs[i].cv, r->cr);
 				r->h = *rs_check_health(r->chk);
 				continue;
 			}
-			r->chk = rs_check_new(&d->env, vs[i].cv, r->cr, r);
+			env.arg = r;
+			r->chk = rs_check_new(&env, vs[i].cv, r->cr);
 			if (!r->chk) {
 				err = -ENOMEM;
 				goto cleanup;

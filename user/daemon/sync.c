@@ -142,7 +142,7 @@ static int sync_rs(struct daemon *d, struct d_vs *vs, struct d_rs *r,
 	struct lbxdp_backend_change ch = {.weight = -1, .up = -1};
 	__be32 a[4] = {r->addr};
 	struct lbxdp_backend_meta m;
-	char name[128];
+	char name[256];
 	__u32 id = find_rec(all, n, vip_id, r->addr);
 	int err;
 
