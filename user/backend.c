@@ -346,7 +346,12 @@ int lbxdp_backend_auto(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 		return err;
 	m.op = 0;
 	m.op_weight = 0;
-	return write_backend_meta(c, id, &m);
+	err = write_backend_meta(c, id, &m);
+	/* The daemon looks for changes by config.gen: move it, so that it
+	 * applies the checks' view at once. */
+	if (!err)
+		bump_gen(c);
+	return err;
 }
 
 int lbxdp_backend_del(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,

@@ -36,6 +36,8 @@ sed -e "s/192\.168\.4\.15/$LAB_VIP/; s/192\.168\.4\.100/$W1/; s/192\.168\.4\.200
 	-e "s/delay_loop 6/delay_loop $DELAY/; s/connect_timeout 3/connect_timeout 1/" \
 	-e "s/nb_get_retry 3/nb_get_retry $RETRY/; s/delay_before_retry 3/delay_before_retry $DBR/" \
 	"$SEED" >"$CONF"
+# The lab's XDP mode (an lbxdp extension block; the default is native).
+printf 'lbxdp_xdp {\n    mode %s\n}\n' "$E2E_MODE" >>"$CONF"
 
 summary() {
 	echo "web1 $(lab_count web1 <"$1"), web2 $(lab_count web2 <"$1"), failed $(grep -c '^FAIL' "$1" || true)"
@@ -70,7 +72,8 @@ check "daemon status without a daemon: exit 2" \
 
 start_daemon 1
 e2e_wait 20 ready
-check "daemon attaches by itself and says ready" ready
+check "daemon attaches by itself and says ready" ready ||
+	{ diag "$(cat "$ST/daemon1.log")"; exit 1; }
 check "a second daemon on the pin dir refuses, naming the first's pid" \
 	eval "! lab_lbxdp daemon -f '$CONF' 2>'$E2E_TMP/second.err' &&
 		grep -q 'pid $DAEMON_PID' '$E2E_TMP/second.err'"

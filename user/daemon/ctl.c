@@ -38,9 +38,11 @@ struct ctl_client {
 
 static void client_free(struct ctl_client *cl)
 {
+	int fd = cl->h.fd;
+
 	loop_timer_cancel(&cl->d->loop, &cl->t);
-	loop_fd_del(&cl->d->loop, &cl->h);
-	close(cl->h.fd);
+	loop_fd_del(&cl->d->loop, &cl->h); /* sets h.fd to -1 */
+	close(fd);
 	free(cl);
 }
 
@@ -196,13 +198,13 @@ int ctl_listen(struct daemon *d)
 
 void ctl_close(struct daemon *d)
 {
+	int fd = d->ctl.fd;
 	char path[108];
 
-	if (d->ctl.fd <= 0)
+	if (fd < 0)
 		return;
 	loop_fd_del(&d->loop, &d->ctl);
-	close(d->ctl.fd);
-	d->ctl.fd = -1;
+	close(fd);
 	if (!lbxdp_run_path(d->pin_dir, "sock", path, sizeof(path)))
 		unlink(path);
 }

@@ -511,6 +511,8 @@ int daemon_run(struct daemon *d)
 	int err, ifindex = 0;
 
 	d->pid_fd = -1;
+	d->sig.fd = d->ctl.fd = d->neigh.fd = -1;
+	d->loop.epfd = -1;
 	if (d->use_syslog)
 		openlog("lbxdp", LOG_PID, LOG_DAEMON);
 	err = conf_load(d->conf_path, &d->copts, &d->cf, &diag);
@@ -578,11 +580,13 @@ cleanup:
 		free_vs(d->vs, d->nvs);
 	ctl_close(d);
 	neigh_close(d);
-	if (d->sig.fd > 0) {
+	if (d->sig.fd >= 0) {
+		int fd = d->sig.fd;
+
 		loop_fd_del(&d->loop, &d->sig);
-		close(d->sig.fd);
+		close(fd);
 	}
-	if (d->loop.epfd > 0)
+	if (d->loop.epfd >= 0)
 		loop_fini(&d->loop);
 	if (d->maps_open)
 		lbxdp_close(&d->c);

@@ -146,9 +146,10 @@ int neigh_listen(struct daemon *d)
 
 void neigh_close(struct daemon *d)
 {
-	if (d->neigh.fd <= 0)
+	int fd = d->neigh.fd;
+
+	if (fd < 0)
 		return;
 	loop_fd_del(&d->loop, &d->neigh);
-	close(d->neigh.fd);
-	d->neigh.fd = -1;
+	close(fd);
 }
