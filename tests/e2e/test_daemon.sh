@@ -118,7 +118,8 @@ lab_bg client slow /usr/bin/python3 "$LAB_ROOT/tests/e2e/slowget.py" \
 SLOW=$LAB_BG_PID
 sleep 1
 sed -i '0,/weight 1/s//weight 3/' "$CONF"
-check "daemon reload (web1 weight 1 -> 3) succeeds" lab_lbxdp daemon reload
+check "daemon reload (web1 weight 1 -> 3) succeeds" \
+	eval 'lab_lbxdp daemon reload >/dev/null'
 lab_lbxdp -j backend list >"$E2E_TMP/list.json"
 w=$(lab_json_backend "$E2E_TMP/list.json" "$W1" weight)
 check "web1's weight is 3 after the reload (got $w)" [ "$w" = 3 ]
@@ -131,16 +132,50 @@ w=$(lab_json_backend "$E2E_TMP/list.json" "$W1" weight)
 check "after the bad reload the running configuration stays (weight $w)" \
 	eval 'ready && [ "$w" = 3 ]'
 
+# A service the CLI made: left alone by reloads and restarts; a file that
+# defines it is refused, naming vip del.
+CLI_SVC=$LAB_VIP:8080
+lab_lbxdp vip add "$CLI_SVC"
+lab_lbxdp backend add "$CLI_SVC" "$W1"
+sed -i '$d' "$CONF"
+sed -i '$d' "$CONF"
+check "a reload leaves the CLI's service alone" \
+	eval 'lab_lbxdp daemon reload >/dev/null &&
+		lab_lbxdp vip list | grep -q "$CLI_SVC"'
+cp "$CONF" "$E2E_TMP/good.conf"
+printf 'virtual_server %s 8080 {\n  lb_kind DR\n  real_server %s 8080 {\n  }\n}\n' \
+	"$LAB_VIP" "$W2" >>"$CONF"
+check "a file that defines the CLI's service is refused, naming vip del" \
+	eval "! lab_lbxdp daemon reload 2>'$E2E_TMP/cli.err' &&
+		grep -q 'lbxdp vip del $CLI_SVC' '$E2E_TMP/cli.err'"
+cp "$E2E_TMP/good.conf" "$CONF"
+
+# web1 changes its MAC and says so (arp_notify: a gratuitous ARP): the
+# daemon follows the neighbour table, so connections keep reaching it.
+NEWMAC=02:00:5e:10:00:01
+lab_sysctl web1 net.ipv4.conf.eth0.arp_notify=1
+lab_exec web1 ip link set eth0 address "$NEWMAC"
+mac_is() {
+	lab_lbxdp -j backend list >"$E2E_TMP/mac.json" 2>/dev/null &&
+		[ "$(lab_json_backend "$E2E_TMP/mac.json" "$W1" mac)" = "$1" ]
+}
+e2e_wait 10 mac_is "$NEWMAC"
+check "web1's new MAC is in its record" mac_is "$NEWMAC"
+lab_hits 15 >"$hits"
+check "web1 keeps serving after its MAC changed ($(summary "$hits"))" \
+	eval '[ "$(lab_count web1 <"$hits")" -ge 2 ] &&
+		[ "$(grep -c "^FAIL" "$hits" || true)" -eq 0 ]'
+
 # kill -9: forwarding goes on; a restart adopts without a flap.
 kill -9 "$DAEMON_PID"
 lab_hits 10 >"$hits"
 check "daemon killed: 10 connections still served ($(summary "$hits"))" \
 	[ "$(grep -c '^FAIL' "$hits" || true)" -eq 0 ]
-sed -i '$d' "$CONF"
-sed -i '$d' "$CONF"
 start_daemon 2
 e2e_wait 20 ready
 check "restarted daemon adopts the maps and is ready" ready
+check "the CLI's service is still there after the restart" \
+	eval 'lab_lbxdp vip list | grep -q "$CLI_SVC"' 
 check "the restart took no server down or up (no state line in its log)" \
 	eval '! grep -E ": (up|down) \(" "$ST/daemon2.log"'
 e2e_wait 60 eval "! kill -0 $SLOW 2>/dev/null"
@@ -148,7 +183,7 @@ check "the download open across reload, kill -9 and restart is whole" \
 	eval 'cmp -s "$E2E_TMP/slow.out" "$ST/www/web1/big.bin" ||
 		cmp -s "$E2E_TMP/slow.out" "$ST/www/web2/big.bin"'
 
-check "daemon stop: exit 0" lab_lbxdp daemon stop
+check "daemon stop: exit 0" eval 'lab_lbxdp daemon stop >/dev/null'
 e2e_wait 10 eval '! kill -0 $DAEMON_PID 2>/dev/null'
 lab_hits 10 >"$hits"
 check "daemon stopped: the maps still forward ($(summary "$hits"))" \
