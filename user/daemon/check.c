@@ -196,6 +196,11 @@ static void rs_update(struct rs_check *rc, struct checker *c, bool ok)
 		h->oks = 0;
 	}
 	h->last_ms = realtime_ms();
+	/* A down server shows why: a failing checker's reason, not the
+	 * last one that passed. */
+	for (i = 0; down && c->h.up && i < rc->n; i++)
+		if (!rc->c[i].h.up)
+			c = &rc->c[i];
 	snprintf(h->checker, sizeof(h->checker), "%s", c->ops->name);
 	snprintf(h->reason, sizeof(h->reason), "%s", c->reason);
 	moved = h->state != old;

@@ -162,13 +162,14 @@ static bool pinned_health(struct daemon *d, const struct d_rs *r,
 
 /* Start the checks of @vs's servers; @old (may be NULL) are the servers
  * of the configuration before a reload. */
-static int start_checks(struct daemon *d, struct d_vs *vs, int nvs,
-			struct d_vs *old, int nold)
+static int start_checks(struct daemon *d, const struct conf *cf,
+			struct d_vs *vs, int nvs, struct d_vs *old, int nold)
 {
 	struct check_env env = d->env;
 	struct lbxdp_backend *all = NULL;
 	int i, k, j, m, err = 0;
 
+	env.g = &cf->g; /* script_user: the new file's */
 	/* At start only: a reload carries the states over from @old. */
 	if (!old && d->maps_open && read_backends(&d->c, &all))
 		all = NULL;
@@ -458,7 +459,7 @@ int daemon_reload(struct daemon *d, FILE *out)
 	if (!err)
 		err = build_vs(d, cf, &vs, &nvs);
 	if (!err)
-		err = start_checks(d, vs, nvs, d->vs, d->nvs);
+		err = start_checks(d, cf, vs, nvs, d->vs, d->nvs);
 	if (err) {
 		d->reload_errors++;
 		d_err(d, "reload refused: %s; the running configuration stays",
@@ -473,6 +474,7 @@ int daemon_reload(struct daemon *d, FILE *out)
 	free_vs(d->vs, d->nvs);
 	conf_free(d->cf);
 	d->cf = cf;
+	d->env.g = &cf->g;
 	d->vs = vs;
 	d->nvs = nvs;
 	d->reloads++;
@@ -561,7 +563,7 @@ int daemon_run(struct daemon *d)
 	if (!err)
 		err = build_vs(d, d->cf, &d->vs, &d->nvs);
 	if (!err)
-		err = start_checks(d, d->vs, d->nvs, NULL, 0);
+		err = start_checks(d, d->cf, d->vs, d->nvs, NULL, 0);
 	if (err)
 		goto fail;
 	d_log(d, "lbxdp daemon: %s on %s, pin directory %s", d->conf_path,
