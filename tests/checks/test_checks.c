@@ -955,6 +955,255 @@ static void test_script_user(void **state)
 	rs_check_free(rc);
 }
 
+/* Run @rc's loop until @h (its result callback's copy) has @n results. */
+static void run_results(struct ctx *x, const int *n, int want)
+{
+	uint64_t end = loop_clock_ms() + BOUND_MS;
+
+	while (*n < want) {
+		assert_true(loop_clock_ms() < end);
+		assert_int_equal(loop_run_once(&x->loop, 50), 0);
+	}
+}
+
+struct seen {
+	struct rs_health h;
+	bool changed;
+	int n;
+	uint64_t at[32];
+};
+
+static void on_seen(void *arg, const struct rs_health *h, bool changed)
+{
+	struct seen *s = arg;
+
+	s->h = *h;
+	s->changed = changed;
+	if (s->n < 32)
+		s->at[s->n] = loop_clock_ms();
+	s->n++;
+}
+
+/*
+ * A reload's start: the state it is given holds until the first result,
+ * with the counters carried over; the first result that differs is a
+ * change.
+ */
+static void test_start_state(void **state)
+{
+	struct ctx *x = *state;
+	struct seen s = {0};
+	struct check_env env = {
+		.loop = &x->loop, .g = &x->g, .result = on_seen, .arg = &s};
+	struct rs_health h0 = {.state = RS_DOWN, .transitions = 5, .fails = 7};
+	struct conf_checker ck = {
+		.type = CHECK_TCP,
+		.connect_timeout_ms = FAST_MS,
+		.delay_loop_ms = 600000,
+		.retry = 1,
+		.delay_before_retry_ms = 100,
+	};
+	struct conf_rs rs = {.addr = LO,
+			     .port = x->http_port,
+			     .weight = 1,
+			     .checkers = &ck,
+			     .nchecks = 1};
+	struct rs_check *rc = rs_check_new(&env, &x->vs, &rs);
+
+	assert_non_null(rc);
+	x->loop.now = loop_clock_ms();
+	rs_check_start(rc, RS_DOWN, &h0);
+	assert_int_equal(rs_check_health(rc)->state, RS_DOWN);
+	assert_int_equal(rs_check_health(rc)->transitions, 5);
+	run_results(x, &s.n, 1);
+	assert_int_equal(s.h.state, RS_UP);
+	assert_true(s.changed);
+	assert_int_equal(s.h.transitions, 6);
+	assert_int_equal(s.h.fails, 0);
+	assert_int_equal(s.h.oks, 1);
+	assert_true(s.h.last_ms > 0 && s.h.since_ms == s.h.last_ms);
+	rs_check_free(rc);
+
+	/* Up, then refused: retry 1 means a second failure, 100 ms later
+	 * (delay_before_retry), before it is down. */
+	memset(&s, 0, sizeof(s));
+	rs.port = x->closed_port;
+	rc = rs_check_new(&env, &x->vs, &rs);
+	assert_non_null(rc);
+	x->loop.now = loop_clock_ms();
+	rs_check_start(rc, RS_UP, NULL);
+	run_results(x, &s.n, 1);
+	assert_int_equal(s.h.state, RS_UP);
+	assert_false(s.changed);
+	run_results(x, &s.n, 2);
+	assert_int_equal(s.h.state, RS_DOWN);
+	assert_true(s.changed);
+	assert_int_equal(s.h.fails, 2);
+	assert_int_equal(s.h.transitions, 1);
+	assert_true(s.at[1] - s.at[0] >= 100);
+	rs_check_free(rc);
+}
+
+/* With warmup, the first checks of many servers are spread over their
+ * interval (2 s here), not fired at once. */
+static void test_spread(void **state)
+{
+	struct ctx *x = *state;
+	enum { NS = 20 };
+	struct seen s[NS];
+	struct conf_checker ck = {
+		.type = CHECK_TCP,
+		.connect_timeout_ms = FAST_MS,
+		.delay_loop_ms = 2000,
+		.warmup = true,
+	};
+	struct conf_rs rs = {.addr = LO,
+			     .port = x->http_port,
+			     .weight = 1,
+			     .checkers = &ck,
+			     .nchecks = 1};
+	struct rs_check *rc[NS];
+	uint64_t t0, lo = UINT64_MAX, hi = 0;
+	int i, done = 0;
+
+	memset(s, 0, sizeof(s));
+	x->loop.now = t0 = loop_clock_ms();
+	for (i = 0; i < NS; i++) {
+		struct check_env env = {
+			.loop = &x->loop, .result = on_seen, .arg = &s[i]};
+
+		rc[i] = rs_check_new(&env, &x->vs, &rs);
+		assert_non_null(rc[i]);
+		rs_check_start(rc[i], RS_UP, NULL);
+	}
+	while (done < NS) {
+		assert_true(loop_clock_ms() < t0 + BOUND_MS);
+		assert_int_equal(loop_run_once(&x->loop, 50), 0);
+		for (i = 0, done = 0; i < NS; i++)
+			done += s[i].n > 0;
+	}
+	for (i = 0; i < NS; i++) {
+		lo = s[i].at[0] < lo ? s[i].at[0] : lo;
+		hi = s[i].at[0] > hi ? s[i].at[0] : hi;
+		rs_check_free(rc[i]);
+	}
+	/* 20 uniform draws all within 500 ms of each other: p < 1e-10. */
+	assert_true(hi - lo >= 500);
+	assert_true(hi - t0 < 2000 + FAST_MS);
+}
+
+/* Freeing a check kills its running script's process group. */
+static void test_free_kills(void **state)
+{
+	struct ctx *x = *state;
+	struct seen s = {0};
+	struct check_env env = {
+		.loop = &x->loop, .g = &x->g, .result = on_seen, .arg = &s};
+	struct conf_checker ck = {
+		.type = CHECK_MISC,
+		.misc_timeout_ms = 600000,
+		.delay_loop_ms = 600000,
+	};
+	struct conf_rs rs = {
+		.addr = LO, .weight = 1, .checkers = &ck, .nchecks = 1};
+	struct rs_check *rc;
+	uint64_t end = loop_clock_ms() + BOUND_MS;
+	char path[128];
+	int script = 0, child = 0;
+
+	snprintf(path, sizeof(path), "%s/script.pid", x->dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/child.pid", x->dir);
+	unlink(path);
+	ck.misc.cmd = x->cmd[3]; /* the hung one */
+	rc = rs_check_new(&env, &x->vs, &rs);
+	assert_non_null(rc);
+	x->loop.now = loop_clock_ms();
+	rs_check_start(rc, RS_UP, NULL);
+	while (!(script = read_pid(x->dir, "script.pid")) ||
+	       !(child = read_pid(x->dir, "child.pid"))) {
+		assert_true(loop_clock_ms() < end);
+		assert_int_equal(loop_run_once(&x->loop, 20), 0);
+	}
+	assert_true(running(script) && running(child));
+	rs_check_free(rc);
+	/* Reaped by the free itself: not even a zombie of ours is left. */
+	assert_false(in_proc(script));
+	while (running(child)) {
+		assert_true(loop_clock_ms() < end);
+		usleep(10000);
+	}
+	assert_int_equal(s.n, 0);
+}
+
+/* Whether a reload keeps a checker: parameter for parameter. */
+static void test_same(void **state)
+{
+	struct ctx *x = *state;
+	struct conf_url ua = {.path = "/a"}, ub = {.path = "/a"};
+	struct conf_checker a = {
+		.type = CHECK_HTTP,
+		.connect_timeout_ms = 3000,
+		.delay_loop_ms = 6000,
+		.retry = 3,
+		.delay_before_retry_ms = 3000,
+		.urls = &ua,
+		.nurls = 1,
+		.http_protocol = 10,
+	};
+	struct conf_checker b = a;
+	struct conf_rs ra = {.addr = LO,
+			     .port = 80,
+			     .weight = 1,
+			     .checkers = &a,
+			     .nchecks = 1};
+	struct conf_rs rb = ra;
+	struct conf_vs vb = x->vs;
+
+	rb.checkers = &b;
+	b.urls = &ub;
+	assert_true(rs_check_same(&x->vs, &ra, &vb, &rb));
+	/* Not a checker's parameter: the weight. */
+	rb.weight = 5;
+	assert_true(rs_check_same(&x->vs, &ra, &vb, &rb));
+	/* The port it connects to, when given or not. */
+	b.connect_port = 80;
+	assert_true(rs_check_same(&x->vs, &ra, &vb, &rb));
+	b.connect_port = 81;
+	assert_false(rs_check_same(&x->vs, &ra, &vb, &rb));
+	b.connect_port = 0;
+	b.retry = 2;
+	assert_false(rs_check_same(&x->vs, &ra, &vb, &rb));
+	b.retry = 3;
+	ub.path = "/b";
+	assert_false(rs_check_same(&x->vs, &ra, &vb, &rb));
+	ub.path = "/a";
+	ub.digest = "00";
+	assert_false(rs_check_same(&x->vs, &ra, &vb, &rb));
+	ub.digest = NULL;
+	vb.virtualhost = "www.example";
+	assert_false(rs_check_same(&x->vs, &ra, &vb, &rb));
+	vb.virtualhost = NULL;
+	b.rise = 2;
+	assert_false(rs_check_same(&x->vs, &ra, &vb, &rb));
+	b.rise = 0;
+	b.type = CHECK_SSL;
+	assert_false(rs_check_same(&x->vs, &ra, &vb, &rb));
+	b.type = CHECK_HTTP;
+	rb.nchecks = 0;
+	assert_false(rs_check_same(&x->vs, &ra, &vb, &rb));
+	rb.nchecks = 1;
+	a.type = b.type = CHECK_MISC;
+	a.misc.cmd = "/bin/true";
+	b.misc.cmd = "/bin/true";
+	assert_true(rs_check_same(&x->vs, &ra, &vb, &rb));
+	b.misc_dynamic = true;
+	assert_false(rs_check_same(&x->vs, &ra, &vb, &rb));
+	b.misc_dynamic = false;
+	b.misc.cmd = "/bin/false";
+	assert_false(rs_check_same(&x->vs, &ra, &vb, &rb));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -968,6 +1217,10 @@ int main(void)
 		cmocka_unit_test(test_log),
 		cmocka_unit_test(test_run_script),
 		cmocka_unit_test(test_script_user),
+		cmocka_unit_test(test_start_state),
+		cmocka_unit_test(test_spread),
+		cmocka_unit_test(test_free_kills),
+		cmocka_unit_test(test_same),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
