@@ -169,7 +169,7 @@ static void conn_event(struct loop_fd *h, uint32_t events)
 	struct conn *c = h->arg;
 	struct sockaddr_in peer;
 	socklen_t plen = sizeof(peer);
-	char resp[256];
+	char resp[256], host[128];
 	bool ok;
 	ssize_t n;
 
@@ -187,9 +187,15 @@ static void conn_event(struct loop_fd *h, uint32_t events)
 	else if (!strncmp(c->buf, "GET /bind ", 10))
 		ok = getpeername(h->fd, (struct sockaddr *)&peer, &plen) == 0 &&
 		     ntohs(peer.sin_port) == c->x->bind_port;
+	else if (!strncmp(c->buf, "GET /ok ", 8))
+		/* keepalived's request, Host ip:port without virtualhost */
+		ok = snprintf(host, sizeof(host),
+			      "GET /ok HTTP/1.0\r\nUser-Agent: KeepAliveClient"
+			      "\r\nHost: 127.0.0.1:%u\r\n\r\n",
+			      c->x->http_port) > 0 &&
+		     !strcmp(c->buf, host);
 	else
-		ok = !strncmp(c->buf, "GET /ok ", 8) ||
-		     !strncmp(c->buf, "GET /keep ", 10);
+		ok = !strncmp(c->buf, "GET /keep ", 10);
 	if (ok)
 		n = snprintf(resp, sizeof(resp),
 			     "HTTP/1.0 200 OK\r\nContent-Length: %zu\r\n\r\n%s",
