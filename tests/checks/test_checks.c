@@ -1142,6 +1142,54 @@ static void test_free_kills(void **state)
 	assert_int_equal(s.n, 0);
 }
 
+struct freeing {
+	struct rs_check *rc;
+	int n;
+};
+
+static void on_free(void *arg, const struct rs_health *h, bool changed)
+{
+	struct freeing *f = arg;
+
+	f->n++;
+	rs_check_free(f->rc);
+}
+
+/* The result callback may free the rs_check it is about (ASan watches:
+ * the checker must not be touched after it). */
+static void test_free_in_callback(void **state)
+{
+	struct ctx *x = *state;
+	struct freeing fr = {0};
+	struct check_env env = {
+		.loop = &x->loop, .g = &x->g, .result = on_free, .arg = &fr};
+	struct conf_checker ck[2] = {
+		{.type = CHECK_TCP,
+		 .connect_timeout_ms = FAST_MS,
+		 .delay_loop_ms = 600000},
+		{.type = CHECK_HTTP,
+		 .connect_timeout_ms = FAST_MS,
+		 .delay_loop_ms = 600000},
+	};
+	struct conf_rs rs = {.addr = LO,
+			     .port = x->closed_port,
+			     .weight = 1,
+			     .checkers = ck,
+			     .nchecks = 2};
+	uint64_t end;
+
+	fr.rc = rs_check_new(&env, &x->vs, &rs);
+	assert_non_null(fr.rc);
+	x->loop.now = loop_clock_ms();
+	rs_check_start(fr.rc, RS_UP, NULL);
+	run_results(x, &fr.n, 1);
+	/* Its other checker's events and timers are gone with it. */
+	end = loop_clock_ms() + 300;
+	while (loop_clock_ms() < end)
+		assert_int_equal(loop_run_once(&x->loop, 50), 0);
+	assert_int_equal(fr.n, 1);
+}
+
 /* Whether a reload keeps a checker: parameter for parameter. */
 static void test_same(void **state)
 {
@@ -1226,6 +1274,7 @@ int main(void)
 		cmocka_unit_test(test_start_state),
 		cmocka_unit_test(test_spread),
 		cmocka_unit_test(test_free_kills),
+		cmocka_unit_test(test_free_in_callback),
 		cmocka_unit_test(test_same),
 	};
 

@@ -231,8 +231,9 @@ void checker_done(struct checker *c, bool ok)
 	base = c->cc->type == CHECK_MISC ? c->started
 					 : loop_now(checker_loop(c));
 	s = health_result(&c->h, base, ok);
-	rs_update(c->rc, c, ok);
 	checker_arm(c, s.next);
+	/* Last: the daemon's callback may free the rs_check. */
+	rs_update(c->rc, c, ok);
 }
 
 static void fmt_secs(char *buf, size_t len, uint32_t ms)

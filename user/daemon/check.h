@@ -40,7 +40,8 @@ struct check_env {
 	struct loop *loop;
 	const struct conf_global *g; /* script_user, script security */
 	/* After every result of any checker; @changed when state or weight
-	 * moved (then it is logged here already, once). */
+	 * moved (then it is logged here already, once). It may free the
+	 * rs_check it is about. */
 	void (*result)(void *arg, const struct rs_health *h, bool changed);
 	void *arg;
 };
