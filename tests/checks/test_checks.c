@@ -1048,6 +1048,21 @@ static void test_start_state(void **state)
 	assert_int_equal(s.h.transitions, 1);
 	assert_true(s.at[1] - s.at[0] >= 100);
 	rs_check_free(rc);
+
+	/* Not checked yet: a failure being retried is no verdict. */
+	memset(&s, 0, sizeof(s));
+	rc = rs_check_new(&env, &x->vs, &rs);
+	assert_non_null(rc);
+	x->loop.now = loop_clock_ms();
+	rs_check_start(rc, RS_UNKNOWN, NULL);
+	run_results(x, &s.n, 1);
+	assert_int_equal(s.h.state, RS_UNKNOWN);
+	assert_false(s.changed);
+	assert_int_equal(s.h.fails, 1);
+	run_results(x, &s.n, 2);
+	assert_int_equal(s.h.state, RS_DOWN);
+	assert_true(s.changed);
+	rs_check_free(rc);
 }
 
 /* With warmup, the first checks of many servers are spread over their

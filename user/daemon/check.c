@@ -187,6 +187,9 @@ static void rs_update(struct rs_check *rc, struct checker *c, bool ok)
 		}
 	}
 	h->state = down ? RS_DOWN : RS_UP;
+	/* Not checked yet, and a failure still being retried: no verdict. */
+	if (old == RS_UNKNOWN && !ok && !down)
+		h->state = RS_UNKNOWN;
 	h->weight = dyn ? (w < 0 ? 0 : (int)w) : -1;
 	if (ok) {
 		h->oks++;
