@@ -913,6 +913,66 @@ static void on_user_result(void *arg, const struct rs_health *h, bool changed)
 	*(struct rs_health *)arg = *h;
 }
 
+/* Run the loop until *@n (a result callback's count) reaches @want. */
+static void run_results(struct ctx *x, const int *n, int want)
+{
+	uint64_t end = loop_clock_ms() + BOUND_MS;
+
+	while (*n < want) {
+		assert_true(loop_clock_ms() < end);
+		assert_int_equal(loop_run_once(&x->loop, 50), 0);
+	}
+}
+
+struct seen {
+	struct rs_health h;
+	bool changed;
+	int n;
+	uint64_t at[32];
+};
+
+static void on_seen(void *arg, const struct rs_health *h, bool changed)
+{
+	struct seen *s = arg;
+
+	s->h = *h;
+	s->changed = changed;
+	if (s->n < 32)
+		s->at[s->n] = loop_clock_ms();
+	s->n++;
+}
+
+/* A script_user that does not exist: the check fails, saying so, and
+ * runs nothing. */
+static void test_script_user_unknown(void **state)
+{
+	struct ctx *x = *state;
+	struct conf_global g = {.script_user = "lbxdp-no-such-user"};
+	struct seen s = {0};
+	struct check_env env = {
+		.loop = &x->loop, .g = &g, .result = on_seen, .arg = &s};
+	struct conf_checker ck = {
+		.type = CHECK_MISC,
+		.misc_timeout_ms = FAST_MS,
+		.delay_loop_ms = 600000,
+	};
+	struct conf_rs rs = {
+		.addr = LO, .weight = 1, .checkers = &ck, .nchecks = 1};
+	struct conf_script sc = {.cmd = x->cmd[0]};
+	struct rs_check *rc;
+
+	ck.misc.cmd = x->cmd[0];
+	rc = rs_check_new(&env, &x->vs, &rs);
+	assert_non_null(rc);
+	x->loop.now = loop_clock_ms();
+	rs_check_start(rc, RS_UNKNOWN, NULL);
+	run_results(x, &s.n, 1);
+	assert_int_equal(s.h.state, RS_DOWN);
+	assert_string_equal(s.h.reason, "script_user: no such user or group");
+	rs_check_free(rc);
+	assert_int_equal(check_run_script(&env, &sc, 1000), -ENOENT);
+}
+
 /* script_user and script_group: the script runs as them, with the
  * user's groups only (root only). */
 static void test_script_user(void **state)
@@ -959,35 +1019,6 @@ static void test_script_user(void **state)
 	assert_string_equal(h.reason, "exit status 0");
 	assert_int_equal(h.state, RS_UP);
 	rs_check_free(rc);
-}
-
-/* Run @rc's loop until @h (its result callback's copy) has @n results. */
-static void run_results(struct ctx *x, const int *n, int want)
-{
-	uint64_t end = loop_clock_ms() + BOUND_MS;
-
-	while (*n < want) {
-		assert_true(loop_clock_ms() < end);
-		assert_int_equal(loop_run_once(&x->loop, 50), 0);
-	}
-}
-
-struct seen {
-	struct rs_health h;
-	bool changed;
-	int n;
-	uint64_t at[32];
-};
-
-static void on_seen(void *arg, const struct rs_health *h, bool changed)
-{
-	struct seen *s = arg;
-
-	s->h = *h;
-	s->changed = changed;
-	if (s->n < 32)
-		s->at[s->n] = loop_clock_ms();
-	s->n++;
 }
 
 /*
@@ -1286,6 +1317,7 @@ int main(void)
 		cmocka_unit_test(test_log),
 		cmocka_unit_test(test_run_script),
 		cmocka_unit_test(test_script_user),
+		cmocka_unit_test(test_script_user_unknown),
 		cmocka_unit_test(test_start_state),
 		cmocka_unit_test(test_spread),
 		cmocka_unit_test(test_free_kills),

@@ -492,6 +492,7 @@ static void script_timeout(struct loop_timer *t)
 int check_run_script(const struct check_env *env, const struct conf_script *s,
 		     uint32_t timeout_ms)
 {
+	struct script_cred cred;
 	struct script_run *r;
 	int pidfd, err;
 
@@ -503,7 +504,9 @@ int check_run_script(const struct check_env *env, const struct conf_script *s,
 	r->loop = env->loop;
 	snprintf(r->cmd, sizeof(r->cmd), "%s", s->cmd);
 	loop_timer_init(&r->timer, script_timeout, r);
-	err = check_spawn(env->g, s->cmd, &r->pid, &pidfd);
+	err = check_cred(env->g, &cred);
+	if (!err)
+		err = check_spawn(&cred, s->cmd, &r->pid, &pidfd);
 	if (err) {
 		free(r);
 		return err;
