@@ -942,6 +942,49 @@ static void on_seen(void *arg, const struct rs_health *h, bool changed)
 	s->n++;
 }
 
+/*
+ * SIGCHLD ignored (a daemon must not, but an inherited disposition is
+ * possible): the kernel reaps scripts itself. The check fails, saying so,
+ * and a notify script's watch ends: no readable pidfd left to spin the
+ * loop (at most a few wakes in 300 ms of 50 ms waits).
+ */
+static void test_sigchld_ignored(void **state)
+{
+	struct ctx *x = *state;
+	struct seen s = {0};
+	struct check_env env = {
+		.loop = &x->loop, .g = &x->g, .result = on_seen, .arg = &s};
+	struct conf_checker ck = {
+		.type = CHECK_MISC,
+		.misc_timeout_ms = FAST_MS,
+		.delay_loop_ms = 600000,
+	};
+	struct conf_rs rs = {
+		.addr = LO, .weight = 1, .checkers = &ck, .nchecks = 1};
+	struct conf_script sc = {.cmd = x->cmd[0]};
+	struct rs_check *rc;
+	uint64_t end;
+	int wakes = 0;
+
+	signal(SIGCHLD, SIG_IGN);
+	ck.misc.cmd = x->cmd[0];
+	rc = rs_check_new(&env, &x->vs, &rs);
+	assert_non_null(rc);
+	x->loop.now = loop_clock_ms();
+	rs_check_start(rc, RS_UNKNOWN, NULL);
+	run_results(x, &s.n, 1);
+	assert_string_equal(s.h.reason, "wait: no child processes");
+	rs_check_free(rc);
+	assert_int_equal(check_run_script(&env, &sc, 60000), 0);
+	end = loop_clock_ms() + 300;
+	while (loop_clock_ms() < end) {
+		assert_int_equal(loop_run_once(&x->loop, 50), 0);
+		wakes++;
+	}
+	signal(SIGCHLD, SIG_DFL);
+	assert_true(wakes < 20);
+}
+
 /* A script_user that does not exist: the check fails, saying so, and
  * runs nothing. */
 static void test_script_user_unknown(void **state)
@@ -1318,6 +1361,7 @@ int main(void)
 		cmocka_unit_test(test_run_script),
 		cmocka_unit_test(test_script_user),
 		cmocka_unit_test(test_script_user_unknown),
+		cmocka_unit_test(test_sigchld_ignored),
 		cmocka_unit_test(test_start_state),
 		cmocka_unit_test(test_spread),
 		cmocka_unit_test(test_free_kills),

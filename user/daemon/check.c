@@ -468,10 +468,15 @@ static void script_reaped(struct loop_fd *lfd, uint32_t events)
 	siginfo_t si = {0};
 	int fd = lfd->fd;
 
-	if (waitid((idtype_t)P_PIDFD, (id_t)fd, &si, WEXITED | WNOHANG) ||
-	    !si.si_pid)
-		return;
-	if (si.si_code == CLD_EXITED && si.si_status)
+	int r = waitid((idtype_t)P_PIDFD, (id_t)fd, &si, WEXITED | WNOHANG);
+
+	if (!r && !si.si_pid)
+		return; /* not yet */
+	/* An error (SIGCHLD ignored: reaped already) must end the watch
+	 * too, or the readable pidfd would spin the loop. */
+	if (r)
+		p_warn("script %s: wait: %s", s->cmd, strerror(errno));
+	else if (si.si_code == CLD_EXITED && si.si_status)
 		p_warn("script %s: exit status %d", s->cmd, si.si_status);
 	else if (si.si_code != CLD_EXITED)
 		p_warn("script %s: killed by signal %d", s->cmd, si.si_status);

@@ -224,10 +224,18 @@ static void misc_event(struct loop_fd *lfd, uint32_t events)
 	siginfo_t si = {0};
 	int code;
 
-	if (waitid((idtype_t)P_PIDFD, (id_t)lfd->fd, &si, WEXITED | WNOHANG) ||
-	    !si.si_pid)
-		return;
+	int r = waitid((idtype_t)P_PIDFD, (id_t)lfd->fd, &si,
+		       WEXITED | WNOHANG);
+
+	if (!r && !si.si_pid)
+		return; /* not yet */
 	p->pid = 0;
+	if (r) {
+		/* SIGCHLD ignored: the kernel reaped it, its status is lost. */
+		checker_errno(c, "wait", -errno);
+		checker_done(c, false);
+		return;
+	}
 	if (si.si_code != CLD_EXITED) {
 		checker_reason(c, "killed by signal %d", si.si_status);
 		checker_done(c, false);
