@@ -82,6 +82,9 @@ enum {
 	HTTP_VHOST,    /* 200 only with Host: www.example */
 	HTTP_STATUS,   /* status_code 503: a 503 passes */
 	HTTP_KEEP,     /* the server keeps the connection: Content-Length */
+	HTTP_11,       /* http_protocol 1.1: Connection: close */
+	HTTP_CLOSE,    /* closed without a word */
+	HTTP_GARBAGE,  /* not HTTP */
 	HTTP_BIND,     /* 200 only from bind_port */
 	SSL_OK,
 	SSL_SNI_OK,
@@ -176,12 +179,21 @@ static void conn_event(struct loop_fd *h, uint32_t events)
 	n = read(h->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len);
 	if (n < 0 && errno == EAGAIN)
 		return;
-	if (n <= 0)
-		return conn_close(c);
+	if (n <= 0) {
+		conn_close(c);
+		return;
+	}
 	c->len += n;
 	c->buf[c->len] = '\0';
 	if (!strstr(c->buf, "\r\n\r\n") || !strncmp(c->buf, "GET /hang ", 10))
 		return;
+	if (!strncmp(c->buf, "GET /close ", 11) ||
+	    !strncmp(c->buf, "GET /garbage ", 13)) {
+		if (c->buf[5] == 'g')
+			assert_int_equal(write(h->fd, "hello\r\n\r\n", 9), 9);
+		conn_close(c);
+		return;
+	}
 	if (!strncmp(c->buf, "GET /vhost ", 11))
 		ok = strstr(c->buf, "\r\nHost: www.example\r\n") != NULL;
 	else if (!strncmp(c->buf, "GET /bind ", 10))
@@ -193,6 +205,14 @@ static void conn_event(struct loop_fd *h, uint32_t events)
 			      "GET /ok HTTP/1.0\r\nUser-Agent: KeepAliveClient"
 			      "\r\nHost: 127.0.0.1:%u\r\n\r\n",
 			      c->x->http_port) > 0 &&
+		     !strcmp(c->buf, host);
+	else if (!strncmp(c->buf, "GET /ok11 ", 10))
+		ok = snprintf(
+			     host, sizeof(host),
+			     "GET /ok11 HTTP/1.1\r\nUser-Agent: KeepAliveClient"
+			     "\r\nConnection: close\r\nHost: 127.0.0.1:%u"
+			     "\r\n\r\n",
+			     c->x->http_port) > 0 &&
 		     !strcmp(c->buf, host);
 	else
 		ok = !strncmp(c->buf, "GET /keep ", 10);
@@ -492,6 +512,13 @@ static void setup_all(struct ctx *x)
 	f->url[0].nstatus = 1;
 	f = fx_new(x, HTTP_KEEP, CHECK_HTTP, x->http_port, FAST_MS);
 	f->url[0].path = "/keep";
+	f = fx_new(x, HTTP_11, CHECK_HTTP, x->http_port, FAST_MS);
+	f->url[0].path = "/ok11";
+	f->ck[0].http_protocol = 11;
+	f = fx_new(x, HTTP_CLOSE, CHECK_HTTP, x->http_port, FAST_MS);
+	f->url[0].path = "/close";
+	f = fx_new(x, HTTP_GARBAGE, CHECK_HTTP, x->http_port, FAST_MS);
+	f->url[0].path = "/garbage";
 	f = fx_new(x, HTTP_BIND, CHECK_HTTP, x->http_port, FAST_MS);
 	f->url[0].path = "/bind";
 	x->bind_port = free_port(SOCK_STREAM);
@@ -767,6 +794,9 @@ static void test_http(void **state)
 	expect(x, HTTP_VHOST, RS_UP, "HTTP_GET", "HTTP 200");
 	expect(x, HTTP_STATUS, RS_UP, "HTTP_GET", "HTTP 503");
 	expect(x, HTTP_KEEP, RS_UP, "HTTP_GET", "HTTP 200");
+	expect(x, HTTP_11, RS_UP, "HTTP_GET", "HTTP 200");
+	expect(x, HTTP_CLOSE, RS_DOWN, "HTTP_GET", "read: no data received");
+	expect(x, HTTP_GARBAGE, RS_DOWN, "HTTP_GET", "HTTP: bad response");
 	/* bindto and bind_port: the server sees that source port. */
 	expect(x, HTTP_BIND, RS_UP, "HTTP_GET", "HTTP 200");
 }
