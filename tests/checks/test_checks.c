@@ -63,6 +63,7 @@ struct fx {
 struct conn {
 	struct ctx *x;
 	struct loop_fd lfd;
+	struct loop_timer later; /* /slow: the answer, 200 ms later */
 	char buf[1024];
 	size_t len;
 };
@@ -162,8 +163,22 @@ static void conn_close(struct conn *c)
 {
 	int fd = c->lfd.fd;
 
+	loop_timer_cancel(&c->x->loop, &c->later);
 	loop_fd_del(&c->x->loop, &c->lfd);
 	close(fd);
+}
+
+static void answer_later(struct loop_timer *t)
+{
+	struct conn *c = t->arg;
+	char resp[128];
+	int n;
+
+	n = snprintf(resp, sizeof(resp),
+		     "HTTP/1.0 200 OK\r\nContent-Length: %zu\r\n\r\n%s",
+		     strlen(BODY), BODY);
+	assert_int_equal(write(c->lfd.fd, resp, n), n);
+	conn_close(c);
 }
 
 /* A tiny HTTP server: /ok 200 with BODY, /hang never, else 503. */
@@ -187,6 +202,10 @@ static void conn_event(struct loop_fd *h, uint32_t events)
 	c->buf[c->len] = '\0';
 	if (!strstr(c->buf, "\r\n\r\n") || !strncmp(c->buf, "GET /hang ", 10))
 		return;
+	if (!strncmp(c->buf, "GET /slow ", 10)) {
+		assert_int_equal(loop_timer_in(&c->x->loop, &c->later, 200), 0);
+		return;
+	}
 	if (!strncmp(c->buf, "GET /close ", 11) ||
 	    !strncmp(c->buf, "GET /garbage ", 13)) {
 		if (c->buf[5] == 'g')
@@ -429,6 +448,7 @@ static void setup_all(struct ctx *x)
 	for (i = 0; i < NCONN; i++) {
 		x->conns[i].x = x;
 		x->conns[i].lfd.fd = -1;
+		loop_timer_init(&x->conns[i].later, answer_later, &x->conns[i]);
 	}
 	x->vs.addr = htonl(0xc6120010); /* 198.18.0.16, named only */
 	x->vs.port = 80;
@@ -1309,6 +1329,75 @@ static void test_free_in_callback(void **state)
 	assert_int_equal(fr.n, 1);
 }
 
+/* A configuration of one HTTP_GET real server, in one allocation. */
+struct one_conf {
+	struct conf_global g;
+	struct conf_vs vs;
+	struct conf_rs rs;
+	struct conf_checker ck;
+	struct conf_url url;
+	char path[16], digest[2 * EVP_MAX_MD_SIZE + 1];
+};
+
+static struct one_conf *one_conf(const struct ctx *x, __u32 weight)
+{
+	struct one_conf *o = calloc(1, sizeof(*o));
+
+	assert_non_null(o);
+	o->vs = x->vs;
+	snprintf(o->path, sizeof(o->path), "/slow");
+	snprintf(o->digest, sizeof(o->digest), "%s", x->digest);
+	o->url.path = o->path;
+	o->url.digest = o->digest;
+	o->ck.type = CHECK_HTTP;
+	o->ck.connect_timeout_ms = FAST_MS;
+	o->ck.delay_loop_ms = 600000;
+	o->ck.urls = &o->url;
+	o->ck.nurls = 1;
+	o->ck.http_protocol = 10;
+	o->rs.addr = LO;
+	o->rs.port = x->http_port;
+	o->rs.weight = weight;
+	o->rs.checkers = &o->ck;
+	o->rs.nchecks = 1;
+	return o;
+}
+
+/*
+ * A reload keeps a checker and frees the old configuration: the check in
+ * flight finishes on the new one (ASan watches the old one's url).
+ */
+static void test_rebind(void **state)
+{
+	struct ctx *x = *state;
+	struct one_conf *a = one_conf(x, 1), *b = one_conf(x, 9);
+	struct seen s = {0};
+	struct check_env env = {
+		.loop = &x->loop, .g = &a->g, .result = on_seen, .arg = &s};
+	struct rs_check *rc;
+	uint64_t end;
+
+	rc = rs_check_new(&env, &a->vs, &a->rs);
+	assert_non_null(rc);
+	x->loop.now = loop_clock_ms();
+	rs_check_start(rc, RS_UNKNOWN, NULL);
+	/* The request is out; the answer comes in 200 ms. */
+	end = loop_clock_ms() + 50;
+	while (loop_clock_ms() < end)
+		assert_int_equal(loop_run_once(&x->loop, 10), 0);
+	assert_int_equal(s.n, 0);
+	assert_true(rs_check_same(&a->vs, &a->rs, &b->vs, &b->rs));
+	env.g = &b->g;
+	rs_check_rebind(rc, &env, &b->vs, &b->rs);
+	memset(a, 0xa5, sizeof(*a));
+	free(a);
+	run_results(x, &s.n, 1);
+	assert_int_equal(s.h.state, RS_UP);
+	assert_string_equal(s.h.reason, "HTTP 200");
+	rs_check_free(rc);
+	free(b);
+}
+
 /* Whether a reload keeps a checker: parameter for parameter. */
 static void test_same(void **state)
 {
@@ -1397,6 +1486,7 @@ int main(void)
 		cmocka_unit_test(test_free_kills),
 		cmocka_unit_test(test_free_in_callback),
 		cmocka_unit_test(test_same),
+		cmocka_unit_test(test_rebind),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

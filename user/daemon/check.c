@@ -340,6 +340,23 @@ void rs_check_start(struct rs_check *rc, enum rs_state initial,
 	}
 }
 
+void rs_check_rebind(struct rs_check *rc, const struct check_env *env,
+		     const struct conf_vs *vs, const struct conf_rs *rs)
+{
+	int i;
+
+	rc->env = *env;
+	rc->vs = vs;
+	rc->rs = rs;
+	for (i = 0; i < rc->n; i++) {
+		struct checker *c = &rc->c[i];
+
+		c->cc = &rs->checkers[i];
+		if (c->ops->rebind)
+			c->ops->rebind(c);
+	}
+}
+
 const struct rs_health *rs_check_health(const struct rs_check *rc)
 {
 	return &rc->h;

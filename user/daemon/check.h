@@ -69,6 +69,13 @@ void rs_check_free(struct rs_check *rc);
  * parameter (a reload keeps a checker that did not change). */
 bool rs_check_same(const struct conf_vs *va, const struct conf_rs *a,
 		   const struct conf_vs *vb, const struct conf_rs *b);
+/*
+ * A reload kept @rc: point it at the new configuration's @vs and @rs (and
+ * @env's global settings), which rs_check_same() found the same as its
+ * own, so that the old configuration can be freed. Checks in flight go on.
+ */
+void rs_check_rebind(struct rs_check *rc, const struct check_env *env,
+		     const struct conf_vs *vs, const struct conf_rs *rs);
 
 /*
  * Run a notify script (notify_up, quorum_up, ...) in the background: as

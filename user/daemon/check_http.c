@@ -32,7 +32,8 @@ struct http_priv {
 	SSL_CTX *ctx;
 	SSL *ssl;
 	EVP_MD_CTX *md;
-	const struct conf_url *url;
+	const struct conf_url *url; /* of the check in flight */
+	int url_idx;
 	enum http_step st;
 	char req[1024];
 	size_t reqlen, reqoff;
@@ -438,13 +439,26 @@ static void http_event(struct loop_fd *lfd, uint32_t events)
 	}
 }
 
+static const struct conf_url *url_at(const struct checker *c, int i)
+{
+	static const struct conf_url root = {.path = "/"};
+
+	return i < c->cc->nurls ? &c->cc->urls[i] : &root;
+}
+
+static void http_rebind(struct checker *c)
+{
+	struct http_priv *p = c->priv;
+
+	p->url = url_at(c, p->url_idx);
+}
+
 static int http_start(struct checker *c)
 {
 	struct http_priv *p = c->priv;
-	int i = health_url(&c->h);
-	static const struct conf_url root = {.path = "/"};
 
-	p->url = i < c->cc->nurls ? &c->cc->urls[i] : &root;
+	p->url_idx = health_url(&c->h);
+	p->url = url_at(c, p->url_idx);
 	p->st = ST_CONNECT;
 	p->headlen = 0;
 	p->head[0] = '\0';
@@ -465,6 +479,7 @@ const struct checker_ops check_http_ops = {
 	.start = http_start,
 	.stop = http_stop,
 	.fini = http_fini,
+	.rebind = http_rebind,
 };
 
 const struct checker_ops check_ssl_ops = {
@@ -473,4 +488,5 @@ const struct checker_ops check_ssl_ops = {
 	.start = http_start,
 	.stop = http_stop,
 	.fini = http_fini,
+	.rebind = http_rebind,
 };

@@ -24,6 +24,9 @@ struct checker_ops {
 	/* Abandon the check in flight (timeout, free): close, kill. */
 	void (*stop)(struct checker *c);
 	void (*fini)(struct checker *c);
+	/* Optional: c->cc and the globals now point into a new, same
+	 * configuration (rs_check_rebind()); a check may be in flight. */
+	void (*rebind)(struct checker *c);
 	/* Optional: whether a check that timed out passed (UDP_CHECK
 	 * without require_reply: no ICMP error in time is success). */
 	bool (*timeout_ok)(struct checker *c);

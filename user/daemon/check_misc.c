@@ -254,6 +254,14 @@ static void misc_event(struct loop_fd *lfd, uint32_t events)
 	}
 }
 
+/* script_user may have been changed: look it up again (at a reload). */
+static void misc_rebind(struct checker *c)
+{
+	struct misc_priv *p = c->priv;
+
+	p->cred_err = check_cred(checker_global(c), &p->cred);
+}
+
 static int misc_start(struct checker *c)
 {
 	struct misc_priv *p = c->priv;
@@ -290,4 +298,5 @@ const struct checker_ops check_misc_ops = {
 	.start = misc_start,
 	.stop = misc_stop,
 	.fini = misc_fini,
+	.rebind = misc_rebind,
 };
