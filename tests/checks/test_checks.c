@@ -289,7 +289,7 @@ static void udp_echo(struct loop_fd *h, uint32_t events)
 }
 
 /* The length of a well-formed question of one query, 0 if it is not:
- * labels, their end, QTYPE A or AAAA, QCLASS IN, nothing after. */
+ * labels, their end, QTYPE SOA or AAAA, QCLASS IN, nothing after. */
 static ssize_t question_len(const unsigned char *q, ssize_t n)
 {
 	ssize_t o = 12;
@@ -300,7 +300,7 @@ static ssize_t question_len(const unsigned char *q, ssize_t n)
 		o += q[o] + 1;
 	if (o + 5 != n)
 		return 0;
-	if (q[o + 1] || (q[o + 2] != 1 && q[o + 2] != 28) || q[o + 3] ||
+	if (q[o + 1] || (q[o + 2] != 6 && q[o + 2] != 28) || q[o + 3] ||
 	    q[o + 4] != 1)
 		return 0;
 	return n;
@@ -597,8 +597,7 @@ static void setup_all(struct ctx *x)
 	x->fx[UDP_NOREPLY_OK].ck[0].udp_payload_len = 1;
 
 	f = fx_new(x, DNS_OK, CHECK_DNS, x->dns_port, FAST_MS);
-	f->ck[0].dns_name = "www.example";
-	f->ck[0].dns_type = 1;
+	f->ck[0].dns_name = "www.example"; /* type: keepalived's SOA */
 	f = fx_new(x, DNS_NX, CHECK_DNS, x->dns_port, FAST_MS);
 	f->ck[0].dns_name = "nx.example";
 	f->ck[0].dns_type = 28;
