@@ -7,6 +7,8 @@ CC ?= gcc
 CLANG ?= clang
 BPFTOOL ?= bpftool
 PREFIX ?= /usr/local
+# systemd's unit directory for units of a local install.
+UNITDIR ?= /etc/systemd/system
 ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine)
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
@@ -15,7 +17,7 @@ CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter
 # -iquote: user/sched.h must not hide libc's <sched.h>.
 INCLUDES := -Iinclude -iquote user -I$(OUTPUT)
-LIBS := -lbpf -lelf -lz -lmnl -ljson-c -lm -lssl -lcrypto
+LIBS := -lbpf -lelf -lz -lmnl -ljson-c -lm -lsystemd -lssl -lcrypto
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Werror -Iinclude -I$(ARCH_INC) \
 	$(BPF_EXTRA_CFLAGS)
 # cppcheck does not read system headers: tell it libbpf's opts macro.
@@ -33,16 +35,20 @@ endif
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
-LIB_SRCS := $(filter-out user/main.c,$(wildcard user/*.c)) $(wildcard user/daemon/*.c)
+LIB_SRCS := $(filter-out user/main.c,$(wildcard user/*.c)) \
+	$(wildcard user/daemon/*.c)
 LIB_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(LIB_SRCS))
-PURE_SRCS := user/sched.c user/parse.c user/daemon/health.c user/daemon/loop.c
+CONF_SRCS := $(wildcard user/daemon/conf*.c)
+PURE_SRCS := user/sched.c user/parse.c $(CONF_SRCS) user/daemon/policy.c \
+	user/daemon/health.c user/daemon/loop.c
+USER_HDRS := $(wildcard user/*.h user/daemon/*.h)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/unit/%,$(UNIT_SRCS))
 BPFT_SRCS := $(wildcard tests/bpf/*.c)
 BENCH_SRCS := $(wildcard tests/bench/*.c)
 
 .PHONY: all help test check bench demo demo-down install clean deps unit \
-	format tidy mutate
+	format tidy mutate fuzz
 .DEFAULT_GOAL := all
 
 all: $(OUTPUT)/lbxdp
@@ -54,13 +60,15 @@ help:
 	@echo '  demo-down  remove what a killed demo left'
 	@echo '  test       every suite: unit, bpf, e2e (root for bpf and e2e)'
 	@echo '  check      clang-format, shellcheck, cppcheck, unit tests (ASan/UBSan)'
+	@echo '  fuzz       the config parser under libFuzzer for FUZZ_TIME=60 seconds'
 	@echo '  mutate     break each guard of tests/mutate/mutations in a copy, say which test caught it (root)'
 	@echo '  bench      benchmark against a MAC-swap baseline, writes BENCHMARKS.md'
 	@echo '  install    install lbxdp and its man page under PREFIX=$(PREFIX)'
 	@echo '  deps       install the Debian packages needed to build and test'
 	@echo '  clean      remove .output/'
 
-$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/user/daemon $(OUTPUT)/unit $(OUTPUT)/tests:
+$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/user/daemon $(OUTPUT)/unit $(OUTPUT)/tests \
+		$(OUTPUT)/fuzz:
 	$(Q)mkdir -p $@
 
 $(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(wildcard include/lbxdp/*.h) | $(OUTPUT)
@@ -71,24 +79,40 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
-$(OUTPUT)/user/%.o: user/%.c $(wildcard user/*.h user/daemon/*.h) $(wildcard include/lbxdp/*.h) $(SKELS) | $(OUTPUT)/user $(OUTPUT)/user/daemon
+$(OUTPUT)/user/%.o: user/%.c $(USER_HDRS) $(wildcard include/lbxdp/*.h) $(SKELS) | $(OUTPUT)/user $(OUTPUT)/user/daemon
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) $(INCLUDES) -DLBXDP_VERSION='"$(VERSION)"' -c $< -o $@
 
 $(OUTPUT)/liblbxdp.a: $(LIB_OBJS)
 	$(call msg,AR,$@)
-	$(Q)$(AR) rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(OUTPUT)/lbxdp: $(OUTPUT)/user/main.o $(OUTPUT)/liblbxdp.a
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
 # Unit tests: pure code, built with the sanitizers.
-$(OUTPUT)/unit/%: tests/unit/%.c $(PURE_SRCS) $(wildcard user/*.h user/daemon/*.h) | $(OUTPUT)/unit
+$(OUTPUT)/unit/%: tests/unit/%.c $(PURE_SRCS) $(USER_HDRS) | $(OUTPUT)/unit
 	$(call msg,CC-UNIT,$@)
 	$(Q)$(CC) -O1 -g $(SAN) $(WARN) $(INCLUDES) $< $(PURE_SRCS) -lcmocka -o $@
 
 unit: $(UNIT_BINS)
+
+# The config parser under libFuzzer, seeded with the unit test configs;
+# what it finds lands in $(OUTPUT)/fuzz/ (keep crashers as unit cases).
+FUZZ_TIME ?= 60
+FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all -fno-omit-frame-pointer
+$(OUTPUT)/fuzz/fuzz_conf: tests/fuzz/fuzz_conf.c $(PURE_SRCS) $(USER_HDRS) | $(OUTPUT)/fuzz
+	$(call msg,CC-FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_FLAGS) $(WARN) $(INCLUDES) $< $(PURE_SRCS) -o $@
+
+fuzz: deps $(OUTPUT)/fuzz/fuzz_conf
+	$(Q)mkdir -p $(OUTPUT)/fuzz/corpus
+	$(Q)cp tests/unit/conf/*.conf $(OUTPUT)/fuzz/corpus/
+	$(Q)$(OUTPUT)/fuzz/fuzz_conf -max_total_time=$(FUZZ_TIME) -max_len=8192 \
+		-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+		-artifact_prefix=$(OUTPUT)/fuzz/ $(OUTPUT)/fuzz/corpus
 
 $(OUTPUT)/tests/bpf_test: $(BPFT_SRCS) $(wildcard tests/bpf/*.h) $(OUTPUT)/liblbxdp.a | $(OUTPUT)/tests
 	$(call msg,CC,$@)
@@ -101,7 +125,8 @@ $(OUTPUT)/tests/kt: tests/killed/kt.c tests/bpf/frames.c tests/bpf/frames.h $(OU
 
 # The checkers against servers on 127.0.0.1 (tests/run.sh's "checks"),
 # with the sanitizers.
-CHECKS_SRCS := $(wildcard user/daemon/*.c) user/log.c
+CHECKS_SRCS := $(wildcard user/daemon/check*.c) user/daemon/loop.c \
+	user/daemon/health.c user/log.c
 $(OUTPUT)/tests/checks_test: tests/checks/test_checks.c $(CHECKS_SRCS) $(wildcard user/daemon/*.h) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O1 -g $(SAN) $(WARN) $(INCLUDES) $< $(CHECKS_SRCS) -lssl -lcrypto -lcmocka -o $@
@@ -136,6 +161,7 @@ format:
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/tests/bench
 	$(Q)OUTPUT=$(OUTPUT) bash tests/bench/run.sh
+	$(Q)OUTPUT=$(OUTPUT) bash tests/bench/daemon.sh
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
@@ -150,6 +176,9 @@ deps:
 install: all
 	$(Q)install -D -m 0755 $(OUTPUT)/lbxdp $(DESTDIR)$(PREFIX)/sbin/lbxdp
 	$(Q)install -D -m 0644 docs/lbxdp.8 $(DESTDIR)$(PREFIX)/share/man/man8/lbxdp.8
+	$(Q)install -d $(DESTDIR)$(UNITDIR)
+	$(Q)sed 's#@SBINDIR@#$(PREFIX)/sbin#' scripts/lbxdp.service.in \
+		> $(DESTDIR)$(UNITDIR)/lbxdp.service
 
 clean:
 	$(call msg,CLEAN,$(OUTPUT))

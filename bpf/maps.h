@@ -151,4 +151,32 @@ struct {
 	PINNED;
 } stats SEC(".maps");
 
+/*
+ * The controller's state (abi.h): the program reads none of these, so an
+ * attach over maps pinned by an older build creates them.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct lbxdp_vip_meta);
+	__uint(max_entries, LBXDP_DEF_MAX_VIPS);
+	PINNED;
+} vip_meta SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct lbxdp_backend_meta);
+	__uint(max_entries, LBXDP_DEF_MAX_VIPS *LBXDP_DEF_MAX_BACKENDS + 1);
+	PINNED;
+} backend_meta SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct lbxdp_health);
+	__uint(max_entries, LBXDP_DEF_MAX_VIPS *LBXDP_DEF_MAX_BACKENDS + 1);
+	PINNED;
+} health SEC(".maps");
+
 #endif /* LBXDP_BPF_MAPS_H */

@@ -7,11 +7,13 @@ set -euo pipefail
 PKGS=(
 	# build
 	clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool libmnl-dev
-	libjson-c-dev make gcc pkg-config
+	libjson-c-dev make gcc pkg-config libsystemd-dev
 	# the daemon's SSL_GET and digests; tests/checks' TLS server
 	libssl-dev openssl
 	# unit tests, make check
 	libcmocka-dev clang-format shellcheck cppcheck
+	# make fuzz: libFuzzer and its sanitizers
+	libclang-rt-14-dev
 	# e2e labs: ip, ethtool, sysctl, ping, HTTP servers and clients
 	# (keepalived joins when the VRRP interop tests do)
 	iproute2 ethtool procps iputils-ping curl python3

@@ -238,6 +238,9 @@ static int set_sizes(struct lbxdp_bpf *skel, const struct lbxdp_config *cfg)
 		{skel->maps.persist, cfg->persist},
 		{skel->maps.stats_vip, cfg->max_vips},
 		{skel->maps.stats_backend, nbe},
+		{skel->maps.vip_meta, cfg->max_vips},
+		{skel->maps.backend_meta, nbe},
+		{skel->maps.health, nbe},
 	};
 	size_t i;
 	int err;

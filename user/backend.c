@@ -34,9 +34,9 @@ static __u32 find_backend(const struct lbxdp_backend *all, __u32 n,
  * names a record that cannot take its flows. Either way, a failure puts
  * back what was written.
  */
-static int commit_backend(struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
-			  struct lbxdp_backend *all, __u32 id,
-			  const struct lbxdp_backend *be, bool weight_given)
+int commit_backend(struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
+		   struct lbxdp_backend *all, __u32 id,
+		   const struct lbxdp_backend *be, bool weight_given)
 {
 	struct lbxdp_backend old = all[id], nb = *be;
 	bool leaves = usable(&old) && !usable(&nb);
@@ -103,10 +103,37 @@ static __u32 free_record(const struct lbxdp_ctx *c,
 	return *count < c->cfg.max_backends ? id : 0;
 }
 
+/*
+ * Backend @be at @id with its meta @m (m->gen set here): the meta first,
+ * for the record's gen, so that a writer killed between them leaves a meta
+ * no record has (read as zero) or one the record already had (a revive);
+ * the next add at @id writes its own. Put back when the record is refused.
+ */
+static int commit_added(struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
+			struct lbxdp_backend *all, __u32 id,
+			const struct lbxdp_backend *be,
+			struct lbxdp_backend_meta *m)
+{
+	struct lbxdp_backend_meta old = {};
+	bool had = c->fd[M_BACKEND_META] >= 0 &&
+		   !bpf_map_lookup_elem(c->fd[M_BACKEND_META], &id, &old);
+	int err;
+
+	m->gen = be->gen;
+	err = write_backend_meta(c, id, m);
+	if (!err)
+		err = commit_backend(c, vip, all, id, be, true);
+	if (err && had)
+		bpf_map_update_elem(c->fd[M_BACKEND_META], &id, &old, BPF_ANY);
+	return err;
+}
+
 int lbxdp_backend_add(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
-		      const __be32 addr[4], __u32 weight, const __u8 mac[6])
+		      const __be32 addr[4], __u32 weight, const __u8 mac[6],
+		      __u8 owner)
 {
 	__u32 id, count = 0, n = lbxdp_nbackend_slots(&c->cfg);
+	struct lbxdp_backend_meta meta = {.owner = owner};
 	struct lbxdp_backend *all = NULL, be = {};
 	char svc[LBXDP_SVC_STRLEN], a[64];
 	struct lbxdp_vip vip;
@@ -117,6 +144,11 @@ int lbxdp_backend_add(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 		return err;
 	lbxdp_format_service(key, svc, sizeof(svc));
 	lbxdp_format_addr(addr, key->family, a, sizeof(a));
+	if (owner != LBXDP_OWNER_CLI) {
+		if (c->fd[M_BACKEND_META] < 0)
+			return meta_missing(c, M_BACKEND_META);
+		meta.cfg_weight = weight;
+	}
 	err = read_backends(c, &all);
 	if (err)
 		goto cleanup;
@@ -133,7 +165,8 @@ int lbxdp_backend_add(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 		be.flags &= ~LBXDP_BE_F_DRAINING;
 		be.weight = weight;
 		memcpy(be.mac, mac, sizeof(be.mac));
-		err = commit_backend(c, &vip, all, id, &be, true);
+		/* A new owner, and no override of its previous life. */
+		err = commit_added(c, &vip, all, id, &be, &meta);
 		goto cleanup;
 	}
 
@@ -173,7 +206,7 @@ int lbxdp_backend_add(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 	err = lbxdp_percpu_zero(c, M_STATS_BACKEND, id,
 				sizeof(struct lbxdp_counters));
 	if (!err)
-		err = commit_backend(c, &vip, all, id, &be, true);
+		err = commit_added(c, &vip, all, id, &be, &meta);
 cleanup:
 	free(all);
 	return err;
@@ -237,6 +270,90 @@ int lbxdp_backend_set(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 			      ch->up > 0 ? LBXDP_BE_F_DOWN : 0);
 }
 
+int lbxdp_backend_find(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
+		       const __be32 addr[4], __u32 *id)
+{
+	struct lbxdp_backend *all = NULL;
+	struct lbxdp_vip vip;
+	int err;
+
+	if (bpf_map_lookup_elem(c->fd[M_VIPS], key, &vip))
+		return -ENOENT;
+	err = read_backends(c, &all);
+	if (err)
+		return err;
+	*id = find_backend(all, lbxdp_nbackend_slots(&c->cfg), vip.id, addr);
+	free(all);
+	return *id ? 0 : -ENOENT;
+}
+
+int lbxdp_backend_set_op(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
+			 const __be32 addr[4],
+			 const struct lbxdp_backend_change *ch)
+{
+	struct lbxdp_backend_meta m, old;
+	struct lbxdp_backend be;
+	__u32 id;
+	int err;
+
+	/* Not the daemon's (or not there: said by lbxdp_backend_set()). */
+	if (lbxdp_backend_find(c, key, addr, &id) ||
+	    lbxdp_backend_get(c, id, &be, &m, NULL) ||
+	    m.owner != LBXDP_OWNER_DAEMON || (be.flags & LBXDP_BE_F_DRAINING))
+		return lbxdp_backend_set(c, key, addr, ch);
+	old = m;
+	if (ch->up == 0)
+		m.op = (m.op & ~LBXDP_OP_UP) | LBXDP_OP_DOWN;
+	else if (ch->up > 0)
+		m.op = (m.op & ~LBXDP_OP_DOWN) | LBXDP_OP_UP;
+	if (ch->weight >= 0) {
+		m.op |= LBXDP_OP_WEIGHT;
+		m.op_weight = ch->weight;
+	}
+	/* The override first: killed before the record, the next writer's
+	 * repair applies it (and the daemon holds to it anyway). */
+	err = write_backend_meta(c, id, &m);
+	if (!err)
+		err = lbxdp_backend_set(c, key, addr, ch);
+	if (err)
+		write_backend_meta(c, id, &old);
+	return err;
+}
+
+int lbxdp_backend_auto(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
+		       const __be32 addr[4])
+{
+	struct lbxdp_backend *all = NULL;
+	struct lbxdp_backend_meta m;
+	char svc[LBXDP_SVC_STRLEN], a[64];
+	struct lbxdp_vip vip;
+	__u32 id;
+	int err;
+
+	err = get_backend(c, key, addr, &vip, &all, &id);
+	if (err)
+		return err;
+	free(all);
+	lbxdp_format_addr(addr, key->family, a, sizeof(a));
+	lbxdp_format_service(key, svc, sizeof(svc));
+	err = lbxdp_backend_get(c, id, NULL, &m, NULL);
+	if (!err && m.owner != LBXDP_OWNER_DAEMON) {
+		p_err("backend %s of %s is not checked by lbxdp daemon (the CLI added it): --auto hands a server of the daemon's configuration back to its checks",
+		      a, svc);
+		return -EINVAL;
+	}
+	if (err || !m.op)
+		return err;
+	m.op = 0;
+	m.op_weight = 0;
+	err = write_backend_meta(c, id, &m);
+	/* The daemon looks for changes by config.gen: move it, so that it
+	 * applies the checks' view at once. */
+	if (!err)
+		bump_gen(c);
+	return err;
+}
+
 int lbxdp_backend_del(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 		      const __be32 addr[4])
 {
@@ -286,6 +403,7 @@ int lbxdp_backend_list(struct lbxdp_ctx *c, int vip_id,
 		v[k].be = all[i];
 		v[k].active = active[i];
 		v[k].flows = refs[i];
+		lbxdp_backend_get(c, i, NULL, &v[k].meta, &v[k].health);
 		lbxdp_percpu_sum(c, M_STATS_BACKEND, i, (__u64 *)&v[k].ctr,
 				 sizeof(v[k].ctr) / sizeof(__u64));
 		k++;

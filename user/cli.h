@@ -83,5 +83,6 @@ int do_backend(struct cli *cli, int argc, char **argv);
 int do_stats(struct cli *cli, int argc, char **argv);
 int do_timeout(struct cli *cli, int argc, char **argv);
 int do_flood(struct cli *cli, int argc, char **argv);
+int do_daemon(struct cli *cli, int argc, char **argv);
 
 #endif /* LBXDP_CLI_H */

@@ -10,6 +10,7 @@
 #include "maps.h"
 #include "netlink.h"
 #include "parse.h"
+#include "runpath.h"
 #include "service.h"
 
 int do_attach(struct cli *cli, int argc, char **argv)
@@ -116,6 +117,26 @@ int do_detach(struct cli *cli, int argc, char **argv)
 	return exit_code(i);
 }
 
+/* How many backends the daemon's checks hold in each state, and how many
+ * an operator's override holds: [LBXDP_HEALTH_*], then overrides. */
+static void count_health(struct lbxdp_ctx *c, __u32 n[5])
+{
+	__u32 id, slots = lbxdp_nbackend_slots(&c->cfg);
+	struct lbxdp_backend_meta m;
+	struct lbxdp_health h;
+
+	memset(n, 0, 5 * sizeof(*n));
+	if (c->fd[M_HEALTH] < 0)
+		return;
+	for (id = 1; id < slots; id++) {
+		if (lbxdp_backend_get(c, id, NULL, &m, &h))
+			continue;
+		if (h.state <= LBXDP_HEALTH_DOWN)
+			n[h.state]++;
+		n[4] += !!m.op;
+	}
+}
+
 int do_status(struct cli *cli, int argc, char **argv)
 {
 	struct lbxdp_vip_entry *vips = NULL;
@@ -123,9 +144,12 @@ int do_status(struct cli *cli, int argc, char **argv)
 	struct lbxdp_link_info li;
 	bool mac_stale = false;
 	struct lbxdp_ctx c;
-	size_t nvips = 0;
+	size_t nvips = 0, i;
 	__u8 now_mac[6];
 	int err, stale;
+	bool meta = true;
+	__u32 hn[5];
+	pid_t daemon;
 
 	if (has_help_flag(argc, argv))
 		return help_print(cli, "Usage: lbxdp status\n");
@@ -150,6 +174,13 @@ int do_status(struct cli *cli, int argc, char **argv)
 	if (li.attached)
 		if_indextoname(li.ifindex, ifname);
 	lbxdp_format_mac(c.cfg.mac, mac, sizeof(mac));
+	daemon = lbxdp_daemon_pid(cli->pin_dir);
+	count_health(&c, hn);
+	for (i = M_FIRST_OPTIONAL; i < M_NR; i++)
+		meta = meta && c.fd[i] >= 0;
+	if (!meta)
+		p_warn("the maps in %s lack those of lbxdp daemon (made by an older lbxdp): run 'lbxdp attach %s' again to create them",
+		       cli->pin_dir, li.attached ? ifname : "IFACE");
 	/* The program knows the interface's MAC from attach time. */
 	if (li.attached && !lbxdp_nl_link_mac(li.ifindex, now_mac) &&
 	    memcmp(now_mac, c.cfg.mac, sizeof(now_mac))) {
@@ -160,7 +191,7 @@ int do_status(struct cli *cli, int argc, char **argv)
 	}
 
 	if (cli->json) {
-		struct json_object *o = json_object_new_object();
+		struct json_object *o = json_object_new_object(), *d;
 
 #define J(k, v) json_object_object_add(o, k, v)
 		J("pin_dir", json_object_new_string(cli->pin_dir));
@@ -183,6 +214,31 @@ int do_status(struct cli *cli, int argc, char **argv)
 		J("udp_timeout", json_object_new_int64(c.cfg.udp_timeout));
 		J("active_window", json_object_new_int64(c.cfg.active_window));
 		J("flood_rate", json_object_new_int64(c.cfg.flood_rate));
+		d = json_object_new_object();
+		json_object_object_add(d, "running",
+				       json_object_new_boolean(daemon > 0));
+		json_object_object_add(d, "pid",
+				       daemon ? json_object_new_int64(daemon)
+					      : NULL);
+		J("daemon", d);
+		J("daemon_maps", json_object_new_boolean(meta));
+		d = json_object_new_object();
+		json_object_object_add(
+			d, "checked",
+			json_object_new_int64(hn[LBXDP_HEALTH_PENDING] +
+					      hn[LBXDP_HEALTH_UP] +
+					      hn[LBXDP_HEALTH_DOWN]));
+		json_object_object_add(
+			d, "up", json_object_new_int64(hn[LBXDP_HEALTH_UP]));
+		json_object_object_add(
+			d, "down",
+			json_object_new_int64(hn[LBXDP_HEALTH_DOWN]));
+		json_object_object_add(
+			d, "pending",
+			json_object_new_int64(hn[LBXDP_HEALTH_PENDING]));
+		json_object_object_add(d, "overrides",
+				       json_object_new_int64(hn[4]));
+		J("health", d);
 		J("repair_pending",
 		  json_object_new_int64(stale > 0 ? stale : 0));
 		J("clock_hz",
@@ -203,6 +259,15 @@ int do_status(struct cli *cli, int argc, char **argv)
 		else
 			printf("attached:   no (maps pinned, nothing forwards)\n");
 		printf("vips:       %zu of %u\n", nvips, c.cfg.max_vips);
+		if (daemon)
+			printf("daemon:     running, pid %d\n", (int)daemon);
+		else
+			printf("daemon:     not running\n");
+		printf("health:     %u checked (%u up, %u down, %u pending), %u held by the operator\n",
+		       hn[LBXDP_HEALTH_PENDING] + hn[LBXDP_HEALTH_UP] +
+			       hn[LBXDP_HEALTH_DOWN],
+		       hn[LBXDP_HEALTH_UP], hn[LBXDP_HEALTH_DOWN],
+		       hn[LBXDP_HEALTH_PENDING], hn[4]);
 		printf("capacity:   %u backends per VIP, %u flows, Maglev ring %u\n",
 		       c.cfg.max_backends, c.cfg.flows, c.cfg.ring_size);
 		printf("timeouts:   tcp %us, udp %us, active window %us\n",

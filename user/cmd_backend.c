@@ -5,11 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "cli.h"
 #include "log.h"
 #include "maps.h"
 #include "netlink.h"
 #include "parse.h"
+#include "runpath.h"
 #include "service.h"
 
 /* The kernel's three ARP tries, a second apart (mcast_solicit, retrans_time). */
@@ -18,6 +20,7 @@
 static const char backend_usage[] =
 	"Usage: lbxdp backend add SERVICE RIP [--weight N] [--mac MAC]\n"
 	"       lbxdp backend set SERVICE RIP [--weight N] [--up|--down] [--mac MAC]\n"
+	"       lbxdp backend set SERVICE RIP --auto\n"
 	"       lbxdp backend del SERVICE RIP\n"
 	"       lbxdp backend list [SERVICE]\n"
 	"  RIP must be a neighbour on the attached interface (DR); its MAC comes\n"
@@ -28,7 +31,10 @@ static const char backend_usage[] =
 	"  multicast or broadcast.\n"
 	"  --weight 0-65535 (default 1): 0 quiesces (keeps flows, no new ones).\n"
 	"  --down: no new flows, existing ones move to other servers.\n"
-	"  del drains: open flows continue until idle; ACTIVE shows them.\n";
+	"  del drains: open flows continue until idle; ACTIVE shows them.\n"
+	"  On a server that lbxdp daemon checks (OWNER daemon), --weight, --up\n"
+	"  and --down hold over its checks until --auto hands it back to them;\n"
+	"  del is refused while the daemon runs (remove it from its configuration).\n";
 
 static int backend_help(struct cli *cli, int argc, char **argv)
 {
@@ -110,6 +116,103 @@ static const char *state_name(const struct lbxdp_backend *be)
 	return be->weight ? "up" : "quiesced";
 }
 
+static const char *owner_name(__u8 owner)
+{
+	return owner == LBXDP_OWNER_DAEMON ? "daemon" : "cli";
+}
+
+static const char *health_name(const struct lbxdp_health *h)
+{
+	switch (h->state) {
+	case LBXDP_HEALTH_PENDING:
+		return "pending";
+	case LBXDP_HEALTH_UP:
+		return "up";
+	case LBXDP_HEALTH_DOWN:
+		return "down";
+	default:
+		return "not checked";
+	}
+}
+
+/* Who set the record's state: the operator (an override, or the CLI's
+ * backend), the daemon's checks, or its configuration (not checked yet). */
+static const char *set_by(const struct lbxdp_backend_entry *e)
+{
+	if (e->meta.owner != LBXDP_OWNER_DAEMON || e->meta.op)
+		return "operator";
+	if (e->health.state == LBXDP_HEALTH_UP ||
+	    e->health.state == LBXDP_HEALTH_DOWN)
+		return "check";
+	return "config";
+}
+
+/* Whether backend list shows the daemon's side of @e at all. */
+static bool has_check(const struct lbxdp_backend_entry *e)
+{
+	return e->meta.owner == LBXDP_OWNER_DAEMON || e->meta.op ||
+	       e->health.state != LBXDP_HEALTH_NONE;
+}
+
+static __u64 realtime_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The override's state: "down", "up" or NULL (none). */
+static const char *op_state(__u8 op)
+{
+	return op & LBXDP_OP_DOWN ? "down" : op & LBXDP_OP_UP ? "up" : NULL;
+}
+
+/* A fixed-size string of the health map, which may fill it whole. */
+#define HSTR(f) json_object_new_string_len((f), strnlen((f), sizeof(f)))
+
+static struct json_object *check_json(const struct lbxdp_health *h, __u64 now)
+{
+	struct json_object *o;
+
+	if (h->state == LBXDP_HEALTH_NONE)
+		return NULL;
+	o = json_object_new_object();
+#define J(k, x) json_object_object_add(o, k, x)
+	J("checker", h->last_ms ? HSTR(h->checker) : NULL);
+	J("reason", h->last_ms ? HSTR(h->reason) : NULL);
+	J("last_ms", h->last_ms ? json_object_new_int64(h->last_ms) : NULL);
+	J("age_ms",
+	  h->last_ms ? json_object_new_int64(now > h->last_ms ? now - h->last_ms
+							      : 0)
+		     : NULL);
+	J("since_ms", h->since_ms ? json_object_new_int64(h->since_ms) : NULL);
+	J("fails", json_object_new_int64(h->fails));
+	J("oks", json_object_new_int64(h->oks));
+	J("transitions", json_object_new_int64(h->transitions));
+	J("weight", json_object_new_int64(h->weight));
+#undef J
+	return o;
+}
+
+static struct json_object *op_json(const struct lbxdp_backend_meta *m)
+{
+	struct json_object *o;
+
+	if (!m->op)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "state",
+			       op_state(m->op)
+				       ? json_object_new_string(op_state(m->op))
+				       : NULL);
+	json_object_object_add(o, "weight",
+			       m->op & LBXDP_OP_WEIGHT
+				       ? json_object_new_int64(m->op_weight)
+				       : NULL);
+	return o;
+}
+
 /* A backend as backend list -j shows it; with @svc, its service first. */
 static struct json_object *backend_json(const struct lbxdp_backend_entry *e,
 					const char *svc)
@@ -132,6 +235,11 @@ static struct json_object *backend_json(const struct lbxdp_backend_entry *e,
 	J("packets", json_object_new_int64(e->ctr.packets));
 	J("bytes", json_object_new_int64(e->ctr.bytes));
 	J("new_flows", json_object_new_int64(e->ctr.new_flows));
+	J("owner", json_object_new_string(owner_name(e->meta.owner)));
+	J("health", json_object_new_string(health_name(&e->health)));
+	J("set_by", json_object_new_string(set_by(e)));
+	J("check", check_json(&e->health, realtime_ms()));
+	J("operator", op_json(&e->meta));
 #undef J
 	return o;
 }
@@ -251,7 +359,8 @@ static int backend_add(struct cli *cli, int argc, char **argv)
 	lbxdp_close(&c);
 	err = open_writer(cli, &c);
 	if (!err)
-		err = lbxdp_backend_add(&c, &key, addr, weight, mac);
+		err = lbxdp_backend_add(&c, &key, addr, weight, mac,
+					LBXDP_OWNER_CLI);
 	if (!err && cli->json)
 		backend_result(cli, &c, &key, addr);
 cleanup:
@@ -263,6 +372,7 @@ static int backend_set(struct cli *cli, int argc, char **argv)
 {
 	struct lbxdp_backend_change ch = {.weight = -1, .up = -1};
 	struct lbxdp_vip_key key = {};
+	bool to_auto = false;
 	__be32 addr[4];
 	struct lbxdp_ctx c;
 	__u8 mac[6];
@@ -291,24 +401,58 @@ static int backend_set(struct cli *cli, int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			ch.up = !strcmp(argv[i], "--up");
+		} else if (!strcmp(argv[i], "--auto")) {
+			to_auto = true;
 		} else {
 			p_err("unexpected argument '%s' for backend set",
 			      argv[i]);
 			return EXIT_USAGE;
 		}
 	}
-	if (ch.weight < 0 && ch.up < 0 && !ch.mac) {
-		p_err("backend set needs --weight N, --up, --down or --mac MAC");
+	if (to_auto && (ch.weight >= 0 || ch.up >= 0 || ch.mac)) {
+		p_err("--auto hands the server back to the daemon's checks: it takes no --weight, --up, --down or --mac");
+		return EXIT_USAGE;
+	}
+	if (!to_auto && ch.weight < 0 && ch.up < 0 && !ch.mac) {
+		p_err("backend set needs --weight N, --up, --down, --mac MAC or --auto");
 		return EXIT_USAGE;
 	}
 	err = open_writer(cli, &c);
 	if (err)
 		return EXIT_FAIL;
-	err = lbxdp_backend_set(&c, &key, addr, &ch);
+	if (to_auto)
+		err = lbxdp_backend_auto(&c, &key, addr);
+	else
+		err = lbxdp_backend_set_op(&c, &key, addr, &ch);
 	if (!err && cli->json)
 		backend_result(cli, &c, &key, addr);
 	lbxdp_close(&c);
 	return weight_exit_code(err);
+}
+
+/*
+ * A backend that a running daemon owns is its configuration's: deleting
+ * it here would last until its next reload or restart. -EBUSY, printed.
+ */
+static int refuse_daemons(struct cli *cli, struct lbxdp_ctx *c,
+			  const struct lbxdp_vip_key *key, const __be32 addr[4])
+{
+	struct lbxdp_backend_meta m;
+	char svc[LBXDP_SVC_STRLEN], a[64];
+	pid_t pid;
+	__u32 id;
+
+	if (lbxdp_backend_find(c, key, addr, &id) ||
+	    lbxdp_backend_get(c, id, NULL, &m, NULL) ||
+	    m.owner != LBXDP_OWNER_DAEMON)
+		return 0;
+	pid = lbxdp_daemon_pid(cli->pin_dir);
+	if (!pid)
+		return 0;
+	p_err("backend %s of %s is owned by lbxdp daemon (pid %d): remove it from its configuration and reload",
+	      lbxdp_format_addr(addr, key->family, a, sizeof(a)),
+	      lbxdp_format_service(key, svc, sizeof(svc)), (int)pid);
+	return -EBUSY;
 }
 
 static int backend_del(struct cli *cli, int argc, char **argv)
@@ -327,24 +471,58 @@ static int backend_del(struct cli *cli, int argc, char **argv)
 	err = open_writer(cli, &c);
 	if (err)
 		return EXIT_FAIL;
-	err = lbxdp_backend_del(&c, &key, addr);
+	err = refuse_daemons(cli, &c, &key, addr);
+	if (!err)
+		err = lbxdp_backend_del(&c, &key, addr);
 	if (!err && cli->json)
 		backend_result(cli, &c, &key, addr);
 	lbxdp_close(&c);
 	return exit_code(err);
 }
 
-static void backend_print(const struct lbxdp_backend_entry *e)
+/* The daemon's side of a backend, under its line: the check's view, its
+ * last result, and the operator's override beside it. */
+static void check_print(const struct lbxdp_backend_entry *e, __u64 now)
+{
+	const struct lbxdp_health *h = &e->health;
+	const struct lbxdp_backend_meta *m = &e->meta;
+	char last[160] = "no result yet", w[24] = "";
+
+	if (h->last_ms)
+		snprintf(
+			last, sizeof(last), "%.*s %llu s ago: %.*s",
+			(int)strnlen(h->checker, sizeof(h->checker)),
+			h->checker,
+			(unsigned long long)(now > h->last_ms
+						     ? (now - h->last_ms) / 1000
+						     : 0),
+			(int)strnlen(h->reason, sizeof(h->reason)), h->reason);
+	printf("       health %s, set by %s; last check %s; fails %u, oks %u\n",
+	       health_name(h), set_by(e), last, h->fails, h->oks);
+	if (!m->op)
+		return;
+	if (m->op & LBXDP_OP_WEIGHT)
+		snprintf(w, sizeof(w), "weight %u", m->op_weight);
+	printf("       operator: %s%s%s; the check's view: %s, weight %u\n",
+	       op_state(m->op) ? op_state(m->op) : "",
+	       op_state(m->op) && *w ? ", " : "", w, health_name(h),
+	       h->state == LBXDP_HEALTH_NONE ? m->cfg_weight : h->weight);
+}
+
+static void backend_print(const struct lbxdp_backend_entry *e, __u64 now)
 {
 	char a[64], m[32];
 
-	printf("  -> %-16s %6u %-9s %-17s %7u %7u %12llu %14llu %10llu\n",
+	printf("  -> %-16s %6u %-9s %-17s %7u %7u %12llu %14llu %10llu %-6s %s\n",
 	       lbxdp_format_addr(e->be.addr, e->be.family, a, sizeof(a)),
 	       e->be.weight, state_name(&e->be),
 	       lbxdp_format_mac(e->be.mac, m, sizeof(m)), e->active, e->flows,
 	       (unsigned long long)e->ctr.packets,
 	       (unsigned long long)e->ctr.bytes,
-	       (unsigned long long)e->ctr.new_flows);
+	       (unsigned long long)e->ctr.new_flows, owner_name(e->meta.owner),
+	       health_name(&e->health));
+	if (has_check(e))
+		check_print(e, now);
 }
 
 /* A draining backend that no flow refers to any more. */
@@ -366,6 +544,7 @@ static int backend_list(struct cli *cli, int argc, char **argv)
 	struct lbxdp_vip_key key = {};
 	char svc[LBXDP_SVC_STRLEN];
 	size_t nv = 0, nb = 0, i, j;
+	__u64 now = realtime_ms();
 	struct lbxdp_vip vip;
 	struct lbxdp_ctx c;
 	int err;
@@ -422,10 +601,10 @@ static int backend_list(struct cli *cli, int argc, char **argv)
 	if (cli->json)
 		arr = json_object_new_array();
 	else
-		printf("%-26s %-5s %s\n  -> %-16s %6s %-9s %-17s %7s %7s %12s %14s %10s\n",
-		       "SERVICE", "SCHED", "PERSIST", "BACKEND", "WEIGHT",
-		       "STATE", "MAC", "ACTIVE", "FLOWS", "PACKETS", "BYTES",
-		       "NEWFLOWS");
+		printf("%-26s %-5s %-7s %s\n  -> %-16s %6s %-9s %-17s %7s %7s %12s %14s %10s %-6s %s\n",
+		       "SERVICE", "SCHED", "PERSIST", "OWNER", "BACKEND",
+		       "WEIGHT", "STATE", "MAC", "ACTIVE", "FLOWS", "PACKETS",
+		       "BYTES", "NEWFLOWS", "OWNER", "HEALTH");
 	for (i = 0; i < nv; i++) {
 		struct json_object *o = NULL, *list = NULL;
 
@@ -441,12 +620,15 @@ static int backend_list(struct cli *cli, int argc, char **argv)
 				o, "sched",
 				json_object_new_string(
 					lbxdp_sched_name(v[i].vip.sched)));
+			json_object_object_add(
+				o, "owner",
+				json_object_new_string(owner_name(v[i].owner)));
 			json_object_object_add(o, "backends", list);
 			json_object_array_add(arr, o);
 		} else {
-			printf("%-26s %-5s %u\n", svc,
+			printf("%-26s %-5s %-7u %s\n", svc,
 			       lbxdp_sched_name(v[i].vip.sched),
-			       v[i].vip.persist_sec);
+			       v[i].vip.persist_sec, owner_name(v[i].owner));
 		}
 		for (j = 0; j < nb; j++) {
 			if (be[j].be.vip_id != v[i].vip.id)
@@ -455,7 +637,7 @@ static int backend_list(struct cli *cli, int argc, char **argv)
 				json_object_array_add(
 					list, backend_json(&be[j], NULL));
 			else
-				backend_print(&be[j]);
+				backend_print(&be[j], now);
 		}
 	}
 	if (arr)

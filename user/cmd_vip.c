@@ -8,6 +8,7 @@
 #include "log.h"
 #include "maps.h"
 #include "parse.h"
+#include "runpath.h"
 #include "service.h"
 
 static const char vip_usage[] =
@@ -19,7 +20,9 @@ static const char vip_usage[] =
 	"  mh weighted Maglev on the 5-tuple; sh Maglev on the source address.\n"
 	"  --persist: a client's new flows go to its previous server for SECONDS.\n"
 	"  vip add does not put the VIP on an interface. The VIP must be a host\n"
-	"  address: not 0.0.0.0, 255.255.255.255, multicast or loopback.\n";
+	"  address: not 0.0.0.0, 255.255.255.255, multicast or loopback.\n"
+	"  A service of lbxdp daemon's configuration (OWNER daemon) cannot be\n"
+	"  deleted while the daemon runs: remove it from its configuration.\n";
 
 static int vip_help(struct cli *cli, int argc, char **argv)
 {
@@ -42,6 +45,8 @@ static struct json_object *vip_json(const struct lbxdp_vip_entry *e)
 	J("packets", json_object_new_int64(e->ctr.packets));
 	J("bytes", json_object_new_int64(e->ctr.bytes));
 	J("new_flows", json_object_new_int64(e->ctr.new_flows));
+	J("owner", json_object_new_string(
+			   e->owner == LBXDP_OWNER_DAEMON ? "daemon" : "cli"));
 #undef J
 	return o;
 }
@@ -112,17 +117,40 @@ static int vip_add(struct cli *cli, int argc, char **argv)
 	err = open_writer(cli, &c);
 	if (err)
 		return EXIT_FAIL;
-	err = lbxdp_vip_add(&c, &key, sched, persist);
+	err = lbxdp_vip_add(&c, &key, sched, persist, LBXDP_OWNER_CLI);
 	if (!err && cli->json)
 		vip_print(cli, &c, &key);
 	lbxdp_close(&c);
 	return exit_code(err);
 }
 
+/* 0 and the daemon's pid in @pid (0 if it does not run) when @key is a
+ * service the daemon owns; -ENOENT otherwise (lbxdp_vip_del() says so). */
+static int daemon_vip(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
+		      pid_t *pid)
+{
+	struct lbxdp_vip_entry *v = NULL;
+	size_t n = 0, i;
+	int err = -ENOENT;
+
+	*pid = 0;
+	if (lbxdp_vip_list(c, &v, &n))
+		return err;
+	for (i = 0; i < n && err; i++)
+		if (!memcmp(&v[i].key, key, sizeof(*key)) &&
+		    v[i].owner == LBXDP_OWNER_DAEMON)
+			err = 0;
+	free(v);
+	if (!err)
+		*pid = lbxdp_daemon_pid(c->pin_dir);
+	return err;
+}
+
 static int vip_del(struct cli *cli, int argc, char **argv)
 {
 	struct lbxdp_vip_key key = {};
 	struct lbxdp_ctx c;
+	pid_t pid;
 	int err;
 
 	if (argc != 1) {
@@ -134,7 +162,14 @@ static int vip_del(struct cli *cli, int argc, char **argv)
 	err = open_writer(cli, &c);
 	if (err)
 		return EXIT_FAIL;
-	err = lbxdp_vip_del(&c, &key);
+	/* The daemon's configuration would bring it back. */
+	if (!daemon_vip(&c, &key, &pid) && pid) {
+		p_err("service %s is owned by lbxdp daemon (pid %d): remove it from its configuration and reload",
+		      argv[0], (int)pid);
+		err = -EBUSY;
+	} else {
+		err = lbxdp_vip_del(&c, &key);
+	}
 	lbxdp_close(&c);
 	if (!err && cli->json)
 		json_print(cli, NULL); /* nothing left to show */
@@ -163,20 +198,22 @@ static int vip_list(struct cli *cli, int argc, char **argv)
 	if (cli->json)
 		arr = json_object_new_array();
 	else
-		printf("%-26s %-5s %-7s %-8s %12s %14s %10s\n", "SERVICE",
+		printf("%-26s %-5s %-7s %-8s %12s %14s %10s %s\n", "SERVICE",
 		       "SCHED", "PERSIST", "BACKENDS", "PACKETS", "BYTES",
-		       "NEWFLOWS");
+		       "NEWFLOWS", "OWNER");
 	for (i = 0; i < n; i++) {
 		lbxdp_format_service(&v[i].key, svc, sizeof(svc));
 		if (arr) {
 			json_object_array_add(arr, vip_json(&v[i]));
 		} else {
-			printf("%-26s %-5s %-7u %-8u %12llu %14llu %10llu\n",
+			printf("%-26s %-5s %-7u %-8u %12llu %14llu %10llu %s\n",
 			       svc, lbxdp_sched_name(v[i].vip.sched),
 			       v[i].vip.persist_sec, v[i].nbackends,
 			       (unsigned long long)v[i].ctr.packets,
 			       (unsigned long long)v[i].ctr.bytes,
-			       (unsigned long long)v[i].ctr.new_flows);
+			       (unsigned long long)v[i].ctr.new_flows,
+			       v[i].owner == LBXDP_OWNER_DAEMON ? "daemon"
+								: "cli");
 		}
 	}
 	if (arr)

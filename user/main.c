@@ -25,6 +25,7 @@ static const char usage[] =
 	"  vip list\n"
 	"  backend add SERVICE RIP [--weight N] [--mac MAC]\n"
 	"  backend set SERVICE RIP [--weight N] [--up|--down] [--mac MAC]\n"
+	"  backend set SERVICE RIP --auto   (the daemon's checks decide again)\n"
 	"  backend del SERVICE RIP          (drains: open flows continue)\n"
 	"  backend list [SERVICE]\n"
 	"  stats [-w SECONDS [-c COUNT]]\n"
@@ -32,6 +33,8 @@ static const char usage[] =
 	"  timeout set [tcp SECONDS] [udp SECONDS] [active SECONDS]\n"
 	"  flood [show]\n"
 	"  flood set RATE|off            (flood guard: new flows/s per CPU)\n"
+	"  daemon [-f FILE] [-t] [-i ID] [-l] [-n]   health checks, keepalived.conf\n"
+	"  daemon status | reload | stop\n"
 	"  version\n"
 	"\n"
 	"  SERVICE is VIP:PORT[/tcp|/udp] (tcp if omitted; port 0: all ports)\n"
@@ -82,6 +85,7 @@ static const struct cmd cmds[] = {
 	{"stats", do_stats},
 	{"timeout", do_timeout},
 	{"flood", do_flood},
+	{"daemon", do_daemon},
 	{"version", do_version},
 	{"help", do_help},
 	{NULL, NULL},

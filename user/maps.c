@@ -40,6 +40,9 @@ const char *const lbxdp_map_names[M_NR] = {
 	[M_STATS_VIP] = "stats_vip",
 	[M_STATS_BACKEND] = "stats_backend",
 	[M_STATS] = "stats",
+	[M_VIP_META] = "vip_meta",
+	[M_BACKEND_META] = "backend_meta",
+	[M_HEALTH] = "health",
 	/* clang-format on */
 };
 
@@ -458,6 +461,9 @@ int lbxdp_open_wait(struct lbxdp_ctx *c, const char *dir, bool lock,
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, lbxdp_map_names[i]);
 		c->fd[i] = bpf_obj_get(path);
+		/* Missing optional maps read as all-zero. */
+		if (c->fd[i] < 0 && errno == ENOENT && i >= M_FIRST_OPTIONAL)
+			continue;
 		if (c->fd[i] < 0) {
 			err = -errno;
 			p_err("pinned map %s is missing (%s): recreate the maps with 'lbxdp detach --purge' and attach again",

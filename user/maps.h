@@ -35,8 +35,16 @@ enum lbxdp_map {
 	M_STATS_VIP,
 	M_STATS_BACKEND,
 	M_STATS,
+	/* Optional: pinned by attach since the daemon came; a pin directory
+	 * of an older build lacks them until its next attach (fd -1). */
+	M_VIP_META,
+	M_BACKEND_META,
+	M_HEALTH,
 	M_NR,
 };
+
+/* The first map that lbxdp_open() does not require. */
+#define M_FIRST_OPTIONAL M_VIP_META
 
 extern const char *const lbxdp_map_names[M_NR];
 

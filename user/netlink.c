@@ -225,7 +225,7 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-int lbxdp_nl_onlink(int ifindex, __be32 addr)
+int lbxdp_nl_route_oif(__be32 addr, int *oif)
 {
 	char req[NL_REQ_SIZE] NL_ALIGNED;
 	struct route_reply r = {0};
@@ -256,12 +256,23 @@ int lbxdp_nl_onlink(int ifindex, __be32 addr)
 	if (err)
 		goto cleanup;
 	/* RTN_LOCAL is one of our own addresses, not a neighbour. */
-	if (!r.found || r.type != RTN_UNICAST || r.gateway ||
-	    r.oif != (__u32)ifindex)
+	if (!r.found || r.type != RTN_UNICAST || r.gateway || !r.oif)
 		err = -ENETUNREACH;
+	else
+		*oif = (int)r.oif;
 
 cleanup:
 	nl_close(&nl);
+	return err;
+}
+
+int lbxdp_nl_onlink(int ifindex, __be32 addr)
+{
+	int oif = 0, err;
+
+	err = lbxdp_nl_route_oif(addr, &oif);
+	if (!err && oif != ifindex)
+		err = -ENETUNREACH;
 	return err;
 }
 

@@ -23,6 +23,9 @@ int lbxdp_nl_addrs4(int ifindex, struct lbxdp_nl_prefix **out, size_t *n);
  * 0 if so, -ENETUNREACH if routed elsewhere or via a gateway, -errno.
  */
 int lbxdp_nl_onlink(int ifindex, __be32 addr);
+/* The interface through which IPv4 @addr is on-link: 0, -ENETUNREACH
+ * (routed via a gateway, local or unreachable), -errno. */
+int lbxdp_nl_route_oif(__be32 addr, int *oif);
 
 /*
  * The MAC of IPv4 neighbour @addr on @ifindex. If the neighbour table has no

@@ -22,6 +22,17 @@ int read_backends(struct lbxdp_ctx *c, struct lbxdp_backend **out);
 /* Write record @id, then move config.gen (see bump_gen()). */
 int write_backend(struct lbxdp_ctx *c, __u32 id,
 		  const struct lbxdp_backend *be);
+/*
+ * Map @m is missing (pinned by a build before the daemon's maps): say to
+ * attach again, which creates it. Returns -EOPNOTSUPP.
+ */
+int meta_missing(struct lbxdp_ctx *c, enum lbxdp_map m);
+/*
+ * Backend @id's meta, before its record. Where the map is missing every
+ * read gives the CLI's without override, so only other metas need it.
+ */
+int write_backend_meta(struct lbxdp_ctx *c, __u32 id,
+		       const struct lbxdp_backend_meta *m);
 /* Move config.gen: every CPU's copies of the records are void. */
 void bump_gen(struct lbxdp_ctx *c);
 
@@ -68,6 +79,15 @@ int tables_write(struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
 /* Whether @vip's live slot was built from its usable records in @all. */
 bool tables_current(struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
 		    const struct lbxdp_backend *all);
+/*
+ * Record @be at @id of @vip, @all (every record) updated, and the VIP's
+ * tables, in the order that keeps every packet another server could take
+ * (backend.c). -EDOM/-E2BIG (printed) when the wrr schedule cannot take
+ * the weights: @weight_given says whether @be's was the command's.
+ */
+int commit_backend(struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
+		   struct lbxdp_backend *all, __u32 id,
+		   const struct lbxdp_backend *be, bool weight_given);
 /* Build from @all and flip; prints why it cannot. */
 int rebuild_from(struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
 		 const struct lbxdp_backend *all);

@@ -191,6 +191,58 @@ static int free_orphans(struct lbxdp_ctx *c, struct lbxdp_backend *all,
 	return fixed;
 }
 
+/*
+ * An operator's override that its record lacks (a "backend set" killed
+ * between the meta, written first, and the record): the record follows
+ * the override, which the daemon holds to anyway.
+ */
+static int apply_overrides(struct lbxdp_ctx *c, struct lbxdp_backend *all,
+			   bool apply)
+{
+	__u32 i, n = lbxdp_nbackend_slots(&c->cfg);
+	struct lbxdp_backend_meta *meta;
+	struct lbxdp_backend nb;
+	struct lbxdp_vip vip;
+	int fixed = 0, err;
+
+	if (c->fd[M_BACKEND_META] < 0)
+		return 0;
+	meta = calloc(n, sizeof(*meta));
+	if (!meta)
+		return -ENOMEM;
+	err = lbxdp_array_read(c->fd[M_BACKEND_META], meta, n);
+	if (err) {
+		p_err("cannot read map backend_meta: %s", strerror(-err));
+		goto cleanup;
+	}
+	for (i = 1; i < n; i++) {
+		const struct lbxdp_backend_meta *m = &meta[i];
+
+		if (!(all[i].flags & LBXDP_BE_F_USED) ||
+		    (all[i].flags & LBXDP_BE_F_DRAINING) ||
+		    m->gen != all[i].gen || !m->op)
+			continue;
+		nb = all[i];
+		if (m->op & LBXDP_OP_DOWN)
+			nb.flags |= LBXDP_BE_F_DOWN;
+		if (m->op & LBXDP_OP_UP)
+			nb.flags &= ~LBXDP_BE_F_DOWN;
+		if (m->op & LBXDP_OP_WEIGHT)
+			nb.weight = m->op_weight;
+		if (!memcmp(&nb, &all[i], sizeof(nb)))
+			continue;
+		fixed++;
+		/* One that the tables cannot take (said) stays as it is. */
+		if (apply &&
+		    !bpf_map_lookup_elem(c->fd[M_VIP_INFO], &nb.vip_id, &vip))
+			commit_backend(c, &vip, all, i, &nb, false);
+	}
+	err = fixed;
+cleanup:
+	free(meta);
+	return err;
+}
+
 struct repair {
 	const struct lbxdp_backend *all;
 	bool apply;
@@ -237,6 +289,12 @@ int lbxdp_repair(struct lbxdp_ctx *c, bool apply)
 		goto cleanup;
 	}
 	r.fixed = n;
+	n = apply_overrides(c, all, apply);
+	if (n < 0) {
+		err = n;
+		goto cleanup;
+	}
+	r.fixed += n;
 	r.all = all;
 	err = for_each_vip(c, repair_vip, &r);
 	if (err)

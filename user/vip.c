@@ -54,8 +54,9 @@ static int write_vip(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 }
 
 int lbxdp_vip_add(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
-		  int sched, __u32 persist_sec)
+		  int sched, __u32 persist_sec, __u8 owner)
 {
+	struct lbxdp_vip_meta meta = {.owner = owner};
 	struct lbxdp_table empty[2] = {};
 	struct lbxdp_vip vip = {};
 	char svc[LBXDP_SVC_STRLEN];
@@ -68,6 +69,8 @@ int lbxdp_vip_add(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 		p_err("service %s already exists", svc);
 		return -EEXIST;
 	}
+	if (owner != LBXDP_OWNER_CLI && c->fd[M_VIP_META] < 0)
+		return meta_missing(c, M_VIP_META);
 	err = vip_scan(c, &s);
 	if (err)
 		goto cleanup;
@@ -103,7 +106,14 @@ int lbxdp_vip_add(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 	vip.persist_sec = persist_sec;
 	/* By id first: no flow can reach it before the key exists, which
 	 * is the one write that makes the service; killed before it, the id
-	 * stays free. */
+	 * stays free. Its owner goes with vip_info: every add writes it, so
+	 * a previous holder's never outlives the id's reuse. */
+	if (c->fd[M_VIP_META] >= 0 &&
+	    bpf_map_update_elem(c->fd[M_VIP_META], &id, &meta, BPF_ANY)) {
+		err = -errno;
+		p_err("cannot write map vip_meta: %s", strerror(errno));
+		goto cleanup;
+	}
 	err = write_vip(c, key, &vip, BPF_NOEXIST);
 	if (err)
 		goto cleanup;
@@ -197,6 +207,7 @@ int lbxdp_vip_list(struct lbxdp_ctx *c, struct lbxdp_vip_entry **out, size_t *n)
 
 		lbxdp_percpu_sum(c, M_STATS_VIP, e->vip.id, (__u64 *)&e->ctr,
 				 sizeof(e->ctr) / sizeof(__u64));
+		e->owner = lbxdp_vip_owner(c, e->vip.id);
 		if (bpf_map_lookup_elem(c->fd[M_VIP_SLOT], &e->vip.id, &slot))
 			continue;
 		tidx = e->vip.id * 2 + (slot & 1);

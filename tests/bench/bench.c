@@ -270,11 +270,13 @@ static int service_setup(struct bench *b)
 	b->opened = true;
 	/* The backends get our own MAC: the rewritten frame is still "to
 	 * our MAC", so a repeated frame stays on the same path. */
-	err = lbxdp_vip_add(&b->c, &key, LBXDP_SCHED_WRR, 0);
+	err = lbxdp_vip_add(&b->c, &key, LBXDP_SCHED_WRR, 0, LBXDP_OWNER_CLI);
 	if (!err)
-		err = lbxdp_backend_add(&b->c, &key, be1, 1, b->env.lb_mac);
+		err = lbxdp_backend_add(&b->c, &key, be1, 1, b->env.lb_mac,
+					LBXDP_OWNER_CLI);
 	if (!err)
-		err = lbxdp_backend_add(&b->c, &key, be2, 2, b->env.lb_mac);
+		err = lbxdp_backend_add(&b->c, &key, be2, 2, b->env.lb_mac,
+					LBXDP_OWNER_CLI);
 	if (!err)
 		err = lbxdp_vip_get(&b->c, &key, &vip);
 	if (!err)
@@ -291,11 +293,13 @@ static int service_setup(struct bench *b)
 	if (n != 2)
 		return -ENOENT;
 	key.port = htons(VIP_PORT_MH);
-	err = lbxdp_vip_add(&b->c, &key, LBXDP_SCHED_MH, 0);
+	err = lbxdp_vip_add(&b->c, &key, LBXDP_SCHED_MH, 0, LBXDP_OWNER_CLI);
 	if (!err)
-		err = lbxdp_backend_add(&b->c, &key, be1, 1, b->env.lb_mac);
+		err = lbxdp_backend_add(&b->c, &key, be1, 1, b->env.lb_mac,
+					LBXDP_OWNER_CLI);
 	if (!err)
-		err = lbxdp_backend_add(&b->c, &key, be2, 2, b->env.lb_mac);
+		err = lbxdp_backend_add(&b->c, &key, be2, 2, b->env.lb_mac,
+					LBXDP_OWNER_CLI);
 	if (!err)
 		err = lbxdp_vip_get(&b->c, &key, &vip);
 	b->vip_mh = vip.id;

@@ -142,7 +142,7 @@ static bool be_add(struct rt *rt, int i)
 	addr4(a, b->addr);
 	be_mac(mac, 0, i);
 	if (!ASSERT_OK(lbxdp_backend_add(&rt->lb->ctx, &rt->key[b->svc], a,
-					 b->weight, mac),
+					 b->weight, mac, LBXDP_OWNER_CLI),
 		       b->name))
 		return false;
 	rt->be[i].present = true;
@@ -367,9 +367,9 @@ static void fixture_once(const struct fixture *fx)
 		const struct fx_svc *s = &fx->svc[i];
 
 		vip_key(&rt.key[i], s->addr, s->port, s->proto);
-		if (!ASSERT_OK(
-			    lbxdp_vip_add(c, &rt.key[i], s->sched, s->persist),
-			    "vip add"))
+		if (!ASSERT_OK(lbxdp_vip_add(c, &rt.key[i], s->sched,
+					     s->persist, LBXDP_OWNER_CLI),
+			       "vip add"))
 			goto out;
 		rt.nsvc++;
 	}

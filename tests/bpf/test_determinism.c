@@ -38,7 +38,8 @@ static bool fill(struct lb *lb, const int *order)
 	int i;
 
 	vip_key(&key, DET_VIP, 80, IPPROTO_TCP);
-	if (!ASSERT_OK(lbxdp_vip_add(&lb->ctx, &key, LBXDP_SCHED_MH, 0),
+	if (!ASSERT_OK(lbxdp_vip_add(&lb->ctx, &key, LBXDP_SCHED_MH, 0,
+				     LBXDP_OWNER_CLI),
 		       "vip add"))
 		return false;
 	for (i = 0; i < NBE; i++) {
@@ -49,7 +50,7 @@ static bool fill(struct lb *lb, const int *order)
 		addr4(a, be_addr(k));
 		be_mac(mac, MAC_SET, k);
 		if (!ASSERT_OK(lbxdp_backend_add(&lb->ctx, &key, a, weights[k],
-						 mac),
+						 mac, LBXDP_OWNER_CLI),
 			       "backend add"))
 			return false;
 	}

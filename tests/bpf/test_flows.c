@@ -40,7 +40,9 @@ static bool svc_begin(struct svc *s, __u32 addr, __u16 port, int sched)
 		return false;
 	s->cfg0 = c->cfg;
 	vip_key(&s->key, addr, port, IPPROTO_TCP);
-	s->added = ASSERT_OK(lbxdp_vip_add(c, &s->key, sched, 0), "vip add");
+	s->added =
+		ASSERT_OK(lbxdp_vip_add(c, &s->key, sched, 0, LBXDP_OWNER_CLI),
+			  "vip add");
 	return s->added;
 }
 
@@ -57,7 +59,7 @@ static bool svc_backend(struct svc *s, __u32 addr, __u16 weight)
 	b->weight = weight;
 	be_mac(mac, 1, s->n);
 	if (!ASSERT_OK(lbxdp_backend_add(&env.main.ctx, &s->key, b->addr,
-					 weight, mac),
+					 weight, mac, LBXDP_OWNER_CLI),
 		       "backend add"))
 		return false;
 	s->n++;

@@ -50,8 +50,9 @@ static bool guard_begin(struct guard *g, __u32 addr, int sched, __u32 persist)
 	g->cfg0 = c->cfg;
 	g->have_cfg0 = true;
 	vip_key(&g->key, addr, 80, IPPROTO_TCP);
-	g->added =
-		ASSERT_OK(lbxdp_vip_add(c, &g->key, sched, persist), "vip add");
+	g->added = ASSERT_OK(
+		lbxdp_vip_add(c, &g->key, sched, persist, LBXDP_OWNER_CLI),
+		"vip add");
 	return g->added &&
 	       ASSERT_OK(lbxdp_vip_get(c, &g->key, &g->vip), "vip get");
 }
@@ -64,7 +65,7 @@ static bool guard_add(struct guard *g, int i, __u16 weight)
 	addr4(g->addr[i], BACKEND(i + 1));
 	be_mac(mac, 2, i);
 	return ASSERT_OK(lbxdp_backend_add(&env.main.ctx, &g->key, g->addr[i],
-					   weight, mac),
+					   weight, mac, LBXDP_OWNER_CLI),
 			 "backend add");
 }
 

@@ -1397,6 +1397,57 @@ static void test_rebind(void **state)
 	free(b);
 }
 
+struct logged {
+	char line[256];
+	int n;
+};
+
+static void on_log(void *arg, const char *line)
+{
+	struct logged *l = arg;
+
+	snprintf(l->line, sizeof(l->line), "%s", line);
+	l->n++;
+}
+
+/* check_env's log hook (the daemon's syslog) gets the change's line. */
+static void test_log_hook(void **state)
+{
+	struct ctx *x = *state;
+	struct logged lg = {0};
+	struct seen s = {0};
+	struct check_env env = {.loop = &x->loop,
+				.g = &x->g,
+				.result = on_seen,
+				.arg = &s,
+				.log = on_log,
+				.log_arg = &lg};
+	struct conf_checker ck = {
+		.type = CHECK_TCP,
+		.connect_timeout_ms = FAST_MS,
+		.delay_loop_ms = 600000,
+	};
+	struct conf_rs rs = {.addr = LO,
+			     .port = x->closed_port,
+			     .weight = 1,
+			     .checkers = &ck,
+			     .nchecks = 1};
+	struct rs_check *rc = rs_check_new(&env, &x->vs, &rs);
+	char want[256];
+
+	assert_non_null(rc);
+	x->loop.now = loop_clock_ms();
+	rs_check_start(rc, RS_UP, NULL);
+	run_results(x, &s.n, 1);
+	snprintf(want, sizeof(want),
+		 "virtual server TCP 198.18.0.16:80: real server 127.0.0.1:%u "
+		 "down (TCP_CHECK: connect: connection refused)",
+		 x->closed_port);
+	assert_int_equal(lg.n, 1);
+	assert_string_equal(lg.line, want);
+	rs_check_free(rc);
+}
+
 /* Whether a reload keeps a checker: parameter for parameter. */
 static void test_same(void **state)
 {
@@ -1486,6 +1537,7 @@ int main(void)
 		cmocka_unit_test(test_free_in_callback),
 		cmocka_unit_test(test_same),
 		cmocka_unit_test(test_rebind),
+		cmocka_unit_test(test_log_hook),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -32,6 +32,7 @@ S1=198.18.0.10:80/tcp # wrr, web1 1, web2 2
 S2=198.18.0.10:0/udp  # mh on every UDP port, web2
 S3=198.18.0.30:443    # sh with persistence, web1, web3 down
 S4=198.18.0.30:8443   # wrr, web3 drained (a flow left, idle)
+S5=198.18.0.32:80     # the daemon's (kt dadd): web1, web2 held down by the operator
 NEW=198.18.0.31:8080  # added by a test: a new address
 lab_lbxdp vip add $S1
 lab_lbxdp backend add $S1 "$W1" --weight 1
@@ -46,10 +47,14 @@ lab_lbxdp vip add $S4
 lab_lbxdp backend add $S4 "$W3"
 "$KT" probe "$LAB_PIN_DIR" $S4 >/dev/null
 lab_lbxdp backend del $S4 "$W3"
+"$KT" dadd "$LAB_PIN_DIR" $S5
+"$KT" dadd "$LAB_PIN_DIR" $S5 "$W1" 1 02:00:00:00:00:01
+"$KT" dadd "$LAB_PIN_DIR" $S5 "$W2" 2 02:00:00:00:00:02
+lab_lbxdp backend set $S5 "$W2" --down
 "$KT" age "$LAB_PIN_DIR"
 SNAP=$E2E_TMP/base.snap
 "$KT" save "$LAB_PIN_DIR" "$SNAP"
-SVCS="$S1 $S2 198.18.0.10:53/udp $S3 $S4 $NEW 198.18.0.10:81/tcp"
+SVCS="$S1 $S2 198.18.0.10:53/udp $S3 $S4 $S5 $NEW 198.18.0.10:81/tcp"
 
 # killed DESCRIPTION ARGS...: lbxdp ARGS killed at each of its syscalls.
 # KILLED_ONLY=PATTERN runs only the commands whose description matches.
@@ -83,6 +88,13 @@ killed "backend set --down" backend set $S1 "$W1" --down
 killed "backend set --up" backend set $S3 "$W3" --up
 killed "backend del" backend del $S1 "$W1"
 killed "backend list freeing a drained record" backend list
+# The daemon's backends: the operator's override goes into backend_meta
+# before the record (kt state shows both).
+killed "backend set --down of the daemon's (an override)" backend set $S5 "$W1" --down
+killed "backend set --weight of the daemon's (an override)" backend set $S5 "$W1" --weight 4
+killed "backend set --auto" backend set $S5 "$W2" --auto
+killed "backend del of the daemon's (no daemon runs)" backend del $S5 "$W1"
+killed "vip del of the daemon's (no daemon runs)" vip del $S5
 killed "timeout set" timeout set tcp 100 udp 50
 killed "flood set" flood set 500
 

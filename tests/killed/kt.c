@@ -12,6 +12,12 @@
  *                          table, and a fragment, for each service
  *   kt fp DIR SVC...       state, then probe: what a run is compared by
  *   kt age DIR             every flow entry idle since the clock's origin
+ *   kt dadd DIR SVC [RIP WEIGHT MAC]
+ *                          add a service (wrr) or backend as the daemon
+ *                          does, owned by it, under the writer lock
+ *   kt health DIR SVC RIP STATE FAILS OKS AGO CHECKER REASON [WEIGHT]
+ *                          write a backend's health entry as the daemon
+ *                          does (STATE none|pending|up|down, AGO seconds)
  *
  * save and restore put a pin directory back to a state between runs in a
  * few milliseconds, where detach --purge and attach take half a second.
@@ -22,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
@@ -31,6 +38,7 @@
 #include "lbxdp/abi.h"
 #include "maps.h"
 #include "parse.h"
+#include "service.h"
 
 static void die(const char *what, int err)
 {
@@ -102,6 +110,8 @@ static void save(struct lbxdp_ctx *c, const char *file)
 		long at;
 		bool first = true;
 
+		if (c->fd[i] < 0) /* an optional map not pinned */
+			continue;
 		map_info(c->fd[i], &mi);
 		k = calloc(1, mi.key_size);
 		nk = calloc(1, mi.key_size);
@@ -155,6 +165,8 @@ static void restore(struct lbxdp_ctx *c, const char *file)
 		__u32 n, j;
 		bool first = true;
 
+		if (c->fd[i] < 0)
+			continue;
 		if (fread(&m, sizeof(m), 1, f) != 1 || m != i ||
 		    fread(&n, sizeof(n), 1, f) != 1)
 			die("restore: bad snapshot", EINVAL);
@@ -294,10 +306,10 @@ static void fmt_vip(char *buf, size_t len, const void *kp, const void *vp,
 	tidx = v->id * 2 + (slot & 1);
 	bpf_map_lookup_elem(c->fd[M_TABLES], &tidx, &t);
 	snprintf(buf, len,
-		 "vip %s id %u flags %u sched %u persist %u info %s "
+		 "vip %s id %u flags %u sched %u persist %u owner %u info %s "
 		 "table n %u wrr %u sig %08x maglev %08x wrr %08x",
 		 lbxdp_format_service(k, svc, sizeof(svc)), v->id, v->flags,
-		 v->sched, v->persist_sec,
+		 v->sched, v->persist_sec, lbxdp_vip_owner(c, v->id),
 		 memcmp(&info, v, sizeof(info)) ? "DIFFERS" : "same",
 		 t.nbackends, t.wrr_len, t.sig,
 		 array_hash(c->fd[M_MAGLEV], tidx * ring, ring),
@@ -342,15 +354,17 @@ static void state(struct lbxdp_ctx *c)
 		     fmt_addr, c);
 	for (i = 1; i < n; i++) {
 		struct lbxdp_backend be = {};
+		struct lbxdp_backend_meta bm;
 
-		if (bpf_map_lookup_elem(c->fd[M_BACKENDS], &i, &be) ||
-		    !(be.flags & LBXDP_BE_F_USED))
+		/* The meta as every reader sees it: its gen's record's. */
+		if (lbxdp_backend_get(c, i, &be, &bm, NULL))
 			continue;
-		printf("backend %u vip %u %s mac %s flags %u weight %u gen %u\n",
+		printf("backend %u vip %u %s mac %s flags %u weight %u gen %u owner %u op %u/%u cfg %u\n",
 		       i, be.vip_id,
 		       lbxdp_format_addr(be.addr, be.family, a, sizeof(a)),
 		       lbxdp_format_mac(be.mac, m, sizeof(m)), be.flags,
-		       be.weight, be.gen);
+		       be.weight, be.gen, bm.owner, bm.op, bm.op_weight,
+		       bm.cfg_weight);
 	}
 }
 
@@ -449,6 +463,87 @@ static void age(struct lbxdp_ctx *c)
 	lbxdp_memo_clear(c);
 }
 
+/* The daemon's own adds: a service, or a backend of it. */
+static int dadd(const char *dir, int argc, char **argv)
+{
+	struct lbxdp_vip_key key = {};
+	struct lbxdp_ctx c;
+	char why[128];
+	__be32 addr[4] = {};
+	__u8 mac[6], fam;
+	int err;
+
+	if (argc != 1 && argc != 4)
+		die("dadd: SVC [RIP WEIGHT MAC]", EINVAL);
+	if (lbxdp_parse_service(argv[0], &key, why, sizeof(why)))
+		die(argv[0], EINVAL);
+	err = lbxdp_open(&c, dir, true);
+	if (err)
+		die(dir, err);
+	if (argc == 1) {
+		err = lbxdp_vip_add(&c, &key, LBXDP_SCHED_WRR, 0,
+				    LBXDP_OWNER_DAEMON);
+	} else {
+		if (lbxdp_parse_addr(argv[1], addr, &fam) ||
+		    lbxdp_parse_mac(argv[3], mac))
+			die(argv[1], EINVAL);
+		err = lbxdp_backend_add(&c, &key, addr, atoi(argv[2]), mac,
+					LBXDP_OWNER_DAEMON);
+	}
+	lbxdp_close(&c);
+	return err ? 2 : 0;
+}
+
+/* A health entry as the daemon writes it, without the lock. */
+static int health(const char *dir, int argc, char **argv)
+{
+	static const char *const states[] = {"none", "pending", "up", "down"};
+	struct lbxdp_vip_key key = {};
+	struct lbxdp_backend be;
+	struct lbxdp_health h = {};
+	struct lbxdp_ctx c;
+	struct timespec ts;
+	char why[128];
+	__be32 addr[4] = {};
+	__u8 fam;
+	__u32 id;
+	int err;
+
+	if (argc != 8 && argc != 9)
+		die("health: SVC RIP STATE FAILS OKS AGO CHECKER REASON [WEIGHT]",
+		    EINVAL);
+	if (lbxdp_parse_service(argv[0], &key, why, sizeof(why)) ||
+	    lbxdp_parse_addr(argv[1], addr, &fam))
+		die(argv[0], EINVAL);
+	for (h.state = 0; h.state < 4 && strcmp(states[h.state], argv[2]);
+	     h.state++)
+		;
+	if (h.state == 4)
+		die(argv[2], EINVAL);
+	err = lbxdp_open(&c, dir, false);
+	if (!err)
+		err = lbxdp_backend_find(&c, &key, addr, &id);
+	if (!err)
+		err = lbxdp_backend_get(&c, id, &be, NULL, NULL);
+	if (err)
+		die(argv[1], err);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	h.gen = be.gen;
+	h.fails = atoi(argv[3]);
+	h.oks = atoi(argv[4]);
+	h.last_ms = (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 -
+		    (__u64)atoi(argv[5]) * 1000;
+	h.since_ms = h.last_ms;
+	h.transitions = 1;
+	h.weight = argc == 9 ? atoi(argv[8]) : be.weight;
+	/* Unterminated when they fill the field, as the daemon may. */
+	memcpy(h.checker, argv[6], strnlen(argv[6], sizeof(h.checker)));
+	memcpy(h.reason, argv[7], strnlen(argv[7], sizeof(h.reason)));
+	err = lbxdp_health_set(&c, id, &h);
+	lbxdp_close(&c);
+	return err ? 2 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct lbxdp_ctx c;
@@ -460,6 +555,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	libbpf_set_print(NULL);
+	if (!strcmp(argv[1], "dadd"))
+		return dadd(argv[2], argc - 3, argv + 3);
+	if (!strcmp(argv[1], "health"))
+		return health(argv[2], argc - 3, argv + 3);
 	err = lbxdp_open(&c, argv[2], false);
 	if (err) {
 		/* Nothing pinned is a state too: the one before an attach. */

@@ -216,8 +216,7 @@ git ls-files -z --cached --others --exclude-standard |
 
 build() { # dir, log
 	make -C "$1" --no-print-directory all unit .output/tests/bpf_test \
-		.output/tests/checks_test \
-		>"$2" 2>&1
+		.output/tests/kt .output/tests/checks_test >"$2" 2>&1
 }
 
 # The first "not ok" line of a run's output @1, with its suite.

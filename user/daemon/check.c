@@ -141,6 +141,22 @@ static uint64_t realtime_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+static void check_log(const struct check_env *env, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void check_log(const struct check_env *env, const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (env->log)
+		env->log(env->log_arg, line);
+	else
+		p_info("%s", line);
+}
+
 static const char *proto_name(__u8 proto)
 {
 	return proto == IPPROTO_UDP ? "UDP" : "TCP";
@@ -160,9 +176,10 @@ static void log_change(const struct rs_check *rc, const struct checker *c,
 	else
 		snprintf(what, sizeof(what), "weight %d",
 			 h->weight < 0 ? (int)rc->rs->weight : h->weight);
-	p_info("virtual server %s %s:%u: real server %s:%u %s (%s: %s)",
-	       proto_name(rc->vs->proto), vip, rc->vs->port, rip, rc->rs->port,
-	       what, c->ops->name, c->reason);
+	check_log(&rc->env,
+		  "virtual server %s %s:%u: real server %s:%u %s (%s: %s)",
+		  proto_name(rc->vs->proto), vip, rc->vs->port, rip,
+		  rc->rs->port, what, c->ops->name, c->reason);
 }
 
 /* The server's verdict after a result of @c. */
@@ -217,7 +234,7 @@ static void checker_timer(struct loop_timer *t);
 static void checker_arm(struct checker *c, uint64_t when)
 {
 	if (loop_timer_at(checker_loop(c), &c->timer, when))
-		p_err("cannot arm a timer: out of memory");
+		check_log(&c->rc->env, "cannot arm a timer: out of memory");
 }
 
 void checker_done(struct checker *c, bool ok)
@@ -472,6 +489,7 @@ bool rs_check_same(const struct conf_vs *va, const struct conf_rs *a,
 
 /* A notify script in flight: freed when reaped. */
 struct script_run {
+	struct check_env env;
 	struct loop *loop;
 	struct loop_fd lfd;
 	struct loop_timer timer;
@@ -492,11 +510,14 @@ static void script_reaped(struct loop_fd *lfd, uint32_t events)
 	/* An error (SIGCHLD ignored: reaped already) must end the watch
 	 * too, or the readable pidfd would spin the loop. */
 	if (r)
-		p_warn("script %s: wait: %s", s->cmd, strerror(errno));
+		check_log(&s->env, "script %s: wait: %s", s->cmd,
+			  strerror(errno));
 	else if (si.si_code == CLD_EXITED && si.si_status)
-		p_warn("script %s: exit status %d", s->cmd, si.si_status);
+		check_log(&s->env, "script %s: exit status %d", s->cmd,
+			  si.si_status);
 	else if (si.si_code != CLD_EXITED)
-		p_warn("script %s: killed by signal %d", s->cmd, si.si_status);
+		check_log(&s->env, "script %s: killed by signal %d", s->cmd,
+			  si.si_status);
 	loop_fd_del(s->loop, lfd);
 	close(fd);
 	loop_timer_cancel(s->loop, &s->timer);
@@ -523,6 +544,7 @@ int check_run_script(const struct check_env *env, const struct conf_script *s,
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
+	r->env = *env;
 	r->loop = env->loop;
 	snprintf(r->cmd, sizeof(r->cmd), "%s", s->cmd);
 	loop_timer_init(&r->timer, script_timeout, r);

@@ -44,6 +44,10 @@ struct check_env {
 	 * rs_check it is about. */
 	void (*result)(void *arg, const struct rs_health *h, bool changed);
 	void *arg;
+	/* The log lines of checks and scripts (without a newline); NULL:
+	 * stderr. For the daemon's syslog (-l). */
+	void (*log)(void *log_arg, const char *line);
+	void *log_arg;
 };
 
 /*
@@ -62,6 +66,15 @@ struct rs_check *rs_check_new(const struct check_env *env,
 void rs_check_start(struct rs_check *rc, enum rs_state initial,
 		    const struct rs_health *h0);
 const struct rs_health *rs_check_health(const struct rs_check *rc);
+/*
+ * A reload kept @rc: point it at the new configuration's @vs and @rs, which
+ * rs_check_same() found the same as its own, with @env (its globals, result
+ * callback and arg), so that the old configuration can be freed. Checks in
+ * flight go on (re-pointed at the new strings); state and counters are
+ * kept.
+ */
+void rs_check_rebind(struct rs_check *rc, const struct check_env *env,
+		     const struct conf_vs *vs, const struct conf_rs *rs);
 /* Stop every check (kills running scripts' process groups) and free. */
 void rs_check_free(struct rs_check *rc);
 
@@ -69,13 +82,6 @@ void rs_check_free(struct rs_check *rc);
  * parameter (a reload keeps a checker that did not change). */
 bool rs_check_same(const struct conf_vs *va, const struct conf_rs *a,
 		   const struct conf_vs *vb, const struct conf_rs *b);
-/*
- * A reload kept @rc: point it at the new configuration's @vs and @rs (and
- * @env's global settings), which rs_check_same() found the same as its
- * own, so that the old configuration can be freed. Checks in flight go on.
- */
-void rs_check_rebind(struct rs_check *rc, const struct check_env *env,
-		     const struct conf_vs *vs, const struct conf_rs *rs);
 
 /*
  * Run a notify script (notify_up, quorum_up, ...) in the background: as

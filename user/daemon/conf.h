@@ -36,6 +36,7 @@ void conf_warning(struct conf_diag *d, const struct conf_loc *at,
 
 struct conf_script {
 	char *cmd; /* as written: path and arguments (keepalived quoting) */
+	char *user, *group; /* "SCRIPT [USER [GROUP]]"; NULL: script_user */
 	struct conf_loc at;
 };
 
@@ -77,6 +78,8 @@ struct conf_checker {
 	__u32 retry;
 	__u32 delay_before_retry_ms;
 	bool warmup; /* first check at a random point of the first delay_loop */
+	bool alpha;  /* down until the first success: the checker's, else the
+		      * real server's, else the virtual server's alpha */
 	/* lbxdp's HAProxy extension: rise/fall set replace retry semantics:
 	 * down after fall consecutive failures, up after rise successes,
 	 * one check each inter. 0: not set (keepalived's semantics). */
@@ -216,6 +219,7 @@ struct conf_opts {
 	/* Limits on $NAME expansion, so that $A=${A}${A} cannot hang. */
 	int max_depth;	 /* 0: a default */
 	size_t max_line; /* 0: a default */
+	bool no_include; /* "include" is an error (the fuzzer) */
 };
 
 /*
@@ -235,5 +239,13 @@ void conf_free(struct conf *cf);
  * daemon's to check (it has netlink). Returns the errors found.
  */
 int conf_check_host(const struct conf *cf, bool fatal, struct conf_diag *d);
+
+/*
+ * The daemon's -t: conf_load() of @path, then conf_check_host() with
+ * machine problems as warnings, all printed to @out. Returns the exit
+ * code: 0 when there are only warnings, 1 for any error in the file, 2
+ * when @path cannot be read.
+ */
+int conf_test(const char *path, const struct conf_opts *o, FILE *out);
 
 #endif /* LBXDP_CONF_H */

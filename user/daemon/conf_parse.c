@@ -1,0 +1,2480 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * keepalived.conf(5)'s keywords into struct conf: one table per block,
+ * every default resolved as keepalived 2.2.7 resolves it (a checker takes
+ * what its real server sets, which takes what its virtual server sets),
+ * every problem reported with its FILE:LINE, all of them.
+ *
+ * A keyword keepalived has (or had in 1.x) that lbxdp does not implement
+ * is a warning from one table (ka_only[]); any other unknown word is an
+ * error.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "conf_lex.h"
+#include "parse.h"
+#include "sched.h"
+#include "lbxdp/abi.h"
+
+#define UNSET UINT32_MAX
+
+/* Timing keywords as written at one level (UNSET, -1: not written). */
+struct tm {
+	__u32 delay_loop, retry, dbr, ct, warmup;
+	int alpha, inhibit;
+};
+
+static const struct tm tm_unset = {UNSET, UNSET, UNSET, UNSET, UNSET, -1, -1};
+
+struct ckx {
+	struct tm t;
+	__u32 rise, fall, inter;
+	bool have_port;
+};
+
+struct rsx {
+	struct tm t;
+	bool bad;
+	char *virtualhost;
+	struct ckx *ck;
+};
+
+struct vsx {
+	struct conf_vs *vs;
+	struct tm t;
+	struct rsx *rs;
+	__u32 weight; /* real servers' default */
+	const char *algo;
+	bool kind, sh_port, mh_port;
+	bool bad; /* its address or port was refused: no more about it */
+	struct conf_loc sh_port_at, mh_port_at;
+};
+
+struct p {
+	struct conf_stmts *s;
+	int i;
+	struct conf *cf;
+	struct conf_diag *d;
+	bool nomem;
+	int vrrp_version; /* global_defs' vrrp_version, 0: not set */
+	bool xdp_seen;
+};
+
+typedef void kw_fn(struct p *p, const struct conf_stmt *st, void *obj);
+
+struct kw {
+	const char *name;
+	kw_fn *fn;
+	bool block;
+};
+
+/* Where a keepalived keyword lives, for ka_only[]. */
+enum {
+	C_TOP = 1 << 0,
+	C_GLOBAL = 1 << 1,
+	C_VRRP = 1 << 2,
+	C_VS = 1 << 3,
+	C_RS = 1 << 4,
+	C_CHECK = 1 << 5, /* every checker */
+	C_URL = 1 << 6,
+	C_UDP = 1 << 7,
+};
+
+struct ka_kw {
+	const char *name;
+	unsigned int ctx;
+	const char *why; /* NULL: "not implemented by lbxdp" */
+};
+
+/* keepalived 2.2.7's keywords (and 1.x ones real configs still carry)
+ * that lbxdp reads as a warning: each is named, none silently dropped. */
+static const struct ka_kw ka_only[] = {
+	/* top level */
+	{"SSL", C_TOP, NULL},
+	{"bfd_instance", C_TOP, NULL},
+	{"garp_group", C_TOP, NULL},
+	{"interface_up_down_delays", C_TOP, NULL},
+	{"linkbeat_interfaces", C_TOP, NULL},
+	{"static_ipaddress", C_TOP, NULL},
+	{"static_routes", C_TOP, NULL},
+	{"static_rules", C_TOP, NULL},
+	{"track_file", C_TOP, NULL},
+	{"track_group", C_TOP, NULL},
+	{"vrrp_script", C_TOP, NULL},
+	{"vrrp_sync_group", C_TOP, NULL},
+	{"vrrp_track_file", C_TOP, NULL},
+	{"vrrp_track_process", C_TOP, NULL},
+	{"virtual_server_group", C_TOP,
+	 "not implemented by lbxdp: block skipped"},
+	/* top level or global_defs */
+	{"child_wait_time", C_TOP | C_GLOBAL, NULL},
+	{"instance", C_TOP | C_GLOBAL, NULL},
+	{"linkbeat_use_polling", C_TOP | C_GLOBAL | C_VRRP, NULL},
+	{"namespace_with_ipsets", C_TOP | C_GLOBAL, NULL},
+	{"net_namespace", C_TOP | C_GLOBAL, NULL},
+	{"net_namespace_ipvs", C_TOP | C_GLOBAL, NULL},
+	{"use_pid_dir", C_TOP | C_GLOBAL, NULL},
+	/* global_defs */
+	{"bfd_cpu_affinity", C_GLOBAL, NULL},
+	{"bfd_no_swap", C_GLOBAL, NULL},
+	{"bfd_priority", C_GLOBAL, NULL},
+	{"bfd_process_name", C_GLOBAL, NULL},
+	{"bfd_rlimit_rtime", C_GLOBAL, NULL},
+	{"bfd_rlimit_rttime", C_GLOBAL, NULL},
+	{"bfd_rt_priority", C_GLOBAL, NULL},
+	{"checker_cpu_affinity", C_GLOBAL, NULL},
+	{"checker_log_all_failures", C_GLOBAL, NULL},
+	{"checker_no_swap", C_GLOBAL, NULL},
+	{"checker_priority", C_GLOBAL, NULL},
+	{"checker_process_name", C_GLOBAL, NULL},
+	{"checker_rlimit_rtime", C_GLOBAL, NULL},
+	{"checker_rlimit_rttime", C_GLOBAL, NULL},
+	{"checker_rt_priority", C_GLOBAL, NULL},
+	{"config_save_dir", C_GLOBAL, NULL},
+	{"data_use_instance", C_GLOBAL, NULL},
+	{"dbus_service_name", C_GLOBAL, NULL},
+	{"default_interface", C_GLOBAL, NULL},
+	{"disable_local_igmp", C_GLOBAL, NULL},
+	{"dynamic_interfaces", C_GLOBAL, NULL},
+	{"enable_dbus", C_GLOBAL, NULL},
+	{"enable_snmp_checker", C_GLOBAL, NULL},
+	{"enable_snmp_keepalived", C_GLOBAL, NULL},
+	{"enable_snmp_rfc", C_GLOBAL, NULL},
+	{"enable_snmp_rfcv2", C_GLOBAL, NULL},
+	{"enable_snmp_rfcv3", C_GLOBAL, NULL},
+	{"enable_snmp_vrrp", C_GLOBAL, NULL},
+	{"enable_traps", C_GLOBAL, NULL},
+	{"fifo_write_vrrp_states_on_reload", C_GLOBAL, NULL},
+	{"include_check", C_GLOBAL, NULL},
+	{"log_unknown_vrids", C_GLOBAL, NULL},
+	{"lvs_flush", C_GLOBAL, NULL},
+	{"lvs_flush_on_stop", C_GLOBAL, NULL},
+	{"lvs_flush_onstop", C_GLOBAL, NULL},
+	{"lvs_id", C_GLOBAL, "keepalived 1.x's name of router_id: ignored"},
+	{"lvs_netlink_cmd_rcv_bufs", C_GLOBAL, NULL},
+	{"lvs_netlink_cmd_rcv_bufs_force", C_GLOBAL, NULL},
+	{"lvs_netlink_monitor_rcv_bufs", C_GLOBAL, NULL},
+	{"lvs_netlink_monitor_rcv_bufs_force", C_GLOBAL, NULL},
+	{"lvs_notify_fifo", C_GLOBAL, NULL},
+	{"lvs_notify_fifo_script", C_GLOBAL, NULL},
+	{"lvs_process_name", C_GLOBAL, NULL},
+	{"lvs_sync_daemon", C_GLOBAL, NULL},
+	{"lvs_timeouts", C_GLOBAL,
+	 "not implemented by lbxdp (see lbxdp timeout): ignored"},
+	{"max_auto_priority", C_GLOBAL, NULL},
+	{"min_auto_priority_delay", C_GLOBAL, NULL},
+	{"nftables", C_GLOBAL, NULL},
+	{"nftables_counters", C_GLOBAL, NULL},
+	{"nftables_ifindex", C_GLOBAL, NULL},
+	{"nftables_ipvs", C_GLOBAL, NULL},
+	{"nftables_ipvs_priority", C_GLOBAL, NULL},
+	{"nftables_ipvs_start_fwmark", C_GLOBAL, NULL},
+	{"nftables_priority", C_GLOBAL, NULL},
+	{"no_checker_emails", C_GLOBAL, NULL},
+	{"no_email_faults", C_GLOBAL, NULL},
+	{"notify_fifo", C_GLOBAL, NULL},
+	{"notify_fifo_script", C_GLOBAL, NULL},
+	{"process_monitor_rcv_bufs", C_GLOBAL, NULL},
+	{"process_monitor_rcv_bufs_force", C_GLOBAL, NULL},
+	{"process_name", C_GLOBAL, NULL},
+	{"process_names", C_GLOBAL, NULL},
+	{"random_seed", C_GLOBAL, NULL},
+	{"reload_check_config", C_GLOBAL, NULL},
+	{"reload_file", C_GLOBAL, NULL},
+	{"reload_repeat", C_GLOBAL, NULL},
+	{"reload_time_file", C_GLOBAL, NULL},
+	{"rs_init_notifies", C_GLOBAL, NULL},
+	{"shutdown_script", C_GLOBAL, NULL},
+	{"shutdown_script_timeout", C_GLOBAL, NULL},
+	{"smtp_alert_checker", C_GLOBAL, NULL},
+	{"smtp_alert_vrrp", C_GLOBAL, NULL},
+	{"snmp_socket", C_GLOBAL, NULL},
+	{"startup_script", C_GLOBAL, NULL},
+	{"startup_script_timeout", C_GLOBAL, NULL},
+	{"tmp_config_directory", C_GLOBAL, NULL},
+	{"umask", C_GLOBAL, NULL},
+	{"vmac_addr_prefix", C_GLOBAL, NULL},
+	{"vmac_prefix", C_GLOBAL, NULL},
+	{"vrrp_check_unicast_src", C_GLOBAL, NULL},
+	{"vrrp_cpu_affinity", C_GLOBAL, NULL},
+	{"vrrp_down_timer_adverts", C_GLOBAL, NULL},
+	{"vrrp_garp_extra_if", C_GLOBAL, NULL},
+	{"vrrp_garp_interval", C_GLOBAL, NULL},
+	{"vrrp_garp_lower_prio_delay", C_GLOBAL, NULL},
+	{"vrrp_garp_lower_prio_repeat", C_GLOBAL, NULL},
+	{"vrrp_garp_master_delay", C_GLOBAL, NULL},
+	{"vrrp_garp_master_refresh", C_GLOBAL, NULL},
+	{"vrrp_garp_master_refresh_repeat", C_GLOBAL, NULL},
+	{"vrrp_garp_master_repeat", C_GLOBAL, NULL},
+	{"vrrp_gna_interval", C_GLOBAL, NULL},
+	{"vrrp_higher_prio_send_advert", C_GLOBAL, NULL},
+	{"vrrp_ipsets", C_GLOBAL, NULL},
+	{"vrrp_iptables", C_GLOBAL, NULL},
+	{"vrrp_lower_prio_no_advert", C_GLOBAL, NULL},
+	{"vrrp_mcast_group4", C_GLOBAL, NULL},
+	{"vrrp_mcast_group6", C_GLOBAL, NULL},
+	{"vrrp_min_garp", C_GLOBAL, NULL},
+	{"vrrp_netlink_cmd_rcv_bufs", C_GLOBAL, NULL},
+	{"vrrp_netlink_cmd_rcv_bufs_force", C_GLOBAL, NULL},
+	{"vrrp_netlink_monitor_rcv_bufs", C_GLOBAL, NULL},
+	{"vrrp_netlink_monitor_rcv_bufs_force", C_GLOBAL, NULL},
+	{"vrrp_no_swap", C_GLOBAL, NULL},
+	{"vrrp_notify_fifo", C_GLOBAL, NULL},
+	{"vrrp_notify_fifo_script", C_GLOBAL, NULL},
+	{"vrrp_notify_priority_changes", C_GLOBAL, NULL},
+	{"vrrp_priority", C_GLOBAL, NULL},
+	{"vrrp_process_name", C_GLOBAL, NULL},
+	{"vrrp_rlimit_rtime", C_GLOBAL, NULL},
+	{"vrrp_rlimit_rttime", C_GLOBAL, NULL},
+	{"vrrp_rt_priority", C_GLOBAL, NULL},
+	{"vrrp_rx_bufs_multiplier", C_GLOBAL, NULL},
+	{"vrrp_rx_bufs_policy", C_GLOBAL, NULL},
+	{"vrrp_skip_check_adv_addr", C_GLOBAL, NULL},
+	{"vrrp_startup_delay", C_GLOBAL, NULL},
+	{"vrrp_strict", C_GLOBAL, NULL},
+	{"vrrp_vmac_garp_intvl", C_GLOBAL, NULL},
+	/* vrrp_instance */
+	{"accept", C_VRRP, NULL},
+	{"check_unicast_src", C_VRRP, NULL},
+	{"debug", C_VRRP, NULL},
+	{"dont_track_primary", C_VRRP, NULL},
+	{"down_timer_adverts", C_VRRP, NULL},
+	{"garp_extra_if", C_VRRP, NULL},
+	{"garp_lower_prio_delay", C_VRRP, NULL},
+	{"garp_lower_prio_repeat", C_VRRP, NULL},
+	{"garp_master_delay", C_VRRP, NULL},
+	{"garp_master_refresh", C_VRRP, NULL},
+	{"garp_master_refresh_repeat", C_VRRP, NULL},
+	{"garp_master_repeat", C_VRRP, NULL},
+	{"higher_prio_send_advert", C_VRRP, NULL},
+	{"kernel_rx_buf_size", C_VRRP, NULL},
+	{"lower_prio_no_advert", C_VRRP, NULL},
+	{"lvs_sync_daemon_interface", C_VRRP, NULL},
+	{"mcast_dst_ip", C_VRRP, NULL},
+	{"mcast_src_ip", C_VRRP, NULL},
+	{"native_ipv6", C_VRRP, NULL},
+	{"no_accept", C_VRRP, NULL},
+	{"notify", C_VRRP, NULL},
+	{"notify_backup", C_VRRP, NULL},
+	{"notify_deleted", C_VRRP, NULL},
+	{"notify_fault", C_VRRP, NULL},
+	{"notify_master", C_VRRP, NULL},
+	{"notify_master_rx_lower_pri", C_VRRP, NULL},
+	{"notify_priority_changes", C_VRRP, NULL},
+	{"notify_stop", C_VRRP, NULL},
+	{"old_unicast_checksum", C_VRRP, NULL},
+	{"promote_secondaries", C_VRRP, NULL},
+	{"skip_check_adv_addr", C_VRRP, NULL},
+	{"smtp_alert", C_VRRP | C_VS | C_RS, NULL},
+	{"strict_mode", C_VRRP, NULL},
+	{"track_bfd", C_VRRP, NULL},
+	{"track_file", C_VRRP, NULL},
+	{"track_interface", C_VRRP, NULL},
+	{"track_process", C_VRRP, NULL},
+	{"track_script", C_VRRP, NULL},
+	{"track_src_ip", C_VRRP, NULL},
+	{"unicast_fault_no_peer", C_VRRP, NULL},
+	{"unicast_peer", C_VRRP, NULL},
+	{"unicast_src_ip", C_VRRP, NULL},
+	{"unicast_ttl", C_VRRP, NULL},
+	{"use_ipvlan", C_VRRP, NULL},
+	{"virtual_routes", C_VRRP, NULL},
+	{"virtual_rules", C_VRRP, NULL},
+	{"vmac_garp_intvl", C_VRRP, NULL},
+	{"vmac_xmit_base", C_VRRP, NULL},
+	{"vrf", C_VRRP, NULL},
+	/* virtual_server */
+	{"flag-1", C_VS, NULL},
+	{"flag-2", C_VS, NULL},
+	{"flag-3", C_VS, NULL},
+	{"hashed", C_VS, NULL},
+	{"ip_family", C_VS, NULL},
+	{"mh-fallback", C_VS, NULL},
+	{"nat_mask", C_VS,
+	 "keepalived 1.x's NAT netmask: lbxdp does direct routing: ignored"},
+	{"ops", C_VS, NULL},
+	{"persistence_engine", C_VS, NULL},
+	{"persistence_granularity", C_VS, NULL},
+	{"sh-fallback", C_VS, NULL},
+	{"snmp_name", C_VS | C_RS, NULL},
+	/* real_server */
+	{"BFD_CHECK", C_RS, "not implemented by lbxdp: checker skipped"},
+	{"FILE_CHECK", C_RS, "not implemented by lbxdp: checker skipped"},
+	{"PING_CHECK", C_RS, "not implemented by lbxdp: checker skipped"},
+	{"SMTP_CHECK", C_RS, "not implemented by lbxdp: checker skipped"},
+	{"lthreshold", C_RS, NULL},
+	{"uthreshold", C_RS, NULL},
+	/* checkers */
+	{"bind_if", C_CHECK, NULL},
+	{"fwmark", C_CHECK, NULL},
+	{"log_all_failures", C_CHECK, NULL},
+	{"regex", C_URL, NULL},
+	{"regex_max_offset", C_URL, NULL},
+	{"regex_min_offset", C_URL, NULL},
+	{"regex_no_match", C_URL, NULL},
+	{"regex_options", C_URL, NULL},
+	{"regex_stack", C_URL, NULL},
+	{"max_reply_length", C_UDP, NULL},
+	{"min_reply_length", C_UDP, NULL},
+};
+
+/* ---- helpers ---- */
+
+static char *dup(struct p *p, const char *s)
+{
+	char *r = s ? strdup(s) : NULL;
+
+	if (s && !r)
+		p->nomem = true;
+	return r;
+}
+
+/* Append one zeroed element to *@arr of *@n; NULL on ENOMEM. */
+static void *grow(struct p *p, void *arr, int *n, size_t sz)
+{
+	void **a = arr;
+	char *na = realloc(*a, (*n + 1) * sz);
+
+	if (!na) {
+		p->nomem = true;
+		return NULL;
+	}
+	*a = na;
+	memset(na + *n * sz, 0, sz);
+	return na + (*n)++ * sz;
+}
+
+static bool need(struct p *p, const struct conf_stmt *st, int n)
+{
+	if (st->n > n)
+		return true;
+	conf_error(p->d, &st->at, "%s: missing value", st->w[0]);
+	return false;
+}
+
+static void extra(struct p *p, const struct conf_stmt *st, int used)
+{
+	if (st->n > used + 1)
+		conf_warning(p->d, &st->at, "%s: extra '%s' ignored", st->w[0],
+			     st->w[used + 1]);
+}
+
+static bool digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return false;
+	return true;
+}
+
+static int num(struct p *p, const struct conf_stmt *st, int i, __u32 min,
+	       __u32 max, __u32 *out)
+{
+	const char *s = st->w[i];
+	unsigned long long v;
+
+	if (!digits(s)) {
+		conf_error(p->d, &st->at, "%s: '%s' is not a number", st->w[0],
+			   s);
+		return -EINVAL;
+	}
+	errno = 0;
+	v = strtoull(s, NULL, 10);
+	if (errno || v < min || v > max) {
+		conf_error(p->d, &st->at, "%s: %s out of range %u-%u", st->w[0],
+			   s, min, max);
+		return -ERANGE;
+	}
+	*out = (__u32)v;
+	return 0;
+}
+
+static int one_num(struct p *p, const struct conf_stmt *st, __u32 min,
+		   __u32 max, __u32 *out)
+{
+	if (!need(p, st, 1))
+		return -EINVAL;
+	extra(p, st, 1);
+	return num(p, st, 1, min, max, out);
+}
+
+/* keepalived's <TIMER>: seconds, fractions allowed; into ms, rounded up. */
+static int parse_secs(const char *s, __u32 *ms)
+{
+	unsigned long long v = 0;
+	int frac = 0, n = 0;
+	bool up = false;
+
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	for (; isdigit((unsigned char)*s); s++) {
+		v = v * 10 + (*s - '0');
+		if (v > UINT32_MAX / 1000)
+			return -ERANGE;
+	}
+	if (*s == '.') {
+		s++;
+		if (!isdigit((unsigned char)*s))
+			return -EINVAL;
+		for (; isdigit((unsigned char)*s); s++, n++) {
+			if (n < 3)
+				frac = frac * 10 + (*s - '0');
+			else if (*s != '0')
+				up = true;
+		}
+		for (; n < 3; n++)
+			frac *= 10;
+	}
+	if (*s)
+		return -EINVAL;
+	v = v * 1000 + frac + up;
+	if (v >= UINT32_MAX)
+		return -ERANGE;
+	*ms = (__u32)v;
+	return 0;
+}
+
+static int one_time(struct p *p, const struct conf_stmt *st, __u32 min_ms,
+		    __u32 *out)
+{
+	int err;
+
+	if (!need(p, st, 1))
+		return -EINVAL;
+	extra(p, st, 1);
+	err = parse_secs(st->w[1], out);
+	if (err == -EINVAL)
+		conf_error(p->d, &st->at, "%s: '%s' is not a time in seconds",
+			   st->w[0], st->w[1]);
+	else if (err || *out < min_ms)
+		conf_error(p->d, &st->at, "%s: %s out of range", st->w[0],
+			   st->w[1]);
+	return err ? err : *out < min_ms ? -ERANGE : 0;
+}
+
+/* HAProxy's time: a number of ms, or with a unit us, ms, s, m, h, d. */
+static int parse_dur(const char *s, __u32 *ms)
+{
+	static const struct {
+		const char *u;
+		unsigned long long mul, div;
+	} units[] = {
+		{"", 1, 1},	    {"us", 1, 1000}, {"ms", 1, 1},
+		{"s", 1000, 1},	    {"m", 60000, 1}, {"h", 3600000, 1},
+		{"d", 86400000, 1},
+	};
+	unsigned long long v = 0;
+	size_t i;
+
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	for (; isdigit((unsigned char)*s); s++) {
+		v = v * 10 + (*s - '0');
+		if (v > UINT32_MAX)
+			return -ERANGE;
+	}
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(s, units[i].u))
+			continue;
+		v = (v * units[i].mul + units[i].div - 1) / units[i].div;
+		if (v >= UINT32_MAX)
+			return -ERANGE;
+		*ms = (__u32)v;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* "KEYWORD [BOOL]": no value is true. */
+static int opt_bool(struct p *p, const struct conf_stmt *st, bool *out)
+{
+	static const char *const yes[] = {"on", "true", "yes"};
+	static const char *const no[] = {"off", "false", "no"};
+	size_t i;
+
+	if (st->n < 2) {
+		*out = true;
+		return 0;
+	}
+	extra(p, st, 1);
+	for (i = 0; i < 3; i++) {
+		if (!strcmp(st->w[1], yes[i])) {
+			*out = true;
+			return 0;
+		}
+		if (!strcmp(st->w[1], no[i])) {
+			*out = false;
+			return 0;
+		}
+	}
+	conf_error(p->d, &st->at,
+		   "%s: '%s' is not one of on|off|true|false|yes|no", st->w[0],
+		   st->w[1]);
+	return -EINVAL;
+}
+
+static int no_value(struct p *p, const struct conf_stmt *st)
+{
+	extra(p, st, 0);
+	return 0;
+}
+
+static int addr4(struct p *p, const struct conf_stmt *st, const char *s,
+		 __be32 *out)
+{
+	struct in_addr in;
+
+	if (inet_pton(AF_INET, s, &in) == 1) {
+		*out = in.s_addr;
+		return 0;
+	}
+	if (strchr(s, ':'))
+		conf_error(p->d, &st->at,
+			   "%s: %s: IPv6 is not supported by lbxdp yet",
+			   st->w[0], s);
+	else
+		conf_error(p->d, &st->at, "%s: '%s' is not an IPv4 address",
+			   st->w[0], s);
+	return -EINVAL;
+}
+
+/* "SCRIPT [USER [GROUP]]": the command as one (quoted) word. */
+static void script(struct p *p, const struct conf_stmt *st, int i,
+		   struct conf_script *sc)
+{
+	if (!need(p, st, i))
+		return;
+	if (!*st->w[i]) {
+		conf_error(p->d, &st->at, "%s: empty script", st->w[0]);
+		return;
+	}
+	free(sc->cmd);
+	free(sc->user);
+	free(sc->group);
+	sc->cmd = dup(p, st->w[i]);
+	sc->user = st->n > i + 1 ? dup(p, st->w[i + 1]) : NULL;
+	sc->group = st->n > i + 2 ? dup(p, st->w[i + 2]) : NULL;
+	sc->at = st->at;
+	extra(p, st, i + 2);
+}
+
+static char *fmt_ap(char *buf, size_t len, __be32 a, __u16 port)
+{
+	char ip[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &a, ip, sizeof(ip));
+	snprintf(buf, len, "%s:%u", ip, port);
+	return buf;
+}
+
+/* ---- blocks ---- */
+
+static bool next_open(struct p *p)
+{
+	if (p->i < p->s->n && !p->s->v[p->i].n && p->s->v[p->i].open) {
+		p->i++;
+		return true;
+	}
+	return false;
+}
+
+/* Skip to the end of the block @opener opened. */
+static void skip(struct p *p, const struct conf_stmt *opener)
+{
+	int depth = 1;
+
+	while (p->i < p->s->n) {
+		const struct conf_stmt *st = &p->s->v[p->i++];
+
+		if (st->open)
+			depth++;
+		if (st->close && --depth == 0)
+			return;
+	}
+	conf_error(p->d, &opener->at, "%s: missing '}'",
+		   opener->n ? opener->w[0] : "{");
+}
+
+static void unknown(struct p *p, const struct conf_stmt *st, unsigned int ctx,
+		    const char *where)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(ka_only) / sizeof(ka_only[0]); i++) {
+		if (!(ka_only[i].ctx & ctx) ||
+		    strcmp(ka_only[i].name, st->w[0]))
+			continue;
+		conf_warning(p->d, &st->at, "%s: %s", st->w[0],
+			     ka_only[i].why
+				     ? ka_only[i].why
+				     : "not implemented by lbxdp: ignored");
+		return;
+	}
+	conf_error(p->d, &st->at, "unknown keyword '%s' in %s", st->w[0],
+		   where);
+}
+
+/* The statements of a block (or the top level: @opener NULL). */
+static void block(struct p *p, const struct conf_stmt *opener,
+		  const struct kw *tab, unsigned int ctx, void *obj)
+{
+	const char *where = opener ? opener->w[0] : "the top level";
+
+	while (p->i < p->s->n && !p->nomem) {
+		const struct conf_stmt *st = &p->s->v[p->i++];
+		const struct kw *k;
+		bool open;
+
+		if (st->close) {
+			if (opener)
+				return;
+			conf_error(p->d, &st->at, "unexpected '}'");
+			continue;
+		}
+		if (!st->n) {
+			conf_error(p->d, &st->at, "unexpected '{'");
+			skip(p, st);
+			continue;
+		}
+		for (k = tab; k->name && strcmp(k->name, st->w[0]); k++)
+			;
+		open = st->open || next_open(p);
+		if (!k->name) {
+			unknown(p, st, ctx, where);
+			if (open)
+				skip(p, st);
+		} else if (k->block && !open) {
+			conf_error(p->d, &st->at, "%s: missing '{'", st->w[0]);
+		} else if (!k->block && open) {
+			conf_error(p->d, &st->at, "%s takes no '{' block",
+				   st->w[0]);
+			skip(p, st);
+		} else {
+			k->fn(p, st, obj);
+		}
+	}
+	if (opener)
+		conf_error(p->d, &opener->at, "%s: missing '}'", opener->w[0]);
+}
+
+/* The next line of a block of values (notification_email, addresses);
+ * NULL at its end. */
+static const struct conf_stmt *value_line(struct p *p,
+					  const struct conf_stmt *opener)
+{
+	while (p->i < p->s->n) {
+		const struct conf_stmt *st = &p->s->v[p->i++];
+
+		if (st->close)
+			return NULL;
+		if (st->open) {
+			conf_error(p->d, &st->at, "%s: unexpected '{'",
+				   opener->w[0]);
+			skip(p, st);
+			continue;
+		}
+		return st;
+	}
+	conf_error(p->d, &opener->at, "%s: missing '}'", opener->w[0]);
+	return NULL;
+}
+
+/* ---- global_defs ---- */
+
+static void g_router_id(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct conf_global *g = o;
+
+	if (!need(p, st, 1))
+		return;
+	extra(p, st, 1);
+	free(g->router_id);
+	g->router_id = dup(p, st->w[1]);
+}
+
+static void g_emails(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct conf_global *g = o;
+	const struct conf_stmt *l;
+	int i;
+
+	while ((l = value_line(p, st))) {
+		for (i = 0; i < l->n; i++) {
+			char **e = grow(p, &g->emails, &g->nemails,
+					sizeof(*g->emails));
+
+			if (!e)
+				return;
+			*e = dup(p, l->w[i]);
+		}
+	}
+}
+
+static void g_from(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct conf_global *g = o;
+
+	if (!need(p, st, 1))
+		return;
+	extra(p, st, 1);
+	free(g->email_from);
+	g->email_from = dup(p, st->w[1]);
+}
+
+static void g_smtp_server(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct conf_global *g = o;
+	__u32 port = 25;
+
+	if (!need(p, st, 1))
+		return;
+	if (st->n > 2 && num(p, st, 2, 1, 65535, &port))
+		return;
+	extra(p, st, 2);
+	free(g->smtp_server);
+	g->smtp_server = dup(p, st->w[1]);
+	g->smtp_port = (__u16)port;
+}
+
+static void g_helo(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct conf_global *g = o;
+
+	if (!need(p, st, 1))
+		return;
+	extra(p, st, 1);
+	free(g->smtp_helo);
+	g->smtp_helo = dup(p, st->w[1]);
+}
+
+static void g_smtp_timeout(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct conf_global *g = o;
+
+	one_time(p, st, 1, &g->smtp_timeout_ms);
+}
+
+static void g_smtp_alert(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct conf_global *g = o;
+
+	opt_bool(p, st, &g->smtp_alert);
+}
+
+static void g_script_user(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct conf_global *g = o;
+
+	if (!need(p, st, 1))
+		return;
+	extra(p, st, 2);
+	free(g->script_user);
+	free(g->script_group);
+	g->script_user = dup(p, st->w[1]);
+	g->script_group = st->n > 2 ? dup(p, st->w[2]) : NULL;
+}
+
+static void g_security(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct conf_global *g = o;
+
+	no_value(p, st);
+	g->script_security = true;
+}
+
+static void g_vrrp_version(struct p *p, const struct conf_stmt *st, void *o)
+{
+	__u32 v;
+
+	if (!one_num(p, st, 2, 3, &v))
+		p->vrrp_version = (int)v;
+}
+
+static const struct kw global_kw[] = {
+	{"router_id", g_router_id, false},
+	{"notification_email", g_emails, true},
+	{"notification_email_from", g_from, false},
+	{"smtp_server", g_smtp_server, false},
+	{"smtp_helo_name", g_helo, false},
+	{"smtp_connect_timeout", g_smtp_timeout, false},
+	{"smtp_alert", g_smtp_alert, false},
+	{"script_user", g_script_user, false},
+	{"enable_script_security", g_security, false},
+	{"vrrp_version", g_vrrp_version, false},
+	{NULL, NULL, false},
+};
+
+static void top_global(struct p *p, const struct conf_stmt *st, void *o)
+{
+	extra(p, st, 0);
+	block(p, st, global_kw, C_GLOBAL, &p->cf->g);
+}
+
+/* ---- vrrp_instance ---- */
+
+struct vrx {
+	struct conf_vrrp *vr;
+	bool vrid;
+	bool auth_ah;
+	struct conf_loc auth_at;
+};
+
+static void v_state(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct vrx *x = o;
+
+	if (!need(p, st, 1))
+		return;
+	extra(p, st, 1);
+	if (!strcmp(st->w[1], "MASTER"))
+		x->vr->master = true;
+	else if (!strcmp(st->w[1], "BACKUP"))
+		x->vr->master = false;
+	else
+		conf_error(p->d, &st->at, "state: '%s' is not MASTER or BACKUP",
+			   st->w[1]);
+}
+
+static void v_interface(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct vrx *x = o;
+
+	if (!need(p, st, 1))
+		return;
+	extra(p, st, 1);
+	free(x->vr->interface);
+	x->vr->interface = dup(p, st->w[1]);
+}
+
+static void v_vrid(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct vrx *x = o;
+	__u32 v;
+
+	x->vrid = true; /* even a refused one: no "missing" error */
+	if (!one_num(p, st, 1, 255, &v))
+		x->vr->vrid = (__u8)v;
+}
+
+static void v_priority(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct vrx *x = o;
+	__u32 v;
+
+	if (!one_num(p, st, 1, 255, &v))
+		x->vr->priority = (__u8)v;
+}
+
+static void v_advert(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct vrx *x = o;
+	__u32 ms;
+
+	if (!one_time(p, st, 10, &ms)) {
+		if (ms > 255000)
+			conf_error(p->d, &st->at, "advert_int: %s out of range",
+				   st->w[1]);
+		else
+			x->vr->advert_int_ms = ms;
+	}
+}
+
+static void v_version(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct vrx *x = o;
+	__u32 v;
+
+	if (!one_num(p, st, 2, 3, &v))
+		x->vr->version = (int)v;
+}
+
+static void v_preempt(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct vrx *x = o;
+
+	no_value(p, st);
+	x->vr->nopreempt = false;
+}
+
+static void v_nopreempt(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct vrx *x = o;
+
+	no_value(p, st);
+	x->vr->nopreempt = true;
+}
+
+static void v_preempt_delay(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct vrx *x = o;
+	__u32 ms;
+
+	if (!one_time(p, st, 0, &ms)) {
+		if (ms > 1000000)
+			conf_error(p->d, &st->at,
+				   "preempt_delay: %s out of range 0-1000",
+				   st->w[1]);
+		else
+			x->vr->preempt_delay_ms = ms;
+	}
+}
+
+static void v_vmac(struct p *p, const struct conf_stmt *st, void *o)
+{
+	conf_error(
+		p->d, &st->at,
+		"%s: XDP passes frames sent to a VMAC, not to the interface's own MAC: lbxdp cannot serve it",
+		st->w[0]);
+}
+
+static void a_type(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct vrx *x = o;
+
+	if (!need(p, st, 1))
+		return;
+	extra(p, st, 1);
+	if (!strcasecmp(st->w[1], "PASS")) {
+		x->auth_ah = false;
+	} else if (!strcasecmp(st->w[1], "AH")) {
+		x->auth_ah = true;
+		x->auth_at = st->at;
+	} else {
+		conf_error(p->d, &st->at, "auth_type: '%s' is not PASS or AH",
+			   st->w[1]);
+	}
+}
+
+static void a_pass(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct vrx *x = o;
+	size_t max = sizeof(x->vr->auth_pass) - 1;
+
+	if (!need(p, st, 1))
+		return;
+	extra(p, st, 1);
+	if (strlen(st->w[1]) > max)
+		conf_warning(
+			p->d, &st->at,
+			"auth_pass: longer than 8 characters: truncated, as keepalived does");
+	snprintf(x->vr->auth_pass, sizeof(x->vr->auth_pass), "%s", st->w[1]);
+}
+
+static const struct kw auth_kw[] = {
+	{"auth_type", a_type, false},
+	{"auth_pass", a_pass, false},
+	{NULL, NULL, false},
+};
+
+static void v_auth(struct p *p, const struct conf_stmt *st, void *o)
+{
+	extra(p, st, 0);
+	block(p, st, auth_kw, 0, o);
+}
+
+static int scope_of(const char *s)
+{
+	static const struct {
+		const char *name;
+		int v;
+	} sc[] = {
+		{"global", 0}, {"site", 200},	 {"link", 253},
+		{"host", 254}, {"nowhere", 255},
+	};
+	__u32 v;
+	size_t i;
+
+	for (i = 0; i < sizeof(sc) / sizeof(sc[0]); i++)
+		if (!strcmp(s, sc[i].name))
+			return sc[i].v;
+	if (!lbxdp_parse_u32(s, 0, 255, &v))
+		return (int)v;
+	return -1;
+}
+
+/* "ADDR[/PREFIX] [dev D] [label L] [scope S] ..." */
+static void vip_line(struct p *p, const struct conf_stmt *st,
+		     struct conf_vip_addr **arr, int *n, const char *what)
+{
+	static const char *const flags[] = {
+		"home",		 "-nodad",   "mngtmpaddr",
+		"noprefixroute", "autojoin", "no_track",
+	};
+	static const char *const with_arg[] = {"brd", "peer", "preferred_lft",
+					       "track_group"};
+	struct conf_vip_addr *v;
+	char *slash, buf[64];
+	__u32 plen = 32;
+	int i;
+	size_t j;
+
+	v = grow(p, arr, n, sizeof(**arr));
+	if (!v)
+		return;
+	v->at = st->at;
+	v->scope = -1;
+	snprintf(buf, sizeof(buf), "%s", st->w[0]);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash++ = '\0';
+	if (inet_pton(AF_INET, buf, &v->addr) != 1) {
+		if (strchr(buf, ':'))
+			conf_error(p->d, &st->at,
+				   "%s: %s: IPv6 is not supported by lbxdp yet",
+				   what, st->w[0]);
+		else
+			conf_error(p->d, &st->at,
+				   "%s: '%s' is not an IPv4 address", what,
+				   st->w[0]);
+	} else if (slash && lbxdp_parse_u32(slash, 0, 32, &plen)) {
+		conf_error(p->d, &st->at, "%s: bad prefix length '%s'", what,
+			   slash);
+		plen = 32;
+	}
+	v->prefix = (__u8)plen;
+	for (i = 1; i < st->n; i++) {
+		const char *o = st->w[i];
+		const char *arg = i + 1 < st->n ? st->w[i + 1] : NULL;
+
+		if (!strcmp(o, "use_vmac")) {
+			conf_error(
+				p->d, &st->at,
+				"%s: use_vmac: XDP passes frames sent to a VMAC, not to the interface's own MAC: lbxdp cannot serve it",
+				what);
+			continue;
+		}
+		for (j = 0; j < sizeof(flags) / sizeof(flags[0]); j++)
+			if (!strcmp(o, flags[j]))
+				break;
+		if (j < sizeof(flags) / sizeof(flags[0])) {
+			conf_warning(
+				p->d, &st->at,
+				"%s: %s: not implemented by lbxdp: ignored",
+				what, o);
+			continue;
+		}
+		if (!strcmp(o, "dev") || !strcmp(o, "label") ||
+		    !strcmp(o, "scope")) {
+			if (!arg) {
+				conf_error(p->d, &st->at,
+					   "%s: %s: missing value", what, o);
+				break;
+			}
+			i++;
+			if (o[0] == 'd') {
+				free(v->dev);
+				v->dev = dup(p, arg);
+			} else if (o[0] == 'l') {
+				free(v->label);
+				v->label = dup(p, arg);
+			} else if ((v->scope = scope_of(arg)) < 0) {
+				conf_error(
+					p->d, &st->at,
+					"%s: scope: '%s' is not host, link, site, global, nowhere or 0-255",
+					what, arg);
+			}
+			continue;
+		}
+		for (j = 0; j < sizeof(with_arg) / sizeof(with_arg[0]); j++)
+			if (!strcmp(o, with_arg[j]))
+				break;
+		if (j < sizeof(with_arg) / sizeof(with_arg[0])) {
+			conf_warning(
+				p->d, &st->at,
+				"%s: %s: not implemented by lbxdp: ignored",
+				what, o);
+			i++;
+			continue;
+		}
+		conf_error(p->d, &st->at, "%s: unknown option '%s'", what, o);
+	}
+}
+
+static void v_vips(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct vrx *x = o;
+	const struct conf_stmt *l;
+
+	extra(p, st, 0);
+	while ((l = value_line(p, st)))
+		vip_line(p, l, &x->vr->vips, &x->vr->nvips, st->w[0]);
+}
+
+static void v_vips_ex(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct vrx *x = o;
+	const struct conf_stmt *l;
+
+	extra(p, st, 0);
+	while ((l = value_line(p, st)))
+		vip_line(p, l, &x->vr->vips_excluded, &x->vr->nvips_excluded,
+			 st->w[0]);
+}
+
+static const struct kw vrrp_kw[] = {
+	{"state", v_state, false},
+	{"interface", v_interface, false},
+	{"virtual_router_id", v_vrid, false},
+	{"priority", v_priority, false},
+	{"advert_int", v_advert, false},
+	{"version", v_version, false},
+	{"authentication", v_auth, true},
+	{"virtual_ipaddress", v_vips, true},
+	{"virtual_ipaddress_excluded", v_vips_ex, true},
+	{"preempt", v_preempt, false},
+	{"nopreempt", v_nopreempt, false},
+	{"preempt_delay", v_preempt_delay, false},
+	{"use_vmac", v_vmac, false},
+	{"use_vmac_addr", v_vmac, false},
+	{NULL, NULL, false},
+};
+
+static void top_vrrp(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct vrx x = {0};
+	int i;
+
+	x.vr = grow(p, &p->cf->vrrp, &p->cf->nvrrp, sizeof(*p->cf->vrrp));
+	if (!x.vr)
+		return;
+	x.vr->at = st->at;
+	x.vr->priority = 100;
+	x.vr->advert_int_ms = 1000;
+	if (need(p, st, 1)) {
+		x.vr->name = dup(p, st->w[1]);
+		extra(p, st, 1);
+	}
+	block(p, st, vrrp_kw, C_VRRP, &x);
+	if (!x.vr->name)
+		return;
+	for (i = 0; i < p->cf->nvrrp - 1; i++)
+		if (p->cf->vrrp[i].name &&
+		    !strcmp(p->cf->vrrp[i].name, x.vr->name))
+			conf_error(
+				p->d, &st->at,
+				"vrrp_instance %s: defined twice (first at %s:%d)",
+				x.vr->name, p->cf->vrrp[i].at.file,
+				p->cf->vrrp[i].at.line);
+	if (!x.vrid)
+		conf_error(p->d, &st->at,
+			   "vrrp_instance %s: virtual_router_id missing",
+			   x.vr->name);
+	if (!x.vr->interface)
+		conf_error(p->d, &st->at, "vrrp_instance %s: interface missing",
+			   x.vr->name);
+	if (x.auth_ah)
+		conf_warning(
+			p->d, &x.auth_at,
+			"auth_type AH: not implemented by lbxdp: no authentication");
+	for (i = 0; x.vr->vrid && x.vr->interface && i < p->cf->nvrrp - 1;
+	     i++) {
+		const struct conf_vrrp *o2 = &p->cf->vrrp[i];
+
+		if (o2->vrid == x.vr->vrid && o2->interface &&
+		    !strcmp(o2->interface, x.vr->interface))
+			conf_error(
+				p->d, &st->at,
+				"vrrp_instance %s: virtual_router_id %u on %s is also %s's",
+				x.vr->name, x.vr->vrid, x.vr->interface,
+				o2->name);
+	}
+	conf_warning(
+		p->d, &st->at,
+		"vrrp_instance %s: VRRP is not run by this lbxdp: its VIPs are served, not added to the interface",
+		x.vr->name);
+}
+
+/* ---- lbxdp_xdp ---- */
+
+static void x_interface(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct conf_xdp *x = o;
+
+	if (!need(p, st, 1))
+		return;
+	extra(p, st, 1);
+	free(x->interface);
+	x->interface = dup(p, st->w[1]);
+}
+
+static void x_mode(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct conf_xdp *x = o;
+
+	if (!need(p, st, 1))
+		return;
+	extra(p, st, 1);
+	if (!strcasecmp(st->w[1], "native"))
+		x->mode = 0;
+	else if (!strcasecmp(st->w[1], "generic"))
+		x->mode = 1;
+	else
+		conf_error(p->d, &st->at, "mode: '%s' is not native or generic",
+			   st->w[1]);
+}
+
+static void x_flows(struct p *p, const struct conf_stmt *st, void *o)
+{
+	one_num(p, st, 1024, 1U << 28, &((struct conf_xdp *)o)->flows);
+}
+
+static void x_max_vips(struct p *p, const struct conf_stmt *st, void *o)
+{
+	one_num(p, st, 1, 65536, &((struct conf_xdp *)o)->max_vips);
+}
+
+static void x_max_backends(struct p *p, const struct conf_stmt *st, void *o)
+{
+	one_num(p, st, 1, 65536, &((struct conf_xdp *)o)->max_backends);
+}
+
+static void x_ring(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct conf_xdp *x = o;
+	__u32 v;
+
+	if (one_num(p, st, 3, LBXDP_MAX_RING_SIZE, &v))
+		return;
+	if (!lbxdp_is_prime(v))
+		conf_error(p->d, &st->at, "ring_size: %u is not a prime", v);
+	else
+		x->ring_size = v;
+}
+
+static const struct kw xdp_kw[] = {
+	{"interface", x_interface, false},
+	{"mode", x_mode, false},
+	{"flows", x_flows, false},
+	{"max_vips", x_max_vips, false},
+	{"max_backends", x_max_backends, false},
+	{"ring_size", x_ring, false},
+	{NULL, NULL, false},
+};
+
+static void top_xdp(struct p *p, const struct conf_stmt *st, void *o)
+{
+	extra(p, st, 0);
+	if (p->xdp_seen)
+		conf_error(p->d, &st->at,
+			   "lbxdp_xdp: defined twice (first at %s:%d)",
+			   p->cf->xdp.at.file, p->cf->xdp.at.line);
+	else
+		p->cf->xdp.at = st->at;
+	p->xdp_seen = true;
+	block(p, st, xdp_kw, 0, &p->cf->xdp);
+}
+
+/* ---- timing, at every level ---- */
+
+static void timing(struct p *p, const struct conf_stmt *st, struct tm *t)
+{
+	const char *k = st->w[0];
+	bool b;
+
+	if (!strcmp(k, "delay_loop")) {
+		one_time(p, st, 1, &t->delay_loop);
+	} else if (!strcmp(k, "connect_timeout")) {
+		one_time(p, st, 1, &t->ct);
+	} else if (!strcmp(k, "delay_before_retry")) {
+		one_time(p, st, 0, &t->dbr);
+	} else if (!strcmp(k, "warmup")) {
+		one_time(p, st, 0, &t->warmup);
+	} else if (!strcmp(k, "retry") || !strcmp(k, "nb_get_retry")) {
+		if (k[0] == 'n')
+			conf_warning(
+				p->d, &st->at,
+				"nb_get_retry: deprecated (keepalived 1.x): read as retry");
+		one_num(p, st, 0, UINT32_MAX - 1, &t->retry);
+	} else if (!strcmp(k, "alpha")) {
+		if (!opt_bool(p, st, &b))
+			t->alpha = b;
+	} else if (!strcmp(k, "inhibit_on_failure")) {
+		if (!opt_bool(p, st, &b))
+			t->inhibit = b;
+	}
+}
+
+#define TIMING_KW(fn)                                                     \
+	{"delay_loop", fn, false}, {"connect_timeout", fn, false},        \
+		{"delay_before_retry", fn, false}, {"warmup", fn, false}, \
+		{"retry", fn, false}, {"nb_get_retry", fn, false},        \
+	{                                                                 \
+		"alpha", fn, false                                        \
+	}
+
+/* ---- checkers ---- */
+
+struct ckctx {
+	struct vsx *v;
+	int rs, ck;
+};
+
+static struct conf_checker *CK(struct ckctx *c)
+{
+	return &c->v->vs->rs[c->rs].checkers[c->ck];
+}
+
+static struct ckx *CKX(struct ckctx *c)
+{
+	return &c->v->rs[c->rs].ck[c->ck];
+}
+
+static void c_timing(struct p *p, const struct conf_stmt *st, void *o)
+{
+	timing(p, st, &CKX(o)->t);
+}
+
+static void c_ip(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct conf_checker *c = CK(o);
+
+	if (!need(p, st, 1))
+		return;
+	extra(p, st, 1);
+	addr4(p, st, st->w[1],
+	      st->w[0][0] == 'c' ? &c->connect_ip : &c->bindto);
+}
+
+static void c_port(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct conf_checker *c = CK(o);
+	__u32 v;
+
+	if (one_num(p, st, 1, 65535, &v))
+		return;
+	if (st->w[0][0] == 'c') {
+		c->connect_port = (__u16)v;
+		CKX(o)->have_port = true;
+	} else {
+		c->bind_port = (__u16)v;
+	}
+}
+
+static void c_rise_fall(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct ckx *x = CKX(o);
+
+	one_num(p, st, 1, 1000, st->w[0][0] == 'r' ? &x->rise : &x->fall);
+}
+
+static void c_inter(struct p *p, const struct conf_stmt *st, void *o)
+{
+	int err;
+
+	if (!need(p, st, 1))
+		return;
+	extra(p, st, 1);
+	err = parse_dur(st->w[1], &CKX(o)->inter);
+	if (err == -EINVAL)
+		conf_error(p->d, &st->at,
+			   "inter: '%s' is not a duration (2000, 2s, 500ms)",
+			   st->w[1]);
+	else if (err || !CKX(o)->inter)
+		conf_error(p->d, &st->at, "inter: %s out of range", st->w[1]);
+	if (err)
+		CKX(o)->inter = 0;
+}
+
+static void c_vhost(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct conf_checker *c = CK(o);
+
+	if (!need(p, st, 1))
+		return;
+	extra(p, st, 1);
+	free(c->virtualhost);
+	c->virtualhost = dup(p, st->w[1]);
+}
+
+static void c_proto(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct conf_checker *c = CK(o);
+
+	if (!need(p, st, 1))
+		return;
+	extra(p, st, 1);
+	if (!strcmp(st->w[1], "1.0") || !strcmp(st->w[1], "1.0C"))
+		c->http_protocol = 10;
+	else if (!strcmp(st->w[1], "1.1"))
+		c->http_protocol = 11;
+	else
+		conf_error(p->d, &st->at,
+			   "http_protocol: '%s' is not 1.0, 1.0C or 1.1",
+			   st->w[1]);
+}
+
+static void c_fast(struct p *p, const struct conf_stmt *st, void *o)
+{
+	opt_bool(p, st, &CK(o)->fast_recovery);
+}
+
+static void c_sni(struct p *p, const struct conf_stmt *st, void *o)
+{
+	opt_bool(p, st, &CK(o)->enable_sni);
+}
+
+struct urlctx {
+	struct conf_url *u;
+};
+
+static void u_path(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct conf_url *u = ((struct urlctx *)o)->u;
+
+	if (!need(p, st, 1))
+		return;
+	extra(p, st, 1);
+	free(u->path);
+	u->path = dup(p, st->w[1]);
+}
+
+static void u_digest(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct conf_url *u = ((struct urlctx *)o)->u;
+	const char *s;
+
+	if (!need(p, st, 1))
+		return;
+	extra(p, st, 1);
+	for (s = st->w[1]; isxdigit((unsigned char)*s); s++)
+		;
+	if (*s || s - st->w[1] != 32) {
+		conf_error(p->d, &st->at,
+			   "digest: '%s' is not an MD5 digest (32 hex digits)",
+			   st->w[1]);
+		return;
+	}
+	free(u->digest);
+	u->digest = dup(p, st->w[1]);
+	for (s = u->digest; s && *s; s++)
+		*(char *)s = (char)tolower((unsigned char)*s);
+}
+
+static void u_status(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct conf_url *u = ((struct urlctx *)o)->u;
+	int i;
+
+	if (!need(p, st, 1))
+		return;
+	for (i = 1; i < st->n; i++) {
+		struct conf_status_range *r;
+		char buf[32], *dash;
+		__u32 lo, hi;
+
+		snprintf(buf, sizeof(buf), "%s", st->w[i]);
+		dash = strchr(buf, '-');
+		if (dash)
+			*dash++ = '\0';
+		if (lbxdp_parse_u32(buf, 100, 599, &lo) ||
+		    (dash && lbxdp_parse_u32(dash, 100, 599, &hi)) ||
+		    (dash && hi < lo) || strlen(st->w[i]) >= sizeof(buf)) {
+			conf_error(
+				p->d, &st->at,
+				"status_code: '%s' is not a status 100-599 or a range like 200-299",
+				st->w[i]);
+			continue;
+		}
+		r = grow(p, &u->status, &u->nstatus, sizeof(*u->status));
+		if (!r)
+			return;
+		r->lo = (int)lo;
+		r->hi = dash ? (int)hi : (int)lo;
+	}
+}
+
+static void u_vhost(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct conf_url *u = ((struct urlctx *)o)->u;
+
+	if (!need(p, st, 1))
+		return;
+	extra(p, st, 1);
+	free(u->virtualhost);
+	u->virtualhost = dup(p, st->w[1]);
+}
+
+static const struct kw url_kw[] = {
+	{"path", u_path, false},
+	{"digest", u_digest, false},
+	{"status_code", u_status, false},
+	{"virtualhost", u_vhost, false},
+	{NULL, NULL, false},
+};
+
+static void c_url(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct conf_checker *c = CK(o);
+	struct urlctx u;
+
+	extra(p, st, 0);
+	u.u = grow(p, &c->urls, &c->nurls, sizeof(*c->urls));
+	if (!u.u)
+		return;
+	u.u->at = st->at;
+	block(p, st, url_kw, C_URL, &u);
+	if (!u.u->path)
+		conf_error(p->d, &st->at, "url: path missing");
+}
+
+static void c_misc_path(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct conf_checker *c = CK(o);
+	size_t len = 0;
+	char *cmd;
+	int i;
+
+	/* As keepalived: every word is the command line; "user" gives the
+	 * user and group. */
+	if (!need(p, st, 1))
+		return;
+	for (i = 1; i < st->n; i++)
+		len += strlen(st->w[i]) + 1;
+	cmd = malloc(len);
+	if (!cmd) {
+		p->nomem = true;
+		return;
+	}
+	cmd[0] = '\0';
+	for (i = 1; i < st->n; i++) {
+		if (i > 1)
+			strcat(cmd, " ");
+		strcat(cmd, st->w[i]);
+	}
+	if (!*cmd) {
+		conf_error(p->d, &st->at, "misc_path: empty script");
+		free(cmd);
+		return;
+	}
+	free(c->misc.cmd);
+	c->misc.cmd = cmd;
+	c->misc.at = st->at;
+}
+
+static void c_misc_timeout(struct p *p, const struct conf_stmt *st, void *o)
+{
+	one_time(p, st, 1, &CK(o)->misc_timeout_ms);
+}
+
+static void c_misc_dynamic(struct p *p, const struct conf_stmt *st, void *o)
+{
+	opt_bool(p, st, &CK(o)->misc_dynamic);
+}
+
+static void c_user(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct conf_checker *c = CK(o);
+
+	if (!need(p, st, 1))
+		return;
+	extra(p, st, 2);
+	free(c->misc.user);
+	free(c->misc.group);
+	c->misc.user = dup(p, st->w[1]);
+	c->misc.group = st->n > 2 ? dup(p, st->w[2]) : NULL;
+}
+
+/* keepalived's hex strings: pairs of hex digits. */
+static int hex_bytes(const char *s, __u8 **out, int *len)
+{
+	size_t n = strlen(s), i;
+	__u8 *b;
+
+	if (!n || n % 2 || n > 2 * 65507)
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return -EINVAL;
+	b = malloc(n / 2);
+	if (!b)
+		return -ENOMEM;
+	for (i = 0; i < n / 2; i++) {
+		char h[3] = {s[2 * i], s[2 * i + 1], 0};
+
+		b[i] = (__u8)strtoul(h, NULL, 16);
+	}
+	free(*out);
+	*out = b;
+	*len = (int)(n / 2);
+	return 0;
+}
+
+static void c_payload(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct conf_checker *c = CK(o);
+	int err;
+
+	if (!need(p, st, 1))
+		return;
+	extra(p, st, 1);
+	err = hex_bytes(st->w[1], &c->udp_payload, &c->udp_payload_len);
+	if (err == -ENOMEM)
+		p->nomem = true;
+	else if (err)
+		conf_error(p->d, &st->at, "payload: '%s' is not a hex string",
+			   st->w[1]);
+}
+
+static void c_require_reply(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct conf_checker *c = CK(o);
+	int err;
+
+	c->udp_require_reply = true;
+	if (st->n < 2)
+		return;
+	extra(p, st, 1);
+	err = hex_bytes(st->w[1], &c->udp_reply, &c->udp_reply_len);
+	if (err == -ENOMEM)
+		p->nomem = true;
+	else if (err)
+		conf_error(p->d, &st->at,
+			   "require_reply: '%s' is not a hex string", st->w[1]);
+}
+
+static void c_dns_type(struct p *p, const struct conf_stmt *st, void *o)
+{
+	static const struct {
+		const char *name;
+		int type;
+	} types[] = {
+		{"A", 1},     {"NS", 2},     {"CNAME", 5},
+		{"SOA", 6},   {"MX", 15},    {"TXT", 16},
+		{"AAAA", 28}, {"RRSIG", 46}, {"DNSKEY", 48},
+	};
+	size_t i;
+
+	if (!need(p, st, 1))
+		return;
+	extra(p, st, 1);
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		if (!strcasecmp(st->w[1], types[i].name)) {
+			CK(o)->dns_type = types[i].type;
+			return;
+		}
+	}
+	conf_error(
+		p->d, &st->at,
+		"type: '%s' is not A, NS, CNAME, SOA, MX, TXT, AAAA, RRSIG or DNSKEY",
+		st->w[1]);
+}
+
+static void c_dns_name(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct conf_checker *c = CK(o);
+
+	if (!need(p, st, 1))
+		return;
+	extra(p, st, 1);
+	free(c->dns_name);
+	c->dns_name = dup(p, st->w[1]);
+}
+
+#define CONNECT_KW                                            \
+	{"connect_ip", c_ip, false}, {"bindto", c_ip, false}, \
+		{"connect_port", c_port, false},              \
+	{                                                     \
+		"bind_port", c_port, false                    \
+	}
+#define HAPROXY_KW                                                  \
+	{"rise", c_rise_fall, false}, {"fall", c_rise_fall, false}, \
+	{                                                           \
+		"inter", c_inter, false                             \
+	}
+
+static const struct kw tcp_kw[] = {
+	CONNECT_KW,
+	TIMING_KW(c_timing),
+	HAPROXY_KW,
+	{NULL, NULL, false},
+};
+
+static const struct kw http_kw[] = {
+	CONNECT_KW,
+	TIMING_KW(c_timing),
+	HAPROXY_KW,
+	{"url", c_url, true},
+	{"virtualhost", c_vhost, false},
+	{"http_protocol", c_proto, false},
+	{"fast_recovery", c_fast, false},
+	{"enable_sni", c_sni, false},
+	{NULL, NULL, false},
+};
+
+static const struct kw misc_kw[] = {
+	TIMING_KW(c_timing),
+	HAPROXY_KW,
+	{"misc_path", c_misc_path, false},
+	{"misc_timeout", c_misc_timeout, false},
+	{"misc_dynamic", c_misc_dynamic, false},
+	{"user", c_user, false},
+	{NULL, NULL, false},
+};
+
+static const struct kw udp_kw[] = {
+	CONNECT_KW,
+	TIMING_KW(c_timing),
+	HAPROXY_KW,
+	{"payload", c_payload, false},
+	{"require_reply", c_require_reply, false},
+	{NULL, NULL, false},
+};
+
+static const struct kw dns_kw[] = {
+	CONNECT_KW,
+	TIMING_KW(c_timing),
+	HAPROXY_KW,
+	{"type", c_dns_type, false},
+	{"name", c_dns_name, false},
+	{NULL, NULL, false},
+};
+
+static const struct {
+	const char *name;
+	enum conf_check_type type;
+	const struct kw *kw;
+	unsigned int ctx;
+} checkers[] = {
+	{"TCP_CHECK", CHECK_TCP, tcp_kw, C_CHECK},
+	{"HTTP_GET", CHECK_HTTP, http_kw, C_CHECK},
+	{"SSL_GET", CHECK_SSL, http_kw, C_CHECK},
+	{"MISC_CHECK", CHECK_MISC, misc_kw, C_CHECK},
+	{"UDP_CHECK", CHECK_UDP, udp_kw, C_CHECK | C_UDP},
+	{"DNS_CHECK", CHECK_DNS, dns_kw, C_CHECK},
+};
+
+/* ---- real_server ---- */
+
+struct rsctx {
+	struct vsx *v;
+	int rs;
+};
+
+static void r_timing(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct rsctx *r = o;
+
+	timing(p, st, &r->v->rs[r->rs].t);
+}
+
+static void r_weight(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct rsctx *r = o;
+
+	one_num(p, st, 0, LBXDP_MAX_WEIGHT, &r->v->vs->rs[r->rs].weight);
+}
+
+static void r_notify(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct rsctx *r = o;
+	struct conf_rs *rs = &r->v->vs->rs[r->rs];
+
+	script(p, st, 1,
+	       !strcmp(st->w[0], "notify_up") ? &rs->notify_up
+					      : &rs->notify_down);
+}
+
+static void r_vhost(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct rsctx *r = o;
+
+	if (!need(p, st, 1))
+		return;
+	extra(p, st, 1);
+	free(r->v->rs[r->rs].virtualhost);
+	r->v->rs[r->rs].virtualhost = dup(p, st->w[1]);
+}
+
+static void method(struct p *p, const struct conf_stmt *st, bool *dr)
+{
+	if (!need(p, st, 1))
+		return;
+	if (!strcmp(st->w[1], "DR")) {
+		extra(p, st, 1);
+		if (dr)
+			*dr = true;
+	} else if (!strcmp(st->w[1], "NAT") || !strcmp(st->w[1], "TUN")) {
+		conf_error(p->d, &st->at,
+			   "%s %s: lbxdp does direct routing (DR)", st->w[0],
+			   st->w[1]);
+	} else {
+		conf_error(p->d, &st->at, "%s: '%s' is not DR, NAT or TUN",
+			   st->w[0], st->w[1]);
+	}
+}
+
+static void r_method(struct p *p, const struct conf_stmt *st, void *o)
+{
+	method(p, st, NULL);
+}
+
+static void r_checker(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct rsctx *r = o;
+	struct conf_rs *rs = &r->v->vs->rs[r->rs];
+	struct rsx *rx = &r->v->rs[r->rs];
+	struct ckctx c = {r->v, r->rs, rs->nchecks};
+	struct conf_checker *ck;
+	struct ckx *nx;
+	size_t i;
+
+	for (i = 0; strcmp(checkers[i].name, st->w[0]); i++)
+		;
+	nx = realloc(rx->ck, (rs->nchecks + 1) * sizeof(*nx));
+	if (!nx) {
+		p->nomem = true;
+		return;
+	}
+	rx->ck = nx;
+	ck = grow(p, &rs->checkers, &rs->nchecks, sizeof(*rs->checkers));
+	if (!ck)
+		return;
+	memset(&nx[c.ck], 0, sizeof(*nx));
+	nx[c.ck].t = tm_unset;
+	ck->type = checkers[i].type;
+	ck->at = st->at;
+	ck->http_protocol = 10;
+	ck->dns_type = 6; /* SOA */
+	extra(p, st, 0);
+	block(p, st, checkers[i].kw, checkers[i].ctx, &c);
+	ck = CK(&c);
+	if (ck->type == CHECK_MISC && !ck->misc.cmd)
+		conf_error(p->d, &st->at, "MISC_CHECK: misc_path missing");
+	if ((ck->type == CHECK_HTTP || ck->type == CHECK_SSL) && !ck->nurls)
+		conf_error(p->d, &st->at, "%s: no url", st->w[0]);
+	if (ck->type == CHECK_DNS && !ck->dns_name)
+		ck->dns_name = dup(p, ".");
+}
+
+static const struct kw rs_kw[] = {
+	TIMING_KW(r_timing),
+	{"inhibit_on_failure", r_timing, false},
+	{"weight", r_weight, false},
+	{"notify_up", r_notify, false},
+	{"notify_down", r_notify, false},
+	{"virtualhost", r_vhost, false},
+	{"lvs_method", r_method, false},
+	{"lb_kind", r_method, false},
+	{"TCP_CHECK", r_checker, true},
+	{"HTTP_GET", r_checker, true},
+	{"SSL_GET", r_checker, true},
+	{"MISC_CHECK", r_checker, true},
+	{"UDP_CHECK", r_checker, true},
+	{"DNS_CHECK", r_checker, true},
+	{NULL, NULL, false},
+};
+
+/* ---- virtual_server ---- */
+
+static void s_timing(struct p *p, const struct conf_stmt *st, void *o)
+{
+	timing(p, st, &((struct vsx *)o)->t);
+}
+
+static void s_algo(struct p *p, const struct conf_stmt *st, void *o)
+{
+	static const char *const ipvs[] = {"lc", "wlc", "lblc", "lblcr",
+					   "dh", "fo",	"ovf",	"sed",
+					   "nq", "twos"};
+	static const char *const ours[] = {"rr", "wrr", "sh", "mh"};
+	struct vsx *x = o;
+	size_t i;
+
+	x->algo = "wrr"; /* even a refused one: no "not set" warning */
+	if (!need(p, st, 1))
+		return;
+	extra(p, st, 1);
+	for (i = 0; i < sizeof(ours) / sizeof(ours[0]); i++) {
+		if (!strcmp(st->w[1], ours[i])) {
+			x->algo = ours[i];
+			return;
+		}
+	}
+	for (i = 0; i < sizeof(ipvs) / sizeof(ipvs[0]); i++)
+		if (!strcmp(st->w[1], ipvs[i]))
+			break;
+	conf_error(p->d, &st->at, "%s %s: %s (lbxdp has rr, wrr, sh and mh)",
+		   st->w[0], st->w[1],
+		   i < sizeof(ipvs) / sizeof(ipvs[0])
+			   ? "not implemented by lbxdp"
+			   : "unknown scheduler");
+}
+
+static void s_sched_flag(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct vsx *x = o;
+
+	no_value(p, st);
+	if (st->w[0][0] == 's') {
+		x->sh_port = true;
+		x->sh_port_at = st->at;
+	} else {
+		x->mh_port = true;
+		x->mh_port_at = st->at;
+	}
+}
+
+static void s_kind(struct p *p, const struct conf_stmt *st, void *o)
+{
+	/* even a refused one: no "not set" warning on top of the error */
+	((struct vsx *)o)->kind = true;
+	method(p, st, NULL);
+}
+
+static void s_proto(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct vsx *x = o;
+
+	if (!need(p, st, 1))
+		return;
+	extra(p, st, 1);
+	if (!strcasecmp(st->w[1], "TCP"))
+		x->vs->proto = IPPROTO_TCP;
+	else if (!strcasecmp(st->w[1], "UDP"))
+		x->vs->proto = IPPROTO_UDP;
+	else if (!strcasecmp(st->w[1], "SCTP"))
+		conf_error(p->d, &st->at,
+			   "protocol SCTP: lbxdp balances TCP and UDP");
+	else
+		conf_error(p->d, &st->at, "protocol: '%s' is not TCP or UDP",
+			   st->w[1]);
+}
+
+static void s_persist(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct vsx *x = o;
+
+	if (st->n < 2) {
+		x->vs->persist_sec = 360; /* IPVS's default */
+		return;
+	}
+	one_num(p, st, 1, 2678400, &x->vs->persist_sec);
+}
+
+static void s_flag(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct vsx *x = o;
+	const char *k = st->w[0];
+
+	if (!strcmp(k, "omega"))
+		opt_bool(p, st, &x->vs->omega);
+	else if (!strcmp(k, "ha_suspend"))
+		opt_bool(p, st, &x->vs->ha_suspend);
+	else if (!strcmp(k, "sorry_server_inhibit"))
+		opt_bool(p, st, &x->vs->sorry_inhibit);
+}
+
+static void s_quorum(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct vsx *x = o;
+
+	if (!strcmp(st->w[0], "quorum"))
+		one_num(p, st, 1, UINT32_MAX, &x->vs->quorum);
+	else
+		one_num(p, st, 0, UINT32_MAX, &x->vs->hysteresis);
+}
+
+static void s_quorum_script(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct vsx *x = o;
+
+	script(p, st, 1,
+	       !strcmp(st->w[0], "quorum_up") ? &x->vs->quorum_up
+					      : &x->vs->quorum_down);
+}
+
+static void s_sorry(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct vsx *x = o;
+	__u32 port = 0;
+
+	if (!need(p, st, 1))
+		return;
+	extra(p, st, 2);
+	if (addr4(p, st, st->w[1], &x->vs->sorry_addr))
+		return;
+	if (st->n > 2 && num(p, st, 2, 0, 65535, &port))
+		return;
+	x->vs->has_sorry = true;
+	x->vs->sorry_port = (__u16)port;
+}
+
+static void s_sorry_method(struct p *p, const struct conf_stmt *st, void *o)
+{
+	method(p, st, NULL);
+}
+
+static void s_vhost(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct vsx *x = o;
+
+	if (!need(p, st, 1))
+		return;
+	extra(p, st, 1);
+	free(x->vs->virtualhost);
+	x->vs->virtualhost = dup(p, st->w[1]);
+}
+
+static void s_weight(struct p *p, const struct conf_stmt *st, void *o)
+{
+	one_num(p, st, 0, LBXDP_MAX_WEIGHT, &((struct vsx *)o)->weight);
+}
+
+static void s_rs(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct vsx *x = o;
+	struct rsctx r = {x, x->vs->nrs};
+	struct conf_rs *rs;
+	struct rsx *nx;
+	__u32 port = 0;
+
+	nx = realloc(x->rs, (x->vs->nrs + 1) * sizeof(*nx));
+	if (!nx) {
+		p->nomem = true;
+		return;
+	}
+	x->rs = nx;
+	rs = grow(p, &x->vs->rs, &x->vs->nrs, sizeof(*x->vs->rs));
+	if (!rs)
+		return;
+	memset(&nx[r.rs], 0, sizeof(*nx));
+	nx[r.rs].t = tm_unset;
+	rs->at = st->at;
+	rs->weight = UNSET;
+	if (!need(p, st, 1) || addr4(p, st, st->w[1], &rs->addr) ||
+	    (st->n > 2 && num(p, st, 2, 0, 65535, &port)))
+		nx[r.rs].bad = true;
+	else
+		extra(p, st, 2);
+	rs->port = (__u16)port;
+	block(p, st, rs_kw, C_RS, &r);
+}
+
+static const struct kw vs_kw[] = {
+	TIMING_KW(s_timing),
+	{"inhibit_on_failure", s_timing, false},
+	{"lb_algo", s_algo, false},
+	{"lvs_sched", s_algo, false},
+	{"sh-port", s_sched_flag, false},
+	{"mh-port", s_sched_flag, false},
+	{"lb_kind", s_kind, false},
+	{"lvs_method", s_kind, false},
+	{"protocol", s_proto, false},
+	{"persistence_timeout", s_persist, false},
+	{"omega", s_flag, false},
+	{"ha_suspend", s_flag, false},
+	{"sorry_server_inhibit", s_flag, false},
+	{"quorum", s_quorum, false},
+	{"hysteresis", s_quorum, false},
+	{"quorum_up", s_quorum_script, false},
+	{"quorum_down", s_quorum_script, false},
+	{"sorry_server", s_sorry, false},
+	{"sorry_server_lvs_method", s_sorry_method, false},
+	{"virtualhost", s_vhost, false},
+	{"weight", s_weight, false},
+	{"real_server", s_rs, true},
+	{NULL, NULL, false},
+};
+
+static __u32 pick(__u32 a, __u32 b, __u32 c, __u32 dflt)
+{
+	return a != UNSET ? a : b != UNSET ? b : c != UNSET ? c : dflt;
+}
+
+static int pickb(int a, int b, int c)
+{
+	return a >= 0 ? a : b >= 0 ? b : c > 0;
+}
+
+/* Defaults as keepalived 2.2.7 resolves them, for one checker. */
+static void resolve_checker(struct p *p, struct vsx *x, int r, int k)
+{
+	struct conf_vs *vs = x->vs;
+	struct conf_rs *rs = &vs->rs[r];
+	struct conf_checker *c = &rs->checkers[k];
+	const struct tm *ct = &x->rs[r].ck[k].t, *rt = &x->rs[r].t, *vt = &x->t;
+	const struct ckx *cx = &x->rs[r].ck[k];
+	__u32 dbr;
+
+	if (!c->connect_ip)
+		c->connect_ip = rs->addr;
+	if (!cx->have_port)
+		c->connect_port = rs->port;
+	c->connect_timeout_ms = pick(ct->ct, rt->ct, vt->ct, 5000);
+	c->delay_loop_ms =
+		pick(ct->delay_loop, rt->delay_loop, vt->delay_loop, 60000);
+	c->retry = pick(ct->retry, rt->retry, vt->retry,
+			c->type == CHECK_DNS ? 3 : 1);
+	if (c->type == CHECK_HTTP || c->type == CHECK_SSL)
+		dbr = 3000;
+	else if (c->type == CHECK_DNS)
+		dbr = c->delay_loop_ms;
+	else
+		dbr = 1000;
+	c->delay_before_retry_ms = pick(ct->dbr, rt->dbr, vt->dbr, dbr);
+	c->warmup =
+		pick(ct->warmup, rt->warmup, vt->warmup, c->delay_loop_ms) != 0;
+	c->alpha = pickb(ct->alpha, rt->alpha, vt->alpha);
+	if (cx->rise || cx->fall || cx->inter) {
+		c->rise = cx->rise ? cx->rise : 2;
+		c->fall = cx->fall ? cx->fall : 3;
+	}
+	c->inter_ms = cx->inter ? cx->inter : c->delay_loop_ms;
+	if (c->type == CHECK_MISC && !c->misc_timeout_ms)
+		c->misc_timeout_ms = c->delay_loop_ms;
+	if (!c->virtualhost && (c->type == CHECK_HTTP || c->type == CHECK_SSL))
+		c->virtualhost =
+			dup(p, x->rs[r].virtualhost ? x->rs[r].virtualhost
+						    : vs->virtualhost);
+	if (c->type == CHECK_TCP && vs->proto == IPPROTO_UDP)
+		conf_warning(
+			p->d, &c->at,
+			"TCP_CHECK on a UDP virtual_server: it checks TCP on the real server");
+}
+
+static void vs_finish(struct p *p, struct vsx *x, const struct conf_stmt *st)
+{
+	struct conf_vs *vs = x->vs;
+	char a[32], b[32];
+	__u64 total = 0;
+	int i, j, k;
+
+	if (!x->algo) {
+		conf_warning(
+			p->d, &st->at,
+			"virtual_server %s: lb_algo not set: keepalived would use wlc, which lbxdp does not have: using wrr",
+			fmt_ap(a, sizeof(a), vs->addr, vs->port));
+		x->algo = "wrr";
+	}
+	if (!strcmp(x->algo, "rr"))
+		vs->sched = CONF_SCHED_RR;
+	else if (!strcmp(x->algo, "wrr"))
+		vs->sched = CONF_SCHED_WRR;
+	else if (!strcmp(x->algo, "sh"))
+		vs->sched = x->sh_port ? CONF_SCHED_MH : CONF_SCHED_SH;
+	else
+		vs->sched = x->mh_port ? CONF_SCHED_MH : CONF_SCHED_SH;
+	if (x->sh_port && strcmp(x->algo, "sh"))
+		conf_warning(
+			p->d, &x->sh_port_at,
+			"sh-port only applies to the sh scheduler: ignored");
+	if (x->mh_port && strcmp(x->algo, "mh"))
+		conf_warning(
+			p->d, &x->mh_port_at,
+			"mh-port only applies to the mh scheduler: ignored");
+	vs->sched_as_written = dup(p, x->algo);
+	if (!x->kind)
+		conf_warning(
+			p->d, &st->at,
+			"virtual_server %s: lb_kind not set: keepalived would use NAT, lbxdp does direct routing (DR)",
+			fmt_ap(a, sizeof(a), vs->addr, vs->port));
+	vs->delay_loop_ms = x->t.delay_loop != UNSET ? x->t.delay_loop : 60000;
+	vs->alpha = x->t.alpha > 0;
+	vs->inhibit_on_failure = x->t.inhibit > 0;
+	if (vs->has_sorry) {
+		if (!vs->sorry_port) {
+			vs->sorry_port = vs->port;
+		} else if (vs->sorry_port != vs->port) {
+			conf_warning(
+				p->d, &st->at,
+				"virtual_server %s and sorry_server ports don't match - resetting",
+				fmt_ap(a, sizeof(a), vs->addr, vs->port));
+			vs->sorry_port = vs->port;
+		}
+	}
+	for (i = 0; i < vs->nrs; i++) {
+		struct conf_rs *rs = &vs->rs[i];
+
+		if (!rs->port || x->rs[i].bad) {
+			rs->port = vs->port;
+		} else if (rs->port != vs->port) {
+			conf_warning(
+				p->d, &rs->at,
+				"virtual_server %s and real_server %s ports don't match - resetting",
+				fmt_ap(a, sizeof(a), vs->addr, vs->port),
+				fmt_ap(b, sizeof(b), rs->addr, rs->port));
+			rs->port = vs->port;
+		}
+		if (rs->weight == UNSET)
+			rs->weight = x->weight;
+		rs->inhibit_on_failure =
+			pickb(x->rs[i].t.inhibit, -1, x->t.inhibit);
+		total += rs->weight;
+		for (j = 0; j < i && !x->rs[i].bad; j++) {
+			if (!x->rs[j].bad && vs->rs[j].addr == rs->addr) {
+				conf_error(
+					p->d, &rs->at,
+					"real_server %s: defined twice in virtual_server %s (first at line %d)",
+					fmt_ap(b, sizeof(b), rs->addr,
+					       rs->port),
+					fmt_ap(a, sizeof(a), vs->addr,
+					       vs->port),
+					vs->rs[j].at.line);
+				break;
+			}
+		}
+		for (k = 0; k < rs->nchecks; k++)
+			resolve_checker(p, x, i, k);
+	}
+	if (!vs->quorum)
+		vs->quorum = 1;
+	if (vs->nrs && vs->quorum > total) {
+		conf_warning(
+			p->d, &st->at,
+			"virtual_server %s: quorum %u exceeds the real servers' total weight %llu: reduced to it",
+			fmt_ap(a, sizeof(a), vs->addr, vs->port), vs->quorum,
+			(unsigned long long)total);
+		vs->quorum = total ? (__u32)total : 1;
+	}
+	if (vs->hysteresis >= vs->quorum) {
+		conf_warning(
+			p->d, &st->at,
+			"virtual_server %s: hysteresis %u >= quorum %u: set to %u",
+			fmt_ap(a, sizeof(a), vs->addr, vs->port),
+			vs->hysteresis, vs->quorum, vs->quorum - 1);
+		vs->hysteresis = vs->quorum - 1;
+	}
+	for (i = 0; i < p->cf->nvs - 1; i++) {
+		const struct conf_vs *o = &p->cf->vs[i];
+
+		if (o->addr == vs->addr && o->port == vs->port &&
+		    o->proto == vs->proto) {
+			conf_error(
+				p->d, &st->at,
+				"virtual_server %s/%s: defined twice (first at %s:%d)",
+				fmt_ap(a, sizeof(a), vs->addr, vs->port),
+				vs->proto == IPPROTO_UDP ? "udp" : "tcp",
+				o->at.file, o->at.line);
+			break;
+		}
+	}
+}
+
+static void top_vs(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct vsx x = {0};
+	__u32 port = 0;
+	int i;
+
+	if (st->n >= 2 &&
+	    (!strcmp(st->w[1], "fwmark") || !strcmp(st->w[1], "group"))) {
+		conf_warning(
+			p->d, &st->at,
+			"virtual_server %s: not implemented by lbxdp: block skipped",
+			st->w[1]);
+		skip(p, st);
+		return;
+	}
+	x.vs = grow(p, &p->cf->vs, &p->cf->nvs, sizeof(*p->cf->vs));
+	if (!x.vs)
+		return;
+	x.t = tm_unset;
+	x.weight = 1;
+	x.vs->at = st->at;
+	x.vs->proto = IPPROTO_TCP;
+	if (!need(p, st, 1) || addr4(p, st, st->w[1], &x.vs->addr) ||
+	    (st->n > 2 && num(p, st, 2, 0, 65535, &port)))
+		x.bad = true;
+	else
+		extra(p, st, 2);
+	x.vs->port = (__u16)port;
+	block(p, st, vs_kw, C_VS, &x);
+	if (!p->nomem && !x.bad)
+		vs_finish(p, &x, st);
+	for (i = 0; x.rs && i < x.vs->nrs; i++) {
+		free(x.rs[i].ck);
+		free(x.rs[i].virtualhost);
+	}
+	free(x.rs);
+}
+
+static const struct kw top_kw[] = {
+	{"global_defs", top_global, true},
+	{"vrrp_instance", top_vrrp, true},
+	{"virtual_server", top_vs, true},
+	{"lbxdp_xdp", top_xdp, true},
+	{NULL, NULL, false},
+};
+
+/* What needs the whole file: global defaults, the XDP interface. */
+static void finish(struct p *p)
+{
+	struct conf *cf = p->cf;
+	int i, j;
+
+	if (!cf->g.smtp_port)
+		cf->g.smtp_port = 25;
+	if (!cf->g.smtp_timeout_ms)
+		cf->g.smtp_timeout_ms = 30000;
+	for (i = 0; i < cf->nvrrp; i++) {
+		struct conf_vrrp *v = &cf->vrrp[i];
+
+		if (!v->version)
+			v->version = p->vrrp_version ? p->vrrp_version : 2;
+		if (!cf->xdp.interface || !v->interface)
+			continue;
+		if (strcmp(v->interface, cf->xdp.interface))
+			conf_error(
+				p->d, &v->at,
+				"vrrp_instance %s: interface %s is not lbxdp_xdp's %s: direct routing serves VIPs on the interface it forwards on",
+				v->name ? v->name : "", v->interface,
+				cf->xdp.interface);
+		for (j = 0; j < v->nvips; j++)
+			if (v->vips[j].dev &&
+			    strcmp(v->vips[j].dev, cf->xdp.interface))
+				conf_error(
+					p->d, &v->vips[j].at,
+					"virtual_ipaddress: dev %s is not lbxdp_xdp's %s: direct routing serves VIPs on the interface it forwards on",
+					v->vips[j].dev, cf->xdp.interface);
+	}
+}
+
+static void free_script(struct conf_script *s)
+{
+	free(s->cmd);
+	free(s->user);
+	free(s->group);
+}
+
+static void free_checker(struct conf_checker *c)
+{
+	int i;
+
+	for (i = 0; i < c->nurls; i++) {
+		free(c->urls[i].path);
+		free(c->urls[i].digest);
+		free(c->urls[i].status);
+		free(c->urls[i].virtualhost);
+	}
+	free(c->urls);
+	free(c->virtualhost);
+	free_script(&c->misc);
+	free(c->dns_name);
+	free(c->udp_payload);
+	free(c->udp_reply);
+}
+
+void conf_free(struct conf *cf)
+{
+	int i, j, k;
+
+	if (!cf)
+		return;
+	for (i = 0; i < cf->nvs; i++) {
+		struct conf_vs *vs = &cf->vs[i];
+
+		for (j = 0; j < vs->nrs; j++) {
+			struct conf_rs *rs = &vs->rs[j];
+
+			for (k = 0; k < rs->nchecks; k++)
+				free_checker(&rs->checkers[k]);
+			free(rs->checkers);
+			free_script(&rs->notify_up);
+			free_script(&rs->notify_down);
+		}
+		free(vs->rs);
+		free(vs->sched_as_written);
+		free_script(&vs->quorum_up);
+		free_script(&vs->quorum_down);
+		free(vs->virtualhost);
+	}
+	free(cf->vs);
+	for (i = 0; i < cf->nvrrp; i++) {
+		struct conf_vrrp *v = &cf->vrrp[i];
+
+		for (j = 0; j < v->nvips; j++) {
+			free(v->vips[j].dev);
+			free(v->vips[j].label);
+		}
+		for (j = 0; j < v->nvips_excluded; j++) {
+			free(v->vips_excluded[j].dev);
+			free(v->vips_excluded[j].label);
+		}
+		free(v->vips);
+		free(v->vips_excluded);
+		free(v->name);
+		free(v->interface);
+	}
+	free(cf->vrrp);
+	free(cf->xdp.interface);
+	free(cf->g.router_id);
+	for (i = 0; i < cf->g.nemails; i++)
+		free(cf->g.emails[i]);
+	free(cf->g.emails);
+	free(cf->g.email_from);
+	free(cf->g.smtp_server);
+	free(cf->g.smtp_helo);
+	free(cf->g.script_user);
+	free(cf->g.script_group);
+	for (i = 0; i < cf->nfiles; i++)
+		free(cf->files[i]);
+	free(cf->files);
+	free(cf->path);
+	free(cf);
+}
+
+int conf_load(const char *path, const struct conf_opts *o, struct conf **out,
+	      struct conf_diag *d)
+{
+	unsigned int errors = d->errors;
+	struct conf_stmts s = {0};
+	struct conf *cf;
+	struct p p = {0};
+	int err;
+
+	cf = calloc(1, sizeof(*cf));
+	if (!cf)
+		return -ENOMEM;
+	cf->xdp.mode = -1;
+	cf->path = strdup(path);
+	if (!cf->path) {
+		free(cf);
+		return -ENOMEM;
+	}
+	err = conf_lex(path, o, cf, &s, d);
+	if (err)
+		goto out;
+	p.s = &s;
+	p.cf = cf;
+	p.d = d;
+	block(&p, NULL, top_kw, C_TOP, NULL);
+	if (!p.nomem)
+		finish(&p);
+	if (p.nomem)
+		err = -ENOMEM;
+	else if (d->errors != errors)
+		err = -EINVAL;
+out:
+	conf_stmts_free(&s);
+	if (err) {
+		conf_free(cf);
+		return err;
+	}
+	*out = cf;
+	return 0;
+}
+
+int conf_test(const char *path, const struct conf_opts *o, FILE *out)
+{
+	struct conf_diag d = {.out = out};
+	struct conf *cf;
+	int err;
+
+	err = conf_load(path, o, &cf, &d);
+	if (err == -EINVAL)
+		return 1;
+	if (err)
+		return 2;
+	conf_check_host(cf, false, &d);
+	conf_free(cf);
+	return 0;
+}

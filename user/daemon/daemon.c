@@ -1,0 +1,597 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The daemon's core: the configuration's servers at run time, their
+ * checks, signals, reload, and the sync timer that keeps the maps in step
+ * (sync.c). One loop, no threads.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <json-c/json.h>
+#include "daemon/daemon.h"
+#include "daemon/dlog.h"
+#include "parse.h"
+#include "records.h"
+#include "runpath.h"
+#include "service.h"
+
+/* How soon a sync is retried when the lock is busy or a MAC is unknown. */
+#define SYNC_RETRY_MS 200
+/* How often the maps are looked at for the operator's changes. */
+#define SYNC_POLL_MS 1000
+/* After this, a server whose MAC is still unknown waits without
+ * holding READY back (the kernel's three ARP tries take 3 s). */
+#define MAC_WAIT_MS 3500
+
+static const char *state_word(const struct d_rs *r)
+{
+	if (r->neigh_failed)
+		return "down";
+	if (!r->chk)
+		return r->cr ? "not checked" : "sorry";
+	if (!r->h.last_ms)
+		return "not yet checked";
+	return r->h.state == RS_DOWN ? "down" : "up";
+}
+
+void daemon_kick(struct daemon *d)
+{
+	d->sync_due = true;
+	loop_timer_in(&d->loop, &d->sync_t, 0);
+}
+
+static void on_result(void *arg, const struct rs_health *h, bool changed)
+{
+	struct d_rs *r = arg;
+	struct daemon *d = r->d;
+	enum rs_state was = r->h.state;
+
+	r->h = *h;
+	daemon_health_write(d, r);
+	if (!changed)
+		return;
+	daemon_kick(d);
+	if (was == h->state)
+		return;
+	if (h->state == RS_UP && r->cr->notify_up.cmd)
+		check_run_script(&d->env, &r->cr->notify_up,
+				 r->vs->cv->delay_loop_ms);
+	if (h->state == RS_DOWN && r->cr->notify_down.cmd)
+		check_run_script(&d->env, &r->cr->notify_down,
+				 r->vs->cv->delay_loop_ms);
+}
+
+static void free_vs(struct d_vs *vs, int n)
+{
+	int i, k;
+
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < vs[i].nrs; k++)
+			if (vs[i].rs[k].chk)
+				rs_check_free(vs[i].rs[k].chk);
+		free(vs[i].rs);
+	}
+	free(vs);
+}
+
+/* The run-time servers of @cf, checks not started. */
+static int build_vs(struct daemon *d, const struct conf *cf, struct d_vs **out,
+		    int *nout)
+{
+	struct d_vs *vs;
+	int i, k;
+
+	vs = calloc(cf->nvs ? cf->nvs : 1, sizeof(*vs));
+	if (!vs)
+		return -ENOMEM;
+	for (i = 0; i < cf->nvs; i++) {
+		const struct conf_vs *cv = &cf->vs[i];
+		struct d_vs *v = &vs[i];
+
+		v->cv = cv;
+		v->key.addr[0] = cv->addr;
+		v->key.port = htons(cv->port);
+		v->key.proto = cv->proto;
+		v->key.family = LBXDP_AF_INET;
+		v->quorum_up = true;
+		v->nrs = cv->nrs + (cv->has_sorry ? 1 : 0);
+		v->rs = calloc(v->nrs ? v->nrs : 1, sizeof(*v->rs));
+		if (!v->rs) {
+			free_vs(vs, i + 1);
+			return -ENOMEM;
+		}
+		for (k = 0; k < v->nrs; k++) {
+			struct d_rs *r = &v->rs[k];
+
+			r->d = d;
+			r->vs = v;
+			r->cr = k < cv->nrs ? &cv->rs[k] : NULL;
+			r->addr = r->cr ? r->cr->addr : cv->sorry_addr;
+			r->h.state = RS_UP;
+			r->h.weight = -1;
+		}
+	}
+	*out = vs;
+	*nout = cf->nvs;
+	return 0;
+}
+
+/* What the pinned health map says of @r's record (@all: the records), to
+ * start from it: a restart must not flap a server. */
+static bool pinned_health(struct daemon *d, const struct d_rs *r,
+			  const struct lbxdp_backend *all, struct rs_health *h)
+{
+	__u32 n = lbxdp_nbackend_slots(&d->c.cfg), i;
+	struct lbxdp_health hv;
+	struct lbxdp_vip vip;
+
+	if (!all || d->c.fd[M_HEALTH] < 0 ||
+	    bpf_map_lookup_elem(d->c.fd[M_VIPS], &r->vs->key, &vip))
+		return false;
+	for (i = 1; i < n; i++) {
+		if (!(all[i].flags & LBXDP_BE_F_USED) ||
+		    all[i].vip_id != vip.id || all[i].addr[0] != r->addr)
+			continue;
+		if (bpf_map_lookup_elem(d->c.fd[M_HEALTH], &i, &hv) ||
+		    hv.gen != all[i].gen ||
+		    (hv.state != LBXDP_HEALTH_UP &&
+		     hv.state != LBXDP_HEALTH_DOWN))
+			return false;
+		memset(h, 0, sizeof(*h));
+		h->state = hv.state == LBXDP_HEALTH_UP ? RS_UP : RS_DOWN;
+		h->weight = -1;
+		h->fails = hv.fails;
+		h->oks = hv.oks;
+		h->transitions = hv.transitions;
+		h->last_ms = hv.last_ms;
+		h->since_ms = hv.since_ms;
+		snprintf(h->checker, sizeof(h->checker), "%s", hv.checker);
+		snprintf(h->reason, sizeof(h->reason), "%s", hv.reason);
+		return true;
+	}
+	return false;
+}
+
+/* Start the checks of @vs's servers; @old (may be NULL) are the servers
+ * of the configuration before a reload. */
+static int start_checks(struct daemon *d, struct d_vs *vs, int nvs,
+			struct d_vs *old, int nold)
+{
+	struct check_env env = d->env;
+	struct lbxdp_backend *all = NULL;
+	int i, k, j, m, err = 0;
+
+	/* At start only: a reload carries the states over from @old. */
+	if (!old && d->maps_open && read_backends(&d->c, &all))
+		all = NULL;
+	for (i = 0; i < nvs; i++) {
+		for (k = 0; k < vs[i].nrs; k++) {
+			struct d_rs *r = &vs[i].rs[k], *o = NULL;
+			enum rs_state init;
+			struct rs_health h0;
+			bool have0 = false;
+
+			for (j = 0; j < nold && !o; j++) {
+				if (memcmp(&old[j].key, &vs[i].key,
+					   sizeof(vs[i].key)))
+					continue;
+				for (m = 0; m < old[j].nrs && !o; m++)
+					if (old[j].rs[m].addr == r->addr &&
+					    !old[j].rs[m].cr == !r->cr)
+						o = &old[j].rs[m];
+			}
+			if (o) {
+				r->mac_known = o->mac_known;
+				memcpy(r->mac, o->mac, sizeof(r->mac));
+				r->neigh_failed = o->neigh_failed;
+				r->id = o->id;
+				r->gen = o->gen;
+			}
+			if (!r->cr || !r->cr->nchecks) {
+				r->h.state = RS_UP;
+				continue;
+			}
+			if (o && o->chk &&
+			    rs_check_same(o->vs->cv, o->cr, vs[i].cv, r->cr)) {
+				/* Unchanged: the same checker goes on. */
+				r->chk = o->chk;
+				o->chk = NULL;
+				env.arg = r;
+				rs_check_rebind(r->chk, &env, vs[i].cv, r->cr);
+				r->h = *rs_check_health(r->chk);
+				continue;
+			}
+			env.arg = r;
+			r->chk = rs_check_new(&env, vs[i].cv, r->cr);
+			if (!r->chk) {
+				err = -ENOMEM;
+				goto cleanup;
+			}
+			if (o && o->chk) {
+				h0 = o->h;
+				have0 = true;
+			} else {
+				have0 = pinned_health(d, r, all, &h0);
+			}
+			init = have0 ? h0.state
+				     : (vs[i].cv->alpha ? RS_DOWN : RS_UP);
+			rs_check_start(r->chk, init, have0 ? &h0 : NULL);
+			r->h = *rs_check_health(r->chk);
+		}
+	}
+cleanup:
+	free(all);
+	return err;
+}
+
+static void on_sync(struct loop_timer *t)
+{
+	struct daemon *d = t->arg;
+	char sum[256];
+	int err;
+
+	if (!d->sync_due && d->maps_open && !lbxdp_config_read(&d->c) &&
+	    d->c.cfg.gen == d->seen_gen) {
+		loop_timer_in(&d->loop, &d->sync_t, SYNC_POLL_MS);
+		return;
+	}
+	err = daemon_sync(d);
+	if (err == -EAGAIN && loop_now(&d->loop) < d->mac_deadline) {
+		loop_timer_in(&d->loop, &d->sync_t, SYNC_RETRY_MS);
+		return;
+	}
+	if (err && err != -EAGAIN) {
+		d_err(d, "cannot update the maps: %s (trying again)",
+		      strerror(-err));
+		loop_timer_in(&d->loop, &d->sync_t, SYNC_POLL_MS);
+		return;
+	}
+	d->sync_due = err == -EAGAIN;
+	loop_timer_in(&d->loop, &d->sync_t,
+		      err ? SYNC_RETRY_MS * 5 : SYNC_POLL_MS);
+	daemon_summary(d, sum, sizeof(sum));
+	if (!d->ready) {
+		d->ready = true;
+		d_log(d, "ready: %s", sum);
+		notify_state(d, "READY=1");
+	}
+	{
+		char st[300];
+
+		snprintf(st, sizeof(st), "STATUS=%s", sum);
+		notify_state(d, st);
+	}
+}
+
+static void on_signal(struct loop_fd *h, uint32_t events)
+{
+	struct daemon *d = h->arg;
+	struct signalfd_siginfo si;
+
+	while (read(h->fd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGHUP:
+			daemon_reload(d, NULL);
+			break;
+		case SIGTERM:
+		case SIGINT:
+			d_log(d, "stopping on signal %u", si.ssi_signo);
+			loop_stop(&d->loop);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+void daemon_summary(struct daemon *d, char *buf, size_t len)
+{
+	int i, k, up = 0, all = 0;
+
+	for (i = 0; i < d->nvs; i++)
+		for (k = 0; k < d->vs[i].nrs; k++) {
+			if (!d->vs[i].rs[k].cr)
+				continue;
+			all++;
+			up += d->vs[i].rs[k].want.present &&
+			      d->vs[i].rs[k].want.up;
+		}
+	snprintf(buf, len, "%d virtual server%s, %d/%d real servers up on %s",
+		 d->nvs, d->nvs == 1 ? "" : "s", up, all, d->ifname);
+}
+
+void daemon_status(struct daemon *d, FILE *out, bool json)
+{
+	struct json_object *o, *vsa;
+	char svc[LBXDP_SVC_STRLEN], ip[64], sum[256];
+	uint64_t now = loop_now(&d->loop);
+	int i, k;
+
+	daemon_summary(d, sum, sizeof(sum));
+	if (!json) {
+		fprintf(out, "daemon: pid %d, up %llus, config %s\n",
+			(int)getpid(),
+			(unsigned long long)(now - d->start_ms) / 1000,
+			d->conf_path);
+		fprintf(out, "%s; %u reloads, %u refused\n", sum, d->reloads,
+			d->reload_errors);
+	}
+	o = json_object_new_object();
+	vsa = json_object_new_array();
+	json_object_object_add(o, "pid", json_object_new_int(getpid()));
+	json_object_object_add(o, "config",
+			       json_object_new_string(d->conf_path));
+	json_object_object_add(o, "interface",
+			       json_object_new_string(d->ifname));
+	json_object_object_add(
+		o, "uptime", json_object_new_int64((now - d->start_ms) / 1000));
+	json_object_object_add(o, "ready", json_object_new_boolean(d->ready));
+	json_object_object_add(o, "reloads", json_object_new_int(d->reloads));
+	json_object_object_add(o, "summary", json_object_new_string(sum));
+	for (i = 0; i < d->nvs; i++) {
+		struct d_vs *v = &d->vs[i];
+		struct json_object *vo = json_object_new_object(), *ra;
+
+		lbxdp_format_service(&v->key, svc, sizeof(svc));
+		if (!json)
+			fprintf(out, "%s %s%s%s\n", svc,
+				v->cv->sched_as_written,
+				v->quorum_up ? "" : " (quorum down)",
+				v->cli_owned ? " (the CLI's: left alone)" : "");
+		json_object_object_add(vo, "service",
+				       json_object_new_string(svc));
+		json_object_object_add(vo, "quorum_up",
+				       json_object_new_boolean(v->quorum_up));
+		ra = json_object_new_array();
+		for (k = 0; k < v->nrs; k++) {
+			struct d_rs *r = &v->rs[k];
+			struct json_object *ro = json_object_new_object();
+			__be32 a[4] = {r->addr};
+
+			lbxdp_format_addr(a, LBXDP_AF_INET, ip, sizeof(ip));
+			if (!json)
+				fprintf(out,
+					"  %-15s %-15s weight %-5u %s%s%s%s\n",
+					ip, state_word(r), r->want.weight,
+					r->want.present ? "" : "removed ",
+					r->want.by ? r->want.by : "",
+					r->h.reason[0] ? ": " : "",
+					r->h.reason);
+			json_object_object_add(ro, "address",
+					       json_object_new_string(ip));
+			json_object_object_add(
+				ro, "health",
+				json_object_new_string(state_word(r)));
+			json_object_object_add(
+				ro, "weight",
+				json_object_new_int64(r->want.weight));
+			json_object_object_add(
+				ro, "up",
+				json_object_new_boolean(r->want.present &&
+							r->want.up));
+			json_object_object_add(
+				ro, "by",
+				json_object_new_string(r->want.by ? r->want.by
+								  : ""));
+			json_object_object_add(
+				ro, "reason",
+				json_object_new_string(r->h.reason));
+			json_object_object_add(
+				ro, "fails", json_object_new_int64(r->h.fails));
+			json_object_object_add(ro, "oks",
+					       json_object_new_int64(r->h.oks));
+			json_object_object_add(ro, "sorry",
+					       json_object_new_boolean(!r->cr));
+			json_object_array_add(ra, ro);
+		}
+		json_object_object_add(vo, "real_servers", ra);
+		json_object_array_add(vsa, vo);
+	}
+	json_object_object_add(o, "virtual_servers", vsa);
+	if (json)
+		fprintf(out, "%s\n",
+			json_object_to_json_string_ext(o,
+						       JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+}
+
+/* Whether @cf names a service the CLI made: an error at start and on
+ * reload ("lbxdp vip del" hands it over). */
+static int check_cli_owned(struct daemon *d, const struct conf *cf, FILE *out)
+{
+	char svc[LBXDP_SVC_STRLEN];
+	struct lbxdp_vip_meta m;
+	struct lbxdp_vip vip;
+	int i, errs = 0;
+
+	for (i = 0; i < cf->nvs && d->maps_open; i++) {
+		struct lbxdp_vip_key key = {.addr = {cf->vs[i].addr},
+					    .port = htons(cf->vs[i].port),
+					    .proto = cf->vs[i].proto,
+					    .family = LBXDP_AF_INET};
+
+		if (bpf_map_lookup_elem(d->c.fd[M_VIPS], &key, &vip))
+			continue;
+		memset(&m, 0, sizeof(m));
+		if (d->c.fd[M_VIP_META] >= 0)
+			bpf_map_lookup_elem(d->c.fd[M_VIP_META], &vip.id, &m);
+		if (m.owner == LBXDP_OWNER_DAEMON)
+			continue;
+		lbxdp_format_service(&key, svc, sizeof(svc));
+		fprintf(out,
+			"%s:%d: error: virtual_server %s was made with the CLI: remove it ('lbxdp vip del %s') to let the daemon manage it\n",
+			cf->vs[i].at.file, cf->vs[i].at.line, svc, svc);
+		errs++;
+	}
+	return errs;
+}
+
+int daemon_reload(struct daemon *d, FILE *out)
+{
+	struct conf_diag diag = {.out = out ? out : stderr};
+	struct conf *cf = NULL;
+	struct d_vs *vs = NULL;
+	int nvs = 0, ifindex = 0, err;
+
+	notify_state(d, "RELOADING=1");
+	d_log(d, "reloading %s", d->conf_path);
+	err = conf_load(d->conf_path, &d->copts, &cf, &diag);
+	if (!err && (conf_check_host(cf, true, &diag) ||
+		     daemon_check_machine(cf, true, &diag, &ifindex)))
+		err = -EINVAL;
+	if (!err && ifindex != d->ifindex) {
+		fprintf(diag.out,
+			"%s: error: the real servers are now on-link through another interface; restart the daemon to move\n",
+			d->conf_path);
+		err = -EINVAL;
+	}
+	if (!err && check_cli_owned(d, cf, diag.out))
+		err = -EINVAL;
+	if (!err)
+		err = build_vs(d, cf, &vs, &nvs);
+	if (!err)
+		err = start_checks(d, vs, nvs, d->vs, d->nvs);
+	if (err) {
+		d->reload_errors++;
+		d_err(d, "reload refused: %s; the running configuration stays",
+		      err == -EINVAL ? "errors in the configuration"
+				     : strerror(-err));
+		if (vs)
+			free_vs(vs, nvs);
+		conf_free(cf);
+		notify_state(d, "READY=1");
+		return -EINVAL;
+	}
+	free_vs(d->vs, d->nvs);
+	conf_free(d->cf);
+	d->cf = cf;
+	d->vs = vs;
+	d->nvs = nvs;
+	d->reloads++;
+	/* Apply now, so that "daemon reload" returns with the maps done. */
+	err = daemon_sync(d);
+	if (err && err != -EAGAIN)
+		d_err(d, "cannot update the maps: %s (trying again)",
+		      strerror(-err));
+	daemon_kick(d);
+	d_log(d, "reloaded");
+	notify_state(d, "READY=1");
+	return 0;
+}
+
+static int setup_signals(struct daemon *d)
+{
+	sigset_t set;
+	int fd;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		return -errno;
+	signal(SIGPIPE, SIG_IGN);
+	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	return loop_fd_add(&d->loop, &d->sig, fd, EPOLLIN, on_signal, d);
+}
+
+int daemon_run(struct daemon *d)
+{
+	struct conf_diag diag = {.out = stderr};
+	int err, ifindex = 0;
+
+	d->pid_fd = -1;
+	d->sig.fd = d->ctl.fd = d->neigh.fd = -1;
+	d->loop.epfd = -1;
+	if (d->use_syslog)
+		openlog("lbxdp", LOG_PID, LOG_DAEMON);
+	err = conf_load(d->conf_path, &d->copts, &d->cf, &diag);
+	if (err)
+		return err == -EINVAL ? 1 : 2;
+	if (conf_check_host(d->cf, true, &diag) ||
+	    daemon_check_machine(d->cf, true, &diag, &ifindex)) {
+		err = 1;
+		goto cleanup;
+	}
+	d->ifindex = ifindex;
+	if_indextoname((unsigned int)ifindex, d->ifname);
+	err = lbxdp_daemon_lock(d->pin_dir, &d->pid_fd);
+	if (err) {
+		err = 2;
+		goto cleanup;
+	}
+	err = daemon_attach(d);
+	if (err) {
+		err = 2;
+		goto cleanup;
+	}
+	err = lbxdp_open_wait(&d->c, d->pin_dir, false, 0);
+	if (err) {
+		err = 2;
+		goto cleanup;
+	}
+	d->maps_open = true;
+	if (check_cli_owned(d, d->cf, stderr)) {
+		err = 1;
+		goto cleanup;
+	}
+	err = loop_init(&d->loop);
+	if (err)
+		goto fail;
+	d->start_ms = loop_clock_ms();
+	d->mac_deadline = d->start_ms + MAC_WAIT_MS;
+	d->env = (struct check_env){
+		.loop = &d->loop, .g = &d->cf->g, .result = on_result};
+	loop_timer_init(&d->sync_t, on_sync, d);
+	err = setup_signals(d);
+	if (!err)
+		err = ctl_listen(d);
+	if (!err)
+		err = neigh_listen(d);
+	if (!err)
+		err = build_vs(d, d->cf, &d->vs, &d->nvs);
+	if (!err)
+		err = start_checks(d, d->vs, d->nvs, NULL, 0);
+	if (err)
+		goto fail;
+	d_log(d, "lbxdp daemon: %s on %s, pin directory %s", d->conf_path,
+	      d->ifname, d->pin_dir);
+	daemon_kick(d);
+	err = loop_run(&d->loop);
+	notify_state(d, "STOPPING=1");
+	/* The maps stay: forwarding goes on without us. */
+	err = 0;
+	goto cleanup;
+fail:
+	d_err(d, "cannot start: %s", strerror(-err));
+	err = 2;
+cleanup:
+	if (d->vs)
+		free_vs(d->vs, d->nvs);
+	ctl_close(d);
+	neigh_close(d);
+	if (d->sig.fd >= 0) {
+		int fd = d->sig.fd;
+
+		loop_fd_del(&d->loop, &d->sig);
+		close(fd);
+	}
+	if (d->loop.epfd >= 0)
+		loop_fini(&d->loop);
+	if (d->maps_open)
+		lbxdp_close(&d->c);
+	if (d->pid_fd >= 0)
+		close(d->pid_fd);
+	conf_free(d->cf);
+	return err;
+}
