@@ -123,10 +123,13 @@ $(OUTPUT)/tests/kt: tests/killed/kt.c tests/bpf/frames.c tests/bpf/frames.h $(OU
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) $(INCLUDES) -Itests/bpf tests/killed/kt.c tests/bpf/frames.c $(OUTPUT)/liblbxdp.a $(LIBS) -o $@
 
-# The checkers against servers on 127.0.0.1 (tests/run.sh's "checks").
-$(OUTPUT)/tests/checks_test: tests/checks/test_checks.c $(OUTPUT)/liblbxdp.a | $(OUTPUT)/tests
+# The checkers against servers on 127.0.0.1 (tests/run.sh's "checks"),
+# with the sanitizers.
+CHECKS_SRCS := $(wildcard user/daemon/check*.c) user/daemon/loop.c \
+	user/daemon/health.c user/log.c
+$(OUTPUT)/tests/checks_test: tests/checks/test_checks.c $(CHECKS_SRCS) $(wildcard user/daemon/*.h) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(WARN) $(INCLUDES) $< $(OUTPUT)/liblbxdp.a $(LIBS) -lcmocka -o $@
+	$(Q)$(CC) -O1 -g $(SAN) $(WARN) $(INCLUDES) $< $(CHECKS_SRCS) -lssl -lcrypto -lcmocka -o $@
 
 $(OUTPUT)/tests/bench: $(BENCH_SRCS) $(wildcard tests/bench/*.h) $(OUTPUT)/liblbxdp.a | $(OUTPUT)/tests
 	$(call msg,CC,$@)

@@ -16,6 +16,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,7 +49,9 @@ struct fx {
 	struct conf_rs rs;
 	struct conf_checker ck[2];
 	struct conf_url url[2];
-	int want; /* results to wait for */
+	struct conf_status_range st;
+	int want;	/* results to wait for */
+	bool times_out; /* its result is its timeout */
 	struct rs_check *rc;
 	int nres;
 	uint64_t at;		  /* ms from the start to the first result */
@@ -59,6 +63,7 @@ struct fx {
 struct conn {
 	struct ctx *x;
 	struct loop_fd lfd;
+	struct loop_timer later; /* /slow: the answer, 200 ms later */
 	char buf[1024];
 	size_t len;
 };
@@ -67,13 +72,21 @@ enum {
 	TCP_OK,
 	TCP_REFUSED,
 	TCP_SILENT,
-	TCP_TWO, /* two checkers, one refused: down */
+	TCP_TWO,    /* two checkers, one refused: down */
+	TCP_TWO_OK, /* two checkers up: one change, one log line */
 	HTTP_OK,
 	HTTP_503,
 	HTTP_DIGEST_OK,
 	HTTP_DIGEST_BAD,
 	HTTP_HANG,
 	HTTP_TWO_URLS, /* /ok then /fail: the second fails */
+	HTTP_VHOST,    /* 200 only with Host: www.example */
+	HTTP_STATUS,   /* status_code 503: a 503 passes */
+	HTTP_KEEP,     /* the server keeps the connection: Content-Length */
+	HTTP_11,       /* http_protocol 1.1: Connection: close */
+	HTTP_CLOSE,    /* closed without a word */
+	HTTP_GARBAGE,  /* not HTTP */
+	HTTP_BIND,     /* 200 only from bind_port */
 	SSL_OK,
 	SSL_SNI_OK,
 	SSL_SNI_BAD,
@@ -82,11 +95,16 @@ enum {
 	MISC_1,
 	MISC_5,
 	MISC_HANG,
+	MISC_5_STATIC, /* 5 without misc_dynamic: down */
+	MISC_SIGMASK,  /* the daemon's blocked signals are not the script's */
 	UDP_ECHO,
 	UDP_CLOSED,
 	UDP_NOREPLY_OK, /* no reply needed, none refused */
+	UDP_REPLY_BAD,	/* the echo is not udp_reply */
+	UDP_SILENT,	/* a reply needed, none comes */
 	DNS_OK,
 	DNS_NX,
+	DNS_WRONG_ID, /* a reply with another id is not the answer */
 	NFX,
 };
 
@@ -96,7 +114,7 @@ struct ctx {
 	struct conf_global g;
 	uint64_t t0;
 	char dir[64];
-	char cmd[6][160];
+	char cmd[8][160];
 	char log[96];
 	char digest[2 * EVP_MAX_MD_SIZE + 1];
 	int saved_err;
@@ -104,6 +122,7 @@ struct ctx {
 	int nkeep;
 	uint16_t tcp_port, closed_port, full_port, silent_port;
 	uint16_t http_port, udp_port, udp_closed_port, dns_port, tls_port;
+	uint16_t bind_port, udp_silent_port;
 	struct loop_fd http, udp, dns;
 	struct conn conns[NCONN];
 	pid_t tls_pid;
@@ -144,27 +163,79 @@ static void conn_close(struct conn *c)
 {
 	int fd = c->lfd.fd;
 
+	loop_timer_cancel(&c->x->loop, &c->later);
 	loop_fd_del(&c->x->loop, &c->lfd);
 	close(fd);
+}
+
+static void answer_later(struct loop_timer *t)
+{
+	struct conn *c = t->arg;
+	char resp[128];
+	int n;
+
+	n = snprintf(resp, sizeof(resp),
+		     "HTTP/1.0 200 OK\r\nContent-Length: %zu\r\n\r\n%s",
+		     strlen(BODY), BODY);
+	assert_int_equal(write(c->lfd.fd, resp, n), n);
+	conn_close(c);
 }
 
 /* A tiny HTTP server: /ok 200 with BODY, /hang never, else 503. */
 static void conn_event(struct loop_fd *h, uint32_t events)
 {
 	struct conn *c = h->arg;
-	char resp[256];
+	struct sockaddr_in peer;
+	socklen_t plen = sizeof(peer);
+	char resp[256], host[128];
+	bool ok;
 	ssize_t n;
 
 	n = read(h->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len);
 	if (n < 0 && errno == EAGAIN)
 		return;
-	if (n <= 0)
-		return conn_close(c);
+	if (n <= 0) {
+		conn_close(c);
+		return;
+	}
 	c->len += n;
 	c->buf[c->len] = '\0';
 	if (!strstr(c->buf, "\r\n\r\n") || !strncmp(c->buf, "GET /hang ", 10))
 		return;
-	if (!strncmp(c->buf, "GET /ok ", 8))
+	if (!strncmp(c->buf, "GET /slow ", 10)) {
+		assert_int_equal(loop_timer_in(&c->x->loop, &c->later, 200), 0);
+		return;
+	}
+	if (!strncmp(c->buf, "GET /close ", 11) ||
+	    !strncmp(c->buf, "GET /garbage ", 13)) {
+		if (c->buf[5] == 'g')
+			assert_int_equal(write(h->fd, "hello\r\n\r\n", 9), 9);
+		conn_close(c);
+		return;
+	}
+	if (!strncmp(c->buf, "GET /vhost ", 11))
+		ok = strstr(c->buf, "\r\nHost: www.example\r\n") != NULL;
+	else if (!strncmp(c->buf, "GET /bind ", 10))
+		ok = getpeername(h->fd, (struct sockaddr *)&peer, &plen) == 0 &&
+		     ntohs(peer.sin_port) == c->x->bind_port;
+	else if (!strncmp(c->buf, "GET /ok ", 8))
+		/* keepalived's request, Host ip:port without virtualhost */
+		ok = snprintf(host, sizeof(host),
+			      "GET /ok HTTP/1.0\r\nUser-Agent: KeepAliveClient"
+			      "\r\nHost: 127.0.0.1:%u\r\n\r\n",
+			      c->x->http_port) > 0 &&
+		     !strcmp(c->buf, host);
+	else if (!strncmp(c->buf, "GET /ok11 ", 10))
+		ok = snprintf(
+			     host, sizeof(host),
+			     "GET /ok11 HTTP/1.1\r\nUser-Agent: KeepAliveClient"
+			     "\r\nConnection: close\r\nHost: 127.0.0.1:%u"
+			     "\r\n\r\n",
+			     c->x->http_port) > 0 &&
+		     !strcmp(c->buf, host);
+	else
+		ok = !strncmp(c->buf, "GET /keep ", 10);
+	if (ok)
 		n = snprintf(resp, sizeof(resp),
 			     "HTTP/1.0 200 OK\r\nContent-Length: %zu\r\n\r\n%s",
 			     strlen(BODY), BODY);
@@ -172,7 +243,9 @@ static void conn_event(struct loop_fd *h, uint32_t events)
 		n = snprintf(resp, sizeof(resp),
 			     "HTTP/1.0 503 Unavailable\r\n\r\nno\n");
 	assert_int_equal(write(h->fd, resp, n), n);
-	conn_close(c);
+	/* /keep: the client must stop at Content-Length. */
+	if (strncmp(c->buf, "GET /keep ", 10))
+		conn_close(c);
 }
 
 static struct conn *free_conn(struct ctx *x)
@@ -215,7 +288,26 @@ static void udp_echo(struct loop_fd *h, uint32_t events)
 		sendto(h->fd, buf, n, 0, (struct sockaddr *)&from, len);
 }
 
-/* Answers a query with its id, QR set; NXDOMAIN for nx.example. */
+/* The length of a well-formed question of one query, 0 if it is not:
+ * labels, their end, QTYPE SOA or AAAA, QCLASS IN, nothing after. */
+static ssize_t question_len(const unsigned char *q, ssize_t n)
+{
+	ssize_t o = 12;
+
+	if (n < 12 || q[4] || q[5] != 1)
+		return 0;
+	while (o < n && q[o])
+		o += q[o] + 1;
+	if (o + 5 != n)
+		return 0;
+	if (q[o + 1] || (q[o + 2] != 6 && q[o + 2] != 28) || q[o + 3] ||
+	    q[o + 4] != 1)
+		return 0;
+	return n;
+}
+
+/* Answers a query with its id, QR set; NXDOMAIN for nx.example, FORMERR
+ * for a malformed question. */
 static void dns_server(struct loop_fd *h, uint32_t events)
 {
 	struct sockaddr_in from;
@@ -229,6 +321,10 @@ static void dns_server(struct loop_fd *h, uint32_t events)
 		return;
 	buf[2] |= 0x80;
 	buf[3] = memmem(buf, n, "\002nx", 3) ? 3 : 0;
+	if (!question_len(buf, n))
+		buf[3] = 1;
+	if (memmem(buf, n, "\007wrongid", 8))
+		buf[1] ^= 1;
 	sendto(h->fd, buf, n, 0, (struct sockaddr *)&from, len);
 }
 
@@ -352,6 +448,7 @@ static void setup_all(struct ctx *x)
 	for (i = 0; i < NCONN; i++) {
 		x->conns[i].x = x;
 		x->conns[i].lfd.fd = -1;
+		loop_timer_init(&x->conns[i].later, answer_later, &x->conns[i]);
 	}
 	x->vs.addr = htonl(0xc6120010); /* 198.18.0.16, named only */
 	x->vs.port = 80;
@@ -379,11 +476,16 @@ static void setup_all(struct ctx *x)
 	assert_int_equal(
 		loop_fd_add(&x->loop, &x->dns, fd, EPOLLIN, dns_server, x), 0);
 	x->udp_closed_port = free_port(SOCK_DGRAM);
+	sock_on(x, &x->udp_silent_port, SOCK_DGRAM, -1); /* never read */
 	start_tls(x);
 
 	write_script(x, 0, "exit0", "exit 0");
 	write_script(x, 1, "exit1", "exit 1");
 	write_script(x, 2, "exit5", "exit 5");
+	/* No shell (dash clears its mask): grep reads its own; the quotes
+	 * are keepalived's. */
+	snprintf(x->cmd[6], sizeof(x->cmd[6]), "%s",
+		 "grep -q '^SigBlk:[[:space:]]*0*$' /proc/self/status");
 	/* A hung script with a hung child: both must go at the timeout. */
 	write_script(x, 3, "hang",
 		     "sleep 1000 & echo $! > \"$(dirname \"$0\")/child.pid\"\n"
@@ -392,9 +494,14 @@ static void setup_all(struct ctx *x)
 	fx_new(x, TCP_OK, CHECK_TCP, x->tcp_port, FAST_MS);
 	fx_new(x, TCP_REFUSED, CHECK_TCP, x->closed_port, FAST_MS);
 	fx_new(x, TCP_SILENT, CHECK_TCP, x->full_port, SLOW_MS);
+	x->fx[TCP_SILENT].times_out = true;
 	f = fx_new(x, TCP_TWO, CHECK_TCP, x->tcp_port, FAST_MS);
 	f->ck[1] = f->ck[0];
 	f->ck[1].connect_port = x->closed_port;
+	f->rs.nchecks = 2;
+	f->want = 2;
+	f = fx_new(x, TCP_TWO_OK, CHECK_TCP, x->tcp_port, FAST_MS);
+	f->ck[1] = f->ck[0];
 	f->rs.nchecks = 2;
 	f->want = 2;
 
@@ -407,12 +514,36 @@ static void setup_all(struct ctx *x)
 	f->url[0].digest = "00112233445566778899aabbccddeeff";
 	f = fx_new(x, HTTP_HANG, CHECK_HTTP, x->http_port, SLOW_MS);
 	f->url[0].path = "/hang";
+	f->times_out = true;
 	/* Two urls, one a check each delay_loop: the second fails. */
 	f = fx_new(x, HTTP_TWO_URLS, CHECK_HTTP, x->http_port, FAST_MS);
 	f->url[1].path = "/fail";
 	f->ck[0].nurls = 2;
 	f->ck[0].delay_loop_ms = 500;
 	f->want = 2;
+	f = fx_new(x, HTTP_VHOST, CHECK_HTTP, x->http_port, FAST_MS);
+	f->url[0].path = "/vhost";
+	f->ck[0].virtualhost = "www.example";
+	f = fx_new(x, HTTP_STATUS, CHECK_HTTP, x->http_port, FAST_MS);
+	f->url[0].path = "/fail";
+	f->st.lo = 500;
+	f->st.hi = 503;
+	f->url[0].status = &f->st;
+	f->url[0].nstatus = 1;
+	f = fx_new(x, HTTP_KEEP, CHECK_HTTP, x->http_port, FAST_MS);
+	f->url[0].path = "/keep";
+	f = fx_new(x, HTTP_11, CHECK_HTTP, x->http_port, FAST_MS);
+	f->url[0].path = "/ok11";
+	f->ck[0].http_protocol = 11;
+	f = fx_new(x, HTTP_CLOSE, CHECK_HTTP, x->http_port, FAST_MS);
+	f->url[0].path = "/close";
+	f = fx_new(x, HTTP_GARBAGE, CHECK_HTTP, x->http_port, FAST_MS);
+	f->url[0].path = "/garbage";
+	f = fx_new(x, HTTP_BIND, CHECK_HTTP, x->http_port, FAST_MS);
+	f->url[0].path = "/bind";
+	x->bind_port = free_port(SOCK_STREAM);
+	f->ck[0].bindto = LO;
+	f->ck[0].bind_port = x->bind_port;
 
 	f = fx_new(x, SSL_OK, CHECK_SSL, x->tls_port, FAST_MS);
 	f->url[0].path = "/page.txt";
@@ -424,7 +555,8 @@ static void setup_all(struct ctx *x)
 	f->url[0].path = "/page.txt";
 	f->ck[0].enable_sni = true;
 	f->ck[0].virtualhost = "bad.example";
-	fx_new(x, SSL_SLOW, CHECK_SSL, x->silent_port, SLOW_MS);
+	f = fx_new(x, SSL_SLOW, CHECK_SSL, x->silent_port, SLOW_MS);
+	f->times_out = true;
 
 	f = fx_new(x, MISC_0, CHECK_MISC, 0, FAST_MS);
 	f->ck[0].misc.cmd = x->cmd[0];
@@ -433,7 +565,12 @@ static void setup_all(struct ctx *x)
 	f = fx_new(x, MISC_5, CHECK_MISC, 0, FAST_MS);
 	f->ck[0].misc.cmd = x->cmd[2];
 	f->ck[0].misc_dynamic = true;
+	f = fx_new(x, MISC_5_STATIC, CHECK_MISC, 0, FAST_MS);
+	f->ck[0].misc.cmd = x->cmd[2];
+	f = fx_new(x, MISC_SIGMASK, CHECK_MISC, 0, FAST_MS);
+	f->ck[0].misc.cmd = x->cmd[6];
 	f = fx_new(x, MISC_HANG, CHECK_MISC, 0, SLOW_MS);
+	f->times_out = true;
 	f->ck[0].misc.cmd = x->cmd[3];
 
 	f = fx_new(x, UDP_ECHO, CHECK_UDP, x->udp_port, FAST_MS);
@@ -445,16 +582,28 @@ static void setup_all(struct ctx *x)
 	f = fx_new(x, UDP_CLOSED, CHECK_UDP, x->udp_closed_port, FAST_MS);
 	f->ck[0].udp_require_reply = true;
 	/* No reply needed: silent and not refused within the timeout. */
-	fx_new(x, UDP_NOREPLY_OK, CHECK_UDP, x->dns_port, 300);
+	f = fx_new(x, UDP_REPLY_BAD, CHECK_UDP, x->udp_port, FAST_MS);
+	f->ck[0].udp_payload = (__u8 *)"ping";
+	f->ck[0].udp_payload_len = 4;
+	f->ck[0].udp_require_reply = true;
+	f->ck[0].udp_reply = (__u8 *)"po";
+	f->ck[0].udp_reply_len = 2;
+	f = fx_new(x, UDP_SILENT, CHECK_UDP, x->udp_silent_port, 300);
+	f->ck[0].udp_require_reply = true;
+	f->times_out = true;
+	f = fx_new(x, UDP_NOREPLY_OK, CHECK_UDP, x->dns_port, 300);
+	f->times_out = true;
 	x->fx[UDP_NOREPLY_OK].ck[0].udp_payload = (__u8 *)"x";
 	x->fx[UDP_NOREPLY_OK].ck[0].udp_payload_len = 1;
 
 	f = fx_new(x, DNS_OK, CHECK_DNS, x->dns_port, FAST_MS);
-	f->ck[0].dns_name = "www.example";
-	f->ck[0].dns_type = 1;
+	f->ck[0].dns_name = "www.example"; /* type: keepalived's SOA */
 	f = fx_new(x, DNS_NX, CHECK_DNS, x->dns_port, FAST_MS);
 	f->ck[0].dns_name = "nx.example";
 	f->ck[0].dns_type = 28;
+	f = fx_new(x, DNS_WRONG_ID, CHECK_DNS, x->dns_port, 300);
+	f->ck[0].dns_name = "wrongid.example";
+	f->times_out = true;
 }
 
 /* MD5 of BODY in hex, as keepalived's genhash gives it. */
@@ -556,6 +705,7 @@ static int run_all(void **state)
 {
 	struct check_env env = {0};
 	struct ctx *x = calloc(1, sizeof(*x));
+	sigset_t sigs, old;
 	uint64_t end;
 	int i, done, err = 2;
 
@@ -574,6 +724,10 @@ static int run_all(void **state)
 		return -1;
 	close(i);
 
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	sigprocmask(SIG_BLOCK, &sigs, &old);
 	env.loop = &x->loop;
 	env.g = &x->g;
 	env.result = on_result;
@@ -597,6 +751,7 @@ static int run_all(void **state)
 	} while (done < NFX && loop_clock_ms() < end);
 	err = 0;
 out:
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	fflush(stderr);
 	dup2(x->saved_err, STDERR_FILENO);
 	close(x->saved_err);
@@ -634,6 +789,9 @@ static void test_tcp(void **state)
 	assert_int_equal(x->fx[TCP_TWO].last.state, RS_DOWN);
 	assert_string_equal(x->fx[TCP_TWO].last.reason,
 			    "connect: connection refused");
+	expect(x, TCP_TWO_OK, RS_UP, "TCP_CHECK", "connected");
+	assert_int_equal(x->fx[TCP_TWO_OK].nres, 2);
+	assert_int_equal(x->fx[TCP_TWO_OK].last.state, RS_UP);
 	assert_int_equal(rs_check_health(x->fx[TCP_TWO].rc)->state, RS_DOWN);
 }
 
@@ -651,6 +809,15 @@ static void test_http(void **state)
 	assert_int_equal(x->fx[HTTP_TWO_URLS].last.state, RS_DOWN);
 	assert_string_equal(x->fx[HTTP_TWO_URLS].last.reason, "HTTP 503");
 	assert_true(x->fx[HTTP_TWO_URLS].last_at >= 500);
+	/* The checker's virtualhost is the Host header. */
+	expect(x, HTTP_VHOST, RS_UP, "HTTP_GET", "HTTP 200");
+	expect(x, HTTP_STATUS, RS_UP, "HTTP_GET", "HTTP 503");
+	expect(x, HTTP_KEEP, RS_UP, "HTTP_GET", "HTTP 200");
+	expect(x, HTTP_11, RS_UP, "HTTP_GET", "HTTP 200");
+	expect(x, HTTP_CLOSE, RS_DOWN, "HTTP_GET", "read: no data received");
+	expect(x, HTTP_GARBAGE, RS_DOWN, "HTTP_GET", "HTTP: bad response");
+	/* bindto and bind_port: the server sees that source port. */
+	expect(x, HTTP_BIND, RS_UP, "HTTP_GET", "HTTP 200");
 }
 
 static void test_ssl(void **state)
@@ -679,6 +846,10 @@ static void test_misc(void **state)
 	expect(x, MISC_5, RS_UP, "MISC_CHECK", "exit status 5");
 	assert_int_equal(x->fx[MISC_5].h.weight, 3);
 	expect(x, MISC_HANG, RS_DOWN, "MISC_CHECK", "timeout after 3 s");
+	expect(x, MISC_5_STATIC, RS_DOWN, "MISC_CHECK", "exit status 5");
+	/* Run with SIGTERM and SIGHUP blocked, as the daemon's signalfd
+	 * has them: the script has none blocked. */
+	expect(x, MISC_SIGMASK, RS_UP, "MISC_CHECK", "exit status 0");
 	/* The hung script and its child were killed, as a group (dying
 	 * takes the killed a moment after the SIGKILL). */
 	assert_true(script > 0 && child > 0);
@@ -695,8 +866,11 @@ static void test_udp_dns(void **state)
 	expect(x, UDP_ECHO, RS_UP, "UDP_CHECK", "reply");
 	expect(x, UDP_CLOSED, RS_DOWN, "UDP_CHECK", "recv: connection refused");
 	expect(x, UDP_NOREPLY_OK, RS_UP, "UDP_CHECK", "no error");
+	expect(x, UDP_REPLY_BAD, RS_DOWN, "UDP_CHECK", "reply mismatch");
+	expect(x, UDP_SILENT, RS_DOWN, "UDP_CHECK", "timeout after 300 ms");
 	expect(x, DNS_OK, RS_UP, "DNS_CHECK", "DNS reply");
 	expect(x, DNS_NX, RS_DOWN, "DNS_CHECK", "DNS rcode 3");
+	expect(x, DNS_WRONG_ID, RS_DOWN, "DNS_CHECK", "timeout after 300 ms");
 }
 
 /*
@@ -713,13 +887,16 @@ static void test_no_delay(void **state)
 		const struct fx *f = &x->fx[i];
 		uint32_t bound = f->ck[0].connect_timeout_ms;
 
-		if (bound == SLOW_MS || i == UDP_NOREPLY_OK)
-			/* Its result is its timeout. */
+		if (f->times_out) {
+			/* Not before its timeout; the short ones did not wait
+			 * for the long ones either. */
 			assert_true(f->at >= bound);
-		if (bound == SLOW_MS)
-			continue;
-		if (i == UDP_NOREPLY_OK)
+			/* And at it: 3 s of slack for a loaded machine. */
+			assert_true(f->at < bound + SLOW_MS);
+			if (bound == SLOW_MS)
+				continue;
 			bound = SLOW_MS;
+		}
 		if (f->at >= bound)
 			fail_msg("fixture %d: result after %lu ms, its bound "
 				 "%u ms",
@@ -748,7 +925,8 @@ static void test_log(void **state)
 	}
 	fclose(f);
 	assert_int_equal(n, 1);
-	/* Every fixture changed once (TCP_TWO and HTTP_TWO_URLS twice). */
+	/* Every fixture changed once (TCP_TWO and HTTP_TWO_URLS twice,
+	 * TCP_TWO_OK once for two results). */
 	assert_int_equal(lines, NFX + 2);
 }
 
@@ -779,6 +957,565 @@ static void test_run_script(void **state)
 	assert_int_equal(check_run_script(&env, &s, 300), -EINVAL);
 }
 
+static void on_user_result(void *arg, const struct rs_health *h, bool changed)
+{
+	*(struct rs_health *)arg = *h;
+}
+
+/* Run the loop until *@n (a result callback's count) reaches @want. */
+static void run_results(struct ctx *x, const int *n, int want)
+{
+	uint64_t end = loop_clock_ms() + BOUND_MS;
+
+	while (*n < want) {
+		assert_true(loop_clock_ms() < end);
+		assert_int_equal(loop_run_once(&x->loop, 50), 0);
+	}
+}
+
+struct seen {
+	struct rs_health h;
+	bool changed;
+	int n;
+	uint64_t at[32];
+};
+
+static void on_seen(void *arg, const struct rs_health *h, bool changed)
+{
+	struct seen *s = arg;
+
+	s->h = *h;
+	s->changed = changed;
+	if (s->n < 32)
+		s->at[s->n] = loop_clock_ms();
+	s->n++;
+}
+
+/*
+ * SIGCHLD ignored (a daemon must not, but an inherited disposition is
+ * possible): the kernel reaps scripts itself. The check fails, saying so,
+ * and a notify script's watch ends: no readable pidfd left to spin the
+ * loop (at most a few wakes in 300 ms of 50 ms waits).
+ */
+static void test_sigchld_ignored(void **state)
+{
+	struct ctx *x = *state;
+	struct seen s = {0};
+	struct check_env env = {
+		.loop = &x->loop, .g = &x->g, .result = on_seen, .arg = &s};
+	struct conf_checker ck = {
+		.type = CHECK_MISC,
+		.misc_timeout_ms = FAST_MS,
+		.delay_loop_ms = 600000,
+	};
+	struct conf_rs rs = {
+		.addr = LO, .weight = 1, .checkers = &ck, .nchecks = 1};
+	struct conf_script sc = {.cmd = x->cmd[0]};
+	struct rs_check *rc;
+	uint64_t end;
+	int wakes = 0;
+
+	signal(SIGCHLD, SIG_IGN);
+	ck.misc.cmd = x->cmd[0];
+	rc = rs_check_new(&env, &x->vs, &rs);
+	assert_non_null(rc);
+	x->loop.now = loop_clock_ms();
+	rs_check_start(rc, RS_UNKNOWN, NULL);
+	run_results(x, &s.n, 1);
+	assert_string_equal(s.h.reason, "wait: no child processes");
+	rs_check_free(rc);
+	assert_int_equal(check_run_script(&env, &sc, 60000), 0);
+	end = loop_clock_ms() + 300;
+	while (loop_clock_ms() < end) {
+		assert_int_equal(loop_run_once(&x->loop, 50), 0);
+		wakes++;
+	}
+	signal(SIGCHLD, SIG_DFL);
+	assert_true(wakes < 20);
+}
+
+/* A script_user that does not exist: the check fails, saying so, and
+ * runs nothing. */
+static void test_script_user_unknown(void **state)
+{
+	struct ctx *x = *state;
+	struct conf_global g = {.script_user = "lbxdp-no-such-user"};
+	struct seen s = {0};
+	struct check_env env = {
+		.loop = &x->loop, .g = &g, .result = on_seen, .arg = &s};
+	struct conf_checker ck = {
+		.type = CHECK_MISC,
+		.misc_timeout_ms = FAST_MS,
+		.delay_loop_ms = 600000,
+	};
+	struct conf_rs rs = {
+		.addr = LO, .weight = 1, .checkers = &ck, .nchecks = 1};
+	struct conf_script sc = {.cmd = x->cmd[0]};
+	struct rs_check *rc;
+
+	ck.misc.cmd = x->cmd[0];
+	rc = rs_check_new(&env, &x->vs, &rs);
+	assert_non_null(rc);
+	x->loop.now = loop_clock_ms();
+	rs_check_start(rc, RS_UNKNOWN, NULL);
+	run_results(x, &s.n, 1);
+	assert_int_equal(s.h.state, RS_DOWN);
+	assert_string_equal(s.h.reason, "script_user: no such user or group");
+	rs_check_free(rc);
+	assert_int_equal(check_run_script(&env, &sc, 1000), -ENOENT);
+}
+
+/* script_user and script_group: the script runs as them, with the
+ * user's groups only (root only). */
+static void test_script_user(void **state)
+{
+	struct ctx *x = *state;
+	struct conf_global g = {.script_user = "nobody",
+				.script_group = "daemon"};
+	struct rs_health h = {0};
+	struct check_env env = {
+		.loop = &x->loop, .g = &g, .result = on_user_result, .arg = &h};
+	struct fx f = {0};
+	struct passwd *pw = getpwnam("nobody");
+	struct group *gr = getgrnam("daemon");
+	gid_t adm = 4;
+	char cmd[160];
+	struct rs_check *rc;
+	uint64_t end = loop_clock_ms() + BOUND_MS;
+
+	if (geteuid() != 0 || !pw || !gr)
+		skip();
+	/* Root's supplementary groups must not reach the script. */
+	assert_int_equal(setgroups(1, &adm), 0);
+	snprintf(cmd, sizeof(cmd),
+		 "/bin/sh -c '[ \"$(id -u)\" = %u ] && [ \"$(id -g)\" = %u ] "
+		 "&& [ \"$(id -G)\" = %u ]'",
+		 (unsigned int)pw->pw_uid, (unsigned int)gr->gr_gid,
+		 (unsigned int)gr->gr_gid);
+	f.rs.addr = LO;
+	f.rs.weight = 1;
+	f.rs.checkers = f.ck;
+	f.rs.nchecks = 1;
+	f.ck[0].type = CHECK_MISC;
+	f.ck[0].misc.cmd = cmd;
+	f.ck[0].misc_timeout_ms = FAST_MS;
+	f.ck[0].delay_loop_ms = 600000;
+	rc = rs_check_new(&env, &x->vs, &f.rs);
+	assert_non_null(rc);
+	x->loop.now = loop_clock_ms();
+	rs_check_start(rc, RS_UNKNOWN, NULL);
+	while (h.state == RS_UNKNOWN) {
+		assert_true(loop_clock_ms() < end);
+		assert_int_equal(loop_run_once(&x->loop, 50), 0);
+	}
+	assert_string_equal(h.reason, "exit status 0");
+	assert_int_equal(h.state, RS_UP);
+	rs_check_free(rc);
+}
+
+/*
+ * A reload's start: the state it is given holds until the first result,
+ * with the counters carried over; the first result that differs is a
+ * change.
+ */
+static void test_start_state(void **state)
+{
+	struct ctx *x = *state;
+	struct seen s = {0};
+	struct check_env env = {
+		.loop = &x->loop, .g = &x->g, .result = on_seen, .arg = &s};
+	struct rs_health h0 = {.state = RS_DOWN, .transitions = 5, .fails = 7};
+	struct conf_checker ck = {
+		.type = CHECK_TCP,
+		.connect_timeout_ms = FAST_MS,
+		.delay_loop_ms = 600000,
+		.retry = 1,
+		.delay_before_retry_ms = 100,
+	};
+	struct conf_rs rs = {.addr = LO,
+			     .port = x->http_port,
+			     .weight = 1,
+			     .checkers = &ck,
+			     .nchecks = 1};
+	struct rs_check *rc = rs_check_new(&env, &x->vs, &rs);
+
+	assert_non_null(rc);
+	x->loop.now = loop_clock_ms();
+	rs_check_start(rc, RS_DOWN, &h0);
+	assert_int_equal(rs_check_health(rc)->state, RS_DOWN);
+	assert_int_equal(rs_check_health(rc)->transitions, 5);
+	run_results(x, &s.n, 1);
+	assert_int_equal(s.h.state, RS_UP);
+	assert_true(s.changed);
+	assert_int_equal(s.h.transitions, 6);
+	assert_int_equal(s.h.fails, 0);
+	assert_int_equal(s.h.oks, 1);
+	assert_true(s.h.last_ms > 0 && s.h.since_ms == s.h.last_ms);
+	rs_check_free(rc);
+
+	/* Up, then refused: retry 1 means a second failure, 100 ms later
+	 * (delay_before_retry), before it is down. */
+	memset(&s, 0, sizeof(s));
+	rs.port = x->closed_port;
+	rc = rs_check_new(&env, &x->vs, &rs);
+	assert_non_null(rc);
+	x->loop.now = loop_clock_ms();
+	rs_check_start(rc, RS_UP, NULL);
+	run_results(x, &s.n, 1);
+	assert_int_equal(s.h.state, RS_UP);
+	assert_false(s.changed);
+	run_results(x, &s.n, 2);
+	assert_int_equal(s.h.state, RS_DOWN);
+	assert_true(s.changed);
+	assert_int_equal(s.h.fails, 2);
+	assert_int_equal(s.h.transitions, 1);
+	assert_true(s.at[1] - s.at[0] >= 100);
+	rs_check_free(rc);
+
+	/* Not checked yet: a failure being retried is no verdict. */
+	memset(&s, 0, sizeof(s));
+	rc = rs_check_new(&env, &x->vs, &rs);
+	assert_non_null(rc);
+	x->loop.now = loop_clock_ms();
+	rs_check_start(rc, RS_UNKNOWN, NULL);
+	run_results(x, &s.n, 1);
+	assert_int_equal(s.h.state, RS_UNKNOWN);
+	assert_false(s.changed);
+	assert_int_equal(s.h.fails, 1);
+	run_results(x, &s.n, 2);
+	assert_int_equal(s.h.state, RS_DOWN);
+	assert_true(s.changed);
+	rs_check_free(rc);
+}
+
+/* With warmup, the first checks of many servers are spread over their
+ * interval (2 s here), not fired at once. */
+static void test_spread(void **state)
+{
+	struct ctx *x = *state;
+	enum { NS = 20 };
+	struct seen s[NS];
+	struct conf_checker ck = {
+		.type = CHECK_TCP,
+		.connect_timeout_ms = FAST_MS,
+		.delay_loop_ms = 2000,
+		.warmup = true,
+	};
+	struct conf_rs rs = {.addr = LO,
+			     .port = x->http_port,
+			     .weight = 1,
+			     .checkers = &ck,
+			     .nchecks = 1};
+	struct rs_check *rc[NS];
+	uint64_t t0, lo = UINT64_MAX, hi = 0;
+	int i, done = 0;
+
+	memset(s, 0, sizeof(s));
+	x->loop.now = t0 = loop_clock_ms();
+	for (i = 0; i < NS; i++) {
+		struct check_env env = {
+			.loop = &x->loop, .result = on_seen, .arg = &s[i]};
+
+		rc[i] = rs_check_new(&env, &x->vs, &rs);
+		assert_non_null(rc[i]);
+		rs_check_start(rc[i], RS_UP, NULL);
+	}
+	while (done < NS) {
+		assert_true(loop_clock_ms() < t0 + BOUND_MS);
+		assert_int_equal(loop_run_once(&x->loop, 50), 0);
+		for (i = 0, done = 0; i < NS; i++)
+			done += s[i].n > 0;
+	}
+	for (i = 0; i < NS; i++) {
+		lo = s[i].at[0] < lo ? s[i].at[0] : lo;
+		hi = s[i].at[0] > hi ? s[i].at[0] : hi;
+		rs_check_free(rc[i]);
+	}
+	/* 20 uniform draws all within 500 ms of each other: p < 1e-10. */
+	assert_true(hi - lo >= 500);
+	assert_true(hi - t0 < 2000 + FAST_MS);
+}
+
+/* Freeing a check kills its running script's process group. */
+static void test_free_kills(void **state)
+{
+	struct ctx *x = *state;
+	struct seen s = {0};
+	struct check_env env = {
+		.loop = &x->loop, .g = &x->g, .result = on_seen, .arg = &s};
+	struct conf_checker ck = {
+		.type = CHECK_MISC,
+		.misc_timeout_ms = 600000,
+		.delay_loop_ms = 600000,
+	};
+	struct conf_rs rs = {
+		.addr = LO, .weight = 1, .checkers = &ck, .nchecks = 1};
+	struct rs_check *rc;
+	uint64_t end = loop_clock_ms() + BOUND_MS;
+	char path[128];
+	int script = 0, child = 0;
+
+	snprintf(path, sizeof(path), "%s/script.pid", x->dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/child.pid", x->dir);
+	unlink(path);
+	ck.misc.cmd = x->cmd[3]; /* the hung one */
+	rc = rs_check_new(&env, &x->vs, &rs);
+	assert_non_null(rc);
+	x->loop.now = loop_clock_ms();
+	rs_check_start(rc, RS_UP, NULL);
+	while (!(script = read_pid(x->dir, "script.pid")) ||
+	       !(child = read_pid(x->dir, "child.pid"))) {
+		assert_true(loop_clock_ms() < end);
+		assert_int_equal(loop_run_once(&x->loop, 20), 0);
+	}
+	assert_true(running(script) && running(child));
+	rs_check_free(rc);
+	/* Reaped by the free itself: not even a zombie of ours is left. */
+	assert_false(in_proc(script));
+	while (running(child)) {
+		assert_true(loop_clock_ms() < end);
+		usleep(10000);
+	}
+	assert_int_equal(s.n, 0);
+}
+
+struct freeing {
+	struct rs_check *rc;
+	int n;
+};
+
+static void on_free(void *arg, const struct rs_health *h, bool changed)
+{
+	struct freeing *f = arg;
+
+	f->n++;
+	rs_check_free(f->rc);
+}
+
+/* The result callback may free the rs_check it is about (ASan watches:
+ * the checker must not be touched after it). */
+static void test_free_in_callback(void **state)
+{
+	struct ctx *x = *state;
+	struct freeing fr = {0};
+	struct check_env env = {
+		.loop = &x->loop, .g = &x->g, .result = on_free, .arg = &fr};
+	struct conf_checker ck[2] = {
+		{.type = CHECK_TCP,
+		 .connect_timeout_ms = FAST_MS,
+		 .delay_loop_ms = 600000},
+		{.type = CHECK_HTTP,
+		 .connect_timeout_ms = FAST_MS,
+		 .delay_loop_ms = 600000},
+	};
+	struct conf_rs rs = {.addr = LO,
+			     .port = x->closed_port,
+			     .weight = 1,
+			     .checkers = ck,
+			     .nchecks = 2};
+	uint64_t end;
+
+	fr.rc = rs_check_new(&env, &x->vs, &rs);
+	assert_non_null(fr.rc);
+	x->loop.now = loop_clock_ms();
+	rs_check_start(fr.rc, RS_UP, NULL);
+	run_results(x, &fr.n, 1);
+	/* Its other checker's events and timers are gone with it. */
+	end = loop_clock_ms() + 300;
+	while (loop_clock_ms() < end)
+		assert_int_equal(loop_run_once(&x->loop, 50), 0);
+	assert_int_equal(fr.n, 1);
+}
+
+/* A configuration of one HTTP_GET real server, in one allocation. */
+struct one_conf {
+	struct conf_global g;
+	struct conf_vs vs;
+	struct conf_rs rs;
+	struct conf_checker ck;
+	struct conf_url url;
+	char path[16], digest[2 * EVP_MAX_MD_SIZE + 1];
+};
+
+static struct one_conf *one_conf(const struct ctx *x, __u32 weight)
+{
+	struct one_conf *o = calloc(1, sizeof(*o));
+
+	assert_non_null(o);
+	o->vs = x->vs;
+	snprintf(o->path, sizeof(o->path), "/slow");
+	snprintf(o->digest, sizeof(o->digest), "%s", x->digest);
+	o->url.path = o->path;
+	o->url.digest = o->digest;
+	o->ck.type = CHECK_HTTP;
+	o->ck.connect_timeout_ms = FAST_MS;
+	o->ck.delay_loop_ms = 600000;
+	o->ck.urls = &o->url;
+	o->ck.nurls = 1;
+	o->ck.http_protocol = 10;
+	o->rs.addr = LO;
+	o->rs.port = x->http_port;
+	o->rs.weight = weight;
+	o->rs.checkers = &o->ck;
+	o->rs.nchecks = 1;
+	return o;
+}
+
+/*
+ * A reload keeps a checker and frees the old configuration: the check in
+ * flight finishes on the new one (ASan watches the old one's url).
+ */
+static void test_rebind(void **state)
+{
+	struct ctx *x = *state;
+	struct one_conf *a = one_conf(x, 1), *b = one_conf(x, 9);
+	struct seen s = {0};
+	struct check_env env = {
+		.loop = &x->loop, .g = &a->g, .result = on_seen, .arg = &s};
+	struct rs_check *rc;
+	uint64_t end;
+
+	rc = rs_check_new(&env, &a->vs, &a->rs);
+	assert_non_null(rc);
+	x->loop.now = loop_clock_ms();
+	rs_check_start(rc, RS_UNKNOWN, NULL);
+	/* The request is out; the answer comes in 200 ms. */
+	end = loop_clock_ms() + 50;
+	while (loop_clock_ms() < end)
+		assert_int_equal(loop_run_once(&x->loop, 10), 0);
+	assert_int_equal(s.n, 0);
+	assert_true(rs_check_same(&a->vs, &a->rs, &b->vs, &b->rs));
+	env.g = &b->g;
+	rs_check_rebind(rc, &env, &b->vs, &b->rs);
+	memset(a, 0xa5, sizeof(*a));
+	free(a);
+	run_results(x, &s.n, 1);
+	assert_int_equal(s.h.state, RS_UP);
+	assert_string_equal(s.h.reason, "HTTP 200");
+	rs_check_free(rc);
+	free(b);
+}
+
+struct logged {
+	char line[256];
+	int n;
+};
+
+static void on_log(void *arg, const char *line)
+{
+	struct logged *l = arg;
+
+	snprintf(l->line, sizeof(l->line), "%s", line);
+	l->n++;
+}
+
+/* check_env's log hook (the daemon's syslog) gets the change's line. */
+static void test_log_hook(void **state)
+{
+	struct ctx *x = *state;
+	struct logged lg = {0};
+	struct seen s = {0};
+	struct check_env env = {.loop = &x->loop,
+				.g = &x->g,
+				.result = on_seen,
+				.arg = &s,
+				.log = on_log,
+				.log_arg = &lg};
+	struct conf_checker ck = {
+		.type = CHECK_TCP,
+		.connect_timeout_ms = FAST_MS,
+		.delay_loop_ms = 600000,
+	};
+	struct conf_rs rs = {.addr = LO,
+			     .port = x->closed_port,
+			     .weight = 1,
+			     .checkers = &ck,
+			     .nchecks = 1};
+	struct rs_check *rc = rs_check_new(&env, &x->vs, &rs);
+	char want[256];
+
+	assert_non_null(rc);
+	x->loop.now = loop_clock_ms();
+	rs_check_start(rc, RS_UP, NULL);
+	run_results(x, &s.n, 1);
+	snprintf(want, sizeof(want),
+		 "virtual server TCP 198.18.0.16:80: real server 127.0.0.1:%u "
+		 "down (TCP_CHECK: connect: connection refused)",
+		 x->closed_port);
+	assert_int_equal(lg.n, 1);
+	assert_string_equal(lg.line, want);
+	rs_check_free(rc);
+}
+
+/* Whether a reload keeps a checker: parameter for parameter. */
+static void test_same(void **state)
+{
+	struct ctx *x = *state;
+	struct conf_url ua = {.path = "/a"}, ub = {.path = "/a"};
+	struct conf_checker a = {
+		.type = CHECK_HTTP,
+		.connect_timeout_ms = 3000,
+		.delay_loop_ms = 6000,
+		.retry = 3,
+		.delay_before_retry_ms = 3000,
+		.urls = &ua,
+		.nurls = 1,
+		.http_protocol = 10,
+	};
+	struct conf_checker b = a;
+	struct conf_rs ra = {.addr = LO,
+			     .port = 80,
+			     .weight = 1,
+			     .checkers = &a,
+			     .nchecks = 1};
+	struct conf_rs rb = ra;
+	struct conf_vs vb = x->vs;
+
+	rb.checkers = &b;
+	b.urls = &ub;
+	assert_true(rs_check_same(&x->vs, &ra, &vb, &rb));
+	/* Not a checker's parameter: the weight. */
+	rb.weight = 5;
+	assert_true(rs_check_same(&x->vs, &ra, &vb, &rb));
+	/* The port it connects to, when given or not. */
+	b.connect_port = 80;
+	assert_true(rs_check_same(&x->vs, &ra, &vb, &rb));
+	b.connect_port = 81;
+	assert_false(rs_check_same(&x->vs, &ra, &vb, &rb));
+	b.connect_port = 0;
+	b.retry = 2;
+	assert_false(rs_check_same(&x->vs, &ra, &vb, &rb));
+	b.retry = 3;
+	ub.path = "/b";
+	assert_false(rs_check_same(&x->vs, &ra, &vb, &rb));
+	ub.path = "/a";
+	ub.digest = "00";
+	assert_false(rs_check_same(&x->vs, &ra, &vb, &rb));
+	ub.digest = NULL;
+	vb.virtualhost = "www.example";
+	assert_false(rs_check_same(&x->vs, &ra, &vb, &rb));
+	vb.virtualhost = NULL;
+	b.rise = 2;
+	assert_false(rs_check_same(&x->vs, &ra, &vb, &rb));
+	b.rise = 0;
+	b.type = CHECK_SSL;
+	assert_false(rs_check_same(&x->vs, &ra, &vb, &rb));
+	b.type = CHECK_HTTP;
+	rb.nchecks = 0;
+	assert_false(rs_check_same(&x->vs, &ra, &vb, &rb));
+	rb.nchecks = 1;
+	a.type = b.type = CHECK_MISC;
+	a.misc.cmd = "/bin/true";
+	b.misc.cmd = "/bin/true";
+	assert_true(rs_check_same(&x->vs, &ra, &vb, &rb));
+	b.misc_dynamic = true;
+	assert_false(rs_check_same(&x->vs, &ra, &vb, &rb));
+	b.misc_dynamic = false;
+	b.misc.cmd = "/bin/false";
+	assert_false(rs_check_same(&x->vs, &ra, &vb, &rb));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -791,8 +1528,20 @@ int main(void)
 		cmocka_unit_test(test_no_delay),
 		cmocka_unit_test(test_log),
 		cmocka_unit_test(test_run_script),
+		cmocka_unit_test(test_script_user),
+		cmocka_unit_test(test_script_user_unknown),
+		cmocka_unit_test(test_sigchld_ignored),
+		cmocka_unit_test(test_start_state),
+		cmocka_unit_test(test_spread),
+		cmocka_unit_test(test_free_kills),
+		cmocka_unit_test(test_free_in_callback),
+		cmocka_unit_test(test_same),
+		cmocka_unit_test(test_rebind),
+		cmocka_unit_test(test_log_hook),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
+	/* A check that blocks the loop must fail the suite, not hang it. */
+	alarm(3 * BOUND_MS / 1000);
 	return cmocka_run_group_tests(tests, run_all, cleanup_all);
 }

@@ -69,7 +69,7 @@ list_error() { # line, message
 
 valid_suite() {
 	case "$1" in
-	bpf) return 0 ;;
+	bpf | checks) return 0 ;;
 	unit-test_*) [ -f "tests/unit/${1#unit-}.c" ] ;;
 	e2e-test_*)
 		local t=${1#e2e-}
@@ -98,7 +98,7 @@ flush() {
 	[ -n "$rec_suites" ] || list_error "$1" "mutation '$rec_id': no suites"
 	for s in $rec_suites; do
 		valid_suite "$s" ||
-			list_error "$1" "mutation '$rec_id': '$s' is no suite (bpf, unit-test_NAME, e2e-test_NAME[-MODE])"
+			list_error "$1" "mutation '$rec_id': '$s' is no suite (bpf, checks, unit-test_NAME, e2e-test_NAME[-MODE])"
 	done
 	for i in "${ids[@]}"; do
 		[ "$i" = "$rec_id" ] && list_error "$1" "mutation id '$rec_id' used twice"
@@ -216,7 +216,7 @@ git ls-files -z --cached --others --exclude-standard |
 
 build() { # dir, log
 	make -C "$1" --no-print-directory all unit .output/tests/bpf_test \
-		.output/tests/kt >"$2" 2>&1
+		.output/tests/kt .output/tests/checks_test >"$2" 2>&1
 }
 
 # The first "not ok" line of a run's output @1, with its suite.

@@ -141,6 +141,22 @@ static uint64_t realtime_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+static void check_log(const struct check_env *env, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void check_log(const struct check_env *env, const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (env->log)
+		env->log(env->log_arg, line);
+	else
+		p_info("%s", line);
+}
+
 static const char *proto_name(__u8 proto)
 {
 	return proto == IPPROTO_UDP ? "UDP" : "TCP";
@@ -160,9 +176,10 @@ static void log_change(const struct rs_check *rc, const struct checker *c,
 	else
 		snprintf(what, sizeof(what), "weight %d",
 			 h->weight < 0 ? (int)rc->rs->weight : h->weight);
-	p_info("virtual server %s %s:%u: real server %s:%u %s (%s: %s)",
-	       proto_name(rc->vs->proto), vip, rc->vs->port, rip, rc->rs->port,
-	       what, c->ops->name, c->reason);
+	check_log(&rc->env,
+		  "virtual server %s %s:%u: real server %s:%u %s (%s: %s)",
+		  proto_name(rc->vs->proto), vip, rc->vs->port, rip,
+		  rc->rs->port, what, c->ops->name, c->reason);
 }
 
 /* The server's verdict after a result of @c. */
@@ -187,6 +204,9 @@ static void rs_update(struct rs_check *rc, struct checker *c, bool ok)
 		}
 	}
 	h->state = down ? RS_DOWN : RS_UP;
+	/* Not checked yet, and a failure still being retried: no verdict. */
+	if (old == RS_UNKNOWN && !ok && !down)
+		h->state = RS_UNKNOWN;
 	h->weight = dyn ? (w < 0 ? 0 : (int)w) : -1;
 	if (ok) {
 		h->oks++;
@@ -219,7 +239,7 @@ static void checker_timer(struct loop_timer *t);
 static void checker_arm(struct checker *c, uint64_t when)
 {
 	if (loop_timer_at(checker_loop(c), &c->timer, when))
-		p_err("cannot arm a timer: out of memory");
+		check_log(&c->rc->env, "cannot arm a timer: out of memory");
 }
 
 void checker_done(struct checker *c, bool ok)
@@ -236,8 +256,9 @@ void checker_done(struct checker *c, bool ok)
 	base = c->cc->type == CHECK_MISC ? c->started
 					 : loop_now(checker_loop(c));
 	s = health_result(&c->h, base, ok);
-	rs_update(c->rc, c, ok);
 	checker_arm(c, s.next);
+	/* Last: the daemon's callback may free the rs_check. */
+	rs_update(c->rc, c, ok);
 }
 
 static void fmt_secs(char *buf, size_t len, uint32_t ms)
@@ -341,11 +362,6 @@ void rs_check_start(struct rs_check *rc, enum rs_state initial,
 	}
 }
 
-const struct rs_health *rs_check_health(const struct rs_check *rc)
-{
-	return &rc->h;
-}
-
 void rs_check_rebind(struct rs_check *rc, const struct check_env *env,
 		     const struct conf_vs *vs, const struct conf_rs *rs)
 {
@@ -358,15 +374,14 @@ void rs_check_rebind(struct rs_check *rc, const struct check_env *env,
 		struct checker *c = &rc->c[i];
 
 		c->cc = &rs->checkers[i];
-		/* A check in flight may hold the old file's strings (an
-		 * url): abandon it and begin it again now. The state, the
-		 * counts and the schedule after it carry on. */
-		if (c->running) {
-			c->ops->stop(c);
-			c->running = false;
-			checker_arm(c, loop_now(rc->env.loop));
-		}
+		if (c->ops->rebind)
+			c->ops->rebind(c);
 	}
+}
+
+const struct rs_health *rs_check_health(const struct rs_check *rc)
+{
+	return &rc->h;
 }
 
 void rs_check_free(struct rs_check *rc)
@@ -479,6 +494,7 @@ bool rs_check_same(const struct conf_vs *va, const struct conf_rs *a,
 
 /* A notify script in flight: freed when reaped. */
 struct script_run {
+	struct check_env env;
 	struct loop *loop;
 	struct loop_fd lfd;
 	struct loop_timer timer;
@@ -492,13 +508,21 @@ static void script_reaped(struct loop_fd *lfd, uint32_t events)
 	siginfo_t si = {0};
 	int fd = lfd->fd;
 
-	if (waitid((idtype_t)P_PIDFD, (id_t)fd, &si, WEXITED | WNOHANG) ||
-	    !si.si_pid)
-		return;
-	if (si.si_code == CLD_EXITED && si.si_status)
-		p_warn("script %s: exit status %d", s->cmd, si.si_status);
+	int r = waitid((idtype_t)P_PIDFD, (id_t)fd, &si, WEXITED | WNOHANG);
+
+	if (!r && !si.si_pid)
+		return; /* not yet */
+	/* An error (SIGCHLD ignored: reaped already) must end the watch
+	 * too, or the readable pidfd would spin the loop. */
+	if (r)
+		check_log(&s->env, "script %s: wait: %s", s->cmd,
+			  strerror(errno));
+	else if (si.si_code == CLD_EXITED && si.si_status)
+		check_log(&s->env, "script %s: exit status %d", s->cmd,
+			  si.si_status);
 	else if (si.si_code != CLD_EXITED)
-		p_warn("script %s: killed by signal %d", s->cmd, si.si_status);
+		check_log(&s->env, "script %s: killed by signal %d", s->cmd,
+			  si.si_status);
 	loop_fd_del(s->loop, lfd);
 	close(fd);
 	loop_timer_cancel(s->loop, &s->timer);
@@ -516,6 +540,7 @@ static void script_timeout(struct loop_timer *t)
 int check_run_script(const struct check_env *env, const struct conf_script *s,
 		     uint32_t timeout_ms)
 {
+	struct script_cred cred;
 	struct script_run *r;
 	int pidfd, err;
 
@@ -524,10 +549,13 @@ int check_run_script(const struct check_env *env, const struct conf_script *s,
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
+	r->env = *env;
 	r->loop = env->loop;
 	snprintf(r->cmd, sizeof(r->cmd), "%s", s->cmd);
 	loop_timer_init(&r->timer, script_timeout, r);
-	err = check_spawn(env->g, s->cmd, &r->pid, &pidfd);
+	err = check_cred(env->g, &cred);
+	if (!err)
+		err = check_spawn(&cred, s->cmd, &r->pid, &pidfd);
 	if (err) {
 		free(r);
 		return err;

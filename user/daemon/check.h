@@ -40,9 +40,14 @@ struct check_env {
 	struct loop *loop;
 	const struct conf_global *g; /* script_user, script security */
 	/* After every result of any checker; @changed when state or weight
-	 * moved (then it is logged here already, once). */
+	 * moved (then it is logged here already, once). It may free the
+	 * rs_check it is about. */
 	void (*result)(void *arg, const struct rs_health *h, bool changed);
 	void *arg;
+	/* The log lines of checks and scripts (without a newline); NULL:
+	 * stderr. For the daemon's syslog (-l). */
+	void (*log)(void *log_arg, const char *line);
+	void *log_arg;
 };
 
 /*
@@ -62,9 +67,11 @@ void rs_check_start(struct rs_check *rc, enum rs_state initial,
 		    const struct rs_health *h0);
 const struct rs_health *rs_check_health(const struct rs_check *rc);
 /*
- * Point @rc at the same checkers in a new configuration (a reload where
- * rs_check_same() held), with @env's result callback and arg. A check in
- * flight is begun again; state and counters are kept.
+ * A reload kept @rc: point it at the new configuration's @vs and @rs, which
+ * rs_check_same() found the same as its own, with @env (its globals, result
+ * callback and arg), so that the old configuration can be freed. Checks in
+ * flight go on (re-pointed at the new strings); state and counters are
+ * kept.
  */
 void rs_check_rebind(struct rs_check *rc, const struct check_env *env,
 		     const struct conf_vs *vs, const struct conf_rs *rs);

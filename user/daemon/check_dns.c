@@ -100,7 +100,7 @@ static int dns_start(struct checker *c)
 		id = (uint16_t)random();
 	p->id = id;
 	err = dns_query(p, c->cc->dns_name,
-			c->cc->dns_type ? c->cc->dns_type : 1);
+			c->cc->dns_type ? c->cc->dns_type : 6 /* SOA */);
 	if (err) {
 		checker_reason(c, "DNS: bad name");
 		return err;

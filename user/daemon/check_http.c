@@ -32,7 +32,8 @@ struct http_priv {
 	SSL_CTX *ctx;
 	SSL *ssl;
 	EVP_MD_CTX *md;
-	const struct conf_url *url;
+	const struct conf_url *url; /* of the check in flight */
+	int url_idx;
 	enum http_step st;
 	char req[1024];
 	size_t reqlen, reqoff;
@@ -118,24 +119,24 @@ static void build_request(struct checker *c, struct http_priv *p)
 	const char *vhost = vhost_of(c, u);
 	struct sockaddr_in dst;
 	char host[INET_ADDRSTRLEN + 8];
-	int n, port;
+	bool v11 = c->cc->http_protocol == 11;
+	int n;
 
+	/* keepalived's request: without a virtualhost, Host is ip:port. */
 	checker_dst(c, &dst);
-	port = ntohs(dst.sin_port);
 	if (vhost) {
 		snprintf(host, sizeof(host), "%s", vhost);
 	} else {
 		inet_ntop(AF_INET, &dst.sin_addr, host, INET_ADDRSTRLEN);
-		if (port != (p->tls ? 443 : 80))
-			snprintf(host + strlen(host), 8, ":%d", port);
+		snprintf(host + strlen(host), 8, ":%d", ntohs(dst.sin_port));
 	}
 	n = snprintf(p->req, sizeof(p->req),
 		     "GET %s HTTP/1.%d\r\n"
 		     "User-Agent: KeepAliveClient\r\n"
-		     "Host: %s\r\n"
-		     "Connection: close\r\n\r\n",
-		     u->path ? u->path : "/",
-		     c->cc->http_protocol == 11 ? 1 : 0, host);
+		     "%s"
+		     "Host: %s\r\n\r\n",
+		     u->path ? u->path : "/", v11 ? 1 : 0,
+		     v11 ? "Connection: close\r\n" : "", host);
 	p->reqlen = n < (int)sizeof(p->req) ? (size_t)n : sizeof(p->req) - 1;
 	p->reqoff = 0;
 }
@@ -181,10 +182,14 @@ static void finish(struct checker *c, struct http_priv *p)
 	char hex[2 * EVP_MAX_MD_SIZE + 1];
 	unsigned int mdlen = 0, i;
 
-	if (!p->got_data)
-		return fail(c, "%s", "read: no data received");
-	if (!p->in_body || !p->status)
-		return fail(c, "%s", "HTTP: bad response");
+	if (!p->got_data) {
+		fail(c, "%s", "read: no data received");
+		return;
+	}
+	if (!p->in_body || !p->status) {
+		fail(c, "%s", "HTTP: bad response");
+		return;
+	}
 	if (!status_ok(p->url, p->status)) {
 		checker_reason(c, "HTTP %d", p->status);
 		checker_done(c, false);
@@ -195,8 +200,10 @@ static void finish(struct checker *c, struct http_priv *p)
 		for (i = 0; i < mdlen; i++)
 			snprintf(hex + 2 * i, 3, "%02x", md[i]);
 		hex[2 * mdlen] = '\0';
-		if (strcasecmp(hex, p->url->digest))
-			return fail(c, "%s", "digest mismatch");
+		if (strcasecmp(hex, p->url->digest)) {
+			fail(c, "%s", "digest mismatch");
+			return;
+		}
 	}
 	checker_reason(c, "HTTP %d", p->status);
 	checker_done(c, true);
@@ -295,7 +302,8 @@ static void do_read(struct checker *c, struct http_priv *p)
 				    (e == SSL_ERROR_SYSCALL &&
 				     !ERR_peek_error()))
 					break; /* closed, cleanly or not */
-				return tls_fail(c, "TLS read", e);
+				tls_fail(c, "TLS read", e);
+				return;
 			}
 			n = r;
 		} else {
@@ -310,8 +318,10 @@ static void do_read(struct checker *c, struct http_priv *p)
 			if (!n)
 				break;
 		}
-		if (!feed(p, buf, n))
-			return fail(c, "%s", "HTTP: headers too long");
+		if (!feed(p, buf, n)) {
+			fail(c, "%s", "HTTP: headers too long");
+			return;
+		}
 		if (complete(p))
 			break;
 	}
@@ -335,7 +345,8 @@ static void do_write(struct checker *c, struct http_priv *p)
 					want_events(c, e);
 					return;
 				}
-				return tls_fail(c, "TLS write", e);
+				tls_fail(c, "TLS write", e);
+				return;
 			}
 			n = r;
 		} else {
@@ -393,11 +404,15 @@ static void connected(struct checker *c, struct http_priv *p)
 		return;
 	}
 	p->ssl = SSL_new(p->ctx);
-	if (!p->ssl || !SSL_set_fd(p->ssl, c->lfd.fd))
-		return tls_fail(c, "TLS", SSL_ERROR_SSL);
+	if (!p->ssl || !SSL_set_fd(p->ssl, c->lfd.fd)) {
+		tls_fail(c, "TLS", SSL_ERROR_SSL);
+		return;
+	}
 	if (c->cc->enable_sni && vhost &&
-	    !SSL_set_tlsext_host_name(p->ssl, vhost))
-		return tls_fail(c, "TLS SNI", SSL_ERROR_SSL);
+	    !SSL_set_tlsext_host_name(p->ssl, vhost)) {
+		tls_fail(c, "TLS SNI", SSL_ERROR_SSL);
+		return;
+	}
 	SSL_set_connect_state(p->ssl);
 	p->st = ST_HANDSHAKE;
 	do_handshake(c, p);
@@ -424,13 +439,26 @@ static void http_event(struct loop_fd *lfd, uint32_t events)
 	}
 }
 
+static const struct conf_url *url_at(const struct checker *c, int i)
+{
+	static const struct conf_url root = {.path = "/"};
+
+	return i < c->cc->nurls ? &c->cc->urls[i] : &root;
+}
+
+static void http_rebind(struct checker *c)
+{
+	struct http_priv *p = c->priv;
+
+	p->url = url_at(c, p->url_idx);
+}
+
 static int http_start(struct checker *c)
 {
 	struct http_priv *p = c->priv;
-	int i = health_url(&c->h);
-	static const struct conf_url root = {.path = "/"};
 
-	p->url = i < c->cc->nurls ? &c->cc->urls[i] : &root;
+	p->url_idx = health_url(&c->h);
+	p->url = url_at(c, p->url_idx);
 	p->st = ST_CONNECT;
 	p->headlen = 0;
 	p->head[0] = '\0';
@@ -451,6 +479,7 @@ const struct checker_ops check_http_ops = {
 	.start = http_start,
 	.stop = http_stop,
 	.fini = http_fini,
+	.rebind = http_rebind,
 };
 
 const struct checker_ops check_ssl_ops = {
@@ -459,4 +488,5 @@ const struct checker_ops check_ssl_ops = {
 	.start = http_start,
 	.stop = http_stop,
 	.fini = http_fini,
+	.rebind = http_rebind,
 };

@@ -24,6 +24,9 @@ struct checker_ops {
 	/* Abandon the check in flight (timeout, free): close, kill. */
 	void (*stop)(struct checker *c);
 	void (*fini)(struct checker *c);
+	/* Optional: c->cc and the globals now point into a new, same
+	 * configuration (rs_check_rebind()); a check may be in flight. */
+	void (*rebind)(struct checker *c);
 	/* Optional: whether a check that timed out passed (UDP_CHECK
 	 * without require_reply: no ICMP error in time is success). */
 	bool (*timeout_ok)(struct checker *c);
@@ -72,9 +75,19 @@ int checker_send(struct checker *c, const void *buf, size_t len);
 /* Close the socket of c->lfd, if any. */
 void checker_close(struct checker *c);
 
-/* Scripts (check_misc.c): fork/exec @cmd as script_user in its own
- * process group; *@pidfd reports its exit. */
-int check_spawn(const struct conf_global *g, const char *cmd, pid_t *pid,
+/* Who scripts run as (check_misc.c): script_user's ids, looked up. */
+struct script_cred {
+	bool drop; /* false: as the daemon (root) */
+	uid_t uid;
+	gid_t gid;
+	char user[64];
+};
+
+/* -ENOENT when script_user or script_group does not exist. */
+int check_cred(const struct conf_global *g, struct script_cred *cr);
+/* Fork/exec @cmd as @cr in its own process group; *@pidfd reports its
+ * exit. */
+int check_spawn(const struct script_cred *cr, const char *cmd, pid_t *pid,
 		int *pidfd);
 
 extern const struct checker_ops check_tcp_ops, check_http_ops, check_ssl_ops,

@@ -66,9 +66,9 @@ static int split(const char *cmd, char *buf, size_t len, char **argv)
 	return argc ? 0 : -EINVAL;
 }
 
-/* Only async-signal-safe calls from here to exec. */
-static void child(char **argv, bool drop, uid_t uid, gid_t gid,
-		  const char *user)
+/* Only async-signal-safe calls from here to exec (and initgroups(), which
+ * may wait on the group database: in the child, not the loop). */
+static void child(char **argv, const struct script_cred *cr)
 {
 	sigset_t none;
 	int fd;
@@ -83,48 +83,52 @@ static void child(char **argv, bool drop, uid_t uid, gid_t gid,
 		dup2(fd, STDIN_FILENO);
 		dup2(fd, STDOUT_FILENO);
 	}
-	if (drop && (setgid(gid) || initgroups(user, gid) || setuid(uid)))
+	if (cr->drop && (setgid(cr->gid) || initgroups(cr->user, cr->gid) ||
+			 setuid(cr->uid)))
 		_exit(126);
 	syscall(SYS_close_range, 3U, ~0U, 0U);
 	execvp(argv[0], argv);
 	_exit(127);
 }
 
-int check_spawn(const struct conf_global *g, const char *cmd, pid_t *pidp,
+int check_cred(const struct conf_global *g, struct script_cred *cr)
+{
+	memset(cr, 0, sizeof(*cr));
+	if (g && g->script_user) {
+		struct passwd *pw = getpwnam(g->script_user);
+
+		if (!pw)
+			return -ENOENT;
+		cr->uid = pw->pw_uid;
+		cr->gid = pw->pw_gid;
+		snprintf(cr->user, sizeof(cr->user), "%s", pw->pw_name);
+		cr->drop = true;
+	}
+	if (cr->drop && g->script_group) {
+		struct group *gr = getgrnam(g->script_group);
+
+		if (!gr)
+			return -ENOENT;
+		cr->gid = gr->gr_gid;
+	}
+	return 0;
+}
+
+int check_spawn(const struct script_cred *cr, const char *cmd, pid_t *pidp,
 		int *pidfdp)
 {
-	char buf[4096], *argv[MAX_ARGS], user[64] = "";
-	uid_t uid = 0;
-	gid_t gid = 0;
-	bool drop = false;
+	char buf[4096], *argv[MAX_ARGS];
 	pid_t pid;
 	int fd, err;
 
 	err = split(cmd, buf, sizeof(buf), argv);
 	if (err)
 		return err;
-	if (g && g->script_user) {
-		struct passwd *pw = getpwnam(g->script_user);
-
-		if (!pw)
-			return -ENOENT;
-		uid = pw->pw_uid;
-		gid = pw->pw_gid;
-		snprintf(user, sizeof(user), "%s", pw->pw_name);
-		drop = true;
-	}
-	if (drop && g->script_group) {
-		struct group *gr = getgrnam(g->script_group);
-
-		if (!gr)
-			return -ENOENT;
-		gid = gr->gr_gid;
-	}
 	pid = fork();
 	if (pid < 0)
 		return -errno;
 	if (!pid)
-		child(argv, drop, uid, gid, user);
+		child(argv, cr);
 	/* Also here: the group must exist before anyone kills it. */
 	setpgid(pid, pid);
 	fd = syscall(SYS_pidfd_open, pid, 0);
@@ -141,6 +145,9 @@ int check_spawn(const struct conf_global *g, const char *cmd, pid_t *pidp,
 }
 
 struct misc_priv {
+	/* script_user's, looked up once: NSS may block, the loop must not */
+	struct script_cred cred;
+	int cred_err;
 	pid_t pid; /* in flight, its pidfd in c->lfd; 0: none */
 	/* Killed at its timeout, not reaped yet. */
 	pid_t zpid;
@@ -154,6 +161,7 @@ static int misc_init(struct checker *c)
 	if (!p)
 		return -ENOMEM;
 	p->zfd = -1;
+	p->cred_err = check_cred(checker_global(c), &p->cred);
 	c->priv = p;
 	return 0;
 }
@@ -216,10 +224,18 @@ static void misc_event(struct loop_fd *lfd, uint32_t events)
 	siginfo_t si = {0};
 	int code;
 
-	if (waitid((idtype_t)P_PIDFD, (id_t)lfd->fd, &si, WEXITED | WNOHANG) ||
-	    !si.si_pid)
-		return;
+	int r = waitid((idtype_t)P_PIDFD, (id_t)lfd->fd, &si,
+		       WEXITED | WNOHANG);
+
+	if (!r && !si.si_pid)
+		return; /* not yet */
 	p->pid = 0;
+	if (r) {
+		/* SIGCHLD ignored: the kernel reaped it, its status is lost. */
+		checker_errno(c, "wait", -errno);
+		checker_done(c, false);
+		return;
+	}
 	if (si.si_code != CLD_EXITED) {
 		checker_reason(c, "killed by signal %d", si.si_status);
 		checker_done(c, false);
@@ -238,6 +254,14 @@ static void misc_event(struct loop_fd *lfd, uint32_t events)
 	}
 }
 
+/* script_user may have been changed: look it up again (at a reload). */
+static void misc_rebind(struct checker *c)
+{
+	struct misc_priv *p = c->priv;
+
+	p->cred_err = check_cred(checker_global(c), &p->cred);
+}
+
 static int misc_start(struct checker *c)
 {
 	struct misc_priv *p = c->priv;
@@ -248,7 +272,11 @@ static int misc_start(struct checker *c)
 		checker_reason(c, "no misc_path");
 		return -EINVAL;
 	}
-	err = check_spawn(checker_global(c), c->cc->misc.cmd, &p->pid, &fd);
+	if (p->cred_err) {
+		checker_reason(c, "script_user: no such user or group");
+		return p->cred_err;
+	}
+	err = check_spawn(&p->cred, c->cc->misc.cmd, &p->pid, &fd);
 	if (err)
 		return checker_errno(c, "exec", err);
 	err = loop_fd_add(checker_loop(c), &c->lfd, fd, EPOLLIN, misc_event, c);
@@ -270,4 +298,5 @@ const struct checker_ops check_misc_ops = {
 	.start = misc_start,
 	.stop = misc_stop,
 	.fini = misc_fini,
+	.rebind = misc_rebind,
 };
