@@ -77,18 +77,10 @@ static int do_version(struct cli *cli, int argc, char **argv)
 }
 
 static const struct cmd cmds[] = {
-	{"attach", do_attach},
-	{"detach", do_detach},
-	{"status", do_status},
-	{"vip", do_vip},
-	{"backend", do_backend},
-	{"stats", do_stats},
-	{"timeout", do_timeout},
-	{"flood", do_flood},
-	{"daemon", do_daemon},
-	{"version", do_version},
-	{"help", do_help},
-	{NULL, NULL},
+	{"attach", do_attach},	 {"detach", do_detach},	  {"status", do_status},
+	{"vip", do_vip},	 {"backend", do_backend}, {"stats", do_stats},
+	{"timeout", do_timeout}, {"flood", do_flood},	  {"daemon", do_daemon},
+	{"version", do_version}, {"help", do_help},	  {NULL, NULL},
 };
 
 int main(int argc, char **argv)

@@ -69,6 +69,12 @@ static void on_result(void *arg, const struct rs_health *h, bool changed)
 				 r->vs->cv->delay_loop_ms);
 }
 
+/* The checks' lines go where the daemon's go (stderr, or syslog). */
+static void check_log(void *arg, const char *line)
+{
+	d_log(arg, "%s", line);
+}
+
 static void free_vs(struct d_vs *vs, int n)
 {
 	int i, k;
