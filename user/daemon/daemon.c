@@ -559,7 +559,12 @@ int daemon_run(struct daemon *d)
 	d->start_ms = loop_clock_ms();
 	d->mac_deadline = d->start_ms + MAC_WAIT_MS;
 	d->env = (struct check_env){
-		.loop = &d->loop, .g = &d->cf->g, .result = on_result};
+		.loop = &d->loop,
+		.g = &d->cf->g,
+		.result = on_result,
+		.log = check_log,
+		.log_arg = d,
+	};
 	loop_timer_init(&d->sync_t, on_sync, d);
 	err = setup_signals(d);
 	if (!err)
