@@ -117,26 +117,6 @@ int do_detach(struct cli *cli, int argc, char **argv)
 	return exit_code(i);
 }
 
-/* How many backends the daemon's checks hold in each state, and how many
- * an operator's override holds: [LBXDP_HEALTH_*], then overrides. */
-static void count_health(struct lbxdp_ctx *c, __u32 n[5])
-{
-	__u32 id, slots = lbxdp_nbackend_slots(&c->cfg);
-	struct lbxdp_backend_meta m;
-	struct lbxdp_health h;
-
-	memset(n, 0, 5 * sizeof(*n));
-	if (c->fd[M_HEALTH] < 0)
-		return;
-	for (id = 1; id < slots; id++) {
-		if (lbxdp_backend_get(c, id, NULL, &m, &h))
-			continue;
-		if (h.state <= LBXDP_HEALTH_DOWN)
-			n[h.state]++;
-		n[4] += !!m.op;
-	}
-}
-
 int do_status(struct cli *cli, int argc, char **argv)
 {
 	struct lbxdp_vip_entry *vips = NULL;
@@ -148,7 +128,7 @@ int do_status(struct cli *cli, int argc, char **argv)
 	__u8 now_mac[6];
 	int err, stale;
 	bool meta = true;
-	__u32 hn[5];
+	struct lbxdp_health_summary hn;
 	pid_t daemon;
 
 	if (has_help_flag(argc, argv))
@@ -175,7 +155,9 @@ int do_status(struct cli *cli, int argc, char **argv)
 		if_indextoname(li.ifindex, ifname);
 	lbxdp_format_mac(c.cfg.mac, mac, sizeof(mac));
 	daemon = lbxdp_daemon_pid(cli->pin_dir);
-	count_health(&c, hn);
+	err = lbxdp_health_summary(&c, &hn);
+	if (err)
+		goto cleanup;
 	for (i = M_FIRST_OPTIONAL; i < M_NR; i++)
 		meta = meta && c.fd[i] >= 0;
 	if (!meta)
@@ -225,19 +207,14 @@ int do_status(struct cli *cli, int argc, char **argv)
 		d = json_object_new_object();
 		json_object_object_add(
 			d, "checked",
-			json_object_new_int64(hn[LBXDP_HEALTH_PENDING] +
-					      hn[LBXDP_HEALTH_UP] +
-					      hn[LBXDP_HEALTH_DOWN]));
-		json_object_object_add(
-			d, "up", json_object_new_int64(hn[LBXDP_HEALTH_UP]));
-		json_object_object_add(
-			d, "down",
-			json_object_new_int64(hn[LBXDP_HEALTH_DOWN]));
-		json_object_object_add(
-			d, "pending",
-			json_object_new_int64(hn[LBXDP_HEALTH_PENDING]));
+			json_object_new_int64(hn.pending + hn.up + hn.down));
+		json_object_object_add(d, "up", json_object_new_int64(hn.up));
+		json_object_object_add(d, "down",
+				       json_object_new_int64(hn.down));
+		json_object_object_add(d, "pending",
+				       json_object_new_int64(hn.pending));
 		json_object_object_add(d, "overrides",
-				       json_object_new_int64(hn[4]));
+				       json_object_new_int64(hn.overrides));
 		J("health", d);
 		J("repair_pending",
 		  json_object_new_int64(stale > 0 ? stale : 0));
@@ -264,10 +241,8 @@ int do_status(struct cli *cli, int argc, char **argv)
 		else
 			printf("daemon:     not running\n");
 		printf("health:     %u checked (%u up, %u down, %u pending), %u held by the operator\n",
-		       hn[LBXDP_HEALTH_PENDING] + hn[LBXDP_HEALTH_UP] +
-			       hn[LBXDP_HEALTH_DOWN],
-		       hn[LBXDP_HEALTH_UP], hn[LBXDP_HEALTH_DOWN],
-		       hn[LBXDP_HEALTH_PENDING], hn[4]);
+		       hn.pending + hn.up + hn.down, hn.up, hn.down, hn.pending,
+		       hn.overrides);
 		printf("capacity:   %u backends per VIP, %u flows, Maglev ring %u\n",
 		       c.cfg.max_backends, c.cfg.flows, c.cfg.ring_size);
 		printf("timeouts:   tcp %us, udp %us, active window %us\n",

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* The controller's state beside the records: owners, overrides, health. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
 #include "log.h"
@@ -86,5 +87,33 @@ int lbxdp_health_set(struct lbxdp_ctx *c, __u32 id,
 		p_err("cannot write map health: %s", strerror(errno));
 		return -errno;
 	}
+	return 0;
+}
+
+int lbxdp_health_summary(struct lbxdp_ctx *c, struct lbxdp_health_summary *s)
+{
+	__u32 id, n = lbxdp_nbackend_slots(&c->cfg);
+	struct lbxdp_backend *all = NULL;
+	struct lbxdp_backend_meta m;
+	struct lbxdp_health h;
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	if (c->fd[M_HEALTH] < 0 || c->fd[M_BACKEND_META] < 0)
+		return 0;
+	/* One read of the records, then only the used ones' entries. */
+	err = read_backends(c, &all);
+	if (err)
+		return err;
+	for (id = 1; id < n; id++) {
+		if (!(all[id].flags & LBXDP_BE_F_USED) ||
+		    lbxdp_backend_get(c, id, NULL, &m, &h))
+			continue;
+		s->pending += h.state == LBXDP_HEALTH_PENDING;
+		s->up += h.state == LBXDP_HEALTH_UP;
+		s->down += h.state == LBXDP_HEALTH_DOWN;
+		s->overrides += !!m.op;
+	}
+	free(all);
 	return 0;
 }

@@ -124,6 +124,14 @@ int lbxdp_backend_meta_set(struct lbxdp_ctx *c, __u32 id,
 int lbxdp_health_set(struct lbxdp_ctx *c, __u32 id,
 		     const struct lbxdp_health *h);
 
+/* What the daemon's checks and the operator's overrides hold. */
+struct lbxdp_health_summary {
+	__u32 pending, up, down; /* by their health entry */
+	__u32 overrides;	 /* backends with an operator's override */
+};
+
+int lbxdp_health_summary(struct lbxdp_ctx *c, struct lbxdp_health_summary *s);
+
 /* Backends of @vip_id (all VIPs if @vip_id < 0), with counters and flows. */
 int lbxdp_backend_list(struct lbxdp_ctx *c, int vip_id,
 		       struct lbxdp_backend_entry **out, size_t *n);

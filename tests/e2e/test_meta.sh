@@ -8,9 +8,10 @@
 # (refused on the CLI's own); `backend del` and `vip del` of the daemon's
 # are refused while a daemon runs (a fake one: its pid file, locked) and
 # allowed when none does; a meta entry of another gen reads as the CLI's.
-# Then a pin directory made by the build before these maps: read as all
-# the CLI's, the daemon's writes refused until `attach` creates the maps,
-# which it does, keeping every service.
+# Then a pin directory without these maps (the three unpinned, then one
+# made by the build before them): read as all the CLI's, the daemon's
+# writes refused until `attach` creates the maps, which it does, keeping
+# every service.
 # shellcheck disable=SC2317 # predicates are called through check
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -226,15 +227,59 @@ lab_lbxdp backend add 198.18.0.43:80 "$W2" --mac 02:00:00:00:00:02
 check "a reused id ($d_id): the old holder's health entry reads as not checked" \
 	is 198.18.0.43:80 "$W2" '(b["id"], b["health"], b["check"], b["owner"])' "($d_id, 'not checked', None, 'cli')"
 
-# A pin directory made by the build before these maps.
+# A pin directory without these maps, as the build before them leaves it:
+# first this build's with the three unpinned, then (if its commit is in
+# the clone: not in make mutate's copy) one the build before made.
+# pins_checks WHAT: the checks, on the lab's pin directory as WHAT left it.
+pins_checks() {
+	local what=$1 rc err out before
+	check "$what: no vip_meta, backend_meta, health pinned" \
+		[ ! -e "$LAB_PIN_DIR/vip_meta" ] && [ ! -e "$LAB_PIN_DIR/backend_meta" ] && [ ! -e "$LAB_PIN_DIR/health" ]
+	err=$(lab_lbxdp status 2>&1 >/dev/null)
+	check "$what: status says to attach again ('$err')" has "$err" "attach eth0' again"
+	check "$what: status -j: daemon_maps false" [ "$(status_j 's["daemon_maps"]')" = False ]
+	check "$what: backend list -j: all the CLI's, not checked" \
+		is $LAB_SVC "$W2" '(b["owner"], b["health"], b["operator"], b["weight"])' "('cli', 'not checked', None, 2)"
+	lab_lbxdp vip add 198.18.0.41:80
+	lab_lbxdp backend add 198.18.0.41:80 "$W3" --mac 02:00:00:00:00:03
+	lab_lbxdp backend set 198.18.0.41:80 "$W3" --down
+	check "$what: the CLI's writes work (add, set)" is 198.18.0.41:80 "$W3" 'b["state"]' down
+	rc=0
+	err=$(lab_lbxdp backend set 198.18.0.41:80 "$W3" --auto 2>&1) || rc=$?
+	check "$what: set --auto: exit 2 ($rc), the CLI's" [ "$rc" = 2 ] && has "$err" "not checked"
+	rc=0
+	err=$("$KT" dadd "$LAB_PIN_DIR" 198.18.0.42:80 2>&1) || rc=$?
+	check "$what: the daemon's vip add: refused, exit 2 ($rc), says to attach again ('$err')" \
+		[ "$rc" = 2 ] && has "$err" "map vip_meta is not pinned" && has "$err" "lbxdp attach IFACE' again"
+	rc=0
+	err=$("$KT" dadd "$LAB_PIN_DIR" 198.18.0.41:80 "$W2" 1 02:00:00:00:00:02 2>&1) || rc=$?
+	check "$what: the daemon's backend add: refused, exit 2 ($rc), says to attach again ('$err')" \
+		[ "$rc" = 2 ] && has "$err" "map backend_meta is not pinned"
+	before=$(snap)
+	rc=0
+	out=$(lab_lbxdp attach eth0 --mode generic 2>&1) || rc=$?
+	check "$what: attach of this build: exit 0 ($rc: $out)" [ "$rc" = 0 ]
+	check "$what:   ... creates vip_meta, backend_meta and health" \
+		[ -e "$LAB_PIN_DIR/vip_meta" ] && [ -e "$LAB_PIN_DIR/backend_meta" ] && [ -e "$LAB_PIN_DIR/health" ]
+	check "$what:   ... keeps every service and backend" [ "$(snap)" = "$before" ]
+	check "$what:   ... status -j: daemon_maps true" [ "$(status_j 's["daemon_maps"]')" = True ]
+	"$KT" dadd "$LAB_PIN_DIR" 198.18.0.42:80
+	check "$what:   ... the daemon's writes work" [ "$(svc_owner 198.18.0.42:80)" = "['daemon']" ]
+	check "$what:   ... traffic still flows" [ "$(lab_hits 3 | grep -cE '^web[12]$')" = 3 ]
+}
+
+lab_lbxdp vip del 198.18.0.43:80
+rm "$LAB_PIN_DIR/vip_meta" "$LAB_PIN_DIR/backend_meta" "$LAB_PIN_DIR/health"
+pins_checks "unpinned"
+
 git_() { git -c safe.directory="$LAB_ROOT" -C "$LAB_ROOT" "$@"; }
+if ! git_ cat-file -e "$OLD_COMMIT^{commit}" 2>/dev/null; then
+	ok "the build of $OLD_COMMIT # SKIP not in this tree (make mutate's copy, a shallow clone)"
+	e2e_done
+fi
 OLD_SRC=$E2E_TMP/old
 OLD=$E2E_TMP/old-out/lbxdp
 mkdir -p "$OLD_SRC"
-if ! git_ cat-file -e "$OLD_COMMIT^{commit}" 2>/dev/null; then
-	not_ok "commit $OLD_COMMIT is not in this clone (a shallow one?)"
-	e2e_done
-fi
 git_ archive "$OLD_COMMIT" | tar -x -C "$OLD_SRC"
 make -C "$OLD_SRC" OUTPUT="$E2E_TMP/old-out" "$OLD" >"$E2E_TMP/old-build.log" 2>&1 ||
 	{ cat "$E2E_TMP/old-build.log" >&2; exit 1; }
@@ -244,37 +289,5 @@ old attach eth0 --mode generic 2>/dev/null
 old vip add $LAB_SVC
 old backend add $LAB_SVC "$W1" --weight 1
 old backend add $LAB_SVC "$W2" --weight 2
-check "the old build pins no vip_meta, backend_meta, health" \
-	[ ! -e "$LAB_PIN_DIR/vip_meta" ] && [ ! -e "$LAB_PIN_DIR/backend_meta" ] && [ ! -e "$LAB_PIN_DIR/health" ]
-err=$(lab_lbxdp status 2>&1 >/dev/null)
-check "status over them: says to attach again ('$err')" has "$err" "attach eth0' again"
-check "status -j over them: daemon_maps false" [ "$(status_j 's["daemon_maps"]')" = False ]
-check "backend list -j over them: all the CLI's, not checked" \
-	is $LAB_SVC "$W2" '(b["owner"], b["health"], b["operator"], b["weight"])' "('cli', 'not checked', None, 2)"
-lab_lbxdp vip add 198.18.0.41:80
-lab_lbxdp backend add 198.18.0.41:80 "$W3" --mac 02:00:00:00:00:03
-lab_lbxdp backend set 198.18.0.41:80 "$W3" --down
-check "the CLI's writes work over them (add, set)" is 198.18.0.41:80 "$W3" 'b["state"]' down
-rc=0
-err=$(lab_lbxdp backend set 198.18.0.41:80 "$W3" --auto 2>&1) || rc=$?
-check "set --auto over them: exit 2 ($rc), the CLI's" [ "$rc" = 2 ] && has "$err" "not checked"
-rc=0
-err=$("$KT" dadd "$LAB_PIN_DIR" 198.18.0.42:80 2>&1) || rc=$?
-check "the daemon's vip add over them: refused, exit 2 ($rc), says to attach again ('$err')" \
-	[ "$rc" = 2 ] && has "$err" "map vip_meta is not pinned" && has "$err" "lbxdp attach IFACE' again"
-rc=0
-err=$("$KT" dadd "$LAB_PIN_DIR" 198.18.0.41:80 "$W2" 1 02:00:00:00:00:02 2>&1) || rc=$?
-check "the daemon's backend add over them: refused, exit 2 ($rc), says to attach again ('$err')" \
-	[ "$rc" = 2 ] && has "$err" "map backend_meta is not pinned"
-before=$(snap)
-rc=0
-out=$(lab_lbxdp attach eth0 --mode generic 2>&1) || rc=$?
-check "attach of this build over them: exit 0 ($rc: $out)" [ "$rc" = 0 ]
-check "  ... creates vip_meta, backend_meta and health" \
-	[ -e "$LAB_PIN_DIR/vip_meta" ] && [ -e "$LAB_PIN_DIR/backend_meta" ] && [ -e "$LAB_PIN_DIR/health" ]
-check "  ... keeps every service and backend" [ "$(snap)" = "$before" ]
-check "  ... status -j: daemon_maps true" [ "$(status_j 's["daemon_maps"]')" = True ]
-"$KT" dadd "$LAB_PIN_DIR" 198.18.0.42:80
-check "  ... the daemon's writes work" [ "$(svc_owner 198.18.0.42:80)" = "['daemon']" ]
-check "  ... traffic still flows" [ "$(lab_hits 3 | grep -cE '^web[12]$')" = 3 ]
+pins_checks "made by $OLD_COMMIT"
 e2e_done
