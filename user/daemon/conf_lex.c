@@ -30,9 +30,6 @@
 
 #include "conf_lex.h"
 
-/* Lines read, expanded or repeated: bounds ~SEQ loops with no output. */
-#define CONF_MAX_WORK 2000000
-
 struct def {
 	char *name;
 	char *val; /* '\n' separates the lines of a multiline value */
@@ -319,7 +316,7 @@ static int add_stmt(struct lex *lx, char **w, int n, bool open, bool close,
 
 	for (i = 0; i < n; i++)
 		lx->total += strlen(w[i]) + 1;
-	lx->total += 2;
+	lx->total += 32;
 	if (lx->total > CONF_MAX_TOTAL) {
 		conf_error(lx->d, at,
 			   "the configuration expands to more than %d bytes",
@@ -925,5 +922,8 @@ int conf_lex(const char *path, const struct conf_opts *o, struct conf *cf,
 	free(lx.defs);
 	if (lx.err)
 		return lx.err;
+	/* a bound cut the file short: its statements are not all there */
+	if (!err && lx.abort)
+		return -E2BIG;
 	return err;
 }

@@ -2441,6 +2441,8 @@ int conf_load(const char *path, const struct conf_opts *o, struct conf **out,
 		return -ENOMEM;
 	}
 	err = conf_lex(path, o, cf, &s, d);
+	if (err == -E2BIG)
+		err = -EINVAL;
 	if (err)
 		goto out;
 	p.s = &s;
