@@ -679,7 +679,7 @@ static void seq(struct lex *lx, const char *text, const struct conf_loc *at,
 		args = ex;
 		if (err == -ENOMEM)
 			goto nomem;
-		if (err)
+		if (err || !args.s) /* no arguments */
 			goto bad;
 	}
 	p = args.s;
