@@ -293,6 +293,24 @@ static void test_defaults_by_type(void **state)
 	assert_int_equal(rs->checkers[3].dns_type, 6); /* SOA */
 	assert_string_equal(rs->checkers[3].dns_name, ".");
 	conf_free(cf);
+
+	cf = load("g-misc.conf");
+	rs = &cf->vs[0].rs[0];
+	assert_int_equal(rs->checkers[0].type, CHECK_MISC);
+	assert_string_equal(rs->checkers[0].misc.cmd, "/bin/true arg1 arg2");
+	assert_string_equal(rs->checkers[0].misc.user, "root");
+	assert_string_equal(rs->checkers[0].misc.group, "root");
+	assert_true(rs->checkers[0].misc_dynamic);
+	assert_int_equal(rs->checkers[0].misc_timeout_ms, 3000);
+	assert_int_equal(rs->checkers[0].retry, 2);
+	assert_string_equal(rs->checkers[1].misc.cmd, "true");
+	assert_null(rs->checkers[1].misc.user);
+	assert_false(rs->checkers[1].misc_dynamic);
+	/* MISC_CHECK: retry 0, misc_timeout = delay_loop */
+	check_timing(&rs->checkers[1],
+		     (struct timing){5000, 60000, 0, 1000, true, false});
+	assert_int_equal(rs->checkers[1].misc_timeout_ms, 60000);
+	conf_free(cf);
 }
 
 static void test_http(void **state)

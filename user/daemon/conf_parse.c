@@ -2103,7 +2103,7 @@ static void resolve_checker(struct p *p, struct vsx *x, int r, int k)
 	struct conf_checker *c = &rs->checkers[k];
 	const struct tm *ct = &x->rs[r].ck[k].t, *rt = &x->rs[r].t, *vt = &x->t;
 	const struct ckx *cx = &x->rs[r].ck[k];
-	__u32 dbr;
+	__u32 retry, dbr;
 
 	if (!c->connect_ip)
 		c->connect_ip = rs->addr;
@@ -2112,14 +2112,19 @@ static void resolve_checker(struct p *p, struct vsx *x, int r, int k)
 	c->connect_timeout_ms = pick(ct->ct, rt->ct, vt->ct, 5000);
 	c->delay_loop_ms =
 		pick(ct->delay_loop, rt->delay_loop, vt->delay_loop, 60000);
-	c->retry = pick(ct->retry, rt->retry, vt->retry,
-			c->type == CHECK_DNS ? 3 : 1);
-	if (c->type == CHECK_HTTP || c->type == CHECK_SSL)
+	/* keepalived's per type: HTTP_GET/SSL_GET retry after 3 s, DNS_CHECK
+	 * tries 3 more times after delay_loop, MISC_CHECK never retries */
+	retry = 1;
+	dbr = 1000;
+	if (c->type == CHECK_HTTP || c->type == CHECK_SSL) {
 		dbr = 3000;
-	else if (c->type == CHECK_DNS)
+	} else if (c->type == CHECK_DNS) {
+		retry = 3;
 		dbr = c->delay_loop_ms;
-	else
-		dbr = 1000;
+	} else if (c->type == CHECK_MISC) {
+		retry = 0;
+	}
+	c->retry = pick(ct->retry, rt->retry, vt->retry, retry);
 	c->delay_before_retry_ms = pick(ct->dbr, rt->dbr, vt->dbr, dbr);
 	c->warmup =
 		pick(ct->warmup, rt->warmup, vt->warmup, c->delay_loop_ms) != 0;
