@@ -50,6 +50,8 @@ struct lex {
 	int max_depth;
 	size_t max_line;
 	size_t total;
+	size_t expanded; /* bytes that expansions wrote, lines that failed too */
+	unsigned int errors0;
 	long work;
 	bool abort; /* a global bound was hit: stop reading */
 	int err;    /* -ENOMEM */
@@ -231,9 +233,20 @@ static const char *std_def(struct lex *lx, const char *name, size_t len,
 	return NULL;
 }
 
+/* sb_add() for expansions: all of them together are bounded too, so
+ * that a ~SEQ of lines that each expand to the limit stays cheap. */
+static int ex_add(struct lex *lx, struct sb *out, const char *p, size_t n)
+{
+	lx->expanded += n;
+	if (lx->expanded > CONF_MAX_EXPAND)
+		return -EFBIG;
+	return sb_add(out, p, n);
+}
+
 /*
  * Append @s with its definitions replaced to @out. Returns 0, or -ELOOP /
- * -E2BIG (reported once per line by the caller through @why) or -ENOMEM.
+ * -E2BIG (@why names the definition), -EFBIG (all expansions together too
+ * big) or -ENOMEM: see expand_error().
  * @stop is set when a value starting with '~' was inserted: keepalived
  * leaves the rest of such a line to ~SEQ.
  */
@@ -253,8 +266,9 @@ static int expand(struct lex *lx, const char *s, struct sb *out, int depth,
 		p = strchr(p, '$');
 		if (!p)
 			p = start + strlen(start);
-		if (sb_add(out, start, p - start))
-			return -ENOMEM;
+		err = ex_add(lx, out, start, p - start);
+		if (err)
+			return err;
 		if (!*p)
 			break;
 		name = p + 1;
@@ -278,8 +292,9 @@ static int expand(struct lex *lx, const char *s, struct sb *out, int depth,
 			val = std_def(lx, name, len, &tmp);
 		if (!val) {
 			free(tmp.s);
-			if (sb_add(out, p, 1))
-				return -ENOMEM;
+			err = ex_add(lx, out, p, 1);
+			if (err)
+				return err;
 			p++;
 			continue;
 		}
@@ -289,9 +304,9 @@ static int expand(struct lex *lx, const char *s, struct sb *out, int depth,
 			return -ELOOP;
 		}
 		if (val[strspn(val, " \t")] == '~') {
-			err = sb_add(out, val, strlen(val));
+			err = ex_add(lx, out, val, strlen(val));
 			if (!err)
-				err = sb_add(out, next, strlen(next));
+				err = ex_add(lx, out, next, strlen(next));
 			free(tmp.s);
 			*stop = true;
 			return err ? err : out->len > lx->max_line ? -E2BIG : 0;
@@ -627,6 +642,30 @@ static void def_more(struct lex *lx, const char *text)
 	d->val = v;
 }
 
+/* Report what expand() returned; a global bound stops the reading. */
+static void expand_error(struct lex *lx, const struct conf_loc *at, int err,
+			 const char *why)
+{
+	if (err == -ELOOP)
+		conf_error(
+			lx->d, at,
+			"$%s: definitions nested deeper than %d (a recursive definition?)",
+			why, lx->max_depth);
+	else if (err == -E2BIG)
+		conf_error(
+			lx->d, at,
+			"line longer than %zu bytes after expanding definitions",
+			lx->max_line);
+	else if (err == -EFBIG)
+		conf_error(lx->d, at,
+			   "definitions expand to more than %d bytes in all",
+			   CONF_MAX_EXPAND);
+	if (err == -EFBIG)
+		lx->abort = true;
+	else if (err == -ENOMEM)
+		oom(lx);
+}
+
 static bool parse_long(const char **p, long *v)
 {
 	char *end;
@@ -677,8 +716,11 @@ static void seq(struct lex *lx, const char *text, const struct conf_loc *at,
 		err = expand(lx, args.s, &ex, 0, &why, &stop);
 		free(args.s);
 		args = ex;
-		if (err == -ENOMEM)
-			goto nomem;
+		if (err == -EFBIG || err == -ENOMEM) {
+			expand_error(lx, at, err, why);
+			free(args.s);
+			return;
+		}
 		if (err || !args.s) /* no arguments */
 			goto bad;
 	}
@@ -751,6 +793,12 @@ static void line(struct lex *lx, char *text, const struct conf_loc *at,
 
 	if (lx->abort)
 		return;
+	if (lx->d->errors - lx->errors0 >= CONF_MAX_ERRORS) {
+		conf_error(lx->d, at, "more than %d errors: stopping here",
+			   CONF_MAX_ERRORS);
+		lx->abort = true;
+		return;
+	}
 	if (++lx->work > CONF_MAX_WORK) {
 		conf_error(lx->d, at,
 			   "the configuration expands to more than %d lines",
@@ -790,18 +838,7 @@ static void line(struct lex *lx, char *text, const struct conf_loc *at,
 		int err;
 
 		err = expand(lx, text, &out, 0, &why, &stop);
-		if (err == -ELOOP)
-			conf_error(
-				lx->d, at,
-				"$%s: definitions nested deeper than %d (a recursive definition?)",
-				why, lx->max_depth);
-		else if (err == -E2BIG)
-			conf_error(
-				lx->d, at,
-				"line longer than %zu bytes after expanding definitions",
-				lx->max_line);
-		else if (err)
-			oom(lx);
+		expand_error(lx, at, err, why);
 		if (err || !out.s) {
 			free(out.s);
 			return;
@@ -907,6 +944,7 @@ int conf_lex(const char *path, const struct conf_opts *o, struct conf *cf,
 	};
 	int err, i;
 
+	lx.errors0 = d->errors;
 	if (o && o->config_id) {
 		lx.cid = o->config_id;
 	} else {

@@ -55,5 +55,12 @@ void conf_stmts_free(struct conf_stmts *s);
 #ifndef CONF_MAX_WORK
 #define CONF_MAX_WORK 1000000
 #endif
+/* Bytes that all $NAME expansions write together, and errors from the
+ * reading of the files (a ~SEQ repeats a bad line): bounds on the time a
+ * hostile file takes. */
+#ifndef CONF_MAX_EXPAND
+#define CONF_MAX_EXPAND (64 << 20)
+#endif
+#define CONF_MAX_ERRORS 1000
 
 #endif /* LBXDP_CONF_LEX_H */
