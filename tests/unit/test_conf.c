@@ -423,6 +423,27 @@ static void test_preprocessor(void **state)
 	}
 	conf_free(cf);
 
+	cf = load("g-multiline.conf");
+	assert_int_equal(cf->nvs, 2);
+	for (i = 0; i < 6; i++) {
+		const struct conf_vs *vs = &cf->vs[i / 3];
+		const struct conf_rs *rs = &vs->rs[i % 3];
+		char addr[32], cmd[64];
+
+		assert_int_equal(vs->nrs, 3);
+		assert_int_equal(vs->alpha, i < 3);
+		snprintf(addr, sizeof(addr), "198.18.%zu.%zu", i / 3,
+			 i % 3 + 1);
+		assert_int_equal(rs->addr, ip(addr));
+		assert_int_equal(rs->weight, i % 3 + 1);
+		assert_true(rs->inhibit_on_failure);
+		snprintf(cmd, sizeof(cmd), "/bin/true RS_misc.%zu.%zu", i / 3,
+			 i % 3 + 1);
+		assert_string_equal(rs->checkers[0].misc.cmd, cmd);
+		assert_string_equal(rs->notify_up.cmd, "/bin/echo . # ! UP");
+	}
+	conf_free(cf);
+
 	cf = load("g-seq.conf");
 	assert_int_equal(cf->vs[0].nrs, 11);
 	for (i = 0; i < 11; i++) {

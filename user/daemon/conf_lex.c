@@ -251,7 +251,7 @@ static int ex_add(struct lex *lx, struct sb *out, const char *p, size_t n)
  * leaves the rest of such a line to ~SEQ.
  */
 static int expand(struct lex *lx, const char *s, struct sb *out, int depth,
-		  const char **why, bool *stop)
+		  const char **why, bool *stop, char **rest)
 {
 	const char *p = s, *start;
 
@@ -286,6 +286,34 @@ static int expand(struct lex *lx, const char *s, struct sb *out, int depth,
 				next = name + len;
 		}
 		d = next ? def_find(lx, name, len) : NULL;
+		/* As keepalived: a multiline definition only alone at the end
+		 * of a line; its first line goes on this one, the others are
+		 * read after it, one by one (@rest), so that a definition in
+		 * one applies to the next. */
+		if (d && strchr(d->val, '\n') && (*next || !rest))
+			d = NULL;
+		if (d && strchr(d->val, '\n')) {
+			size_t n = strcspn(d->val, "\n");
+			char *first = strndup(d->val, n);
+
+			*rest = strdup(d->val + n + 1);
+			if (!first || !*rest) {
+				free(first);
+				return -ENOMEM;
+			}
+			if (depth >= lx->max_depth) {
+				free(first);
+				*why = d->name;
+				return -ELOOP;
+			}
+			err = expand(lx, first, out, depth + 1, why, stop,
+				     NULL);
+			free(first);
+			*stop = true;
+			if (!err && out->len > lx->max_line)
+				err = -E2BIG;
+			return err;
+		}
 		if (d)
 			val = d->val;
 		else if (next)
@@ -311,7 +339,7 @@ static int expand(struct lex *lx, const char *s, struct sb *out, int depth,
 			*stop = true;
 			return err ? err : out->len > lx->max_line ? -E2BIG : 0;
 		}
-		err = expand(lx, val, out, depth + 1, why, stop);
+		err = expand(lx, val, out, depth + 1, why, stop, NULL);
 		free(tmp.s);
 		if (err)
 			return err;
@@ -713,7 +741,7 @@ static void seq(struct lex *lx, const char *text, const struct conf_loc *at,
 	{
 		struct sb ex = {0};
 
-		err = expand(lx, args.s, &ex, 0, &why, &stop);
+		err = expand(lx, args.s, &ex, 0, &why, &stop, NULL);
 		free(args.s);
 		args = ex;
 		if (err == -EFBIG || err == -ENOMEM) {
@@ -793,6 +821,13 @@ static void line(struct lex *lx, char *text, const struct conf_loc *at,
 
 	if (lx->abort)
 		return;
+	if (depth > 2 * lx->max_depth) {
+		conf_error(
+			lx->d, at,
+			"multiline definitions and ~SEQ nested deeper than %d",
+			2 * lx->max_depth);
+		return;
+	}
 	if (lx->d->errors - lx->errors0 >= CONF_MAX_ERRORS) {
 		conf_error(lx->d, at, "more than %d errors: stopping here",
 			   CONF_MAX_ERRORS);
@@ -833,24 +868,23 @@ static void line(struct lex *lx, char *text, const struct conf_loc *at,
 	if (!expanded && *text != '~' && strchr(text, '$')) {
 		struct sb out = {0};
 		const char *why = NULL;
+		char *rest = NULL, *p, *nl;
 		bool stop = false;
-		char *p, *nl;
 		int err;
 
-		err = expand(lx, text, &out, 0, &why, &stop);
+		err = expand(lx, text, &out, 0, &why, &stop, &rest);
 		expand_error(lx, at, err, why);
-		if (err || !out.s) {
-			free(out.s);
-			return;
-		}
-		/* A multiline value makes several lines. */
-		for (p = out.s; p && !lx->abort; p = nl) {
+		if (!err && out.s)
+			line(lx, out.s, at, depth + 1, true);
+		free(out.s);
+		/* the other lines of a multiline definition, read in turn */
+		for (p = err ? NULL : rest; p && !lx->abort; p = nl) {
 			nl = strchr(p, '\n');
 			if (nl)
 				*nl++ = '\0';
-			line(lx, p, at, depth + 1, true);
+			line(lx, p, at, depth + 1, false);
 		}
-		free(out.s);
+		free(rest);
 		return;
 	}
 	if (is_include(text, &kind)) {
