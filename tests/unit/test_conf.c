@@ -655,6 +655,19 @@ static void test_opts(void **state)
 	assert_int_equal(conf_load(path, &o, &cf, &d), 0);
 	assert_null(cf->g.router_id);
 	conf_free(cf);
+
+	/* 1024 vrrp_instance blocks at most (quadratic checks) */
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f,
+		"$V= \\\nvrrp_instance V${I} { \\\ninterface e${I} \\\n"
+		"virtual_router_id 1 \\\n}\n~SEQ(I, 1, %d) $V\n",
+		1025);
+	fclose(f);
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(conf_load(path, &o, &cf, &d), -EINVAL);
+	assert_int_equal(d.errors, 1);
+	assert_int_equal(d.warnings, 1024); /* VRRP is not run */
 	unlink(path);
 }
 

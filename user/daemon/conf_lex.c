@@ -163,7 +163,7 @@ static struct def *def_find(struct lex *lx, const char *name, size_t len)
 
 /* Define (or redefine) @name as @val; returns its index or -1. */
 static int def_set(struct lex *lx, const char *name, size_t len,
-		   const char *val)
+		   const char *val, const struct conf_loc *at)
 {
 	struct def *d = def_find(lx, name, len);
 	char *v = strdup(val);
@@ -175,6 +175,13 @@ static int def_set(struct lex *lx, const char *name, size_t len,
 	if (!d) {
 		struct def *defs;
 
+		if (lx->ndefs == CONF_MAX_DEFS) {
+			free(v);
+			conf_error(lx->d, at, "more than %d definitions",
+				   CONF_MAX_DEFS);
+			lx->abort = true;
+			return -1;
+		}
 		defs = realloc(lx->defs, (lx->ndefs + 1) * sizeof(*defs));
 		if (!defs) {
 			free(v);
@@ -492,10 +499,13 @@ static void tokenize(struct lex *lx, const char *p, const struct conf_loc *at)
 			word.len = 0;
 			continue;
 		}
-		nw = realloc(w, (n + 1) * sizeof(*w));
-		if (!nw)
-			goto nomem;
-		w = nw;
+		/* capacity: the power of two at or above n */
+		if (!(n & (n - 1))) {
+			nw = realloc(w, (n ? 2 * (size_t)n : 1) * sizeof(*w));
+			if (!nw)
+				goto nomem;
+			w = nw;
+		}
 		w[n] = strdup(word.s ? word.s : "");
 		if (!w[n])
 			goto nomem;
@@ -595,7 +605,8 @@ out:
 }
 
 /* "$NAME=value": returns true when @text is a definition (then taken). */
-static bool definition(struct lex *lx, const char *text)
+static bool definition(struct lex *lx, const char *text,
+		       const struct conf_loc *at)
 {
 	const char *p = text + 1, *v;
 	size_t len, n;
@@ -633,12 +644,12 @@ static bool definition(struct lex *lx, const char *text)
 			val[n] = '\n';
 			val[n + 1] = '\0';
 		}
-		i = def_set(lx, text + 1, len, val);
+		i = def_set(lx, text + 1, len, val, at);
 		free(val);
 		lx->ml = i;
 		return true;
 	}
-	def_set(lx, text + 1, len, v);
+	def_set(lx, text + 1, len, v, at);
 	return true;
 }
 
@@ -790,7 +801,7 @@ static void seq(struct lex *lx, const char *text, const struct conf_loc *at,
 			snprintf(num, sizeof(num), "%lx", (unsigned long)i);
 		else
 			snprintf(num, sizeof(num), "%ld", i);
-		if (def_set(lx, var, vlen, num) < 0)
+		if (def_set(lx, var, vlen, num, at) < 0)
 			break;
 		copy = strdup(text);
 		if (!copy)
@@ -854,7 +865,7 @@ static void line(struct lex *lx, char *text, const struct conf_loc *at,
 			return;
 		text = id + n + strspn(id + n, " \t");
 	}
-	if (*text == '$' && definition(lx, text))
+	if (*text == '$' && definition(lx, text, at))
 		return;
 	if (!strncmp(text, "~SEQ", 4)) {
 		seq(lx, text, at, depth);

@@ -62,5 +62,7 @@ void conf_stmts_free(struct conf_stmts *s);
 #define CONF_MAX_EXPAND (64 << 20)
 #endif
 #define CONF_MAX_ERRORS 1000
+/* Names that $NAME=value may define (each use looks them up in turn). */
+#define CONF_MAX_DEFS 10000
 
 #endif /* LBXDP_CONF_LEX_H */

@@ -24,6 +24,8 @@
 #include "lbxdp/abi.h"
 
 #define UNSET UINT32_MAX
+/* VRRP has 255 router ids an interface: its checks are quadratic. */
+#define CONF_MAX_VRRP 1024
 
 /* Timing keywords as written at one level (UNSET, -1: not written). */
 struct tm {
@@ -65,6 +67,7 @@ struct p {
 	bool nomem;
 	int vrrp_version; /* global_defs' vrrp_version, 0: not set */
 	bool xdp_seen;
+	bool *vs_bad; /* per cf->vs: its address or port was refused */
 };
 
 typedef void kw_fn(struct p *p, const struct conf_stmt *st, void *obj);
@@ -336,19 +339,74 @@ static char *dup(struct p *p, const char *s)
 	return r;
 }
 
+/* Room for element @n of *@arr, which only ever grows this way: its
+ * capacity is the power of two at or above @n (linear time in all). */
+static bool room(struct p *p, void *arr, int n, size_t sz)
+{
+	void **a = arr;
+	char *na;
+
+	if (n & (n - 1))
+		return true;
+	na = realloc(*a, (n ? 2 * (size_t)n : 1) * sz);
+	if (!na) {
+		p->nomem = true;
+		return false;
+	}
+	*a = na;
+	return true;
+}
+
 /* Append one zeroed element to *@arr of *@n; NULL on ENOMEM. */
 static void *grow(struct p *p, void *arr, int *n, size_t sz)
 {
-	void **a = arr;
-	char *na = realloc(*a, (*n + 1) * sz);
+	char *na;
 
-	if (!na) {
+	if (!room(p, arr, *n, sz))
+		return NULL;
+	na = *(void **)arr;
+	memset(na + *n * sz, 0, sz);
+	return na + (*n)++ * sz;
+}
+
+struct key {
+	__u64 k;
+	int i;
+};
+
+static int key_cmp(const void *a, const void *b)
+{
+	const struct key *x = a, *y = b;
+
+	if (x->k != y->k)
+		return x->k < y->k ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/*
+ * Duplicates by sorting (a file may hold many thousands of servers): of
+ * @n keys of items 0..@total-1, first[i] is the first item with item i's
+ * key when that is an earlier one, else -1. NULL on ENOMEM.
+ */
+static int *dups(struct p *p, struct key *keys, int n, int total)
+{
+	int *first = malloc((total ? total : 1) * sizeof(*first));
+	int i, start = 0;
+
+	if (!first) {
 		p->nomem = true;
 		return NULL;
 	}
-	*a = na;
-	memset(na + *n * sz, 0, sz);
-	return na + (*n)++ * sz;
+	for (i = 0; i < total; i++)
+		first[i] = -1;
+	qsort(keys, n, sizeof(*keys), key_cmp);
+	for (i = 0; i < n; i++) {
+		if (i && keys[i].k != keys[i - 1].k)
+			start = i;
+		if (i != start)
+			first[keys[i].i] = keys[start].i;
+	}
+	return first;
 }
 
 static bool need(struct p *p, const struct conf_stmt *st, int n)
@@ -1143,6 +1201,12 @@ static void top_vrrp(struct p *p, const struct conf_stmt *st, void *o)
 	struct vrx x = {0};
 	int i;
 
+	if (p->cf->nvrrp == CONF_MAX_VRRP) {
+		conf_error(p->d, &st->at, "more than %d vrrp_instance blocks",
+			   CONF_MAX_VRRP);
+		skip(p, st);
+		return;
+	}
 	x.vr = grow(p, &p->cf->vrrp, &p->cf->nvrrp, sizeof(*p->cf->vrrp));
 	if (!x.vr)
 		return;
@@ -1829,12 +1893,9 @@ static void r_checker(struct p *p, const struct conf_stmt *st, void *o)
 
 	for (i = 0; strcmp(checkers[i].name, st->w[0]); i++)
 		;
-	nx = realloc(rx->ck, (rs->nchecks + 1) * sizeof(*nx));
-	if (!nx) {
-		p->nomem = true;
+	if (!room(p, &rx->ck, rs->nchecks, sizeof(*rx->ck)))
 		return;
-	}
-	rx->ck = nx;
+	nx = rx->ck;
 	ck = grow(p, &rs->checkers, &rs->nchecks, sizeof(*rs->checkers));
 	if (!ck)
 		return;
@@ -2037,12 +2098,9 @@ static void s_rs(struct p *p, const struct conf_stmt *st, void *o)
 	struct rsx *nx;
 	__u32 port = 0;
 
-	nx = realloc(x->rs, (x->vs->nrs + 1) * sizeof(*nx));
-	if (!nx) {
-		p->nomem = true;
+	if (!room(p, &x->rs, x->vs->nrs, sizeof(*x->rs)))
 		return;
-	}
-	x->rs = nx;
+	nx = x->rs;
 	rs = grow(p, &x->vs->rs, &x->vs->nrs, sizeof(*x->vs->rs));
 	if (!rs)
 		return;
@@ -2146,12 +2204,79 @@ static void resolve_checker(struct p *p, struct vsx *x, int r, int k)
 			"TCP_CHECK on a UDP virtual_server: it checks TCP on the real server");
 }
 
+static void rs_dups(struct p *p, struct vsx *x)
+{
+	const struct conf_vs *vs = x->vs;
+	struct key *keys = malloc((vs->nrs ? vs->nrs : 1) * sizeof(*keys));
+	char a[32], b[32];
+	int i, n = 0, *first;
+
+	if (!keys) {
+		p->nomem = true;
+		return;
+	}
+	for (i = 0; i < vs->nrs; i++)
+		if (!x->rs[i].bad)
+			keys[n++] = (struct key){ntohl(vs->rs[i].addr), i};
+	first = dups(p, keys, n, vs->nrs);
+	for (i = 0; first && i < vs->nrs; i++) {
+		const struct conf_rs *rs = &vs->rs[i];
+
+		if (first[i] >= 0)
+			conf_error(
+				p->d, &rs->at,
+				"real_server %s: defined twice in virtual_server %s (first at line %d)",
+				fmt_ap(b, sizeof(b), rs->addr, rs->port),
+				fmt_ap(a, sizeof(a), vs->addr, vs->port),
+				vs->rs[first[i]].at.line);
+	}
+	free(first);
+	free(keys);
+}
+
+/* Virtual servers with the same address, port and protocol. */
+static void vs_dups(struct p *p)
+{
+	const struct conf *cf = p->cf;
+	struct key *keys = malloc((cf->nvs ? cf->nvs : 1) * sizeof(*keys));
+	int i, n = 0, *first;
+	char a[32];
+
+	if (!keys) {
+		p->nomem = true;
+		return;
+	}
+	for (i = 0; i < cf->nvs; i++)
+		if (!p->vs_bad[i])
+			keys[n++] = (struct key){
+				(__u64)ntohl(cf->vs[i].addr) << 24 |
+					(__u64)cf->vs[i].port << 8 |
+					cf->vs[i].proto,
+				i};
+	first = dups(p, keys, n, cf->nvs);
+	for (i = 0; first && i < cf->nvs; i++) {
+		const struct conf_vs *vs = &cf->vs[i], *o;
+
+		if (first[i] < 0)
+			continue;
+		o = &cf->vs[first[i]];
+		conf_error(
+			p->d, &vs->at,
+			"virtual_server %s/%s: defined twice (first at %s:%d)",
+			fmt_ap(a, sizeof(a), vs->addr, vs->port),
+			vs->proto == IPPROTO_UDP ? "udp" : "tcp", o->at.file,
+			o->at.line);
+	}
+	free(first);
+	free(keys);
+}
+
 static void vs_finish(struct p *p, struct vsx *x, const struct conf_stmt *st)
 {
 	struct conf_vs *vs = x->vs;
 	char a[32], b[32];
 	__u64 total = 0;
-	int i, j, k;
+	int i, k;
 
 	if (!x->algo) {
 		conf_warning(
@@ -2214,22 +2339,10 @@ static void vs_finish(struct p *p, struct vsx *x, const struct conf_stmt *st)
 		rs->inhibit_on_failure =
 			pickb(x->rs[i].t.inhibit, -1, x->t.inhibit);
 		total += rs->weight;
-		for (j = 0; j < i && !x->rs[i].bad; j++) {
-			if (!x->rs[j].bad && vs->rs[j].addr == rs->addr) {
-				conf_error(
-					p->d, &rs->at,
-					"real_server %s: defined twice in virtual_server %s (first at line %d)",
-					fmt_ap(b, sizeof(b), rs->addr,
-					       rs->port),
-					fmt_ap(a, sizeof(a), vs->addr,
-					       vs->port),
-					vs->rs[j].at.line);
-				break;
-			}
-		}
 		for (k = 0; k < rs->nchecks; k++)
 			resolve_checker(p, x, i, k);
 	}
+	rs_dups(p, x);
 	if (!vs->quorum)
 		vs->quorum = 1;
 	if (vs->nrs && vs->quorum > total) {
@@ -2248,20 +2361,6 @@ static void vs_finish(struct p *p, struct vsx *x, const struct conf_stmt *st)
 			vs->hysteresis, vs->quorum, vs->quorum - 1);
 		vs->hysteresis = vs->quorum - 1;
 	}
-	for (i = 0; i < p->cf->nvs - 1; i++) {
-		const struct conf_vs *o = &p->cf->vs[i];
-
-		if (o->addr == vs->addr && o->port == vs->port &&
-		    o->proto == vs->proto) {
-			conf_error(
-				p->d, &st->at,
-				"virtual_server %s/%s: defined twice (first at %s:%d)",
-				fmt_ap(a, sizeof(a), vs->addr, vs->port),
-				vs->proto == IPPROTO_UDP ? "udp" : "tcp",
-				o->at.file, o->at.line);
-			break;
-		}
-	}
 }
 
 static void top_vs(struct p *p, const struct conf_stmt *st, void *o)
@@ -2279,6 +2378,8 @@ static void top_vs(struct p *p, const struct conf_stmt *st, void *o)
 		skip(p, st);
 		return;
 	}
+	if (!room(p, &p->vs_bad, p->cf->nvs, sizeof(*p->vs_bad)))
+		return;
 	x.vs = grow(p, &p->cf->vs, &p->cf->nvs, sizeof(*p->cf->vs));
 	if (!x.vs)
 		return;
@@ -2292,6 +2393,7 @@ static void top_vs(struct p *p, const struct conf_stmt *st, void *o)
 	else
 		extra(p, st, 2);
 	x.vs->port = (__u16)port;
+	p->vs_bad[p->cf->nvs - 1] = x.bad;
 	block(p, st, vs_kw, C_VS, &x);
 	if (!p->nomem && !x.bad)
 		vs_finish(p, &x, st);
@@ -2316,6 +2418,7 @@ static void finish(struct p *p)
 	struct conf *cf = p->cf;
 	int i, j;
 
+	vs_dups(p);
 	if (!cf->g.smtp_port)
 		cf->g.smtp_port = 25;
 	if (!cf->g.smtp_timeout_ms)
@@ -2462,6 +2565,7 @@ int conf_load(const char *path, const struct conf_opts *o, struct conf **out,
 		err = -EINVAL;
 out:
 	conf_stmts_free(&s);
+	free(p.vs_bad);
 	if (err) {
 		conf_free(cf);
 		return err;
