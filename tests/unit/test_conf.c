@@ -487,7 +487,7 @@ static void test_preprocessor(void **state)
 	assert_null(cf->vs[0].rs[0].notify_down.user);
 	assert_string_equal(cf->vs[0].rs[0].checkers[0].misc.cmd,
 			    "/bin/true 'a b' c");
-	assert_int_equal(cf->vs[0].rs[0].checkers[0].misc_timeout_ms, 2500);
+	assert_int_equal(cf->vs[0].rs[0].checkers[0].misc_timeout_ms, 3000);
 	conf_free(cf);
 
 	cf = load("g-braces.conf");
@@ -519,6 +519,12 @@ static void test_vs_options(void **state)
 	assert_int_equal(vs->rs[1].weight, 0);
 	conf_free(cf);
 
+	/* keepalived 2.2.7: no protocol is UDP (with a warning) */
+	cf = load("g-minimal.conf");
+	assert_int_equal(cf->vs[0].proto, IPPROTO_UDP);
+	assert_int_equal(cf->vs[0].rs[0].weight, 1);
+	conf_free(cf);
+
 	cf = load("g-ports.conf");
 	vs = &cf->vs[0];
 	assert_int_equal(vs->sorry_port, 80);
@@ -542,7 +548,7 @@ static void test_vrrp_xdp_global(void **state)
 	assert_int_equal(v->priority, 150);
 	assert_int_equal(v->advert_int_ms, 500);
 	assert_int_equal(v->version, 3);
-	assert_true(v->nopreempt);
+	assert_false(v->nopreempt); /* cleared: state MASTER */
 	assert_int_equal(v->preempt_delay_ms, 30000);
 	assert_string_equal(v->auth_pass, "12345678");
 	assert_int_equal(v->nvips, 3);
@@ -555,7 +561,7 @@ static void test_vrrp_xdp_global(void **state)
 	assert_int_equal(v->nvips_excluded, 1);
 	assert_int_equal(v->vips_excluded[0].prefix, 24);
 	assert_false(cf->vrrp[1].master);
-	assert_false(cf->vrrp[1].nopreempt);
+	assert_true(cf->vrrp[1].nopreempt);
 	assert_int_equal(cf->vrrp[1].version, 2);
 	assert_string_equal(cf->vrrp[1].auth_pass, "");
 	conf_free(cf);
@@ -718,6 +724,7 @@ static void test_host(void **state)
 		text, sizeof(text),
 		"global_defs {\n script_user root\n enable_script_security\n}\n"
 		"virtual_server 198.18.0.10 80 {\n lb_algo rr\n lb_kind DR\n"
+		" protocol TCP\n"
 		" real_server 198.18.1.1 80 {\n  notify_up /bin/true\n"
 		"  MISC_CHECK {\n   misc_path %s\n  }\n }\n}\n",
 		script);
@@ -729,14 +736,14 @@ static void test_host(void **state)
 	assert_int_equal(ret, 1);
 	assert_int_equal(d.errors, 1);
 	assert_int_equal(d.warnings, 0);
-	assert_non_null(strstr(out, ":11: error: misc_path "));
+	assert_non_null(strstr(out, ":12: error: misc_path "));
 	assert_non_null(strstr(out, ": refused under enable_script_security"));
 	free(out);
 	out = host_check(cf, false, &ret, &d);
 	assert_int_equal(ret, 0);
 	assert_int_equal(d.errors, 0);
 	assert_int_equal(d.warnings, 1);
-	assert_non_null(strstr(out, ":11: warning: misc_path "));
+	assert_non_null(strstr(out, ":12: warning: misc_path "));
 	free(out);
 
 	/* no script security: a warning that it would be refused */

@@ -434,6 +434,14 @@ static bool digits(const char *s)
 	return true;
 }
 
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)tolower((unsigned char)c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
 static int num(struct p *p, const struct conf_stmt *st, int i, __u32 min,
 	       __u32 max, __u32 *out)
 {
@@ -1235,6 +1243,13 @@ static void top_vrrp(struct p *p, const struct conf_stmt *st, void *o)
 	if (!x.vr->interface)
 		conf_error(p->d, &st->at, "vrrp_instance %s: interface missing",
 			   x.vr->name);
+	if (x.vr->nopreempt && x.vr->master) {
+		conf_warning(
+			p->d, &st->at,
+			"vrrp_instance %s: nopreempt does not work with state MASTER: cleared, as keepalived does",
+			x.vr->name);
+		x.vr->nopreempt = false;
+	}
 	if (x.auth_ah)
 		conf_warning(
 			p->d, &x.auth_at,
@@ -1624,9 +1639,13 @@ static void c_misc_path(struct p *p, const struct conf_stmt *st, void *o)
 	c->misc.at = st->at;
 }
 
+/* Whole seconds, as keepalived reads it (not a <TIMER>). */
 static void c_misc_timeout(struct p *p, const struct conf_stmt *st, void *o)
 {
-	one_time(p, st, 1, &CK(o)->misc_timeout_ms);
+	__u32 v;
+
+	if (!one_num(p, st, 1, UINT32_MAX / 1000, &v))
+		CK(o)->misc_timeout_ms = v * 1000;
 }
 
 static void c_misc_dynamic(struct p *p, const struct conf_stmt *st, void *o)
@@ -1647,62 +1666,70 @@ static void c_user(struct p *p, const struct conf_stmt *st, void *o)
 	c->misc.group = st->n > 2 ? dup(p, st->w[2]) : NULL;
 }
 
-/* keepalived's hex strings: pairs of hex digits. */
-static int hex_bytes(const char *s, __u8 **out, int *len)
+/*
+ * keepalived's hex strings: the words of @st from 1, blanks between
+ * octets, a lone digit is an octet ("a 0b" is 0a 0b). keepalived's
+ * wildcard 'X' of require_reply needs a mask the model does not have.
+ */
+static int hex_bytes(struct p *p, const struct conf_stmt *st, __u8 **out,
+		     int *len)
 {
-	size_t n = strlen(s), i;
-	__u8 *b;
+	__u8 *b = malloc(65536);
+	int i, n = 0;
 
-	if (!n || n % 2 || n > 2 * 65507)
-		return -EINVAL;
-	for (i = 0; i < n; i++)
-		if (!isxdigit((unsigned char)s[i]))
-			return -EINVAL;
-	b = malloc(n / 2);
-	if (!b)
+	if (!b) {
+		p->nomem = true;
 		return -ENOMEM;
-	for (i = 0; i < n / 2; i++) {
-		char h[3] = {s[2 * i], s[2 * i + 1], 0};
-
-		b[i] = (__u8)strtoul(h, NULL, 16);
 	}
+	for (i = 1; i < st->n; i++) {
+		const char *s = st->w[i];
+
+		while (*s) {
+			int hi, lo;
+
+			if (*s == ' ' || *s == '\t') {
+				s++;
+				continue;
+			}
+			hi = hexval(*s++);
+			if (hi < 0 || n == 65507)
+				goto bad;
+			lo = *s && *s != ' ' && *s != '\t' ? hexval(*s++) : -2;
+			if (lo == -1)
+				goto bad;
+			b[n++] = lo == -2 ? (__u8)hi : (__u8)(hi << 4 | lo);
+		}
+	}
+	if (!n)
+		goto bad;
 	free(*out);
 	*out = b;
-	*len = (int)(n / 2);
+	*len = n;
 	return 0;
+bad:
+	conf_error(p->d, &st->at, "%s: '%s' is not a hex string%s", st->w[0],
+		   st->w[1],
+		   strpbrk(st->w[1], "xX") ? " (wildcards are not implemented)"
+					   : "");
+	free(b);
+	return -EINVAL;
 }
 
 static void c_payload(struct p *p, const struct conf_stmt *st, void *o)
 {
 	struct conf_checker *c = CK(o);
-	int err;
 
-	if (!need(p, st, 1))
-		return;
-	extra(p, st, 1);
-	err = hex_bytes(st->w[1], &c->udp_payload, &c->udp_payload_len);
-	if (err == -ENOMEM)
-		p->nomem = true;
-	else if (err)
-		conf_error(p->d, &st->at, "payload: '%s' is not a hex string",
-			   st->w[1]);
+	if (need(p, st, 1))
+		hex_bytes(p, st, &c->udp_payload, &c->udp_payload_len);
 }
 
 static void c_require_reply(struct p *p, const struct conf_stmt *st, void *o)
 {
 	struct conf_checker *c = CK(o);
-	int err;
 
 	c->udp_require_reply = true;
-	if (st->n < 2)
-		return;
-	extra(p, st, 1);
-	err = hex_bytes(st->w[1], &c->udp_reply, &c->udp_reply_len);
-	if (err == -ENOMEM)
-		p->nomem = true;
-	else if (err)
-		conf_error(p->d, &st->at,
-			   "require_reply: '%s' is not a hex string", st->w[1]);
+	if (st->n > 1)
+		hex_bytes(p, st, &c->udp_reply, &c->udp_reply_len);
 }
 
 static void c_dns_type(struct p *p, const struct conf_stmt *st, void *o)
@@ -2302,6 +2329,13 @@ static void vs_finish(struct p *p, struct vsx *x, const struct conf_stmt *st)
 			p->d, &x->mh_port_at,
 			"mh-port only applies to the mh scheduler: ignored");
 	vs->sched_as_written = dup(p, x->algo);
+	if (!vs->proto) {
+		conf_warning(
+			p->d, &st->at,
+			"virtual_server %s: protocol not set: UDP, as keepalived 2.2.7 (write protocol TCP for TCP)",
+			fmt_ap(a, sizeof(a), vs->addr, vs->port));
+		vs->proto = IPPROTO_UDP;
+	}
 	if (!x->kind)
 		conf_warning(
 			p->d, &st->at,
@@ -2386,7 +2420,7 @@ static void top_vs(struct p *p, const struct conf_stmt *st, void *o)
 	x.t = tm_unset;
 	x.weight = 1;
 	x.vs->at = st->at;
-	x.vs->proto = IPPROTO_TCP;
+	x.vs->proto = 0; /* not written: see vs_finish() */
 	if (!need(p, st, 1) || addr4(p, st, st->w[1], &x.vs->addr) ||
 	    (st->n > 2 && num(p, st, 2, 0, 65535, &port)))
 		x.bad = true;
@@ -2412,13 +2446,47 @@ static const struct kw top_kw[] = {
 	{NULL, NULL, false},
 };
 
+/* A script of the file (the first of the first virtual server that has
+ * one), NULL if none. */
+static const struct conf_script *a_script(const struct conf *cf)
+{
+	int i, j, k;
+
+	for (i = 0; i < cf->nvs; i++) {
+		const struct conf_vs *vs = &cf->vs[i];
+
+		for (j = 0; j < vs->nrs; j++) {
+			const struct conf_rs *rs = &vs->rs[j];
+
+			for (k = 0; k < rs->nchecks; k++)
+				if (rs->checkers[k].misc.cmd)
+					return &rs->checkers[k].misc;
+			if (rs->notify_up.cmd)
+				return &rs->notify_up;
+			if (rs->notify_down.cmd)
+				return &rs->notify_down;
+		}
+		if (vs->quorum_up.cmd)
+			return &vs->quorum_up;
+		if (vs->quorum_down.cmd)
+			return &vs->quorum_down;
+	}
+	return NULL;
+}
+
 /* What needs the whole file: global defaults, the XDP interface. */
 static void finish(struct p *p)
 {
+	const struct conf_script *sc;
 	struct conf *cf = p->cf;
 	int i, j;
 
 	vs_dups(p);
+	sc = a_script(cf);
+	if (sc && !cf->g.script_security)
+		conf_warning(
+			p->d, &sc->at,
+			"scripts run without enable_script_security (keepalived: \"SECURITY VIOLATION\")");
 	if (!cf->g.smtp_port)
 		cf->g.smtp_port = 25;
 	if (!cf->g.smtp_timeout_ms)
