@@ -102,7 +102,9 @@ unit: $(UNIT_BINS)
 # what it finds lands in $(OUTPUT)/fuzz/ (keep crashers as unit cases).
 FUZZ_TIME ?= 60
 FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer,address,undefined \
-	-fno-sanitize-recover=all -fno-omit-frame-pointer
+	-fno-sanitize-recover=all -fno-omit-frame-pointer \
+	-DCONF_MAX_WORK=20000 -DCONF_MAX_TOTAL='(256 << 10)' \
+	-DCONF_MAX_EXPAND='(1 << 20)'
 $(OUTPUT)/fuzz/fuzz_conf: tests/fuzz/fuzz_conf.c $(PURE_SRCS) $(USER_HDRS) | $(OUTPUT)/fuzz
 	$(call msg,CC-FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_FLAGS) $(WARN) $(INCLUDES) $< $(PURE_SRCS) -o $@

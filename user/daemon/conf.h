@@ -84,7 +84,7 @@ struct conf_checker {
 	 * down after fall consecutive failures, up after rise successes,
 	 * one check each inter. 0: not set (keepalived's semantics). */
 	__u32 rise, fall;
-	__u32 inter_ms; /* 0: delay_loop */
+	__u32 inter_ms; /* the checker's delay_loop when not written */
 	/* HTTP_GET, SSL_GET */
 	struct conf_url *urls;
 	int nurls;
@@ -94,7 +94,7 @@ struct conf_checker {
 	bool enable_sni; /* SSL_GET */
 	/* MISC_CHECK */
 	struct conf_script misc;
-	__u32 misc_timeout_ms; /* 0: delay_loop */
+	__u32 misc_timeout_ms; /* the checker's delay_loop when not written */
 	bool misc_dynamic;
 	/* DNS_CHECK */
 	char *dns_name;

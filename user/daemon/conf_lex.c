@@ -30,9 +30,6 @@
 
 #include "conf_lex.h"
 
-/* Lines read, expanded or repeated: bounds ~SEQ loops with no output. */
-#define CONF_MAX_WORK 2000000
-
 struct def {
 	char *name;
 	char *val; /* '\n' separates the lines of a multiline value */
@@ -53,6 +50,8 @@ struct lex {
 	int max_depth;
 	size_t max_line;
 	size_t total;
+	size_t expanded; /* bytes that expansions wrote, lines that failed too */
+	unsigned int errors0;
 	long work;
 	bool abort; /* a global bound was hit: stop reading */
 	int err;    /* -ENOMEM */
@@ -164,7 +163,7 @@ static struct def *def_find(struct lex *lx, const char *name, size_t len)
 
 /* Define (or redefine) @name as @val; returns its index or -1. */
 static int def_set(struct lex *lx, const char *name, size_t len,
-		   const char *val)
+		   const char *val, const struct conf_loc *at)
 {
 	struct def *d = def_find(lx, name, len);
 	char *v = strdup(val);
@@ -176,6 +175,13 @@ static int def_set(struct lex *lx, const char *name, size_t len,
 	if (!d) {
 		struct def *defs;
 
+		if (lx->ndefs == CONF_MAX_DEFS) {
+			free(v);
+			conf_error(lx->d, at, "more than %d definitions",
+				   CONF_MAX_DEFS);
+			lx->abort = true;
+			return -1;
+		}
 		defs = realloc(lx->defs, (lx->ndefs + 1) * sizeof(*defs));
 		if (!defs) {
 			free(v);
@@ -234,14 +240,25 @@ static const char *std_def(struct lex *lx, const char *name, size_t len,
 	return NULL;
 }
 
+/* sb_add() for expansions: all of them together are bounded too, so
+ * that a ~SEQ of lines that each expand to the limit stays cheap. */
+static int ex_add(struct lex *lx, struct sb *out, const char *p, size_t n)
+{
+	lx->expanded += n;
+	if (lx->expanded > CONF_MAX_EXPAND)
+		return -EFBIG;
+	return sb_add(out, p, n);
+}
+
 /*
  * Append @s with its definitions replaced to @out. Returns 0, or -ELOOP /
- * -E2BIG (reported once per line by the caller through @why) or -ENOMEM.
+ * -E2BIG (@why names the definition), -EFBIG (all expansions together too
+ * big) or -ENOMEM: see expand_error().
  * @stop is set when a value starting with '~' was inserted: keepalived
  * leaves the rest of such a line to ~SEQ.
  */
 static int expand(struct lex *lx, const char *s, struct sb *out, int depth,
-		  const char **why, bool *stop)
+		  const char **why, bool *stop, char **rest)
 {
 	const char *p = s, *start;
 
@@ -256,8 +273,9 @@ static int expand(struct lex *lx, const char *s, struct sb *out, int depth,
 		p = strchr(p, '$');
 		if (!p)
 			p = start + strlen(start);
-		if (sb_add(out, start, p - start))
-			return -ENOMEM;
+		err = ex_add(lx, out, start, p - start);
+		if (err)
+			return err;
 		if (!*p)
 			break;
 		name = p + 1;
@@ -275,14 +293,43 @@ static int expand(struct lex *lx, const char *s, struct sb *out, int depth,
 				next = name + len;
 		}
 		d = next ? def_find(lx, name, len) : NULL;
+		/* As keepalived: a multiline definition only alone at the end
+		 * of a line; its first line goes on this one, the others are
+		 * read after it, one by one (@rest), so that a definition in
+		 * one applies to the next. */
+		if (d && strchr(d->val, '\n') && (*next || !rest))
+			d = NULL;
+		if (d && strchr(d->val, '\n')) {
+			size_t n = strcspn(d->val, "\n");
+			char *first = strndup(d->val, n);
+
+			*rest = strdup(d->val + n + 1);
+			if (!first || !*rest) {
+				free(first);
+				return -ENOMEM;
+			}
+			if (depth >= lx->max_depth) {
+				free(first);
+				*why = d->name;
+				return -ELOOP;
+			}
+			err = expand(lx, first, out, depth + 1, why, stop,
+				     NULL);
+			free(first);
+			*stop = true;
+			if (!err && out->len > lx->max_line)
+				err = -E2BIG;
+			return err;
+		}
 		if (d)
 			val = d->val;
 		else if (next)
 			val = std_def(lx, name, len, &tmp);
 		if (!val) {
 			free(tmp.s);
-			if (sb_add(out, p, 1))
-				return -ENOMEM;
+			err = ex_add(lx, out, p, 1);
+			if (err)
+				return err;
 			p++;
 			continue;
 		}
@@ -292,14 +339,14 @@ static int expand(struct lex *lx, const char *s, struct sb *out, int depth,
 			return -ELOOP;
 		}
 		if (val[strspn(val, " \t")] == '~') {
-			err = sb_add(out, val, strlen(val));
+			err = ex_add(lx, out, val, strlen(val));
 			if (!err)
-				err = sb_add(out, next, strlen(next));
+				err = ex_add(lx, out, next, strlen(next));
 			free(tmp.s);
 			*stop = true;
 			return err ? err : out->len > lx->max_line ? -E2BIG : 0;
 		}
-		err = expand(lx, val, out, depth + 1, why, stop);
+		err = expand(lx, val, out, depth + 1, why, stop, NULL);
 		free(tmp.s);
 		if (err)
 			return err;
@@ -319,7 +366,7 @@ static int add_stmt(struct lex *lx, char **w, int n, bool open, bool close,
 
 	for (i = 0; i < n; i++)
 		lx->total += strlen(w[i]) + 1;
-	lx->total += 2;
+	lx->total += 32;
 	if (lx->total > CONF_MAX_TOTAL) {
 		conf_error(lx->d, at,
 			   "the configuration expands to more than %d bytes",
@@ -452,10 +499,13 @@ static void tokenize(struct lex *lx, const char *p, const struct conf_loc *at)
 			word.len = 0;
 			continue;
 		}
-		nw = realloc(w, (n + 1) * sizeof(*w));
-		if (!nw)
-			goto nomem;
-		w = nw;
+		/* capacity: the power of two at or above n */
+		if (!(n & (n - 1))) {
+			nw = realloc(w, (n ? 2 * (size_t)n : 1) * sizeof(*w));
+			if (!nw)
+				goto nomem;
+			w = nw;
+		}
 		w[n] = strdup(word.s ? word.s : "");
 		if (!w[n])
 			goto nomem;
@@ -555,7 +605,8 @@ out:
 }
 
 /* "$NAME=value": returns true when @text is a definition (then taken). */
-static bool definition(struct lex *lx, const char *text)
+static bool definition(struct lex *lx, const char *text,
+		       const struct conf_loc *at)
 {
 	const char *p = text + 1, *v;
 	size_t len, n;
@@ -593,12 +644,12 @@ static bool definition(struct lex *lx, const char *text)
 			val[n] = '\n';
 			val[n + 1] = '\0';
 		}
-		i = def_set(lx, text + 1, len, val);
+		i = def_set(lx, text + 1, len, val, at);
 		free(val);
 		lx->ml = i;
 		return true;
 	}
-	def_set(lx, text + 1, len, v);
+	def_set(lx, text + 1, len, v, at);
 	return true;
 }
 
@@ -628,6 +679,30 @@ static void def_more(struct lex *lx, const char *text)
 	v[old + n] = more ? '\n' : '\0';
 	v[old + n + 1] = '\0';
 	d->val = v;
+}
+
+/* Report what expand() returned; a global bound stops the reading. */
+static void expand_error(struct lex *lx, const struct conf_loc *at, int err,
+			 const char *why)
+{
+	if (err == -ELOOP)
+		conf_error(
+			lx->d, at,
+			"$%s: definitions nested deeper than %d (a recursive definition?)",
+			why, lx->max_depth);
+	else if (err == -E2BIG)
+		conf_error(
+			lx->d, at,
+			"line longer than %zu bytes after expanding definitions",
+			lx->max_line);
+	else if (err == -EFBIG)
+		conf_error(lx->d, at,
+			   "definitions expand to more than %d bytes in all",
+			   CONF_MAX_EXPAND);
+	if (err == -EFBIG)
+		lx->abort = true;
+	else if (err == -ENOMEM)
+		oom(lx);
 }
 
 static bool parse_long(const char **p, long *v)
@@ -677,12 +752,15 @@ static void seq(struct lex *lx, const char *text, const struct conf_loc *at,
 	{
 		struct sb ex = {0};
 
-		err = expand(lx, args.s, &ex, 0, &why, &stop);
+		err = expand(lx, args.s, &ex, 0, &why, &stop, NULL);
 		free(args.s);
 		args = ex;
-		if (err == -ENOMEM)
-			goto nomem;
-		if (err)
+		if (err == -EFBIG || err == -ENOMEM) {
+			expand_error(lx, at, err, why);
+			free(args.s);
+			return;
+		}
+		if (err || !args.s) /* no arguments */
 			goto bad;
 	}
 	p = args.s;
@@ -723,7 +801,7 @@ static void seq(struct lex *lx, const char *text, const struct conf_loc *at,
 			snprintf(num, sizeof(num), "%lx", (unsigned long)i);
 		else
 			snprintf(num, sizeof(num), "%ld", i);
-		if (def_set(lx, var, vlen, num) < 0)
+		if (def_set(lx, var, vlen, num, at) < 0)
 			break;
 		copy = strdup(text);
 		if (!copy)
@@ -754,6 +832,19 @@ static void line(struct lex *lx, char *text, const struct conf_loc *at,
 
 	if (lx->abort)
 		return;
+	if (depth > 2 * lx->max_depth) {
+		conf_error(
+			lx->d, at,
+			"multiline definitions and ~SEQ nested deeper than %d",
+			2 * lx->max_depth);
+		return;
+	}
+	if (lx->d->errors - lx->errors0 >= CONF_MAX_ERRORS) {
+		conf_error(lx->d, at, "more than %d errors: stopping here",
+			   CONF_MAX_ERRORS);
+		lx->abort = true;
+		return;
+	}
 	if (++lx->work > CONF_MAX_WORK) {
 		conf_error(lx->d, at,
 			   "the configuration expands to more than %d lines",
@@ -774,7 +865,7 @@ static void line(struct lex *lx, char *text, const struct conf_loc *at,
 			return;
 		text = id + n + strspn(id + n, " \t");
 	}
-	if (*text == '$' && definition(lx, text))
+	if (*text == '$' && definition(lx, text, at))
 		return;
 	if (!strncmp(text, "~SEQ", 4)) {
 		seq(lx, text, at, depth);
@@ -788,35 +879,23 @@ static void line(struct lex *lx, char *text, const struct conf_loc *at,
 	if (!expanded && *text != '~' && strchr(text, '$')) {
 		struct sb out = {0};
 		const char *why = NULL;
+		char *rest = NULL, *p, *nl;
 		bool stop = false;
-		char *p, *nl;
 		int err;
 
-		err = expand(lx, text, &out, 0, &why, &stop);
-		if (err == -ELOOP)
-			conf_error(
-				lx->d, at,
-				"$%s: definitions nested deeper than %d (a recursive definition?)",
-				why, lx->max_depth);
-		else if (err == -E2BIG)
-			conf_error(
-				lx->d, at,
-				"line longer than %zu bytes after expanding definitions",
-				lx->max_line);
-		else if (err)
-			oom(lx);
-		if (err || !out.s) {
-			free(out.s);
-			return;
-		}
-		/* A multiline value makes several lines. */
-		for (p = out.s; p && !lx->abort; p = nl) {
+		err = expand(lx, text, &out, 0, &why, &stop, &rest);
+		expand_error(lx, at, err, why);
+		if (!err && out.s)
+			line(lx, out.s, at, depth + 1, true);
+		free(out.s);
+		/* the other lines of a multiline definition, read in turn */
+		for (p = err ? NULL : rest; p && !lx->abort; p = nl) {
 			nl = strchr(p, '\n');
 			if (nl)
 				*nl++ = '\0';
-			line(lx, p, at, depth + 1, true);
+			line(lx, p, at, depth + 1, false);
 		}
-		free(out.s);
+		free(rest);
 		return;
 	}
 	if (is_include(text, &kind)) {
@@ -910,6 +989,7 @@ int conf_lex(const char *path, const struct conf_opts *o, struct conf *cf,
 	};
 	int err, i;
 
+	lx.errors0 = d->errors;
 	if (o && o->config_id) {
 		lx.cid = o->config_id;
 	} else {
@@ -925,5 +1005,8 @@ int conf_lex(const char *path, const struct conf_opts *o, struct conf *cf,
 	free(lx.defs);
 	if (lx.err)
 		return lx.err;
+	/* a bound cut the file short: its statements are not all there */
+	if (!err && lx.abort)
+		return -E2BIG;
 	return err;
 }

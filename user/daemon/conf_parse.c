@@ -24,6 +24,8 @@
 #include "lbxdp/abi.h"
 
 #define UNSET UINT32_MAX
+/* VRRP has 255 router ids an interface: its checks are quadratic. */
+#define CONF_MAX_VRRP 1024
 
 /* Timing keywords as written at one level (UNSET, -1: not written). */
 struct tm {
@@ -65,6 +67,7 @@ struct p {
 	bool nomem;
 	int vrrp_version; /* global_defs' vrrp_version, 0: not set */
 	bool xdp_seen;
+	bool *vs_bad; /* per cf->vs: its address or port was refused */
 };
 
 typedef void kw_fn(struct p *p, const struct conf_stmt *st, void *obj);
@@ -336,19 +339,74 @@ static char *dup(struct p *p, const char *s)
 	return r;
 }
 
+/* Room for element @n of *@arr, which only ever grows this way: its
+ * capacity is the power of two at or above @n (linear time in all). */
+static bool room(struct p *p, void *arr, int n, size_t sz)
+{
+	void **a = arr;
+	char *na;
+
+	if (n & (n - 1))
+		return true;
+	na = realloc(*a, (n ? 2 * (size_t)n : 1) * sz);
+	if (!na) {
+		p->nomem = true;
+		return false;
+	}
+	*a = na;
+	return true;
+}
+
 /* Append one zeroed element to *@arr of *@n; NULL on ENOMEM. */
 static void *grow(struct p *p, void *arr, int *n, size_t sz)
 {
-	void **a = arr;
-	char *na = realloc(*a, (*n + 1) * sz);
+	char *na;
 
-	if (!na) {
+	if (!room(p, arr, *n, sz))
+		return NULL;
+	na = *(void **)arr;
+	memset(na + *n * sz, 0, sz);
+	return na + (*n)++ * sz;
+}
+
+struct key {
+	__u64 k;
+	int i;
+};
+
+static int key_cmp(const void *a, const void *b)
+{
+	const struct key *x = a, *y = b;
+
+	if (x->k != y->k)
+		return x->k < y->k ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/*
+ * Duplicates by sorting (a file may hold many thousands of servers): of
+ * @n keys of items 0..@total-1, first[i] is the first item with item i's
+ * key when that is an earlier one, else -1. NULL on ENOMEM.
+ */
+static int *dups(struct p *p, struct key *keys, int n, int total)
+{
+	int *first = malloc((total ? total : 1) * sizeof(*first));
+	int i, start = 0;
+
+	if (!first) {
 		p->nomem = true;
 		return NULL;
 	}
-	*a = na;
-	memset(na + *n * sz, 0, sz);
-	return na + (*n)++ * sz;
+	for (i = 0; i < total; i++)
+		first[i] = -1;
+	qsort(keys, n, sizeof(*keys), key_cmp);
+	for (i = 0; i < n; i++) {
+		if (i && keys[i].k != keys[i - 1].k)
+			start = i;
+		if (i != start)
+			first[keys[i].i] = keys[start].i;
+	}
+	return first;
 }
 
 static bool need(struct p *p, const struct conf_stmt *st, int n)
@@ -374,6 +432,14 @@ static bool digits(const char *s)
 		if (!isdigit((unsigned char)*s))
 			return false;
 	return true;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)tolower((unsigned char)c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
 static int num(struct p *p, const struct conf_stmt *st, int i, __u32 min,
@@ -1143,6 +1209,12 @@ static void top_vrrp(struct p *p, const struct conf_stmt *st, void *o)
 	struct vrx x = {0};
 	int i;
 
+	if (p->cf->nvrrp == CONF_MAX_VRRP) {
+		conf_error(p->d, &st->at, "more than %d vrrp_instance blocks",
+			   CONF_MAX_VRRP);
+		skip(p, st);
+		return;
+	}
 	x.vr = grow(p, &p->cf->vrrp, &p->cf->nvrrp, sizeof(*p->cf->vrrp));
 	if (!x.vr)
 		return;
@@ -1171,6 +1243,13 @@ static void top_vrrp(struct p *p, const struct conf_stmt *st, void *o)
 	if (!x.vr->interface)
 		conf_error(p->d, &st->at, "vrrp_instance %s: interface missing",
 			   x.vr->name);
+	if (x.vr->nopreempt && x.vr->master) {
+		conf_warning(
+			p->d, &st->at,
+			"vrrp_instance %s: nopreempt does not work with state MASTER: cleared, as keepalived does",
+			x.vr->name);
+		x.vr->nopreempt = false;
+	}
 	if (x.auth_ah)
 		conf_warning(
 			p->d, &x.auth_at,
@@ -1560,9 +1639,13 @@ static void c_misc_path(struct p *p, const struct conf_stmt *st, void *o)
 	c->misc.at = st->at;
 }
 
+/* Whole seconds, as keepalived reads it (not a <TIMER>). */
 static void c_misc_timeout(struct p *p, const struct conf_stmt *st, void *o)
 {
-	one_time(p, st, 1, &CK(o)->misc_timeout_ms);
+	__u32 v;
+
+	if (!one_num(p, st, 1, UINT32_MAX / 1000, &v))
+		CK(o)->misc_timeout_ms = v * 1000;
 }
 
 static void c_misc_dynamic(struct p *p, const struct conf_stmt *st, void *o)
@@ -1583,62 +1666,70 @@ static void c_user(struct p *p, const struct conf_stmt *st, void *o)
 	c->misc.group = st->n > 2 ? dup(p, st->w[2]) : NULL;
 }
 
-/* keepalived's hex strings: pairs of hex digits. */
-static int hex_bytes(const char *s, __u8 **out, int *len)
+/*
+ * keepalived's hex strings: the words of @st from 1, blanks between
+ * octets, a lone digit is an octet ("a 0b" is 0a 0b). keepalived's
+ * wildcard 'X' of require_reply needs a mask the model does not have.
+ */
+static int hex_bytes(struct p *p, const struct conf_stmt *st, __u8 **out,
+		     int *len)
 {
-	size_t n = strlen(s), i;
-	__u8 *b;
+	__u8 *b = malloc(65536);
+	int i, n = 0;
 
-	if (!n || n % 2 || n > 2 * 65507)
-		return -EINVAL;
-	for (i = 0; i < n; i++)
-		if (!isxdigit((unsigned char)s[i]))
-			return -EINVAL;
-	b = malloc(n / 2);
-	if (!b)
+	if (!b) {
+		p->nomem = true;
 		return -ENOMEM;
-	for (i = 0; i < n / 2; i++) {
-		char h[3] = {s[2 * i], s[2 * i + 1], 0};
-
-		b[i] = (__u8)strtoul(h, NULL, 16);
 	}
+	for (i = 1; i < st->n; i++) {
+		const char *s = st->w[i];
+
+		while (*s) {
+			int hi, lo;
+
+			if (*s == ' ' || *s == '\t') {
+				s++;
+				continue;
+			}
+			hi = hexval(*s++);
+			if (hi < 0 || n == 65507)
+				goto bad;
+			lo = *s && *s != ' ' && *s != '\t' ? hexval(*s++) : -2;
+			if (lo == -1)
+				goto bad;
+			b[n++] = lo == -2 ? (__u8)hi : (__u8)(hi << 4 | lo);
+		}
+	}
+	if (!n)
+		goto bad;
 	free(*out);
 	*out = b;
-	*len = (int)(n / 2);
+	*len = n;
 	return 0;
+bad:
+	conf_error(p->d, &st->at, "%s: '%s' is not a hex string%s", st->w[0],
+		   st->w[1],
+		   strpbrk(st->w[1], "xX") ? " (wildcards are not implemented)"
+					   : "");
+	free(b);
+	return -EINVAL;
 }
 
 static void c_payload(struct p *p, const struct conf_stmt *st, void *o)
 {
 	struct conf_checker *c = CK(o);
-	int err;
 
-	if (!need(p, st, 1))
-		return;
-	extra(p, st, 1);
-	err = hex_bytes(st->w[1], &c->udp_payload, &c->udp_payload_len);
-	if (err == -ENOMEM)
-		p->nomem = true;
-	else if (err)
-		conf_error(p->d, &st->at, "payload: '%s' is not a hex string",
-			   st->w[1]);
+	if (need(p, st, 1))
+		hex_bytes(p, st, &c->udp_payload, &c->udp_payload_len);
 }
 
 static void c_require_reply(struct p *p, const struct conf_stmt *st, void *o)
 {
 	struct conf_checker *c = CK(o);
-	int err;
 
 	c->udp_require_reply = true;
-	if (st->n < 2)
-		return;
-	extra(p, st, 1);
-	err = hex_bytes(st->w[1], &c->udp_reply, &c->udp_reply_len);
-	if (err == -ENOMEM)
-		p->nomem = true;
-	else if (err)
-		conf_error(p->d, &st->at,
-			   "require_reply: '%s' is not a hex string", st->w[1]);
+	if (st->n > 1)
+		hex_bytes(p, st, &c->udp_reply, &c->udp_reply_len);
 }
 
 static void c_dns_type(struct p *p, const struct conf_stmt *st, void *o)
@@ -1829,12 +1920,9 @@ static void r_checker(struct p *p, const struct conf_stmt *st, void *o)
 
 	for (i = 0; strcmp(checkers[i].name, st->w[0]); i++)
 		;
-	nx = realloc(rx->ck, (rs->nchecks + 1) * sizeof(*nx));
-	if (!nx) {
-		p->nomem = true;
+	if (!room(p, &rx->ck, rs->nchecks, sizeof(*rx->ck)))
 		return;
-	}
-	rx->ck = nx;
+	nx = rx->ck;
 	ck = grow(p, &rs->checkers, &rs->nchecks, sizeof(*rs->checkers));
 	if (!ck)
 		return;
@@ -2037,12 +2125,9 @@ static void s_rs(struct p *p, const struct conf_stmt *st, void *o)
 	struct rsx *nx;
 	__u32 port = 0;
 
-	nx = realloc(x->rs, (x->vs->nrs + 1) * sizeof(*nx));
-	if (!nx) {
-		p->nomem = true;
+	if (!room(p, &x->rs, x->vs->nrs, sizeof(*x->rs)))
 		return;
-	}
-	x->rs = nx;
+	nx = x->rs;
 	rs = grow(p, &x->vs->rs, &x->vs->nrs, sizeof(*x->vs->rs));
 	if (!rs)
 		return;
@@ -2103,7 +2188,7 @@ static void resolve_checker(struct p *p, struct vsx *x, int r, int k)
 	struct conf_checker *c = &rs->checkers[k];
 	const struct tm *ct = &x->rs[r].ck[k].t, *rt = &x->rs[r].t, *vt = &x->t;
 	const struct ckx *cx = &x->rs[r].ck[k];
-	__u32 dbr;
+	__u32 retry, dbr;
 
 	if (!c->connect_ip)
 		c->connect_ip = rs->addr;
@@ -2112,14 +2197,19 @@ static void resolve_checker(struct p *p, struct vsx *x, int r, int k)
 	c->connect_timeout_ms = pick(ct->ct, rt->ct, vt->ct, 5000);
 	c->delay_loop_ms =
 		pick(ct->delay_loop, rt->delay_loop, vt->delay_loop, 60000);
-	c->retry = pick(ct->retry, rt->retry, vt->retry,
-			c->type == CHECK_DNS ? 3 : 1);
-	if (c->type == CHECK_HTTP || c->type == CHECK_SSL)
+	/* keepalived's per type: HTTP_GET/SSL_GET retry after 3 s, DNS_CHECK
+	 * tries 3 more times after delay_loop, MISC_CHECK never retries */
+	retry = 1;
+	dbr = 1000;
+	if (c->type == CHECK_HTTP || c->type == CHECK_SSL) {
 		dbr = 3000;
-	else if (c->type == CHECK_DNS)
+	} else if (c->type == CHECK_DNS) {
+		retry = 3;
 		dbr = c->delay_loop_ms;
-	else
-		dbr = 1000;
+	} else if (c->type == CHECK_MISC) {
+		retry = 0;
+	}
+	c->retry = pick(ct->retry, rt->retry, vt->retry, retry);
 	c->delay_before_retry_ms = pick(ct->dbr, rt->dbr, vt->dbr, dbr);
 	c->warmup =
 		pick(ct->warmup, rt->warmup, vt->warmup, c->delay_loop_ms) != 0;
@@ -2141,12 +2231,79 @@ static void resolve_checker(struct p *p, struct vsx *x, int r, int k)
 			"TCP_CHECK on a UDP virtual_server: it checks TCP on the real server");
 }
 
+static void rs_dups(struct p *p, struct vsx *x)
+{
+	const struct conf_vs *vs = x->vs;
+	struct key *keys = malloc((vs->nrs ? vs->nrs : 1) * sizeof(*keys));
+	char a[32], b[32];
+	int i, n = 0, *first;
+
+	if (!keys) {
+		p->nomem = true;
+		return;
+	}
+	for (i = 0; i < vs->nrs; i++)
+		if (!x->rs[i].bad)
+			keys[n++] = (struct key){ntohl(vs->rs[i].addr), i};
+	first = dups(p, keys, n, vs->nrs);
+	for (i = 0; first && i < vs->nrs; i++) {
+		const struct conf_rs *rs = &vs->rs[i];
+
+		if (first[i] >= 0)
+			conf_error(
+				p->d, &rs->at,
+				"real_server %s: defined twice in virtual_server %s (first at line %d)",
+				fmt_ap(b, sizeof(b), rs->addr, rs->port),
+				fmt_ap(a, sizeof(a), vs->addr, vs->port),
+				vs->rs[first[i]].at.line);
+	}
+	free(first);
+	free(keys);
+}
+
+/* Virtual servers with the same address, port and protocol. */
+static void vs_dups(struct p *p)
+{
+	const struct conf *cf = p->cf;
+	struct key *keys = malloc((cf->nvs ? cf->nvs : 1) * sizeof(*keys));
+	int i, n = 0, *first;
+	char a[32];
+
+	if (!keys) {
+		p->nomem = true;
+		return;
+	}
+	for (i = 0; i < cf->nvs; i++)
+		if (!p->vs_bad[i])
+			keys[n++] = (struct key){
+				(__u64)ntohl(cf->vs[i].addr) << 24 |
+					(__u64)cf->vs[i].port << 8 |
+					cf->vs[i].proto,
+				i};
+	first = dups(p, keys, n, cf->nvs);
+	for (i = 0; first && i < cf->nvs; i++) {
+		const struct conf_vs *vs = &cf->vs[i], *o;
+
+		if (first[i] < 0)
+			continue;
+		o = &cf->vs[first[i]];
+		conf_error(
+			p->d, &vs->at,
+			"virtual_server %s/%s: defined twice (first at %s:%d)",
+			fmt_ap(a, sizeof(a), vs->addr, vs->port),
+			vs->proto == IPPROTO_UDP ? "udp" : "tcp", o->at.file,
+			o->at.line);
+	}
+	free(first);
+	free(keys);
+}
+
 static void vs_finish(struct p *p, struct vsx *x, const struct conf_stmt *st)
 {
 	struct conf_vs *vs = x->vs;
 	char a[32], b[32];
 	__u64 total = 0;
-	int i, j, k;
+	int i, k;
 
 	if (!x->algo) {
 		conf_warning(
@@ -2172,6 +2329,13 @@ static void vs_finish(struct p *p, struct vsx *x, const struct conf_stmt *st)
 			p->d, &x->mh_port_at,
 			"mh-port only applies to the mh scheduler: ignored");
 	vs->sched_as_written = dup(p, x->algo);
+	if (!vs->proto) {
+		conf_warning(
+			p->d, &st->at,
+			"virtual_server %s: protocol not set: UDP, as keepalived 2.2.7 (write protocol TCP for TCP)",
+			fmt_ap(a, sizeof(a), vs->addr, vs->port));
+		vs->proto = IPPROTO_UDP;
+	}
 	if (!x->kind)
 		conf_warning(
 			p->d, &st->at,
@@ -2209,22 +2373,10 @@ static void vs_finish(struct p *p, struct vsx *x, const struct conf_stmt *st)
 		rs->inhibit_on_failure =
 			pickb(x->rs[i].t.inhibit, -1, x->t.inhibit);
 		total += rs->weight;
-		for (j = 0; j < i && !x->rs[i].bad; j++) {
-			if (!x->rs[j].bad && vs->rs[j].addr == rs->addr) {
-				conf_error(
-					p->d, &rs->at,
-					"real_server %s: defined twice in virtual_server %s (first at line %d)",
-					fmt_ap(b, sizeof(b), rs->addr,
-					       rs->port),
-					fmt_ap(a, sizeof(a), vs->addr,
-					       vs->port),
-					vs->rs[j].at.line);
-				break;
-			}
-		}
 		for (k = 0; k < rs->nchecks; k++)
 			resolve_checker(p, x, i, k);
 	}
+	rs_dups(p, x);
 	if (!vs->quorum)
 		vs->quorum = 1;
 	if (vs->nrs && vs->quorum > total) {
@@ -2243,20 +2395,6 @@ static void vs_finish(struct p *p, struct vsx *x, const struct conf_stmt *st)
 			vs->hysteresis, vs->quorum, vs->quorum - 1);
 		vs->hysteresis = vs->quorum - 1;
 	}
-	for (i = 0; i < p->cf->nvs - 1; i++) {
-		const struct conf_vs *o = &p->cf->vs[i];
-
-		if (o->addr == vs->addr && o->port == vs->port &&
-		    o->proto == vs->proto) {
-			conf_error(
-				p->d, &st->at,
-				"virtual_server %s/%s: defined twice (first at %s:%d)",
-				fmt_ap(a, sizeof(a), vs->addr, vs->port),
-				vs->proto == IPPROTO_UDP ? "udp" : "tcp",
-				o->at.file, o->at.line);
-			break;
-		}
-	}
 }
 
 static void top_vs(struct p *p, const struct conf_stmt *st, void *o)
@@ -2274,19 +2412,22 @@ static void top_vs(struct p *p, const struct conf_stmt *st, void *o)
 		skip(p, st);
 		return;
 	}
+	if (!room(p, &p->vs_bad, p->cf->nvs, sizeof(*p->vs_bad)))
+		return;
 	x.vs = grow(p, &p->cf->vs, &p->cf->nvs, sizeof(*p->cf->vs));
 	if (!x.vs)
 		return;
 	x.t = tm_unset;
 	x.weight = 1;
 	x.vs->at = st->at;
-	x.vs->proto = IPPROTO_TCP;
+	x.vs->proto = 0; /* not written: see vs_finish() */
 	if (!need(p, st, 1) || addr4(p, st, st->w[1], &x.vs->addr) ||
 	    (st->n > 2 && num(p, st, 2, 0, 65535, &port)))
 		x.bad = true;
 	else
 		extra(p, st, 2);
 	x.vs->port = (__u16)port;
+	p->vs_bad[p->cf->nvs - 1] = x.bad;
 	block(p, st, vs_kw, C_VS, &x);
 	if (!p->nomem && !x.bad)
 		vs_finish(p, &x, st);
@@ -2305,12 +2446,47 @@ static const struct kw top_kw[] = {
 	{NULL, NULL, false},
 };
 
+/* A script of the file (the first of the first virtual server that has
+ * one), NULL if none. */
+static const struct conf_script *a_script(const struct conf *cf)
+{
+	int i, j, k;
+
+	for (i = 0; i < cf->nvs; i++) {
+		const struct conf_vs *vs = &cf->vs[i];
+
+		for (j = 0; j < vs->nrs; j++) {
+			const struct conf_rs *rs = &vs->rs[j];
+
+			for (k = 0; k < rs->nchecks; k++)
+				if (rs->checkers[k].misc.cmd)
+					return &rs->checkers[k].misc;
+			if (rs->notify_up.cmd)
+				return &rs->notify_up;
+			if (rs->notify_down.cmd)
+				return &rs->notify_down;
+		}
+		if (vs->quorum_up.cmd)
+			return &vs->quorum_up;
+		if (vs->quorum_down.cmd)
+			return &vs->quorum_down;
+	}
+	return NULL;
+}
+
 /* What needs the whole file: global defaults, the XDP interface. */
 static void finish(struct p *p)
 {
+	const struct conf_script *sc;
 	struct conf *cf = p->cf;
 	int i, j;
 
+	vs_dups(p);
+	sc = a_script(cf);
+	if (sc && !cf->g.script_security)
+		conf_warning(
+			p->d, &sc->at,
+			"scripts run without enable_script_security (keepalived: \"SECURITY VIOLATION\")");
 	if (!cf->g.smtp_port)
 		cf->g.smtp_port = 25;
 	if (!cf->g.smtp_timeout_ms)
@@ -2441,6 +2617,8 @@ int conf_load(const char *path, const struct conf_opts *o, struct conf **out,
 		return -ENOMEM;
 	}
 	err = conf_lex(path, o, cf, &s, d);
+	if (err == -E2BIG)
+		err = -EINVAL;
 	if (err)
 		goto out;
 	p.s = &s;
@@ -2455,6 +2633,7 @@ int conf_load(const char *path, const struct conf_opts *o, struct conf **out,
 		err = -EINVAL;
 out:
 	conf_stmts_free(&s);
+	free(p.vs_bad);
 	if (err) {
 		conf_free(cf);
 		return err;
