@@ -139,11 +139,20 @@ lab_lbxdp vip add "$CLI_SVC"
 lab_lbxdp backend add "$CLI_SVC" "$W1"
 sed -i '$d' "$CONF"
 sed -i '$d' "$CONF"
+# And a backend the CLI adds to the daemon's service (the client host is
+# on-link; weight 0 sends it nothing): the daemon's file lacks it, yet no
+# reload drains it.
+CLIENT=$(lab_ip client)
+lab_lbxdp backend add "$LAB_SVC" "$CLIENT" --weight 0
 check "a reload leaves the CLI's service alone" \
 	eval 'lab_lbxdp daemon reload >/dev/null &&
 		lab_lbxdp vip list | grep -q "$CLI_SVC"'
+lab_lbxdp -j backend list >"$E2E_TMP/list.json"
+s=$(lab_json_backend "$E2E_TMP/list.json" "$CLIENT" state)
+check "a reload leaves the CLI's backend in the daemon's service alone (state '$s')" \
+	[ "$s" = quiesced ]
 cp "$CONF" "$E2E_TMP/good.conf"
-printf 'virtual_server %s 8080 {\n  lb_kind DR\n  real_server %s 8080 {\n  }\n}\n' \
+printf 'virtual_server %s 8080 {\n  lb_kind DR\n  protocol TCP\n  real_server %s 8080 {\n  }\n}\n' \
 	"$LAB_VIP" "$W2" >>"$CONF"
 check "a file that defines the CLI's service is refused, naming vip del" \
 	eval "! lab_lbxdp daemon reload 2>'$E2E_TMP/cli.err' &&

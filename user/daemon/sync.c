@@ -75,6 +75,15 @@ void daemon_health_write(struct daemon *d, struct d_rs *r)
 	bpf_map_update_elem(d->c.fd[M_HEALTH], &r->id, &hv, BPF_ANY);
 }
 
+/* Record @id is no longer checked by us: say so in its health entry. */
+static void health_none(struct daemon *d, __u32 id, __u32 gen)
+{
+	struct lbxdp_health hv = {.gen = gen, .state = LBXDP_HEALTH_NONE};
+
+	if (id && d->c.fd[M_HEALTH] >= 0)
+		bpf_map_update_elem(d->c.fd[M_HEALTH], &id, &hv, BPF_ANY);
+}
+
 /* Record of @addr in VIP @vip_id, 0 if none. */
 static __u32 find_rec(const struct lbxdp_backend *all, __u32 n, __u32 vip_id,
 		      __be32 addr)
@@ -162,6 +171,8 @@ static int sync_rs(struct daemon *d, struct d_vs *vs, struct d_rs *r,
 				return err;
 			d_log(d, "%s: removed, draining", name);
 		}
+		if (id)
+			health_none(d, id, all[id].gen);
 		r->id = 0;
 		return 0;
 	}
@@ -241,6 +252,7 @@ static int drain_removed(struct daemon *d, struct d_vs *vs,
 		err = lbxdp_backend_del(&d->c, &vs->key, all[i].addr);
 		if (err)
 			return err;
+		health_none(d, i, all[i].gen);
 	}
 	return 0;
 }
