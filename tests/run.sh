@@ -60,11 +60,13 @@ tally() { # suite-name, then the suite's output on stdin
 }
 
 run_suite() { # name, command...
-	local name=$1 rc
+	local name=$1 rc t0=$SECONDS
 	shift
 	echo "# suite $name"
 	"$@" >"$LOG_DIR/$name.out" 2>"$LOG_DIR/$name.err"
 	rc=$?
+	# Where make test's time goes (CI has 90 minutes on 2 cores).
+	echo "# suite $name: $((SECONDS - t0)) s"
 	tally "$name" <"$LOG_DIR/$name.out"
 	if [ "$rc" -ne 0 ] && ! grep -q '^not ok' "$LOG_DIR/$name.out"; then
 		# A crash or a setup failure must not pass silently.
