@@ -16,6 +16,8 @@
 #include "records.h"
 #include "service.h"
 
+static const char *const sched_names[4] = {"wrr", "rr", "mh", "sh"};
+
 static void rs_name(const struct d_rs *r, char *buf, size_t len)
 {
 	__be32 a[4] = {r->addr};
@@ -293,7 +295,10 @@ static int sync_vs(struct daemon *d, struct d_vs *vs)
 			return err;
 		if (bpf_map_lookup_elem(d->c.fd[M_VIPS], &vs->key, &vip))
 			return -errno;
-		d_log(d, "%s: added (%s)", svc, cv->sched_as_written);
+		/* keepalived's mh hashes the source alone (IPVS's): it is
+		 * lbxdp's sh, and mh with mh-port is lbxdp's mh. */
+		d_log(d, "%s: added (lb_algo %s: lbxdp's %s)", svc,
+		      cv->sched_as_written, sched_names[cv->sched & 3]);
 	}
 	vs->cli_owned = false;
 	err = read_backends(&d->c, &all);
