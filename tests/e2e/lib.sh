@@ -139,6 +139,21 @@ e2e_lab() {
 	lab_lbxdp backend add "$LAB_SVC" "$(lab_ip web2)" --weight 2
 }
 
+# e2e_daemon_lab TAG MODE: a fresh lab (web1, web2) and bpffs with nothing
+# attached, for lbxdp daemon to attach; the daemon's run directory (pid
+# file, control socket) in E2E_TMP. Sets LAB_PIN_DIR.
+e2e_daemon_lab() {
+	LAB_PREFIX=$E2E_BASE$$$1-
+	bash "$LAB_ROOT/scripts/lab.sh" up "$LAB_PREFIX" "$2" 2
+	lab_bpffs_mount
+	export LBXDP_RUN_DIR=$E2E_TMP/run
+}
+
+# e2e_daemon_ready: the lab's daemon answers and says it is ready.
+e2e_daemon_ready() {
+	lab_lbxdp -j daemon status 2>/dev/null | grep -q '"ready": *true'
+}
+
 # e2e_json FILE: `lbxdp -j backend list` into FILE.
 e2e_json() {
 	lab_lbxdp -j backend list >"$1"

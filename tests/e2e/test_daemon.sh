@@ -8,7 +8,7 @@
 # weight without breaking a connection, refuses a bad file and keeps
 # running, and a kill -9 and restart lose no flow and flap no server.
 # shellcheck disable=SC2016 # check ... eval '...' expands when checked
-# shellcheck disable=SC2317 # ready and state run through e2e_wait
+# shellcheck disable=SC2317 # e2e_daemon_ready and state run through e2e_wait
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "$0")/lib.sh"
 e2e_init daemon
@@ -22,10 +22,7 @@ RETRY=2
 DBR=1
 BOUND=$((DELAY + RETRY * DBR))
 
-LAB_PREFIX=$E2E_BASE$$m-
-bash "$LAB_ROOT/scripts/lab.sh" up "$LAB_PREFIX" "$E2E_MODE" 2
-lab_bpffs_mount
-export LBXDP_RUN_DIR=$E2E_TMP/run
+e2e_daemon_lab m "$E2E_MODE"
 W1=$(lab_ip web1)
 W2=$(lab_ip web2)
 CONF=$E2E_TMP/lbxdp.conf
@@ -55,15 +52,11 @@ start_daemon() {
 	E2E_PIDS="${E2E_PIDS:-} $DAEMON_PID"
 }
 
-ready() {
-	lab_lbxdp -j daemon status 2>/dev/null | grep -q '"ready": *true'
-}
 
 web_pid() {
 	awk -v n="http-$1" '$2 == n { p = $1 } END { print p }' "$ST/pids"
 }
 
-LAB_PIN_DIR=$(cat "$ST/bpffs")/lb
 
 check "daemon -t: the seed's file is good (exit 0)" \
 	lab_lbxdp daemon -t -f "$CONF"
@@ -71,9 +64,12 @@ check "daemon status without a daemon: exit 2" \
 	eval '! lab_lbxdp daemon status 2>/dev/null'
 
 start_daemon 1
-e2e_wait 20 ready
-check "daemon attaches by itself and says ready" ready ||
-	{ diag "$(cat "$ST/daemon1.log")"; exit 1; }
+e2e_wait 20 e2e_daemon_ready
+check "daemon attaches by itself and says ready" e2e_daemon_ready
+if ! e2e_daemon_ready; then
+	diag "$(cat "$ST/daemon1.log")"
+	exit 1
+fi
 check "a second daemon on the pin dir refuses, naming the first's pid" \
 	eval "! lab_lbxdp daemon -f '$CONF' 2>'$E2E_TMP/second.err' &&
 		grep -q 'pid $DAEMON_PID' '$E2E_TMP/second.err'"
@@ -130,7 +126,7 @@ check "a bad file: daemon reload fails, naming FILE:LINE" \
 lab_lbxdp -j backend list >"$E2E_TMP/list.json"
 w=$(lab_json_backend "$E2E_TMP/list.json" "$W1" weight)
 check "after the bad reload the running configuration stays (weight $w)" \
-	eval 'ready && [ "$w" = 3 ]'
+	eval 'e2e_daemon_ready && [ "$w" = 3 ]'
 
 # A service the CLI made: left alone by reloads and restarts; a file that
 # defines it is refused, naming vip del.
@@ -181,8 +177,8 @@ lab_hits 10 >"$hits"
 check "daemon killed: 10 connections still served ($(summary "$hits"))" \
 	[ "$(grep -c '^FAIL' "$hits" || true)" -eq 0 ]
 start_daemon 2
-e2e_wait 20 ready
-check "restarted daemon adopts the maps and is ready" ready
+e2e_wait 20 e2e_daemon_ready
+check "restarted daemon adopts the maps and is ready" e2e_daemon_ready
 check "the CLI's service is still there after the restart" \
 	eval 'lab_lbxdp vip list | grep -q "$CLI_SVC"' 
 check "the restart took no server down or up (no state line in its log)" \

@@ -16,17 +16,12 @@ if ! command -v nginx >/dev/null || ! command -v openssl >/dev/null; then
 	exit 1
 fi
 
-LAB_PREFIX=$E2E_BASE$$c-
-bash "$LAB_ROOT/scripts/lab.sh" up "$LAB_PREFIX" "$E2E_MODE" 2
-lab_bpffs_mount
-export LBXDP_RUN_DIR=$E2E_TMP/run
+e2e_daemon_lab c "$E2E_MODE"
 W1=$(lab_ip web1)
 W2=$(lab_ip web2)
 CONF=$E2E_TMP/lbxdp.conf
-ST=$(lab_state)
 hits=$E2E_TMP/hits
 WEIGHT_FILE=$E2E_TMP/weight
-LAB_PIN_DIR=$(cat "$ST/bpffs")/lb
 
 # web2: nginx with TLS on 443, a certificate made for the test.
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=$W2" \
@@ -116,9 +111,6 @@ field() {
 		lab_json_backend "$E2E_TMP/list.json" "$(lab_ip "$1")" "$2"
 }
 is() { [ "$(field "$1" "$2")" = "$3" ]; }
-ready() {
-	lab_lbxdp -j daemon status 2>/dev/null | grep -q '"ready": *true'
-}
 summary() {
 	echo "web1 $(lab_count web1 <"$1"), web2 $(lab_count web2 <"$1"), failed $(grep -c '^FAIL' "$1" || true)"
 }
@@ -127,7 +119,7 @@ write_conf /index.html /
 check "daemon -t takes the file" eval 'lab_lbxdp daemon -t -f "$CONF" 2>/dev/null'
 lab_bg lb daemon "$LBXDP" --pin-dir "$LAB_PIN_DIR" daemon -f "$CONF"
 E2E_PIDS="${E2E_PIDS:-} $LAB_BG_PID"
-e2e_wait 20 ready
+e2e_wait 20 e2e_daemon_ready
 e2e_wait 10 is web2 state up
 check "SSL_GET against nginx's TLS: web2 up" is web2 state up
 check "HTTP_GET 200 and MISC_CHECK exit 3: web1 up with weight 1" \
