@@ -2,6 +2,7 @@
 /* The daemon's pid file and control socket paths (runpath.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,8 +41,14 @@ int lbxdp_run_path(const char *pin_dir, const char *suffix, char *buf,
 	const char *p;
 	int w;
 
+	char real[PATH_MAX];
+
 	if (!pin_dir || !*pin_dir)
 		return -EINVAL;
+	/* One name however the directory is written (./, //, a symlink):
+	 * else two daemons could each lock their own pid file. */
+	if (realpath(pin_dir, real))
+		pin_dir = real;
 	/* systemd-escape --path: slashes trimmed and turned into dashes,
 	 * anything outside [A-Za-z0-9:_.] as \xNN. */
 	for (p = pin_dir; *p == '/'; p++)
@@ -133,7 +140,13 @@ int lbxdp_daemon_lock(const char *pin_dir, int *fdp)
 		p_err("cannot open %s: %s", path, strerror(errno));
 		return err;
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB)) {
+	/* lbxdp_daemon_pid() holds a shared lock for a moment: a few
+	 * tries tell it from a running daemon. */
+	for (n = 0;
+	     n < 20 && flock(fd, LOCK_EX | LOCK_NB) && errno == EWOULDBLOCK;
+	     n++)
+		usleep(10000);
+	if (n == 20 || flock(fd, LOCK_EX | LOCK_NB)) {
 		err = errno == EWOULDBLOCK ? -EBUSY : -errno;
 		if (err == -EBUSY)
 			p_err("lbxdp daemon already runs on %s (pid %d, %s)",

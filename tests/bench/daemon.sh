@@ -138,10 +138,14 @@ wait_state() {
 	local t0 i
 	t0=$(now_ms)
 	for ((i = 0; i < 3000; i++)); do
-		[ "$(state "$1")" = "$2" ] && break
+		if [ "$(state "$1")" = "$2" ]; then
+			echo $(($(now_ms) - t0))
+			return 0
+		fi
 		sleep 0.02
 	done
-	echo $(($(now_ms) - t0))
+	echo "bench: $1 never became $2" >&2
+	return 1
 }
 
 # Detection: keepalived's timers, short. A refused connection takes a
@@ -177,9 +181,11 @@ up_ms=()
 for ((r = 0; r < ROUNDS; r++)); do
 	kill "$LISTENER"
 	wait "$LISTENER" 2>/dev/null || true
-	down_ms+=("$(wait_state "$(rs_ip 0)" down)")
+	ms=$(wait_state "$(rs_ip 0)" down) || exit 1
+	down_ms+=("$ms")
 	listener 80
-	up_ms+=("$(wait_state "$(rs_ip 0)" up)")
+	ms=$(wait_state "$(rs_ip 0)" up) || exit 1
+	up_ms+=("$ms")
 done
 daemon_stop
 ip netns exec "${P}lb" "$LBXDP" --pin-dir "$PIN" detach --purge >/dev/null

@@ -68,6 +68,7 @@ lbxdp_xdp {
 }
 virtual_server $LAB_VIP 80 {
     delay_loop 1
+    alpha
     lb_algo wrr
     lb_kind DR
     protocol TCP
@@ -120,8 +121,9 @@ check "daemon -t takes the file" eval 'lab_lbxdp daemon -t -f "$CONF" 2>/dev/nul
 lab_bg lb daemon "$LBXDP" --pin-dir "$LAB_PIN_DIR" daemon -f "$CONF"
 E2E_PIDS="${E2E_PIDS:-} $LAB_BG_PID"
 e2e_wait 20 e2e_daemon_ready
-e2e_wait 10 is web2 state up
-check "SSL_GET against nginx's TLS: web2 up" is web2 state up
+e2e_wait 10 eval 'is web2 state up && is web1 state up'
+check "SSL_GET against nginx's TLS: web2 up (alpha: not before it passed)" \
+	is web2 state up
 check "HTTP_GET 200 and MISC_CHECK exit 3: web1 up with weight 1" \
 	eval 'is web1 state up && is web1 weight 1'
 
@@ -154,7 +156,7 @@ check "web1 down: 10 connections all to web2 ($(summary "$hits"))" \
 # SSL_GET: a 503 and then no TLS server at all.
 write_conf /index.html /broken
 lab_lbxdp daemon reload >/dev/null
-e2e_wait 10 is web2 state down
+e2e_wait 10 eval 'is web2 state down && is web1 state up'
 check "SSL_GET gets 503: web2 down, web1 back up" \
 	eval 'is web2 state down && is web1 state up'
 write_conf /index.html /

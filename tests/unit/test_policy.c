@@ -148,6 +148,37 @@ static void hysteresis(void **state)
 	assert_true(q);
 }
 
+static void quorum_none_alive(void **state)
+{
+	struct pol_in in[2] = {rs(1, RS_DOWN), sorry()};
+	struct pol_out out[2];
+	bool q = true;
+
+	/* hysteresis >= quorum: no live weight at all still loses it. */
+	assert_true(policy_vs(1, 1, in, 2, false, &q, out));
+	assert_false(q);
+	assert_true(out[1].present && out[1].up);
+}
+
+static void inhibit_over_operator_weight(void **state)
+{
+	struct pol_in in[1] = {rs(1, RS_DOWN)};
+	struct pol_out out[1];
+	bool q = true;
+
+	/* A failed server with inhibit_on_failure stays at weight 0,
+	 * whatever weight the operator gave it. */
+	in[0].inhibit = true;
+	in[0].op = LBXDP_OP_WEIGHT;
+	in[0].op_weight = 7;
+	policy_vs(1, 0, in, 1, false, &q, out);
+	assert_true(out[0].up);
+	assert_int_equal(out[0].weight, 0);
+	in[0].state = RS_UP;
+	policy_vs(1, 0, in, 1, false, &q, out);
+	assert_int_equal(out[0].weight, 7);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -158,6 +189,8 @@ int main(void)
 		cmocka_unit_test(quorum_sorry),
 		cmocka_unit_test(quorum_no_sorry),
 		cmocka_unit_test(hysteresis),
+		cmocka_unit_test(quorum_none_alive),
+		cmocka_unit_test(inhibit_over_operator_weight),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

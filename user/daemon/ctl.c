@@ -83,10 +83,14 @@ static void serve(struct ctl_client *cl, const char *req)
 		json = !strcmp(req + 6, " json");
 		daemon_status(d, out, json);
 	} else if (!strcmp(req, "reload")) {
-		code = daemon_reload(d, out) ? EXIT_FAIL : EXIT_OK;
-		fprintf(out,
-			code ? "reload refused: the running configuration stays\n"
-			     : "reloaded\n");
+		int err = daemon_reload(d, out);
+
+		code = err ? EXIT_FAIL : EXIT_OK;
+		if (err == -ECANCELED)
+			fprintf(out,
+				"reload refused: the running configuration stays\n");
+		else if (!err)
+			fprintf(out, "reloaded\n");
 	} else if (!strcmp(req, "stop")) {
 		d_log(d, "stopping on request");
 		fprintf(out,
@@ -98,6 +102,9 @@ static void serve(struct ctl_client *cl, const char *req)
 		code = EXIT_USAGE;
 	}
 	fclose(out);
+	/* Blocking, so that SO_SNDTIMEO bounds a client that does not read
+	 * and a long reply is not cut at the socket buffer. */
+	fcntl(cl->h.fd, F_SETFL, 0);
 	snprintf(head, sizeof(head), "EXIT %d\n", code);
 	send_all(cl->h.fd, head, strlen(head));
 	send_all(cl->h.fd, body, blen);
@@ -157,8 +164,10 @@ static void on_accept(struct loop_fd *h, uint32_t events)
 	}
 	cl->d = d;
 	loop_timer_init(&cl->t, client_timeout, cl);
+	cl->h.fd = -1;
 	if (loop_fd_add(&d->loop, &cl->h, fd, EPOLLIN, client_read, cl) ||
 	    loop_timer_in(&d->loop, &cl->t, CTL_CLIENT_MS)) {
+		loop_fd_del(&d->loop, &cl->h);
 		close(fd);
 		free(cl);
 	}

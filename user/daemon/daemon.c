@@ -27,6 +27,10 @@
 #define SYNC_RETRY_MS 200
 /* How often the maps are looked at for the operator's changes. */
 #define SYNC_POLL_MS 1000
+/* A reload waits for another writer's lock this many times 50 ms. */
+#define RELOAD_LOCK_TRIES 100
+/* Every this many polls, a sync whatever the gen says. */
+#define SYNC_FULL_POLLS 30
 /* After this, a server whose MAC is still unknown waits without
  * holding READY back (the kernel's three ARP tries take 3 s). */
 #define MAC_WAIT_MS 3500
@@ -166,35 +170,57 @@ static bool pinned_health(struct daemon *d, const struct d_rs *r,
 	return false;
 }
 
-/* Start the checks of @vs's servers; @old (may be NULL) are the servers
- * of the configuration before a reload. */
+/* @r's server in the configuration before a reload, NULL if new. */
+static struct d_rs *old_rs(const struct d_vs *v, const struct d_rs *r,
+			   struct d_vs *old, int nold)
+{
+	int j, m;
+
+	for (j = 0; j < nold; j++) {
+		if (memcmp(&old[j].key, &v->key, sizeof(v->key)))
+			continue;
+		for (m = 0; m < old[j].nrs; m++)
+			if (old[j].rs[m].addr == r->addr &&
+			    !old[j].rs[m].cr == !r->cr)
+				return &old[j].rs[m];
+	}
+	return NULL;
+}
+
+/* A kept checker (@o's, the same parameters) goes on for @r. */
+static bool keeps_checker(const struct d_rs *o, const struct d_rs *r)
+{
+	return o && o->chk && r->cr && r->cr->nchecks &&
+	       rs_check_same(o->vs->cv, o->cr, r->vs->cv, r->cr);
+}
+
+/*
+ * Start the checks of @vs's servers; @old (may be NULL) are the servers
+ * of the configuration before a reload. New checkers are made first and
+ * unchanged ones moved over last, so that a failure leaves @old whole.
+ */
 static int start_checks(struct daemon *d, const struct conf *cf,
 			struct d_vs *vs, int nvs, struct d_vs *old, int nold)
 {
 	struct check_env env = d->env;
 	struct lbxdp_backend *all = NULL;
-	int i, k, j, m, err = 0;
+	int i, k, j, err = 0;
 
 	env.g = &cf->g; /* script_user: the new file's */
 	/* At start only: a reload carries the states over from @old. */
 	if (!old && d->maps_open && read_backends(&d->c, &all))
 		all = NULL;
 	for (i = 0; i < nvs; i++) {
+		for (j = 0; j < nold; j++)
+			if (!memcmp(&old[j].key, &vs[i].key, sizeof(vs[i].key)))
+				vs[i].quorum_up = old[j].quorum_up;
 		for (k = 0; k < vs[i].nrs; k++) {
-			struct d_rs *r = &vs[i].rs[k], *o = NULL;
-			enum rs_state init;
+			struct d_rs *r = &vs[i].rs[k];
+			struct d_rs *o = old_rs(&vs[i], r, old, nold);
 			struct rs_health h0;
-			bool have0 = false;
+			enum rs_state init;
+			bool have0;
 
-			for (j = 0; j < nold && !o; j++) {
-				if (memcmp(&old[j].key, &vs[i].key,
-					   sizeof(vs[i].key)))
-					continue;
-				for (m = 0; m < old[j].nrs && !o; m++)
-					if (old[j].rs[m].addr == r->addr &&
-					    !old[j].rs[m].cr == !r->cr)
-						o = &old[j].rs[m];
-			}
 			if (o) {
 				r->mac_known = o->mac_known;
 				memcpy(r->mac, o->mac, sizeof(r->mac));
@@ -206,31 +232,34 @@ static int start_checks(struct daemon *d, const struct conf *cf,
 				r->h.state = RS_UP;
 				continue;
 			}
-			if (o && o->chk &&
-			    rs_check_same(o->vs->cv, o->cr, vs[i].cv, r->cr)) {
-				/* Unchanged: the same checker goes on. */
-				r->chk = o->chk;
-				o->chk = NULL;
-				env.arg = r;
-				rs_check_rebind(r->chk, &env, vs[i].cv, r->cr);
-				r->h = *rs_check_health(r->chk);
-				continue;
-			}
+			if (keeps_checker(o, r))
+				continue; /* moved below, once all is made */
 			env.arg = r;
 			r->chk = rs_check_new(&env, vs[i].cv, r->cr);
 			if (!r->chk) {
 				err = -ENOMEM;
 				goto cleanup;
 			}
-			if (o && o->chk) {
-				h0 = o->h;
-				have0 = true;
-			} else {
-				have0 = pinned_health(d, r, all, &h0);
-			}
+			have0 = o && o->chk ? (h0 = o->h, true)
+					    : pinned_health(d, r, all, &h0);
 			init = have0 ? h0.state
 				     : (vs[i].cv->alpha ? RS_DOWN : RS_UP);
 			rs_check_start(r->chk, init, have0 ? &h0 : NULL);
+			r->h = *rs_check_health(r->chk);
+		}
+	}
+	/* Nothing fails from here: the unchanged checkers go on. */
+	for (i = 0; i < nvs; i++) {
+		for (k = 0; k < vs[i].nrs; k++) {
+			struct d_rs *r = &vs[i].rs[k];
+			struct d_rs *o = old_rs(&vs[i], r, old, nold);
+
+			if (!keeps_checker(o, r))
+				continue;
+			r->chk = o->chk;
+			o->chk = NULL;
+			env.arg = r;
+			rs_check_rebind(r->chk, &env, vs[i].cv, r->cr);
 			r->h = *rs_check_health(r->chk);
 		}
 	}
@@ -245,23 +274,29 @@ static void on_sync(struct loop_timer *t)
 	char sum[256];
 	int err;
 
-	if (!d->sync_due && d->maps_open && !lbxdp_config_read(&d->c) &&
-	    d->c.cfg.gen == d->seen_gen) {
+	/* The gen tells of the CLI's changes; a full sync now and then
+	 * also finds maps that a purge and a new attach replaced (the gen
+	 * of the old ones, still open, never moves). */
+	if (!d->sync_due && d->maps_open && ++d->polls % SYNC_FULL_POLLS &&
+	    !lbxdp_config_read(&d->c) && d->c.cfg.gen == d->seen_gen) {
 		loop_timer_in(&d->loop, &d->sync_t, SYNC_POLL_MS);
 		return;
 	}
 	err = daemon_sync(d);
-	if (err == -EAGAIN && loop_now(&d->loop) < d->mac_deadline) {
+	if (err == -EBUSY ||
+	    (err == -EAGAIN && loop_now(&d->loop) < d->mac_deadline)) {
+		/* The lock is another writer's, or MACs are on their way. */
+		d->sync_due = true;
 		loop_timer_in(&d->loop, &d->sync_t, SYNC_RETRY_MS);
 		return;
 	}
-	if (err && err != -EAGAIN) {
+	if (err && err != -EAGAIN && err != d->last_err)
 		d_err(d, "cannot update the maps: %s (trying again)",
 		      strerror(-err));
-		loop_timer_in(&d->loop, &d->sync_t, SYNC_POLL_MS);
-		return;
-	}
-	d->sync_due = err == -EAGAIN;
+	d->last_err = err;
+	/* Every service was tried: ready, whatever one of them refused
+	 * (said above, and tried again), rather than never. */
+	d->sync_due = err != 0;
 	loop_timer_in(&d->loop, &d->sync_t,
 		      err ? SYNC_RETRY_MS * 5 : SYNC_POLL_MS);
 	daemon_summary(d, sum, sizeof(sum));
@@ -446,7 +481,7 @@ int daemon_reload(struct daemon *d, FILE *out)
 	struct conf_diag diag = {.out = out ? out : stderr};
 	struct conf *cf = NULL;
 	struct d_vs *vs = NULL;
-	int nvs = 0, ifindex = 0, err;
+	int nvs = 0, ifindex = 0, tries, err;
 
 	notify_state(d, "RELOADING=1");
 	d_log(d, "reloading %s", d->conf_path);
@@ -474,8 +509,9 @@ int daemon_reload(struct daemon *d, FILE *out)
 		if (vs)
 			free_vs(vs, nvs);
 		conf_free(cf);
-		notify_state(d, "READY=1");
-		return -EINVAL;
+		if (d->ready)
+			notify_state(d, "READY=1");
+		return -ECANCELED;
 	}
 	free_vs(d->vs, d->nvs);
 	conf_free(d->cf);
@@ -484,14 +520,26 @@ int daemon_reload(struct daemon *d, FILE *out)
 	d->vs = vs;
 	d->nvs = nvs;
 	d->reloads++;
-	/* Apply now, so that "daemon reload" returns with the maps done. */
-	err = daemon_sync(d);
-	if (err && err != -EAGAIN)
-		d_err(d, "cannot update the maps: %s (trying again)",
-		      strerror(-err));
+	/* Apply now, so that "daemon reload" returns with the maps done;
+	 * a busy lock is waited for (bounded: the CLI's writes are short). */
+	for (tries = 0; tries < RELOAD_LOCK_TRIES; tries++) {
+		err = daemon_sync(d);
+		if (err != -EBUSY)
+			break;
+		usleep(SYNC_RETRY_MS * 1000 / 4);
+	}
 	daemon_kick(d);
+	if (d->ready)
+		notify_state(d, "READY=1");
+	if (err && err != -EAGAIN) {
+		fprintf(diag.out,
+			"the new configuration is in place, but the maps could not be updated: %s (the daemon keeps trying)\n",
+			strerror(-err));
+		d_err(d, "reloaded; cannot update the maps: %s (trying again)",
+		      strerror(-err));
+		return err;
+	}
 	d_log(d, "reloaded");
-	notify_state(d, "READY=1");
 	return 0;
 }
 

@@ -69,9 +69,11 @@ struct daemon {
 	int ifindex;
 	char ifname[IF_NAMESIZE];
 
-	bool ready;	   /* READY=1 sent */
-	bool sync_due;	   /* the maps may differ from what we want */
-	__u32 seen_gen;	   /* config.gen after our last sync */
+	bool ready;	/* READY=1 sent */
+	bool sync_due;	/* the maps may differ from what we want */
+	__u32 seen_gen; /* config.gen after our last sync */
+	unsigned int polls;
+	int last_err;	   /* of the last sync: logged when it changes */
 	uint64_t start_ms; /* CLOCK_MONOTONIC */
 	uint64_t mac_deadline;
 	unsigned int reloads, reload_errors;
@@ -82,8 +84,9 @@ struct daemon {
 int daemon_run(struct daemon *d);
 /* Something changed: sync the maps soon (coalesced). */
 void daemon_kick(struct daemon *d);
-/* Re-read the configuration; 0, or -EINVAL when it was refused (the
- * running one stays). @out gets the messages. */
+/* Re-read the configuration; 0, -ECANCELED when it was refused (the
+ * running one stays), or -errno when it is in place but the maps could
+ * not follow yet (the daemon keeps trying). @out gets the messages. */
 int daemon_reload(struct daemon *d, FILE *out);
 void daemon_status(struct daemon *d, FILE *out, bool json);
 /* A one-line summary for systemd's STATUS= and the status command. */

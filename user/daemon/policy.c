@@ -21,7 +21,10 @@ static void policy_rs(const struct pol_in *in, struct pol_out *o)
 		o->up = false;
 	}
 	if (in->op & LBXDP_OP_WEIGHT) {
-		o->weight = in->op_weight;
+		/* inhibit_on_failure's 0 stands: a failed server takes no
+		 * new flows whatever weight the operator gave it. */
+		if (alive || !in->inhibit)
+			o->weight = in->op_weight;
 		o->by = "operator";
 	}
 	if (in->op & LBXDP_OP_DOWN) {
@@ -53,9 +56,10 @@ bool policy_vs(__u32 quorum, __u32 hysteresis, const struct pol_in *in, int n,
 		if (out[i].up)
 			live += out[i].weight;
 	}
-	/* keepalived: lost below quorum - hysteresis, gained again at
-	 * quorum + hysteresis, so that a server on the edge does not flap. */
-	if (was && live + hysteresis < quorum)
+	/* keepalived: lost below quorum - hysteresis (or with no live
+	 * weight at all), gained again at quorum + hysteresis, so that a
+	 * server on the edge does not flap. */
+	if (was && (!live || live + hysteresis < quorum))
 		*quorum_up = false;
 	else if (!was && live >= (__u64)quorum + hysteresis)
 		*quorum_up = true;

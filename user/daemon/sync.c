@@ -178,9 +178,13 @@ static int sync_rs(struct daemon *d, struct d_vs *vs, struct d_rs *r,
 		r->id = 0;
 		return 0;
 	}
-	if (!r->mac_known &&
-	    !lbxdp_nl_neigh_resolve(d->ifindex, r->addr, r->mac, 0))
+	/* Unknown, or the kernel gave up on it: ask again (an ARP request;
+	 * XDP-forwarded traffic never makes the kernel ask). */
+	if ((!r->mac_known || r->neigh_failed) &&
+	    !lbxdp_nl_neigh_resolve(d->ifindex, r->addr, r->mac, 0)) {
 		r->mac_known = true;
+		r->neigh_failed = false;
+	}
 	if (!id || (all[id].flags & LBXDP_BE_F_DRAINING)) {
 		if (!r->mac_known) {
 			if (!r->logged_nomac)
@@ -226,7 +230,8 @@ static int sync_rs(struct daemon *d, struct d_vs *vs, struct d_rs *r,
 	r->id = id;
 	r->gen = all[id].gen;
 	daemon_health_write(d, r);
-	return 0;
+	/* Keep asking the kernel for a neighbour it gave up on. */
+	return r->neigh_failed ? -EAGAIN : 0;
 }
 
 /* Backends of our VIP that the configuration no longer has: drain. */
@@ -266,7 +271,7 @@ static int sync_vs(struct daemon *d, struct d_vs *vs)
 	const struct conf_vs *cv = vs->cv;
 	char svc[LBXDP_SVC_STRLEN];
 	struct lbxdp_vip vip;
-	int i, err, again = 0;
+	int i, err, again = 0, first = 0;
 
 	lbxdp_format_service(&vs->key, svc, sizeof(svc));
 	if (!bpf_map_lookup_elem(d->c.fd[M_VIPS], &vs->key, &vip)) {
@@ -305,16 +310,22 @@ static int sync_vs(struct daemon *d, struct d_vs *vs)
 	if (err)
 		return err;
 	policy_of(d, vs, all, n, vip.id);
+	/* One server the maps refuse (a weight the wrr schedule cannot
+	 * take) must not keep the others out of step. */
 	for (i = 0; i < vs->nrs; i++) {
 		err = sync_rs(d, vs, &vs->rs[i], &all, n, vip.id);
 		if (err == -EAGAIN)
 			again = err;
-		else if (err)
+		else if (err && !first)
+			first = err;
+		if (!all)
 			goto cleanup;
 	}
 	err = drain_removed(d, vs, all, n, vip.id);
 cleanup:
 	free(all);
+	if (!err)
+		err = first;
 	return err ? err : again;
 }
 
@@ -344,7 +355,7 @@ static int find_gone(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 int daemon_sync(struct daemon *d)
 {
 	struct gone g = {.d = d};
-	int i, err, again = 0;
+	int i, err, again = 0, first = 0;
 
 	if (d->maps_open)
 		lbxdp_close(&d->c);
@@ -356,7 +367,7 @@ int daemon_sync(struct daemon *d)
 	d->maps_open = true;
 	err = lbxdp_trylock(&d->c, d->pin_dir);
 	if (err == -EWOULDBLOCK)
-		return -EAGAIN;
+		return -EBUSY;
 	if (err)
 		return err;
 	err = lbxdp_repair(&d->c, true);
@@ -365,14 +376,17 @@ int daemon_sync(struct daemon *d)
 	err = lbxdp_config_read(&d->c);
 	if (err)
 		goto cleanup;
+	/* Every service is tried, whatever one of them says. */
 	for (i = 0; i < d->nvs; i++) {
 		err = sync_vs(d, &d->vs[i]);
 		if (err == -EAGAIN)
 			again = err;
-		else if (err)
-			goto cleanup;
+		else if (err && !first)
+			first = err;
 	}
 	err = for_each_vip(&d->c, find_gone, &g);
+	if (g.n == (int)(sizeof(g.keys) / sizeof(g.keys[0])))
+		again = -EAGAIN; /* more to remove: the next sync goes on */
 	for (i = 0; i < g.n && !err; i++) {
 		char svc[LBXDP_SVC_STRLEN];
 
@@ -386,6 +400,8 @@ int daemon_sync(struct daemon *d)
 		err = lbxdp_config_read(&d->c);
 	if (!err)
 		d->seen_gen = d->c.cfg.gen;
+	if (!err)
+		err = first;
 cleanup:
 	lbxdp_unlock(&d->c);
 	return err ? err : again;
