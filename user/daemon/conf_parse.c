@@ -767,12 +767,21 @@ static void g_router_id(struct p *p, const struct conf_stmt *st, void *o)
 	g->router_id = dup(p, st->w[1]);
 }
 
+/* Mail alerts come in a later lbxdp: a user who set them up must know. */
+static void no_mail_yet(struct p *p, const struct conf_stmt *st)
+{
+	conf_warning(p->d, &st->at,
+		     "%s: lbxdp does not send mail alerts yet: read, not used",
+		     st->w[0]);
+}
+
 static void g_emails(struct p *p, const struct conf_stmt *st, void *o)
 {
 	struct conf_global *g = o;
 	const struct conf_stmt *l;
 	int i;
 
+	no_mail_yet(p, st);
 	while ((l = value_line(p, st))) {
 		for (i = 0; i < l->n; i++) {
 			char **e = grow(p, &g->emails, &g->nemails,
@@ -801,6 +810,7 @@ static void g_smtp_server(struct p *p, const struct conf_stmt *st, void *o)
 	struct conf_global *g = o;
 	__u32 port = 25;
 
+	no_mail_yet(p, st);
 	if (!need(p, st, 1))
 		return;
 	if (st->n > 2 && num(p, st, 2, 1, 65535, &port))
