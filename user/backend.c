@@ -8,8 +8,8 @@
 #include "parse.h"
 #include "records.h"
 
-static __u32 find_backend(const struct lbxdp_backend *all, __u32 n,
-			  __u32 vip_id, const __be32 addr[4])
+__u32 find_backend(const struct lbxdp_backend *all, __u32 n, __u32 vip_id,
+		   const __be32 addr[4])
 {
 	__u32 i;
 

@@ -58,6 +58,10 @@ int vip_scan(struct lbxdp_ctx *c, struct vip_scan *s);
  */
 int sync_derived(struct lbxdp_ctx *c, bool apply);
 
+/* The record of @addr in VIP @vip_id among @all's @n, 0 if none. */
+__u32 find_backend(const struct lbxdp_backend *all, __u32 n, __u32 vip_id,
+		   const __be32 addr[4]);
+
 /* A backend that may receive new flows. */
 bool usable(const struct lbxdp_backend *be);
 

@@ -139,35 +139,30 @@ static int build_vs(struct daemon *d, const struct conf *cf, struct d_vs **out,
 static bool pinned_health(struct daemon *d, const struct d_rs *r,
 			  const struct lbxdp_backend *all, struct rs_health *h)
 {
-	__u32 n = lbxdp_nbackend_slots(&d->c.cfg), i;
+	const __be32 addr[4] = {r->addr};
 	struct lbxdp_health hv;
 	struct lbxdp_vip vip;
+	__u32 i;
 
 	if (!all || d->c.fd[M_HEALTH] < 0 ||
 	    bpf_map_lookup_elem(d->c.fd[M_VIPS], &r->vs->key, &vip))
 		return false;
-	for (i = 1; i < n; i++) {
-		if (!(all[i].flags & LBXDP_BE_F_USED) ||
-		    all[i].vip_id != vip.id || all[i].addr[0] != r->addr)
-			continue;
-		if (bpf_map_lookup_elem(d->c.fd[M_HEALTH], &i, &hv) ||
-		    hv.gen != all[i].gen ||
-		    (hv.state != LBXDP_HEALTH_UP &&
-		     hv.state != LBXDP_HEALTH_DOWN))
-			return false;
-		memset(h, 0, sizeof(*h));
-		h->state = hv.state == LBXDP_HEALTH_UP ? RS_UP : RS_DOWN;
-		h->weight = -1;
-		h->fails = hv.fails;
-		h->oks = hv.oks;
-		h->transitions = hv.transitions;
-		h->last_ms = hv.last_ms;
-		h->since_ms = hv.since_ms;
-		snprintf(h->checker, sizeof(h->checker), "%s", hv.checker);
-		snprintf(h->reason, sizeof(h->reason), "%s", hv.reason);
-		return true;
-	}
-	return false;
+	i = find_backend(all, lbxdp_nbackend_slots(&d->c.cfg), vip.id, addr);
+	if (!i || bpf_map_lookup_elem(d->c.fd[M_HEALTH], &i, &hv) ||
+	    hv.gen != all[i].gen ||
+	    (hv.state != LBXDP_HEALTH_UP && hv.state != LBXDP_HEALTH_DOWN))
+		return false;
+	memset(h, 0, sizeof(*h));
+	h->state = hv.state == LBXDP_HEALTH_UP ? RS_UP : RS_DOWN;
+	h->weight = -1;
+	h->fails = hv.fails;
+	h->oks = hv.oks;
+	h->transitions = hv.transitions;
+	h->last_ms = hv.last_ms;
+	h->since_ms = hv.since_ms;
+	snprintf(h->checker, sizeof(h->checker), "%s", hv.checker);
+	snprintf(h->reason, sizeof(h->reason), "%s", hv.reason);
+	return true;
 }
 
 /* @r's server in the configuration before a reload, NULL if new. */

@@ -86,18 +86,13 @@ static void health_none(struct daemon *d, __u32 id, __u32 gen)
 		bpf_map_update_elem(d->c.fd[M_HEALTH], &id, &hv, BPF_ANY);
 }
 
-/* Record of @addr in VIP @vip_id, 0 if none. */
+/* Record of IPv4 @addr in VIP @vip_id, 0 if none. */
 static __u32 find_rec(const struct lbxdp_backend *all, __u32 n, __u32 vip_id,
 		      __be32 addr)
 {
-	__u32 i;
+	const __be32 a[4] = {addr};
 
-	for (i = 1; i < n; i++)
-		if ((all[i].flags & LBXDP_BE_F_USED) &&
-		    all[i].vip_id == vip_id && all[i].addr[0] == addr &&
-		    all[i].family == LBXDP_AF_INET)
-			return i;
-	return 0;
+	return find_backend(all, n, vip_id, a);
 }
 
 /* The policy's inputs from what we know and what the operator said. */
