@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * The records (vips, vip_info, backends, config's knobs) are the truth;
+ * The records (vips, backends, config's knobs) are the truth;
  * everything else a writer keeps is derived from them: vip_addrs, the
  * address filter and port-0 count in config, the tables, and the backend
- * records of a deleted VIP (vip_info is written before the vips key that
- * makes a VIP, so it is never behind it). A writer killed mid-change leaves some of it behind; the repair
+ * records of a deleted VIP and each VIP's vip_info (vip add writes it before
+ * the vips key that makes the VIP, vip set after the key's new value). A
+ * writer killed mid-change leaves some of it behind; the repair
  * recomputes all of it from the records and writes what differs, so every
  * change is whole once the next writer has run.
  */
@@ -255,7 +256,16 @@ static int repair_vip(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 {
 	struct repair *r = arg;
 	char svc[LBXDP_SVC_STRLEN];
+	struct lbxdp_vip info;
 
+	/* A vip set killed between its two writes: the record rules. */
+	if (bpf_map_lookup_elem(c->fd[M_VIP_INFO], &vip->id, &info) ||
+	    memcmp(&info, vip, sizeof(info))) {
+		r->fixed++;
+		if (r->apply && bpf_map_update_elem(c->fd[M_VIP_INFO], &vip->id,
+						    vip, BPF_ANY))
+			return -errno;
+	}
 	if (tables_current(c, vip, r->all))
 		return 0;
 	r->fixed++;

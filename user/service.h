@@ -41,6 +41,9 @@ int lbxdp_vip_get(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 /* @owner: LBXDP_OWNER_CLI or LBXDP_OWNER_DAEMON, into vip_meta. */
 int lbxdp_vip_add(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 		  int sched, __u32 persist_sec, __u8 owner);
+/* Scheduler and persistence in place: flows and backends stay. */
+int lbxdp_vip_set(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
+		  int sched, __u32 persist_sec);
 int lbxdp_vip_del(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key);
 /* All VIPs, by id. *out is malloc'ed. */
 int lbxdp_vip_list(struct lbxdp_ctx *c, struct lbxdp_vip_entry **out,

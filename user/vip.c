@@ -131,6 +131,43 @@ cleanup:
 }
 
 /*
+ * A VIP's scheduler and persistence, changed in place (ipvsadm -E): its id,
+ * backends, flows and counters stay. Every table holds the Maglev ring, the
+ * wrr schedule only for wrr and rr; so for those the tables are built
+ * before the record names the scheduler, and no SYN finds a scheduler
+ * without its table. vips is the record; vip_info follows it, and the
+ * repair brings it in step if this writer is killed between the two.
+ */
+int lbxdp_vip_set(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
+		  int sched, __u32 persist_sec)
+{
+	struct lbxdp_vip vip, old;
+	int err;
+
+	err = lbxdp_vip_get(c, key, &old);
+	if (err)
+		return err;
+	vip = old;
+	vip.sched = sched;
+	vip.persist_sec = persist_sec;
+	if (!memcmp(&vip, &old, sizeof(vip)))
+		return 0;
+	if (sched == LBXDP_SCHED_WRR || sched == LBXDP_SCHED_RR) {
+		err = lbxdp_rebuild(c, &vip);
+		if (err)
+			return err;
+	}
+	if (bpf_map_update_elem(c->fd[M_VIPS], key, &vip, BPF_EXIST) ||
+	    bpf_map_update_elem(c->fd[M_VIP_INFO], &vip.id, &vip, BPF_ANY)) {
+		p_err("cannot write the VIP records: %s", strerror(errno));
+		return -errno;
+	}
+	/* Void every CPU's copy of the old record (vip_memo). */
+	bump_gen(c);
+	return 0;
+}
+
+/*
  * The key goes first: that one write removes the service (new flows are
  * the kernel's from then on). What the VIP held up, its backend records
  * (so its established flows stop), its vip_info and address counts, is

@@ -291,6 +291,9 @@ static bool apply(struct rt *rt, const struct fx_act *a, const struct fspec *f)
 				 "backend del");
 	case ACT_VIP_DEL:
 		return ASSERT_OK(lbxdp_vip_del(c, &rt->key[a->a]), "vip del");
+	case ACT_VIP_SET:
+		return ASSERT_OK(lbxdp_vip_set(c, &rt->key[a->a], a->b, 0),
+				 "vip set");
 	case ACT_UDP_TIMEOUT:
 		if (!ASSERT_OK(lbxdp_config_read(c), "config read"))
 			return false;

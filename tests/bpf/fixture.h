@@ -49,6 +49,7 @@ enum fx_op {
 	ACT_UP,		 /* backend a: --up */
 	ACT_DEL,	 /* backend a: removed, draining */
 	ACT_VIP_DEL,	 /* service a: lbxdp vip del */
+	ACT_VIP_SET,	 /* service a: scheduler b, persistence none */
 	ACT_UDP_TIMEOUT, /* config udp_timeout = a seconds */
 	ACT_AGE_FLOW,	 /* the step's flow: last seen a seconds ago */
 	ACT_EVICT_FLOW,	 /* the step's flow: gone from map flows (LRU) */
@@ -85,6 +86,10 @@ struct fx_act {
 #define DO_VIP_DEL(s)               \
 	{                           \
 		ACT_VIP_DEL, (s), 0 \
+	}
+#define DO_VIP_SET(s, sched)              \
+	{                                 \
+		ACT_VIP_SET, (s), (sched) \
 	}
 #define DO_UDP_TIMEOUT(sec)               \
 	{                                 \

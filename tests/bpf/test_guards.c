@@ -639,6 +639,43 @@ out:
 }
 
 /*
+ * A vip set killed between its vips write and its vip_info write: the
+ * established flows' view of the VIP is behind. The repair rewrites it.
+ */
+static void test_repair_vip_info(void)
+{
+	struct lbxdp_ctx *c = &env.main.ctx;
+	struct lbxdp_vip vip, info;
+	struct guard g;
+
+	test__begin("repair: a vip_info behind its vips record is rewritten");
+	test__context("set-up");
+	if (!guard_begin(&g, VIP1, LBXDP_SCHED_MH, 0) || !guard_add(&g, 0, 1))
+		goto out;
+	if (!ASSERT_EQ(lbxdp_repair(c, false), 0, "stale VIPs, set up"))
+		goto out;
+	vip = g.vip;
+	vip.persist_sec = 60;
+	if (!ASSERT_OK(
+		    bpf_map_update_elem(c->fd[M_VIPS], &g.key, &vip, BPF_EXIST)
+			    ? -errno
+			    : 0,
+		    "vips: persistence 60 s, alone"))
+		goto out;
+	ASSERT_EQ(lbxdp_repair(c, false), 1, "stale VIPs, vip_info behind");
+	ASSERT_EQ(lbxdp_repair(c, true), 1, "stale VIPs, repaired");
+	ASSERT_EQ(lbxdp_repair(c, false), 0, "stale VIPs after the repair");
+	if (ASSERT_OK(bpf_map_lookup_elem(c->fd[M_VIP_INFO], &vip.id, &info)
+			      ? -errno
+			      : 0,
+		      "read vip_info"))
+		ASSERT_EQ(info.persist_sec, 60, "vip_info's persistence");
+out:
+	guard_end(&g);
+	test__end();
+}
+
+/*
  * A vip add killed after its vips write, before the address counts: the
  * address filter rules the VIP out, so its SYN is passed. The repair
  * recounts vip_addrs and the filter from the VIPs: then it is forwarded.
@@ -755,6 +792,7 @@ void test_guards(void)
 	test_usable();
 	test_repair_weight();
 	test_repair_addrs();
+	test_repair_vip_info();
 	test_repair_orphans();
 	test_gc_keeps_live_drain();
 }
