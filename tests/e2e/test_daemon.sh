@@ -155,6 +155,27 @@ check "a file that defines the CLI's service is refused, naming vip del" \
 		grep -q 'lbxdp vip del $CLI_SVC' '$E2E_TMP/cli.err'"
 cp "$E2E_TMP/good.conf" "$CONF"
 
+# A reload that changes the scheduler does it in place: the service keeps
+# its id, the CLI's backend in it and (checked at the end) the download.
+vip_field() { # FIELD: of the daemon's service in vip list -j
+	lab_lbxdp -j vip list | python3 -c '
+import json, sys
+for v in json.load(sys.stdin):
+    if v["service"] in (sys.argv[1], sys.argv[1] + "/tcp"):
+        print(v[sys.argv[2]])' "$LAB_SVC" "$1"
+}
+id0=$(vip_field id)
+for algo in mh wrr; do
+	sed -i "s/lb_algo [a-z]*/lb_algo $algo/" "$CONF"
+	check "daemon reload (lb_algo $algo) succeeds" \
+		eval 'lab_lbxdp daemon reload >/dev/null'
+	lab_lbxdp -j backend list >"$E2E_TMP/list.json"
+	s=$(lab_json_backend "$E2E_TMP/list.json" "$CLIENT" state)
+	check "lb_algo $algo in place: sched $(vip_field sched), id $(vip_field id) (was $id0), the CLI's backend $s" \
+		eval '[ "$(vip_field sched)" = $algo ] &&
+			[ "$(vip_field id)" = "$id0" ] && [ "$s" = quiesced ]'
+done
+
 # web1 changes its MAC and says so (arp_notify: a gratuitous ARP): the
 # daemon follows the neighbour table, so connections keep reaching it.
 NEWMAC=02:00:5e:10:00:01

@@ -220,6 +220,8 @@ static int start_checks(struct daemon *d, const struct conf *cf,
 				r->mac_known = o->mac_known;
 				memcpy(r->mac, o->mac, sizeof(r->mac));
 				r->neigh_failed = o->neigh_failed;
+				r->arp_at = o->arp_at;
+				r->arp_wait = o->arp_wait;
 				r->id = o->id;
 				r->gen = o->gen;
 			}

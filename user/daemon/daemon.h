@@ -20,6 +20,10 @@
 
 struct daemon;
 
+/* A server that answers no ARP is asked again after 1 s, 2 s, ... 30 s. */
+#define ARP_WAIT_MIN 1000
+#define ARP_WAIT_MAX 30000
+
 /* One real server (or a virtual server's sorry server) at run time. */
 struct d_rs {
 	struct daemon *d;
@@ -34,6 +38,9 @@ struct d_rs {
 	__u32 id, gen;	   /* its backend record, 0: none yet */
 	struct pol_out want;
 	bool logged_nomac;
+	bool logged_cli;   /* a CLI backend holds its address: said once */
+	uint64_t arp_at;   /* ms: no ARP request of ours before */
+	uint32_t arp_wait; /* ms: the next wait, doubled up to ARP_WAIT_MAX */
 };
 
 struct d_vs {

@@ -53,6 +53,8 @@ static void apply_ev(struct daemon *d, const struct neigh_ev *e)
 				daemon_kick(d);
 			r->neigh_failed = false;
 			r->mac_known = true;
+			r->arp_wait = 0;
+			r->arp_at = 0;
 			memcpy(r->mac, e->mac, 6);
 		}
 	}

@@ -140,6 +140,26 @@ static void policy_of(struct daemon *d, struct d_vs *vs,
 		vs->rs[i].want = out[i];
 }
 
+/*
+ * Ask the kernel for @r's MAC: it sends an ARP request if it has none.
+ * A server that does not answer is asked less and less often; the
+ * neighbour events bring its answer whenever it comes.
+ */
+static void resolve(struct daemon *d, struct d_rs *r)
+{
+	if (!lbxdp_nl_neigh_resolve(d->ifindex, r->addr, r->mac, 0)) {
+		r->mac_known = true;
+		r->neigh_failed = false;
+		r->arp_wait = 0;
+		r->arp_at = 0;
+		return;
+	}
+	r->arp_wait = r->arp_wait ? r->arp_wait * 2 : ARP_WAIT_MIN;
+	if (r->arp_wait > ARP_WAIT_MAX)
+		r->arp_wait = ARP_WAIT_MAX;
+	r->arp_at = loop_now(&d->loop) + r->arp_wait;
+}
+
 /* Make @r's record what r->want says. -EAGAIN: its MAC is not known. */
 static int sync_rs(struct daemon *d, struct d_vs *vs, struct d_rs *r,
 		   struct lbxdp_backend **allp, __u32 n, __u32 vip_id)
@@ -157,10 +177,16 @@ static int sync_rs(struct daemon *d, struct d_vs *vs, struct d_rs *r,
 		meta_of(d, id, &all[id], &m);
 		if (m.owner != LBXDP_OWNER_DAEMON) {
 			/* An operator's backend add: theirs, not ours. */
+			if (!r->logged_cli)
+				d_log(d,
+				      "%s: the CLI's backend at this address is left alone, unchecked ('lbxdp backend del' hands it over)",
+				      name);
+			r->logged_cli = true;
 			r->id = 0;
 			return 0;
 		}
 	}
+	r->logged_cli = false;
 	if (!r->want.present) {
 		if (id && !(all[id].flags & LBXDP_BE_F_DRAINING)) {
 			err = lbxdp_backend_del(&d->c, &vs->key, a);
@@ -176,10 +202,8 @@ static int sync_rs(struct daemon *d, struct d_vs *vs, struct d_rs *r,
 	/* Unknown, or the kernel gave up on it: ask again (an ARP request;
 	 * XDP-forwarded traffic never makes the kernel ask). */
 	if ((!r->mac_known || r->neigh_failed) &&
-	    !lbxdp_nl_neigh_resolve(d->ifindex, r->addr, r->mac, 0)) {
-		r->mac_known = true;
-		r->neigh_failed = false;
-	}
+	    loop_now(&d->loop) >= r->arp_at)
+		resolve(d, r);
 	if (!id || (all[id].flags & LBXDP_BE_F_DRAINING)) {
 		if (!r->mac_known) {
 			if (!r->logged_nomac)
@@ -278,14 +302,17 @@ static int sync_vs(struct daemon *d, struct d_vs *vs)
 			vs->cli_owned = true;
 			return 0;
 		}
+		/* In place: the VIP's flows and CLI backends stay. */
 		if (vip.sched != cv->sched ||
 		    vip.persist_sec != cv->persist_sec) {
-			d_log(d,
-			      "%s: scheduler or persistence changed: re-created",
-			      svc);
-			err = lbxdp_vip_del(&d->c, &vs->key);
+			err = lbxdp_vip_set(&d->c, &vs->key, cv->sched,
+					    cv->persist_sec);
 			if (err)
 				return err;
+			d_log(d,
+			      "%s: lb_algo %s (lbxdp's %s), persistence %u s",
+			      svc, cv->sched_as_written,
+			      sched_names[cv->sched & 3], cv->persist_sec);
 		}
 	}
 	if (bpf_map_lookup_elem(d->c.fd[M_VIPS], &vs->key, &vip)) {
