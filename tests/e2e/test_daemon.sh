@@ -165,14 +165,17 @@ for v in json.load(sys.stdin):
         print(v[sys.argv[2]])' "$LAB_SVC" "$1"
 }
 id0=$(vip_field id)
-for algo in mh wrr; do
+# (keepalived's mh hashes the source alone: lbxdp's sh.)
+for algo in mh:sh wrr:wrr; do
+	want=${algo#*:}
+	algo=${algo%:*}
 	sed -i "s/lb_algo [a-z]*/lb_algo $algo/" "$CONF"
 	check "daemon reload (lb_algo $algo) succeeds" \
 		eval 'lab_lbxdp daemon reload >/dev/null'
 	lab_lbxdp -j backend list >"$E2E_TMP/list.json"
 	s=$(lab_json_backend "$E2E_TMP/list.json" "$CLIENT" state)
 	check "lb_algo $algo in place: sched $(vip_field sched), id $(vip_field id) (was $id0), the CLI's backend $s" \
-		eval '[ "$(vip_field sched)" = $algo ] &&
+		eval '[ "$(vip_field sched)" = $want ] &&
 			[ "$(vip_field id)" = "$id0" ] && [ "$s" = quiesced ]'
 done
 
