@@ -1,10 +1,17 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <syslog.h>
+#include <bpf/libbpf.h>
 #include "log.h"
 
+/* The one process-wide setting (see lbxdp_log_syslog()). */
+static bool to_syslog;
+
 /* One write a line: a process killed mid-message leaves no half line. */
-static void vlog(FILE *f, const char *prefix, const char *fmt, va_list ap)
+static void vlog(FILE *f, int pri, const char *prefix, const char *fmt,
+		 va_list ap)
 {
 	char line[1024];
 	int n;
@@ -13,9 +20,33 @@ static void vlog(FILE *f, const char *prefix, const char *fmt, va_list ap)
 	n += vsnprintf(line + n, sizeof(line) - n, fmt, ap);
 	if (n > (int)sizeof(line) - 2)
 		n = sizeof(line) - 2;
+	if (to_syslog) {
+		/* libbpf's lines end in a newline of their own. */
+		if (n && line[n - 1] == '\n')
+			n--;
+		line[n] = '\0';
+		syslog(pri, "%s", line);
+		return;
+	}
 	line[n++] = '\n';
 	fwrite(line, 1, n, f);
 	fflush(f);
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	vlog(stderr, level == LIBBPF_WARN ? LOG_WARNING : LOG_INFO, "", fmt,
+	     ap);
+	return 0;
+}
+
+void lbxdp_log_syslog(void)
+{
+	to_syslog = true;
+	libbpf_set_print(libbpf_print);
 }
 
 void p_err(const char *fmt, ...)
@@ -23,7 +54,7 @@ void p_err(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(stderr, "Error: ", fmt, ap);
+	vlog(stderr, LOG_ERR, "Error: ", fmt, ap);
 	va_end(ap);
 }
 
@@ -32,7 +63,7 @@ void p_warn(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(stderr, "Warning: ", fmt, ap);
+	vlog(stderr, LOG_WARNING, "Warning: ", fmt, ap);
 	va_end(ap);
 }
 
@@ -41,6 +72,6 @@ void p_info(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(stderr, "", fmt, ap);
+	vlog(stderr, LOG_INFO, "", fmt, ap);
 	va_end(ap);
 }

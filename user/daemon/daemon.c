@@ -18,6 +18,7 @@
 #include <json-c/json.h>
 #include "daemon/daemon.h"
 #include "daemon/dlog.h"
+#include "log.h"
 #include "parse.h"
 #include "records.h"
 #include "runpath.h"
@@ -475,7 +476,7 @@ static int check_cli_owned(struct daemon *d, const struct conf *cf, FILE *out)
 
 int daemon_reload(struct daemon *d, FILE *out)
 {
-	struct conf_diag diag = {.out = out ? out : stderr};
+	struct conf_diag diag = {.out = out ? out : d->diag_out};
 	struct conf *cf = NULL;
 	struct d_vs *vs = NULL;
 	int nvs = 0, ifindex = 0, tries, err;
@@ -566,11 +567,21 @@ int daemon_run(struct daemon *d)
 	d->pid_fd = -1;
 	d->sig.fd = d->ctl.fd = d->neigh.fd = -1;
 	d->loop.epfd = -1;
-	if (d->use_syslog)
+	d->diag_out = stderr;
+	if (d->use_syslog) {
 		openlog("lbxdp", LOG_PID, LOG_DAEMON);
+		lbxdp_log_syslog();
+		diag.out = d_syslog_stream();
+		if (diag.out)
+			d->diag_out = diag.out;
+		else
+			diag.out = stderr;
+	}
 	err = conf_load(d->conf_path, &d->copts, &d->cf, &diag);
-	if (err)
-		return err == -EINVAL ? 1 : 2;
+	if (err) {
+		err = err == -EINVAL ? 1 : 2;
+		goto cleanup;
+	}
 	if (conf_check_host(d->cf, true, &diag) ||
 	    daemon_check_machine(d->cf, true, &diag, &ifindex)) {
 		err = 1;
@@ -651,5 +662,7 @@ cleanup:
 	if (d->pid_fd >= 0)
 		close(d->pid_fd);
 	conf_free(d->cf);
+	if (d->diag_out != stderr)
+		fclose(d->diag_out);
 	return err;
 }

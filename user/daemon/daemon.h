@@ -58,6 +58,7 @@ struct daemon {
 	const char *conf_path;
 	struct conf_opts copts;
 	bool use_syslog;
+	FILE *diag_out; /* config diagnostics: stderr, or syslog (-l) */
 
 	struct conf *cf;
 	struct d_vs *vs;

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* The daemon's log (dlog.h). */
+#define _GNU_SOURCE /* fopencookie */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <syslog.h>
 #include <unistd.h>
 #include "daemon/daemon.h"
@@ -43,4 +45,30 @@ void d_err(struct daemon *d, const char *fmt, ...)
 	va_start(ap, fmt);
 	d_vlog(d, LOG_ERR, fmt, ap);
 	va_end(ap);
+}
+
+/* Each complete line of the stream is one syslog message: the stream is
+ * line-buffered, so a write is a line, or a part of one too long for it. */
+static ssize_t syslog_write(void *cookie, const char *buf, size_t size)
+{
+	size_t n = size;
+
+	(void)cookie;
+	if (n && buf[n - 1] == '\n')
+		n--;
+	if (n)
+		syslog(memmem(buf, n, ": error:", 8) ? LOG_ERR : LOG_WARNING,
+		       "%.*s", (int)n, buf);
+	return (ssize_t)size;
+}
+
+FILE *d_syslog_stream(void)
+{
+	cookie_io_functions_t io = {.write = syslog_write};
+	FILE *f;
+
+	f = fopencookie(NULL, "w", io);
+	if (f)
+		setvbuf(f, NULL, _IOLBF, 1024);
+	return f;
 }

@@ -10,4 +10,12 @@ void d_log(struct daemon *d, const char *fmt, ...)
 void d_err(struct daemon *d, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/*
+ * Where FILE-writing reporters (the config's FILE:LINE diagnostics) write:
+ * stderr, or with -l a stream that sends each line to syslog. NULL: out of
+ * memory (the caller falls back to stderr).
+ */
+#include <stdio.h>
+FILE *d_syslog_stream(void);
+
 #endif /* LBXDP_DLOG_H */
