@@ -32,6 +32,7 @@ with open(sys.argv[2], "ab", buffering=0) as f:
         f.write(s.recv(65536).rstrip(b"\0\n") + b"\n")
 ' "$SOCK" "$LOG" &
 E2E_PIDS="${E2E_PIDS:-} $!"
+disown "$!"
 e2e_wait 10 test -S "$SOCK"
 
 # logged_daemon ERRFILE ARGS...: lbxdp ARGS in the lab's lb namespace, in a
@@ -97,6 +98,7 @@ check "daemon -l, the library's Error: line is in syslog, as an error" \
 # A good file: the daemon runs, its lines go to syslog, none to stderr.
 logged_daemon "$E2E_TMP/run.err" daemon -l -f "$CONF" &
 E2E_PIDS="${E2E_PIDS:-} $!"
+disown "$!"
 e2e_wait 20 e2e_daemon_ready
 check "daemon -l runs and says ready" e2e_daemon_ready
 e2e_wait 10 logged "$INFO" "lbxdp\[[0-9]+\]: ready: "
