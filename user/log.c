@@ -3,7 +3,6 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <syslog.h>
-#include <bpf/libbpf.h>
 #include "log.h"
 
 /* The one process-wide setting (see lbxdp_log_syslog()). */
@@ -33,20 +32,14 @@ static void vlog(FILE *f, int pri, const char *prefix, const char *fmt,
 	fflush(f);
 }
 
-static int libbpf_print(enum libbpf_print_level level, const char *fmt,
-			va_list ap)
-{
-	if (level == LIBBPF_DEBUG)
-		return 0;
-	vlog(stderr, level == LIBBPF_WARN ? LOG_WARNING : LOG_INFO, "", fmt,
-	     ap);
-	return 0;
-}
-
 void lbxdp_log_syslog(void)
 {
 	to_syslog = true;
-	libbpf_set_print(libbpf_print);
+}
+
+void p_vlog(bool warn, const char *fmt, va_list ap)
+{
+	vlog(stderr, warn ? LOG_WARNING : LOG_INFO, "", fmt, ap);
 }
 
 void p_err(const char *fmt, ...)

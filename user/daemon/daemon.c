@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <json-c/json.h>
 #include "daemon/daemon.h"
 #include "daemon/dlog.h"
@@ -559,6 +560,15 @@ static int setup_signals(struct daemon *d)
 	return loop_fd_add(&d->loop, &d->sig, fd, EPOLLIN, on_signal, d);
 }
 
+/* With -l, libbpf's lines go where the library's go. */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	if (level != LIBBPF_DEBUG)
+		p_vlog(level == LIBBPF_WARN, fmt, ap);
+	return 0;
+}
+
 int daemon_run(struct daemon *d)
 {
 	struct conf_diag diag = {.out = stderr};
@@ -571,6 +581,7 @@ int daemon_run(struct daemon *d)
 	if (d->use_syslog) {
 		openlog("lbxdp", LOG_PID, LOG_DAEMON);
 		lbxdp_log_syslog();
+		libbpf_set_print(libbpf_print);
 		diag.out = d_syslog_stream();
 		if (diag.out)
 			d->diag_out = diag.out;
