@@ -280,44 +280,59 @@ static int want_events(struct checker *c, int sslerr)
 	return loop_fd_mod(checker_loop(c), &c->lfd, ev);
 }
 
+#define IO_WAIT (-1)
+#define IO_FAILED (-2)
+
+/*
+ * One read or write, plain or TLS: > 0 bytes; 0 the peer closed (a read);
+ * IO_WAIT until the socket is ready again (its events set); IO_FAILED when
+ * the check has failed (reported).
+ */
+static ssize_t io(struct checker *c, struct http_priv *p, bool wr, char *buf,
+		  size_t len)
+{
+	ssize_t n;
+	int e;
+
+	if (!p->ssl) {
+		n = wr ? send(c->lfd.fd, buf, len, MSG_NOSIGNAL)
+		       : recv(c->lfd.fd, buf, len, 0);
+		if (n >= 0)
+			return n;
+		if (errno == EAGAIN || errno == EINTR)
+			return IO_WAIT;
+		checker_errno(c, wr ? "write" : "read", -errno);
+		checker_done(c, false);
+		return IO_FAILED;
+	}
+	n = wr ? SSL_write(p->ssl, buf, (int)len)
+	       : SSL_read(p->ssl, buf, (int)len);
+	if (n > 0)
+		return n;
+	e = SSL_get_error(p->ssl, (int)n);
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+		want_events(c, e);
+		return IO_WAIT;
+	}
+	/* A read that meets the end, with or without close_notify. */
+	if (!wr && (e == SSL_ERROR_ZERO_RETURN ||
+		    (e == SSL_ERROR_SYSCALL && !ERR_peek_error())))
+		return 0;
+	tls_fail(c, wr ? "TLS write" : "TLS read", e);
+	return IO_FAILED;
+}
+
 static void do_read(struct checker *c, struct http_priv *p)
 {
 	char buf[4096];
 
 	for (;;) {
-		ssize_t n;
+		ssize_t n = io(c, p, false, buf, sizeof(buf));
 
-		if (p->ssl) {
-			int r = SSL_read(p->ssl, buf, sizeof(buf));
-
-			if (r <= 0) {
-				int e = SSL_get_error(p->ssl, r);
-
-				if (e == SSL_ERROR_WANT_READ ||
-				    e == SSL_ERROR_WANT_WRITE) {
-					want_events(c, e);
-					return;
-				}
-				if (e == SSL_ERROR_ZERO_RETURN ||
-				    (e == SSL_ERROR_SYSCALL &&
-				     !ERR_peek_error()))
-					break; /* closed, cleanly or not */
-				tls_fail(c, "TLS read", e);
-				return;
-			}
-			n = r;
-		} else {
-			n = recv(c->lfd.fd, buf, sizeof(buf), 0);
-			if (n < 0 && (errno == EAGAIN || errno == EINTR))
-				return;
-			if (n < 0) {
-				checker_errno(c, "read", -errno);
-				checker_done(c, false);
-				return;
-			}
-			if (!n)
-				break;
-		}
+		if (n < 0)
+			return;
+		if (!n)
+			break;
 		if (!feed(p, buf, n)) {
 			fail(c, "%s", "HTTP: headers too long");
 			return;
@@ -331,35 +346,11 @@ static void do_read(struct checker *c, struct http_priv *p)
 static void do_write(struct checker *c, struct http_priv *p)
 {
 	while (p->reqoff < p->reqlen) {
-		size_t left = p->reqlen - p->reqoff;
-		ssize_t n;
+		ssize_t n = io(c, p, true, p->req + p->reqoff,
+			       p->reqlen - p->reqoff);
 
-		if (p->ssl) {
-			int r = SSL_write(p->ssl, p->req + p->reqoff, left);
-
-			if (r <= 0) {
-				int e = SSL_get_error(p->ssl, r);
-
-				if (e == SSL_ERROR_WANT_READ ||
-				    e == SSL_ERROR_WANT_WRITE) {
-					want_events(c, e);
-					return;
-				}
-				tls_fail(c, "TLS write", e);
-				return;
-			}
-			n = r;
-		} else {
-			n = send(c->lfd.fd, p->req + p->reqoff, left,
-				 MSG_NOSIGNAL);
-			if (n < 0 && (errno == EAGAIN || errno == EINTR))
-				return;
-			if (n < 0) {
-				checker_errno(c, "write", -errno);
-				checker_done(c, false);
-				return;
-			}
-		}
+		if (n < 0)
+			return;
 		p->reqoff += n;
 	}
 	p->st = ST_READ;
