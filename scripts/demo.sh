@@ -90,4 +90,75 @@ lab_lbxdp backend list
 heading "lbxdp stats"
 lab_lbxdp stats
 
-[ "$nfail" -eq 0 ]
+# demo_hits N: N requests; counts them and adds the failures to $fails.
+demo_hits() {
+	local out i
+	n1=0 n2=0 nfail=0
+	for ((i = 1; i <= $1; i++)); do
+		out=$(lab_get -s "http://$LAB_VIP/" 2>/dev/null) || out=FAILED
+		case "$out" in
+		web1) n1=$((n1 + 1)) ;;
+		web2) n2=$((n2 + 1)) ;;
+		*) nfail=$((nfail + 1)) ;;
+		esac
+	done
+	echo "$1 requests: web1 $n1, web2 $n2, failed $nfail"
+	fails=$((fails + nfail))
+}
+
+# demo_wait SECONDS STATE: until web2's record is STATE (or the bound).
+demo_wait() {
+	local i s=""
+	for ((i = 0; i < $1 * 10; i++)); do
+		lab_lbxdp -j backend list >"$ST/list.json" 2>/dev/null &&
+			s=$(lab_json_backend "$ST/list.json" "$(lab_ip web2)" state)
+		[ "$s" = "$2" ] && break
+		sleep 0.1
+	done
+	echo "web2 is $s after $((i / 10)).$((i % 10)) s"
+}
+
+heading "The daemon: keepalived's LVS-DR configuration, health-checked"
+ST=$(lab_state)
+MODE=$(lab_lbxdp -j status | /usr/bin/python3 -c \
+	'import json, sys; print(json.load(sys.stdin)["mode"])' 2>/dev/null) ||
+	MODE=native
+lab_seed_conf "$ST/keepalived.conf" "$MODE" 1 2 1
+cat <<EOF
+The seed's keepalived.conf with the lab's addresses and shorter timers
+(delay_loop 1, nb_get_retry 2, delay_before_retry 1): $ST/keepalived.conf.
+The daemon runs it as it is. The CLI's service goes first, so that the
+file may define it.
+EOF
+echo "+ lbxdp vip del $LAB_SVC"
+lab_lbxdp vip del "$LAB_SVC"
+echo "+ lbxdp daemon -f keepalived.conf &"
+lab_bg lb daemon "$LBXDP" --pin-dir "$LAB_PIN_DIR" daemon -f "$ST/keepalived.conf"
+fails=$nfail
+for ((i = 0; i < 100; i++)); do
+	lab_lbxdp -j daemon status 2>/dev/null | grep -q '"ready": *true' && break
+	sleep 0.1
+done
+sed 's/^/  daemon: /' "$ST/daemon.log"
+demo_hits 15
+echo "+ lbxdp backend list"
+lab_lbxdp backend list
+
+heading "web2's web server stops: its TCP_CHECK fails, the daemon takes it out"
+kill "$(lab_web_pid web2)"
+demo_wait 15 down
+demo_hits 15
+
+heading "web2's web server starts again: back after a passing check"
+lab_web_start web2 "$ST/www/web2"
+demo_wait 15 up
+demo_hits 15
+echo "+ lbxdp daemon status"
+lab_lbxdp daemon status
+echo "+ lbxdp daemon stop"
+lab_lbxdp daemon stop
+sleep 0.5
+sed 's/^/  daemon: /' "$ST/daemon.log"
+
+[ "$fails" -eq 0 ]
+

@@ -164,6 +164,25 @@ lab_web_start() {
 		--directory "$dir"
 }
 
+# lab_web_pid NAME: the pid of NAME's web server (lab_web_start, lab up).
+lab_web_pid() {
+	awk -v n="http-$1" '$2 == n { p = $1 } END { print p }' "$(lab_state)/pids"
+}
+
+# lab_seed_conf OUT MODE DELAY RETRY DBR: the seed's keepalived.conf for the
+# lab: its addresses, XDP MODE, delay_loop DELAY, connect_timeout 1,
+# nb_get_retry RETRY and delay_before_retry DBR (the seed's 6, 3, 3, 3 make
+# a lab wait long).
+lab_seed_conf() {
+	sed -e "s/192\.168\.4\.15/$LAB_VIP/; s/192\.168\.4\.100/$(lab_ip web1)/" \
+		-e "s/192\.168\.4\.200/$(lab_ip web2)/; s/delay_loop 6/delay_loop $3/" \
+		-e "s/connect_timeout 3/connect_timeout 1/; s/nb_get_retry 3/nb_get_retry $4/" \
+		-e "s/delay_before_retry 3/delay_before_retry $5/" \
+		"$LAB_ROOT/tests/e2e/seed-master.conf" >"$1"
+	# The lab's XDP mode: an lbxdp extension block (default: native).
+	printf 'lbxdp_xdp {\n    mode %s\n}\n' "$2" >>"$1"
+}
+
 lab_sysctl() { # HOST KEY=VALUE...
 	local host=$1
 	shift
