@@ -37,6 +37,11 @@ static void all_up(void **state)
 	assert_true(out[0].present && out[0].up);
 	assert_int_equal(out[0].weight, 1);
 	assert_int_equal(out[1].weight, 2);
+	assert_string_equal(out[1].by, "check");
+	/* No verdict yet, or no checker: the configuration's. */
+	in[1].state = RS_UNKNOWN;
+	assert_false(policy_vs(1, 0, in, 2, false, &q, out));
+	assert_true(out[1].up);
 	assert_string_equal(out[1].by, "config");
 }
 
