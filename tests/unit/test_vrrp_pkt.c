@@ -601,6 +601,8 @@ static void encode_errors(void **state)
 	assert_int_equal(vrrp_encode(&a, buf, sizeof(buf)), -EINVAL);
 	a.interval_cs = 0xfff;
 	assert_int_equal(vrrp_encode(&a, buf, 8), 8);
+	assert_int_equal(buf[4], 0x0f);
+	assert_int_equal(buf[5], 0xff);
 	assert_int_equal(vrrp_encode(&a, buf, 7), -ENOSPC);
 	a.version = 4;
 	assert_int_equal(vrrp_encode(&a, buf, sizeof(buf)), -EINVAL);

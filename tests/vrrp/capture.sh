@@ -81,7 +81,8 @@ ip -n "${P}ka" link set lo up
 ip -n "${P}ka" link set eth0 up
 ip -n "${P}cap" link set eth0 up
 
-KA_VERSION=$(keepalived --version 2>&1 | head -n 1)
+# sed, not head: keepalived writes on after the first line (SIGPIPE)
+KA_VERSION=$(keepalived --version 2>&1 | sed -n 1p)
 
 # write_conf FILE VERSION ADVERT_INT AUTH(yes/no)
 write_conf() {
