@@ -254,6 +254,14 @@ static void ttl(void **state)
 	load("v2_pass", &p);
 	p.b[8] = 254;
 	assert_int_equal(decode(&p, &a), VRRP_DROP_TTL);
+	/* decoded all the same, for unicast peers */
+	assert_int_equal(a.ttl, 254);
+	assert_int_equal(a.vrid, 50);
+	assert_int_equal(a.naddrs, 2);
+	assert_string_equal(a.auth_pass, "1111");
+	/* the other checks come first */
+	p.b[p.len - 1] ^= 1;
+	assert_int_equal(decode(&p, &a), VRRP_DROP_CHECKSUM);
 	load("v3", &p);
 	p.b[8] = 1;
 	assert_int_equal(decode(&p, &a), VRRP_DROP_TTL);

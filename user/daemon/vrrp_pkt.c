@@ -166,8 +166,6 @@ enum vrrp_drop vrrp_decode(const uint8_t *pkt, size_t len,
 	vlen = vrrp_len(version, v[3]);
 	if (tot_len != len || len != ihl + vlen)
 		return VRRP_DROP_LENGTH;
-	if (pkt[8] != VRRP_TTL)
-		return VRRP_DROP_TTL;
 	if ((v[0] & 0x0f) != VRRP_TYPE_ADVERT)
 		return VRRP_DROP_TYPE;
 
@@ -191,6 +189,9 @@ enum vrrp_drop vrrp_decode(const uint8_t *pkt, size_t len,
 		a->interval_cs =
 			(uint16_t)((v[4] << 8 | v[5]) & V3_INTERVAL_MASK);
 	}
+	/* Last, with @a filled: keepalived checks it only for multicast. */
+	if (pkt[8] != VRRP_TTL)
+		return VRRP_DROP_TTL;
 	return VRRP_OK;
 }
 

@@ -67,7 +67,9 @@ int vrrp_encode(const struct vrrp_advert *a, uint8_t *buf, size_t len);
 /*
  * Decode a whole IPv4 packet as a raw socket of protocol 112 receives it
  * (IP header first) into @a. Returns VRRP_OK or the reason to drop it;
- * never reads past @len.
+ * never reads past @len. VRRP_DROP_TTL comes last, with @a filled: an
+ * instance with unicast peers accepts it (keepalived checks the TTL of
+ * multicast adverts only).
  */
 enum vrrp_drop vrrp_decode(const uint8_t *pkt, size_t len,
 			   struct vrrp_advert *a);
