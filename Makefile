@@ -40,7 +40,7 @@ LIB_SRCS := $(filter-out user/main.c,$(wildcard user/*.c)) \
 LIB_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(LIB_SRCS))
 CONF_SRCS := $(wildcard user/daemon/conf*.c)
 PURE_SRCS := user/sched.c user/parse.c $(CONF_SRCS) user/daemon/policy.c \
-	user/daemon/health.c user/daemon/loop.c
+	user/daemon/health.c user/daemon/loop.c user/daemon/vrrp_pkt.c
 USER_HDRS := $(wildcard user/*.h user/daemon/*.h)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/unit/%,$(UNIT_SRCS))
@@ -60,7 +60,8 @@ help:
 	@echo '  demo-down  remove what a killed demo left'
 	@echo '  test       every suite: unit, bpf, e2e (root for bpf and e2e)'
 	@echo '  check      clang-format, shellcheck, cppcheck, unit tests (ASan/UBSan)'
-	@echo '  fuzz       the config parser under libFuzzer for FUZZ_TIME=60 seconds'
+	@echo '  fuzz       libFuzzer, FUZZ_TIME=60 seconds each of FUZZ_TARGETS="conf vrrp"'
+	@echo '             (conf: the config parser; vrrp: the VRRP advert decoder)'
 	@echo '  mutate     break each guard of tests/mutate/mutations in a copy, say which test caught it (root)'
 	@echo '  bench      benchmark against a MAC-swap baseline, writes BENCHMARKS.md'
 	@echo '  install    install lbxdp and its man page under PREFIX=$(PREFIX)'
@@ -98,23 +99,38 @@ $(OUTPUT)/unit/%: tests/unit/%.c $(PURE_SRCS) $(USER_HDRS) | $(OUTPUT)/unit
 
 unit: $(UNIT_BINS)
 
-# The config parser under libFuzzer, seeded with the unit test configs;
-# what it finds lands in $(OUTPUT)/fuzz/ (keep crashers as unit cases).
+# libFuzzer, FUZZ_TIME seconds for each of FUZZ_TARGETS: the config parser
+# seeded with the unit test configs, the VRRP advert decoder with the
+# keepalived captures; what they find lands in $(OUTPUT)/fuzz/ (keep
+# crashers as unit cases).
 FUZZ_TIME ?= 60
+FUZZ_TARGETS ?= conf vrrp
 FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -fno-omit-frame-pointer \
 	-DCONF_MAX_WORK=20000 -DCONF_MAX_TOTAL='(256 << 10)' \
 	-DCONF_MAX_EXPAND='(1 << 20)'
-$(OUTPUT)/fuzz/fuzz_conf: tests/fuzz/fuzz_conf.c $(PURE_SRCS) $(USER_HDRS) | $(OUTPUT)/fuzz
+$(OUTPUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(PURE_SRCS) $(USER_HDRS) | $(OUTPUT)/fuzz
 	$(call msg,CC-FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_FLAGS) $(WARN) $(INCLUDES) $< $(PURE_SRCS) -o $@
 
-fuzz: deps $(OUTPUT)/fuzz/fuzz_conf
+fuzz: deps $(FUZZ_TARGETS:%=$(OUTPUT)/fuzz/fuzz_%)
+ifneq ($(filter conf,$(FUZZ_TARGETS)),)
 	$(Q)mkdir -p $(OUTPUT)/fuzz/corpus
 	$(Q)cp tests/unit/conf/*.conf $(OUTPUT)/fuzz/corpus/
 	$(Q)$(OUTPUT)/fuzz/fuzz_conf -max_total_time=$(FUZZ_TIME) -max_len=8192 \
 		-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
 		-artifact_prefix=$(OUTPUT)/fuzz/ $(OUTPUT)/fuzz/corpus
+endif
+ifneq ($(filter vrrp,$(FUZZ_TARGETS)),)
+	$(Q)mkdir -p $(OUTPUT)/fuzz/corpus-vrrp
+	$(Q)for f in tests/unit/vrrp/*.hex; do \
+		grep -v '^#' $$f | tr -d ' \n' | tr a-f A-F | basenc --base16 -d \
+			>$(OUTPUT)/fuzz/corpus-vrrp/$$(basename $$f .hex); \
+	done
+	$(Q)$(OUTPUT)/fuzz/fuzz_vrrp -max_total_time=$(FUZZ_TIME) -max_len=2048 \
+		-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+		-artifact_prefix=$(OUTPUT)/fuzz/vrrp- $(OUTPUT)/fuzz/corpus-vrrp
+endif
 
 $(OUTPUT)/tests/bpf_test: $(BPFT_SRCS) $(wildcard tests/bpf/*.h) $(OUTPUT)/liblbxdp.a | $(OUTPUT)/tests
 	$(call msg,CC,$@)

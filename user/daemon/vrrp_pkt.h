@@ -26,7 +26,7 @@ struct vrrp_advert {
 	/* v2: the advert interval in seconds × 100; v3: Max Adver Int. */
 	uint16_t interval_cs;
 	uint8_t auth_type;		   /* v2 only: 0 none, 1 PASS */
-	char auth_pass[VRRP_AUTH_LEN + 1]; /* v2 PASS, NUL-terminated */
+	char auth_pass[VRRP_AUTH_LEN + 1]; /* v2: the 8 bytes sent, + NUL */
 	__be32 saddr, daddr;		   /* of the IP header */
 	uint8_t ttl;
 	int naddrs;
@@ -41,9 +41,9 @@ struct vrrp_advert {
 enum vrrp_drop {
 	VRRP_OK = 0,
 	/* vrrp_decode */
-	VRRP_DROP_LENGTH,   /* truncated IP or VRRP header, bad counts */
+	VRRP_DROP_LENGTH,   /* bad IP header, length other than counts say */
 	VRRP_DROP_TTL,	    /* IP TTL other than 255 */
-	VRRP_DROP_VERSION,  /* neither 2 nor 3 */
+	VRRP_DROP_VERSION,  /* neither 2 nor 3; vrrp_match: not ours */
 	VRRP_DROP_TYPE,	    /* not an ADVERTISEMENT */
 	VRRP_DROP_CHECKSUM, /* v2: over VRRP; v3: with the pseudo-header */
 	/* vrrp_match */
@@ -67,7 +67,9 @@ int vrrp_encode(const struct vrrp_advert *a, uint8_t *buf, size_t len);
 /*
  * Decode a whole IPv4 packet as a raw socket of protocol 112 receives it
  * (IP header first) into @a. Returns VRRP_OK or the reason to drop it;
- * never reads past @len.
+ * never reads past @len. VRRP_DROP_TTL comes last, with @a filled: an
+ * instance with unicast peers accepts it (keepalived checks the TTL of
+ * multicast adverts only).
  */
 enum vrrp_drop vrrp_decode(const uint8_t *pkt, size_t len,
 			   struct vrrp_advert *a);
