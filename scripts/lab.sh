@@ -354,7 +354,8 @@ lab_reap_stale() {
 }
 
 # lab_json_backend FILE ADDR FIELD: a field of backend ADDR in the output
-# of `lbxdp -j backend list` (empty if the backend is absent).
+# of `lbxdp -j backend list` (empty if the backend is absent); FIELD may
+# name one in an object, as check.reason.
 lab_json_backend() {
 	python3 - "$@" <<'EOF'
 import json, sys
@@ -362,7 +363,9 @@ data = json.load(open(sys.argv[1]))
 for svc in data:
     for be in svc.get("backends", []):
         if be.get("address") == sys.argv[2]:
-            print(be.get(sys.argv[3], ""))
+            for key in sys.argv[3].split("."):
+                be = (be or {}).get(key, "")
+            print(be)
             sys.exit(0)
 EOF
 }

@@ -79,6 +79,35 @@ check "the seed's weights split 30 connections 1:2 ($(summary "$hits"))" \
 	in_range "$(lab_count web1 <"$hits")" 5 15 "$(lab_count web2 <"$hits")" 15 25 \
 	"$(grep -c '^FAIL' "$hits" || true)" 0 0
 
+# Connections held open (slowget.py's HOLD: the first line read, then the
+# window closed until RELEASE exists) across web2's fall and return, each
+# from a source port of its own. Those on web1 must end whole: two opened
+# before (wrr places them: opened one by one until two are on web1), and
+# four opened while web2 is down (all on web1; had their flows been lost
+# when web2 came back, wrr would place most of them on web2: reset).
+RELEASE=$E2E_TMP/release
+held_pids=()
+held_names=()
+has_line() { [ -f "$1" ] && [ "$(wc -l <"$1")" -ge 1 ]; }
+# hold_open NAME PORT: one held download; prints its first line (the server).
+hold_open() {
+	timeout 120 ip netns exec "${LAB_PREFIX}client" python3 \
+		"$E2E_DIR/slowget.py" "$LAB_VIP" 80 /big.bin "$E2E_TMP/held$1" \
+		100000000 "$2" "$RELEASE" 2>"$E2E_TMP/held$1.err" &
+	held_pids+=("$!")
+	held_names+=("$1")
+	E2E_PIDS="$E2E_PIDS $!"
+	e2e_wait 10 has_line "$E2E_TMP/held$1"
+	on="$on $(head -n 1 "$E2E_TMP/held$1" 2>/dev/null || echo none)"
+}
+on=""
+for ((i = 0; i < 20; i++)); do
+	hold_open "a$i" $((20100 + i))
+	[ "$(grep -o web1 <<<"$on" | wc -l)" -lt 2 ] || break
+done
+check "held connections open before web2 stops, two on web1 (on:$on)" \
+	eval '[ "$(grep -o web1 <<<"$on" | wc -l)" -eq 2 ] && [[ "$on" != *none* ]]'
+
 # web2's listener stops: refused connections take it down, not sooner
 # than retry x delay_before_retry (the checker's own timers), and within
 # a bound the test gives slack for the machine.
@@ -92,11 +121,36 @@ check "web2's listener stopped: down in the maps after $ms ms (bound ${BOUND}s)"
 lab_hits 20 >"$hits"
 check "web2 down: 20 new connections all to web1 ($(summary "$hits"))" \
 	[ "$(lab_count web1 <"$hits")" -eq 20 ]
+on=""
+for ((i = 0; i < 4; i++)); do
+	hold_open "b$i" $((20200 + i))
+done
+check "web2 down: 4 held connections opened now all on web1 (on:$on)" \
+	[ "$on" = " web1 web1 web1 web1" ]
 
 lab_web_start web2 "$ST/www/web2"
 e2e_wait $((DELAY * 3 + 3)) eval '[ "$(state web2)" = up ]'
 check "web2's listener back: up again within a delay_loop or so" \
 	[ "$(state web2)" = up ]
+lab_hits 10 "http://$LAB_VIP/" 20300 >"$hits"
+check "web2 back: it gets new connections again ($(summary "$hits"))" \
+	in_range "$(lab_count web2 <"$hits")" 1 10 "$(grep -c '^FAIL' "$hits" || true)" 0 0
+touch "$RELEASE"
+bad=""
+whole=0
+for ((i = 0; i < ${#held_pids[@]}; i++)); do
+	n=${held_names[$i]}
+	rc=0
+	wait "${held_pids[$i]}" || rc=$?
+	[ "$(head -n 1 "$E2E_TMP/held$n")" = web1 ] || continue
+	if [ "$rc" -eq 0 ] && cmp -s "$E2E_TMP/held$n" "$ST/www/web1/big.bin"; then
+		whole=$((whole + 1))
+	else
+		bad="$bad $n($(stat -c %s "$E2E_TMP/held$n") bytes, $(tail -n 1 "$E2E_TMP/held$n.err"))"
+	fi
+done
+check "the $whole held connections on web1 came through web2's stop and start whole${bad:+; broken:$bad}" \
+	eval '[ -z "$bad" ] && [ "$whole" -eq 6 ]'
 
 # An operator's --down holds over passing checks until --auto.
 lab_lbxdp backend set "$LAB_SVC" "$W1" --down

@@ -3,8 +3,9 @@
 # e2e-modes: generic
 # The daemon's checkers against real servers in the lab: HTTP_GET takes a
 # server down on a status it does not expect, SSL_GET checks a real TLS
-# server (nginx with a certificate made here), and MISC_CHECK with
-# misc_dynamic sets a server's weight, which the split follows.
+# server (nginx with a certificate made here), MISC_CHECK with
+# misc_dynamic sets a server's weight, which the split follows, and
+# UDP_CHECK and DNS_CHECK keep a UDP service in step with its servers.
 # shellcheck disable=SC2016 # check ... eval '...' expands when checked
 # shellcheck disable=SC2317 # functions run through e2e_wait
 # shellcheck source=tests/e2e/lib.sh
@@ -60,6 +61,18 @@ EOF
 chmod 755 "$E2E_TMP/misc.sh"
 echo 3 >"$WEIGHT_FILE" # weight 1
 
+# UDP on :53 of web1 and web2: udp_echo.py answers a datagram with the
+# server's name and a DNS query with rcode 0 (3 for nxdomain.*), from the
+# VIP for clients and from the server's own address for its checks.
+udp_start() {
+	lab_bg "$1" "udp-$1" python3 "$E2E_DIR/udp_echo.py" serve "$1" \
+		"$LAB_VIP,$(lab_ip "$1")" 53
+	eval "UDP_${1^^}=\$LAB_BG_PID"
+}
+udp_start web1
+udp_start web2
+hex() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
+
 # write_conf HTTP_PATH SSL_PATH
 write_conf() {
 	cat >"$CONF" <<EOF
@@ -103,15 +116,62 @@ virtual_server $LAB_VIP 80 {
         }
     }
 }
+virtual_server $LAB_VIP 53 {
+    delay_loop 1
+    alpha
+    lb_algo wrr
+    lb_kind DR
+    protocol UDP
+    real_server $W1 53 {
+        weight 1
+        UDP_CHECK {
+            payload $(hex ping)
+            require_reply $(hex web1)
+            connect_timeout 1
+            retry 1
+            delay_before_retry 1
+        }
+    }
+    real_server $W2 53 {
+        weight 1
+        DNS_CHECK {
+            type A
+            name lbxdp.test
+            connect_timeout 1
+            retry 1
+            delay_before_retry 1
+        }
+    }
+}
+! The same servers, with checks whose replies are wrong: never up.
+virtual_server $LAB_VIP 5300 {
+    delay_loop 1
+    alpha
+    lb_kind DR
+    protocol UDP
+    real_server $W1 5300 {
+        UDP_CHECK {
+            connect_port 53
+            require_reply $(hex web2)
+        }
+    }
+    real_server $W2 5300 {
+        DNS_CHECK {
+            connect_port 53
+            name nxdomain.lbxdp.test
+        }
+    }
+}
 EOF
 }
 
-# state HOST: its record's state; weight HOST: its weight.
+# field HOST FIELD [SERVICE]: a field of HOST's record in SERVICE (the TCP
+# one by default); is HOST FIELD VALUE [SERVICE]: it is VALUE.
 field() {
-	lab_lbxdp -j backend list >"$E2E_TMP/list.json" 2>/dev/null &&
+	lab_lbxdp -j backend list "${3:-$LAB_SVC}" >"$E2E_TMP/list.json" 2>/dev/null &&
 		lab_json_backend "$E2E_TMP/list.json" "$(lab_ip "$1")" "$2"
 }
-is() { [ "$(field "$1" "$2")" = "$3" ]; }
+is() { [ "$(field "$1" "$2" "${4:-}")" = "$3" ]; }
 summary() {
 	echo "web1 $(lab_count web1 <"$1"), web2 $(lab_count web2 <"$1"), failed $(grep -c '^FAIL' "$1" || true)"
 }
@@ -166,4 +226,70 @@ check "SSL_GET 200 again: web2 up" is web2 state up
 kill "$NGINX"
 e2e_wait 10 is web2 state down
 check "nginx stopped: web2 down" is web2 state down
+
+# UDP_CHECK and DNS_CHECK on the UDP service.
+DNS=$LAB_VIP:53/udp
+WRONG=$LAB_VIP:5300/udp
+e2e_wait 10 eval 'is web1 state up "$DNS" && is web2 state up "$DNS"'
+check "UDP_CHECK's reply web1 and DNS_CHECK's rcode 0: both up (alpha)" \
+	eval 'is web1 state up "$DNS" && is web2 state up "$DNS"'
+e2e_wait 10 eval 'is web1 check.reason "reply mismatch" "$WRONG" &&
+	is web2 check.reason "DNS rcode 3" "$WRONG"'
+check "$WRONG: UDP_CHECK's reply is not require_reply's: web1 down (reply mismatch)" \
+	eval 'is web1 check.reason "reply mismatch" "$WRONG" && is web1 state down "$WRONG"'
+check "$WRONG: DNS_CHECK's answer has rcode 3: web2 down (DNS rcode 3)" \
+	eval 'is web2 check.reason "DNS rcode 3" "$WRONG" && is web2 state down "$WRONG"'
+# ask N PORT0: N datagrams to the VIP's :53, each a new flow from PORT0 + i.
+ask() {
+	timeout $(($1 * 6 + 10)) ip netns exec "${LAB_PREFIX}client" \
+		python3 "$E2E_DIR/udp_echo.py" ask "$LAB_VIP" 53 "$1" "$2"
+}
+ask 20 21000 >"$hits"
+check "UDP through the VIP: 20 flows split 1:1 ($(summary "$hits"))" \
+	in_range "$(lab_count web1 <"$hits")" 5 15 "$(lab_count web2 <"$hits")" 5 15 \
+	"$(grep -c '^FAIL' "$hits" || true)" 0 0
+
+# down_ms HOST: how long after T0 (when its responder stopped, in ms of
+# the real-time clock) HOST's checks took it down: its record's since_ms,
+# so that a slow poll does not count.
+down_ms() {
+	local since
+	since=$(field "$1" check.since_ms "$DNS")
+	echo $((${since:-0} - T0))
+}
+# web1's responder stops answering (SIGSTOP: its port stays open, silent):
+# require_reply fails each check at connect_timeout, two in a row (retry
+# 1) delay_before_retry apart: no sooner than 2 s, bound 1 + 1 + 2 x 1 s
+# (the test allows 3 x the bound + 2 s, for the machine).
+T0=$(date +%s%3N)
+kill -STOP "$UDP_WEB1"
+e2e_wait 14 is web1 state down "$DNS"
+ms=$(down_ms web1)
+check "web1's responder silent: UDP_CHECK took it down after $ms ms (no sooner than 2000, bound 4000)" \
+	eval 'is web1 state down "$DNS" && in_range "$ms" 2000 14000'
+ask 10 21100 >"$hits"
+check "web1 down: 10 new UDP flows all to web2 ($(summary "$hits"))" \
+	[ "$(lab_count web2 <"$hits")" -eq 10 ]
+kill -CONT "$UDP_WEB1"
+e2e_wait 10 is web1 state up "$DNS"
+check "web1's responder answers again: up" is web1 state up "$DNS"
+
+# web2's responder exits: ICMP port unreachable fails each DNS_CHECK at
+# once, two in a row 1 s apart: no sooner than 1 s, bound 1 + 1 s.
+T0=$(date +%s%3N)
+kill "$UDP_WEB2"
+e2e_wait 8 is web2 state down "$DNS"
+ms=$(down_ms web2)
+check "web2's responder gone: DNS_CHECK took it down after $ms ms (no sooner than 1000, bound 2000)" \
+	eval 'is web2 state down "$DNS" && in_range "$ms" 1000 8000'
+ask 10 21200 >"$hits"
+check "web2 down: 10 new UDP flows all to web1 ($(summary "$hits"))" \
+	[ "$(lab_count web1 <"$hits")" -eq 10 ]
+udp_start web2
+e2e_wait 10 is web2 state up "$DNS"
+check "web2's responder back: up" is web2 state up "$DNS"
+ask 10 21300 >"$hits"
+check "both up again: 10 new UDP flows reach both ($(summary "$hits"))" \
+	in_range "$(lab_count web1 <"$hits")" 1 9 "$(lab_count web2 <"$hits")" 1 9 \
+	"$(grep -c '^FAIL' "$hits" || true)" 0 0
 e2e_done
