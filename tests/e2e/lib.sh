@@ -56,13 +56,15 @@ check() {
 # e2e_wait SECONDS CMD...: until CMD succeeds, for up to SECONDS, trying
 # every 0.1 s. Never fails: the check that follows says what was missing.
 e2e_wait() {
-	local i n=$(($1 * 10))
+	local end=$(($(date +%s%N) + $1 * 1000000000))
 	shift
-	for ((i = 0; i < n; i++)); do
+	# Bounded by time, not by tries: a slow predicate (a loaded machine)
+	# must not stretch a failing wait far past its bound.
+	while :; do
 		"$@" && return 0
+		[ "$(date +%s%N)" -lt "$end" ] || return 0
 		sleep 0.1
 	done
-	return 0
 }
 
 # in_range VALUE LOW HIGH [VALUE LOW HIGH...]: integers, each within bounds.
