@@ -149,7 +149,6 @@ static void become_master(struct vrrp_fsm *f, uint64_t now,
 	f->master_int_cs = f->p.advert_int_cs;
 	f->master = f->p.saddr;
 	f->master_prio = f->prio;
-	f->preempt_wait = false;
 	send_advert(r, f->prio);
 	r->vip_add = true;
 	f->deadline = now + advert_ms(f);
