@@ -12,7 +12,7 @@
  *   v2 (or v3 at 1 s), p 100: skew 609.375 ms -> 610, MDI 3610
  *   v2, p 255: skew 3.906 ms -> 4, MDI 3004
  *   v3 at 0.5 s, p 50: skew 402.343 ms -> 403, MDI 1500 + 403 = 1903
- *   `state MASTER` waits 1 s + 1/256 s = 1003.906 ms -> 1004
+ *   v3 at 0.25 s, p 100: skew 152.343 ms -> 153, MDI 750 + 153 = 903
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -122,8 +122,9 @@ static void test_start_backup(void **state)
 }
 
 /*
- * state MASTER: keepalived starts it as BACKUP for one advert interval
- * plus 1/256 s, then MASTER if nothing equal or higher was heard.
+ * state MASTER (not the owner): keepalived 2.2.7 starts it as BACKUP on
+ * the whole Master_Down_Interval, as `state BACKUP` (measured: 3.61 s
+ * for priority 100 alone in a namespace).
  */
 static void test_start_master(void **state)
 {
@@ -131,16 +132,16 @@ static void test_start_master(void **state)
 	struct vrrp_fsm f;
 
 	p.start_master = true;
-	start_backup(&f, &p, 0, 1004);
-	takeover(&f, 1004, "state MASTER");
+	start_backup(&f, &p, 0, 3610);
+	takeover(&f, 3610, "master down timer");
 
 	/* A lower priority master heard meanwhile does not delay it. */
-	start_backup(&f, &p, 0, 1004);
-	rx(&f, 500, adv(2, 50, 100, LO), VRRP_STATE_BACKUP, false, NONE, 1004);
-	takeover(&f, 1004, "preempt");
+	start_backup(&f, &p, 0, 3610);
+	rx(&f, 500, adv(2, 50, 100, LO), VRRP_STATE_BACKUP, false, NONE, 3610);
+	takeover(&f, 3610, "preempt");
 
-	/* A higher one keeps it BACKUP, on the whole interval. */
-	start_backup(&f, &p, 0, 1004);
+	/* A higher one keeps it BACKUP. */
+	start_backup(&f, &p, 0, 3610);
 	rx(&f, 500, adv(2, 150, 100, LO), VRRP_STATE_BACKUP, false, NONE,
 	   500 + 3610);
 	assert_true(f.master == LO);
@@ -560,10 +561,9 @@ static void test_master_adverts(void **state)
 	uint64_t t;
 
 	p.advert_int_cs = 25;
-	p.start_master = true;
-	start_backup(&f, &p, 0, 250 + 1);
-	expect(vrrp_fsm_timer(&f, 251), VRRP_STATE_MASTER, true, 100, 501);
-	for (t = 501; t < 10000; t += 250) {
+	start_backup(&f, &p, 0, 903);
+	expect(vrrp_fsm_timer(&f, 903), VRRP_STATE_MASTER, true, 100, 1153);
+	for (t = 1153; t < 10000; t += 250) {
 		expect(vrrp_fsm_timer(&f, t - 1), VRRP_STATE_MASTER, false,
 		       NONE, t);
 		expect(vrrp_fsm_timer(&f, t), VRRP_STATE_MASTER, false, 100,

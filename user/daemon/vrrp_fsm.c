@@ -18,14 +18,12 @@
 /* Why the BACKUP timer runs: the cause logged if it fires. */
 enum {
 	WHY_DOWN,    /* the master's last advert */
-	WHY_INIT,    /* state MASTER, waiting one interval for a master */
 	WHY_PREEMPT, /* the master's priority is lower than ours */
 	WHY_STOP,    /* the master sent priority 0 */
 };
 
 static const char *const why_cause[] = {
 	[WHY_DOWN] = "master down timer",
-	[WHY_INIT] = "state MASTER",
 	[WHY_PREEMPT] = "preempt",
 	[WHY_STOP] = "priority 0 received",
 };
@@ -210,19 +208,15 @@ struct vrrp_action vrrp_fsm_start(struct vrrp_fsm *f, uint64_t now)
 		become_master(f, now, &r);
 		say(&r, "address owner");
 	} else {
-		/* Any VIP a killed predecessor left goes (remove_residual_vips). */
+		/*
+		 * keepalived: vrrp_init_state() starts any other instance,
+		 * `state MASTER` too, as BACKUP on the whole
+		 * Master_Down_Interval (its shorter advert_int + 1/256 s is
+		 * only for a sync group member held in BACKUP): measured, 3.61 s
+		 * for `state MASTER`, priority 100, as for `state BACKUP`.
+		 * Any VIP a killed predecessor left goes (remove_residual_vips).
+		 */
 		become_backup(f, now, &r);
-		if (f->p.start_master) {
-			/*
-			 * keepalived: vrrp_init_state() starts `state MASTER`
-			 * as BACKUP for one interval + the skew of priority 255
-			 * (VRRP_TIMER_SKEW_MIN), "to ensure there is no other
-			 * master"; an advert heard then is handled as in BACKUP.
-			 */
-			arm(f, now,
-			    (uint64_t)f->master_int_cs * 10000 + skew_us(f, 1),
-			    WHY_INIT);
-		}
 		say(&r, "init");
 	}
 	return end(f, r);

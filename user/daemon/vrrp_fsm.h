@@ -34,8 +34,10 @@ struct vrrp_fsm_params {
 	bool nopreempt;
 	uint32_t preempt_delay_ms;
 	/*
-	 * `state MASTER`. Without `state`, keepalived starts an owner as
-	 * MASTER and any other priority as BACKUP: the caller says which.
+	 * `state MASTER`: an owner starts as MASTER; any other priority
+	 * starts as BACKUP all the same, only without nopreempt and
+	 * preempt_delay. Without `state`, keepalived takes MASTER for
+	 * priority 255, BACKUP otherwise: the caller says which.
 	 */
 	bool start_master;
 	__be32 saddr; /* our primary address: the tie-break at equal priority */
