@@ -77,7 +77,7 @@ static char *slurp(const char *path)
 /* What the daemon's -t prints for @name (in dir), and its exit code. */
 static char *check_file(const char *name)
 {
-	struct conf_opts o = {.config_id = "lbtest"};
+	struct conf_opts o = {.config_id = "lbtest", .rand_seed = 1};
 	char *out = NULL;
 	size_t len = 0;
 	FILE *f;
@@ -111,7 +111,7 @@ static void test_file(void **state)
 
 static struct conf *load(const char *name)
 {
-	struct conf_opts o = {.config_id = "lbtest"};
+	struct conf_opts o = {.config_id = "lbtest", .rand_seed = 1};
 	struct conf_diag d = {0};
 	struct conf *cf = NULL;
 	char *msgs = NULL;
@@ -408,6 +408,14 @@ static void test_preprocessor(void **state)
 		"198.18.2.11", "198.18.3.1",  "198.18.3.2",
 	};
 	static const __u32 seq_w[] = {1, 3, 5, 7, 20, 19, 18, 1, 1, 1, 1};
+	static const char *const lst[] = {
+		"198.18.1.1",  "198.18.1.2",  "198.18.1.3",  "198.18.2.20",
+		"198.18.2.21", "198.18.2.22", "198.18.3.5",  "198.18.3.6",
+		"198.18.4.5",  "198.18.4.6",  "198.18.30.1", "198.18.30.2",
+		"198.18.31.1", "198.18.31.2", "198.18.4.90", "198.18.4.80",
+	};
+	static const __u32 lst_w[] = {1, 2, 3, 14, 1, 17, 1, 1,
+				      1, 1, 1, 1,  1, 1,  1, 1};
 	struct conf *cf = load("g-defs.conf");
 	size_t i;
 
@@ -449,6 +457,14 @@ static void test_preprocessor(void **state)
 	for (i = 0; i < 11; i++) {
 		assert_int_equal(cf->vs[0].rs[i].addr, ip(seq[i]));
 		assert_int_equal(cf->vs[0].rs[i].weight, seq_w[i]);
+	}
+	conf_free(cf);
+
+	cf = load("g-lst.conf");
+	assert_int_equal(cf->vs[0].nrs, 16);
+	for (i = 0; i < 16; i++) {
+		assert_int_equal(cf->vs[0].rs[i].addr, ip(lst[i]));
+		assert_int_equal(cf->vs[0].rs[i].weight, lst_w[i]);
 	}
 	conf_free(cf);
 
@@ -497,6 +513,48 @@ static void test_preprocessor(void **state)
 	assert_int_equal(cf->vs[0].rs[1].weight, 4);
 	assert_int_equal(cf->vs[0].rs[1].checkers[0].connect_timeout_ms, 2000);
 	conf_free(cf);
+}
+
+static struct conf *load_seeded(const char *name, __u64 seed)
+{
+	struct conf_opts o = {.config_id = "lbtest", .rand_seed = seed};
+	struct conf_diag d = {0};
+	struct conf *cf = NULL;
+
+	assert_int_equal(chdir(dir), 0);
+	d.out = fopen("/dev/null", "w");
+	assert_non_null(d.out);
+	assert_int_equal(conf_load(name, &o, &cf, &d), 0);
+	fclose(d.out);
+	return cf;
+}
+
+/* ${_INSTANCE} is the config id; ${_RANDOM} is in its range and the same
+ * for the same seed (conf_opts), not for another. */
+static void test_builtins(void **state)
+{
+	struct conf *a = load("g-builtins.conf"), *b, *c;
+	bool differ = false;
+	int i;
+
+	assert_string_equal(a->g.router_id, "lb_lbtest_lbtest");
+	assert_string_equal(a->g.smtp_helo, "h#!");
+	assert_int_equal(a->vs[0].nrs, 3);
+	assert_in_range(a->vs[0].rs[0].weight, 1, 100);
+	assert_int_equal(a->vs[0].rs[0].checkers[0].connect_timeout_ms, 2000);
+	assert_in_range(a->vs[0].rs[1].weight, 0, 32767);
+	assert_in_range(a->vs[0].rs[2].weight, 32000, 32767);
+	b = load_seeded("g-builtins.conf", 1);
+	c = load_seeded("g-builtins.conf", 2);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(a->vs[0].rs[i].weight, b->vs[0].rs[i].weight);
+		if (a->vs[0].rs[i].weight != c->vs[0].rs[i].weight)
+			differ = true;
+	}
+	assert_true(differ);
+	conf_free(a);
+	conf_free(b);
+	conf_free(c);
 }
 
 static void test_vs_options(void **state)
@@ -592,7 +650,7 @@ static void test_vrrp_xdp_global(void **state)
 /* Exit 2 when the file cannot be read; -errno from conf_load. */
 static void test_unreadable(void **state)
 {
-	struct conf_opts o = {.config_id = "lbtest"};
+	struct conf_opts o = {.config_id = "lbtest", .rand_seed = 1};
 	struct conf_diag d = {0};
 	struct conf *cf = NULL;
 	char *out = NULL;
@@ -709,7 +767,7 @@ static void test_host(void **state)
 {
 	char tmp[] = "/tmp/lbxdp-test-host.XXXXXX";
 	char script[PATH_MAX], cfg[PATH_MAX], text[PATH_MAX + 512];
-	struct conf_opts o = {.config_id = "lbtest"};
+	struct conf_opts o = {.config_id = "lbtest", .rand_seed = 1};
 	struct conf_diag d = {0};
 	struct conf *cf = NULL;
 	char *out;
@@ -786,6 +844,7 @@ int main(void)
 		cmocka_unit_test(test_haproxy),
 		cmocka_unit_test(test_algos),
 		cmocka_unit_test(test_preprocessor),
+		cmocka_unit_test(test_builtins),
 		cmocka_unit_test(test_vs_options),
 		cmocka_unit_test(test_vrrp_xdp_global),
 		cmocka_unit_test(test_unreadable),

@@ -220,6 +220,9 @@ struct conf_opts {
 	int max_depth;	 /* 0: a default */
 	size_t max_line; /* 0: a default */
 	bool no_include; /* "include" is an error (the fuzzer) */
+	/* ${_RANDOM}'s seed: the same seed, the same numbers (tests);
+	 * 0: a random one */
+	__u64 rand_seed;
 };
 
 /*
