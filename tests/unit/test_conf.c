@@ -205,7 +205,7 @@ static void test_seed(void **state)
 		assert_int_equal(c->delay_loop_ms, 6000);
 		assert_int_equal(c->retry, 3);
 		assert_int_equal(c->delay_before_retry_ms, 3000);
-		assert_true(c->warmup);
+		assert_int_equal(c->warmup_ms, 6000);
 		assert_false(c->alpha);
 		assert_int_equal(c->rise, 0);
 		assert_int_equal(c->fall, 0);
@@ -216,7 +216,8 @@ static void test_seed(void **state)
 
 struct timing {
 	__u32 ct, dl, retry, dbr;
-	bool warmup, alpha;
+	__u32 warmup;
+	bool alpha;
 };
 
 static void check_timing(const struct conf_checker *c, struct timing t)
@@ -225,7 +226,7 @@ static void check_timing(const struct conf_checker *c, struct timing t)
 	assert_int_equal(c->delay_loop_ms, t.dl);
 	assert_int_equal(c->retry, t.retry);
 	assert_int_equal(c->delay_before_retry_ms, t.dbr);
-	assert_int_equal(c->warmup, t.warmup);
+	assert_int_equal(c->warmup_ms, t.warmup);
 	assert_int_equal(c->alpha, t.alpha);
 }
 
@@ -242,16 +243,16 @@ static void test_inherit(void **state)
 	assert_int_equal(vs->rs[0].nchecks, 3);
 	/* real server's retry 5 and warmup 0, VS's dbr 7 set after it */
 	check_timing(&vs->rs[0].checkers[0],
-		     (struct timing){4000, 10000, 5, 7000, false, true});
+		     (struct timing){4000, 10000, 5, 7000, 0, true});
 	check_timing(&vs->rs[0].checkers[1],
-		     (struct timing){250, 2500, 0, 1, true, true});
+		     (struct timing){250, 2500, 0, 1, 1500, true});
 	check_timing(&vs->rs[0].checkers[2],
-		     (struct timing){4000, 10000, 5, 7000, false, true});
-	/* the VS's retry 3 */
+		     (struct timing){4000, 10000, 5, 7000, 0, true});
+	/* the VS's retry 3 and warmup 4 */
 	check_timing(&vs->rs[1].checkers[0],
-		     (struct timing){4000, 10000, 3, 7000, true, true});
+		     (struct timing){4000, 10000, 3, 7000, 4000, true});
 	check_timing(&vs->rs[1].checkers[1],
-		     (struct timing){4000, 10000, 3, 7000, true, true});
+		     (struct timing){4000, 10000, 3, 7000, 4000, true});
 	assert_int_equal(vs->rs[1].checkers[2].type, CHECK_MISC);
 	assert_int_equal(vs->rs[1].checkers[2].misc_timeout_ms, 10000);
 	/* keepalived 2.2.7's defaults */
@@ -260,9 +261,9 @@ static void test_inherit(void **state)
 	assert_false(vs->alpha);
 	assert_false(vs->rs[0].inhibit_on_failure);
 	check_timing(&vs->rs[0].checkers[0],
-		     (struct timing){5000, 60000, 1, 1000, true, false});
+		     (struct timing){5000, 60000, 1, 1000, 60000, false});
 	check_timing(&vs->rs[0].checkers[1],
-		     (struct timing){5000, 60000, 1, 3000, true, false});
+		     (struct timing){5000, 60000, 1, 3000, 60000, false});
 	conf_free(cf);
 }
 
@@ -280,7 +281,7 @@ static void test_defaults_by_type(void **state)
 	assert_int_equal(dns->dns_type, 1);
 	assert_string_equal(dns->dns_name, "example.com");
 	/* DNS_CHECK: retry 3, delay_before_retry = delay_loop */
-	check_timing(dns, (struct timing){5000, 60000, 3, 60000, true, false});
+	check_timing(dns, (struct timing){5000, 60000, 3, 60000, 60000, false});
 	udp = &rs->checkers[1];
 	assert_int_equal(udp->type, CHECK_UDP);
 	assert_int_equal(udp->udp_payload_len, 6);
@@ -288,7 +289,7 @@ static void test_defaults_by_type(void **state)
 	assert_true(udp->udp_require_reply);
 	assert_int_equal(udp->udp_reply_len, 2);
 	assert_memory_equal(udp->udp_reply, "\x00\x01", 2);
-	check_timing(udp, (struct timing){5000, 60000, 1, 1000, true, false});
+	check_timing(udp, (struct timing){5000, 60000, 1, 1000, 60000, false});
 	assert_int_equal(rs->checkers[2].type, CHECK_TCP);
 	assert_int_equal(rs->checkers[3].dns_type, 6); /* SOA */
 	assert_string_equal(rs->checkers[3].dns_name, ".");
@@ -308,7 +309,7 @@ static void test_defaults_by_type(void **state)
 	assert_false(rs->checkers[1].misc_dynamic);
 	/* MISC_CHECK: retry 0, misc_timeout = delay_loop */
 	check_timing(&rs->checkers[1],
-		     (struct timing){5000, 60000, 0, 1000, true, false});
+		     (struct timing){5000, 60000, 0, 1000, 60000, false});
 	assert_int_equal(rs->checkers[1].misc_timeout_ms, 60000);
 	conf_free(cf);
 }
@@ -345,7 +346,7 @@ static void test_http(void **state)
 	assert_int_equal(ssl->connect_ip, ip("198.18.1.1"));
 	assert_int_equal(ssl->bindto, ip("198.18.0.2"));
 	assert_int_equal(ssl->bind_port, 40000);
-	check_timing(ssl, (struct timing){5000, 60000, 1, 3000, true, false});
+	check_timing(ssl, (struct timing){5000, 60000, 1, 3000, 60000, false});
 	assert_string_equal(http->virtualhost, "ck.example.com");
 	assert_int_equal(http->http_protocol, 10);
 	assert_false(http->enable_sni);
@@ -374,6 +375,10 @@ static void test_haproxy(void **state)
 	assert_int_equal(c[3].fall, 3);
 	assert_int_equal(c[3].inter_ms, 6000);
 	assert_int_equal(c[3].delay_loop_ms, 6000);
+	/* warmup: up to inter by default, up to delay_loop without rise/fall */
+	assert_int_equal(c[0].warmup_ms, 2000);
+	assert_int_equal(c[2].warmup_ms, 500);
+	assert_int_equal(c[3].warmup_ms, 6000);
 	conf_free(cf);
 }
 

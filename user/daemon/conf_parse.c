@@ -2221,14 +2221,15 @@ static void resolve_checker(struct p *p, struct vsx *x, int r, int k)
 	}
 	c->retry = pick(ct->retry, rt->retry, vt->retry, retry);
 	c->delay_before_retry_ms = pick(ct->dbr, rt->dbr, vt->dbr, dbr);
-	c->warmup =
-		pick(ct->warmup, rt->warmup, vt->warmup, c->delay_loop_ms) != 0;
 	c->alpha = pickb(ct->alpha, rt->alpha, vt->alpha);
 	if (cx->rise || cx->fall || cx->inter) {
 		c->rise = cx->rise ? cx->rise : 2;
 		c->fall = cx->fall ? cx->fall : 3;
 	}
 	c->inter_ms = cx->inter ? cx->inter : c->delay_loop_ms;
+	/* keepalived: up to delay_loop by default; rise/fall: up to inter */
+	c->warmup_ms = pick(ct->warmup, rt->warmup, vt->warmup,
+			    c->rise ? c->inter_ms : c->delay_loop_ms);
 	if (c->type == CHECK_MISC && !c->misc_timeout_ms)
 		c->misc_timeout_ms = c->delay_loop_ms;
 	if (!c->virtualhost && (c->type == CHECK_HTTP || c->type == CHECK_SSL))
