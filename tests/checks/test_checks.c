@@ -1199,7 +1199,7 @@ static void test_spread(void **state)
 		.type = CHECK_TCP,
 		.connect_timeout_ms = FAST_MS,
 		.delay_loop_ms = 2000,
-		.warmup = true,
+		.warmup_ms = 2000,
 	};
 	struct conf_rs rs = {.addr = LO,
 			     .port = x->http_port,

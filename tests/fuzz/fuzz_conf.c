@@ -17,8 +17,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct conf_opts o = {
-		.config_id = "fuzz", .max_line = 8192, .no_include = true};
+	struct conf_opts o = {.config_id = "fuzz",
+			      .max_line = 8192,
+			      .no_include = true,
+			      .rand_seed = 1};
 	struct conf_diag d = {0}; /* no output: counted only */
 	struct conf *cf = NULL;
 	char path[64];

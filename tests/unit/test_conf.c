@@ -77,7 +77,7 @@ static char *slurp(const char *path)
 /* What the daemon's -t prints for @name (in dir), and its exit code. */
 static char *check_file(const char *name)
 {
-	struct conf_opts o = {.config_id = "lbtest"};
+	struct conf_opts o = {.config_id = "lbtest", .rand_seed = 1};
 	char *out = NULL;
 	size_t len = 0;
 	FILE *f;
@@ -111,7 +111,7 @@ static void test_file(void **state)
 
 static struct conf *load(const char *name)
 {
-	struct conf_opts o = {.config_id = "lbtest"};
+	struct conf_opts o = {.config_id = "lbtest", .rand_seed = 1};
 	struct conf_diag d = {0};
 	struct conf *cf = NULL;
 	char *msgs = NULL;
@@ -205,7 +205,7 @@ static void test_seed(void **state)
 		assert_int_equal(c->delay_loop_ms, 6000);
 		assert_int_equal(c->retry, 3);
 		assert_int_equal(c->delay_before_retry_ms, 3000);
-		assert_true(c->warmup);
+		assert_int_equal(c->warmup_ms, 6000);
 		assert_false(c->alpha);
 		assert_int_equal(c->rise, 0);
 		assert_int_equal(c->fall, 0);
@@ -216,7 +216,8 @@ static void test_seed(void **state)
 
 struct timing {
 	__u32 ct, dl, retry, dbr;
-	bool warmup, alpha;
+	__u32 warmup;
+	bool alpha;
 };
 
 static void check_timing(const struct conf_checker *c, struct timing t)
@@ -225,7 +226,7 @@ static void check_timing(const struct conf_checker *c, struct timing t)
 	assert_int_equal(c->delay_loop_ms, t.dl);
 	assert_int_equal(c->retry, t.retry);
 	assert_int_equal(c->delay_before_retry_ms, t.dbr);
-	assert_int_equal(c->warmup, t.warmup);
+	assert_int_equal(c->warmup_ms, t.warmup);
 	assert_int_equal(c->alpha, t.alpha);
 }
 
@@ -242,16 +243,16 @@ static void test_inherit(void **state)
 	assert_int_equal(vs->rs[0].nchecks, 3);
 	/* real server's retry 5 and warmup 0, VS's dbr 7 set after it */
 	check_timing(&vs->rs[0].checkers[0],
-		     (struct timing){4000, 10000, 5, 7000, false, true});
+		     (struct timing){4000, 10000, 5, 7000, 0, true});
 	check_timing(&vs->rs[0].checkers[1],
-		     (struct timing){250, 2500, 0, 1, true, true});
+		     (struct timing){250, 2500, 0, 1, 1500, true});
 	check_timing(&vs->rs[0].checkers[2],
-		     (struct timing){4000, 10000, 5, 7000, false, true});
-	/* the VS's retry 3 */
+		     (struct timing){4000, 10000, 5, 7000, 0, true});
+	/* the VS's retry 3 and warmup 4 */
 	check_timing(&vs->rs[1].checkers[0],
-		     (struct timing){4000, 10000, 3, 7000, true, true});
+		     (struct timing){4000, 10000, 3, 7000, 4000, true});
 	check_timing(&vs->rs[1].checkers[1],
-		     (struct timing){4000, 10000, 3, 7000, true, true});
+		     (struct timing){4000, 10000, 3, 7000, 4000, true});
 	assert_int_equal(vs->rs[1].checkers[2].type, CHECK_MISC);
 	assert_int_equal(vs->rs[1].checkers[2].misc_timeout_ms, 10000);
 	/* keepalived 2.2.7's defaults */
@@ -260,9 +261,9 @@ static void test_inherit(void **state)
 	assert_false(vs->alpha);
 	assert_false(vs->rs[0].inhibit_on_failure);
 	check_timing(&vs->rs[0].checkers[0],
-		     (struct timing){5000, 60000, 1, 1000, true, false});
+		     (struct timing){5000, 60000, 1, 1000, 60000, false});
 	check_timing(&vs->rs[0].checkers[1],
-		     (struct timing){5000, 60000, 1, 3000, true, false});
+		     (struct timing){5000, 60000, 1, 3000, 60000, false});
 	conf_free(cf);
 }
 
@@ -280,7 +281,7 @@ static void test_defaults_by_type(void **state)
 	assert_int_equal(dns->dns_type, 1);
 	assert_string_equal(dns->dns_name, "example.com");
 	/* DNS_CHECK: retry 3, delay_before_retry = delay_loop */
-	check_timing(dns, (struct timing){5000, 60000, 3, 60000, true, false});
+	check_timing(dns, (struct timing){5000, 60000, 3, 60000, 60000, false});
 	udp = &rs->checkers[1];
 	assert_int_equal(udp->type, CHECK_UDP);
 	assert_int_equal(udp->udp_payload_len, 6);
@@ -288,7 +289,7 @@ static void test_defaults_by_type(void **state)
 	assert_true(udp->udp_require_reply);
 	assert_int_equal(udp->udp_reply_len, 2);
 	assert_memory_equal(udp->udp_reply, "\x00\x01", 2);
-	check_timing(udp, (struct timing){5000, 60000, 1, 1000, true, false});
+	check_timing(udp, (struct timing){5000, 60000, 1, 1000, 60000, false});
 	assert_int_equal(rs->checkers[2].type, CHECK_TCP);
 	assert_int_equal(rs->checkers[3].dns_type, 6); /* SOA */
 	assert_string_equal(rs->checkers[3].dns_name, ".");
@@ -308,7 +309,7 @@ static void test_defaults_by_type(void **state)
 	assert_false(rs->checkers[1].misc_dynamic);
 	/* MISC_CHECK: retry 0, misc_timeout = delay_loop */
 	check_timing(&rs->checkers[1],
-		     (struct timing){5000, 60000, 0, 1000, true, false});
+		     (struct timing){5000, 60000, 0, 1000, 60000, false});
 	assert_int_equal(rs->checkers[1].misc_timeout_ms, 60000);
 	conf_free(cf);
 }
@@ -345,7 +346,7 @@ static void test_http(void **state)
 	assert_int_equal(ssl->connect_ip, ip("198.18.1.1"));
 	assert_int_equal(ssl->bindto, ip("198.18.0.2"));
 	assert_int_equal(ssl->bind_port, 40000);
-	check_timing(ssl, (struct timing){5000, 60000, 1, 3000, true, false});
+	check_timing(ssl, (struct timing){5000, 60000, 1, 3000, 60000, false});
 	assert_string_equal(http->virtualhost, "ck.example.com");
 	assert_int_equal(http->http_protocol, 10);
 	assert_false(http->enable_sni);
@@ -374,6 +375,10 @@ static void test_haproxy(void **state)
 	assert_int_equal(c[3].fall, 3);
 	assert_int_equal(c[3].inter_ms, 6000);
 	assert_int_equal(c[3].delay_loop_ms, 6000);
+	/* warmup: up to inter by default, up to delay_loop without rise/fall */
+	assert_int_equal(c[0].warmup_ms, 2000);
+	assert_int_equal(c[2].warmup_ms, 500);
+	assert_int_equal(c[3].warmup_ms, 6000);
 	conf_free(cf);
 }
 
@@ -408,6 +413,14 @@ static void test_preprocessor(void **state)
 		"198.18.2.11", "198.18.3.1",  "198.18.3.2",
 	};
 	static const __u32 seq_w[] = {1, 3, 5, 7, 20, 19, 18, 1, 1, 1, 1};
+	static const char *const lst[] = {
+		"198.18.1.1",  "198.18.1.2",  "198.18.1.3",  "198.18.2.20",
+		"198.18.2.21", "198.18.2.22", "198.18.3.5",  "198.18.3.6",
+		"198.18.4.5",  "198.18.4.6",  "198.18.30.1", "198.18.30.2",
+		"198.18.31.1", "198.18.31.2", "198.18.4.90", "198.18.4.80",
+	};
+	static const __u32 lst_w[] = {1, 2, 3, 14, 1, 17, 1, 1,
+				      1, 1, 1, 1,  1, 1,  1, 1};
 	struct conf *cf = load("g-defs.conf");
 	size_t i;
 
@@ -449,6 +462,14 @@ static void test_preprocessor(void **state)
 	for (i = 0; i < 11; i++) {
 		assert_int_equal(cf->vs[0].rs[i].addr, ip(seq[i]));
 		assert_int_equal(cf->vs[0].rs[i].weight, seq_w[i]);
+	}
+	conf_free(cf);
+
+	cf = load("g-lst.conf");
+	assert_int_equal(cf->vs[0].nrs, 16);
+	for (i = 0; i < 16; i++) {
+		assert_int_equal(cf->vs[0].rs[i].addr, ip(lst[i]));
+		assert_int_equal(cf->vs[0].rs[i].weight, lst_w[i]);
 	}
 	conf_free(cf);
 
@@ -497,6 +518,48 @@ static void test_preprocessor(void **state)
 	assert_int_equal(cf->vs[0].rs[1].weight, 4);
 	assert_int_equal(cf->vs[0].rs[1].checkers[0].connect_timeout_ms, 2000);
 	conf_free(cf);
+}
+
+static struct conf *load_seeded(const char *name, __u64 seed)
+{
+	struct conf_opts o = {.config_id = "lbtest", .rand_seed = seed};
+	struct conf_diag d = {0};
+	struct conf *cf = NULL;
+
+	assert_int_equal(chdir(dir), 0);
+	d.out = fopen("/dev/null", "w");
+	assert_non_null(d.out);
+	assert_int_equal(conf_load(name, &o, &cf, &d), 0);
+	fclose(d.out);
+	return cf;
+}
+
+/* ${_INSTANCE} is the config id; ${_RANDOM} is in its range and the same
+ * for the same seed (conf_opts), not for another. */
+static void test_builtins(void **state)
+{
+	struct conf *a = load("g-builtins.conf"), *b, *c;
+	bool differ = false;
+	int i;
+
+	assert_string_equal(a->g.router_id, "lb_lbtest_lbtest");
+	assert_string_equal(a->g.smtp_helo, "h#!");
+	assert_int_equal(a->vs[0].nrs, 3);
+	assert_in_range(a->vs[0].rs[0].weight, 1, 100);
+	assert_int_equal(a->vs[0].rs[0].checkers[0].connect_timeout_ms, 2000);
+	assert_in_range(a->vs[0].rs[1].weight, 0, 32767);
+	assert_in_range(a->vs[0].rs[2].weight, 32000, 32767);
+	b = load_seeded("g-builtins.conf", 1);
+	c = load_seeded("g-builtins.conf", 2);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(a->vs[0].rs[i].weight, b->vs[0].rs[i].weight);
+		if (a->vs[0].rs[i].weight != c->vs[0].rs[i].weight)
+			differ = true;
+	}
+	assert_true(differ);
+	conf_free(a);
+	conf_free(b);
+	conf_free(c);
 }
 
 static void test_vs_options(void **state)
@@ -592,7 +655,7 @@ static void test_vrrp_xdp_global(void **state)
 /* Exit 2 when the file cannot be read; -errno from conf_load. */
 static void test_unreadable(void **state)
 {
-	struct conf_opts o = {.config_id = "lbtest"};
+	struct conf_opts o = {.config_id = "lbtest", .rand_seed = 1};
 	struct conf_diag d = {0};
 	struct conf *cf = NULL;
 	char *out = NULL;
@@ -709,7 +772,7 @@ static void test_host(void **state)
 {
 	char tmp[] = "/tmp/lbxdp-test-host.XXXXXX";
 	char script[PATH_MAX], cfg[PATH_MAX], text[PATH_MAX + 512];
-	struct conf_opts o = {.config_id = "lbtest"};
+	struct conf_opts o = {.config_id = "lbtest", .rand_seed = 1};
 	struct conf_diag d = {0};
 	struct conf *cf = NULL;
 	char *out;
@@ -786,6 +849,7 @@ int main(void)
 		cmocka_unit_test(test_haproxy),
 		cmocka_unit_test(test_algos),
 		cmocka_unit_test(test_preprocessor),
+		cmocka_unit_test(test_builtins),
 		cmocka_unit_test(test_vs_options),
 		cmocka_unit_test(test_vrrp_xdp_global),
 		cmocka_unit_test(test_unreadable),

@@ -130,11 +130,11 @@ static void test_warmup(void **state)
 	uint64_t seen[6] = {0};
 	unsigned int i;
 
-	p.warmup = false;
+	p.warmup_ms = 0;
 	health_init(&h, &p, true);
 	assert_int_equal(health_first(&h, 1000, 0xffffffffU), 1000);
 
-	p.warmup = true;
+	p.warmup_ms = 6000;
 	health_init(&h, &p, true);
 	assert_int_equal(health_first(&h, 1000, 0), 1000);
 	assert_int_equal(health_first(&h, 1000, 0x80000000U), 1000 + 3000);
@@ -148,6 +148,20 @@ static void test_warmup(void **state)
 	}
 	for (i = 0; i < 6; i++)
 		assert_int_equal(seen[i], 1);
+
+	/* keepalived's warmup N: within N, whatever the delay_loop */
+	p.warmup_ms = 1500;
+	health_init(&h, &p, true);
+	assert_int_equal(health_first(&h, 1000, 0x80000000U), 1000 + 750);
+	assert_int_equal(health_first(&h, 1000, 0xffffffffU), 1000 + 1499);
+	p.warmup_ms = 100000;
+	health_init(&h, &p, true);
+	assert_int_equal(health_first(&h, 0, 0xc0000000U), 75000);
+	/* the largest warmup does not overflow */
+	p.warmup_ms = UINT32_MAX;
+	health_init(&h, &p, true);
+	assert_int_equal(health_first(&h, 1, 0xffffffffU),
+			 1 + (uint64_t)UINT32_MAX - 1);
 }
 
 static struct health_params http(int nurls)
@@ -318,7 +332,7 @@ static void test_params_from(void **state)
 		.delay_loop_ms = 60000,
 		.retry = 1,
 		.delay_before_retry_ms = 3000,
-		.warmup = true,
+		.warmup_ms = 2500,
 		.nurls = 3,
 		.fast_recovery = true,
 	};
@@ -327,7 +341,7 @@ static void test_params_from(void **state)
 	health_params_from(&p, &c);
 	assert_int_equal(p.nurls, 3);
 	assert_true(p.fast_recovery);
-	assert_true(p.warmup);
+	assert_int_equal(p.warmup_ms, 2500);
 	assert_int_equal(p.delay_before_retry_ms, 3000);
 	c.type = CHECK_TCP;
 	health_params_from(&p, &c);

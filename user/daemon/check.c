@@ -441,7 +441,7 @@ static bool checker_same(const struct conf_vs *va, const struct conf_rs *ra,
 	    a->connect_timeout_ms != b->connect_timeout_ms ||
 	    a->delay_loop_ms != b->delay_loop_ms || a->retry != b->retry ||
 	    a->delay_before_retry_ms != b->delay_before_retry_ms ||
-	    a->warmup != b->warmup || a->rise != b->rise ||
+	    a->warmup_ms != b->warmup_ms || a->rise != b->rise ||
 	    a->fall != b->fall || a->inter_ms != b->inter_ms)
 		return false;
 	switch (a->type) {

@@ -77,8 +77,9 @@ struct conf_checker {
 	__u32 delay_loop_ms;
 	__u32 retry;
 	__u32 delay_before_retry_ms;
-	bool warmup; /* first check at a random point of the first delay_loop */
-	bool alpha;  /* down until the first success: the checker's, else the
+	__u32 warmup_ms; /* the first check at a random point up to this after
+			  * the start (keepalived's warmup); 0: at once */
+	bool alpha; /* down until the first success: the checker's, else the
 		      * real server's, else the virtual server's alpha */
 	/* lbxdp's HAProxy extension: rise/fall set replace retry semantics:
 	 * down after fall consecutive failures, up after rise successes,
@@ -220,6 +221,9 @@ struct conf_opts {
 	int max_depth;	 /* 0: a default */
 	size_t max_line; /* 0: a default */
 	bool no_include; /* "include" is an error (the fuzzer) */
+	/* ${_RANDOM}'s seed: the same seed, the same numbers (tests);
+	 * 0: a random one */
+	__u64 rand_seed;
 };
 
 /*

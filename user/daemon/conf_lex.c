@@ -11,7 +11,10 @@
  *    "$NAME" (followed by a blank, ',', ')' or the end) and "${NAME}" are
  *    replaced, recursively, when the line is read; an undefined name stays.
  *  - "~SEQ(VAR, [START,] [STEP,] END) TEXT" reads TEXT once per value of
- *    VAR ("~SEQx" in hex).
+ *    VAR ("~SEQx" in hex); "~LST(VAR, V1, V2, ...) TEXT" once per value,
+ *    "~LST({VAR1, VAR2}, {V1, V2}, ...) TEXT" once per set of values.
+ *  - Predefined: $_PWD, $_HASH, $_BANG, $_INSTANCE (the config id) and
+ *    ${_RANDOM [MIN [MAX]]} (from conf_opts' seed: reproducible in tests).
  *  - "include GLOB" (and includer/m/w/b/a) reads the matching files in
  *    order; relative to the including file's directory.
  *  - Words are split at blanks; "..." and '...' quote (escapes inside:
@@ -25,7 +28,9 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "conf_lex.h"
@@ -53,8 +58,10 @@ struct lex {
 	size_t expanded; /* bytes that expansions wrote, lines that failed too */
 	unsigned int errors0;
 	long work;
-	bool abort; /* a global bound was hit: stop reading */
-	int err;    /* -ENOMEM */
+	const struct conf_loc *at; /* the line being read */
+	__u64 rnd;		   /* ${_RANDOM}'s state (splitmix64) */
+	bool abort;		   /* a global bound was hit: stop reading */
+	int err;		   /* -ENOMEM */
 };
 
 struct sb {
@@ -214,13 +221,74 @@ static bool name_char(char c)
 	return isalnum((unsigned char)c) || c == '_';
 }
 
-/* keepalived's standard definitions that do not depend on time or
- * randomness. */
+static __u64 next_random(struct lex *lx)
+{
+	__u64 z = (lx->rnd += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* ${_RANDOM [MIN [MAX]]}: as keepalived, one number is the minimum; the
+ * range is 0-32767 by default. */
+static const char *random_def(struct lex *lx, const char *params, size_t plen,
+			      struct sb *tmp)
+{
+	unsigned long long v[2] = {0, 32767}, r;
+	char buf[32], num[24];
+	const char *p = buf;
+	int n = 0;
+
+	snprintf(buf, sizeof(buf), "%.*s", (int)plen, params ? params : "");
+	p += strspn(p, " ");
+	while (*p && n < 2) {
+		char *end;
+
+		errno = 0;
+		v[n++] = strtoull(p, &end, 10);
+		if (errno || plen >= sizeof(buf) - 1) {
+			conf_error(lx->d, lx->at,
+				   "${_RANDOM%.*s}: out of range", (int)plen,
+				   params);
+			return "";
+		}
+		p = end + strspn(end, " ");
+	}
+	if (*p)
+		conf_warning(
+			lx->d, lx->at,
+			"${_RANDOM%.*s}: more than two numbers: the others ignored",
+			(int)plen, params);
+	if (v[0] > v[1]) {
+		conf_error(lx->d, lx->at,
+			   "${_RANDOM%.*s}: the minimum is above the maximum",
+			   (int)plen, params);
+		return "";
+	}
+	r = next_random(lx);
+	if (v[1] - v[0] < ~0ULL)
+		r = v[0] + r % (v[1] - v[0] + 1);
+	snprintf(num, sizeof(num), "%llu", r);
+	tmp->len = 0;
+	if (sb_add(tmp, num, strlen(num)))
+		return NULL;
+	return tmp->s;
+}
+
+/* keepalived 2.2.7's standard definitions. Only _RANDOM takes parameters
+ * (${NAME N...}): with them, any other is not a definition. */
 static const char *std_def(struct lex *lx, const char *name, size_t len,
-			   struct sb *tmp)
+			   const char *params, size_t plen, struct sb *tmp)
 {
 	const char *slash;
 
+	if (len == 7 && !memcmp(name, "_RANDOM", 7))
+		return random_def(lx, params, plen, tmp);
+	if (params)
+		return NULL;
+	if (len == 9 && !memcmp(name, "_INSTANCE", 9))
+		return lx->cid;
 	if (len == 5 && !memcmp(name, "_HASH", 5))
 		return "#";
 	if (len == 5 && !memcmp(name, "_BANG", 5))
@@ -263,9 +331,9 @@ static int expand(struct lex *lx, const char *s, struct sb *out, int depth,
 	const char *p = s, *start;
 
 	while (*p && !*stop) {
-		const char *name, *val = NULL, *next;
+		const char *name, *val = NULL, *next, *params = NULL;
 		struct sb tmp = {0};
-		size_t len = 0;
+		size_t len = 0, plen = 0;
 		struct def *d;
 		int err;
 
@@ -282,17 +350,30 @@ static int expand(struct lex *lx, const char *s, struct sb *out, int depth,
 		next = NULL;
 		if (*name == '{' && name_start(name[1])) {
 			name++;
+			size_t q;
+
 			while (name_char(name[len]))
 				len++;
-			if (name[len] == '}')
-				next = name + len + 1;
+			/* "${NAME 1 2}": parameters, digits and blanks, not
+			 * ending in a blank */
+			for (q = len;
+			     name[q] == ' ' || isdigit((unsigned char)name[q]);
+			     q++)
+				if (name[q] != ' ')
+					params = name + len;
+			if (name[q] == '}' && (!params || name[q - 1] != ' ')) {
+				next = name + q + 1;
+				plen = q - len;
+			} else {
+				params = NULL;
+			}
 		} else if (name_start(*name)) {
 			while (name_char(name[len]))
 				len++;
 			if (strchr(" \t,)\n", name[len]))
 				next = name + len;
 		}
-		d = next ? def_find(lx, name, len) : NULL;
+		d = next && !params ? def_find(lx, name, len) : NULL;
 		/* As keepalived: a multiline definition only alone at the end
 		 * of a line; its first line goes on this one, the others are
 		 * read after it, one by one (@rest), so that a definition in
@@ -324,7 +405,7 @@ static int expand(struct lex *lx, const char *s, struct sb *out, int depth,
 		if (d)
 			val = d->val;
 		else if (next)
-			val = std_def(lx, name, len, &tmp);
+			val = std_def(lx, name, len, params, plen, &tmp);
 		if (!val) {
 			free(tmp.s);
 			err = ex_add(lx, out, p, 1);
@@ -596,6 +677,7 @@ static void include(struct lex *lx, const char *text, char kind,
 		read_file(lx, g.gl_pathv[i], at);
 	lx->incl--;
 	lx->file = saved;
+	lx->at = at;
 	goto out;
 nomem:
 	oom(lx);
@@ -824,6 +906,154 @@ nomem:
 	oom(lx);
 }
 
+/* Blanks, as keepalived skips them in ~LST. */
+static char *blanks(char *p)
+{
+	return p + strspn(p, " \t");
+}
+
+static bool is_name(const char *s)
+{
+	if (!name_start(*s))
+		return false;
+	while (name_char(*s))
+		s++;
+	return !*s;
+}
+
+/*
+ * "~LST(VAR, V1, V2, ...) TEXT" or "~LST({VAR1, VAR2, ...}, {V1, V2, ...},
+ * ...) TEXT": TEXT once per value (set), as keepalived 2.2.7: values end at
+ * a blank, ',', '}' or ')', are taken as written (expanded where TEXT uses
+ * them), and a set with fewer values than variables leaves the others
+ * empty. At most CONF_MAX_LST_VARS variables: each repetition sets them all.
+ */
+static void lst(struct lex *lx, const char *text, const struct conf_loc *at,
+		int depth)
+{
+	char *buf = strdup(text), *p, *end, c, *vars[CONF_MAX_LST_VARS];
+	const char **vals = NULL, **nv;
+	int nvars = 0, nvals = 0, cap = 0, nsets = 0, v, i, j;
+	bool braced;
+
+	if (!buf)
+		goto nomem;
+	p = blanks(buf + 4);
+	if (*p++ != '(')
+		goto bad;
+	p = blanks(p);
+	braced = *p == '{';
+	if (braced)
+		p = blanks(p + 1);
+	for (;;) {
+		char *var = p;
+
+		end = p + strcspn(p, " \t,}");
+		p = blanks(end);
+		c = *p;
+		*end = '\0';
+		if (!is_name(var))
+			goto bad;
+		if (nvars == CONF_MAX_LST_VARS) {
+			conf_error(lx->d, at,
+				   "~LST: more than %d variables: '%s'",
+				   CONF_MAX_LST_VARS, text);
+			goto out;
+		}
+		vars[nvars++] = var;
+		if (braced ? c == '}' : c == ',')
+			break;
+		if (c != ',')
+			goto bad;
+		p = blanks(p + 1);
+	}
+	p++;
+	if (braced) {
+		p = blanks(p);
+		if (*p++ != ',')
+			goto bad;
+	}
+	p = blanks(p);
+	for (;;) {
+		bool set = *p == '{';
+
+		if (set)
+			p = blanks(p + 1);
+		for (v = 0;; v++) {
+			if (nvals == cap) {
+				cap = cap ? 2 * cap : 16;
+				nv = realloc(vals, cap * sizeof(*vals));
+				if (!nv)
+					goto nomem;
+				vals = nv;
+			}
+			if (v == nvars) {
+				conf_error(
+					lx->d, at,
+					"~LST: more values than variables: '%s'",
+					text);
+				goto out;
+			}
+			vals[nvals++] = p;
+			end = p + strcspn(p, " \t,})");
+			p = blanks(end);
+			c = *p;
+			*end = '\0';
+			if (set ? c == '}' : c == ',' || c == ')')
+				break;
+			if (c != ',')
+				goto bad;
+			p = blanks(p + 1);
+		}
+		/* the values not given are empty */
+		for (v++; v < nvars; v++) {
+			if (nvals == cap) {
+				cap = 2 * cap;
+				nv = realloc(vals, cap * sizeof(*vals));
+				if (!nv)
+					goto nomem;
+				vals = nv;
+			}
+			vals[nvals++] = "";
+		}
+		nsets++;
+		if (set) {
+			p = blanks(p + 1);
+			c = *p;
+		}
+		if (c == ')')
+			break;
+		if (c != ',')
+			goto bad;
+		p = blanks(p + 1);
+	}
+	p = blanks(p + 1);
+	for (i = 0; i < nsets && !lx->abort; i++) {
+		char *copy;
+
+		for (j = 0; j < nvars; j++)
+			if (def_set(lx, vars[j], strlen(vars[j]),
+				    vals[i * nvars + j], at) < 0)
+				goto out;
+		/* setting the variables is work too */
+		lx->work += nvars - 1;
+		copy = strdup(p);
+		if (!copy)
+			goto nomem;
+		line(lx, copy, at, depth + 1, false);
+		free(copy);
+	}
+	goto out;
+bad:
+	conf_error(lx->d, at, "invalid ~LST: '%s'", text);
+	goto out;
+nomem:
+	oom(lx);
+out:
+	free(vals);
+	free(buf);
+}
+
 /* One line of text: conditions, definitions, ~SEQ, includes, words. */
 static void line(struct lex *lx, char *text, const struct conf_loc *at,
 		 int depth, bool expanded)
@@ -832,6 +1062,7 @@ static void line(struct lex *lx, char *text, const struct conf_loc *at,
 
 	if (lx->abort)
 		return;
+	lx->at = at;
 	if (depth > 2 * lx->max_depth) {
 		conf_error(
 			lx->d, at,
@@ -872,8 +1103,7 @@ static void line(struct lex *lx, char *text, const struct conf_loc *at,
 		return;
 	}
 	if (!strncmp(text, "~LST", 4)) {
-		conf_error(lx->d, at,
-			   "~LST is not supported by lbxdp (~SEQ is)");
+		lst(lx, text, at, depth);
 		return;
 	}
 	if (!expanded && *text != '~' && strchr(text, '$')) {
@@ -993,10 +1223,17 @@ int conf_lex(const char *path, const struct conf_opts *o, struct conf *cf,
 	if (o && o->config_id) {
 		lx.cid = o->config_id;
 	} else {
+		/* keepalived's default: the host name up to its first '.' */
 		if (gethostname(lx.host, sizeof(lx.host) - 1))
 			lx.host[0] = '\0';
+		lx.host[strcspn(lx.host, ".")] = '\0';
 		lx.cid = lx.host;
 	}
+	if (o && o->rand_seed)
+		lx.rnd = o->rand_seed;
+	else if (getrandom(&lx.rnd, sizeof(lx.rnd), GRND_NONBLOCK) !=
+		 sizeof(lx.rnd))
+		lx.rnd = (__u64)time(NULL) ^ (__u64)getpid() << 32;
 	err = read_file(&lx, path, NULL);
 	for (i = 0; i < lx.ndefs; i++) {
 		free(lx.defs[i].name);

@@ -62,6 +62,8 @@ void conf_stmts_free(struct conf_stmts *s);
 #define CONF_MAX_EXPAND (64 << 20)
 #endif
 #define CONF_MAX_ERRORS 1000
+/* Variables of one ~LST: each repetition sets them all. */
+#define CONF_MAX_LST_VARS 32
 /* Names that $NAME=value may define (each use looks them up in turn). */
 #define CONF_MAX_DEFS 10000
 

@@ -605,7 +605,7 @@ static int addr4(struct p *p, const struct conf_stmt *st, const char *s,
 	}
 	if (strchr(s, ':'))
 		conf_error(p->d, &st->at,
-			   "%s: %s: IPv6 is not supported by lbxdp yet",
+			   "%s: %s: an IPv6 address: lbxdp is IPv4-only",
 			   st->w[0], s);
 	else
 		conf_error(p->d, &st->at, "%s: '%s' is not an IPv4 address",
@@ -1087,6 +1087,7 @@ static void vip_line(struct p *p, const struct conf_stmt *st,
 	};
 	static const char *const with_arg[] = {"brd", "peer", "preferred_lft",
 					       "track_group"};
+	bool excluded = !strcmp(what, "virtual_ipaddress_excluded");
 	struct conf_vip_addr *v;
 	char *slash, buf[64];
 	__u32 plen = 32;
@@ -1103,10 +1104,23 @@ static void vip_line(struct p *p, const struct conf_stmt *st,
 	if (slash)
 		*slash++ = '\0';
 	if (inet_pton(AF_INET, buf, &v->addr) != 1) {
+		struct in6_addr a6;
+
+		/* keepalived takes IPv6 among IPv4 excluded addresses; lbxdp
+		 * serves none of them (VRRP adds them, next issue) */
+		if (excluded && inet_pton(AF_INET6, buf, &a6) == 1) {
+			conf_warning(
+				p->d, &st->at,
+				"%s: %s: an IPv6 address: lbxdp is IPv4-only: skipped",
+				what, st->w[0]);
+			(*n)--;
+			return;
+		}
 		if (strchr(buf, ':'))
-			conf_error(p->d, &st->at,
-				   "%s: %s: IPv6 is not supported by lbxdp yet",
-				   what, st->w[0]);
+			conf_error(
+				p->d, &st->at,
+				"%s: %s: an IPv6 address: lbxdp is IPv4-only",
+				what, st->w[0]);
 		else
 			conf_error(p->d, &st->at,
 				   "%s: '%s' is not an IPv4 address", what,
@@ -2221,14 +2235,15 @@ static void resolve_checker(struct p *p, struct vsx *x, int r, int k)
 	}
 	c->retry = pick(ct->retry, rt->retry, vt->retry, retry);
 	c->delay_before_retry_ms = pick(ct->dbr, rt->dbr, vt->dbr, dbr);
-	c->warmup =
-		pick(ct->warmup, rt->warmup, vt->warmup, c->delay_loop_ms) != 0;
 	c->alpha = pickb(ct->alpha, rt->alpha, vt->alpha);
 	if (cx->rise || cx->fall || cx->inter) {
 		c->rise = cx->rise ? cx->rise : 2;
 		c->fall = cx->fall ? cx->fall : 3;
 	}
 	c->inter_ms = cx->inter ? cx->inter : c->delay_loop_ms;
+	/* keepalived: up to delay_loop by default; rise/fall: up to inter */
+	c->warmup_ms = pick(ct->warmup, rt->warmup, vt->warmup,
+			    c->rise ? c->inter_ms : c->delay_loop_ms);
 	if (c->type == CHECK_MISC && !c->misc_timeout_ms)
 		c->misc_timeout_ms = c->delay_loop_ms;
 	if (!c->virtualhost && (c->type == CHECK_HTTP || c->type == CHECK_SSL))

@@ -15,7 +15,7 @@ void health_params_from(struct health_params *p, const struct conf_checker *c)
 	memset(p, 0, sizeof(*p));
 	p->retry = c->retry;
 	p->delay_before_retry_ms = c->delay_before_retry_ms;
-	p->warmup = c->warmup;
+	p->warmup_ms = c->warmup_ms;
 	p->rise = c->rise;
 	p->fall = c->fall;
 	p->delay_loop_ms = c->delay_loop_ms;
@@ -39,9 +39,7 @@ void health_init(struct health *h, const struct health_params *p, bool up)
 
 uint64_t health_first(const struct health *h, uint64_t now, uint32_t rnd)
 {
-	if (!h->p.warmup)
-		return now;
-	return now + ((uint64_t)h->p.delay_loop_ms * rnd >> 32);
+	return now + ((uint64_t)h->p.warmup_ms * rnd >> 32);
 }
 
 static bool rise_fall(struct health *h, bool ok)

@@ -20,7 +20,7 @@ struct health_params {
 	uint32_t rise, fall; /* 0, 0: keepalived's semantics */
 	int nurls;	     /* HTTP_GET, SSL_GET: > 0 */
 	bool fast_recovery;
-	bool warmup;
+	uint32_t warmup_ms; /* the first check within this; 0: at once */
 };
 
 struct health {
@@ -41,8 +41,8 @@ struct health_step {
 void health_params_from(struct health_params *p, const struct conf_checker *c);
 /* @up: the state until the first result (alpha: false). */
 void health_init(struct health *h, const struct health_params *p, bool up);
-/* When the first check is due: with warmup, at @rnd / 2^32 of the
- * interval (the caller draws @rnd), so that checks are spread. */
+/* When the first check is due: at @rnd / 2^32 of warmup_ms after @now
+ * (the caller draws @rnd), so that checks are spread, as keepalived. */
 uint64_t health_first(const struct health *h, uint64_t now, uint32_t rnd);
 /*
  * The result of the check of url health_url(). The next delay counts from
