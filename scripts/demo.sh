@@ -62,40 +62,15 @@ lab_lbxdp backend add "$LAB_SVC" "$(lab_ip web1)" --weight 1
 echo "+ lbxdp backend add $LAB_SVC $(lab_ip web2) --weight 2"
 lab_lbxdp backend add "$LAB_SVC" "$(lab_ip web2)" --weight 2
 
-heading "$N requests from the client: curl -s http://$LAB_VIP/"
-n1=0 n2=0 nfail=0
-for ((i = 1; i <= N; i++)); do
-	if ! out=$(lab_get -s "http://$LAB_VIP/" 2>/dev/null); then
-		out="FAILED"
-	fi
-	printf 'request %2d: %s\n' "$i" "$out"
-	case "$out" in
-	web1) n1=$((n1 + 1)) ;;
-	web2) n2=$((n2 + 1)) ;;
-	*) nfail=$((nfail + 1)) ;;
-	esac
-done
-
-heading "Summary"
-echo "web1: $n1"
-echo "web2: $n2"
-if [ "$nfail" -ne 0 ]; then
-	echo "failed: $nfail"
-fi
-echo "(weights 1:2, so expect web1: $((N / 3)), web2: $((2 * N / 3)))"
-
-heading "lbxdp backend list"
-lab_lbxdp backend list
-
-heading "lbxdp stats"
-lab_lbxdp stats
-
-# demo_hits N: N requests; counts them and adds the failures to $fails.
+# demo_hits N [-v]: N requests (-v: a line each); counts them in n1, n2
+# and nfail, and adds the failures to $fails.
+fails=0
 demo_hits() {
 	local out i
 	n1=0 n2=0 nfail=0
 	for ((i = 1; i <= $1; i++)); do
 		out=$(lab_get -s "http://$LAB_VIP/" 2>/dev/null) || out=FAILED
+		[ "${2:-}" = -v ] && printf 'request %2d: %s\n' "$i" "$out"
 		case "$out" in
 		web1) n1=$((n1 + 1)) ;;
 		web2) n2=$((n2 + 1)) ;;
@@ -106,16 +81,29 @@ demo_hits() {
 	fails=$((fails + nfail))
 }
 
+heading "$N requests from the client: curl -s http://$LAB_VIP/"
+demo_hits "$N" -v
+
+echo "(weights 1:2, so expect web1: $((N / 3)), web2: $((2 * N / 3)))"
+
+heading "lbxdp backend list"
+lab_lbxdp backend list
+
+heading "lbxdp stats"
+lab_lbxdp stats
+
 # demo_wait SECONDS STATE: until web2's record is STATE (or the bound).
 demo_wait() {
-	local i s=""
-	for ((i = 0; i < $1 * 10; i++)); do
+	local t0 ms s=""
+	t0=$(date +%s%3N)
+	while :; do
+		ms=$(($(date +%s%3N) - t0))
 		lab_lbxdp -j backend list >"$ST/list.json" 2>/dev/null &&
 			s=$(lab_json_backend "$ST/list.json" "$(lab_ip web2)" state)
-		[ "$s" = "$2" ] && break
+		[ "$s" = "$2" ] || [ "$ms" -ge $(($1 * 1000)) ] && break
 		sleep 0.1
 	done
-	echo "web2 is $s after $((i / 10)).$((i % 10)) s"
+	echo "web2 is $s after $((ms / 1000)).$((ms % 1000 / 100)) s"
 }
 
 heading "The daemon: keepalived's LVS-DR configuration, health-checked"
@@ -134,7 +122,6 @@ echo "+ lbxdp vip del $LAB_SVC"
 lab_lbxdp vip del "$LAB_SVC"
 echo "+ lbxdp daemon -f keepalived.conf &"
 lab_bg lb daemon "$LBXDP" --pin-dir "$LAB_PIN_DIR" daemon -f "$ST/keepalived.conf"
-fails=$nfail
 for ((i = 0; i < 100; i++)); do
 	lab_lbxdp -j daemon status 2>/dev/null | grep -q '"ready": *true' && break
 	sleep 0.1
