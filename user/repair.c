@@ -250,22 +250,31 @@ struct repair {
 	int fixed;
 };
 
+/* A vip set killed between its two writes: the vips record rules. */
+static int repair_info(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
+		       const struct lbxdp_vip *vip, void *arg)
+{
+	struct repair *r = arg;
+	struct lbxdp_vip info;
+
+	(void)key;
+	if (!bpf_map_lookup_elem(c->fd[M_VIP_INFO], &vip->id, &info) &&
+	    !memcmp(&info, vip, sizeof(info)))
+		return 0;
+	r->fixed++;
+	if (r->apply &&
+	    bpf_map_update_elem(c->fd[M_VIP_INFO], &vip->id, vip, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
 /* Each VIP's live tables, built from its records. */
 static int repair_vip(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 		      const struct lbxdp_vip *vip, void *arg)
 {
 	struct repair *r = arg;
 	char svc[LBXDP_SVC_STRLEN];
-	struct lbxdp_vip info;
 
-	/* A vip set killed between its two writes: the record rules. */
-	if (bpf_map_lookup_elem(c->fd[M_VIP_INFO], &vip->id, &info) ||
-	    memcmp(&info, vip, sizeof(info))) {
-		r->fixed++;
-		if (r->apply && bpf_map_update_elem(c->fd[M_VIP_INFO], &vip->id,
-						    vip, BPF_ANY))
-			return -errno;
-	}
 	if (tables_current(c, vip, r->all))
 		return 0;
 	r->fixed++;
@@ -291,14 +300,18 @@ int lbxdp_repair(struct lbxdp_ctx *c, bool apply)
 		err = read_backends(c, &all);
 	if (err)
 		goto cleanup;
-	/* Orphans first: a record of a deleted VIP must be gone before the
+	/* vip_info first: the overrides' rebuilds read it. */
+	err = for_each_vip(c, repair_info, &r);
+	if (err)
+		goto cleanup;
+	/* Orphans next: a record of a deleted VIP must be gone before the
 	 * id's other state is, so that no flow finds it half-removed. */
 	n = free_orphans(c, all, s.used, apply);
 	if (n < 0) {
 		err = n;
 		goto cleanup;
 	}
-	r.fixed = n;
+	r.fixed += n;
 	n = apply_overrides(c, all, apply);
 	if (n < 0) {
 		err = n;

@@ -161,7 +161,12 @@ bool tables_current(struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
 	bpf_map_lookup_elem(c->fd[M_VIP_SLOT], &vip->id, &slot);
 	tidx = vip->id * 2 + (slot & 1);
 	bpf_map_lookup_elem(c->fd[M_TABLES], &tidx, &t);
-	same = t.nbackends == n && t.sig == table_sig(sb, n);
+	/* A wrr or rr VIP needs its schedule: a table built while it was
+	 * mh (a vip set killed before its record) has none. */
+	same = t.nbackends == n && t.sig == table_sig(sb, n) &&
+	       (!n || t.wrr_len ||
+		(vip->sched != LBXDP_SCHED_WRR &&
+		 vip->sched != LBXDP_SCHED_RR));
 	free(sb);
 	return same;
 }

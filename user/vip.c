@@ -131,6 +131,58 @@ cleanup:
 }
 
 /*
+ * Before VIP @vip_id's persistence timeout grows from @old_sec (0: off) to
+ * more: forget its entries that the old timeout had already expired (all
+ * of them when it was off), which the program, reading the age against
+ * the new timeout, would otherwise bring back.
+ */
+static int persist_expire(struct lbxdp_ctx *c, __u32 vip_id, __u32 old_sec)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u64 now = lbxdp_now_ns(), max = (__u64)old_sec * 1000000000ULL;
+	struct lbxdp_persist_key *keys = NULL, in, out;
+	struct lbxdp_flow *vals = NULL;
+	__u32 batch = 4096, count, i;
+	bool first = true, done = false;
+	int err = -ENOMEM;
+
+	keys = calloc(batch, sizeof(*keys));
+	vals = calloc(batch, sizeof(*vals));
+	if (!keys || !vals)
+		goto cleanup;
+	err = 0;
+	while (!done && !err) {
+		count = batch;
+		if (bpf_map_lookup_batch(c->fd[M_PERSIST], first ? NULL : &in,
+					 &out, keys, vals, &count, &opts)) {
+			if (errno != ENOENT) {
+				err = -errno;
+				break;
+			}
+			done = true;
+		}
+		first = false;
+		in = out;
+		for (i = 0; i < count && !err; i++) {
+			__u64 seen = vals[i].last_seen_ns;
+
+			if (keys[i].vip_id != vip_id ||
+			    (old_sec && (seen >= now || now - seen <= max)))
+				continue;
+			if (bpf_map_delete_elem(c->fd[M_PERSIST], &keys[i]) &&
+			    errno != ENOENT)
+				err = -errno;
+		}
+	}
+	if (err)
+		p_err("cannot read map persist: %s", strerror(-err));
+cleanup:
+	free(keys);
+	free(vals);
+	return err;
+}
+
+/*
  * A VIP's scheduler and persistence, changed in place (ipvsadm -E): its id,
  * backends, flows and counters stay. Every table holds the Maglev ring, the
  * wrr schedule only for wrr and rr; so for those the tables are built
@@ -152,6 +204,11 @@ int lbxdp_vip_set(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 	vip.persist_sec = persist_sec;
 	if (!memcmp(&vip, &old, sizeof(vip)))
 		return 0;
+	if (persist_sec > old.persist_sec) {
+		err = persist_expire(c, vip.id, old.persist_sec);
+		if (err)
+			return err;
+	}
 	if (sched == LBXDP_SCHED_WRR || sched == LBXDP_SCHED_RR) {
 		err = lbxdp_rebuild(c, &vip);
 		if (err)

@@ -639,6 +639,129 @@ out:
 }
 
 /*
+ * A wrr VIP whose live table has no wrr schedule (built while it was mh:
+ * a vip set killed before its record, then a rebuild from a stale
+ * vip_info): its SYNs would find no backend. The repair sees the table
+ * is not current and rebuilds it.
+ */
+static void test_repair_wrr_table(void)
+{
+	struct fspec syn = SYNF(CLIENT(3), 5200, VIP1, 80);
+	struct lbxdp_ctx *c = &env.main.ctx;
+	struct lbxdp_config cfg;
+	struct lbxdp_vip vip;
+	struct guard g;
+
+	test__begin(
+		"repair: a wrr VIP's table without its wrr schedule is rebuilt");
+	test__context("set-up");
+	if (!guard_begin(&g, VIP1, LBXDP_SCHED_MH, 0) || !guard_add(&g, 0, 1))
+		goto out;
+	vip = g.vip;
+	vip.sched = LBXDP_SCHED_WRR;
+	if (!ASSERT_OK(bpf_map_update_elem(c->fd[M_VIPS], &g.key, &vip,
+					   BPF_EXIST) ||
+				       bpf_map_update_elem(c->fd[M_VIP_INFO],
+							   &vip.id, &vip,
+							   BPF_ANY)
+			       ? -errno
+			       : 0,
+		       "both records say wrr, the table is mh's") ||
+	    !ASSERT_OK(lbxdp_memo_clear(c), "forget the memos"))
+		goto out;
+	ASSERT_EQ(lbxdp_repair(c, false), 1, "stale VIPs, no wrr schedule");
+	ASSERT_EQ(lbxdp_repair(c, true), 1, "stale VIPs, repaired");
+	/* Void the CPUs' copies of the mh record, as vip set does. */
+	if (!ASSERT_OK(lbxdp_config_read(c), "config read"))
+		goto out;
+	cfg = c->cfg;
+	cfg.gen++;
+	if (!ASSERT_OK(lbxdp_config_write(c, &cfg), "config write"))
+		goto out;
+	expect(&syn, XDP_TX, 0, FWD, "a SYN after the repair: forwarded");
+out:
+	guard_end(&g);
+	test__end();
+}
+
+/* A persistence entry of VIP @g for client @n, last seen @sec ago. */
+static bool persist_put(struct guard *g, int n, __u32 be, __u64 sec)
+{
+	struct lbxdp_persist_key k = {.vip_id = g->vip.id,
+				      .family = LBXDP_AF_INET};
+	struct lbxdp_flow v = {.backend = be};
+	struct lbxdp_backend rec;
+
+	addr4(k.client, CLIENT(n));
+	if (bpf_map_lookup_elem(env.main.ctx.fd[M_BACKENDS], &be, &rec))
+		return ASSERT_OK(-errno, "read the backend's record");
+	v.gen = rec.gen;
+	v.last_seen_ns = lbxdp_now_ns() - sec * NSEC;
+	return ASSERT_OK(
+		bpf_map_update_elem(env.main.ctx.fd[M_PERSIST], &k, &v, BPF_ANY)
+			? -errno
+			: 0,
+		"write a persistence entry");
+}
+
+static bool persist_has(struct guard *g, int n)
+{
+	struct lbxdp_persist_key k = {.vip_id = g->vip.id,
+				      .family = LBXDP_AF_INET};
+	struct lbxdp_flow v;
+
+	addr4(k.client, CLIENT(n));
+	return !bpf_map_lookup_elem(env.main.ctx.fd[M_PERSIST], &k, &v);
+}
+
+/*
+ * vip set in place with a longer persistence: the entries the old timeout
+ * had expired are forgotten (the program would read their age against the
+ * new one and revive them), the live ones kept; turned on after off, the
+ * earlier period's are all forgotten. vip_info follows the record.
+ */
+static void test_vip_set_persist(void)
+{
+	struct lbxdp_ctx *c = &env.main.ctx;
+	struct lbxdp_vip info;
+	struct guard g;
+	__u32 id;
+
+	test__begin(
+		"vip set: a longer persistence forgets what the old one expired, keeps the rest");
+	test__context("set-up");
+	if (!guard_begin(&g, VIP3, LBXDP_SCHED_WRR, 60) || !guard_add(&g, 0, 1))
+		goto out;
+	id = guard_id(&g, 0, NULL);
+	if (!ASSERT_NEQ(id, 0, "web1's record id") ||
+	    !persist_put(&g, 1, id, 100) || !persist_put(&g, 2, id, 10))
+		goto out;
+	test__context("persistence 60 s -> 3600 s");
+	if (!ASSERT_OK(lbxdp_vip_set(c, &g.key, LBXDP_SCHED_WRR, 3600),
+		       "vip set"))
+		goto out;
+	ASSERT_TRUE(!persist_has(&g, 1), "an entry 60 s had expired: gone");
+	ASSERT_TRUE(persist_has(&g, 2), "an entry seen 10 s ago: kept");
+	if (ASSERT_OK(bpf_map_lookup_elem(c->fd[M_VIP_INFO], &g.vip.id, &info)
+			      ? -errno
+			      : 0,
+		      "read vip_info"))
+		ASSERT_EQ(info.persist_sec, 3600, "vip_info's persistence");
+	test__context("persistence off, then 60 s");
+	if (!ASSERT_OK(lbxdp_vip_set(c, &g.key, LBXDP_SCHED_WRR, 0),
+		       "vip set, off"))
+		goto out;
+	ASSERT_TRUE(persist_has(&g, 2), "turned off: the entry stays");
+	if (ASSERT_OK(lbxdp_vip_set(c, &g.key, LBXDP_SCHED_WRR, 60),
+		      "vip set, on"))
+		ASSERT_TRUE(!persist_has(&g, 2),
+			    "turned on again: the earlier period's entry gone");
+out:
+	guard_end(&g);
+	test__end();
+}
+
+/*
  * A vip set killed between its vips write and its vip_info write: the
  * established flows' view of the VIP is behind. The repair rewrites it.
  */
@@ -793,6 +916,8 @@ void test_guards(void)
 	test_repair_weight();
 	test_repair_addrs();
 	test_repair_vip_info();
+	test_vip_set_persist();
+	test_repair_wrr_table();
 	test_repair_orphans();
 	test_gc_keeps_live_drain();
 }
