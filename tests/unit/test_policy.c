@@ -14,8 +14,10 @@
 
 static struct pol_in rs(__u32 w, enum rs_state st)
 {
-	return (struct pol_in){
-		.cfg_weight = w, .check_weight = -1, .state = st};
+	return (struct pol_in){.cfg_weight = w,
+			       .check_weight = -1,
+			       .state = st,
+			       .checked = st != RS_UNKNOWN};
 }
 
 static struct pol_in sorry(void)
@@ -38,8 +40,8 @@ static void all_up(void **state)
 	assert_int_equal(out[0].weight, 1);
 	assert_int_equal(out[1].weight, 2);
 	assert_string_equal(out[1].by, "check");
-	/* No verdict yet, or no checker: the configuration's. */
-	in[1].state = RS_UNKNOWN;
+	/* Up before any result (or without a checker): the configuration's. */
+	in[1].checked = false;
 	assert_false(policy_vs(1, 0, in, 2, false, &q, out));
 	assert_true(out[1].up);
 	assert_string_equal(out[1].by, "config");

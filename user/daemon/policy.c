@@ -13,10 +13,9 @@ static void policy_rs(const struct pol_in *in, struct pol_out *o)
 	o->weight = in->check_weight >= 0 ? (__u32)in->check_weight
 					  : in->cfg_weight;
 	o->up = true;
-	/* The checks decide once they have a verdict; until then (or
-	 * without a checker) the configuration does. */
-	o->by = in->check_weight >= 0 || in->state != RS_UNKNOWN ? "check"
-								 : "config";
+	/* The checks decide once they have a result; until then (alpha's
+	 * down, or up) or without a checker, the configuration does. */
+	o->by = in->check_weight >= 0 || in->checked ? "check" : "config";
 	if (!alive && in->inhibit) {
 		o->weight = 0; /* keeps its flows, takes no new ones */
 	} else if (!alive) {

@@ -17,6 +17,7 @@ struct pol_in {
 	__u32 cfg_weight;
 	int check_weight;    /* misc_dynamic's, -1: none */
 	enum rs_state state; /* the checks' verdict */
+	bool checked;	     /* state is a result's, not the start's */
 	bool inhibit;	     /* inhibit_on_failure (its own or the vs's) */
 	bool sorry;	     /* the sorry server, not a real server */
 	__u8 op;	     /* LBXDP_OP_* of the operator's override */

@@ -116,6 +116,7 @@ static void policy_of(struct daemon *d, struct d_vs *vs,
 			.cfg_weight = r->cr ? r->cr->weight : 1,
 			.check_weight = r->h.weight,
 			.state = r->neigh_failed ? RS_DOWN : r->h.state,
+			.checked = r->neigh_failed || (r->chk && r->h.last_ms),
 			.inhibit = r->cr && (r->cr->inhibit_on_failure ||
 					     vs->cv->inhibit_on_failure),
 			.sorry = !r->cr,
@@ -310,7 +311,7 @@ static int sync_vs(struct daemon *d, struct d_vs *vs)
 			if (err)
 				return err;
 			d_log(d,
-			      "%s: lb_algo %s (lbxdp's %s), persistence %u s",
+			      "%s: lb_algo %s (lbxdp's %s), persistence_timeout %u",
 			      svc, cv->sched_as_written,
 			      sched_names[cv->sched & 3], cv->persist_sec);
 		}
