@@ -91,7 +91,7 @@ held_names=()
 has_line() { [ -f "$1" ] && [ "$(wc -l <"$1")" -ge 1 ]; }
 # hold_open NAME PORT: one held download; prints its first line (the server).
 hold_open() {
-	timeout 120 ip netns exec "${LAB_PREFIX}client" python3 \
+	timeout 600 ip netns exec "${LAB_PREFIX}client" python3 \
 		"$E2E_DIR/slowget.py" "$LAB_VIP" 80 /big.bin "$E2E_TMP/held$1" \
 		100000000 "$2" "$RELEASE" 2>"$E2E_TMP/held$1.err" &
 	held_pids+=("$!")

@@ -95,6 +95,18 @@ check "daemon -l, the library's error: nothing on stderr" \
 check "daemon -l, the library's Error: line is in syslog, as an error" \
 	logged "$ERR" "lbxdp\[[0-9]+\]: Error: .*$OPEN"
 
+# A file that defines a service the CLI made: refused at start, the
+# FILE:LINE error naming vip del in syslog.
+lab_lbxdp attach eth0 --mode "$E2E_MODE" 2>/dev/null
+lab_lbxdp vip add "$LAB_SVC"
+rc=0
+logged_daemon "$E2E_TMP/cli.err" daemon -l -f "$CONF" || rc=$?
+check "daemon -l, a service the CLI made: exit 1 (got $rc), nothing on stderr" \
+	eval '[ "$rc" = 1 ] && [ ! -s "$E2E_TMP/cli.err" ]'
+check "daemon -l, a service the CLI made: the error naming vip del is in syslog" \
+	logged "$ERR" "lbxdp\[[0-9]+\]: $CONF:1: error: .*lbxdp vip del"
+lab_lbxdp vip del "$LAB_SVC"
+
 # A good file: the daemon runs, its lines go to syslog, none to stderr.
 logged_daemon "$E2E_TMP/run.err" daemon -l -f "$CONF" &
 E2E_PIDS="${E2E_PIDS:-} $!"

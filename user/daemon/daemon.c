@@ -616,7 +616,7 @@ int daemon_run(struct daemon *d)
 		goto cleanup;
 	}
 	d->maps_open = true;
-	if (check_cli_owned(d, d->cf, stderr)) {
+	if (check_cli_owned(d, d->cf, diag.out)) {
 		err = 1;
 		goto cleanup;
 	}
