@@ -214,9 +214,21 @@ git ls-files -z --cached --others --exclude-standard |
 		[ -e "$f" ] && printf '%s\0' "$f"
 	done | xargs -0 cp -a --parents -t "$BASE" || exit 2
 
-build() { # dir, log
-	make -C "$1" --no-print-directory all unit .output/tests/bpf_test \
-		.output/tests/kt .output/tests/checks_test >"$2" 2>&1
+build() { # dir, log [suites]: everything, or what those suites run
+	local t targets=()
+	for t in ${3:-}; do
+		case "$t" in
+		bpf) targets+=(.output/tests/bpf_test) ;;
+		checks) targets+=(.output/tests/checks_test) ;;
+		unit-*) targets+=(".output/unit/${t#unit-}") ;;
+		*) targets+=(all .output/tests/kt) ;;
+		esac
+	done
+	# A unit test compiles every pure source with the sanitizers: build
+	# only the binaries a mutation's suites run, not all of them.
+	[ ${#targets[@]} -gt 0 ] || targets=(all unit .output/tests/bpf_test
+		.output/tests/kt .output/tests/checks_test)
+	make -C "$1" --no-print-directory "${targets[@]}" >"$2" 2>&1
 }
 
 # The first "not ok" line of a run's output @1, with its suite.
@@ -276,7 +288,7 @@ for i in "${sel[@]}"; do
 		bad=1
 		continue
 	fi
-	if ! build "$dir" "$log.build"; then
+	if ! build "$dir" "$log.build" "${suites[$i]}"; then
 		results+=("NO BUILD")
 		bys+=("$(grep -m1 -E 'error|Error' "$log.build")")
 		bad=1
