@@ -312,6 +312,8 @@ for i in "${sel[@]}"; do
 		results+=("CAUGHT")
 		bys+=("(tests/run.sh exited $rc)")
 	fi
+	# As it goes, so that a run cut short still says what it found.
+	say "mutate:   ${results[-1]} ${bys[-1]}"
 	rm -rf "$dir"
 done
 
