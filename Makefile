@@ -142,6 +142,11 @@ $(OUTPUT)/tests/kt: tests/killed/kt.c tests/bpf/frames.c tests/bpf/frames.h $(OU
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) $(INCLUDES) -Itests/bpf tests/killed/kt.c tests/bpf/frames.c $(OUTPUT)/liblbxdp.a $(LIBS) -o $@
 
+# The VRRP codec and sockets on the wire (tests/e2e/test_vrrp_wire.sh).
+$(OUTPUT)/tests/vrrp_probe: tests/vrrp/vrrp_probe.c $(OUTPUT)/liblbxdp.a | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARN) $(INCLUDES) $< $(OUTPUT)/liblbxdp.a $(LIBS) -o $@
+
 # The checkers against servers on 127.0.0.1 (tests/run.sh's "checks"),
 # with the sanitizers.
 CHECKS_SRCS := $(wildcard user/daemon/check*.c) user/daemon/loop.c \
@@ -156,7 +161,8 @@ $(OUTPUT)/tests/bench: $(BENCH_SRCS) $(wildcard tests/bench/*.h) $(OUTPUT)/liblb
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all unit $(OUTPUT)/tests/bpf_test \
-		$(OUTPUT)/tests/kt $(OUTPUT)/tests/checks_test
+		$(OUTPUT)/tests/kt $(OUTPUT)/tests/checks_test \
+		$(OUTPUT)/tests/vrrp_probe
 	$(Q)OUTPUT=$(OUTPUT) bash tests/run.sh
 
 check: deps

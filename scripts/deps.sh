@@ -14,9 +14,10 @@ PKGS=(
 	libcmocka-dev clang-format shellcheck cppcheck
 	# make fuzz: libFuzzer and its sanitizers
 	libclang-rt-14-dev
-	# e2e labs: ip, ethtool, sysctl, ping, HTTP servers and clients
-	# (keepalived joins when the VRRP interop tests do)
-	iproute2 ethtool procps iputils-ping curl python3
+	# e2e labs: ip, ethtool, sysctl, ping, HTTP servers and clients;
+	# nginx: the TLS server of the daemon's SSL_GET test; keepalived:
+	# the VRRP peer (run only in the tests' namespaces)
+	iproute2 ethtool procps iputils-ping curl python3 nginx keepalived
 	# e2e: kill a command at its Nth syscall or delay its writes (strace);
 	# git builds the previous release from its commit (test_upgrade_abi)
 	strace git

@@ -221,13 +221,14 @@ build() { # dir, log [suites]: everything, or what those suites run
 		bpf) targets+=(.output/tests/bpf_test) ;;
 		checks) targets+=(.output/tests/checks_test) ;;
 		unit-*) targets+=(".output/unit/${t#unit-}") ;;
-		*) targets+=(all .output/tests/kt) ;;
+		*) targets+=(all .output/tests/kt .output/tests/vrrp_probe) ;;
 		esac
 	done
 	# A unit test compiles every pure source with the sanitizers: build
 	# only the binaries a mutation's suites run, not all of them.
 	[ ${#targets[@]} -gt 0 ] || targets=(all unit .output/tests/bpf_test
-		.output/tests/kt .output/tests/checks_test)
+		.output/tests/kt .output/tests/checks_test
+		.output/tests/vrrp_probe)
 	make -C "$1" --no-print-directory "${targets[@]}" >"$2" 2>&1
 }
 
