@@ -356,6 +356,20 @@ struct vrrp_action vrrp_fsm_rx(struct vrrp_fsm *f, uint64_t now,
 	return end(f, r);
 }
 
+/* To INIT (stop) or FAULT: a master says so with priority 0, the VIPs go,
+ * no timer runs. */
+static void leave(struct vrrp_fsm *f, struct vrrp_action *r, enum vrrp_state to,
+		  const char *cause)
+{
+	if (f->state == VRRP_STATE_MASTER)
+		send_advert(r, VRRP_PRIO_STOP);
+	r->vip_del = true;
+	f->state = to;
+	f->deadline = VRRP_FSM_NEVER;
+	f->master = 0;
+	say(r, "%s", cause);
+}
+
 struct vrrp_action vrrp_fsm_stop(struct vrrp_fsm *f, uint64_t now)
 {
 	struct vrrp_action r = begin(f);
@@ -364,13 +378,7 @@ struct vrrp_action vrrp_fsm_stop(struct vrrp_fsm *f, uint64_t now)
 	if (f->state == VRRP_STATE_INIT)
 		return end(f, r);
 	/* keepalived: restore_vrrp_interfaces(), priority 0 if MASTER. */
-	if (f->state == VRRP_STATE_MASTER)
-		send_advert(&r, VRRP_PRIO_STOP);
-	r.vip_del = true;
-	f->state = VRRP_STATE_INIT;
-	f->deadline = VRRP_FSM_NEVER;
-	f->master = 0;
-	say(&r, "stop");
+	leave(f, &r, VRRP_STATE_INIT, "stop");
 	return end(f, r);
 }
 
@@ -389,13 +397,7 @@ struct vrrp_action vrrp_fsm_fault(struct vrrp_fsm *f, uint64_t now, bool fault)
 		 * sends priority 0 (twice; once is enough) and removes the
 		 * VIPs. FAULT has no timer.
 		 */
-		if (f->state == VRRP_STATE_MASTER)
-			send_advert(&r, VRRP_PRIO_STOP);
-		r.vip_del = true;
-		f->state = VRRP_STATE_FAULT;
-		f->deadline = VRRP_FSM_NEVER;
-		f->master = 0;
-		say(&r, "fault");
+		leave(f, &r, VRRP_STATE_FAULT, "fault");
 	} else {
 		/*
 		 * keepalived: try_up_instance() -> vrrp_state_leave_fault():
