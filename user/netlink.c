@@ -12,6 +12,7 @@
 #include <time.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <net/if.h>
 
 #include <libmnl/libmnl.h>
 #include <linux/if_addr.h>
@@ -487,6 +488,39 @@ int lbxdp_nl_neigh_resolve(int ifindex, __be32 addr, __u8 mac[6],
 	}
 
 cleanup:
+	nl_close(&nl);
+	return err;
+}
+
+int lbxdp_nl_addr(int ifindex, bool add, __be32 addr, __u8 prefix,
+		  const char *label, int scope)
+{
+	char req[NL_REQ_SIZE] NL_ALIGNED;
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa;
+	struct nl nl;
+	int err;
+
+	if (prefix > 32 || (label && strlen(label) >= IFNAMSIZ))
+		return -EINVAL;
+	err = nl_open(&nl);
+	if (err)
+		return err;
+	nlh = mnl_nlmsg_put_header(req);
+	nlh->nlmsg_type = add ? RTM_NEWADDR : RTM_DELADDR;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	if (add)
+		nlh->nlmsg_flags |= NLM_F_CREATE | NLM_F_EXCL;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_INET;
+	ifa->ifa_prefixlen = prefix;
+	ifa->ifa_scope = scope >= 0 ? (__u8)scope : RT_SCOPE_UNIVERSE;
+	ifa->ifa_index = (__u32)ifindex;
+	mnl_attr_put_u32(nlh, IFA_LOCAL, addr);
+	mnl_attr_put_u32(nlh, IFA_ADDRESS, addr);
+	if (label && add)
+		mnl_attr_put_strz(nlh, IFA_LABEL, label);
+	err = nl_request(&nl, nlh, NULL, NULL);
 	nl_close(&nl);
 	return err;
 }

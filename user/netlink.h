@@ -3,6 +3,7 @@
 #ifndef LBXDP_NETLINK_H
 #define LBXDP_NETLINK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 
@@ -34,5 +35,14 @@ int lbxdp_nl_route_oif(__be32 addr, int *oif);
  */
 int lbxdp_nl_neigh_resolve(int ifindex, __be32 addr, __u8 mac[6],
 			   int timeout_ms);
+
+/*
+ * Add or delete IPv4 @addr/@prefix on @ifindex (VRRP's VIPs): @label
+ * (NULL: none) and @scope (RT_SCOPE_*, -1: global) as keepalived's
+ * virtual_ipaddress gives them. 0; -EEXIST (add) or -EADDRNOTAVAIL (del)
+ * when it already is as asked; -errno.
+ */
+int lbxdp_nl_addr(int ifindex, bool add, __be32 addr, __u8 prefix,
+		  const char *label, int scope);
 
 #endif /* LBXDP_NETLINK_H */
