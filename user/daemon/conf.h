@@ -160,22 +160,97 @@ struct conf_vip_addr {
 	struct conf_loc at;
 };
 
-/* Parsed and validated now, run by the VRRP issue. */
+/* track_interface: FAULT while it is down, or, with a weight, that weight
+ * added to the priority while it is down (keepalived's semantics). */
+struct conf_track_if {
+	char *name;
+	int weight; /* 0: FAULT while down; -254..254 otherwise */
+	struct conf_loc at;
+};
+
+/* vrrp_script NAME { script, interval, timeout, weight [reverse], rise,
+ * fall, init_fail, user }: run every interval, its exit status 0 is a
+ * success; after fall failures it is down, after rise successes up. */
+struct conf_vrrp_script {
+	char *name;
+	struct conf_script script;
+	__u32 interval_ms; /* default 1 s */
+	__u32 timeout_ms;  /* default: interval */
+	int weight;	   /* -254..254; 0: FAULT while down */
+	bool reverse;	   /* weight added while down, not while up */
+	__u32 rise, fall;  /* default 1, 1 */
+	bool init_fail;	   /* starts down (default: up) */
+	struct conf_loc at;
+};
+
+/* track_script in an instance: the script, and the weight that
+ * overrides the script's own when written. */
+struct conf_track_script {
+	int script; /* index in conf.vscripts */
+	int weight;
+	bool reverse;
+	struct conf_loc at;
+};
+
 struct conf_vrrp {
 	char *name;
-	bool master; /* state MASTER */
+	bool master;	  /* state MASTER */
+	bool state_given; /* state written at all */
 	char *interface;
 	__u8 vrid;
-	__u8 priority;
-	__u32 advert_int_ms;
+	__u8 priority;	/* 1..255; default 100, or 255 with state MASTER */
+	__u32 advert_int_ms; /* normalised: v2 whole seconds, v3 <= 40950 */
 	int version;
-	char auth_pass[9]; /* "" : none */
+	char auth_pass[9]; /* "" : none (and always "" in v3) */
 	bool nopreempt;
 	__u32 preempt_delay_ms;
 	struct conf_vip_addr *vips;
 	int nvips;
 	struct conf_vip_addr *vips_excluded;
 	int nvips_excluded;
+	/* gratuitous ARPs: garp_master_delay (default 5 s, 0: none delayed),
+	 * garp_master_repeat (5), garp_master_refresh (0: none),
+	 * garp_master_refresh_repeat (1), garp_lower_prio_delay/repeat
+	 * (default: the master's); instance values over vrrp_garp_* */
+	__u32 garp_delay_ms, garp_repeat;
+	__u32 garp_refresh_ms, garp_refresh_repeat;
+	__u32 garp_lower_delay_ms, garp_lower_repeat;
+	__u32 garp_interval_ms; /* vrrp_garp_interval: between two, 0 */
+	/* unicast: adverts go to each peer from unicast_src_ip (0: the
+	 * interface's primary address) instead of 224.0.0.18 */
+	__be32 unicast_src;
+	__be32 *unicast_peers;
+	int npeers;
+	/* notify scripts, cmd NULL: none; "notify" gets keepalived's
+	 * arguments: INSTANCE NAME STATE PRIORITY */
+	struct conf_script notify_master, notify_backup, notify_fault;
+	struct conf_script notify_stop, notify;
+	struct conf_track_if *track_ifs;
+	int ntrack_ifs;
+	struct conf_track_script *track_scripts;
+	int ntrack_scripts;
+	int sync_group; /* index in conf.sync_groups, -1: none */
+	struct conf_loc at;
+};
+
+/* vrrp_sync_group NAME { group { INSTANCE ... } notify_* }: its instances
+ * move together (one FAULT or BACKUP takes all of them along). */
+struct conf_sync_group {
+	char *name;
+	int *members; /* indexes in conf.vrrp */
+	int nmembers;
+	struct conf_script notify_master, notify_backup, notify_fault;
+	struct conf_script notify_stop, notify;
+	struct conf_loc at;
+};
+
+/* global_defs' lvs_sync_daemon IFACE [INSTANCE] [id N] [port N]: the
+ * master sends its flows to the backup. */
+struct conf_lvs_sync {
+	char *interface; /* NULL: no flow sync */
+	char *instance;	 /* the vrrp_instance whose master sends; NULL: any */
+	__u32 syncid;	 /* id N, 0..255, default 0 */
+	__u16 port;	 /* default 8848 (IPVS's) */
 	struct conf_loc at;
 };
 
@@ -208,6 +283,11 @@ struct conf {
 	struct conf_xdp xdp;
 	struct conf_vrrp *vrrp;
 	int nvrrp;
+	struct conf_vrrp_script *vscripts;
+	int nvscripts;
+	struct conf_sync_group *sync_groups;
+	int nsync_groups;
+	struct conf_lvs_sync lvs_sync;
 	struct conf_vs *vs;
 	int nvs;
 	/* Every file name any conf_loc points to. */

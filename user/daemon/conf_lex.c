@@ -1063,13 +1063,6 @@ static void line(struct lex *lx, char *text, const struct conf_loc *at,
 	if (lx->abort)
 		return;
 	lx->at = at;
-	if (depth > 2 * lx->max_depth) {
-		conf_error(
-			lx->d, at,
-			"multiline definitions and ~SEQ nested deeper than %d",
-			2 * lx->max_depth);
-		return;
-	}
 	if (lx->d->errors - lx->errors0 >= CONF_MAX_ERRORS) {
 		conf_error(lx->d, at, "more than %d errors: stopping here",
 			   CONF_MAX_ERRORS);
@@ -1081,6 +1074,17 @@ static void line(struct lex *lx, char *text, const struct conf_loc *at,
 			   "the configuration expands to more than %d lines",
 			   CONF_MAX_WORK);
 		lx->abort = true;
+		return;
+	}
+	/*
+	 * After the work and error bounds: a ~SEQ of 10^9 whose body is
+	 * nested too deep must still stop, not print 10^9 errors.
+	 */
+	if (depth > 2 * lx->max_depth) {
+		conf_error(
+			lx->d, at,
+			"multiline definitions and ~SEQ nested deeper than %d",
+			2 * lx->max_depth);
 		return;
 	}
 	if (!*text)

@@ -1245,6 +1245,12 @@ static void top_vrrp(struct p *p, const struct conf_stmt *st, void *o)
 	x.vr->at = st->at;
 	x.vr->priority = 100;
 	x.vr->advert_int_ms = 1000;
+	x.vr->garp_delay_ms = 5000;
+	x.vr->garp_repeat = 5;
+	x.vr->garp_refresh_repeat = 1;
+	x.vr->garp_lower_delay_ms = 5000;
+	x.vr->garp_lower_repeat = 5;
+	x.vr->sync_group = -1;
 	if (need(p, st, 1)) {
 		x.vr->name = dup(p, st->w[1]);
 		extra(p, st, 1);
