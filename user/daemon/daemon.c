@@ -585,7 +585,7 @@ int daemon_run(struct daemon *d)
 	int err, ifindex = 0;
 
 	d->pid_fd = -1;
-	d->sig.fd = d->ctl.fd = d->neigh.fd = -1;
+	d->sig.fd = d->ctl.fd = d->neigh.fd = d->link.fd = -1;
 	d->loop.epfd = -1;
 	d->diag_out = stderr;
 	if (d->use_syslog) {
@@ -649,6 +649,8 @@ int daemon_run(struct daemon *d)
 	if (!err)
 		err = neigh_listen(d);
 	if (!err)
+		err = vrrp_track_open(d);
+	if (!err)
 		err = build_vs(d, d->cf, &d->vs, &d->nvs);
 	if (!err)
 		err = start_checks(d, d->cf, d->vs, d->nvs, NULL, 0);
@@ -676,6 +678,7 @@ cleanup:
 		free_vs(d->vs, d->nvs);
 	ctl_close(d);
 	neigh_close(d);
+	vrrp_track_close(d);
 	if (d->sig.fd >= 0) {
 		int fd = d->sig.fd;
 

@@ -70,6 +70,7 @@ struct daemon {
 	struct loop_fd sig;
 	struct loop_fd ctl;
 	struct loop_fd neigh;
+	struct loop_fd link; /* VRRP's tracked links */
 	struct loop_timer sync_t;
 	struct check_env env;
 

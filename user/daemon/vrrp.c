@@ -563,6 +563,24 @@ static void inst_stop(struct d_vrrp *v)
 	v->started = false;
 }
 
+void vrrp_set_track(struct d_vrrp *v, bool fault, int weight)
+{
+	uint64_t now = now_ms(v);
+	enum vrrp_state from = v->fsm.state;
+	uint8_t prio = v->fsm.prio;
+	struct vrrp_action a;
+
+	a = vrrp_fsm_set_priority(&v->fsm, now, v->cv->priority + weight);
+	if (v->fsm.prio != prio)
+		d_log(v->d, "vrrp_instance %s: %s", v->cv->name, a.cause);
+	if (v->started)
+		step(v, from, &a);
+	from = v->fsm.state;
+	a = vrrp_fsm_fault(&v->fsm, now, fault);
+	if (v->started)
+		step(v, from, &a);
+}
+
 /* Whether keepalived would keep the instance's state over a reload. */
 static bool inst_same(const struct conf_vrrp *a, const struct conf_vrrp *b)
 {
@@ -653,14 +671,16 @@ void vrrp_commit(struct daemon *d, struct vrrp_plan *p)
 			inst_stop(d->vrrp[j]);
 			inst_close(d->vrrp[j]);
 		}
-	for (i = 0; i < p->n; i++) {
+	for (i = 0; i < p->n; i++)
 		p->nv[i]->cv = &p->cf->vrrp[i];
-		if (p->fresh[i])
-			inst_start(p->nv[i]);
-	}
 	free(d->vrrp);
 	d->vrrp = p->nv;
 	d->nvrrp = p->n;
+	/* a new instance whose link is down starts in FAULT */
+	vrrp_track_links(d);
+	for (i = 0; i < p->n; i++)
+		if (p->fresh[i])
+			inst_start(d->vrrp[i]);
 	free(p->fresh);
 	free(p->kept);
 	memset(p, 0, sizeof(*p));

@@ -89,6 +89,17 @@ void vrrp_abort(struct vrrp_plan *p);
  */
 void vrrp_stop(struct daemon *d);
 
+/*
+ * Tracking (vrrp_track.c): one rtnetlink socket on link events; on each,
+ * every instance reads its links again and calls vrrp_set_track(): FAULT
+ * while its interface or an unweighted track_interface is down, the
+ * weights of the others added to its priority.
+ */
+int vrrp_track_open(struct daemon *d);
+void vrrp_track_close(struct daemon *d);
+void vrrp_track_links(struct daemon *d);
+void vrrp_set_track(struct d_vrrp *v, bool fault, int weight);
+
 /* Whether the instance named @name is MASTER (ha_suspend, flow sync). */
 bool vrrp_is_master(const struct daemon *d, const char *name);
 
