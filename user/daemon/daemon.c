@@ -520,6 +520,9 @@ int daemon_reload(struct daemon *d, FILE *out)
 			notify_state(d, "READY=1");
 		return -ECANCELED;
 	}
+	err = vrrp_scripts_start(d, cf);
+	if (err)
+		d_err(d, "cannot start the vrrp_scripts: %s", strerror(-err));
 	vrrp_commit(d, &plan);
 	free_vs(d->vs, d->nvs);
 	conf_free(d->cf);
@@ -655,6 +658,8 @@ int daemon_run(struct daemon *d)
 	if (!err)
 		err = start_checks(d, d->cf, d->vs, d->nvs, NULL, 0);
 	if (!err)
+		err = vrrp_scripts_start(d, d->cf);
+	if (!err)
 		err = vrrp_prepare(d, d->cf, &plan);
 	if (err)
 		goto fail;
@@ -672,8 +677,10 @@ fail:
 	err = 2;
 cleanup:
 	/* a clean stop: priority 0 hands the VIPs over at once */
-	if (d->loop.epfd >= 0)
+	if (d->loop.epfd >= 0) {
 		vrrp_stop(d);
+		vrrp_scripts_stop(d);
+	}
 	if (d->vs)
 		free_vs(d->vs, d->nvs);
 	ctl_close(d);

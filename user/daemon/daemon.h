@@ -65,6 +65,8 @@ struct daemon {
 	int nvs;
 	struct d_vrrp **vrrp; /* vrrp.h */
 	int nvrrp;
+	struct d_vscript **vscripts;
+	int nvscripts;
 
 	struct loop loop;
 	struct loop_fd sig;

@@ -4,9 +4,12 @@
  * links. One rtnetlink socket on RTMGRP_LINK tells that some link moved;
  * each instance then reads the flags of the links it tracks (up and
  * running, as keepalived reads them) and hands the result to its state
- * machine: a fault, or a priority moved by the weights.
+ * machine: a fault, or a priority moved by the weights. vrrp_script
+ * blocks run as MISC_CHECKs with rise and fall (check.h), whose verdict
+ * counts as a tracked link's does.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <net/if.h>
@@ -14,7 +17,9 @@
 #include <sys/socket.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include "daemon/check.h"
 #include "daemon/daemon.h"
+#include "daemon/dlog.h"
 #include "daemon/vrrp.h"
 
 /* Up and running (carrier); a name that no longer exists is down. */
@@ -31,6 +36,29 @@ static bool link_up(int fd, const char *name)
 	       (IFF_UP | IFF_RUNNING);
 }
 
+/*
+ * What a tracked item adds, keepalived's way: a positive weight while it
+ * is up, a negative one while it is down; reverse turns the sign over;
+ * weight 0 is FAULT while down (while up with reverse).
+ */
+static int track_weight(int weight, bool reverse, bool up, bool *fault)
+{
+	int w = 0;
+
+	if (!weight) {
+		*fault |= reverse ? up : !up;
+		return 0;
+	}
+	if ((weight > 0 && up) || (weight < 0 && !up))
+		w = weight;
+	return reverse ? -w : w;
+}
+
+static bool script_up(const struct daemon *d, int idx)
+{
+	return idx >= 0 && idx < d->nvscripts && d->vscripts[idx]->up;
+}
+
 void vrrp_track_links(struct daemon *d)
 {
 	int fd, i, k;
@@ -44,18 +72,16 @@ void vrrp_track_links(struct daemon *d)
 		bool fault = !link_up(fd, cv->interface);
 		int weight = 0;
 
-		for (k = 0; k < cv->ntrack_ifs; k++) {
-			const struct conf_track_if *t = &cv->track_ifs[k];
-			bool up = link_up(fd, t->name);
+		for (k = 0; k < cv->ntrack_ifs; k++)
+			weight += track_weight(
+				cv->track_ifs[k].weight, false,
+				link_up(fd, cv->track_ifs[k].name), &fault);
+		for (k = 0; k < cv->ntrack_scripts; k++) {
+			const struct conf_track_script *t =
+				&cv->track_scripts[k];
 
-			/* keepalived: a positive weight is added while the
-			 * link is up, a negative one while it is down */
-			if (!t->weight)
-				fault |= !up;
-			else if (up && t->weight > 0)
-				weight += t->weight;
-			else if (!up && t->weight < 0)
-				weight += t->weight;
+			weight += track_weight(t->weight, t->reverse,
+					       script_up(d, t->script), &fault);
 		}
 		vrrp_set_track(v, fault, weight);
 	}
@@ -115,4 +141,129 @@ void vrrp_track_close(struct daemon *d)
 		return;
 	loop_fd_del(&d->loop, &d->link);
 	close(fd);
+}
+
+/* ---- vrrp_script ---- */
+
+static void script_result(void *arg, const struct rs_health *h, bool changed)
+{
+	struct d_vscript *s = arg;
+	bool up = h->state != RS_DOWN;
+
+	if (!changed || up == s->up)
+		return;
+	s->up = up;
+	d_log(s->d, "vrrp_script %s: %s (%s)", s->cs->name, up ? "up" : "down",
+	      h->reason);
+	vrrp_track_links(s->d);
+}
+
+/* The checker's own lines name a real server: the result says it all. */
+static void script_log(void *arg, const char *line)
+{
+	(void)arg;
+	(void)line;
+}
+
+static void script_free(struct d_vscript *s)
+{
+	if (s->rc)
+		rs_check_free(s->rc);
+	free(s);
+}
+
+static bool script_same(const struct conf_vrrp_script *a,
+			const struct conf_vrrp_script *b)
+{
+	return !strcmp(a->name, b->name) && a->script.cmd && b->script.cmd &&
+	       !strcmp(a->script.cmd, b->script.cmd) &&
+	       a->interval_ms == b->interval_ms &&
+	       a->timeout_ms == b->timeout_ms && a->rise == b->rise &&
+	       a->fall == b->fall;
+}
+
+/* A MISC_CHECK of the script, with keepalived's rise and fall. */
+static int script_new(struct daemon *d, const struct conf *cf,
+		      const struct conf_vrrp_script *cs, bool up,
+		      struct d_vscript **out)
+{
+	struct check_env env = d->env;
+	struct d_vscript *s;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->d = d;
+	s->cs = cs;
+	s->up = up;
+	s->chk.type = CHECK_MISC;
+	s->chk.at = cs->at;
+	s->chk.misc = cs->script;
+	s->chk.misc_timeout_ms = cs->timeout_ms;
+	s->chk.delay_loop_ms = s->chk.inter_ms = cs->interval_ms;
+	s->chk.connect_timeout_ms = cs->timeout_ms;
+	s->chk.rise = cs->rise ? cs->rise : 1;
+	s->chk.fall = cs->fall ? cs->fall : 1;
+	s->rs.weight = 1;
+	s->rs.checkers = &s->chk;
+	s->rs.nchecks = 1;
+	s->rs.at = cs->at;
+	s->vs.delay_loop_ms = cs->interval_ms;
+	s->vs.at = cs->at;
+	env.g = &cf->g;
+	env.result = script_result;
+	env.arg = s;
+	env.log = script_log;
+	s->rc = rs_check_new(&env, &s->vs, &s->rs);
+	if (!s->rc) {
+		free(s);
+		return -ENOMEM;
+	}
+	*out = s;
+	return 0;
+}
+
+int vrrp_scripts_start(struct daemon *d, const struct conf *cf)
+{
+	struct d_vscript **nv;
+	int i, j, err = 0;
+
+	nv = calloc((size_t)cf->nvscripts + 1, sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	for (i = 0; i < cf->nvscripts; i++) {
+		const struct conf_vrrp_script *cs = &cf->vscripts[i];
+		bool up = !cs->init_fail;
+
+		/* a reload keeps what an unchanged script said */
+		for (j = 0; j < d->nvscripts; j++)
+			if (script_same(d->vscripts[j]->cs, cs))
+				up = d->vscripts[j]->up;
+		err = script_new(d, cf, cs, up, &nv[i]);
+		if (err)
+			break;
+	}
+	if (err) {
+		while (i--)
+			script_free(nv[i]);
+		free(nv);
+		return err;
+	}
+	vrrp_scripts_stop(d);
+	d->vscripts = nv;
+	d->nvscripts = cf->nvscripts;
+	for (i = 0; i < d->nvscripts; i++)
+		rs_check_start(nv[i]->rc, nv[i]->up ? RS_UP : RS_DOWN, NULL);
+	return 0;
+}
+
+void vrrp_scripts_stop(struct daemon *d)
+{
+	int i;
+
+	for (i = 0; i < d->nvscripts; i++)
+		script_free(d->vscripts[i]);
+	free(d->vscripts);
+	d->vscripts = NULL;
+	d->nvscripts = 0;
 }
