@@ -164,7 +164,8 @@ struct conf_vip_addr {
  * added to the priority while it is down (keepalived's semantics). */
 struct conf_track_if {
 	char *name;
-	int weight; /* 0: FAULT while down; -254..254 otherwise */
+	int weight;   /* 0: FAULT while down; -253..253 otherwise */
+	bool reverse; /* "weight N reverse": the weight applies inverted */
 	struct conf_loc at;
 };
 
@@ -176,7 +177,7 @@ struct conf_vrrp_script {
 	struct conf_script script;
 	__u32 interval_ms; /* default 1 s */
 	__u32 timeout_ms;  /* default: interval */
-	int weight;	   /* -254..254; 0: FAULT while down */
+	int weight;	   /* -253..253; 0: FAULT while down */
 	bool reverse;	   /* weight added while down, not while up */
 	__u32 rise, fall;  /* default 1, 1 */
 	bool init_fail;	   /* starts down (default: up) */
@@ -198,7 +199,7 @@ struct conf_vrrp {
 	bool state_given; /* state written at all */
 	char *interface;
 	__u8 vrid;
-	__u8 priority;	/* 1..255; default 100, or 255 with state MASTER */
+	__u8 priority;	     /* 1..255; default 100, or 255 with state MASTER */
 	__u32 advert_int_ms; /* normalised: v2 whole seconds, v3 <= 40950 */
 	int version;
 	char auth_pass[9]; /* "" : none (and always "" in v3) */
