@@ -61,31 +61,52 @@ static bool script_up(const struct daemon *d, int idx)
 
 void vrrp_track_links(struct daemon *d)
 {
-	int fd, i, k;
+	bool *fault, *gfault;
+	int *weight, fd = -1, ng = 0, i, k;
 
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	/* the groups of the instances' conf (a reload's, before d->cf) */
+	for (i = 0; i < d->nvrrp; i++)
+		if (d->vrrp[i]->cv->sync_group >= ng)
+			ng = d->vrrp[i]->cv->sync_group + 1;
+	fault = calloc((size_t)d->nvrrp + 1, sizeof(*fault));
+	weight = calloc((size_t)d->nvrrp + 1, sizeof(*weight));
+	gfault = calloc((size_t)ng + 1, sizeof(*gfault));
+	if (fault && weight && gfault)
+		fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return;
+		goto cleanup;
 	for (i = 0; i < d->nvrrp; i++) {
-		struct d_vrrp *v = d->vrrp[i];
-		const struct conf_vrrp *cv = v->cv;
-		bool fault = !link_up(fd, cv->interface);
-		int weight = 0;
+		const struct conf_vrrp *cv = d->vrrp[i]->cv;
 
+		fault[i] = !link_up(fd, cv->interface);
 		for (k = 0; k < cv->ntrack_ifs; k++)
-			weight += track_weight(
+			weight[i] += track_weight(
 				cv->track_ifs[k].weight, false,
-				link_up(fd, cv->track_ifs[k].name), &fault);
+				link_up(fd, cv->track_ifs[k].name), &fault[i]);
 		for (k = 0; k < cv->ntrack_scripts; k++) {
 			const struct conf_track_script *t =
 				&cv->track_scripts[k];
 
-			weight += track_weight(t->weight, t->reverse,
-					       script_up(d, t->script), &fault);
+			weight[i] += track_weight(t->weight, t->reverse,
+						  script_up(d, t->script),
+						  &fault[i]);
 		}
-		vrrp_set_track(v, fault, weight);
+		if (fault[i] && cv->sync_group >= 0)
+			gfault[cv->sync_group] = true;
 	}
-	close(fd);
+	/* a vrrp_sync_group's members go to FAULT together */
+	for (i = 0; i < d->nvrrp; i++) {
+		int g = d->vrrp[i]->cv->sync_group;
+
+		vrrp_set_track(d->vrrp[i], fault[i] || (g >= 0 && gfault[g]),
+			       weight[i]);
+	}
+cleanup:
+	if (fd >= 0)
+		close(fd);
+	free(fault);
+	free(weight);
+	free(gfault);
 }
 
 static void on_link(struct loop_fd *h, uint32_t events)
