@@ -42,6 +42,9 @@ static const char *state_word(const struct d_rs *r)
 {
 	if (r->neigh_failed)
 		return "down";
+	if (r->suspended)
+		return r->h.state == RS_DOWN ? "down (suspended)"
+					     : "up (suspended)";
 	if (!r->chk)
 		return r->cr ? "not checked" : "sorry";
 	if (!r->h.last_ms)
@@ -313,6 +316,62 @@ static void on_sync(struct loop_timer *t)
 	}
 }
 
+/* Whether this LB holds @addr as a VRRP VIP; true when no instance has
+ * it (a VIP set by hand, or none: keepalived checks then). */
+static bool vip_held(const struct daemon *d, __be32 addr)
+{
+	bool any = false;
+	int i, k;
+
+	for (i = 0; i < d->nvrrp; i++) {
+		const struct conf_vrrp *cv = d->vrrp[i]->cv;
+		bool has = false;
+
+		for (k = 0; k < cv->nvips; k++)
+			has |= cv->vips[k].addr == addr;
+		for (k = 0; k < cv->nvips_excluded; k++)
+			has |= cv->vips_excluded[k].addr == addr;
+		if (!has)
+			continue;
+		if (d->vrrp[i]->fsm.state == VRRP_STATE_MASTER)
+			return true;
+		any = true;
+	}
+	return !any;
+}
+
+void daemon_ha_suspend(struct daemon *d)
+{
+	struct check_env env = d->env;
+	int i, k;
+
+	for (i = 0; i < d->nvs; i++) {
+		struct d_vs *v = &d->vs[i];
+		bool run = !v->cv->ha_suspend || vip_held(d, v->cv->addr);
+
+		for (k = 0; k < v->nrs; k++) {
+			struct d_rs *r = &v->rs[k];
+
+			if (!r->cr || !r->cr->nchecks)
+				continue;
+			if (!run && r->chk) {
+				/* the verdict stays as it was */
+				rs_check_free(r->chk);
+				r->chk = NULL;
+				r->suspended = true;
+			} else if (run && r->suspended) {
+				env.arg = r;
+				r->chk = rs_check_new(&env, v->cv, r->cr);
+				if (!r->chk)
+					continue; /* ENOMEM: tried again later */
+				r->suspended = false;
+				rs_check_start(r->chk, r->h.state, &r->h);
+				r->h = *rs_check_health(r->chk);
+			}
+		}
+	}
+}
+
 static void on_signal(struct loop_fd *h, uint32_t events)
 {
 	struct daemon *d = h->arg;
@@ -530,6 +589,7 @@ int daemon_reload(struct daemon *d, FILE *out)
 	d->env.g = &cf->g;
 	d->vs = vs;
 	d->nvs = nvs;
+	daemon_ha_suspend(d);
 	d->reloads++;
 	/* Apply now, so that "daemon reload" returns with the maps done;
 	 * a busy lock is waited for (bounded: the CLI's writes are short). */
@@ -664,6 +724,7 @@ int daemon_run(struct daemon *d)
 	if (err)
 		goto fail;
 	vrrp_commit(d, &plan);
+	daemon_ha_suspend(d);
 	d_log(d, "lbxdp daemon: %s on %s, pin directory %s", d->conf_path,
 	      d->ifname, d->pin_dir);
 	daemon_kick(d);

@@ -30,7 +30,9 @@ struct d_rs {
 	struct d_vs *vs;
 	const struct conf_rs *cr; /* NULL: the sorry server */
 	__be32 addr;
-	struct rs_check *chk; /* NULL: not checked (sorry server) */
+	struct rs_check *chk; /* NULL: not checked (sorry server), or
+			       * suspended */
+	bool suspended;	      /* ha_suspend: checks stopped, h kept */
 	struct rs_health h;   /* the checks' verdict, last known */
 	bool mac_known;
 	__u8 mac[6];
@@ -95,6 +97,9 @@ struct daemon {
 
 /* daemon.c */
 int daemon_run(struct daemon *d);
+/* ha_suspend: stop or restart the checks of the virtual servers whose VIP
+ * a vrrp_instance holds only while MASTER (after each transition). */
+void daemon_ha_suspend(struct daemon *d);
 /* Something changed: sync the maps soon (coalesced). */
 void daemon_kick(struct daemon *d);
 /* Re-read the configuration; 0, -ECANCELED when it was refused (the

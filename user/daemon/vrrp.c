@@ -259,6 +259,7 @@ static void transition(struct d_vrrp *v, enum vrrp_state from,
 	d_log(v->d, "vrrp_instance %s: %s -> %s: %s", v->cv->name,
 	      vrrp_state_name(from), vrrp_state_name(a->state), a->cause);
 	run_notifies(v, a->state);
+	daemon_ha_suspend(v->d);
 }
 
 /* Do what the state machine said, in its order. */
