@@ -131,6 +131,10 @@ void ctl_close(struct daemon *d);
 int ctl_request(const char *pin_dir, const char *cmd, bool json);
 
 /* neigh.c: neighbour table events. */
+/* An rtnetlink socket on @groups in the loop (neigh.c). */
+int d_nl_listen(struct daemon *d, struct loop_fd *h, unsigned int groups,
+		void (*cb)(struct loop_fd *h, uint32_t events));
+void d_nl_close(struct daemon *d, struct loop_fd *h);
 int neigh_listen(struct daemon *d);
 void neigh_close(struct daemon *d);
 

@@ -49,7 +49,7 @@ static uint64_t now_ms(const struct d_vrrp *v)
 
 /* Add or remove every VIP of the instance (excluded ones too: keepalived
  * adds them, it only leaves them out of the adverts). */
-static void vips_set(struct d_vrrp *v, bool add, bool quiet)
+static void vips_set(struct d_vrrp *v, bool add)
 {
 	const struct conf_vrrp *cv = v->cv;
 	const struct conf_vip_addr *lists[2] = {cv->vips, cv->vips_excluded};
@@ -65,12 +65,11 @@ static void vips_set(struct d_vrrp *v, bool add, bool quiet)
 					    a->label, a->scope);
 			if (!err || err == (add ? -EEXIST : -EADDRNOTAVAIL))
 				continue;
-			if (!quiet)
-				d_err(v->d,
-				      "vrrp_instance %s: cannot %s %s/%u on %s: %s",
-				      cv->name, add ? "add" : "remove",
-				      ip_str(a->addr, ip, sizeof(ip)),
-				      a->prefix, cv->interface, strerror(-err));
+			d_err(v->d,
+			      "vrrp_instance %s: cannot %s %s/%u on %s: %s",
+			      cv->name, add ? "add" : "remove",
+			      ip_str(a->addr, ip, sizeof(ip)), a->prefix,
+			      cv->interface, strerror(-err));
 		}
 }
 
@@ -269,12 +268,12 @@ static void step(struct d_vrrp *v, enum vrrp_state from,
 	if (a->send)
 		send_advert(v, a->send_prio);
 	if (a->vip_add) {
-		vips_set(v, true, false);
+		vips_set(v, true);
 		garp_begin(v, v->cv->garp_repeat, v->cv->garp_delay_ms);
 	}
 	if (a->vip_del) {
 		garp_end(v);
-		vips_set(v, false, false);
+		vips_set(v, false);
 	}
 	if (a->garp)
 		garp_begin(v, v->cv->garp_lower_repeat,
@@ -543,8 +542,7 @@ static void inst_start(struct d_vrrp *v)
 {
 	struct vrrp_action a;
 
-	/* what a killed predecessor left stays gone until we are MASTER */
-	vips_set(v, false, true);
+	/* BACKUP or FAULT removes what a killed predecessor left */
 	a = vrrp_fsm_start(&v->fsm, now_ms(v));
 	v->started = true;
 	step(v, VRRP_STATE_INIT, &a);

@@ -134,34 +134,12 @@ static void on_link(struct loop_fd *h, uint32_t events)
 
 int vrrp_track_open(struct daemon *d)
 {
-	struct sockaddr_nl sa = {.nl_family = AF_NETLINK,
-				 .nl_groups = RTMGRP_LINK};
-	int fd, err;
-
-	d->link.fd = -1;
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    NETLINK_ROUTE);
-	if (fd < 0)
-		return -errno;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	err = loop_fd_add(&d->loop, &d->link, fd, EPOLLIN, on_link, d);
-	if (err)
-		close(fd);
-	return err;
+	return d_nl_listen(d, &d->link, RTMGRP_LINK, on_link);
 }
 
 void vrrp_track_close(struct daemon *d)
 {
-	int fd = d->link.fd;
-
-	if (fd < 0)
-		return;
-	loop_fd_del(&d->loop, &d->link);
-	close(fd);
+	d_nl_close(d, &d->link);
 }
 
 /* ---- vrrp_script ---- */
