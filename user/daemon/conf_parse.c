@@ -1525,7 +1525,12 @@ static void v_unicast_peer(struct p *p, const struct conf_stmt *st, void *o)
 				conf_error(p->d, &l->at,
 					   "unicast_peer: %s: missing value",
 					   l->w[i]);
-			} else if (!num(p, l, i + 1, 0, 255, &v)) {
+			} else if (lbxdp_parse_u32(l->w[i + 1], 0, 255, &v)) {
+				conf_error(
+					p->d, &l->at,
+					"unicast_peer: %s: '%s' is not 0-255",
+					l->w[i], l->w[i + 1]);
+			} else {
 				conf_warning(
 					p->d, &l->at,
 					"unicast_peer: %s: not implemented by lbxdp: ignored",
@@ -1565,6 +1570,7 @@ static void v_track_if(struct p *p, const struct conf_stmt *st, void *o)
 	const struct conf_stmt *l;
 	struct conf_track_if *t;
 	int i, w = 0;
+	char what[64];
 	bool rev;
 
 	extra(p, st, 0);
@@ -1592,8 +1598,8 @@ static void v_track_if(struct p *p, const struct conf_stmt *st, void *o)
 				   l->w[0]);
 			continue;
 		}
-		if (l->n >= 3 &&
-		    track_weight(p, l, "track_interface", l->w[2], &w))
+		snprintf(what, sizeof(what), "track_interface %s", l->w[0]);
+		if (l->n >= 3 && track_weight(p, l, what, l->w[2], &w))
 			continue;
 		if (l->n >= 4) {
 			if (strcmp(l->w[3], "reverse")) {
@@ -1637,6 +1643,7 @@ static void v_track_script(struct p *p, const struct conf_stmt *st, void *o)
 	const struct conf_stmt *l;
 	struct pts *t;
 	int i, w = 0;
+	char what[64];
 
 	extra(p, st, 0);
 	while ((l = value_line(p, st))) {
@@ -1662,8 +1669,8 @@ static void v_track_script(struct p *p, const struct conf_stmt *st, void *o)
 				   l->w[0]);
 			continue;
 		}
-		if (l->n >= 3 &&
-		    track_weight(p, l, "track_script", l->w[2], &w))
+		snprintf(what, sizeof(what), "track_script %s", l->w[0]);
+		if (l->n >= 3 && track_weight(p, l, what, l->w[2], &w))
 			continue;
 		if (l->n >= 4 && strcmp(l->w[3], "reverse") &&
 		    strcmp(l->w[3], "noreverse")) {
