@@ -1829,10 +1829,6 @@ static void top_vrrp(struct p *p, const struct conf_stmt *st, void *o)
 				x.vr->name, x.vr->vrid, x.vr->interface,
 				o2->name);
 	}
-	conf_warning(
-		p->d, &st->at,
-		"vrrp_instance %s: VRRP is not run by this lbxdp: its VIPs are served, not added to the interface",
-		x.vr->name);
 }
 
 static void free_script(struct conf_script *s)
