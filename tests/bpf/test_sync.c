@@ -1,0 +1,346 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Flow sync's feed: with LBXDP_CFG_F_SYNC the program reports each flow
+ * entry it writes for a new flow to the ring "sync_ring", and nothing
+ * else; a full ring loses the event and counts it in "sync_stats".
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "flowsync.h"
+#include "service.h"
+#include "fixture.h"
+
+/* What the ring holds: the kernel's 8-byte header, then the event. */
+#define EV_SLOT (8 + ((sizeof(struct lbxdp_sync_event) + 7) & ~7UL))
+#define RING_EVENTS (LBXDP_SYNC_RING_BYTES / EV_SLOT)
+#define MAX_SEEN 8
+
+struct seen {
+	struct lbxdp_sync_event ev[MAX_SEEN];
+	size_t n; /* all events, kept or not */
+	size_t bad_size;
+};
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	struct seen *s = ctx;
+
+	if (len != sizeof(struct lbxdp_sync_event))
+		s->bad_size++;
+	else if (s->n < MAX_SEEN)
+		memcpy(&s->ev[s->n], data, len);
+	s->n++;
+	return 0;
+}
+
+/* Everything in the ring now, into @s (zeroed first). */
+static bool drain(struct seen *s)
+{
+	struct ring_buffer *rb;
+	int n;
+
+	memset(s, 0, sizeof(*s));
+	rb = ring_buffer__new(env.main.ctx.fd[M_SYNC_RING], on_event, s, NULL);
+	if (!ASSERT_TRUE(rb != NULL, "ring_buffer__new"))
+		return false;
+	n = ring_buffer__consume(rb);
+	ring_buffer__free(rb);
+	if (!ASSERT_CMP(n, >=, 0, "ring_buffer__consume", "at least "))
+		return false;
+	return ASSERT_EQ(s->bad_size, 0, "events of another size");
+}
+
+static bool feed(bool on)
+{
+	return ASSERT_OK(lbxdp_sync_feed_set(&env.main.ctx, on), "feed switch");
+}
+
+static __u64 ring_full(void)
+{
+	__u64 n = ~0ULL;
+
+	ASSERT_OK(lbxdp_sync_ring_full(&env.main.ctx, &n), "read sync_stats");
+	return n;
+}
+
+struct svc {
+	struct lbxdp_vip_key key;
+	struct lbxdp_config cfg0;
+	bool added;
+};
+
+static bool svc_begin(struct svc *s, int sched, __u32 persist, int nbe)
+{
+	struct lbxdp_ctx *c = &env.main.ctx;
+	__be32 addr[4];
+	__u8 mac[6];
+	int i;
+
+	memset(s, 0, sizeof(*s));
+	if (!ASSERT_OK(lbxdp_config_read(c), "config read"))
+		return false;
+	s->cfg0 = c->cfg;
+	vip_key(&s->key, VIP1, 80, IPPROTO_TCP);
+	s->added = ASSERT_OK(
+		lbxdp_vip_add(c, &s->key, sched, persist, LBXDP_OWNER_CLI),
+		"vip add");
+	for (i = 0; s->added && i < nbe; i++) {
+		addr4(addr, BACKEND(i + 1));
+		be_mac(mac, 1, i);
+		if (!ASSERT_OK(lbxdp_backend_add(c, &s->key, addr, 1, mac,
+						 LBXDP_OWNER_CLI),
+			       "backend add"))
+			return false;
+	}
+	return s->added;
+}
+
+static void svc_end(struct svc *s)
+{
+	test__context("tear-down");
+	lb_reset(&env.main, &s->key, s->added ? 1 : 0, &s->cfg0);
+}
+
+/* The event the program must have written for @f, sent to backend index
+ * @i of the service (MAC set 1), with @kind. */
+static bool want_event(const struct svc *s, const struct fspec *f, int i,
+		       __u8 kind, struct lbxdp_sync_event *ev)
+{
+	struct lbxdp_ctx *c = &env.main.ctx;
+	struct lbxdp_backend be = {};
+	struct lbxdp_vip vip = {};
+	__be32 addr[4];
+	__u32 id = 0;
+
+	memset(ev, 0, sizeof(*ev));
+	addr4(addr, BACKEND(i + 1));
+	if (!ASSERT_OK(lbxdp_vip_get(c, &s->key, &vip), "vip get") ||
+	    !ASSERT_OK(lbxdp_backend_find(c, &s->key, addr, &id),
+		       "backend find") ||
+	    !ASSERT_OK(lbxdp_backend_get(c, id, &be, NULL, NULL),
+		       "backend get"))
+		return false;
+	addr4(ev->key.src, f->saddr);
+	addr4(ev->key.dst, f->daddr);
+	ev->key.sport = htons(f->sport);
+	ev->key.dport = htons(f->dport);
+	ev->key.proto = f->proto;
+	ev->key.family = LBXDP_AF_INET;
+	memcpy(ev->backend_addr, addr, sizeof(addr));
+	ev->vip_id = vip.id;
+	ev->backend = id;
+	ev->gen = be.gen;
+	ev->kind = kind;
+	return true;
+}
+
+static bool event_eq(const struct lbxdp_sync_event *got,
+		     const struct lbxdp_sync_event *want, const char *what)
+{
+	const __u8 *g = (const void *)got, *w = (const void *)want;
+	size_t i;
+
+	for (i = 0; i < sizeof(*got); i++)
+		if (g[i] != w[i]) {
+			test__fail(__FILE__, __LINE__,
+				   "%s: event byte %zu is 0x%02x, want 0x%02x",
+				   what, i, g[i], w[i]);
+			return false;
+		}
+	return true;
+}
+
+/* Which backend index (MAC set 1) @out went to, or -1. */
+static int went_to(const struct frame *out)
+{
+	__u8 mac[6];
+	int i;
+
+	for (i = 0; i < FX_BES; i++) {
+		be_mac(mac, 1, i);
+		if (!memcmp(out->data, mac, 6))
+			return i;
+	}
+	return -1;
+}
+
+/* Send @f: forwarded, and to which backend index. */
+static int forward(const struct fspec *f, const char *what)
+{
+	struct frame in, out;
+	__u32 v = 0;
+
+	if (!ASSERT_OK(send_frame(&env.main, f, &in, &out, &v), what) ||
+	    !ASSERT_VERDICT(v, XDP_TX, what))
+		return -1;
+	return went_to(&out);
+}
+
+static void test_reported(void)
+{
+	struct fspec syn = SYNF(CLIENT(1), 40001, VIP1, 80);
+	struct fspec ack = TCPF(CLIENT(1), 40001, VIP1, 80, TH_ACK);
+	struct lbxdp_sync_event want;
+	struct seen s;
+	struct svc v;
+	int be;
+
+	test__begin(
+		"sync feed on: a new flow's event, byte for byte; none for its next packets");
+	test__context("set-up");
+	if (!svc_begin(&v, LBXDP_SCHED_WRR, 0, 2) || !feed(true) || !drain(&s))
+		goto out;
+	test__context("SYN");
+	be = forward(&syn, "SYN");
+	if (!ASSERT_CMP(be, >=, 0, "SYN's backend index", "at least ") ||
+	    !drain(&s) || !ASSERT_EQ(s.n, 1, "events after the SYN") ||
+	    !want_event(&v, &syn, be, LBXDP_SYNC_FLOW, &want))
+		goto out;
+	event_eq(&s.ev[0], &want, "SYN's event");
+	test__context("ACK, then the SYN again");
+	ASSERT_EQ(forward(&ack, "ACK"), be, "ACK's backend index");
+	ASSERT_EQ(forward(&syn, "SYN again"), be, "SYN again's backend");
+	if (drain(&s))
+		ASSERT_EQ(s.n, 0, "events for an existing flow");
+	ASSERT_EQ(ring_full(), 0, "ring_full");
+out:
+	feed(false);
+	svc_end(&v);
+	test__end();
+}
+
+static void test_persist(void)
+{
+	struct fspec a = SYNF(CLIENT(2), 40002, VIP1, 80);
+	struct fspec b = SYNF(CLIENT(2), 40003, VIP1, 80);
+	struct lbxdp_sync_event want;
+	struct seen s;
+	struct svc v;
+	int be;
+
+	test__begin(
+		"sync feed: a new persistence entry is reported, a kept one is not");
+	test__context("set-up");
+	if (!svc_begin(&v, LBXDP_SCHED_RR, 300, 3) || !feed(true) || !drain(&s))
+		goto out;
+	test__context("first flow of the client");
+	be = forward(&a, "first SYN");
+	if (!ASSERT_CMP(be, >=, 0, "first SYN's backend index", "at least ") ||
+	    !drain(&s) || !ASSERT_EQ(s.n, 1, "events after the first SYN") ||
+	    !want_event(&v, &a, be, LBXDP_SYNC_FLOW | LBXDP_SYNC_PERSIST,
+			&want))
+		goto out;
+	event_eq(&s.ev[0], &want, "first SYN's event");
+	test__context("second flow, persisted");
+	if (!ASSERT_EQ(forward(&b, "second SYN"), be, "second SYN's backend") ||
+	    !drain(&s) || !ASSERT_EQ(s.n, 1, "events after the second SYN") ||
+	    !want_event(&v, &b, be, LBXDP_SYNC_FLOW, &want))
+		goto out;
+	event_eq(&s.ev[0], &want, "second SYN's event");
+out:
+	feed(false);
+	svc_end(&v);
+	test__end();
+}
+
+static void test_off(void)
+{
+	struct fspec syn = SYNF(CLIENT(3), 40004, VIP1, 80);
+	struct seen s;
+	struct svc v;
+	__u64 full0;
+
+	test__begin("sync feed off: a new flow is forwarded, nothing reported");
+	test__context("set-up");
+	if (!svc_begin(&v, LBXDP_SCHED_WRR, 300, 2) || !feed(false) ||
+	    !drain(&s))
+		goto out;
+	full0 = ring_full();
+	test__context("SYN");
+	ASSERT_CMP(forward(&syn, "SYN"), >=, 0, "SYN's backend index",
+		   "at least ");
+	if (drain(&s))
+		ASSERT_EQ(s.n, 0, "events with the feed off");
+	ASSERT_EQ(ring_full(), full0, "ring_full");
+out:
+	svc_end(&v);
+	test__end();
+}
+
+static bool set_flood_rate(__u32 rate)
+{
+	struct lbxdp_ctx *c = &env.main.ctx;
+	struct lbxdp_config cfg;
+
+	if (!ASSERT_OK(lbxdp_config_read(c), "config read"))
+		return false;
+	cfg = c->cfg;
+	cfg.flood_rate = rate;
+	return ASSERT_OK(lbxdp_config_write(c, &cfg), "config write");
+}
+
+static struct fspec nth_syn(__u32 i)
+{
+	struct fspec f = SYNF(IP4(198, 19, 16 + i / 60000, 1 + i / 250 % 240),
+			      (__u16)(1024 + i % 60000), VIP1, 80);
+
+	return f;
+}
+
+static void test_full(void)
+{
+	struct seen s;
+	struct svc v;
+	__u32 i;
+	int be;
+
+	test__begin(
+		"sync feed: a full ring loses the event, counted in sync_stats; the frame is forwarded");
+	test__context("set-up");
+	if (!svc_begin(&v, LBXDP_SCHED_WRR, 0, 2) || !set_flood_rate(0) ||
+	    !feed(true) || !drain(&s))
+		goto out;
+	/* Exact by construction: the ring holds RING_EVENTS whole slots. */
+	test__context("filling the ring");
+	for (i = 0; i < RING_EVENTS; i++) {
+		struct fspec f = nth_syn(i);
+
+		be = forward(&f, "SYN filling the ring");
+		if (be < 0)
+			goto out;
+	}
+	if (!ASSERT_EQ(ring_full(), 0, "ring_full with the ring just full"))
+		goto out;
+	test__context("one more");
+	{
+		struct fspec f = nth_syn(RING_EVENTS);
+
+		ASSERT_CMP(forward(&f, "SYN past a full ring"), >=, 0,
+			   "backend index", "at least ");
+	}
+	ASSERT_EQ(ring_full(), 1, "ring_full after one more");
+	if (drain(&s))
+		ASSERT_EQ(s.n, RING_EVENTS, "events in the ring");
+	ASSERT_OK(lbxdp_percpu_zero(&env.main.ctx, M_SYNC_STATS, 0,
+				    sizeof(struct lbxdp_sync_stats)),
+		  "zero sync_stats");
+out:
+	feed(false);
+	drain(&s);
+	svc_end(&v);
+	test__end();
+}
+
+void test_sync(void)
+{
+	test_reported();
+	test_persist();
+	test_off();
+	test_full();
+}
