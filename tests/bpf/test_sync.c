@@ -2,7 +2,9 @@
 /*
  * Flow sync's feed: with LBXDP_CFG_F_SYNC the program reports each flow
  * entry it writes for a new flow to the ring "sync_ring", and nothing
- * else; a full ring loses the event and counts it in "sync_stats".
+ * else; a full ring loses the event and counts it in "sync_stats". And
+ * the backup's side: lbxdp_sync_install() writes a peer's entries so that
+ * the program forwards their flows where the peer did.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -337,10 +339,218 @@ out:
 	test__end();
 }
 
+/* The entry a peer sends for @f (a client-to-VIP frame) to @backend. */
+static struct lbxdp_sync_entry peer_entry(const struct fspec *f, __u32 backend,
+					  __u8 kind, __u32 age_ms)
+{
+	struct lbxdp_sync_entry e = {};
+
+	vip_key(&e.vip, f->daddr, f->dport, f->proto);
+	addr4(e.client, f->saddr);
+	e.sport = htons(f->sport);
+	e.dport = htons(f->dport);
+	addr4(e.backend, backend);
+	e.kind = kind;
+	e.age_ms = age_ms;
+	return e;
+}
+
+static bool install(struct lbxdp_sync_installer *in,
+		    const struct lbxdp_sync_entry *e, size_t n, __u64 now,
+		    struct lbxdp_sync_install_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	return ASSERT_OK(lbxdp_sync_install(&env.main.ctx, in, e, n, now, st),
+			 "lbxdp_sync_install");
+}
+
+/* The flow entry of @f, into @v: whether there is one. */
+static bool flow_entry(const struct fspec *f, struct lbxdp_flow *v)
+{
+	struct lbxdp_flow_key k = {};
+
+	addr4(k.src, f->saddr);
+	addr4(k.dst, f->daddr);
+	k.sport = htons(f->sport);
+	k.dport = htons(f->dport);
+	k.proto = f->proto;
+	k.family = LBXDP_AF_INET;
+	return !bpf_map_lookup_elem(env.main.ctx.fd[M_FLOWS], &k, v);
+}
+
+static __u32 backend_id(const struct svc *s, int i)
+{
+	__be32 addr[4];
+	__u32 id = 0;
+
+	addr4(addr, BACKEND(i + 1));
+	ASSERT_OK(lbxdp_backend_find(&env.main.ctx, &s->key, addr, &id),
+		  "backend find");
+	return id;
+}
+
+static void test_install_flow(void)
+{
+	struct fspec ack = TCPF(CLIENT(5), 40010, VIP1, 80, TH_ACK);
+	struct fspec other = TCPF(CLIENT(5), 40011, VIP1, 80, TH_ACK);
+	struct lbxdp_sync_installer *in = NULL;
+	struct lbxdp_sync_install_stats st;
+	struct lbxdp_sync_entry e[4];
+	struct lbxdp_flow fv;
+	struct svc v;
+	__u64 now;
+	int x, y;
+
+	test__begin(
+		"sync install: a peer's flow is forwarded to its server, a newer entry here is kept, unknown and down servers are skipped");
+	test__context("set-up");
+	if (!svc_begin(&v, LBXDP_SCHED_WRR, 0, 3) ||
+	    !ASSERT_OK(lbxdp_sync_installer_new(&in), "installer"))
+		goto out;
+	/* Where this LB sends the flow by itself (Maglev, for a miss). */
+	x = forward(&ack, "ACK with no entry");
+	if (!ASSERT_CMP(x, >=, 0, "its backend index", "at least ") ||
+	    !ASSERT_OK(lb_flush_flows(&env.main), "flush flows"))
+		goto out;
+	y = (x + 1) % 3;
+
+	test__context("the peer's entry to another server");
+	now = lbxdp_now_ns();
+	e[0] = peer_entry(&ack, BACKEND(y + 1), LBXDP_SYNC_FLOW, 2000);
+	if (!install(in, e, 1, now, &st))
+		goto out;
+	ASSERT_EQ(st.flows, 1, "flows written");
+	ASSERT_EQ(st.kept + st.expired + st.no_vip + st.no_backend +
+			  st.backend_down + st.no_persist,
+		  0, "entries skipped");
+	if (ASSERT_TRUE(flow_entry(&ack, &fv), "flow entry")) {
+		ASSERT_EQ(fv.backend, backend_id(&v, y), "entry's backend");
+		ASSERT_EQ(fv.last_seen_ns, now - 2000000000ULL,
+			  "entry's last_seen_ns");
+	}
+	ASSERT_EQ(forward(&ack, "ACK"), y, "ACK's backend index");
+
+	test__context("an older entry of the peer");
+	e[0] = peer_entry(&ack, BACKEND(x + 1), LBXDP_SYNC_FLOW, 5000);
+	if (!install(in, e, 1, now, &st))
+		goto out;
+	ASSERT_EQ(st.kept, 1, "entries kept");
+	ASSERT_EQ(st.flows, 0, "flows written");
+	ASSERT_EQ(forward(&ack, "ACK"), y, "ACK's backend index");
+
+	test__context("a newer entry of the peer");
+	e[0] = peer_entry(&ack, BACKEND(x + 1), LBXDP_SYNC_FLOW, 0);
+	if (!install(in, e, 1, lbxdp_now_ns() + 1000000000ULL, &st))
+		goto out;
+	ASSERT_EQ(st.flows, 1, "flows written");
+	/* A CPU's memo of the flow lasts its 0.5 s: forgotten here. */
+	ASSERT_OK(lbxdp_memo_clear(&env.main.ctx), "memo clear");
+	ASSERT_EQ(forward(&ack, "ACK"), x, "ACK's backend index");
+
+	test__context("skipped entries");
+	ASSERT_OK(lb_flush_flows(&env.main), "flush flows");
+	{
+		struct lbxdp_backend_change ch = {.weight = -1, .up = 0};
+		__be32 addr[4];
+
+		addr4(addr, BACKEND(y + 1));
+		if (!ASSERT_OK(
+			    lbxdp_backend_set(&env.main.ctx, &v.key, addr, &ch),
+			    "backend set down"))
+			goto out;
+	}
+	e[0] = peer_entry(&other, BACKEND(y + 1), LBXDP_SYNC_FLOW, 0);
+	e[1] = peer_entry(&other, BACKEND(9), LBXDP_SYNC_FLOW, 0);
+	e[2] = peer_entry(&other, BACKEND(x + 1), LBXDP_SYNC_FLOW, 0);
+	e[2].vip.port = htons(81);
+	e[3] = peer_entry(&other, BACKEND(x + 1), LBXDP_SYNC_FLOW, 901000);
+	if (!install(in, e, 4, lbxdp_now_ns(), &st))
+		goto out;
+	ASSERT_EQ(st.backend_down, 1, "backend_down");
+	ASSERT_EQ(st.no_backend, 1, "no_backend");
+	ASSERT_EQ(st.no_vip, 1, "no_vip");
+	ASSERT_EQ(st.expired, 1, "expired");
+	ASSERT_EQ(st.flows + st.persists + st.kept, 0, "entries written");
+	ASSERT_TRUE(!flow_entry(&other, &fv), "no flow entry");
+out:
+	lbxdp_sync_installer_free(in);
+	svc_end(&v);
+	test__end();
+}
+
+static void test_install_persist(void)
+{
+	struct fspec probe = SYNF(CLIENT(7), 40020, VIP1, 80);
+	struct fspec syn = SYNF(CLIENT(8), 40021, VIP1, 80);
+	struct lbxdp_sync_installer *in = NULL;
+	struct lbxdp_sync_install_stats st;
+	struct lbxdp_global_stats before, after;
+	struct lbxdp_sync_entry e;
+	struct svc v;
+	int x;
+
+	test__begin(
+		"sync install: a peer's persistence entry holds the client's next new flow");
+	test__context("set-up");
+	if (!svc_begin(&v, LBXDP_SCHED_RR, 300, 3) ||
+	    !ASSERT_OK(lbxdp_sync_installer_new(&in), "installer"))
+		goto out;
+	/* rr's last pick: its next is another server. */
+	x = forward(&probe, "probe SYN");
+	if (!ASSERT_CMP(x, >=, 0, "probe's backend index", "at least "))
+		goto out;
+	e = peer_entry(&syn, BACKEND(x + 1), LBXDP_SYNC_PERSIST, 1000);
+	if (!install(in, &e, 1, lbxdp_now_ns(), &st))
+		goto out;
+	ASSERT_EQ(st.persists, 1, "persistence entries written");
+	ASSERT_EQ(st.flows, 0, "flows written");
+	if (!ASSERT_OK(stats_read(&env.main, &before), "read stats"))
+		goto out;
+	ASSERT_EQ(forward(&syn, "client's SYN"), x, "SYN's backend index");
+	if (ASSERT_OK(stats_read(&env.main, &after), "read stats"))
+		ASSERT_STATS(&before, &after,
+			     STAT_BIT(forwarded) | STAT_BIT(persist_hits),
+			     "client's SYN");
+out:
+	lbxdp_sync_installer_free(in);
+	svc_end(&v);
+	test__end();
+}
+
+static void test_install_no_persist(void)
+{
+	struct fspec syn = SYNF(CLIENT(9), 40030, VIP1, 80);
+	struct lbxdp_sync_installer *in = NULL;
+	struct lbxdp_sync_install_stats st;
+	struct lbxdp_sync_entry e;
+	struct svc v;
+
+	test__begin(
+		"sync install: persistence for a service without it here is skipped, its flow written");
+	test__context("set-up");
+	if (!svc_begin(&v, LBXDP_SCHED_WRR, 0, 2) ||
+	    !ASSERT_OK(lbxdp_sync_installer_new(&in), "installer"))
+		goto out;
+	e = peer_entry(&syn, BACKEND(2), LBXDP_SYNC_FLOW | LBXDP_SYNC_PERSIST,
+		       0);
+	if (!install(in, &e, 1, lbxdp_now_ns(), &st))
+		goto out;
+	ASSERT_EQ(st.flows, 1, "flows written");
+	ASSERT_EQ(st.no_persist, 1, "no_persist");
+	ASSERT_EQ(st.persists, 0, "persistence entries written");
+out:
+	lbxdp_sync_installer_free(in);
+	svc_end(&v);
+	test__end();
+}
+
 void test_sync(void)
 {
 	test_reported();
 	test_persist();
 	test_off();
 	test_full();
+	test_install_flow();
+	test_install_persist();
+	test_install_no_persist();
 }
