@@ -4,9 +4,11 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include "flowsync.h"
 #include "log.h"
 #include "service.h"
+#include "sync_put.skel.h"
 
 #define NSEC 1000000000ULL
 
@@ -62,6 +64,9 @@ struct lbxdp_sync_installer {
 	size_t nvips;
 	struct be_ref *bes;
 	size_t nbes;
+	/* Its program (bpf/sync_put.bpf.c) and the batch in its .bss. */
+	struct sync_put_bpf *skel;
+	__u32 n;
 };
 
 int lbxdp_sync_installer_new(struct lbxdp_sync_installer **out)
@@ -85,6 +90,7 @@ void lbxdp_sync_installer_free(struct lbxdp_sync_installer *in)
 	if (!in)
 		return;
 	view_free(in);
+	sync_put_bpf__destroy(in->skel);
 	free(in);
 }
 
@@ -162,21 +168,6 @@ cleanup:
 	return err;
 }
 
-/* Write @v at @key of @fd unless an entry there is as recent: 1 written,
- * 0 kept, -errno. */
-static int put_newer(int fd, const void *key, const struct lbxdp_flow *v)
-{
-	struct lbxdp_flow old;
-	bool had = !bpf_map_lookup_elem(fd, key, &old);
-
-	if (had && old.last_seen_ns >= v->last_seen_ns)
-		return 0;
-	/* The program may write the key meanwhile: that entry is newer. */
-	if (bpf_map_update_elem(fd, key, v, had ? BPF_EXIST : BPF_NOEXIST))
-		return errno == EEXIST || errno == ENOENT ? 0 : -errno;
-	return 1;
-}
-
 /* How long the program keeps an idle flow of @e's protocol. */
 static __u64 flow_timeout(const struct lbxdp_ctx *c,
 			  const struct lbxdp_sync_entry *e)
@@ -186,6 +177,79 @@ static __u64 flow_timeout(const struct lbxdp_ctx *c,
 	       NSEC;
 }
 
+/* The installer's program, over the pinned flows and persist maps. */
+static int put_load(struct lbxdp_ctx *c, struct lbxdp_sync_installer *in)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = c->pin_dir);
+	int err;
+
+	in->skel = sync_put_bpf__open_opts(&oo);
+	if (!in->skel)
+		return -errno;
+	err = bpf_map__set_max_entries(in->skel->maps.flows, c->cfg.flows);
+	if (!err)
+		err = bpf_map__set_max_entries(in->skel->maps.persist,
+					       c->cfg.persist);
+	if (!err)
+		err = sync_put_bpf__load(in->skel);
+	if (err) {
+		p_err("cannot load flow sync's installer: %s", strerror(-err));
+		sync_put_bpf__destroy(in->skel);
+		in->skel = NULL;
+	}
+	return err;
+}
+
+/* Run the program on the queued entries; count what it did. */
+static int put_flush(struct lbxdp_sync_installer *in,
+		     struct lbxdp_sync_install_stats *st)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o);
+	struct lbxdp_sync_put *e = in->skel->bss->put;
+	__u32 i;
+
+	if (!in->n)
+		return 0;
+	in->skel->bss->put_n = in->n;
+	if (bpf_prog_test_run_opts(
+		    bpf_program__fd(in->skel->progs.lbxdp_sync_put), &o))
+		return -errno;
+	for (i = 0; i < in->n; i++) {
+		if (e[i].result < 0)
+			return e[i].result;
+		if (!e[i].result)
+			st->kept++;
+		else if (e[i].persist)
+			st->persists++;
+		else
+			st->flows++;
+	}
+	in->n = 0;
+	return 0;
+}
+
+/* Queue a write for put_flush(), flushing a full batch first. */
+static int put_queue(struct lbxdp_sync_installer *in, const void *key,
+		     size_t ksz, const struct lbxdp_flow *val, bool persist,
+		     struct lbxdp_sync_install_stats *st)
+{
+	struct lbxdp_sync_put *e;
+	int err;
+
+	if (in->n == LBXDP_SYNC_PUT_MAX) {
+		err = put_flush(in, st);
+		if (err)
+			return err;
+	}
+	e = &in->skel->bss->put[in->n++];
+	memset(e, 0, sizeof(*e));
+	memcpy(&e->key, key, ksz);
+	e->val = *val;
+	e->persist = persist;
+	return 0;
+}
+
+/* Check @e and queue its entries. */
 static int install_one(struct lbxdp_ctx *c, struct lbxdp_sync_installer *in,
 		       const struct lbxdp_sync_entry *e, __u64 now_ns,
 		       struct lbxdp_sync_install_stats *st)
@@ -194,7 +258,7 @@ static int install_one(struct lbxdp_ctx *c, struct lbxdp_sync_installer *in,
 	struct be_ref bk = {}, *b;
 	struct lbxdp_flow val = {};
 	__u64 idle = (__u64)e->age_ms * 1000000ULL;
-	int r;
+	int err;
 
 	v = bsearch(&vk, in->vips, in->nvips, sizeof(*in->vips), vip_cmp);
 	if (!v) {
@@ -232,13 +296,9 @@ static int install_one(struct lbxdp_ctx *c, struct lbxdp_sync_installer *in,
 
 		memcpy(fk.src, e->client, sizeof(fk.src));
 		memcpy(fk.dst, e->vip.addr, sizeof(fk.dst));
-		r = put_newer(c->fd[M_FLOWS], &fk, &val);
-		if (r < 0)
-			return r;
-		if (r)
-			st->flows++;
-		else
-			st->kept++;
+		err = put_queue(in, &fk, sizeof(fk), &val, false, st);
+		if (err)
+			return err;
 	}
 	if (e->kind & LBXDP_SYNC_PERSIST) {
 		struct lbxdp_persist_key pk = {
@@ -255,13 +315,7 @@ static int install_one(struct lbxdp_ctx *c, struct lbxdp_sync_installer *in,
 			return 0;
 		}
 		memcpy(pk.client, e->client, sizeof(pk.client));
-		r = put_newer(c->fd[M_PERSIST], &pk, &val);
-		if (r < 0)
-			return r;
-		if (r)
-			st->persists++;
-		else
-			st->kept++;
+		return put_queue(in, &pk, sizeof(pk), &val, true, st);
 	}
 	return 0;
 }
@@ -281,10 +335,16 @@ int lbxdp_sync_install(struct lbxdp_ctx *c, struct lbxdp_sync_installer *in,
 		if (err)
 			return err;
 	}
-	for (i = 0; i < n; i++) {
-		err = install_one(c, in, &e[i], now_ns, st);
+	if (!in->skel) {
+		err = put_load(c, in);
 		if (err)
 			return err;
 	}
-	return 0;
+	in->n = 0;
+	for (i = 0; i < n && !err; i++)
+		err = install_one(c, in, &e[i], now_ns, st);
+	if (!err)
+		err = put_flush(in, st);
+	in->n = 0;
+	return err;
 }

@@ -372,4 +372,21 @@ struct lbxdp_sync_stats {
 	__u64 ring_full;
 };
 
+/*
+ * The flow sync installer's batch (bpf/sync_put.bpf.c): not a map, the
+ * .bss of a BPF_PROG_TYPE_SYSCALL program that lbxdp_sync_install() runs
+ * once per datagram, since a syscall per entry costs more than the entry.
+ * For each of put_n entries: written where there is no entry, or one
+ * older than val.last_seen_ns; result 1 written, 0 kept, or -errno.
+ */
+#define LBXDP_SYNC_PUT_MAX 64U
+
+struct lbxdp_sync_put {
+	/* For persist, a lbxdp_persist_key, zero-padded. */
+	struct lbxdp_flow_key key;
+	struct lbxdp_flow val;
+	__u32 persist; /* 0: map flows, 1: map persist */
+	__s32 result;
+};
+
 #endif /* LBXDP_ABI_H */

@@ -538,6 +538,33 @@ static void test_install_no_persist(void)
 	ASSERT_EQ(st.flows, 1, "flows written");
 	ASSERT_EQ(st.no_persist, 1, "no_persist");
 	ASSERT_EQ(st.persists, 0, "persistence entries written");
+
+	/* More than the program takes at once: flushed in two runs. */
+	test__context("a call of %u entries", LBXDP_SYNC_PUT_MAX + 6);
+	{
+		struct lbxdp_sync_entry many[LBXDP_SYNC_PUT_MAX + 6];
+		struct lbxdp_flow fv;
+		__u32 i;
+
+		for (i = 0; i < LBXDP_SYNC_PUT_MAX + 6; i++) {
+			struct fspec f = TCPF(CLIENT(10), (__u16)(41000 + i),
+					      VIP1, 80, TH_ACK);
+
+			many[i] =
+				peer_entry(&f, BACKEND(1), LBXDP_SYNC_FLOW, 0);
+		}
+		if (install(in, many, LBXDP_SYNC_PUT_MAX + 6, lbxdp_now_ns(),
+			    &st)) {
+			struct fspec last =
+				TCPF(CLIENT(10),
+				     (__u16)(41000 + LBXDP_SYNC_PUT_MAX + 5),
+				     VIP1, 80, TH_ACK);
+
+			ASSERT_EQ(st.flows, LBXDP_SYNC_PUT_MAX + 6,
+				  "flows written");
+			ASSERT_TRUE(flow_entry(&last, &fv), "last flow entry");
+		}
+	}
 out:
 	lbxdp_sync_installer_free(in);
 	svc_end(&v);
