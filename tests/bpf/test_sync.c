@@ -14,6 +14,8 @@
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "daemon/fsync.h"
+#include "daemon/loop.h"
 #include "flowsync.h"
 #include "service.h"
 #include "fixture.h"
@@ -571,6 +573,145 @@ out:
 	test__end();
 }
 
+/*
+ * The daemon's side, two LBs in one process over loopback: a SYN placed by
+ * the master's program reaches the backup's flows map, with the backup's
+ * own id of the same server; the master's ACKs sent to the backup then go
+ * where the master sent the SYN. Polls the loop with a bound (5 s).
+ */
+static void test_pair(void)
+{
+	struct fspec syn = SYNF(CLIENT(11), 40040, VIP1, 80);
+	struct fspec ack = TCPF(CLIENT(11), 40040, VIP1, 80, TH_ACK);
+	struct fsync_opts o = {
+		.ifindex = 1,
+		.syncid = 5,
+		.port = 18848,
+		.dest = htonl(0x7f000001),
+		.source = htonl(0x7f000001),
+		.key = {.b = "0123456789abcdef-pair", .len = 21},
+	};
+	struct fsync *m = NULL, *bk = NULL;
+	struct lbxdp_config bcfg0 = {};
+	struct fsync_stats ms, bs;
+	struct lbxdp_vip_key bkey;
+	static struct lb lb_b;
+	struct lbxdp_flow fv;
+	struct loop l;
+	bool loop_ok = false, b_added = false;
+	__be32 addr[4];
+	__u8 mac[6];
+	struct svc v;
+	int be = -1, i, tries;
+
+	test__begin(
+		"fsync: a master's new flow is installed on its backup over UDP, with the backup's id of the server");
+	test__context("set-up");
+	if (!svc_begin(&v, LBXDP_SCHED_WRR, 0, 3) ||
+	    !ASSERT_OK(lb_attach(&lb_b, "detA", IF_DET_A), "attach LB B") ||
+	    !ASSERT_OK(lbxdp_config_read(&lb_b.ctx), "B config read"))
+		goto out;
+	bcfg0 = lb_b.ctx.cfg;
+	/* The backup's service: the same servers, added in another order,
+	 * so that their ids differ from the master's. */
+	vip_key(&bkey, VIP1, 80, IPPROTO_TCP);
+	b_added = ASSERT_OK(lbxdp_vip_add(&lb_b.ctx, &bkey, LBXDP_SCHED_WRR, 0,
+					  LBXDP_OWNER_CLI),
+			    "B vip add");
+	for (i = 2; b_added && i >= 0; i--) {
+		addr4(addr, BACKEND(i + 1));
+		be_mac(mac, 1, i);
+		if (!ASSERT_OK(lbxdp_backend_add(&lb_b.ctx, &bkey, addr, 1, mac,
+						 LBXDP_OWNER_CLI),
+			       "B backend add"))
+			goto out;
+	}
+	if (!ASSERT_OK(loop_init(&l), "loop_init"))
+		goto out;
+	loop_ok = true;
+	o.bind_port = 18849;
+	if (!ASSERT_OK(fsync_open(&m, &l, &env.main.ctx, &o), "master open"))
+		goto out;
+	o.bind_port = 0;
+	if (!ASSERT_OK(fsync_open(&bk, &l, &lb_b.ctx, &o), "backup open") ||
+	    !ASSERT_OK(fsync_set_master(m, true), "set master"))
+		goto out;
+
+	/* Mastership begins with a scan of the whole table (empty of this
+	 * flow): let it pass, so that only the feed can carry the SYN. */
+	for (tries = 0; tries < 5; tries++)
+		loop_run_once(&l, 10);
+	fsync_get_stats(bk, &bs);
+	if (!ASSERT_EQ(bs.install.flows, 0, "flows installed before the SYN"))
+		goto out;
+
+	test__context("SYN on the master");
+	be = forward(&syn, "SYN");
+	if (!ASSERT_CMP(be, >=, 0, "SYN's backend index", "at least "))
+		goto out;
+	/* Bounded: 100 iterations of at most 50 ms. */
+	for (tries = 0; tries < 100; tries++) {
+		loop_run_once(&l, 50);
+		fsync_get_stats(m, &ms);
+		fsync_get_stats(bk, &bs);
+		if (bs.install.flows && bs.received == ms.datagrams)
+			break;
+	}
+	ASSERT_EQ(ms.sent, 1, "entries the master sent");
+	ASSERT_EQ(ms.refreshed, 0, "entries the refresh scan sent");
+	ASSERT_EQ(bs.received, ms.datagrams, "datagrams received");
+	ASSERT_EQ(bs.install.flows, 1, "flows installed on the backup");
+	ASSERT_EQ(bs.install.no_vip + bs.install.no_backend +
+			  bs.install.backend_down + bs.install.expired,
+		  0, "entries skipped on the backup");
+	ASSERT_EQ(bs.dropped[FSYNC_DROP_HMAC] + bs.replayed, 0,
+		  "datagrams dropped");
+	test__context("the flow on the backup");
+	if (ASSERT_OK(bpf_map_lookup_elem(lb_b.ctx.fd[M_FLOWS],
+					  &(struct lbxdp_flow_key){
+						  .src = {htonl(CLIENT(11))},
+						  .dst = {htonl(VIP1)},
+						  .sport = htons(40040),
+						  .dport = htons(80),
+						  .proto = IPPROTO_TCP,
+						  .family = LBXDP_AF_INET,
+					  },
+					  &fv),
+		      "backup's flow entry")) {
+		__u32 id = 0;
+
+		addr4(addr, BACKEND(be + 1));
+		ASSERT_OK(lbxdp_backend_find(&lb_b.ctx, &bkey, addr, &id),
+			  "B backend find");
+		ASSERT_EQ(fv.backend, id, "backup's entry: its own id");
+		ASSERT_NEQ(id, backend_id(&v, be),
+			   "the backup's id differs from the master's");
+	}
+	{
+		struct frame in, out;
+		__u32 verdict = 0;
+
+		if (ASSERT_OK(send_frame(&lb_b, &ack, &in, &out, &verdict),
+			      "ACK on the backup") &&
+		    ASSERT_VERDICT(verdict, XDP_TX, "ACK on the backup"))
+			ASSERT_EQ(went_to(&out), be, "ACK's backend index");
+	}
+out:
+	if (m)
+		fsync_set_master(m, false);
+	fsync_close(m);
+	fsync_close(bk);
+	if (loop_ok)
+		loop_fini(&l);
+	if (lb_b.open) {
+		test__context("tear-down B");
+		lb_reset(&lb_b, &bkey, b_added ? 1 : 0, &bcfg0);
+		lb_close(&lb_b);
+	}
+	svc_end(&v);
+	test__end();
+}
+
 void test_sync(void)
 {
 	test_reported();
@@ -580,4 +721,5 @@ void test_sync(void)
 	test_install_flow();
 	test_install_persist();
 	test_install_no_persist();
+	test_pair();
 }
