@@ -725,6 +725,10 @@ int daemon_run(struct daemon *d)
 		goto fail;
 	vrrp_commit(d, &plan);
 	daemon_ha_suspend(d);
+	if (d->cf->lvs_sync.interface)
+		d_log(d,
+		      "%s:%d: lvs_sync_daemon: flow sync is not run yet: after a failover, wrr and rr flows are placed by Maglev",
+		      d->cf->lvs_sync.at.file, d->cf->lvs_sync.at.line);
 	d_log(d, "lbxdp daemon: %s on %s, pin directory %s", d->conf_path,
 	      d->ifname, d->pin_dir);
 	daemon_kick(d);
