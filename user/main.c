@@ -33,7 +33,7 @@ static const char usage[] =
 	"  timeout set [tcp SECONDS] [udp SECONDS] [active SECONDS]\n"
 	"  flood [show]\n"
 	"  flood set RATE|off            (flood guard: new flows/s per CPU)\n"
-	"  daemon [-f FILE] [-t] [-i ID] [-l] [-n]   health checks, keepalived.conf\n"
+	"  daemon [-f FILE] [-t] [-i ID] [-l] [-n]   checks and VRRP, keepalived.conf\n"
 	"  daemon status | reload | stop\n"
 	"  version\n"
 	"\n"
