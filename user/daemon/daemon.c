@@ -243,8 +243,9 @@ static int start_checks(struct daemon *d, const struct conf *cf,
 				err = -ENOMEM;
 				goto cleanup;
 			}
-			have0 = o && o->chk ? (h0 = o->h, true)
-					    : pinned_health(d, r, all, &h0);
+			have0 = o && (o->chk || o->suspended)
+					? (h0 = o->h, true)
+					: pinned_health(d, r, all, &h0);
 			init = have0 ? h0.state
 				     : (vs[i].cv->alpha ? RS_DOWN : RS_UP);
 			rs_check_start(r->chk, init, have0 ? &h0 : NULL);
@@ -338,6 +339,16 @@ static bool vip_held(const struct daemon *d, __be32 addr)
 		any = true;
 	}
 	return !any;
+}
+
+static void on_ha(struct loop_timer *t)
+{
+	daemon_ha_suspend(t->arg);
+}
+
+void daemon_ha_kick(struct daemon *d)
+{
+	loop_timer_in(&d->loop, &d->ha_t, 0);
 }
 
 void daemon_ha_suspend(struct daemon *d)
@@ -540,8 +551,9 @@ int daemon_reload(struct daemon *d, FILE *out)
 {
 	struct conf_diag diag = {.out = out ? out : d->diag_out};
 	struct vrrp_plan plan = {0};
-	struct conf *cf = NULL;
-	struct d_vs *vs = NULL;
+	struct conf *cf = NULL, *old_cf;
+	struct d_vs *vs = NULL, *old_vs;
+	int old_nvs;
 	int nvs = 0, ifindex = 0, tries, err;
 
 	notify_state(d, "RELOADING=1");
@@ -579,16 +591,18 @@ int daemon_reload(struct daemon *d, FILE *out)
 			notify_state(d, "READY=1");
 		return -ECANCELED;
 	}
-	err = vrrp_scripts_start(d, cf);
-	if (err)
-		d_err(d, "cannot start the vrrp_scripts: %s", strerror(-err));
-	vrrp_commit(d, &plan);
-	free_vs(d->vs, d->nvs);
-	conf_free(d->cf);
+	/* The new configuration in place first: the commit's transitions
+	 * run notifies under its script_user. */
+	old_cf = d->cf;
+	old_vs = d->vs;
+	old_nvs = d->nvs;
 	d->cf = cf;
 	d->env.g = &cf->g;
 	d->vs = vs;
 	d->nvs = nvs;
+	vrrp_commit(d, &plan);
+	free_vs(old_vs, old_nvs);
+	conf_free(old_cf);
 	daemon_ha_suspend(d);
 	d->reloads++;
 	/* Apply now, so that "daemon reload" returns with the maps done;
@@ -706,6 +720,7 @@ int daemon_run(struct daemon *d)
 		.log_arg = d,
 	};
 	loop_timer_init(&d->sync_t, on_sync, d);
+	loop_timer_init(&d->ha_t, on_ha, d);
 	err = setup_signals(d);
 	if (!err)
 		err = ctl_listen(d);
@@ -717,8 +732,6 @@ int daemon_run(struct daemon *d)
 		err = build_vs(d, d->cf, &d->vs, &d->nvs);
 	if (!err)
 		err = start_checks(d, d->cf, d->vs, d->nvs, NULL, 0);
-	if (!err)
-		err = vrrp_scripts_start(d, d->cf);
 	if (!err)
 		err = vrrp_prepare(d, d->cf, &plan);
 	if (err)

@@ -76,6 +76,7 @@ struct daemon {
 	struct loop_fd neigh;
 	struct loop_fd link; /* VRRP's tracked links */
 	struct loop_timer sync_t;
+	struct loop_timer ha_t; /* daemon_ha_kick() */
 	struct check_env env;
 
 	struct lbxdp_ctx c;
@@ -100,6 +101,9 @@ int daemon_run(struct daemon *d);
 /* ha_suspend: stop or restart the checks of the virtual servers whose VIP
  * a vrrp_instance holds only while MASTER (after each transition). */
 void daemon_ha_suspend(struct daemon *d);
+/* The same from the loop, at once: VRRP transitions happen inside check
+ * and script callbacks, whose checkers ha_suspend may free. */
+void daemon_ha_kick(struct daemon *d);
 /* Something changed: sync the maps soon (coalesced). */
 void daemon_kick(struct daemon *d);
 /* Re-read the configuration; 0, -ECANCELED when it was refused (the

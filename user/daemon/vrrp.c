@@ -236,8 +236,13 @@ static void run_notifies(struct d_vrrp *v, enum vrrp_state to)
 	if (!cv->notify.cmd)
 		return;
 	s = cv->notify;
-	snprintf(cmd, sizeof(cmd), "%s INSTANCE \"%s\" %s %u", cv->notify.cmd,
-		 cv->name, notify_state_word(to), v->fsm.prio);
+	if (snprintf(cmd, sizeof(cmd), "%s INSTANCE \"%s\" %s %u",
+		     cv->notify.cmd, cv->name, notify_state_word(to),
+		     v->fsm.prio) >= (int)sizeof(cmd)) {
+		d_err(v->d, "vrrp_instance %s: notify: the command is too long",
+		      cv->name);
+		return;
+	}
 	s.cmd = cmd;
 	err = check_run_script(&v->d->env, &s, VRRP_NOTIFY_TIMEOUT_MS);
 	if (err)
@@ -258,7 +263,7 @@ static void transition(struct d_vrrp *v, enum vrrp_state from,
 	d_log(v->d, "vrrp_instance %s: %s -> %s: %s", v->cv->name,
 	      vrrp_state_name(from), vrrp_state_name(a->state), a->cause);
 	run_notifies(v, a->state);
-	daemon_ha_suspend(v->d);
+	daemon_ha_kick(v->d);
 }
 
 /* Do what the state machine said, in its order. */
@@ -587,8 +592,10 @@ static bool inst_same(const struct conf_vrrp *a, const struct conf_vrrp *b)
 
 	if (strcmp(a->name, b->name) || strcmp(a->interface, b->interface) ||
 	    a->vrid != b->vrid || a->version != b->version ||
-	    a->priority != b->priority || a->master != b->master ||
-	    a->state_given != b->state_given ||
+	    /* a priority moves in place (vrrp_track_links() after the
+	     * commit), except to or from the owner's; state only starts */
+	    (a->priority != b->priority && (a->priority == VRRP_PRIO_OWNER ||
+					    b->priority == VRRP_PRIO_OWNER)) ||
 	    a->advert_int_ms != b->advert_int_ms ||
 	    strcmp(a->auth_pass, b->auth_pass) ||
 	    a->nopreempt != b->nopreempt ||
@@ -619,6 +626,8 @@ void vrrp_abort(struct vrrp_plan *p)
 	for (i = 0; p->nv && i < p->n; i++)
 		if (p->fresh[i] && p->nv[i])
 			inst_close(p->nv[i]);
+	if (p->scripts)
+		vrrp_scripts_abort(p->scripts, p->nscripts);
 	free(p->nv);
 	free(p->fresh);
 	free(p->kept);
@@ -639,6 +648,12 @@ int vrrp_prepare(struct daemon *d, const struct conf *cf, struct vrrp_plan *p)
 		vrrp_abort(p);
 		return -ENOMEM;
 	}
+	err = vrrp_scripts_prepare(d, cf, &p->scripts);
+	if (err) {
+		vrrp_abort(p);
+		return err;
+	}
+	p->nscripts = cf->nvscripts;
 	for (i = 0; i < cf->nvrrp; i++) {
 		for (j = 0; j < d->nvrrp; j++)
 			if (!p->kept[j] &&
@@ -666,10 +681,12 @@ void vrrp_commit(struct daemon *d, struct vrrp_plan *p)
 	/* the old ones that go stop first, so that a renamed instance
 	 * does not hold its VIPs twice */
 	for (j = 0; j < d->nvrrp; j++)
-		if (!p->kept[j]) {
+		if (!p->kept[j])
 			inst_stop(d->vrrp[j]);
+	for (j = 0; j < d->nvrrp; j++)
+		if (!p->kept[j])
 			inst_close(d->vrrp[j]);
-		}
+	vrrp_scripts_commit(d, p->scripts, p->nscripts);
 	for (i = 0; i < p->n; i++)
 		p->nv[i]->cv = &p->cf->vrrp[i];
 	free(d->vrrp);
@@ -689,10 +706,10 @@ void vrrp_stop(struct daemon *d)
 {
 	int i;
 
-	for (i = 0; i < d->nvrrp; i++) {
+	for (i = 0; i < d->nvrrp; i++)
 		inst_stop(d->vrrp[i]);
+	for (i = 0; i < d->nvrrp; i++)
 		inst_close(d->vrrp[i]);
-	}
 	free(d->vrrp);
 	d->vrrp = NULL;
 	d->nvrrp = 0;

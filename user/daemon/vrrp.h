@@ -76,6 +76,8 @@ struct vrrp_plan {
 	struct d_vrrp **nv;
 	bool *fresh, *kept;
 	int n;
+	struct d_vscript **scripts;
+	int nscripts;
 };
 
 int vrrp_prepare(struct daemon *d, const struct conf *cf, struct vrrp_plan *p);
@@ -106,9 +108,13 @@ struct d_vscript {
 	bool up;
 };
 
-/* (Re)start the vrrp_scripts of @cf; an unchanged script keeps its
- * verdict over a reload. 0 or -ENOMEM (the old ones then still run). */
-int vrrp_scripts_start(struct daemon *d, const struct conf *cf);
+/* The vrrp_scripts of @cf, made (not started) by vrrp_prepare() and
+ * started by vrrp_commit(): an unchanged script keeps its verdict over a
+ * reload. */
+int vrrp_scripts_prepare(struct daemon *d, const struct conf *cf,
+			 struct d_vscript ***out);
+void vrrp_scripts_commit(struct daemon *d, struct d_vscript **nv, int n);
+void vrrp_scripts_abort(struct d_vscript **nv, int n);
 void vrrp_scripts_stop(struct daemon *d);
 int vrrp_track_open(struct daemon *d);
 void vrrp_track_close(struct daemon *d);

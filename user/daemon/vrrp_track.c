@@ -223,7 +223,8 @@ static int script_new(struct daemon *d, const struct conf *cf,
 	return 0;
 }
 
-int vrrp_scripts_start(struct daemon *d, const struct conf *cf)
+int vrrp_scripts_prepare(struct daemon *d, const struct conf *cf,
+			 struct d_vscript ***out)
 {
 	struct d_vscript **nv;
 	int i, j, err = 0;
@@ -244,17 +245,29 @@ int vrrp_scripts_start(struct daemon *d, const struct conf *cf)
 			break;
 	}
 	if (err) {
-		while (i--)
-			script_free(nv[i]);
-		free(nv);
+		vrrp_scripts_abort(nv, i);
 		return err;
 	}
+	*out = nv;
+	return 0;
+}
+
+void vrrp_scripts_abort(struct d_vscript **nv, int n)
+{
+	while (n-- > 0)
+		script_free(nv[n]);
+	free(nv);
+}
+
+void vrrp_scripts_commit(struct daemon *d, struct d_vscript **nv, int n)
+{
+	int i;
+
 	vrrp_scripts_stop(d);
 	d->vscripts = nv;
-	d->nvscripts = cf->nvscripts;
-	for (i = 0; i < d->nvscripts; i++)
+	d->nvscripts = n;
+	for (i = 0; i < n; i++)
 		rs_check_start(nv[i]->rc, nv[i]->up ? RS_UP : RS_DOWN, NULL);
-	return 0;
 }
 
 void vrrp_scripts_stop(struct daemon *d)
