@@ -198,7 +198,7 @@ struct conf_vrrp {
 	bool state_given; /* state written at all */
 	char *interface;
 	__u8 vrid;
-	__u8 priority;	/* 1..255; default 100, or 255 with state MASTER */
+	__u8 priority;	     /* 1..255; default 100, or 255 with state MASTER */
 	__u32 advert_int_ms; /* normalised: v2 whole seconds, v3 <= 40950 */
 	int version;
 	char auth_pass[9]; /* "" : none (and always "" in v3) */

@@ -911,6 +911,7 @@ static void v_state(struct p *p, const struct conf_stmt *st, void *o)
 	if (!need(p, st, 1))
 		return;
 	extra(p, st, 1);
+	x->vr->state_given = true;
 	if (!strcmp(st->w[1], "MASTER"))
 		x->vr->master = true;
 	else if (!strcmp(st->w[1], "BACKUP"))
@@ -1296,10 +1297,6 @@ static void top_vrrp(struct p *p, const struct conf_stmt *st, void *o)
 				x.vr->name, x.vr->vrid, x.vr->interface,
 				o2->name);
 	}
-	conf_warning(
-		p->d, &st->at,
-		"vrrp_instance %s: VRRP is not run by this lbxdp: its VIPs are served, not added to the interface",
-		x.vr->name);
 }
 
 /* ---- lbxdp_xdp ---- */

@@ -19,6 +19,7 @@
 #include <json-c/json.h>
 #include "daemon/daemon.h"
 #include "daemon/dlog.h"
+#include "daemon/vrrp.h"
 #include "log.h"
 #include "parse.h"
 #include "records.h"
@@ -437,6 +438,7 @@ void daemon_status(struct daemon *d, FILE *out, bool json)
 		json_object_array_add(vsa, vo);
 	}
 	json_object_object_add(o, "virtual_servers", vsa);
+	vrrp_status(d, json ? NULL : out, o);
 	if (json)
 		fprintf(out, "%s\n",
 			json_object_to_json_string_ext(o,
@@ -478,6 +480,7 @@ static int check_cli_owned(struct daemon *d, const struct conf *cf, FILE *out)
 int daemon_reload(struct daemon *d, FILE *out)
 {
 	struct conf_diag diag = {.out = out ? out : d->diag_out};
+	struct vrrp_plan plan = {0};
 	struct conf *cf = NULL;
 	struct d_vs *vs = NULL;
 	int nvs = 0, ifindex = 0, tries, err;
@@ -499,7 +502,12 @@ int daemon_reload(struct daemon *d, FILE *out)
 	if (!err)
 		err = build_vs(d, cf, &vs, &nvs);
 	if (!err)
+		err = vrrp_prepare(d, cf, &plan);
+	if (!err) {
 		err = start_checks(d, cf, vs, nvs, d->vs, d->nvs);
+		if (err)
+			vrrp_abort(&plan);
+	}
 	if (err) {
 		d->reload_errors++;
 		d_err(d, "reload refused: %s; the running configuration stays",
@@ -512,6 +520,7 @@ int daemon_reload(struct daemon *d, FILE *out)
 			notify_state(d, "READY=1");
 		return -ECANCELED;
 	}
+	vrrp_commit(d, &plan);
 	free_vs(d->vs, d->nvs);
 	conf_free(d->cf);
 	d->cf = cf;
@@ -572,6 +581,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 int daemon_run(struct daemon *d)
 {
 	struct conf_diag diag = {.out = stderr};
+	struct vrrp_plan plan;
 	int err, ifindex = 0;
 
 	d->pid_fd = -1;
@@ -642,8 +652,11 @@ int daemon_run(struct daemon *d)
 		err = build_vs(d, d->cf, &d->vs, &d->nvs);
 	if (!err)
 		err = start_checks(d, d->cf, d->vs, d->nvs, NULL, 0);
+	if (!err)
+		err = vrrp_prepare(d, d->cf, &plan);
 	if (err)
 		goto fail;
+	vrrp_commit(d, &plan);
 	d_log(d, "lbxdp daemon: %s on %s, pin directory %s", d->conf_path,
 	      d->ifname, d->pin_dir);
 	daemon_kick(d);
@@ -656,6 +669,9 @@ fail:
 	d_err(d, "cannot start: %s", strerror(-err));
 	err = 2;
 cleanup:
+	/* a clean stop: priority 0 hands the VIPs over at once */
+	if (d->loop.epfd >= 0)
+		vrrp_stop(d);
 	if (d->vs)
 		free_vs(d->vs, d->nvs);
 	ctl_close(d);

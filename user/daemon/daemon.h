@@ -63,6 +63,8 @@ struct daemon {
 	struct conf *cf;
 	struct d_vs *vs;
 	int nvs;
+	struct d_vrrp **vrrp; /* vrrp.h */
+	int nvrrp;
 
 	struct loop loop;
 	struct loop_fd sig;

@@ -1,0 +1,807 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The daemon's VRRP instances (vrrp.h): vrrp_fsm decides, this file does
+ * what it says, in its order (advert first, then the VIPs), and keeps
+ * what `lbxdp daemon status` shows.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <json-c/json.h>
+#include "netlink.h"
+#include "daemon/check.h"
+#include "daemon/daemon.h"
+#include "daemon/dlog.h"
+#include "daemon/vrrp.h"
+#include "daemon/vrrp_net.h"
+
+/* What a dropped advert's log line says of it. */
+static const char *const drop_text[VRRP_DROP__MAX] = {
+	[VRRP_DROP_LENGTH] = "a bad length",
+	[VRRP_DROP_TTL] = "a TTL other than 255",
+	[VRRP_DROP_VERSION] = "another VRRP version",
+	[VRRP_DROP_TYPE] = "a type other than advertisement",
+	[VRRP_DROP_CHECKSUM] = "a bad checksum",
+	[VRRP_DROP_VRID] = "another virtual_router_id",
+	[VRRP_DROP_AUTH] = "an invalid password",
+	[VRRP_DROP_INTERVAL] = "an advertisement interval mismatch",
+	[VRRP_DROP_ADDRESSES] = "a VIP list other than ours",
+};
+
+static const char *ip_str(__be32 a, char *buf, size_t len)
+{
+	if (!inet_ntop(AF_INET, &a, buf, (socklen_t)len))
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+static uint64_t now_ms(const struct d_vrrp *v)
+{
+	return loop_now(&v->d->loop);
+}
+
+/* ---- the VIPs ---- */
+
+/* Add or remove every VIP of the instance (excluded ones too: keepalived
+ * adds them, it only leaves them out of the adverts). */
+static void vips_set(struct d_vrrp *v, bool add, bool quiet)
+{
+	const struct conf_vrrp *cv = v->cv;
+	const struct conf_vip_addr *lists[2] = {cv->vips, cv->vips_excluded};
+	int counts[2] = {cv->nvips, cv->nvips_excluded};
+	char ip[INET_ADDRSTRLEN];
+	int l, i, err;
+
+	for (l = 0; l < 2; l++)
+		for (i = 0; i < counts[l]; i++) {
+			const struct conf_vip_addr *a = &lists[l][i];
+
+			err = lbxdp_nl_addr(v->ifindex, add, a->addr, a->prefix,
+					    a->label, a->scope);
+			if (!err || err == (add ? -EEXIST : -EADDRNOTAVAIL))
+				continue;
+			if (!quiet)
+				d_err(v->d,
+				      "vrrp_instance %s: cannot %s %s/%u on %s: %s",
+				      cv->name, add ? "add" : "remove",
+				      ip_str(a->addr, ip, sizeof(ip)),
+				      a->prefix, cv->interface, strerror(-err));
+		}
+}
+
+/* ---- gratuitous ARPs ---- */
+
+static void garp_arm(struct d_vrrp *v)
+{
+	uint64_t t = UINT64_MAX;
+
+	if (v->garp_rounds)
+		t = v->garp_next;
+	if (v->garp_second && v->garp_second < t)
+		t = v->garp_second;
+	if (v->garp_refresh && v->garp_refresh < t)
+		t = v->garp_refresh;
+	if (t == UINT64_MAX)
+		loop_timer_cancel(&v->d->loop, &v->garp_t);
+	else
+		loop_timer_at(&v->d->loop, &v->garp_t, t);
+}
+
+/* One ARP for each VIP. */
+static void garp_round(struct d_vrrp *v)
+{
+	const struct conf_vrrp *cv = v->cv;
+	const struct conf_vip_addr *lists[2] = {cv->vips, cv->vips_excluded};
+	int counts[2] = {cv->nvips, cv->nvips_excluded};
+	int l, i;
+
+	for (l = 0; l < 2; l++)
+		for (i = 0; i < counts[l]; i++)
+			if (!vrrp_garp_send(v->garp_fd, v->ifindex, v->mac,
+					    lists[l][i].addr))
+				v->garps++;
+}
+
+static void garp_run(struct d_vrrp *v)
+{
+	const struct conf_vrrp *cv = v->cv;
+	uint64_t now = now_ms(v);
+
+	if (v->garp_second && now >= v->garp_second) {
+		if (!v->garp_rounds)
+			v->garp_next = now;
+		v->garp_rounds += v->garp_second_rounds;
+		v->garp_second = 0;
+	}
+	if (v->garp_refresh && now >= v->garp_refresh) {
+		if (!v->garp_rounds)
+			v->garp_next = now;
+		v->garp_rounds += cv->garp_refresh_repeat;
+		v->garp_refresh = now + cv->garp_refresh_ms;
+	}
+	while (v->garp_rounds && now >= v->garp_next) {
+		garp_round(v);
+		v->garp_rounds--;
+		/* vrrp_garp_interval spaces them; 0 sends them at once */
+		if (cv->garp_interval_ms) {
+			v->garp_next = now + cv->garp_interval_ms;
+			break;
+		}
+	}
+	garp_arm(v);
+}
+
+/* @repeat rounds now, @repeat more after @delay_ms (keepalived's second
+ * set), then the refresh while MASTER. */
+static void garp_begin(struct d_vrrp *v, __u32 repeat, __u32 delay_ms)
+{
+	uint64_t now = now_ms(v);
+
+	v->garp_rounds = repeat;
+	v->garp_next = now;
+	v->garp_second = delay_ms ? now + delay_ms : 0;
+	v->garp_second_rounds = repeat;
+	if (v->cv->garp_refresh_ms && !v->garp_refresh)
+		v->garp_refresh = now + v->cv->garp_refresh_ms;
+	garp_run(v);
+}
+
+static void garp_end(struct d_vrrp *v)
+{
+	v->garp_rounds = 0;
+	v->garp_second = v->garp_refresh = 0;
+	garp_arm(v);
+}
+
+static void on_garp(struct loop_timer *t)
+{
+	garp_run(t->arg);
+}
+
+/* ---- adverts ---- */
+
+static void send_advert(struct d_vrrp *v, __u8 prio)
+{
+	const struct conf_vrrp *cv = v->cv;
+	struct vrrp_advert a = {
+		.version = (uint8_t)cv->version,
+		.vrid = cv->vrid,
+		.priority = prio,
+		.interval_cs = (uint16_t)(cv->advert_int_ms / 10),
+		.saddr = v->saddr,
+		.naddrs = v->expect.naddrs,
+	};
+	uint8_t buf[1200];
+	int i, len, err, ndst = cv->npeers ? cv->npeers : 1;
+
+	memcpy(a.addrs, v->addrs, sizeof(__be32) * (size_t)a.naddrs);
+	if (cv->version == 2 && cv->auth_pass[0]) {
+		a.auth_type = 1;
+		memcpy(a.auth_pass, cv->auth_pass, sizeof(a.auth_pass));
+	}
+	for (i = 0; i < ndst; i++) {
+		/* v3's checksum covers the destination: one encode each */
+		a.daddr = cv->npeers ? cv->unicast_peers[i] : htonl(VRRP_GROUP);
+		len = vrrp_encode(&a, buf, sizeof(buf));
+		err = len < 0 ? len
+			      : vrrp_sock_send(v->sock.fd, v->ifindex, v->saddr,
+					       a.daddr, buf, (size_t)len);
+		if (err)
+			v->tx_err++;
+		else
+			v->tx++;
+	}
+}
+
+/* ---- transitions ---- */
+
+static const char *notify_state_word(enum vrrp_state s)
+{
+	return s == VRRP_STATE_INIT ? "STOP" : vrrp_state_name(s);
+}
+
+/* keepalived's notify_* and "notify INSTANCE NAME STATE PRIORITY". */
+static void run_notifies(struct d_vrrp *v, enum vrrp_state to)
+{
+	const struct conf_vrrp *cv = v->cv;
+	const struct conf_script *one = NULL;
+	struct conf_script s;
+	char cmd[1024];
+	int err;
+
+	switch (to) {
+	case VRRP_STATE_MASTER:
+		one = &cv->notify_master;
+		break;
+	case VRRP_STATE_BACKUP:
+		one = &cv->notify_backup;
+		break;
+	case VRRP_STATE_FAULT:
+		one = &cv->notify_fault;
+		break;
+	case VRRP_STATE_INIT:
+		one = &cv->notify_stop;
+		break;
+	}
+	if (one && one->cmd) {
+		err = check_run_script(&v->d->env, one, VRRP_NOTIFY_TIMEOUT_MS);
+		if (err)
+			d_err(v->d, "vrrp_instance %s: cannot run %s: %s",
+			      cv->name, one->cmd, strerror(-err));
+	}
+	if (!cv->notify.cmd)
+		return;
+	s = cv->notify;
+	snprintf(cmd, sizeof(cmd), "%s INSTANCE \"%s\" %s %u", cv->notify.cmd,
+		 cv->name, notify_state_word(to), v->fsm.prio);
+	s.cmd = cmd;
+	err = check_run_script(&v->d->env, &s, VRRP_NOTIFY_TIMEOUT_MS);
+	if (err)
+		d_err(v->d, "vrrp_instance %s: cannot run %s: %s", cv->name,
+		      cv->notify.cmd, strerror(-err));
+}
+
+static void transition(struct d_vrrp *v, enum vrrp_state from,
+		       const struct vrrp_action *a)
+{
+	struct vrrp_transition *t = &v->hist[v->nhist++ % VRRP_HIST];
+
+	t->at = now_ms(v);
+	t->wall = (__s64)time(NULL);
+	t->from = from;
+	t->to = a->state;
+	snprintf(t->cause, sizeof(t->cause), "%s", a->cause);
+	d_log(v->d, "vrrp_instance %s: %s -> %s: %s", v->cv->name,
+	      vrrp_state_name(from), vrrp_state_name(a->state), a->cause);
+	run_notifies(v, a->state);
+}
+
+/* Do what the state machine said, in its order. */
+static void step(struct d_vrrp *v, enum vrrp_state from,
+		 const struct vrrp_action *a)
+{
+	if (a->send)
+		send_advert(v, a->send_prio);
+	if (a->vip_add) {
+		vips_set(v, true, false);
+		garp_begin(v, v->cv->garp_repeat, v->cv->garp_delay_ms);
+	}
+	if (a->vip_del) {
+		garp_end(v);
+		vips_set(v, false, false);
+	}
+	if (a->garp)
+		garp_begin(v, v->cv->garp_lower_repeat,
+			   v->cv->garp_lower_delay_ms);
+	if (a->changed)
+		transition(v, from, a);
+	if (a->next == VRRP_FSM_NEVER)
+		loop_timer_cancel(&v->d->loop, &v->fsm_t);
+	else
+		loop_timer_at(&v->d->loop, &v->fsm_t, a->next);
+}
+
+static void on_fsm_timer(struct loop_timer *t)
+{
+	struct d_vrrp *v = t->arg;
+	enum vrrp_state from = v->fsm.state;
+	struct vrrp_action a = vrrp_fsm_timer(&v->fsm, now_ms(v));
+
+	step(v, from, &a);
+}
+
+/* ---- receiving ---- */
+
+static void dropped(struct d_vrrp *v, enum vrrp_drop r, __be32 from,
+		    const struct vrrp_advert *a)
+{
+	char ip[INET_ADDRSTRLEN];
+	uint64_t now = now_ms(v);
+
+	v->drops[r]++;
+	/* another instance's adverts on a shared link are no news */
+	if (r == VRRP_DROP_VRID)
+		return;
+	if (v->drop_logged[r] && now - v->drop_logged[r] < VRRP_DROP_LOG_MS)
+		return;
+	v->drop_logged[r] = now;
+	ip_str(from, ip, sizeof(ip));
+	if (r == VRRP_DROP_INTERVAL)
+		d_log(v->d,
+		      "vrrp_instance %s: advert from %s dropped: %s (%u.%02u s, ours %u.%02u s)",
+		      v->cv->name, ip, drop_text[r], a->interval_cs / 100,
+		      a->interval_cs % 100, v->expect.interval_cs / 100,
+		      v->expect.interval_cs % 100);
+	else
+		d_log(v->d, "vrrp_instance %s: advert from %s dropped: %s",
+		      v->cv->name, ip, drop_text[r]);
+}
+
+static void on_rx(struct loop_fd *h, uint32_t events)
+{
+	struct d_vrrp *v = h->arg;
+	struct vrrp_advert a;
+	uint8_t buf[2048];
+	int k, ifindex;
+
+	(void)events;
+	/* bounded, so that a flood cannot starve the loop */
+	for (k = 0; k < 64; k++) {
+		ssize_t n = vrrp_sock_recv(h->fd, buf, sizeof(buf), &ifindex);
+		enum vrrp_state from;
+		struct vrrp_action act;
+		enum vrrp_drop r;
+		__be32 src = 0;
+
+		if (n < 0)
+			break;
+		if (ifindex != v->ifindex)
+			continue;
+		if (n >= 20)
+			memcpy(&src, buf + 12, sizeof(src));
+		if (src == v->saddr)
+			continue; /* ours, looped back */
+		memset(&a, 0, sizeof(a));
+		r = vrrp_decode(buf, (size_t)n, &a);
+		/* keepalived checks the TTL of multicast adverts only */
+		if (r == VRRP_DROP_TTL && v->cv->npeers)
+			r = VRRP_OK;
+		if (r == VRRP_OK)
+			r = vrrp_match(&a, &v->expect);
+		if (r != VRRP_OK) {
+			dropped(v, r, src, &a);
+			continue;
+		}
+		v->rx++;
+		from = v->fsm.state;
+		act = vrrp_fsm_rx(&v->fsm, now_ms(v), &a);
+		step(v, from, &act);
+	}
+}
+
+/* ---- one instance ---- */
+
+static bool is_vip(const struct conf_vrrp *cv, __be32 a)
+{
+	int i;
+
+	for (i = 0; i < cv->nvips; i++)
+		if (cv->vips[i].addr == a)
+			return true;
+	for (i = 0; i < cv->nvips_excluded; i++)
+		if (cv->vips_excluded[i].addr == a)
+			return true;
+	return false;
+}
+
+/* The interface's first address that is not a VIP (a killed predecessor
+ * may have left them): the source of adverts, the tie-break. */
+static int primary_addr(const struct conf_vrrp *cv, int ifindex, __be32 *out)
+{
+	struct lbxdp_nl_prefix *p = NULL;
+	size_t n = 0, i;
+	int err;
+
+	err = lbxdp_nl_addrs4(ifindex, &p, &n);
+	if (err)
+		return err;
+	err = -EADDRNOTAVAIL;
+	for (i = 0; i < n; i++)
+		if (!is_vip(cv, p[i].addr)) {
+			*out = p[i].addr;
+			err = 0;
+			break;
+		}
+	free(p);
+	return err;
+}
+
+static void inst_close(struct d_vrrp *v)
+{
+	struct loop *l = &v->d->loop;
+
+	loop_timer_cancel(l, &v->fsm_t);
+	loop_timer_cancel(l, &v->garp_t);
+	if (v->sock.fd >= 0) {
+		int fd = v->sock.fd;
+
+		loop_fd_del(l, &v->sock);
+		close(fd);
+	}
+	if (v->garp_fd >= 0)
+		close(v->garp_fd);
+	free(v->addrs);
+	free(v);
+}
+
+static void inst_err(struct daemon *d, const struct conf_vrrp *cv,
+		     const char *what, int err)
+{
+	d_err(d, "%s:%d: vrrp_instance %s: %s%s%s", cv->at.file, cv->at.line,
+	      cv->name, what, err ? ": " : "", err ? strerror(-err) : "");
+}
+
+/* Sockets and state, not started: nothing is sent or changed yet. */
+static int inst_open(struct daemon *d, const struct conf_vrrp *cv,
+		     struct d_vrrp **out)
+{
+	struct vrrp_fsm_params fp = {0};
+	struct d_vrrp *v;
+	int i, fd, err;
+
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	v->d = d;
+	v->cv = cv;
+	v->sock.fd = v->garp_fd = -1;
+	loop_timer_init(&v->fsm_t, on_fsm_timer, v);
+	loop_timer_init(&v->garp_t, on_garp, v);
+	v->ifindex = (int)if_nametoindex(cv->interface);
+	if (!v->ifindex) {
+		inst_err(d, cv, "no such interface", -ENODEV);
+		err = -ENODEV;
+		goto fail;
+	}
+	/* DR: the VIPs live where XDP forwards (use_vmac and dev elsewhere
+	 * are refused by the parser) */
+	if (v->ifindex != d->ifindex) {
+		d_err(d,
+		      "%s:%d: vrrp_instance %s: interface %s is not the one lbxdp forwards on (%s)",
+		      cv->at.file, cv->at.line, cv->name, cv->interface,
+		      d->ifname);
+		err = -EINVAL;
+		goto fail;
+	}
+	for (i = 0; i < cv->nvips + cv->nvips_excluded; i++) {
+		const struct conf_vip_addr *a =
+			i < cv->nvips ? &cv->vips[i]
+				      : &cv->vips_excluded[i - cv->nvips];
+
+		if (a->dev && (int)if_nametoindex(a->dev) != v->ifindex) {
+			d_err(d,
+			      "%s:%d: virtual_ipaddress: dev %s is not the interface lbxdp forwards on (%s)",
+			      a->at.file, a->at.line, a->dev, d->ifname);
+			err = -EINVAL;
+			goto fail;
+		}
+	}
+	err = lbxdp_nl_link_mac(v->ifindex, v->mac);
+	if (err) {
+		inst_err(d, cv, "cannot read the interface's MAC", err);
+		goto fail;
+	}
+	v->saddr = cv->unicast_src;
+	if (!v->saddr) {
+		err = primary_addr(cv, v->ifindex, &v->saddr);
+		if (err) {
+			inst_err(
+				d, cv,
+				"the interface has no IPv4 address of its own to send adverts from",
+				err == -EADDRNOTAVAIL ? 0 : err);
+			goto fail;
+		}
+	}
+	v->addrs = calloc((size_t)cv->nvips + 1, sizeof(*v->addrs));
+	if (!v->addrs) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	for (i = 0; i < cv->nvips && i < VRRP_MAX_ADDRS; i++)
+		v->addrs[i] = cv->vips[i].addr;
+	v->expect = (struct vrrp_expect){
+		.version = (uint8_t)cv->version,
+		.vrid = cv->vrid,
+		.interval_cs = (uint16_t)(cv->advert_int_ms / 10),
+		.naddrs = i,
+		.addrs = v->addrs,
+	};
+	if (cv->version == 2)
+		memcpy(v->expect.auth_pass, cv->auth_pass,
+		       sizeof(v->expect.auth_pass));
+	fd = vrrp_sock_open(v->ifindex, cv->npeers > 0);
+	if (fd < 0) {
+		inst_err(d, cv, "cannot open its VRRP socket", fd);
+		err = fd;
+		goto fail;
+	}
+	err = loop_fd_add(&d->loop, &v->sock, fd, EPOLLIN, on_rx, v);
+	if (err) {
+		close(fd);
+		goto fail;
+	}
+	v->garp_fd = vrrp_garp_open(v->ifindex);
+	if (v->garp_fd < 0) {
+		err = v->garp_fd;
+		inst_err(d, cv, "cannot open its ARP socket", err);
+		goto fail;
+	}
+	fp.version = (uint8_t)cv->version;
+	fp.vrid = cv->vrid;
+	fp.priority = cv->priority;
+	fp.advert_int_cs = (uint16_t)(cv->advert_int_ms / 10);
+	fp.nopreempt = cv->nopreempt;
+	fp.preempt_delay_ms = cv->preempt_delay_ms;
+	/* keepalived without `state`: the owner starts MASTER */
+	fp.start_master = cv->state_given ? cv->master : cv->priority == 255;
+	fp.saddr = v->saddr;
+	vrrp_fsm_init(&v->fsm, &fp);
+	*out = v;
+	return 0;
+fail:
+	inst_close(v);
+	return err;
+}
+
+static void inst_start(struct d_vrrp *v)
+{
+	struct vrrp_action a;
+
+	/* what a killed predecessor left stays gone until we are MASTER */
+	vips_set(v, false, true);
+	a = vrrp_fsm_start(&v->fsm, now_ms(v));
+	v->started = true;
+	step(v, VRRP_STATE_INIT, &a);
+}
+
+static void inst_stop(struct d_vrrp *v)
+{
+	enum vrrp_state from = v->fsm.state;
+	struct vrrp_action a;
+
+	if (!v->started)
+		return;
+	a = vrrp_fsm_stop(&v->fsm, now_ms(v));
+	/* the VIPs go whatever the state: a stopped instance holds none */
+	a.vip_del = true;
+	step(v, from, &a);
+	v->started = false;
+}
+
+/* Whether keepalived would keep the instance's state over a reload. */
+static bool inst_same(const struct conf_vrrp *a, const struct conf_vrrp *b)
+{
+	int i;
+
+	if (strcmp(a->name, b->name) || strcmp(a->interface, b->interface) ||
+	    a->vrid != b->vrid || a->version != b->version ||
+	    a->priority != b->priority || a->master != b->master ||
+	    a->state_given != b->state_given ||
+	    a->advert_int_ms != b->advert_int_ms ||
+	    strcmp(a->auth_pass, b->auth_pass) ||
+	    a->nopreempt != b->nopreempt ||
+	    a->preempt_delay_ms != b->preempt_delay_ms ||
+	    a->unicast_src != b->unicast_src || a->npeers != b->npeers ||
+	    a->nvips != b->nvips || a->nvips_excluded != b->nvips_excluded)
+		return false;
+	for (i = 0; i < a->npeers; i++)
+		if (a->unicast_peers[i] != b->unicast_peers[i])
+			return false;
+	for (i = 0; i < a->nvips; i++)
+		if (a->vips[i].addr != b->vips[i].addr ||
+		    a->vips[i].prefix != b->vips[i].prefix)
+			return false;
+	for (i = 0; i < a->nvips_excluded; i++)
+		if (a->vips_excluded[i].addr != b->vips_excluded[i].addr ||
+		    a->vips_excluded[i].prefix != b->vips_excluded[i].prefix)
+			return false;
+	return true;
+}
+
+/* ---- the daemon's interface ---- */
+
+void vrrp_abort(struct vrrp_plan *p)
+{
+	int i;
+
+	for (i = 0; p->nv && i < p->n; i++)
+		if (p->fresh[i] && p->nv[i])
+			inst_close(p->nv[i]);
+	free(p->nv);
+	free(p->fresh);
+	free(p->kept);
+	memset(p, 0, sizeof(*p));
+}
+
+int vrrp_prepare(struct daemon *d, const struct conf *cf, struct vrrp_plan *p)
+{
+	int i, j, err;
+
+	memset(p, 0, sizeof(*p));
+	p->cf = cf;
+	p->n = cf->nvrrp;
+	p->nv = calloc((size_t)cf->nvrrp + 1, sizeof(*p->nv));
+	p->fresh = calloc((size_t)cf->nvrrp + 1, sizeof(*p->fresh));
+	p->kept = calloc((size_t)d->nvrrp + 1, sizeof(*p->kept));
+	if (!p->nv || !p->fresh || !p->kept) {
+		vrrp_abort(p);
+		return -ENOMEM;
+	}
+	for (i = 0; i < cf->nvrrp; i++) {
+		for (j = 0; j < d->nvrrp; j++)
+			if (!p->kept[j] &&
+			    inst_same(d->vrrp[j]->cv, &cf->vrrp[i]))
+				break;
+		if (j < d->nvrrp) {
+			p->kept[j] = true;
+			p->nv[i] = d->vrrp[j];
+			continue;
+		}
+		err = inst_open(d, &cf->vrrp[i], &p->nv[i]);
+		if (err) {
+			vrrp_abort(p);
+			return err;
+		}
+		p->fresh[i] = true;
+	}
+	return 0;
+}
+
+void vrrp_commit(struct daemon *d, struct vrrp_plan *p)
+{
+	int i, j;
+
+	/* the old ones that go stop first, so that a renamed instance
+	 * does not hold its VIPs twice */
+	for (j = 0; j < d->nvrrp; j++)
+		if (!p->kept[j]) {
+			inst_stop(d->vrrp[j]);
+			inst_close(d->vrrp[j]);
+		}
+	for (i = 0; i < p->n; i++) {
+		p->nv[i]->cv = &p->cf->vrrp[i];
+		if (p->fresh[i])
+			inst_start(p->nv[i]);
+	}
+	free(d->vrrp);
+	d->vrrp = p->nv;
+	d->nvrrp = p->n;
+	free(p->fresh);
+	free(p->kept);
+	memset(p, 0, sizeof(*p));
+}
+
+void vrrp_stop(struct daemon *d)
+{
+	int i;
+
+	for (i = 0; i < d->nvrrp; i++) {
+		inst_stop(d->vrrp[i]);
+		inst_close(d->vrrp[i]);
+	}
+	free(d->vrrp);
+	d->vrrp = NULL;
+	d->nvrrp = 0;
+}
+
+bool vrrp_is_master(const struct daemon *d, const char *name)
+{
+	int i;
+
+	for (i = 0; i < d->nvrrp; i++)
+		if (!strcmp(d->vrrp[i]->cv->name, name))
+			return d->vrrp[i]->fsm.state == VRRP_STATE_MASTER;
+	return false;
+}
+
+/* ---- status ---- */
+
+static struct json_object *inst_json(const struct d_vrrp *v, uint64_t now)
+{
+	const struct conf_vrrp *cv = v->cv;
+	struct json_object *o = json_object_new_object(), *h, *dr;
+	char ip[INET_ADDRSTRLEN];
+	unsigned int k, first;
+	int r;
+
+	json_object_object_add(o, "name", json_object_new_string(cv->name));
+	json_object_object_add(o, "interface",
+			       json_object_new_string(cv->interface));
+	json_object_object_add(o, "vrid", json_object_new_int(cv->vrid));
+	json_object_object_add(o, "version", json_object_new_int(cv->version));
+	json_object_object_add(
+		o, "state",
+		json_object_new_string(vrrp_state_name(v->fsm.state)));
+	json_object_object_add(o, "priority", json_object_new_int(v->fsm.prio));
+	json_object_object_add(o, "configured_priority",
+			       json_object_new_int(cv->priority));
+	json_object_object_add(
+		o, "address",
+		json_object_new_string(ip_str(v->saddr, ip, sizeof(ip))));
+	json_object_object_add(
+		o, "master",
+		json_object_new_string(
+			v->fsm.master ? ip_str(v->fsm.master, ip, sizeof(ip))
+				      : ""));
+	json_object_object_add(o, "adverts_sent", json_object_new_int64(v->tx));
+	json_object_object_add(o, "adverts_received",
+			       json_object_new_int64(v->rx));
+	json_object_object_add(o, "send_errors",
+			       json_object_new_int64(v->tx_err));
+	json_object_object_add(o, "gratuitous_arps",
+			       json_object_new_int64(v->garps));
+	dr = json_object_new_object();
+	for (r = 1; r < VRRP_DROP__MAX; r++)
+		json_object_object_add(dr, vrrp_drop_name(r),
+				       json_object_new_int64(v->drops[r]));
+	json_object_object_add(o, "dropped", dr);
+	h = json_object_new_array();
+	first = v->nhist > VRRP_HIST ? v->nhist - VRRP_HIST : 0;
+	for (k = first; k < v->nhist; k++) {
+		const struct vrrp_transition *t = &v->hist[k % VRRP_HIST];
+		struct json_object *to = json_object_new_object();
+
+		json_object_object_add(
+			to, "from",
+			json_object_new_string(vrrp_state_name(t->from)));
+		json_object_object_add(
+			to, "to",
+			json_object_new_string(vrrp_state_name(t->to)));
+		json_object_object_add(to, "time",
+				       json_object_new_int64(t->wall));
+		json_object_object_add(
+			to, "ago_ms",
+			json_object_new_int64((int64_t)(now - t->at)));
+		json_object_object_add(to, "cause",
+				       json_object_new_string(t->cause));
+		json_object_array_add(h, to);
+	}
+	json_object_object_add(o, "transitions", h);
+	return o;
+}
+
+static void inst_text(const struct d_vrrp *v, FILE *out, uint64_t now)
+{
+	const struct conf_vrrp *cv = v->cv;
+	char ip[INET_ADDRSTRLEN];
+	unsigned int k, first;
+	int r, any = 0;
+
+	fprintf(out, "vrrp_instance %s: %s, priority %u", cv->name,
+		vrrp_state_name(v->fsm.state), v->fsm.prio);
+	if (v->fsm.prio != cv->priority)
+		fprintf(out, " (configured %u)", cv->priority);
+	fprintf(out, ", vrid %u v%d on %s", cv->vrid, cv->version,
+		cv->interface);
+	if (v->fsm.master)
+		fprintf(out, ", master %s",
+			ip_str(v->fsm.master, ip, sizeof(ip)));
+	fprintf(out, "\n  adverts sent %llu, received %llu; dropped:",
+		(unsigned long long)v->tx, (unsigned long long)v->rx);
+	for (r = 1; r < VRRP_DROP__MAX; r++)
+		if (v->drops[r]) {
+			fprintf(out, " %s %llu", vrrp_drop_name(r),
+				(unsigned long long)v->drops[r]);
+			any = 1;
+		}
+	fprintf(out, "%s\n", any ? "" : " none");
+	first = v->nhist > VRRP_HIST ? v->nhist - VRRP_HIST : 0;
+	for (k = first; k < v->nhist; k++) {
+		const struct vrrp_transition *t = &v->hist[k % VRRP_HIST];
+
+		fprintf(out, "  %llu.%03llus ago: %s -> %s: %s\n",
+			(unsigned long long)(now - t->at) / 1000,
+			(unsigned long long)(now - t->at) % 1000,
+			vrrp_state_name(t->from), vrrp_state_name(t->to),
+			t->cause);
+	}
+}
+
+void vrrp_status(const struct daemon *d, FILE *out, struct json_object *o)
+{
+	uint64_t now = loop_now(&d->loop);
+	struct json_object *a = json_object_new_array();
+	int i;
+
+	for (i = 0; i < d->nvrrp; i++) {
+		json_object_array_add(a, inst_json(d->vrrp[i], now));
+		if (out)
+			inst_text(d->vrrp[i], out, now);
+	}
+	json_object_object_add(o, "vrrp_instances", a);
+}
