@@ -11,19 +11,23 @@
 # does not; a wrong password, a v2 interval and a VIP list mismatch leave
 # both sides master with keepalived's log lines.
 #
-#   VRRP_PAIRS='ka:ka'     LB1:LB2 implementations (ka or lbxdp), in turn
+#   VRRP_PAIRS='lbxdp:ka ka:lbxdp lbxdp:lbxdp'
+#                          LB1:LB2 implementations (ka or lbxdp); ka:ka
+#                          checks the lab and the bounds against keepalived
 #   VRRP_VERSIONS='2 3'
+#   VRRP_JOBS=N            pairs run at once, each in a lab of its own
+#                          (default: all); a pair runs its scenarios in turn
+#   VRRP_PENDING=1         also what lbxdp does not do yet (fails today)
 #   VRRP_KEEP=DIR          keep each lab's logs and adverts (DIR/PREFIX)
-# The default list holds the pairs that pass; VRRP_PAIRS='lbxdp:ka
-# ka:lbxdp lbxdp:lbxdp' runs lbxdp's sides.
 # shellcheck disable=SC2016 # check ... eval '...' expands when checked
 # shellcheck disable=SC2317 # functions run through e2e_wait
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "$0")/lib.sh"
 e2e_init vrrp_pair
 
-VRRP_PAIRS=${VRRP_PAIRS:-ka:ka}
+VRRP_PAIRS=${VRRP_PAIRS:-lbxdp:ka ka:lbxdp lbxdp:lbxdp}
 VRRP_VERSIONS=${VRRP_VERSIONS:-2 3}
+VRRP_PENDING=${VRRP_PENDING:-}
 PROBE=$LAB_OUTPUT/tests/vrrp_probe
 EX_MASTER=$LAB_ROOT/tests/e2e/seed-master.conf
 EX_BACKUP=$LAB_ROOT/tests/e2e/seed-backup.conf
@@ -59,6 +63,7 @@ mdi_us() { echo $((3000000 + $(skew_us "$1"))); }
 # native XDP (the examples' default), the servers' VIP on lo.
 pair_lab() {
 	local host st
+	lab_lock
 	if [ -n "${LAB_PREFIX:-}" ]; then
 		keep
 		lab_down "$LAB_PREFIX"
@@ -107,6 +112,19 @@ pair_lab() {
 	e2e_wait 10 grep -q '^# watching' "$CAP"
 	lab_wait_http "$W1" 80 web1
 	lab_wait_http "$W2" 80 web2
+	lab_unlock
+}
+
+# One lab built or removed at a time among the children of one run: a
+# directory, as a lock fd would be inherited by the lab's servers. Bounded:
+# a child killed while holding it delays the others, never stops them.
+lab_lock() {
+	[ -n "${VRRP_LOCK:-}" ] || return 0
+	e2e_wait 60 mkdir "$VRRP_LOCK" 2>/dev/null
+}
+lab_unlock() {
+	[ -n "${VRRP_LOCK:-}" ] || return 0
+	rmdir "$VRRP_LOCK" 2>/dev/null || true
 }
 
 keep() {
@@ -297,7 +315,7 @@ phase() {
 }
 
 round() {
-	local pair=$1 t m lo hi c d kind mode want
+	local pair=$1 t m lo hi c d kind mode want lb
 	local c_m=$E2E_TMP/m$V.conf c_b=$E2E_TMP/b$V.conf c_np=$E2E_TMP/np$V.conf
 	T="v$V $pair"
 	PHASE_NS=$(date +%s%N)
@@ -320,6 +338,14 @@ round() {
 	check "$T: lb1's adverts are the master example's: $(lb1_adverts "$m" | head -1)" \
 		eval '[ "$(lb1_adverts "$m")" = "$want" ]'
 	check "$T: lb2 sent no advert" eval '[ "$(sent_since "$m" lb2)" = 0 ]'
+	# v3 has no authentication: keepalived ignores the block with a
+	# warning, lbxdp must too (the issue); lbxdp does not warn yet.
+	if [ "$V" = 3 ] && [ -n "$VRRP_PENDING" ]; then
+		for lb in lb1 lb2; do
+			check "$T: $lb (${IMPL[$lb]}) warns that v3 ignores the authentication block" \
+				grep -qiE 'authentication.*(ignor|not used)|version 3 does not support auth' "${LOG[$lb]}"
+		done
+	fi
 	check "$T: the client reaches the servers through lb1" \
 		eval 'hits_ok && client_arp_is lb1'
 	phase settled
@@ -382,12 +408,13 @@ round() {
 	lb_stop lb1
 	phase nopreempt
 
-	# Mismatches: LB1 restarts on a file that differs from LB2's, LB2
+	# Mismatches (what keepalived does, so with a keepalived side): LB1 restarts on a file that differs from LB2's, LB2
 	# (master) drops its adverts and stays master; both log why. (A
 	# keepalived master that hears them restarts its advert timer: it
 	# keeps its VIP but goes quiet while they come every second.) Once
 	# LB2 has logged the drop it has handled the advert.
 	for kind in pass interval vips; do
+		[[ "$pair" == *ka* ]] || continue
 		case "$kind" in
 		pass)
 			[ "$V" = 2 ] || continue
@@ -425,6 +452,54 @@ round() {
 	vip_clear lb2
 }
 
+# Several pairs: each in a child of its own (its own lab, traps, TAP
+# lines), VRRP_JOBS at a time; their lines are shown and counted here in
+# the order of the list. The adverts' kernel times keep the bounds exact
+# whatever the load. The children build and remove their labs one at a
+# time: concurrent `ip netns add/del` can fail ("Peer netns reference is
+# invalid").
+read -ra pairs <<<"$VRRP_PAIRS"
+CHILDREN=""
+stop_children() {
+	local pid
+	for pid in $CHILDREN; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for pid in $CHILDREN; do
+		wait "$pid" 2>/dev/null || true
+	done
+}
+if [ "${#pairs[@]}" -gt 1 ]; then
+	trap 'rc=$?; stop_children; (exit $rc); e2e_cleanup' EXIT
+	jobs_max=${VRRP_JOBS:-${#pairs[@]}}
+	declare -a pids
+	for ((i = 0; i < ${#pairs[@]}; i++)); do
+		while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do
+			sleep 0.5
+		done
+		VRRP_PAIRS=${pairs[$i]} VRRP_LOCK=$E2E_TMP/lab.lock \
+			bash "$0" >"$E2E_TMP/pair$i" 2>&1 &
+		pids[i]=$!
+		CHILDREN="$CHILDREN $!"
+	done
+	for ((i = 0; i < ${#pairs[@]}; i++)); do
+		rc=0
+		wait "${pids[$i]}" || rc=$?
+		while IFS= read -r line; do
+			case "$line" in
+			"not ok"*) not_ok "${line#not ok - }" ;;
+			"ok"*) ok "${line#ok - }" ;;
+			*) diag "${line#\# }" ;;
+			esac
+		done <"$E2E_TMP/pair$i"
+		if [ "$rc" -ne 0 ] && ! grep -q '^not ok' "$E2E_TMP/pair$i"; then
+			not_ok "${pairs[$i]}: exited $rc"
+		fi
+	done
+	CHILDREN=""
+	e2e_done
+fi
+
 n=0
 for pair in $VRRP_PAIRS; do
 	n=$((n + 1))
@@ -433,7 +508,7 @@ for pair in $VRRP_PAIRS; do
 	pair_lab "p$n"
 	for lb in lb1 lb2; do
 		if [ "${IMPL[$lb]}" = ka ]; then
-			lb_lbxdp "$lb" attach eth0 --mode native
+			lb_lbxdp "$lb" attach eth0 --mode native >/dev/null 2>&1
 			lb_lbxdp "$lb" vip add "$LAB_SVC"
 			lb_lbxdp "$lb" backend add "$LAB_SVC" "$W1" --weight 1
 			lb_lbxdp "$lb" backend add "$LAB_SVC" "$W2" --weight 2
@@ -445,4 +520,8 @@ for pair in $VRRP_PAIRS; do
 	diag "$pair: $SECONDS s"
 done
 keep
+lab_lock
+lab_down "$LAB_PREFIX"
+LAB_PREFIX=""
+lab_unlock
 e2e_done
