@@ -74,10 +74,123 @@ static char *slurp(const char *path)
 	return buf;
 }
 
-/* What the daemon's -t prints for @name (in dir), and its exit code. */
+static const char *ip_str(__be32 a, char *buf)
+{
+	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+}
+
+static void print_script(FILE *f, const char *what,
+			 const struct conf_script *sc)
+{
+	if (sc->cmd)
+		fprintf(f, "  %s \"%s\" user %s group %s (line %d)\n", what,
+			sc->cmd, sc->user ? sc->user : "-",
+			sc->group ? sc->group : "-", sc->at.line);
+}
+
+static void print_notifies(FILE *f, const struct conf_script *m,
+			   const struct conf_script *b,
+			   const struct conf_script *fa,
+			   const struct conf_script *st,
+			   const struct conf_script *n)
+{
+	print_script(f, "notify_master", m);
+	print_script(f, "notify_backup", b);
+	print_script(f, "notify_fault", fa);
+	print_script(f, "notify_stop", st);
+	print_script(f, "notify", n);
+}
+
+/* The VRRP model of a file that loads, all of it, for its .expect. */
+static void print_vrrp(FILE *f, const struct conf *cf)
+{
+	char a[INET_ADDRSTRLEN];
+	int i, j;
+
+	for (i = 0; i < cf->nvrrp; i++) {
+		const struct conf_vrrp *v = &cf->vrrp[i];
+
+		fprintf(f,
+			"vrrp_instance %s (line %d): %s%s %s vrid %u priority %u advert_int %u ms v%d auth \"%s\" %s preempt_delay %u ms vips %d excluded %d\n",
+			v->name, v->at.line, v->master ? "MASTER" : "BACKUP",
+			v->state_given ? "" : " (not given)", v->interface,
+			v->vrid, v->priority, v->advert_int_ms, v->version,
+			v->auth_pass, v->nopreempt ? "nopreempt" : "preempt",
+			v->preempt_delay_ms, v->nvips, v->nvips_excluded);
+		fprintf(f,
+			"  garp delay %u ms repeat %u refresh %u ms repeat %u lower_prio delay %u ms repeat %u interval %u ms\n",
+			v->garp_delay_ms, v->garp_repeat, v->garp_refresh_ms,
+			v->garp_refresh_repeat, v->garp_lower_delay_ms,
+			v->garp_lower_repeat, v->garp_interval_ms);
+		if (v->unicast_src || v->npeers) {
+			fprintf(f, "  unicast_src %s peers",
+				v->unicast_src ? ip_str(v->unicast_src, a)
+					       : "-");
+			for (j = 0; j < v->npeers; j++)
+				fprintf(f, " %s",
+					ip_str(v->unicast_peers[j], a));
+			fprintf(f, "\n");
+		}
+		print_notifies(f, &v->notify_master, &v->notify_backup,
+			       &v->notify_fault, &v->notify_stop, &v->notify);
+		for (j = 0; j < v->ntrack_ifs; j++)
+			fprintf(f,
+				"  track_interface %s weight %d%s (line %d)\n",
+				v->track_ifs[j].name, v->track_ifs[j].weight,
+				v->track_ifs[j].reverse ? " reverse" : "",
+				v->track_ifs[j].at.line);
+		for (j = 0; j < v->ntrack_scripts; j++) {
+			const struct conf_track_script *t =
+				&v->track_scripts[j];
+
+			fprintf(f,
+				"  track_script %d=%s weight %d%s (line %d)\n",
+				t->script, cf->vscripts[t->script].name,
+				t->weight, t->reverse ? " reverse" : "",
+				t->at.line);
+		}
+		if (v->sync_group >= 0)
+			fprintf(f, "  sync_group %d=%s\n", v->sync_group,
+				cf->sync_groups[v->sync_group].name);
+	}
+	for (i = 0; i < cf->nvscripts; i++) {
+		const struct conf_vrrp_script *sc = &cf->vscripts[i];
+
+		fprintf(f,
+			"vrrp_script %s (line %d): interval %u ms timeout %u ms weight %d%s rise %u fall %u%s\n",
+			sc->name, sc->at.line, sc->interval_ms, sc->timeout_ms,
+			sc->weight, sc->reverse ? " reverse" : "", sc->rise,
+			sc->fall, sc->init_fail ? " init_fail" : "");
+		print_script(f, "script", &sc->script);
+	}
+	for (i = 0; i < cf->nsync_groups; i++) {
+		const struct conf_sync_group *g = &cf->sync_groups[i];
+
+		fprintf(f, "vrrp_sync_group %s (line %d):", g->name,
+			g->at.line);
+		for (j = 0; j < g->nmembers; j++)
+			fprintf(f, " %d=%s", g->members[j],
+				cf->vrrp[g->members[j]].name);
+		fprintf(f, "\n");
+		print_notifies(f, &g->notify_master, &g->notify_backup,
+			       &g->notify_fault, &g->notify_stop, &g->notify);
+	}
+	if (cf->lvs_sync.interface)
+		fprintf(f,
+			"lvs_sync_daemon %s instance %s id %u port %u (line %d)\n",
+			cf->lvs_sync.interface,
+			cf->lvs_sync.instance ? cf->lvs_sync.instance : "-",
+			cf->lvs_sync.syncid, cf->lvs_sync.port,
+			cf->lvs_sync.at.line);
+}
+
+/* What the daemon's -t prints for @name (in dir), and its exit code;
+ * then, when it loads, its VRRP model. */
 static char *check_file(const char *name)
 {
 	struct conf_opts o = {.config_id = "lbtest", .rand_seed = 1};
+	struct conf_diag d = {0};
+	struct conf *cf = NULL;
 	char *out = NULL;
 	size_t len = 0;
 	FILE *f;
@@ -87,6 +200,13 @@ static char *check_file(const char *name)
 	assert_non_null(f);
 	rc = conf_test(name, &o, f);
 	fprintf(f, "exit: %d\n", rc);
+	d.out = fopen("/dev/null", "w");
+	assert_non_null(d.out);
+	if (!rc && !conf_load(name, &o, &cf, &d)) {
+		print_vrrp(f, cf);
+		conf_free(cf);
+	}
+	fclose(d.out);
 	fclose(f);
 	return out;
 }
@@ -611,9 +731,9 @@ static void test_vrrp_xdp_global(void **state)
 	assert_int_equal(v->priority, 150);
 	assert_int_equal(v->advert_int_ms, 500);
 	assert_int_equal(v->version, 3);
-	assert_false(v->nopreempt); /* cleared: state MASTER */
-	assert_int_equal(v->preempt_delay_ms, 30000);
-	assert_string_equal(v->auth_pass, "12345678");
+	assert_false(v->nopreempt);		  /* cleared: state MASTER */
+	assert_int_equal(v->preempt_delay_ms, 0); /* cleared: state MASTER */
+	assert_string_equal(v->auth_pass, "");	  /* v3 */
 	assert_int_equal(v->nvips, 3);
 	assert_int_equal(v->vips[1].addr, ip("198.18.0.11"));
 	assert_int_equal(v->vips[1].prefix, 24);
@@ -839,7 +959,7 @@ static void test_host(void **state)
 	rmdir(tmp);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	static const struct CMUnitTest fixed[] = {
 		cmocka_unit_test(test_seed),
@@ -861,6 +981,16 @@ int main(void)
 	glob_t g;
 	int rc;
 
+	/* test_conf FILE...: what the test compares with FILE.expect */
+	if (argc > 1) {
+		for (i = 1; i < (size_t)argc; i++) {
+			char *out = check_file(argv[i]);
+
+			fputs(out, stdout);
+			free(out);
+		}
+		return 0;
+	}
 	if (find_dir() || chdir(dir)) {
 		fprintf(stderr, "test_conf: no %s (set LBXDP_CONF_DIR)\n", dir);
 		return 1;

@@ -164,7 +164,8 @@ struct conf_vip_addr {
  * added to the priority while it is down (keepalived's semantics). */
 struct conf_track_if {
 	char *name;
-	int weight; /* 0: FAULT while down; -254..254 otherwise */
+	int weight;   /* 0: FAULT while down; -253..253 otherwise */
+	bool reverse; /* "weight N reverse": the weight applies inverted */
 	struct conf_loc at;
 };
 
@@ -176,7 +177,7 @@ struct conf_vrrp_script {
 	struct conf_script script;
 	__u32 interval_ms; /* default 1 s */
 	__u32 timeout_ms;  /* default: interval */
-	int weight;	   /* -254..254; 0: FAULT while down */
+	int weight;	   /* -253..253; 0: FAULT while down */
 	bool reverse;	   /* weight added while down, not while up */
 	__u32 rise, fall;  /* default 1, 1 */
 	bool init_fail;	   /* starts down (default: up) */

@@ -230,5 +230,25 @@ int conf_check_host(const struct conf *cf, bool fatal, struct conf_diag *d)
 						     "misc_path");
 		}
 	}
+	for (i = 0; i < cf->nvrrp; i++) {
+		const struct conf_vrrp *v = &cf->vrrp[i];
+
+		check_script(&h, &v->notify_master, "notify_master");
+		check_script(&h, &v->notify_backup, "notify_backup");
+		check_script(&h, &v->notify_fault, "notify_fault");
+		check_script(&h, &v->notify_stop, "notify_stop");
+		check_script(&h, &v->notify, "notify");
+	}
+	for (i = 0; i < cf->nsync_groups; i++) {
+		const struct conf_sync_group *g = &cf->sync_groups[i];
+
+		check_script(&h, &g->notify_master, "notify_master");
+		check_script(&h, &g->notify_backup, "notify_backup");
+		check_script(&h, &g->notify_fault, "notify_fault");
+		check_script(&h, &g->notify_stop, "notify_stop");
+		check_script(&h, &g->notify, "notify");
+	}
+	for (i = 0; i < cf->nvscripts; i++)
+		check_script(&h, &cf->vscripts[i].script, "script");
 	return h.errors;
 }

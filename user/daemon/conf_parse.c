@@ -59,6 +59,50 @@ struct vsx {
 	struct conf_loc sh_port_at, mh_port_at;
 };
 
+/* The gratuitous ARP settings, at both levels (global_defs' have a
+ * "vrrp_" prefix); G_INTERVAL is global only. */
+enum {
+	G_DELAY,
+	G_REP,
+	G_REFRESH,
+	G_REFRESH_REP,
+	G_LOWER_DELAY,
+	G_LOWER_REP,
+	G_INTERVAL,
+	G_N,
+};
+
+/* A track_script line, until the whole file's vrrp_scripts are known. */
+struct pts {
+	char *name;
+	int weight;
+	bool has_weight, reverse, noreverse;
+	bool early; /* its vrrp_script came before (keepalived's order) */
+	struct conf_loc at;
+};
+
+/* What a vrrp_instance leaves to finish(). */
+struct vrs {
+	__u32 garp[G_N]; /* UNSET: not written */
+	bool prio;	 /* priority written */
+	bool auth;	 /* authentication given, auth_at */
+	struct conf_loc auth_at;
+	struct pts *ts;
+	int nts;
+};
+
+struct sgm {
+	char *name;
+	struct conf_loc at;
+};
+
+/* A vrrp_sync_group's members, by name until finish(). */
+struct sgs {
+	struct sgm *m;
+	int n;
+	bool group; /* its group block was read */
+};
+
 struct p {
 	struct conf_stmts *s;
 	int i;
@@ -67,7 +111,12 @@ struct p {
 	bool nomem;
 	int vrrp_version; /* global_defs' vrrp_version, 0: not set */
 	bool xdp_seen;
-	bool *vs_bad; /* per cf->vs: its address or port was refused */
+	bool *vs_bad;	 /* per cf->vs: its address or port was refused */
+	__u32 garp[G_N]; /* global_defs' vrrp_garp_*, UNSET: not written */
+	struct vrs *vrs; /* per cf->vrrp */
+	struct sgs *sgs; /* per cf->sync_groups, as read */
+	int nsgs;
+	bool lvs_syncid; /* lvs_sync_daemon's id written */
 };
 
 typedef void kw_fn(struct p *p, const struct conf_stmt *st, void *obj);
@@ -88,6 +137,7 @@ enum {
 	C_CHECK = 1 << 5, /* every checker */
 	C_URL = 1 << 6,
 	C_UDP = 1 << 7,
+	C_SYNC = 1 << 8,
 };
 
 struct ka_kw {
@@ -110,8 +160,6 @@ static const struct ka_kw ka_only[] = {
 	{"static_rules", C_TOP, NULL},
 	{"track_file", C_TOP, NULL},
 	{"track_group", C_TOP, NULL},
-	{"vrrp_script", C_TOP, NULL},
-	{"vrrp_sync_group", C_TOP, NULL},
 	{"vrrp_track_file", C_TOP, NULL},
 	{"vrrp_track_process", C_TOP, NULL},
 	{"virtual_server_group", C_TOP,
@@ -209,13 +257,6 @@ static const struct ka_kw ka_only[] = {
 	{"vrrp_cpu_affinity", C_GLOBAL, NULL},
 	{"vrrp_down_timer_adverts", C_GLOBAL, NULL},
 	{"vrrp_garp_extra_if", C_GLOBAL, NULL},
-	{"vrrp_garp_interval", C_GLOBAL, NULL},
-	{"vrrp_garp_lower_prio_delay", C_GLOBAL, NULL},
-	{"vrrp_garp_lower_prio_repeat", C_GLOBAL, NULL},
-	{"vrrp_garp_master_delay", C_GLOBAL, NULL},
-	{"vrrp_garp_master_refresh", C_GLOBAL, NULL},
-	{"vrrp_garp_master_refresh_repeat", C_GLOBAL, NULL},
-	{"vrrp_garp_master_repeat", C_GLOBAL, NULL},
 	{"vrrp_gna_interval", C_GLOBAL, NULL},
 	{"vrrp_higher_prio_send_advert", C_GLOBAL, NULL},
 	{"vrrp_ipsets", C_GLOBAL, NULL},
@@ -250,42 +291,26 @@ static const struct ka_kw ka_only[] = {
 	{"dont_track_primary", C_VRRP, NULL},
 	{"down_timer_adverts", C_VRRP, NULL},
 	{"garp_extra_if", C_VRRP, NULL},
-	{"garp_lower_prio_delay", C_VRRP, NULL},
-	{"garp_lower_prio_repeat", C_VRRP, NULL},
-	{"garp_master_delay", C_VRRP, NULL},
-	{"garp_master_refresh", C_VRRP, NULL},
-	{"garp_master_refresh_repeat", C_VRRP, NULL},
-	{"garp_master_repeat", C_VRRP, NULL},
 	{"higher_prio_send_advert", C_VRRP, NULL},
 	{"kernel_rx_buf_size", C_VRRP, NULL},
 	{"lower_prio_no_advert", C_VRRP, NULL},
-	{"lvs_sync_daemon_interface", C_VRRP, NULL},
 	{"mcast_dst_ip", C_VRRP, NULL},
 	{"mcast_src_ip", C_VRRP, NULL},
 	{"native_ipv6", C_VRRP, NULL},
 	{"no_accept", C_VRRP, NULL},
-	{"notify", C_VRRP, NULL},
-	{"notify_backup", C_VRRP, NULL},
 	{"notify_deleted", C_VRRP, NULL},
-	{"notify_fault", C_VRRP, NULL},
-	{"notify_master", C_VRRP, NULL},
 	{"notify_master_rx_lower_pri", C_VRRP, NULL},
-	{"notify_priority_changes", C_VRRP, NULL},
-	{"notify_stop", C_VRRP, NULL},
+	{"notify_priority_changes", C_VRRP | C_SYNC, NULL},
 	{"old_unicast_checksum", C_VRRP, NULL},
 	{"promote_secondaries", C_VRRP, NULL},
 	{"skip_check_adv_addr", C_VRRP, NULL},
-	{"smtp_alert", C_VRRP | C_VS | C_RS, NULL},
+	{"smtp_alert", C_VRRP | C_VS | C_RS | C_SYNC, NULL},
 	{"strict_mode", C_VRRP, NULL},
-	{"track_bfd", C_VRRP, NULL},
-	{"track_file", C_VRRP, NULL},
-	{"track_interface", C_VRRP, NULL},
-	{"track_process", C_VRRP, NULL},
-	{"track_script", C_VRRP, NULL},
+	{"track_bfd", C_VRRP | C_SYNC, NULL},
+	{"track_file", C_VRRP | C_SYNC, NULL},
+	{"track_process", C_VRRP | C_SYNC, NULL},
 	{"track_src_ip", C_VRRP, NULL},
 	{"unicast_fault_no_peer", C_VRRP, NULL},
-	{"unicast_peer", C_VRRP, NULL},
-	{"unicast_src_ip", C_VRRP, NULL},
 	{"unicast_ttl", C_VRRP, NULL},
 	{"use_ipvlan", C_VRRP, NULL},
 	{"virtual_routes", C_VRRP, NULL},
@@ -293,6 +318,13 @@ static const struct ka_kw ka_only[] = {
 	{"vmac_garp_intvl", C_VRRP, NULL},
 	{"vmac_xmit_base", C_VRRP, NULL},
 	{"vrf", C_VRRP, NULL},
+	/* vrrp_sync_group: keepalived's group-wide tracking */
+	{"global_tracking", C_SYNC, NULL},
+	{"sync_group_tracking_weight", C_SYNC, NULL},
+	{"track_interface", C_SYNC,
+	 "in a vrrp_sync_group: not implemented by lbxdp (track it in each vrrp_instance): ignored"},
+	{"track_script", C_SYNC,
+	 "in a vrrp_sync_group: not implemented by lbxdp (track it in each vrrp_instance): ignored"},
 	/* virtual_server */
 	{"flag-1", C_VS, NULL},
 	{"flag-2", C_VS, NULL},
@@ -633,6 +665,68 @@ static void script(struct p *p, const struct conf_stmt *st, int i,
 	extra(p, st, i + 2);
 }
 
+/* A signed number of @s, for @what's messages. */
+static int inum(struct p *p, const struct conf_stmt *st, const char *what,
+		const char *s, int min, int max, int *out)
+{
+	long long v;
+
+	if (!digits(*s == '-' || *s == '+' ? s + 1 : s)) {
+		conf_error(p->d, &st->at, "%s: '%s' is not a number", what, s);
+		return -EINVAL;
+	}
+	errno = 0;
+	v = strtoll(s, NULL, 10);
+	if (errno || v < min || v > max) {
+		conf_error(p->d, &st->at, "%s: %s out of range %d..%d", what, s,
+			   min, max);
+		return -ERANGE;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+/* keepalived's weights of tracked objects: -254..254, where +-254 is
+ * taken as +-253 with a warning. */
+static int track_weight(struct p *p, const struct conf_stmt *st,
+			const char *what, const char *s, int *out)
+{
+	if (inum(p, st, what, s, -254, 254, out))
+		return -EINVAL;
+	if (*out == 254 || *out == -254) {
+		conf_warning(
+			p->d, &st->at,
+			"%s: weight cannot be +/-254: set to %d, as keepalived does",
+			what, *out / 254 * 253);
+		*out = *out / 254 * 253;
+	}
+	return 0;
+}
+
+/* Which notify_* of @sc0 (master, backup, fault, stop, notify) @st sets;
+ * a second one is ignored, as keepalived ignores it. */
+static void notify(struct p *p, const struct conf_stmt *st,
+		   struct conf_script *master, struct conf_script *backup,
+		   struct conf_script *fault, struct conf_script *stop,
+		   struct conf_script *all)
+{
+	const char *w = st->w[0];
+	struct conf_script *sc = !strcmp(w, "notify_master")   ? master
+				 : !strcmp(w, "notify_backup") ? backup
+				 : !strcmp(w, "notify_fault")  ? fault
+				 : !strcmp(w, "notify_stop")   ? stop
+							       : all;
+
+	if (sc->cmd) {
+		conf_warning(
+			p->d, &st->at,
+			"%s: already given at line %d: ignored, as keepalived does",
+			w, sc->at.line);
+		return;
+	}
+	script(p, st, 1, sc);
+}
+
 static char *fmt_ap(char *buf, size_t len, __be32 a, __u16 port)
 {
 	char ip[INET_ADDRSTRLEN];
@@ -875,6 +969,160 @@ static void g_vrrp_version(struct p *p, const struct conf_stmt *st, void *o)
 		p->vrrp_version = (int)v;
 }
 
+static const char *const garp_names[G_N] = {
+	"garp_master_delay",	 "garp_master_repeat",
+	"garp_master_refresh",	 "garp_master_refresh_repeat",
+	"garp_lower_prio_delay", "garp_lower_prio_repeat",
+	"garp_interval",
+};
+
+/* garp_* of an instance, vrrp_garp_* of global_defs, into @v[]: whole
+ * seconds for the delays (keepalived's), a master or refresh repeat of 0
+ * is 1 (keepalived's), a lower_prio one may be 0. */
+static void garp(struct p *p, const struct conf_stmt *st, __u32 *v)
+{
+	const char *name = st->w[0];
+	__u32 x;
+	int k;
+
+	if (!strncmp(name, "vrrp_", 5))
+		name += 5;
+	for (k = 0; k < G_N && strcmp(garp_names[k], name); k++)
+		;
+	switch (k) {
+	case G_DELAY:
+	case G_REFRESH:
+	case G_LOWER_DELAY:
+		if (!one_num(p, st, 0, UINT32_MAX / 1000 - 1, &x))
+			v[k] = x * 1000;
+		break;
+	case G_REP:
+	case G_REFRESH_REP:
+	case G_LOWER_REP:
+		if (one_num(p, st, 0, INT32_MAX, &x))
+			break;
+		if (!x && k != G_LOWER_REP) {
+			conf_warning(
+				p->d, &st->at,
+				"%s: must be greater than 0: set to 1, as keepalived does",
+				st->w[0]);
+			x = 1;
+		}
+		v[k] = x;
+		break;
+	case G_INTERVAL:
+		if (!one_time(p, st, 1, &x))
+			v[k] = x;
+		break;
+	}
+}
+
+static void g_garp(struct p *p, const struct conf_stmt *st, void *o)
+{
+	garp(p, st, p->garp);
+}
+
+static bool lvs_opt_value(struct p *p, const struct conf_stmt *st, int i)
+{
+	if (i + 1 < st->n)
+		return true;
+	conf_error(p->d, &st->at, "lvs_sync_daemon: %s: missing value",
+		   st->w[i]);
+	return false;
+}
+
+/* keepalived 2.2.7's "lvs_sync_daemon IFACE [inst NAME] [id N] [maxlen N]
+ * [port N] [ttl N] [group ADDR]", and its older "IFACE NAME [SYNCID]". */
+static void g_lvs_sync(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct conf_lvs_sync *ls = &p->cf->lvs_sync;
+	struct in_addr grp;
+	__u32 v;
+	int i;
+
+	if (ls->interface) {
+		conf_warning(
+			p->d, &st->at,
+			"lvs_sync_daemon: already given as %s at line %d: ignored, as keepalived does",
+			ls->interface, ls->at.line);
+		return;
+	}
+	if (!need(p, st, 1))
+		return;
+	if (strlen(st->w[1]) >= 16) {
+		conf_error(p->d, &st->at,
+			   "lvs_sync_daemon: interface name '%s' too long",
+			   st->w[1]);
+		return;
+	}
+	ls->interface = dup(p, st->w[1]);
+	ls->at = st->at;
+	for (i = 2; i < st->n; i++) {
+		const char *w = st->w[i];
+
+		if (!strcmp(w, "inst")) {
+			if (!lvs_opt_value(p, st, i))
+				break;
+			if (ls->instance) {
+				conf_warning(
+					p->d, &st->at,
+					"lvs_sync_daemon: instance already given as %s: '%s' ignored",
+					ls->instance, st->w[i + 1]);
+			} else {
+				ls->instance = dup(p, st->w[i + 1]);
+			}
+			i++;
+		} else if (!strcmp(w, "id")) {
+			if (!lvs_opt_value(p, st, i))
+				break;
+			if (!num(p, st, ++i, 0, 255, &v)) {
+				ls->syncid = v;
+				p->lvs_syncid = true;
+			}
+		} else if (!strcmp(w, "port")) {
+			if (!lvs_opt_value(p, st, i))
+				break;
+			if (!num(p, st, ++i, 1, 65535, &v))
+				ls->port = (__u16)v;
+		} else if (!strcmp(w, "maxlen") || !strcmp(w, "ttl")) {
+			if (!lvs_opt_value(p, st, i))
+				break;
+			if (!num(p, st, ++i, 1, w[0] == 'm' ? 65507 : 255, &v))
+				conf_warning(
+					p->d, &st->at,
+					"lvs_sync_daemon: %s: IPVS's sync daemon's: lbxdp's flow sync has its own: ignored",
+					w);
+		} else if (!strcmp(w, "group")) {
+			if (!lvs_opt_value(p, st, i))
+				break;
+			i++;
+			if (inet_pton(AF_INET, st->w[i], &grp) != 1 ||
+			    !IN_MULTICAST(ntohl(grp.s_addr)))
+				conf_error(
+					p->d, &st->at,
+					"lvs_sync_daemon: group: '%s' is not an IPv4 multicast address",
+					st->w[i]);
+			else
+				conf_warning(
+					p->d, &st->at,
+					"lvs_sync_daemon: group: lbxdp's flow sync is unicast to the peer: ignored");
+		} else if (i == 2) {
+			/* keepalived 1.x: IFACE INSTANCE [SYNCID] */
+			ls->instance = dup(p, w);
+		} else if (i == 3 && !num(p, st, i, 0, 255, &v)) {
+			conf_warning(
+				p->d, &st->at,
+				"lvs_sync_daemon: write \"id %s\" (keepalived's warning too)",
+				w);
+			ls->syncid = v;
+			p->lvs_syncid = true;
+		} else if (i != 3) {
+			conf_error(p->d, &st->at,
+				   "lvs_sync_daemon: unknown option '%s'", w);
+		}
+	}
+}
+
 static const struct kw global_kw[] = {
 	{"router_id", g_router_id, false},
 	{"notification_email", g_emails, true},
@@ -886,6 +1134,14 @@ static const struct kw global_kw[] = {
 	{"script_user", g_script_user, false},
 	{"enable_script_security", g_security, false},
 	{"vrrp_version", g_vrrp_version, false},
+	{"vrrp_garp_master_delay", g_garp, false},
+	{"vrrp_garp_master_repeat", g_garp, false},
+	{"vrrp_garp_master_refresh", g_garp, false},
+	{"vrrp_garp_master_refresh_repeat", g_garp, false},
+	{"vrrp_garp_lower_prio_delay", g_garp, false},
+	{"vrrp_garp_lower_prio_repeat", g_garp, false},
+	{"vrrp_garp_interval", g_garp, false},
+	{"lvs_sync_daemon", g_lvs_sync, false},
 	{NULL, NULL, false},
 };
 
@@ -899,6 +1155,7 @@ static void top_global(struct p *p, const struct conf_stmt *st, void *o)
 
 struct vrx {
 	struct conf_vrrp *vr;
+	struct vrs *s;
 	bool vrid;
 	bool auth_ah;
 	struct conf_loc auth_at;
@@ -914,6 +1171,10 @@ static void v_state(struct p *p, const struct conf_stmt *st, void *o)
 	x->vr->state_given = true;
 	if (!strcmp(st->w[1], "MASTER"))
 		x->vr->master = true;
+	else if (!strcmp(st->w[1], "BACKUP") && x->vr->master)
+		conf_warning(
+			p->d, &st->at,
+			"state: MASTER given before: BACKUP ignored, as keepalived does");
 	else if (!strcmp(st->w[1], "BACKUP"))
 		x->vr->master = false;
 	else
@@ -947,6 +1208,7 @@ static void v_priority(struct p *p, const struct conf_stmt *st, void *o)
 	struct vrx *x = o;
 	__u32 v;
 
+	x->s->prio = true;
 	if (!one_num(p, st, 1, 255, &v))
 		x->vr->priority = (__u8)v;
 }
@@ -1054,6 +1316,10 @@ static const struct kw auth_kw[] = {
 
 static void v_auth(struct p *p, const struct conf_stmt *st, void *o)
 {
+	struct vrx *x = o;
+
+	x->s->auth = true;
+	x->s->auth_at = st->at;
 	extra(p, st, 0);
 	block(p, st, auth_kw, 0, o);
 }
@@ -1211,6 +1477,250 @@ static void v_vips_ex(struct p *p, const struct conf_stmt *st, void *o)
 			 st->w[0]);
 }
 
+static void v_garp(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct vrx *x = o;
+
+	garp(p, st, x->s->garp);
+}
+
+static void v_unicast_src(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct vrx *x = o;
+
+	if (!need(p, st, 1))
+		return;
+	extra(p, st, 1);
+	addr4(p, st, st->w[1], &x->vr->unicast_src);
+}
+
+/* "ADDR [min_ttl N] [max_ttl N]" a line */
+static void v_unicast_peer(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct vrx *x = o;
+	const struct conf_stmt *l;
+	struct in_addr a;
+	__be32 *pe;
+	__u32 v;
+	int i;
+
+	extra(p, st, 0);
+	while ((l = value_line(p, st))) {
+		if (inet_pton(AF_INET, l->w[0], &a) != 1) {
+			conf_error(
+				p->d, &l->at,
+				strchr(l->w[0], ':')
+					? "unicast_peer: %s: an IPv6 address: lbxdp is IPv4-only"
+					: "unicast_peer: '%s' is not an IPv4 address",
+				l->w[0]);
+			continue;
+		}
+		for (i = 1; i < l->n; i += 2) {
+			if (strcmp(l->w[i], "min_ttl") &&
+			    strcmp(l->w[i], "max_ttl")) {
+				conf_error(p->d, &l->at,
+					   "unicast_peer: unknown option '%s'",
+					   l->w[i]);
+			} else if (i + 1 >= l->n) {
+				conf_error(p->d, &l->at,
+					   "unicast_peer: %s: missing value",
+					   l->w[i]);
+			} else if (lbxdp_parse_u32(l->w[i + 1], 0, 255, &v)) {
+				conf_error(
+					p->d, &l->at,
+					"unicast_peer: %s: '%s' is not 0-255",
+					l->w[i], l->w[i + 1]);
+			} else {
+				conf_warning(
+					p->d, &l->at,
+					"unicast_peer: %s: not implemented by lbxdp: ignored",
+					l->w[i]);
+			}
+		}
+		for (i = 0; i < x->vr->npeers; i++)
+			if (x->vr->unicast_peers[i] == a.s_addr)
+				break;
+		if (i < x->vr->npeers) {
+			conf_warning(p->d, &l->at,
+				     "unicast_peer: %s listed twice: ignored",
+				     l->w[0]);
+			continue;
+		}
+		pe = grow(p, &x->vr->unicast_peers, &x->vr->npeers,
+			  sizeof(*pe));
+		if (!pe)
+			return;
+		*pe = a.s_addr;
+	}
+}
+
+static void v_notify(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct conf_vrrp *v = ((struct vrx *)o)->vr;
+
+	notify(p, st, &v->notify_master, &v->notify_backup, &v->notify_fault,
+	       &v->notify_stop, &v->notify);
+}
+
+/* "IF [weight N [reverse]]" a line; keepalived drops a line it cannot
+ * read, lbxdp refuses it. */
+static void v_track_if(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct vrx *x = o;
+	const struct conf_stmt *l;
+	struct conf_track_if *t;
+	int i, w = 0;
+	char what[64];
+	bool rev;
+
+	extra(p, st, 0);
+	while ((l = value_line(p, st))) {
+		rev = false;
+		for (i = 0; i < x->vr->ntrack_ifs; i++)
+			if (!strcmp(x->vr->track_ifs[i].name, l->w[0]))
+				break;
+		if (i < x->vr->ntrack_ifs) {
+			conf_warning(
+				p->d, &l->at,
+				"track_interface: %s listed twice: ignored, as keepalived does",
+				l->w[0]);
+			continue;
+		}
+		if (l->n >= 2 && strcmp(l->w[1], "weight")) {
+			conf_error(p->d, &l->at,
+				   "track_interface: %s: unknown option '%s'",
+				   l->w[0], l->w[1]);
+			continue;
+		}
+		if (l->n == 2) {
+			conf_error(p->d, &l->at,
+				   "track_interface: %s: weight: missing value",
+				   l->w[0]);
+			continue;
+		}
+		snprintf(what, sizeof(what), "track_interface %s", l->w[0]);
+		if (l->n >= 3 && track_weight(p, l, what, l->w[2], &w))
+			continue;
+		if (l->n >= 4) {
+			if (strcmp(l->w[3], "reverse")) {
+				conf_error(
+					p->d, &l->at,
+					"track_interface: %s: unknown weight option '%s'",
+					l->w[0], l->w[3]);
+				continue;
+			}
+			rev = true;
+		}
+		if (l->n > 4)
+			conf_warning(p->d, &l->at,
+				     "track_interface: extra '%s' ignored",
+				     l->w[4]);
+		t = grow(p, &x->vr->track_ifs, &x->vr->ntrack_ifs, sizeof(*t));
+		if (!t)
+			return;
+		t->name = dup(p, l->w[0]);
+		t->weight = l->n >= 3 ? w : 0;
+		t->reverse = rev;
+		t->at = l->at;
+	}
+}
+
+static int vscript_find(const struct conf *cf, const char *name)
+{
+	int i;
+
+	for (i = 0; i < cf->nvscripts; i++)
+		if (!strcmp(cf->vscripts[i].name, name))
+			return i;
+	return -1;
+}
+
+/* "NAME [weight N [reverse|noreverse]]" a line: resolved in finish(),
+ * once every vrrp_script is known. */
+static void v_track_script(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct vrx *x = o;
+	const struct conf_stmt *l;
+	struct pts *t;
+	int i, w = 0;
+	char what[64];
+
+	extra(p, st, 0);
+	while ((l = value_line(p, st))) {
+		for (i = 0; i < x->s->nts; i++)
+			if (!strcmp(x->s->ts[i].name, l->w[0]))
+				break;
+		if (i < x->s->nts) {
+			conf_warning(
+				p->d, &l->at,
+				"track_script: %s listed twice: ignored, as keepalived does",
+				l->w[0]);
+			continue;
+		}
+		if (l->n >= 2 && strcmp(l->w[1], "weight")) {
+			conf_error(p->d, &l->at,
+				   "track_script: %s: unknown option '%s'",
+				   l->w[0], l->w[1]);
+			continue;
+		}
+		if (l->n == 2) {
+			conf_error(p->d, &l->at,
+				   "track_script: %s: weight: missing value",
+				   l->w[0]);
+			continue;
+		}
+		snprintf(what, sizeof(what), "track_script %s", l->w[0]);
+		if (l->n >= 3 && track_weight(p, l, what, l->w[2], &w))
+			continue;
+		if (l->n >= 4 && strcmp(l->w[3], "reverse") &&
+		    strcmp(l->w[3], "noreverse")) {
+			conf_error(
+				p->d, &l->at,
+				"track_script: %s: unknown weight option '%s'",
+				l->w[0], l->w[3]);
+			continue;
+		}
+		if (l->n > 4)
+			conf_warning(p->d, &l->at,
+				     "track_script: extra '%s' ignored",
+				     l->w[4]);
+		t = grow(p, &x->s->ts, &x->s->nts, sizeof(*t));
+		if (!t)
+			return;
+		t->name = dup(p, l->w[0]);
+		t->has_weight = l->n >= 3;
+		t->weight = w;
+		t->reverse = l->n >= 4 && l->w[3][0] == 'r';
+		t->noreverse = l->n >= 4 && l->w[3][0] == 'n';
+		t->early = vscript_find(p->cf, l->w[0]) >= 0;
+		t->at = l->at;
+	}
+}
+
+/* keepalived 1.x's way to name the flow sync's instance */
+static void v_lvs_sync(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct vrx *x = o;
+	struct conf_lvs_sync *ls = &p->cf->lvs_sync;
+
+	conf_warning(
+		p->d, &st->at,
+		"lvs_sync_daemon_interface: deprecated (keepalived too): write \"lvs_sync_daemon IFACE inst NAME\" in global_defs");
+	if (!need(p, st, 1))
+		return;
+	extra(p, st, 1);
+	if (ls->interface) {
+		conf_warning(
+			p->d, &st->at,
+			"lvs_sync_daemon_interface: already given as %s: ignored, as keepalived does",
+			ls->interface);
+		return;
+	}
+	ls->interface = dup(p, st->w[1]);
+	ls->instance = dup(p, x->vr->name);
+	ls->at = st->at;
+}
+
 static const struct kw vrrp_kw[] = {
 	{"state", v_state, false},
 	{"interface", v_interface, false},
@@ -1226,6 +1736,22 @@ static const struct kw vrrp_kw[] = {
 	{"preempt_delay", v_preempt_delay, false},
 	{"use_vmac", v_vmac, false},
 	{"use_vmac_addr", v_vmac, false},
+	{"garp_master_delay", v_garp, false},
+	{"garp_master_repeat", v_garp, false},
+	{"garp_master_refresh", v_garp, false},
+	{"garp_master_refresh_repeat", v_garp, false},
+	{"garp_lower_prio_delay", v_garp, false},
+	{"garp_lower_prio_repeat", v_garp, false},
+	{"unicast_src_ip", v_unicast_src, false},
+	{"unicast_peer", v_unicast_peer, true},
+	{"notify_master", v_notify, false},
+	{"notify_backup", v_notify, false},
+	{"notify_fault", v_notify, false},
+	{"notify_stop", v_notify, false},
+	{"notify", v_notify, false},
+	{"track_interface", v_track_if, true},
+	{"track_script", v_track_script, true},
+	{"lvs_sync_daemon_interface", v_lvs_sync, false},
 	{NULL, NULL, false},
 };
 
@@ -1240,9 +1766,15 @@ static void top_vrrp(struct p *p, const struct conf_stmt *st, void *o)
 		skip(p, st);
 		return;
 	}
+	if (!room(p, &p->vrs, p->cf->nvrrp, sizeof(*p->vrs)))
+		return;
 	x.vr = grow(p, &p->cf->vrrp, &p->cf->nvrrp, sizeof(*p->cf->vrrp));
 	if (!x.vr)
 		return;
+	x.s = &p->vrs[p->cf->nvrrp - 1];
+	memset(x.s, 0, sizeof(*x.s));
+	for (i = 0; i < G_N; i++)
+		x.s->garp[i] = UNSET;
 	x.vr->at = st->at;
 	x.vr->priority = 100;
 	x.vr->advert_int_ms = 1000;
@@ -1297,6 +1829,272 @@ static void top_vrrp(struct p *p, const struct conf_stmt *st, void *o)
 				x.vr->name, x.vr->vrid, x.vr->interface,
 				o2->name);
 	}
+}
+
+static void free_script(struct conf_script *s)
+{
+	free(s->cmd);
+	free(s->user);
+	free(s->group);
+}
+
+static void free_sync_group(struct conf_sync_group *g)
+{
+	free(g->name);
+	free(g->members);
+	free_script(&g->notify_master);
+	free_script(&g->notify_backup);
+	free_script(&g->notify_fault);
+	free_script(&g->notify_stop);
+	free_script(&g->notify);
+}
+
+/* ---- vrrp_script ---- */
+
+/* "script CMD ARGS...": keepalived takes the whole line; the words are
+ * joined back, a word with a blank quoted, as misc_path writes them. */
+static void vs_script(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct conf_vrrp_script *sc = o;
+	size_t len = 1;
+	char *cmd, *e;
+	int i;
+
+	if (!need(p, st, 1))
+		return;
+	for (i = 1; i < st->n; i++)
+		len += strlen(st->w[i]) + 3;
+	cmd = malloc(len);
+	if (!cmd) {
+		p->nomem = true;
+		return;
+	}
+	e = cmd;
+	for (i = 1; i < st->n; i++) {
+		const char *w = st->w[i];
+		bool q = st->n > 2 && strpbrk(w, " \t'\"");
+		char qc = strchr(w, '\'') ? '"' : '\'';
+
+		if (i > 1)
+			*e++ = ' ';
+		if (q)
+			*e++ = qc;
+		strcpy(e, w);
+		e += strlen(w);
+		if (q)
+			*e++ = qc;
+		*e = '\0';
+	}
+	if (!*cmd) {
+		conf_error(p->d, &st->at, "script: empty script");
+		free(cmd);
+		return;
+	}
+	free(sc->script.cmd);
+	sc->script.cmd = cmd;
+	sc->script.at = st->at;
+}
+
+static void vs_user(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct conf_vrrp_script *sc = o;
+
+	if (!need(p, st, 1))
+		return;
+	extra(p, st, 2);
+	free(sc->script.user);
+	free(sc->script.group);
+	sc->script.user = dup(p, st->w[1]);
+	sc->script.group = st->n > 2 ? dup(p, st->w[2]) : NULL;
+}
+
+/* interval, timeout: whole seconds; 0 is 1, as keepalived takes it */
+static void vs_secs(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct conf_vrrp_script *sc = o;
+	__u32 v;
+
+	if (one_num(p, st, 0, UINT32_MAX / 1000 - 1, &v))
+		return;
+	if (!v) {
+		conf_warning(
+			p->d, &st->at,
+			"%s: must be greater than 0: set to 1, as keepalived does",
+			st->w[0]);
+		v = 1;
+	}
+	*(st->w[0][0] == 'i' ? &sc->interval_ms : &sc->timeout_ms) = v * 1000;
+}
+
+static void vs_weight(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct conf_vrrp_script *sc = o;
+	int w;
+
+	if (!need(p, st, 1) || inum(p, st, "weight", st->w[1], -253, 253, &w))
+		return;
+	extra(p, st, 2);
+	if (st->n > 2 && strcmp(st->w[2], "reverse")) {
+		conf_error(p->d, &st->at, "weight: unknown option '%s'",
+			   st->w[2]);
+		return;
+	}
+	sc->weight = w;
+	sc->reverse = st->n > 2;
+}
+
+static void vs_rise_fall(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct conf_vrrp_script *sc = o;
+
+	one_num(p, st, 1, INT32_MAX,
+		st->w[0][0] == 'r' ? &sc->rise : &sc->fall);
+}
+
+static void vs_init_fail(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct conf_vrrp_script *sc = o;
+
+	no_value(p, st);
+	sc->init_fail = true;
+}
+
+static const struct kw vscript_kw[] = {
+	{"script", vs_script, false},  {"interval", vs_secs, false},
+	{"timeout", vs_secs, false},   {"weight", vs_weight, false},
+	{"rise", vs_rise_fall, false}, {"fall", vs_rise_fall, false},
+	{"user", vs_user, false},      {"init_fail", vs_init_fail, false},
+	{NULL, NULL, false},
+};
+
+static void top_vscript(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct conf_vrrp_script *sc;
+	int i;
+
+	if (!need(p, st, 1)) {
+		skip(p, st);
+		return;
+	}
+	extra(p, st, 1);
+	i = vscript_find(p->cf, st->w[1]);
+	if (i >= 0) {
+		conf_error(p->d, &st->at,
+			   "vrrp_script %s: defined twice (first at %s:%d)",
+			   st->w[1], p->cf->vscripts[i].at.file,
+			   p->cf->vscripts[i].at.line);
+		skip(p, st);
+		return;
+	}
+	sc = grow(p, &p->cf->vscripts, &p->cf->nvscripts, sizeof(*sc));
+	if (!sc)
+		return;
+	sc->name = dup(p, st->w[1]);
+	sc->at = st->at;
+	sc->interval_ms = 1000;
+	sc->rise = 1;
+	sc->fall = 1;
+	block(p, st, vscript_kw, 0, sc);
+	if (!sc->script.cmd) {
+		conf_warning(
+			p->d, &st->at,
+			"vrrp_script %s: no script: dropped, as keepalived does",
+			st->w[1]);
+		free(sc->name);
+		free_script(&sc->script);
+		p->cf->nvscripts--;
+		return;
+	}
+	/* keepalived: a timeout of 0 (not written) is the interval */
+	if (!sc->timeout_ms)
+		sc->timeout_ms = sc->interval_ms;
+}
+
+/* ---- vrrp_sync_group ---- */
+
+struct sgx {
+	struct conf_sync_group *g;
+	struct sgs *s;
+};
+
+static void y_group(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct sgx *x = o;
+	const struct conf_stmt *l;
+	struct sgm *m;
+	int i;
+
+	if (x->s->group) {
+		conf_error(p->d, &st->at, "group: already given");
+		skip(p, st);
+		return;
+	}
+	x->s->group = true;
+	extra(p, st, 0);
+	while ((l = value_line(p, st))) {
+		for (i = 0; i < l->n; i++) {
+			m = grow(p, &x->s->m, &x->s->n, sizeof(*m));
+			if (!m)
+				return;
+			m->name = dup(p, l->w[i]);
+			m->at = l->at;
+		}
+	}
+	if (!x->s->n)
+		conf_warning(p->d, &st->at,
+			     "vrrp_sync_group %s: empty group block",
+			     x->g->name);
+}
+
+static void y_notify(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct conf_sync_group *g = ((struct sgx *)o)->g;
+
+	notify(p, st, &g->notify_master, &g->notify_backup, &g->notify_fault,
+	       &g->notify_stop, &g->notify);
+}
+
+static const struct kw sync_kw[] = {
+	{"group", y_group, true},
+	{"notify_master", y_notify, false},
+	{"notify_backup", y_notify, false},
+	{"notify_fault", y_notify, false},
+	{"notify_stop", y_notify, false},
+	{"notify", y_notify, false},
+	{NULL, NULL, false},
+};
+
+static void top_sync(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct sgx x;
+	int i;
+
+	if (st->n != 2) {
+		conf_error(p->d, &st->at,
+			   "vrrp_sync_group: must have a name: block skipped");
+		skip(p, st);
+		return;
+	}
+	for (i = 0; i < p->cf->nsync_groups; i++) {
+		if (strcmp(p->cf->sync_groups[i].name, st->w[1]))
+			continue;
+		conf_error(p->d, &st->at,
+			   "vrrp_sync_group %s: defined twice (first at %s:%d)",
+			   st->w[1], p->cf->sync_groups[i].at.file,
+			   p->cf->sync_groups[i].at.line);
+		skip(p, st);
+		return;
+	}
+	if (!room(p, &p->sgs, p->cf->nsync_groups, sizeof(*p->sgs)))
+		return;
+	x.g = grow(p, &p->cf->sync_groups, &p->cf->nsync_groups, sizeof(*x.g));
+	if (!x.g)
+		return;
+	x.s = &p->sgs[p->nsgs++];
+	memset(x.s, 0, sizeof(*x.s));
+	x.g->name = dup(p, st->w[1]);
+	x.g->at = st->at;
+	block(p, st, sync_kw, C_SYNC, &x);
 }
 
 /* ---- lbxdp_xdp ---- */
@@ -2469,6 +3267,8 @@ static void top_vs(struct p *p, const struct conf_stmt *st, void *o)
 static const struct kw top_kw[] = {
 	{"global_defs", top_global, true},
 	{"vrrp_instance", top_vrrp, true},
+	{"vrrp_script", top_vscript, true},
+	{"vrrp_sync_group", top_sync, true},
 	{"virtual_server", top_vs, true},
 	{"lbxdp_xdp", top_xdp, true},
 	{NULL, NULL, false},
@@ -2499,7 +3299,382 @@ static const struct conf_script *a_script(const struct conf *cf)
 		if (vs->quorum_down.cmd)
 			return &vs->quorum_down;
 	}
-	return NULL;
+	for (i = 0; i < cf->nvrrp; i++) {
+		const struct conf_vrrp *v = &cf->vrrp[i];
+		const struct conf_script *n[] = {
+			&v->notify_master, &v->notify_backup, &v->notify_fault,
+			&v->notify_stop,   &v->notify,
+		};
+
+		for (j = 0; j < 5; j++)
+			if (n[j]->cmd)
+				return n[j];
+	}
+	for (i = 0; i < cf->nsync_groups; i++) {
+		const struct conf_sync_group *g = &cf->sync_groups[i];
+		const struct conf_script *n[] = {
+			&g->notify_master, &g->notify_backup, &g->notify_fault,
+			&g->notify_stop,   &g->notify,
+		};
+
+		for (j = 0; j < 5; j++)
+			if (n[j]->cmd)
+				return n[j];
+	}
+	return cf->nvscripts ? &cf->vscripts[0].script : NULL;
+}
+
+static int vrrp_find(const struct conf *cf, const char *name)
+{
+	int i;
+
+	for (i = 0; i < cf->nvrrp; i++)
+		if (cf->vrrp[i].name && !strcmp(cf->vrrp[i].name, name))
+			return i;
+	return -1;
+}
+
+/* keepalived's order: an instance's garp_*, else global_defs' vrrp_garp_*,
+ * else the default; garp_lower_prio_* else vrrp_garp_lower_prio_*, else
+ * global_defs' master values (not the instance's: keepalived's). */
+static void garp_resolve(const struct p *p, const struct vrs *s,
+			 struct conf_vrrp *v)
+{
+	static const __u32 dfl[G_N] = {5000, 5, 0, 1, UNSET, UNSET, 0};
+	__u32 g[G_N];
+	int k;
+
+	for (k = 0; k < G_N; k++)
+		g[k] = p->garp[k] != UNSET ? p->garp[k] : dfl[k];
+	if (g[G_LOWER_DELAY] == UNSET)
+		g[G_LOWER_DELAY] = g[G_DELAY];
+	if (g[G_LOWER_REP] == UNSET)
+		g[G_LOWER_REP] = g[G_REP];
+	for (k = 0; k < G_INTERVAL; k++)
+		if (s->garp[k] != UNSET)
+			g[k] = s->garp[k];
+	v->garp_delay_ms = g[G_DELAY];
+	v->garp_repeat = g[G_REP];
+	v->garp_refresh_ms = g[G_REFRESH];
+	v->garp_refresh_repeat = g[G_REFRESH_REP];
+	v->garp_lower_delay_ms = g[G_LOWER_DELAY];
+	v->garp_lower_repeat = g[G_LOWER_REP];
+	v->garp_interval_ms = g[G_INTERVAL];
+}
+
+/* keepalived's rounding: v2 whole seconds (at least 1), v3 centiseconds
+ * (at least 1), at most 40.95 s; half rounds up. */
+static void advert_normalise(struct p *p, struct conf_vrrp *v)
+{
+	__u32 unit = v->version == 2 ? 1000 : 10, ms = v->advert_int_ms;
+
+	if (v->version == 3 && ms > 40950) {
+		conf_warning(
+			p->d, &v->at,
+			"vrrp_instance %s: VRRPv3 advert_int %u.%03u s is more than 40.95 s: set to 40.95, as keepalived does",
+			v->name, ms / 1000, ms % 1000);
+		v->advert_int_ms = 40950;
+		return;
+	}
+	if (!(ms % unit))
+		return;
+	ms = (ms + unit / 2) / unit * unit;
+	if (!ms)
+		ms = unit;
+	if (ms > 40950)
+		ms = 40950;
+	conf_warning(
+		p->d, &v->at,
+		"vrrp_instance %s: VRRPv%d advert_int %u.%03u s %s: rounded to %u.%03u s, as keepalived does",
+		v->name, v->version, v->advert_int_ms / 1000,
+		v->advert_int_ms % 1000,
+		v->version == 2 ? "is not whole seconds"
+				: "is not in units of 10 ms",
+		ms / 1000, ms % 1000);
+	v->advert_int_ms = ms;
+}
+
+/* vrrp_scripts no instance tracks are dropped, as keepalived drops them
+ * (after its own drops of tracks: see owner_and_sync_weights()). */
+static void drop_unused_scripts(struct p *p)
+{
+	struct conf *cf = p->cf;
+	int i, j, k, n = 0;
+	int *to;
+
+	to = calloc(cf->nvscripts ? cf->nvscripts : 1, sizeof(*to));
+	if (!to) {
+		p->nomem = true;
+		return;
+	}
+	for (i = 0; i < cf->nvrrp; i++)
+		for (j = 0; j < cf->vrrp[i].ntrack_scripts; j++)
+			to[cf->vrrp[i].track_scripts[j].script] = 1;
+	for (k = 0; k < cf->nvscripts; k++) {
+		if (!to[k]) {
+			conf_warning(
+				p->d, &cf->vscripts[k].at,
+				"vrrp_script %s: not used by any vrrp_instance: dropped, as keepalived does",
+				cf->vscripts[k].name);
+			free(cf->vscripts[k].name);
+			free_script(&cf->vscripts[k].script);
+			continue;
+		}
+		to[k] = n;
+		cf->vscripts[n++] = cf->vscripts[k];
+	}
+	cf->nvscripts = n;
+	for (i = 0; i < cf->nvrrp; i++)
+		for (j = 0; j < cf->vrrp[i].ntrack_scripts; j++)
+			cf->vrrp[i].track_scripts[j].script =
+				to[cf->vrrp[i].track_scripts[j].script];
+	free(to);
+}
+
+/* track_script names into conf.vscripts indexes. */
+static void track_scripts(struct p *p)
+{
+	struct conf *cf = p->cf;
+	int i, j, k;
+
+	for (i = 0; i < cf->nvrrp; i++) {
+		struct conf_vrrp *v = &cf->vrrp[i];
+
+		for (j = 0; j < p->vrs[i].nts; j++) {
+			const struct pts *t = &p->vrs[i].ts[j];
+			struct conf_track_script *ts;
+			const struct conf_vrrp_script *sc;
+
+			k = vscript_find(cf, t->name);
+			if (k < 0) {
+				conf_warning(
+					p->d, &t->at,
+					"track_script: no vrrp_script %s: ignored, as keepalived does",
+					t->name);
+				continue;
+			}
+			sc = &cf->vscripts[k];
+			if (!t->early)
+				conf_warning(
+					p->d, &t->at,
+					"track_script: vrrp_script %s comes after this instance: tracked (keepalived 2.2.7 ignores it)",
+					t->name);
+			ts = grow(p, &v->track_scripts, &v->ntrack_scripts,
+				  sizeof(*ts));
+			if (!ts)
+				return;
+			ts->script = k;
+			ts->weight = t->has_weight ? t->weight : sc->weight;
+			ts->reverse =
+				t->reverse || (!t->noreverse && sc->reverse);
+			ts->at = t->at;
+		}
+	}
+}
+
+/* keepalived's vrrp_sync_set_group(): an unknown instance or one already
+ * in a group is skipped, a group left empty is dropped. */
+static void sync_groups(struct p *p)
+{
+	struct conf *cf = p->cf;
+	int i, j, n = 0;
+
+	for (i = 0; i < cf->nsync_groups; i++) {
+		struct conf_sync_group *g = &cf->sync_groups[i];
+		const struct sgs *s = &p->sgs[i];
+
+		for (j = 0; j < s->n; j++) {
+			int k = vrrp_find(cf, s->m[j].name);
+			int *m;
+
+			if (k < 0) {
+				conf_warning(
+					p->d, &s->m[j].at,
+					"vrrp_sync_group %s: no vrrp_instance %s: ignored, as keepalived does",
+					g->name, s->m[j].name);
+				continue;
+			}
+			if (cf->vrrp[k].sync_group >= 0) {
+				conf_warning(
+					p->d, &s->m[j].at,
+					"vrrp_sync_group %s: vrrp_instance %s is already in %s: ignored, as keepalived does",
+					g->name, s->m[j].name,
+					cf->sync_groups[cf->vrrp[k].sync_group]
+						.name);
+				continue;
+			}
+			m = grow(p, &g->members, &g->nmembers, sizeof(*m));
+			if (!m)
+				return;
+			*m = k;
+			cf->vrrp[k].sync_group = n;
+		}
+		if (!g->nmembers) {
+			conf_warning(
+				p->d, &g->at,
+				"vrrp_sync_group %s: no vrrp_instance: dropped, as keepalived does",
+				g->name);
+			free_sync_group(g);
+			continue;
+		}
+		if (g->nmembers == 1)
+			conf_warning(
+				p->d, &g->at,
+				"vrrp_sync_group %s: only one vrrp_instance (keepalived warns too)",
+				g->name);
+		cf->sync_groups[n++] = *g;
+	}
+	cf->nsync_groups = n;
+}
+
+/* keepalived: in a sync group, tracked weights are ignored (an interface
+ * then faults the group; a weighted script is dropped); the address
+ * owner (priority 255) drops every weighted track. */
+static void owner_and_sync_weights(struct p *p, struct conf_vrrp *v)
+{
+	const char *why = v->sync_group >= 0 ? "it is in a vrrp_sync_group"
+					     : "it has priority 255";
+	int i, n = 0;
+
+	if (v->sync_group < 0 && v->priority != 255)
+		return;
+	for (i = 0; i < v->ntrack_ifs; i++) {
+		struct conf_track_if *t = &v->track_ifs[i];
+
+		if (t->weight) {
+			conf_warning(
+				p->d, &t->at,
+				"track_interface %s: weight ignored as %s (keepalived's)%s",
+				t->name, why,
+				v->sync_group >= 0 ? "" : ": not tracked");
+			if (v->sync_group < 0) {
+				free(t->name);
+				continue;
+			}
+			t->weight = 0;
+			t->reverse = false;
+		}
+		v->track_ifs[n++] = *t;
+	}
+	v->ntrack_ifs = n;
+	for (i = n = 0; i < v->ntrack_scripts; i++) {
+		if (v->track_scripts[i].weight) {
+			conf_warning(
+				p->d, &v->track_scripts[i].at,
+				"track_script %s: a weighted script is not tracked as %s (keepalived's)",
+				p->cf->vscripts[v->track_scripts[i].script]
+					.name,
+				why);
+			continue;
+		}
+		v->track_scripts[n++] = v->track_scripts[i];
+	}
+	v->ntrack_scripts = n;
+}
+
+/* keepalived's vrrp_complete_instance(), what of it lbxdp keeps. */
+static void vrrp_complete(struct p *p, int i)
+{
+	struct conf_vrrp *v = &p->cf->vrrp[i];
+	const struct vrs *s = &p->vrs[i];
+	int j, n = 0;
+
+	if (!v->version)
+		v->version = p->vrrp_version ? p->vrrp_version : 2;
+	garp_resolve(p, s, v);
+	/* no priority: the address owner's with state MASTER; no state:
+	 * MASTER for the address owner */
+	if (!s->prio && v->master)
+		v->priority = 255;
+	if (!v->state_given && v->priority == 255)
+		v->master = true;
+	advert_normalise(p, v);
+	if (v->version == 3 && s->auth) {
+		conf_warning(
+			p->d, &s->auth_at,
+			"authentication: VRRP version 3 has none: ignored, as keepalived does");
+		v->auth_pass[0] = '\0';
+	} else if (s->auth && !v->auth_pass[0]) {
+		conf_warning(
+			p->d, &s->auth_at,
+			"authentication: no auth_pass: no authentication, as keepalived does");
+	}
+	if (v->priority == 255 && v->nopreempt) {
+		conf_warning(
+			p->d, &v->at,
+			"vrrp_instance %s: nopreempt does not work with priority 255: cleared, as keepalived does",
+			v->name);
+		v->nopreempt = false;
+	}
+	if (v->master && v->preempt_delay_ms) {
+		conf_warning(
+			p->d, &v->at,
+			"vrrp_instance %s: preempt_delay does not work with state MASTER: cleared, as keepalived does",
+			v->name);
+		v->preempt_delay_ms = 0;
+	}
+	if (v->nopreempt && v->preempt_delay_ms) {
+		conf_warning(
+			p->d, &v->at,
+			"vrrp_instance %s: preempt_delay does not work with nopreempt: cleared, as keepalived does",
+			v->name);
+		v->preempt_delay_ms = 0;
+	}
+	if (v->unicast_src && !v->npeers)
+		conf_warning(
+			p->d, &v->at,
+			"vrrp_instance %s: unicast_src_ip without unicast_peer: multicast, as keepalived does",
+			v->name);
+	for (j = 0; j < v->ntrack_ifs; j++) {
+		struct conf_track_if *t = &v->track_ifs[j];
+
+		if (v->interface && !strcmp(t->name, v->interface)) {
+			conf_warning(
+				p->d, &t->at,
+				"track_interface %s: the instance's own interface (always tracked): ignored, as keepalived does",
+				t->name);
+			free(t->name);
+			continue;
+		}
+		v->track_ifs[n++] = *t;
+	}
+	v->ntrack_ifs = n;
+	owner_and_sync_weights(p, v);
+}
+
+/* What VRRP needs of the whole file: every vrrp_script and instance. */
+static void vrrp_finish(struct p *p)
+{
+	struct conf *cf = p->cf;
+	struct conf_lvs_sync *ls = &cf->lvs_sync;
+	int i;
+
+	track_scripts(p);
+	sync_groups(p);
+	for (i = 0; i < cf->nvrrp && !p->nomem; i++)
+		vrrp_complete(p, i);
+	if (!p->nomem)
+		drop_unused_scripts(p);
+	if (!ls->interface)
+		return;
+	if (!ls->port)
+		ls->port = 8848;
+	if (!ls->instance)
+		return;
+	i = vrrp_find(cf, ls->instance);
+	if (i < 0) {
+		conf_warning(
+			p->d, &ls->at,
+			"lvs_sync_daemon: no vrrp_instance %s: no flow sync, as keepalived does",
+			ls->instance);
+		free(ls->interface);
+		free(ls->instance);
+		ls->interface = ls->instance = NULL;
+		ls->syncid = 0;
+		return;
+	}
+	if (!p->lvs_syncid)
+		ls->syncid = cf->vrrp[i].vrid;
 }
 
 /* What needs the whole file: global defaults, the XDP interface. */
@@ -2510,6 +3685,7 @@ static void finish(struct p *p)
 	int i, j;
 
 	vs_dups(p);
+	vrrp_finish(p);
 	sc = a_script(cf);
 	if (sc && !cf->g.script_security)
 		conf_warning(
@@ -2540,13 +3716,6 @@ static void finish(struct p *p)
 					"virtual_ipaddress: dev %s is not lbxdp_xdp's %s: direct routing serves VIPs on the interface it forwards on",
 					v->vips[j].dev, cf->xdp.interface);
 	}
-}
-
-static void free_script(struct conf_script *s)
-{
-	free(s->cmd);
-	free(s->user);
-	free(s->group);
 }
 
 static void free_checker(struct conf_checker *c)
@@ -2607,8 +3776,28 @@ void conf_free(struct conf *cf)
 		free(v->vips_excluded);
 		free(v->name);
 		free(v->interface);
+		free(v->unicast_peers);
+		free_script(&v->notify_master);
+		free_script(&v->notify_backup);
+		free_script(&v->notify_fault);
+		free_script(&v->notify_stop);
+		free_script(&v->notify);
+		for (j = 0; j < v->ntrack_ifs; j++)
+			free(v->track_ifs[j].name);
+		free(v->track_ifs);
+		free(v->track_scripts);
 	}
 	free(cf->vrrp);
+	for (i = 0; i < cf->nvscripts; i++) {
+		free(cf->vscripts[i].name);
+		free_script(&cf->vscripts[i].script);
+	}
+	free(cf->vscripts);
+	for (i = 0; i < cf->nsync_groups; i++)
+		free_sync_group(&cf->sync_groups[i]);
+	free(cf->sync_groups);
+	free(cf->lvs_sync.interface);
+	free(cf->lvs_sync.instance);
 	free(cf->xdp.interface);
 	free(cf->g.router_id);
 	for (i = 0; i < cf->g.nemails; i++)
@@ -2633,7 +3822,7 @@ int conf_load(const char *path, const struct conf_opts *o, struct conf **out,
 	struct conf_stmts s = {0};
 	struct conf *cf;
 	struct p p = {0};
-	int err;
+	int err, i, j;
 
 	cf = calloc(1, sizeof(*cf));
 	if (!cf)
@@ -2652,6 +3841,8 @@ int conf_load(const char *path, const struct conf_opts *o, struct conf **out,
 	p.s = &s;
 	p.cf = cf;
 	p.d = d;
+	for (i = 0; i < G_N; i++)
+		p.garp[i] = UNSET;
 	block(&p, NULL, top_kw, C_TOP, NULL);
 	if (!p.nomem)
 		finish(&p);
@@ -2662,6 +3853,18 @@ int conf_load(const char *path, const struct conf_opts *o, struct conf **out,
 out:
 	conf_stmts_free(&s);
 	free(p.vs_bad);
+	for (i = 0; p.vrs && i < cf->nvrrp; i++) {
+		for (j = 0; j < p.vrs[i].nts; j++)
+			free(p.vrs[i].ts[j].name);
+		free(p.vrs[i].ts);
+	}
+	free(p.vrs);
+	for (i = 0; p.sgs && i < p.nsgs; i++) {
+		for (j = 0; j < p.sgs[i].n; j++)
+			free(p.sgs[i].m[j].name);
+		free(p.sgs[i].m);
+	}
+	free(p.sgs);
 	if (err) {
 		conf_free(cf);
 		return err;

@@ -42,6 +42,9 @@ static const char *state_word(const struct d_rs *r)
 {
 	if (r->neigh_failed)
 		return "down";
+	if (r->suspended)
+		return r->h.state == RS_DOWN ? "down (suspended)"
+					     : "up (suspended)";
 	if (!r->chk)
 		return r->cr ? "not checked" : "sorry";
 	if (!r->h.last_ms)
@@ -313,6 +316,62 @@ static void on_sync(struct loop_timer *t)
 	}
 }
 
+/* Whether this LB holds @addr as a VRRP VIP; true when no instance has
+ * it (a VIP set by hand, or none: keepalived checks then). */
+static bool vip_held(const struct daemon *d, __be32 addr)
+{
+	bool any = false;
+	int i, k;
+
+	for (i = 0; i < d->nvrrp; i++) {
+		const struct conf_vrrp *cv = d->vrrp[i]->cv;
+		bool has = false;
+
+		for (k = 0; k < cv->nvips; k++)
+			has |= cv->vips[k].addr == addr;
+		for (k = 0; k < cv->nvips_excluded; k++)
+			has |= cv->vips_excluded[k].addr == addr;
+		if (!has)
+			continue;
+		if (d->vrrp[i]->fsm.state == VRRP_STATE_MASTER)
+			return true;
+		any = true;
+	}
+	return !any;
+}
+
+void daemon_ha_suspend(struct daemon *d)
+{
+	struct check_env env = d->env;
+	int i, k;
+
+	for (i = 0; i < d->nvs; i++) {
+		struct d_vs *v = &d->vs[i];
+		bool run = !v->cv->ha_suspend || vip_held(d, v->cv->addr);
+
+		for (k = 0; k < v->nrs; k++) {
+			struct d_rs *r = &v->rs[k];
+
+			if (!r->cr || !r->cr->nchecks)
+				continue;
+			if (!run && r->chk) {
+				/* the verdict stays as it was */
+				rs_check_free(r->chk);
+				r->chk = NULL;
+				r->suspended = true;
+			} else if (run && r->suspended) {
+				env.arg = r;
+				r->chk = rs_check_new(&env, v->cv, r->cr);
+				if (!r->chk)
+					continue; /* ENOMEM: tried again later */
+				r->suspended = false;
+				rs_check_start(r->chk, r->h.state, &r->h);
+				r->h = *rs_check_health(r->chk);
+			}
+		}
+	}
+}
+
 static void on_signal(struct loop_fd *h, uint32_t events)
 {
 	struct daemon *d = h->arg;
@@ -520,6 +579,9 @@ int daemon_reload(struct daemon *d, FILE *out)
 			notify_state(d, "READY=1");
 		return -ECANCELED;
 	}
+	err = vrrp_scripts_start(d, cf);
+	if (err)
+		d_err(d, "cannot start the vrrp_scripts: %s", strerror(-err));
 	vrrp_commit(d, &plan);
 	free_vs(d->vs, d->nvs);
 	conf_free(d->cf);
@@ -527,6 +589,7 @@ int daemon_reload(struct daemon *d, FILE *out)
 	d->env.g = &cf->g;
 	d->vs = vs;
 	d->nvs = nvs;
+	daemon_ha_suspend(d);
 	d->reloads++;
 	/* Apply now, so that "daemon reload" returns with the maps done;
 	 * a busy lock is waited for (bounded: the CLI's writes are short). */
@@ -585,7 +648,7 @@ int daemon_run(struct daemon *d)
 	int err, ifindex = 0;
 
 	d->pid_fd = -1;
-	d->sig.fd = d->ctl.fd = d->neigh.fd = -1;
+	d->sig.fd = d->ctl.fd = d->neigh.fd = d->link.fd = -1;
 	d->loop.epfd = -1;
 	d->diag_out = stderr;
 	if (d->use_syslog) {
@@ -649,14 +712,19 @@ int daemon_run(struct daemon *d)
 	if (!err)
 		err = neigh_listen(d);
 	if (!err)
+		err = vrrp_track_open(d);
+	if (!err)
 		err = build_vs(d, d->cf, &d->vs, &d->nvs);
 	if (!err)
 		err = start_checks(d, d->cf, d->vs, d->nvs, NULL, 0);
+	if (!err)
+		err = vrrp_scripts_start(d, d->cf);
 	if (!err)
 		err = vrrp_prepare(d, d->cf, &plan);
 	if (err)
 		goto fail;
 	vrrp_commit(d, &plan);
+	daemon_ha_suspend(d);
 	d_log(d, "lbxdp daemon: %s on %s, pin directory %s", d->conf_path,
 	      d->ifname, d->pin_dir);
 	daemon_kick(d);
@@ -670,12 +738,15 @@ fail:
 	err = 2;
 cleanup:
 	/* a clean stop: priority 0 hands the VIPs over at once */
-	if (d->loop.epfd >= 0)
+	if (d->loop.epfd >= 0) {
 		vrrp_stop(d);
+		vrrp_scripts_stop(d);
+	}
 	if (d->vs)
 		free_vs(d->vs, d->nvs);
 	ctl_close(d);
 	neigh_close(d);
+	vrrp_track_close(d);
 	if (d->sig.fd >= 0) {
 		int fd = d->sig.fd;
 

@@ -30,7 +30,9 @@ struct d_rs {
 	struct d_vs *vs;
 	const struct conf_rs *cr; /* NULL: the sorry server */
 	__be32 addr;
-	struct rs_check *chk; /* NULL: not checked (sorry server) */
+	struct rs_check *chk; /* NULL: not checked (sorry server), or
+			       * suspended */
+	bool suspended;	      /* ha_suspend: checks stopped, h kept */
 	struct rs_health h;   /* the checks' verdict, last known */
 	bool mac_known;
 	__u8 mac[6];
@@ -65,11 +67,14 @@ struct daemon {
 	int nvs;
 	struct d_vrrp **vrrp; /* vrrp.h */
 	int nvrrp;
+	struct d_vscript **vscripts;
+	int nvscripts;
 
 	struct loop loop;
 	struct loop_fd sig;
 	struct loop_fd ctl;
 	struct loop_fd neigh;
+	struct loop_fd link; /* VRRP's tracked links */
 	struct loop_timer sync_t;
 	struct check_env env;
 
@@ -92,6 +97,9 @@ struct daemon {
 
 /* daemon.c */
 int daemon_run(struct daemon *d);
+/* ha_suspend: stop or restart the checks of the virtual servers whose VIP
+ * a vrrp_instance holds only while MASTER (after each transition). */
+void daemon_ha_suspend(struct daemon *d);
 /* Something changed: sync the maps soon (coalesced). */
 void daemon_kick(struct daemon *d);
 /* Re-read the configuration; 0, -ECANCELED when it was refused (the
@@ -123,6 +131,10 @@ void ctl_close(struct daemon *d);
 int ctl_request(const char *pin_dir, const char *cmd, bool json);
 
 /* neigh.c: neighbour table events. */
+/* An rtnetlink socket on @groups in the loop (neigh.c). */
+int d_nl_listen(struct daemon *d, struct loop_fd *h, unsigned int groups,
+		void (*cb)(struct loop_fd *h, uint32_t events));
+void d_nl_close(struct daemon *d, struct loop_fd *h);
 int neigh_listen(struct daemon *d);
 void neigh_close(struct daemon *d);
 

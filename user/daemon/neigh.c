@@ -121,37 +121,44 @@ static void on_neigh(struct loop_fd *h, uint32_t events)
 	}
 }
 
-int neigh_listen(struct daemon *d)
+int d_nl_listen(struct daemon *d, struct loop_fd *h, unsigned int groups,
+		void (*cb)(struct loop_fd *h, uint32_t events))
 {
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = groups};
 	int fd, err;
 
-	d->neigh.fd = -1;
+	h->fd = -1;
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
 		    NETLINK_ROUTE);
 	if (fd < 0)
 		return -errno;
-	{
-		struct sockaddr_nl sa = {.nl_family = AF_NETLINK,
-					 .nl_groups = RTMGRP_NEIGH};
-
-		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-			err = -errno;
-			close(fd);
-			return err;
-		}
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		err = -errno;
+		close(fd);
+		return err;
 	}
-	err = loop_fd_add(&d->loop, &d->neigh, fd, EPOLLIN, on_neigh, d);
+	err = loop_fd_add(&d->loop, h, fd, EPOLLIN, cb, d);
 	if (err)
 		close(fd);
 	return err;
 }
 
-void neigh_close(struct daemon *d)
+void d_nl_close(struct daemon *d, struct loop_fd *h)
 {
-	int fd = d->neigh.fd;
+	int fd = h->fd;
 
 	if (fd < 0)
 		return;
-	loop_fd_del(&d->loop, &d->neigh);
+	loop_fd_del(&d->loop, h);
 	close(fd);
+}
+
+int neigh_listen(struct daemon *d)
+{
+	return d_nl_listen(d, &d->neigh, RTMGRP_NEIGH, on_neigh);
+}
+
+void neigh_close(struct daemon *d)
+{
+	d_nl_close(d, &d->neigh);
 }

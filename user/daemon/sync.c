@@ -57,7 +57,7 @@ void daemon_health_write(struct daemon *d, struct d_rs *r)
 	if (!d->maps_open || !r->id || d->c.fd[M_HEALTH] < 0)
 		return;
 	hv.gen = r->gen;
-	if (!r->chk)
+	if (!r->chk && !r->suspended)
 		hv.state = LBXDP_HEALTH_NONE;
 	else if (!h->last_ms && !r->neigh_failed)
 		hv.state = LBXDP_HEALTH_PENDING;
@@ -116,7 +116,8 @@ static void policy_of(struct daemon *d, struct d_vs *vs,
 			.cfg_weight = r->cr ? r->cr->weight : 1,
 			.check_weight = r->h.weight,
 			.state = r->neigh_failed ? RS_DOWN : r->h.state,
-			.checked = r->neigh_failed || (r->chk && r->h.last_ms),
+			.checked = r->neigh_failed ||
+				   ((r->chk || r->suspended) && r->h.last_ms),
 			.inhibit = r->cr && (r->cr->inhibit_on_failure ||
 					     vs->cv->inhibit_on_failure),
 			.sorry = !r->cr,

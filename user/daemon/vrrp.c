@@ -49,7 +49,7 @@ static uint64_t now_ms(const struct d_vrrp *v)
 
 /* Add or remove every VIP of the instance (excluded ones too: keepalived
  * adds them, it only leaves them out of the adverts). */
-static void vips_set(struct d_vrrp *v, bool add, bool quiet)
+static void vips_set(struct d_vrrp *v, bool add)
 {
 	const struct conf_vrrp *cv = v->cv;
 	const struct conf_vip_addr *lists[2] = {cv->vips, cv->vips_excluded};
@@ -65,12 +65,11 @@ static void vips_set(struct d_vrrp *v, bool add, bool quiet)
 					    a->label, a->scope);
 			if (!err || err == (add ? -EEXIST : -EADDRNOTAVAIL))
 				continue;
-			if (!quiet)
-				d_err(v->d,
-				      "vrrp_instance %s: cannot %s %s/%u on %s: %s",
-				      cv->name, add ? "add" : "remove",
-				      ip_str(a->addr, ip, sizeof(ip)),
-				      a->prefix, cv->interface, strerror(-err));
+			d_err(v->d,
+			      "vrrp_instance %s: cannot %s %s/%u on %s: %s",
+			      cv->name, add ? "add" : "remove",
+			      ip_str(a->addr, ip, sizeof(ip)), a->prefix,
+			      cv->interface, strerror(-err));
 		}
 }
 
@@ -259,6 +258,7 @@ static void transition(struct d_vrrp *v, enum vrrp_state from,
 	d_log(v->d, "vrrp_instance %s: %s -> %s: %s", v->cv->name,
 	      vrrp_state_name(from), vrrp_state_name(a->state), a->cause);
 	run_notifies(v, a->state);
+	daemon_ha_suspend(v->d);
 }
 
 /* Do what the state machine said, in its order. */
@@ -268,12 +268,12 @@ static void step(struct d_vrrp *v, enum vrrp_state from,
 	if (a->send)
 		send_advert(v, a->send_prio);
 	if (a->vip_add) {
-		vips_set(v, true, false);
+		vips_set(v, true);
 		garp_begin(v, v->cv->garp_repeat, v->cv->garp_delay_ms);
 	}
 	if (a->vip_del) {
 		garp_end(v);
-		vips_set(v, false, false);
+		vips_set(v, false);
 	}
 	if (a->garp)
 		garp_begin(v, v->cv->garp_lower_repeat,
@@ -542,8 +542,7 @@ static void inst_start(struct d_vrrp *v)
 {
 	struct vrrp_action a;
 
-	/* what a killed predecessor left stays gone until we are MASTER */
-	vips_set(v, false, true);
+	/* BACKUP or FAULT removes what a killed predecessor left */
 	a = vrrp_fsm_start(&v->fsm, now_ms(v));
 	v->started = true;
 	step(v, VRRP_STATE_INIT, &a);
@@ -561,6 +560,24 @@ static void inst_stop(struct d_vrrp *v)
 	a.vip_del = true;
 	step(v, from, &a);
 	v->started = false;
+}
+
+void vrrp_set_track(struct d_vrrp *v, bool fault, int weight)
+{
+	uint64_t now = now_ms(v);
+	enum vrrp_state from = v->fsm.state;
+	uint8_t prio = v->fsm.prio;
+	struct vrrp_action a;
+
+	a = vrrp_fsm_set_priority(&v->fsm, now, v->cv->priority + weight);
+	if (v->fsm.prio != prio)
+		d_log(v->d, "vrrp_instance %s: %s", v->cv->name, a.cause);
+	if (v->started)
+		step(v, from, &a);
+	from = v->fsm.state;
+	a = vrrp_fsm_fault(&v->fsm, now, fault);
+	if (v->started)
+		step(v, from, &a);
 }
 
 /* Whether keepalived would keep the instance's state over a reload. */
@@ -653,14 +670,16 @@ void vrrp_commit(struct daemon *d, struct vrrp_plan *p)
 			inst_stop(d->vrrp[j]);
 			inst_close(d->vrrp[j]);
 		}
-	for (i = 0; i < p->n; i++) {
+	for (i = 0; i < p->n; i++)
 		p->nv[i]->cv = &p->cf->vrrp[i];
-		if (p->fresh[i])
-			inst_start(p->nv[i]);
-	}
 	free(d->vrrp);
 	d->vrrp = p->nv;
 	d->nvrrp = p->n;
+	/* a new instance whose link is down starts in FAULT */
+	vrrp_track_links(d);
+	for (i = 0; i < p->n; i++)
+		if (p->fresh[i])
+			inst_start(d->vrrp[i]);
 	free(p->fresh);
 	free(p->kept);
 	memset(p, 0, sizeof(*p));

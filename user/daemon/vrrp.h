@@ -89,6 +89,32 @@ void vrrp_abort(struct vrrp_plan *p);
  */
 void vrrp_stop(struct daemon *d);
 
+/*
+ * Tracking (vrrp_track.c): one rtnetlink socket on link events; on each,
+ * every instance reads its links again and calls vrrp_set_track(): FAULT
+ * while its interface or an unweighted track_interface is down, the
+ * weights of the others added to its priority.
+ */
+/* A vrrp_script, run as a MISC_CHECK with rise and fall. */
+struct d_vscript {
+	struct daemon *d;
+	const struct conf_vrrp_script *cs;
+	struct conf_vs vs; /* what the checker needs of a service */
+	struct conf_rs rs;
+	struct conf_checker chk;
+	struct rs_check *rc;
+	bool up;
+};
+
+/* (Re)start the vrrp_scripts of @cf; an unchanged script keeps its
+ * verdict over a reload. 0 or -ENOMEM (the old ones then still run). */
+int vrrp_scripts_start(struct daemon *d, const struct conf *cf);
+void vrrp_scripts_stop(struct daemon *d);
+int vrrp_track_open(struct daemon *d);
+void vrrp_track_close(struct daemon *d);
+void vrrp_track_links(struct daemon *d);
+void vrrp_set_track(struct d_vrrp *v, bool fault, int weight);
+
 /* Whether the instance named @name is MASTER (ha_suspend, flow sync). */
 bool vrrp_is_master(const struct daemon *d, const char *name);
 
