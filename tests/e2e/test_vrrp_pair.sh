@@ -17,7 +17,6 @@
 #   VRRP_VERSIONS='2 3'
 #   VRRP_JOBS=N            pairs run at once, each in a lab of its own
 #                          (default: all); a pair runs its scenarios in turn
-#   VRRP_PENDING=1         also what lbxdp does not do yet (fails today)
 #   VRRP_KEEP=DIR          keep each lab's logs and adverts (DIR/PREFIX)
 # shellcheck disable=SC2016 # check ... eval '...' expands when checked
 # shellcheck disable=SC2317 # functions run through e2e_wait
@@ -27,7 +26,6 @@ e2e_init vrrp_pair
 
 VRRP_PAIRS=${VRRP_PAIRS:-lbxdp:ka ka:lbxdp lbxdp:lbxdp}
 VRRP_VERSIONS=${VRRP_VERSIONS:-2 3}
-VRRP_PENDING=${VRRP_PENDING:-}
 PROBE=$LAB_OUTPUT/tests/vrrp_probe
 EX_MASTER=$LAB_ROOT/tests/e2e/seed-master.conf
 EX_BACKUP=$LAB_ROOT/tests/e2e/seed-backup.conf
@@ -339,8 +337,8 @@ round() {
 		eval '[ "$(lb1_adverts "$m")" = "$want" ]'
 	check "$T: lb2 sent no advert" eval '[ "$(sent_since "$m" lb2)" = 0 ]'
 	# v3 has no authentication: keepalived ignores the block with a
-	# warning, lbxdp must too (the issue); lbxdp does not warn yet.
-	if [ "$V" = 3 ] && [ -n "$VRRP_PENDING" ]; then
+	# warning, and so does lbxdp.
+	if [ "$V" = 3 ]; then
 		for lb in lb1 lb2; do
 			check "$T: $lb (${IMPL[$lb]}) warns that v3 ignores the authentication block" \
 				grep -qiE 'authentication.*(ignor|not used)|version 3 does not support auth' "${LOG[$lb]}"
