@@ -3651,8 +3651,10 @@ static void vrrp_finish(struct p *p)
 
 	track_scripts(p);
 	sync_groups(p);
+	/* a nameless one is an error already: nothing more about it */
 	for (i = 0; i < cf->nvrrp && !p->nomem; i++)
-		vrrp_complete(p, i);
+		if (cf->vrrp[i].name)
+			vrrp_complete(p, i);
 	if (!p->nomem)
 		drop_unused_scripts(p);
 	if (!ls->interface)

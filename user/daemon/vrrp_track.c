@@ -81,7 +81,8 @@ void vrrp_track_links(struct daemon *d)
 		fault[i] = !link_up(fd, cv->interface);
 		for (k = 0; k < cv->ntrack_ifs; k++)
 			weight[i] += track_weight(
-				cv->track_ifs[k].weight, false,
+				cv->track_ifs[k].weight,
+				cv->track_ifs[k].reverse,
 				link_up(fd, cv->track_ifs[k].name), &fault[i]);
 		for (k = 0; k < cv->ntrack_scripts; k++) {
 			const struct conf_track_script *t =
