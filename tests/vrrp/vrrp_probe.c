@@ -6,6 +6,10 @@
  *	print the first N adverts heard (decoded), exit 0 if N came
  *   vrrp_probe IFNAME send SADDR VERSION VRID PRIO INTERVAL_CS COUNT PASS VIP...
  *	send COUNT adverts, INTERVAL_CS apart, as a master would
+ *   vrrp_probe IFNAME watch
+ *	until killed, one line per advert heard, decoded, after the kernel's
+ *	receive time (SO_TIMESTAMPNS, CLOCK_REALTIME) as SEC.NSEC: takeover
+ *	times measured from the packets, whatever the machine's speed
  */
 #include <errno.h>
 #include <poll.h>
@@ -16,6 +20,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <net/if.h>
+#include <sys/socket.h>
 #include "daemon/vrrp_net.h"
 #include "daemon/vrrp_pkt.h"
 
@@ -72,6 +77,73 @@ static int do_recv(int fd, int n, int timeout_ms)
 	return got == n ? 0 : 1;
 }
 
+/* One packet and its kernel receive time; its length or -errno. */
+static ssize_t recv_stamped(int fd, uint8_t *buf, size_t len,
+			    struct timespec *ts)
+{
+	char ctl[CMSG_SPACE(sizeof(*ts))];
+	struct iovec iov = {.iov_base = buf, .iov_len = len};
+	struct msghdr m = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = ctl,
+		.msg_controllen = sizeof(ctl),
+	};
+	struct cmsghdr *c;
+	ssize_t n;
+
+	n = recvmsg(fd, &m, 0);
+	if (n < 0)
+		return -errno;
+	ts->tv_sec = 0;
+	ts->tv_nsec = 0;
+	for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+		if (c->cmsg_level == SOL_SOCKET &&
+		    c->cmsg_type == SCM_TIMESTAMPNS)
+			memcpy(ts, CMSG_DATA(c), sizeof(*ts));
+	/* No stamp would make every interval measured from it wrong. */
+	return ts->tv_sec ? n : -ENOMSG;
+}
+
+static int do_watch(int fd)
+{
+	struct vrrp_advert a;
+	struct timespec ts;
+	uint8_t buf[2048];
+	int on = 1;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on))) {
+		fprintf(stderr, "SO_TIMESTAMPNS: %s\n", strerror(errno));
+		return 2;
+	}
+	/* The socket is joined: what is sent from now on is heard. */
+	printf("# watching\n");
+	fflush(stdout);
+	for (;;) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		enum vrrp_drop r;
+		ssize_t len;
+
+		if (poll(&p, 1, -1) <= 0)
+			continue;
+		len = recv_stamped(fd, buf, sizeof(buf), &ts);
+		if (len == -EAGAIN || len == -EINTR)
+			continue;
+		if (len < 0) {
+			fprintf(stderr, "recv: %s\n", strerror((int)-len));
+			return 1;
+		}
+		printf("%lld.%09ld ", (long long)ts.tv_sec, ts.tv_nsec);
+		r = vrrp_decode(buf, (size_t)len, &a);
+		if (r != VRRP_OK) {
+			printf("dropped: %s\n", vrrp_drop_name(r));
+			fflush(stdout);
+			continue;
+		}
+		print_advert(&a);
+	}
+}
+
 static int do_send(int fd, int ifindex, char **av, int ac)
 {
 	struct vrrp_advert a = {};
@@ -116,7 +188,7 @@ int main(int argc, char **argv)
 {
 	int ifindex, fd, rc;
 
-	if (argc < 4) {
+	if (argc < 3) {
 		fprintf(stderr,
 			"usage: see the head of tests/vrrp/vrrp_probe.c\n");
 		return 2;
@@ -132,8 +204,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (!strcmp(argv[2], "recv"))
-		rc = do_recv(fd, atoi(argv[3]),
+		rc = do_recv(fd, argc > 3 ? atoi(argv[3]) : 1,
 			     argc > 4 ? atoi(argv[4]) : 5000);
+	else if (!strcmp(argv[2], "watch"))
+		rc = do_watch(fd);
 	else if (!strcmp(argv[2], "send"))
 		rc = do_send(fd, ifindex, argv + 3, argc - 3);
 	else
