@@ -16,7 +16,10 @@
 #                          checks the lab and the bounds against keepalived
 #   VRRP_VERSIONS='2 3'
 #   VRRP_JOBS=N            pairs run at once, each in a lab of its own
-#                          (default: all); a pair runs its scenarios in turn
+#                          (default 1: the takeover bounds are 0.25 s, so
+#                          the daemons measured should not share the CPUs
+#                          with another pair); a pair runs its scenarios in
+#                          turn
 #   VRRP_KEEP=DIR          keep each lab's logs and adverts (DIR/PREFIX)
 # shellcheck disable=SC2016 # check ... eval '...' expands when checked
 # shellcheck disable=SC2317 # functions run through e2e_wait
@@ -469,7 +472,7 @@ stop_children() {
 }
 if [ "${#pairs[@]}" -gt 1 ]; then
 	trap 'rc=$?; stop_children; (exit $rc); e2e_cleanup' EXIT
-	jobs_max=${VRRP_JOBS:-${#pairs[@]}}
+	jobs_max=${VRRP_JOBS:-1}
 	declare -a pids
 	for ((i = 0; i < ${#pairs[@]}; i++)); do
 		while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do
