@@ -126,6 +126,11 @@ for ((i = 0; i < 100; i++)); do
 	lab_lbxdp -j daemon status 2>/dev/null | grep -q '"ready": *true' && break
 	sleep 0.1
 done
+# The file's vrrp_instance has no peer here: master after 3.6 s.
+for ((i = 0; i < 100; i++)); do
+	lab_lbxdp -j daemon status 2>/dev/null | grep -q '"state": *"MASTER"' && break
+	sleep 0.1
+done
 sed 's/^/  daemon: /' "$ST/daemon.log"
 demo_hits 15
 echo "+ lbxdp backend list"

@@ -70,6 +70,11 @@ if ! e2e_daemon_ready; then
 	diag "$(cat "$ST/daemon1.log")"
 	exit 1
 fi
+# The seed's vrrp_instance (state MASTER, no peer here) starts as backup,
+# which removes the lab's VIP, and is master after Master_Down_Interval.
+master() { lab_lbxdp -j daemon status 2>/dev/null | grep -q '"state": *"MASTER"'; }
+e2e_wait 20 master
+check "the seed's vrrp_instance, alone, is MASTER" master
 check "a second daemon on the pin dir refuses, naming the first's pid" \
 	eval "! LAB_LBXDP_TIMEOUT=10 lab_lbxdp daemon -f '$CONF' 2>'$E2E_TMP/second.err' &&
 		grep -q 'pid $DAEMON_PID' '$E2E_TMP/second.err'"
