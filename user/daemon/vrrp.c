@@ -47,30 +47,33 @@ static uint64_t now_ms(const struct d_vrrp *v)
 
 /* ---- the VIPs ---- */
 
+/* The instance's @i-th VIP of nvips + nvips_excluded (excluded ones are
+ * added and announced too; they only stay out of the adverts). */
+static const struct conf_vip_addr *vip_nth(const struct conf_vrrp *cv, int i)
+{
+	return i < cv->nvips ? &cv->vips[i] : &cv->vips_excluded[i - cv->nvips];
+}
+
 /* Add or remove every VIP of the instance (excluded ones too: keepalived
  * adds them, it only leaves them out of the adverts). */
 static void vips_set(struct d_vrrp *v, bool add)
 {
 	const struct conf_vrrp *cv = v->cv;
-	const struct conf_vip_addr *lists[2] = {cv->vips, cv->vips_excluded};
-	int counts[2] = {cv->nvips, cv->nvips_excluded};
 	char ip[INET_ADDRSTRLEN];
-	int l, i, err;
+	int i, err;
 
-	for (l = 0; l < 2; l++)
-		for (i = 0; i < counts[l]; i++) {
-			const struct conf_vip_addr *a = &lists[l][i];
+	for (i = 0; i < cv->nvips + cv->nvips_excluded; i++) {
+		const struct conf_vip_addr *a = vip_nth(cv, i);
 
-			err = lbxdp_nl_addr(v->ifindex, add, a->addr, a->prefix,
-					    a->label, a->scope);
-			if (!err || err == (add ? -EEXIST : -EADDRNOTAVAIL))
-				continue;
-			d_err(v->d,
-			      "vrrp_instance %s: cannot %s %s/%u on %s: %s",
-			      cv->name, add ? "add" : "remove",
-			      ip_str(a->addr, ip, sizeof(ip)), a->prefix,
-			      cv->interface, strerror(-err));
-		}
+		err = lbxdp_nl_addr(v->ifindex, add, a->addr, a->prefix,
+				    a->label, a->scope);
+		if (!err || err == (add ? -EEXIST : -EADDRNOTAVAIL))
+			continue;
+		d_err(v->d, "vrrp_instance %s: cannot %s %s/%u on %s: %s",
+		      cv->name, add ? "add" : "remove",
+		      ip_str(a->addr, ip, sizeof(ip)), a->prefix, cv->interface,
+		      strerror(-err));
+	}
 }
 
 /* ---- gratuitous ARPs ---- */
@@ -95,15 +98,12 @@ static void garp_arm(struct d_vrrp *v)
 static void garp_round(struct d_vrrp *v)
 {
 	const struct conf_vrrp *cv = v->cv;
-	const struct conf_vip_addr *lists[2] = {cv->vips, cv->vips_excluded};
-	int counts[2] = {cv->nvips, cv->nvips_excluded};
-	int l, i;
+	int i;
 
-	for (l = 0; l < 2; l++)
-		for (i = 0; i < counts[l]; i++)
-			if (!vrrp_garp_send(v->garp_fd, v->ifindex, v->mac,
-					    lists[l][i].addr))
-				v->garps++;
+	for (i = 0; i < cv->nvips + cv->nvips_excluded; i++)
+		if (!vrrp_garp_send(v->garp_fd, v->ifindex, v->mac,
+				    vip_nth(cv, i)->addr))
+			v->garps++;
 }
 
 static void garp_run(struct d_vrrp *v)
@@ -375,11 +375,8 @@ static bool is_vip(const struct conf_vrrp *cv, __be32 a)
 {
 	int i;
 
-	for (i = 0; i < cv->nvips; i++)
-		if (cv->vips[i].addr == a)
-			return true;
-	for (i = 0; i < cv->nvips_excluded; i++)
-		if (cv->vips_excluded[i].addr == a)
+	for (i = 0; i < cv->nvips + cv->nvips_excluded; i++)
+		if (vip_nth(cv, i)->addr == a)
 			return true;
 	return false;
 }
@@ -464,9 +461,7 @@ static int inst_open(struct daemon *d, const struct conf_vrrp *cv,
 		goto fail;
 	}
 	for (i = 0; i < cv->nvips + cv->nvips_excluded; i++) {
-		const struct conf_vip_addr *a =
-			i < cv->nvips ? &cv->vips[i]
-				      : &cv->vips_excluded[i - cv->nvips];
+		const struct conf_vip_addr *a = vip_nth(cv, i);
 
 		if (a->dev && (int)if_nametoindex(a->dev) != v->ifindex) {
 			d_err(d,
