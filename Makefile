@@ -41,7 +41,7 @@ LIB_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(LIB_SRCS))
 CONF_SRCS := $(wildcard user/daemon/conf*.c)
 PURE_SRCS := user/sched.c user/parse.c $(CONF_SRCS) user/daemon/policy.c \
 	user/daemon/health.c user/daemon/loop.c user/daemon/vrrp_pkt.c \
-	user/daemon/vrrp_fsm.c
+	user/daemon/vrrp_fsm.c user/daemon/fsync_pkt.c
 USER_HDRS := $(wildcard user/*.h user/daemon/*.h)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/unit/%,$(UNIT_SRCS))
@@ -61,8 +61,9 @@ help:
 	@echo '  demo-down  remove what a killed demo left'
 	@echo '  test       every suite: unit, bpf, e2e (root for bpf and e2e)'
 	@echo '  check      clang-format, shellcheck, cppcheck, unit tests (ASan/UBSan)'
-	@echo '  fuzz       libFuzzer, FUZZ_TIME=60 seconds each of FUZZ_TARGETS="conf vrrp"'
-	@echo '             (conf: the config parser; vrrp: the VRRP advert decoder)'
+	@echo '  fuzz       libFuzzer, FUZZ_TIME=60 seconds each of FUZZ_TARGETS="conf vrrp fsync"'
+	@echo '             (conf: the config parser; vrrp: the VRRP advert decoder;'
+	@echo '             fsync: the flow sync datagram decoder)'
 	@echo '  mutate     break each guard of tests/mutate/mutations in a copy, say which test caught it (root)'
 	@echo '  bench      benchmark against a MAC-swap baseline, writes BENCHMARKS.md'
 	@echo '  install    install lbxdp and its man page under PREFIX=$(PREFIX)'
@@ -96,7 +97,7 @@ $(OUTPUT)/lbxdp: $(OUTPUT)/user/main.o $(OUTPUT)/liblbxdp.a
 # Unit tests: pure code, built with the sanitizers.
 $(OUTPUT)/unit/%: tests/unit/%.c $(PURE_SRCS) $(USER_HDRS) | $(OUTPUT)/unit
 	$(call msg,CC-UNIT,$@)
-	$(Q)$(CC) -O1 -g $(SAN) $(WARN) $(INCLUDES) $< $(PURE_SRCS) -lcmocka -o $@
+	$(Q)$(CC) -O1 -g $(SAN) $(WARN) $(INCLUDES) $< $(PURE_SRCS) -lcmocka -lcrypto -o $@
 
 unit: $(UNIT_BINS)
 
@@ -105,14 +106,14 @@ unit: $(UNIT_BINS)
 # keepalived captures; what they find lands in $(OUTPUT)/fuzz/ (keep
 # crashers as unit cases).
 FUZZ_TIME ?= 60
-FUZZ_TARGETS ?= conf vrrp
+FUZZ_TARGETS ?= conf vrrp fsync
 FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -fno-omit-frame-pointer \
 	-DCONF_MAX_WORK=20000 -DCONF_MAX_TOTAL='(256 << 10)' \
 	-DCONF_MAX_EXPAND='(1 << 20)'
 $(OUTPUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(PURE_SRCS) $(USER_HDRS) | $(OUTPUT)/fuzz
 	$(call msg,CC-FUZZ,$@)
-	$(Q)$(CLANG) $(FUZZ_FLAGS) $(WARN) $(INCLUDES) $< $(PURE_SRCS) -o $@
+	$(Q)$(CLANG) $(FUZZ_FLAGS) $(WARN) $(INCLUDES) $< $(PURE_SRCS) -lcrypto -o $@
 
 fuzz: deps $(FUZZ_TARGETS:%=$(OUTPUT)/fuzz/fuzz_%)
 ifneq ($(filter conf,$(FUZZ_TARGETS)),)
@@ -131,6 +132,16 @@ ifneq ($(filter vrrp,$(FUZZ_TARGETS)),)
 	$(Q)$(OUTPUT)/fuzz/fuzz_vrrp -max_total_time=$(FUZZ_TIME) -max_len=2048 \
 		-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
 		-artifact_prefix=$(OUTPUT)/fuzz/vrrp- $(OUTPUT)/fuzz/corpus-vrrp
+endif
+ifneq ($(filter fsync,$(FUZZ_TARGETS)),)
+	$(Q)mkdir -p $(OUTPUT)/fuzz/corpus-fsync
+	$(Q)for f in tests/fuzz/fsync/*.hex; do \
+		grep -v '^#' $$f | tr -d ' \n' | tr a-f A-F | basenc --base16 -d \
+			>$(OUTPUT)/fuzz/corpus-fsync/$$(basename $$f .hex); \
+	done
+	$(Q)$(OUTPUT)/fuzz/fuzz_fsync -max_total_time=$(FUZZ_TIME) -max_len=2048 \
+		-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+		-artifact_prefix=$(OUTPUT)/fuzz/fsync- $(OUTPUT)/fuzz/corpus-fsync
 endif
 
 $(OUTPUT)/tests/bpf_test: $(BPFT_SRCS) $(wildcard tests/bpf/*.h) $(OUTPUT)/liblbxdp.a | $(OUTPUT)/tests

@@ -573,6 +573,38 @@ static __always_inline int forward_stateless(struct ethhdr *eth,
 }
 
 /*
+ * Tell the flow sync daemon of the entries forward_new() just wrote. A full
+ * ring (the daemon lags) loses the event, counted: the backup then places
+ * that flow as a fresh LB would.
+ */
+static __always_inline void sync_report(const struct pkt *p, __u32 be_id,
+					const struct lbxdp_backend *be,
+					__u32 vip_id, __u8 kind)
+{
+	struct lbxdp_sync_event *ev;
+	struct lbxdp_sync_stats *st;
+	__u32 zero = 0;
+
+	ev = bpf_ringbuf_reserve(&sync_ring, sizeof(*ev), 0);
+	if (!ev) {
+		st = bpf_map_lookup_elem(&sync_stats, &zero);
+		if (st)
+			st->ring_full++;
+		return;
+	}
+	ev->key = p->fk;
+	__builtin_memcpy(ev->backend_addr, be->addr, sizeof(ev->backend_addr));
+	ev->vip_id = vip_id;
+	ev->backend = be_id;
+	ev->gen = be->gen;
+	ev->kind = kind;
+	ev->pad[0] = 0;
+	ev->pad[1] = 0;
+	ev->pad[2] = 0;
+	bpf_ringbuf_submit(ev, 0);
+}
+
+/*
  * A new flow, or one whose backend went away: persistence first, then the
  * scheduler. A TCP packet that is not a SYN goes by the Maglev table whatever
  * the scheduler, so a restarted or failed-over LB sends it where an mh peer
@@ -630,6 +662,12 @@ static __always_inline int forward_new(struct ethhdr *eth,
 	memo_forget(p);
 	if (vip->persist_sec)
 		bpf_map_update_elem(&persist, &pk, &nf, BPF_ANY);
+	/* A persistence entry that was kept is the peer's already. */
+	if (cfg->flags & LBXDP_CFG_F_SYNC)
+		sync_report(p, be_id, be, vip->id,
+			    LBXDP_SYNC_FLOW | (vip->persist_sec && !persisted
+						       ? LBXDP_SYNC_PERSIST
+						       : 0));
 	gs->forwarded++;
 	return tx(eth, cfg, be->mac, be_id, vip->id, p, opens);
 }

@@ -179,4 +179,19 @@ struct {
 	PINNED;
 } health SEC(".maps");
 
+/* Flow sync's feed (abi.h): written only with LBXDP_CFG_F_SYNC. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, LBXDP_SYNC_RING_BYTES);
+	PINNED;
+} sync_ring SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct lbxdp_sync_stats);
+	__uint(max_entries, 1);
+	PINNED;
+} sync_stats SEC(".maps");
+
 #endif /* LBXDP_BPF_MAPS_H */

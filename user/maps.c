@@ -43,6 +43,8 @@ const char *const lbxdp_map_names[M_NR] = {
 	[M_VIP_META] = "vip_meta",
 	[M_BACKEND_META] = "backend_meta",
 	[M_HEALTH] = "health",
+	[M_SYNC_RING] = "sync_ring",
+	[M_SYNC_STATS] = "sync_stats",
 	/* clang-format on */
 };
 

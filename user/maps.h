@@ -40,6 +40,9 @@ enum lbxdp_map {
 	M_VIP_META,
 	M_BACKEND_META,
 	M_HEALTH,
+	/* Flow sync's feed, since flow sync (abi.h). */
+	M_SYNC_RING,
+	M_SYNC_STATS,
 	M_NR,
 };
 

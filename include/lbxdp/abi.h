@@ -218,8 +218,14 @@ struct lbxdp_config {
 	/* Moved by every change of a VIP or backend record, after it:
 	 * voids every CPU's copies (vip_memo, flow_memo). */
 	__u32 gen;
-	__u32 pad;
+	/* LBXDP_CFG_F_*; was a zero pad before flow sync, so an older
+	 * lbxdp's config reads as every flag off. */
+	__u32 flags;
 };
+
+/* Report each new flow and persistence entry to the ring "sync_ring",
+ * for the flow sync daemon: off, a new flow pays one branch. */
+#define LBXDP_CFG_F_SYNC (1U << 0)
 
 /* Map "stats_vip", BPF_MAP_TYPE_PERCPU_ARRAY [max_vips];
  * map "stats_backend", BPF_MAP_TYPE_PERCPU_ARRAY [backends]. */
@@ -332,5 +338,58 @@ _Static_assert(__builtin_offsetof(struct lbxdp_global_stats, flood) +
 			       sizeof(struct lbxdp_flood_state) ==
 		       sizeof(struct lbxdp_global_stats),
 	       "counters go before the flood state");
+
+/*
+ * Flow sync's feed. Additive maps (an attach creates them where missing):
+ * an older program neither writes nor reads them.
+ *
+ * Map "sync_ring", BPF_MAP_TYPE_RINGBUF [LBXDP_SYNC_RING_BYTES]: with
+ * LBXDP_CFG_F_SYNC, one struct lbxdp_sync_event for each flow entry the
+ * program writes for a new (or rescheduled) flow, which says too whether
+ * it wrote a persistence entry. Read by the flow sync daemon alone.
+ */
+/* 3276 events of 80 bytes: 33 ms of 100k new flows a second. Small, so
+ * the lines a new event lands on are still in cache (make bench: a 2 MiB
+ * ring cost a new flow ~+480 ns on this machine, 256 KiB nothing). */
+#define LBXDP_SYNC_RING_BYTES (256U << 10)
+
+#define LBXDP_SYNC_FLOW (1U << 0)    /* a flows entry for key */
+#define LBXDP_SYNC_PERSIST (1U << 1) /* a persist entry for key.src */
+
+struct lbxdp_sync_event {
+	struct lbxdp_flow_key key; /* the client's 5-tuple, dst the VIP */
+	__be32 backend_addr[4];	   /* ids differ between two LBs */
+	__u32 vip_id;
+	__u32 backend; /* this LB's id, with its gen */
+	__u32 gen;
+	__u8 kind; /* LBXDP_SYNC_* */
+	__u8 pad[3];
+};
+
+_Static_assert(sizeof(struct lbxdp_sync_event) == 72, "sync event layout");
+
+/* Map "sync_stats", BPF_MAP_TYPE_PERCPU_ARRAY [1]: events lost because
+ * the ring was full (the daemon lags). A map of its own, as a new field
+ * of "stats" would change its layout, an ABI bump. */
+struct lbxdp_sync_stats {
+	__u64 ring_full;
+};
+
+/*
+ * The flow sync installer's batch (bpf/sync_put.bpf.c): not a map, the
+ * .bss of a BPF_PROG_TYPE_SYSCALL program that lbxdp_sync_install() runs
+ * once per datagram, since a syscall per entry costs more than the entry.
+ * For each of put_n entries: written where there is no entry, or one
+ * older than val.last_seen_ns; result 1 written, 0 kept, or -errno.
+ */
+#define LBXDP_SYNC_PUT_MAX 64U
+
+struct lbxdp_sync_put {
+	/* For persist, a lbxdp_persist_key, zero-padded. */
+	struct lbxdp_flow_key key;
+	struct lbxdp_flow val;
+	__u32 persist; /* 0: map flows, 1: map persist */
+	__s32 result;
+};
 
 #endif /* LBXDP_ABI_H */

@@ -176,5 +176,6 @@ void test_cases(void);
 void test_flows(void);
 void test_determinism(void);
 void test_guards(void);
+void test_sync(void);
 
 #endif /* LBXDP_TEST_FIXTURE_H */

@@ -34,6 +34,7 @@ int main(void)
 	test_flows();
 	test_determinism();
 	test_guards();
+	test_sync();
 
 	test__totals(&run, &failed);
 	printf("1..%d\n", run);

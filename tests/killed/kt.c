@@ -110,7 +110,8 @@ static void save(struct lbxdp_ctx *c, const char *file)
 		long at;
 		bool first = true;
 
-		if (c->fd[i] < 0) /* an optional map not pinned */
+		/* An optional map not pinned; a ring has no entries. */
+		if (c->fd[i] < 0 || i == M_SYNC_RING)
 			continue;
 		map_info(c->fd[i], &mi);
 		k = calloc(1, mi.key_size);
@@ -165,7 +166,7 @@ static void restore(struct lbxdp_ctx *c, const char *file)
 		__u32 n, j;
 		bool first = true;
 
-		if (c->fd[i] < 0)
+		if (c->fd[i] < 0 || i == M_SYNC_RING)
 			continue;
 		if (fread(&m, sizeof(m), 1, f) != 1 || m != i ||
 		    fread(&n, sizeof(n), 1, f) != 1)

@@ -1,0 +1,725 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Flow sync's feed: with LBXDP_CFG_F_SYNC the program reports each flow
+ * entry it writes for a new flow to the ring "sync_ring", and nothing
+ * else; a full ring loses the event and counts it in "sync_stats". And
+ * the backup's side: lbxdp_sync_install() writes a peer's entries so that
+ * the program forwards their flows where the peer did.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "daemon/fsync.h"
+#include "daemon/loop.h"
+#include "flowsync.h"
+#include "service.h"
+#include "fixture.h"
+
+/* What the ring holds: the kernel's 8-byte header, then the event. */
+#define EV_SLOT (8 + ((sizeof(struct lbxdp_sync_event) + 7) & ~7UL))
+#define RING_EVENTS (LBXDP_SYNC_RING_BYTES / EV_SLOT)
+#define MAX_SEEN 8
+
+struct seen {
+	struct lbxdp_sync_event ev[MAX_SEEN];
+	size_t n; /* all events, kept or not */
+	size_t bad_size;
+};
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	struct seen *s = ctx;
+
+	if (len != sizeof(struct lbxdp_sync_event))
+		s->bad_size++;
+	else if (s->n < MAX_SEEN)
+		memcpy(&s->ev[s->n], data, len);
+	s->n++;
+	return 0;
+}
+
+/* Everything in the ring now, into @s (zeroed first). */
+static bool drain(struct seen *s)
+{
+	struct ring_buffer *rb;
+	int n;
+
+	memset(s, 0, sizeof(*s));
+	rb = ring_buffer__new(env.main.ctx.fd[M_SYNC_RING], on_event, s, NULL);
+	if (!ASSERT_TRUE(rb != NULL, "ring_buffer__new"))
+		return false;
+	n = ring_buffer__consume(rb);
+	ring_buffer__free(rb);
+	if (!ASSERT_CMP(n, >=, 0, "ring_buffer__consume", "at least "))
+		return false;
+	return ASSERT_EQ(s->bad_size, 0, "events of another size");
+}
+
+static bool feed(bool on)
+{
+	return ASSERT_OK(lbxdp_sync_feed_set(&env.main.ctx, on), "feed switch");
+}
+
+static __u64 ring_full(void)
+{
+	__u64 n = ~0ULL;
+
+	ASSERT_OK(lbxdp_sync_ring_full(&env.main.ctx, &n), "read sync_stats");
+	return n;
+}
+
+struct svc {
+	struct lbxdp_vip_key key;
+	struct lbxdp_config cfg0;
+	bool added;
+};
+
+static bool svc_begin(struct svc *s, int sched, __u32 persist, int nbe)
+{
+	struct lbxdp_ctx *c = &env.main.ctx;
+	__be32 addr[4];
+	__u8 mac[6];
+	int i;
+
+	memset(s, 0, sizeof(*s));
+	if (!ASSERT_OK(lbxdp_config_read(c), "config read"))
+		return false;
+	s->cfg0 = c->cfg;
+	vip_key(&s->key, VIP1, 80, IPPROTO_TCP);
+	s->added = ASSERT_OK(
+		lbxdp_vip_add(c, &s->key, sched, persist, LBXDP_OWNER_CLI),
+		"vip add");
+	for (i = 0; s->added && i < nbe; i++) {
+		addr4(addr, BACKEND(i + 1));
+		be_mac(mac, 1, i);
+		if (!ASSERT_OK(lbxdp_backend_add(c, &s->key, addr, 1, mac,
+						 LBXDP_OWNER_CLI),
+			       "backend add"))
+			return false;
+	}
+	return s->added;
+}
+
+static void svc_end(struct svc *s)
+{
+	test__context("tear-down");
+	lb_reset(&env.main, &s->key, s->added ? 1 : 0, &s->cfg0);
+}
+
+/* The event the program must have written for @f, sent to backend index
+ * @i of the service (MAC set 1), with @kind. */
+static bool want_event(const struct svc *s, const struct fspec *f, int i,
+		       __u8 kind, struct lbxdp_sync_event *ev)
+{
+	struct lbxdp_ctx *c = &env.main.ctx;
+	struct lbxdp_backend be = {};
+	struct lbxdp_vip vip = {};
+	__be32 addr[4];
+	__u32 id = 0;
+
+	memset(ev, 0, sizeof(*ev));
+	addr4(addr, BACKEND(i + 1));
+	if (!ASSERT_OK(lbxdp_vip_get(c, &s->key, &vip), "vip get") ||
+	    !ASSERT_OK(lbxdp_backend_find(c, &s->key, addr, &id),
+		       "backend find") ||
+	    !ASSERT_OK(lbxdp_backend_get(c, id, &be, NULL, NULL),
+		       "backend get"))
+		return false;
+	addr4(ev->key.src, f->saddr);
+	addr4(ev->key.dst, f->daddr);
+	ev->key.sport = htons(f->sport);
+	ev->key.dport = htons(f->dport);
+	ev->key.proto = f->proto;
+	ev->key.family = LBXDP_AF_INET;
+	memcpy(ev->backend_addr, addr, sizeof(addr));
+	ev->vip_id = vip.id;
+	ev->backend = id;
+	ev->gen = be.gen;
+	ev->kind = kind;
+	return true;
+}
+
+static bool event_eq(const struct lbxdp_sync_event *got,
+		     const struct lbxdp_sync_event *want, const char *what)
+{
+	const __u8 *g = (const void *)got, *w = (const void *)want;
+	size_t i;
+
+	for (i = 0; i < sizeof(*got); i++)
+		if (g[i] != w[i]) {
+			test__fail(__FILE__, __LINE__,
+				   "%s: event byte %zu is 0x%02x, want 0x%02x",
+				   what, i, g[i], w[i]);
+			return false;
+		}
+	return true;
+}
+
+/* Which backend index (MAC set 1) @out went to, or -1. */
+static int went_to(const struct frame *out)
+{
+	__u8 mac[6];
+	int i;
+
+	for (i = 0; i < FX_BES; i++) {
+		be_mac(mac, 1, i);
+		if (!memcmp(out->data, mac, 6))
+			return i;
+	}
+	return -1;
+}
+
+/* Send @f: forwarded, and to which backend index. */
+static int forward(const struct fspec *f, const char *what)
+{
+	struct frame in, out;
+	__u32 v = 0;
+
+	if (!ASSERT_OK(send_frame(&env.main, f, &in, &out, &v), what) ||
+	    !ASSERT_VERDICT(v, XDP_TX, what))
+		return -1;
+	return went_to(&out);
+}
+
+static void test_reported(void)
+{
+	struct fspec syn = SYNF(CLIENT(1), 40001, VIP1, 80);
+	struct fspec ack = TCPF(CLIENT(1), 40001, VIP1, 80, TH_ACK);
+	struct lbxdp_sync_event want;
+	struct seen s;
+	struct svc v;
+	int be;
+
+	test__begin(
+		"sync feed on: a new flow's event, byte for byte; none for its next packets");
+	test__context("set-up");
+	if (!svc_begin(&v, LBXDP_SCHED_WRR, 0, 2) || !feed(true) || !drain(&s))
+		goto out;
+	test__context("SYN");
+	be = forward(&syn, "SYN");
+	if (!ASSERT_CMP(be, >=, 0, "SYN's backend index", "at least ") ||
+	    !drain(&s) || !ASSERT_EQ(s.n, 1, "events after the SYN") ||
+	    !want_event(&v, &syn, be, LBXDP_SYNC_FLOW, &want))
+		goto out;
+	event_eq(&s.ev[0], &want, "SYN's event");
+	test__context("ACK, then the SYN again");
+	ASSERT_EQ(forward(&ack, "ACK"), be, "ACK's backend index");
+	ASSERT_EQ(forward(&syn, "SYN again"), be, "SYN again's backend");
+	if (drain(&s))
+		ASSERT_EQ(s.n, 0, "events for an existing flow");
+	ASSERT_EQ(ring_full(), 0, "ring_full");
+out:
+	feed(false);
+	svc_end(&v);
+	test__end();
+}
+
+static void test_persist(void)
+{
+	struct fspec a = SYNF(CLIENT(2), 40002, VIP1, 80);
+	struct fspec b = SYNF(CLIENT(2), 40003, VIP1, 80);
+	struct lbxdp_sync_event want;
+	struct seen s;
+	struct svc v;
+	int be;
+
+	test__begin(
+		"sync feed: a new persistence entry is reported, a kept one is not");
+	test__context("set-up");
+	if (!svc_begin(&v, LBXDP_SCHED_RR, 300, 3) || !feed(true) || !drain(&s))
+		goto out;
+	test__context("first flow of the client");
+	be = forward(&a, "first SYN");
+	if (!ASSERT_CMP(be, >=, 0, "first SYN's backend index", "at least ") ||
+	    !drain(&s) || !ASSERT_EQ(s.n, 1, "events after the first SYN") ||
+	    !want_event(&v, &a, be, LBXDP_SYNC_FLOW | LBXDP_SYNC_PERSIST,
+			&want))
+		goto out;
+	event_eq(&s.ev[0], &want, "first SYN's event");
+	test__context("second flow, persisted");
+	if (!ASSERT_EQ(forward(&b, "second SYN"), be, "second SYN's backend") ||
+	    !drain(&s) || !ASSERT_EQ(s.n, 1, "events after the second SYN") ||
+	    !want_event(&v, &b, be, LBXDP_SYNC_FLOW, &want))
+		goto out;
+	event_eq(&s.ev[0], &want, "second SYN's event");
+out:
+	feed(false);
+	svc_end(&v);
+	test__end();
+}
+
+static void test_off(void)
+{
+	struct fspec syn = SYNF(CLIENT(3), 40004, VIP1, 80);
+	struct seen s;
+	struct svc v;
+	__u64 full0;
+
+	test__begin("sync feed off: a new flow is forwarded, nothing reported");
+	test__context("set-up");
+	if (!svc_begin(&v, LBXDP_SCHED_WRR, 300, 2) || !feed(false) ||
+	    !drain(&s))
+		goto out;
+	full0 = ring_full();
+	test__context("SYN");
+	ASSERT_CMP(forward(&syn, "SYN"), >=, 0, "SYN's backend index",
+		   "at least ");
+	if (drain(&s))
+		ASSERT_EQ(s.n, 0, "events with the feed off");
+	ASSERT_EQ(ring_full(), full0, "ring_full");
+out:
+	svc_end(&v);
+	test__end();
+}
+
+static bool set_flood_rate(__u32 rate)
+{
+	struct lbxdp_ctx *c = &env.main.ctx;
+	struct lbxdp_config cfg;
+
+	if (!ASSERT_OK(lbxdp_config_read(c), "config read"))
+		return false;
+	cfg = c->cfg;
+	cfg.flood_rate = rate;
+	return ASSERT_OK(lbxdp_config_write(c, &cfg), "config write");
+}
+
+static struct fspec nth_syn(__u32 i)
+{
+	struct fspec f = SYNF(IP4(198, 19, 16 + i / 60000, 1 + i / 250 % 240),
+			      (__u16)(1024 + i % 60000), VIP1, 80);
+
+	return f;
+}
+
+static void test_full(void)
+{
+	struct seen s;
+	struct svc v;
+	__u32 i;
+	int be;
+
+	test__begin(
+		"sync feed: a full ring loses the event, counted in sync_stats; the frame is forwarded");
+	test__context("set-up");
+	if (!svc_begin(&v, LBXDP_SCHED_WRR, 0, 2) || !set_flood_rate(0) ||
+	    !feed(true) || !drain(&s))
+		goto out;
+	/* Exact by construction: the ring holds RING_EVENTS whole slots. */
+	test__context("filling the ring");
+	for (i = 0; i < RING_EVENTS; i++) {
+		struct fspec f = nth_syn(i);
+
+		be = forward(&f, "SYN filling the ring");
+		if (be < 0)
+			goto out;
+	}
+	if (!ASSERT_EQ(ring_full(), 0, "ring_full with the ring just full"))
+		goto out;
+	test__context("one more");
+	{
+		struct fspec f = nth_syn(RING_EVENTS);
+
+		ASSERT_CMP(forward(&f, "SYN past a full ring"), >=, 0,
+			   "backend index", "at least ");
+	}
+	ASSERT_EQ(ring_full(), 1, "ring_full after one more");
+	if (drain(&s))
+		ASSERT_EQ(s.n, RING_EVENTS, "events in the ring");
+	ASSERT_OK(lbxdp_percpu_zero(&env.main.ctx, M_SYNC_STATS, 0,
+				    sizeof(struct lbxdp_sync_stats)),
+		  "zero sync_stats");
+out:
+	feed(false);
+	drain(&s);
+	svc_end(&v);
+	test__end();
+}
+
+/* The entry a peer sends for @f (a client-to-VIP frame) to @backend. */
+static struct lbxdp_sync_entry peer_entry(const struct fspec *f, __u32 backend,
+					  __u8 kind, __u32 age_ms)
+{
+	struct lbxdp_sync_entry e = {};
+
+	vip_key(&e.vip, f->daddr, f->dport, f->proto);
+	addr4(e.client, f->saddr);
+	e.sport = htons(f->sport);
+	e.dport = htons(f->dport);
+	addr4(e.backend, backend);
+	e.kind = kind;
+	e.age_ms = age_ms;
+	return e;
+}
+
+static bool install(struct lbxdp_sync_installer *in,
+		    const struct lbxdp_sync_entry *e, size_t n, __u64 now,
+		    struct lbxdp_sync_install_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	return ASSERT_OK(lbxdp_sync_install(&env.main.ctx, in, e, n, now, st),
+			 "lbxdp_sync_install");
+}
+
+/* The flow entry of @f, into @v: whether there is one. */
+static bool flow_entry(const struct fspec *f, struct lbxdp_flow *v)
+{
+	struct lbxdp_flow_key k = {};
+
+	addr4(k.src, f->saddr);
+	addr4(k.dst, f->daddr);
+	k.sport = htons(f->sport);
+	k.dport = htons(f->dport);
+	k.proto = f->proto;
+	k.family = LBXDP_AF_INET;
+	return !bpf_map_lookup_elem(env.main.ctx.fd[M_FLOWS], &k, v);
+}
+
+static __u32 backend_id(const struct svc *s, int i)
+{
+	__be32 addr[4];
+	__u32 id = 0;
+
+	addr4(addr, BACKEND(i + 1));
+	ASSERT_OK(lbxdp_backend_find(&env.main.ctx, &s->key, addr, &id),
+		  "backend find");
+	return id;
+}
+
+static void test_install_flow(void)
+{
+	struct fspec ack = TCPF(CLIENT(5), 40010, VIP1, 80, TH_ACK);
+	struct fspec other = TCPF(CLIENT(5), 40011, VIP1, 80, TH_ACK);
+	struct lbxdp_sync_installer *in = NULL;
+	struct lbxdp_sync_install_stats st;
+	struct lbxdp_sync_entry e[4];
+	struct lbxdp_flow fv;
+	struct svc v;
+	__u64 now;
+	int x, y;
+
+	test__begin(
+		"sync install: a peer's flow is forwarded to its server, a newer entry here is kept, unknown and down servers are skipped");
+	test__context("set-up");
+	if (!svc_begin(&v, LBXDP_SCHED_WRR, 0, 3) ||
+	    !ASSERT_OK(lbxdp_sync_installer_new(&in), "installer"))
+		goto out;
+	/* Where this LB sends the flow by itself (Maglev, for a miss). */
+	x = forward(&ack, "ACK with no entry");
+	if (!ASSERT_CMP(x, >=, 0, "its backend index", "at least ") ||
+	    !ASSERT_OK(lb_flush_flows(&env.main), "flush flows"))
+		goto out;
+	y = (x + 1) % 3;
+
+	test__context("the peer's entry to another server");
+	now = lbxdp_now_ns();
+	e[0] = peer_entry(&ack, BACKEND(y + 1), LBXDP_SYNC_FLOW, 2000);
+	if (!install(in, e, 1, now, &st))
+		goto out;
+	ASSERT_EQ(st.flows, 1, "flows written");
+	ASSERT_EQ(st.kept + st.expired + st.no_vip + st.no_backend +
+			  st.backend_down + st.no_persist,
+		  0, "entries skipped");
+	if (ASSERT_TRUE(flow_entry(&ack, &fv), "flow entry")) {
+		ASSERT_EQ(fv.backend, backend_id(&v, y), "entry's backend");
+		ASSERT_EQ(fv.last_seen_ns, now - 2000000000ULL,
+			  "entry's last_seen_ns");
+	}
+	ASSERT_EQ(forward(&ack, "ACK"), y, "ACK's backend index");
+
+	test__context("an older entry of the peer");
+	e[0] = peer_entry(&ack, BACKEND(x + 1), LBXDP_SYNC_FLOW, 5000);
+	if (!install(in, e, 1, now, &st))
+		goto out;
+	ASSERT_EQ(st.kept, 1, "entries kept");
+	ASSERT_EQ(st.flows, 0, "flows written");
+	ASSERT_EQ(forward(&ack, "ACK"), y, "ACK's backend index");
+
+	test__context("a newer entry of the peer");
+	e[0] = peer_entry(&ack, BACKEND(x + 1), LBXDP_SYNC_FLOW, 0);
+	if (!install(in, e, 1, lbxdp_now_ns() + 1000000000ULL, &st))
+		goto out;
+	ASSERT_EQ(st.flows, 1, "flows written");
+	/* A CPU's memo of the flow lasts its 0.5 s: forgotten here. */
+	ASSERT_OK(lbxdp_memo_clear(&env.main.ctx), "memo clear");
+	ASSERT_EQ(forward(&ack, "ACK"), x, "ACK's backend index");
+
+	test__context("skipped entries");
+	ASSERT_OK(lb_flush_flows(&env.main), "flush flows");
+	{
+		struct lbxdp_backend_change ch = {.weight = -1, .up = 0};
+		__be32 addr[4];
+
+		addr4(addr, BACKEND(y + 1));
+		if (!ASSERT_OK(
+			    lbxdp_backend_set(&env.main.ctx, &v.key, addr, &ch),
+			    "backend set down"))
+			goto out;
+	}
+	e[0] = peer_entry(&other, BACKEND(y + 1), LBXDP_SYNC_FLOW, 0);
+	e[1] = peer_entry(&other, BACKEND(9), LBXDP_SYNC_FLOW, 0);
+	e[2] = peer_entry(&other, BACKEND(x + 1), LBXDP_SYNC_FLOW, 0);
+	e[2].vip.port = htons(81);
+	e[3] = peer_entry(&other, BACKEND(x + 1), LBXDP_SYNC_FLOW, 901000);
+	if (!install(in, e, 4, lbxdp_now_ns(), &st))
+		goto out;
+	ASSERT_EQ(st.backend_down, 1, "backend_down");
+	ASSERT_EQ(st.no_backend, 1, "no_backend");
+	ASSERT_EQ(st.no_vip, 1, "no_vip");
+	ASSERT_EQ(st.expired, 1, "expired");
+	ASSERT_EQ(st.flows + st.persists + st.kept, 0, "entries written");
+	ASSERT_TRUE(!flow_entry(&other, &fv), "no flow entry");
+out:
+	lbxdp_sync_installer_free(in);
+	svc_end(&v);
+	test__end();
+}
+
+static void test_install_persist(void)
+{
+	struct fspec probe = SYNF(CLIENT(7), 40020, VIP1, 80);
+	struct fspec syn = SYNF(CLIENT(8), 40021, VIP1, 80);
+	struct lbxdp_sync_installer *in = NULL;
+	struct lbxdp_sync_install_stats st;
+	struct lbxdp_global_stats before, after;
+	struct lbxdp_sync_entry e;
+	struct svc v;
+	int x;
+
+	test__begin(
+		"sync install: a peer's persistence entry holds the client's next new flow");
+	test__context("set-up");
+	if (!svc_begin(&v, LBXDP_SCHED_RR, 300, 3) ||
+	    !ASSERT_OK(lbxdp_sync_installer_new(&in), "installer"))
+		goto out;
+	/* rr's last pick: its next is another server. */
+	x = forward(&probe, "probe SYN");
+	if (!ASSERT_CMP(x, >=, 0, "probe's backend index", "at least "))
+		goto out;
+	e = peer_entry(&syn, BACKEND(x + 1), LBXDP_SYNC_PERSIST, 1000);
+	if (!install(in, &e, 1, lbxdp_now_ns(), &st))
+		goto out;
+	ASSERT_EQ(st.persists, 1, "persistence entries written");
+	ASSERT_EQ(st.flows, 0, "flows written");
+	if (!ASSERT_OK(stats_read(&env.main, &before), "read stats"))
+		goto out;
+	ASSERT_EQ(forward(&syn, "client's SYN"), x, "SYN's backend index");
+	if (ASSERT_OK(stats_read(&env.main, &after), "read stats"))
+		ASSERT_STATS(&before, &after,
+			     STAT_BIT(forwarded) | STAT_BIT(persist_hits),
+			     "client's SYN");
+out:
+	lbxdp_sync_installer_free(in);
+	svc_end(&v);
+	test__end();
+}
+
+static void test_install_no_persist(void)
+{
+	struct fspec syn = SYNF(CLIENT(9), 40030, VIP1, 80);
+	struct lbxdp_sync_installer *in = NULL;
+	struct lbxdp_sync_install_stats st;
+	struct lbxdp_sync_entry e;
+	struct svc v;
+
+	test__begin(
+		"sync install: persistence for a service without it here is skipped, its flow written");
+	test__context("set-up");
+	if (!svc_begin(&v, LBXDP_SCHED_WRR, 0, 2) ||
+	    !ASSERT_OK(lbxdp_sync_installer_new(&in), "installer"))
+		goto out;
+	e = peer_entry(&syn, BACKEND(2), LBXDP_SYNC_FLOW | LBXDP_SYNC_PERSIST,
+		       0);
+	if (!install(in, &e, 1, lbxdp_now_ns(), &st))
+		goto out;
+	ASSERT_EQ(st.flows, 1, "flows written");
+	ASSERT_EQ(st.no_persist, 1, "no_persist");
+	ASSERT_EQ(st.persists, 0, "persistence entries written");
+
+	/* More than the program takes at once: flushed in two runs. */
+	test__context("a call of %u entries", LBXDP_SYNC_PUT_MAX + 6);
+	{
+		struct lbxdp_sync_entry many[LBXDP_SYNC_PUT_MAX + 6];
+		struct lbxdp_flow fv;
+		__u32 i;
+
+		for (i = 0; i < LBXDP_SYNC_PUT_MAX + 6; i++) {
+			struct fspec f = TCPF(CLIENT(10), (__u16)(41000 + i),
+					      VIP1, 80, TH_ACK);
+
+			many[i] =
+				peer_entry(&f, BACKEND(1), LBXDP_SYNC_FLOW, 0);
+		}
+		if (install(in, many, LBXDP_SYNC_PUT_MAX + 6, lbxdp_now_ns(),
+			    &st)) {
+			struct fspec last =
+				TCPF(CLIENT(10),
+				     (__u16)(41000 + LBXDP_SYNC_PUT_MAX + 5),
+				     VIP1, 80, TH_ACK);
+
+			ASSERT_EQ(st.flows, LBXDP_SYNC_PUT_MAX + 6,
+				  "flows written");
+			ASSERT_TRUE(flow_entry(&last, &fv), "last flow entry");
+		}
+	}
+out:
+	lbxdp_sync_installer_free(in);
+	svc_end(&v);
+	test__end();
+}
+
+/*
+ * The daemon's side, two LBs in one process over loopback: a SYN placed by
+ * the master's program reaches the backup's flows map, with the backup's
+ * own id of the same server; the master's ACKs sent to the backup then go
+ * where the master sent the SYN. Polls the loop with a bound (5 s).
+ */
+static void test_pair(void)
+{
+	struct fspec syn = SYNF(CLIENT(11), 40040, VIP1, 80);
+	struct fspec ack = TCPF(CLIENT(11), 40040, VIP1, 80, TH_ACK);
+	struct fsync_opts o = {
+		.ifindex = 1,
+		.syncid = 5,
+		.port = 18848,
+		.dest = htonl(0x7f000001),
+		.source = htonl(0x7f000001),
+		.key = {.b = "0123456789abcdef-pair", .len = 21},
+	};
+	struct fsync *m = NULL, *bk = NULL;
+	struct lbxdp_config bcfg0 = {};
+	struct fsync_stats ms, bs;
+	struct lbxdp_vip_key bkey;
+	static struct lb lb_b;
+	struct lbxdp_flow fv;
+	struct loop l;
+	bool loop_ok = false, b_added = false;
+	__be32 addr[4];
+	__u8 mac[6];
+	struct svc v;
+	int be = -1, i, tries;
+
+	test__begin(
+		"fsync: a master's new flow is installed on its backup over UDP, with the backup's id of the server");
+	test__context("set-up");
+	if (!svc_begin(&v, LBXDP_SCHED_WRR, 0, 3) ||
+	    !ASSERT_OK(lb_attach(&lb_b, "detA", IF_DET_A), "attach LB B") ||
+	    !ASSERT_OK(lbxdp_config_read(&lb_b.ctx), "B config read"))
+		goto out;
+	bcfg0 = lb_b.ctx.cfg;
+	/* The backup's service: the same servers, added in another order,
+	 * so that their ids differ from the master's. */
+	vip_key(&bkey, VIP1, 80, IPPROTO_TCP);
+	b_added = ASSERT_OK(lbxdp_vip_add(&lb_b.ctx, &bkey, LBXDP_SCHED_WRR, 0,
+					  LBXDP_OWNER_CLI),
+			    "B vip add");
+	for (i = 2; b_added && i >= 0; i--) {
+		addr4(addr, BACKEND(i + 1));
+		be_mac(mac, 1, i);
+		if (!ASSERT_OK(lbxdp_backend_add(&lb_b.ctx, &bkey, addr, 1, mac,
+						 LBXDP_OWNER_CLI),
+			       "B backend add"))
+			goto out;
+	}
+	if (!ASSERT_OK(loop_init(&l), "loop_init"))
+		goto out;
+	loop_ok = true;
+	o.bind_port = 18849;
+	if (!ASSERT_OK(fsync_open(&m, &l, &env.main.ctx, &o), "master open"))
+		goto out;
+	o.bind_port = 0;
+	if (!ASSERT_OK(fsync_open(&bk, &l, &lb_b.ctx, &o), "backup open") ||
+	    !ASSERT_OK(fsync_set_master(m, true), "set master"))
+		goto out;
+
+	/* Mastership begins with a scan of the whole table (empty of this
+	 * flow): let it pass, so that only the feed can carry the SYN. */
+	for (tries = 0; tries < 5; tries++)
+		loop_run_once(&l, 10);
+	fsync_get_stats(bk, &bs);
+	if (!ASSERT_EQ(bs.install.flows, 0, "flows installed before the SYN"))
+		goto out;
+
+	test__context("SYN on the master");
+	be = forward(&syn, "SYN");
+	if (!ASSERT_CMP(be, >=, 0, "SYN's backend index", "at least "))
+		goto out;
+	/* Bounded: 100 iterations of at most 50 ms. */
+	for (tries = 0; tries < 100; tries++) {
+		loop_run_once(&l, 50);
+		fsync_get_stats(m, &ms);
+		fsync_get_stats(bk, &bs);
+		if (bs.install.flows && bs.received == ms.datagrams)
+			break;
+	}
+	ASSERT_EQ(ms.sent, 1, "entries the master sent");
+	ASSERT_EQ(ms.refreshed, 0, "entries the refresh scan sent");
+	ASSERT_EQ(bs.received, ms.datagrams, "datagrams received");
+	ASSERT_EQ(bs.install.flows, 1, "flows installed on the backup");
+	ASSERT_EQ(bs.install.no_vip + bs.install.no_backend +
+			  bs.install.backend_down + bs.install.expired,
+		  0, "entries skipped on the backup");
+	ASSERT_EQ(bs.dropped[FSYNC_DROP_HMAC] + bs.replayed, 0,
+		  "datagrams dropped");
+	test__context("the flow on the backup");
+	if (ASSERT_OK(bpf_map_lookup_elem(lb_b.ctx.fd[M_FLOWS],
+					  &(struct lbxdp_flow_key){
+						  .src = {htonl(CLIENT(11))},
+						  .dst = {htonl(VIP1)},
+						  .sport = htons(40040),
+						  .dport = htons(80),
+						  .proto = IPPROTO_TCP,
+						  .family = LBXDP_AF_INET,
+					  },
+					  &fv),
+		      "backup's flow entry")) {
+		__u32 id = 0;
+
+		addr4(addr, BACKEND(be + 1));
+		ASSERT_OK(lbxdp_backend_find(&lb_b.ctx, &bkey, addr, &id),
+			  "B backend find");
+		ASSERT_EQ(fv.backend, id, "backup's entry: its own id");
+		ASSERT_NEQ(id, backend_id(&v, be),
+			   "the backup's id differs from the master's");
+	}
+	{
+		struct frame in, out;
+		__u32 verdict = 0;
+
+		if (ASSERT_OK(send_frame(&lb_b, &ack, &in, &out, &verdict),
+			      "ACK on the backup") &&
+		    ASSERT_VERDICT(verdict, XDP_TX, "ACK on the backup"))
+			ASSERT_EQ(went_to(&out), be, "ACK's backend index");
+	}
+out:
+	if (m)
+		fsync_set_master(m, false);
+	fsync_close(m);
+	fsync_close(bk);
+	if (loop_ok)
+		loop_fini(&l);
+	if (lb_b.open) {
+		test__context("tear-down B");
+		lb_reset(&lb_b, &bkey, b_added ? 1 : 0, &bcfg0);
+		lb_close(&lb_b);
+	}
+	svc_end(&v);
+	test__end();
+}
+
+void test_sync(void)
+{
+	test_reported();
+	test_persist();
+	test_off();
+	test_full();
+	test_install_flow();
+	test_install_persist();
+	test_install_no_persist();
+	test_pair();
+}

@@ -1,0 +1,507 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "fsync.h"
+#include "log.h"
+#include "service.h"
+
+#define NSEC 1000000000ULL
+#define SCAN_CHUNK 4096
+
+struct fsync {
+	struct loop *l;
+	struct lbxdp_ctx *c;
+	struct fsync_opts o;
+	struct sockaddr_in to;
+	int fd;
+	struct loop_fd fdh;
+	struct ring_buffer *rb;
+	struct loop_fd rbh;
+	struct loop_timer tick, scan;
+	bool master;
+	/* The master's queue: a ring of o.queue entries. */
+	struct lbxdp_sync_entry *q;
+	__u32 qhead, qlen;
+	double tokens;
+	__u64 tokens_ms;
+	__u32 seq;
+	/* The backup's replay check: the last sender and its sequence. */
+	bool have_last;
+	__be32 last_from;
+	__u32 last_seq;
+	/* The master's view of the records, by id, as of config.gen. */
+	bool view_ok;
+	__u32 view_gen;
+	struct lbxdp_vip_key *vkey; /* family 0: no VIP */
+	struct lbxdp_backend *be;
+	__u64 scan_since_ns;
+	/* The refresh scan's buffers, SCAN_CHUNK each. */
+	struct lbxdp_flow_key *scan_fk;
+	struct lbxdp_persist_key *scan_pk;
+	struct lbxdp_flow *scan_v;
+	struct lbxdp_sync_installer *inst;
+	struct fsync_stats st;
+};
+
+static int view_refresh(struct fsync *f)
+{
+	struct lbxdp_ctx *c = f->c;
+	struct lbxdp_vip_key k, nk;
+	struct lbxdp_vip v;
+	bool first = true;
+	int err;
+
+	err = lbxdp_config_read(c);
+	if (err)
+		return err;
+	if (f->view_ok && f->view_gen == c->cfg.gen)
+		return 0;
+	memset(f->vkey, 0, c->cfg.max_vips * sizeof(*f->vkey));
+	while (!bpf_map_get_next_key(c->fd[M_VIPS], first ? NULL : &k, &nk)) {
+		first = false;
+		k = nk;
+		if (!bpf_map_lookup_elem(c->fd[M_VIPS], &k, &v) &&
+		    v.id < c->cfg.max_vips)
+			f->vkey[v.id] = k;
+	}
+	err = lbxdp_array_read(c->fd[M_BACKENDS], f->be,
+			       lbxdp_nbackend_slots(&c->cfg));
+	if (err)
+		return err;
+	f->view_gen = c->cfg.gen;
+	f->view_ok = true;
+	return 0;
+}
+
+static void push(struct fsync *f, const struct lbxdp_sync_entry *e)
+{
+	if (f->qlen == f->o.queue) {
+		f->st.queue_full++;
+		return;
+	}
+	f->q[(f->qhead + f->qlen++) % f->o.queue] = *e;
+}
+
+/* An entry for the backup from a flow (@vip_id NO_VIP: the backend's) or
+ * persistence record, if its backend record and VIP are still its own. */
+#define NO_VIP UINT32_MAX
+static bool make_entry(struct fsync *f, __u32 vip_id, __u32 be_id, __u32 gen,
+		       const __be32 client[4], __be16 sport, __be16 dport,
+		       __u8 kind, __u64 idle_ns, struct lbxdp_sync_entry *e)
+{
+	const struct lbxdp_backend *be;
+
+	if (be_id >= lbxdp_nbackend_slots(&f->c->cfg))
+		return false;
+	be = &f->be[be_id];
+	if (vip_id == NO_VIP)
+		vip_id = be->vip_id;
+	if (!(be->flags & LBXDP_BE_F_USED) || be->gen != gen ||
+	    be->vip_id != vip_id || vip_id >= f->c->cfg.max_vips ||
+	    !f->vkey[vip_id].family)
+		return false;
+	memset(e, 0, sizeof(*e));
+	e->vip = f->vkey[vip_id];
+	memcpy(e->client, client, sizeof(e->client));
+	e->sport = sport;
+	e->dport = dport;
+	memcpy(e->backend, be->addr, sizeof(e->backend));
+	e->kind = kind;
+	e->age_ms =
+		idle_ns / 1000000 > UINT32_MAX ? UINT32_MAX : idle_ns / 1000000;
+	return true;
+}
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	const struct lbxdp_sync_event *ev = data;
+	struct fsync *f = ctx;
+	struct lbxdp_sync_entry e;
+
+	if (len < sizeof(*ev))
+		return 0;
+	/* The event names its backend by address: the record may have
+	 * changed since, the address is what the backup needs. */
+	if (ev->vip_id >= f->c->cfg.max_vips || !f->vkey[ev->vip_id].family)
+		return 0;
+	memset(&e, 0, sizeof(e));
+	e.vip = f->vkey[ev->vip_id];
+	memcpy(e.client, ev->key.src, sizeof(e.client));
+	e.sport = ev->key.sport;
+	e.dport = ev->key.dport;
+	memcpy(e.backend, ev->backend_addr, sizeof(e.backend));
+	e.kind = ev->kind;
+	push(f, &e);
+	return 0;
+}
+
+static __u64 realtime_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Send what the rate allows from the queue, FSYNC_MAX_ENTRIES a datagram. */
+static void send_queued(struct fsync *f)
+{
+	static __thread struct fsync_batch b;
+	__u64 now = loop_now(f->l);
+	uint8_t buf[FSYNC_MAX_LEN];
+	double burst = f->o.rate / 10.0 > FSYNC_MAX_ENTRIES ? f->o.rate / 10.0
+							    : FSYNC_MAX_ENTRIES;
+	int n, len, i;
+
+	f->tokens += (double)(now - f->tokens_ms) * f->o.rate / 1000.0;
+	f->tokens_ms = now;
+	if (f->tokens > burst)
+		f->tokens = burst;
+	while (f->qlen && f->tokens >= 1) {
+		n = f->qlen < FSYNC_MAX_ENTRIES ? (int)f->qlen
+						: FSYNC_MAX_ENTRIES;
+		if (n > f->tokens)
+			n = (int)f->tokens;
+		b.syncid = f->o.syncid;
+		b.seq = ++f->seq;
+		b.count = n;
+		for (i = 0; i < n; i++)
+			b.e[i] = f->q[(f->qhead + i) % f->o.queue];
+		f->qhead = (f->qhead + n) % f->o.queue;
+		f->qlen -= n;
+		f->tokens -= n;
+		len = fsync_encode(&b, &f->o.key, buf, sizeof(buf));
+		if (len < 0 ||
+		    sendto(f->fd, buf, len, 0, (struct sockaddr *)&f->to,
+			   sizeof(f->to)) != len) {
+			f->st.send_errors++;
+			continue;
+		}
+		f->st.sent += n;
+		f->st.datagrams++;
+	}
+}
+
+static void drain_ring(struct fsync *f)
+{
+	if (!f->rb || view_refresh(f))
+		return;
+	ring_buffer__consume(f->rb);
+}
+
+static void on_ring(struct loop_fd *h, uint32_t events)
+{
+	struct fsync *f = h->arg;
+
+	drain_ring(f);
+	send_queued(f);
+}
+
+static void on_tick(struct loop_timer *t)
+{
+	struct fsync *f = t->arg;
+
+	if (!f->master)
+		return;
+	drain_ring(f);
+	send_queued(f);
+	loop_timer_in(f->l, &f->tick, FSYNC_TICK_MS);
+}
+
+/* A quarter of the shortest idle timeout, at least a second. */
+static __u64 scan_period_ms(const struct lbxdp_config *cfg)
+{
+	__u32 t = cfg->tcp_timeout < cfg->udp_timeout ? cfg->tcp_timeout
+						      : cfg->udp_timeout;
+
+	return t >= 4 ? (__u64)t * 1000 / 4 : 1000;
+}
+
+/*
+ * Send again every entry seen since the last scan: the backup's copies
+ * stay as live as the master's, each sent at most once a period (a
+ * quarter of the shortest timeout).
+ */
+static void refresh_scan(struct fsync *f, bool persist)
+{
+	struct lbxdp_flow_key *fk = f->scan_fk;
+	struct lbxdp_persist_key *pk = f->scan_pk;
+	struct lbxdp_flow *v = f->scan_v;
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	int fd = f->c->fd[persist ? M_PERSIST : M_FLOWS];
+	__u64 now = lbxdp_now_ns(), batch = 0;
+	void *keys = persist ? (void *)pk : (void *)fk;
+	struct lbxdp_sync_entry e;
+	bool first = true, done = false;
+	__u32 n, i;
+	int r;
+
+	while (!done) {
+		n = SCAN_CHUNK;
+		r = bpf_map_lookup_batch(fd, first ? NULL : &batch, &batch,
+					 keys, v, &n, &o);
+		first = false;
+		if (r && errno != ENOENT)
+			return;
+		done = r != 0;
+		for (i = 0; i < n; i++) {
+			__u64 idle = now > v[i].last_seen_ns
+					     ? now - v[i].last_seen_ns
+					     : 0;
+			bool ok;
+
+			if (v[i].last_seen_ns <= f->scan_since_ns)
+				continue;
+			if (persist)
+				ok = make_entry(f, pk[i].vip_id, v[i].backend,
+						v[i].gen, pk[i].client, 0, 0,
+						LBXDP_SYNC_PERSIST, idle, &e);
+			else
+				ok = make_entry(
+					f,
+					f->be[v[i].backend < lbxdp_nbackend_slots(
+								     &f->c->cfg)
+						      ? v[i].backend
+						      : 0]
+						.vip_id,
+					v[i].backend, v[i].gen, fk[i].src,
+					fk[i].sport, fk[i].dport,
+					LBXDP_SYNC_FLOW, idle, &e);
+			if (!ok)
+				continue;
+			push(f, &e);
+			f->st.refreshed++;
+		}
+	}
+}
+
+static void on_scan(struct loop_timer *t)
+{
+	struct fsync *f = t->arg;
+	__u64 start = lbxdp_now_ns();
+
+	if (!f->master || view_refresh(f))
+		return;
+	refresh_scan(f, false);
+	refresh_scan(f, true);
+	f->scan_since_ns = start;
+	send_queued(f);
+	loop_timer_in(f->l, &f->scan, scan_period_ms(&f->c->cfg));
+}
+
+static void on_recv(struct loop_fd *h, uint32_t events)
+{
+	static __thread struct fsync_batch b;
+	struct fsync *f = h->arg;
+	uint8_t buf[FSYNC_MAX_LEN + 1];
+	struct sockaddr_in from;
+	socklen_t fl;
+	enum fsync_drop r;
+	ssize_t n;
+
+	for (;;) {
+		fl = sizeof(from);
+		n = recvfrom(f->fd, buf, sizeof(buf), 0,
+			     (struct sockaddr *)&from, &fl);
+		if (n < 0)
+			return;
+		if (f->master) {
+			f->st.not_backup++;
+			continue;
+		}
+		r = fsync_decode(buf, (size_t)n, f->o.syncid, &f->o.key, &b);
+		if (r != FSYNC_OK) {
+			f->st.dropped[r]++;
+			continue;
+		}
+		if (f->have_last && f->last_from == from.sin_addr.s_addr &&
+		    !fsync_seq_after(b.seq, f->last_seq)) {
+			f->st.replayed++;
+			continue;
+		}
+		f->have_last = true;
+		f->last_from = from.sin_addr.s_addr;
+		f->last_seq = b.seq;
+		f->st.received++;
+		lbxdp_sync_install(f->c, f->inst, b.e, (size_t)b.count,
+				   lbxdp_now_ns(), &f->st.install);
+	}
+}
+
+static int sock_open(struct fsync *f)
+{
+	struct sockaddr_in any = {
+		.sin_family = AF_INET,
+		.sin_port = htons(f->o.bind_port ? f->o.bind_port : f->o.port),
+	};
+	struct ip_mreqn mr = {.imr_ifindex = f->o.ifindex};
+	int one = 1, ttl = 1, off = 0;
+	bool mcast = IN_MULTICAST(ntohl(f->to.sin_addr.s_addr));
+
+	f->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (f->fd < 0)
+		return -errno;
+	if (setsockopt(f->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)))
+		return -errno;
+	if (!mcast)
+		any.sin_addr.s_addr = f->o.source;
+	if (bind(f->fd, (struct sockaddr *)&any, sizeof(any)))
+		return -errno;
+	if (!mcast)
+		return 0;
+	mr.imr_multiaddr = f->to.sin_addr;
+	mr.imr_address.s_addr = f->o.source;
+	if (setsockopt(f->fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)) ||
+	    setsockopt(f->fd, IPPROTO_IP, IP_MULTICAST_IF, &mr, sizeof(mr)) ||
+	    setsockopt(f->fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl,
+		       sizeof(ttl)) ||
+	    setsockopt(f->fd, IPPROTO_IP, IP_MULTICAST_LOOP, &off, sizeof(off)))
+		return -errno;
+	return 0;
+}
+
+int fsync_open(struct fsync **out, struct loop *l, struct lbxdp_ctx *c,
+	       const struct fsync_opts *o)
+{
+	struct fsync *f;
+	int err;
+
+	*out = NULL;
+	if (c->fd[M_SYNC_RING] < 0 || c->fd[M_SYNC_STATS] < 0) {
+		p_err("the maps in %s lack flow sync's ring (made by an older lbxdp): run 'lbxdp attach IFACE' again to create it",
+		      c->pin_dir);
+		return -EOPNOTSUPP;
+	}
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	f->l = l;
+	f->c = c;
+	f->o = *o;
+	f->fd = -1;
+	f->fdh.fd = f->rbh.fd = -1;
+	if (!f->o.port)
+		f->o.port = FSYNC_DEF_PORT;
+	if (!f->o.dest)
+		f->o.dest = htonl(FSYNC_DEF_GROUP);
+	if (!f->o.rate)
+		f->o.rate = FSYNC_DEF_RATE;
+	if (!f->o.queue)
+		f->o.queue = FSYNC_DEF_QUEUE;
+	f->to.sin_family = AF_INET;
+	f->to.sin_port = htons(f->o.port);
+	f->to.sin_addr.s_addr = f->o.dest;
+	/* A restarted master goes on after its last sequence (16 a ms is
+	 * more than the rate sends), so the backup takes it. */
+	f->seq = (__u32)(realtime_ms() * 16);
+	loop_timer_init(&f->tick, on_tick, f);
+	loop_timer_init(&f->scan, on_scan, f);
+	f->q = calloc(f->o.queue, sizeof(*f->q));
+	f->vkey =
+		calloc(c->cfg.max_vips ? c->cfg.max_vips : 1, sizeof(*f->vkey));
+	f->be = calloc(lbxdp_nbackend_slots(&c->cfg), sizeof(*f->be));
+	f->scan_fk = calloc(SCAN_CHUNK, sizeof(*f->scan_fk));
+	f->scan_pk = calloc(SCAN_CHUNK, sizeof(*f->scan_pk));
+	f->scan_v = calloc(SCAN_CHUNK, sizeof(*f->scan_v));
+	if (!f->q || !f->vkey || !f->be || !f->scan_fk || !f->scan_pk ||
+	    !f->scan_v)
+		err = -ENOMEM;
+	else
+		err = lbxdp_sync_installer_new(&f->inst);
+	if (!err) {
+		err = sock_open(f);
+		if (err)
+			p_err("flow sync: cannot open its UDP socket on port %u: %s",
+			      f->o.port, strerror(-err));
+	}
+	if (!err)
+		err = loop_fd_add(l, &f->fdh, f->fd, EPOLLIN, on_recv, f);
+	if (err) {
+		fsync_close(f);
+		return err;
+	}
+	*out = f;
+	return 0;
+}
+
+int fsync_set_master(struct fsync *f, bool master)
+{
+	int err;
+
+	if (master == f->master)
+		return 0;
+	err = lbxdp_sync_feed_set(f->c, master);
+	if (err)
+		return err;
+	f->master = master;
+	if (!master) {
+		loop_timer_cancel(f->l, &f->tick);
+		loop_timer_cancel(f->l, &f->scan);
+		loop_fd_del(f->l, &f->rbh);
+		ring_buffer__free(f->rb);
+		f->rb = NULL;
+		f->qlen = 0;
+		return 0;
+	}
+	f->rb = ring_buffer__new(f->c->fd[M_SYNC_RING], on_event, f, NULL);
+	if (!f->rb) {
+		err = -errno;
+		goto fail;
+	}
+	/* Events of an earlier mastership are stale: the scan sends what
+	 * lives. */
+	ring_buffer__consume(f->rb);
+	f->qlen = 0;
+	f->tokens_ms = loop_now(f->l);
+	f->scan_since_ns = 0;
+	err = loop_fd_add(f->l, &f->rbh, ring_buffer__epoll_fd(f->rb), EPOLLIN,
+			  on_ring, f);
+	if (!err)
+		err = loop_timer_in(f->l, &f->tick, FSYNC_TICK_MS);
+	if (!err)
+		err = loop_timer_in(f->l, &f->scan, 0);
+	if (!err)
+		return 0;
+fail:
+	p_err("flow sync: cannot read the data plane's feed: %s",
+	      strerror(-err));
+	fsync_set_master(f, false);
+	return err;
+}
+
+void fsync_get_stats(const struct fsync *f, struct fsync_stats *st)
+{
+	*st = f->st;
+}
+
+void fsync_close(struct fsync *f)
+{
+	if (!f)
+		return;
+	loop_timer_cancel(f->l, &f->tick);
+	loop_timer_cancel(f->l, &f->scan);
+	loop_fd_del(f->l, &f->rbh);
+	loop_fd_del(f->l, &f->fdh);
+	ring_buffer__free(f->rb);
+	if (f->fd >= 0)
+		close(f->fd);
+	lbxdp_sync_installer_free(f->inst);
+	free(f->q);
+	free(f->vkey);
+	free(f->be);
+	free(f->scan_fk);
+	free(f->scan_pk);
+	free(f->scan_v);
+	free(f);
+}

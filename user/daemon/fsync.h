@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Flow sync in the daemon (keepalived's lvs_sync_daemon, lbxdp's own
+ * format, daemon/fsync_pkt.h): while master, the new flow and persistence
+ * entries the data plane reports (map "sync_ring") are sent to the backup,
+ * batched, bounded in rate, and every live entry is sent again once a
+ * quarter of its timeout so that the backup's copy does not expire; while
+ * backup, what arrives is installed (lbxdp_sync_install()). UDP on the
+ * sync interface: to a multicast group (IPVS's 224.0.0.81 by default,
+ * TTL 1) or a unicast peer.
+ *
+ * The VRRP runtime calls fsync_set_master() on each transition of the
+ * instance that lvs_sync_daemon names (any instance if it names none).
+ */
+#ifndef LBXDP_FSYNC_H
+#define LBXDP_FSYNC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/types.h>
+#include "fsync_pkt.h"
+#include "loop.h"
+#include "maps.h"
+
+#define FSYNC_DEF_PORT 8848	    /* IPVS's */
+#define FSYNC_DEF_GROUP 0xe0000051U /* 224.0.0.81, IPVS's, host order */
+#define FSYNC_DEF_RATE 200000U	    /* entries a second, at most */
+#define FSYNC_DEF_QUEUE 65536U	    /* entries waiting for the rate */
+#define FSYNC_TICK_MS 20	    /* sends and ring reads at least */
+
+struct fsync_opts {
+	int ifindex; /* the sync interface */
+	uint8_t syncid;
+	uint16_t port;	    /* 0: FSYNC_DEF_PORT */
+	uint16_t bind_port; /* to receive on; 0: port (another: tests) */
+	__be32 dest;	    /* multicast group or unicast peer; 0: the group */
+	__be32 source;	/* to send from (and, unicast, to receive on); 0: any */
+	uint32_t rate;	/* 0: FSYNC_DEF_RATE */
+	uint32_t queue; /* 0: FSYNC_DEF_QUEUE */
+	struct fsync_key key;
+};
+
+struct fsync_stats {
+	__u64 sent, datagrams; /* entries and datagrams sent */
+	__u64 queue_full;      /* entries dropped: the rate held them */
+	__u64 refreshed;       /* entries sent again by the refresh scan */
+	__u64 send_errors;     /* datagrams the socket refused */
+	__u64 received;	       /* datagrams that decoded */
+	__u64 dropped[FSYNC_DROP__MAX]; /* by reason */
+	__u64 replayed;			/* a sequence not after the last one */
+	__u64 not_backup;		/* datagrams received while master */
+	struct lbxdp_sync_install_stats install;
+};
+
+struct fsync;
+
+/*
+ * Flow sync on @c's maps, in loop @l, as a backup (receiving) until
+ * fsync_set_master(). @c stays the caller's and must outlive it. -errno,
+ * printed: the socket, the maps of an older attach (-EOPNOTSUPP).
+ */
+int fsync_open(struct fsync **out, struct loop *l, struct lbxdp_ctx *c,
+	       const struct fsync_opts *o);
+
+/*
+ * Master: the data plane's feed on (config flag, so with the writer lock
+ * held), its events and the refresh scan sent. Backup: the feed off, what
+ * arrives installed. Idempotent. -errno, printed.
+ */
+int fsync_set_master(struct fsync *f, bool master);
+
+void fsync_get_stats(const struct fsync *f, struct fsync_stats *st);
+
+/* Leaves the feed as it is (the caller turns it off, lock held); NULL ok. */
+void fsync_close(struct fsync *f);
+
+#endif /* LBXDP_FSYNC_H */

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Flow sync on the wire: lbxdp's own format (not IPVS's), one UDP datagram
+ * a batch, pure code (unit-tested, fuzzed). All fields in network order:
+ *
+ *   header, 12 bytes: magic "LBFS", version 1, count (1-FSYNC_MAX_ENTRIES),
+ *     syncid (lvs_sync_daemon's id), a zero byte, sequence (be32)
+ *   count entries of 64 bytes:
+ *     0  family (2: IPv4), proto (6, 17), kind (LBXDP_SYNC_*), 0
+ *     4  VIP port (0: every port), client port, destination port, 0 0
+ *     12 age in ms (be32): idle time of the entry on the sender
+ *     16 VIP address, 32 client address, 48 backend address (16 bytes
+ *        each, IPv4 in the first 4, the rest zero)
+ *   HMAC-SHA256 (32 bytes) of all that precedes it, under the shared key
+ *
+ * The backend goes by address: ids differ between two load balancers.
+ */
+#ifndef LBXDP_FSYNC_PKT_H
+#define LBXDP_FSYNC_PKT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "flowsync.h"
+
+#define FSYNC_MAGIC 0x4c424653U /* "LBFS" */
+#define FSYNC_VERSION 1
+#define FSYNC_HDR_LEN 12
+#define FSYNC_ENTRY_LEN 64
+#define FSYNC_MAC_LEN 32
+/* A batch fits a 1500-byte MTU with its IP and UDP headers: 1452 bytes. */
+#define FSYNC_MAX_ENTRIES 22
+#define FSYNC_MAX_LEN \
+	(FSYNC_HDR_LEN + FSYNC_MAX_ENTRIES * FSYNC_ENTRY_LEN + FSYNC_MAC_LEN)
+#define FSYNC_KEY_MIN 16
+#define FSYNC_KEY_MAX 64
+
+struct fsync_key {
+	uint8_t b[FSYNC_KEY_MAX];
+	size_t len;
+};
+
+/* One batch, decoded or to encode. */
+struct fsync_batch {
+	uint8_t syncid;
+	uint32_t seq;
+	int count;
+	struct lbxdp_sync_entry e[FSYNC_MAX_ENTRIES];
+};
+
+/* Why a datagram is dropped, in the order decoding checks. */
+enum fsync_drop {
+	FSYNC_OK = 0,
+	FSYNC_DROP_LENGTH,  /* shorter than a header, or not what count says */
+	FSYNC_DROP_MAGIC,   /* not flow sync's */
+	FSYNC_DROP_VERSION, /* another version */
+	FSYNC_DROP_SYNCID,  /* another pair's (lvs_sync_daemon id) */
+	FSYNC_DROP_COUNT,   /* 0 or more than FSYNC_MAX_ENTRIES */
+	FSYNC_DROP_HMAC,    /* not made with our key */
+	FSYNC_DROP_ENTRY,   /* an entry's family, protocol, kind or address */
+	FSYNC_DROP__MAX,
+};
+
+/* A short name for logs and counters ("hmac", "syncid", ...). */
+const char *fsync_drop_name(enum fsync_drop r);
+
+/*
+ * The key from @path: its bytes, less trailing white space, 16 to 64 of
+ * them. -EACCES for a file that group or others may read, -EINVAL for a
+ * key too short or too long, -errno else.
+ */
+int fsync_key_load(const char *path, struct fsync_key *k);
+
+/*
+ * Encode @b into @buf, authenticated under @k. Returns the length, or
+ * -EINVAL (count out of range, a key shorter than FSYNC_KEY_MIN, an entry
+ * that decoding would refuse) or -ENOSPC.
+ */
+int fsync_encode(const struct fsync_batch *b, const struct fsync_key *k,
+		 uint8_t *buf, size_t len);
+
+/*
+ * Decode the datagram @pkt of @len bytes into @b: FSYNC_OK, or the reason
+ * to drop it (then @b is undefined). Checks the syncid against @syncid and
+ * the HMAC under @k (in constant time) before it reads an entry; never
+ * reads past @len.
+ */
+enum fsync_drop fsync_decode(const uint8_t *pkt, size_t len, uint8_t syncid,
+			     const struct fsync_key *k, struct fsync_batch *b);
+
+/* Whether sequence @seq comes after @last (serial arithmetic, RFC 1982):
+ * a receiver drops a replayed or reordered batch. */
+static inline int fsync_seq_after(uint32_t seq, uint32_t last)
+{
+	return (int32_t)(seq - last) > 0;
+}
+
+#endif /* LBXDP_FSYNC_PKT_H */

@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "flowsync.h"
+#include "log.h"
+#include "service.h"
+#include "sync_put.skel.h"
+
+#define NSEC 1000000000ULL
+
+int lbxdp_sync_feed_set(struct lbxdp_ctx *c, bool on)
+{
+	struct lbxdp_config cfg;
+	int err;
+
+	if (c->fd[M_SYNC_RING] < 0 || c->fd[M_SYNC_STATS] < 0) {
+		p_err("the maps in %s lack flow sync's ring (made by an older lbxdp): run 'lbxdp attach IFACE' again to create it",
+		      c->pin_dir);
+		return -EOPNOTSUPP;
+	}
+	err = lbxdp_config_read(c);
+	if (err)
+		return err;
+	cfg = c->cfg;
+	if (on)
+		cfg.flags |= LBXDP_CFG_F_SYNC;
+	else
+		cfg.flags &= ~LBXDP_CFG_F_SYNC;
+	if (cfg.flags == c->cfg.flags)
+		return 0;
+	return lbxdp_config_write(c, &cfg);
+}
+
+int lbxdp_sync_ring_full(struct lbxdp_ctx *c, __u64 *n)
+{
+	*n = 0;
+	if (c->fd[M_SYNC_STATS] < 0)
+		return 0;
+	return lbxdp_percpu_sum(c, M_SYNC_STATS, 0, n, 1);
+}
+
+/* A backend record by (VIP id, address), the key the peer's entries give. */
+struct be_ref {
+	__u32 vip_id;
+	__be32 addr[4];
+	__u32 id;
+	__u32 gen;
+	__u32 flags;
+};
+
+struct vip_ref {
+	struct lbxdp_vip_key key;
+	struct lbxdp_vip vip;
+};
+
+struct lbxdp_sync_installer {
+	bool valid;
+	__u32 gen; /* config.gen the view was built under */
+	struct vip_ref *vips;
+	size_t nvips;
+	struct be_ref *bes;
+	size_t nbes;
+	/* Its program (bpf/sync_put.bpf.c) and the batch in its .bss. */
+	struct sync_put_bpf *skel;
+	__u32 n;
+};
+
+int lbxdp_sync_installer_new(struct lbxdp_sync_installer **out)
+{
+	*out = calloc(1, sizeof(**out));
+	return *out ? 0 : -ENOMEM;
+}
+
+static void view_free(struct lbxdp_sync_installer *in)
+{
+	free(in->vips);
+	free(in->bes);
+	in->vips = NULL;
+	in->bes = NULL;
+	in->nvips = in->nbes = 0;
+	in->valid = false;
+}
+
+void lbxdp_sync_installer_free(struct lbxdp_sync_installer *in)
+{
+	if (!in)
+		return;
+	view_free(in);
+	sync_put_bpf__destroy(in->skel);
+	free(in);
+}
+
+static int vip_cmp(const void *a, const void *b)
+{
+	return memcmp(&((const struct vip_ref *)a)->key,
+		      &((const struct vip_ref *)b)->key,
+		      sizeof(struct lbxdp_vip_key));
+}
+
+static int be_cmp(const void *a, const void *b)
+{
+	const struct be_ref *x = a, *y = b;
+
+	if (x->vip_id != y->vip_id)
+		return x->vip_id < y->vip_id ? -1 : 1;
+	return memcmp(x->addr, y->addr, sizeof(x->addr));
+}
+
+/*
+ * The records as they are under config.gen @gen: read after it, so that a
+ * change made meanwhile moves the gen past it and the next batch reads
+ * again. A flow entry carries its backend's gen, which the program checks.
+ */
+static int view_build(struct lbxdp_ctx *c, struct lbxdp_sync_installer *in,
+		      __u32 gen)
+{
+	__u32 nslots = lbxdp_nbackend_slots(&c->cfg), i;
+	struct lbxdp_backend *all = NULL;
+	struct lbxdp_vip_key k, nk;
+	bool first = true;
+	int err;
+
+	view_free(in);
+	in->vips = calloc(c->cfg.max_vips ? c->cfg.max_vips : 1,
+			  sizeof(*in->vips));
+	all = calloc(nslots, sizeof(*all));
+	in->bes = calloc(nslots, sizeof(*in->bes));
+	if (!in->vips || !all || !in->bes) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	while (in->nvips < c->cfg.max_vips &&
+	       !bpf_map_get_next_key(c->fd[M_VIPS], first ? NULL : &k, &nk)) {
+		first = false;
+		k = nk;
+		if (bpf_map_lookup_elem(c->fd[M_VIPS], &k,
+					&in->vips[in->nvips].vip))
+			continue; /* deleted meanwhile */
+		in->vips[in->nvips++].key = k;
+	}
+	err = lbxdp_array_read(c->fd[M_BACKENDS], all, nslots);
+	if (err)
+		goto cleanup;
+	for (i = 1; i < nslots; i++) {
+		struct be_ref *r = &in->bes[in->nbes];
+
+		if (!(all[i].flags & LBXDP_BE_F_USED))
+			continue;
+		r->vip_id = all[i].vip_id;
+		memcpy(r->addr, all[i].addr, sizeof(r->addr));
+		r->id = i;
+		r->gen = all[i].gen;
+		r->flags = all[i].flags;
+		in->nbes++;
+	}
+	qsort(in->vips, in->nvips, sizeof(*in->vips), vip_cmp);
+	qsort(in->bes, in->nbes, sizeof(*in->bes), be_cmp);
+	in->gen = gen;
+	in->valid = true;
+cleanup:
+	free(all);
+	if (err)
+		view_free(in);
+	return err;
+}
+
+/* How long the program keeps an idle flow of @e's protocol. */
+static __u64 flow_timeout(const struct lbxdp_ctx *c,
+			  const struct lbxdp_sync_entry *e)
+{
+	return (__u64)(e->vip.proto == IPPROTO_TCP ? c->cfg.tcp_timeout
+						   : c->cfg.udp_timeout) *
+	       NSEC;
+}
+
+/* The installer's program, over the pinned flows and persist maps. */
+static int put_load(struct lbxdp_ctx *c, struct lbxdp_sync_installer *in)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = c->pin_dir);
+	int err;
+
+	in->skel = sync_put_bpf__open_opts(&oo);
+	if (!in->skel)
+		return -errno;
+	err = bpf_map__set_max_entries(in->skel->maps.flows, c->cfg.flows);
+	if (!err)
+		err = bpf_map__set_max_entries(in->skel->maps.persist,
+					       c->cfg.persist);
+	if (!err)
+		err = sync_put_bpf__load(in->skel);
+	if (err) {
+		p_err("cannot load flow sync's installer: %s", strerror(-err));
+		sync_put_bpf__destroy(in->skel);
+		in->skel = NULL;
+	}
+	return err;
+}
+
+/* Run the program on the queued entries; count what it did. */
+static int put_flush(struct lbxdp_sync_installer *in,
+		     struct lbxdp_sync_install_stats *st)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o);
+	struct lbxdp_sync_put *e = in->skel->bss->put;
+	__u32 i;
+
+	if (!in->n)
+		return 0;
+	in->skel->bss->put_n = in->n;
+	if (bpf_prog_test_run_opts(
+		    bpf_program__fd(in->skel->progs.lbxdp_sync_put), &o))
+		return -errno;
+	for (i = 0; i < in->n; i++) {
+		if (e[i].result < 0)
+			return e[i].result;
+		if (!e[i].result)
+			st->kept++;
+		else if (e[i].persist)
+			st->persists++;
+		else
+			st->flows++;
+	}
+	in->n = 0;
+	return 0;
+}
+
+/* Queue a write for put_flush(), flushing a full batch first. */
+static int put_queue(struct lbxdp_sync_installer *in, const void *key,
+		     size_t ksz, const struct lbxdp_flow *val, bool persist,
+		     struct lbxdp_sync_install_stats *st)
+{
+	struct lbxdp_sync_put *e;
+	int err;
+
+	if (in->n == LBXDP_SYNC_PUT_MAX) {
+		err = put_flush(in, st);
+		if (err)
+			return err;
+	}
+	e = &in->skel->bss->put[in->n++];
+	memset(e, 0, sizeof(*e));
+	memcpy(&e->key, key, ksz);
+	e->val = *val;
+	e->persist = persist;
+	return 0;
+}
+
+/* Check @e and queue its entries. */
+static int install_one(struct lbxdp_ctx *c, struct lbxdp_sync_installer *in,
+		       const struct lbxdp_sync_entry *e, __u64 now_ns,
+		       struct lbxdp_sync_install_stats *st)
+{
+	struct vip_ref vk = {.key = e->vip}, *v;
+	struct be_ref bk = {}, *b;
+	struct lbxdp_flow val = {};
+	__u64 idle = (__u64)e->age_ms * 1000000ULL;
+	int err;
+
+	v = bsearch(&vk, in->vips, in->nvips, sizeof(*in->vips), vip_cmp);
+	if (!v) {
+		st->no_vip++;
+		return 0;
+	}
+	bk.vip_id = v->vip.id;
+	memcpy(bk.addr, e->backend, sizeof(bk.addr));
+	b = bsearch(&bk, in->bes, in->nbes, sizeof(*in->bes), be_cmp);
+	if (!b) {
+		st->no_backend++;
+		return 0;
+	}
+	if (b->flags & LBXDP_BE_F_DOWN) {
+		st->backend_down++;
+		return 0;
+	}
+	if (idle >= now_ns) {
+		st->expired++;
+		return 0;
+	}
+	val.backend = b->id;
+	val.gen = b->gen;
+	val.last_seen_ns = now_ns - idle;
+
+	if ((e->kind & LBXDP_SYNC_FLOW) && idle > flow_timeout(c, e)) {
+		st->expired++;
+	} else if (e->kind & LBXDP_SYNC_FLOW) {
+		struct lbxdp_flow_key fk = {
+			.sport = e->sport,
+			.dport = e->dport,
+			.proto = e->vip.proto,
+			.family = e->vip.family,
+		};
+
+		memcpy(fk.src, e->client, sizeof(fk.src));
+		memcpy(fk.dst, e->vip.addr, sizeof(fk.dst));
+		err = put_queue(in, &fk, sizeof(fk), &val, false, st);
+		if (err)
+			return err;
+	}
+	if (e->kind & LBXDP_SYNC_PERSIST) {
+		struct lbxdp_persist_key pk = {
+			.vip_id = v->vip.id,
+			.family = e->vip.family,
+		};
+
+		if (!v->vip.persist_sec) {
+			st->no_persist++;
+			return 0;
+		}
+		if (idle > v->vip.persist_sec * NSEC) {
+			st->expired++;
+			return 0;
+		}
+		memcpy(pk.client, e->client, sizeof(pk.client));
+		return put_queue(in, &pk, sizeof(pk), &val, true, st);
+	}
+	return 0;
+}
+
+int lbxdp_sync_install(struct lbxdp_ctx *c, struct lbxdp_sync_installer *in,
+		       const struct lbxdp_sync_entry *e, size_t n, __u64 now_ns,
+		       struct lbxdp_sync_install_stats *st)
+{
+	size_t i;
+	int err;
+
+	err = lbxdp_config_read(c);
+	if (err)
+		return err;
+	if (!in->valid || in->gen != c->cfg.gen) {
+		err = view_build(c, in, c->cfg.gen);
+		if (err)
+			return err;
+	}
+	if (!in->skel) {
+		err = put_load(c, in);
+		if (err)
+			return err;
+	}
+	in->n = 0;
+	for (i = 0; i < n && !err; i++)
+		err = install_one(c, in, &e[i], now_ns, st);
+	if (!err)
+		err = put_flush(in, st);
+	in->n = 0;
+	return err;
+}
