@@ -34,6 +34,10 @@ S3=198.18.0.30:443    # sh with persistence, web1, web3 down
 S4=198.18.0.30:8443   # wrr, web3 drained (a flow left, idle)
 S5=198.18.0.32:80     # the daemon's (kt dadd): web1, web2 held down by the operator
 NEW=198.18.0.31:8080  # added by a test: a new address
+# Idle timeouts shorter than the machine's uptime: `kt age` dates every
+# flow at the clock's origin (boot), so they are expired only then (the
+# default 900 s TCP timeout is not, on a machine booted minutes ago).
+lab_lbxdp timeout set tcp 60 udp 40
 lab_lbxdp vip add $S1
 lab_lbxdp backend add $S1 "$W1" --weight 1
 lab_lbxdp backend add $S1 "$W2" --weight 2
