@@ -634,7 +634,8 @@ static void test_pair(void)
 		goto out;
 	o.bind_port = 0;
 	if (!ASSERT_OK(fsync_open(&bk, &l, &lb_b.ctx, &o), "backup open") ||
-	    !ASSERT_OK(fsync_set_master(m, true), "set master"))
+	    !ASSERT_OK(fsync_set_master(m, true), "set master") ||
+	    !ASSERT_OK(lbxdp_sync_feed_set(&env.main.ctx, true), "feed on"))
 		goto out;
 
 	/* Mastership begins with a scan of the whole table (empty of this
@@ -697,8 +698,10 @@ static void test_pair(void)
 			ASSERT_EQ(went_to(&out), be, "ACK's backend index");
 	}
 out:
-	if (m)
+	if (m) {
 		fsync_set_master(m, false);
+		lbxdp_sync_feed_set(&env.main.ctx, false);
+	}
 	fsync_close(m);
 	fsync_close(bk);
 	if (loop_ok)

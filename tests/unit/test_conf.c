@@ -177,11 +177,18 @@ static void print_vrrp(FILE *f, const struct conf *cf)
 	}
 	if (cf->lvs_sync.interface)
 		fprintf(f,
-			"lvs_sync_daemon %s instance %s id %u port %u (line %d)\n",
+			"lvs_sync_daemon %s instance %s id %u port %u group %s (line %d)\n",
 			cf->lvs_sync.interface,
 			cf->lvs_sync.instance ? cf->lvs_sync.instance : "-",
 			cf->lvs_sync.syncid, cf->lvs_sync.port,
+			cf->lvs_sync.group
+				? inet_ntop(AF_INET, &cf->lvs_sync.group, a,
+					    sizeof(a))
+				: "-",
 			cf->lvs_sync.at.line);
+	if (cf->xdp.sync_key_file)
+		fprintf(f, "sync_key_file %s (line %d)\n",
+			cf->xdp.sync_key_file, cf->xdp.sync_key_at.line);
 }
 
 /* What the daemon's -t prints for @name (in dir), and its exit code;
@@ -756,7 +763,9 @@ static void test_vrrp_xdp_global(void **state)
 	assert_int_equal(cf->xdp.max_vips, 64);
 	assert_int_equal(cf->xdp.max_backends, 512);
 	assert_int_equal(cf->xdp.ring_size, 65537);
-	assert_int_equal(cf->xdp.at.line, 2);
+	assert_int_equal(cf->xdp.at.line, 5);
+	assert_string_equal(cf->xdp.sync_key_file, "/etc/lbxdp/sync.key");
+	assert_int_equal(cf->xdp.sync_key_at.line, 12);
 	conf_free(cf);
 
 	cf = load("g-global.conf");

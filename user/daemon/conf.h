@@ -252,6 +252,7 @@ struct conf_lvs_sync {
 	char *instance;	 /* the vrrp_instance whose master sends; NULL: any */
 	__u32 syncid;	 /* id N, 0..255, default 0 */
 	__u16 port;	 /* default 8848 (IPVS's) */
+	__be32 group;	 /* multicast group; 0: 224.0.0.81 (IPVS's) */
 	struct conf_loc at;
 };
 
@@ -261,7 +262,8 @@ struct conf_xdp {
 	char *interface;
 	int mode; /* -1: not given, else enum lbxdp_mode */
 	__u32 flows, max_vips, max_backends, ring_size;
-	struct conf_loc at;
+	char *sync_key_file; /* flow sync's HMAC key; NULL: no flow sync */
+	struct conf_loc at, sync_key_at;
 };
 
 struct conf_global {

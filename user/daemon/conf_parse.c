@@ -1103,9 +1103,7 @@ static void g_lvs_sync(struct p *p, const struct conf_stmt *st, void *o)
 					"lvs_sync_daemon: group: '%s' is not an IPv4 multicast address",
 					st->w[i]);
 			else
-				conf_warning(
-					p->d, &st->at,
-					"lvs_sync_daemon: group: lbxdp's flow sync is unicast to the peer: ignored");
+				ls->group = grp.s_addr;
 		} else if (i == 2) {
 			/* keepalived 1.x: IFACE INSTANCE [SYNCID] */
 			ls->instance = dup(p, w);
@@ -2154,6 +2152,18 @@ static void x_ring(struct p *p, const struct conf_stmt *st, void *o)
 		x->ring_size = v;
 }
 
+static void x_sync_key(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct conf_xdp *x = o;
+
+	if (!need(p, st, 1))
+		return;
+	extra(p, st, 1);
+	free(x->sync_key_file);
+	x->sync_key_file = dup(p, st->w[1]);
+	x->sync_key_at = st->at;
+}
+
 static const struct kw xdp_kw[] = {
 	{"interface", x_interface, false},
 	{"mode", x_mode, false},
@@ -2161,6 +2171,7 @@ static const struct kw xdp_kw[] = {
 	{"max_vips", x_max_vips, false},
 	{"max_backends", x_max_backends, false},
 	{"ring_size", x_ring, false},
+	{"sync_key_file", x_sync_key, false},
 	{NULL, NULL, false},
 };
 
@@ -3661,22 +3672,26 @@ static void vrrp_finish(struct p *p)
 		return;
 	if (!ls->port)
 		ls->port = 8848;
-	if (!ls->instance)
-		return;
-	i = vrrp_find(cf, ls->instance);
-	if (i < 0) {
+	if (ls->instance) {
+		i = vrrp_find(cf, ls->instance);
+		if (i < 0) {
+			conf_warning(
+				p->d, &ls->at,
+				"lvs_sync_daemon: no vrrp_instance %s: no flow sync, as keepalived does",
+				ls->instance);
+			free(ls->interface);
+			free(ls->instance);
+			ls->interface = ls->instance = NULL;
+			ls->syncid = 0;
+			return;
+		}
+		if (!p->lvs_syncid)
+			ls->syncid = cf->vrrp[i].vrid;
+	}
+	if (!cf->xdp.sync_key_file)
 		conf_warning(
 			p->d, &ls->at,
-			"lvs_sync_daemon: no vrrp_instance %s: no flow sync, as keepalived does",
-			ls->instance);
-		free(ls->interface);
-		free(ls->instance);
-		ls->interface = ls->instance = NULL;
-		ls->syncid = 0;
-		return;
-	}
-	if (!p->lvs_syncid)
-		ls->syncid = cf->vrrp[i].vrid;
+			"lvs_sync_daemon: no flow sync without a key (lbxdp_xdp { sync_key_file PATH }): after a failover, wrr and rr flows are placed by Maglev");
 }
 
 /* What needs the whole file: global defaults, the XDP interface. */
@@ -3801,6 +3816,7 @@ void conf_free(struct conf *cf)
 	free(cf->lvs_sync.interface);
 	free(cf->lvs_sync.instance);
 	free(cf->xdp.interface);
+	free(cf->xdp.sync_key_file);
 	free(cf->g.router_id);
 	for (i = 0; i < cf->g.nemails; i++)
 		free(cf->g.emails[i]);

@@ -18,6 +18,7 @@
 #include <bpf/libbpf.h>
 #include <json-c/json.h>
 #include "daemon/daemon.h"
+#include "daemon/dfsync.h"
 #include "daemon/dlog.h"
 #include "daemon/vrrp.h"
 #include "log.h"
@@ -381,6 +382,7 @@ void daemon_ha_suspend(struct daemon *d)
 			}
 		}
 	}
+	dfsync_update(d);
 }
 
 static void on_signal(struct loop_fd *h, uint32_t events)
@@ -509,6 +511,7 @@ void daemon_status(struct daemon *d, FILE *out, bool json)
 	}
 	json_object_object_add(o, "virtual_servers", vsa);
 	vrrp_status(d, json ? NULL : out, o);
+	dfsync_status(d, json ? NULL : out, o);
 	if (json)
 		fprintf(out, "%s\n",
 			json_object_to_json_string_ext(o,
@@ -551,6 +554,7 @@ int daemon_reload(struct daemon *d, FILE *out)
 {
 	struct conf_diag diag = {.out = out ? out : d->diag_out};
 	struct vrrp_plan plan = {0};
+	struct dfsync_plan fplan = {0};
 	struct conf *cf = NULL, *old_cf;
 	struct d_vs *vs = NULL, *old_vs;
 	int old_nvs;
@@ -573,11 +577,18 @@ int daemon_reload(struct daemon *d, FILE *out)
 	if (!err)
 		err = build_vs(d, cf, &vs, &nvs);
 	if (!err)
+		err = dfsync_prepare(d, cf, diag.out, &fplan);
+	if (!err) {
 		err = vrrp_prepare(d, cf, &plan);
+		if (err)
+			dfsync_abort(&fplan);
+	}
 	if (!err) {
 		err = start_checks(d, cf, vs, nvs, d->vs, d->nvs);
-		if (err)
+		if (err) {
 			vrrp_abort(&plan);
+			dfsync_abort(&fplan);
+		}
 	}
 	if (err) {
 		d->reload_errors++;
@@ -601,6 +612,7 @@ int daemon_reload(struct daemon *d, FILE *out)
 	d->vs = vs;
 	d->nvs = nvs;
 	vrrp_commit(d, &plan);
+	dfsync_commit(d, &fplan);
 	free_vs(old_vs, old_nvs);
 	conf_free(old_cf);
 	daemon_ha_suspend(d);
@@ -658,6 +670,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 int daemon_run(struct daemon *d)
 {
 	struct conf_diag diag = {.out = stderr};
+	struct dfsync_plan fplan = {0};
 	struct vrrp_plan plan;
 	int err, ifindex = 0;
 
@@ -733,15 +746,17 @@ int daemon_run(struct daemon *d)
 	if (!err)
 		err = start_checks(d, d->cf, d->vs, d->nvs, NULL, 0);
 	if (!err)
+		err = dfsync_prepare(d, d->cf, diag.out, &fplan);
+	if (!err) {
 		err = vrrp_prepare(d, d->cf, &plan);
+		if (err)
+			dfsync_abort(&fplan);
+	}
 	if (err)
 		goto fail;
 	vrrp_commit(d, &plan);
+	dfsync_commit(d, &fplan);
 	daemon_ha_suspend(d);
-	if (d->cf->lvs_sync.interface)
-		d_log(d,
-		      "%s:%d: lvs_sync_daemon: flow sync is not run yet: after a failover, wrr and rr flows are placed by Maglev",
-		      d->cf->lvs_sync.at.file, d->cf->lvs_sync.at.line);
 	d_log(d, "lbxdp daemon: %s on %s, pin directory %s", d->conf_path,
 	      d->ifname, d->pin_dir);
 	daemon_kick(d);
@@ -758,6 +773,7 @@ cleanup:
 	if (d->loop.epfd >= 0) {
 		vrrp_stop(d);
 		vrrp_scripts_stop(d);
+		dfsync_stop(d);
 	}
 	if (d->vs)
 		free_vs(d->vs, d->nvs);

@@ -16,6 +16,7 @@
 #include "daemon/check.h"
 #include "daemon/conf.h"
 #include "daemon/loop.h"
+#include "daemon/fsync.h"
 #include "daemon/policy.h"
 
 struct daemon;
@@ -79,6 +80,9 @@ struct daemon {
 	struct loop_timer ha_t; /* daemon_ha_kick() */
 	struct check_env env;
 
+	struct fsync *fsync; /* flow sync, dfsync.c; NULL: off */
+	struct fsync_opts fsync_o;
+
 	struct lbxdp_ctx c;
 	bool maps_open;
 	int pid_fd;
@@ -98,8 +102,9 @@ struct daemon {
 
 /* daemon.c */
 int daemon_run(struct daemon *d);
-/* ha_suspend: stop or restart the checks of the virtual servers whose VIP
- * a vrrp_instance holds only while MASTER (after each transition). */
+/* After each VRRP transition: ha_suspend stops or restarts the checks of
+ * the virtual servers whose VIP a vrrp_instance holds only while MASTER;
+ * flow sync sends while master, installs while backup. */
 void daemon_ha_suspend(struct daemon *d);
 /* The same from the loop, at once: VRRP transitions happen inside check
  * and script callbacks, whose checkers ha_suspend may free. */

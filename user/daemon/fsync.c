@@ -50,7 +50,9 @@ struct fsync {
 	struct lbxdp_flow_key *scan_fk;
 	struct lbxdp_persist_key *scan_pk;
 	struct lbxdp_flow *scan_v;
+	__u32 nvips, nbackends; /* what vkey and be hold */
 	struct lbxdp_sync_installer *inst;
+	struct fsync_batch batch; /* the datagram sent or received */
 	struct fsync_stats st;
 };
 
@@ -67,6 +69,10 @@ static int view_refresh(struct fsync *f)
 		return err;
 	if (f->view_ok && f->view_gen == c->cfg.gen)
 		return 0;
+	/* Maps attached anew with other sizes: the daemon opens us again. */
+	if (c->cfg.max_vips > f->nvips ||
+	    lbxdp_nbackend_slots(&c->cfg) > f->nbackends)
+		return -ERANGE;
 	memset(f->vkey, 0, c->cfg.max_vips * sizeof(*f->vkey));
 	while (!bpf_map_get_next_key(c->fd[M_VIPS], first ? NULL : &k, &nk)) {
 		first = false;
@@ -157,7 +163,7 @@ static __u64 realtime_ms(void)
 /* Send what the rate allows from the queue, FSYNC_MAX_ENTRIES a datagram. */
 static void send_queued(struct fsync *f)
 {
-	static __thread struct fsync_batch b;
+	struct fsync_batch *b = &f->batch;
 	__u64 now = loop_now(f->l);
 	uint8_t buf[FSYNC_MAX_LEN];
 	double burst = f->o.rate / 10.0 > FSYNC_MAX_ENTRIES ? f->o.rate / 10.0
@@ -173,15 +179,15 @@ static void send_queued(struct fsync *f)
 						: FSYNC_MAX_ENTRIES;
 		if (n > f->tokens)
 			n = (int)f->tokens;
-		b.syncid = f->o.syncid;
-		b.seq = ++f->seq;
-		b.count = n;
+		b->syncid = f->o.syncid;
+		b->seq = ++f->seq;
+		b->count = n;
 		for (i = 0; i < n; i++)
-			b.e[i] = f->q[(f->qhead + i) % f->o.queue];
+			b->e[i] = f->q[(f->qhead + i) % f->o.queue];
 		f->qhead = (f->qhead + n) % f->o.queue;
 		f->qlen -= n;
 		f->tokens -= n;
-		len = fsync_encode(&b, &f->o.key, buf, sizeof(buf));
+		len = fsync_encode(b, &f->o.key, buf, sizeof(buf));
 		if (len < 0 ||
 		    sendto(f->fd, buf, len, 0, (struct sockaddr *)&f->to,
 			   sizeof(f->to)) != len) {
@@ -302,8 +308,8 @@ static void on_scan(struct loop_timer *t)
 
 static void on_recv(struct loop_fd *h, uint32_t events)
 {
-	static __thread struct fsync_batch b;
 	struct fsync *f = h->arg;
+	struct fsync_batch *b = &f->batch;
 	uint8_t buf[FSYNC_MAX_LEN + 1];
 	struct sockaddr_in from;
 	socklen_t fl;
@@ -320,21 +326,21 @@ static void on_recv(struct loop_fd *h, uint32_t events)
 			f->st.not_backup++;
 			continue;
 		}
-		r = fsync_decode(buf, (size_t)n, f->o.syncid, &f->o.key, &b);
+		r = fsync_decode(buf, (size_t)n, f->o.syncid, &f->o.key, b);
 		if (r != FSYNC_OK) {
 			f->st.dropped[r]++;
 			continue;
 		}
 		if (f->have_last && f->last_from == from.sin_addr.s_addr &&
-		    !fsync_seq_after(b.seq, f->last_seq)) {
+		    !fsync_seq_after(b->seq, f->last_seq)) {
 			f->st.replayed++;
 			continue;
 		}
 		f->have_last = true;
 		f->last_from = from.sin_addr.s_addr;
-		f->last_seq = b.seq;
+		f->last_seq = b->seq;
 		f->st.received++;
-		lbxdp_sync_install(f->c, f->inst, b.e, (size_t)b.count,
+		lbxdp_sync_install(f->c, f->inst, b->e, (size_t)b->count,
 				   lbxdp_now_ns(), &f->st.install);
 	}
 }
@@ -408,9 +414,10 @@ int fsync_open(struct fsync **out, struct loop *l, struct lbxdp_ctx *c,
 	loop_timer_init(&f->tick, on_tick, f);
 	loop_timer_init(&f->scan, on_scan, f);
 	f->q = calloc(f->o.queue, sizeof(*f->q));
-	f->vkey =
-		calloc(c->cfg.max_vips ? c->cfg.max_vips : 1, sizeof(*f->vkey));
-	f->be = calloc(lbxdp_nbackend_slots(&c->cfg), sizeof(*f->be));
+	f->nvips = c->cfg.max_vips ? c->cfg.max_vips : 1;
+	f->nbackends = lbxdp_nbackend_slots(&c->cfg);
+	f->vkey = calloc(f->nvips, sizeof(*f->vkey));
+	f->be = calloc(f->nbackends, sizeof(*f->be));
 	f->scan_fk = calloc(SCAN_CHUNK, sizeof(*f->scan_fk));
 	f->scan_pk = calloc(SCAN_CHUNK, sizeof(*f->scan_pk));
 	f->scan_v = calloc(SCAN_CHUNK, sizeof(*f->scan_v));
@@ -441,9 +448,6 @@ int fsync_set_master(struct fsync *f, bool master)
 
 	if (master == f->master)
 		return 0;
-	err = lbxdp_sync_feed_set(f->c, master);
-	if (err)
-		return err;
 	f->master = master;
 	if (!master) {
 		loop_timer_cancel(f->l, &f->tick);
@@ -478,6 +482,11 @@ fail:
 	      strerror(-err));
 	fsync_set_master(f, false);
 	return err;
+}
+
+bool fsync_is_master(const struct fsync *f)
+{
+	return f->master;
 }
 
 void fsync_get_stats(const struct fsync *f, struct fsync_stats *st)

@@ -9,8 +9,8 @@
  * sync interface: to a multicast group (IPVS's 224.0.0.81 by default,
  * TTL 1) or a unicast peer.
  *
- * The VRRP runtime calls fsync_set_master() on each transition of the
- * instance that lvs_sync_daemon names (any instance if it names none).
+ * The daemon (dfsync.c) calls fsync_set_master() on each transition of
+ * the instance that lvs_sync_daemon names (any instance if it names none).
  */
 #ifndef LBXDP_FSYNC_H
 #define LBXDP_FSYNC_H
@@ -63,11 +63,14 @@ int fsync_open(struct fsync **out, struct loop *l, struct lbxdp_ctx *c,
 	       const struct fsync_opts *o);
 
 /*
- * Master: the data plane's feed on (config flag, so with the writer lock
- * held), its events and the refresh scan sent. Backup: the feed off, what
- * arrives installed. Idempotent. -errno, printed.
+ * Master: the data plane's events and the refresh scan sent. Backup: what
+ * arrives installed. Idempotent. -errno, printed. The caller switches the
+ * data plane's feed to match (lbxdp_sync_feed_set(), writer lock held).
  */
 int fsync_set_master(struct fsync *f, bool master);
+
+/* Whether @f sends (set master). */
+bool fsync_is_master(const struct fsync *f);
 
 void fsync_get_stats(const struct fsync *f, struct fsync_stats *st);
 

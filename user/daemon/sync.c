@@ -10,6 +10,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include "daemon/daemon.h"
+#include "daemon/dfsync.h"
 #include "daemon/dlog.h"
 #include "netlink.h"
 #include "parse.h"
@@ -398,6 +399,8 @@ int daemon_sync(struct daemon *d)
 	if (err < 0)
 		goto cleanup;
 	err = lbxdp_config_read(&d->c);
+	if (!err)
+		err = dfsync_feed(d);
 	if (err)
 		goto cleanup;
 	/* Every service is tried, whatever one of them says. */

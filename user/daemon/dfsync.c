@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Flow sync as the configuration and VRRP say: lvs_sync_daemon names the
+ * sync interface (and the instance whose master sends), lbxdp_xdp's
+ * sync_key_file the HMAC key. The engine is fsync.c; this file opens it,
+ * follows the instance's state, and switches the data plane's feed under
+ * the writer lock, from daemon_sync().
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <json-c/json.h>
+#include "daemon.h"
+#include "dfsync.h"
+#include "dlog.h"
+#include "flowsync.h"
+#include "fsync.h"
+#include "vrrp.h"
+
+static const char *key_error(int err)
+{
+	switch (err) {
+	case -EACCES:
+		return "readable by others than its owner (chmod 600 it)";
+	case -EINVAL:
+		return "not a key of 16 to 64 bytes";
+	default:
+		return strerror(-err);
+	}
+}
+
+int dfsync_prepare(struct daemon *d, const struct conf *cf, FILE *out,
+		   struct dfsync_plan *pl)
+{
+	const struct conf_lvs_sync *ls = &cf->lvs_sync;
+	const struct conf_xdp *x = &cf->xdp;
+	struct fsync_opts *o = &pl->o;
+	int err;
+
+	memset(pl, 0, sizeof(*pl));
+	/* Without a key the parser warned: no flow sync. */
+	if (!ls->interface || !x->sync_key_file)
+		return 0;
+	o->ifindex = (int)if_nametoindex(ls->interface);
+	if (!o->ifindex) {
+		fprintf(out,
+			"%s:%d: error: lvs_sync_daemon: no interface %s on this machine\n",
+			ls->at.file, ls->at.line, ls->interface);
+		return -EINVAL;
+	}
+	err = fsync_key_load(x->sync_key_file, &o->key);
+	if (err) {
+		fprintf(out, "%s:%d: error: sync_key_file %s: %s\n",
+			x->sync_key_at.file, x->sync_key_at.line,
+			x->sync_key_file, key_error(err));
+		return -EINVAL;
+	}
+	o->syncid = (uint8_t)ls->syncid;
+	o->port = ls->port;
+	o->dest = ls->group;
+	pl->want = true;
+	if (d->fsync && !memcmp(&d->fsync_o, o, sizeof(*o))) {
+		pl->keep = true;
+		return 0;
+	}
+	return fsync_open(&pl->f, &d->loop, &d->c, o);
+}
+
+void dfsync_abort(struct dfsync_plan *pl)
+{
+	fsync_close(pl->f);
+	pl->f = NULL;
+}
+
+void dfsync_commit(struct daemon *d, struct dfsync_plan *pl)
+{
+	if (pl->keep)
+		return;
+	if (d->fsync)
+		d_log(d, "flow sync: stopped");
+	fsync_close(d->fsync);
+	d->fsync = pl->f;
+	d->fsync_o = pl->o;
+	pl->f = NULL;
+	if (d->fsync) {
+		char grp[INET_ADDRSTRLEN];
+		__be32 g = d->fsync_o.dest ? d->fsync_o.dest
+					   : htonl(FSYNC_DEF_GROUP);
+
+		d_log(d, "flow sync: on %s, id %u, to %s port %u",
+		      d->cf->lvs_sync.interface, d->fsync_o.syncid,
+		      inet_ntop(AF_INET, &g, grp, sizeof(grp)),
+		      d->fsync_o.port);
+	}
+	dfsync_update(d);
+	daemon_kick(d); /* the feed, under the lock */
+}
+
+/* Whether this LB sends: the named instance, or any, is MASTER. */
+static bool sends(const struct daemon *d)
+{
+	const char *name = d->cf->lvs_sync.instance;
+	int i;
+
+	if (name)
+		return vrrp_is_master(d, name);
+	for (i = 0; i < d->nvrrp; i++)
+		if (d->vrrp[i]->fsm.state == VRRP_STATE_MASTER)
+			return true;
+	return false;
+}
+
+void dfsync_update(struct daemon *d)
+{
+	bool master;
+
+	if (!d->fsync)
+		return;
+	master = sends(d);
+	if (master == fsync_is_master(d->fsync))
+		return;
+	if (fsync_set_master(d->fsync, master))
+		return; /* printed; tried again at the next transition */
+	d_log(d, "flow sync: %s",
+	      master ? "master: sending new flows"
+		     : "backup: installing the master's");
+	daemon_kick(d);
+}
+
+int dfsync_feed(struct daemon *d)
+{
+	bool on = d->fsync && fsync_is_master(d->fsync);
+
+	/* Maps of an older attach have no feed to turn off. */
+	if (!on && d->c.fd[M_SYNC_RING] < 0)
+		return 0;
+	return lbxdp_sync_feed_set(&d->c, on);
+}
+
+void dfsync_stop(struct daemon *d)
+{
+	if (!d->fsync)
+		return;
+	fsync_close(d->fsync);
+	d->fsync = NULL;
+	/* The feed off: nobody reads the ring now. Busy lock: it stays on
+	 * until the next daemon's first sync, as after a kill. */
+	if (d->maps_open && !lbxdp_trylock(&d->c, d->pin_dir)) {
+		dfsync_feed(d);
+		lbxdp_unlock(&d->c);
+	}
+}
+
+#define U(x) json_object_new_int64((int64_t)(x))
+
+void dfsync_status(const struct daemon *d, FILE *out, struct json_object *o)
+{
+	const struct lbxdp_sync_install_stats *in;
+	struct json_object *fo, *dr;
+	struct fsync_stats st;
+	__u64 ring_full = 0;
+	int r;
+
+	if (!d->fsync)
+		return;
+	fsync_get_stats(d->fsync, &st);
+	in = &st.install;
+	if (d->maps_open)
+		lbxdp_sync_ring_full((struct lbxdp_ctx *)&d->c, &ring_full);
+	fo = json_object_new_object();
+	json_object_object_add(
+		fo, "interface",
+		json_object_new_string(d->cf->lvs_sync.interface));
+	json_object_object_add(fo, "syncid", U(d->fsync_o.syncid));
+	json_object_object_add(fo, "role",
+			       json_object_new_string(fsync_is_master(d->fsync)
+							      ? "master"
+							      : "backup"));
+	json_object_object_add(fo, "sent", U(st.sent));
+	json_object_object_add(fo, "datagrams_sent", U(st.datagrams));
+	json_object_object_add(fo, "refreshed", U(st.refreshed));
+	json_object_object_add(fo, "queue_full", U(st.queue_full));
+	json_object_object_add(fo, "send_errors", U(st.send_errors));
+	json_object_object_add(fo, "ring_full", U(ring_full));
+	json_object_object_add(fo, "datagrams_received", U(st.received));
+	json_object_object_add(fo, "installed_flows", U(in->flows));
+	json_object_object_add(fo, "installed_persists", U(in->persists));
+	json_object_object_add(fo, "kept", U(in->kept));
+	json_object_object_add(fo, "expired", U(in->expired));
+	json_object_object_add(fo, "no_service", U(in->no_vip));
+	json_object_object_add(fo, "no_backend", U(in->no_backend));
+	json_object_object_add(fo, "backend_down", U(in->backend_down));
+	json_object_object_add(fo, "no_persistence", U(in->no_persist));
+	dr = json_object_new_object();
+	for (r = 1; r < FSYNC_DROP__MAX; r++)
+		json_object_object_add(dr, fsync_drop_name(r),
+				       U(st.dropped[r]));
+	json_object_object_add(dr, "replayed", U(st.replayed));
+	json_object_object_add(dr, "while_master", U(st.not_backup));
+	json_object_object_add(fo, "dropped", dr);
+	json_object_object_add(o, "flow_sync", fo);
+	if (!out)
+		return;
+	fprintf(out,
+		"flow sync on %s, id %u: %s\n"
+		"  sent %llu entries in %llu datagrams (refreshed %llu), lost: queue full %llu, send errors %llu, ring full %llu\n"
+		"  received %llu datagrams: installed %llu flows, %llu persistence; skipped: kept %llu, expired %llu, no service %llu, no backend %llu, backend down %llu, no persistence %llu\n"
+		"  dropped:",
+		d->cf->lvs_sync.interface, d->fsync_o.syncid,
+		fsync_is_master(d->fsync) ? "master (sending)"
+					  : "backup (installing)",
+		(unsigned long long)st.sent, (unsigned long long)st.datagrams,
+		(unsigned long long)st.refreshed,
+		(unsigned long long)st.queue_full,
+		(unsigned long long)st.send_errors,
+		(unsigned long long)ring_full, (unsigned long long)st.received,
+		(unsigned long long)in->flows, (unsigned long long)in->persists,
+		(unsigned long long)in->kept, (unsigned long long)in->expired,
+		(unsigned long long)in->no_vip,
+		(unsigned long long)in->no_backend,
+		(unsigned long long)in->backend_down,
+		(unsigned long long)in->no_persist);
+	for (r = 1; r < FSYNC_DROP__MAX; r++)
+		fprintf(out, " %s %llu", fsync_drop_name(r),
+			(unsigned long long)st.dropped[r]);
+	fprintf(out, " replayed %llu, while master %llu\n",
+		(unsigned long long)st.replayed,
+		(unsigned long long)st.not_backup);
+}
