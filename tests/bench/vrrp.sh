@@ -128,8 +128,9 @@ session of its own. $ROUNDS rounds of each pair and event, interleaved in this
 one run, each from a fresh start. Takeover is read from the kernel receive
 times of the adverts on a third namespace: from the master's priority 0
 advert (clean stop: SIGTERM to the main process) or its last advert (kill -9
-of its process group, keepalived's VRRP child with it) to the backup's first
-advert as master. For the backup (priority 50) Skew_Time is
+of its process group, keepalived's VRRP child with it; the RFC's timer runs
+from that advert, and the kill lands anywhere in the second after it) to the
+backup's first advert as master. For the backup (priority 50) Skew_Time is
 (256 − 50)/256 = $(sec "$SKEW") s and Master_Down_Interval 3 × 1 + Skew_Time =
 $(sec "$MDI") s: the RFC's takeover on a clean stop and on a kill.
 
