@@ -195,9 +195,11 @@ format:
 	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/tests/bench
+	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/tests/bench \
+		$(OUTPUT)/tests/vrrp_probe
 	$(Q)OUTPUT=$(OUTPUT) bash tests/bench/run.sh
 	$(Q)OUTPUT=$(OUTPUT) bash tests/bench/daemon.sh
+	$(Q)OUTPUT=$(OUTPUT) bash tests/bench/vrrp.sh
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all

@@ -14,6 +14,8 @@ OUT=${BENCH_OUT:-BENCHMARKS.md}
 NRS=${BENCH_NRS:-1000}
 SECS=${BENCH_SECS:-30}
 ROUNDS=${BENCH_ROUNDS:-5}
+# shellcheck source=tests/bench/lib.sh
+source tests/bench/lib.sh
 
 [ "$(id -u)" -eq 0 ] || {
 	echo "bench: needs root" >&2
@@ -231,8 +233,7 @@ up=$(ip netns exec "${P}lb" "$LBXDP" --pin-dir "$PIN" -j backend list |
 daemon_stop
 
 stats() { # values...: "min / median / max"
-	printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END {
-		printf "%d / %d / %d", v[1], v[int((NR + 1) / 2)], v[NR] }'
+	bench_stats "$@" | awk '{ printf "%d / %d / %d", $1, $2, $3 }'
 }
 cpu=$(awk -v c=$((c1 - c0)) -v hz="$HZ" -v ms=$((t1 - t0)) \
 	'BEGIN { printf "%.2f", 100 * c / hz / (ms / 1000) }')
@@ -266,14 +267,4 @@ Load: $NRS real servers over 4 virtual servers, each checked every second
 EOF
 )
 printf '%s\n' "$section"
-if [ -f "$OUT" ] && grep -q '<!-- daemon: begin' "$OUT"; then
-	/usr/bin/python3 - "$OUT" "$section" <<'EOF'
-import re, sys
-p, sec = sys.argv[1], sys.argv[2]
-s = open(p).read()
-s = re.sub(r"<!-- daemon: begin.*?<!-- daemon: end -->", lambda m: sec, s, flags=re.S)
-open(p, "w").write(s)
-EOF
-else
-	printf '\n%s\n' "$section" >>"$OUT"
-fi
+bench_splice "$OUT" daemon "$section"
