@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# Failover under load: an lbxdp pair on the seed's files (LB1 master,
+# LB2 backup), a client with long-lived TCP streams through the VIP and a
+# new connection every 100 ms, and LB1 dies (kill -9 of its daemon, then
+# its link down: the XDP program it leaves would go on forwarding). The
+# streams must survive on LB2 with the same servers: with lb_algo mh by
+# the Maglev table alone, with wrr by flow sync (lvs_sync_daemon), which
+# must have installed every stream's flow on LB2 before the kill. New
+# connections that failed meanwhile are counted, with how long they did.
+# shellcheck disable=SC2317 # functions run through e2e_wait
+# shellcheck source=tests/e2e/lib.sh
+source "$(dirname "$0")/lib.sh"
+e2e_init failover_load
+# shellcheck source=tests/e2e/vrrp_lib.sh
+source "$E2E_DIR/vrrp_lib.sh"
+
+NSTREAMS=6
+SPORT=9000 # the streams' service, beside the seed's HTTP one
+V=2
+IMPL[lb1]=lbxdp
+IMPL[lb2]=lbxdp
+KEY=$E2E_TMP/sync.key
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$KEY"
+chmod 600 "$KEY"
+
+# conf OUT master|backup ALGO SYNC: the seed's file for the lab, quicker
+# checks, a second service (the streams') and, with SYNC=1, flow sync.
+conf() {
+	local sync=()
+	if [ "$4" = 1 ]; then
+		sync=(-e '/^ *router_id /a\   lvs_sync_daemon eth0 inst VI_1')
+	fi
+	mkconf "$1" "$2" -e "s/lb_algo wrr/lb_algo $3/" \
+		-e 's/delay_loop 6/delay_loop 1/; s/connect_timeout 3/connect_timeout 1/' \
+		"${sync[@]}"
+	cat >>"$1" <<EOF
+virtual_server $VIP $SPORT {
+    delay_loop 1
+    lb_algo $3
+    lb_kind DR
+    protocol TCP
+    real_server $W1 $SPORT {
+        weight 1
+        TCP_CHECK {
+            connect_timeout 1
+        }
+    }
+    real_server $W2 $SPORT {
+        weight 2
+        TCP_CHECK {
+            connect_timeout 1
+        }
+    }
+}
+EOF
+	if [ "$4" = 1 ]; then
+		printf 'lbxdp_xdp {\n    sync_key_file %s\n}\n' "$KEY" >>"$1"
+	fi
+}
+
+status() {
+	LBXDP_RUN_DIR="$(lab_state)/$1/run" lb_lbxdp "$1" -j daemon status 2>/dev/null
+}
+
+# all_up LB: every real server of LB's daemon is up in its maps.
+all_up() {
+	status "$1" | /usr/bin/python3 -c '
+import json, sys
+vs = json.load(sys.stdin)["virtual_servers"]
+sys.exit(not vs or not all(r["up"] for v in vs for r in v["real_servers"]))'
+}
+
+# sync_field LB FIELD: LB's flow_sync FIELD, or "none".
+sync_field() {
+	status "$1" | /usr/bin/python3 -c '
+import json, sys
+print(json.load(sys.stdin).get("flow_sync", {}).get(sys.argv[1], "none"))' "$2"
+}
+
+installed_all() { [ "$(sync_field lb2 installed_flows)" -ge "$NSTREAMS" ] 2>/dev/null; }
+
+inst_state() {
+	status "$1" | /usr/bin/python3 -c '
+import json, sys
+print(json.load(sys.stdin)["vrrp_instances"][0]["state"])'
+}
+
+# answered_since T: every stream has an answer after time T.
+answered_since() {
+	local i
+	for ((i = 0; i < NSTREAMS; i++)); do
+		awk -v t="$1" '$1 > t && $2 != "error" { f = 1 } END { exit !f }' \
+			"$OUT/stream-$i" || return 1
+	done
+}
+
+streams_up() { answered_since 0; }
+
+has() { [[ "$1" == *"$2"* ]]; }
+
+# The streams' clock (CLOCK_MONOTONIC).
+now() { /usr/bin/python3 -c 'import time; print(f"{time.monotonic():.3f}")'; }
+
+# round ALGO SYNC: one failover; checks and a report of what clients saw.
+round() {
+	local algo=$1 sync=$2 what t_kill i bad hosts
+	what=$algo
+	[ "$sync" = 0 ] || what="$algo with flow sync"
+	pair_lab "$algo"
+	for i in 1 2; do
+		lab_bg "web$i" "stream-web$i" /usr/bin/python3 \
+			"$E2E_DIR/streams.py" serve "web$i" "$SPORT"
+	done
+	conf "$E2E_TMP/lb1.conf" master "$algo" "$sync"
+	conf "$E2E_TMP/lb2.conf" backup "$algo" "$sync"
+	lb_start lb1 "$E2E_TMP/lb1.conf"
+	lb_start lb2 "$E2E_TMP/lb2.conf"
+	e2e_wait 20 eval '[ "$(holders)" = lb1 ] && backup_ready lb2'
+	e2e_wait 20 eval 'all_up lb1 && all_up lb2'
+	check "$what: LB1 holds the VIP, LB2 is backup, every server up on both ($(holders))" \
+		eval '[ "$(holders)" = lb1 ] && backup_ready lb2 && all_up lb1 && all_up lb2'
+
+	OUT=$(lab_state)/client
+	mkdir -p "$OUT"
+	lab_bg client streams /usr/bin/python3 "$E2E_DIR/streams.py" client \
+		"$VIP" "$SPORT" "$NSTREAMS" 80 "$OUT"
+	e2e_wait 20 streams_up
+	check "$what: $NSTREAMS streams through LB1 answered" streams_up
+	if [ "$sync" = 1 ]; then
+		e2e_wait 20 installed_all
+		check "$what: LB1 sends ($(sync_field lb1 role)), LB2 installed every stream's flow ($(sync_field lb2 installed_flows) of at least $NSTREAMS)" \
+			eval '[ "$(sync_field lb1 role)" = master ] && installed_all'
+	else
+		check "$what: no flow sync runs ($(sync_field lb2 role))" \
+			eval '[ "$(sync_field lb2 role)" = none ]'
+	fi
+
+	t_kill=$(now)
+	lb_stop lb1 KILL
+	ip -n "${LAB_PREFIX}lb1" link set eth0 down
+	e2e_wait 15 eval '[ "$(inst_state lb2)" = MASTER ] && holds lb2 "$VIP"'
+	check "$what: LB1 killed, LB2 master with the VIP" \
+		eval '[ "$(inst_state lb2)" = MASTER ] && holds lb2 "$VIP"'
+	t_over=$(now)
+	# TCP retransmits back off: 0.2, 0.4 ... s, so the streams come back
+	# seconds after the takeover.
+	e2e_wait 30 answered_since "$t_over"
+	check "$what: every stream answered through LB2" \
+		answered_since "$t_over"
+	# A second of new connections after the streams came back.
+	sleep 1
+	touch "$OUT/stop"
+	e2e_wait 20 eval '! pgrep -f "streams.py client" >/dev/null'
+
+	bad=0
+	for ((i = 0; i < NSTREAMS; i++)); do
+		hosts=$(awk '{ print $2 }' "$OUT/stream-$i" | sort -u | tr '\n' ' ')
+		if [ "$(echo "$hosts" | wc -w)" != 1 ] || [ "$hosts" = "error " ]; then
+			bad=$((bad + 1))
+			diag "stream $i: $(grep -c . "$OUT/stream-$i") answers from: $hosts$(grep -m1 error "$OUT/stream-$i")"
+		fi
+	done
+	check "$what: $NSTREAMS of $NSTREAMS streams survived on their servers ($bad broke or moved)" \
+		[ "$bad" = 0 ]
+	# New connections: how many failed, first to last failure.
+	read -r nok nfail span < <(awk -v t="$t_kill" '
+		$2 == "ok" { ok++ }
+		$2 == "fail" { fail++; if (first == "") first = $1; last = $1 }
+		END { printf "%d %d %.1f\n", ok, fail, fail ? last - first + 1 : 0 }' "$OUT/new")
+	diag "$what: new connections: $nok ok, $nfail failed, for ${span} s (takeover bound: Master_Down_Interval $(sec "$(mdi_us 50)") s)"
+	check "$what: new connections succeed again: the last 5 ok" \
+		eval '[ "$(tail -5 "$OUT/new" | grep -c " ok$")" = 5 ]'
+	lb_stop lb2
+	lb_stop lb1
+}
+
+round mh 0
+round wrr 1
+
+# A key others may read is refused with the file and line that name it.
+chmod 644 "$KEY"
+rc=0
+out=$(LBXDP_RUN_DIR="$(lab_state)/lb2/run" lb_lbxdp lb2 daemon \
+	-f "$E2E_TMP/lb2.conf" 2>&1) || rc=$?
+line=$(grep -n sync_key_file "$E2E_TMP/lb2.conf" | cut -d: -f1)
+check "a key file others may read: the daemon exits ($rc) naming it" \
+	eval '[ "$rc" != 0 ] && has "$out" "lb2.conf:$line: error: sync_key_file $KEY: readable by others"'
+lab_down "$LAB_PREFIX"
+e2e_done
