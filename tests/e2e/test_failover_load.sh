@@ -8,6 +8,7 @@
 # the Maglev table alone, with wrr by flow sync (lvs_sync_daemon), which
 # must have installed every stream's flow on LB2 before the kill. New
 # connections that failed meanwhile are counted, with how long they did.
+# shellcheck disable=SC2016 # check ... eval '...' expands when checked
 # shellcheck disable=SC2317 # functions run through e2e_wait
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -27,13 +28,13 @@ chmod 600 "$KEY"
 # conf OUT master|backup ALGO SYNC: the seed's file for the lab, quicker
 # checks, a second service (the streams') and, with SYNC=1, flow sync.
 conf() {
-	local sync=()
+	local lvs=()
 	if [ "$4" = 1 ]; then
-		sync=(-e '/^ *router_id /a\   lvs_sync_daemon eth0 inst VI_1')
+		lvs=(-e '/^ *router_id /a\   lvs_sync_daemon eth0 inst VI_1')
 	fi
 	mkconf "$1" "$2" -e "s/lb_algo wrr/lb_algo $3/" \
 		-e 's/delay_loop 6/delay_loop 1/; s/connect_timeout 3/connect_timeout 1/' \
-		"${sync[@]}"
+		"${lvs[@]}"
 	cat >>"$1" <<EOF
 virtual_server $VIP $SPORT {
     delay_loop 1
@@ -184,7 +185,7 @@ rc=0
 out=$(LBXDP_RUN_DIR="$(lab_state)/lb2/run" lb_lbxdp lb2 daemon \
 	-f "$E2E_TMP/lb2.conf" 2>&1) || rc=$?
 line=$(grep -n sync_key_file "$E2E_TMP/lb2.conf" | cut -d: -f1)
-check "a key file others may read: the daemon exits ($rc) naming it" \
+check "a key file others may read: the daemon exits ($rc) naming it (line $line)" \
 	eval '[ "$rc" != 0 ] && has "$out" "lb2.conf:$line: error: sync_key_file $KEY: readable by others"'
 lab_down "$LAB_PREFIX"
 e2e_done
