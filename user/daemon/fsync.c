@@ -27,6 +27,9 @@ struct fsync {
 	int fd;
 	struct loop_fd fdh;
 	struct ring_buffer *rb;
+	/* The ring's own fd: the daemon closes and reopens its maps at each
+	 * sync, and epoll forgets a closed file. */
+	int ring_fd;
 	struct loop_fd rbh;
 	struct loop_timer tick, scan;
 	bool master;
@@ -395,7 +398,7 @@ int fsync_open(struct fsync **out, struct loop *l, struct lbxdp_ctx *c,
 	f->l = l;
 	f->c = c;
 	f->o = *o;
-	f->fd = -1;
+	f->fd = f->ring_fd = -1;
 	f->fdh.fd = f->rbh.fd = -1;
 	if (!f->o.port)
 		f->o.port = FSYNC_DEF_PORT;
@@ -455,10 +458,18 @@ int fsync_set_master(struct fsync *f, bool master)
 		loop_fd_del(f->l, &f->rbh);
 		ring_buffer__free(f->rb);
 		f->rb = NULL;
+		if (f->ring_fd >= 0)
+			close(f->ring_fd);
+		f->ring_fd = -1;
 		f->qlen = 0;
 		return 0;
 	}
-	f->rb = ring_buffer__new(f->c->fd[M_SYNC_RING], on_event, f, NULL);
+	f->ring_fd = fcntl(f->c->fd[M_SYNC_RING], F_DUPFD_CLOEXEC, 0);
+	if (f->ring_fd < 0) {
+		err = -errno;
+		goto fail;
+	}
+	f->rb = ring_buffer__new(f->ring_fd, on_event, f, NULL);
 	if (!f->rb) {
 		err = -errno;
 		goto fail;
@@ -503,6 +514,8 @@ void fsync_close(struct fsync *f)
 	loop_fd_del(f->l, &f->rbh);
 	loop_fd_del(f->l, &f->fdh);
 	ring_buffer__free(f->rb);
+	if (f->ring_fd >= 0)
+		close(f->ring_fd);
 	if (f->fd >= 0)
 		close(f->fd);
 	lbxdp_sync_installer_free(f->inst);
