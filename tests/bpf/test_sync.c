@@ -637,6 +637,7 @@ static void test_pair(void)
 	    !ASSERT_OK(fsync_set_master(m, true), "set master") ||
 	    !ASSERT_OK(lbxdp_sync_feed_set(&env.main.ctx, true), "feed on"))
 		goto out;
+	fsync_feed_on(m);
 
 	/* Mastership begins with a scan of the whole table (empty of this
 	 * flow): let it pass, so that only the feed can carry the SYN. */

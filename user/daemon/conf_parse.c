@@ -3668,8 +3668,13 @@ static void vrrp_finish(struct p *p)
 			vrrp_complete(p, i);
 	if (!p->nomem)
 		drop_unused_scripts(p);
-	if (!ls->interface)
+	if (!ls->interface) {
+		if (cf->xdp.sync_key_file)
+			conf_warning(
+				p->d, &cf->xdp.sync_key_at,
+				"sync_key_file: no lvs_sync_daemon in global_defs: no flow sync");
 		return;
+	}
 	if (!ls->port)
 		ls->port = 8848;
 	if (ls->instance) {

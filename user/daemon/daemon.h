@@ -82,6 +82,7 @@ struct daemon {
 
 	struct fsync *fsync; /* flow sync, dfsync.c; NULL: off */
 	struct fsync_opts fsync_o;
+	int fsync_feed_err; /* the last switch's, logged when it changes */
 
 	struct lbxdp_ctx c;
 	bool maps_open;

@@ -129,14 +129,46 @@ void dfsync_update(struct daemon *d)
 	daemon_kick(d);
 }
 
-int dfsync_feed(struct daemon *d)
+/* The maps were pinned anew (a re-attach): the engine's ring and
+ * installer read the old ones. */
+static void reopen(struct daemon *d)
 {
-	bool on = d->fsync && fsync_is_master(d->fsync);
+	struct fsync *f = NULL;
+	int err;
 
+	fsync_close(d->fsync);
+	d->fsync = NULL;
+	err = fsync_open(&f, &d->loop, &d->c, &d->fsync_o);
+	if (err) {
+		d_err(d,
+		      "flow sync: the maps were attached anew and it cannot follow them: %s (stopped; a reload tries again)",
+		      strerror(-err));
+		return;
+	}
+	d->fsync = f;
+	d_log(d, "flow sync: the maps were attached anew: following them");
+}
+
+void dfsync_feed(struct daemon *d)
+{
+	bool on;
+	int err;
+
+	if (d->fsync && fsync_maps_changed(d->fsync))
+		reopen(d);
+	dfsync_update(d); /* again, if a switch failed */
+	on = d->fsync && fsync_is_master(d->fsync);
 	/* Maps of an older attach have no feed to turn off. */
 	if (!on && d->c.fd[M_SYNC_RING] < 0)
-		return 0;
-	return lbxdp_sync_feed_set(&d->c, on);
+		return;
+	err = lbxdp_sync_feed_set(&d->c, on);
+	if (!err && on)
+		fsync_feed_on(d->fsync);
+	if (err && err != d->fsync_feed_err)
+		d_err(d,
+		      "flow sync: cannot switch the data plane's feed %s: %s",
+		      on ? "on" : "off", strerror(-err));
+	d->fsync_feed_err = err;
 }
 
 void dfsync_stop(struct daemon *d)
@@ -155,7 +187,7 @@ void dfsync_stop(struct daemon *d)
 
 #define U(x) json_object_new_int64((int64_t)(x))
 
-void dfsync_status(const struct daemon *d, FILE *out, struct json_object *o)
+void dfsync_status(struct daemon *d, FILE *out, struct json_object *o)
 {
 	const struct lbxdp_sync_install_stats *in;
 	struct json_object *fo, *dr;
@@ -168,7 +200,7 @@ void dfsync_status(const struct daemon *d, FILE *out, struct json_object *o)
 	fsync_get_stats(d->fsync, &st);
 	in = &st.install;
 	if (d->maps_open)
-		lbxdp_sync_ring_full((struct lbxdp_ctx *)&d->c, &ring_full);
+		lbxdp_sync_ring_full(&d->c, &ring_full);
 	fo = json_object_new_object();
 	json_object_object_add(
 		fo, "interface",
@@ -193,6 +225,7 @@ void dfsync_status(const struct daemon *d, FILE *out, struct json_object *o)
 	json_object_object_add(fo, "no_backend", U(in->no_backend));
 	json_object_object_add(fo, "backend_down", U(in->backend_down));
 	json_object_object_add(fo, "no_persistence", U(in->no_persist));
+	json_object_object_add(fo, "install_errors", U(st.install_errors));
 	dr = json_object_new_object();
 	for (r = 1; r < FSYNC_DROP__MAX; r++)
 		json_object_object_add(dr, fsync_drop_name(r),
@@ -206,7 +239,7 @@ void dfsync_status(const struct daemon *d, FILE *out, struct json_object *o)
 	fprintf(out,
 		"flow sync on %s, id %u: %s\n"
 		"  sent %llu entries in %llu datagrams (refreshed %llu), lost: queue full %llu, send errors %llu, ring full %llu\n"
-		"  received %llu datagrams: installed %llu flows, %llu persistence; skipped: kept %llu, expired %llu, no service %llu, no backend %llu, backend down %llu, no persistence %llu\n"
+		"  received %llu datagrams: installed %llu flows, %llu persistence; skipped: kept %llu, expired %llu, no service %llu, no backend %llu, backend down %llu, no persistence %llu; map errors %llu\n"
 		"  dropped:",
 		d->cf->lvs_sync.interface, d->fsync_o.syncid,
 		fsync_is_master(d->fsync) ? "master (sending)"
@@ -221,7 +254,8 @@ void dfsync_status(const struct daemon *d, FILE *out, struct json_object *o)
 		(unsigned long long)in->no_vip,
 		(unsigned long long)in->no_backend,
 		(unsigned long long)in->backend_down,
-		(unsigned long long)in->no_persist);
+		(unsigned long long)in->no_persist,
+		(unsigned long long)st.install_errors);
 	for (r = 1; r < FSYNC_DROP__MAX; r++)
 		fprintf(out, " %s %llu", fsync_drop_name(r),
 			(unsigned long long)st.dropped[r]);

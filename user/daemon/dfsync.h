@@ -27,10 +27,12 @@ void dfsync_abort(struct dfsync_plan *pl);
 void dfsync_commit(struct daemon *d, struct dfsync_plan *pl);
 /* After a VRRP transition: send while the instance is master. */
 void dfsync_update(struct daemon *d);
-/* The data plane's feed as wanted: writer lock held (daemon_sync()). */
-int dfsync_feed(struct daemon *d);
+/* From daemon_sync(), writer lock held, maps just opened: follows a
+ * re-attach, and switches the data plane's feed as wanted (an error is
+ * logged, and the next sync tries again). */
+void dfsync_feed(struct daemon *d);
 /* At exit: closed, the feed off if the lock is free. */
 void dfsync_stop(struct daemon *d);
-void dfsync_status(const struct daemon *d, FILE *out, struct json_object *o);
+void dfsync_status(struct daemon *d, FILE *out, struct json_object *o);
 
 #endif /* LBXDP_DFSYNC_H */

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <bpf/bpf.h>
@@ -16,8 +17,10 @@
 #include "log.h"
 #include "service.h"
 
-#define NSEC 1000000000ULL
 #define SCAN_CHUNK 4096
+#define SCAN_STEP_MS 10	   /* between two chunks of a pass */
+#define SCAN_RETRY_MS 1000 /* after a map error */
+#define RECV_BURST 64	   /* datagrams a wakeup: VRRP's adverts wait less */
 
 struct fsync {
 	struct loop *l;
@@ -49,6 +52,11 @@ struct fsync {
 	struct lbxdp_vip_key *vkey; /* family 0: no VIP */
 	struct lbxdp_backend *be;
 	__u64 scan_since_ns;
+	/* The refresh scan, a chunk a step: its map, cursor and start. */
+	bool feed_on, scanning, scan_persist, scan_first, scan_lost;
+	__u64 scan_batch, scan_start_ns;
+	__u32 scan_n;
+	__u32 map_ids[3]; /* flows, persist, sync_ring: fsync_maps_changed() */
 	/* The refresh scan's buffers, SCAN_CHUNK each. */
 	struct lbxdp_flow_key *scan_fk;
 	struct lbxdp_persist_key *scan_pk;
@@ -93,13 +101,14 @@ static int view_refresh(struct fsync *f)
 	return 0;
 }
 
-static void push(struct fsync *f, const struct lbxdp_sync_entry *e)
+static bool push(struct fsync *f, const struct lbxdp_sync_entry *e)
 {
 	if (f->qlen == f->o.queue) {
 		f->st.queue_full++;
-		return;
+		return false;
 	}
 	f->q[(f->qhead + f->qlen++) % f->o.queue] = *e;
+	return true;
 }
 
 /* An entry for the backup from a flow (@vip_id NO_VIP: the backend's) or
@@ -142,7 +151,8 @@ static int on_event(void *ctx, void *data, size_t len)
 		return 0;
 	/* The event names its backend by address: the record may have
 	 * changed since, the address is what the backup needs. */
-	if (ev->vip_id >= f->c->cfg.max_vips || !f->vkey[ev->vip_id].family)
+	if (ev->vip_id >= f->nvips || ev->vip_id >= f->c->cfg.max_vips ||
+	    !f->vkey[ev->vip_id].family)
 		return 0;
 	memset(&e, 0, sizeof(e));
 	e.vip = f->vkey[ev->vip_id];
@@ -163,8 +173,13 @@ static __u64 realtime_ms(void)
 	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Send what the rate allows from the queue, FSYNC_MAX_ENTRIES a datagram. */
-static void send_queued(struct fsync *f)
+/*
+ * Send what the rate allows from the queue, FSYNC_MAX_ENTRIES a datagram;
+ * a last, partial one only with @flush (the tick's), so that datagrams
+ * fill up between ticks. What the socket refuses stays queued for the
+ * next tick.
+ */
+static void send_queued(struct fsync *f, bool flush)
 {
 	struct fsync_batch *b = &f->batch;
 	__u64 now = loop_now(f->l);
@@ -182,21 +197,28 @@ static void send_queued(struct fsync *f)
 						: FSYNC_MAX_ENTRIES;
 		if (n > f->tokens)
 			n = (int)f->tokens;
+		if (n < (int)FSYNC_MAX_ENTRIES && !flush)
+			break;
 		b->syncid = f->o.syncid;
-		b->seq = ++f->seq;
+		b->seq = f->seq + 1;
 		b->count = n;
 		for (i = 0; i < n; i++)
 			b->e[i] = f->q[(f->qhead + i) % f->o.queue];
-		f->qhead = (f->qhead + n) % f->o.queue;
-		f->qlen -= n;
-		f->tokens -= n;
 		len = fsync_encode(b, &f->o.key, buf, sizeof(buf));
-		if (len < 0 ||
+		if (len >= 0 &&
 		    sendto(f->fd, buf, len, 0, (struct sockaddr *)&f->to,
 			   sizeof(f->to)) != len) {
 			f->st.send_errors++;
+			break;
+		}
+		f->qhead = (f->qhead + n) % f->o.queue;
+		f->qlen -= n;
+		if (len < 0) { /* an entry the codec refuses: not sendable */
+			f->st.send_errors++;
 			continue;
 		}
+		f->seq++;
+		f->tokens -= n;
 		f->st.sent += n;
 		f->st.datagrams++;
 	}
@@ -214,7 +236,7 @@ static void on_ring(struct loop_fd *h, uint32_t events)
 	struct fsync *f = h->arg;
 
 	drain_ring(f);
-	send_queued(f);
+	send_queued(f, false);
 }
 
 static void on_tick(struct loop_timer *t)
@@ -224,7 +246,7 @@ static void on_tick(struct loop_timer *t)
 	if (!f->master)
 		return;
 	drain_ring(f);
-	send_queued(f);
+	send_queued(f, true);
 	loop_timer_in(f->l, &f->tick, FSYNC_TICK_MS);
 }
 
@@ -238,75 +260,94 @@ static __u64 scan_period_ms(const struct lbxdp_config *cfg)
 }
 
 /*
- * Send again every entry seen since the last scan: the backup's copies
- * stay as live as the master's, each sent at most once a period (a
- * quarter of the shortest timeout).
+ * One chunk of the refresh scan, which sends again every entry seen since
+ * the last pass, so that the backup's copies stay as live as the master's,
+ * each sent at most once a period (a quarter of the shortest timeout): the
+ * flows, then the persistence entries. *@done at the end of the pass.
  */
-static void refresh_scan(struct fsync *f, bool persist)
+static int scan_chunk(struct fsync *f, bool *done)
 {
 	struct lbxdp_flow_key *fk = f->scan_fk;
 	struct lbxdp_persist_key *pk = f->scan_pk;
 	struct lbxdp_flow *v = f->scan_v;
 	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	bool persist = f->scan_persist;
 	int fd = f->c->fd[persist ? M_PERSIST : M_FLOWS];
-	__u64 now = lbxdp_now_ns(), batch = 0;
 	void *keys = persist ? (void *)pk : (void *)fk;
+	__u64 now = lbxdp_now_ns();
 	struct lbxdp_sync_entry e;
-	bool first = true, done = false;
-	__u32 n, i;
+	__u32 n = f->scan_n, i;
 	int r;
 
-	while (!done) {
-		n = SCAN_CHUNK;
-		r = bpf_map_lookup_batch(fd, first ? NULL : &batch, &batch,
-					 keys, v, &n, &o);
-		first = false;
-		if (r && errno != ENOENT)
-			return;
-		done = r != 0;
-		for (i = 0; i < n; i++) {
-			__u64 idle = now > v[i].last_seen_ns
-					     ? now - v[i].last_seen_ns
-					     : 0;
-			bool ok;
+	r = bpf_map_lookup_batch(fd, f->scan_first ? NULL : &f->scan_batch,
+				 &f->scan_batch, keys, v, &n, &o);
+	if (r && errno != ENOENT)
+		return -errno;
+	f->scan_first = false;
+	for (i = 0; i < n; i++) {
+		__u64 idle =
+			now > v[i].last_seen_ns ? now - v[i].last_seen_ns : 0;
+		bool ok;
 
-			if (v[i].last_seen_ns <= f->scan_since_ns)
-				continue;
-			if (persist)
-				ok = make_entry(f, pk[i].vip_id, v[i].backend,
-						v[i].gen, pk[i].client, 0, 0,
-						LBXDP_SYNC_PERSIST, idle, &e);
-			else
-				ok = make_entry(
-					f,
-					f->be[v[i].backend < lbxdp_nbackend_slots(
-								     &f->c->cfg)
-						      ? v[i].backend
-						      : 0]
-						.vip_id,
-					v[i].backend, v[i].gen, fk[i].src,
-					fk[i].sport, fk[i].dport,
+		if (v[i].last_seen_ns <= f->scan_since_ns)
+			continue;
+		if (persist)
+			ok = make_entry(f, pk[i].vip_id, v[i].backend, v[i].gen,
+					pk[i].client, 0, 0, LBXDP_SYNC_PERSIST,
+					idle, &e);
+		else
+			ok = make_entry(f, NO_VIP, v[i].backend, v[i].gen,
+					fk[i].src, fk[i].sport, fk[i].dport,
 					LBXDP_SYNC_FLOW, idle, &e);
-			if (!ok)
-				continue;
-			push(f, &e);
+		if (!ok)
+			continue;
+		if (!push(f, &e))
+			f->scan_lost = true;
+		else
 			f->st.refreshed++;
-		}
 	}
+	if (r) { /* ENOENT: this map is done */
+		*done = persist;
+		f->scan_persist = true;
+		f->scan_first = true;
+	}
+	return 0;
 }
 
+/* A step of the scan, while the queue has room for a whole chunk: a pass
+ * never holds the loop long, nor loses what the rate holds back. */
 static void on_scan(struct loop_timer *t)
 {
 	struct fsync *f = t->arg;
-	__u64 start = lbxdp_now_ns();
+	__u64 wait = SCAN_STEP_MS;
+	bool done = false;
+	int err;
 
-	if (!f->master || view_refresh(f))
+	if (!f->master)
 		return;
-	refresh_scan(f, false);
-	refresh_scan(f, true);
-	f->scan_since_ns = start;
-	send_queued(f);
-	loop_timer_in(f->l, &f->scan, scan_period_ms(&f->c->cfg));
+	if (!f->scanning) {
+		f->scanning = true;
+		f->scan_persist = false;
+		f->scan_first = true;
+		f->scan_lost = false;
+		f->scan_start_ns = lbxdp_now_ns();
+	}
+	err = view_refresh(f);
+	if (!err && f->o.queue - f->qlen >= f->scan_n)
+		err = scan_chunk(f, &done);
+	if (err) {
+		/* The maps between two syncs, or attached anew: again. */
+		f->scanning = false;
+		wait = SCAN_RETRY_MS;
+	} else if (done) {
+		f->scanning = false;
+		/* A pass that lost entries to the queue sends them again. */
+		if (!f->scan_lost)
+			f->scan_since_ns = f->scan_start_ns;
+		wait = scan_period_ms(&f->c->cfg);
+	}
+	send_queued(f, false);
+	loop_timer_in(f->l, &f->scan, wait);
 }
 
 static void on_recv(struct loop_fd *h, uint32_t events)
@@ -318,8 +359,10 @@ static void on_recv(struct loop_fd *h, uint32_t events)
 	socklen_t fl;
 	enum fsync_drop r;
 	ssize_t n;
+	int k;
 
-	for (;;) {
+	/* The loop is level-triggered: what is left waits for the next turn. */
+	for (k = 0; k < RECV_BURST; k++) {
 		fl = sizeof(from);
 		n = recvfrom(f->fd, buf, sizeof(buf), 0,
 			     (struct sockaddr *)&from, &fl);
@@ -343,8 +386,9 @@ static void on_recv(struct loop_fd *h, uint32_t events)
 		f->last_from = from.sin_addr.s_addr;
 		f->last_seq = b->seq;
 		f->st.received++;
-		lbxdp_sync_install(f->c, f->inst, b->e, (size_t)b->count,
-				   lbxdp_now_ns(), &f->st.install);
+		if (lbxdp_sync_install(f->c, f->inst, b->e, (size_t)b->count,
+				       lbxdp_now_ns(), &f->st.install))
+			f->st.install_errors++;
 	}
 }
 
@@ -355,16 +399,25 @@ static int sock_open(struct fsync *f)
 		.sin_port = htons(f->o.bind_port ? f->o.bind_port : f->o.port),
 	};
 	struct ip_mreqn mr = {.imr_ifindex = f->o.ifindex};
-	int one = 1, ttl = 1, off = 0;
+	int one = 1, ttl = 1, off = 0, sndbuf = 1 << 20;
 	bool mcast = IN_MULTICAST(ntohl(f->to.sin_addr.s_addr));
+	char ifname[IF_NAMESIZE];
 
 	f->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (f->fd < 0)
 		return -errno;
 	if (setsockopt(f->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)))
 		return -errno;
-	if (!mcast)
-		any.sin_addr.s_addr = f->o.source;
+	/* A burst of the rate's is more than the default buffer holds (the
+	 * kernel caps it at wmem_max: best effort). */
+	setsockopt(f->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	/* Only the sync interface's datagrams: the clients' side may not
+	 * make the backup hash floods. */
+	if (f->o.ifindex && if_indextoname(f->o.ifindex, ifname) &&
+	    setsockopt(f->fd, SOL_SOCKET, SO_BINDTODEVICE, ifname,
+		       strlen(ifname) + 1))
+		return -errno;
+	any.sin_addr.s_addr = mcast ? f->to.sin_addr.s_addr : f->o.source;
 	if (bind(f->fd, (struct sockaddr *)&any, sizeof(any)))
 		return -errno;
 	if (!mcast)
@@ -378,6 +431,34 @@ static int sock_open(struct fsync *f)
 	    setsockopt(f->fd, IPPROTO_IP, IP_MULTICAST_LOOP, &off, sizeof(off)))
 		return -errno;
 	return 0;
+}
+
+/* The kernel's ids of the maps flow sync reads and writes. */
+static void map_ids(const struct lbxdp_ctx *c, __u32 ids[3])
+{
+	static const int m[3] = {M_FLOWS, M_PERSIST, M_SYNC_RING};
+	struct bpf_map_info info;
+	__u32 len;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		memset(&info, 0, sizeof(info));
+		len = sizeof(info);
+		ids[i] = 0;
+		if (c->fd[m[i]] >= 0 &&
+		    !bpf_obj_get_info_by_fd(c->fd[m[i]], &info, &len))
+			ids[i] = info.id;
+	}
+}
+
+bool fsync_maps_changed(const struct fsync *f)
+{
+	__u32 now[3];
+
+	map_ids(f->c, now);
+	/* (no ids: the maps are not open now; nothing to compare) */
+	return (now[0] || now[1] || now[2]) &&
+	       memcmp(now, f->map_ids, sizeof(now));
 }
 
 int fsync_open(struct fsync **out, struct loop *l, struct lbxdp_ctx *c,
@@ -417,6 +498,7 @@ int fsync_open(struct fsync **out, struct loop *l, struct lbxdp_ctx *c,
 	loop_timer_init(&f->tick, on_tick, f);
 	loop_timer_init(&f->scan, on_scan, f);
 	f->q = calloc(f->o.queue, sizeof(*f->q));
+	f->scan_n = f->o.queue < SCAN_CHUNK ? f->o.queue : SCAN_CHUNK;
 	f->nvips = c->cfg.max_vips ? c->cfg.max_vips : 1;
 	f->nbackends = lbxdp_nbackend_slots(&c->cfg);
 	f->vkey = calloc(f->nvips, sizeof(*f->vkey));
@@ -437,6 +519,8 @@ int fsync_open(struct fsync **out, struct loop *l, struct lbxdp_ctx *c,
 	}
 	if (!err)
 		err = loop_fd_add(l, &f->fdh, f->fd, EPOLLIN, on_recv, f);
+	if (!err)
+		map_ids(c, f->map_ids);
 	if (err) {
 		fsync_close(f);
 		return err;
@@ -458,6 +542,7 @@ int fsync_set_master(struct fsync *f, bool master)
 		loop_fd_del(f->l, &f->rbh);
 		ring_buffer__free(f->rb);
 		f->rb = NULL;
+		f->feed_on = f->scanning = false;
 		if (f->ring_fd >= 0)
 			close(f->ring_fd);
 		f->ring_fd = -1;
@@ -485,14 +570,20 @@ int fsync_set_master(struct fsync *f, bool master)
 	if (!err)
 		err = loop_timer_in(f->l, &f->tick, FSYNC_TICK_MS);
 	if (!err)
-		err = loop_timer_in(f->l, &f->scan, 0);
-	if (!err)
 		return 0;
 fail:
 	p_err("flow sync: cannot read the data plane's feed: %s",
 	      strerror(-err));
 	fsync_set_master(f, false);
 	return err;
+}
+
+void fsync_feed_on(struct fsync *f)
+{
+	if (!f->master || f->feed_on)
+		return;
+	f->feed_on = true;
+	loop_timer_in(f->l, &f->scan, 0);
 }
 
 bool fsync_is_master(const struct fsync *f)

@@ -49,6 +49,7 @@ struct fsync_stats {
 	__u64 dropped[FSYNC_DROP__MAX]; /* by reason */
 	__u64 replayed;			/* a sequence not after the last one */
 	__u64 not_backup;		/* datagrams received while master */
+	__u64 install_errors;		/* datagrams a map error cut short */
 	struct lbxdp_sync_install_stats install;
 };
 
@@ -71,6 +72,17 @@ int fsync_set_master(struct fsync *f, bool master);
 
 /* Whether @f sends (set master). */
 bool fsync_is_master(const struct fsync *f);
+
+/*
+ * The data plane's feed is on now: the master's first refresh scan
+ * starts, so that it sees every flow the feed did not report (those of
+ * before, and of the moments the flag took). Idempotent.
+ */
+void fsync_feed_on(struct fsync *f);
+
+/* Whether the maps @f opened on were pinned anew since (a re-attach):
+ * its ring and installer read the old ones; the caller opens it again. */
+bool fsync_maps_changed(const struct fsync *f);
 
 void fsync_get_stats(const struct fsync *f, struct fsync_stats *st);
 

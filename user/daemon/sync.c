@@ -399,10 +399,9 @@ int daemon_sync(struct daemon *d)
 	if (err < 0)
 		goto cleanup;
 	err = lbxdp_config_read(&d->c);
-	if (!err)
-		err = dfsync_feed(d);
 	if (err)
 		goto cleanup;
+	dfsync_feed(d);
 	/* Every service is tried, whatever one of them says. */
 	for (i = 0; i < d->nvs; i++) {
 		err = sync_vs(d, &d->vs[i]);
