@@ -199,6 +199,21 @@ moves() { # LB TO: the daemon's transitions to TO, in order
 check "the instances moved (either first), then the group ($(moves lb1 MASTER))" \
 	eval '[[ "$(moves lb1 MASTER)" =~ ^vrrp_instance\ VI_[12]\;vrrp_instance\ VI_[12]\;vrrp_sync_group\ G\;$ ]]'
 
+# A reload that keeps both instances keeps the group's state, unnotified.
+ctl() { # LB ARGS...: the CLI on LB's daemon
+	local lb=$1
+	shift
+	LBXDP_RUN_DIR=$E2E_TMP/$lb/run timeout -s KILL 30 \
+		ip netns exec "$LAB_PREFIX$lb" "$LBXDP" --pin-dir "$PIN_BASE/$lb" "$@"
+}
+# shellcheck disable=SC2034 # read by the eval below
+before=$(grep -c "vrrp_sync_group G:" "$(lab_state)/daemon-lb1.log")
+check "reload: applied" eval 'ctl lb1 daemon reload >/dev/null 2>&1'
+check "... the group and its instances stay MASTER, with no transition" \
+	eval 'holding "1 2" "" && states_are lb1 "MASTER MASTER" &&
+		[ "$(field lb1 "g[\"G\"][\"state\"]")" = MASTER ] &&
+		[ "$(grep -c "vrrp_sync_group G:" "$(lab_state)/daemon-lb1.log")" = "$before" ]'
+
 lb_start lb2
 if is_ka lb2; then
 	e2e_wait 20 ka_backups lb2
