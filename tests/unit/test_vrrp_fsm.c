@@ -596,6 +596,48 @@ static void test_stop(void **state)
 	       VRRP_FSM_NEVER);
 }
 
+/*
+ * For a sync group: an accepted advert says so, a lower one preempted or
+ * a priority 0 does not; hold re-arms a whole Master_Down_Interval from
+ * now; sync_master from BACKUP only, sync_backup from MASTER only and
+ * without priority 0.
+ */
+static void test_sync_group_calls(void **state)
+{
+	struct vrrp_fsm_params p = params(2, 100);
+	struct vrrp_fsm f;
+	struct vrrp_action r;
+
+	start_backup(&f, &p, 0, 3610);
+	r = hear(&f, 100, adv(2, 150, 100, HI));
+	assert_true(r.accepted);
+	r = hear(&f, 200, adv(2, 50, 100, LO));
+	assert_false(r.accepted);
+	r = hear(&f, 300, adv(2, 0, 100, LO));
+	assert_false(r.accepted);
+	/* priority 0 armed the skew: 300 + 610; held at 910: 910 + 3610 */
+	expect(vrrp_fsm_hold(&f, 910), VRRP_STATE_BACKUP, false, NONE,
+	       910 + 3610);
+	expect(vrrp_fsm_sync_backup(&f, 1000), VRRP_STATE_BACKUP, false, NONE,
+	       910 + 3610);
+	r = vrrp_fsm_sync_master(&f, 1000);
+	expect(r, VRRP_STATE_MASTER, true, 100, 2000);
+	assert_true(r.vip_add);
+	assert_string_equal(r.cause, "sync group");
+	assert_true(f.master == US);
+	expect(vrrp_fsm_sync_master(&f, 1500), VRRP_STATE_MASTER, false, NONE,
+	       2000);
+	expect(vrrp_fsm_hold(&f, 1500), VRRP_STATE_MASTER, false, NONE, 2000);
+	r = vrrp_fsm_sync_backup(&f, 1600);
+	expect(r, VRRP_STATE_BACKUP, true, NONE, 1600 + 3610);
+	assert_true(r.vip_del);
+	assert_true(f.master == 0);
+	/* FAULT: neither moves it */
+	vrrp_fsm_fault(&f, 1700, true);
+	expect(vrrp_fsm_sync_master(&f, 1800), VRRP_STATE_FAULT, false, NONE,
+	       VRRP_FSM_NEVER);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -615,6 +657,7 @@ int main(void)
 		cmocka_unit_test(test_set_priority),
 		cmocka_unit_test(test_master_adverts),
 		cmocka_unit_test(test_stop),
+		cmocka_unit_test(test_sync_group_calls),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

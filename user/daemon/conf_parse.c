@@ -3533,6 +3533,16 @@ static void sync_groups(struct p *p)
 				p->d, &g->at,
 				"vrrp_sync_group %s: only one vrrp_instance (keepalived warns too)",
 				g->name);
+		/* keepalived: "... This won't work." (vrrp_sync_set_group()) */
+		for (j = 0; j < g->nmembers; j++)
+			if ((cf->vrrp[g->members[j]].priority == 255) !=
+			    (cf->vrrp[g->members[0]].priority == 255))
+				break;
+		if (j < g->nmembers)
+			conf_warning(
+				p->d, &g->at,
+				"vrrp_sync_group %s: some members are address owners (priority 255), some not: none starts as MASTER (keepalived: \"This won't work.\")",
+				g->name);
 		cf->sync_groups[n++] = *g;
 	}
 	cf->nsync_groups = n;

@@ -68,6 +68,8 @@ struct daemon {
 	int nvs;
 	struct d_vrrp **vrrp; /* vrrp.h */
 	int nvrrp;
+	struct d_vgroup *vgroups; /* vrrp.h: the vrrp_sync_groups */
+	int nvgroups;
 	struct d_vscript **vscripts;
 	int nvscripts;
 

@@ -204,10 +204,15 @@ static const char *notify_state_word(enum vrrp_state s)
 	return s == VRRP_STATE_INIT ? "STOP" : vrrp_state_name(s);
 }
 
-/* keepalived's notify_* and "notify INSTANCE NAME STATE PRIORITY". */
-static void run_notifies(struct d_vrrp *v, enum vrrp_state to)
+/*
+ * keepalived's notify_* of the state, then "notify TYPE NAME STATE
+ * PRIORITY": TYPE INSTANCE, or GROUP with priority 0 (vrrp_notify.c).
+ */
+static void run_notifies(struct daemon *d, const char *type, const char *name,
+			 const struct conf_script *const s4[4],
+			 const struct conf_script *all, enum vrrp_state to,
+			 unsigned int prio)
 {
-	const struct conf_vrrp *cv = v->cv;
 	const struct conf_script *one = NULL;
 	struct conf_script s;
 	char cmd[1024];
@@ -215,39 +220,64 @@ static void run_notifies(struct d_vrrp *v, enum vrrp_state to)
 
 	switch (to) {
 	case VRRP_STATE_MASTER:
-		one = &cv->notify_master;
+		one = s4[0];
 		break;
 	case VRRP_STATE_BACKUP:
-		one = &cv->notify_backup;
+		one = s4[1];
 		break;
 	case VRRP_STATE_FAULT:
-		one = &cv->notify_fault;
+		one = s4[2];
 		break;
 	case VRRP_STATE_INIT:
-		one = &cv->notify_stop;
+		one = s4[3];
 		break;
 	}
 	if (one && one->cmd) {
-		err = check_run_script(&v->d->env, one, VRRP_NOTIFY_TIMEOUT_MS);
+		err = check_run_script(&d->env, one, VRRP_NOTIFY_TIMEOUT_MS);
 		if (err)
-			d_err(v->d, "vrrp_instance %s: cannot run %s: %s",
-			      cv->name, one->cmd, strerror(-err));
+			d_err(d, "%s %s: cannot run %s: %s", type, name,
+			      one->cmd, strerror(-err));
 	}
-	if (!cv->notify.cmd)
+	if (!all->cmd)
 		return;
-	s = cv->notify;
-	if (snprintf(cmd, sizeof(cmd), "%s INSTANCE \"%s\" %s %u",
-		     cv->notify.cmd, cv->name, notify_state_word(to),
-		     v->fsm.prio) >= (int)sizeof(cmd)) {
-		d_err(v->d, "vrrp_instance %s: notify: the command is too long",
-		      cv->name);
+	s = *all;
+	if (snprintf(cmd, sizeof(cmd), "%s %s \"%s\" %s %u", all->cmd,
+		     strcmp(type, "vrrp_instance") ? "GROUP" : "INSTANCE", name,
+		     notify_state_word(to), prio) >= (int)sizeof(cmd)) {
+		d_err(d, "%s %s: notify: the command is too long", type, name);
 		return;
 	}
 	s.cmd = cmd;
-	err = check_run_script(&v->d->env, &s, VRRP_NOTIFY_TIMEOUT_MS);
+	err = check_run_script(&d->env, &s, VRRP_NOTIFY_TIMEOUT_MS);
 	if (err)
-		d_err(v->d, "vrrp_instance %s: cannot run %s: %s", cv->name,
-		      cv->notify.cmd, strerror(-err));
+		d_err(d, "%s %s: cannot run %s: %s", type, name, all->cmd,
+		      strerror(-err));
+}
+
+static void inst_notifies(struct d_vrrp *v, enum vrrp_state to)
+{
+	const struct conf_vrrp *cv = v->cv;
+	const struct conf_script *const s4[] = {
+		&cv->notify_master, &cv->notify_backup, &cv->notify_fault,
+		&cv->notify_stop};
+
+	run_notifies(v->d, "vrrp_instance", cv->name, s4, &cv->notify, to,
+		     v->fsm.prio);
+}
+
+/* The group's state moved: logged, and its notifies run once. */
+static void group_transition(struct d_vgroup *dg)
+{
+	const struct conf_sync_group *cg = dg->cg;
+	const struct conf_script *const s4[] = {
+		&cg->notify_master, &cg->notify_backup, &cg->notify_fault,
+		&cg->notify_stop};
+	struct daemon *d = dg->v[0]->d;
+
+	d_log(d, "vrrp_sync_group %s: %s -> %s", cg->name,
+	      vrrp_state_name(dg->g.from), vrrp_state_name(dg->g.state));
+	run_notifies(d, "vrrp_sync_group", cg->name, s4, &cg->notify,
+		     dg->g.state, 0);
 }
 
 static void transition(struct d_vrrp *v, enum vrrp_state from,
@@ -262,7 +292,7 @@ static void transition(struct d_vrrp *v, enum vrrp_state from,
 	snprintf(t->cause, sizeof(t->cause), "%s", a->cause);
 	d_log(v->d, "vrrp_instance %s: %s -> %s: %s", v->cv->name,
 	      vrrp_state_name(from), vrrp_state_name(a->state), a->cause);
-	run_notifies(v, a->state);
+	inst_notifies(v, a->state);
 	daemon_ha_kick(v->d);
 }
 
@@ -291,12 +321,59 @@ static void step(struct d_vrrp *v, enum vrrp_state from,
 		loop_timer_at(&v->d->loop, &v->fsm_t, a->next);
 }
 
+/*
+ * A group call's actions: the member @first's own, then the others' (as
+ * keepalived's vrrp_sync_*() follow the member that moved), then the
+ * group's notifies if its state moved.
+ */
+static void group_apply(struct d_vgroup *dg, int first, bool changed)
+{
+	int j, k;
+
+	for (j = -1; j < dg->g.n; j++) {
+		struct vrrp_group_member *m;
+		struct d_vrrp *v;
+
+		k = j < 0 ? first : j;
+		if (j == first || k < 0)
+			continue;
+		m = &dg->g.m[k];
+		v = dg->v[k];
+		if (!v->started)
+			continue;
+		step(v, m->from, &m->act);
+		if (m->held && !v->held_logged)
+			d_log(v->d, "vrrp_instance %s: %s", v->cv->name,
+			      m->act.cause);
+		v->held_logged =
+			m->want_master && v->fsm.state == VRRP_STATE_BACKUP;
+	}
+	/* keepalived: a MASTER that heard a lower priority repeats the
+	 * gratuitous ARPs of the group's other members too */
+	if (first >= 0 && dg->g.m[first].act.garp)
+		for (k = 0; k < dg->g.n; k++)
+			if (k != first && dg->v[k]->cv->garp_lower_repeat &&
+			    dg->v[k]->fsm.state == VRRP_STATE_MASTER)
+				garp_begin(dg->v[k],
+					   dg->v[k]->cv->garp_lower_repeat,
+					   dg->v[k]->cv->garp_lower_delay_ms);
+	if (changed)
+		group_transition(dg);
+}
+
 static void on_fsm_timer(struct loop_timer *t)
 {
 	struct d_vrrp *v = t->arg;
 	enum vrrp_state from = v->fsm.state;
-	struct vrrp_action a = vrrp_fsm_timer(&v->fsm, now_ms(v));
+	struct vrrp_action a;
+	bool changed;
 
+	if (v->group) {
+		changed = vrrp_group_timer(&v->group->g, v->gi, now_ms(v));
+		group_apply(v->group, v->gi, changed);
+		return;
+	}
+	a = vrrp_fsm_timer(&v->fsm, now_ms(v));
 	step(v, from, &a);
 }
 
@@ -363,6 +440,13 @@ static void on_rx(struct loop_fd *h, uint32_t events)
 			continue;
 		}
 		v->rx++;
+		if (v->group) {
+			bool changed = vrrp_group_rx(&v->group->g, v->gi,
+						     now_ms(v), &a);
+
+			group_apply(v->group, v->gi, changed);
+			continue;
+		}
 		from = v->fsm.state;
 		act = vrrp_fsm_rx(&v->fsm, now_ms(v), &a);
 		step(v, from, &act);
@@ -574,6 +658,13 @@ void vrrp_set_track(struct d_vrrp *v, bool fault, int weight)
 		d_log(v->d, "vrrp_instance %s: %s", v->cv->name, a.cause);
 	if (v->started)
 		step(v, from, &a);
+	if (v->group) {
+		bool changed =
+			vrrp_group_fault(&v->group->g, v->gi, now, fault);
+
+		group_apply(v->group, v->gi, changed);
+		return;
+	}
 	from = v->fsm.state;
 	a = vrrp_fsm_fault(&v->fsm, now, fault);
 	if (v->started)
@@ -612,6 +703,86 @@ static bool inst_same(const struct conf_vrrp *a, const struct conf_vrrp *b)
 	return true;
 }
 
+/* ---- sync groups ---- */
+
+static void groups_free(struct d_vgroup *g, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		free(g[i].m);
+		free(g[i].v);
+	}
+	free(g);
+}
+
+/* Allocated by vrrp_prepare(), so that the commit cannot fail. */
+static int groups_alloc(const struct conf *cf, struct d_vgroup **out)
+{
+	struct d_vgroup *g;
+	int i;
+
+	g = calloc((size_t)cf->nsync_groups + 1, sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	for (i = 0; i < cf->nsync_groups; i++) {
+		size_t n = (size_t)cf->sync_groups[i].nmembers + 1;
+
+		g[i].m = calloc(n, sizeof(*g[i].m));
+		g[i].v = calloc(n, sizeof(*g[i].v));
+		if (!g[i].m || !g[i].v) {
+			groups_free(g, cf->nsync_groups);
+			return -ENOMEM;
+		}
+	}
+	*out = g;
+	return 0;
+}
+
+/* d->vrrp is cf's instances, in its order: their groups in @g. */
+static void groups_build(struct daemon *d, const struct conf *cf,
+			 struct d_vgroup *g)
+{
+	int i, k;
+
+	for (i = 0; i < d->nvrrp; i++)
+		d->vrrp[i]->group = NULL;
+	for (i = 0; i < cf->nsync_groups; i++) {
+		const struct conf_sync_group *cg = &cf->sync_groups[i];
+
+		g[i].cg = cg;
+		for (k = 0; k < cg->nmembers; k++) {
+			struct d_vrrp *v = d->vrrp[cg->members[k]];
+
+			v->group = &g[i];
+			v->gi = k;
+			g[i].v[k] = v;
+			g[i].m[k].name = v->cv->name;
+			g[i].m[k].fsm = &v->fsm;
+		}
+		vrrp_group_init(&g[i].g, cg->name, g[i].m, cg->nmembers);
+	}
+	d->vgroups = g;
+	d->nvgroups = cf->nsync_groups;
+}
+
+/* Its new members start, and its notifies run unless a reload found it
+ * in the same state (keepalived: state_same_at_reload). */
+static void group_start(struct d_vgroup *dg, const struct d_vgroup *old,
+			int nold)
+{
+	bool changed = vrrp_group_start(&dg->g, now_ms(dg->v[0]));
+	int i;
+
+	for (i = 0; i < dg->g.n; i++)
+		dg->v[i]->started = true;
+	for (i = 0; i < nold; i++)
+		if (!strcmp(old[i].cg->name, dg->cg->name) &&
+		    old[i].g.state == dg->g.state)
+			changed = false;
+	group_apply(dg, -1, changed);
+}
+
 /* ---- the daemon's interface ---- */
 
 void vrrp_abort(struct vrrp_plan *p)
@@ -623,6 +794,8 @@ void vrrp_abort(struct vrrp_plan *p)
 			inst_close(p->nv[i]);
 	if (p->scripts)
 		vrrp_scripts_abort(p->scripts, p->nscripts);
+	if (p->groups)
+		groups_free(p->groups, p->cf->nsync_groups);
 	free(p->nv);
 	free(p->fresh);
 	free(p->kept);
@@ -649,6 +822,11 @@ int vrrp_prepare(struct daemon *d, const struct conf *cf, struct vrrp_plan *p)
 		return err;
 	}
 	p->nscripts = cf->nvscripts;
+	err = groups_alloc(cf, &p->groups);
+	if (err) {
+		vrrp_abort(p);
+		return err;
+	}
 	for (i = 0; i < cf->nvrrp; i++) {
 		for (j = 0; j < d->nvrrp; j++)
 			if (!p->kept[j] &&
@@ -671,7 +849,8 @@ int vrrp_prepare(struct daemon *d, const struct conf *cf, struct vrrp_plan *p)
 
 void vrrp_commit(struct daemon *d, struct vrrp_plan *p)
 {
-	int i, j;
+	struct d_vgroup *old;
+	int i, j, nold;
 
 	/* the old ones that go stop first, so that a renamed instance
 	 * does not hold its VIPs twice */
@@ -687,11 +866,17 @@ void vrrp_commit(struct daemon *d, struct vrrp_plan *p)
 	free(d->vrrp);
 	d->vrrp = p->nv;
 	d->nvrrp = p->n;
+	old = d->vgroups;
+	nold = d->nvgroups;
+	groups_build(d, p->cf, p->groups);
 	/* a new instance whose link is down starts in FAULT */
 	vrrp_track_links(d);
 	for (i = 0; i < p->n; i++)
-		if (p->fresh[i])
+		if (p->fresh[i] && !d->vrrp[i]->group)
 			inst_start(d->vrrp[i]);
+	for (i = 0; i < d->nvgroups; i++)
+		group_start(&d->vgroups[i], old, nold);
+	groups_free(old, nold);
 	free(p->fresh);
 	free(p->kept);
 	memset(p, 0, sizeof(*p));
@@ -703,6 +888,14 @@ void vrrp_stop(struct daemon *d)
 
 	for (i = 0; i < d->nvrrp; i++)
 		inst_stop(d->vrrp[i]);
+	/* keepalived: notify_shutdown(), the instances' STOP, then the
+	 * groups' */
+	for (i = 0; i < d->nvgroups; i++)
+		if (vrrp_group_stop(&d->vgroups[i].g))
+			group_transition(&d->vgroups[i]);
+	groups_free(d->vgroups, d->nvgroups);
+	d->vgroups = NULL;
+	d->nvgroups = 0;
 	for (i = 0; i < d->nvrrp; i++)
 		inst_close(d->vrrp[i]);
 	free(d->vrrp);
@@ -721,6 +914,14 @@ bool vrrp_is_master(const struct daemon *d, const char *name)
 }
 
 /* ---- status ---- */
+
+/* Its down timer ran out, and its group keeps it in BACKUP. */
+static bool inst_held(const struct d_vrrp *v)
+{
+	return v->group && v->fsm.state == VRRP_STATE_BACKUP &&
+	       v->group->g.m[v->gi].want_master &&
+	       v->group->g.state != VRRP_STATE_MASTER;
+}
 
 static struct json_object *inst_json(const struct d_vrrp *v, uint64_t now)
 {
@@ -749,6 +950,11 @@ static struct json_object *inst_json(const struct d_vrrp *v, uint64_t now)
 		json_object_new_string(
 			v->fsm.master ? ip_str(v->fsm.master, ip, sizeof(ip))
 				      : ""));
+	json_object_object_add(
+		o, "sync_group",
+		json_object_new_string(v->group ? v->group->cg->name : ""));
+	json_object_object_add(o, "held",
+			       json_object_new_boolean(inst_held(v)));
 	json_object_object_add(o, "adverts_sent", json_object_new_int64(v->tx));
 	json_object_object_add(o, "adverts_received",
 			       json_object_new_int64(v->rx));
@@ -802,6 +1008,9 @@ static void inst_text(const struct d_vrrp *v, FILE *out, uint64_t now)
 	if (v->fsm.master)
 		fprintf(out, ", master %s",
 			ip_str(v->fsm.master, ip, sizeof(ip)));
+	if (v->group)
+		fprintf(out, ", sync group %s%s", v->group->cg->name,
+			inst_held(v) ? " (held in BACKUP)" : "");
 	fprintf(out, "\n  adverts sent %llu, received %llu; dropped:",
 		(unsigned long long)v->tx, (unsigned long long)v->rx);
 	for (r = 1; r < VRRP_DROP__MAX; r++)
@@ -835,4 +1044,30 @@ void vrrp_status(const struct daemon *d, FILE *out, struct json_object *o)
 			inst_text(d->vrrp[i], out, now);
 	}
 	json_object_object_add(o, "vrrp_instances", a);
+	a = json_object_new_array();
+	for (i = 0; i < d->nvgroups; i++) {
+		const struct d_vgroup *dg = &d->vgroups[i];
+		struct json_object *g = json_object_new_object(), *m;
+		int k;
+
+		json_object_object_add(g, "name",
+				       json_object_new_string(dg->cg->name));
+		json_object_object_add(
+			g, "state",
+			json_object_new_string(vrrp_state_name(dg->g.state)));
+		m = json_object_new_array();
+		for (k = 0; k < dg->g.n; k++)
+			json_object_array_add(
+				m, json_object_new_string(dg->g.m[k].name));
+		json_object_object_add(g, "instances", m);
+		json_object_array_add(a, g);
+		if (!out)
+			continue;
+		fprintf(out, "vrrp_sync_group %s: %s,", dg->cg->name,
+			vrrp_state_name(dg->g.state));
+		for (k = 0; k < dg->g.n; k++)
+			fprintf(out, " %s", dg->g.m[k].name);
+		fprintf(out, "\n");
+	}
+	json_object_object_add(o, "vrrp_sync_groups", a);
 }

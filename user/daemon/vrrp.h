@@ -15,6 +15,7 @@
 #include "daemon/conf.h"
 #include "daemon/loop.h"
 #include "daemon/vrrp_fsm.h"
+#include "daemon/vrrp_group.h"
 #include "daemon/vrrp_pkt.h"
 
 struct daemon;
@@ -50,12 +51,23 @@ struct d_vrrp {
 	uint64_t garp_next, garp_second, garp_refresh;
 	__u32 garp_second_rounds;
 	bool started;
+	struct d_vgroup *group; /* its vrrp_sync_group, NULL: none */
+	int gi;			/* its index in group->m */
+	bool held_logged;	/* "held in BACKUP" said for this hold */
 	/* counters, for status */
 	uint64_t rx, tx, tx_err, garps;
 	uint64_t drops[VRRP_DROP__MAX];
 	uint64_t drop_logged[VRRP_DROP__MAX]; /* ms of the last log line */
 	struct vrrp_transition hist[VRRP_HIST];
 	unsigned int nhist; /* ever: hist[nhist % VRRP_HIST] is next */
+};
+
+/* A vrrp_sync_group: vrrp_group over its members, in d->vgroups. */
+struct d_vgroup {
+	const struct conf_sync_group *cg;
+	struct vrrp_group g;
+	struct vrrp_group_member *m;
+	struct d_vrrp **v; /* the members, in m's order */
 };
 
 /*
@@ -68,7 +80,8 @@ struct d_vrrp {
  * vrrp_commit(), which stops the running instances that go, moves the
  * kept ones to @cf and starts the new ones (each first removes its VIPs
  * if a killed predecessor left them, then enters BACKUP, or MASTER at
- * once for an owner), or vrrp_abort(). Each instance is allocated on its
+ * once for an owner; a sync group's members start together, see
+ * vrrp_group.h), or vrrp_abort(). Each instance is allocated on its
  * own: the loop holds pointers to its timers.
  */
 struct vrrp_plan {
@@ -78,6 +91,7 @@ struct vrrp_plan {
 	int n;
 	struct d_vscript **scripts;
 	int nscripts;
+	struct d_vgroup *groups; /* cf's sync groups, empty */
 };
 
 int vrrp_prepare(struct daemon *d, const struct conf *cf, struct vrrp_plan *p);

@@ -267,6 +267,7 @@ static void rx_backup(struct vrrp_fsm *f, uint64_t now,
 	     (!f->preempt_wait || f->preempt_at > now))) {
 		adopt_interval(f, a);
 		arm(f, now, down_us(f), WHY_DOWN);
+		r->accepted = true;
 		f->master = a->saddr;
 		f->master_prio = a->priority;
 		if (!f->p.preempt_delay_ms)
@@ -439,6 +440,51 @@ struct vrrp_action vrrp_fsm_set_priority(struct vrrp_fsm *f, uint64_t now,
 		f->deadline = f->armed_at + us_to_ms_up(down_us(f));
 		if (f->deadline < now)
 			f->deadline = now;
+	}
+	return end(f, r);
+}
+
+struct vrrp_action vrrp_fsm_hold(struct vrrp_fsm *f, uint64_t now)
+{
+	struct vrrp_action r = begin(f);
+
+	/*
+	 * keepalived: vrrp_sync_can_goto_master() sets ms_down_timer to
+	 * VRRP_MS_DOWN_TIMER and restarts it; the cause stays, for when it
+	 * runs out again.
+	 */
+	if (f->state == VRRP_STATE_BACKUP)
+		arm(f, now, down_us(f), f->why);
+	return end(f, r);
+}
+
+struct vrrp_action vrrp_fsm_sync_master(struct vrrp_fsm *f, uint64_t now)
+{
+	struct vrrp_action r = begin(f);
+
+	/* keepalived: vrrp_sync_master() -> vrrp_state_goto_master() */
+	if (f->state == VRRP_STATE_BACKUP) {
+		become_master(f, now, &r);
+		say(&r, "sync group");
+	}
+	return end(f, r);
+}
+
+struct vrrp_action vrrp_fsm_sync_backup(struct vrrp_fsm *f, uint64_t now)
+{
+	struct vrrp_action r = begin(f);
+
+	/*
+	 * keepalived: vrrp_sync_backup() -> vrrp_state_leave_master(, false):
+	 * the VIPs go, no priority 0 (the peer's member is taking over, or
+	 * ours is to be preempted), the down timer on our own interval.
+	 */
+	if (f->state == VRRP_STATE_MASTER) {
+		f->master_int_cs = f->p.advert_int_cs;
+		become_backup(f, now, &r);
+		f->master = 0;
+		f->master_prio = 0;
+		say(&r, "sync group");
 	}
 	return end(f, r);
 }

@@ -72,6 +72,11 @@ struct vrrp_action {
 	 * garp_master_repeat/delay), the other side may have taken the VIP.
 	 */
 	bool garp;
+	/*
+	 * BACKUP took the advert's sender as its master (its down timer was
+	 * reset): keepalived's wantstate BACKUP, which a sync group reads.
+	 */
+	bool accepted;
 	uint64_t next;	/* ms: call vrrp_fsm_timer() then, or NEVER */
 	char cause[64]; /* why (for the log), "" if nothing happened */
 };
@@ -95,6 +100,18 @@ struct vrrp_action vrrp_fsm_fault(struct vrrp_fsm *f, uint64_t now, bool fault);
  * never moves). */
 struct vrrp_action vrrp_fsm_set_priority(struct vrrp_fsm *f, uint64_t now,
 					 int prio);
+
+/*
+ * For a vrrp_sync_group (vrrp_group.h), keepalived's vrrp_sync.c:
+ * hold: a BACKUP whose down timer ran out, which its group keeps in
+ * BACKUP, runs a whole Master_Down_Interval again;
+ * sync_master: a BACKUP becomes MASTER as a member of its group did;
+ * sync_backup: a MASTER becomes BACKUP as a member did, without the
+ * priority 0 advert of a fault or a stop. Any other state: nothing.
+ */
+struct vrrp_action vrrp_fsm_hold(struct vrrp_fsm *f, uint64_t now);
+struct vrrp_action vrrp_fsm_sync_master(struct vrrp_fsm *f, uint64_t now);
+struct vrrp_action vrrp_fsm_sync_backup(struct vrrp_fsm *f, uint64_t now);
 
 const char *vrrp_state_name(enum vrrp_state s);
 

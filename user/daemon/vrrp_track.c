@@ -59,19 +59,16 @@ static bool script_up(const struct daemon *d, int idx)
 	return idx >= 0 && idx < d->nvscripts && d->vscripts[idx]->up;
 }
 
+/* Each instance's own fault and weight: a vrrp_sync_group's members go
+ * to FAULT together (vrrp_group.h). */
 void vrrp_track_links(struct daemon *d)
 {
-	bool *fault, *gfault;
-	int *weight, fd = -1, ng = 0, i, k;
+	bool *fault;
+	int *weight, fd = -1, i, k;
 
-	/* the groups of the instances' conf (a reload's, before d->cf) */
-	for (i = 0; i < d->nvrrp; i++)
-		if (d->vrrp[i]->cv->sync_group >= ng)
-			ng = d->vrrp[i]->cv->sync_group + 1;
 	fault = calloc((size_t)d->nvrrp + 1, sizeof(*fault));
 	weight = calloc((size_t)d->nvrrp + 1, sizeof(*weight));
-	gfault = calloc((size_t)ng + 1, sizeof(*gfault));
-	if (fault && weight && gfault)
+	if (fault && weight)
 		fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		goto cleanup;
@@ -92,22 +89,14 @@ void vrrp_track_links(struct daemon *d)
 						  script_up(d, t->script),
 						  &fault[i]);
 		}
-		if (fault[i] && cv->sync_group >= 0)
-			gfault[cv->sync_group] = true;
 	}
-	/* a vrrp_sync_group's members go to FAULT together */
-	for (i = 0; i < d->nvrrp; i++) {
-		int g = d->vrrp[i]->cv->sync_group;
-
-		vrrp_set_track(d->vrrp[i], fault[i] || (g >= 0 && gfault[g]),
-			       weight[i]);
-	}
+	for (i = 0; i < d->nvrrp; i++)
+		vrrp_set_track(d->vrrp[i], fault[i], weight[i]);
 cleanup:
 	if (fd >= 0)
 		close(fd);
 	free(fault);
 	free(weight);
-	free(gfault);
 }
 
 static void on_link(struct loop_fd *h, uint32_t events)
