@@ -9,7 +9,7 @@ tests/e2e/test_failover_load.sh.
         N streams to VIP:PORT, each sending a numbered line every 100 ms
         and reading its answer (15 s at most: TCP retransmits across a
         failover); DIR/stream-I gets "TIME NAME" per answer, or
-        "TIME error WHY" and the stream ends. Meanwhile a new connection
+        "TIME error WHY" and the stream ends, DIR/stream-I.port its port. Meanwhile a new connection
         to VIP:HTTP_PORT every 100 ms (1 s to connect and answer):
         DIR/new gets "TIME ok" or "TIME fail WHY". Ends when DIR/stop
         exists. TIME: CLOCK_MONOTONIC seconds.
@@ -45,6 +45,8 @@ def stream(vip, port, i, d):
     with open(os.path.join(d, f"stream-{i}"), "w", buffering=1) as log:
         try:
             s = socket.create_connection((vip, port), timeout=5)
+            with open(os.path.join(d, f"stream-{i}.port"), "w") as pf:
+                pf.write(f"{s.getsockname()[1]}\n")
             s.settimeout(15)
             f = s.makefile("rwb", buffering=0)
             n = 0

@@ -6,7 +6,8 @@
 # its link down: the XDP program it leaves would go on forwarding). The
 # streams must survive on LB2 with the same servers: with lb_algo mh by
 # the Maglev table alone, with wrr by flow sync (lvs_sync_daemon), which
-# must have installed every stream's flow on LB2 before the kill. New
+# must have put every stream's flow, on its server, into LB2's flow table
+# before the kill. New
 # connections that failed meanwhile are counted, with how long they did.
 # shellcheck disable=SC2016 # check ... eval '...' expands when checked
 # shellcheck disable=SC2317 # functions run through e2e_wait
@@ -79,8 +80,6 @@ import json, sys
 print(json.load(sys.stdin).get("flow_sync", {}).get(sys.argv[1], "none"))' "$2"
 }
 
-installed_all() { [ "$(sync_field lb2 installed_flows)" -ge "$NSTREAMS" ] 2>/dev/null; }
-
 inst_state() {
 	status "$1" | /usr/bin/python3 -c '
 import json, sys
@@ -102,6 +101,45 @@ has() { [[ "$1" == *"$2"* ]]; }
 
 # The streams' clock (CLOCK_MONOTONIC).
 now() { /usr/bin/python3 -c 'import time; print(f"{time.monotonic():.3f}")'; }
+
+# lb2_has_streams: LB2's flow table holds every stream's flow, on the
+# server that the stream has its answers from.
+lb2_has_streams() {
+	/usr/bin/python3 - "$PIN_BASE/lb2" "$OUT" "$NSTREAMS" "$VIP" "$SPORT" \
+		"${IP[client]}" "$W1" "$W2" <<'EOF'
+import json, socket, struct, subprocess, sys
+pin, out, n, vip, sport, client, w1, w2 = sys.argv[1:]
+
+
+def dump(m):
+    r = subprocess.run(["bpftool", "-j", "map", "dump", "pinned", f"{pin}/{m}"],
+                       check=True, capture_output=True)
+    return [e["formatted"] for e in json.loads(r.stdout)]
+
+
+def ip(be32):  # a __be32 as bpftool reads it: a host-order number
+    return socket.inet_ntoa(struct.pack("<I", be32))
+
+
+addr = {e["key"]: ip(e["value"]["addr"][0]) for e in dump("backends")}
+flows = {}
+for e in dump("flows"):
+    k = e["key"]
+    if (ip(k["src"][0]), ip(k["dst"][0]), socket.ntohs(k["dport"])) == \
+            (client, vip, int(sport)):
+        flows[socket.ntohs(k["sport"])] = addr.get(e["value"]["backend"])
+names = {w1: "web1", w2: "web2"}
+bad = 0
+for i in range(int(n)):
+    port = int(open(f"{out}/stream-{i}.port").read())
+    host = open(f"{out}/stream-{i}").readline().split()[1]
+    got = names.get(flows.get(port), flows.get(port))
+    if got != host:
+        print(f"stream {i} (port {port}) answers from {host}, LB2's flow: {got}")
+        bad += 1
+sys.exit(bad != 0)
+EOF
+}
 
 # round ALGO SYNC: one failover; checks and a report of what clients saw.
 round() {
@@ -129,9 +167,9 @@ round() {
 	e2e_wait 20 streams_up
 	check "$what: $NSTREAMS streams through LB1 answered" streams_up
 	if [ "$sync" = 1 ]; then
-		e2e_wait 20 installed_all
-		check "$what: LB1 sends ($(sync_field lb1 role)), LB2 installed every stream's flow ($(sync_field lb2 installed_flows) of at least $NSTREAMS)" \
-			eval '[ "$(sync_field lb1 role)" = master ] && installed_all'
+		e2e_wait 20 lb2_has_streams
+		check "$what: LB1 sends ($(sync_field lb1 role)), LB2 holds every stream's flow, on its server ($(sync_field lb2 installed_flows) flows installed)" \
+			eval '[ "$(sync_field lb1 role)" = master ] && lb2_has_streams'
 	else
 		check "$what: no flow sync runs ($(sync_field lb2 role))" \
 			eval '[ "$(sync_field lb2 role)" = none ]'
