@@ -10,11 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "daemon/fsync.h"
+#include "daemon/fsync_pkt.h"
 #include "daemon/loop.h"
 #include "flowsync.h"
 #include "service.h"
@@ -697,6 +700,48 @@ static void test_pair(void)
 			      "ACK on the backup") &&
 		    ASSERT_VERDICT(verdict, XDP_TX, "ACK on the backup"))
 			ASSERT_EQ(went_to(&out), be, "ACK's backend index");
+	}
+	test__context("a replayed datagram");
+	{
+		/* Signed with the pair's key, sequence 1: long before the
+		 * master's (microseconds of the real-time clock). */
+		struct fsync_batch rb = {.syncid = 5, .seq = 1, .count = 1};
+		struct sockaddr_in to = {
+			.sin_family = AF_INET,
+			.sin_port = htons(18848),
+			.sin_addr.s_addr = htonl(0x7f000001),
+		};
+		uint8_t buf[FSYNC_MAX_LEN];
+		__u64 replayed, flows;
+		int fd, len;
+
+		rb.e[0].vip = bkey;
+		addr4(rb.e[0].client, CLIENT(12));
+		rb.e[0].sport = htons(40041);
+		rb.e[0].dport = htons(80);
+		addr4(rb.e[0].backend, BACKEND(1));
+		rb.e[0].kind = LBXDP_SYNC_FLOW;
+		fsync_get_stats(bk, &bs);
+		replayed = bs.replayed;
+		flows = bs.install.flows;
+		len = fsync_encode(&rb, &o.key, buf, sizeof(buf));
+		fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (ASSERT_CMP(len, >, 0, "encode", "more than ") &&
+		    ASSERT_CMP(fd, >=, 0, "socket", "at least "))
+			ASSERT_EQ(sendto(fd, buf, len, 0,
+					 (struct sockaddr *)&to, sizeof(to)),
+				  len, "sendto");
+		if (fd >= 0)
+			close(fd);
+		for (tries = 0; tries < 100; tries++) {
+			loop_run_once(&l, 50);
+			fsync_get_stats(bk, &bs);
+			if (bs.replayed != replayed)
+				break;
+		}
+		ASSERT_EQ(bs.replayed, replayed + 1,
+			  "datagrams dropped as replayed");
+		ASSERT_EQ(bs.install.flows, flows, "flows installed from it");
 	}
 out:
 	if (m) {

@@ -28,17 +28,18 @@
 
 /*
  * python3: hmac.new(KEY, hdr + ent, hashlib.sha256), with hdr =
- * pack(">IBBBBI", 0x4c424653, 1, 1, 7, 0, 0x01020304) and one entry: IPv4
+ * pack(">IBBBBQ", 0x4c424653, 2, 1, 7, 0, 0x0102030405060708) and one
+ * entry: IPv4
  * TCP, kind 3, VIP 198.18.0.10:80, client 198.19.0.1:40001 to port 80,
  * age 1500 ms, backend 198.18.1.2.
  */
-static const char vector_hex[] = "4c424653010107000102030402060300"
-				 "00509c4100500000000005dcc612000a"
-				 "000000000000000000000000c6130001"
-				 "000000000000000000000000c6120102"
-				 "00000000000000000000000072ff811a"
-				 "274e6cf34867b842bafff3397192ef31"
-				 "0b47e4e0b2d90efab79d0ccd";
+static const char vector_hex[] = "4c424653020107000102030405060708"
+				 "0206030000509c4100500000000005dc"
+				 "c612000a000000000000000000000000"
+				 "c6130001000000000000000000000000"
+				 "c6120102000000000000000000000000"
+				 "baa632b5984a4ddc955462ebf1257e69"
+				 "7b46918b4583d7d015870dc0d54986aa";
 
 static void key_set(struct fsync_key *k, const char *s)
 {
@@ -80,7 +81,7 @@ static void batch(struct fsync_batch *b, int n)
 
 	memset(b, 0, sizeof(*b));
 	b->syncid = 7;
-	b->seq = 0x01020304;
+	b->seq = 0x0102030405060708ULL;
 	b->count = n;
 	for (i = 0; i < n; i++)
 		entry(&b->e[i], i);
@@ -117,7 +118,7 @@ static void test_vector(void **state)
 	assert_memory_equal(got, want, n);
 	assert_int_equal(fsync_decode(want, n, 7, &k, &d), FSYNC_OK);
 	assert_int_equal(d.count, 1);
-	assert_int_equal(d.seq, 0x01020304);
+	assert_int_equal(d.seq, 0x0102030405060708ULL);
 	assert_int_equal(d.syncid, 7);
 	assert_memory_equal(&d.e[0], &b.e[0], sizeof(b.e[0]));
 }
@@ -217,7 +218,7 @@ static void test_header_refused(void **state)
 	assert_int_equal(fsync_decode(p, (size_t)len, 7, &k, &d),
 			 FSYNC_DROP_MAGIC);
 	p[0] ^= 1;
-	p[4] = 2;
+	p[4] = 1; /* the format of before the 64-bit sequence */
 	resign(p, (size_t)len, &k);
 	assert_int_equal(fsync_decode(p, (size_t)len, 7, &k, &d),
 			 FSYNC_DROP_VERSION);
@@ -249,7 +250,7 @@ static void test_header_refused(void **state)
 	assert_int_equal(fsync_decode(p, (size_t)len, 7, &k, &d),
 			 FSYNC_DROP_HMAC);
 	p[len - 1] ^= 1;
-	p[11] ^= 1; /* the sequence is signed too */
+	p[15] ^= 1; /* the sequence is signed too */
 	assert_int_equal(fsync_decode(p, (size_t)len, 7, &k, &d),
 			 FSYNC_DROP_HMAC);
 }
@@ -340,8 +341,9 @@ static void test_seq(void **state)
 	assert_true(fsync_seq_after(2, 1));
 	assert_false(fsync_seq_after(1, 1));
 	assert_false(fsync_seq_after(1, 2));
-	assert_true(fsync_seq_after(0, 0xffffffffU));
-	assert_false(fsync_seq_after(0xffffffffU, 0));
+	/* 64 bits of microseconds: no wrap to care about */
+	assert_true(fsync_seq_after(0x100000000ULL, 0xffffffffU));
+	assert_false(fsync_seq_after(0xffffffffU, 0x100000000ULL));
 }
 
 static void test_names(void **state)

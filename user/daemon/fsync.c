@@ -41,11 +41,11 @@ struct fsync {
 	__u32 qhead, qlen;
 	double tokens;
 	__u64 tokens_ms;
-	__u32 seq;
-	/* The backup's replay check: the last sender and its sequence. */
+	__u64 seq;
+	/* The backup's replay check: the last sequence of the pair's master
+	 * (the syncid's, whoever sends it). */
 	bool have_last;
-	__be32 last_from;
-	__u32 last_seq;
+	__u64 last_seq;
 	/* The master's view of the records, by id, as of config.gen. */
 	bool view_ok;
 	__u32 view_gen;
@@ -165,12 +165,12 @@ static int on_event(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-static __u64 realtime_ms(void)
+static __u64 realtime_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (__u64)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /*
@@ -186,6 +186,7 @@ static void send_queued(struct fsync *f, bool flush)
 	uint8_t buf[FSYNC_MAX_LEN];
 	double burst = f->o.rate / 10.0 > FSYNC_MAX_ENTRIES ? f->o.rate / 10.0
 							    : FSYNC_MAX_ENTRIES;
+	__u64 now_us;
 	int n, len, i;
 
 	f->tokens += (double)(now - f->tokens_ms) * f->o.rate / 1000.0;
@@ -200,7 +201,8 @@ static void send_queued(struct fsync *f, bool flush)
 		if (n < (int)FSYNC_MAX_ENTRIES && !flush)
 			break;
 		b->syncid = f->o.syncid;
-		b->seq = f->seq + 1;
+		now_us = realtime_us();
+		b->seq = now_us > f->seq ? now_us : f->seq + 1;
 		b->count = n;
 		for (i = 0; i < n; i++)
 			b->e[i] = f->q[(f->qhead + i) % f->o.queue];
@@ -217,7 +219,7 @@ static void send_queued(struct fsync *f, bool flush)
 			f->st.send_errors++;
 			continue;
 		}
-		f->seq++;
+		f->seq = b->seq;
 		f->tokens -= n;
 		f->st.sent += n;
 		f->st.datagrams++;
@@ -377,13 +379,11 @@ static void on_recv(struct loop_fd *h, uint32_t events)
 			f->st.dropped[r]++;
 			continue;
 		}
-		if (f->have_last && f->last_from == from.sin_addr.s_addr &&
-		    !fsync_seq_after(b->seq, f->last_seq)) {
+		if (f->have_last && !fsync_seq_after(b->seq, f->last_seq)) {
 			f->st.replayed++;
 			continue;
 		}
 		f->have_last = true;
-		f->last_from = from.sin_addr.s_addr;
 		f->last_seq = b->seq;
 		f->st.received++;
 		if (lbxdp_sync_install(f->c, f->inst, b->e, (size_t)b->count,
@@ -492,9 +492,6 @@ int fsync_open(struct fsync **out, struct loop *l, struct lbxdp_ctx *c,
 	f->to.sin_family = AF_INET;
 	f->to.sin_port = htons(f->o.port);
 	f->to.sin_addr.s_addr = f->o.dest;
-	/* A restarted master goes on after its last sequence (16 a ms is
-	 * more than the rate sends), so the backup takes it. */
-	f->seq = (__u32)(realtime_ms() * 16);
 	loop_timer_init(&f->tick, on_tick, f);
 	loop_timer_init(&f->scan, on_scan, f);
 	f->q = calloc(f->o.queue, sizeof(*f->q));

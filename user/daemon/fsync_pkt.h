@@ -3,8 +3,10 @@
  * Flow sync on the wire: lbxdp's own format (not IPVS's), one UDP datagram
  * a batch, pure code (unit-tested, fuzzed). All fields in network order:
  *
- *   header, 12 bytes: magic "LBFS", version 1, count (1-FSYNC_MAX_ENTRIES),
- *     syncid (lvs_sync_daemon's id), a zero byte, sequence (be32)
+ *   header, 16 bytes: magic "LBFS", version 2, count (1-FSYNC_MAX_ENTRIES),
+ *     syncid (lvs_sync_daemon's id), a zero byte, sequence (be64: the
+ *     sender's CLOCK_REALTIME in us, or its last plus one if that is more,
+ *     so that a restarted sender goes on after its last datagram)
  *   count entries of 64 bytes:
  *     0  family (2: IPv4), proto (6, 17), kind (LBXDP_SYNC_*), 0
  *     4  VIP port (0: every port), client port, destination port, 0 0
@@ -23,11 +25,11 @@
 #include "flowsync.h"
 
 #define FSYNC_MAGIC 0x4c424653U /* "LBFS" */
-#define FSYNC_VERSION 1
-#define FSYNC_HDR_LEN 12
+#define FSYNC_VERSION 2
+#define FSYNC_HDR_LEN 16
 #define FSYNC_ENTRY_LEN 64
 #define FSYNC_MAC_LEN 32
-/* A batch fits a 1500-byte MTU with its IP and UDP headers: 1452 bytes. */
+/* A batch fits a 1500-byte MTU with its IP and UDP headers: 1456 bytes. */
 #define FSYNC_MAX_ENTRIES 22
 #define FSYNC_MAX_LEN \
 	(FSYNC_HDR_LEN + FSYNC_MAX_ENTRIES * FSYNC_ENTRY_LEN + FSYNC_MAC_LEN)
@@ -42,7 +44,7 @@ struct fsync_key {
 /* One batch, decoded or to encode. */
 struct fsync_batch {
 	uint8_t syncid;
-	uint32_t seq;
+	uint64_t seq;
 	int count;
 	struct lbxdp_sync_entry e[FSYNC_MAX_ENTRIES];
 };
@@ -87,11 +89,11 @@ int fsync_encode(const struct fsync_batch *b, const struct fsync_key *k,
 enum fsync_drop fsync_decode(const uint8_t *pkt, size_t len, uint8_t syncid,
 			     const struct fsync_key *k, struct fsync_batch *b);
 
-/* Whether sequence @seq comes after @last (serial arithmetic, RFC 1982):
- * a receiver drops a replayed or reordered batch. */
-static inline int fsync_seq_after(uint32_t seq, uint32_t last)
+/* Whether sequence @seq comes after @last (64 bits of us: no wrap): a
+ * receiver drops a replayed or reordered batch. */
+static inline int fsync_seq_after(uint64_t seq, uint64_t last)
 {
-	return (int32_t)(seq - last) > 0;
+	return seq > last;
 }
 
 #endif /* LBXDP_FSYNC_PKT_H */
