@@ -67,6 +67,10 @@ struct lbxdp_sync_installer {
 	/* Its program (bpf/sync_put.bpf.c) and the batch in its .bss. */
 	struct sync_put_bpf *skel;
 	__u32 n;
+	/* A load that failed is tried again once config.gen moves, not at
+	 * every datagram (a load and a log line each). */
+	int load_err;
+	__u32 load_gen;
 };
 
 int lbxdp_sync_installer_new(struct lbxdp_sync_installer **out)
@@ -336,7 +340,11 @@ int lbxdp_sync_install(struct lbxdp_ctx *c, struct lbxdp_sync_installer *in,
 			return err;
 	}
 	if (!in->skel) {
+		if (in->load_err && in->load_gen == c->cfg.gen)
+			return in->load_err;
 		err = put_load(c, in);
+		in->load_err = err;
+		in->load_gen = c->cfg.gen;
 		if (err)
 			return err;
 	}

@@ -324,6 +324,13 @@ static void test_key_load(void **state)
 	assert_memory_equal(k.b, KEY, k.len);
 	write_key(path, KEY "\n", 0640);
 	assert_int_equal(fsync_key_load(path, &k), -EACCES);
+	/* Another user's, mode 0600 or not (a chown needs root: make
+	 * check runs as a user too). */
+	write_key(path, KEY "\n", 0600);
+	if (chown(path, geteuid() + 1, (gid_t)-1) == 0) {
+		assert_int_equal(fsync_key_load(path, &k), -EPERM);
+		assert_int_equal(chown(path, geteuid(), (gid_t)-1), 0);
+	}
 	write_key(path, "0123456789abcde\n", 0600);
 	assert_int_equal(fsync_key_load(path, &k), -EINVAL);
 	write_key(path,

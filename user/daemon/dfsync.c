@@ -26,6 +26,8 @@ static const char *key_error(int err)
 		return "readable by others than its owner (chmod 600 it)";
 	case -EINVAL:
 		return "not a key of 16 to 64 bytes";
+	case -EPERM:
+		return "owned by another user than the daemon's";
 	default:
 		return strerror(-err);
 	}
@@ -65,25 +67,32 @@ int dfsync_prepare(struct daemon *d, const struct conf *cf, FILE *out,
 		pl->keep = true;
 		return 0;
 	}
-	return fsync_open(&pl->f, &d->loop, &d->c, o);
+	err = fsync_open(&pl->f, &d->loop, &d->c, o);
+	if (err)
+		explicit_bzero(&o->key, sizeof(o->key));
+	return err;
 }
 
 void dfsync_abort(struct dfsync_plan *pl)
 {
 	fsync_close(pl->f);
 	pl->f = NULL;
+	explicit_bzero(&pl->o.key, sizeof(pl->o.key));
 }
 
 void dfsync_commit(struct daemon *d, struct dfsync_plan *pl)
 {
-	if (pl->keep)
+	if (pl->keep) {
+		explicit_bzero(&pl->o.key, sizeof(pl->o.key));
 		return;
+	}
 	if (d->fsync)
 		d_log(d, "flow sync: stopped");
 	fsync_close(d->fsync);
 	d->fsync = pl->f;
 	d->fsync_o = pl->o;
 	pl->f = NULL;
+	explicit_bzero(&pl->o.key, sizeof(pl->o.key));
 	if (d->fsync) {
 		char grp[INET_ADDRSTRLEN];
 		__be32 g = d->fsync_o.dest ? d->fsync_o.dest
@@ -177,6 +186,7 @@ void dfsync_stop(struct daemon *d)
 		return;
 	fsync_close(d->fsync);
 	d->fsync = NULL;
+	explicit_bzero(&d->fsync_o.key, sizeof(d->fsync_o.key));
 	/* The feed off: nobody reads the ring now. Busy lock: it stays on
 	 * until the next daemon's first sync, as after a kill. */
 	if (d->maps_open && !lbxdp_trylock(&d->c, d->pin_dir)) {

@@ -613,5 +613,6 @@ void fsync_close(struct fsync *f)
 	free(f->scan_fk);
 	free(f->scan_pk);
 	free(f->scan_v);
+	explicit_bzero(&f->o.key, sizeof(f->o.key));
 	free(f);
 }

@@ -46,6 +46,11 @@ int fsync_key_load(const char *path, struct fsync_key *k)
 		err = -EACCES;
 		goto cleanup;
 	}
+	/* Another user's file: whoever owns it may have shared it. */
+	if (st.st_uid != geteuid()) {
+		err = -EPERM;
+		goto cleanup;
+	}
 	n = read(fd, buf, sizeof(buf));
 	if (n < 0) {
 		err = -errno;
@@ -61,6 +66,7 @@ int fsync_key_load(const char *path, struct fsync_key *k)
 	memcpy(k->b, buf, (size_t)n);
 	k->len = (size_t)n;
 cleanup:
+	OPENSSL_cleanse(buf, sizeof(buf));
 	close(fd);
 	return err;
 }
