@@ -272,7 +272,7 @@ ulink=$(grep -q 'unlinkat(' "$E2E_TMP/trace" && echo unlinkat || echo unlink)
 grep 'bpf(' "$E2E_TMP/trace" >"$E2E_TMP/bpf"
 grep "$ulink(" "$E2E_TMP/trace" >"$E2E_TMP/unlink"
 # nth FILE PATTERN: the line number of PATTERN's first match in FILE.
-nth() { grep -n -- "$2" "$1" | head -1 | cut -d: -f1; }
+nth() { grep -m1 -n -- "$2" "$1" | cut -d: -f1; }
 nbpf=$(wc -l <"$E2E_TMP/bpf")
 nul=$(wc -l <"$E2E_TMP/unlink")
 pin1=$(nth "$E2E_TMP/bpf" BPF_OBJ_PIN)                 # an old map aside
