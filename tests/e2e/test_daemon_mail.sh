@@ -72,8 +72,11 @@ virtual_server $LAB_VIP 80 {
         }
     }
     real_server $W2 80 {
+        smtp_alert off
         TCP_CHECK {
             connect_timeout 1
+            retry 1
+            delay_before_retry 1
         }
     }
 }
@@ -155,17 +158,21 @@ check "HELO smtp_helo_name, MAIL FROM notification_email_from, RCPT TO each" \
 check "headers: From, To (both), X-Mailer, an RFC 5322 Date" \
 	eval '[ "$(mail_field "$MASTER" "m[\"headers\"][\"From\"], m[\"headers\"][\"To\"], m[\"headers\"][\"X-Mailer\"], email.utils.parsedate_tz(m[\"headers\"][\"Date\"]) is not None")" = "lbxdp@example.test|ops@example.test, oncall@example.test|lbxdp|True" ]'
 
-kill "$(lab_web_pid web1)"
-e2e_wait 10 eval '[ "$(state web1)" = down ] && [ "$(nsubj "$RS1 - DOWN")" -ge 1 ]'
+# web2's smtp_alert off: its fall and return are not mailed.
+kill "$(lab_web_pid web1)" "$(lab_web_pid web2)"
+e2e_wait 10 eval '[ "$(state web1)" = down ] && [ "$(state web2)" = down ] &&
+	[ "$(nsubj "$RS1 - DOWN")" -ge 1 ]'
 check "web1 stopped: one DOWN mail" eval '[ "$(nsubj "$RS1 - DOWN")" = 1 ]'
 check "DOWN mail: keepalived's TCP_CHECK body" \
 	eval '[ "$(mail_field "$RS1 - DOWN" "m[\"body\"]")" = "=> TCP CHECK failed on service <=" ]'
 lab_web_start web1 "$ST/www/web1"
-e2e_wait 10 eval '[ "$(state web1)" = up ] && [ "$(nsubj "$RS1 - UP")" -ge 1 ]'
+lab_web_start web2 "$ST/www/web2"
+e2e_wait 10 eval '[ "$(state web1)" = up ] && [ "$(state web2)" = up ] &&
+	[ "$(nsubj "$RS1 - UP")" -ge 1 ]'
 check "web1 started: one UP mail" eval '[ "$(nsubj "$RS1 - UP")" = 1 ]'
 check "UP mail: keepalived's TCP_CHECK body" \
 	eval '[ "$(mail_field "$RS1 - UP" "m[\"body\"]")" = "=> TCP CHECK succeed on service <=" ]'
-check "four transitions, four mails, none failed ($(subjects | wc -l) mails)" \
+check "web2 (smtp_alert off) down and up: no mail, four mails in all, none failed ($(subjects | wc -l) mails)" \
 	eval '[ "$(subjects | wc -l)" = 4 ] && [ "$(notsent)" = 0 ]'
 
 # The check rounds of web1:8080 (delay_loop 1) in a 10 s window: the

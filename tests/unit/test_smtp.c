@@ -148,9 +148,15 @@ static void say(int fd, const char *s)
 	(void)w;
 }
 
+enum serve_mode {
+	SERVE_OK,
+	SERVE_STALL, /* silent from the DATA command on */
+	SERVE_SLOW,  /* each reply 150 ms late */
+};
+
 /* A child answering one session as a server would, writing what it got
  * to @out (a pipe). */
-static void serve_one(int lfd, int out)
+static void serve_one(int lfd, int out, enum serve_mode mode)
 {
 	char buf[4096];
 	size_t len = 0;
@@ -183,7 +189,11 @@ static void serve_one(int lfd, int out)
 
 			if (write(out, buf, n) < 0)
 				_exit(1);
-			if (!strncmp(buf, "DATA", 4)) {
+			if (mode == SERVE_SLOW)
+				usleep(150000);
+			if (!strncmp(buf, "DATA", 4) && mode == SERVE_STALL) {
+				pause();
+			} else if (!strncmp(buf, "DATA", 4)) {
 				say(fd, "354 go on\r\n");
 				data = true;
 			} else if (!strncmp(buf, "QUIT", 4)) {
@@ -234,7 +244,7 @@ static void setup_client(struct smtp *s, struct loop *l, __u16 port,
 	assert_true(s->on);
 }
 
-static void test_session(void **state)
+static void session(enum serve_mode mode, uint32_t timeout_ms)
 {
 	struct smtp *s = calloc(1, sizeof(*s));
 	struct smtp_msg m;
@@ -246,7 +256,6 @@ static void test_session(void **state)
 	__u16 port;
 	pid_t pid;
 
-	(void)state;
 	assert_non_null(s);
 	lfd = listener(&port);
 	assert_int_equal(pipe(p), 0);
@@ -254,10 +263,10 @@ static void test_session(void **state)
 	assert_true(pid >= 0);
 	if (!pid) {
 		close(p[0]);
-		serve_one(lfd, p[1]);
+		serve_one(lfd, p[1], mode);
 	}
 	close(p[1]);
-	setup_client(s, &l, port, 5000);
+	setup_client(s, &l, port, timeout_ms);
 	smtp_msg_vrrp(&m, s->router_id, "VI_1", VRRP_STATE_MASTER);
 	m.at = 1614591848;
 	smtp_queue(s, &m);
@@ -290,6 +299,20 @@ static void test_session(void **state)
 	close(lfd);
 	close(p[0]);
 	free(s);
+}
+
+static void test_session(void **state)
+{
+	(void)state;
+	session(SERVE_OK, 5000);
+}
+
+/* Each reply 150 ms late, 8 replies, a timeout of 300 ms: each step has
+ * the whole timeout, not the session. */
+static void test_slow(void **state)
+{
+	(void)state;
+	session(SERVE_SLOW, 300);
 }
 
 static int ticks;
@@ -350,6 +373,77 @@ static void test_silent_server(void **state)
 	free(s);
 }
 
+/* A server that stops answering mid-session: the step's own timeout. */
+static void test_stall(void **state)
+{
+	struct smtp *s = calloc(1, sizeof(*s));
+	struct smtp_msg m = {.subject = "s", .body = "b"};
+	struct loop l;
+	int lfd, p[2];
+	__u16 port;
+	pid_t pid;
+
+	(void)state;
+	assert_non_null(s);
+	lfd = listener(&port);
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		close(p[0]);
+		serve_one(lfd, p[1], SERVE_STALL);
+	}
+	close(p[1]);
+	setup_client(s, &l, port, 300);
+	smtp_queue(s, &m);
+	run_until_idle(s, &l);
+	assert_int_equal(s->nfailed, 1);
+	assert_int_equal(s->nsent, 0);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	smtp_fini(s);
+	loop_fini(&l);
+	close(lfd);
+	close(p[0]);
+	free(s);
+}
+
+/* A server whose SYNs are dropped (its accept queue is full): connect()
+ * is bounded by the timeout too. */
+static void test_dead(void **state)
+{
+	struct smtp *s = calloc(1, sizeof(*s));
+	struct smtp_msg m = {.subject = "s", .body = "b"};
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	struct loop l;
+	int lfd, fill[4], i;
+	__u16 port;
+
+	(void)state;
+	assert_non_null(s);
+	lfd = listener(&port);
+	assert_int_equal(listen(lfd, 0), 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons(port);
+	for (i = 0; i < 4; i++) {
+		fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		connect(fill[i], (struct sockaddr *)&a, sizeof(a));
+	}
+	usleep(100000);
+	setup_client(s, &l, port, 300);
+	smtp_queue(s, &m);
+	for (i = 0; i < 50 && s->stage == SMTP_CONNECT; i++)
+		loop_run_once(&l, 20);
+	run_until_idle(s, &l);
+	assert_int_equal(s->nfailed, 1);
+	smtp_fini(s);
+	loop_fini(&l);
+	for (i = 0; i < 4; i++)
+		close(fill[i]);
+	close(lfd);
+	free(s);
+}
+
 /* Nobody listens: the message fails at once and the next one goes. */
 static void test_refused(void **state)
 {
@@ -401,12 +495,16 @@ int main(void)
 		cmocka_unit_test(test_subjects),
 		cmocka_unit_test(test_data),
 		cmocka_unit_test(test_session),
+		cmocka_unit_test(test_slow),
 		cmocka_unit_test(test_silent_server),
+		cmocka_unit_test(test_stall),
+		cmocka_unit_test(test_dead),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_off),
 	};
 
 	setenv("TZ", "UTC", 1);
+	alarm(60); /* a client that blocks fails, rather than hangs */
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -324,6 +324,17 @@ static void arm(struct smtp *s)
 	loop_timer_in(s->loop, &s->t, s->timeout_ms);
 }
 
+/* Wait for step[cur]'s reply, with a whole timeout of its own. */
+static void expect_reply(struct smtp *s)
+{
+	if (s->stage != SMTP_REPLY) {
+		s->stage = SMTP_REPLY;
+		loop_fd_mod(s->loop, &s->fd, EPOLLIN);
+	}
+	s->inlen = 0;
+	arm(s);
+}
+
 /* Send what is left of step[cur]'s command; then wait for its reply. */
 static void send_step(struct smtp *s)
 {
@@ -348,12 +359,7 @@ static void send_step(struct smtp *s)
 		}
 		s->sent += (size_t)w;
 	}
-	if (s->stage != SMTP_REPLY) {
-		s->stage = SMTP_REPLY;
-		loop_fd_mod(s->loop, &s->fd, EPOLLIN);
-	}
-	s->inlen = 0;
-	arm(s);
+	expect_reply(s);
 }
 
 /* A whole reply (its last line "NNN " or "NNN"): its code; 0: not whole
@@ -419,10 +425,7 @@ static void on_io(struct loop_fd *h, uint32_t events)
 			return;
 		}
 		/* the greeting is step 0's reply */
-		s->stage = SMTP_REPLY;
-		loop_fd_mod(s->loop, &s->fd, EPOLLIN);
-		s->inlen = 0;
-		arm(s);
+		expect_reply(s);
 		return;
 	}
 	if (s->stage == SMTP_SEND) {
