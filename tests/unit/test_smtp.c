@@ -39,7 +39,7 @@ static void test_subjects(void **state)
 {
 	struct conf_vs vs = vs_tcp();
 	struct conf_rs rs = {0};
-	struct smtp_msg m;
+	struct smtp_msg m = {0};
 
 	(void)state;
 	inet_pton(AF_INET, "198.18.0.11", &rs.addr);
@@ -247,7 +247,7 @@ static void setup_client(struct smtp *s, struct loop *l, __u16 port,
 static void session(enum serve_mode mode, uint32_t timeout_ms)
 {
 	struct smtp *s = calloc(1, sizeof(*s));
-	struct smtp_msg m;
+	struct smtp_msg m = {0};
 	struct loop l;
 	char got[4096], want[4096];
 	int lfd, p[2], st;

@@ -75,7 +75,7 @@ const char *daemon_router_id(const struct daemon *d)
 static void mail_rs(struct d_rs *r, enum rs_state was,
 		    const struct rs_health *h)
 {
-	struct smtp_msg m;
+	struct smtp_msg m = {0};
 
 	if (r->cr->smtp_alert != CONF_ON || h->state == RS_UNKNOWN ||
 	    (was == RS_UNKNOWN && h->state == RS_UP))

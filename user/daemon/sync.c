@@ -134,7 +134,7 @@ static void policy_of(struct daemon *d, struct d_vs *vs,
 		d_log(d, "%s: quorum %s", svc, vs->quorum_up ? "up" : "down");
 		if (vs->cv->smtp_alert == CONF_ON) {
 			const struct conf_vs *cv = vs->cv;
-			struct smtp_msg m;
+			struct smtp_msg m = {0};
 
 			/* keepalived's threshold: the one just crossed */
 			smtp_msg_vs(&m, daemon_router_id(d), cv, vs->quorum_up,

@@ -264,7 +264,7 @@ static void transition(struct d_vrrp *v, enum vrrp_state from,
 	      vrrp_state_name(from), vrrp_state_name(a->state), a->cause);
 	run_notifies(v, a->state);
 	if (v->cv->smtp_alert == CONF_ON) {
-		struct smtp_msg m;
+		struct smtp_msg m = {0};
 
 		smtp_msg_vrrp(&m, daemon_router_id(v->d), v->cv->name,
 			      a->state);
