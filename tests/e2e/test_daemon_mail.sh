@@ -227,6 +227,9 @@ check "the DOWN and UP mails cost a log line each: connection refused" \
 	eval '[ "$(notsent)" = $((N0 + 2)) ] &&
 		[ "$(grep -c "not sent: connect: Connection refused" "$LOG")" = 2 ]'
 check "the daemon still runs" e2e_daemon_ready
+check "daemon status: 4 mails sent, $(notsent) failed, none dropped or queued" \
+	eval 'lab_lbxdp -j daemon status >"$E2E_TMP/status.json" &&
+		[ "$("$PY" -c "import json, sys; m = json.load(open(sys.argv[1]))[\"mail\"]; print(m[\"sent\"], m[\"failed\"], m[\"dropped\"], m[\"queued\"])" "$E2E_TMP/status.json")" = "4 $(notsent) 0 0" ]'
 if [ "$E2E_FAILED" -ne 0 ]; then
 	diag "$(grep -i smtp "$LOG" | tail -20)"
 	diag "$(subjects)"

@@ -460,6 +460,31 @@ void daemon_summary(struct daemon *d, char *buf, size_t len)
 		 d->nvs, d->nvs == 1 ? "" : "s", up, all, d->ifname);
 }
 
+/* Mail alerts' counters, when mail is on. */
+static void mail_status(struct daemon *d, FILE *out, struct json_object *o)
+{
+	const struct smtp *s = d->smtp;
+	struct json_object *m;
+
+	if (!s || !s->on)
+		return;
+	if (out)
+		fprintf(out,
+			"mail: to %s, %lu sent, %lu failed, %lu dropped, %u queued\n",
+			s->server, s->nsent, s->nfailed, s->ndropped,
+			s->n + (s->stage != SMTP_IDLE));
+	m = json_object_new_object();
+	json_object_object_add(m, "server", json_object_new_string(s->server));
+	json_object_object_add(m, "sent", json_object_new_int64(s->nsent));
+	json_object_object_add(m, "failed", json_object_new_int64(s->nfailed));
+	json_object_object_add(m, "dropped",
+			       json_object_new_int64(s->ndropped));
+	json_object_object_add(
+		m, "queued",
+		json_object_new_int64(s->n + (s->stage != SMTP_IDLE)));
+	json_object_object_add(o, "mail", m);
+}
+
 void daemon_status(struct daemon *d, FILE *out, bool json)
 {
 	struct json_object *o, *vsa;
@@ -550,6 +575,7 @@ void daemon_status(struct daemon *d, FILE *out, bool json)
 	json_object_object_add(o, "virtual_servers", vsa);
 	vrrp_status(d, json ? NULL : out, o);
 	dfsync_status(d, json ? NULL : out, o);
+	mail_status(d, json ? NULL : out, o);
 	if (json)
 		fprintf(out, "%s\n",
 			json_object_to_json_string_ext(o,
