@@ -193,7 +193,7 @@ kill "$(lab_web_pid web1)"
 e2e_wait 10 eval '[ -s "$CONNS" ]'
 TC=$(head -1 "$CONNS")
 lab_web_start web1 "$ST/www/web1"
-e2e_wait 10 eval '[ "$(state web1)" = up ]'
+e2e_wait 20 eval '[ "$(state web1)" = up ]'
 check "web1 down and up again while the DOWN mail is stuck (no failure logged yet)" \
 	eval '[ "$(state web1)" = up ] && [ "$(notsent)" = 0 ]'
 while [ "$(now_ms)" -lt $((TC + WINDOW + 500)) ]; do sleep 0.5; done
@@ -231,7 +231,8 @@ check "daemon status: 4 mails sent, $(notsent) failed, none dropped or queued" \
 	eval 'lab_lbxdp -j daemon status >"$E2E_TMP/status.json" &&
 		[ "$("$PY" -c "import json, sys; m = json.load(open(sys.argv[1]))[\"mail\"]; print(m[\"sent\"], m[\"failed\"], m[\"dropped\"], m[\"queued\"])" "$E2E_TMP/status.json")" = "4 $(notsent) 0 0" ]'
 if [ "$E2E_FAILED" -ne 0 ]; then
-	diag "$(grep -i smtp "$LOG" | tail -20)"
+	diag "$(grep -i "smtp\|$W1:80\|$W2:80" "$LOG" | tail -30)"
 	diag "$(subjects)"
+	diag "rounds: $(tr '\n' ' ' <"$ROUNDS")" "conns: $(tr '\n' ' ' <"$CONNS")"
 fi
 e2e_done

@@ -165,7 +165,10 @@ static void serve_one(int lfd, int out, enum serve_mode mode)
 
 	if (fd < 0)
 		_exit(1);
-	say(fd, "220-mx.test ESMTP\r\n220 ready\r\n");
+	/* a greeting longer than the client's buffer */
+	for (int i = 0; i < 20; i++)
+		say(fd, "220-mx.test ESMTP, a long greeting line of many\r\n");
+	say(fd, "220 ready\r\n");
 	for (;;) {
 		ssize_t r = read(fd, buf + len, sizeof(buf) - 1 - len);
 		char *eol;

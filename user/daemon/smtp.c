@@ -302,6 +302,12 @@ static void session_fail(struct smtp *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
+	/* QUIT's answer does not matter: the message went */
+	if (s->nsteps && s->cur == s->nsteps - 1) {
+		session_close(s);
+		session_next(s);
+		return;
+	}
 	s->nfailed++;
 	slog(s, "SMTP alert to %s not sent: %s", s->server, why);
 	session_close(s);
@@ -350,6 +356,7 @@ static void send_step(struct smtp *s)
 			if (s->stage != SMTP_SEND) {
 				s->stage = SMTP_SEND;
 				loop_fd_mod(s->loop, &s->fd, EPOLLOUT);
+				arm(s); /* a server that reads nothing */
 			}
 			return;
 		}
@@ -382,6 +389,23 @@ static int reply_code(const char *in, size_t len)
 		return (in[start] - '0') * 100 + (in[start + 1] - '0') * 10 +
 		       (in[start + 2] - '0');
 	}
+	return 0;
+}
+
+/* The buffer is full of a long multi-line reply: drop its whole lines
+ * (all "NNN-", or reply_code() would have ended it). -1: one line fills
+ * it. */
+static int shift_lines(struct smtp *s)
+{
+	size_t i, last = 0;
+
+	for (i = 0; i + 1 < s->inlen; i++)
+		if (s->in[i] == '\r' && s->in[i + 1] == '\n')
+			last = i + 2;
+	if (!last)
+		return -1;
+	memmove(s->in, s->in + last, s->inlen - last);
+	s->inlen -= last;
 	return 0;
 }
 
@@ -452,12 +476,10 @@ static void on_io(struct loop_fd *h, uint32_t events)
 			got_reply(s, code);
 			return;
 		}
-		if (s->inlen == sizeof(s->in) - 1) {
-			/* a long multi-line reply: keep its tail */
-			size_t keep = 8;
-
-			memmove(s->in, s->in + s->inlen - keep, keep);
-			s->inlen = keep;
+		if (s->inlen == sizeof(s->in) - 1 && shift_lines(s)) {
+			session_fail(s, "%s: a reply line too long",
+				     s->steps[s->cur].what);
+			return;
 		}
 	}
 }
