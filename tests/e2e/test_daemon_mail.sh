@@ -30,7 +30,7 @@ MAILS=$E2E_TMP/mails.jsonl
 ROUNDS=$E2E_TMP/rounds
 CONNS=$E2E_TMP/conns
 LOG=$ST/daemon.log
-TIMEOUT=12 # smtp_connect_timeout, s
+TIMEOUT=20 # smtp_connect_timeout, s: the checks below fit in it
 WINDOW=10000 # ms of check rounds counted
 
 cat >"$CONF" <<EOF
