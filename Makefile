@@ -41,7 +41,8 @@ LIB_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(LIB_SRCS))
 CONF_SRCS := $(wildcard user/daemon/conf*.c)
 PURE_SRCS := user/sched.c user/parse.c $(CONF_SRCS) user/daemon/policy.c \
 	user/daemon/health.c user/daemon/loop.c user/daemon/vrrp_pkt.c \
-	user/daemon/vrrp_fsm.c user/daemon/vrrp_group.c user/daemon/fsync_pkt.c
+	user/daemon/vrrp_fsm.c user/daemon/vrrp_group.c user/daemon/fsync_pkt.c \
+	user/daemon/smtp.c
 USER_HDRS := $(wildcard user/*.h user/daemon/*.h)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/unit/%,$(UNIT_SRCS))

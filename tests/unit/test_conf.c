@@ -773,11 +773,54 @@ static void test_vrrp_xdp_global(void **state)
 	assert_string_equal(cf->g.smtp_server, "198.18.0.25");
 	assert_int_equal(cf->g.smtp_port, 2525);
 	assert_int_equal(cf->g.smtp_timeout_ms, 10000);
-	assert_true(cf->g.smtp_alert);
+	assert_int_equal(cf->g.smtp_alert, CONF_ON);
 	assert_string_equal(cf->g.script_user, "root");
 	assert_string_equal(cf->g.script_group, "root");
 	assert_true(cf->g.script_security);
 	assert_int_equal(cf->vrrp[0].version, 3); /* global_defs' */
+	conf_free(cf);
+}
+
+/* smtp_alert: each block's own, else smtp_alert_checker or
+ * smtp_alert_vrrp, else the global one, else keepalived 2.2.7's default
+ * (on for real servers only). */
+static void test_smtp_alert(void **state)
+{
+	struct conf *cf;
+
+	(void)state;
+	cf = load("g-smtp.conf");
+	assert_int_equal(cf->g.smtp_alert, CONF_UNSET);
+	assert_int_equal(cf->g.smtp_alert_checker, CONF_UNSET);
+	assert_int_equal(cf->g.smtp_alert_vrrp, CONF_ON);
+	assert_int_equal(cf->g.smtp_port, 2525);
+	assert_int_equal(cf->vs[0].smtp_alert, CONF_OFF);
+	assert_int_equal(cf->vs[0].rs[0].smtp_alert, CONF_ON);
+	assert_int_equal(cf->vs[0].rs[1].smtp_alert, CONF_OFF);
+	assert_int_equal(cf->vs[1].smtp_alert, CONF_ON);
+	assert_int_equal(cf->vs[1].rs[0].smtp_alert, CONF_ON);
+	assert_int_equal(cf->vrrp[0].smtp_alert, CONF_ON);
+	assert_int_equal(cf->vrrp[1].smtp_alert, CONF_OFF);
+	conf_free(cf);
+
+	cf = load("g-smtp-global.conf");
+	assert_int_equal(cf->g.nemails, 2);
+	assert_string_equal(cf->g.smtp_server, "mail.example.com");
+	assert_int_equal(cf->g.smtp_port, 25);
+	assert_int_equal(cf->g.smtp_timeout_ms, 30000);
+	assert_int_equal(cf->g.smtp_alert, CONF_OFF);
+	assert_int_equal(cf->vs[0].smtp_alert, CONF_ON);
+	assert_int_equal(cf->vs[0].rs[0].smtp_alert, CONF_ON);
+	assert_int_equal(cf->vrrp[0].smtp_alert, CONF_OFF);
+	conf_free(cf);
+
+	/* nothing written: real servers on, the rest off */
+	cf = load("g-global.conf");
+	assert_int_equal(cf->vrrp[0].smtp_alert, CONF_ON); /* global on */
+	conf_free(cf);
+	cf = load("g-minimal.conf");
+	assert_int_equal(cf->vs[0].smtp_alert, CONF_OFF);
+	assert_int_equal(cf->vs[0].rs[0].smtp_alert, CONF_ON);
 	conf_free(cf);
 }
 
@@ -981,6 +1024,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_builtins),
 		cmocka_unit_test(test_vs_options),
 		cmocka_unit_test(test_vrrp_xdp_global),
+		cmocka_unit_test(test_smtp_alert),
 		cmocka_unit_test(test_unreadable),
 		cmocka_unit_test(test_opts),
 		cmocka_unit_test(test_host),

@@ -108,12 +108,20 @@ struct conf_checker {
 	int udp_reply_len;
 };
 
+/* A switch that may be left unwritten (keepalived's -1). */
+enum conf_tri {
+	CONF_UNSET = 0,
+	CONF_OFF,
+	CONF_ON,
+};
+
 struct conf_rs {
 	__be32 addr;
 	__u16 port; /* = the virtual server's (reset with a warning) */
 	__u32 weight;
 	bool inhibit_on_failure;
 	struct conf_script notify_up, notify_down; /* cmd NULL: none */
+	enum conf_tri smtp_alert; /* resolved: never CONF_UNSET */
 	struct conf_checker *checkers;
 	int nchecks;
 	struct conf_loc at;
@@ -145,6 +153,7 @@ struct conf_vs {
 	bool sorry_inhibit;
 	bool inhibit_on_failure;
 	bool ha_suspend;
+	enum conf_tri smtp_alert; /* quorum changes; resolved */
 	char *virtualhost;
 	struct conf_rs *rs;
 	int nrs;
@@ -226,6 +235,7 @@ struct conf_vrrp {
 	 * arguments: INSTANCE NAME STATE PRIORITY */
 	struct conf_script notify_master, notify_backup, notify_fault;
 	struct conf_script notify_stop, notify;
+	enum conf_tri smtp_alert; /* resolved: never CONF_UNSET */
 	struct conf_track_if *track_ifs;
 	int ntrack_ifs;
 	struct conf_track_script *track_scripts;
@@ -275,7 +285,9 @@ struct conf_global {
 	__u16 smtp_port;
 	char *smtp_helo;
 	__u32 smtp_timeout_ms;
-	bool smtp_alert;
+	/* smtp_alert, smtp_alert_checker, smtp_alert_vrrp as written; the
+	 * resolved value is each server's and instance's smtp_alert */
+	enum conf_tri smtp_alert, smtp_alert_checker, smtp_alert_vrrp;
 	char *script_user, *script_group; /* NULL: root (keepalived_script) */
 	bool script_security;
 };

@@ -244,8 +244,6 @@ static const struct ka_kw ka_only[] = {
 	{"rs_init_notifies", C_GLOBAL, NULL},
 	{"shutdown_script", C_GLOBAL, NULL},
 	{"shutdown_script_timeout", C_GLOBAL, NULL},
-	{"smtp_alert_checker", C_GLOBAL, NULL},
-	{"smtp_alert_vrrp", C_GLOBAL, NULL},
 	{"snmp_socket", C_GLOBAL, NULL},
 	{"startup_script", C_GLOBAL, NULL},
 	{"startup_script_timeout", C_GLOBAL, NULL},
@@ -304,7 +302,7 @@ static const struct ka_kw ka_only[] = {
 	{"old_unicast_checksum", C_VRRP, NULL},
 	{"promote_secondaries", C_VRRP, NULL},
 	{"skip_check_adv_addr", C_VRRP, NULL},
-	{"smtp_alert", C_VRRP | C_VS | C_RS | C_SYNC, NULL},
+	{"smtp_alert", C_SYNC, NULL},
 	{"strict_mode", C_VRRP, NULL},
 	{"track_bfd", C_VRRP | C_SYNC, NULL},
 	{"track_file", C_VRRP | C_SYNC, NULL},
@@ -620,6 +618,15 @@ static int opt_bool(struct p *p, const struct conf_stmt *st, bool *out)
 	return -EINVAL;
 }
 
+/* opt_bool() into a switch that may stay unwritten. */
+static void opt_tri(struct p *p, const struct conf_stmt *st, enum conf_tri *out)
+{
+	bool b;
+
+	if (!opt_bool(p, st, &b))
+		*out = b ? CONF_ON : CONF_OFF;
+}
+
 static int no_value(struct p *p, const struct conf_stmt *st)
 {
 	extra(p, st, 0);
@@ -861,21 +868,12 @@ static void g_router_id(struct p *p, const struct conf_stmt *st, void *o)
 	g->router_id = dup(p, st->w[1]);
 }
 
-/* Mail alerts come in a later lbxdp: a user who set them up must know. */
-static void no_mail_yet(struct p *p, const struct conf_stmt *st)
-{
-	conf_warning(p->d, &st->at,
-		     "%s: lbxdp does not send mail alerts yet: read, not used",
-		     st->w[0]);
-}
-
 static void g_emails(struct p *p, const struct conf_stmt *st, void *o)
 {
 	struct conf_global *g = o;
 	const struct conf_stmt *l;
 	int i;
 
-	no_mail_yet(p, st);
 	while ((l = value_line(p, st))) {
 		for (i = 0; i < l->n; i++) {
 			char **e = grow(p, &g->emails, &g->nemails,
@@ -904,7 +902,6 @@ static void g_smtp_server(struct p *p, const struct conf_stmt *st, void *o)
 	struct conf_global *g = o;
 	__u32 port = 25;
 
-	no_mail_yet(p, st);
 	if (!need(p, st, 1))
 		return;
 	if (st->n > 2 && num(p, st, 2, 1, 65535, &port))
@@ -937,7 +934,10 @@ static void g_smtp_alert(struct p *p, const struct conf_stmt *st, void *o)
 {
 	struct conf_global *g = o;
 
-	opt_bool(p, st, &g->smtp_alert);
+	opt_tri(p, st,
+		!strcmp(st->w[0], "smtp_alert_checker") ? &g->smtp_alert_checker
+		: !strcmp(st->w[0], "smtp_alert_vrrp")	? &g->smtp_alert_vrrp
+							: &g->smtp_alert);
 }
 
 static void g_script_user(struct p *p, const struct conf_stmt *st, void *o)
@@ -1129,6 +1129,8 @@ static const struct kw global_kw[] = {
 	{"smtp_helo_name", g_helo, false},
 	{"smtp_connect_timeout", g_smtp_timeout, false},
 	{"smtp_alert", g_smtp_alert, false},
+	{"smtp_alert_checker", g_smtp_alert, false},
+	{"smtp_alert_vrrp", g_smtp_alert, false},
 	{"script_user", g_script_user, false},
 	{"enable_script_security", g_security, false},
 	{"vrrp_version", g_vrrp_version, false},
@@ -1248,6 +1250,13 @@ static void v_nopreempt(struct p *p, const struct conf_stmt *st, void *o)
 
 	no_value(p, st);
 	x->vr->nopreempt = true;
+}
+
+static void v_smtp_alert(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct vrx *x = o;
+
+	opt_tri(p, st, &x->vr->smtp_alert);
 }
 
 static void v_preempt_delay(struct p *p, const struct conf_stmt *st, void *o)
@@ -1750,6 +1759,7 @@ static const struct kw vrrp_kw[] = {
 	{"track_interface", v_track_if, true},
 	{"track_script", v_track_script, true},
 	{"lvs_sync_daemon_interface", v_lvs_sync, false},
+	{"smtp_alert", v_smtp_alert, false},
 	{NULL, NULL, false},
 };
 
@@ -2710,6 +2720,13 @@ static void r_notify(struct p *p, const struct conf_stmt *st, void *o)
 					      : &rs->notify_down);
 }
 
+static void r_smtp_alert(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct rsctx *r = o;
+
+	opt_tri(p, st, &r->v->vs->rs[r->rs].smtp_alert);
+}
+
 static void r_vhost(struct p *p, const struct conf_stmt *st, void *o)
 {
 	struct rsctx *r = o;
@@ -2786,6 +2803,7 @@ static const struct kw rs_kw[] = {
 	{"notify_up", r_notify, false},
 	{"notify_down", r_notify, false},
 	{"virtualhost", r_vhost, false},
+	{"smtp_alert", r_smtp_alert, false},
 	{"lvs_method", r_method, false},
 	{"lb_kind", r_method, false},
 	{"TCP_CHECK", r_checker, true},
@@ -2895,6 +2913,8 @@ static void s_flag(struct p *p, const struct conf_stmt *st, void *o)
 		opt_bool(p, st, &x->vs->ha_suspend);
 	else if (!strcmp(k, "sorry_server_inhibit"))
 		opt_bool(p, st, &x->vs->sorry_inhibit);
+	else if (!strcmp(k, "smtp_alert"))
+		opt_tri(p, st, &x->vs->smtp_alert);
 }
 
 static void s_quorum(struct p *p, const struct conf_stmt *st, void *o)
@@ -2994,6 +3014,7 @@ static const struct kw vs_kw[] = {
 	{"omega", s_flag, false},
 	{"ha_suspend", s_flag, false},
 	{"sorry_server_inhibit", s_flag, false},
+	{"smtp_alert", s_flag, false},
 	{"quorum", s_quorum, false},
 	{"hysteresis", s_quorum, false},
 	{"quorum_up", s_quorum_script, false},
@@ -3709,6 +3730,37 @@ static void vrrp_finish(struct p *p)
 			"lvs_sync_daemon: no flow sync without a key (lbxdp_xdp { sync_key_file PATH }): after a failover, wrr and rr flows are placed by Maglev");
 }
 
+/* The smtp_alert of each virtual server, real server and instance not
+ * written: smtp_alert_checker or smtp_alert_vrrp, else smtp_alert, else
+ * keepalived 2.2.7's defaults: on for real servers (its compatibility
+ * with 1.x), off for virtual servers and instances. */
+static enum conf_tri tri_pick(enum conf_tri own, enum conf_tri kind,
+			      enum conf_tri all, enum conf_tri dflt)
+{
+	return own ? own : kind ? kind : all ? all : dflt;
+}
+
+static void smtp_defaults(struct conf *cf)
+{
+	const struct conf_global *g = &cf->g;
+	int i, j;
+
+	for (i = 0; i < cf->nvs; i++) {
+		struct conf_vs *vs = &cf->vs[i];
+
+		vs->smtp_alert = tri_pick(vs->smtp_alert, g->smtp_alert_checker,
+					  g->smtp_alert, CONF_OFF);
+		for (j = 0; j < vs->nrs; j++)
+			vs->rs[j].smtp_alert = tri_pick(vs->rs[j].smtp_alert,
+							g->smtp_alert_checker,
+							g->smtp_alert, CONF_ON);
+	}
+	for (i = 0; i < cf->nvrrp; i++)
+		cf->vrrp[i].smtp_alert =
+			tri_pick(cf->vrrp[i].smtp_alert, g->smtp_alert_vrrp,
+				 g->smtp_alert, CONF_OFF);
+}
+
 /* What needs the whole file: global defaults, the XDP interface. */
 static void finish(struct p *p)
 {
@@ -3727,6 +3779,7 @@ static void finish(struct p *p)
 		cf->g.smtp_port = 25;
 	if (!cf->g.smtp_timeout_ms)
 		cf->g.smtp_timeout_ms = 30000;
+	smtp_defaults(cf);
 	for (i = 0; i < cf->nvrrp; i++) {
 		struct conf_vrrp *v = &cf->vrrp[i];
 

@@ -59,6 +59,32 @@ void daemon_kick(struct daemon *d)
 	loop_timer_in(&d->loop, &d->sync_t, 0);
 }
 
+void daemon_mail(struct daemon *d, const struct smtp_msg *m)
+{
+	if (d->smtp)
+		smtp_queue(d->smtp, m);
+}
+
+const char *daemon_router_id(const struct daemon *d)
+{
+	return d->smtp ? d->smtp->router_id : "";
+}
+
+/* keepalived mails a checker's move from up to down and back; a server
+ * not checked yet counts as up (its checkers start up without alpha). */
+static void mail_rs(struct d_rs *r, enum rs_state was,
+		    const struct rs_health *h)
+{
+	struct smtp_msg m = {0};
+
+	if (r->cr->smtp_alert != CONF_ON || h->state == RS_UNKNOWN ||
+	    (was == RS_UNKNOWN && h->state == RS_UP))
+		return;
+	smtp_msg_rs(&m, daemon_router_id(r->d), r->vs->cv, r->cr,
+		    h->state == RS_UP, h->checker);
+	daemon_mail(r->d, &m);
+}
+
 static void on_result(void *arg, const struct rs_health *h, bool changed)
 {
 	struct d_rs *r = arg;
@@ -72,6 +98,7 @@ static void on_result(void *arg, const struct rs_health *h, bool changed)
 	daemon_kick(d);
 	if (was == h->state)
 		return;
+	mail_rs(r, was, h);
 	if (h->state == RS_UP && r->cr->notify_up.cmd)
 		check_run_script(&d->env, &r->cr->notify_up,
 				 r->vs->cv->delay_loop_ms);
@@ -84,6 +111,17 @@ static void on_result(void *arg, const struct rs_health *h, bool changed)
 static void check_log(void *arg, const char *line)
 {
 	d_log(arg, "%s", line);
+}
+
+/* Mail alerts: off when their settings are wrong (logged by smtp.c). */
+static int smtp_start(struct daemon *d)
+{
+	d->smtp = malloc(sizeof(*d->smtp));
+	if (!d->smtp)
+		return -ENOMEM;
+	smtp_init(d->smtp, &d->loop, check_log, d);
+	smtp_configure(d->smtp, &d->cf->g);
+	return 0;
 }
 
 static void free_vs(struct d_vs *vs, int n)
@@ -422,6 +460,31 @@ void daemon_summary(struct daemon *d, char *buf, size_t len)
 		 d->nvs, d->nvs == 1 ? "" : "s", up, all, d->ifname);
 }
 
+/* Mail alerts' counters, when mail is on. */
+static void mail_status(struct daemon *d, FILE *out, struct json_object *o)
+{
+	const struct smtp *s = d->smtp;
+	struct json_object *m;
+
+	if (!s || !s->on)
+		return;
+	if (out)
+		fprintf(out,
+			"mail: to %s, %lu sent, %lu failed, %lu dropped, %u queued\n",
+			s->server, s->nsent, s->nfailed, s->ndropped,
+			s->n + (s->stage != SMTP_IDLE));
+	m = json_object_new_object();
+	json_object_object_add(m, "server", json_object_new_string(s->server));
+	json_object_object_add(m, "sent", json_object_new_int64(s->nsent));
+	json_object_object_add(m, "failed", json_object_new_int64(s->nfailed));
+	json_object_object_add(m, "dropped",
+			       json_object_new_int64(s->ndropped));
+	json_object_object_add(
+		m, "queued",
+		json_object_new_int64(s->n + (s->stage != SMTP_IDLE)));
+	json_object_object_add(o, "mail", m);
+}
+
 void daemon_status(struct daemon *d, FILE *out, bool json)
 {
 	struct json_object *o, *vsa;
@@ -512,6 +575,7 @@ void daemon_status(struct daemon *d, FILE *out, bool json)
 	json_object_object_add(o, "virtual_servers", vsa);
 	vrrp_status(d, json ? NULL : out, o);
 	dfsync_status(d, json ? NULL : out, o);
+	mail_status(d, json ? NULL : out, o);
 	if (json)
 		fprintf(out, "%s\n",
 			json_object_to_json_string_ext(o,
@@ -611,6 +675,8 @@ int daemon_reload(struct daemon *d, FILE *out)
 	d->env.g = &cf->g;
 	d->vs = vs;
 	d->nvs = nvs;
+	if (d->smtp)
+		smtp_configure(d->smtp, &cf->g);
 	vrrp_commit(d, &plan);
 	dfsync_commit(d, &fplan);
 	free_vs(old_vs, old_nvs);
@@ -736,6 +802,8 @@ int daemon_run(struct daemon *d)
 	loop_timer_init(&d->ha_t, on_ha, d);
 	err = setup_signals(d);
 	if (!err)
+		err = smtp_start(d);
+	if (!err)
 		err = ctl_listen(d);
 	if (!err)
 		err = neigh_listen(d);
@@ -774,6 +842,11 @@ cleanup:
 		vrrp_stop(d);
 		vrrp_scripts_stop(d);
 		dfsync_stop(d);
+	}
+	if (d->smtp) {
+		smtp_fini(d->smtp);
+		free(d->smtp);
+		d->smtp = NULL;
 	}
 	if (d->vs)
 		free_vs(d->vs, d->nvs);

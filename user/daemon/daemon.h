@@ -18,6 +18,7 @@
 #include "daemon/loop.h"
 #include "daemon/fsync.h"
 #include "daemon/policy.h"
+#include "daemon/smtp.h"
 
 struct daemon;
 
@@ -82,6 +83,7 @@ struct daemon {
 	struct loop_timer ha_t; /* daemon_ha_kick() */
 	struct check_env env;
 
+	struct smtp *smtp;   /* mail alerts (smtp.c); NULL: before the loop */
 	struct fsync *fsync; /* flow sync, dfsync.c; NULL: off */
 	struct fsync_opts fsync_o;
 	int fsync_feed_err; /* the last switch's, logged when it changes */
@@ -149,6 +151,11 @@ int d_nl_listen(struct daemon *d, struct loop_fd *h, unsigned int groups,
 void d_nl_close(struct daemon *d, struct loop_fd *h);
 int neigh_listen(struct daemon *d);
 void neigh_close(struct daemon *d);
+
+/* Mail @m when mail alerts are set up (a no-op otherwise). */
+void daemon_mail(struct daemon *d, const struct smtp_msg *m);
+/* keepalived's router_id, or the host's name. */
+const char *daemon_router_id(const struct daemon *d);
 
 /* notify.c: systemd's notify protocol (a no-op outside systemd). */
 void notify_state(struct daemon *d, const char *state);

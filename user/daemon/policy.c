@@ -41,6 +41,22 @@ static void policy_rs(const struct pol_in *in, struct pol_out *o)
 	}
 }
 
+__u64 policy_live(const struct pol_in *in, int n)
+{
+	struct pol_out o;
+	__u64 live = 0;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (in[i].sorry)
+			continue;
+		policy_rs(&in[i], &o);
+		if (o.up)
+			live += o.weight;
+	}
+	return live;
+}
+
 bool policy_vs(__u32 quorum, __u32 hysteresis, const struct pol_in *in, int n,
 	       bool sorry_inhibit, bool *quorum_up, struct pol_out *out)
 {

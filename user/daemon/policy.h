@@ -41,4 +41,7 @@ struct pol_out {
 bool policy_vs(__u32 quorum, __u32 hysteresis, const struct pol_in *in, int n,
 	       bool sorry_inhibit, bool *quorum_up, struct pol_out *out);
 
+/* The weight of the live real servers (keepalived's weight_sum). */
+__u64 policy_live(const struct pol_in *in, int n);
+
 #endif /* LBXDP_POLICY_H */

@@ -132,6 +132,17 @@ static void policy_of(struct daemon *d, struct d_vs *vs,
 
 		lbxdp_format_service(&vs->key, svc, sizeof(svc));
 		d_log(d, "%s: quorum %s", svc, vs->quorum_up ? "up" : "down");
+		if (vs->cv->smtp_alert == CONF_ON) {
+			const struct conf_vs *cv = vs->cv;
+			struct smtp_msg m = {0};
+
+			/* keepalived's threshold: the one just crossed */
+			smtp_msg_vs(&m, daemon_router_id(d), cv, vs->quorum_up,
+				    vs->quorum_up ? cv->quorum + cv->hysteresis
+						  : cv->quorum - cv->hysteresis,
+				    policy_live(in, vs->nrs));
+			daemon_mail(d, &m);
+		}
 		if (vs->quorum_up && vs->cv->quorum_up.cmd)
 			check_run_script(&d->env, &vs->cv->quorum_up,
 					 vs->cv->delay_loop_ms);

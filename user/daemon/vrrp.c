@@ -293,6 +293,13 @@ static void transition(struct d_vrrp *v, enum vrrp_state from,
 	d_log(v->d, "vrrp_instance %s: %s -> %s: %s", v->cv->name,
 	      vrrp_state_name(from), vrrp_state_name(a->state), a->cause);
 	inst_notifies(v, a->state);
+	if (v->cv->smtp_alert == CONF_ON) {
+		struct smtp_msg m = {0};
+
+		smtp_msg_vrrp(&m, daemon_router_id(v->d), v->cv->name,
+			      a->state);
+		daemon_mail(v->d, &m);
+	}
 	daemon_ha_kick(v->d);
 }
 
