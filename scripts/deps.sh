@@ -21,6 +21,8 @@ PKGS=(
 	# e2e: kill a command at its Nth syscall or delay its writes (strace);
 	# git builds the previous release from its commit (test_upgrade_abi)
 	strace git
+	# make deb: debhelper's dh (pulls dpkg-dev), lintian to check it
+	debhelper lintian
 )
 
 die() {
