@@ -234,7 +234,7 @@ deb: deps
 	$(Q)sed -i '1s/^lbxdp (\([^)]*\))/lbxdp (\1+git$(DEB_GIT))/' \
 		$(DEB_DIR)/lbxdp/debian/changelog
 	$(Q)cd $(DEB_DIR)/lbxdp && env -u OUTPUT -u MAKEFLAGS -u MFLAGS \
-		-u MAKELEVEL dpkg-buildpackage -b -uc -us \
+		-u MAKELEVEL dpkg-buildpackage -b -uc -us -jauto \
 		>../build.log 2>&1 || { tail -30 ../build.log; exit 1; }
 	$(Q)ls $(DEB_DIR)/*.deb
 

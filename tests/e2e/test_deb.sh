@@ -77,7 +77,7 @@ if [ -z "$DEB" ]; then
 	exit 1
 fi
 VERSION=$(dpkg-deb -f "$DEB" Version)
-lintian --allow-root --info "$DEB_DIR"/lbxdp_*.changes >"$E2E_TMP/lintian.log" 2>&1 || true
+lintian --allow-root --display-info "$DEB_DIR"/lbxdp_*.changes >"$E2E_TMP/lintian.log" 2>&1 || true
 diag "lintian: $(grep -c '^E:' "$E2E_TMP/lintian.log") errors, $(grep -c '^W:' "$E2E_TMP/lintian.log") warnings, $(grep -c '^I:' "$E2E_TMP/lintian.log") info"
 if grep -q '^[EWI]:' "$E2E_TMP/lintian.log"; then
 	diag "$(grep '^[EWI]:' "$E2E_TMP/lintian.log")"
@@ -97,8 +97,17 @@ check "nothing in /etc: no configuration until the operator writes it" \
 	eval '! grep -q "^/etc" "$E2E_TMP/files" && [ ! -e /etc/lbxdp ]'
 check "the unit starts only once /etc/lbxdp/lbxdp.conf exists" \
 	grep -qx 'ConditionPathExists=/etc/lbxdp/lbxdp.conf' "$UNIT"
-check "the unit mounts bpffs if missing, and only then" \
-	grep -q '^ExecStartPre=+/bin/sh -c .mountpoint -q /sys/fs/bpf || mount -t bpf' "$UNIT"
+# The unit's ExecStartPre, run twice in a mount namespace of its own with
+# /sys/fs/bpf unmounted: a bpffs after the first, the same one after the
+# second (a directory made in between is still there, not hidden).
+pre=$(sed -n 's/^ExecStartPre=+//p' "$UNIT")
+check "the unit's ExecStartPre mounts bpffs if missing, never over one" \
+	unshare -m --propagation private env PRE="$pre" sh -c '
+		while mountpoint -q /sys/fs/bpf; do umount -l /sys/fs/bpf; done
+		[ "$(stat -f -c %T /sys/fs/bpf)" != bpf_fs ] || exit 1
+		eval "$PRE" && [ "$(stat -f -c %T /sys/fs/bpf)" = bpf_fs ] &&
+			mkdir /sys/fs/bpf/lbxdp-deb-test && eval "$PRE" &&
+			[ -d /sys/fs/bpf/lbxdp-deb-test ]'
 
 # --- the unit, offline ---
 check "systemd-analyze verify: no complaint" \
