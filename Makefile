@@ -222,16 +222,21 @@ install: all
 # The Debian package (debian/), built from a copy of the tree's files so
 # that dpkg-buildpackage's output (written to ..) and debhelper's scratch
 # land in $(OUTPUT)/deb/. Its version: the changelog's, +gitN.HASH of the
-# commit; the copy's make starts afresh (no OUTPUT or flags of this one).
+# commit (outside git, as in make mutate's copies, the changelog's alone);
+# the copy's make starts afresh (no OUTPUT or flags of this one).
 DEB_DIR := $(OUTPUT)/deb
-DEB_GIT := $(shell git rev-list --count HEAD 2>/dev/null).$(shell git rev-parse --short HEAD 2>/dev/null)
+DEB_GIT := $(shell git rev-parse -q --verify HEAD >/dev/null 2>&1 && \
+	echo +git$$(git rev-list --count HEAD).$$(git rev-parse --short HEAD))
 deb: deps
 	$(call msg,DEB,$(DEB_DIR))
 	$(Q)rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/lbxdp
-	$(Q)git ls-files -z -co --exclude-standard | \
-		tar --null -T - --ignore-failed-read -cf - 2>/dev/null | \
-		tar -xf - -C $(DEB_DIR)/lbxdp
-	$(Q)sed -i '1s/^lbxdp (\([^)]*\))/lbxdp (\1+git$(DEB_GIT))/' \
+	$(Q)if [ -n "$(DEB_GIT)" ]; then \
+		git ls-files -z -co --exclude-standard | \
+		tar --null -T - --ignore-failed-read -cf - 2>/dev/null; \
+	else \
+		tar --exclude=./.output --exclude='./$(OUTPUT)' -cf - .; \
+	fi | tar -xf - -C $(DEB_DIR)/lbxdp
+	$(Q)sed -i '1s/^lbxdp (\([^)]*\))/lbxdp (\1$(DEB_GIT))/' \
 		$(DEB_DIR)/lbxdp/debian/changelog
 	$(Q)cd $(DEB_DIR)/lbxdp && env -u OUTPUT -u MAKEFLAGS -u MFLAGS \
 		-u MAKELEVEL dpkg-buildpackage -b -uc -us -jauto \
