@@ -50,7 +50,7 @@ BPFT_SRCS := $(wildcard tests/bpf/*.c)
 BENCH_SRCS := $(wildcard tests/bench/*.c)
 
 .PHONY: all help test check bench demo demo-down install clean deps unit \
-	format tidy mutate fuzz
+	format tidy mutate fuzz deb
 .DEFAULT_GOAL := all
 
 all: $(OUTPUT)/lbxdp
@@ -68,6 +68,7 @@ help:
 	@echo '  mutate     break each guard of tests/mutate/mutations in a copy, say which test caught it (root)'
 	@echo '  bench      benchmark against a MAC-swap baseline, writes BENCHMARKS.md'
 	@echo '  install    install lbxdp and its man page under PREFIX=$(PREFIX)'
+	@echo '  deb        Debian package (debhelper) in $(OUTPUT)/deb/'
 	@echo '  deps       install the Debian packages needed to build and test'
 	@echo '  clean      remove .output/'
 
@@ -85,7 +86,7 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 
 $(OUTPUT)/user/%.o: user/%.c $(USER_HDRS) $(wildcard include/lbxdp/*.h) $(SKELS) | $(OUTPUT)/user $(OUTPUT)/user/daemon
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(WARN) $(INCLUDES) -DLBXDP_VERSION='"$(VERSION)"' -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(INCLUDES) -DLBXDP_VERSION='"$(VERSION)"' -c $< -o $@
 
 $(OUTPUT)/liblbxdp.a: $(LIB_OBJS)
 	$(call msg,AR,$@)
@@ -93,7 +94,7 @@ $(OUTPUT)/liblbxdp.a: $(LIB_OBJS)
 
 $(OUTPUT)/lbxdp: $(OUTPUT)/user/main.o $(OUTPUT)/liblbxdp.a
 	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
 
 # Unit tests: pure code, built with the sanitizers.
 $(OUTPUT)/unit/%: tests/unit/%.c $(PURE_SRCS) $(USER_HDRS) | $(OUTPUT)/unit
@@ -218,6 +219,30 @@ install: all
 	$(Q)install -d $(DESTDIR)$(UNITDIR)
 	$(Q)sed 's#@SBINDIR@#$(PREFIX)/sbin#' scripts/lbxdp.service.in \
 		> $(DESTDIR)$(UNITDIR)/lbxdp.service
+
+# The Debian package (debian/), built from a copy of the tree's files so
+# that dpkg-buildpackage's output (written to ..) and debhelper's scratch
+# land in $(OUTPUT)/deb/. Its version: the changelog's, +gitN.HASH of the
+# commit (outside git, as in make mutate's copies, the changelog's alone);
+# the copy's make starts afresh (no OUTPUT or flags of this one).
+DEB_DIR := $(OUTPUT)/deb
+DEB_GIT := $(shell git rev-parse -q --verify HEAD >/dev/null 2>&1 && \
+	echo +git$$(git rev-list --count HEAD).$$(git rev-parse --short HEAD))
+deb: deps
+	$(call msg,DEB,$(DEB_DIR))
+	$(Q)rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/lbxdp
+	$(Q)if [ -n "$(DEB_GIT)" ]; then \
+		git ls-files -z -co --exclude-standard | \
+		tar --null -T - --ignore-failed-read -cf - 2>/dev/null; \
+	else \
+		tar --exclude=./.output --exclude='./$(OUTPUT)' -cf - .; \
+	fi | tar -xf - -C $(DEB_DIR)/lbxdp
+	$(Q)sed -i '1s/^lbxdp (\([^)]*\))/lbxdp (\1$(DEB_GIT))/' \
+		$(DEB_DIR)/lbxdp/debian/changelog
+	$(Q)cd $(DEB_DIR)/lbxdp && env -u OUTPUT -u MAKEFLAGS -u MFLAGS \
+		-u MAKELEVEL dpkg-buildpackage -b -uc -us -jauto \
+		>../build.log 2>&1 || { tail -30 ../build.log; exit 1; }
+	$(Q)ls $(DEB_DIR)/*.deb
 
 clean:
 	$(call msg,CLEAN,$(OUTPUT))
