@@ -21,13 +21,10 @@ PKGS=(
 	# e2e: kill a command at its Nth syscall or delay its writes (strace);
 	# git builds the previous release from its commit (test_upgrade_abi)
 	strace git
-<<<<<<< HEAD
 	# e2e: the SMTP sink of the mail alerts' test (/usr/bin/python3's)
 	python3-aiosmtpd
-=======
 	# make deb: debhelper's dh (pulls dpkg-dev), lintian to check it
 	debhelper lintian
->>>>>>> deb
 )
 
 die() {
