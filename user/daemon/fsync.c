@@ -62,6 +62,7 @@ struct fsync {
 	struct lbxdp_persist_key *scan_pk;
 	struct lbxdp_flow *scan_v;
 	__u32 nvips, nbackends; /* what vkey and be hold */
+	__u32 min_persist; /* the shortest persistence timeout, s; 0: none */
 	struct lbxdp_sync_installer *inst;
 	struct fsync_batch batch; /* the datagram sent or received */
 	struct fsync_stats st;
@@ -85,12 +86,17 @@ static int view_refresh(struct fsync *f)
 	    lbxdp_nbackend_slots(&c->cfg) > f->nbackends)
 		return -ERANGE;
 	memset(f->vkey, 0, c->cfg.max_vips * sizeof(*f->vkey));
+	f->min_persist = 0;
 	while (!bpf_map_get_next_key(c->fd[M_VIPS], first ? NULL : &k, &nk)) {
 		first = false;
 		k = nk;
-		if (!bpf_map_lookup_elem(c->fd[M_VIPS], &k, &v) &&
-		    v.id < c->cfg.max_vips)
-			f->vkey[v.id] = k;
+		if (bpf_map_lookup_elem(c->fd[M_VIPS], &k, &v) ||
+		    v.id >= c->cfg.max_vips)
+			continue;
+		f->vkey[v.id] = k;
+		if (v.persist_sec &&
+		    (!f->min_persist || v.persist_sec < f->min_persist))
+			f->min_persist = v.persist_sec;
 	}
 	err = lbxdp_array_read(c->fd[M_BACKENDS], f->be,
 			       lbxdp_nbackend_slots(&c->cfg));
@@ -252,12 +258,16 @@ static void on_tick(struct loop_timer *t)
 	loop_timer_in(f->l, &f->tick, FSYNC_TICK_MS);
 }
 
-/* A quarter of the shortest idle timeout, at least a second. */
-static __u64 scan_period_ms(const struct lbxdp_config *cfg)
+/* A quarter of the shortest timeout, idle or persistence, at least a
+ * second: no entry's copy on the backup outlives its refresh. */
+static __u64 scan_period_ms(const struct fsync *f)
 {
+	const struct lbxdp_config *cfg = &f->c->cfg;
 	__u32 t = cfg->tcp_timeout < cfg->udp_timeout ? cfg->tcp_timeout
 						      : cfg->udp_timeout;
 
+	if (f->min_persist && f->min_persist < t)
+		t = f->min_persist;
 	return t >= 4 ? (__u64)t * 1000 / 4 : 1000;
 }
 
@@ -346,7 +356,7 @@ static void on_scan(struct loop_timer *t)
 		/* A pass that lost entries to the queue sends them again. */
 		if (!f->scan_lost)
 			f->scan_since_ns = f->scan_start_ns;
-		wait = scan_period_ms(&f->c->cfg);
+		wait = scan_period_ms(f);
 	}
 	send_queued(f, false);
 	loop_timer_in(f->l, &f->scan, wait);
