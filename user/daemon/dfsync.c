@@ -131,7 +131,7 @@ void dfsync_update(struct daemon *d)
 	if (master == fsync_is_master(d->fsync))
 		return;
 	if (fsync_set_master(d->fsync, master))
-		return; /* printed; tried again at the next transition */
+		return; /* printed; dfsync_feed() tries again at each sync */
 	d_log(d, "flow sync: %s",
 	      master ? "master: sending new flows"
 		     : "backup: installing the master's");
