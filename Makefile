@@ -17,7 +17,8 @@ CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter
 # -iquote: user/sched.h must not hide libc's <sched.h>.
 INCLUDES := -Iinclude -iquote user -I$(OUTPUT)
-LIBS := -lbpf -lelf -lz -lmnl -ljson-c -lm -lsystemd -lssl -lcrypto
+LIBS := -lbpf -lelf -lz -lmnl -ljson-c -lm -lsystemd -lssl -lcrypto -lcrypt \
+	-lmicrohttpd
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Werror -Iinclude -I$(ARCH_INC) \
 	$(BPF_EXTRA_CFLAGS)
 # cppcheck does not read system headers: tell it libbpf's opts macro.
@@ -42,7 +43,8 @@ CONF_SRCS := $(wildcard user/daemon/conf*.c)
 PURE_SRCS := user/sched.c user/parse.c $(CONF_SRCS) user/daemon/policy.c \
 	user/daemon/health.c user/daemon/loop.c user/daemon/vrrp_pkt.c \
 	user/daemon/vrrp_fsm.c user/daemon/vrrp_group.c user/daemon/fsync_pkt.c \
-	user/daemon/smtp.c
+	user/daemon/smtp.c user/daemon/stats_model.c user/daemon/stats_auth.c \
+	$(wildcard user/daemon/stats_render.c user/daemon/stats_prom.c)
 USER_HDRS := $(wildcard user/*.h user/daemon/*.h)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/unit/%,$(UNIT_SRCS))
@@ -99,7 +101,7 @@ $(OUTPUT)/lbxdp: $(OUTPUT)/user/main.o $(OUTPUT)/liblbxdp.a
 # Unit tests: pure code, built with the sanitizers.
 $(OUTPUT)/unit/%: tests/unit/%.c $(PURE_SRCS) $(USER_HDRS) | $(OUTPUT)/unit
 	$(call msg,CC-UNIT,$@)
-	$(Q)$(CC) -O1 -g $(SAN) $(WARN) $(INCLUDES) $< $(PURE_SRCS) -lcmocka -lcrypto -o $@
+	$(Q)$(CC) -O1 -g $(SAN) $(WARN) $(INCLUDES) $< $(PURE_SRCS) -lcmocka -lcrypto -lcrypt -ljson-c -o $@
 
 unit: $(UNIT_BINS)
 
@@ -115,7 +117,7 @@ FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer,address,undefined \
 	-DCONF_MAX_EXPAND='(1 << 20)'
 $(OUTPUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(PURE_SRCS) $(USER_HDRS) | $(OUTPUT)/fuzz
 	$(call msg,CC-FUZZ,$@)
-	$(Q)$(CLANG) $(FUZZ_FLAGS) $(WARN) $(INCLUDES) $< $(PURE_SRCS) -lcrypto -o $@
+	$(Q)$(CLANG) $(FUZZ_FLAGS) $(WARN) $(INCLUDES) $< $(PURE_SRCS) -lcrypto -lcrypt -ljson-c -o $@
 
 fuzz: deps $(FUZZ_TARGETS:%=$(OUTPUT)/fuzz/fuzz_%)
 ifneq ($(filter conf,$(FUZZ_TARGETS)),)

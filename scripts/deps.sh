@@ -25,6 +25,10 @@ PKGS=(
 	python3-aiosmtpd
 	# make deb: debhelper's dh (pulls dpkg-dev), lintian to check it
 	debhelper lintian
+	# the daemon's stats page and /metrics (libmicrohttpd, TLS via GnuTLS)
+	libmicrohttpd-dev libgnutls28-dev
+	# e2e: promtool checks /metrics; the stats page in a headless browser
+	prometheus chromium chromium-driver python3-selenium
 )
 
 die() {

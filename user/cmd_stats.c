@@ -10,25 +10,9 @@
 #include "maps.h"
 #include "parse.h"
 #include "service.h"
+#include "daemon/stats.h"
 
 #define NREASONS LBXDP_NR_COUNTERS
-
-/* Same order as struct lbxdp_global_stats. */
-static const char *const reason_names[NREASONS] = {
-	"forwarded",	   "passed",	     "not_our_mac", "no_backend",
-	"malformed",	   "fragment",	     "ip_options",  "flow_miss_nonsyn",
-	"down_resched",	   "icmp_forwarded", "icmp_passed", "persist_hits",
-	"flood_stateless",
-};
-
-/* Events are counted beside a frame's one verdict. */
-static bool is_event(size_t i)
-{
-	const char *n = reason_names[i];
-
-	return !strcmp(n, "flow_miss_nonsyn") || !strcmp(n, "down_resched") ||
-	       !strcmp(n, "persist_hits") || !strcmp(n, "flood_stateless");
-}
 
 /* A counter that went down was reset (its record was reused). */
 static double delta(__u64 cur, __u64 old)
@@ -210,16 +194,17 @@ static void show(struct cli *cli, const struct snap *s, const struct snap *prev)
 						   secs
 					: (double)s->reason[i];
 
-			if (is_event(i) != (j == 1))
+			if (st_reason_is_event(i) != (j == 1))
 				continue;
 			if (sect[j])
 				json_object_object_add(
-					sect[j], reason_names[i],
+					sect[j], st_reason_name(i),
 					prev ? json_object_new_double(v)
 					     : json_object_new_int64(
 						       s->reason[i]));
 			else
-				printf("  %-18s %14.0f\n", reason_names[i], v);
+				printf("  %-18s %14.0f\n", st_reason_name(i),
+				       v);
 		}
 	}
 	if (root)

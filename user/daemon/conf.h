@@ -276,6 +276,33 @@ struct conf_xdp {
 	struct conf_loc at, sync_key_at;
 };
 
+/* lbxdp_stats { auth USER:PASS }: PASS is plain text, or a crypt(3) hash
+ * when it starts with $5$, $6$ or $y$. */
+struct conf_stats_user {
+	char *name;
+	char *pass;
+	bool hashed;
+	bool admin; /* "admin USER": may act from the page */
+	struct conf_loc at;
+};
+
+/* lbxdp's own block, HAProxy's words: the daemon's stats page and
+ * /metrics. on is false without the block. */
+struct conf_stats {
+	bool on;
+	__be32 bind_addr; /* network order; 0: every address */
+	__u16 bind_port;  /* default 1080, HAProxy's examples' */
+	char *uri;	  /* default "/stats" */
+	char *realm;	  /* default "lbxdp" */
+	struct conf_stats_user *users;
+	int nusers;
+	__u32 refresh_ms; /* 0: the page does not refresh itself */
+	bool hide_version;
+	bool metrics_auth; /* default on: /metrics wants the same users */
+	char *cert, *key;  /* PEM files: TLS; NULL: plain HTTP */
+	struct conf_loc at, cert_at;
+};
+
 struct conf_global {
 	char *router_id;
 	char **emails;
@@ -303,6 +330,7 @@ struct conf {
 	struct conf_sync_group *sync_groups;
 	int nsync_groups;
 	struct conf_lvs_sync lvs_sync;
+	struct conf_stats stats;
 	struct conf_vs *vs;
 	int nvs;
 	/* Every file name any conf_loc points to. */

@@ -10,6 +10,7 @@
  * error.
  */
 #include <arpa/inet.h>
+#include <crypt.h>
 #include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -117,6 +118,14 @@ struct p {
 	struct sgs *sgs; /* per cf->sync_groups, as read */
 	int nsgs;
 	bool lvs_syncid; /* lvs_sync_daemon's id written */
+	bool stats_seen;
+	struct adm *adm; /* lbxdp_stats' admin lines, resolved at the end */
+	int nadm;
+};
+
+struct adm {
+	char *name;
+	struct conf_loc at;
 };
 
 typedef void kw_fn(struct p *p, const struct conf_stmt *st, void *obj);
@@ -2198,6 +2207,287 @@ static void top_xdp(struct p *p, const struct conf_stmt *st, void *o)
 	block(p, st, xdp_kw, 0, &p->cf->xdp);
 }
 
+/* ---- lbxdp_stats ---- */
+
+static void s_bind(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct conf_stats *s = o;
+	char host[INET_ADDRSTRLEN + 1];
+	const char *colon;
+	__u32 port;
+	size_t hl;
+
+	if (!need(p, st, 1))
+		return;
+	extra(p, st, 1);
+	/* HAProxy's ADDR:PORT; ":PORT" and "*:PORT" are every address */
+	colon = strrchr(st->w[1], ':');
+	hl = colon ? (size_t)(colon - st->w[1]) : 0;
+	if (!colon || hl >= sizeof(host) || !digits(colon + 1)) {
+		conf_error(p->d, &st->at, "bind: '%s' is not ADDRESS:PORT",
+			   st->w[1]);
+		return;
+	}
+	memcpy(host, st->w[1], hl);
+	host[hl] = 0;
+	errno = 0;
+	port = strtoul(colon + 1, NULL, 10);
+	if (errno || port < 1 || port > 65535) {
+		conf_error(p->d, &st->at, "bind: port %s out of range 1-65535",
+			   colon + 1);
+		return;
+	}
+	if (!hl || !strcmp(host, "*"))
+		s->bind_addr = 0;
+	else if (inet_pton(AF_INET, host, &s->bind_addr) != 1) {
+		conf_error(p->d, &st->at, "bind: '%s' is not an IPv4 address",
+			   host);
+		return;
+	}
+	s->bind_port = (__u16)port;
+}
+
+static void s_uri(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct conf_stats *s = o;
+	const char *c;
+
+	if (!need(p, st, 1))
+		return;
+	extra(p, st, 1);
+	for (c = st->w[1]; *c; c++)
+		if (*c <= ' ' || *c >= 127 || *c == ';' || *c == '?' ||
+		    *c == '#' || *c == '%')
+			break;
+	if (st->w[1][0] != '/' || *c || !strcmp(st->w[1], "/metrics")) {
+		conf_error(
+			p->d, &st->at,
+			"uri: '%s' is not a path of printable characters without ;?#%% that starts with / (and is not /metrics)",
+			st->w[1]);
+		return;
+	}
+	free(s->uri);
+	s->uri = dup(p, st->w[1]);
+}
+
+static void s_realm(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct conf_stats *s = o;
+	const char *c;
+
+	if (!need(p, st, 1))
+		return;
+	extra(p, st, 1);
+	for (c = st->w[1]; *c; c++)
+		if (*c < ' ' || *c == '"' || *c == '\\' || *c == 127)
+			break;
+	if (*c || !st->w[1][0]) {
+		conf_error(
+			p->d, &st->at,
+			"realm: '%s' is empty or has a quote, a backslash or a control character",
+			st->w[1]);
+		return;
+	}
+	free(s->realm);
+	s->realm = dup(p, st->w[1]);
+}
+
+static void s_auth(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct conf_stats *s = o;
+	struct conf_stats_user *u;
+	const char *colon;
+	int i;
+
+	if (!need(p, st, 1))
+		return;
+	extra(p, st, 1);
+	/* the password is never printed: it may be a plain one */
+	colon = strchr(st->w[1], ':');
+	if (!colon || colon == st->w[1] || !colon[1]) {
+		conf_error(
+			p->d, &st->at,
+			"auth: not USER:PASSWORD (a user and a password, neither empty)");
+		return;
+	}
+	for (i = 0; i < s->nusers; i++) {
+		if (strlen(s->users[i].name) == (size_t)(colon - st->w[1]) &&
+		    !strncmp(s->users[i].name, st->w[1], colon - st->w[1])) {
+			conf_error(
+				p->d, &st->at,
+				"auth: user %s defined twice (first at %s:%d)",
+				s->users[i].name, s->users[i].at.file,
+				s->users[i].at.line);
+			return;
+		}
+	}
+	u = grow(p, &s->users, &s->nusers, sizeof(*u));
+	if (!u)
+		return;
+	u->name = strndup(st->w[1], colon - st->w[1]);
+	u->pass = dup(p, colon + 1);
+	if (!u->name)
+		p->nomem = true;
+	u->hashed = !strncmp(u->pass ? u->pass : "", "$5$", 3) ||
+		    !strncmp(u->pass ? u->pass : "", "$6$", 3) ||
+		    !strncmp(u->pass ? u->pass : "", "$y$", 3);
+	u->at = st->at;
+}
+
+static void s_admin(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct adm *a;
+	int i;
+
+	(void)o;
+	if (!need(p, st, 1))
+		return;
+	for (i = 1; i < st->n; i++) {
+		a = grow(p, &p->adm, &p->nadm, sizeof(*a));
+		if (!a)
+			return;
+		a->name = dup(p, st->w[i]);
+		a->at = st->at;
+	}
+}
+
+static void s_refresh(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct conf_stats *s = o;
+
+	if (!need(p, st, 1))
+		return;
+	extra(p, st, 1);
+	if (parse_dur(st->w[1], &s->refresh_ms) || s->refresh_ms < 1000 ||
+	    s->refresh_ms > 86400000)
+		conf_error(
+			p->d, &st->at,
+			"refresh: '%s' is not a time from 1s to 1d (HAProxy's: 30s, 1m)",
+			st->w[1]);
+}
+
+static void s_hide_version(struct p *p, const struct conf_stmt *st, void *o)
+{
+	opt_bool(p, st, &((struct conf_stats *)o)->hide_version);
+}
+
+static void s_metrics_auth(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct conf_stats *s = o;
+
+	if (need(p, st, 1))
+		opt_bool(p, st, &s->metrics_auth);
+}
+
+static void s_file(struct p *p, const struct conf_stmt *st, char **out)
+{
+	if (!need(p, st, 1))
+		return;
+	extra(p, st, 1);
+	if (st->w[1][0] != '/') {
+		conf_error(p->d, &st->at, "%s: '%s' is not an absolute path",
+			   st->w[0], st->w[1]);
+		return;
+	}
+	free(*out);
+	*out = dup(p, st->w[1]);
+}
+
+static void s_cert(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct conf_stats *s = o;
+
+	s_file(p, st, &s->cert);
+	s->cert_at = st->at;
+}
+
+static void s_key(struct p *p, const struct conf_stmt *st, void *o)
+{
+	s_file(p, st, &((struct conf_stats *)o)->key);
+}
+
+static const struct kw stats_kw[] = {
+	{"bind", s_bind, false},
+	{"uri", s_uri, false},
+	{"realm", s_realm, false},
+	{"auth", s_auth, false},
+	{"admin", s_admin, false},
+	{"refresh", s_refresh, false},
+	{"hide-version", s_hide_version, false},
+	{"metrics_auth", s_metrics_auth, false},
+	{"certificate", s_cert, false},
+	{"key", s_key, false},
+	{NULL, NULL, false},
+};
+
+static void top_stats(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct conf_stats *s = &p->cf->stats;
+
+	(void)o;
+	extra(p, st, 0);
+	if (p->stats_seen) {
+		conf_error(p->d, &st->at,
+			   "lbxdp_stats: defined twice (first at %s:%d)",
+			   s->at.file, s->at.line);
+		return;
+	}
+	p->stats_seen = true;
+	s->on = true;
+	s->at = st->at;
+	s->bind_port = 1080;
+	s->metrics_auth = true;
+	block(p, st, stats_kw, 0, s);
+}
+
+/* libxcrypt calls sha256crypt legacy: still a hash it checks. */
+static bool crypt_ok(const char *hash)
+{
+	int r = crypt_checksalt(hash);
+
+	return r == CRYPT_SALT_OK || r == CRYPT_SALT_METHOD_LEGACY;
+}
+
+/* Defaults, and what needs the whole block: admins are users of auth
+ * lines, a certificate goes with a key. */
+static void stats_finish(struct p *p)
+{
+	struct conf_stats *s = &p->cf->stats;
+	int i, k;
+
+	for (i = 0; i < p->nadm; i++) {
+		for (k = 0; k < s->nusers; k++)
+			if (p->adm[i].name &&
+			    !strcmp(p->adm[i].name, s->users[k].name))
+				break;
+		if (k < s->nusers)
+			s->users[k].admin = true;
+		else
+			conf_error(p->d, &p->adm[i].at,
+				   "admin: %s is not a user of an auth line",
+				   p->adm[i].name ? p->adm[i].name : "");
+	}
+	for (k = 0; k < s->nusers; k++)
+		if (s->users[k].hashed && !crypt_ok(s->users[k].pass))
+			conf_error(
+				p->d, &s->users[k].at,
+				"auth: user %s: the hash is not one crypt(3) takes",
+				s->users[k].name);
+	if (!s->on)
+		return;
+	if (!!s->cert != !!s->key)
+		conf_error(p->d, &s->at,
+			   "lbxdp_stats: certificate and key go together");
+	if (!s->uri)
+		s->uri = dup(p, "/stats");
+	if (!s->realm)
+		s->realm = dup(p, "lbxdp");
+	if (!s->nusers && s->bind_addr != htonl(INADDR_LOOPBACK))
+		conf_warning(
+			p->d, &s->at,
+			"lbxdp_stats: no auth line: the page and /metrics are open to whoever reaches the bind address");
+}
+
 /* ---- timing, at every level ---- */
 
 static void timing(struct p *p, const struct conf_stmt *st, struct tm *t)
@@ -3297,13 +3587,10 @@ static void top_vs(struct p *p, const struct conf_stmt *st, void *o)
 }
 
 static const struct kw top_kw[] = {
-	{"global_defs", top_global, true},
-	{"vrrp_instance", top_vrrp, true},
-	{"vrrp_script", top_vscript, true},
-	{"vrrp_sync_group", top_sync, true},
-	{"virtual_server", top_vs, true},
-	{"lbxdp_xdp", top_xdp, true},
-	{NULL, NULL, false},
+	{"global_defs", top_global, true},  {"vrrp_instance", top_vrrp, true},
+	{"vrrp_script", top_vscript, true}, {"vrrp_sync_group", top_sync, true},
+	{"virtual_server", top_vs, true},   {"lbxdp_xdp", top_xdp, true},
+	{"lbxdp_stats", top_stats, true},   {NULL, NULL, false},
 };
 
 /* A script of the file (the first of the first virtual server that has
@@ -3770,6 +4057,7 @@ static void finish(struct p *p)
 
 	vs_dups(p);
 	vrrp_finish(p);
+	stats_finish(p);
 	sc = a_script(cf);
 	if (sc && !cf->g.script_security)
 		conf_warning(
@@ -3885,6 +4173,18 @@ void conf_free(struct conf *cf)
 	free(cf->lvs_sync.instance);
 	free(cf->xdp.interface);
 	free(cf->xdp.sync_key_file);
+	for (i = 0; i < cf->stats.nusers; i++) {
+		free(cf->stats.users[i].name);
+		if (cf->stats.users[i].pass)
+			explicit_bzero(cf->stats.users[i].pass,
+				       strlen(cf->stats.users[i].pass));
+		free(cf->stats.users[i].pass);
+	}
+	free(cf->stats.users);
+	free(cf->stats.uri);
+	free(cf->stats.realm);
+	free(cf->stats.cert);
+	free(cf->stats.key);
 	free(cf->g.router_id);
 	for (i = 0; i < cf->g.nemails; i++)
 		free(cf->g.emails[i]);
@@ -3951,6 +4251,9 @@ out:
 		free(p.sgs[i].m);
 	}
 	free(p.sgs);
+	for (i = 0; i < p.nadm; i++)
+		free(p.adm[i].name);
+	free(p.adm);
 	if (err) {
 		conf_free(cf);
 		return err;
