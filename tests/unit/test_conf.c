@@ -768,6 +768,44 @@ static void test_vrrp_xdp_global(void **state)
 	assert_int_equal(cf->xdp.sync_key_at.line, 12);
 	conf_free(cf);
 
+	cf = load("g-stats.conf");
+	assert_true(cf->stats.on);
+	assert_int_equal(cf->stats.bind_addr, ip("127.0.0.1"));
+	assert_int_equal(cf->stats.bind_port, 8404);
+	assert_string_equal(cf->stats.uri, "/lbstats");
+	assert_string_equal(cf->stats.realm, "lbxdp stats");
+	assert_int_equal(cf->stats.nusers, 2);
+	assert_string_equal(cf->stats.users[0].name, "admin");
+	assert_string_equal(cf->stats.users[0].pass, "secret");
+	assert_false(cf->stats.users[0].hashed);
+	assert_true(cf->stats.users[0].admin);
+	assert_string_equal(cf->stats.users[1].name, "ops");
+	assert_true(cf->stats.users[1].hashed);
+	assert_true(cf->stats.users[1].admin);
+	assert_int_equal(cf->stats.refresh_ms, 30000);
+	assert_true(cf->stats.hide_version);
+	assert_false(cf->stats.metrics_auth);
+	assert_string_equal(cf->stats.cert, "/etc/lbxdp/stats.pem");
+	assert_string_equal(cf->stats.key, "/etc/lbxdp/stats.key");
+	conf_free(cf);
+
+	/* no block: off; an empty one: HAProxy's examples' defaults */
+	cf = load("g-xdp.conf");
+	assert_false(cf->stats.on);
+	conf_free(cf);
+	cf = load("g-stats-default.conf");
+	assert_true(cf->stats.on);
+	assert_int_equal(cf->stats.bind_addr, 0);
+	assert_int_equal(cf->stats.bind_port, 1080);
+	assert_string_equal(cf->stats.uri, "/stats");
+	assert_string_equal(cf->stats.realm, "lbxdp");
+	assert_int_equal(cf->stats.nusers, 0);
+	assert_int_equal(cf->stats.refresh_ms, 0);
+	assert_false(cf->stats.hide_version);
+	assert_true(cf->stats.metrics_auth);
+	assert_null(cf->stats.cert);
+	conf_free(cf);
+
 	cf = load("g-global.conf");
 	assert_int_equal(cf->g.nemails, 2);
 	assert_string_equal(cf->g.smtp_server, "198.18.0.25");

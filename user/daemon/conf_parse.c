@@ -2430,22 +2430,28 @@ static void top_stats(struct p *p, const struct conf_stmt *st, void *o)
 		conf_error(p->d, &st->at,
 			   "lbxdp_stats: defined twice (first at %s:%d)",
 			   s->at.file, s->at.line);
-		return;
+	} else {
+		s->on = true;
+		s->at = st->at;
+		s->bind_port = 1080;
+		s->metrics_auth = true;
 	}
 	p->stats_seen = true;
-	s->on = true;
-	s->at = st->at;
-	s->bind_port = 1080;
-	s->metrics_auth = true;
 	block(p, st, stats_kw, 0, s);
 }
 
 /* libxcrypt calls sha256crypt legacy: still a hash it checks. */
 static bool crypt_ok(const char *hash)
 {
-	int r = crypt_checksalt(hash);
+	const char *last = strrchr(hash, '$');
+	int r = crypt_checksalt(hash), n = 0;
+	const char *c;
 
-	return r == CRYPT_SALT_OK || r == CRYPT_SALT_METHOD_LEGACY;
+	for (c = hash; *c; c++)
+		n += *c == '$';
+	/* $ID$[PARAMS$]SALT$HASH: a setting without its hash never matches */
+	return (r == CRYPT_SALT_OK || r == CRYPT_SALT_METHOD_LEGACY) &&
+	       n >= 3 && last[1];
 }
 
 /* Defaults, and what needs the whole block: admins are users of auth
