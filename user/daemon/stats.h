@@ -136,6 +136,9 @@ int st_csv(FILE *out, const struct st_snap *s);
 int st_json(FILE *out, const struct st_snap *s, bool hide_version);
 /* stats_prom.c: the Prometheus text exposition format, version 0.0.4. */
 int st_metrics(FILE *out, const struct st_snap *s);
+/* The calling process's own: /proc/self's stat and fds, RLIMIT_NOFILE.
+ * 0 or -errno (@p untouched). */
+int st_proc_read(struct st_proc *p);
 
 /* stats_auth.c: whether @user / @pass are one of @cs's auth lines; each
  * user's password is compared in constant time (a hash through crypt_r).
