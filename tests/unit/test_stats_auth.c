@@ -30,7 +30,8 @@ static void test_auth(void **state)
 
 	(void)state;
 	/* yescrypt, hashed here: openssl passwd does not make them */
-	assert_non_null(crypt_gensalt_rn("$y$", 0, NULL, 0, salt, sizeof(salt)));
+	assert_non_null(
+		crypt_gensalt_rn("$y$", 0, NULL, 0, salt, sizeof(salt)));
 	memset(&cd, 0, sizeof(cd));
 	assert_non_null(crypt_r("pwy", salt, &cd));
 	snprintf(hy, sizeof(hy), "%s", cd.output);

@@ -20,6 +20,7 @@
 #include "daemon/daemon.h"
 #include "daemon/dfsync.h"
 #include "daemon/dlog.h"
+#include "daemon/stats.h"
 #include "daemon/vrrp.h"
 #include "log.h"
 #include "parse.h"
@@ -619,6 +620,7 @@ int daemon_reload(struct daemon *d, FILE *out)
 	struct conf_diag diag = {.out = out ? out : d->diag_out};
 	struct vrrp_plan plan = {0};
 	struct dfsync_plan fplan = {0};
+	struct st_server *stats = NULL;
 	struct conf *cf = NULL, *old_cf;
 	struct d_vs *vs = NULL, *old_vs;
 	int old_nvs;
@@ -641,6 +643,8 @@ int daemon_reload(struct daemon *d, FILE *out)
 	if (!err)
 		err = build_vs(d, cf, &vs, &nvs);
 	if (!err)
+		err = dstats_prepare(d, cf, diag.out, &stats);
+	if (!err)
 		err = dfsync_prepare(d, cf, diag.out, &fplan);
 	if (!err) {
 		err = vrrp_prepare(d, cf, &plan);
@@ -654,6 +658,8 @@ int daemon_reload(struct daemon *d, FILE *out)
 			dfsync_abort(&fplan);
 		}
 	}
+	if (err)
+		st_server_stop(stats);
 	if (err) {
 		d->reload_errors++;
 		d_err(d, "reload refused: %s; the running configuration stays",
@@ -679,6 +685,7 @@ int daemon_reload(struct daemon *d, FILE *out)
 		smtp_configure(d->smtp, &cf->g);
 	vrrp_commit(d, &plan);
 	dfsync_commit(d, &fplan);
+	dstats_commit(d, stats);
 	free_vs(old_vs, old_nvs);
 	conf_free(old_cf);
 	daemon_ha_suspend(d);
@@ -737,11 +744,13 @@ int daemon_run(struct daemon *d)
 {
 	struct conf_diag diag = {.out = stderr};
 	struct dfsync_plan fplan = {0};
+	struct st_server *stats = NULL;
 	struct vrrp_plan plan;
 	int err, ifindex = 0;
 
 	d->pid_fd = -1;
 	d->sig.fd = d->ctl.fd = d->neigh.fd = d->link.fd = -1;
+	d->stats_fd.fd = -1;
 	d->loop.epfd = -1;
 	d->diag_out = stderr;
 	if (d->use_syslog) {
@@ -813,6 +822,9 @@ int daemon_run(struct daemon *d)
 		err = build_vs(d, d->cf, &d->vs, &d->nvs);
 	if (!err)
 		err = start_checks(d, d->cf, d->vs, d->nvs, NULL, 0);
+	/* after setup_signals(): its threads block the signalfd's signals */
+	if (!err)
+		err = dstats_prepare(d, d->cf, diag.out, &stats);
 	if (!err)
 		err = dfsync_prepare(d, d->cf, diag.out, &fplan);
 	if (!err) {
@@ -820,10 +832,13 @@ int daemon_run(struct daemon *d)
 		if (err)
 			dfsync_abort(&fplan);
 	}
-	if (err)
+	if (err) {
+		st_server_stop(stats);
 		goto fail;
+	}
 	vrrp_commit(d, &plan);
 	dfsync_commit(d, &fplan);
+	dstats_commit(d, stats);
 	daemon_ha_suspend(d);
 	d_log(d, "lbxdp daemon: %s on %s, pin directory %s", d->conf_path,
 	      d->ifname, d->pin_dir);
@@ -842,6 +857,7 @@ cleanup:
 		vrrp_stop(d);
 		vrrp_scripts_stop(d);
 		dfsync_stop(d);
+		dstats_stop(d);
 	}
 	if (d->smtp) {
 		smtp_fini(d->smtp);

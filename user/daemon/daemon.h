@@ -21,6 +21,7 @@
 #include "daemon/smtp.h"
 
 struct daemon;
+struct st_server;
 
 /* A server that answers no ARP is asked again after 1 s, 2 s, ... 30 s. */
 #define ARP_WAIT_MIN 1000
@@ -41,6 +42,7 @@ struct d_rs {
 	bool neigh_failed; /* the kernel's probes gave up: a failed check */
 	__u32 id, gen;	   /* its backend record, 0: none yet */
 	struct pol_out want;
+	__u8 op; /* the operator's override (LBXDP_OP_*) at the last sync */
 	bool logged_nomac;
 	bool logged_cli;   /* a CLI backend holds its address: said once */
 	uint64_t arp_at;   /* ms: no ARP request of ours before */
@@ -85,6 +87,8 @@ struct daemon {
 
 	struct smtp *smtp;   /* mail alerts (smtp.c); NULL: before the loop */
 	struct fsync *fsync; /* flow sync, dfsync.c; NULL: off */
+	struct st_server *stats; /* stats page, stats_http.c; NULL: off */
+	struct loop_fd stats_fd; /* its threads' requests for a snapshot */
 	struct fsync_opts fsync_o;
 	int fsync_feed_err; /* the last switch's, logged when it changes */
 
@@ -156,6 +160,13 @@ void neigh_close(struct daemon *d);
 void daemon_mail(struct daemon *d, const struct smtp_msg *m);
 /* keepalived's router_id, or the host's name. */
 const char *daemon_router_id(const struct daemon *d);
+
+/* dstats.c: the stats page's server, prepared with a configuration and
+ * committed (the old one stopped) or aborted as the rest of it. */
+int dstats_prepare(struct daemon *d, const struct conf *cf, FILE *err,
+		   struct st_server **out);
+void dstats_commit(struct daemon *d, struct st_server *sv);
+void dstats_stop(struct daemon *d);
 
 /* notify.c: systemd's notify protocol (a no-op outside systemd). */
 void notify_state(struct daemon *d, const char *state);

@@ -153,21 +153,19 @@ struct st_server;
 struct st_snap *st_snap_take(struct daemon *d);
 
 /*
- * stats_http.c. st_server_start() binds @cs's address (an error on
- * stderr-like @out, -errno) and serves from its own threads;
- * st_server_stop() waits for them. st_server_fd() is the eventfd the
- * loop watches: readable when a thread wants a snapshot, answered with
- * st_server_feed().
+ * stats_http.c. st_server_start() listens on @cs's address (on @old's
+ * socket when @old, the running server, has the same address: a reload
+ * refuses no connection) and serves from its own threads; an error is
+ * printed to @err as FILE:LINE, and -errno returned. st_server_stop()
+ * waits for its threads. st_server_fd() is the eventfd the loop watches:
+ * readable when a thread wants a snapshot, answered by st_server_feed()
+ * (which takes @s, NULL on ENOMEM).
  */
 int st_server_start(const struct conf_stats *cs, const char *pin_dir,
+		    bool use_syslog, const struct st_server *old,
 		    struct st_server **out, FILE *err);
 int st_server_fd(const struct st_server *sv);
 void st_server_feed(struct st_server *sv, struct st_snap *s);
-/* A reload: the new block's users, uri, refresh... (the same bind and
- * TLS files; else start a new server and stop this one). */
-int st_server_update(struct st_server *sv, const struct conf_stats *cs);
-bool st_server_same_listener(const struct conf_stats *a,
-			     const struct conf_stats *b);
 void st_server_stop(struct st_server *sv);
 
 #endif /* LBXDP_STATS_H */

@@ -126,6 +126,8 @@ static void policy_of(struct daemon *d, struct d_vs *vs,
 			.op_weight = m.op_weight,
 		};
 	}
+	for (i = 0; i < vs->nrs; i++)
+		vs->rs[i].op = in[i].op;
 	if (policy_vs(vs->cv->quorum, vs->cv->hysteresis, in, vs->nrs,
 		      vs->cv->sorry_inhibit, &vs->quorum_up, out)) {
 		char svc[LBXDP_SVC_STRLEN];

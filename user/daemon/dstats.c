@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The daemon's side of the stats page (stats_http.c): started with the
+ * configuration that has an lbxdp_stats block, replaced on a reload as the
+ * rest of it (prepared, then committed or aborted: a reload refused keeps
+ * the running server), and answered from the loop when a thread asks for
+ * a snapshot.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include "daemon/daemon.h"
+#include "daemon/dlog.h"
+#include "daemon/stats.h"
+
+static void on_want(struct loop_fd *h, uint32_t events)
+{
+	struct daemon *d = h->arg;
+
+	st_server_feed(d->stats, st_snap_take(d));
+}
+
+int dstats_prepare(struct daemon *d, const struct conf *cf, FILE *err,
+		   struct st_server **out)
+{
+	*out = NULL;
+	if (!cf->stats.on)
+		return 0;
+	return st_server_start(&cf->stats, d->pin_dir, d->use_syslog, d->stats,
+			       out, err);
+}
+
+void dstats_stop(struct daemon *d)
+{
+	if (!d->stats)
+		return;
+	loop_fd_del(&d->loop, &d->stats_fd);
+	st_server_stop(d->stats);
+	d->stats = NULL;
+}
+
+void dstats_commit(struct daemon *d, struct st_server *sv)
+{
+	int err;
+
+	dstats_stop(d);
+	if (!sv)
+		return;
+	err = loop_fd_add(&d->loop, &d->stats_fd, st_server_fd(sv), EPOLLIN,
+			  on_want, d);
+	if (err) {
+		/* its threads would wait for snapshots that never come */
+		d_err(d, "stats: cannot watch its eventfd: %s: no stats page",
+		      strerror(-err));
+		st_server_stop(sv);
+		return;
+	}
+	d->stats = sv;
+}
