@@ -459,11 +459,20 @@ static enum MHD_Result auth(struct st_server *sv, struct MHD_Connection *conn,
 	if (ok)
 		return MHD_YES;
 	if (*user) {
-		/* the name only: never a password, even a wrong one */
+		char name[65];
+		size_t i;
+
+		/* the name only, never a password (even a wrong one), and
+		 * printable: a client's newline must not forge a log line */
+		for (i = 0; i < sizeof(name) - 1 && (*user)[i]; i++)
+			name[i] = (*user)[i] < ' ' || (*user)[i] == 127
+					  ? '?'
+					  : (*user)[i];
+		name[i] = 0;
 		client_ip(conn, ip, sizeof(ip));
 		slog(sv, LOG_WARNING,
-		     "stats: authentication failed for user '%.64s' from %s",
-		     *user, ip);
+		     "stats: authentication failed for user '%s' from %s", name,
+		     ip);
 		MHD_free(*user);
 		*user = NULL;
 		nap(sv, BAD_AUTH_DELAY_MS);
