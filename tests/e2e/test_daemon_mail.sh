@@ -3,10 +3,16 @@
 # e2e-modes: generic
 # keepalived's mail alerts: an SMTP sink in the lab (aiosmtpd on web2)
 # gets one mail per transition, with keepalived's subject and body: the
-# vrrp_instance's BACKUP and MASTER, a real server's DOWN and UP. Then an
+# vrrp_instance's BACKUP and MASTER, the vrrp_sync_group's (smtp_alert in
+# its block, its instances' off; another group without it: off), a real
+# server's DOWN and UP. Then an
 # SMTP server that accepts and never answers, and one that is stopped,
 # cost the health checks nothing: web1:8080's check rounds, counted by
 # the server's own accept log, are as many in 10 s as without mail.
+# `daemon stop`: the instance's and the group's "Stopping" mails, queued
+# by the stop itself, reach the sink before the daemon exits; with the
+# silent server instead, the daemon still exits within 10 s (its bound
+# on sending at exit is 2 s), not after smtp_connect_timeout (20 s).
 # shellcheck disable=SC2016 # check ... eval '...' expands when checked
 # shellcheck disable=SC2317 # functions run through e2e_wait
 # shellcheck disable=SC2034 # variables read in the eval strings
@@ -32,6 +38,10 @@ CONNS=$E2E_TMP/conns
 LOG=$ST/daemon.log
 TIMEOUT=20 # smtp_connect_timeout, s: the checks below fit in it
 WINDOW=10000 # ms of check rounds counted
+VIP2=198.18.0.20 # the sync group's instances'
+VIP3=198.18.0.21
+VIP4=198.18.0.22 # G2's, not mailed about
+VIP5=198.18.0.23
 
 cat >"$CONF" <<EOF
 global_defs {
@@ -57,6 +67,60 @@ vrrp_instance VI_1 {
     smtp_alert
     virtual_ipaddress {
         $LAB_VIP
+    }
+}
+vrrp_instance VI_2 {
+    state BACKUP
+    interface eth0
+    virtual_router_id 52
+    priority 100
+    advert_int 1
+    virtual_ipaddress {
+        $VIP2
+    }
+}
+vrrp_instance VI_3 {
+    state BACKUP
+    interface eth0
+    virtual_router_id 53
+    priority 100
+    advert_int 1
+    virtual_ipaddress {
+        $VIP3
+    }
+}
+vrrp_sync_group G1 {
+    group {
+        VI_2
+        VI_3
+    }
+    smtp_alert
+}
+! no smtp_alert here nor in global_defs: keepalived's default, off
+vrrp_instance VI_4 {
+    state BACKUP
+    interface eth0
+    virtual_router_id 54
+    priority 100
+    advert_int 1
+    virtual_ipaddress {
+        $VIP4
+    }
+}
+vrrp_instance VI_5 {
+    state BACKUP
+    interface eth0
+    virtual_router_id 55
+    priority 100
+    advert_int 1
+    virtual_ipaddress {
+        $VIP5
+    }
+}
+vrrp_sync_group G2 {
+    group {
+        VI_4
+        VI_5
     }
 }
 virtual_server $LAB_VIP 80 {
@@ -140,17 +204,27 @@ notsent() { grep -c 'SMTP alert to .* not sent' "$LOG" || true; }
 RS1="[lbmail] Realserver [$W1]:tcp:80 of virtual server [$LAB_VIP]:tcp:80"
 BACKUP="[lbmail] VRRP Instance VI_1 - Entering BACKUP state"
 MASTER="[lbmail] VRRP Instance VI_1 - Entering MASTER state"
+GBACKUP="[lbmail] VRRP Group G1 - Entering BACKUP state"
+GMASTER="[lbmail] VRRP Group G1 - Entering MASTER state"
+STOPPING="[lbmail] VRRP Instance VI_1 - Stopping"
+GSTOPPING="[lbmail] VRRP Group G1 - Stopping"
 
 check "daemon -t takes the mail settings: no error, no warning about them" \
 	eval 'lab_lbxdp daemon -t -f "$CONF" >"$E2E_TMP/t.out" 2>&1 &&
 		grep -q "0 errors, 0 warnings" "$E2E_TMP/t.out"'
 lab_bg lb daemon "$LBXDP" --pin-dir "$LAB_PIN_DIR" daemon -f "$CONF"
-E2E_PIDS="${E2E_PIDS:-} $LAB_BG_PID"
+DPID=$LAB_BG_PID
+E2E_PIDS="${E2E_PIDS:-} $DPID"
 e2e_wait 20 e2e_daemon_ready
 
-e2e_wait 20 eval '[ "$(nsubj "$MASTER")" -ge 1 ]'
+e2e_wait 20 eval '[ "$(nsubj "$MASTER")" -ge 1 ] && [ "$(nsubj "$GMASTER")" -ge 1 ]'
 check "VRRP: one mail entering BACKUP, then one entering MASTER" \
 	eval '[ "$(subjects | grep -F "VRRP Instance" | tr "\n" "|")" = "$BACKUP|$MASTER|" ]'
+check "vrrp_sync_group G1: one mail entering BACKUP, then one entering MASTER; none of its instances', none of G2's" \
+	eval '[ "$(subjects | grep -F "VRRP Group" | tr "\n" "|")" = "$GBACKUP|$GMASTER|" ] &&
+		[ "$(subjects | grep -c "VI_[2-5]")" = 0 ]'
+check "group MASTER mail: keepalived's body" \
+	eval '[ "$(mail_field "$GMASTER" "m[\"body\"]")" = "=> All VRRP group instances are now in MASTER state <=" ]'
 check "MASTER mail: keepalived's body" \
 	eval '[ "$(mail_field "$MASTER" "m[\"body\"]")" = "=> VRRP Instance is now owning VRRP VIPs <=" ]'
 check "HELO smtp_helo_name, MAIL FROM notification_email_from, RCPT TO each" \
@@ -172,8 +246,8 @@ e2e_wait 10 eval '[ "$(state web1)" = up ] && [ "$(state web2)" = up ] &&
 check "web1 started: one UP mail" eval '[ "$(nsubj "$RS1 - UP")" = 1 ]'
 check "UP mail: keepalived's TCP_CHECK body" \
 	eval '[ "$(mail_field "$RS1 - UP" "m[\"body\"]")" = "=> TCP CHECK succeed on service <=" ]'
-check "web2 (smtp_alert off) down and up: no mail, four mails in all, none failed ($(subjects | wc -l) mails)" \
-	eval '[ "$(subjects | wc -l)" = 4 ] && [ "$(notsent)" = 0 ]'
+check "web2 (smtp_alert off) down and up: no mail, six mails in all, none failed ($(subjects | wc -l) mails)" \
+	eval '[ "$(subjects | wc -l)" = 6 ] && [ "$(notsent)" = 0 ]'
 
 # The check rounds of web1:8080 (delay_loop 1) in a 10 s window: the
 # baseline, with mail idle.
@@ -227,9 +301,49 @@ check "the DOWN and UP mails cost a log line each: connection refused" \
 	eval '[ "$(notsent)" = $((N0 + 2)) ] &&
 		[ "$(grep -c "not sent: connect: Connection refused" "$LOG")" = 2 ]'
 check "the daemon still runs" e2e_daemon_ready
-check "daemon status: 4 mails sent, $(notsent) failed, none dropped or queued" \
+check "daemon status: 6 mails sent, $(notsent) failed, none dropped or queued" \
 	eval 'lab_lbxdp -j daemon status >"$E2E_TMP/status.json" &&
-		[ "$("$PY" -c "import json, sys; m = json.load(open(sys.argv[1]))[\"mail\"]; print(m[\"sent\"], m[\"failed\"], m[\"dropped\"], m[\"queued\"])" "$E2E_TMP/status.json")" = "4 $(notsent) 0 0" ]'
+		[ "$("$PY" -c "import json, sys; m = json.load(open(sys.argv[1]))[\"mail\"]; print(m[\"sent\"], m[\"failed\"], m[\"dropped\"], m[\"queued\"])" "$E2E_TMP/status.json")" = "6 $(notsent) 0 0" ]'
+
+# The stop's own mails, queued after the loop ended: sent before the exit.
+sink_start sink "$MAILS"
+e2e_wait 10 listening
+N=$(subjects | wc -l)
+T=$(now_ms)
+check "daemon stop: exit 0" eval 'lab_lbxdp daemon stop >/dev/null'
+e2e_wait 15 eval '! kill -0 "$DPID" 2>/dev/null'
+EXIT_MS=$(($(now_ms) - T))
+check "the daemon exited, ${EXIT_MS} ms after daemon stop" \
+	eval '! kill -0 "$DPID" 2>/dev/null'
+check "stopped: the instance's and the group's Stopping mails, two in all" \
+	eval '[ "$(nsubj "$STOPPING")" = 1 ] && [ "$(nsubj "$GSTOPPING")" = 1 ] &&
+		[ "$(subjects | wc -l)" = $((N + 2)) ]'
+check "Stopping mails: keepalived's bodies" \
+	eval '[ "$(mail_field "$STOPPING" "m[\"body\"]")" = "=> VRRP Instance stopping <=" ] &&
+		[ "$(mail_field "$GSTOPPING" "m[\"body\"]")" = "=> All VRRP group instances are now stopping <=" ]'
+check "none left unsent at exit" eval '! grep -q "not sent at exit" "$LOG"'
+
+# A silent server at the stop: the mails at exit are given up after 2 s,
+# not after smtp_connect_timeout each. The exit is timed from `daemon
+# stop` to the process gone, polled every 0.1 s.
+kill "$SINK"
+e2e_wait 10 eval '! listening'
+: >"$CONNS"
+sink_start silent "$CONNS"
+e2e_wait 10 listening
+lab_bg lb daemon2 "$LBXDP" --pin-dir "$LAB_PIN_DIR" daemon -f "$CONF"
+DPID=$LAB_BG_PID
+E2E_PIDS="${E2E_PIDS:-} $DPID"
+e2e_wait 20 e2e_daemon_ready
+e2e_wait 10 eval '[ -s "$CONNS" ]'
+T=$(now_ms)
+lab_lbxdp daemon stop >/dev/null
+e2e_wait 15 eval '! kill -0 "$DPID" 2>/dev/null'
+EXIT_MS=$(($(now_ms) - T))
+check "silent SMTP server: the daemon exits ${EXIT_MS} ms after daemon stop (under 10000)" \
+	eval '! kill -0 "$DPID" 2>/dev/null && [ "$EXIT_MS" -lt 10000 ]'
+check "the mails given up are logged at exit" \
+	grep -q "SMTP: [0-9]* alert(s) not sent at exit" "$ST/daemon2.log"
 if [ "$E2E_FAILED" -ne 0 ]; then
 	diag "$(grep -i "smtp\|$W1:80\|$W2:80" "$LOG" | tail -30)"
 	diag "$(subjects)"

@@ -171,7 +171,8 @@ static void print_vrrp(FILE *f, const struct conf *cf)
 		for (j = 0; j < g->nmembers; j++)
 			fprintf(f, " %d=%s", g->members[j],
 				cf->vrrp[g->members[j]].name);
-		fprintf(f, "\n");
+		fprintf(f, "%s\n",
+			g->smtp_alert == CONF_ON ? " smtp_alert" : "");
 		print_notifies(f, &g->notify_master, &g->notify_backup,
 			       &g->notify_fault, &g->notify_stop, &g->notify);
 	}
@@ -820,8 +821,8 @@ static void test_vrrp_xdp_global(void **state)
 }
 
 /* smtp_alert: each block's own, else smtp_alert_checker or
- * smtp_alert_vrrp, else the global one, else keepalived 2.2.7's default
- * (on for real servers only). */
+ * smtp_alert_vrrp (instances and sync groups), else the global one, else
+ * keepalived 2.2.7's default (on for real servers only). */
 static void test_smtp_alert(void **state)
 {
 	struct conf *cf;
@@ -839,6 +840,8 @@ static void test_smtp_alert(void **state)
 	assert_int_equal(cf->vs[1].rs[0].smtp_alert, CONF_ON);
 	assert_int_equal(cf->vrrp[0].smtp_alert, CONF_ON);
 	assert_int_equal(cf->vrrp[1].smtp_alert, CONF_OFF);
+	assert_int_equal(cf->sync_groups[0].smtp_alert, CONF_ON);
+	assert_int_equal(cf->sync_groups[1].smtp_alert, CONF_OFF);
 	conf_free(cf);
 
 	cf = load("g-smtp-global.conf");
@@ -850,11 +853,14 @@ static void test_smtp_alert(void **state)
 	assert_int_equal(cf->vs[0].smtp_alert, CONF_ON);
 	assert_int_equal(cf->vs[0].rs[0].smtp_alert, CONF_ON);
 	assert_int_equal(cf->vrrp[0].smtp_alert, CONF_OFF);
+	assert_int_equal(cf->sync_groups[0].smtp_alert, CONF_OFF);
+	assert_int_equal(cf->sync_groups[1].smtp_alert, CONF_ON);
 	conf_free(cf);
 
 	/* nothing written: real servers on, the rest off */
 	cf = load("g-global.conf");
 	assert_int_equal(cf->vrrp[0].smtp_alert, CONF_ON); /* global on */
+	assert_int_equal(cf->sync_groups[0].smtp_alert, CONF_ON);
 	conf_free(cf);
 	cf = load("g-minimal.conf");
 	assert_int_equal(cf->vs[0].smtp_alert, CONF_OFF);

@@ -4,7 +4,7 @@
  * and the client in a real loop against a scripted server on 127.0.0.1 (a
  * child process): the whole session, a server that never answers (the
  * step's timeout; the loop runs other timers meanwhile), a refused
- * connection, and the bounded queue.
+ * connection, the bounded queue, and the drain at exit.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -99,6 +99,29 @@ static void test_subjects(void **state)
 	smtp_msg_vrrp(&m, "lb1", "VI_1", VRRP_STATE_INIT);
 	assert_string_equal(m.subject, "[lb1] VRRP Instance VI_1 - Stopping");
 	assert_string_equal(m.body, "=> VRRP Instance stopping <=");
+
+	smtp_msg_vgroup(&m, "lb1", "G1", VRRP_STATE_MASTER);
+	assert_string_equal(m.subject,
+			    "[lb1] VRRP Group G1 - Entering MASTER state");
+	assert_string_equal(
+		m.body,
+		"=> All VRRP group instances are now in MASTER state <=");
+	smtp_msg_vgroup(&m, "lb1", "G1", VRRP_STATE_BACKUP);
+	assert_string_equal(m.subject,
+			    "[lb1] VRRP Group G1 - Entering BACKUP state");
+	assert_string_equal(
+		m.body,
+		"=> All VRRP group instances are now in BACKUP state <=");
+	smtp_msg_vgroup(&m, "lb1", "G1", VRRP_STATE_FAULT);
+	assert_string_equal(m.subject,
+			    "[lb1] VRRP Group G1 - Entering FAULT state");
+	assert_string_equal(
+		m.body,
+		"=> All VRRP group instances are now in FAULT state <=");
+	smtp_msg_vgroup(&m, "lb1", "G1", VRRP_STATE_INIT);
+	assert_string_equal(m.subject, "[lb1] VRRP Group G1 - Stopping");
+	assert_string_equal(m.body,
+			    "=> All VRRP group instances are now stopping <=");
 }
 
 static void test_data(void **state)
@@ -471,6 +494,127 @@ static void test_refused(void **state)
 	free(s);
 }
 
+/*
+ * At exit: a session half done in the daemon's loop and one queued are
+ * both sent by smtp_drain() in its own loop; the daemon's loop runs
+ * nothing meanwhile and gets the client back idle.
+ */
+static void test_drain(void **state)
+{
+	struct smtp *s = calloc(1, sizeof(*s));
+	struct smtp_msg m = {.subject = "s", .body = "b"};
+	struct loop_timer tick;
+	struct loop l;
+	char got[8192];
+	int lfd, p[2], i, st;
+	size_t len = 0;
+	ssize_t r;
+	__u16 port;
+	pid_t pid[2];
+
+	(void)state;
+	assert_non_null(s);
+	lfd = listener(&port);
+	assert_int_equal(pipe(p), 0);
+	for (i = 0; i < 2; i++) {
+		pid[i] = fork();
+		assert_true(pid[i] >= 0);
+		if (!pid[i]) {
+			close(p[0]);
+			serve_one(lfd, p[1], SERVE_OK);
+		}
+	}
+	close(p[1]);
+	setup_client(s, &l, port, 5000);
+	ticks = 0;
+	loop_timer_init(&tick, on_tick, NULL);
+	smtp_queue(s, &m);
+	/* waiting for HELO's reply, in the daemon's loop */
+	for (i = 0; i < 100 && (s->stage != SMTP_REPLY || s->cur < 1); i++)
+		loop_run_once(&l, 20);
+	assert_int_equal(s->stage, SMTP_REPLY);
+	assert_int_equal(s->cur, 1);
+	smtp_queue(s, &m);
+	assert_int_equal(smtp_pending(s), 2);
+	loop_timer_in(&l, &tick, 0);
+	assert_int_equal(smtp_drain(s, 5000), 0);
+	assert_int_equal(s->nsent, 2);
+	assert_int_equal(s->nfailed, 0);
+	assert_int_equal(smtp_pending(s), 0);
+	assert_ptr_equal(s->loop, &l);
+	assert_int_equal(s->fd.fd, -1);
+	assert_false(loop_timer_armed(&s->t));
+	assert_int_equal(ticks, 0); /* the daemon's timer did not run */
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(waitpid(pid[i], &st, 0), pid[i]);
+		assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	while ((r = read(p[0], got + len, sizeof(got) - 1 - len)) > 0)
+		len += (size_t)r;
+	got[len] = '\0';
+	assert_int_equal(
+		(int)(strstr(strstr(got, "QUIT\r\n") + 1, "QUIT\r\n") != NULL),
+		1);
+	/* nothing pending: no loop of its own, nothing to do */
+	assert_int_equal(smtp_drain(s, 5000), 0);
+	loop_timer_cancel(&l, &tick);
+	smtp_fini(s);
+	loop_fini(&l);
+	close(lfd);
+	close(p[0]);
+	free(s);
+}
+
+/*
+ * A server that never answers: the drain gives up at its bound, not at
+ * smtp_connect_timeout (30 s), and not once per message; the session in
+ * flight goes back to the daemon's loop for smtp_fini() to close. The
+ * bounds on the time taken are generous: 10 times the one they test.
+ */
+static void test_drain_dead(void **state)
+{
+	struct smtp *s = calloc(1, sizeof(*s));
+	struct smtp_msg m = {.subject = "s", .body = "b"};
+	struct loop l;
+	uint64_t t0, took;
+	int lfd, i;
+	__u16 port;
+
+	(void)state;
+	assert_non_null(s);
+	lfd = listener(&port); /* the kernel accepts; nobody speaks */
+	setup_client(s, &l, port, 30000);
+	for (i = 0; i < 3; i++)
+		smtp_queue(s, &m);
+	t0 = loop_clock_ms();
+	assert_int_equal(smtp_drain(s, 200), 0);
+	took = loop_clock_ms() - t0;
+	assert_true(took >= 200 && took < 2000);
+	assert_int_equal(smtp_pending(s), 3);
+	assert_int_equal(s->nfailed, 0);
+	assert_ptr_equal(s->loop, &l);
+	assert_true(s->fd.fd >= 0);
+	smtp_fini(s);
+	assert_int_equal(smtp_pending(s), 0);
+	assert_int_equal(s->fd.fd, -1);
+	loop_fini(&l);
+
+	/* smtp_connect_timeout (100 ms) bounds a longer drain: the first
+	 * message's greeting times out, and the drain ends with it */
+	setup_client(s, &l, port, 100);
+	for (i = 0; i < 10; i++)
+		smtp_queue(s, &m);
+	t0 = loop_clock_ms();
+	assert_int_equal(smtp_drain(s, 60000), 0);
+	took = loop_clock_ms() - t0;
+	assert_true(took >= 100 && took < 1000);
+	assert_true(smtp_pending(s) >= 9);
+	smtp_fini(s);
+	loop_fini(&l);
+	close(lfd);
+	free(s);
+}
+
 /* Off without a server or an address: nothing is queued. */
 static void test_off(void **state)
 {
@@ -504,6 +648,8 @@ int main(void)
 		cmocka_unit_test(test_dead),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_off),
+		cmocka_unit_test(test_drain),
+		cmocka_unit_test(test_drain_dead),
 	};
 
 	setenv("TZ", "UTC", 1);

@@ -252,6 +252,7 @@ struct conf_sync_group {
 	int nmembers;
 	struct conf_script notify_master, notify_backup, notify_fault;
 	struct conf_script notify_stop, notify;
+	enum conf_tri smtp_alert; /* resolved: never CONF_UNSET */
 	struct conf_loc at;
 };
 

@@ -311,7 +311,6 @@ static const struct ka_kw ka_only[] = {
 	{"old_unicast_checksum", C_VRRP, NULL},
 	{"promote_secondaries", C_VRRP, NULL},
 	{"skip_check_adv_addr", C_VRRP, NULL},
-	{"smtp_alert", C_SYNC, NULL},
 	{"strict_mode", C_VRRP, NULL},
 	{"track_bfd", C_VRRP | C_SYNC, NULL},
 	{"track_file", C_VRRP | C_SYNC, NULL},
@@ -2071,6 +2070,11 @@ static void y_notify(struct p *p, const struct conf_stmt *st, void *o)
 	       &g->notify_stop, &g->notify);
 }
 
+static void y_smtp_alert(struct p *p, const struct conf_stmt *st, void *o)
+{
+	opt_tri(p, st, &((struct sgx *)o)->g->smtp_alert);
+}
+
 static const struct kw sync_kw[] = {
 	{"group", y_group, true},
 	{"notify_master", y_notify, false},
@@ -2078,6 +2082,7 @@ static const struct kw sync_kw[] = {
 	{"notify_fault", y_notify, false},
 	{"notify_stop", y_notify, false},
 	{"notify", y_notify, false},
+	{"smtp_alert", y_smtp_alert, false}, /* keepalived's group mails */
 	{NULL, NULL, false},
 };
 
@@ -4023,10 +4028,11 @@ static void vrrp_finish(struct p *p)
 			"lvs_sync_daemon: no flow sync without a key (lbxdp_xdp { sync_key_file PATH }): after a failover, wrr and rr flows are placed by Maglev");
 }
 
-/* The smtp_alert of each virtual server, real server and instance not
- * written: smtp_alert_checker or smtp_alert_vrrp, else smtp_alert, else
- * keepalived 2.2.7's defaults: on for real servers (its compatibility
- * with 1.x), off for virtual servers and instances. */
+/* The smtp_alert of each virtual server, real server, instance and sync
+ * group not written: smtp_alert_checker or smtp_alert_vrrp, else
+ * smtp_alert, else keepalived 2.2.7's defaults: on for real servers (its
+ * compatibility with 1.x), off for virtual servers, instances and
+ * groups. */
 static enum conf_tri tri_pick(enum conf_tri own, enum conf_tri kind,
 			      enum conf_tri all, enum conf_tri dflt)
 {
@@ -4052,6 +4058,10 @@ static void smtp_defaults(struct conf *cf)
 		cf->vrrp[i].smtp_alert =
 			tri_pick(cf->vrrp[i].smtp_alert, g->smtp_alert_vrrp,
 				 g->smtp_alert, CONF_OFF);
+	for (i = 0; i < cf->nsync_groups; i++)
+		cf->sync_groups[i].smtp_alert =
+			tri_pick(cf->sync_groups[i].smtp_alert,
+				 g->smtp_alert_vrrp, g->smtp_alert, CONF_OFF);
 }
 
 /* What needs the whole file: global defaults, the XDP interface. */

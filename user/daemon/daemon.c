@@ -860,6 +860,8 @@ cleanup:
 		dstats_stop(d);
 	}
 	if (d->smtp) {
+		/* the stop's mails (vrrp_stop's) and those still queued */
+		smtp_drain(d->smtp, SMTP_DRAIN_MS);
 		smtp_fini(d->smtp);
 		free(d->smtp);
 		d->smtp = NULL;

@@ -135,6 +135,35 @@ void smtp_msg_vrrp(struct smtp_msg *m, const char *router_id, const char *iname,
 	m->at = time(NULL);
 }
 
+void smtp_msg_vgroup(struct smtp_msg *m, const char *router_id,
+		     const char *gname, enum vrrp_state to)
+{
+	const char *subj, *body;
+
+	switch (to) {
+	case VRRP_STATE_MASTER:
+		subj = "Entering MASTER state";
+		body = "=> All VRRP group instances are now in MASTER state <=";
+		break;
+	case VRRP_STATE_BACKUP:
+		subj = "Entering BACKUP state";
+		body = "=> All VRRP group instances are now in BACKUP state <=";
+		break;
+	case VRRP_STATE_FAULT:
+		subj = "Entering FAULT state";
+		body = "=> All VRRP group instances are now in FAULT state <=";
+		break;
+	default:
+		subj = "Stopping";
+		body = "=> All VRRP group instances are now stopping <=";
+		break;
+	}
+	snprintf(m->subject, sizeof(m->subject), "[%s] VRRP Group %s - %s",
+		 router_id, gname, subj);
+	snprintf(m->body, sizeof(m->body), "%s", body);
+	m->at = time(NULL);
+}
+
 /* A header line must stay one line whatever a name holds. */
 static void one_line(char *p)
 {
@@ -586,9 +615,68 @@ void smtp_queue(struct smtp *s, const struct smtp_msg *m)
 	session_next(s);
 }
 
+/* The events a session waits for in its stage. */
+static uint32_t stage_events(enum smtp_stage st)
+{
+	return st == SMTP_REPLY ? EPOLLIN : EPOLLOUT;
+}
+
+/* Move the session's descriptor and timer from s->loop to @to. */
+static void rehome(struct smtp *s, struct loop *to)
+{
+	int fd = s->fd.fd, err = 0;
+
+	if (fd >= 0) {
+		loop_fd_del(s->loop, &s->fd);
+		err = loop_fd_add(to, &s->fd, fd, stage_events(s->stage), on_io,
+				  s);
+	}
+	loop_timer_cancel(s->loop, &s->t);
+	s->loop = to;
+	if (err) {
+		close(fd);
+		session_fail(s, "epoll: %s", strerror(-err));
+	} else if (s->stage != SMTP_IDLE) {
+		arm(s);
+	}
+}
+
+unsigned int smtp_pending(const struct smtp *s)
+{
+	return s->n + (s->stage != SMTP_IDLE);
+}
+
+int smtp_drain(struct smtp *s, uint32_t max_ms)
+{
+	struct loop *home = s->loop, own;
+	uint64_t end, now;
+	int err;
+
+	if (!s->on || !smtp_pending(s))
+		return 0;
+	if (max_ms > s->timeout_ms)
+		max_ms = s->timeout_ms;
+	err = loop_init(&own);
+	if (err)
+		return err;
+	/* only the mail's callbacks run: the rest of the daemon is going */
+	rehome(s, &own);
+	end = loop_clock_ms() + max_ms;
+	while (!err && smtp_pending(s)) {
+		now = loop_clock_ms();
+		if (now >= end)
+			break;
+		err = loop_run_once(&own, (int)(end - now));
+	}
+	/* what is left is smtp_fini()'s to close and log */
+	rehome(s, home);
+	loop_fini(&own);
+	return err;
+}
+
 void smtp_fini(struct smtp *s)
 {
-	unsigned int left = s->n + (s->stage != SMTP_IDLE);
+	unsigned int left = smtp_pending(s);
 
 	if (left)
 		slog(s, "SMTP: %u alert(s) not sent at exit", left);

@@ -20,6 +20,11 @@
 
 /* Messages waiting; when full the oldest is dropped (and logged). */
 #define SMTP_QUEUE_LEN 64
+/* At exit, the time left to send what is pending. keepalived's vrrp
+ * process runs 1 s more after its stop notifies (its
+ * vrrp_shutdown_timer_thread), its mails sent side by side; ours go one
+ * at a time, hence twice that. */
+#define SMTP_DRAIN_MS 2000
 /* keepalived's MAX_HEADERS_LENGTH and MAX_BODY_LENGTH */
 #define SMTP_SUBJECT_MAX 256
 #define SMTP_BODY_MAX 512
@@ -87,6 +92,15 @@ void smtp_init(struct smtp *s, struct loop *loop,
  * smtp_server is set (keepalived's rule). 0 or -errno (then off).
  */
 int smtp_configure(struct smtp *s, const struct conf_global *g);
+/* Messages not sent yet: queued, or in the session. */
+unsigned int smtp_pending(const struct smtp *s);
+/*
+ * At exit: send what is pending for at most @max_ms, or
+ * smtp_connect_timeout if smaller, in a loop of its own so that nothing
+ * else of the daemon runs. A dead server costs the bound, no more; what
+ * is left stays for smtp_fini() to drop and log. 0 or -errno of the loop.
+ */
+int smtp_drain(struct smtp *s, uint32_t max_ms);
 /* Close the session, drop the queue (logged when it is not empty). */
 void smtp_fini(struct smtp *s);
 
@@ -107,6 +121,9 @@ void smtp_msg_vs(struct smtp_msg *m, const char *router_id,
 /* A vrrp_instance's transition to @to (VRRP_STATE_INIT: stopping). */
 void smtp_msg_vrrp(struct smtp_msg *m, const char *router_id, const char *iname,
 		   enum vrrp_state to);
+/* A vrrp_sync_group's transition to @to (VRRP_STATE_INIT: stopping). */
+void smtp_msg_vgroup(struct smtp_msg *m, const char *router_id,
+		     const char *gname, enum vrrp_state to);
 /*
  * The DATA of @m, headers, body and the final ".": keepalived's, with the
  * date in local time. The length written, or -ENOSPC.

@@ -265,7 +265,8 @@ static void inst_notifies(struct d_vrrp *v, enum vrrp_state to)
 		     v->fsm.prio);
 }
 
-/* The group's state moved: logged, and its notifies run once. */
+/* The group's state moved: logged, its notifies run and its mail goes
+ * once (keepalived's send_group_notifies()). */
 static void group_transition(struct d_vgroup *dg)
 {
 	const struct conf_sync_group *cg = dg->cg;
@@ -278,6 +279,12 @@ static void group_transition(struct d_vgroup *dg)
 	      vrrp_state_name(dg->g.from), vrrp_state_name(dg->g.state));
 	run_notifies(d, "vrrp_sync_group", cg->name, s4, &cg->notify,
 		     dg->g.state, 0);
+	if (cg->smtp_alert == CONF_ON) {
+		struct smtp_msg m = {0};
+
+		smtp_msg_vgroup(&m, daemon_router_id(d), cg->name, dg->g.state);
+		daemon_mail(d, &m);
+	}
 }
 
 static void transition(struct d_vrrp *v, enum vrrp_state from,
