@@ -115,8 +115,8 @@ check "the page holds no password" \
 TOKEN=$(grep -o 'name="csrf" value="[0-9a-f]*"' "$E2E_TMP/page.html" | head -1 | sed 's/.*value="\(.*\)"/\1/')
 SVC_ENC=$(printf '%s' "$LAB_SVC" | "$PY" -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.stdin.read(), safe=""))')
 get "${VIEW[@]}" --data "csrf=$TOKEN&svc=$SVC_ENC&rs=$W1&action=drain" /stats >/dev/null
-check "a viewer's POST: 403, nothing changed" \
-	eval '[ "$(code)" = 403 ] && [ "$(state web1 weight)" = 1 ]'
+check "a viewer's POST: 403 (not an admin), nothing changed" \
+	eval '[ "$(code)" = 403 ] && grep -q "not an admin" "$E2E_TMP/body" && [ "$(state web1 weight)" = 1 ]'
 get "${ADM[@]}" --data "csrf=0000&svc=$SVC_ENC&rs=$W1&action=drain" /stats >/dev/null
 check "an admin's POST without the right CSRF token: 403, nothing changed" \
 	eval '[ "$(code)" = 403 ] && [ "$(state web1 weight)" = 1 ]'
