@@ -7,6 +7,7 @@
  * it reads the maps through its own descriptors, and acts as the CLI
  * does: an admin's action is "lbxdp backend set" under the writer lock.
  */
+#define _GNU_SOURCE /* gettid */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <syslog.h>
 #include <time.h>
@@ -33,12 +35,16 @@
 #define SNAP_FRESH_MS 100 /* a snapshot younger than this is reused */
 #define SNAP_WAIT_MS 1000 /* the loop answers within this, or stale */
 #define BAD_AUTH_DELAY_MS 1000
-#define BODY_MAX 4096 /* an admin action's form */
-#define RATE_MIN_NS 1000000000ULL
+#define BODY_MAX 4096		/* an admin action's form */
+#define SAMPLE_NS 1000000000ULL /* the maps are read at most this often */
+#define STATS_NICE 10		/* the server's threads yield to the loop */
 
-/* What a server thread remembers of the maps, for rates. */
+/* What the server's threads read of the maps, kept for a second (a
+ * scrape of every server costs a read of each record and of the flow
+ * table) and for rates. */
 struct sample {
 	uint64_t ns;
+	__u64 reasons[LBXDP_NR_COUNTERS];
 	struct lbxdp_vip_entry *v;
 	size_t nv;
 	struct lbxdp_backend_entry *b;
@@ -65,7 +71,7 @@ struct st_server {
 	pthread_mutex_t map_mu; /* the maps' fds and the samples */
 	struct lbxdp_ctx c;
 	bool c_open;
-	struct sample prev, last;
+	struct sample prev, cur; /* the last two, SAMPLE_NS apart or more */
 };
 
 /* A request's state between libmicrohttpd's calls. */
@@ -280,8 +286,7 @@ static int be_cmp(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-static int sample_take(struct st_server *sv, struct st_snap *s,
-		       struct sample *m)
+static int sample_take(struct st_server *sv, struct sample *m)
 {
 	__u64 words[LBXDP_STATS_WORDS];
 	int err;
@@ -307,40 +312,42 @@ static int sample_take(struct st_server *sv, struct st_snap *s,
 		return err;
 	}
 	qsort(m->b, m->nb, sizeof(*m->b), be_cmp);
-	memcpy(s->reasons, words, sizeof(s->reasons));
+	memcpy(m->reasons, words, sizeof(m->reasons));
 	return 0;
 }
 
-/* Counters, rates and flows of @s's servers from the maps. */
+/* Counters, rates and flows of @s's servers from the maps: read again
+ * when the last read is a second old, rates between the last two. */
 static void maps_fill(struct st_server *sv, struct st_snap *s)
 {
-	const struct sample *old;
-	struct sample cur;
+	const struct sample *cur = &sv->cur, *old;
+	struct sample next;
 	double secs = 0;
 	int i, k, err;
 
 	pthread_mutex_lock(&sv->map_mu);
-	err = sample_take(sv, s, &cur);
-	if (err) {
-		snprintf(s->maps_err, sizeof(s->maps_err),
-			 "the pinned maps of %s: %s", sv->pin_dir,
-			 strerror(-err));
-		goto out;
+	if (!cur->ns || lbxdp_now_ns() - cur->ns >= SAMPLE_NS) {
+		err = sample_take(sv, &next);
+		if (err) {
+			sample_free(&sv->prev);
+			sample_free(&sv->cur);
+			snprintf(s->maps_err, sizeof(s->maps_err),
+				 "the pinned maps of %s: %s", sv->pin_dir,
+				 strerror(-err));
+			goto out;
+		}
+		sample_free(&sv->prev);
+		sv->prev = sv->cur;
+		sv->cur = next;
 	}
 	s->maps_ok = true;
-	/* rates over at least a second: the sample before the last if the
-	 * last is younger than that */
-	if (sv->last.ns && cur.ns - sv->last.ns >= RATE_MIN_NS) {
-		sample_free(&sv->prev);
-		sv->prev = sv->last;
-		memset(&sv->last, 0, sizeof(sv->last));
-	}
+	memcpy(s->reasons, cur->reasons, sizeof(s->reasons));
 	old = sv->prev.ns ? &sv->prev : NULL;
 	if (old)
-		secs = (cur.ns - old->ns) / 1e9;
+		secs = (cur->ns - old->ns) / 1e9;
 	for (i = 0; i < s->nvs; i++) {
 		struct st_vs *v = &s->vs[i];
-		const struct lbxdp_vip_entry *ve = vip_of(&cur, &v->key), *vo;
+		const struct lbxdp_vip_entry *ve = vip_of(cur, &v->key), *vo;
 
 		if (!ve)
 			continue;
@@ -353,9 +360,9 @@ static void maps_fill(struct st_server *sv, struct st_snap *s)
 			struct st_rs *r = &v->rs[k];
 			const struct lbxdp_backend_entry *be, *bo;
 
-			be = r->id ? be_of(&cur, r->id, r->gen) : NULL;
+			be = r->id ? be_of(cur, r->id, r->gen) : NULL;
 			if (!be)
-				be = be_by_addr(&cur, ve->vip.id, r->addr);
+				be = be_by_addr(cur, ve->vip.id, r->addr);
 			if (!be)
 				continue;
 			r->m.valid = true;
@@ -369,10 +376,6 @@ static void maps_fill(struct st_server *sv, struct st_snap *s)
 				rates(&r->m, &bo->ctr, secs);
 		}
 	}
-	if (!sv->last.ns)
-		sv->last = cur;
-	else
-		sample_free(&cur);
 out:
 	pthread_mutex_unlock(&sv->map_mu);
 }
@@ -782,6 +785,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
 	enum MHD_Result ret = MHD_YES;
 	char *user = NULL;
 
+	/* a connection's thread: below the loop, whose checks and adverts
+	 * must not wait for a page (per thread on Linux; cheap) */
+	if (!rq)
+		setpriority(PRIO_PROCESS, (id_t)gettid(), STATS_NICE);
 	if (!page && !metrics)
 		return send_text(conn, MHD_HTTP_NOT_FOUND, "404 not found\n");
 	if (!is_get && !(is_post && page && !url[ul]))
@@ -947,7 +954,7 @@ static void sv_free(struct st_server *sv)
 	if (sv->c_open)
 		lbxdp_close(&sv->c);
 	sample_free(&sv->prev);
-	sample_free(&sv->last);
+	sample_free(&sv->cur);
 	st_snap_free(sv->snap);
 	cs_free(&sv->cs);
 	free(sv->pin_dir);
