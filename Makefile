@@ -44,7 +44,7 @@ PURE_SRCS := user/sched.c user/parse.c $(CONF_SRCS) user/daemon/policy.c \
 	user/daemon/health.c user/daemon/loop.c user/daemon/vrrp_pkt.c \
 	user/daemon/vrrp_fsm.c user/daemon/vrrp_group.c user/daemon/fsync_pkt.c \
 	user/daemon/smtp.c user/daemon/stats_model.c user/daemon/stats_auth.c \
-	$(wildcard user/daemon/stats_render.c user/daemon/stats_prom.c)
+	user/daemon/stats_render.c user/daemon/stats_prom.c
 USER_HDRS := $(wildcard user/*.h user/daemon/*.h)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/unit/%,$(UNIT_SRCS))
@@ -203,6 +203,7 @@ bench: deps
 		$(OUTPUT)/tests/vrrp_probe
 	$(Q)OUTPUT=$(OUTPUT) bash tests/bench/run.sh
 	$(Q)OUTPUT=$(OUTPUT) bash tests/bench/daemon.sh
+	$(Q)OUTPUT=$(OUTPUT) bash tests/bench/stats.sh
 	$(Q)OUTPUT=$(OUTPUT) bash tests/bench/vrrp.sh
 
 demo: deps

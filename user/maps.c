@@ -92,7 +92,8 @@ int lbxdp_lock_wait(const char *opt, int *wait_ms)
 static int dir_trusted(const char *path, const char *pin_dir, bool self,
 		       const struct stat *st)
 {
-	const struct passwd *pw = getpwuid(st->st_uid);
+	struct passwd pwb, *pw = NULL;
+	char pwbuf[1024];
 	bool owner_ok = st->st_uid == 0 || st->st_uid == geteuid();
 	bool mode_ok =
 		!(st->st_mode & (S_IWGRP | S_IWOTH)) || (st->st_mode & S_ISVTX);
@@ -102,6 +103,9 @@ static int dir_trusted(const char *path, const char *pin_dir, bool self,
 
 	if (owner_ok && mode_ok)
 		return 0;
+	/* _r: the daemon's stats threads open the pins too */
+	if (getpwuid_r(st->st_uid, &pwb, pwbuf, sizeof(pwbuf), &pw))
+		pw = NULL;
 	if (self)
 		snprintf(what, sizeof(what), "pin directory %s", pin_dir);
 	else

@@ -130,7 +130,10 @@ check "a viewer's POST: 403 (not an admin), nothing changed" \
 get "${ADM[@]}" --data "csrf=0000&svc=$SVC_ENC&rs=$W1&action=drain" /stats >/dev/null
 check "an admin's POST without the right CSRF token: 403, nothing changed" \
 	eval '[ "$(code)" = 403 ] && [ "$(state web1 weight)" = 1 ]'
-get "${ADM[@]}" -D "$E2E_TMP/hdr" --data "csrf=$TOKEN&svc=$SVC_ENC&rs=$W1&action=drain" /stats >/dev/null
+get "${ADM[@]}" -H "Origin: http://attacker.example" --data "csrf=$TOKEN&svc=$SVC_ENC&rs=$W1&action=drain" /stats >/dev/null
+check "an admin's POST with its token from another site's form (Origin): 403, nothing changed" \
+	eval '[ "$(code)" = 403 ] && grep -q "another site" "$E2E_TMP/body" && [ "$(state web1 weight)" = 1 ]'
+get "${ADM[@]}" -D "$E2E_TMP/hdr" -H "Origin: http://127.0.0.1:$PORT" --data "csrf=$TOKEN&svc=$SVC_ENC&rs=$W1&action=drain" /stats >/dev/null
 check "an admin's drain: 303 to the page; backend list: weight 0, the operator's" \
 	eval '[ "$(code)" = 303 ] && grep -qi "^Location: /stats?action=done" "$E2E_TMP/hdr" &&
 		[ "$(state web1 weight)" = 0 ]'

@@ -2264,10 +2264,11 @@ static void s_uri(struct p *p, const struct conf_stmt *st, void *o)
 		if (*c <= ' ' || *c >= 127 || *c == ';' || *c == '?' ||
 		    *c == '#' || *c == '%')
 			break;
-	if (st->w[1][0] != '/' || *c || !strcmp(st->w[1], "/metrics")) {
+	if (st->w[1][0] != '/' || *c || !strcmp(st->w[1], "/metrics") ||
+	    c - st->w[1] > 200) {
 		conf_error(
 			p->d, &st->at,
-			"uri: '%s' is not a path of printable characters without ;?#%% that starts with / (and is not /metrics)",
+			"uri: '%.210s' is not a path of at most 200 printable characters without ;?#%% that starts with / (and is not /metrics)",
 			st->w[1]);
 		return;
 	}

@@ -659,7 +659,7 @@ int daemon_reload(struct daemon *d, FILE *out)
 		}
 	}
 	if (err)
-		st_server_stop(stats);
+		dstats_abort(stats);
 	if (err) {
 		d->reload_errors++;
 		d_err(d, "reload refused: %s; the running configuration stays",
@@ -833,7 +833,7 @@ int daemon_run(struct daemon *d)
 			dfsync_abort(&fplan);
 	}
 	if (err) {
-		st_server_stop(stats);
+		dstats_abort(stats);
 		goto fail;
 	}
 	vrrp_commit(d, &plan);

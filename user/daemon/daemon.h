@@ -166,6 +166,7 @@ const char *daemon_router_id(const struct daemon *d);
 int dstats_prepare(struct daemon *d, const struct conf *cf, FILE *err,
 		   struct st_server **out);
 void dstats_commit(struct daemon *d, struct st_server *sv);
+void dstats_abort(struct st_server *sv);
 void dstats_stop(struct daemon *d);
 
 /* notify.c: systemd's notify protocol (a no-op outside systemd). */

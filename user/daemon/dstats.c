@@ -17,6 +17,12 @@ static void on_want(struct loop_fd *h, uint32_t events)
 {
 	struct daemon *d = h->arg;
 
+	if (st_server_take_kick(d->stats)) {
+		/* busy or failed: the timer's sync retries, the page shows
+		 * it at its next refresh */
+		daemon_sync(d);
+		daemon_kick(d);
+	}
 	st_server_feed(d->stats, st_snap_take(d));
 }
 
@@ -30,20 +36,30 @@ int dstats_prepare(struct daemon *d, const struct conf *cf, FILE *err,
 			       out, err);
 }
 
-void dstats_stop(struct daemon *d)
+static void stop(struct daemon *d, bool wait)
 {
 	if (!d->stats)
 		return;
 	loop_fd_del(&d->loop, &d->stats_fd);
-	st_server_stop(d->stats);
+	st_server_stop(d->stats, wait);
 	d->stats = NULL;
+}
+
+void dstats_stop(struct daemon *d)
+{
+	stop(d, true);
+}
+
+void dstats_abort(struct st_server *sv)
+{
+	st_server_stop(sv, false);
 }
 
 void dstats_commit(struct daemon *d, struct st_server *sv)
 {
 	int err;
 
-	dstats_stop(d);
+	stop(d, false);
 	if (!sv)
 		return;
 	err = loop_fd_add(&d->loop, &d->stats_fd, st_server_fd(sv), EPOLLIN,
@@ -52,8 +68,9 @@ void dstats_commit(struct daemon *d, struct st_server *sv)
 		/* its threads would wait for snapshots that never come */
 		d_err(d, "stats: cannot watch its eventfd: %s: no stats page",
 		      strerror(-err));
-		st_server_stop(sv);
+		st_server_stop(sv, false);
 		return;
 	}
 	d->stats = sv;
+	st_server_commit(sv);
 }

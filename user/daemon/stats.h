@@ -165,7 +165,15 @@ int st_server_start(const struct conf_stats *cs, const char *pin_dir,
 		    bool use_syslog, const struct st_server *old,
 		    struct st_server **out, FILE *err);
 int st_server_fd(const struct st_server *sv);
+/* Whether an admin's action changed the maps since the last call: the
+ * loop syncs before the snapshot that follows. */
+bool st_server_take_kick(struct st_server *sv);
 void st_server_feed(struct st_server *sv, struct st_snap *s);
-void st_server_stop(struct st_server *sv);
+/* A reload's server serves once committed (its requests wait until then,
+ * and get 503 if it is stopped instead). */
+void st_server_commit(struct st_server *sv);
+/* @wait: return once its threads are gone (exit); else they are waited
+ * for in a thread of their own (a reload), the loop goes on at once. */
+void st_server_stop(struct st_server *sv, bool wait);
 
 #endif /* LBXDP_STATS_H */

@@ -38,6 +38,8 @@
 #define BODY_MAX 4096		/* an admin action's form */
 #define SAMPLE_NS 1000000000ULL /* the maps are read at most this often */
 #define STATS_NICE 10		/* the server's threads yield to the loop */
+#define ACT_LOCK_WAIT_MS 1000	/* an action waits this for the writer lock */
+#define HELD_WAIT_MS 2000	/* a reload's commit comes within this */
 
 /* What the server's threads read of the maps, kept for a second (a
  * scrape of every server costs a read of each record and of the flow
@@ -55,7 +57,8 @@ struct st_server {
 	struct conf_stats cs; /* a copy: the conf may go on a reload */
 	char *pin_dir;
 	bool use_syslog;
-	int lfd; /* the listening socket, MHD's */
+	int lfd; /* the listening socket: ours; MHD has its own dup */
+	int mfd; /* MHD's, until it stops (quiesced: ours to close) */
 	struct MHD_Daemon *mhd;
 	char *tls_cert, *tls_key;
 	unsigned char csrf_key[32];
@@ -63,9 +66,11 @@ struct st_server {
 	int efd; /* eventfd: a thread wants a snapshot */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct st_snap *snap; /* the loop's latest */
-	uint64_t snap_at;     /* CLOCK_MONOTONIC ms it came */
-	uint64_t seq;	      /* snapshots fed */
+	struct snap_ref *snap; /* the loop's latest */
+	uint64_t snap_at;      /* CLOCK_MONOTONIC ms it came */
+	bool held;	       /* prepared, not committed: requests wait */
+	bool kick;	       /* an action changed the maps: sync first */
+	uint64_t seq;	       /* snapshots fed */
 	bool stopping;
 
 	pthread_mutex_t map_mu; /* the maps' fds and the samples */
@@ -73,6 +78,15 @@ struct st_server {
 	bool c_open;
 	struct sample prev, cur; /* the last two, SAMPLE_NS apart or more */
 };
+
+/* A snapshot is read by several threads: copied outside the lock, so
+ * that the loop never waits for a thread at nice 10. */
+struct snap_ref {
+	struct st_snap *s;
+	int refs; /* under st_server.mu */
+};
+
+static void ref_put(struct st_server *sv, struct snap_ref *r);
 
 /* A request's state between libmicrohttpd's calls. */
 struct req {
@@ -131,20 +145,40 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 
 void st_server_feed(struct st_server *sv, struct st_snap *s)
 {
+	struct snap_ref *r, *old = NULL;
 	uint64_t v;
 
 	/* the eventfd's count: every waiter is answered by this one */
 	if (read(sv->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 		slog(sv, LOG_ERR, "stats: eventfd: %s", strerror(errno));
+	r = s ? malloc(sizeof(*r)) : NULL;
+	if (r) {
+		r->s = s;
+		r->refs = 1;
+	} else {
+		st_snap_free(s);
+	}
 	pthread_mutex_lock(&sv->mu);
-	if (s) {
-		st_snap_free(sv->snap);
-		sv->snap = s;
+	if (r) {
+		old = sv->snap;
+		sv->snap = r;
 		sv->snap_at = mono_ms();
 	}
 	sv->seq++;
 	pthread_cond_broadcast(&sv->cv);
 	pthread_mutex_unlock(&sv->mu);
+	ref_put(sv, old);
+}
+
+bool st_server_take_kick(struct st_server *sv)
+{
+	bool k;
+
+	pthread_mutex_lock(&sv->mu);
+	k = sv->kick;
+	sv->kick = false;
+	pthread_mutex_unlock(&sv->mu);
+	return k;
 }
 
 int st_server_fd(const struct st_server *sv)
@@ -181,11 +215,27 @@ nomem:
 	return NULL;
 }
 
+static void ref_put(struct st_server *sv, struct snap_ref *r)
+{
+	bool last;
+
+	if (!r)
+		return;
+	pthread_mutex_lock(&sv->mu);
+	last = !--r->refs;
+	pthread_mutex_unlock(&sv->mu);
+	if (last) {
+		st_snap_free(r->s);
+		free(r);
+	}
+}
+
 /* A copy of a snapshot at most SNAP_FRESH_MS old, asked of the loop;
  * the last one if the loop does not answer in time; NULL: none. */
 static struct st_snap *snap_get(struct st_server *sv)
 {
 	struct st_snap *s = NULL;
+	struct snap_ref *r;
 	struct timespec ts;
 	uint64_t want, end;
 	__u64 one = 1;
@@ -204,9 +254,13 @@ static struct st_snap *snap_get(struct st_server *sv)
 			       ETIMEDOUT)
 			;
 	}
-	if (sv->snap)
-		s = snap_dup(sv->snap);
+	r = sv->snap;
+	if (r)
+		r->refs++;
 	pthread_mutex_unlock(&sv->mu);
+	if (r)
+		s = snap_dup(r->s);
+	ref_put(sv, r);
 	return s;
 }
 
@@ -650,7 +704,7 @@ static int act(struct st_server *sv, const struct req *rq, const char *user,
 	    form_field(rq->body, "action", a, sizeof(a)))
 		return -EINVAL;
 	if (lbxdp_parse_service(svc, &key, err_s, sizeof(err_s)) ||
-	    lbxdp_parse_addr(rs, addr, &fam))
+	    lbxdp_parse_addr(rs, addr, &fam) || fam != LBXDP_AF_INET)
 		return -EINVAL;
 	if (!strcmp(a, "drain")) {
 		ch.weight = 0;
@@ -674,15 +728,38 @@ static int act(struct st_server *sv, const struct req *rq, const char *user,
 	st_snap_free(s);
 	if (!known)
 		return -ENOENT;
-	err = lbxdp_open(&c, sv->pin_dir, true);
-	if (err)
-		return err;
-	if (!strcmp(a, "ready"))
-		err = lbxdp_backend_auto(&c, &key, addr);
-	else
-		err = lbxdp_backend_set_op(&c, &key, addr, &ch);
-	lbxdp_close(&c);
+	/* the loop's priority while holding the writer lock, which the
+	 * daemon's syncs try; a bounded wait, as a stop waits for us */
+	setpriority(PRIO_PROCESS, (id_t)gettid(), 0);
+	err = lbxdp_open_wait(&c, sv->pin_dir, true, ACT_LOCK_WAIT_MS);
+	if (!err) {
+		/* as open_writer(): what a killed writer left, first */
+		lbxdp_repair(&c, true);
+		if (!strcmp(a, "ready"))
+			err = lbxdp_backend_auto(&c, &key, addr);
+		else
+			err = lbxdp_backend_set_op(&c, &key, addr, &ch);
+		lbxdp_close(&c);
+	}
+	setpriority(PRIO_PROCESS, (id_t)gettid(), STATS_NICE);
 	return err;
+}
+
+/* A browser's POST says where its form was (Origin): it must be this
+ * server's page, whatever the token (defence in depth for CSRF). No
+ * Origin (curl, old browsers): the token alone. */
+static bool same_origin(struct MHD_Connection *conn)
+{
+	const char *o =
+		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+	const char *h =
+		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host");
+	const char *p;
+
+	if (!o)
+		return true;
+	p = strstr(o, "://");
+	return h && p && !strcmp(p + 3, h);
 }
 
 static enum MHD_Result post(struct st_server *sv, struct MHD_Connection *conn,
@@ -703,7 +780,27 @@ static enum MHD_Result post(struct st_server *sv, struct MHD_Connection *conn,
 	}
 	if (rq->too_big)
 		return send_text(conn, 413, "413 form too large\n");
+	if (!same_origin(conn)) {
+		slog(sv, LOG_WARNING,
+		     "stats: %s from %s: a form posted from another site: refused",
+		     user, ip);
+		return send_text(conn, MHD_HTTP_FORBIDDEN,
+				 "403 a form of another site\n");
+	}
 	err = act(sv, rq, user, what, sizeof(what));
+	if (!err) {
+		__u64 one = 1;
+
+		/* the page after the redirect shows it: the loop syncs (it
+		 * polls the maps once a second) before its next snapshot */
+		pthread_mutex_lock(&sv->mu);
+		sv->kick = true;
+		sv->snap_at = 0;
+		pthread_mutex_unlock(&sv->mu);
+		if (write(sv->efd, &one, sizeof(one)) < 0)
+			slog(sv, LOG_ERR, "stats: eventfd: %s",
+			     strerror(errno));
+	}
 	slog(sv, err ? LOG_WARNING : LOG_NOTICE, "stats: %s from %s: %s: %s",
 	     user, ip, what, err ? strerror(-err) : "done");
 	if (err == -EPERM)
@@ -725,6 +822,24 @@ static enum MHD_Result post(struct st_server *sv, struct MHD_Connection *conn,
 	ret = MHD_queue_response(conn, MHD_HTTP_SEE_OTHER, r);
 	MHD_destroy_response(r);
 	return ret;
+}
+
+/* Whether @sv serves: a reload's new server waits for its commit (its
+ * configuration may yet be refused), a stopped one never does. */
+static bool live(struct st_server *sv)
+{
+	uint64_t end = mono_ms() + HELD_WAIT_MS;
+	struct timespec ts = {.tv_sec = end / 1000,
+			      .tv_nsec = (end % 1000) * 1000000};
+	bool ok;
+
+	pthread_mutex_lock(&sv->mu);
+	while (sv->held && !sv->stopping &&
+	       pthread_cond_timedwait(&sv->cv, &sv->mu, &ts) != ETIMEDOUT)
+		;
+	ok = !sv->held && !sv->stopping;
+	pthread_mutex_unlock(&sv->mu);
+	return ok;
 }
 
 /* GET of the page (@tail ""), its exports (";csv", ";json") or /metrics;
@@ -787,8 +902,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
 
 	/* a connection's thread: below the loop, whose checks and adverts
 	 * must not wait for a page (per thread on Linux; cheap) */
-	if (!rq)
+	if (!rq) {
 		setpriority(PRIO_PROCESS, (id_t)gettid(), STATS_NICE);
+		if (!live(sv))
+			return send_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+					 "503 the daemon is reloading\n");
+	}
 	if (!page && !metrics)
 		return send_text(conn, MHD_HTTP_NOT_FOUND, "404 not found\n");
 	if (!is_get && !(is_post && page && !url[ul]))
@@ -949,13 +1068,13 @@ static void sv_free(struct st_server *sv)
 {
 	if (sv->efd >= 0)
 		close(sv->efd);
-	if (sv->lfd >= 0 && !sv->mhd)
+	if (sv->lfd >= 0)
 		close(sv->lfd);
 	if (sv->c_open)
 		lbxdp_close(&sv->c);
 	sample_free(&sv->prev);
 	sample_free(&sv->cur);
-	st_snap_free(sv->snap);
+	ref_put(sv, sv->snap);
 	cs_free(&sv->cs);
 	free(sv->pin_dir);
 	wipe_free(sv->tls_key);
@@ -981,7 +1100,8 @@ int st_server_start(const struct conf_stats *cs, const char *pin_dir,
 
 	if (!sv)
 		return -ENOMEM;
-	sv->efd = sv->lfd = -1;
+	sv->efd = sv->lfd = sv->mfd = -1;
+	sv->held = true;
 	pthread_mutex_init(&sv->mu, NULL);
 	pthread_mutex_init(&sv->map_mu, NULL);
 	pthread_condattr_init(&ca);
@@ -1039,11 +1159,17 @@ int st_server_start(const struct conf_stats *cs, const char *pin_dir,
 			strerror(-err));
 		goto fail;
 	}
+	/* MHD closes the socket it is given, even when it fails to start */
+	sv->mfd = fcntl(sv->lfd, F_DUPFD_CLOEXEC, 3);
+	if (sv->mfd < 0) {
+		err = -errno;
+		goto fail;
+	}
 	if (sv->tls_cert)
 		sv->mhd = MHD_start_daemon(
 			flags, cs->bind_port, NULL, NULL, handle, sv,
 			MHD_OPTION_EXTERNAL_LOGGER, mhd_log, sv,
-			MHD_OPTION_LISTEN_SOCKET, sv->lfd,
+			MHD_OPTION_LISTEN_SOCKET, sv->mfd,
 			MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONN_LIMIT,
 			MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 			(unsigned int)PER_IP_LIMIT,
@@ -1056,7 +1182,7 @@ int st_server_start(const struct conf_stats *cs, const char *pin_dir,
 		sv->mhd = MHD_start_daemon(
 			flags, cs->bind_port, NULL, NULL, handle, sv,
 			MHD_OPTION_EXTERNAL_LOGGER, mhd_log, sv,
-			MHD_OPTION_LISTEN_SOCKET, sv->lfd,
+			MHD_OPTION_LISTEN_SOCKET, sv->mfd,
 			MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONN_LIMIT,
 			MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 			(unsigned int)PER_IP_LIMIT,
@@ -1083,18 +1209,49 @@ fail:
 	return err;
 }
 
-void st_server_stop(struct st_server *sv)
+void st_server_commit(struct st_server *sv)
 {
+	pthread_mutex_lock(&sv->mu);
+	sv->held = false;
+	pthread_cond_broadcast(&sv->cv);
+	pthread_mutex_unlock(&sv->mu);
+}
+
+/* MHD_stop_daemon() waits for the connections' threads: an action
+ * waiting for the writer lock, a count of a big flow table. */
+static void *reap(void *arg)
+{
+	struct st_server *sv = arg;
+
+	MHD_stop_daemon(sv->mhd);
+	sv_free(sv);
+	return NULL;
+}
+
+void st_server_stop(struct st_server *sv, bool wait)
+{
+	pthread_attr_t at;
+	pthread_t t;
+	int fd;
+
 	if (!sv)
 		return;
 	pthread_mutex_lock(&sv->mu);
 	sv->stopping = true;
 	pthread_cond_broadcast(&sv->cv);
 	pthread_mutex_unlock(&sv->mu);
-	/* closes the listening socket (a new server holds its own dup) and
-	 * waits for the connections' threads */
-	MHD_stop_daemon(sv->mhd);
-	sv->lfd = -1;
-	sv->mhd = NULL;
-	sv_free(sv);
+	/* no new connection from here (a new server shares the socket);
+	 * MHD_USE_ITC: quiescing does not shut the shared socket down */
+	fd = MHD_quiesce_daemon(sv->mhd);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+	if (!wait && !pthread_attr_init(&at)) {
+		pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+		if (!pthread_create(&t, &at, reap, sv)) {
+			pthread_attr_destroy(&at);
+			return;
+		}
+		pthread_attr_destroy(&at);
+	}
+	reap(sv);
 }
