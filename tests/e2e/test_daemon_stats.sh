@@ -86,6 +86,8 @@ DPID=$LAB_BG_PID
 E2E_PIDS="${E2E_PIDS:-} $LAB_BG_PID"
 e2e_wait 20 e2e_daemon_ready
 e2e_wait 20 eval '[ "$(state web1 health)" = up ] && [ "$(state web2 health)" = up ]'
+check "the stats server started, its HTTP library's reports in the daemon's log" \
+	eval 'grep -q "stats: serving http://127.0.0.1:$PORT/stats and /metrics" "$LOG" && ! grep -q "standard MHD logger" "$LOG"'
 
 get -D "$E2E_TMP/hdr" /stats >/dev/null
 check "no credentials: 401 with the realm" \

@@ -1165,31 +1165,28 @@ int st_server_start(const struct conf_stats *cs, const char *pin_dir,
 		err = -errno;
 		goto fail;
 	}
-	if (sv->tls_cert)
-		sv->mhd = MHD_start_daemon(
-			flags, cs->bind_port, NULL, NULL, handle, sv,
-			MHD_OPTION_EXTERNAL_LOGGER, mhd_log, sv,
-			MHD_OPTION_LISTEN_SOCKET, sv->mfd,
-			MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONN_LIMIT,
-			MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-			(unsigned int)PER_IP_LIMIT,
-			MHD_OPTION_CONNECTION_TIMEOUT,
-			(unsigned int)CONN_TIMEOUT_S,
-			MHD_OPTION_NOTIFY_COMPLETED, completed, sv,
-			MHD_OPTION_HTTPS_MEM_CERT, sv->tls_cert,
-			MHD_OPTION_HTTPS_MEM_KEY, sv->tls_key, MHD_OPTION_END);
-	else
-		sv->mhd = MHD_start_daemon(
-			flags, cs->bind_port, NULL, NULL, handle, sv,
-			MHD_OPTION_EXTERNAL_LOGGER, mhd_log, sv,
-			MHD_OPTION_LISTEN_SOCKET, sv->mfd,
-			MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONN_LIMIT,
-			MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-			(unsigned int)PER_IP_LIMIT,
-			MHD_OPTION_CONNECTION_TIMEOUT,
-			(unsigned int)CONN_TIMEOUT_S,
-			MHD_OPTION_NOTIFY_COMPLETED, completed, sv,
-			MHD_OPTION_END);
+	{
+		/* the logger first: MHD's own reports go to ours */
+		struct MHD_OptionItem o[] = {
+			{MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, sv},
+			{MHD_OPTION_LISTEN_SOCKET, sv->mfd, NULL},
+			{MHD_OPTION_CONNECTION_LIMIT, CONN_LIMIT, NULL},
+			{MHD_OPTION_PER_IP_CONNECTION_LIMIT, PER_IP_LIMIT,
+			 NULL},
+			{MHD_OPTION_CONNECTION_TIMEOUT, CONN_TIMEOUT_S, NULL},
+			{MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)completed, sv},
+			/* plain HTTP: the list ends before the TLS items */
+			{sv->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT
+				      : MHD_OPTION_END,
+			 0, sv->tls_cert},
+			{MHD_OPTION_HTTPS_MEM_KEY, 0, sv->tls_key},
+			{MHD_OPTION_END, 0, NULL},
+		};
+
+		sv->mhd = MHD_start_daemon(flags, cs->bind_port, NULL, NULL,
+					   handle, sv, MHD_OPTION_ARRAY, o,
+					   MHD_OPTION_END);
+	}
 	if (!sv->mhd) {
 		fprintf(errf,
 			"%s:%d: error: lbxdp_stats: the HTTP server on %s:%u did not start%s\n",
