@@ -45,6 +45,15 @@ struct pkt {
 	__u32 len;
 	bool syn;
 	bool resched; /* its flow's backend is down */
+	/* Just enough tracking (abi.h "ring_meta"), set by jet_forward() for
+	 * a packet whose flow must be looked up: @jet its VIP is one, @base
+	 * the backend its slot named before a change within the timeout (0:
+	 * its slot's flows without an entry are where the table says), @slot
+	 * its key in ring_track. */
+	bool jet;
+	bool entry; /* it has one in flows, valid or not */
+	__u32 base;
+	__u32 slot;
 	/* This CPU's memo slot of the flow: looked up once, then read by
 	 * memo_hit() and written by memo_set()/memo_forget(). */
 	struct lbxdp_flow_memo *memo;
@@ -168,13 +177,30 @@ static __always_inline bool schedulable(const struct lbxdp_backend *be,
 	       be->vip_id == vip->id;
 }
 
+/* The Maglev slot of @p's flow in a table of @vip (cfg->ring_size > 0). */
+static __always_inline __u32 ring_slot(const struct lbxdp_vip *vip,
+				       const struct lbxdp_config *cfg,
+				       const struct pkt *p)
+{
+	__u32 h;
+
+	if (vip->sched == LBXDP_SCHED_SH)
+		h = lbxdp_hash_addr(p->fk.src, LBXDP_SEED_FLOW);
+	else
+		/* IPv4 only here: a constant family keeps the IPv6 hash
+		 * out of the program. */
+		h = lbxdp_hash_flow(p->fk.src, p->fk.dst, p->fk.sport,
+				    p->fk.dport, p->fk.proto, LBXDP_AF_INET);
+	return lbxdp_ring_slot(h, cfg->ring_size);
+}
+
 /* New-flow choice from table slot @slot of @vip; 0 when there is none. */
 static __always_inline __u32 pick(const struct lbxdp_vip *vip,
 				  const struct lbxdp_config *cfg,
 				  const struct pkt *p, bool by_hash, __u32 slot)
 {
 	struct lbxdp_table *t;
-	__u32 tidx, idx, h;
+	__u32 tidx, idx;
 	__u32 *e, *cur;
 
 	tidx = vip->id * 2 + (slot & 1);
@@ -203,16 +229,9 @@ static __always_inline __u32 pick(const struct lbxdp_vip *vip,
 	 * nor draining, and this VIP's (weight is not checked), and refuses
 	 * the rest: records freed at vip del or vip add, or since reused by
 	 * another VIP. */
-	if (vip->sched == LBXDP_SCHED_SH)
-		h = lbxdp_hash_addr(p->fk.src, LBXDP_SEED_FLOW);
-	else
-		/* IPv4 only here: a constant family keeps the IPv6 hash
-		 * out of the program. */
-		h = lbxdp_hash_flow(p->fk.src, p->fk.dst, p->fk.sport,
-				    p->fk.dport, p->fk.proto, LBXDP_AF_INET);
 	if (!cfg->ring_size)
 		return 0;
-	idx = tidx * cfg->ring_size + lbxdp_ring_slot(h, cfg->ring_size);
+	idx = tidx * cfg->ring_size + ring_slot(vip, cfg, p);
 	e = bpf_map_lookup_elem(&maglev, &idx);
 	return e ? *e : 0;
 }
@@ -466,6 +485,39 @@ static __always_inline void memo_set(const struct pkt *p, __u32 be_id,
 	m->gen = p->gen;
 }
 
+/* The program's clock in epochs (abi.h): never 0, which means never. */
+static __always_inline __u32 epoch(const struct pkt *p)
+{
+	return (__u32)(p->now >> LBXDP_EPOCH_SHIFT) + 1;
+}
+
+/* Whether epoch @at (0: never) lies within the idle timeout of @p's flows.
+ * Three epochs spare: the rounding of both ends, and a writer whose clock
+ * (user space's) runs a tick ahead, which reads as recent too. */
+static __always_inline bool recent(const struct lbxdp_config *cfg,
+				   const struct pkt *p, __u32 at)
+{
+	__u32 tmo =
+		(__u32)(flow_timeout(cfg, p->fk.proto) >> LBXDP_EPOCH_SHIFT) +
+		3;
+
+	return at && (__s32)(epoch(p) - at) <= (__s32)tmo;
+}
+
+/* A flow entry of @p's slot was written or refreshed: its slot's packets
+ * look their flows up for a timeout. Stored when the epoch moved only, so
+ * a busy slot's line is not dirtied by every refresh. */
+static __always_inline void jet_track(const struct pkt *p)
+{
+	__u32 *t, e = epoch(p);
+
+	if (!p->jet)
+		return;
+	t = bpf_map_lookup_elem(&ring_track, &p->slot);
+	if (t && *t != e)
+		*t = e;
+}
+
 /*
  * A packet of a flow in the table: forwarded to the flow's backend while the
  * backend is up and the flow not idle past its protocol's timeout, with no
@@ -504,6 +556,7 @@ static __always_inline int established(struct ethhdr *eth,
 
 	if (age(p, flow) > REFRESH_NS) {
 		flow->last_seen_ns = p->now;
+		jet_track(p);
 		if (vip->persist_sec) {
 			persist_key(&pk, p, vip->id);
 			pe = bpf_map_lookup_elem(&persist, &pk);
@@ -545,6 +598,102 @@ static __always_inline bool flooded(const struct lbxdp_config *cfg,
 static __always_inline bool hash_placed(const struct lbxdp_vip *vip)
 {
 	return vip->sched == LBXDP_SCHED_MH || vip->sched == LBXDP_SCHED_SH;
+}
+
+/* A VIP whose TCP flows need an entry only where a table change may move
+ * them (abi.h "ring_meta"): placed by its Maglev table, with no client
+ * affinity to keep. */
+static __always_inline bool jet_vip(const struct lbxdp_vip *vip,
+				    const struct pkt *p)
+{
+	return p->fk.proto == IPPROTO_TCP && hash_placed(vip) &&
+	       !vip->persist_sec;
+}
+
+#define LOOKUP (-3) /* jet_forward(): the flow table decides */
+
+/*
+ * Where a TCP packet of a jet_vip() goes with no flow lookup: the backend
+ * its slot of the live Maglev table names, when no flow of the slot can be
+ * elsewhere: none has had an entry within the timeout (ring_track), and
+ * the slot has not changed within it from a backend that flows without an
+ * entry may still be on (ring_meta). 0 otherwise, with p->jet, p->base and
+ * p->slot set for the flow table's path (p->jet unset: it cannot tell).
+ * The table and its history are read under vip_slot's flip count, as in
+ * schedule().
+ */
+static __always_inline __u32 jet_locate(const struct lbxdp_config *cfg,
+					const struct lbxdp_vip *vip,
+					struct pkt *p)
+{
+	__u32 *flips, *e, *track, seq, again, idx, s, cur = 0, base = 0;
+	struct lbxdp_ring_meta *m;
+	__u32 changed = 0;
+	bool read = false;
+	int i;
+
+	if (!cfg->ring_size)
+		return 0;
+	s = ring_slot(vip, cfg, p);
+	flips = bpf_map_lookup_elem(&vip_slot, &vip->id);
+	if (!flips)
+		return 0;
+	seq = *(volatile __u32 *)flips;
+	for (i = 0; i < 3 && !read; i++) {
+		idx = (vip->id * 2 + (seq & 1)) * cfg->ring_size + s;
+		e = bpf_map_lookup_elem(&maglev, &idx);
+		m = bpf_map_lookup_elem(&ring_meta, &idx);
+		if (!e || !m)
+			return 0;
+		cur = *e;
+		base = m->base;
+		changed = m->changed;
+		again = *(volatile __u32 *)flips;
+		read = again == seq;
+		seq = again;
+	}
+	if (!read)
+		return 0;
+	p->jet = true;
+	p->slot = vip->id * cfg->ring_size + s;
+	p->base = base != cur && recent(cfg, p, changed) ? base : 0;
+	track = bpf_map_lookup_elem(&ring_track, &p->slot);
+	if (p->base || !track || recent(cfg, p, *track))
+		return 0;
+	return cur;
+}
+
+static __always_inline int jet_forward(struct ethhdr *eth,
+				       const struct lbxdp_config *cfg,
+				       const struct lbxdp_vip *vip,
+				       struct pkt *p,
+				       struct lbxdp_global_stats *gs)
+{
+	struct lbxdp_backend *be;
+	__u32 id = jet_locate(cfg, vip, p);
+
+	be = id ? bpf_map_lookup_elem(&backends, &id) : NULL;
+	if (!schedulable(be, vip))
+		return LOOKUP;
+	gs->forwarded++;
+	return tx(eth, cfg, be->mac, id, vip->id, p, p->syn);
+}
+
+/* The backend a flow without an entry is on, when its slot changed from
+ * it within the timeout (p->base): still a record of @vip, which keeps its
+ * flows quiesced or removed, not down. NULL for none. */
+static __always_inline struct lbxdp_backend *
+jet_base(const struct lbxdp_vip *vip, const struct pkt *p)
+{
+	__u32 id = p->base;
+	struct lbxdp_backend *be;
+
+	if (!id)
+		return NULL;
+	be = bpf_map_lookup_elem(&backends, &id);
+	if (!be || !(be->flags & LBXDP_BE_F_USED) || be->vip_id != vip->id)
+		return NULL;
+	return be;
 }
 
 /*
@@ -619,7 +768,7 @@ static __always_inline int forward_new(struct ethhdr *eth,
 	struct lbxdp_persist_key pk = {};
 	struct lbxdp_flow nf = {};
 	struct lbxdp_backend *be;
-	bool by_hash, opens, persisted = false;
+	bool by_hash, opens, persisted = false, kept = false;
 	__u32 be_id = 0;
 
 	/* A new UDP flow of an mh or sh VIP counts for the flood guard, and
@@ -630,7 +779,8 @@ static __always_inline int forward_new(struct ethhdr *eth,
 	    hash_placed(vip) && flooded(cfg, p, gs))
 		return STATELESS;
 	by_hash = p->fk.proto == IPPROTO_TCP && !p->syn;
-	if (by_hash && !p->resched)
+	/* A jet flow has no entry by design: no miss. */
+	if (by_hash && !p->resched && !p->jet)
 		gs->flow_miss_nonsyn++;
 
 	if (vip->persist_sec) {
@@ -640,13 +790,25 @@ static __always_inline int forward_new(struct ethhdr *eth,
 			gs->persist_hits++;
 		}
 	}
+	/* A flow of a jet VIP whose slot changed: without an entry, it was
+	 * placed before the change. */
+	if (by_hash && !p->resched) {
+		be = jet_base(vip, p);
+		if (be && (be->flags & LBXDP_BE_F_DOWN)) {
+			gs->down_resched++;
+			p->resched = true;
+		} else if (be) {
+			be_id = p->base;
+			kept = true;
+		}
+	}
 	if (!be_id)
 		be_id = schedule(vip, cfg, p, by_hash);
 	be = be_id ? bpf_map_lookup_elem(&backends, &be_id) : NULL;
-	/* Persistence may keep a quiesced one; the tables never a down,
-	 * removed or foreign one. */
+	/* Persistence or a slot's history may keep a quiesced one; the
+	 * tables never a down, removed or foreign one. */
 	if (!be || !(be->flags & LBXDP_BE_F_USED) ||
-	    (!persisted && !schedulable(be, vip))) {
+	    (!persisted && !kept && !schedulable(be, vip))) {
 		gs->no_backend++;
 		return XDP_DROP;
 	}
@@ -658,7 +820,12 @@ static __always_inline int forward_new(struct ethhdr *eth,
 	nf.backend = be_id;
 	nf.gen = be->gen;
 	nf.last_seen_ns = p->now;
+	/* A jet flow needs an entry where its slot's history would place it
+	 * elsewhere, or to replace the one it has. */
+	if (p->jet && !p->base && !p->entry)
+		goto out;
 	bpf_map_update_elem(&flows, &p->fk, &nf, BPF_ANY);
+	jet_track(p);
 	memo_forget(p);
 	if (vip->persist_sec)
 		bpf_map_update_elem(&persist, &pk, &nf, BPF_ANY);
@@ -668,6 +835,7 @@ static __always_inline int forward_new(struct ethhdr *eth,
 			    LBXDP_SYNC_FLOW | (vip->persist_sec && !persisted
 						       ? LBXDP_SYNC_PERSIST
 						       : 0));
+out:
 	gs->forwarded++;
 	return tx(eth, cfg, be->mac, be_id, vip->id, p, opens);
 }
@@ -708,7 +876,7 @@ static __always_inline int handle_icmp(struct xdp_md *ctx, struct ethhdr *eth,
 	struct pkt p = {};
 	struct iphdr *in;
 	__be16 *ports;
-	__u32 be_id = 0;
+	__u32 be_id = 0, fast;
 
 	if ((void *)(icmp + 1) > end)
 		goto not_ours;
@@ -747,7 +915,8 @@ static __always_inline int handle_icmp(struct xdp_md *ctx, struct ethhdr *eth,
 	 * server's flow moves with its next packet: tell the new one. With
 	 * no server to tell it is no new flow to drop (no_backend): the
 	 * kernel's, which has no socket for it. */
-	flow = bpf_map_lookup_elem(&flows, &p.fk);
+	fast = jet_vip(vip, &p) ? jet_locate(cfg, vip, &p) : 0;
+	flow = fast ? NULL : bpf_map_lookup_elem(&flows, &p.fk);
 	be = flow && age(&p, flow) <= flow_timeout(cfg, p.fk.proto)
 		     ? backend_get(flow->backend, flow->gen, vip->id)
 		     : NULL;
@@ -756,6 +925,9 @@ static __always_inline int handle_icmp(struct xdp_md *ctx, struct ethhdr *eth,
 	} else {
 		if (vip->persist_sec)
 			be_id = persisted_backend(vip, &p, &pk);
+		else if (!be && (be = jet_base(vip, &p)) &&
+			 !(be->flags & LBXDP_BE_F_DOWN))
+			be_id = p.base;
 		if (be_id) {
 			be = bpf_map_lookup_elem(&backends, &be_id);
 		} else {
@@ -947,31 +1119,37 @@ int lbxdp_xdp(struct xdp_md *ctx)
 			return XDP_PASS;
 		vip = &vip_copy;
 		stateless = !vip->persist_sec && flooded(cfg, &p, gs);
-		/* An mh or sh VIP places it where an entry of its ports, a
-		 * retransmission's or an older flow's, points anyway (unless
-		 * its table changed since): no lookup. */
-		if (stateless && hash_placed(vip))
-			goto place_stateless;
-		memo_find(&p);
 	} else {
 		memo_find(&p);
 		ret = memo_hit(eth, cfg, &p, gs);
 		if (ret != RESCHEDULE)
 			return ret;
-	}
-	/* Established flows first: only VIP traffic has entries. */
-	flow = bpf_map_lookup_elem(&flows, &p.fk);
-	if (flow) {
-		ret = established(eth, cfg, flow, &p, gs);
-		if (ret != RESCHEDULE)
-			return ret;
-	} else if (stateless) {
-		goto place_stateless;
-	}
-	if (!vip) {
 		if (!vip_claim(eth, cfg, &p, gs, &vip_copy))
 			return XDP_PASS;
 		vip = &vip_copy;
+	}
+	if (jet_vip(vip, &p)) {
+		ret = jet_forward(eth, cfg, vip, &p, gs);
+		if (ret != LOOKUP)
+			return ret;
+	}
+	if (p.syn) {
+		/* An mh or sh VIP places it where an entry of its ports, a
+		 * retransmission's or an older flow's, points anyway (unless
+		 * its table changed since): no lookup. Not where flows
+		 * without an entry would go elsewhere: its ACK would. */
+		if (stateless && hash_placed(vip) && !p.base)
+			goto place_stateless;
+		memo_find(&p);
+	}
+	flow = bpf_map_lookup_elem(&flows, &p.fk);
+	if (flow) {
+		p.entry = true;
+		ret = established(eth, cfg, flow, &p, gs);
+		if (ret != RESCHEDULE)
+			return ret;
+	} else if (stateless && !p.base) {
+		goto place_stateless;
 	}
 	/* An entry to reschedule is rewritten, guard or not: the flow's
 	 * next packets would follow it. */

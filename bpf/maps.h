@@ -78,6 +78,23 @@ struct {
 	PINNED;
 } wrr SEC(".maps");
 
+/* Just enough tracking (abi.h): additive, sized with maglev. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct lbxdp_ring_meta);
+	__uint(max_entries, LBXDP_DEF_MAX_VIPS * 2 * LBXDP_DEF_RING_SIZE);
+	PINNED;
+} ring_meta SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(max_entries, LBXDP_DEF_MAX_VIPS *LBXDP_DEF_RING_SIZE);
+	PINNED;
+} ring_track SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__type(key, __u32);

@@ -12,6 +12,7 @@
 #include <math.h>
 #include <net/if.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -22,6 +23,7 @@
 #include "attach.h"
 #include "log.h"
 #include "maps.h"
+#include "jet.h"
 #include "migrate.h"
 #include "netlink.h"
 #include "parse.h"
@@ -232,6 +234,8 @@ static int set_sizes(struct lbxdp_bpf *skel, const struct lbxdp_config *cfg)
 		{skel->maps.tables, cfg->max_vips * 2},
 		{skel->maps.maglev, cfg->max_vips * 2 * cfg->ring_size},
 		{skel->maps.wrr, cfg->max_vips * 2 * LBXDP_WRR_MAX},
+		{skel->maps.ring_meta, cfg->max_vips * 2 * cfg->ring_size},
+		{skel->maps.ring_track, cfg->max_vips * cfg->ring_size},
 		{skel->maps.wrr_cursor, cfg->max_vips},
 		{skel->maps.backends, nbe},
 		{skel->maps.flows, cfg->flows},
@@ -450,6 +454,26 @@ static int stage_dir(const char *pin_dir, char *stage, size_t len,
 	return 0;
 }
 
+/* Every slot of ring_track stamped now (jet.h jet_track_all()). */
+static int track_everything(struct lbxdp_bpf *skel,
+			    const struct lbxdp_config *cfg)
+{
+	__u32 n = cfg->max_vips * cfg->ring_size, e, i, *v;
+	int err;
+
+	v = malloc((size_t)n * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	e = jet_epoch(lbxdp_now_ns());
+	for (i = 0; i < n; i++)
+		v[i] = e;
+	err = lbxdp_array_fill(bpf_map__fd(skel->maps.ring_track), 0, v, n);
+	free(v);
+	if (err)
+		p_err("cannot write map ring_track: %s", strerror(-err));
+	return err;
+}
+
 int lbxdp_attach(const struct lbxdp_attach_opts *o)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = o->pin_dir);
@@ -462,7 +486,7 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 	char path[PATH_MAX];
 	struct lbxdp_ctx stage_lock = {.dir_fd = -1};
 	bool have_pinned = false, mac_changed = false, dir_existed;
-	bool upgrade = false;
+	bool upgrade = false, track_all;
 	char stage[PATH_MAX] = "";
 	__u32 zero = 0, ifindex;
 	__u8 mac[6];
@@ -544,6 +568,10 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 		goto cleanup;
 	}
 
+	/* A program without ring_track placed every flow with an entry: the
+	 * new one looks them all up until they are idle. */
+	snprintf(path, sizeof(path), "%s/ring_track", o->pin_dir);
+	track_all = have_pinned && (upgrade || access(path, F_OK));
 	if (upgrade) {
 		err = lbxdp_migrate_stage(&mig);
 		if (err)
@@ -594,6 +622,11 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 	/* The records go in before the program that reads them. */
 	if (upgrade) {
 		err = lbxdp_migrate_records(&mig, skel->obj, &cfg);
+		if (err)
+			goto cleanup;
+	}
+	if (track_all) {
+		err = track_everything(skel, &cfg);
 		if (err)
 			goto cleanup;
 	}

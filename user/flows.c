@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 #include "log.h"
 #include "records.h"
+#include "jet.h"
 
 #define NSEC 1000000000ULL
 
@@ -15,7 +16,7 @@ int lbxdp_flow_count(struct lbxdp_ctx *c, const struct lbxdp_backend *all,
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	__u32 n = lbxdp_nbackend_slots(&c->cfg), batch = 4096, count, i;
-	__u64 now = lbxdp_now_ns(), age, window, tmo;
+	__u64 now = lbxdp_prog_now(c), age, window, tmo;
 	struct lbxdp_flow_key *keys = NULL;
 	struct lbxdp_flow *vals = NULL;
 	struct lbxdp_flow_key in, out;
@@ -86,6 +87,10 @@ int lbxdp_gc(struct lbxdp_ctx *c)
 		err = read_backends(c, &all);
 	if (!err)
 		err = lbxdp_flow_count(c, all, active, refs);
+	/* And flows without an entry, on a slot's base (jet.h). */
+	for (i = 0; i < c->cfg.max_vips && !err; i++)
+		if (s.used[i])
+			err = jet_bases(c, i, refs, n);
 	for (i = 1; i < n && !err; i++) {
 		if (!(all[i].flags & LBXDP_BE_F_USED))
 			continue;

@@ -45,6 +45,8 @@ const char *const lbxdp_map_names[M_NR] = {
 	[M_HEALTH] = "health",
 	[M_SYNC_RING] = "sync_ring",
 	[M_SYNC_STATS] = "sync_stats",
+	[M_RING_META] = "ring_meta",
+	[M_RING_TRACK] = "ring_track",
 	/* clang-format on */
 };
 
@@ -591,4 +593,31 @@ __u64 lbxdp_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+__u64 lbxdp_prog_now(const struct lbxdp_ctx *c)
+{
+	return lbxdp_now_ns() + c->clock_skew_ns;
+}
+
+int lbxdp_array_read_at(int fd, __u32 first, void *values, __u32 n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 *keys, count = n, in = first - 1, out = 0;
+	int err = 0;
+
+	if (!n)
+		return 0;
+	keys = malloc(n * sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	/* A batch starts after its in_batch key: an array's index - 1. */
+	if (bpf_map_lookup_batch(fd, first ? &in : NULL, &out, keys, values,
+				 &count, &opts) &&
+	    errno != ENOENT)
+		err = -errno;
+	else if (count != n)
+		err = -EIO;
+	free(keys);
+	return err;
 }

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "lbxdp/hash.h"
 #include "records.h"
+#include "jet.h"
 
 /* A backend that may receive new flows. */
 bool usable(const struct lbxdp_backend *be)
@@ -102,6 +103,31 @@ static void wrr_too_long(const struct tables *tb)
 	      tb->t.wrr_len, LBXDP_WRR_MAX);
 }
 
+/* The spare slot's ring_meta (jet.h), for a program that has the map. A
+ * VIP that is no jet VIP has entries for all its flows: its slots are
+ * marked tracked instead, for when it becomes one. */
+static int meta_write(struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
+		      __u32 live_tidx, __u32 tidx, const struct tables *tb)
+{
+	__u32 ring = c->cfg.ring_size;
+	struct lbxdp_ring_meta *meta;
+	int err;
+
+	if (c->fd[M_RING_META] < 0)
+		return 0;
+	if (!jet_sched(vip))
+		return jet_track_all(c, vip->id);
+	meta = calloc(ring, sizeof(*meta));
+	if (!meta)
+		return -ENOMEM;
+	err = jet_meta_build(c, vip, live_tidx, tb->maglev, meta);
+	if (!err)
+		err = lbxdp_array_fill(c->fd[M_RING_META], tidx * ring, meta,
+				       ring);
+	free(meta);
+	return err;
+}
+
 int tables_write(struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
 		 const struct tables *tb)
 {
@@ -113,7 +139,10 @@ int tables_write(struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
 	bpf_map_lookup_elem(c->fd[M_VIP_SLOT], &vip->id, &slot);
 	next = slot + 1; /* a flip count: the program retries across one */
 	tidx = vip->id * 2 + (next & 1);
-	err = lbxdp_array_fill(c->fd[M_MAGLEV], tidx * ring, tb->maglev, ring);
+	err = meta_write(c, vip, vip->id * 2 + (slot & 1), tidx, tb);
+	if (!err)
+		err = lbxdp_array_fill(c->fd[M_MAGLEV], tidx * ring, tb->maglev,
+				       ring);
 	if (!err && tb->t.wrr_len)
 		err = lbxdp_array_fill(c->fd[M_WRR], tidx * LBXDP_WRR_MAX,
 				       tb->wrr, tb->t.wrr_len);

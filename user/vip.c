@@ -7,6 +7,7 @@
 #include "log.h"
 #include "parse.h"
 #include "records.h"
+#include "jet.h"
 
 int lbxdp_vip_get(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 		  struct lbxdp_vip *vip)
@@ -95,6 +96,8 @@ int lbxdp_vip_add(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 					sizeof(struct lbxdp_counters));
 	if (!err)
 		err = lbxdp_percpu_zero(c, M_WRR_CURSOR, id, sizeof(__u32));
+	if (!err)
+		err = jet_reset(c, id);
 	if (err) {
 		p_err("cannot reset tables of VIP slot %u: %s", id,
 		      strerror(-err));
@@ -211,6 +214,12 @@ int lbxdp_vip_set(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 	}
 	if (sched == LBXDP_SCHED_WRR || sched == LBXDP_SCHED_RR) {
 		err = lbxdp_rebuild(c, &vip);
+		if (err)
+			return err;
+	}
+	/* Its flows have entries: looked up until they are idle. */
+	if (jet_sched(&vip) && !jet_sched(&old)) {
+		err = jet_track_all(c, vip.id);
 		if (err)
 			return err;
 	}

@@ -98,6 +98,38 @@ struct lbxdp_table {
  * Map "wrr_cursor", BPF_MAP_TYPE_PERCPU_ARRAY [max_vips] of __u32.
  */
 
+/*
+ * Just enough tracking, for the TCP flows of mh and sh VIPs without
+ * persistence: their placement is the Maglev table's, so a flow needs an
+ * entry in "flows" only where a table change could move it. Additive maps
+ * (an attach creates them where missing; an older program reads neither).
+ *
+ * Map "ring_meta", BPF_MAP_TYPE_ARRAY, keyed as "maglev": each slot's
+ * history, written by lbxdp with the table. @changed is the program's
+ * clock (ns >> LBXDP_EPOCH_SHIFT) when the slot's backend last changed,
+ * 0 for never (or a VIP that carried no packet since); @base the backend
+ * the slot named before the changes of the last idle timeout, where a
+ * flow without an entry is (0: none). A packet whose slot changed within
+ * the timeout to another backend than @base looks its flow up: an entry
+ * is its server; a missing one is a flow placed before the change (a
+ * non-SYN: placed by @base and given an entry) or a new one (a SYN: by
+ * the table, with an entry).
+ *
+ * Map "ring_track", BPF_MAP_TYPE_ARRAY [max_vips * ring_size] of __u32,
+ * key vip_id * ring_size + slot: written by the program, the clock (as
+ * @changed) when it last wrote or refreshed an entry of a flow in the
+ * slot. Until that is a timeout old the slot's packets look up their
+ * flow; after it, and a timeout after the slot's last change, no live
+ * flow of the slot has an entry, and every one is where the table says.
+ */
+struct lbxdp_ring_meta {
+	__u32 base;
+	__u32 changed;
+};
+
+/* ~1.07 s: a clock of 32 bits that lasts 146 years. */
+#define LBXDP_EPOCH_SHIFT 30
+
 #define LBXDP_BE_F_USED (1U << 0)     /* record allocated */
 #define LBXDP_BE_F_DOWN (1U << 1)     /* health down: no flows at all */
 #define LBXDP_BE_F_DRAINING (1U << 2) /* removed: existing flows only */

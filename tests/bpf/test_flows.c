@@ -195,7 +195,7 @@ static bool flows_stay(struct svc *s, const int *where, int *moved,
 
 	*moved = 0;
 	for (i = 0; i < NFLOWS_MH; i++) {
-		struct fspec f = flow_n(i, TH_ACK, IP4(198, 18, 0, 11));
+		struct fspec f = flow_n(i, TH_ACK, ntohl(s->key.addr[0]));
 		__u32 id = maglev_pick(s->sb, s->n, env.main.ctx.cfg.ring_size,
 				       &f);
 		__u8 mac[6];
@@ -218,7 +218,7 @@ static int new_flows(struct svc *s, int base, int be, const char *what)
 	int i, n = 0, shown = 0;
 
 	for (i = base; i < base + NFLOWS_MH; i++) {
-		struct fspec f = flow_n(i, TH_SYN, IP4(198, 18, 0, 11));
+		struct fspec f = flow_n(i, TH_SYN, ntohl(s->key.addr[0]));
 		__u32 id = maglev_pick(s->sb, s->n, env.main.ctx.cfg.ring_size,
 				       &f);
 		__u8 mac[6];
@@ -287,6 +287,154 @@ static void test_mh_consistency(void)
 	test__context("after web1 weight 4");
 	ASSERT_GT(moved, 0, "flows a new SYN would now send elsewhere");
 	new_flows(&s, 2000, 0, "new SYN after web1 weight 4");
+out:
+	svc_end(&s);
+	test__end();
+}
+
+/* --- just enough tracking: mh flows need entries only where moved --- */
+
+static bool has_entry(const struct fspec *f)
+{
+	struct lbxdp_flow_key k = {
+		.src = {htonl(f->saddr)},
+		.dst = {htonl(f->daddr)},
+		.sport = htons(f->sport),
+		.dport = htons(f->dport),
+		.proto = f->proto,
+		.family = LBXDP_AF_INET,
+	};
+	struct lbxdp_flow v;
+
+	return !bpf_map_lookup_elem(env.main.ctx.fd[M_FLOWS], &k, &v);
+}
+
+/* Every stamp of map @m (ring_meta's changed, or ring_track) @sec older. */
+static bool jet_age(enum lbxdp_map m, __u32 sec)
+{
+	struct lbxdp_ctx *c = &env.main.ctx;
+	__u32 n =
+		c->cfg.max_vips * c->cfg.ring_size * (m == M_RING_META ? 2 : 1);
+	__u32 d = (__u32)(((__u64)sec * 1000000000ULL) >> LBXDP_EPOCH_SHIFT);
+	size_t sz = m == M_RING_META ? sizeof(struct lbxdp_ring_meta) : 4;
+	__u8 *v = calloc(n, sz);
+	bool ok = false;
+	__u32 i, *at;
+
+	if (!ASSERT_TRUE(v != NULL, "memory") ||
+	    !ASSERT_OK(lbxdp_array_read_at(c->fd[m], 0, v, n), "read stamps"))
+		goto out;
+	for (i = 0; i < n; i++) {
+		at = (__u32 *)(v + i * sz + (m == M_RING_META ? 4 : 0));
+		if (*at)
+			*at = *at > d ? *at - d : 1;
+	}
+	ok = ASSERT_OK(lbxdp_array_fill(c->fd[m], 0, v, n), "write stamps");
+out:
+	free(v);
+	return ok;
+}
+
+/* How many of flows 0..NFLOWS_MH-1 have an entry; every one that does
+ * must be one the live table would send elsewhere than @where says. */
+static int entries(struct svc *s, const int *where, const char *what)
+{
+	int i, n = 0;
+
+	for (i = 0; i < NFLOWS_MH; i++) {
+		struct fspec f = flow_n(i, TH_ACK, IP4(198, 18, 0, 12));
+		__u32 id = maglev_pick(s->sb, s->n, env.main.ctx.cfg.ring_size,
+				       &f);
+
+		test__context("%s, flow %d", what, i);
+		if (!has_entry(&f))
+			continue;
+		n++;
+		ASSERT_NEQ((int)id - 1, where[i], "an entry for a flow moved");
+	}
+	return n;
+}
+
+static void test_jet(void)
+{
+	int where[NFLOWS_MH], i, moved = 0, shown = 0;
+	struct svc s;
+
+	test__begin(
+		"jet: mh flows get entries only where a change moves them, kept until idle");
+	test__context("set-up");
+	if (!svc_begin(&s, IP4(198, 18, 0, 12), 80, LBXDP_SCHED_MH))
+		goto out;
+	for (i = 0; i < 3; i++)
+		if (!svc_backend(&s, IP4(198, 18, 1, 31 + i), 1))
+			goto out;
+	for (i = 0; i < NFLOWS_MH && shown < MAX_SHOWN; i++) {
+		struct fspec syn = flow_n(i, TH_SYN, IP4(198, 18, 0, 12));
+		struct fspec ack = flow_n(i, TH_ACK, IP4(198, 18, 0, 12));
+		__u32 id = maglev_pick(s.sb, s.n, env.main.ctx.cfg.ring_size,
+				       &syn);
+		__u8 mac[6];
+
+		test__context("flow %d", i);
+		be_mac(mac, 1, id - 1);
+		where[i] = id - 1;
+		if (!send_expect(&env.main, &syn, XDP_TX, mac,
+				 STAT_BIT(forwarded), "SYN", NULL) ||
+		    !send_expect(&env.main, &ack, XDP_TX, mac,
+				 STAT_BIT(forwarded), "ACK", NULL))
+			shown++;
+	}
+	if (shown)
+		goto out;
+	test__context("a table that never changed");
+	ASSERT_EQ(entries(&s, where, "no change"), 0, "flows with an entry");
+
+	test__context("add web4");
+	if (!svc_backend(&s, IP4(198, 18, 1, 34), 1) ||
+	    !flows_stay(&s, where, &moved, "after adding web4"))
+		goto out;
+	test__context("after adding web4");
+	ASSERT_GT(moved, 0, "flows a new SYN would now send elsewhere");
+	/* The moved ones found their server by the slot's base. */
+	ASSERT_EQ(entries(&s, where, "moved"), moved, "flows with an entry");
+	ASSERT_GT(new_flows(&s, 1000, 3, "new SYN after adding web4"), 0,
+		  "new flows on web4");
+
+	/* Settled, but their entries live: they still look them up. */
+	test__context("a timeout after the change");
+	if (!jet_age(M_RING_META, 1000) ||
+	    !flows_stay(&s, where, &moved, "change settled, entries live"))
+		goto out;
+
+	/* A down base's flows go by the table; the others stay. */
+	test__context("web1 down");
+	if (!jet_age(M_RING_META, 0))
+		goto out;
+	{
+		struct lbxdp_backend_change ch = {.weight = -1, .up = 0};
+
+		if (!ASSERT_OK(lbxdp_backend_set(&env.main.ctx, &s.key,
+						 s.sb[0].addr, &ch),
+			       "web1 down"))
+			goto out;
+		s.sb[0].weight = 0;
+	}
+	for (i = 0; i < NFLOWS_MH; i++) {
+		struct fspec f = flow_n(i, TH_ACK, IP4(198, 18, 0, 12));
+		__u32 id =
+			maglev_pick(s.sb, s.n, env.main.ctx.cfg.ring_size, &f);
+		__u8 mac[6];
+
+		test__context("web1 down, flow %d", i);
+		be_mac(mac, 1, where[i] ? where[i] : (int)id - 1);
+		if (!send_expect(
+			    &env.main, &f, XDP_TX, mac,
+			    STAT_BIT(forwarded) |
+				    (where[i] ? 0 : STAT_BIT(down_resched)),
+			    "web1 down", NULL) &&
+		    ++shown >= MAX_SHOWN)
+			break;
+	}
 out:
 	svc_end(&s);
 	test__end();
@@ -669,6 +817,7 @@ void test_flows(void)
 	test_literal_frame();
 	test_miss_maglev();
 	test_mh_consistency();
+	test_jet();
 	test_sh();
 	test_counters();
 }

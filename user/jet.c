@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Just enough tracking (abi.h "ring_meta"): the history of each Maglev slot
+ * that lets the program forward the TCP flows of mh and sh VIPs without a
+ * flow entry, written with the tables it describes.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include "log.h"
+#include "records.h"
+#include "jet.h"
+
+#define NSEC 1000000000ULL
+/* The program reads a slot as changed, or tracked, for its timeout and
+ * four epochs more (bpf/lbxdp.bpf.c recent()): at least 3.2 s. This side
+ * calls a change settled 2 s after the timeout, before the program does,
+ * so a slot the program forwards without a lookup is settled here too. */
+#define SETTLE_SPARE_NS (2 * NSEC)
+
+bool jet_sched(const struct lbxdp_vip *vip)
+{
+	return (vip->sched == LBXDP_SCHED_MH || vip->sched == LBXDP_SCHED_SH) &&
+	       !vip->persist_sec;
+}
+
+__u32 jet_epoch(__u64 ns)
+{
+	return (__u32)(ns >> LBXDP_EPOCH_SHIFT) + 1;
+}
+
+/* Whether flows placed before a change stamped @changed are all idle past
+ * the TCP timeout by @now_ns (0: the slot never changed). */
+static bool settled(const struct lbxdp_ctx *c, __u32 changed, __u64 now_ns)
+{
+	__u64 at = (__u64)changed << LBXDP_EPOCH_SHIFT;
+
+	return !changed ||
+	       (now_ns > at &&
+		now_ns - at > (__u64)c->cfg.tcp_timeout * NSEC +
+				      SETTLE_SPARE_NS);
+}
+
+/* Whether VIP @vip_id ever forwarded a packet: until it does, no flow can
+ * be anywhere, and a change needs no history. */
+static int carried(struct lbxdp_ctx *c, __u32 vip_id, bool *any)
+{
+	__u64 v[3] = {};
+	int err;
+
+	err = lbxdp_percpu_sum(c, M_STATS_VIP, vip_id, v, 3);
+	*any = v[0] != 0;
+	return err;
+}
+
+int jet_meta_build(struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
+		   __u32 live_tidx, const __u32 *next,
+		   struct lbxdp_ring_meta *meta)
+{
+	__u32 ring = c->cfg.ring_size, s, now_e;
+	struct lbxdp_ring_meta *om = NULL;
+	__u64 now = lbxdp_prog_now(c);
+	__u32 *live = NULL;
+	bool any;
+	int err;
+
+	memset(meta, 0, ring * sizeof(*meta));
+	err = carried(c, vip->id, &any);
+	if (err || !any)
+		return err;
+	live = calloc(ring, sizeof(*live));
+	om = calloc(ring, sizeof(*om));
+	if (!live || !om) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	err = lbxdp_array_read_at(c->fd[M_MAGLEV], live_tidx * ring, live,
+				  ring);
+	if (!err)
+		err = lbxdp_array_read_at(c->fd[M_RING_META], live_tidx * ring,
+					  om, ring);
+	if (err)
+		goto cleanup;
+	now_e = jet_epoch(now);
+	for (s = 0; s < ring; s++) {
+		meta[s] = om[s];
+		if (next[s] == live[s])
+			continue;
+		/* Flows without an entry are on the base while the slot is
+		 * unsettled; when it settled, or had none (a slot without a
+		 * backend placed nothing), on what it named. */
+		if (settled(c, om[s].changed, now) || !om[s].base)
+			meta[s].base = live[s];
+		meta[s].changed = now_e;
+	}
+cleanup:
+	free(live);
+	free(om);
+	if (err)
+		p_err("cannot read the live tables of VIP slot %u: %s",
+		      vip->id, strerror(-err));
+	return err;
+}
+
+int jet_reset(struct lbxdp_ctx *c, __u32 vip_id)
+{
+	__u32 ring = c->cfg.ring_size;
+	void *zero;
+	int err = 0;
+
+	if (c->fd[M_RING_META] < 0 || c->fd[M_RING_TRACK] < 0)
+		return 0;
+	zero = calloc(2 * ring, sizeof(struct lbxdp_ring_meta));
+	if (!zero)
+		return -ENOMEM;
+	err = lbxdp_array_fill(c->fd[M_RING_META], vip_id * 2 * ring, zero,
+			       2 * ring);
+	if (!err)
+		err = lbxdp_array_fill(c->fd[M_RING_TRACK], vip_id * ring, zero,
+				       ring);
+	free(zero);
+	return err;
+}
+
+int jet_track_all(struct lbxdp_ctx *c, __u32 vip_id)
+{
+	__u32 ring = c->cfg.ring_size, e, *v, i;
+	int err;
+
+	if (c->fd[M_RING_TRACK] < 0)
+		return 0;
+	v = malloc(ring * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	e = jet_epoch(lbxdp_prog_now(c));
+	for (i = 0; i < ring; i++)
+		v[i] = e;
+	err = lbxdp_array_fill(c->fd[M_RING_TRACK], vip_id * ring, v, ring);
+	free(v);
+	if (err)
+		p_err("cannot write map ring_track: %s", strerror(-err));
+	return err;
+}
+
+int jet_bases(struct lbxdp_ctx *c, __u32 vip_id, __u32 *refs, __u32 n)
+{
+	__u32 ring = c->cfg.ring_size, slot = 0, tidx, s;
+	struct lbxdp_ring_meta *m;
+	__u64 now = lbxdp_prog_now(c);
+	int err;
+
+	if (c->fd[M_RING_META] < 0)
+		return 0;
+	m = calloc(ring, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	bpf_map_lookup_elem(c->fd[M_VIP_SLOT], &vip_id, &slot);
+	tidx = vip_id * 2 + (slot & 1);
+	err = lbxdp_array_read_at(c->fd[M_RING_META], tidx * ring, m, ring);
+	for (s = 0; s < ring && !err; s++)
+		if (m[s].base && m[s].base < n && !settled(c, m[s].changed, now))
+			refs[m[s].base]++;
+	free(m);
+	return err;
+}

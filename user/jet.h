@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Just enough tracking: the Maglev slots' history (abi.h "ring_meta"). */
+#ifndef LBXDP_JET_H
+#define LBXDP_JET_H
+
+#include <stdbool.h>
+#include "maps.h"
+
+/* A VIP whose TCP flows the program tracks only where a change moves them
+ * (mh and sh without persistence). */
+bool jet_sched(const struct lbxdp_vip *vip);
+
+/* The program's clock @ns in epochs, as bpf/lbxdp.bpf.c epoch(). */
+__u32 jet_epoch(__u64 ns);
+
+/*
+ * The history of @vip's next table @next (ring_size entries) into @meta:
+ * each slot that changes from the live table (key @live_tidx) is stamped
+ * now, its base kept while an earlier change is within the timeout, else
+ * the backend it named. All zero for a VIP that never carried a packet.
+ * Prints why on failure.
+ */
+int jet_meta_build(struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
+		   __u32 live_tidx, const __u32 *next,
+		   struct lbxdp_ring_meta *meta);
+
+/* VIP id @vip_id's slot history and tracking zeroed, for a new VIP: what
+ * an earlier holder of the id left would send its packets to the lookup,
+ * or worse, to a base that its records no longer are. */
+int jet_reset(struct lbxdp_ctx *c, __u32 vip_id);
+
+/* Every slot of VIP @vip_id looked up for a timeout: its flows have
+ * entries (it was not a jet VIP, or an older program placed them). */
+int jet_track_all(struct lbxdp_ctx *c, __u32 vip_id);
+
+/* Add 1 to @refs[id] (@n ids) for each backend that flows without an
+ * entry may still be on in VIP @vip_id's live table: a removed backend's
+ * record lives until none is. */
+int jet_bases(struct lbxdp_ctx *c, __u32 vip_id, __u32 *refs, __u32 n);
+
+#endif /* LBXDP_JET_H */
