@@ -7,6 +7,7 @@
 #include <bpf/libbpf.h>
 #include "flowsync.h"
 #include "log.h"
+#include "jet.h"
 #include "service.h"
 #include "sync_put.skel.h"
 
@@ -67,6 +68,9 @@ struct lbxdp_sync_installer {
 	/* Its program (bpf/sync_put.bpf.c) and the batch in its .bss. */
 	struct sync_put_bpf *skel;
 	__u32 n;
+	/* The ring_track keys of the batch's jet flows (jet.h). */
+	__u32 *track;
+	__u32 ntrack;
 	/* A load that failed is tried again once config.gen moves, not at
 	 * every datagram (a load and a log line each). */
 	int load_err;
@@ -303,6 +307,9 @@ static int install_one(struct lbxdp_ctx *c, struct lbxdp_sync_installer *in,
 		err = put_queue(in, &fk, sizeof(fk), &val, false, st);
 		if (err)
 			return err;
+		/* The program looks a jet flow up only where told to. */
+		if (in->track && fk.proto == IPPROTO_TCP && jet_sched(&v->vip))
+			in->track[in->ntrack++] = jet_slot_key(c, &v->vip, &fk);
 	}
 	if (e->kind & LBXDP_SYNC_PERSIST) {
 		struct lbxdp_persist_key pk = {
@@ -349,10 +356,20 @@ int lbxdp_sync_install(struct lbxdp_ctx *c, struct lbxdp_sync_installer *in,
 			return err;
 	}
 	in->n = 0;
+	in->ntrack = 0;
+	in->track = calloc(n ? n : 1, sizeof(*in->track));
+	if (!in->track)
+		return -ENOMEM;
 	for (i = 0; i < n && !err; i++)
 		err = install_one(c, in, &e[i], now_ns, st);
+	/* The batch's last entries go after their slots are stamped; a
+	 * packet that comes between is placed as the program would. */
+	if (!err)
+		err = jet_track_keys(c, in->track, in->ntrack, now_ns);
 	if (!err)
 		err = put_flush(in, st);
+	free(in->track);
+	in->track = NULL;
 	in->n = 0;
 	return err;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include "log.h"
+#include "lbxdp/hash.h"
 #include "records.h"
 #include "jet.h"
 
@@ -37,9 +38,8 @@ static bool settled(const struct lbxdp_ctx *c, __u32 changed, __u64 now_ns)
 	__u64 at = (__u64)changed << LBXDP_EPOCH_SHIFT;
 
 	return !changed ||
-	       (now_ns > at &&
-		now_ns - at > (__u64)c->cfg.tcp_timeout * NSEC +
-				      SETTLE_SPARE_NS);
+	       (now_ns > at && now_ns - at > (__u64)c->cfg.tcp_timeout * NSEC +
+						     SETTLE_SPARE_NS);
 }
 
 /* Whether VIP @vip_id ever forwarded a packet: until it does, no flow can
@@ -98,8 +98,8 @@ cleanup:
 	free(live);
 	free(om);
 	if (err)
-		p_err("cannot read the live tables of VIP slot %u: %s",
-		      vip->id, strerror(-err));
+		p_err("cannot read the live tables of VIP slot %u: %s", vip->id,
+		      strerror(-err));
 	return err;
 }
 
@@ -159,8 +159,43 @@ int jet_bases(struct lbxdp_ctx *c, __u32 vip_id, __u32 *refs, __u32 n)
 	tidx = vip_id * 2 + (slot & 1);
 	err = lbxdp_array_read_at(c->fd[M_RING_META], tidx * ring, m, ring);
 	for (s = 0; s < ring && !err; s++)
-		if (m[s].base && m[s].base < n && !settled(c, m[s].changed, now))
+		if (m[s].base && m[s].base < n &&
+		    !settled(c, m[s].changed, now))
 			refs[m[s].base]++;
 	free(m);
+	return err;
+}
+
+__u32 jet_slot_key(const struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
+		   const struct lbxdp_flow_key *fk)
+{
+	__u32 h;
+
+	if (vip->sched == LBXDP_SCHED_SH)
+		h = lbxdp_hash_addr(fk->src, LBXDP_SEED_FLOW);
+	else
+		h = lbxdp_hash_flow(fk->src, fk->dst, fk->sport, fk->dport,
+				    fk->proto, fk->family);
+	return vip->id * c->cfg.ring_size +
+	       lbxdp_ring_slot(h, c->cfg.ring_size);
+}
+
+int jet_track_keys(struct lbxdp_ctx *c, const __u32 *keys, __u32 n,
+		   __u64 now_ns)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 *v, count = n, e = jet_epoch(now_ns), i;
+	int err = 0;
+
+	if (!n || c->fd[M_RING_TRACK] < 0)
+		return 0;
+	v = malloc(n * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		v[i] = e;
+	if (bpf_map_update_batch(c->fd[M_RING_TRACK], keys, v, &count, &opts))
+		err = -errno;
+	free(v);
 	return err;
 }

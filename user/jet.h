@@ -38,4 +38,13 @@ int jet_track_all(struct lbxdp_ctx *c, __u32 vip_id);
  * record lives until none is. */
 int jet_bases(struct lbxdp_ctx *c, __u32 vip_id, __u32 *refs, __u32 n);
 
+/* The ring_track key of flow @fk of @vip (a jet VIP's, TCP). */
+__u32 jet_slot_key(const struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
+		   const struct lbxdp_flow_key *fk);
+
+/* Stamp ring_track's @keys (@n of them) with the clock @now_ns: flow
+ * entries that the program did not write (flow sync's) are looked up. */
+int jet_track_keys(struct lbxdp_ctx *c, const __u32 *keys, __u32 n,
+		   __u64 now_ns);
+
 #endif /* LBXDP_JET_H */

@@ -103,9 +103,9 @@ static void wrr_too_long(const struct tables *tb)
 	      tb->t.wrr_len, LBXDP_WRR_MAX);
 }
 
-/* The spare slot's ring_meta (jet.h), for a program that has the map. A
- * VIP that is no jet VIP has entries for all its flows: its slots are
- * marked tracked instead, for when it becomes one. */
+/* The spare slot's ring_meta (jet.h), for a program that has the map and
+ * a VIP that reads it (one that becomes a jet VIP is marked tracked by
+ * lbxdp_vip_set(): its flows have entries). */
 static int meta_write(struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
 		      __u32 live_tidx, __u32 tidx, const struct tables *tb)
 {
@@ -113,10 +113,8 @@ static int meta_write(struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
 	struct lbxdp_ring_meta *meta;
 	int err;
 
-	if (c->fd[M_RING_META] < 0)
+	if (c->fd[M_RING_META] < 0 || !jet_sched(vip))
 		return 0;
-	if (!jet_sched(vip))
-		return jet_track_all(c, vip->id);
 	meta = calloc(ring, sizeof(*meta));
 	if (!meta)
 		return -ENOMEM;

@@ -15,6 +15,8 @@
 #include <bpf/bpf.h>
 #include "lbxdp/hash.h"
 #include "service.h"
+#include "flowsync.h"
+#include "jet.h"
 #include "fixture.h"
 
 #define NFLOWS_MISS 200
@@ -335,6 +337,65 @@ out:
 	return ok;
 }
 
+/* Every flow entry's last-seen time @sec older, and the slots' stamps. */
+static bool age_all(__u32 sec)
+{
+	int fd = env.main.ctx.fd[M_FLOWS];
+	struct lbxdp_flow_key *keys, k, nk;
+	__u64 d = (__u64)sec * 1000000000ULL;
+	struct lbxdp_flow v;
+	bool first = true;
+	__u32 n = 0, i;
+
+	/* Keys first: an update re-links the entry, which a walk that
+	 * updates as it goes may meet again, for ever. */
+	keys = calloc(T_FLOWS, sizeof(*keys));
+	if (!keys)
+		return ASSERT_OK(-ENOMEM, "memory");
+	while (n < T_FLOWS &&
+	       !bpf_map_get_next_key(fd, first ? NULL : &k, &nk)) {
+		first = false;
+		k = nk;
+		keys[n++] = k;
+	}
+	for (i = 0; i < n; i++) {
+		if (bpf_map_lookup_elem(fd, &keys[i], &v))
+			continue;
+		v.last_seen_ns -= d;
+		if (bpf_map_update_elem(fd, &keys[i], &v, BPF_EXIST)) {
+			ASSERT_OK(-errno, "age an entry");
+			free(keys);
+			return false;
+		}
+	}
+	free(keys);
+	return ASSERT_OK(lbxdp_memo_clear(&env.main.ctx), "memos cleared") &&
+	       jet_age(M_RING_META, sec) && jet_age(M_RING_TRACK, sec);
+}
+
+/* Whether every slot of @key's VIP reads untracked. */
+static bool untracked(const struct lbxdp_vip_key *key)
+{
+	struct lbxdp_ctx *c = &env.main.ctx;
+	__u32 ring = c->cfg.ring_size, *v, i;
+	struct lbxdp_vip vip;
+	bool ok = false;
+
+	v = calloc(ring, sizeof(*v));
+	if (!ASSERT_TRUE(v != NULL, "memory") ||
+	    !ASSERT_OK(lbxdp_vip_get(c, key, &vip), "the VIP") ||
+	    !ASSERT_OK(lbxdp_array_read_at(c->fd[M_RING_TRACK], vip.id * ring,
+					   v, ring),
+		       "read ring_track"))
+		goto out;
+	for (i = 0; i < ring && !v[i]; i++)
+		;
+	ok = ASSERT_EQ(i, ring, "slots untracked");
+out:
+	free(v);
+	return ok;
+}
+
 /* How many of flows 0..NFLOWS_MH-1 have an entry; every one that does
  * must be one the live table would send elsewhere than @where says. */
 static int entries(struct svc *s, const int *where, const char *what)
@@ -355,6 +416,53 @@ static int entries(struct svc *s, const int *where, const char *what)
 	return n;
 }
 
+/* A new flow in the slot of a flow with an entry (tracked), once its
+ * change settled, goes by the table: looked up, but given no entry. */
+static bool tracked_slot_flow(struct svc *s, const int *where)
+{
+	struct lbxdp_ctx *c = &env.main.ctx;
+	struct lbxdp_flow_key k = {.family = LBXDP_AF_INET};
+	__u32 want = ~0U, id;
+	struct lbxdp_vip vip;
+	struct fspec f;
+	__u8 mac[6];
+	int i;
+
+	if (!ASSERT_OK(lbxdp_vip_get(c, &s->key, &vip), "the VIP"))
+		return false;
+	for (i = 0; i < NFLOWS_MH && want == ~0U; i++) {
+		f = flow_n(i, TH_ACK, ntohl(s->key.addr[0]));
+		id = maglev_pick(s->sb, s->n, c->cfg.ring_size, &f);
+		if ((int)id - 1 == where[i] || !has_entry(&f))
+			continue;
+		k.src[0] = htonl(f.saddr);
+		k.dst[0] = htonl(f.daddr);
+		k.sport = htons(f.sport);
+		k.dport = htons(f.dport);
+		k.proto = IPPROTO_TCP;
+		want = jet_slot_key(c, &vip, &k);
+	}
+	for (i = 9000; i < 20000; i++) {
+		f = flow_n(i, TH_SYN, ntohl(s->key.addr[0]));
+		k.src[0] = htonl(f.saddr);
+		k.sport = htons(f.sport);
+		if (jet_slot_key(c, &vip, &k) == want)
+			break;
+	}
+	test__context("new flow %d in a tracked slot", i);
+	if (!ASSERT_TRUE(i < 20000, "a new flow in a tracked slot"))
+		return false;
+	id = maglev_pick(s->sb, s->n, c->cfg.ring_size, &f);
+	be_mac(mac, 1, id - 1);
+	if (!send_expect(&env.main, &f, XDP_TX, mac, STAT_BIT(forwarded), "SYN",
+			 NULL))
+		return false;
+	f.tcp_flags = TH_ACK;
+	return send_expect(&env.main, &f, XDP_TX, mac, STAT_BIT(forwarded),
+			   "ACK", NULL) &&
+	       ASSERT_TRUE(!has_entry(&f), "no entry");
+}
+
 static void test_jet(void)
 {
 	int where[NFLOWS_MH], i, moved = 0, shown = 0;
@@ -368,6 +476,9 @@ static void test_jet(void)
 	for (i = 0; i < 3; i++)
 		if (!svc_backend(&s, IP4(198, 18, 1, 31 + i), 1))
 			goto out;
+	/* Its id's earlier holder (the case before) tracked slots. */
+	if (!untracked(&s.key))
+		goto out;
 	for (i = 0; i < NFLOWS_MH && shown < MAX_SHOWN; i++) {
 		struct fspec syn = flow_n(i, TH_SYN, IP4(198, 18, 0, 12));
 		struct fspec ack = flow_n(i, TH_ACK, IP4(198, 18, 0, 12));
@@ -389,8 +500,10 @@ static void test_jet(void)
 	test__context("a table that never changed");
 	ASSERT_EQ(entries(&s, where, "no change"), 0, "flows with an entry");
 
-	test__context("add web4");
-	if (!svc_backend(&s, IP4(198, 18, 1, 34), 1) ||
+	/* Two changes with no packet between: a flow moved twice is on its
+	 * slot's base, not on what the first change made it. */
+	test__context("add web4, web2 weight 3");
+	if (!svc_backend(&s, IP4(198, 18, 1, 34), 1) || !svc_weight(&s, 1, 3) ||
 	    !flows_stay(&s, where, &moved, "after adding web4"))
 		goto out;
 	test__context("after adding web4");
@@ -400,12 +513,19 @@ static void test_jet(void)
 	ASSERT_GT(new_flows(&s, 1000, 3, "new SYN after adding web4"), 0,
 		  "new flows on web4");
 
-	/* Settled, but their entries live: they still look them up. */
+	/* Settled, but their entries live: they still look them up, and
+	 * their refreshes keep their slots tracked. */
 	test__context("a timeout after the change");
 	if (!jet_age(M_RING_META, 1000) ||
 	    !flows_stay(&s, where, &moved, "change settled, entries live"))
 		goto out;
-
+	if (!tracked_slot_flow(&s, where))
+		goto out;
+	if (!age_all(600) ||
+	    !flows_stay(&s, where, &moved, "600 s later, refreshed") ||
+	    !age_all(600) ||
+	    !flows_stay(&s, where, &moved, "another 600 s later"))
+		goto out;
 	/* A down base's flows go by the table; the others stay. */
 	test__context("web1 down");
 	if (!jet_age(M_RING_META, 0))
@@ -435,7 +555,74 @@ static void test_jet(void)
 		    ++shown >= MAX_SHOWN)
 			break;
 	}
+	if (shown)
+		goto out;
+	/* All idle past the timeout: no slot is tracked any more, and a
+	 * new flow needs no entry anywhere. */
+	test__context("all idle");
+	if (!age_all(1000))
+		goto out;
+	for (i = 5000; i < 5000 + NFLOWS_MH; i++) {
+		struct fspec f = flow_n(i, TH_SYN, IP4(198, 18, 0, 12));
+		__u32 id =
+			maglev_pick(s.sb, s.n, env.main.ctx.cfg.ring_size, &f);
+		__u8 mac[6];
+
+		test__context("all idle, new flow %d", i);
+		be_mac(mac, 1, id - 1);
+		if (!send_expect(&env.main, &f, XDP_TX, mac,
+				 STAT_BIT(forwarded), "SYN", NULL) ||
+		    !ASSERT_TRUE(!has_entry(&f), "no entry"))
+			goto out;
+	}
 out:
+	svc_end(&s);
+	test__end();
+}
+
+/* An entry flow sync installs for a jet flow is looked up: its slot is
+ * stamped tracked with it, or the program would go by the table. */
+static void test_jet_sync(void)
+{
+	struct lbxdp_sync_install_stats st = {};
+	struct lbxdp_sync_installer *in = NULL;
+	struct lbxdp_sync_entry e = {};
+	struct fspec f;
+	struct svc s;
+	int i, q = 0;
+	__u32 id;
+	__u8 mac[6];
+
+	test__begin(
+		"jet: an mh flow's entry installed by flow sync is used, not the table");
+	test__context("set-up");
+	if (!svc_begin(&s, IP4(198, 18, 0, 13), 80, LBXDP_SCHED_MH))
+		goto out;
+	for (i = 0; i < 3; i++)
+		if (!svc_backend(&s, IP4(198, 18, 1, 41 + i), 1))
+			goto out;
+	f = flow_n(7, TH_ACK, IP4(198, 18, 0, 13));
+	id = maglev_pick(s.sb, s.n, env.main.ctx.cfg.ring_size, &f);
+	if (!ASSERT_TRUE(id != 0, "user-space Maglev has a backend"))
+		goto out;
+	q = (int)id % 3; /* another backend than the table's */
+	e.vip = s.key;
+	e.client[0] = htonl(f.saddr);
+	e.sport = htons(f.sport);
+	e.dport = htons(f.dport);
+	memcpy(e.backend, s.sb[q].addr, sizeof(e.backend));
+	e.kind = LBXDP_SYNC_FLOW;
+	if (!ASSERT_OK(lbxdp_sync_installer_new(&in), "installer") ||
+	    !ASSERT_OK(lbxdp_sync_install(&env.main.ctx, in, &e, 1,
+					  lbxdp_prog_now(&env.main.ctx), &st),
+		       "install"))
+		goto out;
+	test__context("the peer's flow");
+	be_mac(mac, 1, q);
+	send_expect(&env.main, &f, XDP_TX, mac, STAT_BIT(forwarded),
+		    "ACK of a synced flow", NULL);
+out:
+	lbxdp_sync_installer_free(in);
 	svc_end(&s);
 	test__end();
 }
@@ -694,6 +881,78 @@ out:
 	svc_end(&s);
 }
 
+/* A removed server whose flows have no entry: its record outlives a gc
+ * while a slot that named it is within its timeout. */
+static void test_jet_drain(void)
+{
+	int where[NFLOWS_MH], i, moved = 0;
+	struct svc s;
+
+	test__begin(
+		"jet: a removed mh server keeps its flows without entries through a gc");
+	test__context("set-up");
+	if (!svc_begin(&s, IP4(198, 18, 0, 15), 80, LBXDP_SCHED_MH))
+		goto out;
+	for (i = 0; i < 3; i++)
+		if (!svc_backend(&s, IP4(198, 18, 1, 61 + i), 1))
+			goto out;
+	for (i = 0; i < NFLOWS_MH; i++) {
+		struct fspec f = flow_n(i, TH_SYN, IP4(198, 18, 0, 15));
+		__u32 id =
+			maglev_pick(s.sb, s.n, env.main.ctx.cfg.ring_size, &f);
+		__u8 mac[6];
+
+		test__context("flow %d", i);
+		where[i] = id - 1;
+		be_mac(mac, 1, where[i]);
+		if (!send_expect(&env.main, &f, XDP_TX, mac,
+				 STAT_BIT(forwarded), "SYN", NULL))
+			goto out;
+	}
+	test__context("del web3, gc");
+	s.sb[2].weight = 0;
+	if (!ASSERT_OK(lbxdp_backend_del(&env.main.ctx, &s.key, s.sb[2].addr),
+		       "backend del") ||
+	    !ASSERT_OK(lbxdp_gc(&env.main.ctx), "gc"))
+		goto out;
+	if (flows_stay(&s, where, &moved, "web3 removed"))
+		ASSERT_GT(moved, 0, "flows that were on web3");
+out:
+	svc_end(&s);
+	test__end();
+}
+
+/* A wrr VIP set to mh: its flows have entries, which its slots, marked
+ * tracked, still look up, where the table would send them elsewhere. */
+static void test_jet_vip_set(void)
+{
+	struct fspec syn, ack;
+	int x = -1, m = -1;
+	__u8 mac[6];
+	struct svc s;
+
+	test__begin(
+		"jet: a wrr VIP set to mh keeps its flows on their servers");
+	test__context("set-up");
+	if (!svc_begin(&s, IP4(198, 18, 0, 14), 80, LBXDP_SCHED_WRR) ||
+	    !svc_backend(&s, IP4(198, 18, 1, 50), 1) ||
+	    !svc_backend(&s, IP4(198, 18, 1, 51), 1))
+		goto out;
+	if (!wrr_maglev_differ(&s, &syn, &ack, &x, &m))
+		goto out;
+	test__context("set mh");
+	if (!ASSERT_OK(lbxdp_vip_set(&env.main.ctx, &s.key, LBXDP_SCHED_MH, 0),
+		       "vip set mh") ||
+	    !ASSERT_OK(lbxdp_memo_clear(&env.main.ctx), "forget the memos"))
+		goto out;
+	be_mac(mac, 1, x);
+	send_expect(&env.main, &ack, XDP_TX, mac, STAT_BIT(forwarded),
+		    "data: its entry's server, not the table's", NULL);
+out:
+	svc_end(&s);
+	test__end();
+}
+
 static void test_memo(void)
 {
 	test__begin(
@@ -818,6 +1077,9 @@ void test_flows(void)
 	test_miss_maglev();
 	test_mh_consistency();
 	test_jet();
+	test_jet_sync();
+	test_jet_vip_set();
+	test_jet_drain();
 	test_sh();
 	test_counters();
 }
