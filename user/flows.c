@@ -15,7 +15,7 @@ int lbxdp_flow_count(struct lbxdp_ctx *c, const struct lbxdp_backend *all,
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	__u32 n = lbxdp_nbackend_slots(&c->cfg), batch = 4096, count, i;
-	__u64 now = lbxdp_now_ns(), age, window, tmo;
+	__u64 now = lbxdp_prog_now(c), age, window, tmo;
 	struct lbxdp_flow_key *keys = NULL;
 	struct lbxdp_flow *vals = NULL;
 	struct lbxdp_flow_key in, out;

@@ -592,3 +592,8 @@ __u64 lbxdp_now_ns(void)
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
+
+__u64 lbxdp_prog_now(const struct lbxdp_ctx *c)
+{
+	return lbxdp_now_ns() + (__u64)c->clock_skew_ns;
+}

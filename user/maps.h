@@ -58,6 +58,9 @@ struct lbxdp_ctx {
 	int fd[M_NR];
 	struct lbxdp_config cfg;
 	int ncpus;
+	/* The program's clock minus lbxdp_now_ns(): 0 but in tests that move
+	 * the program's clock (config.clock_ns0) forward. */
+	__s64 clock_skew_ns;
 };
 
 /* The pin directory: --pin-dir, else $LBXDP_PIN_DIR, else the default. */
@@ -126,5 +129,7 @@ int lbxdp_array_read(int fd, void *values, __u32 n);
 /* CLOCK_MONOTONIC_COARSE in ns: the program's clock (jiffies anchored to it
  * at attach, or bpf_ktime_get_coarse_ns()). */
 __u64 lbxdp_now_ns(void);
+/* The program's clock as @c knows it: lbxdp_now_ns() + c->clock_skew_ns. */
+__u64 lbxdp_prog_now(const struct lbxdp_ctx *c);
 
 #endif /* LBXDP_MAPS_H */
