@@ -628,7 +628,7 @@ static __always_inline __u32 jet_locate(const struct lbxdp_config *cfg,
 {
 	__u32 *flips, *e, *track, seq, again, idx, s, cur = 0, base = 0;
 	struct lbxdp_ring_meta *m;
-	__u32 changed = 0;
+	__u32 left = 0;
 	bool read = false;
 	int i;
 
@@ -647,7 +647,7 @@ static __always_inline __u32 jet_locate(const struct lbxdp_config *cfg,
 			return 0;
 		cur = *e;
 		base = m->base;
-		changed = m->changed;
+		left = m->left;
 		again = *(volatile __u32 *)flips;
 		read = again == seq;
 		seq = again;
@@ -656,7 +656,7 @@ static __always_inline __u32 jet_locate(const struct lbxdp_config *cfg,
 		return 0;
 	p->jet = true;
 	p->slot = vip->id * cfg->ring_size + s;
-	p->base = base != cur && recent(cfg, p, changed) ? base : 0;
+	p->base = base != cur && recent(cfg, p, left) ? base : 0;
 	track = bpf_map_lookup_elem(&ring_track, &p->slot);
 	if (p->base || !track || recent(cfg, p, *track))
 		return 0;

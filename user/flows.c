@@ -87,9 +87,9 @@ int lbxdp_gc(struct lbxdp_ctx *c)
 		err = read_backends(c, &all);
 	if (!err)
 		err = lbxdp_flow_count(c, all, active, refs);
-	/* And flows without an entry, on a slot's base (jet.h). */
+	/* And flows without an entry, on a slot's base (jet.h): TCP only. */
 	for (i = 0; i < c->cfg.max_vips && !err; i++)
-		if (s.used[i])
+		if (s.used[i] & VIP_TCP)
 			err = jet_bases(c, i, refs, n);
 	for (i = 1; i < n && !err; i++) {
 		if (!(all[i].flags & LBXDP_BE_F_USED))

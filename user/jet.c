@@ -31,13 +31,13 @@ __u32 jet_epoch(__u64 ns)
 	return (__u32)(ns >> LBXDP_EPOCH_SHIFT) + 1;
 }
 
-/* Whether flows placed before a change stamped @changed are all idle past
- * the TCP timeout by @now_ns (0: the slot never changed). */
-static bool settled(const struct lbxdp_ctx *c, __u32 changed, __u64 now_ns)
+/* Whether every flow placed without an entry by a slot's base, which it
+ * left at @left, is idle past the TCP timeout by @now_ns (0: never). */
+static bool settled(const struct lbxdp_ctx *c, __u32 left, __u64 now_ns)
 {
-	__u64 at = (__u64)changed << LBXDP_EPOCH_SHIFT;
+	__u64 at = (__u64)left << LBXDP_EPOCH_SHIFT;
 
-	return !changed ||
+	return !left ||
 	       (now_ns > at && now_ns - at > (__u64)c->cfg.tcp_timeout * NSEC +
 						     SETTLE_SPARE_NS);
 }
@@ -87,12 +87,15 @@ int jet_meta_build(struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
 		meta[s] = om[s];
 		if (next[s] == live[s])
 			continue;
-		/* Flows without an entry are on the base while the slot is
-		 * unsettled; when it settled, or had none (a slot without a
-		 * backend placed nothing), on what it named. */
-		if (settled(c, om[s].changed, now) || !om[s].base)
+		/* Flows without an entry are on what the slot named, where
+		 * its base settled (or it had none); else on the base, which
+		 * it leaves now if it named it (changed back to it). */
+		if (!om[s].base || settled(c, om[s].left, now)) {
 			meta[s].base = live[s];
-		meta[s].changed = now_e;
+			meta[s].left = now_e;
+		} else if (live[s] == om[s].base) {
+			meta[s].left = now_e;
+		}
 	}
 cleanup:
 	free(live);
@@ -159,8 +162,7 @@ int jet_bases(struct lbxdp_ctx *c, __u32 vip_id, __u32 *refs, __u32 n)
 	tidx = vip_id * 2 + (slot & 1);
 	err = lbxdp_array_read_at(c->fd[M_RING_META], tidx * ring, m, ring);
 	for (s = 0; s < ring && !err; s++)
-		if (m[s].base && m[s].base < n &&
-		    !settled(c, m[s].changed, now))
+		if (m[s].base && m[s].base < n && !settled(c, m[s].left, now))
 			refs[m[s].base]++;
 	free(m);
 	return err;

@@ -14,10 +14,11 @@ bool jet_sched(const struct lbxdp_vip *vip);
 __u32 jet_epoch(__u64 ns);
 
 /*
- * The history of @vip's next table @next (ring_size entries) into @meta:
- * each slot that changes from the live table (key @live_tidx) is stamped
- * now, its base kept while an earlier change is within the timeout, else
- * the backend it named. All zero for a VIP that never carried a packet.
+ * The history of @vip's next table @next (ring_size entries) into @meta
+ * (abi.h): each slot that changes from the live table (key @live_tidx)
+ * gets the backend it named as its base, stamped now, unless its base's
+ * flows may still be live, which then stays (stamped now if the slot had
+ * gone back to it). All zero for a VIP that never carried a packet.
  * Prints why on failure.
  */
 int jet_meta_build(struct lbxdp_ctx *c, const struct lbxdp_vip *vip,

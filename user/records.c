@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Reading and writing the records, and walking the VIPs (records.h). */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
@@ -82,7 +83,8 @@ static int scan_vip(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 	struct vip_scan *s = arg;
 
 	if (vip->id < c->cfg.max_vips)
-		s->used[vip->id] = 1;
+		s->used[vip->id] =
+			VIP_USED | (key->proto == IPPROTO_TCP ? VIP_TCP : 0);
 	if (!key->port)
 		s->port0++;
 	s->bloom |= 1ULL << lbxdp_addr_bit(key->addr[0]);

@@ -45,8 +45,11 @@ int for_each_vip(struct lbxdp_ctx *c, vip_fn fn, void *arg);
 struct vip_scan {
 	__u32 port0; /* services on port 0 */
 	__u64 bloom; /* config.addr_bloom of all VIP addresses */
-	__u8 *used;  /* [max_vips]: ids in use */
+	__u8 *used;  /* [max_vips]: ids in use, VIP_TCP for a TCP service */
 };
+
+#define VIP_USED 1
+#define VIP_TCP 2
 
 /* Fill @s from map vips; s->used is allocated here (free it). */
 int vip_scan(struct lbxdp_ctx *c, struct vip_scan *s);

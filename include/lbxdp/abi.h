@@ -105,26 +105,27 @@ struct lbxdp_table {
  * (an attach creates them where missing; an older program reads neither).
  *
  * Map "ring_meta", BPF_MAP_TYPE_ARRAY, keyed as "maglev": each slot's
- * history, written by lbxdp with the table. @changed is the program's
- * clock (ns >> LBXDP_EPOCH_SHIFT) when the slot's backend last changed,
- * 0 for never (or a VIP that carried no packet since); @base the backend
- * the slot named before the changes of the last idle timeout, where a
- * flow without an entry is (0: none). A packet whose slot changed within
- * the timeout to another backend than @base looks its flow up: an entry
- * is its server; a missing one is a flow placed before the change (a
- * non-SYN: placed by @base and given an entry) or a new one (a SYN: by
- * the table, with an entry).
+ * history, written by lbxdp with the table. @base is the backend that
+ * flows without an entry may still be on when the slot names another (0:
+ * none): the one it named when it changed while settled; @left the
+ * program's clock (ns >> LBXDP_EPOCH_SHIFT) when the slot last stopped
+ * naming @base (0: never changed, or a VIP that carried no packet since).
+ * Within the idle timeout of @left, a packet whose slot names another
+ * backend than @base looks its flow up: an entry is its server; a missing
+ * one is a flow placed before (a non-SYN: sent to @base, with an entry)
+ * or a new one (a SYN: by the table, with an entry). Past it, every flow
+ * placed by @base without an entry is idle past its timeout.
  *
  * Map "ring_track", BPF_MAP_TYPE_ARRAY [max_vips * ring_size] of __u32,
  * key vip_id * ring_size + slot: written by the program, the clock (as
- * @changed) when it last wrote or refreshed an entry of a flow in the
- * slot. Until that is a timeout old the slot's packets look up their
- * flow; after it, and a timeout after the slot's last change, no live
- * flow of the slot has an entry, and every one is where the table says.
+ * @left) when it last wrote or refreshed an entry of a flow in the slot.
+ * Until that is a timeout old the slot's packets look up their flow;
+ * after it, and a timeout after @left, no live flow of the slot has an
+ * entry, and every one is where the table says.
  */
 struct lbxdp_ring_meta {
 	__u32 base;
-	__u32 changed;
+	__u32 left;
 };
 
 /* ~1.07 s: a clock of 32 bits that lasts 146 years. */

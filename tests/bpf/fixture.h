@@ -177,5 +177,6 @@ void test_flows(void);
 void test_determinism(void);
 void test_guards(void);
 void test_sync(void);
+void test_model(void);
 
 #endif /* LBXDP_TEST_FIXTURE_H */

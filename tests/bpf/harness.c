@@ -355,6 +355,8 @@ int env_setup(void)
 		err = veth(IF_DET_A, "02:00:00:00:0d:01");
 	if (!err)
 		err = veth(IF_DET_B, "02:00:00:00:0d:01");
+	if (!err)
+		err = veth(IF_MODEL, "02:00:00:00:0e:01");
 	if (err)
 		return err;
 
@@ -377,14 +379,20 @@ int env_setup(void)
 
 int lb_attach(struct lb *lb, const char *sub, const char *ifname)
 {
+	return lb_attach_caps(lb, sub, ifname, T_FLOWS, T_RING);
+}
+
+int lb_attach_caps(struct lb *lb, const char *sub, const char *ifname,
+		   __u32 flows, __u32 ring)
+{
 	struct lbxdp_attach_opts o = {
 		.pin_dir = lb->pin_dir,
 		.ifname = lb->ifname,
 		.mode = LBXDP_MODE_GENERIC,
 		.max_vips = T_MAX_VIPS,
 		.max_backends = T_MAX_BACKENDS,
-		.flows = T_FLOWS,
-		.ring_size = T_RING,
+		.flows = flows,
+		.ring_size = ring,
 	};
 	int err, i;
 

@@ -52,6 +52,7 @@ extern struct test_env env;
 #define IF_MAIN "lbt0"
 #define IF_DET_A "lbd1"
 #define IF_DET_B "lbd2"
+#define IF_MODEL "lbm1"
 
 /* Namespace, veths, bpffs, the main attach. Prints why on failure. */
 int env_setup(void);
@@ -59,6 +60,9 @@ int env_setup(void);
 void env_cleanup(void);
 /* Attach lbxdp from @bpffs/@sub to @ifname and open its maps. */
 int lb_attach(struct lb *lb, const char *sub, const char *ifname);
+/* The same with @flows flow entries and a Maglev table of @ring (prime). */
+int lb_attach_caps(struct lb *lb, const char *sub, const char *ifname,
+		   __u32 flows, __u32 ring);
 void lb_close(struct lb *lb);
 
 /* One frame through the program, repeat=1, ingress_ifindex = @lb's veth. */

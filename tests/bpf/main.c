@@ -6,12 +6,42 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include "fixture.h"
+
+static const struct {
+	const char *name;
+	void (*fn)(void);
+} groups[] = {
+	{"cases", test_cases},
+	{"flows", test_flows},
+	{"determinism", test_determinism},
+	{"guards", test_guards},
+	{"sync", test_sync},
+	{"model", test_model},
+};
+
+/* Whether group @name is to run: LBXDP_BPF_TESTS="model flows" names
+ * some, unset runs all. */
+static bool wanted(const char *name)
+{
+	const char *only = getenv("LBXDP_BPF_TESTS");
+	size_t n = strlen(name);
+	const char *p;
+
+	if (!only || !*only)
+		return true;
+	for (p = strstr(only, name); p; p = strstr(p + 1, name))
+		if ((p == only || p[-1] == ' ') && (!p[n] || p[n] == ' '))
+			return true;
+	return false;
+}
 
 int main(void)
 {
 	int run, failed;
+	size_t i;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (geteuid() != 0) {
@@ -30,11 +60,9 @@ int main(void)
 			"the tests below ran on an attach over a link the harness pinned first");
 	test__end();
 
-	test_cases();
-	test_flows();
-	test_determinism();
-	test_guards();
-	test_sync();
+	for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
+		if (wanted(groups[i].name))
+			groups[i].fn();
 
 	test__totals(&run, &failed);
 	printf("1..%d\n", run);

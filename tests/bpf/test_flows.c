@@ -311,7 +311,7 @@ static bool has_entry(const struct fspec *f)
 	return !bpf_map_lookup_elem(env.main.ctx.fd[M_FLOWS], &k, &v);
 }
 
-/* Every stamp of map @m (ring_meta's changed, or ring_track) @sec older. */
+/* Every stamp of map @m (ring_meta's left, or ring_track) @sec older. */
 static bool jet_age(enum lbxdp_map m, __u32 sec)
 {
 	struct lbxdp_ctx *c = &env.main.ctx;
