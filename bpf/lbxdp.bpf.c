@@ -45,6 +45,7 @@ struct pkt {
 	__u32 len;
 	bool syn;
 	bool resched; /* its flow's backend is down */
+	bool flood;   /* a SYN beyond the flood guard's rate */
 	/* Just enough tracking (abi.h "ring_meta"), set by jet_forward() for
 	 * a packet whose flow must be looked up: @jet its VIP is one, @base
 	 * the backend its slot named before a change within the timeout (0:
@@ -54,6 +55,7 @@ struct pkt {
 	bool entry; /* it has one in flows, valid or not */
 	__u32 base;
 	__u32 slot;
+	__u32 vip_id;
 	/* This CPU's memo slot of the flow: looked up once, then read by
 	 * memo_hit() and written by memo_set()/memo_forget(). */
 	struct lbxdp_flow_memo *memo;
@@ -516,6 +518,9 @@ static __always_inline void jet_track(const struct pkt *p)
 	t = bpf_map_lookup_elem(&ring_track, &p->slot);
 	if (t && *t != e)
 		*t = e;
+	t = bpf_map_lookup_elem(&vip_track, &p->vip_id);
+	if (t && *t != e)
+		*t = e;
 }
 
 /*
@@ -626,9 +631,9 @@ static __always_inline __u32 jet_locate(const struct lbxdp_config *cfg,
 					const struct lbxdp_vip *vip,
 					struct pkt *p)
 {
-	__u32 *flips, *e, *track, seq, again, idx, s, cur = 0, base = 0;
+	__u32 *flips, *e, *track, *sum, seq, again, tidx, idx, s, cur = 0;
 	struct lbxdp_ring_meta *m;
-	__u32 left = 0;
+	__u32 base = 0, left = 0;
 	bool read = false;
 	int i;
 
@@ -640,14 +645,23 @@ static __always_inline __u32 jet_locate(const struct lbxdp_config *cfg,
 		return 0;
 	seq = *(volatile __u32 *)flips;
 	for (i = 0; i < 3 && !read; i++) {
-		idx = (vip->id * 2 + (seq & 1)) * cfg->ring_size + s;
+		tidx = vip->id * 2 + (seq & 1);
+		idx = tidx * cfg->ring_size + s;
 		e = bpf_map_lookup_elem(&maglev, &idx);
-		m = bpf_map_lookup_elem(&ring_meta, &idx);
-		if (!e || !m)
+		sum = bpf_map_lookup_elem(&ring_left, &tidx);
+		if (!e || !sum)
 			return 0;
 		cur = *e;
-		base = m->base;
-		left = m->left;
+		base = 0;
+		/* The slots' history only where a slot may need it: a
+		 * million flows' slots are far beyond the caches. */
+		if (recent(cfg, p, *sum)) {
+			m = bpf_map_lookup_elem(&ring_meta, &idx);
+			if (!m)
+				return 0;
+			base = m->base;
+			left = m->left;
+		}
 		again = *(volatile __u32 *)flips;
 		read = again == seq;
 		seq = again;
@@ -656,9 +670,17 @@ static __always_inline __u32 jet_locate(const struct lbxdp_config *cfg,
 		return 0;
 	p->jet = true;
 	p->slot = vip->id * cfg->ring_size + s;
-	p->base = base != cur && recent(cfg, p, left) ? base : 0;
+	p->vip_id = vip->id;
+	p->base = base && base != cur && recent(cfg, p, left) ? base : 0;
+	if (p->base)
+		return 0;
+	/* No entry of the VIP's written within the timeout: none of the
+	 * slot's either. */
+	track = bpf_map_lookup_elem(&vip_track, &vip->id);
+	if (track && !recent(cfg, p, *track))
+		return cur;
 	track = bpf_map_lookup_elem(&ring_track, &p->slot);
-	if (p->base || !track || recent(cfg, p, *track))
+	if (!track || recent(cfg, p, *track))
 		return 0;
 	return cur;
 }
@@ -675,6 +697,9 @@ static __always_inline int jet_forward(struct ethhdr *eth,
 	be = id ? bpf_map_lookup_elem(&backends, &id) : NULL;
 	if (!schedulable(be, vip))
 		return LOOKUP;
+	/* Placed without an entry during a flood, as the guard would. */
+	if (p->flood)
+		gs->flood_stateless++;
 	gs->forwarded++;
 	return tx(eth, cfg, be->mac, id, vip->id, p, p->syn);
 }
@@ -1119,6 +1144,7 @@ int lbxdp_xdp(struct xdp_md *ctx)
 			return XDP_PASS;
 		vip = &vip_copy;
 		stateless = !vip->persist_sec && flooded(cfg, &p, gs);
+		p.flood = stateless;
 	} else {
 		memo_find(&p);
 		ret = memo_hit(eth, cfg, &p, gs);

@@ -236,6 +236,8 @@ static int set_sizes(struct lbxdp_bpf *skel, const struct lbxdp_config *cfg)
 		{skel->maps.wrr, cfg->max_vips * 2 * LBXDP_WRR_MAX},
 		{skel->maps.ring_meta, cfg->max_vips * 2 * cfg->ring_size},
 		{skel->maps.ring_track, cfg->max_vips * cfg->ring_size},
+		{skel->maps.ring_left, cfg->max_vips * 2},
+		{skel->maps.vip_track, cfg->max_vips},
 		{skel->maps.wrr_cursor, cfg->max_vips},
 		{skel->maps.backends, nbe},
 		{skel->maps.flows, cfg->flows},
@@ -468,6 +470,9 @@ static int track_everything(struct lbxdp_bpf *skel,
 	for (i = 0; i < n; i++)
 		v[i] = e;
 	err = lbxdp_array_fill(bpf_map__fd(skel->maps.ring_track), 0, v, n);
+	if (!err)
+		err = lbxdp_array_fill(bpf_map__fd(skel->maps.vip_track), 0, v,
+				       cfg->max_vips);
 	free(v);
 	if (err)
 		p_err("cannot write map ring_track: %s", strerror(-err));

@@ -112,7 +112,8 @@ int jet_reset(struct lbxdp_ctx *c, __u32 vip_id)
 	void *zero;
 	int err = 0;
 
-	if (c->fd[M_RING_META] < 0 || c->fd[M_RING_TRACK] < 0)
+	if (c->fd[M_RING_META] < 0 || c->fd[M_RING_TRACK] < 0 ||
+	    c->fd[M_RING_LEFT] < 0 || c->fd[M_VIP_TRACK] < 0)
 		return 0;
 	zero = calloc(2 * ring, sizeof(struct lbxdp_ring_meta));
 	if (!zero)
@@ -122,6 +123,10 @@ int jet_reset(struct lbxdp_ctx *c, __u32 vip_id)
 	if (!err)
 		err = lbxdp_array_fill(c->fd[M_RING_TRACK], vip_id * ring, zero,
 				       ring);
+	if (!err)
+		err = lbxdp_array_fill(c->fd[M_RING_LEFT], vip_id * 2, zero, 2);
+	if (!err)
+		err = lbxdp_array_fill(c->fd[M_VIP_TRACK], vip_id, zero, 1);
 	free(zero);
 	return err;
 }
@@ -140,6 +145,8 @@ int jet_track_all(struct lbxdp_ctx *c, __u32 vip_id)
 	for (i = 0; i < ring; i++)
 		v[i] = e;
 	err = lbxdp_array_fill(c->fd[M_RING_TRACK], vip_id * ring, v, ring);
+	if (!err && c->fd[M_VIP_TRACK] >= 0)
+		err = lbxdp_array_fill(c->fd[M_VIP_TRACK], vip_id, v, 1);
 	free(v);
 	if (err)
 		p_err("cannot write map ring_track: %s", strerror(-err));
@@ -198,6 +205,15 @@ int jet_track_keys(struct lbxdp_ctx *c, const __u32 *keys, __u32 n,
 		v[i] = e;
 	if (bpf_map_update_batch(c->fd[M_RING_TRACK], keys, v, &count, &opts))
 		err = -errno;
+	/* Their VIPs' summaries: the ids the keys fall in. */
+	for (i = 0; i < n && !err && c->fd[M_VIP_TRACK] >= 0; i++) {
+		__u32 id = keys[i] / c->cfg.ring_size;
+
+		if (i && id == keys[i - 1] / c->cfg.ring_size)
+			continue;
+		if (bpf_map_update_elem(c->fd[M_VIP_TRACK], &id, &e, BPF_ANY))
+			err = -errno;
+	}
 	free(v);
 	return err;
 }

@@ -47,6 +47,8 @@ const char *const lbxdp_map_names[M_NR] = {
 	[M_SYNC_STATS] = "sync_stats",
 	[M_RING_META] = "ring_meta",
 	[M_RING_TRACK] = "ring_track",
+	[M_RING_LEFT] = "ring_left",
+	[M_VIP_TRACK] = "vip_track",
 	/* clang-format on */
 };
 

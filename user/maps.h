@@ -46,6 +46,8 @@ enum lbxdp_map {
 	/* Just enough tracking, since issue 12 (abi.h). */
 	M_RING_META,
 	M_RING_TRACK,
+	M_RING_LEFT,
+	M_VIP_TRACK,
 	M_NR,
 };
 

@@ -103,25 +103,34 @@ static void wrr_too_long(const struct tables *tb)
 	      tb->t.wrr_len, LBXDP_WRR_MAX);
 }
 
-/* The spare slot's ring_meta (jet.h), for a program that has the map and
- * a VIP that reads it (one that becomes a jet VIP is marked tracked by
- * lbxdp_vip_set(): its flows have entries). */
+/* The spare slot's ring_meta and its summary ring_left (jet.h), for a
+ * program that has them: zero for a VIP that does not read them (one that
+ * becomes a jet VIP is marked tracked by lbxdp_vip_set(): its flows have
+ * entries), so that no history outlives its scheduler. */
 static int meta_write(struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
 		      __u32 live_tidx, __u32 tidx, const struct tables *tb)
 {
-	__u32 ring = c->cfg.ring_size;
+	__u32 ring = c->cfg.ring_size, left = 0, s;
 	struct lbxdp_ring_meta *meta;
-	int err;
+	int err = 0;
 
-	if (c->fd[M_RING_META] < 0 || !jet_sched(vip))
+	if (c->fd[M_RING_META] < 0 || c->fd[M_RING_LEFT] < 0)
 		return 0;
 	meta = calloc(ring, sizeof(*meta));
 	if (!meta)
 		return -ENOMEM;
-	err = jet_meta_build(c, vip, live_tidx, tb->maglev, meta);
+	if (jet_sched(vip))
+		err = jet_meta_build(c, vip, live_tidx, tb->maglev, meta);
+	/* Only a slot whose base is not its backend is ever looked at. */
+	for (s = 0; s < ring; s++)
+		if (meta[s].base && meta[s].base != tb->maglev[s] &&
+		    meta[s].left > left)
+			left = meta[s].left;
 	if (!err)
 		err = lbxdp_array_fill(c->fd[M_RING_META], tidx * ring, meta,
 				       ring);
+	if (!err)
+		err = lbxdp_array_fill(c->fd[M_RING_LEFT], tidx, &left, 1);
 	free(meta);
 	return err;
 }

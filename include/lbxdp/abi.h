@@ -128,6 +128,15 @@ struct lbxdp_ring_meta {
 	__u32 left;
 };
 
+/*
+ * Their summaries, read on every packet of a jet VIP where the maps above
+ * are far beyond the caches: where a summary is a timeout old, its map is
+ * not read. Map "ring_left", BPF_MAP_TYPE_ARRAY [max_vips * 2] of __u32,
+ * key vip_id * 2 + slot: the newest @left of the table slot's ring_meta,
+ * written with it. Map "vip_track", BPF_MAP_TYPE_ARRAY [max_vips] of
+ * __u32: the newest stamp of the VIP's ring_track, written with it.
+ */
+
 /* ~1.07 s: a clock of 32 bits that lasts 146 years. */
 #define LBXDP_EPOCH_SHIFT 30
 
