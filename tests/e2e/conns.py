@@ -12,7 +12,9 @@
         DIR/wave-W exists. Each connection sends "1", "2"... one a PERIOD
         (spread over the period), waits TIMEOUT s at most for each answer,
         learns its server from the first and ends at the first answer from
-        another server, out of order, or a reset, end or timeout. DIR/mark-K
+        another server, out of order, or a reset, end or timeout. While
+        connections open, the others wait after their first answer (rounds
+        slow the opening down ten times). DIR/mark-K
         (K = 1, 2...) marks a change made: DIR/progress says how many live
         connections have not yet had 2 answers to lines sent after the
         latest mark ("behind"). When DIR/stop exists every connection ends
@@ -79,6 +81,7 @@ class Client:
         self.opening = 0
         # At most this many connects at once: the servers' backlogs.
         self.sem = asyncio.Semaphore(256)
+        self.opened = asyncio.Event()
 
     def path(self, name):
         return os.path.join(self.d, name)
@@ -88,13 +91,19 @@ class Client:
 
     async def run(self, c, t0):
         loop = asyncio.get_running_loop()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
             async with self.sem:
-                reader, writer = await asyncio.wait_for(
-                    asyncio.open_connection(
-                        self.vip, c.port, local_addr=(self.src, c.sport)),
-                    self.timeout)
+                # Bound and connected by hand: asyncio's open_connection
+                # resolves both addresses in its thread pool, at about a
+                # hundred connections a second.
+                sock.setblocking(False)
+                sock.bind((self.src, c.sport))
+                async with asyncio.timeout(self.timeout):
+                    await loop.sock_connect(sock, (self.vip, c.port))
+                reader, writer = await asyncio.open_connection(sock=sock)
         except (OSError, asyncio.TimeoutError) as e:
+            sock.close()
             self.end(c, "connect", repr(e))
             return
         finally:
@@ -103,6 +112,7 @@ class Client:
             socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         c.status = "live"
         nxt = t0
+        first = True
         try:
             while not self.stop:
                 now = loop.time()
@@ -116,8 +126,9 @@ class Client:
                 mark = self.mark
                 writer.write(b"%d\n" % n)
                 try:
-                    line = await asyncio.wait_for(reader.readline(),
-                                                  self.timeout)
+                    # asyncio.timeout: no task a round, as wait_for makes.
+                    async with asyncio.timeout(self.timeout):
+                        line = await reader.readline()
                 except asyncio.TimeoutError:
                     self.end(c, "timeout", f"no answer to {n} in {self.timeout} s")
                     break
@@ -135,6 +146,12 @@ class Client:
                     self.end(c, "order", f"answer {line!r} to {n}")
                     break
                 c.rounds = n
+                if first or not self.opened.is_set():
+                    # Rounds while connections open slow the opening
+                    # down: the first answer only, until all are open.
+                    first = False
+                    await self.opened.wait()
+                    nxt = max(nxt, loop.time())
                 if sent > self.mark_t and mark == self.mark:
                     if c.seen_mark != mark:
                         c.seen_mark, c.seen = mark, 0
@@ -192,6 +209,10 @@ class Client:
                 self.mark += 1
                 self.mark_t = time.monotonic()
             self.stop = os.path.exists(self.path("stop"))
+            if self.opening == 0 or self.stop:
+                self.opened.set()
+            else:
+                self.opened.clear()
             self.progress()
             await asyncio.sleep(0.1)
         await asyncio.gather(*tasks)

@@ -100,7 +100,7 @@ change() {
 }
 
 t=$SECONDS
-e2e_wait 120 eval '[ "$(prog conns)" = $((2 * WAVE1)) ] && settled 0'
+e2e_wait 300 eval '[ "$(prog conns)" = $((2 * WAVE1)) ] && settled 0'
 check "$((2 * WAVE1)) connections open, each answered twice ($((SECONDS - t)) s; live $(prog live), ended $(prog ended))" \
 	eval '[ "$(prog live)" = $((2 * WAVE1)) ]'
 t_run=$SECONDS
@@ -111,7 +111,7 @@ done
 change "backend add web5"
 touch "$OUT/wave-2"
 t=$SECONDS
-e2e_wait 60 eval '[ "$(prog conns)" = "$CONNS" ] && [ "$(prog opening)" = 0 ]'
+e2e_wait 120 eval '[ "$(prog conns)" = "$CONNS" ] && [ "$(prog opening)" = 0 ]'
 change "$((2 * WAVE2)) more connections ($((SECONDS - t)) s to open)"
 for svc in "$MH" "$WRR"; do
 	lab_lbxdp backend del "$svc" "${W[web1]}"
