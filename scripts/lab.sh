@@ -2,12 +2,12 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # DR lab in network namespaces, and helpers for scripts that source it.
 #
-#   scripts/lab.sh up PREFIX native|generic [NWEB]   build the lab (NWEB 2 or 3)
+#   scripts/lab.sh up PREFIX native|generic [NWEB]   build the lab (NWEB 1-5)
 #   scripts/lab.sh down [PREFIX]                      remove it (default: the demo's)
 #
 # Topology (every address in 198.18.0.0/15, nothing in the root namespace):
 #
-#   PREFIXbr       bridge br0; ports client, lb, web1, web2[, web3]
+#   PREFIXbr       bridge br0; ports client, lb, web1, web2[, web3...web5]
 #   PREFIXclient   eth0 198.18.0.1/24
 #   PREFIXlb       eth0 198.18.0.2/24 + VIP 198.18.0.10/32 (answers ARP for it)
 #   PREFIXwebN     eth0 198.18.0.1N/24, VIP on lo, arp_ignore=1 arp_announce=2,
@@ -197,8 +197,8 @@ lab_up() {
 	*) lab_die "mode must be native or generic, not '$mode'" || return ;;
 	esac
 	case "$nweb" in
-	[1-3]) ;;
-	*) lab_die "NWEB must be 1-3, not '$nweb'" || return ;;
+	[1-5]) ;;
+	*) lab_die "NWEB must be 1-5, not '$nweb'" || return ;;
 	esac
 	[ -n "$p" ] || lab_die "empty prefix" || return
 	[ -r "$LAB_XDP_PASS" ] || lab_die "$LAB_XDP_PASS missing: run make" || return
