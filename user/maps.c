@@ -573,20 +573,7 @@ int lbxdp_array_fill(int fd, __u32 first, const void *values, __u32 n)
 
 int lbxdp_array_read(int fd, void *values, __u32 n)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u32 *keys, count = n, out = 0;
-	int err = 0;
-
-	keys = malloc(n * sizeof(*keys));
-	if (!keys)
-		return -ENOMEM;
-	if (bpf_map_lookup_batch(fd, NULL, &out, keys, values, &count, &opts) &&
-	    errno != ENOENT)
-		err = -errno;
-	else if (count != n)
-		err = -EIO;
-	free(keys);
-	return err;
+	return lbxdp_array_read_at(fd, 0, values, n);
 }
 
 __u64 lbxdp_now_ns(void)

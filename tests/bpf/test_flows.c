@@ -238,36 +238,46 @@ static int new_flows(struct svc *s, int base, int be, const char *what)
 	return n;
 }
 
-static void test_mh_consistency(void)
+/* An mh service at @vip with three servers 198.18.1.@first.. of weight 1,
+ * and the SYNs of flows 0..NFLOWS_MH-1, each where user-space Maglev says:
+ * *where its server. */
+static bool mh_setup(struct svc *s, __u32 vip, int first, int *where)
 {
-	int where[NFLOWS_MH], i, moved = 0, shown = 0;
-	struct svc s;
+	int i, shown = 0;
 
-	test__begin(
-		"mh: 64 established flows keep their backends when a backend is added and when weights change");
 	test__context("set-up");
-	if (!svc_begin(&s, IP4(198, 18, 0, 11), 80, LBXDP_SCHED_MH))
-		goto out;
+	if (!svc_begin(s, vip, 80, LBXDP_SCHED_MH))
+		return false;
 	for (i = 0; i < 3; i++)
-		if (!svc_backend(&s, IP4(198, 18, 1, 21 + i), 1))
-			goto out;
+		if (!svc_backend(s, IP4(198, 18, 1, first + i), 1))
+			return false;
 	for (i = 0; i < NFLOWS_MH; i++) {
-		struct fspec f = flow_n(i, TH_SYN, IP4(198, 18, 0, 11));
-		__u32 id =
-			maglev_pick(s.sb, s.n, env.main.ctx.cfg.ring_size, &f);
+		struct fspec f = flow_n(i, TH_SYN, vip);
+		__u32 id = maglev_pick(s->sb, s->n, env.main.ctx.cfg.ring_size,
+				       &f);
 		__u8 mac[6];
 
 		test__context("SYN of flow %d", i);
 		if (!ASSERT_TRUE(id != 0, "user-space Maglev has a backend"))
-			goto out;
+			return false;
 		be_mac(mac, 1, id - 1);
 		where[i] = id - 1;
 		if (!send_expect(&env.main, &f, XDP_TX, mac,
 				 STAT_BIT(forwarded), "SYN, mh", NULL) &&
 		    ++shown >= MAX_SHOWN)
-			goto out;
+			return false;
 	}
-	if (shown)
+	return !shown;
+}
+
+static void test_mh_consistency(void)
+{
+	int where[NFLOWS_MH], moved = 0;
+	struct svc s;
+
+	test__begin(
+		"mh: 64 established flows keep their backends when a backend is added and when weights change");
+	if (!mh_setup(&s, IP4(198, 18, 0, 11), 21, where))
 		goto out;
 
 	test__context("add web4");
@@ -296,7 +306,8 @@ out:
 
 /* --- just enough tracking: mh flows need entries only where moved --- */
 
-static bool has_entry(const struct fspec *f)
+/* The flows key of @f's flow. */
+static struct lbxdp_flow_key fkey(const struct fspec *f)
 {
 	struct lbxdp_flow_key k = {
 		.src = {htonl(f->saddr)},
@@ -306,6 +317,13 @@ static bool has_entry(const struct fspec *f)
 		.proto = f->proto,
 		.family = LBXDP_AF_INET,
 	};
+
+	return k;
+}
+
+static bool has_entry(const struct fspec *f)
+{
+	struct lbxdp_flow_key k = fkey(f);
 	struct lbxdp_flow v;
 
 	return !bpf_map_lookup_elem(env.main.ctx.fd[M_FLOWS], &k, &v);
@@ -470,32 +488,10 @@ static void test_jet(void)
 
 	test__begin(
 		"jet: mh flows get entries only where a change moves them, kept until idle");
-	test__context("set-up");
-	if (!svc_begin(&s, IP4(198, 18, 0, 12), 80, LBXDP_SCHED_MH))
-		goto out;
-	for (i = 0; i < 3; i++)
-		if (!svc_backend(&s, IP4(198, 18, 1, 31 + i), 1))
-			goto out;
 	/* Its id's earlier holder (the case before) tracked slots. */
-	if (!untracked(&s.key))
-		goto out;
-	for (i = 0; i < NFLOWS_MH && shown < MAX_SHOWN; i++) {
-		struct fspec syn = flow_n(i, TH_SYN, IP4(198, 18, 0, 12));
-		struct fspec ack = flow_n(i, TH_ACK, IP4(198, 18, 0, 12));
-		__u32 id = maglev_pick(s.sb, s.n, env.main.ctx.cfg.ring_size,
-				       &syn);
-		__u8 mac[6];
-
-		test__context("flow %d", i);
-		be_mac(mac, 1, id - 1);
-		where[i] = id - 1;
-		if (!send_expect(&env.main, &syn, XDP_TX, mac,
-				 STAT_BIT(forwarded), "SYN", NULL) ||
-		    !send_expect(&env.main, &ack, XDP_TX, mac,
-				 STAT_BIT(forwarded), "ACK", NULL))
-			shown++;
-	}
-	if (shown)
+	if (!mh_setup(&s, IP4(198, 18, 0, 12), 31, where) ||
+	    !untracked(&s.key) ||
+	    !flows_stay(&s, where, &moved, "ACK, no change"))
 		goto out;
 	test__context("a table that never changed");
 	ASSERT_EQ(entries(&s, where, "no change"), 0, "flows with an entry");
@@ -788,14 +784,7 @@ out:
 /* Drop @f's flow from the table, as the LRU does when it is full. */
 static void evict(const struct fspec *f)
 {
-	struct lbxdp_flow_key k = {
-		.src = {htonl(f->saddr)},
-		.dst = {htonl(f->daddr)},
-		.sport = htons(f->sport),
-		.dport = htons(f->dport),
-		.proto = f->proto,
-		.family = LBXDP_AF_INET,
-	};
+	struct lbxdp_flow_key k = fkey(f);
 
 	ASSERT_OK(bpf_map_delete_elem(env.main.ctx.fd[M_FLOWS], &k) ? -errno
 								    : 0,
@@ -885,30 +874,13 @@ out:
  * while a slot that named it is within its timeout. */
 static void test_jet_drain(void)
 {
-	int where[NFLOWS_MH], i, moved = 0;
+	int where[NFLOWS_MH], moved = 0;
 	struct svc s;
 
 	test__begin(
 		"jet: a removed mh server keeps its flows without entries through a gc");
-	test__context("set-up");
-	if (!svc_begin(&s, IP4(198, 18, 0, 15), 80, LBXDP_SCHED_MH))
+	if (!mh_setup(&s, IP4(198, 18, 0, 15), 61, where))
 		goto out;
-	for (i = 0; i < 3; i++)
-		if (!svc_backend(&s, IP4(198, 18, 1, 61 + i), 1))
-			goto out;
-	for (i = 0; i < NFLOWS_MH; i++) {
-		struct fspec f = flow_n(i, TH_SYN, IP4(198, 18, 0, 15));
-		__u32 id =
-			maglev_pick(s.sb, s.n, env.main.ctx.cfg.ring_size, &f);
-		__u8 mac[6];
-
-		test__context("flow %d", i);
-		where[i] = id - 1;
-		be_mac(mac, 1, where[i]);
-		if (!send_expect(&env.main, &f, XDP_TX, mac,
-				 STAT_BIT(forwarded), "SYN", NULL))
-			goto out;
-	}
 	test__context("del web3, gc");
 	s.sb[2].weight = 0;
 	if (!ASSERT_OK(lbxdp_backend_del(&env.main.ctx, &s.key, s.sb[2].addr),
