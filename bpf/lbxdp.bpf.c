@@ -46,7 +46,7 @@ struct pkt {
 	bool syn;
 	bool resched; /* its flow's backend is down */
 	bool flood;   /* a SYN beyond the flood guard's rate */
-	/* Just enough tracking (abi.h "ring_meta"), set by jet_forward() for
+	/* Just enough tracking (abi.h "ring_meta"), set by jet_locate() for
 	 * a packet whose flow must be looked up: @jet its VIP is one, @base
 	 * the backend its slot named before a change within the timeout (0:
 	 * its slot's flows without an entry are where the table says), @slot
@@ -54,6 +54,7 @@ struct pkt {
 	bool jet;
 	bool entry; /* it has one in flows, valid or not */
 	__u32 base;
+	__u32 cur; /* the slot's backend, as read with base */
 	__u32 slot;
 	__u32 vip_id;
 	/* This CPU's memo slot of the flow: looked up once, then read by
@@ -507,8 +508,9 @@ static __always_inline bool recent(const struct lbxdp_config *cfg,
 }
 
 /* A flow entry of @p's slot was written or refreshed: its slot's packets
- * look their flows up for a timeout. Stored when the epoch moved only, so
- * a busy slot's line is not dirtied by every refresh. */
+ * look their flows up for a timeout. Stored only forward (a run that began
+ * earlier must not date it back), and when the epoch moved only, so a busy
+ * slot's line is not dirtied by every refresh. */
 static __always_inline void jet_track(const struct pkt *p)
 {
 	__u32 *t, e = epoch(p);
@@ -516,10 +518,10 @@ static __always_inline void jet_track(const struct pkt *p)
 	if (!p->jet)
 		return;
 	t = bpf_map_lookup_elem(&ring_track, &p->slot);
-	if (t && *t != e)
+	if (t && (__s32)(e - *t) > 0)
 		*t = e;
 	t = bpf_map_lookup_elem(&vip_track, &p->vip_id);
-	if (t && *t != e)
+	if (t && (__s32)(e - *t) > 0)
 		*t = e;
 }
 
@@ -662,6 +664,7 @@ static __always_inline __u32 jet_locate(const struct lbxdp_config *cfg,
 			base = m->base;
 			left = m->left;
 		}
+		barrier(); /* the reads above before the count's */
 		again = *(volatile __u32 *)flips;
 		read = again == seq;
 		seq = again;
@@ -669,6 +672,7 @@ static __always_inline __u32 jet_locate(const struct lbxdp_config *cfg,
 	if (!read)
 		return 0;
 	p->jet = true;
+	p->cur = cur;
 	p->slot = vip->id * cfg->ring_size + s;
 	p->vip_id = vip->id;
 	p->base = base && base != cur && recent(cfg, p, left) ? base : 0;
@@ -735,7 +739,7 @@ static __always_inline int forward_stateless(struct ethhdr *eth,
 	struct lbxdp_backend *be;
 	__u32 be_id;
 
-	be_id = schedule(vip, cfg, p, true);
+	be_id = p->jet ? p->cur : schedule(vip, cfg, p, true);
 	be = be_id ? bpf_map_lookup_elem(&backends, &be_id) : NULL;
 	if (!schedulable(be, vip)) {
 		gs->no_backend++;
@@ -827,6 +831,10 @@ static __always_inline int forward_new(struct ethhdr *eth,
 			kept = true;
 		}
 	}
+	/* The table read with the slot's history: one flipped since must
+	 * not place a flow that gets no entry by another base. */
+	if (!be_id && p->jet)
+		be_id = p->cur;
 	if (!be_id)
 		be_id = schedule(vip, cfg, p, by_hash);
 	be = be_id ? bpf_map_lookup_elem(&backends, &be_id) : NULL;
@@ -956,7 +964,7 @@ static __always_inline int handle_icmp(struct xdp_md *ctx, struct ethhdr *eth,
 		if (be_id) {
 			be = bpf_map_lookup_elem(&backends, &be_id);
 		} else {
-			be_id = schedule(vip, cfg, &p, true);
+			be_id = p.jet ? p.cur : schedule(vip, cfg, &p, true);
 			be = be_id ? bpf_map_lookup_elem(&backends, &be_id)
 				   : NULL;
 			if (!schedulable(be, vip))

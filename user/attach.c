@@ -573,9 +573,10 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 		goto cleanup;
 	}
 
-	/* A program without ring_track placed every flow with an entry: the
-	 * new one looks them all up until they are idle. */
-	snprintf(path, sizeof(path), "%s/ring_track", o->pin_dir);
+	/* A program without vip_track (the last of the jet maps) placed
+	 * every flow with an entry: the new one looks them all up until
+	 * they are idle. */
+	snprintf(path, sizeof(path), "%s/vip_track", o->pin_dir);
 	track_all = have_pinned && (upgrade || access(path, F_OK));
 	if (upgrade) {
 		err = lbxdp_migrate_stage(&mig);

@@ -217,9 +217,13 @@ int lbxdp_vip_set(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 		if (err)
 			return err;
 	}
-	/* Its flows have entries: looked up until they are idle. */
-	if (jet_sched(&vip) && !jet_sched(&old)) {
-		err = jet_track_all(c, vip.id);
+	/* Its flows have entries: looked up until they are idle. Between
+	 * mh and sh the slots hash another key: their history means
+	 * nothing (flows without an entry move, README). */
+	if (jet_sched(&vip) && (!jet_sched(&old) || vip.sched != old.sched)) {
+		err = jet_sched(&old) ? jet_reset(c, vip.id) : 0;
+		if (!err)
+			err = jet_track_all(c, vip.id);
 		if (err)
 			return err;
 	}

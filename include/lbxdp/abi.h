@@ -108,7 +108,7 @@ struct lbxdp_table {
  * history, written by lbxdp with the table. @base is the backend that
  * flows without an entry may still be on when the slot names another (0:
  * none): the one it named when it changed while settled; @left the
- * program's clock (ns >> LBXDP_EPOCH_SHIFT) when the slot last stopped
+ * program's clock ((ns >> LBXDP_EPOCH_SHIFT) + 1) when the slot last stopped
  * naming @base (0: never changed, or a VIP that carried no packet since).
  * Within the idle timeout of @left, a packet whose slot names another
  * backend than @base looks its flow up: an entry is its server; a missing
