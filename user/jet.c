@@ -15,9 +15,10 @@
 
 #define NSEC 1000000000ULL
 /* The program reads a slot as changed, or tracked, for its timeout and
- * four epochs more (bpf/lbxdp.bpf.c recent()): at least 3.2 s. This side
- * calls a change settled 2 s after the timeout, before the program does,
- * so a slot the program forwards without a lookup is settled here too. */
+ * four epochs more (bpf/lbxdp.bpf.c recent()): with the rounding of both
+ * ends, at least 2.1 s past the timeout. This side calls a change settled
+ * 2 s after it, before the program does, so a slot the program forwards
+ * without a lookup is settled here too: keep this below 2.1 s. */
 #define SETTLE_SPARE_NS (2 * NSEC)
 
 bool jet_sched(const struct lbxdp_vip *vip)
@@ -42,8 +43,9 @@ static bool settled(const struct lbxdp_ctx *c, __u32 left, __u64 now_ns)
 						     SETTLE_SPARE_NS);
 }
 
-/* Whether VIP @vip_id ever forwarded a packet: until it does, no flow can
- * be anywhere, and a change needs no history. */
+/* Whether VIP @vip_id ever forwarded a packet: until it does, this LB
+ * placed no flow, and a change needs no history (a standby's peer may
+ * have: README, "Known limits"). */
 static int carried(struct lbxdp_ctx *c, __u32 vip_id, bool *any)
 {
 	__u64 v[3] = {};
