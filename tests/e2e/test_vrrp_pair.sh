@@ -107,9 +107,13 @@ round() {
 	mkconf "$c_np" master -e 's/state MASTER/state BACKUP/' \
 		-e '/priority 100/a\    nopreempt'
 
-	# Settling: LB1 alone master, keepalived's adverts on the wire.
+	# Settling: LB1 alone master, keepalived's adverts on the wire. LB2
+	# starts once LB1 adverts: on a loaded machine LB1's start may take
+	# longer than LB2's Master_Down_Interval, and LB2 would rightly be
+	# master for a moment (a CI run saw it).
 	m=$(mark)
 	lb_start lb1 "$c_m"
+	e2e_wait 10 eval '[ "$(sent_since "$m" lb1)" -ge 1 ]'
 	lb_start lb2 "$c_b"
 	e2e_wait 10 eval '[ "$(holders)" = lb1 ]'
 	check "$T: settled, lb1 alone holds the VIP (holders: $(holders))" \
