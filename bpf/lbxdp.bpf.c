@@ -1048,7 +1048,6 @@ int lbxdp_xdp(struct xdp_md *ctx)
 	struct iphdr *iph;
 	struct lbxdp_vip vip_copy;
 	struct pkt p = {};
-	bool stateless;
 	__u32 zero = 0;
 	__u16 tot_len;
 	int ret;
@@ -1141,8 +1140,6 @@ int lbxdp_xdp(struct xdp_md *ctx)
 
 	/* One call site for each of the paths below: each is inlined, and
 	 * copies of them would only make the program bigger. */
-	vip = NULL;
-	stateless = false;
 	if (p.syn) {
 		/* A SYN is a new flow, a retransmission, or reuses the ports
 		 * of an old flow (no memo hit: a cache miss for nothing):
@@ -1151,8 +1148,7 @@ int lbxdp_xdp(struct xdp_md *ctx)
 		if (!vip_claim(eth, cfg, &p, gs, &vip_copy))
 			return XDP_PASS;
 		vip = &vip_copy;
-		stateless = !vip->persist_sec && flooded(cfg, &p, gs);
-		p.flood = stateless;
+		p.flood = !vip->persist_sec && flooded(cfg, &p, gs);
 	} else {
 		memo_find(&p);
 		ret = memo_hit(eth, cfg, &p, gs);
@@ -1172,7 +1168,7 @@ int lbxdp_xdp(struct xdp_md *ctx)
 		 * retransmission's or an older flow's, points anyway (unless
 		 * its table changed since): no lookup. Not where flows
 		 * without an entry would go elsewhere: its ACK would. */
-		if (stateless && hash_placed(vip) && !p.base)
+		if (p.flood && hash_placed(vip) && !p.base)
 			goto place_stateless;
 		memo_find(&p);
 	}
@@ -1182,7 +1178,7 @@ int lbxdp_xdp(struct xdp_md *ctx)
 		ret = established(eth, cfg, flow, &p, gs);
 		if (ret != RESCHEDULE)
 			return ret;
-	} else if (stateless && !p.base) {
+	} else if (p.flood && !p.base) {
 		goto place_stateless;
 	}
 	/* An entry to reschedule is rewritten, guard or not: the flow's
