@@ -456,29 +456,6 @@ static int stage_dir(const char *pin_dir, char *stage, size_t len,
 	return 0;
 }
 
-/* Every slot of ring_track stamped now (jet.h jet_track_all()). */
-static int track_everything(struct lbxdp_bpf *skel,
-			    const struct lbxdp_config *cfg)
-{
-	__u32 n = cfg->max_vips * cfg->ring_size, e, i, *v;
-	int err;
-
-	v = malloc((size_t)n * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	e = jet_epoch(lbxdp_now_ns());
-	for (i = 0; i < n; i++)
-		v[i] = e;
-	err = lbxdp_array_fill(bpf_map__fd(skel->maps.ring_track), 0, v, n);
-	if (!err)
-		err = lbxdp_array_fill(bpf_map__fd(skel->maps.vip_track), 0, v,
-				       cfg->max_vips);
-	free(v);
-	if (err)
-		p_err("cannot write map ring_track: %s", strerror(-err));
-	return err;
-}
-
 int lbxdp_attach(const struct lbxdp_attach_opts *o)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = o->pin_dir);
@@ -632,7 +609,10 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 			goto cleanup;
 	}
 	if (track_all) {
-		err = track_everything(skel, &cfg);
+		err = jet_track_span(bpf_map__fd(skel->maps.ring_track),
+				     bpf_map__fd(skel->maps.vip_track), 0,
+				     cfg.max_vips, cfg.ring_size,
+				     lbxdp_now_ns());
 		if (err)
 			goto cleanup;
 	}

@@ -133,26 +133,32 @@ int jet_reset(struct lbxdp_ctx *c, __u32 vip_id)
 	return err;
 }
 
-int jet_track_all(struct lbxdp_ctx *c, __u32 vip_id)
+int jet_track_span(int track_fd, int vip_track_fd, __u32 first_vip, __u32 nvips,
+		   __u32 ring, __u64 now_ns)
 {
-	__u32 ring = c->cfg.ring_size, e, *v, i;
+	__u32 n = nvips * ring, e = jet_epoch(now_ns), *v, i;
 	int err;
 
-	if (c->fd[M_RING_TRACK] < 0)
-		return 0;
-	v = malloc(ring * sizeof(*v));
+	v = malloc((size_t)n * sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	e = jet_epoch(lbxdp_prog_now(c));
-	for (i = 0; i < ring; i++)
+	for (i = 0; i < n; i++)
 		v[i] = e;
-	err = lbxdp_array_fill(c->fd[M_RING_TRACK], vip_id * ring, v, ring);
-	if (!err && c->fd[M_VIP_TRACK] >= 0)
-		err = lbxdp_array_fill(c->fd[M_VIP_TRACK], vip_id, v, 1);
+	err = lbxdp_array_fill(track_fd, first_vip * ring, v, n);
+	if (!err && vip_track_fd >= 0)
+		err = lbxdp_array_fill(vip_track_fd, first_vip, v, nvips);
 	free(v);
 	if (err)
 		p_err("cannot write map ring_track: %s", strerror(-err));
 	return err;
+}
+
+int jet_track_all(struct lbxdp_ctx *c, __u32 vip_id)
+{
+	if (c->fd[M_RING_TRACK] < 0)
+		return 0;
+	return jet_track_span(c->fd[M_RING_TRACK], c->fd[M_VIP_TRACK], vip_id,
+			      1, c->cfg.ring_size, lbxdp_prog_now(c));
 }
 
 int jet_bases(struct lbxdp_ctx *c, __u32 vip_id, __u32 *refs, __u32 n)

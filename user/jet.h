@@ -30,6 +30,12 @@ int jet_meta_build(struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
  * or worse, to a base that its records no longer are. */
 int jet_reset(struct lbxdp_ctx *c, __u32 vip_id);
 
+/* Every slot of VIPs @first_vip..+@nvips (@ring slots each) in ring_track
+ * @track_fd, and their vip_track (@vip_track_fd, -1: none), stamped with
+ * the clock @now_ns. Prints why on failure. */
+int jet_track_span(int track_fd, int vip_track_fd, __u32 first_vip, __u32 nvips,
+		   __u32 ring, __u64 now_ns);
+
 /* Every slot of VIP @vip_id looked up for a timeout: its flows have
  * entries (it was not a jet VIP, or an older program placed them). */
 int jet_track_all(struct lbxdp_ctx *c, __u32 vip_id);
