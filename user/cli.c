@@ -154,6 +154,8 @@ int arg_u32(const char *what, const char *s, __u32 min, __u32 max, __u32 *out)
 int config_cmd(struct cli *cli, bool set,
 	       int (*show)(struct cli *cli, const struct lbxdp_config *cfg),
 	       void (*edit)(struct lbxdp_config *cfg, const void *arg),
+	       int (*write)(struct lbxdp_ctx *c,
+			    const struct lbxdp_config *cfg),
 	       const void *arg)
 {
 	struct lbxdp_config cfg;
@@ -173,7 +175,7 @@ int config_cmd(struct cli *cli, bool set,
 	/* The repair may have moved config.gen: edit what is there now. */
 	cfg = c.cfg;
 	edit(&cfg, arg);
-	err = lbxdp_config_write(&c, &cfg);
+	err = write(&c, &cfg);
 	if (err)
 		p_err("cannot write map config: %s", strerror(-err));
 	lbxdp_close(&c);

@@ -62,12 +62,15 @@ int open_writer(struct cli *cli, struct lbxdp_ctx *c);
 
 /*
  * `OBJECT [show]` and `OBJECT set ...` of a knob in the config map: shows
- * it with @show, or (@set) applies @edit(cfg, @arg) and writes it under the
- * writer lock. Returns the exit code.
+ * it with @show, or (@set) applies @edit(cfg, @arg) and writes it with
+ * @write (lbxdp_config_write(), or one that prepares the maps first) under
+ * the writer lock. Returns the exit code.
  */
 int config_cmd(struct cli *cli, bool set,
 	       int (*show)(struct cli *cli, const struct lbxdp_config *cfg),
 	       void (*edit)(struct lbxdp_config *cfg, const void *arg),
+	       int (*write)(struct lbxdp_ctx *c,
+			    const struct lbxdp_config *cfg),
 	       const void *arg);
 
 /* Parse helpers that print "Error: ..." naming the bad argument. */

@@ -65,5 +65,6 @@ int do_flood(struct cli *cli, int argc, char **argv)
 	    arg_u32("RATE", argv[1], 1, FLOOD_RATE_MAX, &rate))
 		return EXIT_USAGE;
 
-	return config_cmd(cli, set, flood_show, flood_edit, &rate);
+	return config_cmd(cli, set, flood_show, flood_edit, lbxdp_config_write,
+			  &rate);
 }

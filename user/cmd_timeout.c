@@ -4,6 +4,7 @@
 #include <string.h>
 #include "cli.h"
 #include "log.h"
+#include "jet.h"
 #include "maps.h"
 
 static int timeout_show(struct cli *cli, const struct lbxdp_config *cfg)
@@ -86,5 +87,6 @@ int do_timeout(struct cli *cli, int argc, char **argv)
 		if (arg_u32(argv[i], argv[i + 1], 1, 31536000, &val[k]))
 			return EXIT_USAGE;
 	}
-	return config_cmd(cli, set, timeout_show, timeout_edit, val);
+	return config_cmd(cli, set, timeout_show, timeout_edit,
+			  lbxdp_timeout_write, val);
 }

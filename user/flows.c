@@ -11,28 +11,22 @@
 
 #define NSEC 1000000000ULL
 
-int lbxdp_flow_count(struct lbxdp_ctx *c, const struct lbxdp_backend *all,
-		     __u32 *active, __u32 *refs)
+int lbxdp_flows_walk(struct lbxdp_ctx *c, flow_fn fn, void *arg)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u32 n = lbxdp_nbackend_slots(&c->cfg), batch = 4096, count, i;
-	__u64 now = lbxdp_prog_now(c), age, window, tmo;
-	struct lbxdp_flow_key *keys = NULL;
-	struct lbxdp_flow *vals = NULL;
-	struct lbxdp_flow_key in, out;
+	__u32 batch = 4096, count, i;
+	struct lbxdp_flow_key *keys, in, out;
+	struct lbxdp_flow *vals;
 	bool first = true, done = false;
 	int err = 0;
 
-	memset(active, 0, n * sizeof(*active));
-	memset(refs, 0, n * sizeof(*refs));
 	keys = calloc(batch, sizeof(*keys));
 	vals = calloc(batch, sizeof(*vals));
 	if (!keys || !vals) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
-	window = (__u64)c->cfg.active_window * NSEC;
-	while (!done) {
+	while (!done && !err) {
 		count = batch;
 		if (bpf_map_lookup_batch(c->fd[M_FLOWS], first ? NULL : &in,
 					 &out, keys, vals, &count, &opts)) {
@@ -46,28 +40,57 @@ int lbxdp_flow_count(struct lbxdp_ctx *c, const struct lbxdp_backend *all,
 		}
 		first = false;
 		in = out;
-		for (i = 0; i < count; i++) {
-			/* A flow of an earlier holder of the id is not its. */
-			if (vals[i].backend >= n ||
-			    vals[i].gen != all[vals[i].backend].gen)
-				continue;
-			age = now > vals[i].last_seen_ns
-				      ? now - vals[i].last_seen_ns
-				      : 0;
-			tmo = (__u64)(keys[i].proto == IPPROTO_TCP
-					      ? c->cfg.tcp_timeout
-					      : c->cfg.udp_timeout) *
-			      NSEC;
-			if (age <= tmo)
-				refs[vals[i].backend]++;
-			if (age <= window)
-				active[vals[i].backend]++;
-		}
+		for (i = 0; i < count && !err; i++)
+			err = fn(&keys[i], &vals[i], arg);
 	}
 cleanup:
 	free(keys);
 	free(vals);
 	return err;
+}
+
+struct flow_count {
+	const struct lbxdp_ctx *c;
+	const struct lbxdp_backend *all;
+	__u32 *active, *refs, n;
+	__u64 now;
+};
+
+static int count_one(const struct lbxdp_flow_key *k, const struct lbxdp_flow *v,
+		     void *arg)
+{
+	struct flow_count *fc = arg;
+	__u64 age, tmo;
+
+	/* A flow of an earlier holder of the id is not its. */
+	if (v->backend >= fc->n || v->gen != fc->all[v->backend].gen)
+		return 0;
+	age = fc->now > v->last_seen_ns ? fc->now - v->last_seen_ns : 0;
+	tmo = (__u64)(k->proto == IPPROTO_TCP ? fc->c->cfg.tcp_timeout
+					      : fc->c->cfg.udp_timeout) *
+	      NSEC;
+	if (age <= tmo)
+		fc->refs[v->backend]++;
+	if (age <= (__u64)fc->c->cfg.active_window * NSEC)
+		fc->active[v->backend]++;
+	return 0;
+}
+
+int lbxdp_flow_count(struct lbxdp_ctx *c, const struct lbxdp_backend *all,
+		     __u32 *active, __u32 *refs)
+{
+	struct flow_count fc = {
+		.c = c,
+		.all = all,
+		.active = active,
+		.refs = refs,
+		.n = lbxdp_nbackend_slots(&c->cfg),
+		.now = lbxdp_prog_now(c),
+	};
+
+	memset(active, 0, fc.n * sizeof(*active));
+	memset(refs, 0, fc.n * sizeof(*refs));
+	return lbxdp_flows_walk(c, count_one, &fc);
 }
 
 int lbxdp_gc(struct lbxdp_ctx *c)

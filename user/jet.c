@@ -225,3 +225,174 @@ int jet_track_keys(struct lbxdp_ctx *c, const __u32 *keys, __u32 n,
 	free(v);
 	return err;
 }
+
+/* Clear the settled bases of VIP @id's two tables, and their summaries. */
+static int jet_forget_bases(struct lbxdp_ctx *c, __u32 id, __u64 now,
+			    struct lbxdp_ring_meta *m)
+{
+	__u32 ring = c->cfg.ring_size, sum[2], s, i;
+	bool changed = false;
+	int err;
+
+	err = lbxdp_array_read_at(c->fd[M_RING_META], id * 2 * ring, m,
+				  2 * ring);
+	if (!err)
+		err = lbxdp_array_read_at(c->fd[M_RING_LEFT], id * 2, sum, 2);
+	if (err)
+		return err;
+	for (s = 0; s < 2 * ring; s++) {
+		if (!m[s].base || !settled(c, m[s].left, now))
+			continue;
+		m[s].base = 0;
+		m[s].left = 0;
+		changed = true;
+	}
+	if (changed)
+		err = lbxdp_array_fill(c->fd[M_RING_META], id * 2 * ring, m,
+				       2 * ring);
+	/* The newest change from a base: settled, every one is. */
+	for (i = 0; i < 2 && !err; i++)
+		if (sum[i] && settled(c, sum[i], now)) {
+			sum[i] = 0;
+			err = lbxdp_array_fill(c->fd[M_RING_LEFT], id * 2 + i,
+					       &sum[i], 1);
+		}
+	return err;
+}
+
+/* The expired entries of jet VIPs (@jet, TCP ones only) as of @now. */
+struct jet_gone {
+	const struct lbxdp_ctx *c;
+	const struct lbxdp_backend *all;
+	const __u8 *jet;
+	__u64 now;
+	struct lbxdp_flow_key *keys;
+	__u64 *seen; /* their last-seen times */
+	__u32 n, cap;
+};
+
+static int jet_gone_add(const struct lbxdp_flow_key *k,
+			const struct lbxdp_flow *v, void *arg)
+{
+	struct jet_gone *g = arg;
+	__u32 nb = lbxdp_nbackend_slots(&g->c->cfg), vip;
+	struct lbxdp_flow_key *keys;
+	__u64 *seen;
+
+	/* One of a record since freed or given again is no flow's (the
+	 * program checks its gen): forgetting it changes nothing. */
+	if (v->backend >= nb)
+		return 0;
+	vip = g->all[v->backend].vip_id;
+	if (vip >= g->c->cfg.max_vips || !g->jet[vip] ||
+	    g->now <= v->last_seen_ns ||
+	    g->now - v->last_seen_ns <= (__u64)g->c->cfg.tcp_timeout * NSEC)
+		return 0;
+	if (g->n == g->cap) {
+		g->cap = g->cap ? 2 * g->cap : 4096;
+		keys = reallocarray(g->keys, g->cap, sizeof(*keys));
+		if (keys)
+			g->keys = keys;
+		seen = reallocarray(g->seen, g->cap, sizeof(*seen));
+		if (seen)
+			g->seen = seen;
+		if (!keys || !seen)
+			return -ENOMEM;
+	}
+	g->keys[g->n] = *k;
+	g->seen[g->n++] = v->last_seen_ns;
+	return 0;
+}
+
+int jet_forget_keys(struct lbxdp_ctx *c, const struct lbxdp_flow_key *keys,
+		    const __u64 *seen, __u32 n)
+{
+	int fd = c->fd[M_FLOWS];
+	struct lbxdp_flow v;
+	__u32 i;
+
+	for (i = 0; i < n; i++) {
+		if (bpf_map_lookup_and_delete_elem(fd, &keys[i], &v))
+			continue;
+		/* Rewritten since the walk (its ports reused): put back,
+		 * unless the program wrote it again meanwhile. */
+		if (v.last_seen_ns != seen[i] &&
+		    bpf_map_update_elem(fd, &keys[i], &v, BPF_NOEXIST) &&
+		    errno != EEXIST)
+			return -errno;
+	}
+	return 0;
+}
+
+/* Delete the expired entries of jet VIPs' flows: keys first, for
+ * deleting during the walk would skip the rest of a bucket. */
+static int jet_forget_entries(struct lbxdp_ctx *c, const __u8 *jet, __u64 now)
+{
+	struct jet_gone g = {.c = c, .jet = jet, .now = now};
+	struct lbxdp_backend *all = NULL;
+	int err;
+
+	err = read_backends(c, &all);
+	if (err)
+		return err;
+	g.all = all;
+	err = lbxdp_flows_walk(c, jet_gone_add, &g);
+	if (!err)
+		err = jet_forget_keys(c, g.keys, g.seen, g.n);
+	free(g.keys);
+	free(g.seen);
+	free(all);
+	return err;
+}
+
+int jet_before_raise(struct lbxdp_ctx *c)
+{
+	struct lbxdp_ring_meta *m = NULL;
+	__u64 now = lbxdp_prog_now(c);
+	struct vip_scan s = {};
+	struct lbxdp_vip vip;
+	__u8 *jet = NULL;
+	__u32 id;
+	int err;
+
+	if (c->fd[M_RING_META] < 0 || c->fd[M_RING_LEFT] < 0)
+		return 0;
+	err = vip_scan(c, &s);
+	if (err)
+		return err;
+	m = calloc(2 * (size_t)c->cfg.ring_size, sizeof(*m));
+	jet = calloc(c->cfg.max_vips, 1);
+	if (!m || !jet) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	for (id = 0; id < c->cfg.max_vips && !err; id++) {
+		if (!(s.used[id] & VIP_TCP))
+			continue;
+		if (bpf_map_lookup_elem(c->fd[M_VIP_INFO], &id, &vip)) {
+			err = -errno;
+			break;
+		}
+		jet[id] = jet_sched(&vip);
+		err = jet_forget_bases(c, id, now, m);
+	}
+	if (!err)
+		err = jet_forget_entries(c, jet, now);
+cleanup:
+	if (err)
+		p_err("cannot clear what the TCP timeout let go: %s",
+		      strerror(-err));
+	free(jet);
+	free(m);
+	free(s.used);
+	return err;
+}
+
+int lbxdp_timeout_write(struct lbxdp_ctx *c, const struct lbxdp_config *cfg)
+{
+	int err = 0;
+
+	if (cfg->tcp_timeout > c->cfg.tcp_timeout)
+		err = jet_before_raise(c);
+	return err ? err : lbxdp_config_write(c, cfg);
+}

@@ -54,4 +54,24 @@ __u32 jet_slot_key(const struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
 int jet_track_keys(struct lbxdp_ctx *c, const __u32 *keys, __u32 n,
 		   __u64 now_ns);
 
+/*
+ * Before the TCP timeout grows (c->cfg still the old one): what the old one
+ * let go stays gone, or the larger one would bring it back. A settled base
+ * would take the flows of its slot that have no entry back to the backend
+ * they left, and an expired entry in a slot the program no longer looks up
+ * would take back a later flow of its ports that went by the table. So the
+ * settled bases are cleared, and the expired entries of jet VIPs deleted.
+ * Call it holding the writer lock: the tables stay as they are.
+ */
+int jet_before_raise(struct lbxdp_ctx *c);
+
+/* Its last step: delete the entries of @keys, found expired with last-seen
+ * times @seen, putting back one the program rewrote since. */
+int jet_forget_keys(struct lbxdp_ctx *c, const struct lbxdp_flow_key *keys,
+		    const __u64 *seen, __u32 n);
+
+/* Write @cfg to map config, first jet_before_raise() when its TCP timeout
+ * is longer than the one there. */
+int lbxdp_timeout_write(struct lbxdp_ctx *c, const struct lbxdp_config *cfg);
+
 #endif /* LBXDP_JET_H */

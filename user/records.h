@@ -17,6 +17,12 @@ static inline bool same_addr(const __be32 a[4], const __be32 b[4])
 	return !memcmp(a, b, 4 * sizeof(__be32));
 }
 
+typedef int (*flow_fn)(const struct lbxdp_flow_key *k,
+		       const struct lbxdp_flow *v, void *arg);
+/* @fn for every entry of map flows, read in batches; stops at the first
+ * error. An entry written meanwhile may be met or not, but once. */
+int lbxdp_flows_walk(struct lbxdp_ctx *c, flow_fn fn, void *arg);
+
 /* All backend records, lbxdp_nbackend_slots() of them; *out is malloc'ed. */
 int read_backends(struct lbxdp_ctx *c, struct lbxdp_backend **out);
 /* Write record @id, then move config.gen (see bump_gen()). */

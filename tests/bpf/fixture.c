@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 #include "lbxdp/hash.h"
 #include "service.h"
+#include "jet.h"
 #include "fixture.h"
 
 #define NSEC 1000000000ULL
@@ -92,6 +93,17 @@ bool send_expect(struct lb *lb, const struct fspec *f, __u32 verdict,
 	if (!ASSERT_STATS(&before, &after, stats, what))
 		ok = false;
 	return ok;
+}
+
+bool tcp_timeout_set(struct lb *lb, __u32 sec)
+{
+	struct lbxdp_config cfg;
+
+	if (!ASSERT_OK(lbxdp_config_read(&lb->ctx), "config read"))
+		return false;
+	cfg = lb->ctx.cfg;
+	cfg.tcp_timeout = sec;
+	return ASSERT_OK(lbxdp_timeout_write(&lb->ctx, &cfg), "timeout set");
 }
 
 void lb_reset(struct lb *lb, const struct lbxdp_vip_key *keys, size_t n,

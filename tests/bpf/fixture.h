@@ -168,6 +168,8 @@ int send_frame(struct lb *lb, const struct fspec *f, struct frame *in,
 bool send_expect(struct lb *lb, const struct fspec *f, __u32 verdict,
 		 const __u8 *to_mac, __u64 stats, const char *what,
 		 struct frame *got);
+/* The TCP timeout of @lb set to @sec as `lbxdp timeout set tcp` sets it. */
+bool tcp_timeout_set(struct lb *lb, __u32 sec);
 /* Remove what a case left: its services, flows, persistence, timeouts. */
 void lb_reset(struct lb *lb, const struct lbxdp_vip_key *keys, size_t n,
 	      const struct lbxdp_config *cfg0);

@@ -188,16 +188,17 @@ out:
 
 /* --- consistent hashing: established flows across changes --- */
 
-/* Every flow's next packet goes where its SYN went; how many of them the
- * current Maglev table would have sent elsewhere is *moved. */
-static bool flows_stay(struct svc *s, const int *where, int *moved,
-		       const char *what)
+/* A packet of every flow, with @flags, goes to @where, where its SYN went;
+ * how many of them the current Maglev table would send elsewhere is
+ * *moved. */
+static bool flows_to(struct svc *s, __u8 flags, const int *where, int *moved,
+		     const char *what)
 {
 	int i, shown = 0;
 
 	*moved = 0;
 	for (i = 0; i < NFLOWS_MH; i++) {
-		struct fspec f = flow_n(i, TH_ACK, ntohl(s->key.addr[0]));
+		struct fspec f = flow_n(i, flags, ntohl(s->key.addr[0]));
 		__u32 id = maglev_pick(s->sb, s->n, env.main.ctx.cfg.ring_size,
 				       &f);
 		__u8 mac[6];
@@ -212,6 +213,12 @@ static bool flows_stay(struct svc *s, const int *where, int *moved,
 			return false;
 	}
 	return !shown;
+}
+
+static bool flows_stay(struct svc *s, const int *where, int *moved,
+		       const char *what)
+{
+	return flows_to(s, TH_ACK, where, moved, what);
 }
 
 /* New SYNs follow the current table; returns how many went to backend @be. */
@@ -329,12 +336,14 @@ static bool has_entry(const struct fspec *f)
 	return !bpf_map_lookup_elem(env.main.ctx.fd[M_FLOWS], &k, &v);
 }
 
-/* Every stamp of map @m (ring_meta's left, or ring_track) @sec older. */
+/* Every stamp of map @m (ring_meta's left, ring_track, ring_left) @sec
+ * older. */
 static bool jet_age(enum lbxdp_map m, __u32 sec)
 {
 	struct lbxdp_ctx *c = &env.main.ctx;
-	__u32 n =
-		c->cfg.max_vips * c->cfg.ring_size * (m == M_RING_META ? 2 : 1);
+	__u32 n = c->cfg.max_vips * (m == M_RING_LEFT	? 2
+				     : m == M_RING_META ? 2 * c->cfg.ring_size
+							: c->cfg.ring_size);
 	__u32 d = (__u32)(((__u64)sec * 1000000000ULL) >> LBXDP_EPOCH_SHIFT);
 	size_t sz = m == M_RING_META ? sizeof(struct lbxdp_ring_meta) : 4;
 	__u8 *v = calloc(n, sz);
@@ -1040,6 +1049,193 @@ out:
 	test__end();
 }
 
+/* Flows 0..NFLOWS_MH-1 of @s, a packet each with @flags, to where the live
+ * table sends them, which @where says then. */
+static bool by_table(struct svc *s, __u8 flags, int *where, const char *what)
+{
+	int i, moved;
+
+	for (i = 0; i < NFLOWS_MH; i++) {
+		struct fspec f = flow_n(i, flags, ntohl(s->key.addr[0]));
+
+		where[i] = (int)maglev_pick(s->sb, s->n,
+					    env.main.ctx.cfg.ring_size, &f) -
+			   1;
+	}
+	return flows_to(s, flags, where, &moved, what);
+}
+
+/* How many of flows 0..NFLOWS_MH-1 of @s have an entry; with @where, only
+ * those the live table sends elsewhere. */
+static int with_entry(struct svc *s, const int *where)
+{
+	int i, n = 0;
+
+	for (i = 0; i < NFLOWS_MH; i++) {
+		struct fspec f = flow_n(i, TH_ACK, ntohl(s->key.addr[0]));
+		__u32 id = maglev_pick(s->sb, s->n, env.main.ctx.cfg.ring_size,
+				       &f);
+
+		n += has_entry(&f) && (!where || (int)id - 1 != where[i]);
+	}
+	return n;
+}
+
+/* An expired entry of @s's flows that the program rewrote between the
+ * walk and the delete of jet_before_raise() is put back. */
+static bool rewritten_kept(struct svc *s, const int *where)
+{
+	struct lbxdp_ctx *c = &env.main.ctx;
+	struct lbxdp_flow_key k;
+	struct lbxdp_flow v;
+	struct fspec f;
+	__u64 seen;
+	int i;
+
+	for (i = 0; i < NFLOWS_MH; i++) {
+		__u32 id;
+
+		f = flow_n(i, TH_ACK, ntohl(s->key.addr[0]));
+		id = maglev_pick(s->sb, s->n, c->cfg.ring_size, &f);
+		if (has_entry(&f) && (int)id - 1 == where[i])
+			break;
+	}
+	test__context("an expired entry rewritten");
+	if (!ASSERT_TRUE(i < NFLOWS_MH, "an expired entry"))
+		return false;
+	k = fkey(&f);
+	v.backend = 0;
+	if (!ASSERT_OK(bpf_map_lookup_elem(c->fd[M_FLOWS], &k, &v), "read"))
+		return false;
+	seen = v.last_seen_ns;
+	if (!ASSERT_OK(jet_forget_keys(c, &k, &seen, 1), "forget it") ||
+	    !ASSERT_TRUE(!has_entry(&f), "forgotten"))
+		return false;
+	/* As forward_new() would rewrite it, after the walk. */
+	v.last_seen_ns = lbxdp_prog_now(c);
+	if (!ASSERT_OK(bpf_map_update_elem(c->fd[M_FLOWS], &k, &v, BPF_ANY),
+		       "rewrite") ||
+	    !ASSERT_OK(jet_forget_keys(c, &k, &seen, 1), "forget it again") ||
+	    !ASSERT_TRUE(has_entry(&f), "put back"))
+		return false;
+	/* Expired again, for jet_before_raise(). */
+	v.last_seen_ns = seen;
+	return ASSERT_OK(bpf_map_update_elem(c->fd[M_FLOWS], &k, &v, BPF_ANY),
+			 "age it");
+}
+
+/* How many slots of @s's live table have a base the change of which is
+ * @fresh (within a minute) or not; its summary's stamp into @sum. */
+static bool bases(struct svc *s, __u32 *fresh, __u32 *stale, __u32 *sum)
+{
+	struct lbxdp_ctx *c = &env.main.ctx;
+	__u32 ring = c->cfg.ring_size, flips = 0, tidx, i;
+	__u32 e = jet_epoch(lbxdp_prog_now(c));
+	struct lbxdp_ring_meta *m;
+	struct lbxdp_vip vip;
+	bool ok = false;
+
+	*fresh = *stale = 0;
+	m = calloc(ring, sizeof(*m));
+	if (!ASSERT_TRUE(m != NULL, "memory") ||
+	    !ASSERT_OK(lbxdp_vip_get(c, &s->key, &vip), "the VIP") ||
+	    !ASSERT_OK(bpf_map_lookup_elem(c->fd[M_VIP_SLOT], &vip.id, &flips),
+		       "read vip_slot"))
+		goto out;
+	tidx = vip.id * 2 + (flips & 1);
+	if (!ASSERT_OK(lbxdp_array_read_at(c->fd[M_RING_META], tidx * ring, m,
+					   ring),
+		       "read ring_meta") ||
+	    !ASSERT_OK(bpf_map_lookup_elem(c->fd[M_RING_LEFT], &tidx, sum),
+		       "read ring_left"))
+		goto out;
+	for (i = 0; i < ring; i++)
+		if (m[i].base && e - m[i].left < 60)
+			(*fresh)++;
+		else if (m[i].base || m[i].left)
+			(*stale)++;
+	ok = true;
+out:
+	free(m);
+	return ok;
+}
+
+/* A longer TCP timeout does not bring back what the old one let go: the
+ * slots' settled history, nor the expired entries of ports that flows
+ * placed by the table since reuse. What it had not let go stays. */
+static void test_jet_raise(void)
+{
+	int where[NFLOWS_MH], now[NFLOWS_MH], moved = 0;
+	struct fspec wf =
+		TCPF(IP4(198, 19, 9, 1), 4000, IP4(198, 18, 0, 18), 80, TH_SYN);
+	__u32 fresh, stale, sum;
+	struct svc s, t, w;
+	__u8 mac[6];
+
+	test__begin(
+		"jet: raising the TCP timeout revives no settled base nor expired entry");
+	/* @t only changes once, long ago: its history goes, summary too. */
+	s.added = t.added = w.added = false;
+	/* @w's flows are all looked up: its expired entry comes back. */
+	be_mac(mac, 1, 0);
+	if (!svc_begin(&w, IP4(198, 18, 0, 18), 80, LBXDP_SCHED_WRR) ||
+	    !svc_backend(&w, IP4(198, 18, 1, 85), 1) ||
+	    !send_expect(&env.main, &wf, XDP_TX, mac, STAT_BIT(forwarded),
+			 "wrr SYN", NULL) ||
+	    !mh_setup(&t, IP4(198, 18, 0, 17), 81, where) ||
+	    !svc_backend(&t, IP4(198, 18, 1, 84), 1) ||
+	    !mh_setup(&s, IP4(198, 18, 0, 16), 71, where))
+		goto out;
+	/* The moved flows get entries on their slots' bases. */
+	test__context("add web4");
+	if (!svc_backend(&s, IP4(198, 18, 1, 74), 1) ||
+	    !flows_stay(&s, where, &moved, "after adding web4"))
+		goto out;
+	test__context("after adding web4");
+	if (!ASSERT_GT(moved, 0, "flows a new SYN would now send elsewhere"))
+		goto out;
+	/* Idle past the timeout; then new flows reuse their ports and go
+	 * by the table, the expired entries left as they are. */
+	if (!age_all(1000) || !jet_age(M_RING_LEFT, 1000) ||
+	    !bases(&t, &fresh, &stale, &sum) ||
+	    !ASSERT_GT(stale, 0, "settled history") ||
+	    !by_table(&s, TH_SYN, now, "reused, SYN") ||
+	    !by_table(&s, TH_ACK, now, "reused, ACK"))
+		goto out;
+	/* A change within the timeout: its moved flows' entries are live. */
+	test__context("add web5");
+	if (!svc_backend(&s, IP4(198, 18, 1, 75), 1) ||
+	    !flows_stay(&s, now, &moved, "after adding web5"))
+		goto out;
+	test__context("after adding web5");
+	if (!ASSERT_GT(moved, 0, "flows moved by web5") ||
+	    !ASSERT_EQ(with_entry(&s, now), moved, "live entries") ||
+	    !ASSERT_GT(with_entry(&s, NULL), moved, "expired entries too") ||
+	    !rewritten_kept(&s, now) || !tcp_timeout_set(&env.main, 3600))
+		goto out;
+	test__context("tcp timeout 3600 s");
+	if (!ASSERT_EQ(with_entry(&s, NULL), moved,
+		       "the live entries, and no other") ||
+	    !flows_stay(&s, now, &moved, "tcp timeout 3600 s"))
+		goto out;
+	ASSERT_EQ(with_entry(&s, NULL), moved, "the live entries, still");
+	ASSERT_TRUE(has_entry(&wf), "a wrr VIP's expired entry");
+	/* The settled history is gone, the live one stays. */
+	if (bases(&t, &fresh, &stale, &sum) &&
+	    ASSERT_EQ(fresh + stale, 0, "the settled VIP's bases"))
+		ASSERT_EQ(sum, 0, "its summary");
+	if (bases(&s, &fresh, &stale, &sum) &&
+	    ASSERT_GT(fresh, 0, "the live bases") &&
+	    ASSERT_EQ(stale, 0, "the settled ones"))
+		ASSERT_NEQ(sum, 0, "its summary");
+out:
+	tcp_timeout_set(&env.main, LBXDP_DEF_TCP_TIMEOUT);
+	svc_end(&s);
+	svc_end(&t);
+	svc_end(&w);
+	test__end();
+}
+
 void test_flows(void)
 {
 	test_memo();
@@ -1052,6 +1248,7 @@ void test_flows(void)
 	test_jet_sync();
 	test_jet_vip_set();
 	test_jet_drain();
+	test_jet_raise();
 	test_sh();
 	test_counters();
 }

@@ -97,18 +97,6 @@ static __u32 guard_id(struct guard *g, int i, struct lbxdp_backend_entry *entry)
 	return id;
 }
 
-static bool set_tcp_timeout(__u32 sec)
-{
-	struct lbxdp_ctx *c = &env.main.ctx;
-	struct lbxdp_config cfg;
-
-	if (!ASSERT_OK(lbxdp_config_read(c), "config read"))
-		return false;
-	cfg = c->cfg;
-	cfg.tcp_timeout = sec;
-	return ASSERT_OK(lbxdp_config_write(c, &cfg), "config write");
-}
-
 static void key_of(struct lbxdp_flow_key *k, const struct fspec *f)
 {
 	memset(k, 0, sizeof(*k));
@@ -310,8 +298,8 @@ static bool reuse_id(struct guard *g, const struct fspec *syn,
 		return false;
 	test__context("web1 removed once its flow is idle past 10 s");
 	old = guard_id(g, 0, NULL);
-	if (!ASSERT_NEQ(old, 0, "web1's record id") || !set_tcp_timeout(10) ||
-	    !flow_age(ack, 20) ||
+	if (!ASSERT_NEQ(old, 0, "web1's record id") ||
+	    !tcp_timeout_set(&env.main, 10) || !flow_age(ack, 20) ||
 	    !ASSERT_OK(lbxdp_backend_del(&env.main.ctx, &g->key, g->addr[0]),
 		       "backend del web1") ||
 	    !ASSERT_OK(lbxdp_gc(&env.main.ctx), "free finished drains") ||
@@ -349,7 +337,7 @@ static void test_reused_flow(void)
 	if (!reuse_id(&g, &syn, &ack, &id))
 		goto out;
 	test__context("TCP timeout back to 900 s");
-	if (!set_tcp_timeout(900) || !guard_id(&g, 2, &e))
+	if (!tcp_timeout_set(&env.main, 900) || !guard_id(&g, 2, &e))
 		goto out;
 	ASSERT_EQ(e.flows, 0, "web3's flows (backend list)");
 	addr4(sb[0].addr, BACKEND(2));
@@ -895,7 +883,7 @@ static void test_gc_keeps_live_drain(void)
 	ASSERT_OK(lbxdp_memo_clear(c), "memos cleared");
 	expect(&ack, XDP_TX, 0, FWD, "ACK: still web1");
 	test__context("the flow idle past the TCP timeout");
-	if (!set_tcp_timeout(10) || !flow_age(&ack, 20))
+	if (!tcp_timeout_set(&env.main, 10) || !flow_age(&ack, 20))
 		goto out;
 	ASSERT_OK(lbxdp_gc(c), "free finished drains");
 	ASSERT_EQ(guard_id(&g, 0, NULL), 0, "web1's record, its flow idle");
