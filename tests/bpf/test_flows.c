@@ -1236,6 +1236,60 @@ out:
 	test__end();
 }
 
+/* A refresh never dates a slot's stamp back: one a run that began later,
+ * or user space a tick ahead, wrote stays. */
+static void test_jet_stamp_forward(void)
+{
+	struct lbxdp_ctx *c = &env.main.ctx;
+	int where[NFLOWS_MH], moved = 0, i;
+	struct lbxdp_flow_key k;
+	__u32 slot, ahead, got = 0;
+	struct lbxdp_vip vip;
+	struct lbxdp_flow v;
+	struct fspec f;
+	__u8 mac[6];
+	struct svc s;
+
+	test__begin("jet: a flow's refresh stamps its slot forward only");
+	if (!mh_setup(&s, IP4(198, 18, 0, 19), 91, where) ||
+	    !svc_backend(&s, IP4(198, 18, 1, 94), 1) ||
+	    !flows_stay(&s, where, &moved, "after adding web4"))
+		goto out;
+	for (i = 0; i < NFLOWS_MH; i++) {
+		f = flow_n(i, TH_ACK, IP4(198, 18, 0, 19));
+		if (has_entry(&f))
+			break;
+	}
+	test__context("flow %d, its entry a second old", i);
+	k = fkey(&f);
+	if (!ASSERT_TRUE(i < NFLOWS_MH, "a flow with an entry") ||
+	    !ASSERT_OK(lbxdp_vip_get(c, &s.key, &vip), "the VIP") ||
+	    !ASSERT_OK(bpf_map_lookup_elem(c->fd[M_FLOWS], &k, &v), "read"))
+		goto out;
+	slot = jet_slot_key(c, &vip, &k);
+	ahead = jet_epoch(lbxdp_prog_now(c)) + 5;
+	v.last_seen_ns -= 1000000000ULL;
+	be_mac(mac, 1, where[i]);
+	if (!ASSERT_OK(bpf_map_update_elem(c->fd[M_RING_TRACK], &slot, &ahead,
+					   BPF_ANY),
+		       "a stamp ahead") ||
+	    !ASSERT_OK(bpf_map_update_elem(c->fd[M_FLOWS], &k, &v, BPF_EXIST),
+		       "age the entry") ||
+	    !ASSERT_OK(lbxdp_memo_clear(c), "memos cleared") ||
+	    !send_expect(&env.main, &f, XDP_TX, mac, STAT_BIT(forwarded), "ACK",
+			 NULL) ||
+	    !ASSERT_OK(bpf_map_lookup_elem(c->fd[M_FLOWS], &k, &v), "read") ||
+	    !ASSERT_GT(v.last_seen_ns + 500000000ULL, lbxdp_prog_now(c),
+		       "the entry refreshed") ||
+	    !ASSERT_OK(bpf_map_lookup_elem(c->fd[M_RING_TRACK], &slot, &got),
+		       "read the stamp"))
+		goto out;
+	ASSERT_EQ(got, ahead, "the stamp ahead, kept");
+out:
+	svc_end(&s);
+	test__end();
+}
+
 void test_flows(void)
 {
 	test_memo();
@@ -1249,6 +1303,7 @@ void test_flows(void)
 	test_jet_vip_set();
 	test_jet_drain();
 	test_jet_raise();
+	test_jet_stamp_forward();
 	test_sh();
 	test_counters();
 }
