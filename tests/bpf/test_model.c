@@ -23,6 +23,9 @@
  *   that is up, the program's choice; a drop only when none takes new flows;
  * - within FUZZ of tmo (last_seen is refreshed every 0.5 s, the clock is
  *   jiffies): not checked, whatever happens is recorded.
+ * When the TCP timeout changes, a flow idle past the old one (by more than
+ * FUZZ) stays expired at its next packet, whatever the new one says; one
+ * within FUZZ of it is not checked then.
  * The model's Maglev table is lbxdp_maglev_build() over the model's servers,
  * not the maps. lbxdp_gc() never frees the record of a draining server that
  * a live flow uses, and frees it once its flows all expired and it was
@@ -133,6 +136,7 @@ struct mvip {
 	__u32 tver;  /* table changes so far */
 	__u8 *log;   /* kind of each change so far */
 	__u32 nlog;
+	__u32 tmo_s; /* its protocol's timeout */
 };
 
 enum fstate { F_NEW, F_SYN, F_EST };
@@ -151,6 +155,9 @@ struct mflow {
 	__u64 vlast, resume; /* virtual clock, for the generator */
 	__u32 seen;	     /* vip's nlog at its previous packet */
 	__u32 tver0;	     /* vip's tver when placed */
+	/* A TCP timeout change found it past the old timeout (@gone: its
+	 * next packet as an expired flow's) or near it (@blur: unchecked). */
+	bool gone, blur;
 };
 
 struct counts {
@@ -163,6 +170,7 @@ struct counts {
 	__u64 syn_table;   /* live mh/sh SYN placed by the table instead */
 	__u64 changes, gcs, frees, free_checks, revives;
 	__u64 stalls; /* runs that took STALL_NS or more */
+	__u64 tmo_changes;
 };
 
 struct mrun {
@@ -333,8 +341,7 @@ static bool hashed(const struct mvip *v)
 
 static __u64 tmo_ns(const struct mvip *v)
 {
-	return (__u64)(v->proto == IPPROTO_TCP ? MD_TCP_TMO : MD_UDP_TMO) *
-	       NSEC;
+	return (__u64)v->tmo_s * NSEC;
 }
 
 /* --- the program --- */
@@ -426,9 +433,9 @@ static void packet(struct mrun *r, struct mflow *f, bool syn)
 	}
 	if (f->be < 0)
 		rule = syn || v->proto == IPPROTO_UDP ? R_NEW : R_UNSEEN;
-	else if (!live && idle <= tmo + FUZZ_NS)
+	else if (f->blur || (!live && !f->gone && idle <= tmo + FUZZ_NS))
 		rule = R_FUZZY;
-	else if (!live)
+	else if (!live || f->gone)
 		rule = syn ? R_REUSE : R_EXPIRED;
 	else if (!v->be[f->be].present || v->be[f->be].inst != f->inst)
 		rule = R_FREED;
@@ -564,6 +571,7 @@ static void packet(struct mrun *r, struct mflow *f, bool syn)
 	f->last = now;
 	f->vlast = r->vnow;
 	f->state = syn ? F_SYN : F_EST;
+	f->gone = f->blur = false;
 }
 
 /* --- changes, through the library as lbxdp makes them --- */
@@ -577,9 +585,10 @@ static void logged_change(struct mrun *r, struct mvip *v, enum kind k)
 }
 
 /* The flow on record @inst of @v's server @i that sent last, NULL if none;
- * how many flows use it, into *n. */
+ * how many flows use it, into *n. @sure: not those a TCP timeout change
+ * left past or near its old value. */
 static const struct mflow *last_use(const struct mrun *r, int v, int i,
-				    __u32 inst, __u32 *n)
+				    __u32 inst, bool sure, __u32 *n)
 {
 	const struct mflow *last = NULL;
 	__u32 k;
@@ -588,7 +597,8 @@ static const struct mflow *last_use(const struct mrun *r, int v, int i,
 	for (k = 0; k < r->nflow; k++) {
 		const struct mflow *f = &r->flow[k];
 
-		if (f->vip != v || f->be != i || f->inst != inst)
+		if (f->vip != v || f->be != i || f->inst != inst ||
+		    (sure && (f->gone || f->blur)))
 			continue;
 		(*n)++;
 		if (!last || f->last > last->last)
@@ -625,7 +635,7 @@ static void sync_frees(struct mrun *r, __u64 gc_at)
 
 			if (!b->present || !b->draining)
 				continue;
-			lf = last_use(r, v, i, b->inst, &n);
+			lf = last_use(r, v, i, b->inst, false, &n);
 			last = lf ? lf->last : 0;
 			addr4(a, be_addr(v, i));
 			err = lbxdp_backend_find(&r->lb->ctx, &mv->key, a, &id);
@@ -650,6 +660,8 @@ static void sync_frees(struct mrun *r, __u64 gc_at)
 				return;
 			}
 			note(r, "%s server %d: record freed", mv->name, i);
+			lf = last_use(r, v, i, b->inst, true, &n);
+			last = lf ? lf->last : 0;
 			r->n.frees++;
 			r->n.free_checks += n;
 			if (n && now - last + FUZZ_NS < tmo) {
@@ -981,6 +993,38 @@ static int random_vip(struct mrun *r, bool tcp)
 	return vi;
 }
 
+/*
+ * The TCP timeout doubled, or back, as `lbxdp timeout set tcp` sets it: a
+ * TCP flow idle past the old one is expired for good, one near it is not
+ * checked at its next packet; the others keep their servers.
+ */
+static void tcp_timeout(struct mrun *r)
+{
+	__u32 old = r->vip[0].tmo_s, k;
+	__u32 sec = old == MD_TCP_TMO ? 2 * MD_TCP_TMO : MD_TCP_TMO;
+	__u64 now = prog_now(r), idle, tmo = (__u64)old * NSEC;
+	int v;
+
+	note(r, "tcp timeout %u s -> %u s", old, sec);
+	for (k = 0; k < r->nflow; k++) {
+		struct mflow *f = &r->flow[k];
+
+		if (r->vip[f->vip].proto != IPPROTO_TCP || f->be < 0)
+			continue;
+		idle = now > f->last ? now - f->last : 0;
+		if (idle > tmo + FUZZ_NS)
+			f->gone = true;
+		else if (idle + FUZZ_NS >= tmo)
+			f->blur = true;
+	}
+	for (v = 0; v < NVIP; v++)
+		if (r->vip[v].proto == IPPROTO_TCP)
+			r->vip[v].tmo_s = sec;
+	if (!tcp_timeout_set(r->lb, sec))
+		fail(r, "lbxdp_timeout_write failed");
+	r->n.tmo_changes++;
+}
+
 static void step(struct mrun *r)
 {
 	__u32 x = below(r, 1000), n;
@@ -1024,11 +1068,15 @@ static void step(struct mrun *r)
 	} else if (x < 894) {
 		note(r, "clock +2-10 s");
 		advance(r, between(r, 2 * NSEC, 10 * NSEC));
-	} else if (x < 895 && below(r, 2)) {
-		note(r, "clock past the timeouts");
-		if (advance(r, between(r, (MD_TCP_TMO + 5) * NSEC,
-				       (MD_TCP_TMO + 40) * NSEC)))
-			gc(r);
+	} else if (x < 895) {
+		if (below(r, 2)) {
+			note(r, "clock past the timeouts");
+			if (advance(r, between(r, (r->vip[0].tmo_s + 5) * NSEC,
+					       (r->vip[0].tmo_s + 40) * NSEC)))
+				gc(r);
+		}
+	} else if (x < 898) {
+		tcp_timeout(r);
 	}
 	if (f && !r->failed)
 		send_next(r, f);
@@ -1062,6 +1110,7 @@ static bool setup(struct mrun *r)
 		mv->name = vips[v].name;
 		mv->sched = vips[v].sched;
 		mv->proto = vips[v].proto;
+		mv->tmo_s = mv->proto == IPPROTO_TCP ? MD_TCP_TMO : MD_UDP_TMO;
 		vip_key(&mv->key, vips[v].addr, vips[v].port, vips[v].proto);
 		mv->ring = calloc(MD_RING, sizeof(*mv->ring));
 		mv->log = calloc((size_t)r->nsteps * (4 + NADDR) + 64, 1);
@@ -1167,10 +1216,11 @@ static void counts_print(const struct counts *n)
 		(unsigned long long)n->moved_chain,
 		(unsigned long long)n->drops, (unsigned long long)n->syn_table);
 	test__note(
-		"  changes %llu (revives %llu), gc runs %llu, records freed %llu, flows checked at a free %llu, stalled runs %llu",
+		"  changes %llu (revives %llu), gc runs %llu, records freed %llu, flows checked at a free %llu, TCP timeout changes %llu, stalled runs %llu",
 		(unsigned long long)n->changes, (unsigned long long)n->revives,
 		(unsigned long long)n->gcs, (unsigned long long)n->frees,
 		(unsigned long long)n->free_checks,
+		(unsigned long long)n->tmo_changes,
 		(unsigned long long)n->stalls);
 }
 
