@@ -698,6 +698,10 @@ static __always_inline int jet_forward(struct ethhdr *eth,
 	struct lbxdp_backend *be;
 	__u32 id = jet_locate(cfg, vip, p);
 
+	/* The master of a flow sync pair tracks every flow, placed by the
+	 * slots' history: the peer it fails over to has its entries only. */
+	if (cfg->flags & LBXDP_CFG_F_SYNC)
+		return LOOKUP;
 	be = id ? bpf_map_lookup_elem(&backends, &id) : NULL;
 	if (!schedulable(be, vip))
 		return LOOKUP;
@@ -854,8 +858,8 @@ static __always_inline int forward_new(struct ethhdr *eth,
 	nf.gen = be->gen;
 	nf.last_seen_ns = p->now;
 	/* A jet flow needs an entry where its slot's history would place it
-	 * elsewhere, or to replace the one it has. */
-	if (p->jet && !p->base && !p->entry)
+	 * elsewhere, or to replace the one it has, or for flow sync. */
+	if (p->jet && !p->base && !p->entry && !(cfg->flags & LBXDP_CFG_F_SYNC))
 		goto out;
 	bpf_map_update_elem(&flows, &p->fk, &nf, BPF_ANY);
 	jet_track(p);

@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include "lbxdp/hash.h"
 #include "service.h"
 #include "flowsync.h"
@@ -1290,6 +1291,63 @@ out:
 	test__end();
 }
 
+static int event_count(void *ctx, void *data, size_t len)
+{
+	(*(int *)ctx)++;
+	return 0;
+}
+
+/* How many events the flow sync ring holds, read out. */
+static int ring_events(void)
+{
+	struct ring_buffer *rb;
+	int n = 0;
+
+	rb = ring_buffer__new(env.main.ctx.fd[M_SYNC_RING], event_count, &n,
+			      NULL);
+	if (!ASSERT_TRUE(rb != NULL, "ring_buffer__new"))
+		return -1;
+	ring_buffer__consume(rb);
+	ring_buffer__free(rb);
+	return n;
+}
+
+/* The master of a flow sync pair (feed on) tracks every mh flow, where the
+ * slots' history says: its peer, after a failover, knows the flows it was
+ * sent entries of only. Flows placed before the feed get theirs with their
+ * next packet. */
+static void test_jet_feed(void)
+{
+	int where[NFLOWS_MH], moved = 0, i, n = 0;
+	struct svc s;
+
+	test__begin("jet: a flow sync master gives every mh flow an entry");
+	if (!mh_setup(&s, IP4(198, 18, 0, 22), 101, where) ||
+	    !ASSERT_EQ(with_entry(&s, NULL), 0, "entries before the feed") ||
+	    !svc_backend(&s, IP4(198, 18, 1, 104), 1) ||
+	    !ASSERT_OK(lbxdp_sync_feed_set(&env.main.ctx, true), "feed on") ||
+	    !flows_stay(&s, where, &moved, "feed on, after adding web4"))
+		goto out;
+	test__context("feed on, after adding web4");
+	ASSERT_GT(moved, 0, "flows a new SYN would now send elsewhere");
+	ASSERT_EQ(with_entry(&s, NULL), NFLOWS_MH, "flows with an entry");
+	if (new_flows(&s, 3000, 0, "new SYN, feed on") < 0)
+		goto out;
+	for (i = 3000; i < 3000 + NFLOWS_MH; i++) {
+		struct fspec f = flow_n(i, TH_SYN, IP4(198, 18, 0, 22));
+
+		n += has_entry(&f);
+	}
+	test__context("new SYN, feed on");
+	ASSERT_EQ(n, NFLOWS_MH, "new flows with an entry");
+	ASSERT_EQ(ring_events(), 2 * NFLOWS_MH, "events for the peer");
+out:
+	lbxdp_sync_feed_set(&env.main.ctx, false);
+	ring_events();
+	svc_end(&s);
+	test__end();
+}
+
 void test_flows(void)
 {
 	test_memo();
@@ -1304,6 +1362,7 @@ void test_flows(void)
 	test_jet_drain();
 	test_jet_raise();
 	test_jet_stamp_forward();
+	test_jet_feed();
 	test_sh();
 	test_counters();
 }
