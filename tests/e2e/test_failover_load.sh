@@ -7,7 +7,8 @@
 # streams must survive on LB2 with the same servers: with lb_algo mh by
 # the Maglev table alone, with wrr by flow sync (lvs_sync_daemon), which
 # must have put every stream's flow, on its server, into LB2's flow table
-# before the kill. New
+# before the kill; so must mh with flow sync, whose master tracks every
+# flow (README, "just enough tracking"). New
 # connections that failed meanwhile are counted, with how long they did.
 # shellcheck disable=SC2016 # check ... eval '...' expands when checked
 # shellcheck disable=SC2317 # functions run through e2e_wait
@@ -216,6 +217,7 @@ round() {
 
 round mh 0
 round wrr 1
+round mh 1
 
 # A key others may read is refused with the file and line that name it.
 chmod 644 "$KEY"
