@@ -312,8 +312,11 @@ int jet_forget_keys(struct lbxdp_ctx *c, const struct lbxdp_flow_key *keys,
 	__u32 i;
 
 	for (i = 0; i < n; i++) {
-		if (bpf_map_lookup_and_delete_elem(fd, &keys[i], &v))
-			continue;
+		if (bpf_map_lookup_and_delete_elem(fd, &keys[i], &v)) {
+			if (errno == ENOENT) /* evicted meanwhile */
+				continue;
+			return -errno;
+		}
 		/* Rewritten since the walk (its ports reused): put back,
 		 * unless the program wrote it again meanwhile. */
 		if (v.last_seen_ns != seen[i] &&
