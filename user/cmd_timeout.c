@@ -50,7 +50,8 @@ int do_timeout(struct cli *cli, int argc, char **argv)
 			cli,
 			"Usage: lbxdp timeout [show]\n"
 			"       lbxdp timeout set [tcp SECONDS] [udp SECONDS] [active SECONDS]\n"
-			"  tcp/udp: a flow idle this long is forgotten (default %u/%u);\n"
+			"  tcp/udp: a flow idle this long is forgotten (default %u/%u); a longer\n"
+			"  tcp timeout brings back no mh or sh flow the old one forgot;\n"
 			"  active: a flow seen within this window counts as active (default %u).\n",
 			LBXDP_DEF_TCP_TIMEOUT, LBXDP_DEF_UDP_TIMEOUT,
 			LBXDP_DEF_ACTIVE_WINDOW);
