@@ -735,6 +735,20 @@ static int random_of(struct mrun *r, const struct mvip *v,
 	return n ? nth(v, pred, below(r, n)) : -1;
 }
 
+/* `lbxdp backend set` of @vi's server @i with @ch, told as @what. */
+static bool backend_set(struct mrun *r, int vi, int i,
+			const struct lbxdp_backend_change *ch, const char *what)
+{
+	struct mvip *v = &r->vip[vi];
+	char msg[64];
+	__be32 a[4];
+
+	addr4(a, be_addr(vi, i));
+	note(r, "%s backend set server %d %s", v->name, i, what);
+	snprintf(msg, sizeof(msg), "backend set %s", what);
+	return lib_ok(r, lbxdp_backend_set(&r->lb->ctx, &v->key, a, ch), msg);
+}
+
 static void change(struct mrun *r)
 {
 	int vi = below(r, NVIP), i, err, op;
@@ -784,16 +798,16 @@ static void change(struct mrun *r)
 		return;
 	}
 	if (op < 70 && nlive) {
+		char what[40];
+
 		i = random_of(r, v, present_live);
 		w = below(r, 5) ? 1 + below(r, 5) : 0;
 		if (w == v->be[i].weight)
 			w = w ? 0 : 1 + below(r, 5);
 		ch.weight = w;
-		addr4(a, be_addr(vi, i));
-		note(r, "%s backend set server %d --weight %u (was %u)",
-		     v->name, i, w, v->be[i].weight);
-		if (!lib_ok(r, lbxdp_backend_set(c, &v->key, a, &ch),
-			    "backend set --weight"))
+		snprintf(what, sizeof(what), "--weight %u (was %u)", w,
+			 v->be[i].weight);
+		if (!backend_set(r, vi, i, &ch, what))
 			return;
 		v->be[i].weight = w;
 		logged_change(r, v, w ? K_WEIGHT : K_QUIESCE);
@@ -802,10 +816,7 @@ static void change(struct mrun *r)
 	if (op < 83 && count_if(v, live_up) > (below(r, 8) ? 1 : 0)) {
 		i = random_of(r, v, live_up);
 		ch.up = 0;
-		addr4(a, be_addr(vi, i));
-		note(r, "%s backend set server %d --down", v->name, i);
-		if (!lib_ok(r, lbxdp_backend_set(c, &v->key, a, &ch),
-			    "backend set --down"))
+		if (!backend_set(r, vi, i, &ch, "--down"))
 			return;
 		v->be[i].down = true;
 		logged_change(r, v, K_DOWN);
@@ -814,10 +825,7 @@ static void change(struct mrun *r)
 	i = random_of(r, v, live_down);
 	if (op < 95 && i >= 0) {
 		ch.up = 1;
-		addr4(a, be_addr(vi, i));
-		note(r, "%s backend set server %d --up", v->name, i);
-		if (!lib_ok(r, lbxdp_backend_set(c, &v->key, a, &ch),
-			    "backend set --up"))
+		if (!backend_set(r, vi, i, &ch, "--up"))
 			return;
 		v->be[i].down = false;
 		logged_change(r, v, K_UP);
@@ -829,10 +837,7 @@ static void change(struct mrun *r)
 	if (i >= 0 && below(r, 2)) {
 		mac_of(mac, vi, i);
 		ch.mac = mac;
-		addr4(a, be_addr(vi, i));
-		note(r, "%s backend set server %d --mac (its own)", v->name, i);
-		if (!lib_ok(r, lbxdp_backend_set(c, &v->key, a, &ch),
-			    "backend set --mac"))
+		if (!backend_set(r, vi, i, &ch, "--mac (its own)"))
 			return;
 	} else {
 		struct lbxdp_vip vip;
