@@ -1316,6 +1316,22 @@ static int fill_to_capacity(struct bench *b, bool *full)
 	return err;
 }
 
+/* The rows of established flows now in the table that were asked for:
+ * one flow repeated (@hot, R_NR: none), a random one, live frames. */
+static int measure_est(struct bench *b, struct row *rows, int hot, int spread,
+		       int live)
+{
+	int err = 0;
+
+	if (hot != R_NR && want(b, &rows[hot]))
+		err = measure_hot(b, &rows[hot].s);
+	if (!err && want(b, &rows[spread]))
+		err = measure_spread(b, false, &rows[spread].s);
+	if (!err && want(b, &rows[live]))
+		err = measure_live(b, false, b->p.live_pkts, &rows[live].s);
+	return err;
+}
+
 static int run_all(struct bench *b, struct row *rows)
 {
 	__u32 stream = stream_run(&b->p);
@@ -1331,13 +1347,9 @@ static int run_all(struct bench *b, struct row *rows)
 		     (const int[]){R_HOT_1K, R_SPREAD_1K, R_LIVE_1K, R_NR})) {
 		note("1k established flows");
 		err = fill_flows(b, 0, 1000);
-		if (!err && want(b, &rows[R_HOT_1K]))
-			err = measure_hot(b, &rows[R_HOT_1K].s);
-		if (!err && want(b, &rows[R_SPREAD_1K]))
-			err = measure_spread(b, false, &rows[R_SPREAD_1K].s);
-		if (!err && want(b, &rows[R_LIVE_1K]))
-			err = measure_live(b, false, b->p.live_pkts,
-					   &rows[R_LIVE_1K].s);
+		if (!err)
+			err = measure_est(b, rows, R_HOT_1K, R_SPREAD_1K,
+					  R_LIVE_1K);
 	}
 
 	if (!err &&
@@ -1345,13 +1357,9 @@ static int run_all(struct bench *b, struct row *rows)
 		     (const int[]){R_HOT_1M, R_SPREAD_1M, R_LIVE_1M, R_NR})) {
 		note("1M established flows, wrr VIP (%.0f s)", now_s() - t0);
 		err = fill_flows(b, b->nflows, EST_FLOWS);
-		if (!err && want(b, &rows[R_HOT_1M]))
-			err = measure_hot(b, &rows[R_HOT_1M].s);
-		if (!err && want(b, &rows[R_SPREAD_1M]))
-			err = measure_spread(b, false, &rows[R_SPREAD_1M].s);
-		if (!err && want(b, &rows[R_LIVE_1M]))
-			err = measure_live(b, false, b->p.live_pkts,
-					   &rows[R_LIVE_1M].s);
+		if (!err)
+			err = measure_est(b, rows, R_HOT_1M, R_SPREAD_1M,
+					  R_LIVE_1M);
 	}
 
 	/* Opened by SYNs, not written into the table: whether an mh flow
@@ -1364,11 +1372,9 @@ static int run_all(struct bench *b, struct row *rows)
 		err = drop_flows(b);
 		if (!err)
 			err = syn_fill(b, EST_FLOWS);
-		if (!err && want(b, &rows[R_SPREAD_1M_MH]))
-			err = measure_spread(b, false, &rows[R_SPREAD_1M_MH].s);
-		if (!err && want(b, &rows[R_LIVE_1M_MH]))
-			err = measure_live(b, false, b->p.live_pkts,
-					   &rows[R_LIVE_1M_MH].s);
+		if (!err)
+			err = measure_est(b, rows, R_NR, R_SPREAD_1M_MH,
+					  R_LIVE_1M_MH);
 		use_vip(b, false);
 	}
 
