@@ -180,14 +180,14 @@ static __always_inline bool schedulable(const struct lbxdp_backend *be,
 	       be->vip_id == vip->id;
 }
 
-/* The Maglev slot of @p's flow in a table of @vip (cfg->ring_size > 0). */
-static __always_inline __u32 ring_slot(const struct lbxdp_vip *vip,
+/* The Maglev slot of @p's flow for scheduler @sched (cfg->ring_size > 0). */
+static __always_inline __u32 ring_slot(__u8 sched,
 				       const struct lbxdp_config *cfg,
 				       const struct pkt *p)
 {
 	__u32 h;
 
-	if (vip->sched == LBXDP_SCHED_SH)
+	if (sched == LBXDP_SCHED_SH)
 		h = lbxdp_hash_addr(p->fk.src, LBXDP_SEED_FLOW);
 	else
 		/* IPv4 only here: a constant family keeps the IPv6 hash
@@ -234,7 +234,7 @@ static __always_inline __u32 pick(const struct lbxdp_vip *vip,
 	 * another VIP. */
 	if (!cfg->ring_size)
 		return 0;
-	idx = tidx * cfg->ring_size + ring_slot(vip, cfg, p);
+	idx = tidx * cfg->ring_size + ring_slot(vip->sched, cfg, p);
 	e = bpf_map_lookup_elem(&maglev, &idx);
 	return e ? *e : 0;
 }
@@ -620,48 +620,42 @@ static __always_inline bool jet_vip(const struct lbxdp_vip *vip,
 #define LOOKUP (-3) /* jet_forward(): the flow table decides */
 
 /*
- * Where a TCP packet of a jet_vip() goes with no flow lookup: the backend
- * its slot of the live Maglev table names, when no flow of the slot can be
- * elsewhere: none has had an entry within the timeout (ring_track), and
- * the slot has not changed within it from a backend that flows without an
- * entry may still be on (ring_meta). 0 otherwise, with p->jet, p->base and
- * p->slot set for the flow table's path (p->jet unset: it cannot tell).
- * The table and its history are read under vip_slot's flip count, as in
- * schedule().
+ * Slot @s of VIP @vip_id's live Maglev table with its history (ring_meta),
+ * read under vip_slot's flip count, as in schedule(): into *cur the backend
+ * it names, into *base the one that flows of the slot without an entry may
+ * still be on, when it changed from that one within the timeout (0: they
+ * are on *cur). False when it cannot tell.
  */
-static __always_inline __u32 jet_locate(const struct lbxdp_config *cfg,
-					const struct lbxdp_vip *vip,
-					struct pkt *p)
+static __always_inline bool slot_read(const struct lbxdp_config *cfg,
+				      __u32 vip_id, __u32 s,
+				      const struct pkt *p, __u32 *cur,
+				      __u32 *base)
 {
-	__u32 *flips, *e, *track, *sum, seq, again, tidx, idx, s, cur = 0;
+	__u32 *flips, *e, *sum, seq, again, tidx, idx, c = 0, b = 0, left = 0;
 	struct lbxdp_ring_meta *m;
-	__u32 base = 0, left = 0;
 	bool read = false;
 	int i;
 
-	if (!cfg->ring_size)
-		return 0;
-	s = ring_slot(vip, cfg, p);
-	flips = bpf_map_lookup_elem(&vip_slot, &vip->id);
+	flips = bpf_map_lookup_elem(&vip_slot, &vip_id);
 	if (!flips)
-		return 0;
+		return false;
 	seq = *(volatile __u32 *)flips;
 	for (i = 0; i < 3 && !read; i++) {
-		tidx = vip->id * 2 + (seq & 1);
+		tidx = vip_id * 2 + (seq & 1);
 		idx = tidx * cfg->ring_size + s;
 		e = bpf_map_lookup_elem(&maglev, &idx);
 		sum = bpf_map_lookup_elem(&ring_left, &tidx);
 		if (!e || !sum)
-			return 0;
-		cur = *e;
-		base = 0;
+			return false;
+		c = *e;
+		b = 0;
 		/* The slots' history only where a slot may need it: a
 		 * million flows' slots are far beyond the caches. */
 		if (recent(cfg, p, *sum)) {
 			m = bpf_map_lookup_elem(&ring_meta, &idx);
 			if (!m)
-				return 0;
-			base = m->base;
+				return false;
+			b = m->base;
 			left = m->left;
 		}
 		barrier(); /* the reads above before the count's */
@@ -670,12 +664,36 @@ static __always_inline __u32 jet_locate(const struct lbxdp_config *cfg,
 		seq = again;
 	}
 	if (!read)
+		return false;
+	*cur = c;
+	*base = b && b != c && recent(cfg, p, left) ? b : 0;
+	return true;
+}
+
+/*
+ * Where a TCP packet of a jet_vip() goes with no flow lookup: the backend
+ * its slot of the live Maglev table names, when no flow of the slot can be
+ * elsewhere: none has had an entry within the timeout (ring_track), and
+ * the slot has not changed within it from a backend that flows without an
+ * entry may still be on (ring_meta). 0 otherwise, with p->jet, p->base and
+ * p->slot set for the flow table's path (p->jet unset: it cannot tell).
+ */
+static __always_inline __u32 jet_locate(const struct lbxdp_config *cfg,
+					const struct lbxdp_vip *vip,
+					struct pkt *p)
+{
+	__u32 *track, s, cur, base;
+
+	if (!cfg->ring_size)
+		return 0;
+	s = ring_slot(vip->sched, cfg, p);
+	if (!slot_read(cfg, vip->id, s, p, &cur, &base))
 		return 0;
 	p->jet = true;
 	p->cur = cur;
 	p->slot = vip->id * cfg->ring_size + s;
 	p->vip_id = vip->id;
-	p->base = base && base != cur && recent(cfg, p, left) ? base : 0;
+	p->base = base;
 	if (p->base)
 		return 0;
 	/* No entry of the VIP's written within the timeout: none of the
@@ -710,6 +728,35 @@ static __always_inline int jet_forward(struct ethhdr *eth,
 		gs->flood_stateless++;
 	gs->forwarded++;
 	return tx(eth, cfg, be->mac, id, vip->id, p, p->syn);
+}
+
+/* A VIP whose scheduler changed from mh or sh within the TCP timeout
+ * (abi.h "vip_prior"): the TCP flows that one placed without an entry
+ * are found by its slots (UDP ones all have entries). NULL for none. */
+static __always_inline const struct lbxdp_vip_prior *
+prior_of(const struct lbxdp_config *cfg, const struct lbxdp_vip *vip,
+	 const struct pkt *p)
+{
+	struct lbxdp_vip_prior *pr;
+
+	pr = bpf_map_lookup_elem(&vip_prior, &vip->id);
+	return pr && recent(cfg, p, pr->since) ? pr : NULL;
+}
+
+/* Where @pr's scheduler placed @p's flow, had it no entry: its slot's
+ * base, else its backend. 0 when that cannot be told. */
+static __always_inline __u32 prior_place(const struct lbxdp_config *cfg,
+					 const struct lbxdp_vip *vip,
+					 const struct lbxdp_vip_prior *pr,
+					 const struct pkt *p)
+{
+	__u32 cur, base;
+
+	if (!cfg->ring_size ||
+	    !slot_read(cfg, vip->id, ring_slot(pr->sched, cfg, p), p, &cur,
+		       &base))
+		return 0;
+	return base ? base : cur;
 }
 
 /* The backend a flow without an entry is on, when its slot changed from
@@ -798,6 +845,7 @@ static __always_inline int forward_new(struct ethhdr *eth,
 				       struct pkt *p,
 				       struct lbxdp_global_stats *gs)
 {
+	const struct lbxdp_vip_prior *pr = prior_of(cfg, vip, p);
 	struct lbxdp_persist_key pk = {};
 	struct lbxdp_flow nf = {};
 	struct lbxdp_backend *be;
@@ -813,7 +861,7 @@ static __always_inline int forward_new(struct ethhdr *eth,
 		return STATELESS;
 	by_hash = p->fk.proto == IPPROTO_TCP && !p->syn;
 	/* A jet flow has no entry by design: no miss. */
-	if (by_hash && !p->resched && !p->jet)
+	if (by_hash && !p->resched && !p->jet && !pr)
 		gs->flow_miss_nonsyn++;
 
 	if (vip->persist_sec) {
@@ -824,8 +872,11 @@ static __always_inline int forward_new(struct ethhdr *eth,
 		}
 	}
 	/* A flow of a jet VIP whose slot changed: without an entry, it was
-	 * placed before the change. */
+	 * placed before the change; of a VIP whose scheduler changed from a
+	 * jet one, by that one. */
 	if (by_hash && !p->resched) {
+		if (pr && !p->entry)
+			p->base = prior_place(cfg, vip, pr, p);
 		be = jet_base(vip, p);
 		if (be && (be->flags & LBXDP_BE_F_DOWN)) {
 			gs->down_resched++;
@@ -858,8 +909,10 @@ static __always_inline int forward_new(struct ethhdr *eth,
 	nf.gen = be->gen;
 	nf.last_seen_ns = p->now;
 	/* A jet flow needs an entry where its slot's history would place it
-	 * elsewhere, or to replace the one it has, or for flow sync. */
-	if (p->jet && !p->base && !p->entry && !(cfg->flags & LBXDP_CFG_F_SYNC))
+	 * elsewhere, or to replace the one it has, or for flow sync, or while
+	 * a miss goes by the scheduler before. */
+	if (p->jet && !p->base && !p->entry &&
+	    !(cfg->flags & LBXDP_CFG_F_SYNC) && !pr)
 		goto out;
 	bpf_map_update_elem(&flows, &p->fk, &nf, BPF_ANY);
 	jet_track(p);
@@ -1172,7 +1225,8 @@ int lbxdp_xdp(struct xdp_md *ctx)
 		 * retransmission's or an older flow's, points anyway (unless
 		 * its table changed since): no lookup. Not where flows
 		 * without an entry would go elsewhere: its ACK would. */
-		if (p.flood && hash_placed(vip) && !p.base)
+		if (p.flood && hash_placed(vip) && !p.base &&
+		    !prior_of(cfg, vip, &p))
 			goto place_stateless;
 		memo_find(&p);
 	}
@@ -1182,7 +1236,9 @@ int lbxdp_xdp(struct xdp_md *ctx)
 		ret = established(eth, cfg, flow, &p, gs);
 		if (ret != RESCHEDULE)
 			return ret;
-	} else if (p.flood && !p.base) {
+	} else if (p.flood && !p.base && !prior_of(cfg, vip, &p)) {
+		/* Not while a miss goes by the scheduler before: its ACK
+		 * would, where this SYN might not. */
 		goto place_stateless;
 	}
 	/* An entry to reschedule is rewritten, guard or not: the flow's

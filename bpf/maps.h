@@ -112,6 +112,14 @@ struct {
 } vip_track SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct lbxdp_vip_prior);
+	__uint(max_entries, LBXDP_DEF_MAX_VIPS);
+	PINNED;
+} vip_prior SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__type(key, __u32);
 	__type(value, __u32);

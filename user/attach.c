@@ -238,6 +238,7 @@ static int set_sizes(struct lbxdp_bpf *skel, const struct lbxdp_config *cfg)
 		{skel->maps.ring_track, cfg->max_vips * cfg->ring_size},
 		{skel->maps.ring_left, cfg->max_vips * 2},
 		{skel->maps.vip_track, cfg->max_vips},
+		{skel->maps.vip_prior, cfg->max_vips},
 		{skel->maps.wrr_cursor, cfg->max_vips},
 		{skel->maps.backends, nbe},
 		{skel->maps.flows, cfg->flows},

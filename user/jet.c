@@ -108,6 +108,39 @@ cleanup:
 	return err;
 }
 
+bool jet_prior_live(struct lbxdp_ctx *c, __u32 vip_id)
+{
+	struct lbxdp_vip_prior pr = {};
+
+	if (c->fd[M_VIP_PRIOR] < 0 ||
+	    bpf_map_lookup_elem(c->fd[M_VIP_PRIOR], &vip_id, &pr))
+		return false;
+	return pr.since && !settled(c, pr.since, lbxdp_prog_now(c));
+}
+
+int jet_prior_set(struct lbxdp_ctx *c, const struct lbxdp_vip *old,
+		  const struct lbxdp_vip *vip)
+{
+	struct lbxdp_vip_prior pr = {.sched = old->sched};
+	int fd = c->fd[M_VIP_PRIOR];
+
+	if (fd < 0 || !jet_sched(old) ||
+	    (jet_sched(vip) && vip->sched == old->sched) ||
+	    jet_prior_live(c, old->id))
+		return 0;
+	/* Off, then on with its scheduler there: a packet reads @since in
+	 * one load, so it never pairs it with another one's scheduler. */
+	if (bpf_map_update_elem(fd, &old->id, &pr, BPF_ANY))
+		goto fail;
+	pr.since = jet_epoch(lbxdp_prog_now(c));
+	if (bpf_map_update_elem(fd, &old->id, &pr, BPF_ANY))
+		goto fail;
+	return 0;
+fail:
+	p_err("cannot write map vip_prior: %s", strerror(errno));
+	return -errno;
+}
+
 int jet_reset(struct lbxdp_ctx *c, __u32 vip_id)
 {
 	__u32 ring = c->cfg.ring_size;
@@ -129,6 +162,8 @@ int jet_reset(struct lbxdp_ctx *c, __u32 vip_id)
 		err = lbxdp_array_fill(c->fd[M_RING_LEFT], vip_id * 2, zero, 2);
 	if (!err)
 		err = lbxdp_array_fill(c->fd[M_VIP_TRACK], vip_id, zero, 1);
+	if (!err && c->fd[M_VIP_PRIOR] >= 0)
+		err = lbxdp_array_fill(c->fd[M_VIP_PRIOR], vip_id, zero, 1);
 	free(zero);
 	return err;
 }
@@ -260,6 +295,22 @@ static int jet_forget_bases(struct lbxdp_ctx *c, __u32 id, __u64 now,
 	return err;
 }
 
+/* Clear VIP @id's scheduler before (vip_prior) once its flows are idle
+ * past the timeout: a longer one would bring it back, for flows placed by
+ * the scheduler since. */
+static int jet_forget_prior(struct lbxdp_ctx *c, __u32 id, __u64 now)
+{
+	struct lbxdp_vip_prior pr = {};
+	int fd = c->fd[M_VIP_PRIOR];
+
+	if (fd < 0 || bpf_map_lookup_elem(fd, &id, &pr))
+		return fd < 0 || errno == ENOENT ? 0 : -errno;
+	if (!pr.since || !settled(c, pr.since, now))
+		return 0;
+	pr.since = 0;
+	return bpf_map_update_elem(fd, &id, &pr, BPF_ANY) ? -errno : 0;
+}
+
 /* The expired entries of jet VIPs (@jet, TCP ones only) as of @now. */
 struct jet_gone {
 	const struct lbxdp_ctx *c;
@@ -378,6 +429,8 @@ int jet_before_raise(struct lbxdp_ctx *c)
 		}
 		jet[id] = jet_sched(&vip);
 		err = jet_forget_bases(c, id, now, m);
+		if (!err)
+			err = jet_forget_prior(c, id, now);
 	}
 	if (!err)
 		err = jet_forget_entries(c, jet, now);

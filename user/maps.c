@@ -49,6 +49,7 @@ const char *const lbxdp_map_names[M_NR] = {
 	[M_RING_TRACK] = "ring_track",
 	[M_RING_LEFT] = "ring_left",
 	[M_VIP_TRACK] = "vip_track",
+	[M_VIP_PRIOR] = "vip_prior",
 	/* clang-format on */
 };
 

@@ -48,6 +48,7 @@ enum lbxdp_map {
 	M_RING_TRACK,
 	M_RING_LEFT,
 	M_VIP_TRACK,
+	M_VIP_PRIOR,
 	M_NR,
 };
 

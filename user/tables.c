@@ -106,7 +106,8 @@ static void wrr_too_long(const struct tables *tb)
 /* The spare slot's ring_meta and its summary ring_left (jet.h), for a
  * program that has them: zero for a VIP that does not read them (one that
  * becomes a jet VIP is marked tracked by lbxdp_vip_set(): its flows have
- * entries), so that no history outlives its scheduler. */
+ * entries), so that no history outlives its scheduler, or the flows its
+ * scheduler before placed without an entry (vip_prior). */
 static int meta_write(struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
 		      __u32 live_tidx, __u32 tidx, const struct tables *tb)
 {
@@ -119,7 +120,7 @@ static int meta_write(struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
 	meta = calloc(ring, sizeof(*meta));
 	if (!meta)
 		return -ENOMEM;
-	if (jet_sched(vip))
+	if (jet_sched(vip) || jet_prior_live(c, vip->id))
 		err = jet_meta_build(c, vip, live_tidx, tb->maglev, meta);
 	/* Only a slot whose base is not its backend is ever looked at. */
 	for (s = 0; s < ring; s++)

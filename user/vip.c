@@ -212,18 +212,19 @@ int lbxdp_vip_set(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 		if (err)
 			return err;
 	}
+	/* Before the rebuild, which keeps the slots' history for it. */
+	err = jet_prior_set(c, &old, &vip);
+	if (err)
+		return err;
 	if (sched == LBXDP_SCHED_WRR || sched == LBXDP_SCHED_RR) {
 		err = lbxdp_rebuild(c, &vip);
 		if (err)
 			return err;
 	}
-	/* Its flows have entries: looked up until they are idle. Between
-	 * mh and sh the slots hash another key: their history means
-	 * nothing (flows without an entry move, README). */
+	/* Looked up until idle: its flows have entries, or go by the
+	 * scheduler before, with an entry. */
 	if (jet_sched(&vip) && (!jet_sched(&old) || vip.sched != old.sched)) {
-		err = jet_sched(&old) ? jet_reset(c, vip.id) : 0;
-		if (!err)
-			err = jet_track_all(c, vip.id);
+		err = jet_track_all(c, vip.id);
 		if (err)
 			return err;
 	}

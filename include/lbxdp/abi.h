@@ -137,6 +137,23 @@ struct lbxdp_ring_meta {
  * __u32: the newest stamp of the VIP's ring_track, written with it.
  */
 
+/*
+ * Map "vip_prior", BPF_MAP_TYPE_ARRAY [max_vips], additive: the scheduler
+ * a VIP had before lbxdp changed it from mh or sh (without persistence) to
+ * another, and when. The flows that one placed without an entry are live
+ * for a TCP timeout after @since: until then, a TCP packet of the VIP
+ * without an entry that is not a SYN goes where that scheduler's slot (and
+ * its history) places it, and every new flow of the VIP gets an entry.
+ * Written before the VIP's record: first with @since 0 (none), then
+ * @since, a single 32-bit store. A change made while one is live keeps
+ * it: the flows placed since all have entries.
+ */
+struct lbxdp_vip_prior {
+	__u32 since; /* the program's clock, as ring_meta's @left; 0: none */
+	__u8 sched;  /* LBXDP_SCHED_MH or LBXDP_SCHED_SH */
+	__u8 pad[3];
+};
+
 /* ~1.07 s: a clock of 32 bits that lasts 146 years. */
 #define LBXDP_EPOCH_SHIFT 30
 

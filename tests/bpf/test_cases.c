@@ -275,10 +275,10 @@ static const struct fixture cases[] = {
 			{"SYN A", .f = SYNF(C1, 1000, VIP1, 80),
 			 .verdict = XDP_TX, .out = MAGLEV, .stats = FWD},
 			/* An mh flow has no entry (its slot never changed):
-			 * wrr finds it by Maglev, as a miss. */
+			 * wrr finds it by mh's slot (vip_prior), no miss. */
 			{"set wrr, data of A", .act = {DO_VIP_SET(0, LBXDP_SCHED_WRR)},
 			 .f = ACKF(C1, 1000, VIP1, 80),
-			 .verdict = XDP_TX, .out = MAGLEV, .stats = FWD | MISS},
+			 .verdict = XDP_TX, .out = MAGLEV, .stats = FWD},
 			{"SYN 1", .f = SYNF(C1, 1001, VIP1, 80),
 			 .verdict = XDP_TX, .out = TO(1), .stats = FWD},
 			{"SYN 2", .f = SYNF(C1, 1002, VIP1, 80),

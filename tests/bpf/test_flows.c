@@ -344,9 +344,12 @@ static bool jet_age(enum lbxdp_map m, __u32 sec)
 	struct lbxdp_ctx *c = &env.main.ctx;
 	__u32 n = c->cfg.max_vips * (m == M_RING_LEFT	? 2
 				     : m == M_RING_META ? 2 * c->cfg.ring_size
+				     : m == M_VIP_PRIOR ? 1
 							: c->cfg.ring_size);
 	__u32 d = (__u32)(((__u64)sec * 1000000000ULL) >> LBXDP_EPOCH_SHIFT);
-	size_t sz = m == M_RING_META ? sizeof(struct lbxdp_ring_meta) : 4;
+	size_t sz = m == M_RING_META   ? sizeof(struct lbxdp_ring_meta)
+		    : m == M_VIP_PRIOR ? sizeof(struct lbxdp_vip_prior)
+				       : 4;
 	__u8 *v = calloc(n, sz);
 	bool ok = false;
 	__u32 i, *at;
@@ -1348,6 +1351,194 @@ out:
 	test__end();
 }
 
+/* Where an sh VIP of @s's servers sends @f: an index, -1 for none. */
+static int sh_pick(const struct svc *s, const struct fspec *f)
+{
+	__u32 ring = env.main.ctx.cfg.ring_size, id = 0, *t;
+	__be32 a[4];
+
+	t = calloc(ring, sizeof(*t));
+	addr4(a, f->saddr);
+	if (t && !lbxdp_maglev_build(s->sb, s->n, t, ring))
+		id = t[lbxdp_ring_slot(lbxdp_hash_addr(a, LBXDP_SEED_FLOW),
+				       ring)];
+	free(t);
+	return (int)id - 1;
+}
+
+/* A never-seen flow (from @from on) that sh sends elsewhere than mh: its
+ * index, into *sh where sh sends it. */
+static int sh_differs(struct svc *s, int from, int *sh)
+{
+	int i;
+
+	for (i = from; i < from + 1000; i++) {
+		struct fspec f = flow_n(i, TH_ACK, ntohl(s->key.addr[0]));
+		__u32 mh = maglev_pick(s->sb, s->n, env.main.ctx.cfg.ring_size,
+				       &f);
+
+		*sh = sh_pick(s, &f);
+		if (*sh >= 0 && (int)mh - 1 != *sh)
+			return i;
+	}
+	ASSERT_TRUE(false, "a flow that sh and mh place apart");
+	return -1;
+}
+
+/* A never-seen flow @i's ACK goes where sh sends it, with no entry: the
+ * scheduler before is forgotten. */
+static bool by_sh(struct svc *s, int i, int sh, const char *what)
+{
+	struct fspec f = flow_n(i, TH_ACK, ntohl(s->key.addr[0]));
+	__u8 mac[6];
+
+	test__context("%s", what);
+	be_mac(mac, 1, sh);
+	return send_expect(&env.main, &f, XDP_TX, mac, STAT_BIT(forwarded),
+			   "a never-seen ACK: by sh", NULL) &&
+	       ASSERT_TRUE(!has_entry(&f), "no entry");
+}
+
+/* Beyond the flood guard's rate (@rate0 restored), the SYN of never-seen
+ * flow @k is given an entry, so its ACK reaches the same server. */
+static bool flood_tracked(struct svc *s, int k, __u32 rate0, const char *what)
+{
+	struct lbxdp_global_stats before, after;
+	__u32 vip = ntohl(s->key.addr[0]), verdict = 0;
+	struct fspec syn = flow_n(k - 1, TH_SYN, vip), ack;
+	struct frame in, out;
+	bool ok = false;
+
+	test__context("%s", what);
+	if (!set_flood_rate(1) ||
+	    !ASSERT_OK(send_frame(&env.main, &syn, &in, &out, &verdict),
+		       "a SYN within the rate"))
+		goto out;
+	syn = flow_n(k, TH_SYN, vip);
+	if (!ASSERT_OK(stats_read(&env.main, &before), "read stats") ||
+	    !ASSERT_OK(send_frame(&env.main, &syn, &in, &out, &verdict),
+		       "the SYN beyond it") ||
+	    !ASSERT_OK(stats_read(&env.main, &after), "read stats"))
+		goto out;
+	ASSERT_VERDICT(verdict, XDP_TX, "the SYN beyond the rate");
+	ASSERT_STATS(&before, &after, STAT_BIT(forwarded),
+		     "the SYN beyond the rate: tracked");
+	ack = flow_n(k, TH_ACK, vip);
+	ok = has_entry(&syn) &&
+	     send_expect(&env.main, &ack, XDP_TX, out.data, STAT_BIT(forwarded),
+			 "its ACK: the SYN's server", NULL);
+	ASSERT_TRUE(ok, "tracked, the ACK with it");
+out:
+	return set_flood_rate(rate0) && ok;
+}
+
+/*
+ * An mh VIP set to sh (a keepalived reload that adds mh-port), then to
+ * wrr: for a TCP timeout, a flow without an entry that is no SYN goes
+ * where mh placed it (its slot's base, or its backend) and gets an entry
+ * there, and every new flow gets one, under the flood guard too; then the
+ * scheduler alone decides, and a longer timeout does not bring mh back.
+ */
+static void test_jet_prior(void)
+{
+	int where[NFLOWS_MH], moved = 0, differ = 0, i, n = 0, sh, k;
+	__u32 vip = IP4(198, 18, 0, 23), rate0;
+	struct lbxdp_ctx *c = &env.main.ctx;
+	struct fspec syn, ack;
+	__u8 mac[6];
+	struct svc s;
+
+	test__begin(
+		"jet: an mh VIP set to sh, then wrr, keeps the flows mh placed without entries");
+	rate0 = c->cfg.flood_rate;
+	if (!mh_setup(&s, vip, 111, where))
+		goto out;
+	test__context("del web3, set sh");
+	s.sb[2].weight = 0;
+	if (!ASSERT_OK(lbxdp_backend_del(c, &s.key, s.sb[2].addr),
+		       "backend del") ||
+	    !ASSERT_OK(lbxdp_vip_set(c, &s.key, LBXDP_SCHED_SH, 0),
+		       "vip set sh"))
+		goto out;
+	for (i = 0; i < NFLOWS_MH; i++) {
+		struct fspec f = flow_n(i, TH_ACK, vip);
+
+		differ += sh_pick(&s, &f) != where[i];
+	}
+	if (!ASSERT_GT(differ, 0, "flows sh places elsewhere"))
+		goto out;
+	/* New flows, by sh, with an entry: their ACKs are no misses. */
+	for (i = 2000; i < 2000 + NFLOWS_MH; i++) {
+		syn = flow_n(i, TH_SYN, vip);
+		ack = flow_n(i, TH_ACK, vip);
+		test__context("new flow %d", i);
+		be_mac(mac, 1, sh_pick(&s, &syn));
+		if (!send_expect(&env.main, &syn, XDP_TX, mac,
+				 STAT_BIT(forwarded), "SYN: by sh", NULL) ||
+		    !send_expect(&env.main, &ack, XDP_TX, mac,
+				 STAT_BIT(forwarded), "its ACK: the same",
+				 NULL))
+			goto out;
+		n += has_entry(&syn);
+	}
+	test__context("new flows");
+	if (!ASSERT_EQ(n, NFLOWS_MH, "new flows with an entry"))
+		goto out;
+	/* A stateless SYN would go by sh, its ACK by mh. */
+	k = sh_differs(&s, 4000, &sh);
+	if (k < 0 || !flood_tracked(&s, k, rate0, "sh, flood"))
+		goto out;
+	/* Within the timeout still: mh stays the scheduler before. */
+	test__context("set wrr");
+	if (!ASSERT_OK(lbxdp_vip_set(c, &s.key, LBXDP_SCHED_WRR, 0),
+		       "vip set wrr") ||
+	    !flows_stay(&s, where, &moved, "set sh, then wrr"))
+		goto out;
+	test__context("set sh, then wrr");
+	if (!ASSERT_EQ(with_entry(&s, NULL), NFLOWS_MH, "flows with an entry"))
+		goto out;
+	/* A timeout on, every flow mh placed is idle past it. */
+	test__context("a timeout on, set sh");
+	if (!age_all(1000) || !jet_age(M_VIP_PRIOR, 1000) ||
+	    !ASSERT_OK(lbxdp_vip_set(c, &s.key, LBXDP_SCHED_SH, 0),
+		       "vip set sh"))
+		goto out;
+	k = sh_differs(&s, 5000, &sh);
+	if (k < 0 || !by_sh(&s, k, sh, "a timeout on, set sh") ||
+	    !tcp_timeout_set(&env.main, 3600))
+		goto out;
+	k = sh_differs(&s, 6000, &sh);
+	if (k < 0 || !by_sh(&s, k, sh, "tcp timeout 3600 s"))
+		goto out;
+	/* sh before wrr: a stateless SYN would go by mh, its ACK by sh. */
+	k = sh_differs(&s, 7000, &sh);
+	if (k < 0 ||
+	    !ASSERT_OK(lbxdp_vip_set(c, &s.key, LBXDP_SCHED_WRR, 0),
+		       "vip set wrr") ||
+	    !flood_tracked(&s, k, rate0, "sh to wrr, flood"))
+		goto out;
+	/* The VIP that gets its id next has no scheduler before. */
+	svc_end(&s);
+	test__context("a new wrr VIP");
+	if (!svc_begin(&s, vip, 80, LBXDP_SCHED_WRR) ||
+	    !svc_backend(&s, IP4(198, 18, 1, 111), 1) ||
+	    !svc_backend(&s, IP4(198, 18, 1, 112), 1))
+		goto out;
+	k = sh_differs(&s, 8000, &sh);
+	if (k < 0)
+		goto out;
+	ack = flow_n(k, TH_ACK, vip);
+	be_mac(mac, 1, (int)maglev_pick(s.sb, s.n, c->cfg.ring_size, &ack) - 1);
+	send_expect(&env.main, &ack, XDP_TX, mac,
+		    STAT_BIT(forwarded) | STAT_BIT(flow_miss_nonsyn),
+		    "a never-seen ACK: by Maglev, a miss", NULL);
+out:
+	set_flood_rate(rate0);
+	tcp_timeout_set(&env.main, LBXDP_DEF_TCP_TIMEOUT);
+	svc_end(&s);
+	test__end();
+}
+
 void test_flows(void)
 {
 	test_memo();
@@ -1363,6 +1554,7 @@ void test_flows(void)
 	test_jet_raise();
 	test_jet_stamp_forward();
 	test_jet_feed();
+	test_jet_prior();
 	test_sh();
 	test_counters();
 }
