@@ -875,7 +875,7 @@ static __always_inline int forward_new(struct ethhdr *eth,
 	 * placed before the change; of a VIP whose scheduler changed from a
 	 * jet one, by that one. */
 	if (by_hash && !p->resched) {
-		if (pr && !p->entry)
+		if (pr)
 			p->base = prior_place(cfg, vip, pr, p);
 		be = jet_base(vip, p);
 		if (be && (be->flags & LBXDP_BE_F_DOWN)) {

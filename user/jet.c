@@ -427,7 +427,9 @@ int jet_before_raise(struct lbxdp_ctx *c)
 			err = -errno;
 			break;
 		}
-		jet[id] = jet_sched(&vip);
+		/* Where flows go without an entry: by its scheduler, or by
+		 * the one before it (vip_prior). */
+		jet[id] = jet_sched(&vip) || jet_prior_live(c, id);
 		err = jet_forget_bases(c, id, now, m);
 		if (!err)
 			err = jet_forget_prior(c, id, now);

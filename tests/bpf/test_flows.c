@@ -1539,6 +1539,38 @@ out:
 	test__end();
 }
 
+/* A VIP set from mh to wrr, then a longer TCP timeout: the entries that
+ * expired while mh placed its flows without one are deleted, as for an mh
+ * VIP, or they would take back flows placed by the table since. */
+static void test_jet_prior_raise(void)
+{
+	int where[NFLOWS_MH], now[NFLOWS_MH], moved = 0;
+	struct lbxdp_ctx *c = &env.main.ctx;
+	struct svc s;
+
+	test__begin(
+		"jet: raising the TCP timeout after mh -> wrr revives no expired entry");
+	if (!mh_setup(&s, IP4(198, 18, 0, 24), 121, where) ||
+	    !svc_backend(&s, IP4(198, 18, 1, 124), 1) ||
+	    !flows_stay(&s, where, &moved, "after adding web4"))
+		goto out;
+	test__context("after adding web4");
+	if (!ASSERT_GT(moved, 0, "flows with an entry on their slot's base") ||
+	    !age_all(1000) || !jet_age(M_RING_LEFT, 1000) ||
+	    !by_table(&s, TH_ACK, now, "idle past the timeout: by the table"))
+		goto out;
+	test__context("set wrr, tcp timeout 3600 s");
+	if (!ASSERT_OK(lbxdp_vip_set(c, &s.key, LBXDP_SCHED_WRR, 0),
+		       "vip set wrr") ||
+	    !tcp_timeout_set(&env.main, 3600))
+		goto out;
+	flows_to(&s, TH_ACK, now, &moved, "wrr, tcp timeout 3600 s");
+out:
+	tcp_timeout_set(&env.main, LBXDP_DEF_TCP_TIMEOUT);
+	svc_end(&s);
+	test__end();
+}
+
 void test_flows(void)
 {
 	test_memo();
@@ -1555,6 +1587,7 @@ void test_flows(void)
 	test_jet_stamp_forward();
 	test_jet_feed();
 	test_jet_prior();
+	test_jet_prior_raise();
 	test_sh();
 	test_counters();
 }

@@ -15,7 +15,8 @@
  *   and the server is quiesced or draining (then a new flow); a SYN of an
  *   mh or sh flow may also go where the table says (README, "just enough
  *   tracking": where its slot changed, a SYN without an entry is a new
- *   flow), its flow then on that server;
+ *   flow), its flow then on that server, and so may one whose VIP went
+ *   from mh or sh to wrr since (any server that takes new flows);
  * - new (its first packet; a SYN of expired ports): a server that takes new
  *   flows, for mh and sh exactly the model's Maglev table's pick, for wrr
  *   any; a drop only when none takes new flows;
@@ -84,13 +85,14 @@ enum kind {
 	K_UP,
 	K_FREE,
 	K_NOOP,	 /* a record write or flip that changes no table */
+	K_SCHED, /* vip set --sched: another scheduler, the same table */
 	K_MULTI, /* two or more of the above */
 	K_NR,
 };
 
 static const char *const kind_names[K_NR] = {
-	"add",	"revive", "del",     "weight", "quiesce",
-	"down", "up",	  "gc-free", "no-op",  "several",
+	"add", "revive",  "del",   "weight", "quiesce", "down",
+	"up",  "gc-free", "no-op", "sched",  "several",
 };
 
 enum rule {
@@ -158,6 +160,9 @@ struct mflow {
 	/* A TCP timeout change found it past the old timeout (@gone: its
 	 * next packet as an expired flow's) or near it (@blur: unchecked). */
 	bool gone, blur;
+	/* Last placed by mh or sh, TCP: it may have no entry, so a SYN of its
+	 * ports may be a new flow's (README, "just enough tracking"). */
+	bool jet;
 };
 
 struct counts {
@@ -492,6 +497,12 @@ static void packet(struct mrun *r, struct mflow *f, bool syn)
 			ok = true;
 			r->n.syn_table++;
 		}
+		/* Its VIP left mh or sh since: a new flow of wrr's. */
+		if (!ok && syn && !hashed(v) && f->jet && got >= 0 &&
+		    takes_new(&v->be[got])) {
+			ok = true;
+			r->n.syn_table++;
+		}
 		snprintf(want, sizeof(want), "server %d", exp);
 		break;
 	case R_DOWN:
@@ -572,6 +583,8 @@ static void packet(struct mrun *r, struct mflow *f, bool syn)
 	f->vlast = r->vnow;
 	f->state = syn ? F_SYN : F_EST;
 	f->gone = f->blur = false;
+	/* Forwarded by wrr or for UDP: it has an entry now. */
+	f->jet = v->proto == IPPROTO_TCP && hashed(v);
 }
 
 /* --- changes, through the library as lbxdp makes them --- */
@@ -829,6 +842,23 @@ static void change(struct mrun *r)
 			return;
 		v->be[i].down = false;
 		logged_change(r, v, K_UP);
+		return;
+	}
+	/* Now and then another scheduler, in place, as a keepalived reload
+	 * that changes lb_algo does: the same servers and table. */
+	if (op >= 95 && !below(r, 3)) {
+		static const __u8 to[] = {LBXDP_SCHED_MH, LBXDP_SCHED_SH,
+					  LBXDP_SCHED_WRR};
+		static const char *const to_s[] = {"mh", "sh", "wrr"};
+		int t = below(r, 3);
+
+		if (to[t] == v->sched)
+			t = (t + 1 + below(r, 2)) % 3;
+		note(r, "%s vip set --sched %s", v->name, to_s[t]);
+		if (!lib_ok(r, lbxdp_vip_set(c, &v->key, to[t], 0), "vip set"))
+			return;
+		v->sched = to[t];
+		logged_change(r, v, K_SCHED);
 		return;
 	}
 	/* A record write or table flip that changes no table (the repair,
@@ -1320,8 +1350,10 @@ void test_model(void)
 	ASSERT_GT(t.revives, 0, "draining servers revived by backend add");
 	ASSERT_GT(t.free_checks, 0, "flows checked at a record's free");
 	ASSERT_GT(t.drops, 0, "expected drops");
-	/* Near a timeout stays rare, else the checks thin out. */
-	ASSERT_CMP(t.rule[R_FUZZY] * 100, <, t.rule[R_SAME], "fuzzy x 100",
+	/* Near a timeout stays rare, else the checks thin out: under 1% of
+	 * the live checks over the default seeds, under 1.5% for some seeds
+	 * alone. */
+	ASSERT_CMP(t.rule[R_FUZZY] * 50, <, t.rule[R_SAME], "fuzzy x 50",
 		   "less than live checks ");
 out:
 	lb_close(&lb);
