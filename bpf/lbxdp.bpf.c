@@ -730,9 +730,9 @@ static __always_inline int jet_forward(struct ethhdr *eth,
 	return tx(eth, cfg, be->mac, id, vip->id, p, p->syn);
 }
 
-/* A VIP whose scheduler changed from mh or sh within the TCP timeout
- * (abi.h "vip_prior"): the TCP flows that one placed without an entry
- * are found by its slots (UDP ones all have entries). NULL for none. */
+/* A TCP VIP whose scheduler changed from mh or sh within the timeout
+ * (abi.h "vip_prior"): the flows that one placed without an entry are
+ * found by its slots. NULL for none. */
 static __always_inline const struct lbxdp_vip_prior *
 prior_of(const struct lbxdp_config *cfg, const struct lbxdp_vip *vip,
 	 const struct pkt *p)
@@ -959,6 +959,7 @@ static __always_inline int handle_icmp(struct xdp_md *ctx, struct ethhdr *eth,
 				       struct lbxdp_global_stats *gs)
 {
 	struct icmphdr *icmp = (void *)(iph + 1);
+	const struct lbxdp_vip_prior *pr;
 	struct lbxdp_persist_key pk = {};
 	struct lbxdp_backend *be;
 	struct lbxdp_flow *flow;
@@ -1013,11 +1014,16 @@ static __always_inline int handle_icmp(struct xdp_md *ctx, struct ethhdr *eth,
 	if (be && !(be->flags & LBXDP_BE_F_DOWN)) {
 		be_id = flow->backend;
 	} else {
-		if (vip->persist_sec)
-			be_id = persisted_backend(vip, &p, &pk);
-		else if (!be && (be = jet_base(vip, &p)) &&
-			 !(be->flags & LBXDP_BE_F_DOWN))
+		/* A slot's base, or the scheduler before's, first, as in
+		 * forward_new(): persistence is never a jet VIP's own. */
+		pr = be ? NULL : prior_of(cfg, vip, &p);
+		if (pr)
+			p.base = prior_place(cfg, vip, pr, &p);
+		if (!be && (be = jet_base(vip, &p)) &&
+		    !(be->flags & LBXDP_BE_F_DOWN))
 			be_id = p.base;
+		else if (vip->persist_sec)
+			be_id = persisted_backend(vip, &p, &pk);
 		if (be_id) {
 			be = bpf_map_lookup_elem(&backends, &be_id);
 		} else {

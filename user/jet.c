@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <bpf/bpf.h>
 #include "log.h"
 #include "lbxdp/hash.h"
@@ -118,13 +119,14 @@ bool jet_prior_live(struct lbxdp_ctx *c, __u32 vip_id)
 	return pr.since && !settled(c, pr.since, lbxdp_prog_now(c));
 }
 
-int jet_prior_set(struct lbxdp_ctx *c, const struct lbxdp_vip *old,
-		  const struct lbxdp_vip *vip)
+int jet_prior_set(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
+		  const struct lbxdp_vip *old, const struct lbxdp_vip *vip)
 {
 	struct lbxdp_vip_prior pr = {.sched = old->sched};
 	int fd = c->fd[M_VIP_PRIOR];
 
-	if (fd < 0 || !jet_sched(old) ||
+	/* UDP flows all have entries. */
+	if (fd < 0 || key->proto != IPPROTO_TCP || !jet_sched(old) ||
 	    (jet_sched(vip) && vip->sched == old->sched) ||
 	    jet_prior_live(c, old->id))
 		return 0;

@@ -139,8 +139,8 @@ struct lbxdp_ring_meta {
 
 /*
  * Map "vip_prior", BPF_MAP_TYPE_ARRAY [max_vips], additive: the scheduler
- * a VIP had before lbxdp changed it from mh or sh (without persistence) to
- * another, and when. The flows that one placed without an entry are live
+ * a TCP VIP had before lbxdp changed it from mh or sh (without
+ * persistence) to another, and when. The flows that one placed without an entry are live
  * for a TCP timeout after @since: until then, a TCP packet of the VIP
  * without an entry that is not a SYN goes where that scheduler's slot (and
  * its history) places it, and every new flow of the VIP gets an entry.

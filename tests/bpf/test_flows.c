@@ -1467,6 +1467,25 @@ static void test_jet_prior(void)
 	}
 	if (!ASSERT_GT(differ, 0, "flows sh places elsewhere"))
 		goto out;
+	/* Path MTU discovery follows them there too. */
+	for (i = 0, n = 0; i < NFLOWS_MH && !n; i++) {
+		struct fspec f = flow_n(i, TH_ACK, vip);
+		struct fspec icmp = ICMPF(IP4(198, 18, 9, 1), vip, 3, 4,
+					  f.saddr, f.sport, 80);
+
+		if (sh_pick(&s, &f) == where[i])
+			continue;
+		test__context("frag-needed about flow %d", i);
+		be_mac(mac, 1, where[i]);
+		n = send_expect(&env.main, &icmp, XDP_TX, mac,
+				STAT_BIT(icmp_forwarded),
+				"frag-needed: to where mh placed its flow",
+				NULL) &&
+		    ASSERT_TRUE(!has_entry(&f), "no entry");
+		if (!n)
+			goto out;
+	}
+	n = 0;
 	/* New flows, by sh, with an entry: their ACKs are no misses. */
 	for (i = 2000; i < 2000 + NFLOWS_MH; i++) {
 		syn = flow_n(i, TH_SYN, vip);
@@ -1539,6 +1558,53 @@ out:
 	test__end();
 }
 
+/* The scheduler before as vip_prior holds it for @key's VIP. */
+static bool prior_read(const struct lbxdp_vip_key *key,
+		       struct lbxdp_vip_prior *pr)
+{
+	struct lbxdp_ctx *c = &env.main.ctx;
+	struct lbxdp_vip vip;
+
+	memset(pr, 0, sizeof(*pr));
+	return ASSERT_OK(lbxdp_vip_get(c, key, &vip), "the VIP") &&
+	       ASSERT_OK(bpf_map_lookup_elem(c->fd[M_VIP_PRIOR], &vip.id, pr),
+			 "read vip_prior");
+}
+
+/* Only TCP flows go without entries: a UDP VIP set from mh records no
+ * scheduler before, a TCP one does. */
+static void test_jet_prior_udp(void)
+{
+	struct lbxdp_ctx *c = &env.main.ctx;
+	struct lbxdp_vip_key u, t;
+	struct lbxdp_vip_prior pr;
+	bool added_u, added_t;
+
+	test__begin("jet: a UDP VIP set from mh records no scheduler before");
+	vip_key(&u, IP4(198, 18, 0, 25), 53, IPPROTO_UDP);
+	vip_key(&t, IP4(198, 18, 0, 25), 80, IPPROTO_TCP);
+	added_u = ASSERT_OK(
+		lbxdp_vip_add(c, &u, LBXDP_SCHED_MH, 0, LBXDP_OWNER_CLI),
+		"vip add udp");
+	added_t = ASSERT_OK(
+		lbxdp_vip_add(c, &t, LBXDP_SCHED_MH, 0, LBXDP_OWNER_CLI),
+		"vip add tcp");
+	if (!added_u || !added_t ||
+	    !ASSERT_OK(lbxdp_vip_set(c, &u, LBXDP_SCHED_WRR, 0), "set udp") ||
+	    !ASSERT_OK(lbxdp_vip_set(c, &t, LBXDP_SCHED_WRR, 0), "set tcp"))
+		goto out;
+	if (prior_read(&u, &pr))
+		ASSERT_EQ(pr.since, 0, "udp: no scheduler before");
+	if (prior_read(&t, &pr) && ASSERT_NEQ(pr.since, 0, "tcp: one"))
+		ASSERT_EQ(pr.sched, LBXDP_SCHED_MH, "tcp: mh");
+out:
+	if (added_u)
+		ASSERT_OK(lbxdp_vip_del(c, &u), "vip del udp");
+	if (added_t)
+		ASSERT_OK(lbxdp_vip_del(c, &t), "vip del tcp");
+	test__end();
+}
+
 /* A VIP set from mh to wrr, then a longer TCP timeout: the entries that
  * expired while mh placed its flows without one are deleted, as for an mh
  * VIP, or they would take back flows placed by the table since. */
@@ -1588,6 +1654,7 @@ void test_flows(void)
 	test_jet_feed();
 	test_jet_prior();
 	test_jet_prior_raise();
+	test_jet_prior_udp();
 	test_sh();
 	test_counters();
 }
