@@ -120,16 +120,23 @@ bool jet_prior_live(struct lbxdp_ctx *c, __u32 vip_id)
 }
 
 int jet_prior_set(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
-		  const struct lbxdp_vip *old, const struct lbxdp_vip *vip)
+		  const struct lbxdp_vip *old)
 {
 	struct lbxdp_vip_prior pr = {.sched = old->sched};
-	int fd = c->fd[M_VIP_PRIOR];
+	int fd = c->fd[M_VIP_PRIOR], err;
 
-	/* UDP flows all have entries. */
+	/* A UDP flow has an entry but beyond the flood guard, where a table
+	 * change moves it anyway. */
 	if (fd < 0 || key->proto != IPPROTO_TCP || !jet_sched(old) ||
-	    (jet_sched(vip) && vip->sched == old->sched) ||
 	    jet_prior_live(c, old->id))
 		return 0;
+	/* Every slot looked up first: while the record lives, its VIP gives
+	 * every new flow an entry, even if this change goes no further (a
+	 * writer killed, a wrr schedule refused), so a later change may keep
+	 * this record. */
+	err = jet_track_all(c, old->id);
+	if (err)
+		return err;
 	/* Off, then on with its scheduler there: a packet reads @since in
 	 * one load, so it never pairs it with another one's scheduler. */
 	if (bpf_map_update_elem(fd, &old->id, &pr, BPF_ANY))

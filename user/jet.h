@@ -29,12 +29,13 @@ int jet_meta_build(struct lbxdp_ctx *c, const struct lbxdp_vip *vip,
  * have flows without an entry. */
 bool jet_prior_live(struct lbxdp_ctx *c, __u32 vip_id);
 
-/* Before the TCP VIP @key becomes @vip from @old: where its scheduler was
- * a jet one and no longer is, the flows it placed without an entry are
- * found by it for a timeout (unless a scheduler before is still live: the
- * flows placed since have entries). Prints why on failure. */
+/* Before the VIP @key, @old, changes (the caller returns early on no
+ * change): where @old's scheduler is a jet one, the flows
+ * it placed without an entry are found by it for a timeout (unless a
+ * scheduler before is still live: the flows placed since have entries).
+ * Prints why on failure. */
 int jet_prior_set(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
-		  const struct lbxdp_vip *old, const struct lbxdp_vip *vip);
+		  const struct lbxdp_vip *old);
 
 /* VIP id @vip_id's slot history and tracking zeroed, for a new VIP: what
  * an earlier holder of the id left would send its packets to the lookup,

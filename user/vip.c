@@ -213,7 +213,7 @@ int lbxdp_vip_set(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 			return err;
 	}
 	/* Before the rebuild, which keeps the slots' history for it. */
-	err = jet_prior_set(c, key, &old, &vip);
+	err = jet_prior_set(c, key, &old);
 	if (err)
 		return err;
 	if (sched == LBXDP_SCHED_WRR || sched == LBXDP_SCHED_RR) {

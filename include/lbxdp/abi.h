@@ -144,8 +144,9 @@ struct lbxdp_ring_meta {
  * for a TCP timeout after @since: until then, a TCP packet of the VIP
  * without an entry that is not a SYN goes where that scheduler's slot (and
  * its history) places it, and every new flow of the VIP gets an entry.
- * Written before the VIP's record: first with @since 0 (none), then
- * @since, a single 32-bit store. A change made while one is live keeps
+ * Written before the VIP's record, after every slot of the VIP is marked
+ * tracked (ring_track): first with @since 0 (none), then @since, a single
+ * 32-bit store. A change made while one is live keeps
  * it: the flows placed since all have entries.
  */
 struct lbxdp_vip_prior {

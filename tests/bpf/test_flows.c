@@ -1558,6 +1558,49 @@ out:
 	test__end();
 }
 
+/*
+ * A change whose writer stopped after recording the scheduler before (a
+ * writer killed, a wrr schedule refused): the VIP, still mh, gives its new
+ * flows entries while the record lives, so a change retried within it may
+ * keep the record, and its expiry moves none of them.
+ */
+static void test_jet_prior_stopped(void)
+{
+	struct lbxdp_ctx *c = &env.main.ctx;
+	__u32 vip = IP4(198, 18, 0, 26);
+	int where[NFLOWS_MH], k, sh;
+	struct fspec syn, ack;
+	struct lbxdp_vip old;
+	__u8 mac[6];
+	struct svc s;
+
+	test__begin(
+		"jet: a change stopped after recording the scheduler before moves no flow placed meanwhile");
+	if (!mh_setup(&s, vip, 131, where) ||
+	    !ASSERT_OK(lbxdp_vip_get(c, &s.key, &old), "the VIP") ||
+	    !ASSERT_OK(jet_prior_set(c, &s.key, &old), "record mh only"))
+		goto out;
+	k = sh_differs(&s, 3000, &sh);
+	if (k < 0)
+		goto out;
+	syn = flow_n(k, TH_SYN, vip);
+	ack = flow_n(k, TH_ACK, vip);
+	be_mac(mac, 1, (int)maglev_pick(s.sb, s.n, c->cfg.ring_size, &syn) - 1);
+	if (!send_expect(&env.main, &syn, XDP_TX, mac, STAT_BIT(forwarded),
+			 "still mh: a new flow by mh", NULL) ||
+	    !ASSERT_TRUE(has_entry(&syn), "with an entry") ||
+	    !jet_age(M_VIP_PRIOR, 600) ||
+	    !ASSERT_OK(lbxdp_vip_set(c, &s.key, LBXDP_SCHED_SH, 0),
+		       "vip set sh, the record kept") ||
+	    !jet_age(M_VIP_PRIOR, 400))
+		goto out;
+	send_expect(&env.main, &ack, XDP_TX, mac, STAT_BIT(forwarded),
+		    "the record expired: its ACK by its entry", NULL);
+out:
+	svc_end(&s);
+	test__end();
+}
+
 /* The scheduler before as vip_prior holds it for @key's VIP. */
 static bool prior_read(const struct lbxdp_vip_key *key,
 		       struct lbxdp_vip_prior *pr)
@@ -1655,6 +1698,7 @@ void test_flows(void)
 	test_jet_prior();
 	test_jet_prior_raise();
 	test_jet_prior_udp();
+	test_jet_prior_stopped();
 	test_sh();
 	test_counters();
 }
