@@ -977,7 +977,11 @@ struct seen {
 	struct rs_health h;
 	bool changed;
 	int n;
+	/* When each result came: the loop's time, which the checker times
+	 * its next run from (the wall clock runs ahead of it within an
+	 * iteration); the wall clock without @loop. */
 	uint64_t at[32];
+	const struct loop *loop;
 };
 
 static void on_seen(void *arg, const struct rs_health *h, bool changed)
@@ -987,7 +991,7 @@ static void on_seen(void *arg, const struct rs_health *h, bool changed)
 	s->h = *h;
 	s->changed = changed;
 	if (s->n < 32)
-		s->at[s->n] = loop_clock_ms();
+		s->at[s->n] = s->loop ? loop_now(s->loop) : loop_clock_ms();
 	s->n++;
 }
 
@@ -1156,6 +1160,7 @@ static void test_start_state(void **state)
 	/* Up, then refused: retry 1 means a second failure, 100 ms later
 	 * (delay_before_retry), before it is down. */
 	memset(&s, 0, sizeof(s));
+	s.loop = &x->loop;
 	rs.port = x->closed_port;
 	rc = rs_check_new(&env, &x->vs, &rs);
 	assert_non_null(rc);
