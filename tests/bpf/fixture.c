@@ -45,17 +45,34 @@ __u32 flow_hash(const struct fspec *f)
 			       f->proto, LBXDP_AF_INET);
 }
 
-__u32 maglev_pick(const struct lbxdp_sched_backend *sb, size_t n,
-		  __u32 ring_size, const struct fspec *f)
+/* The id a Maglev table of @ring_size over @sb holds for hash @h. */
+static __u32 ring_pick(const struct lbxdp_sched_backend *sb, size_t n,
+		       __u32 ring_size, __u32 h)
 {
 	__u32 *ring = calloc(ring_size, sizeof(*ring)), id = 0;
 
 	if (!ring)
 		return 0;
 	if (!lbxdp_maglev_build(sb, n, ring, ring_size))
-		id = ring[lbxdp_ring_slot(flow_hash(f), ring_size)];
+		id = ring[lbxdp_ring_slot(h, ring_size)];
 	free(ring);
 	return id;
+}
+
+__u32 maglev_pick(const struct lbxdp_sched_backend *sb, size_t n,
+		  __u32 ring_size, const struct fspec *f)
+{
+	return ring_pick(sb, n, ring_size, flow_hash(f));
+}
+
+__u32 sh_pick(const struct lbxdp_sched_backend *sb, size_t n, __u32 ring_size,
+	      const struct fspec *f)
+{
+	__be32 src[4];
+
+	addr4(src, f->saddr);
+	return ring_pick(sb, n, ring_size,
+			 lbxdp_hash_addr(src, LBXDP_SEED_FLOW));
 }
 
 int send_frame(struct lb *lb, const struct fspec *f, struct frame *in,

@@ -156,6 +156,9 @@ __u32 flow_hash(const struct fspec *f);
  */
 __u32 maglev_pick(const struct lbxdp_sched_backend *sb, size_t n,
 		  __u32 ring_size, const struct fspec *f);
+/* The same for an sh VIP (the source address alone). */
+__u32 sh_pick(const struct lbxdp_sched_backend *sb, size_t n, __u32 ring_size,
+	      const struct fspec *f);
 
 /* Send @f through @lb; *out is what came back. */
 int send_frame(struct lb *lb, const struct fspec *f, struct frame *in,

@@ -1352,18 +1352,9 @@ out:
 }
 
 /* Where an sh VIP of @s's servers sends @f: an index, -1 for none. */
-static int sh_pick(const struct svc *s, const struct fspec *f)
+static int sh_index(const struct svc *s, const struct fspec *f)
 {
-	__u32 ring = env.main.ctx.cfg.ring_size, id = 0, *t;
-	__be32 a[4];
-
-	t = calloc(ring, sizeof(*t));
-	addr4(a, f->saddr);
-	if (t && !lbxdp_maglev_build(s->sb, s->n, t, ring))
-		id = t[lbxdp_ring_slot(lbxdp_hash_addr(a, LBXDP_SEED_FLOW),
-				       ring)];
-	free(t);
-	return (int)id - 1;
+	return (int)sh_pick(s->sb, s->n, env.main.ctx.cfg.ring_size, f) - 1;
 }
 
 /* A never-seen flow (from @from on) that sh sends elsewhere than mh: its
@@ -1377,7 +1368,7 @@ static int sh_differs(struct svc *s, int from, int *sh)
 		__u32 mh = maglev_pick(s->sb, s->n, env.main.ctx.cfg.ring_size,
 				       &f);
 
-		*sh = sh_pick(s, &f);
+		*sh = sh_index(s, &f);
 		if (*sh >= 0 && (int)mh - 1 != *sh)
 			return i;
 	}
@@ -1463,7 +1454,7 @@ static void test_jet_prior(void)
 	for (i = 0; i < NFLOWS_MH; i++) {
 		struct fspec f = flow_n(i, TH_ACK, vip);
 
-		differ += sh_pick(&s, &f) != where[i];
+		differ += sh_index(&s, &f) != where[i];
 	}
 	if (!ASSERT_GT(differ, 0, "flows sh places elsewhere"))
 		goto out;
@@ -1473,7 +1464,7 @@ static void test_jet_prior(void)
 		struct fspec icmp = ICMPF(IP4(198, 18, 9, 1), vip, 3, 4,
 					  f.saddr, f.sport, 80);
 
-		if (sh_pick(&s, &f) == where[i])
+		if (sh_index(&s, &f) == where[i])
 			continue;
 		test__context("frag-needed about flow %d", i);
 		be_mac(mac, 1, where[i]);
@@ -1491,7 +1482,7 @@ static void test_jet_prior(void)
 		syn = flow_n(i, TH_SYN, vip);
 		ack = flow_n(i, TH_ACK, vip);
 		test__context("new flow %d", i);
-		be_mac(mac, 1, sh_pick(&s, &syn));
+		be_mac(mac, 1, sh_index(&s, &syn));
 		if (!send_expect(&env.main, &syn, XDP_TX, mac,
 				 STAT_BIT(forwarded), "SYN: by sh", NULL) ||
 		    !send_expect(&env.main, &ack, XDP_TX, mac,
