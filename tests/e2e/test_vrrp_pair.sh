@@ -110,14 +110,17 @@ round() {
 	# Settling: LB1 alone master, keepalived's adverts on the wire. LB2
 	# starts once LB1 adverts: on a loaded machine LB1's start may take
 	# longer than LB2's Master_Down_Interval, and LB2 would rightly be
-	# master for a moment (a CI run saw it).
+	# master for a moment (a CI run saw it). LB1 stops only once LB2 is
+	# a backup: an lbxdp daemon attaches and resolves its servers first,
+	# and a priority 0 sent before it listens is rightly not heard (a CI
+	# run saw the takeover take Master_Down_Interval).
 	m=$(mark)
 	lb_start lb1 "$c_m"
 	e2e_wait 10 eval '[ "$(sent_since "$m" lb1)" -ge 1 ]'
 	lb_start lb2 "$c_b"
-	e2e_wait 10 eval '[ "$(holders)" = lb1 ]'
-	check "$T: settled, lb1 alone holds the VIP (holders: $(holders))" \
-		eval '[ "$(holders)" = lb1 ]'
+	e2e_wait 10 eval '[ "$(holders)" = lb1 ] && backup_ready lb2'
+	check "$T: settled, lb1 alone holds the VIP, lb2 a backup (holders: $(holders))" \
+		eval '[ "$(holders)" = lb1 ] && backup_ready lb2'
 	local auth="auth 1 pass '1111'"
 	[ "$V" = 3 ] && auth="auth 0 pass ''"
 	want="from ${IP[lb1]} ttl 255 v$V vrid 50 prio 100 interval_cs 100 $auth addrs $VIP"
