@@ -1226,16 +1226,14 @@ int lbxdp_xdp(struct xdp_md *ctx)
 		if (ret != LOOKUP)
 			return ret;
 	}
-	if (p.syn) {
-		/* An mh or sh VIP places it where an entry of its ports, a
-		 * retransmission's or an older flow's, points anyway (unless
-		 * its table changed since): no lookup. Not where flows
-		 * without an entry would go elsewhere: its ACK would. */
-		if (p.flood && hash_placed(vip) && !p.base &&
-		    !prior_of(cfg, vip, &p))
-			goto place_stateless;
+	/* A SYN of the ports of a live entry goes where the entry says:
+	 * looked up, though its VIP is an mh or sh one (jet_forward()
+	 * placed it, had no flow of its slot an entry within the timeout):
+	 * a slot whose table named another server for a while keeps live
+	 * entries there, though its history is gone once it names its old
+	 * one again. */
+	if (p.syn)
 		memo_find(&p);
-	}
 	flow = bpf_map_lookup_elem(&flows, &p.fk);
 	if (flow) {
 		p.entry = true;
@@ -1243,8 +1241,9 @@ int lbxdp_xdp(struct xdp_md *ctx)
 		if (ret != RESCHEDULE)
 			return ret;
 	} else if (p.flood && !p.base && !prior_of(cfg, vip, &p)) {
-		/* Not while a miss goes by the scheduler before: its ACK
-		 * would, where this SYN might not. */
+		/* Beyond the guard, no entry; not where flows without one
+		 * would go elsewhere (their slot changed, or a miss goes by
+		 * the scheduler before): its ACK would, where it might not. */
 		goto place_stateless;
 	}
 	/* An entry to reschedule is rewritten, guard or not: the flow's

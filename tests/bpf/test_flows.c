@@ -1053,6 +1053,71 @@ out:
 	test__end();
 }
 
+/*
+ * Under the flood guard an mh SYN skips the flow table only where no flow
+ * of its slot has had an entry within the timeout: a slot whose table named
+ * another server for a while (its server down, then up) keeps the entries
+ * made there live, though its history is gone once it names its old server
+ * again.
+ */
+static void test_flood_mh_back(void)
+{
+	struct lbxdp_backend_change down = {.weight = -1, .up = 0};
+	struct lbxdp_backend_change up = {.weight = -1, .up = 1};
+	struct lbxdp_ctx *c = &env.main.ctx;
+	__u32 vip = IP4(198, 18, 0, 15), rate0 = c->cfg.flood_rate, id;
+	struct fspec syn, ack, other;
+	struct frame in, out;
+	int where[NFLOWS_MH], i;
+	__u32 verdict;
+	__u8 mac[6];
+	struct svc s;
+
+	test__begin(
+		"flood guard: an mh SYN keeps a live entry made while its slot named another server");
+	s.added = false;
+	if (!set_flood_rate(0) || !mh_setup(&s, vip, 50, where))
+		goto out;
+	for (i = 0; i < NFLOWS_MH && where[i] != 0; i++)
+		;
+	if (!ASSERT_TRUE(i < NFLOWS_MH, "a flow on web50"))
+		goto out;
+	syn = flow_n(i, TH_SYN, vip);
+	ack = flow_n(i, TH_ACK, vip);
+	test__context("web50 down");
+	if (!ASSERT_OK(lbxdp_backend_set(c, &s.key, s.sb[0].addr, &down),
+		       "web50 down"))
+		goto out;
+	s.sb[0].weight = 0;
+	id = maglev_pick(s.sb, s.n, c->cfg.ring_size, &syn);
+	be_mac(mac, 1, (int)id - 1);
+	if (!send_expect(&env.main, &syn, XDP_TX, mac, STAT_BIT(forwarded),
+			 "a new flow on its ports: by the table", NULL) ||
+	    !ASSERT_TRUE(has_entry(&syn), "with an entry: its slot changed"))
+		goto out;
+	test__context("web50 up, guard on");
+	if (!ASSERT_OK(lbxdp_backend_set(c, &s.key, s.sb[0].addr, &up),
+		       "web50 up"))
+		goto out;
+	s.sb[0].weight = 1;
+	if (!ASSERT_EQ(maglev_pick(s.sb, s.n, c->cfg.ring_size, &syn), 1,
+		       "its slot names web50 again") ||
+	    !set_flood_rate(1))
+		goto out;
+	other = flow_n(200, TH_SYN, vip);
+	if (!ASSERT_OK(send_frame(&env.main, &other, &in, &out, &verdict),
+		       "another SYN, the second's one tracked"))
+		goto out;
+	send_expect(&env.main, &syn, XDP_TX, mac, STAT_BIT(forwarded),
+		    "a SYN of its ports: its entry's server", NULL);
+	send_expect(&env.main, &ack, XDP_TX, mac, STAT_BIT(forwarded),
+		    "its ACK: the same", NULL);
+out:
+	set_flood_rate(rate0);
+	svc_end(&s);
+	test__end();
+}
+
 /* Flows 0..NFLOWS_MH-1 of @s, a packet each with @flags, to where the live
  * table sends them, which @where says then. */
 static bool by_table(struct svc *s, __u8 flags, int *where, const char *what)
@@ -1676,6 +1741,7 @@ void test_flows(void)
 	test_memo();
 	test_set_mac();
 	test_flood_reuse();
+	test_flood_mh_back();
 	test_literal_frame();
 	test_miss_maglev();
 	test_mh_consistency();
