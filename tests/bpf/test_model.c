@@ -24,6 +24,12 @@
  *   that is up, the program's choice; a drop only when none takes new flows;
  * - within FUZZ of tmo (last_seen is refreshed every 0.5 s, the clock is
  *   jiffies): not checked, whatever happens is recorded.
+ * The flood guard goes on (a rate of one new flow a second) and off now
+ * and then. A flow whose last packet it placed by the Maglev table without
+ * an entry (a wrr or UDP one: @bare) keeps its server while its VIP's table
+ * and scheduler stay the same; after a change of either it may be
+ * re-placed (README, "Flood guard"), and a SYN of its ports is a new flow.
+ * A SYN of a live flow with an entry keeps its server under the guard too.
  * When the TCP timeout changes, a flow idle past the old one (by more than
  * FUZZ) stays expired at its next packet, whatever the new one says; one
  * within FUZZ of it is not checked then.
@@ -163,6 +169,10 @@ struct mflow {
 	/* Last placed by mh or sh, TCP: it may have no entry, so a SYN of its
 	 * ports may be a new flow's (README, "just enough tracking"). */
 	bool jet;
+	/* Last placed by the flood guard without an entry, by the table of
+	 * version @tver0 under scheduler @sched0. */
+	bool bare;
+	__u8 sched0;
 };
 
 struct counts {
@@ -173,6 +183,10 @@ struct counts {
 	__u64 moved_chain; /* ... placed two or more table changes ago */
 	__u64 drops;	   /* expected drops: no server takes new flows */
 	__u64 syn_table;   /* live mh/sh SYN placed by the table instead */
+	__u64 guard_syn;   /* live SYN with an entry, guard on: R_SAME */
+	__u64 bare;	   /* packets the guard placed without an entry */
+	__u64 bare_moved;  /* a bare flow re-placed: a change, or its SYN */
+	__u64 guard_flips; /* the guard on or off */
 	__u64 changes, gcs, frees, free_checks, revives;
 	__u64 stalls; /* runs that took STALL_NS or more */
 	__u64 tmo_changes;
@@ -192,6 +206,7 @@ struct mrun {
 	__u32 nlogged;
 	struct counts n;
 	bool failed;
+	bool guard; /* the flood guard is on */
 };
 
 /* --- PRNG (splitmix64) --- */
@@ -414,6 +429,7 @@ static void be_str(int i, char *buf, size_t len)
 static void packet(struct mrun *r, struct mflow *f, bool syn)
 {
 	struct mvip *v = &r->vip[f->vip];
+	struct lbxdp_global_stats before, after;
 	struct frame in = {}, out = {};
 	struct fspec s = {};
 	__u64 now, idle = 0, tmo = tmo_ns(v);
@@ -455,7 +471,11 @@ static void packet(struct mrun *r, struct mflow *f, bool syn)
 	     flow_str(r, f, fs, sizeof(fs)), (unsigned long long)(idle / MSEC),
 	     rule_names[rule]);
 	frame_build(&in, &s, r->lb->mac);
-	err = xdp_run(r->lb, &in, &out, &verdict);
+	err = stats_read(r->lb, &before);
+	if (!err)
+		err = xdp_run(r->lb, &in, &out, &verdict);
+	if (!err)
+		err = stats_read(r->lb, &after);
 	if (err) {
 		fail(r, "BPF_PROG_TEST_RUN: %s", strerror(-err));
 		return;
@@ -493,6 +513,15 @@ static void packet(struct mrun *r, struct mflow *f, bool syn)
 	case R_SAME:
 		exp = f->be;
 		ok = got == exp;
+		/* Placed without an entry by a table the VIP no longer has,
+		 * or under another scheduler: re-placed (README, "Flood
+		 * guard"); a SYN of its ports is a new flow. */
+		if (!ok && f->bare &&
+		    (syn || v->sched != f->sched0 || v->tver != f->tver0) &&
+		    (got >= 0 ? is_up(&v->be[got]) : !any_takes_new(v))) {
+			ok = true;
+			r->n.bare_moved++;
+		}
 		if (!ok && syn && hashed(v) && got == pick(r, f)) {
 			ok = true;
 			r->n.syn_table++;
@@ -557,6 +586,8 @@ static void packet(struct mrun *r, struct mflow *f, bool syn)
 	r->n.rule[rule]++;
 	if (got == -1 && rule != R_FUZZY)
 		r->n.drops++;
+	if (rule == R_SAME && syn && r->guard && !f->bare && !f->jet)
+		r->n.guard_syn++;
 	if (rule == R_SAME) {
 		for (i = f->seen; i < v->nlog; i++)
 			kinds |= 1U << v->log[i];
@@ -583,8 +614,15 @@ static void packet(struct mrun *r, struct mflow *f, bool syn)
 	f->vlast = r->vnow;
 	f->state = syn ? F_SYN : F_EST;
 	f->gone = f->blur = false;
-	/* Forwarded by wrr or for UDP: it has an entry now. */
+	/* Forwarded by wrr or for UDP: it has an entry now, unless the
+	 * guard placed it without one. */
 	f->jet = v->proto == IPPROTO_TCP && hashed(v);
+	f->bare = !f->jet && after.flood_stateless > before.flood_stateless;
+	if (f->bare) {
+		f->tver0 = v->tver;
+		f->sched0 = v->sched;
+		r->n.bare++;
+	}
 }
 
 /* --- changes, through the library as lbxdp makes them --- */
@@ -599,7 +637,7 @@ static void logged_change(struct mrun *r, struct mvip *v, enum kind k)
 
 /* The flow on record @inst of @v's server @i that sent last, NULL if none;
  * how many flows use it, into *n. @sure: not those a TCP timeout change
- * left past or near its old value. */
+ * left past or near its old value, nor those the table places (@bare). */
 static const struct mflow *last_use(const struct mrun *r, int v, int i,
 				    __u32 inst, bool sure, __u32 *n)
 {
@@ -611,7 +649,7 @@ static const struct mflow *last_use(const struct mrun *r, int v, int i,
 		const struct mflow *f = &r->flow[k];
 
 		if (f->vip != v || f->be != i || f->inst != inst ||
-		    (sure && (f->gone || f->blur)))
+		    (sure && (f->gone || f->blur || f->bare)))
 			continue;
 		(*n)++;
 		if (!last || f->last > last->last)
@@ -1060,6 +1098,23 @@ static void tcp_timeout(struct mrun *r)
 	r->n.tmo_changes++;
 }
 
+/* "lbxdp flood set 1", or off: one new flow a second beyond which (and for
+ * LBXDP_FLOOD_HOLD_S after) the guard places new flows without entries. */
+static void guard_flip(struct mrun *r)
+{
+	struct lbxdp_ctx *c = &r->lb->ctx;
+	struct lbxdp_config cfg;
+
+	r->guard = !r->guard;
+	note(r, "flood guard %s", r->guard ? "on" : "off");
+	if (!lib_ok(r, lbxdp_config_read(c), "config read"))
+		return;
+	cfg = c->cfg;
+	cfg.flood_rate = r->guard ? 1 : 0;
+	if (lib_ok(r, lbxdp_config_write(c, &cfg), "config write"))
+		r->n.guard_flips++;
+}
+
 static void step(struct mrun *r)
 {
 	__u32 x = below(r, 1000), n;
@@ -1112,6 +1167,8 @@ static void step(struct mrun *r)
 		}
 	} else if (x < 898) {
 		tcp_timeout(r);
+	} else if (x < 900) {
+		guard_flip(r);
 	}
 	if (f && !r->failed)
 		send_next(r, f);
@@ -1251,6 +1308,11 @@ static void counts_print(const struct counts *n)
 		(unsigned long long)n->moved_chain,
 		(unsigned long long)n->drops, (unsigned long long)n->syn_table);
 	test__note(
+		"  flood guard: flips %llu, packets placed without an entry %llu, of such flows re-placed after a change or by a SYN %llu, live SYNs with an entry kept %llu",
+		(unsigned long long)n->guard_flips, (unsigned long long)n->bare,
+		(unsigned long long)n->bare_moved,
+		(unsigned long long)n->guard_syn);
+	test__note(
 		"  changes %llu (revives %llu), gc runs %llu, records freed %llu, flows checked at a free %llu, TCP timeout changes %llu, stalled runs %llu",
 		(unsigned long long)n->changes, (unsigned long long)n->revives,
 		(unsigned long long)n->gcs, (unsigned long long)n->frees,
@@ -1346,6 +1408,8 @@ void test_model(void)
 	for (i = 0; i < NVIP; i++)
 		ASSERT_GT(t.same_vip[i], 0, vips[i].name);
 	ASSERT_GT(t.moved_chain, 0, "kept though moved by 2+ table changes");
+	ASSERT_GT(t.guard_syn, 0, "live SYNs with an entry under the guard");
+	ASSERT_GT(t.bare, 0, "packets the guard placed without an entry");
 	ASSERT_GT(t.frees, 0, "drained records freed by lbxdp_gc()");
 	ASSERT_GT(t.revives, 0, "draining servers revived by backend add");
 	ASSERT_GT(t.free_checks, 0, "flows checked at a record's free");
