@@ -1001,6 +1001,30 @@ static bool set_flood_rate(__u32 rate)
 }
 
 /*
+ * The guard on at one new flow a second, which another SYN (flow @n to
+ * @vip) takes: then @syn, of the ports of a flow with an entry, and its
+ * @ack both go to @mac, the entry's server.
+ */
+static bool guard_keeps(const struct fspec *syn, const struct fspec *ack,
+			__u32 vip, int n, const __u8 *mac)
+{
+	struct fspec other = flow_n(n, TH_SYN, vip);
+	struct frame in, out;
+	__u32 verdict;
+
+	if (!set_flood_rate(1) ||
+	    !ASSERT_OK(send_frame(&env.main, &other, &in, &out, &verdict),
+		       "another SYN, the second's one tracked"))
+		return false;
+	return send_expect(&env.main, syn, XDP_TX, mac, STAT_BIT(forwarded),
+			   "rate 1/s, a SYN of its ports: its entry's server",
+			   NULL) &&
+	       send_expect(&env.main, ack, XDP_TX, mac, STAT_BIT(forwarded),
+			   "the ACK follows the entry, to the same server",
+			   NULL);
+}
+
+/*
  * A wrr flow whose Maglev pick is another server. Under the flood guard a
  * SYN of its ports (a retransmission, or a new flow reusing them while the
  * old entry lives on: the LB never sees a DR server's FIN) is looked up and
@@ -1009,10 +1033,9 @@ static bool set_flood_rate(__u32 rate)
  */
 static void test_flood_reuse(void)
 {
-	struct fspec syn, ack, other;
-	struct frame in, out;
+	struct fspec syn, ack;
 	int x = -1, m = -1;
-	__u32 verdict, rate0;
+	__u32 rate0;
 	__u8 mac[6];
 	struct svc s;
 
@@ -1029,16 +1052,8 @@ static void test_flood_reuse(void)
 	be_mac(mac, 1, x);
 	if (!send_expect(&env.main, &ack, XDP_TX, mac, STAT_BIT(forwarded),
 			 "the flow: its entry (wrr)", NULL) ||
-	    !set_flood_rate(1))
+	    !guard_keeps(&syn, &ack, IP4(198, 18, 0, 12), 100, mac))
 		goto out;
-	other = flow_n(100, TH_SYN, IP4(198, 18, 0, 12));
-	if (!ASSERT_OK(send_frame(&env.main, &other, &in, &out, &verdict),
-		       "another SYN, the second's one tracked"))
-		goto out;
-	send_expect(&env.main, &syn, XDP_TX, mac, STAT_BIT(forwarded),
-		    "rate 1/s, a SYN of its ports: its entry's server", NULL);
-	send_expect(&env.main, &ack, XDP_TX, mac, STAT_BIT(forwarded),
-		    "the ACK follows the entry, to the same server", NULL);
 	if (!ASSERT_OK(lbxdp_backend_del(&env.main.ctx, &s.key, s.sb[x].addr),
 		       "remove its server (drain)"))
 		goto out;
@@ -1066,10 +1081,8 @@ static void test_flood_mh_back(void)
 	struct lbxdp_backend_change up = {.weight = -1, .up = 1};
 	struct lbxdp_ctx *c = &env.main.ctx;
 	__u32 vip = IP4(198, 18, 0, 15), rate0 = c->cfg.flood_rate, id;
-	struct fspec syn, ack, other;
-	struct frame in, out;
 	int where[NFLOWS_MH], i;
-	__u32 verdict;
+	struct fspec syn, ack;
 	__u8 mac[6];
 	struct svc s;
 
@@ -1100,18 +1113,9 @@ static void test_flood_mh_back(void)
 		       "web50 up"))
 		goto out;
 	s.sb[0].weight = 1;
-	if (!ASSERT_EQ(maglev_pick(s.sb, s.n, c->cfg.ring_size, &syn), 1,
-		       "its slot names web50 again") ||
-	    !set_flood_rate(1))
-		goto out;
-	other = flow_n(200, TH_SYN, vip);
-	if (!ASSERT_OK(send_frame(&env.main, &other, &in, &out, &verdict),
-		       "another SYN, the second's one tracked"))
-		goto out;
-	send_expect(&env.main, &syn, XDP_TX, mac, STAT_BIT(forwarded),
-		    "a SYN of its ports: its entry's server", NULL);
-	send_expect(&env.main, &ack, XDP_TX, mac, STAT_BIT(forwarded),
-		    "its ACK: the same", NULL);
+	if (ASSERT_EQ(maglev_pick(s.sb, s.n, c->cfg.ring_size, &syn), 1,
+		      "its slot names web50 again"))
+		guard_keeps(&syn, &ack, vip, 200, mac);
 out:
 	set_flood_rate(rate0);
 	svc_end(&s);
