@@ -1227,11 +1227,10 @@ int lbxdp_xdp(struct xdp_md *ctx)
 			return ret;
 	}
 	/* A SYN of the ports of a live entry goes where the entry says:
-	 * looked up, though its VIP is an mh or sh one (jet_forward()
-	 * placed it, had no flow of its slot an entry within the timeout):
-	 * a slot whose table named another server for a while keeps live
-	 * entries there, though its history is gone once it names its old
-	 * one again. */
+	 * looked up, on an mh or sh VIP too (jet_forward() placed those of
+	 * slots without an entry within the timeout): a slot whose table
+	 * named another server for a while keeps live entries there, though
+	 * its history is gone once it names its old one again. */
 	if (p.syn)
 		memo_find(&p);
 	flow = bpf_map_lookup_elem(&flows, &p.fk);
