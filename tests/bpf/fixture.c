@@ -112,6 +112,11 @@ bool send_expect(struct lb *lb, const struct fspec *f, __u32 verdict,
 	return ok;
 }
 
+bool flood_set(struct lb *lb, __u32 rate)
+{
+	return ASSERT_OK(flood_rate_set(lb, rate), "flood rate");
+}
+
 bool tcp_timeout_set(struct lb *lb, __u32 sec)
 {
 	struct lbxdp_config cfg;
@@ -336,12 +341,7 @@ static bool apply(struct rt *rt, const struct fx_act *a, const struct fspec *f)
 	case ACT_FORGET_MEMO:
 		return ASSERT_OK(lbxdp_memo_clear(c), "forget the memos");
 	case ACT_FLOOD:
-		if (!ASSERT_OK(lbxdp_config_read(c), "config read") ||
-		    !ASSERT_OK(flood_reset(rt->lb), "zero the flood counts"))
-			return false;
-		cfg = c->cfg;
-		cfg.flood_rate = a->a;
-		return ASSERT_OK(lbxdp_config_write(c, &cfg), "config write");
+		return ASSERT_OK(flood_rate_set(rt->lb, a->a), "flood rate");
 	case ACT_FLOOD_AGE:
 		return ASSERT_OK(flood_age(rt->lb, a->a),
 				 "age the flood state");

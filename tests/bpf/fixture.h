@@ -171,6 +171,8 @@ int send_frame(struct lb *lb, const struct fspec *f, struct frame *in,
 bool send_expect(struct lb *lb, const struct fspec *f, __u32 verdict,
 		 const __u8 *to_mac, __u64 stats, const char *what,
 		 struct frame *got);
+/* The flood guard's rate of @lb set to @rate (flood_rate_set()). */
+bool flood_set(struct lb *lb, __u32 rate);
 /* The TCP timeout of @lb set to @sec as `lbxdp timeout set tcp` sets it. */
 bool tcp_timeout_set(struct lb *lb, __u32 sec);
 /* Remove what a case left: its services, flows, persistence, timeouts. */

@@ -514,6 +514,21 @@ int flood_reset(struct lb *lb)
 	return flood_age(lb, 0);
 }
 
+int flood_rate_set(struct lb *lb, __u32 rate)
+{
+	struct lbxdp_config cfg;
+	int err;
+
+	err = lbxdp_config_read(&lb->ctx);
+	if (!err)
+		err = flood_reset(lb);
+	if (err)
+		return err;
+	cfg = lb->ctx.cfg;
+	cfg.flood_rate = rate;
+	return lbxdp_config_write(&lb->ctx, &cfg);
+}
+
 int flood_age(struct lb *lb, __u64 sec)
 {
 	struct lbxdp_global_stats *v;

@@ -73,6 +73,9 @@ int stats_read(struct lb *lb, struct lbxdp_global_stats *gs);
 int flood_reset(struct lb *lb);
 /* Make every CPU's flood guard state @sec seconds older (0: zero it). */
 int flood_age(struct lb *lb, __u64 sec);
+/* "lbxdp flood set @rate" (0: off), every CPU's guard state zeroed first,
+ * so that a case starts with a whole second's rate. */
+int flood_rate_set(struct lb *lb, __u32 rate);
 /* Empty the flows and persist maps (between cases). */
 int lb_flush_flows(struct lb *lb);
 

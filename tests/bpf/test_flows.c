@@ -987,19 +987,6 @@ out:
 	test__end();
 }
 
-static bool set_flood_rate(__u32 rate)
-{
-	struct lbxdp_ctx *c = &env.main.ctx;
-	struct lbxdp_config cfg;
-
-	if (!ASSERT_OK(lbxdp_config_read(c), "config read") ||
-	    !ASSERT_OK(flood_reset(&env.main), "zero the flood counts"))
-		return false;
-	cfg = c->cfg;
-	cfg.flood_rate = rate;
-	return ASSERT_OK(lbxdp_config_write(c, &cfg), "config write");
-}
-
 /*
  * The guard on at one new flow a second, which another SYN (flow @n to
  * @vip) takes: then @syn, of the ports of a flow with an entry, and its
@@ -1012,7 +999,7 @@ static bool guard_keeps(const struct fspec *syn, const struct fspec *ack,
 	struct frame in, out;
 	__u32 verdict;
 
-	if (!set_flood_rate(1) ||
+	if (!flood_set(&env.main, 1) ||
 	    !ASSERT_OK(send_frame(&env.main, &other, &in, &out, &verdict),
 		       "another SYN, the second's one tracked"))
 		return false;
@@ -1045,7 +1032,8 @@ static void test_flood_reuse(void)
 	rate0 = env.main.ctx.cfg.flood_rate;
 	if (!svc_begin(&s, IP4(198, 18, 0, 12), 80, LBXDP_SCHED_WRR) ||
 	    !svc_backend(&s, IP4(198, 18, 1, 20), 1) ||
-	    !svc_backend(&s, IP4(198, 18, 1, 21), 1) || !set_flood_rate(0))
+	    !svc_backend(&s, IP4(198, 18, 1, 21), 1) ||
+	    !flood_set(&env.main, 0))
 		goto out;
 	if (!wrr_maglev_differ(&s, &syn, &ack, &x, &m))
 		goto out;
@@ -1063,7 +1051,7 @@ static void test_flood_reuse(void)
 	send_expect(&env.main, &ack, XDP_TX, mac, STAT_BIT(forwarded),
 		    "and the entry rewritten: the ACK follows", NULL);
 out:
-	set_flood_rate(rate0);
+	flood_set(&env.main, rate0);
 	svc_end(&s);
 	test__end();
 }
@@ -1089,7 +1077,7 @@ static void test_flood_mh_back(void)
 	test__begin(
 		"flood guard: an mh SYN keeps a live entry made while its slot named another server");
 	s.added = false;
-	if (!set_flood_rate(0) || !mh_setup(&s, vip, 50, where))
+	if (!flood_set(&env.main, 0) || !mh_setup(&s, vip, 50, where))
 		goto out;
 	for (i = 0; i < NFLOWS_MH && where[i] != 0; i++)
 		;
@@ -1117,7 +1105,7 @@ static void test_flood_mh_back(void)
 		      "its slot names web50 again"))
 		guard_keeps(&syn, &ack, vip, 200, mac);
 out:
-	set_flood_rate(rate0);
+	flood_set(&env.main, rate0);
 	svc_end(&s);
 	test__end();
 }
@@ -1470,7 +1458,7 @@ static bool flood_tracked(struct svc *s, int k, __u32 rate0, const char *what)
 	bool ok = false;
 
 	test__context("%s", what);
-	if (!set_flood_rate(1) ||
+	if (!flood_set(&env.main, 1) ||
 	    !ASSERT_OK(send_frame(&env.main, &syn, &in, &out, &verdict),
 		       "a SYN within the rate"))
 		goto out;
@@ -1489,7 +1477,7 @@ static bool flood_tracked(struct svc *s, int k, __u32 rate0, const char *what)
 			 "its ACK: the SYN's server", NULL);
 	ASSERT_TRUE(ok, "tracked, the ACK with it");
 out:
-	return set_flood_rate(rate0) && ok;
+	return flood_set(&env.main, rate0) && ok;
 }
 
 /*
@@ -1612,7 +1600,7 @@ static void test_jet_prior(void)
 		    STAT_BIT(forwarded) | STAT_BIT(flow_miss_nonsyn),
 		    "a never-seen ACK: by Maglev, a miss", NULL);
 out:
-	set_flood_rate(rate0);
+	flood_set(&env.main, rate0);
 	tcp_timeout_set(&env.main, LBXDP_DEF_TCP_TIMEOUT);
 	svc_end(&s);
 	test__end();

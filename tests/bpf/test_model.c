@@ -1102,16 +1102,9 @@ static void tcp_timeout(struct mrun *r)
  * LBXDP_FLOOD_HOLD_S after) the guard places new flows without entries. */
 static void guard_flip(struct mrun *r)
 {
-	struct lbxdp_ctx *c = &r->lb->ctx;
-	struct lbxdp_config cfg;
-
 	r->guard = !r->guard;
 	note(r, "flood guard %s", r->guard ? "on" : "off");
-	if (!lib_ok(r, lbxdp_config_read(c), "config read"))
-		return;
-	cfg = c->cfg;
-	cfg.flood_rate = r->guard ? 1 : 0;
-	if (lib_ok(r, lbxdp_config_write(c, &cfg), "config write"))
+	if (lib_ok(r, flood_rate_set(r->lb, r->guard ? 1 : 0), "flood rate"))
 		r->n.guard_flips++;
 }
 

@@ -280,18 +280,6 @@ out:
 	test__end();
 }
 
-static bool set_flood_rate(__u32 rate)
-{
-	struct lbxdp_ctx *c = &env.main.ctx;
-	struct lbxdp_config cfg;
-
-	if (!ASSERT_OK(lbxdp_config_read(c), "config read"))
-		return false;
-	cfg = c->cfg;
-	cfg.flood_rate = rate;
-	return ASSERT_OK(lbxdp_config_write(c, &cfg), "config write");
-}
-
 static struct fspec nth_syn(__u32 i)
 {
 	struct fspec f = SYNF(IP4(198, 19, 16 + i / 60000, 1 + i / 250 % 240),
@@ -310,7 +298,7 @@ static void test_full(void)
 	test__begin(
 		"sync feed: a full ring loses the event, counted in sync_stats; the frame is forwarded");
 	test__context("set-up");
-	if (!svc_begin(&v, LBXDP_SCHED_WRR, 0, 2) || !set_flood_rate(0) ||
+	if (!svc_begin(&v, LBXDP_SCHED_WRR, 0, 2) || !flood_set(&env.main, 0) ||
 	    !feed(true) || !drain(&s))
 		goto out;
 	/* Exact by construction: the ring holds RING_EVENTS whole slots. */
