@@ -142,7 +142,7 @@ cleanup:
 static int persist_expire(struct lbxdp_ctx *c, __u32 vip_id, __u32 old_sec)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u64 now = lbxdp_now_ns(), max = (__u64)old_sec * 1000000000ULL;
+	__u64 now = lbxdp_prog_now(c), max = (__u64)old_sec * 1000000000ULL;
 	struct lbxdp_persist_key *keys = NULL, in, out;
 	struct lbxdp_flow *vals = NULL;
 	__u32 batch = 4096, count, i;
