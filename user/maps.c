@@ -587,7 +587,9 @@ __u64 lbxdp_now_ns(void)
 
 __u64 lbxdp_prog_now(const struct lbxdp_ctx *c)
 {
-	return lbxdp_now_ns() + c->clock_skew_ns;
+	if (c->clock_held_ns)
+		return c->clock_held_ns;
+	return lbxdp_now_ns();
 }
 
 int lbxdp_array_read_at(int fd, __u32 first, void *values, __u32 n)

@@ -64,9 +64,9 @@ struct lbxdp_ctx {
 	int fd[M_NR];
 	struct lbxdp_config cfg;
 	int ncpus;
-	/* The program's clock minus lbxdp_now_ns(): 0 but in tests that
-	 * move the program's (config.clock_ns0). */
-	__s64 clock_skew_ns;
+	/* The program's clock where a test holds it (config.clock_ns0,
+	 * 1 ns a jiffy); 0: it runs, as lbxdp_now_ns(). */
+	__u64 clock_held_ns;
 };
 
 /* The pin directory: --pin-dir, else $LBXDP_PIN_DIR, else the default. */
@@ -135,7 +135,8 @@ int lbxdp_array_read(int fd, void *values, __u32 n);
 /* CLOCK_MONOTONIC_COARSE in ns: the program's clock (jiffies anchored to it
  * at attach, or bpf_ktime_get_coarse_ns()). */
 __u64 lbxdp_now_ns(void);
-/* The program's clock as user space stamps it (lbxdp_now_ns() + skew). */
+/* The program's clock as user space stamps it: lbxdp_now_ns(), or where a
+ * test holds it (struct lbxdp_ctx). */
 __u64 lbxdp_prog_now(const struct lbxdp_ctx *c);
 /* Read @n consecutive array entries from @first. */
 int lbxdp_array_read_at(int fd, __u32 first, void *values, __u32 n);

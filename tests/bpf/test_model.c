@@ -38,9 +38,10 @@
  * a live flow uses, and frees it once its flows all expired and it was
  * drained a timeout ago.
  *
- * Deterministic: the events come from a seeded PRNG and a virtual clock;
- * LBXDP_MODEL_SEED=N runs seed N alone, LBXDP_MODEL_STEPS=N sets the events
- * per seed.
+ * Deterministic: the events come from a seeded PRNG and a virtual clock,
+ * which the program and lbxdp both read (clock_set()): a seed runs the same
+ * whenever it starts and however fast. LBXDP_MODEL_SEED=N runs seed N
+ * alone, LBXDP_MODEL_STEPS=N sets the events per seed.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -64,13 +65,10 @@
 #define MD_TCP_TMO 60U
 #define MD_UDP_TMO 30U
 /* Not checked within this of a timeout (the program's view of idle time
- * differs from the model's by the 0.5 s refresh, a jiffy, and the real
- * time that passes meanwhile). */
+ * differs from the model's by the 0.5 s refresh). */
 #define FUZZ_NS (3 * NSEC)
 /* The generator keeps further from a timeout, by its virtual clock. */
 #define GEN_FUZZ_NS (6 * NSEC)
-/* A packet whose run took this long is not checked. */
-#define STALL_NS (NSEC / 2)
 #define NVIP 4
 #define NADDR 7	   /* addresses a VIP's servers come from */
 #define MAX_UP 6   /* servers taking flows or quiesced, at most */
@@ -188,12 +186,18 @@ struct counts {
 	__u64 bare_moved;  /* a bare flow re-placed: a change, or its SYN */
 	__u64 guard_flips; /* the guard on or off */
 	__u64 changes, gcs, frees, free_checks, revives;
-	__u64 stalls; /* runs that took STALL_NS or more */
 	__u64 tmo_changes;
+};
+
+/* Where the attach anchored the program's clock (struct lbxdp_config). */
+struct mclock {
+	__u64 j0, ns0;
+	__u32 ns_per_jiffy;
 };
 
 struct mrun {
 	struct lb *lb;
+	const struct mclock *clk;
 	unsigned int seed;
 	__u64 rng;
 	__u32 step, nsteps;
@@ -371,26 +375,49 @@ static __u64 prog_now(const struct mrun *r)
 	return lbxdp_prog_now(&r->lb->ctx);
 }
 
+/* The program's jiffies now, from the attach's anchor of its clock
+ * (jiffies and CLOCK_MONOTONIC_COARSE move on the same tick). */
+static __u64 jiffies_now(const struct mclock *k)
+{
+	return k->j0 + (lbxdp_now_ns() - k->ns0) / k->ns_per_jiffy;
+}
+
+/*
+ * Set the program's clock to @ns, and the library's view of it: the
+ * program's runs 1 ns a jiffy from this jiffy on (@k says which one it is),
+ * the library's is held there (lbxdp_ctx.clock_held_ns). Real time then
+ * moves neither by more than a few ns, so that a seed's run does not depend
+ * on when it starts or how fast this machine runs it.
+ */
+static int clock_set(struct lbxdp_ctx *c, const struct mclock *k, __u64 ns)
+{
+	struct lbxdp_config cfg;
+	int err;
+
+	err = lbxdp_config_read(c);
+	if (err)
+		return err;
+	cfg = c->cfg;
+	cfg.clock_ns0 = ns;
+	cfg.clock_j0 = jiffies_now(k);
+	cfg.ns_per_jiffy = 1;
+	err = lbxdp_config_write(c, &cfg);
+	if (!err)
+		c->clock_held_ns = ns;
+	return err;
+}
+
 /* Move the program's clock (and the library's view of it) by @ns. */
 static bool advance(struct mrun *r, __u64 ns)
 {
 	struct lbxdp_ctx *c = &r->lb->ctx;
-	struct lbxdp_config cfg;
 	int err;
 
-	if (!ns)
-		return true;
-	err = lbxdp_config_read(c);
-	if (!err) {
-		cfg = c->cfg;
-		cfg.clock_ns0 += ns;
-		err = lbxdp_config_write(c, &cfg);
-	}
+	err = clock_set(c, r->clk, c->clock_held_ns + ns);
 	if (err) {
 		fail(r, "moving the program's clock: %s", strerror(-err));
 		return false;
 	}
-	c->clock_skew_ns += (__s64)ns;
 	r->vnow += ns;
 	return true;
 }
@@ -479,12 +506,6 @@ static void packet(struct mrun *r, struct mflow *f, bool syn)
 	if (err) {
 		fail(r, "BPF_PROG_TEST_RUN: %s", strerror(-err));
 		return;
-	}
-	/* A process stalled around the run: the program's idle time is not
-	 * the one classified. */
-	if (prog_now(r) - now > STALL_NS && f->be >= 0) {
-		rule = R_FUZZY;
-		r->n.stalls++;
 	}
 	if (verdict == XDP_TX) {
 		for (i = 0; i < NADDR && got < -1; i++) {
@@ -1171,6 +1192,33 @@ static void step(struct mrun *r)
 
 /* --- set-up and the run --- */
 
+/* The attach's anchor of the program's clock, into @k: clock_set() makes
+ * the clock the test's alone from then on. */
+static int clock_anchor(struct lb *lb, struct mclock *k)
+{
+	struct lbxdp_ctx *c = &lb->ctx;
+	int err;
+
+	err = lbxdp_config_read(c);
+	if (err)
+		return err;
+	k->j0 = c->cfg.clock_j0;
+	k->ns0 = c->cfg.clock_ns0;
+	k->ns_per_jiffy = c->cfg.ns_per_jiffy;
+	return 0;
+}
+
+/* The program's clock moved on to the next epoch: the longest unit the
+ * program and lbxdp count time in, so that a seed's run starts at the same
+ * phase of each, whatever ran before it. */
+static int clock_align(struct lb *lb, const struct mclock *k)
+{
+	const __u64 epoch = 1ULL << LBXDP_EPOCH_SHIFT;
+
+	return clock_set(&lb->ctx, k,
+			 (lbxdp_prog_now(&lb->ctx) / epoch + 1) * epoch);
+}
+
 static const struct {
 	const char *name;
 	__u32 addr;
@@ -1306,16 +1354,15 @@ static void counts_print(const struct counts *n)
 		(unsigned long long)n->bare_moved,
 		(unsigned long long)n->guard_syn);
 	test__note(
-		"  changes %llu (revives %llu), gc runs %llu, records freed %llu, flows checked at a free %llu, TCP timeout changes %llu, stalled runs %llu",
+		"  changes %llu (revives %llu), gc runs %llu, records freed %llu, flows checked at a free %llu, TCP timeout changes %llu",
 		(unsigned long long)n->changes, (unsigned long long)n->revives,
 		(unsigned long long)n->gcs, (unsigned long long)n->frees,
 		(unsigned long long)n->free_checks,
-		(unsigned long long)n->tmo_changes,
-		(unsigned long long)n->stalls);
+		(unsigned long long)n->tmo_changes);
 }
 
-static bool run_seed(struct lb *lb, unsigned int seed, __u32 nsteps,
-		     struct counts *total)
+static bool run_seed(struct lb *lb, const struct mclock *clk, unsigned int seed,
+		     __u32 nsteps, struct counts *total)
 {
 	struct mrun *r = calloc(1, sizeof(*r));
 	__u32 entries;
@@ -1326,13 +1373,16 @@ static bool run_seed(struct lb *lb, unsigned int seed, __u32 nsteps,
 		return false;
 	}
 	r->lb = lb;
+	r->clk = clk;
 	r->seed = seed;
 	r->rng = seed;
 	r->nsteps = nsteps;
 	r->cap = 2 * nsteps + 16;
 	r->flow = calloc(r->cap, sizeof(*r->flow));
 	test__context("seed %u", seed);
-	if (ASSERT_TRUE(r->flow != NULL, "calloc") && setup(r)) {
+	if (ASSERT_TRUE(r->flow != NULL, "calloc") &&
+	    ASSERT_OK(clock_align(lb, clk), "move the program's clock") &&
+	    setup(r)) {
 		for (r->step = 0; r->step < nsteps && !r->failed; r->step++)
 			step(r);
 		if (!r->failed)
@@ -1361,6 +1411,7 @@ void test_model(void)
 	__u32 nsteps =
 		env_steps ? (__u32)strtoul(env_steps, NULL, 0) : MD_STEPS;
 	struct counts t = {};
+	struct mclock clk = {};
 	unsigned int seed;
 	size_t i;
 
@@ -1376,15 +1427,17 @@ void test_model(void)
 		    "attach") ||
 	    !ASSERT_TRUE(
 		    lb.ctx.cfg.ns_per_jiffy != 0,
-		    "the program's clock runs on jiffies (else the test cannot move it)"))
+		    "the program's clock runs on jiffies (else the test cannot move it)") ||
+	    !ASSERT_OK(clock_anchor(&lb, &clk),
+		       "read the program's clock anchor"))
 		goto out;
 	if (env_seed) {
 		seed = (unsigned int)strtoul(env_seed, NULL, 0);
-		run_seed(&lb, seed, nsteps, &t);
+		run_seed(&lb, &clk, seed, nsteps, &t);
 	} else {
 		for (i = 0;
 		     i < sizeof(default_seeds) / sizeof(default_seeds[0]); i++)
-			if (!run_seed(&lb, default_seeds[i], nsteps, &t))
+			if (!run_seed(&lb, &clk, default_seeds[i], nsteps, &t))
 				break;
 	}
 	if (test__failed())
