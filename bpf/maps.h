@@ -144,13 +144,16 @@ struct {
 	PINNED;
 } flows SEC(".maps");
 
+/* Sized by attach: LBXDP_MEMO_SIZE a possible CPU (abi.h). Mmapable for
+ * its page-aligned values: a memo is one cache line. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, __u32);
 	__type(value, struct lbxdp_flow_memo);
 	__uint(max_entries, LBXDP_MEMO_SIZE);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	PINNED;
-} flow_memo SEC(".maps");
+} flow_memo_cpu SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

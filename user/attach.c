@@ -222,6 +222,7 @@ static int choose_caps(const struct lbxdp_attach_opts *o,
 
 static int set_sizes(struct lbxdp_bpf *skel, const struct lbxdp_config *cfg)
 {
+	int ncpus = libbpf_num_possible_cpus();
 	__u32 nbe = cfg->max_vips * cfg->max_backends + 1;
 	struct {
 		struct bpf_map *map;
@@ -248,10 +249,13 @@ static int set_sizes(struct lbxdp_bpf *skel, const struct lbxdp_config *cfg)
 		{skel->maps.vip_meta, cfg->max_vips},
 		{skel->maps.backend_meta, nbe},
 		{skel->maps.health, nbe},
+		{skel->maps.flow_memo_cpu, (__u32)ncpus * LBXDP_MEMO_SIZE},
 	};
 	size_t i;
 	int err;
 
+	if (ncpus < 0)
+		return ncpus;
 	for (i = 0; i < sizeof(sz) / sizeof(sz[0]); i++) {
 		err = bpf_map__set_max_entries(sz[i].map, sz[i].n);
 		if (err)
@@ -385,6 +389,25 @@ static int update_link(const struct lbxdp_attach_opts *o,
 	p_info("replaced program %u on %s with this build's, without a gap",
 	       li->prog_id, o->ifname);
 	return 0;
+}
+
+/* Maps that builds of this ABI version pinned before and this one does
+ * not use (abi.h "flow_memo_cpu"). */
+static const char *const retired_maps[] = {"flow_memo"};
+
+/* Unpinned once this build's program replaced theirs: one still running
+ * holds its own reference. A failure costs memory only. */
+static void retire_maps(const char *pin_dir)
+{
+	char path[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < sizeof(retired_maps) / sizeof(retired_maps[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, retired_maps[i]);
+		if (unlink(path) && errno != ENOENT)
+			p_warn("cannot unpin %s, which this lbxdp no longer uses: %s",
+			       path, strerror(errno));
+	}
 }
 
 /* Whether @dir is the root of a mount (its parent is on another one):
@@ -658,6 +681,8 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 	}
 	if (!err && upgrade)
 		err = lbxdp_migrate_finish(&mig);
+	if (!err)
+		retire_maps(o->pin_dir);
 cleanup:
 	/* A failed fresh attach: its maps would fix the next attach's
 	 * capacities, its link would hold the program on the interface. */

@@ -34,7 +34,6 @@ const char *const lbxdp_map_names[M_NR] = {
 	[M_WRR_CURSOR] = "wrr_cursor",
 	[M_BACKENDS] = "backends",
 	[M_FLOWS] = "flows",
-	[M_FLOW_MEMO] = "flow_memo",
 	[M_VIP_MEMO] = "vip_memo",
 	[M_PERSIST] = "persist",
 	[M_STATS_VIP] = "stats_vip",
@@ -50,6 +49,7 @@ const char *const lbxdp_map_names[M_NR] = {
 	[M_RING_LEFT] = "ring_left",
 	[M_VIP_TRACK] = "vip_track",
 	[M_VIP_PRIOR] = "vip_prior",
+	[M_FLOW_MEMO_CPU] = "flow_memo_cpu",
 	/* clang-format on */
 };
 
@@ -542,12 +542,19 @@ int lbxdp_percpu_zero(struct lbxdp_ctx *c, enum lbxdp_map m, __u32 key,
 
 int lbxdp_memo_clear(struct lbxdp_ctx *c)
 {
-	__u32 i;
-	int err = 0;
+	struct lbxdp_flow_memo *zero;
+	int cpu, err = 0;
 
-	for (i = 0; i < LBXDP_MEMO_SIZE && !err; i++)
-		err = lbxdp_percpu_zero(c, M_FLOW_MEMO, i,
-					sizeof(struct lbxdp_flow_memo));
+	if (c->fd[M_FLOW_MEMO_CPU] < 0)
+		return 0;
+	zero = calloc(LBXDP_MEMO_SIZE, sizeof(*zero));
+	if (!zero)
+		return -ENOMEM;
+	for (cpu = 0; cpu < c->ncpus && !err; cpu++)
+		err = lbxdp_array_fill(c->fd[M_FLOW_MEMO_CPU],
+				       cpu * LBXDP_MEMO_SIZE, zero,
+				       LBXDP_MEMO_SIZE);
+	free(zero);
 	return err;
 }
 

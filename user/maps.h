@@ -29,7 +29,6 @@ enum lbxdp_map {
 	M_WRR_CURSOR,
 	M_BACKENDS,
 	M_FLOWS,
-	M_FLOW_MEMO,
 	M_VIP_MEMO,
 	M_PERSIST,
 	M_STATS_VIP,
@@ -49,6 +48,8 @@ enum lbxdp_map {
 	M_RING_LEFT,
 	M_VIP_TRACK,
 	M_VIP_PRIOR,
+	/* The flow memo as one array, since it replaced "flow_memo". */
+	M_FLOW_MEMO_CPU,
 	M_NR,
 };
 

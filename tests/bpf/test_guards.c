@@ -7,7 +7,9 @@
  * user space derives from the records. Each test here is what catches one
  * mutation of tests/mutate/mutations.
  */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
@@ -149,34 +151,24 @@ static bool flow_age(const struct fspec *f, __u64 sec)
  */
 static int memo_restamp(const struct fspec *f, __u64 at_ns)
 {
-	int fd = env.main.ctx.fd[M_FLOW_MEMO], ncpus = env.main.ctx.ncpus;
-	struct lbxdp_flow_memo *v;
+	int fd = env.main.ctx.fd[M_FLOW_MEMO_CPU], found = 0, err = 0;
+	__u32 i, n = env.main.ctx.ncpus * LBXDP_MEMO_SIZE;
+	struct lbxdp_flow_memo v;
 	struct lbxdp_flow_key k;
-	int cpu, found = 0, err = 0;
-	__u32 i;
 
-	v = calloc(ncpus, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
 	key_of(&k, f);
-	for (i = 0; i < LBXDP_MEMO_SIZE && !err; i++) {
-		bool hit = false;
-
-		if (bpf_map_lookup_elem(fd, &i, v)) {
+	for (i = 0; i < n && !err; i++) {
+		if (bpf_map_lookup_elem(fd, &i, &v)) {
 			err = -errno;
 			break;
 		}
-		for (cpu = 0; cpu < ncpus; cpu++) {
-			if (memcmp(&v[cpu].key, &k, sizeof(k)))
-				continue;
-			v[cpu].at = at_ns >> LBXDP_MEMO_SHIFT;
-			hit = true;
-			found++;
-		}
-		if (hit && bpf_map_update_elem(fd, &i, v, BPF_ANY))
+		if (memcmp(&v.key, &k, sizeof(k)))
+			continue;
+		v.at = at_ns >> LBXDP_MEMO_SHIFT;
+		found++;
+		if (bpf_map_update_elem(fd, &i, &v, BPF_ANY))
 			err = -errno;
 	}
-	free(v);
 	return err ? err : found;
 }
 
@@ -276,6 +268,78 @@ static void test_memo_our_mac(void)
 	    expect(&ack, XDP_TX, 0, FWD, "data: memo made"))
 		expect(&other, XDP_PASS, -1, NOT_OURS,
 		       "data to another host's MAC");
+out:
+	guard_end(&g);
+	test__end();
+}
+
+/*
+ * The CPUs whose part of flow_memo_cpu (abi.h) holds a memo of @f's flow, as
+ * a mask (CPU 63 and up: bit 63); -errno if it cannot tell.
+ */
+static long long memo_cpus(const struct fspec *f)
+{
+	int fd = env.main.ctx.fd[M_FLOW_MEMO_CPU];
+	__u32 i, n = env.main.ctx.ncpus * LBXDP_MEMO_SIZE;
+	struct lbxdp_flow_memo v;
+	struct lbxdp_flow_key k;
+	long long mask = 0;
+
+	key_of(&k, f);
+	for (i = 0; i < n; i++) {
+		if (bpf_map_lookup_elem(fd, &i, &v))
+			return -errno;
+		if (memcmp(&v.key, &k, sizeof(k)))
+			continue;
+		mask |= 1LL << (i / LBXDP_MEMO_SIZE < 63 ? i / LBXDP_MEMO_SIZE
+							 : 63);
+	}
+	return mask;
+}
+
+/* Run the calling thread on @cpu alone. */
+static bool run_on(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return ASSERT_OK(sched_setaffinity(0, sizeof(set), &set) ? -errno : 0,
+			 "move to the CPU");
+}
+
+/*
+ * Each CPU writes its memos in its own part of one array, and a packet
+ * reads only its CPU's part: a memo two CPUs wrote at once could be torn
+ * (void, fill, validate holds on one CPU only).
+ */
+static void test_memo_per_cpu(void)
+{
+	struct fspec syn = SYNF(CLIENT(1), 5002, VIP1, 80),
+		     ack = ACKF(CLIENT(1), 5002, VIP1, 80);
+	int other = env.cpu ? env.cpu - 1 : 1;
+	struct guard g;
+
+	test__begin(
+		"flow memo: each CPU's memos in its own part of flow_memo_cpu, read by it alone");
+	test__context("set-up");
+	if (!guard_begin(&g, VIP1, LBXDP_SCHED_WRR, 0) || !guard_add(&g, 0, 1))
+		goto out;
+	if (!expect(&syn, XDP_TX, 0, FWD, "SYN") ||
+	    !expect(&ack, XDP_TX, 0, FWD, "data: from the table, memo made"))
+		goto out;
+	ASSERT_EQ(memo_cpus(&ack), 1LL << env.cpu,
+		  "CPUs holding a memo of the flow (mask)");
+	if (env.main.ctx.ncpus < 2 || other >= 63)
+		goto out;
+	test__context("the flow's packets on another CPU");
+	if (!run_on(other))
+		goto out;
+	/* Not a memo hit there: the table, which makes that CPU's memo. */
+	expect(&ack, XDP_TX, 0, FWD, "data on CPU other");
+	run_on(env.cpu);
+	ASSERT_EQ(memo_cpus(&ack), (1LL << env.cpu) | (1LL << other),
+		  "CPUs holding a memo of the flow (mask)");
 out:
 	guard_end(&g);
 	test__end();
@@ -896,6 +960,7 @@ void test_guards(void)
 {
 	test_memo_expires();
 	test_memo_our_mac();
+	test_memo_per_cpu();
 	test_reused_flow();
 	test_reused_persist();
 	test_stale_slot();

@@ -62,6 +62,9 @@ lab_hits 120 >"$E2E_TMP/hits" &
 hits_pid=$!
 sleep 1
 link0=$(link_id)
+# The per-CPU flow memo that builds before flow_memo_cpu pinned (abi.h).
+bpftool map create "$LAB_PIN_DIR/flow_memo" type percpu_array key 4 \
+	value 64 entries 4096 name flow_memo
 out=$(LBXDP=$ALT/lbxdp lab_lbxdp attach eth0 2>&1)
 id2=$(lab_lbxdp -j status | json_get prog_id)
 tag2=$(lab_lbxdp -j status | json_get prog_tag)
@@ -73,6 +76,8 @@ check "newer build: swapped in the same XDP link (link $link0 -> $link2)" \
 	[ "${link0:-none}" = "$link2" ]
 check "newer build: another program ($id0 -> $id2)" [ "$id0" != "$id2" ]
 check "newer build: another tag ($tag0 -> $tag2)" [ "$tag0" != "$tag2" ]
+check "newer build: the earlier builds' flow_memo is unpinned" \
+	[ ! -e "$LAB_PIN_DIR/flow_memo" ]
 sleep 1
 out=$(lab_lbxdp attach eth0 2>&1)
 tag3=$(lab_lbxdp -j status | json_get prog_tag)
