@@ -274,27 +274,36 @@ out:
 }
 
 /*
- * The CPUs whose part of flow_memo_cpu (abi.h) holds a memo of @f's flow, as
- * a mask (CPU 63 and up: bit 63); -errno if it cannot tell.
+ * Into *mask, the CPUs whose part of flow_memo_cpu (abi.h) holds a memo of
+ * @f's flow (CPU 63 and up: bit 63). 0 or -errno.
  */
-static long long memo_cpus(const struct fspec *f)
+static int memo_cpus(const struct fspec *f, __u64 *mask)
 {
 	int fd = env.main.ctx.fd[M_FLOW_MEMO_CPU];
-	__u32 i, n = env.main.ctx.ncpus * LBXDP_MEMO_SIZE;
+	__u32 i, cpu, n = env.main.ctx.ncpus * LBXDP_MEMO_SIZE;
 	struct lbxdp_flow_memo v;
 	struct lbxdp_flow_key k;
-	long long mask = 0;
 
+	*mask = 0;
 	key_of(&k, f);
 	for (i = 0; i < n; i++) {
 		if (bpf_map_lookup_elem(fd, &i, &v))
 			return -errno;
 		if (memcmp(&v.key, &k, sizeof(k)))
 			continue;
-		mask |= 1LL << (i / LBXDP_MEMO_SIZE < 63 ? i / LBXDP_MEMO_SIZE
-							 : 63);
+		cpu = i / LBXDP_MEMO_SIZE;
+		*mask |= 1ULL << (cpu < 63 ? cpu : 63);
 	}
-	return mask;
+	return 0;
+}
+
+/* Whether the CPUs in @want alone hold a memo of @f's flow. */
+static bool memo_on(const struct fspec *f, __u64 want)
+{
+	__u64 mask;
+
+	return ASSERT_OK(memo_cpus(f, &mask), "read the memos") &&
+	       ASSERT_EQ(mask, want, "CPUs holding a memo of the flow (mask)");
 }
 
 /* Run the calling thread on @cpu alone. */
@@ -328,8 +337,7 @@ static void test_memo_per_cpu(void)
 	if (!expect(&syn, XDP_TX, 0, FWD, "SYN") ||
 	    !expect(&ack, XDP_TX, 0, FWD, "data: from the table, memo made"))
 		goto out;
-	ASSERT_EQ(memo_cpus(&ack), 1LL << env.cpu,
-		  "CPUs holding a memo of the flow (mask)");
+	memo_on(&ack, 1ULL << env.cpu);
 	if (env.main.ctx.ncpus < 2 || other >= 63)
 		goto out;
 	test__context("the flow's packets on another CPU");
@@ -338,8 +346,7 @@ static void test_memo_per_cpu(void)
 	/* Not a memo hit there: the table, which makes that CPU's memo. */
 	expect(&ack, XDP_TX, 0, FWD, "data on CPU other");
 	run_on(env.cpu);
-	ASSERT_EQ(memo_cpus(&ack), (1LL << env.cpu) | (1LL << other),
-		  "CPUs holding a memo of the flow (mask)");
+	memo_on(&ack, (1ULL << env.cpu) | (1ULL << other));
 out:
 	guard_end(&g);
 	test__end();
