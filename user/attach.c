@@ -681,7 +681,8 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 	}
 	if (!err && upgrade)
 		err = lbxdp_migrate_finish(&mig);
-	if (!err)
+	/* An upgrade across ABIs unpinned every old map already. */
+	if (!err && !upgrade)
 		retire_maps(o->pin_dir);
 cleanup:
 	/* A failed fresh attach: its maps would fix the next attach's
