@@ -205,6 +205,17 @@ static bool expect(const struct fspec *f, __u32 verdict, int to, __u64 stats,
 
 /* --- (1) the flow memo expires --- */
 
+/* A wrr service of one backend, whose flow @syn, @ack this CPU forwarded
+ * from the table, which made its memo. */
+static bool memo_made(struct guard *g, const struct fspec *syn,
+		      const struct fspec *ack)
+{
+	test__context("set-up");
+	return guard_begin(g, VIP1, LBXDP_SCHED_WRR, 0) && guard_add(g, 0, 1) &&
+	       expect(syn, XDP_TX, 0, FWD, "SYN") &&
+	       expect(ack, XDP_TX, 0, FWD, "data: from the table, memo made");
+}
+
 /*
  * A busy flow forwarded from this CPU's memo must still see its flows entry
  * refreshed: the memo lasts only until the entry is due (0.5 s). The memo
@@ -221,11 +232,7 @@ static void test_memo_expires(void)
 
 	test__begin(
 		"flow memo: a flow forwarded from its memo past the refresh interval has its flows entry refreshed");
-	test__context("set-up");
-	if (!guard_begin(&g, VIP1, LBXDP_SCHED_WRR, 0) || !guard_add(&g, 0, 1))
-		goto out;
-	if (!expect(&syn, XDP_TX, 0, FWD, "SYN") ||
-	    !expect(&ack, XDP_TX, 0, FWD, "data: from the table, memo made"))
+	if (!memo_made(&g, &syn, &ack))
 		goto out;
 	test__context("2 s of memo hits");
 	faked = lbxdp_now_ns() - 2 * NSEC;
@@ -261,14 +268,9 @@ static void test_memo_our_mac(void)
 
 	test__begin(
 		"flow memo: a memoized flow's frame to another host's MAC -> PASS (not_our_mac)");
-	test__context("set-up");
-	if (!guard_begin(&g, VIP1, LBXDP_SCHED_WRR, 0) || !guard_add(&g, 0, 1))
-		goto out;
-	if (expect(&syn, XDP_TX, 0, FWD, "SYN") &&
-	    expect(&ack, XDP_TX, 0, FWD, "data: memo made"))
+	if (memo_made(&g, &syn, &ack))
 		expect(&other, XDP_PASS, -1, NOT_OURS,
 		       "data to another host's MAC");
-out:
 	guard_end(&g);
 	test__end();
 }
@@ -331,11 +333,7 @@ static void test_memo_per_cpu(void)
 
 	test__begin(
 		"flow memo: each CPU's memos in its own part of flow_memo_cpu, read by it alone");
-	test__context("set-up");
-	if (!guard_begin(&g, VIP1, LBXDP_SCHED_WRR, 0) || !guard_add(&g, 0, 1))
-		goto out;
-	if (!expect(&syn, XDP_TX, 0, FWD, "SYN") ||
-	    !expect(&ack, XDP_TX, 0, FWD, "data: from the table, memo made"))
+	if (!memo_made(&g, &syn, &ack))
 		goto out;
 	memo_on(&ack, 1ULL << env.cpu);
 	if (env.main.ctx.ncpus < 2 || other >= 63)
