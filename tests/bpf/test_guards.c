@@ -146,30 +146,34 @@ static bool flow_age(const struct fspec *f, __u64 sec)
 }
 
 /*
- * Every CPU's memo of @f's flow: made at @at_ns. Returns how many CPUs hold
- * one, or -errno.
+ * Every CPU's memo of @f's flow: into *cpus the CPUs whose part of
+ * flow_memo_cpu (abi.h) holds one (CPU 63 and up: bit 63), and unless
+ * @at_ns is 0, each made at @at_ns. Returns how many there are, or -errno.
  */
-static int memo_restamp(const struct fspec *f, __u64 at_ns)
+static int memo_scan(const struct fspec *f, __u64 at_ns, __u64 *cpus)
 {
-	int fd = env.main.ctx.fd[M_FLOW_MEMO_CPU], found = 0, err = 0;
-	__u32 i, n = env.main.ctx.ncpus * LBXDP_MEMO_SIZE;
+	int fd = env.main.ctx.fd[M_FLOW_MEMO_CPU], found = 0;
+	__u32 i, cpu, n = env.main.ctx.ncpus * LBXDP_MEMO_SIZE;
 	struct lbxdp_flow_memo v;
 	struct lbxdp_flow_key k;
 
+	*cpus = 0;
 	key_of(&k, f);
-	for (i = 0; i < n && !err; i++) {
-		if (bpf_map_lookup_elem(fd, &i, &v)) {
-			err = -errno;
-			break;
-		}
+	for (i = 0; i < n; i++) {
+		if (bpf_map_lookup_elem(fd, &i, &v))
+			return -errno;
 		if (memcmp(&v.key, &k, sizeof(k)))
 			continue;
-		v.at = at_ns >> LBXDP_MEMO_SHIFT;
+		cpu = i / LBXDP_MEMO_SIZE;
+		*cpus |= 1ULL << (cpu < 63 ? cpu : 63);
 		found++;
+		if (!at_ns)
+			continue;
+		v.at = at_ns >> LBXDP_MEMO_SHIFT;
 		if (bpf_map_update_elem(fd, &i, &v, BPF_ANY))
-			err = -errno;
+			return -errno;
 	}
-	return err ? err : found;
+	return found;
 }
 
 /* Write backend record @id as a writer killed before its table flip would
@@ -227,7 +231,7 @@ static void test_memo_expires(void)
 		     ack = ACKF(CLIENT(1), 5000, VIP1, 80);
 	struct lbxdp_flow v;
 	struct guard g;
-	__u64 faked;
+	__u64 faked, cpus;
 	int found;
 
 	test__begin(
@@ -241,7 +245,7 @@ static void test_memo_expires(void)
 	v.last_seen_ns = faked;
 	if (!flow_put(&ack, &v))
 		goto out;
-	found = memo_restamp(&ack, faked);
+	found = memo_scan(&ack, faked, &cpus);
 	if (!ASSERT_GT(found, 0, "CPUs holding a memo of the flow"))
 		goto out;
 	if (!expect(&ack, XDP_TX, 0, FWD, "data after 2 s"))
@@ -275,36 +279,13 @@ static void test_memo_our_mac(void)
 	test__end();
 }
 
-/*
- * Into *mask, the CPUs whose part of flow_memo_cpu (abi.h) holds a memo of
- * @f's flow (CPU 63 and up: bit 63). 0 or -errno.
- */
-static int memo_cpus(const struct fspec *f, __u64 *mask)
-{
-	int fd = env.main.ctx.fd[M_FLOW_MEMO_CPU];
-	__u32 i, cpu, n = env.main.ctx.ncpus * LBXDP_MEMO_SIZE;
-	struct lbxdp_flow_memo v;
-	struct lbxdp_flow_key k;
-
-	*mask = 0;
-	key_of(&k, f);
-	for (i = 0; i < n; i++) {
-		if (bpf_map_lookup_elem(fd, &i, &v))
-			return -errno;
-		if (memcmp(&v.key, &k, sizeof(k)))
-			continue;
-		cpu = i / LBXDP_MEMO_SIZE;
-		*mask |= 1ULL << (cpu < 63 ? cpu : 63);
-	}
-	return 0;
-}
-
 /* Whether the CPUs in @want alone hold a memo of @f's flow. */
 static bool memo_on(const struct fspec *f, __u64 want)
 {
 	__u64 mask;
+	int n = memo_scan(f, 0, &mask);
 
-	return ASSERT_OK(memo_cpus(f, &mask), "read the memos") &&
+	return ASSERT_OK(n < 0 ? n : 0, "read the memos") &&
 	       ASSERT_EQ(mask, want, "CPUs holding a memo of the flow (mask)");
 }
 
