@@ -391,23 +391,50 @@ static int update_link(const struct lbxdp_attach_opts *o,
 	return 0;
 }
 
-/* Maps that builds of this ABI version pinned before and this one does
- * not use (abi.h "flow_memo_cpu"). */
-static const char *const retired_maps[] = {"flow_memo"};
-
-/* Unpinned once this build's program replaced theirs: one still running
- * holds its own reference. A failure costs memory only. */
-static void retire_maps(const char *pin_dir)
+/*
+ * The CPUs' copies (abi.h "flow_memo_cpu", "vip_memo"), which only this
+ * build's program reads. A pinned one of another layout (a build whose
+ * memo differs) would make the load fail; it is unpinned instead, to be
+ * made anew: the program that runs keeps its own reference, and moving
+ * config.gen at the swap voids whatever the new one holds anyway.
+ */
+static int drop_stale_copies(const char *pin_dir, struct lbxdp_bpf *skel)
 {
+	const struct bpf_map *maps[] = {skel->maps.flow_memo_cpu,
+					skel->maps.vip_memo};
+	struct bpf_map_info info;
 	char path[PATH_MAX];
+	__u32 len;
 	size_t i;
+	bool same;
+	int fd, err;
 
-	for (i = 0; i < sizeof(retired_maps) / sizeof(retired_maps[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", pin_dir, retired_maps[i]);
-		if (unlink(path) && errno != ENOENT)
-			p_warn("cannot unpin %s, which this lbxdp no longer uses: %s",
-			       path, strerror(errno));
+	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", pin_dir,
+			 bpf_map__name(maps[i]));
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue; /* none: the load makes it */
+		memset(&info, 0, sizeof(info));
+		len = sizeof(info);
+		same = !bpf_obj_get_info_by_fd(fd, &info, &len) &&
+		       info.type == bpf_map__type(maps[i]) &&
+		       info.key_size == bpf_map__key_size(maps[i]) &&
+		       info.value_size == bpf_map__value_size(maps[i]) &&
+		       info.max_entries == bpf_map__max_entries(maps[i]) &&
+		       info.map_flags == bpf_map__map_flags(maps[i]);
+		close(fd);
+		if (same)
+			continue;
+		if (unlink(path)) {
+			err = -errno;
+			p_err("cannot unpin %s, a copy of another layout: %s",
+			      path, strerror(-err));
+			return err;
+		}
+		p_info("unpinned %s, of another layout: made anew", path);
 	}
+	return 0;
 }
 
 /* Whether @dir is the root of a mount (its parent is on another one):
@@ -600,6 +627,8 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 		goto cleanup;
 	}
 	err = set_sizes(skel, &cfg);
+	if (!err && have_pinned)
+		err = drop_stale_copies(o->pin_dir, skel);
 	if (!err)
 		err = lbxdp_bpf__load(skel);
 	if (err) {
@@ -681,9 +710,6 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 	}
 	if (!err && upgrade)
 		err = lbxdp_migrate_finish(&mig);
-	/* An upgrade across ABIs unpinned every old map already. */
-	if (!err && !upgrade)
-		retire_maps(o->pin_dir);
 cleanup:
 	/* A failed fresh attach: its maps would fix the next attach's
 	 * capacities, its link would hold the program on the interface. */

@@ -161,7 +161,7 @@ int do_status(struct cli *cli, int argc, char **argv)
 	for (i = M_FIRST_OPTIONAL; i < M_NR; i++)
 		meta = meta && c.fd[i] >= 0;
 	if (!meta)
-		p_warn("the maps in %s lack those of lbxdp daemon (made by an older lbxdp): run 'lbxdp attach %s' again to create them",
+		p_warn("the maps in %s lack some that this lbxdp uses (made by an older one): run 'lbxdp attach %s' again to create them",
 		       cli->pin_dir, li.attached ? ifname : "IFACE");
 	/* The program knows the interface's MAC from attach time. */
 	if (li.attached && !lbxdp_nl_link_mac(li.ifindex, now_mac) &&

@@ -62,9 +62,14 @@ lab_hits 120 >"$E2E_TMP/hits" &
 hits_pid=$!
 sleep 1
 link0=$(link_id)
-# The per-CPU flow memo that builds before flow_memo_cpu pinned (abi.h).
+# The per-CPU flow memo that builds before flow_memo_cpu pinned (abi.h),
+# and a flow_memo_cpu of another layout, as a build whose memo differs
+# leaves it: the program that runs keeps its own.
 bpftool map create "$LAB_PIN_DIR/flow_memo" type percpu_array key 4 \
 	value 64 entries 4096 name flow_memo
+rm "$LAB_PIN_DIR/flow_memo_cpu"
+bpftool map create "$LAB_PIN_DIR/flow_memo_cpu" type array key 4 \
+	value 64 entries 8 name flow_memo_cpu
 out=$(LBXDP=$ALT/lbxdp lab_lbxdp attach eth0 2>&1)
 id2=$(lab_lbxdp -j status | json_get prog_id)
 tag2=$(lab_lbxdp -j status | json_get prog_tag)
@@ -76,8 +81,15 @@ check "newer build: swapped in the same XDP link (link $link0 -> $link2)" \
 	[ "${link0:-none}" = "$link2" ]
 check "newer build: another program ($id0 -> $id2)" [ "$id0" != "$id2" ]
 check "newer build: another tag ($tag0 -> $tag2)" [ "$tag0" != "$tag2" ]
-check "newer build: the earlier builds' flow_memo is unpinned" \
-	[ ! -e "$LAB_PIN_DIR/flow_memo" ]
+# Builds of this ABI before it still open it: one may run, or come back.
+check "newer build: the earlier builds' flow_memo stays pinned" \
+	[ -e "$LAB_PIN_DIR/flow_memo" ]
+# 4096 memos for each possible CPU (the last of /sys/.../possible, + 1).
+ncpu=$(awk -F'[-,]' '{print $NF + 1}' /sys/devices/system/cpu/possible)
+memos=$(bpftool -j map show pinned "$LAB_PIN_DIR/flow_memo_cpu" |
+	json_get max_entries)
+check "newer build: the flow_memo_cpu of another layout made anew ($memos memos, want $((ncpu * 4096)))" \
+	[ "$memos" = $((ncpu * 4096)) ]
 sleep 1
 out=$(lab_lbxdp attach eth0 2>&1)
 tag3=$(lab_lbxdp -j status | json_get prog_tag)
