@@ -119,8 +119,8 @@ static __always_inline __u32 vip_memo_slot(__be32 addr, __be16 port, __u8 proto)
  * CPU's vip_memo when it holds a copy made since the last change of any
  * record (config.gen, read before the map, which lbxdp writes before it
  * moves the gen) and within a second (a writer killed before it moved it),
- * else from vips. A copy, so that a run that preempts this one (RT
- * kernels) and rewrites the memo cannot change it under us.
+ * else from vips. A copy, so that a writer of vips (lbxdp, on another CPU)
+ * cannot change the record under this run.
  */
 static __always_inline bool vip_lookup(const struct lbxdp_config *cfg,
 				       const struct pkt *p, __be32 addr,
@@ -143,8 +143,10 @@ static __always_inline bool vip_lookup(const struct lbxdp_config *cfg,
 		return false;
 	*out = *vip;
 	if (m) {
-		/* Void, fill, then validate: a run interleaved on this CPU
-		 * never takes a half-written copy for a good one. */
+		/* Void, fill, then validate. Runs on one CPU do not
+		 * interleave (README, known limits): were they to, this
+		 * would keep half-written copies out, but not a copy from
+		 * changing between another run's check and its read. */
 		m->gen = gen - 1;
 		barrier();
 		m->vip = *out;

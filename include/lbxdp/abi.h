@@ -196,13 +196,16 @@ struct lbxdp_flow {
  * Map "flow_memo_cpu", BPF_MAP_TYPE_ARRAY [possible CPUs x LBXDP_MEMO_SIZE],
  * BPF_F_MMAPABLE: each CPU's memo of the flows it forwarded lately, so that
  * a busy flow skips the flow-table lookup and the backend and VIP records;
- * CPU n's memo of a flow at n x LBXDP_MEMO_SIZE + its memo slot, written
- * by that CPU alone. Only a hint: used while config.gen is what it was (any
- * change of a VIP or backend record moves it), only until its table entry
- * is due for a refresh, and only for a backend that takes new flows; the
- * flows map stays the truth. It replaced the per-CPU array "flow_memo" of
- * the same layout a CPU (one load less a lookup), within this ABI version:
- * an attach unpins that one once its program is gone.
+ * CPU n's memo of a flow at n x LBXDP_MEMO_SIZE + its memo slot, read and
+ * written by the program's runs on CPU n alone (which do not interleave:
+ * README, known limits). Only a hint: used while config.gen is what it was
+ * (any change of a VIP or backend record moves it), only until its table
+ * entry is due for a refresh, and only for a backend that takes new flows;
+ * the flows map stays the truth. It replaced the per-CPU array "flow_memo"
+ * of the same layout a CPU (one load less a lookup), within this ABI
+ * version; an attach leaves that one pinned for the builds that use it.
+ * Mmapable only so that the kernel places its values page-aligned (a memo
+ * is then one cache line): nothing maps it.
  */
 #define LBXDP_MEMO_SIZE 4096U /* 1 << 12: memo_slot() takes 12 bits */
 #define LBXDP_MEMO_SHIFT 20   /* at: CLOCK_MONOTONIC ns >> 20 (~1 ms) */
