@@ -63,13 +63,14 @@ hits_pid=$!
 sleep 1
 link0=$(link_id)
 # The per-CPU flow memo that builds before flow_memo_cpu pinned (abi.h),
-# and a flow_memo_cpu of another layout, as a build whose memo differs
-# leaves it: the program that runs keeps its own.
+# and a flow_memo_cpu of another layout (its size alone: 1024 is
+# BPF_F_MMAPABLE), as a build whose memo differs leaves it: the program
+# that runs keeps its own.
 bpftool map create "$LAB_PIN_DIR/flow_memo" type percpu_array key 4 \
 	value 64 entries 4096 name flow_memo
 rm "$LAB_PIN_DIR/flow_memo_cpu"
 bpftool map create "$LAB_PIN_DIR/flow_memo_cpu" type array key 4 \
-	value 64 entries 8 name flow_memo_cpu
+	value 64 entries 8 name flow_memo_cpu flags 1024
 out=$(LBXDP=$ALT/lbxdp lab_lbxdp attach eth0 2>&1)
 id2=$(lab_lbxdp -j status | json_get prog_id)
 tag2=$(lab_lbxdp -j status | json_get prog_tag)
