@@ -149,6 +149,10 @@ struct mvip {
 	__u8 *log;   /* kind of each change so far */
 	__u32 nlog;
 	__u32 tmo_s; /* its protocol's timeout */
+	/* Program time of its last change of scheduler from mh or sh (TCP):
+	 * lbxdp keeps the scheduler before for about a timeout from the
+	 * first of such changes (vip_prior), so no later than this. */
+	__u64 unjet_ns;
 };
 
 enum fstate { F_NEW, F_SYN, F_EST };
@@ -933,6 +937,8 @@ static void change(struct mrun *r)
 		note(r, "%s vip set --sched %s", v->name, to_s[t]);
 		if (!lib_ok(r, lbxdp_vip_set(c, &v->key, to[t], 0), "vip set"))
 			return;
+		if (v->proto == IPPROTO_TCP && hashed(v))
+			v->unjet_ns = prog_now(r);
 		v->sched = to[t];
 		logged_change(r, v, K_SCHED);
 		return;
@@ -1105,16 +1111,38 @@ static int random_vip(struct mrun *r, bool tcp)
 }
 
 /*
+ * Whether the TCP timeout raised from @tmo brings back flow @f, idle past
+ * it (README, `timeout set`): 0 no, on a VIP whose expired entries lbxdp
+ * deletes first (mh or sh, or one that left them within a timeout: its
+ * scheduler before lives); 1 yes, on a wrr VIP, whose expired entries
+ * count again; -1 cannot tell: its VIP left mh or sh about a timeout ago,
+ * or the flow may have no entry to count (placed by mh or sh, or by the
+ * flood guard without one).
+ */
+static int revived(const struct mrun *r, const struct mflow *f, __u64 now,
+		   __u64 tmo)
+{
+	const struct mvip *v = &r->vip[f->vip];
+
+	if (hashed(v))
+		return 0;
+	if (v->unjet_ns && now - v->unjet_ns <= tmo + SETTLE_FUZZ_NS)
+		return -1;
+	return f->jet || f->bare ? -1 : 1;
+}
+
+/*
  * The TCP timeout doubled, or back, as `lbxdp timeout set tcp` sets it: a
- * TCP flow idle past the old one is expired for good, one near it is not
- * checked at its next packet; the others keep their servers.
+ * TCP flow idle past the old one is expired for good, unless a raise
+ * brings it back (revived()); one near it is not checked at its next
+ * packet; the others keep their servers.
  */
 static void tcp_timeout(struct mrun *r)
 {
 	__u32 old = r->vip[0].tmo_s, k;
 	__u32 sec = old == MD_TCP_TMO ? 2 * MD_TCP_TMO : MD_TCP_TMO;
 	__u64 now = prog_now(r), idle, tmo = (__u64)old * NSEC;
-	int v;
+	int v, back;
 
 	note(r, "tcp timeout %u s -> %u s", old, sec);
 	for (k = 0; k < r->nflow; k++) {
@@ -1123,10 +1151,13 @@ static void tcp_timeout(struct mrun *r)
 		if (r->vip[f->vip].proto != IPPROTO_TCP || f->be < 0)
 			continue;
 		idle = now > f->last ? now - f->last : 0;
-		if (idle > tmo + FUZZ_NS)
-			f->gone = true;
-		else if (idle + FUZZ_NS >= tmo)
+		if (idle > tmo + FUZZ_NS) {
+			back = sec > old ? revived(r, f, now, tmo) : 0;
+			f->gone = f->gone || !back;
+			f->blur = f->blur || back < 0;
+		} else if (idle + FUZZ_NS >= tmo) {
 			f->blur = true;
+		}
 	}
 	for (v = 0; v < NVIP; v++)
 		if (r->vip[v].proto == IPPROTO_TCP)
