@@ -33,8 +33,9 @@
  * program cannot tell it from the flows its slot's history names).
  * A SYN of a live flow with an entry keeps its server under the guard too.
  * When the TCP timeout changes, a flow idle past the old one (by more than
- * FUZZ) stays expired at its next packet, whatever the new one says; one
- * within FUZZ of it is not checked then.
+ * FUZZ) stays expired at its next packet, unless a raise brings its entry
+ * back (revived(): then it keeps its server; where the model cannot tell,
+ * either holds); one within FUZZ of it is not checked then.
  * The model's Maglev table is lbxdp_maglev_build() over the model's servers,
  * not the maps. lbxdp_gc() never frees the record of a draining server that
  * a live flow uses, and frees it once its flows all expired and it was
@@ -43,7 +44,8 @@
  * Deterministic: the events come from a seeded PRNG and a virtual clock,
  * which the program and lbxdp both read (clock_set()): a seed runs the same
  * whenever it starts and however fast. LBXDP_MODEL_SEED=N runs seed N
- * alone, LBXDP_MODEL_STEPS=N sets the events per seed.
+ * alone (a soak: its rules are checked, not that it reached every case),
+ * LBXDP_MODEL_STEPS=N sets the events per seed.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -172,8 +174,10 @@ struct mflow {
 	__u32 seen;	     /* vip's nlog at its previous packet */
 	__u32 tver0;	     /* vip's tver when placed */
 	/* A TCP timeout change found it past the old timeout (@gone: its
-	 * next packet as an expired flow's) or near it (@blur: unchecked). */
-	bool gone, blur;
+	 * next packet as an expired flow's) or near it (@blur: unchecked);
+	 * @either: a raise may have brought its entry back, so its next
+	 * packet may also keep its server. */
+	bool gone, blur, either;
 	/* Last placed by mh or sh, TCP: it may have no entry, so a SYN of its
 	 * ports may be a new flow's (README, "just enough tracking"). */
 	bool jet;
@@ -191,6 +195,7 @@ struct counts {
 	__u64 moved_chain; /* ... placed two or more table changes ago */
 	__u64 drops;	   /* expected drops: no server takes new flows */
 	__u64 syn_table;   /* live mh/sh SYN placed by the table instead */
+	__u64 either_kept; /* gone or brought back: kept its server */
 	__u64 guard_syn;   /* live SYN with an entry, guard on: R_SAME */
 	__u64 bare;	   /* packets the guard placed without an entry */
 	__u64 bare_moved;  /* a bare flow re-placed: a change, or its SYN */
@@ -607,6 +612,14 @@ static void packet(struct mrun *r, struct mflow *f, bool syn)
 		ok = true;
 		want[0] = '\0';
 	}
+	/* An entry a raise brought back keeps its server, as a live one:
+	 * data while it is up, a SYN while it takes new flows. */
+	if (!ok && f->either && got >= 0 && got == f->be &&
+	    v->be[got].present && v->be[got].inst == f->inst &&
+	    (syn ? takes_new(&v->be[got]) : is_up(&v->be[got]))) {
+		ok = true;
+		r->n.either_kept++;
+	}
 	if (!ok) {
 		be_str(got, got_s, sizeof(got_s));
 		fail(r, "%s %s (%s, %s), idle %llu ms: want %s, got %s",
@@ -654,7 +667,7 @@ static void packet(struct mrun *r, struct mflow *f, bool syn)
 	f->last = now;
 	f->vlast = r->vnow;
 	f->state = syn ? F_SYN : F_EST;
-	f->gone = f->blur = false;
+	f->gone = f->blur = f->either = false;
 	/* Forwarded by wrr or for UDP: it has an entry now, unless the
 	 * guard placed it without one. */
 	f->jet = v->proto == IPPROTO_TCP && hashed(v);
@@ -1115,8 +1128,8 @@ static int random_vip(struct mrun *r, bool tcp)
  * it (README, `timeout set`): 0 no, on a VIP whose expired entries lbxdp
  * deletes first (mh or sh, or one that left them within a timeout: its
  * scheduler before lives); 1 yes, on a wrr VIP, whose expired entries
- * count again; -1 cannot tell: its VIP left mh or sh about a timeout ago,
- * or the flow may have no entry to count (placed by mh or sh, or by the
+ * count again; -1 either: its VIP left mh or sh about a timeout ago, or
+ * the flow may have no entry to count (placed by mh or sh, or by the
  * flood guard without one).
  */
 static int revived(const struct mrun *r, const struct mflow *f, __u64 now,
@@ -1152,9 +1165,13 @@ static void tcp_timeout(struct mrun *r)
 			continue;
 		idle = now > f->last ? now - f->last : 0;
 		if (idle > tmo + FUZZ_NS) {
+			/* Gone before and back now, or either: both hold;
+			 * past the higher one, its entry is gone for good. */
 			back = sec > old ? revived(r, f, now, tmo) : 0;
-			f->gone = f->gone || !back;
-			f->blur = f->blur || back < 0;
+			f->either =
+				sec > old &&
+				(f->either || (back && f->gone) || back < 0);
+			f->gone = f->gone || back <= 0;
 		} else if (idle + FUZZ_NS >= tmo) {
 			f->blur = true;
 		}
@@ -1402,11 +1419,12 @@ static void counts_print(const struct counts *n)
 		(unsigned long long)n->bare_moved,
 		(unsigned long long)n->guard_syn);
 	test__note(
-		"  changes %llu (revives %llu), gc runs %llu, records freed %llu, flows checked at a free %llu, TCP timeout changes %llu",
+		"  changes %llu (revives %llu), gc runs %llu, records freed %llu, flows checked at a free %llu, TCP timeout changes %llu (expired flows a raise may bring back that kept their server %llu)",
 		(unsigned long long)n->changes, (unsigned long long)n->revives,
 		(unsigned long long)n->gcs, (unsigned long long)n->frees,
 		(unsigned long long)n->free_checks,
-		(unsigned long long)n->tmo_changes);
+		(unsigned long long)n->tmo_changes,
+		(unsigned long long)n->either_kept);
 }
 
 static bool run_seed(struct lb *lb, const struct mclock *clk, unsigned int seed,
@@ -1493,7 +1511,15 @@ void test_model(void)
 	test__context("counts");
 	test__note("all seeds:");
 	counts_print(&t);
-	/* A test that checks nothing must not pass. */
+	/* Near a timeout stays rare, else the checks thin out: under 1% of
+	 * the live checks over the default seeds, under 2% for any seed of
+	 * 2000-2599 alone. */
+	ASSERT_CMP(t.rule[R_FUZZY] * 50, <, t.rule[R_SAME], "fuzzy x 50",
+		   "less than live checks ");
+	/* A test that checks nothing must not pass: the default seeds reach
+	 * every rule and case, where one seed alone (a soak) may miss some. */
+	if (env_seed)
+		goto out;
 	for (i = 0; i < R_NR; i++)
 		if (i != R_FUZZY && i != R_FREED)
 			ASSERT_GT(t.rule[i], 0, rule_names[i]);
@@ -1508,11 +1534,6 @@ void test_model(void)
 	ASSERT_GT(t.revives, 0, "draining servers revived by backend add");
 	ASSERT_GT(t.free_checks, 0, "flows checked at a record's free");
 	ASSERT_GT(t.drops, 0, "expected drops");
-	/* Near a timeout stays rare, else the checks thin out: under 1% of
-	 * the live checks over the default seeds, under 1.5% for some seeds
-	 * alone. */
-	ASSERT_CMP(t.rule[R_FUZZY] * 50, <, t.rule[R_SAME], "fuzzy x 50",
-		   "less than live checks ");
 out:
 	lb_close(&lb);
 	test__end();
