@@ -52,7 +52,7 @@ BPFT_SRCS := $(wildcard tests/bpf/*.c)
 BENCH_SRCS := $(wildcard tests/bench/*.c)
 
 .PHONY: all help test check bench demo demo-down install clean deps unit \
-	format tidy mutate fuzz deb
+	format tidy mutate soak fuzz deb
 .DEFAULT_GOAL := all
 
 all: $(OUTPUT)/lbxdp
@@ -68,6 +68,7 @@ help:
 	@echo '             (conf: the config parser; vrrp: the VRRP advert decoder;'
 	@echo '             fsync: the flow sync datagram decoder)'
 	@echo '  mutate     break each guard of tests/mutate/mutations in a copy, say which test caught it (root)'
+	@echo '  soak       the model test over seeds SOAK_FIRST..SOAK_LAST (2000..2099), each alone (root)'
 	@echo '  bench      benchmark against a MAC-swap baseline, writes BENCHMARKS.md'
 	@echo '  install    install lbxdp and its man page under PREFIX=$(PREFIX)'
 	@echo '  deb        Debian package (debhelper) in $(OUTPUT)/deb/'
@@ -194,6 +195,13 @@ check: deps
 # Not in CI: it rebuilds a copy of the tree for every mutation.
 mutate: deps
 	$(Q)bash tests/mutate/run.sh
+
+# The model test over seeds it does not run by default (root).
+SOAK_FIRST ?= 2000
+SOAK_LAST ?= 2099
+soak: deps
+	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/tests/bpf_test
+	$(Q)OUTPUT=$(OUTPUT) bash tests/bpf/soak.sh $(SOAK_FIRST) $(SOAK_LAST)
 
 format:
 	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')

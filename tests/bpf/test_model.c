@@ -44,8 +44,8 @@
  * Deterministic: the events come from a seeded PRNG and a virtual clock,
  * which the program and lbxdp both read (clock_set()): a seed runs the same
  * whenever it starts and however fast. LBXDP_MODEL_SEED=N runs seed N
- * alone (a soak: its rules are checked, not that it reached every case),
- * LBXDP_MODEL_STEPS=N sets the events per seed.
+ * alone, its rules checked but not that it reached every case (`make
+ * soak` runs a range); LBXDP_MODEL_STEPS=N sets the events per seed.
  */
 #include <errno.h>
 #include <stdarg.h>
