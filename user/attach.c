@@ -391,17 +391,28 @@ static int update_link(const struct lbxdp_attach_opts *o,
 	return 0;
 }
 
-/*
- * The CPUs' copies (abi.h "flow_memo_cpu", "vip_memo"), which only this
- * build's program reads. A pinned one of another layout (a build whose
- * memo differs) would make the load fail; it is unpinned instead, to be
- * made anew: the program that runs keeps its own reference, and moving
- * config.gen at the swap voids whatever the new one holds anyway.
- */
-static int drop_stale_copies(const char *pin_dir, struct lbxdp_bpf *skel)
+/* The CPUs' copies (abi.h "flow_memo_cpu", "vip_memo"): only the program
+ * of the build that made one reads it. */
+#define NR_COPIES 2
+#define REPIN_SUFFIX "_repin" /* bpffs takes no '.' in a name */
+
+static void copies_of(struct lbxdp_bpf *skel, struct bpf_map *maps[NR_COPIES])
 {
-	const struct bpf_map *maps[] = {skel->maps.flow_memo_cpu,
-					skel->maps.vip_memo};
+	maps[0] = skel->maps.flow_memo_cpu;
+	maps[1] = skel->maps.vip_memo;
+}
+
+/*
+ * A pinned copy of another layout (a build whose memo differs) would make
+ * the load fail. The load makes this build's unpinned instead (bit i of
+ * *stale), and repin_copies() puts it in the old one's place once its
+ * program runs: until then the old pin stays, so that a load or swap that
+ * fails, or an attach killed midway, leaves the pin directory as it was.
+ */
+static int stale_copies(const char *pin_dir, struct lbxdp_bpf *skel,
+			unsigned int *stale)
+{
+	struct bpf_map *maps[NR_COPIES];
 	struct bpf_map_info info;
 	char path[PATH_MAX];
 	__u32 len;
@@ -409,32 +420,72 @@ static int drop_stale_copies(const char *pin_dir, struct lbxdp_bpf *skel)
 	bool same;
 	int fd, err;
 
-	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+	copies_of(skel, maps);
+	*stale = 0;
+	for (i = 0; i < NR_COPIES; i++) {
+		/* What an attach killed while repinning left. */
+		snprintf(path, sizeof(path), "%s/%s" REPIN_SUFFIX, pin_dir,
+			 bpf_map__name(maps[i]));
+		unlink(path);
 		snprintf(path, sizeof(path), "%s/%s", pin_dir,
 			 bpf_map__name(maps[i]));
 		fd = bpf_obj_get(path);
-		if (fd < 0)
+		if (fd < 0 && errno == ENOENT)
 			continue; /* none: the load makes it */
-		memset(&info, 0, sizeof(info));
-		len = sizeof(info);
-		same = !bpf_obj_get_info_by_fd(fd, &info, &len) &&
-		       info.type == bpf_map__type(maps[i]) &&
+		err = fd < 0 ? -errno : 0;
+		if (!err) {
+			memset(&info, 0, sizeof(info));
+			len = sizeof(info);
+			err = bpf_obj_get_info_by_fd(fd, &info, &len);
+			close(fd);
+		}
+		if (err) {
+			p_err("cannot read pinned map %s: %s", path,
+			      strerror(-err));
+			return err;
+		}
+		same = info.type == bpf_map__type(maps[i]) &&
 		       info.key_size == bpf_map__key_size(maps[i]) &&
 		       info.value_size == bpf_map__value_size(maps[i]) &&
 		       info.max_entries == bpf_map__max_entries(maps[i]) &&
 		       info.map_flags == bpf_map__map_flags(maps[i]);
-		close(fd);
 		if (same)
 			continue;
-		if (unlink(path)) {
-			err = -errno;
-			p_err("cannot unpin %s, a copy of another layout: %s",
-			      path, strerror(-err));
+		err = bpf_map__set_pin_path(maps[i], NULL);
+		if (err)
 			return err;
-		}
-		p_info("unpinned %s, of another layout: made anew", path);
+		*stale |= 1U << i;
 	}
 	return 0;
+}
+
+/* The copies of @stale, in place of the pinned ones of another layout:
+ * pinned beside, then renamed over them, so the name never goes missing.
+ * A failure leaves the old pin, which the next attach replaces. */
+static void repin_copies(const char *pin_dir, struct lbxdp_bpf *skel,
+			 unsigned int stale)
+{
+	struct bpf_map *maps[NR_COPIES];
+	char path[PATH_MAX], tmp[PATH_MAX];
+	size_t i;
+
+	copies_of(skel, maps);
+	for (i = 0; i < NR_COPIES; i++) {
+		if (!(stale & (1U << i)))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", pin_dir,
+			 bpf_map__name(maps[i]));
+		snprintf(tmp, sizeof(tmp), "%s/%s" REPIN_SUFFIX, pin_dir,
+			 bpf_map__name(maps[i]));
+		if (bpf_obj_pin(bpf_map__fd(maps[i]), tmp) ||
+		    rename(tmp, path)) {
+			p_warn("cannot pin %s in place of one of another layout: %s (the next attach tries again)",
+			       path, strerror(errno));
+			unlink(tmp);
+			continue;
+		}
+		p_info("%s was of another layout: made anew", path);
+	}
 }
 
 /* Whether @dir is the root of a mount (its parent is on another one):
@@ -520,6 +571,7 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 	struct lbxdp_ctx stage_lock = {.dir_fd = -1};
 	bool have_pinned = false, mac_changed = false, dir_existed;
 	bool upgrade = false, track_all;
+	unsigned int stale = 0;
 	char stage[PATH_MAX] = "";
 	__u32 zero = 0, ifindex;
 	__u8 mac[6];
@@ -628,9 +680,10 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 	}
 	err = set_sizes(skel, &cfg);
 	if (!err && have_pinned)
-		err = drop_stale_copies(o->pin_dir, skel);
-	if (!err)
-		err = lbxdp_bpf__load(skel);
+		err = stale_copies(o->pin_dir, skel, &stale);
+	if (err)
+		goto cleanup;
+	err = lbxdp_bpf__load(skel);
 	if (err) {
 		p_err("cannot load the XDP program: %s (see the libbpf messages above)",
 		      strerror(-err));
@@ -707,6 +760,7 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 					 &cfg, sizeof(cfg), BPF_ANY))
 			p_warn("cannot write map config: %s (copies of the records made by the old program last up to a second)",
 			       strerror(errno));
+		repin_copies(o->pin_dir, skel, stale);
 	}
 	if (!err && upgrade)
 		err = lbxdp_migrate_finish(&mig);

@@ -71,6 +71,20 @@ bpftool map create "$LAB_PIN_DIR/flow_memo" type percpu_array key 4 \
 rm "$LAB_PIN_DIR/flow_memo_cpu"
 bpftool map create "$LAB_PIN_DIR/flow_memo_cpu" type array key 4 \
 	value 64 entries 8 name flow_memo_cpu flags 1024
+memo_id() { bpftool -j map show pinned "$LAB_PIN_DIR/flow_memo_cpu" | json_get id; }
+stale_id=$(memo_id)
+# A load that fails (a pinned ring_left of another size, which libbpf
+# will not reuse) leaves the stale memo pinned: the maps stay whole.
+mv "$LAB_PIN_DIR/ring_left" "$LAB_PIN_DIR/ring_left_saved"
+bpftool map create "$LAB_PIN_DIR/ring_left" type array key 4 value 8 \
+	entries 1 name ring_left
+rc=0
+LBXDP=$ALT/lbxdp lab_lbxdp attach eth0 >"$E2E_TMP/failed-load" 2>&1 || rc=$?
+mv "$LAB_PIN_DIR/ring_left_saved" "$LAB_PIN_DIR/ring_left"
+check "a load that fails: attach exits non-zero ($rc)" [ "$rc" != 0 ]
+check "a load that fails: the stale flow_memo_cpu stays pinned ($(memo_id), was $stale_id)" \
+	[ "$(memo_id)" = "$stale_id" ]
+check "a load that fails: the maps still open (vip list)" lab_lbxdp vip list
 out=$(LBXDP=$ALT/lbxdp lab_lbxdp attach eth0 2>&1)
 id2=$(lab_lbxdp -j status | json_get prog_id)
 tag2=$(lab_lbxdp -j status | json_get prog_tag)
