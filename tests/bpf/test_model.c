@@ -196,6 +196,7 @@ struct counts {
 	__u64 drops;	   /* expected drops: no server takes new flows */
 	__u64 syn_table;   /* live mh/sh SYN placed by the table instead */
 	__u64 either_kept; /* gone or brought back: kept its server */
+	__u64 revived;	   /* flows a TCP timeout raise brought back */
 	__u64 guard_syn;   /* live SYN with an entry, guard on: R_SAME */
 	__u64 bare;	   /* packets the guard placed without an entry */
 	__u64 bare_moved;  /* a bare flow re-placed: a change, or its SYN */
@@ -612,10 +613,11 @@ static void packet(struct mrun *r, struct mflow *f, bool syn)
 		ok = true;
 		want[0] = '\0';
 	}
-	/* An entry a raise brought back keeps its server, as a live one:
-	 * data while it is up, a SYN while it takes new flows. */
-	if (!ok && f->either && got >= 0 && got == f->be &&
-	    v->be[got].present && v->be[got].inst == f->inst &&
+	/* An entry a raise brought back keeps its server, as a live one,
+	 * until the timeout now: data while it is up, a SYN while it takes
+	 * new flows. */
+	if (!ok && f->either && idle <= tmo + FUZZ_NS && got >= 0 &&
+	    got == f->be && v->be[got].present && v->be[got].inst == f->inst &&
 	    (syn ? takes_new(&v->be[got]) : is_up(&v->be[got]))) {
 		ok = true;
 		r->n.either_kept++;
@@ -1165,13 +1167,15 @@ static void tcp_timeout(struct mrun *r)
 			continue;
 		idle = now > f->last ? now - f->last : 0;
 		if (idle > tmo + FUZZ_NS) {
-			/* Gone before and back now, or either: both hold;
-			 * past the higher one, its entry is gone for good. */
+			/* Gone before and back now, or either: both hold.
+			 * Where lbxdp deletes it, or a lowering finds it past
+			 * the higher timeout, its entry is gone for good. */
 			back = sec > old ? revived(r, f, now, tmo) : 0;
-			f->either =
-				sec > old &&
-				(f->either || (back && f->gone) || back < 0);
+			f->either = back < 0 ||
+				    (back > 0 && (f->either || f->gone));
 			f->gone = f->gone || back <= 0;
+			if (back > 0 && !f->gone)
+				r->n.revived++;
 		} else if (idle + FUZZ_NS >= tmo) {
 			f->blur = true;
 		}
@@ -1419,11 +1423,12 @@ static void counts_print(const struct counts *n)
 		(unsigned long long)n->bare_moved,
 		(unsigned long long)n->guard_syn);
 	test__note(
-		"  changes %llu (revives %llu), gc runs %llu, records freed %llu, flows checked at a free %llu, TCP timeout changes %llu (expired flows a raise may bring back that kept their server %llu)",
+		"  changes %llu (revives %llu), gc runs %llu, records freed %llu, flows checked at a free %llu, TCP timeout changes %llu (flows brought back by a raise %llu; that may be, and kept their server %llu)",
 		(unsigned long long)n->changes, (unsigned long long)n->revives,
 		(unsigned long long)n->gcs, (unsigned long long)n->frees,
 		(unsigned long long)n->free_checks,
 		(unsigned long long)n->tmo_changes,
+		(unsigned long long)n->revived,
 		(unsigned long long)n->either_kept);
 }
 
@@ -1514,8 +1519,8 @@ void test_model(void)
 	/* Near a timeout stays rare, else the checks thin out: under 1% of
 	 * the live checks over the default seeds, under 2% for any seed of
 	 * 2000-2599 alone. */
-	ASSERT_CMP(t.rule[R_FUZZY] * 50, <, t.rule[R_SAME], "fuzzy x 50",
-		   "less than live checks ");
+	ASSERT_CMP(t.rule[R_FUZZY] * 50, <=, t.rule[R_SAME], "fuzzy x 50",
+		   "at most the live checks ");
 	/* A test that checks nothing must not pass: the default seeds reach
 	 * every rule and case, where one seed alone (a soak) may miss some. */
 	if (env_seed)
@@ -1534,6 +1539,7 @@ void test_model(void)
 	ASSERT_GT(t.revives, 0, "draining servers revived by backend add");
 	ASSERT_GT(t.free_checks, 0, "flows checked at a record's free");
 	ASSERT_GT(t.drops, 0, "expected drops");
+	ASSERT_GT(t.revived, 0, "flows a TCP timeout raise brought back");
 out:
 	lb_close(&lb);
 	test__end();
