@@ -12,18 +12,25 @@ first=${1:-2000}
 last=${2:-2099}
 bin=$OUTPUT/tests/bpf_test
 
-case "$first$last" in
-*[!0-9]*)
-	echo "soak: seeds must be numbers: '$first' '$last'" >&2
-	exit 2
-	;;
-esac
+for n in "$first" "$last"; do
+	case $n in
+	'' | *[!0-9]*)
+		echo "soak: seeds must be numbers: '$first' '$last'" >&2
+		exit 2
+		;;
+	esac
+done
+first=$((10#$first)) last=$((10#$last)) # 0999 is 999, not octal
 if [ "$first" -gt "$last" ]; then
 	echo "soak: SOAK_FIRST $first is past SOAK_LAST $last" >&2
 	exit 2
 fi
 if [ "$(id -u)" -ne 0 ]; then
 	echo "soak: needs root (the model runs the XDP program)" >&2
+	exit 2
+fi
+if [ ! -x "$bin" ]; then
+	echo "soak: no $bin: make $bin first" >&2
 	exit 2
 fi
 mkdir -p "$OUTPUT/soak"
@@ -34,6 +41,7 @@ for ((s = first; s <= last; s++)); do
 		live=$(awk '/live, same server  /{print $NF; exit}' "$log")
 		fuzzy=$(awk '/near the timeout/{print $NF; exit}' "$log")
 		echo "ok seed $s: $live live, $fuzzy near a timeout"
+		rm -f "$OUTPUT/soak/seed-$s.log" # an earlier failure's
 	else
 		mv "$log" "$OUTPUT/soak/seed-$s.log"
 		echo "not ok seed $s: $OUTPUT/soak/seed-$s.log"
