@@ -681,9 +681,8 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 	err = set_sizes(skel, &cfg);
 	if (!err && have_pinned)
 		err = stale_copies(o->pin_dir, skel, &stale);
-	if (err)
-		goto cleanup;
-	err = lbxdp_bpf__load(skel);
+	if (!err)
+		err = lbxdp_bpf__load(skel);
 	if (err) {
 		p_err("cannot load the XDP program: %s (see the libbpf messages above)",
 		      strerror(-err));
