@@ -20,6 +20,9 @@
 #define PREFIX_EST 0xc612 /* 198.18 */
 #define PREFIX_NEW 0xc613 /* 198.19 */
 
+#define PERM_MUL 611953 /* prime: n -> n * PERM_MUL % N permutes 0..N-1 */
+#define MAX_ROUNDS 15
+
 /* Frame offsets the sink rewrites: low half of saddr, TCP source port. */
 #define OFF_SADDR_LO (14 + 12 + 2)
 #define OFF_SPORT (14 + 20)
@@ -63,5 +66,22 @@ void env_cleanup(struct bench_env *e);
 
 int sink_set(const struct bench_env *e, __u64 counter, __u64 mod, __u64 mul);
 __u64 sink_counter(const struct bench_env *e);
+
+/* The flow-table layouts (layout.c): ns a packet per round, and what the
+ * checks need. */
+struct layout_res {
+	double none[MAX_ROUNDS];
+	double lru_hit[MAX_ROUNDS], own_hit[MAX_ROUNDS];
+	double lru_miss[MAX_ROUNDS], own_miss[MAX_ROUNDS];
+	double lru_add[MAX_ROUNDS], own_add[MAX_ROUNDS];
+	int n; /* rounds done */
+	__u32 cap, flows, nbuckets, reps;
+	__u64 overflow;		 /* flows the fill found no free way for */
+	__u64 pkts, hits, wrong; /* finds; runs whose hits were not exact */
+	__u64 add_pkts, added, own_adds, evicted, busy;
+};
+
+int layout_run(int rounds, __u32 reps, __u32 cap, __u32 nflows,
+	       struct layout_res *res);
 
 #endif /* LBXDP_BENCH_H */
