@@ -1219,14 +1219,16 @@ static const char method[] =
 	"flow not there, ~560 against ~210 ns for a new flow into a full\n"
 	"table. A plain `BPF_MAP_TYPE_HASH`, preallocated or not, was no faster\n"
 	"than the LRU one (quick runs, builds not kept: 417 and 406 ns a flow\n"
-	"found, 253 and 262 not). In lbxdp, that layout would spare the `wrr`\n"
-	"1M row ~300 of its +460 ns a packet (about 0.25x), and the stream\n"
-	"its miss's share: the next step for the `wrr` rows, an ABI change\n"
-	"(the `flows` map in that layout, every writer of it under the\n"
-	"buckets' seq, its sizing and eviction: three ways a bucket left 360\n"
-	"of the 1M flows without a free way of their six), not taken yet. It\n"
-	"cannot bring the stream to 0.7x: without any lookup it ran at\n"
-	"0.58-0.65x (above).\n";
+	"found, 253 and 262 not). In lbxdp, a prototype (a build not kept:\n"
+	"the flow looked up in such buckets, filled by the benchmark beside\n"
+	"the `flows` map, which a miss still read) took the `wrr` 1M pps row\n"
+	"from 0.102-0.108x to 0.198-0.204x (+445 to +203 ns a packet) over\n"
+	"three alternating runs. That is the next step for the `wrr` rows, an\n"
+	"ABI change (docs/flow-table.md: the `flows` map in that layout, every\n"
+	"writer of it under the buckets' seq, its sizing and eviction: three\n"
+	"ways a bucket left 360 of the 1M flows without a free way of their\n"
+	"six), not taken yet. It cannot bring the stream to 0.7x: without any\n"
+	"lookup it ran at 0.58-0.65x (above).\n";
 
 static void header(FILE *out, const char *commit)
 {
