@@ -1216,7 +1216,7 @@ static const char method[] =
 	"lbxdp): the same 1M flows in room for 2M cost ~420 ns a lookup in\n"
 	"lbxdp's `flows` map and ~120 ns in 64-byte buckets of a layout of our\n"
 	"own, two buckets a flow read in parallel; ~270 against ~100 ns for a\n"
-	"flow not there, ~560 against ~210 ns for a new flow into a full\n"
+	"flow not there, ~560-600 against ~210 ns for a new flow into a full\n"
 	"table. A plain `BPF_MAP_TYPE_HASH`, preallocated or not, was no faster\n"
 	"than the LRU one (quick runs, builds not kept: 417 and 406 ns a flow\n"
 	"found, 253 and 262 not). In lbxdp, a prototype (a build not kept:\n"
