@@ -41,9 +41,10 @@ static __u32 seen_now(void)
 }
 
 /* Flows 0..n-1 of PREFIX_EST into both tables, the LRU by batches, the
- * buckets placed as bl_own_add() places them into a table with room:
- * into the first free way of the emptier of the two buckets. A flow
- * that finds none is left out and counted. */
+ * buckets by two choices: the first free way of the emptier of a flow's
+ * two buckets. A flow that finds none is left out and counted. (The
+ * adds measured later go into a full table, where bl_own_add() takes
+ * the bucket whose stalest way is staler.) */
 static int fill(struct ctx *x, __u32 n, struct layout_res *res)
 {
 	struct lbxdp_flow_key *keys = calloc(n, sizeof(*keys));
