@@ -185,5 +185,6 @@ void test_determinism(void);
 void test_guards(void);
 void test_sync(void);
 void test_model(void);
+void test_flowtab(void);
 
 #endif /* LBXDP_TEST_FIXTURE_H */

@@ -20,6 +20,7 @@ static const struct {
 	{"guards", test_guards},
 	{"sync", test_sync},
 	{"model", test_model},
+	{"flowtab", test_flowtab},
 };
 
 /* Whether group @name is to run: LBXDP_BPF_TESTS="model flows" names

@@ -1,0 +1,389 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The operations of a flow table of lbxdp's own layout (lbxdp/flowtab.h,
+ * docs/flow-table.md), for BPF programs: find, put, delete and touch a
+ * flow in a BPF_MAP_TYPE_ARRAY of struct lbxdp_ft_bucket. Not lbxdp's
+ * flows map yet; tests/bpf/test_flowtab.c runs them (bpf/ft_test.bpf.c).
+ * The including program names its table: #define FT_MAP before it.
+ *
+ * Readers take no lock: they read a flow's two buckets between two reads
+ * of their seq. Writers hold a bucket by a compare-and-swap of its seq
+ * from even to odd, and store it even again when done. The order of the
+ * writes and the seq stores is the compiler's to keep (barrier()); the
+ * CPU keeps it on x86 (TSO), as lbxdp's other seq readers assume (README,
+ * known limits): a weakly ordered CPU needs acquire and release here.
+ */
+#ifndef LBXDP_BPF_FLOWTAB_H
+#define LBXDP_BPF_FLOWTAB_H
+
+#include <stdbool.h>
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "lbxdp/flowtab.h"
+
+#ifndef FT_MAP
+#error "define FT_MAP, the table's map, before including flowtab.h"
+#endif
+
+#ifndef barrier
+#define barrier() asm volatile("" ::: "memory")
+#endif
+/* Keeps a bound check on @v that the compiler could prove but the
+ * verifier cannot. */
+#define ft_opaque(v) asm volatile("" : "+r"(v))
+
+#define FT_READ_TRIES 3
+/* A writer holds a bucket for a few dozen instructions: this many tries
+ * outlast it, unless it was scheduled out (docs/flow-table.md). */
+#define FT_LOCK_TRIES 64
+
+/* Results: < 0 an error; FT_BUSY, a writer held a bucket every try. */
+#define FT_BUSY (-16)
+#define FT_ADDED 1     /* into a free or expired way */
+#define FT_MOVED 2     /* after moving a flow of a full pair to its other */
+#define FT_EVICTED 3   /* over the live flow seen longest ago of the six */
+#define FT_KEPT 4      /* there already, left as it was (and copied out) */
+#define FT_REWRITTEN 5 /* there already, written over */
+
+static __always_inline __u32 ft_seq(const struct lbxdp_ft_bucket *b)
+{
+	return *(volatile const __u32 *)&b->seq;
+}
+
+/* Whether way @x holds a flow seen within @tmo of @now. A stamp ahead of
+ * @now (a writer whose clock runs ahead) is live. */
+static __always_inline bool ft_live(const struct lbxdp_ft_way *x, __u32 now,
+				    __u32 tmo)
+{
+	return x->seen && (__s32)(now - x->seen) <= (__s32)tmo;
+}
+
+/* @k's two buckets, into @b, their indices into @idx; false if the map
+ * has fewer than @nb, or @nb is less than a pair. */
+static __always_inline bool ft_buckets(__u32 nb, __u32 seed,
+				       const struct lbxdp_ft_way *k,
+				       struct lbxdp_ft_bucket *b[2],
+				       __u32 idx[2])
+{
+	if (nb < 2)
+		return false;
+	lbxdp_ft_pair(k, seed, nb, idx);
+	b[0] = bpf_map_lookup_elem(&FT_MAP, &idx[0]);
+	b[1] = bpf_map_lookup_elem(&FT_MAP, &idx[1]);
+	return b[0] && b[1];
+}
+
+/*
+ * @k's flow: 1 found, copied into *out, *at the way it was read from (for
+ * ft_touch()); 0 not there; FT_BUSY. Found means the key is there, live
+ * or not: the caller judges its age.
+ */
+static __always_inline int ft_find(__u32 nb, __u32 seed,
+				   const struct lbxdp_ft_way *k,
+				   struct lbxdp_ft_way *out,
+				   struct lbxdp_ft_way **at)
+{
+	struct lbxdp_ft_bucket *b[2];
+	__u32 idx[2], s0, s1;
+	int t, i, j, found;
+
+	if (!ft_buckets(nb, seed, k, b, idx))
+		return 0;
+	for (t = 0; t < FT_READ_TRIES; t++) {
+		s0 = ft_seq(b[0]);
+		s1 = ft_seq(b[1]);
+		barrier();
+		found = 0;
+		for (i = 0; i < 2 && !found; i++) {
+			for (j = 0; j < LBXDP_FT_WAYS; j++) {
+				struct lbxdp_ft_way *x = &b[i]->w[j];
+
+				if (x->seen && lbxdp_ft_same(x, k)) {
+					*out = *x;
+					*at = x;
+					found = 1;
+					break;
+				}
+			}
+		}
+		ft_opaque(found);
+		barrier();
+		if (!((s0 | s1) & 1) && ft_seq(b[0]) == s0 &&
+		    ft_seq(b[1]) == s1)
+			return found;
+	}
+	return FT_BUSY;
+}
+
+/* Refreshes the way ft_find() read @was from to @now: only if its seen
+ * is still @was's, so that a way that has since been freed, moved or
+ * given to another flow is left alone. True if it was. */
+static __always_inline bool ft_touch(struct lbxdp_ft_way *at,
+				     const struct lbxdp_ft_way *was, __u32 now)
+{
+	return __sync_val_compare_and_swap(&at->seen, was->seen, now) ==
+	       was->seen;
+}
+
+static __always_inline bool ft_try_lock(struct lbxdp_ft_bucket *b)
+{
+	__u32 s = ft_seq(b);
+
+	return !(s & 1) && __sync_val_compare_and_swap(&b->seq, s, s + 1) == s;
+}
+
+struct ft_lock_ctx {
+	struct lbxdp_ft_bucket *b;
+};
+
+static long ft_lock_again(__u32 i, void *arg)
+{
+	struct ft_lock_ctx *c = arg;
+
+	return c->b && ft_try_lock(c->b);
+}
+
+/* One try inline; the others, rare, in bpf_loop(), whose body the
+ * verifier walks once (its context must be on the stack). */
+static __always_inline int ft_lock(struct lbxdp_ft_bucket *b)
+{
+	struct ft_lock_ctx c = {.b = b};
+
+	if (ft_try_lock(b))
+		return 0;
+	if (bpf_loop(FT_LOCK_TRIES, ft_lock_again, &c, 0) < FT_LOCK_TRIES)
+		return 0;
+	return FT_BUSY;
+}
+
+static __always_inline void ft_unlock(struct lbxdp_ft_bucket *b)
+{
+	barrier(); /* every write of the holder before the seq's */
+	*(volatile __u32 *)&b->seq = b->seq + 1;
+}
+
+/* Both buckets of a pair, the lower index first. */
+static __always_inline int ft_lock_pair(struct lbxdp_ft_bucket *b[2],
+					const __u32 idx[2])
+{
+	int lo = idx[1] < idx[0];
+
+	if (ft_lock(b[lo]))
+		return FT_BUSY;
+	if (ft_lock(b[!lo])) {
+		ft_unlock(b[lo]);
+		return FT_BUSY;
+	}
+	return 0;
+}
+
+/* The first way of @b not live at @now, or LBXDP_FT_WAYS; the count of
+ * its live ways into *live. */
+static __always_inline __u32 ft_room(const struct lbxdp_ft_bucket *b, __u32 now,
+				     __u32 tmo, __u32 *live)
+{
+	__u32 j, first = LBXDP_FT_WAYS;
+
+	*live = 0;
+	for (j = 0; j < LBXDP_FT_WAYS; j++) {
+		if (ft_live(&b->w[j], now, tmo))
+			(*live)++;
+		else if (first == LBXDP_FT_WAYS)
+			first = j;
+	}
+	return first;
+}
+
+/*
+ * Moves the flow in way @j of @b (held, index @bi) to its other bucket,
+ * if that is not @other (held, and full) and has room: written there and
+ * released, while @b is held, so that a reader, which retries while @b is
+ * held, finds it in one of the two. True if moved: the caller writes its
+ * new flow over way @j before it releases @b.
+ */
+static __always_inline bool ft_move(__u32 nb, __u32 seed,
+				    struct lbxdp_ft_bucket *b, __u32 bi,
+				    __u32 other, __u32 j, __u32 now, __u32 tmo)
+{
+	struct lbxdp_ft_bucket *alt;
+	struct lbxdp_ft_way *x;
+	__u32 p[2], ai, live, f;
+
+	ft_opaque(j);
+	if (j >= LBXDP_FT_WAYS)
+		return false;
+	x = &b->w[j];
+	lbxdp_ft_pair(x, seed, nb, p);
+	ai = p[0] == bi ? p[1] : p[0];
+	if (ai == other || ai == bi)
+		return false;
+	alt = bpf_map_lookup_elem(&FT_MAP, &ai);
+	if (!alt || ft_lock(alt))
+		return false;
+	f = ft_room(alt, now, tmo, &live);
+	if (f < LBXDP_FT_WAYS)
+		alt->w[f] = *x;
+	ft_unlock(alt);
+	return f < LBXDP_FT_WAYS;
+}
+
+/* The six candidates of a move, in bpf_loop(): the verifier walks its
+ * body once, not once a way. */
+struct ft_move_ctx {
+	struct lbxdp_ft_bucket *b0, *b1;
+	__u32 idx0, idx1, nb, seed, now, tmo;
+	__u32 done; /* candidate k freed: way k % 3 of bucket k / 3, + 1 */
+};
+
+static long ft_move_cb(__u32 k, void *arg)
+{
+	struct ft_move_ctx *c = arg;
+	bool second = k >= LBXDP_FT_WAYS;
+	struct lbxdp_ft_bucket *b = second ? c->b1 : c->b0;
+
+	if (!b || !ft_move(c->nb, c->seed, b, second ? c->idx1 : c->idx0,
+			   second ? c->idx0 : c->idx1,
+			   second ? k - LBXDP_FT_WAYS : k, c->now, c->tmo))
+		return 0;
+	c->done = k + 1;
+	return 1;
+}
+
+/* Writes @w into @b's way @j (held). */
+static __always_inline void ft_write(struct lbxdp_ft_bucket *b, __u32 j,
+				     const struct lbxdp_ft_way *w)
+{
+	if (j < LBXDP_FT_WAYS)
+		b->w[j] = *w;
+}
+
+static __always_inline int
+ft_put_held(__u32 nb, __u32 seed, struct lbxdp_ft_bucket *b[2],
+	    const __u32 idx[2], struct lbxdp_ft_way *w, __u32 tmo, bool keep)
+{
+	struct ft_move_ctx mc = {
+		.b0 = b[0],
+		.b1 = b[1],
+		.idx0 = idx[0],
+		.idx1 = idx[1],
+		.nb = nb,
+		.seed = seed,
+		.now = w->seen,
+		.tmo = tmo,
+	};
+	__u32 now = w->seen, f0, f1, l0, l1, k, s = 0;
+	__u32 stalest = b[0]->w[0].seen;
+	int i, j;
+
+	for (i = 0; i < 2; i++) {
+		for (j = 0; j < LBXDP_FT_WAYS; j++) {
+			struct lbxdp_ft_way *x = &b[i]->w[j];
+
+			if (!x->seen || !lbxdp_ft_same(x, w))
+				continue;
+			if (keep) {
+				*w = *x;
+				return FT_KEPT;
+			}
+			ft_write(b[i], j, w);
+			return FT_REWRITTEN;
+		}
+	}
+	/* Into the emptier bucket. (Opaque: each value of them would be a
+	 * state of its own for the verifier to walk the rest with.) */
+	f0 = ft_room(b[0], now, tmo, &l0);
+	f1 = ft_room(b[1], now, tmo, &l1);
+	ft_opaque(f0);
+	ft_opaque(f1);
+	ft_opaque(l0);
+	ft_opaque(l1);
+	if (l1 < l0 && f1 < LBXDP_FT_WAYS) {
+		ft_write(b[1], f1, w);
+		return FT_ADDED;
+	}
+	if (f0 < LBXDP_FT_WAYS) {
+		ft_write(b[0], f0, w);
+		return FT_ADDED;
+	}
+	/* Both full: a way freed by a move. */
+	bpf_loop(2 * LBXDP_FT_WAYS, ft_move_cb, &mc, 0);
+	k = mc.done;
+	ft_opaque(k);
+	if (k >= 1 && k <= LBXDP_FT_WAYS) {
+		ft_write(b[0], k - 1, w);
+		return FT_MOVED;
+	}
+	if (k > LBXDP_FT_WAYS && k <= 2 * LBXDP_FT_WAYS) {
+		ft_write(b[1], k - 1 - LBXDP_FT_WAYS, w);
+		return FT_MOVED;
+	}
+	/* Else over the flow seen longest ago of the six. */
+	for (i = 0; i < 2; i++) {
+		for (j = 0; j < LBXDP_FT_WAYS; j++) {
+			if ((__s32)(b[i]->w[j].seen - stalest) < 0) {
+				stalest = b[i]->w[j].seen;
+				s = i * LBXDP_FT_WAYS + j;
+			}
+			ft_opaque(s);
+			ft_opaque(stalest);
+		}
+	}
+	if (s < LBXDP_FT_WAYS)
+		ft_write(b[0], s, w);
+	else
+		ft_write(b[1], s - LBXDP_FT_WAYS, w);
+	return FT_EVICTED;
+}
+
+/*
+ * Writes flow @w (its key, where it goes, seen: now), unless it is there
+ * and @keep: then *w is what is there (a flow another CPU placed first
+ * keeps its place). Into a free or expired way (@tmo: the longest timeout
+ * of any flow in the table, so that no live flow reads as expired), else
+ * after moving one flow of its two full buckets to its other, else over
+ * the flow seen longest ago of the six. FT_* result.
+ */
+static __always_inline int ft_put(__u32 nb, __u32 seed, struct lbxdp_ft_way *w,
+				  __u32 tmo, bool keep)
+{
+	struct lbxdp_ft_bucket *b[2];
+	__u32 idx[2];
+	int r;
+
+	if (!ft_buckets(nb, seed, w, b, idx))
+		return -2; /* ENOENT */
+	if (ft_lock_pair(b, idx))
+		return FT_BUSY;
+	r = ft_put_held(nb, seed, b, idx, w, tmo, keep);
+	ft_unlock(b[0]);
+	ft_unlock(b[1]);
+	return r;
+}
+
+/* Frees @k's way: 1 if it was there, 0 if not, FT_BUSY. */
+static __always_inline int ft_del(__u32 nb, __u32 seed,
+				  const struct lbxdp_ft_way *k)
+{
+	struct lbxdp_ft_bucket *b[2];
+	__u32 idx[2];
+	int i, j, r = 0;
+
+	if (!ft_buckets(nb, seed, k, b, idx))
+		return 0;
+	if (ft_lock_pair(b, idx))
+		return FT_BUSY;
+	for (i = 0; i < 2 && !r; i++) {
+		for (j = 0; j < LBXDP_FT_WAYS; j++) {
+			if (b[i]->w[j].seen && lbxdp_ft_same(&b[i]->w[j], k)) {
+				b[i]->w[j].seen = 0;
+				r = 1;
+				break;
+			}
+		}
+	}
+	ft_unlock(b[0]);
+	ft_unlock(b[1]);
+	return r;
+}
+
+#endif /* LBXDP_BPF_FLOWTAB_H */

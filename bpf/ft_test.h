@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * What tests/bpf/test_flowtab.c and its program (bpf/ft_test.bpf.c) agree
+ * on: a run of one operation on the flow of @way, whose backend is
+ * ft_test_backend() of its key, so that a reader can tell a way whose
+ * value is not its key's.
+ */
+#ifndef LBXDP_FT_TEST_H
+#define LBXDP_FT_TEST_H
+
+#include <linux/types.h>
+#include "lbxdp/flowtab.h"
+
+enum { FT_OP_FIND, FT_OP_PUT, FT_OP_DEL, FT_OP_TOUCH };
+
+#define FT_TEST_RESULTS 8 /* count[r + 2]: r from -2 (ENOENT) to 5 */
+
+struct ft_test_run {
+	__u32 op;
+	__u32 nbuckets;
+	__u32 seed;
+	__u32 tmo;  /* puts: the longest timeout, in seen units */
+	__u32 keep; /* puts: leave a flow that is there */
+	__u32 now;  /* touch: the new seen */
+	/* touch: the seen it read, if not 0 (else what it finds); find:
+	 * the last way found; put: the way kept */
+	__u32 bad;		 /* finds whose backend was not their key's */
+	struct lbxdp_ft_way way; /* the first key; puts: gen and seen */
+	struct lbxdp_ft_way out;
+	__u32 count[FT_TEST_RESULTS + 1]; /* by result; [8]: FT_BUSY */
+};
+
+static inline __u32 ft_test_backend(const struct lbxdp_ft_way *k)
+{
+	return (k->saddr * 2654435761U) ^ ((__u32)k->sport << 16 | k->dport) ^
+	       k->vip;
+}
+
+#endif /* LBXDP_FT_TEST_H */

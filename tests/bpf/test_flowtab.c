@@ -1,0 +1,487 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The flow table of lbxdp's own layout (bpf/flowtab.h, docs/flow-table.md;
+ * not lbxdp's flows map yet), its operations run by bpf/ft_test.bpf.c on
+ * a table of this test's: each step checked against the buckets read
+ * through an mmap, then a writer and a reader on two CPUs at once.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/mman.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "fixture.h"
+#include "ft_test.skel.h"
+#include "../../bpf/ft_test.h"
+
+/* Results as ft_test_run.count indexes them (bpf/flowtab.h's FT_*). */
+#define C_NOT 2	      /* find: 0 */
+#define C_FOUND 3     /* find: 1 */
+#define C_ADDED 3     /* put: FT_ADDED */
+#define C_MOVED 4     /* put: FT_MOVED */
+#define C_EVICTED 5   /* put: FT_EVICTED */
+#define C_KEPT 6      /* put: FT_KEPT */
+#define C_REWRITTEN 7 /* put: FT_REWRITTEN */
+#define C_BUSY FT_TEST_RESULTS
+#define SEED 0x1234567U
+#define TMO 100000U /* seen units: nothing expires unless a test says */
+
+struct ft {
+	struct ft_test_bpf *skel;
+	struct lbxdp_ft_bucket *tab; /* the map, mmapped */
+	size_t len;
+	__u32 nb;
+	int prog;
+};
+
+static int ft_open(struct ft *t, __u32 nb)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	int err;
+
+	memset(t, 0, sizeof(*t));
+	t->nb = nb;
+	t->skel = ft_test_bpf__open();
+	if (!t->skel)
+		return -errno;
+	err = bpf_map__set_max_entries(t->skel->maps.ft, nb);
+	if (!err)
+		err = ft_test_bpf__load(t->skel);
+	if (err)
+		return err;
+	t->prog = bpf_program__fd(t->skel->progs.ft_test);
+	t->len = (nb * sizeof(*t->tab) + page - 1) / page * page;
+	t->tab = mmap(NULL, t->len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      bpf_map__fd(t->skel->maps.ft), 0);
+	if (t->tab == MAP_FAILED) {
+		t->tab = NULL;
+		return -errno;
+	}
+	return 0;
+}
+
+static void ft_close(struct ft *t)
+{
+	if (t->tab)
+		munmap(t->tab, t->len);
+	ft_test_bpf__destroy(t->skel);
+}
+
+static struct lbxdp_ft_way key(__u32 n)
+{
+	struct lbxdp_ft_way k = {
+		.saddr = htonl(IP4(198, 18, 7, 0)) + n,
+		.sport = htons(1024),
+		.dport = htons(80),
+		.vip = 3,
+	};
+
+	return k;
+}
+
+/* One run of r->op on r->way; the run back in *r. */
+static int run(const struct ft *t, struct ft_test_run *r)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = r,
+		    .ctx_size_in = sizeof(*r));
+
+	r->nbuckets = t->nb;
+	r->seed = SEED;
+	return bpf_prog_test_run_opts(t->prog, &o) ? -errno : (int)o.retval;
+}
+
+static struct ft_test_run op1(const struct ft *t, __u32 op, __u32 n, __u32 seen,
+			      __u32 gen)
+{
+	struct ft_test_run r = {.op = op, .tmo = TMO};
+
+	r.way = key(n);
+	r.way.seen = seen;
+	r.way.gen = gen;
+	ASSERT_OK(run(t, &r), "test_run");
+	return r;
+}
+
+/* Where key @n is in the table: how many ways hold it (live or not,
+ * seen != 0), each in one of its two buckets. */
+static int copies(const struct ft *t, __u32 n)
+{
+	struct lbxdp_ft_way k = key(n);
+	__u32 b[2], i;
+	int j, c = 0;
+
+	lbxdp_ft_pair(&k, SEED, t->nb, b);
+	for (i = 0; i < t->nb; i++) {
+		for (j = 0; j < LBXDP_FT_WAYS; j++) {
+			const struct lbxdp_ft_way *x = &t->tab[i].w[j];
+
+			if (!x->seen || !lbxdp_ft_same(x, &k))
+				continue;
+			c++;
+			ASSERT_TRUE(i == b[0] || i == b[1],
+				    "a flow lies in one of its two buckets");
+		}
+	}
+	return c;
+}
+
+/* Ways of bucket @i that hold a flow. */
+static int live(const struct ft *t, __u32 i)
+{
+	int j, c = 0;
+
+	for (j = 0; j < LBXDP_FT_WAYS; j++)
+		c += t->tab[i].w[j].seen != 0;
+	return c;
+}
+
+static bool found(const struct ft *t, __u32 n)
+{
+	struct ft_test_run r = op1(t, FT_OP_FIND, n, 0, 0);
+
+	return r.count[C_FOUND] == 1 && !r.bad;
+}
+
+static void test_basics(void)
+{
+	struct ft_test_run r;
+	struct ft t;
+
+	test__begin(
+		"flowtab: a flow put is found with its value; del frees it");
+	if (!ASSERT_OK(ft_open(&t, 64), "load ft_test"))
+		goto out;
+	r = op1(&t, FT_OP_PUT, 1, 100, 7);
+	ASSERT_EQ(r.count[C_ADDED], 1, "put a new flow: FT_ADDED");
+	r = op1(&t, FT_OP_FIND, 1, 0, 0);
+	ASSERT_EQ(r.count[C_FOUND], 1, "find it");
+	ASSERT_EQ(r.bad, 0, "its backend is its key's");
+	ASSERT_EQ(r.out.gen, 7, "its gen");
+	ASSERT_EQ(r.out.seen, 100, "its seen");
+	ASSERT_EQ(copies(&t, 1), 1, "one way holds it");
+	r = op1(&t, FT_OP_FIND, 2, 0, 0);
+	ASSERT_EQ(r.count[C_NOT], 1, "a key never put is not found");
+	r = op1(&t, FT_OP_DEL, 1, 0, 0);
+	ASSERT_EQ(r.count[C_FOUND], 1, "del: it was there");
+	ASSERT_EQ(op1(&t, FT_OP_FIND, 1, 0, 0).count[C_NOT], 1,
+		  "not found after del");
+	ASSERT_EQ(op1(&t, FT_OP_DEL, 1, 0, 0).count[C_NOT], 1,
+		  "del again: not there");
+	ASSERT_EQ(copies(&t, 1), 0, "no way holds it");
+	ft_close(&t);
+	/* One bucket is no pair: refused, not locked twice. */
+	if (!ASSERT_OK(ft_open(&t, 1), "load ft_test"))
+		goto out;
+	ASSERT_EQ(op1(&t, FT_OP_PUT, 1, 100, 0).count[0], 1,
+		  "put into a table of one bucket: ENOENT");
+	ASSERT_EQ(copies(&t, 1), 0, "nothing written");
+out:
+	ft_close(&t);
+	test__end();
+
+	test__begin(
+		"flowtab: a second put keeps the first's place, or writes over it");
+	if (!ASSERT_OK(ft_open(&t, 64), "load ft_test"))
+		goto out2;
+	op1(&t, FT_OP_PUT, 1, 100, 1);
+	r = (struct ft_test_run){.op = FT_OP_PUT, .tmo = TMO, .keep = 1};
+	r.way = key(1);
+	r.way.seen = 110;
+	r.way.gen = 2;
+	ASSERT_OK(run(&t, &r), "test_run");
+	ASSERT_EQ(r.count[C_KEPT], 1, "keep: FT_KEPT");
+	ASSERT_EQ(r.out.gen, 1, "keep: what is there comes back");
+	ASSERT_EQ(op1(&t, FT_OP_FIND, 1, 0, 0).out.gen, 1, "kept as it was");
+	r = op1(&t, FT_OP_PUT, 1, 120, 3);
+	ASSERT_EQ(r.count[C_REWRITTEN], 1, "no keep: FT_REWRITTEN");
+	r = op1(&t, FT_OP_FIND, 1, 0, 0);
+	ASSERT_EQ(r.out.gen, 3, "written over: gen");
+	ASSERT_EQ(r.out.seen, 120, "written over: seen");
+	ASSERT_EQ(copies(&t, 1), 1, "still one way");
+out2:
+	ft_close(&t);
+	test__end();
+}
+
+/*
+ * Two buckets (six ways, every flow's pair): a seventh live flow evicts
+ * the one seen longest ago; an expired way is taken before any eviction.
+ */
+static void test_full(void)
+{
+	struct ft_test_run r;
+	struct ft t;
+	__u32 n;
+
+	test__begin(
+		"flowtab: a full pair evicts the flow seen longest ago, an expired way goes first");
+	if (!ASSERT_OK(ft_open(&t, 2), "load ft_test"))
+		goto out;
+	/* Seen 60, 50, ..., 10: key 6 is the stalest. Each into the
+	 * emptier bucket: two in each after four. */
+	for (n = 1; n <= 6; n++) {
+		ASSERT_EQ(op1(&t, FT_OP_PUT, n, 70 - 10 * n, 0).count[C_ADDED],
+			  1, "six flows fill six ways");
+		if (n == 4)
+			ASSERT_TRUE(live(&t, 0) == 2 && live(&t, 1) == 2,
+				    "four flows: two in each bucket");
+	}
+	r = op1(&t, FT_OP_PUT, 7, 70, 0);
+	ASSERT_EQ(r.count[C_EVICTED], 1, "the seventh evicts");
+	ASSERT_TRUE(!found(&t, 6), "the stalest (seen 10) is gone");
+	for (n = 1; n <= 5; n++)
+		ASSERT_TRUE(found(&t, n), "the other five stay");
+	ASSERT_TRUE(found(&t, 7), "the seventh is there");
+	/* At 20000 with a timeout of 100000 units nothing has expired; at
+	 * 100065 the flows seen 60 and earlier have (keys 1 to 5). */
+	r = (struct ft_test_run){.op = FT_OP_PUT, .tmo = TMO};
+	r.way = key(8);
+	r.way.seen = 100065;
+	ASSERT_OK(run(&t, &r), "test_run");
+	ASSERT_EQ(r.count[C_ADDED], 1, "an expired way is taken, no eviction");
+	ASSERT_TRUE(found(&t, 7), "the live flow (seen 70) stays");
+	/* A stamp ahead of the putter's clock is live: at 50, with a
+	 * timeout of 10, a flow seen 70 is not expired. */
+	ft_close(&t);
+	if (!ASSERT_OK(ft_open(&t, 2), "load ft_test"))
+		goto out;
+	for (n = 1; n <= 6; n++)
+		op1(&t, FT_OP_PUT, n, 70, 0);
+	r = (struct ft_test_run){.op = FT_OP_PUT, .tmo = 10};
+	r.way = key(7);
+	r.way.seen = 50;
+	ASSERT_OK(run(&t, &r), "test_run");
+	ASSERT_EQ(r.count[C_EVICTED], 1,
+		  "flows seen ahead of the clock are live: an eviction");
+out:
+	ft_close(&t);
+	test__end();
+}
+
+/*
+ * Eight buckets, flows put until the first eviction: every put before it
+ * leaves every flow found, once, in one of its two buckets; some of them
+ * needed a move.
+ */
+static void test_moves(void)
+{
+	int moved = 0, evicted = 0;
+	struct ft_test_run r;
+	__u32 n, m;
+	struct ft t;
+
+	test__begin(
+		"flowtab: a full pair moves a flow to its other bucket, every flow stays");
+	if (!ASSERT_OK(ft_open(&t, 8), "load ft_test"))
+		goto out;
+	for (n = 1; n <= 24 && !evicted && !test__failed(); n++) {
+		r = op1(&t, FT_OP_PUT, n, 1000 + n, 0);
+		moved += r.count[C_MOVED];
+		evicted += r.count[C_EVICTED];
+		if (evicted)
+			break;
+		ASSERT_EQ(r.count[C_ADDED] + r.count[C_MOVED], 1,
+			  "put: added or moved");
+		for (m = 1; m <= n; m++) {
+			test__context("after %u puts, flow %u", n, m);
+			ASSERT_TRUE(found(&t, m), "found");
+			ASSERT_EQ(copies(&t, m), 1, "in one way");
+		}
+	}
+	test__context("%u flows in 24 ways", n);
+	ASSERT_GT(moved, 0, "puts that moved a flow");
+	test__note("%u flows put before the first eviction, %d moves", n,
+		   moved);
+out:
+	ft_close(&t);
+	test__end();
+}
+
+/* The seq: a bucket held by a writer (odd) makes each operation busy;
+ * a touch writes only over the seen it read. */
+static void test_held(void)
+{
+	struct lbxdp_ft_way k = key(1);
+	struct ft_test_run r;
+	__u32 b[2];
+	int i;
+	struct ft t;
+
+	test__begin(
+		"flowtab: a bucket held by a writer makes find, put and del busy");
+	if (!ASSERT_OK(ft_open(&t, 64), "load ft_test"))
+		goto out;
+	op1(&t, FT_OP_PUT, 1, 100, 0);
+	lbxdp_ft_pair(&k, SEED, t.nb, b);
+	for (i = 0; i < 2; i++) {
+		test__context("bucket %d of the pair held", i);
+		t.tab[b[i]].seq |= 1;
+		ASSERT_EQ(op1(&t, FT_OP_FIND, 1, 0, 0).count[C_BUSY], 1,
+			  "find: busy");
+		ASSERT_EQ(op1(&t, FT_OP_PUT, 1, 200, 0).count[C_BUSY], 1,
+			  "put: busy");
+		ASSERT_EQ(op1(&t, FT_OP_DEL, 1, 0, 0).count[C_BUSY], 1,
+			  "del: busy");
+		t.tab[b[i]].seq++;
+		ASSERT_EQ(op1(&t, FT_OP_FIND, 1, 0, 0).out.seen, 100,
+			  "released: found as it was");
+	}
+out:
+	ft_close(&t);
+	test__end();
+
+	test__begin("flowtab: touch writes only over the seen it read");
+	if (!ASSERT_OK(ft_open(&t, 64), "load ft_test"))
+		goto out2;
+	op1(&t, FT_OP_PUT, 1, 100, 0);
+	r = (struct ft_test_run){.op = FT_OP_TOUCH, .now = 200};
+	r.way = key(1);
+	ASSERT_OK(run(&t, &r), "test_run");
+	ASSERT_EQ(r.count[C_FOUND], 1, "touch: done");
+	ASSERT_EQ(op1(&t, FT_OP_FIND, 1, 0, 0).out.seen, 200, "seen 200");
+	/* As if another writer wrote the way after this one read it. */
+	r = (struct ft_test_run){.op = FT_OP_TOUCH, .now = 300};
+	r.way = key(1);
+	r.out.seen = 150;
+	ASSERT_OK(run(&t, &r), "test_run");
+	ASSERT_EQ(r.count[C_NOT], 1, "touch over another seen: not done");
+	ASSERT_EQ(op1(&t, FT_OP_FIND, 1, 0, 0).out.seen, 200, "seen stays 200");
+out2:
+	ft_close(&t);
+	test__end();
+}
+
+#define PINNED 4
+#define CHURN 64
+#define WRITER_ROUNDS 300
+
+struct race {
+	const struct ft *t;
+	volatile int done;
+	__u64 reads, missed, bad, busy;
+	__u64 moved, evicted, wbusy;
+	int err;
+};
+
+static void pin(int cpu)
+{
+	cpu_set_t s;
+
+	CPU_ZERO(&s);
+	CPU_SET(cpu % (int)sysconf(_SC_NPROCESSORS_ONLN), &s);
+	sched_setaffinity(0, sizeof(s), &s);
+}
+
+/* Churn: put its flows (older than the pinned ones, so that they are
+ * evicted first), delete them every third round, and write the pinned
+ * ones over every fifth. */
+static void *writer(void *arg)
+{
+	struct race *x = arg;
+	int i, n;
+
+	pin(0);
+	for (i = 0; i < WRITER_ROUNDS && !x->err; i++) {
+		for (n = 0; n < CHURN && !x->err; n++) {
+			struct ft_test_run r = {.tmo = TMO};
+
+			r.op = i % 3 == 2 ? FT_OP_DEL : FT_OP_PUT;
+			r.way = key(100 + (i % 7) * 8 + n);
+			r.way.seen = 500;
+			x->err = run(x->t, &r);
+			x->moved += r.count[C_MOVED];
+			x->evicted += r.count[C_EVICTED];
+			x->wbusy += r.count[C_BUSY];
+		}
+		for (n = 1; i % 5 == 0 && n <= PINNED && !x->err; n++) {
+			struct ft_test_run r = {.op = FT_OP_PUT, .tmo = TMO};
+
+			r.way = key(n);
+			r.way.seen = 1000;
+			r.way.gen = (__u16)i;
+			x->err = run(x->t, &r);
+		}
+	}
+	x->done = 1;
+	return NULL;
+}
+
+/* The pinned flows, never deleted nor the stalest of any pair: found at
+ * every read that a writer did not keep busy; every way read whole. */
+static void *reader(void *arg)
+{
+	struct race *x = arg;
+	int n;
+
+	pin(1);
+	/* One pass at least, however soon the writer is done. */
+	do {
+		for (n = 1; n <= PINNED + CHURN && !x->err; n++) {
+			struct ft_test_run r = {.op = FT_OP_FIND};
+
+			r.way = key(n <= PINNED ? (__u32)n
+						: 100 + (__u32)(n - PINNED));
+			x->err = run(x->t, &r);
+			if (n <= PINNED) {
+				x->reads++;
+				x->missed += r.count[C_NOT];
+			}
+			x->busy += r.count[C_BUSY];
+			x->bad += r.bad;
+		}
+	} while (!x->done && !x->err);
+	return NULL;
+}
+
+static void test_race(void)
+{
+	struct race x = {0};
+	pthread_t w, rd;
+	struct ft t;
+	__u32 n;
+
+	test__begin(
+		"flowtab: a writer and a reader on two CPUs: the reader never misses a flow that stays, nor reads half a way");
+	if (!ASSERT_OK(ft_open(&t, 8), "load ft_test"))
+		goto out;
+	for (n = 1; n <= PINNED; n++)
+		op1(&t, FT_OP_PUT, n, 1000, 0);
+	x.t = &t;
+	if (!ASSERT_OK(pthread_create(&rd, NULL, reader, &x), "reader"))
+		goto out;
+	if (!ASSERT_OK(pthread_create(&w, NULL, writer, &x), "writer"))
+		x.done = 1;
+	else
+		pthread_join(w, NULL);
+	pthread_join(rd, NULL);
+	ASSERT_OK(x.err, "test_run");
+	ASSERT_GT(x.reads, 0, "reads of the pinned flows");
+	ASSERT_EQ(x.missed, 0, "pinned flows not found");
+	ASSERT_EQ(x.bad, 0, "ways read with another key's backend");
+	ASSERT_GT(x.moved, 0, "the writer's puts that moved a flow");
+	ASSERT_GT(x.evicted, 0, "the writer's puts that evicted");
+	ASSERT_EQ(x.wbusy, 0, "the writer, alone, never busy");
+	for (n = 1; n <= PINNED; n++)
+		ASSERT_EQ(copies(&t, n), 1, "each pinned flow in one way");
+	test__note(
+		"%llu reads of pinned flows, %llu busy; the writer moved %llu flows, evicted %llu",
+		(unsigned long long)x.reads, (unsigned long long)x.busy,
+		(unsigned long long)x.moved, (unsigned long long)x.evicted);
+out:
+	ft_close(&t);
+	test__end();
+}
+
+void test_flowtab(void)
+{
+	test_basics();
+	test_full();
+	test_moves();
+	test_held();
+	test_race();
+}
