@@ -116,8 +116,9 @@ static __always_inline int ft_find(__u32 nb, __u32 seed,
 }
 
 /* Refreshes the way ft_find() read @was from to @now: only if its seen
- * is still @was's, so that a way that has since been freed, moved or
- * given to another flow is left alone. True if it was. */
+ * is still @was's, so that a way that has since been freed or given to
+ * another flow is left alone. True if it was. (A touch between a move's
+ * copy and the new flow's write is lost: docs/flow-table.md.) */
 static __always_inline bool ft_touch(struct lbxdp_ft_way *at,
 				     const struct lbxdp_ft_way *was, __u32 now)
 {
