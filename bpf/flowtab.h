@@ -36,6 +36,7 @@
 /* A writer holds a bucket for a few dozen instructions: this many tries
  * outlast it, unless it was scheduled out (docs/flow-table.md). */
 #define FT_LOCK_TRIES 64
+#define FT_MOVE_TRIES 3 /* of a full pair's six flows, to move one */
 
 /* Results: < 0 an error; FT_BUSY, a writer held a bucket every try. */
 #define FT_BUSY (-16)
@@ -228,25 +229,36 @@ static __always_inline bool ft_move(__u32 nb, __u32 seed,
 	return f < LBXDP_FT_WAYS;
 }
 
-/* The six candidates of a move, in bpf_loop(): the verifier walks its
- * body once, not once a way. */
+/* A move's candidates, FT_MOVE_TRIES of the six, in bpf_loop(): the
+ * verifier walks its body once, not once a way. Try k is way k / 2 of
+ * bucket k % 2: each try reads and holds a bucket elsewhere, a cache miss,
+ * which fails anyway in a full table; three tries left 1 flow of 8M
+ * without a way at half load in a simulation, six none
+ * (docs/flow-table.md). */
 struct ft_move_ctx {
 	struct lbxdp_ft_bucket *b0, *b1;
 	__u32 idx0, idx1, nb, seed, now, tmo;
-	__u32 done; /* candidate k freed: way k % 3 of bucket k / 3, + 1 */
+	__u32 done; /* way j of bucket i freed: i * 3 + j + 1 */
 };
 
 static long ft_move_cb(__u32 k, void *arg)
 {
 	struct ft_move_ctx *c = arg;
-	bool second = k >= LBXDP_FT_WAYS;
-	struct lbxdp_ft_bucket *b = second ? c->b1 : c->b0;
+	__u32 j = k >> 1;
+	bool moved;
 
-	if (!b || !ft_move(c->nb, c->seed, b, second ? c->idx1 : c->idx0,
-			   second ? c->idx0 : c->idx1,
-			   second ? k - LBXDP_FT_WAYS : k, c->now, c->tmo))
+	/* Two calls, not one of selected pointers: the compiler would read
+	 * the bucket at a variable offset, which the verifier takes for a
+	 * number. */
+	if (k & 1)
+		moved = c->b1 && ft_move(c->nb, c->seed, c->b1, c->idx1,
+					 c->idx0, j, c->now, c->tmo);
+	else
+		moved = c->b0 && ft_move(c->nb, c->seed, c->b0, c->idx0,
+					 c->idx1, j, c->now, c->tmo);
+	if (!moved)
 		return 0;
-	c->done = k + 1;
+	c->done = (k & 1 ? LBXDP_FT_WAYS : 0) + j + 1;
 	return 1;
 }
 
@@ -307,7 +319,7 @@ ft_put_held(__u32 nb, __u32 seed, struct lbxdp_ft_bucket *b[2],
 		return FT_ADDED;
 	}
 	/* Both full: a way freed by a move. */
-	bpf_loop(2 * LBXDP_FT_WAYS, ft_move_cb, &mc, 0);
+	bpf_loop(FT_MOVE_TRIES, ft_move_cb, &mc, 0);
 	k = mc.done;
 	ft_opaque(k);
 	if (k >= 1 && k <= LBXDP_FT_WAYS) {

@@ -2,23 +2,26 @@
 /*
  * make bench's "Flow-table layouts": the flow lookup that bounds the wrr
  * rows, in lbxdp's flows map (the kernel's LRU hash) and in 64-byte
- * buckets of our own (bpf/bench_layout.h), same flows, same process,
- * alternating. Both tables are the benchmark's own maps: lbxdp is not
+ * buckets of our own (lbxdp/flowtab.h, bpf/flowtab.h), same flows, same
+ * process, alternating. Both tables are the benchmark's own maps: lbxdp is not
  * involved.
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <string.h>
 #include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "lbxdp/abi.h"
+#include "lbxdp/flowtab.h"
 #include "bench.h"
 #include "bench_layout.skel.h"
 #include "../../bpf/bench_layout.h"
 
 #define PREFIX_MISS 0xc613 /* 198.19: flows never in either table */
 #define PREFIX_ADD 0xc614  /* 198.20: a new flow every packet */
+#define SEED 0x6c627864U   /* the bucket pairs' seed: any, fixed */
 
 enum { P_NONE, P_LRU_FIND, P_OWN_FIND, P_LRU_ADD, P_OWN_ADD, P_NR };
 
@@ -36,67 +39,67 @@ static __u32 seen_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return (__u32)(((__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec) >>
-		       BL_SEEN_SHIFT) +
+		       LBXDP_FT_SEEN_SHIFT) +
 	       1;
 }
 
 /* Flows 0..n-1 of PREFIX_EST into both tables, the LRU by batches, the
- * buckets by two choices: the first free way of the emptier of a flow's
- * two buckets. A flow that finds none is left out and counted. (The
- * adds measured later go into a full table, where bl_own_add() takes
- * the bucket whose stalest way is staler.) */
+ * buckets through an mmap, by two choices: the first free way of the
+ * emptier of a flow's two buckets. A flow that finds none is left out and
+ * counted. (The adds measured later go into a full table, through
+ * ft_put(): its move and its eviction.) */
 static int fill(struct ctx *x, __u32 n, struct layout_res *res)
 {
+	size_t len = (size_t)x->nbuckets * sizeof(struct lbxdp_ft_bucket);
 	struct lbxdp_flow_key *keys = calloc(n, sizeof(*keys));
 	struct lbxdp_flow *vals = calloc(n, sizeof(*vals));
-	struct bl_bucket *tab = calloc(x->nbuckets, sizeof(*tab));
-	__u32 *idx = calloc(x->nbuckets, sizeof(*idx));
+	struct lbxdp_ft_bucket *tab = MAP_FAILED;
 	__u32 i, cnt, b[2], now = seen_now();
+	struct timespec ts;
 	int err = -ENOMEM, f[2], k;
 
 	x->placed = calloc(n, 1);
-	if (!keys || !vals || !tab || !idx || !x->placed)
+	if (!keys || !vals || !x->placed)
 		goto cleanup;
+	tab = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   bpf_map__fd(x->skel->maps.buckets), 0);
+	if (tab == MAP_FAILED) {
+		err = -errno;
+		goto cleanup;
+	}
+	/* The LRU's values stamped now, by the program's clock. */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	for (i = 0; i < n; i++) {
-		__u32 saddr = bl_saddr(PREFIX_EST, i);
-		__u16 sport = bl_sport(i);
-		struct bl_way *w;
+		struct lbxdp_ft_way w = {.saddr = bl_saddr(PREFIX_EST, i),
+					 .sport = bl_sport(i),
+					 .dport = 80,
+					 .vip = BL_VIP,
+					 .gen = 1,
+					 .backend = 1,
+					 .seen = now};
 
-		keys[i].src[0] = saddr;
+		keys[i].src[0] = w.saddr;
 		keys[i].dst[0] = 0xc612ff01U;
-		keys[i].sport = sport;
+		keys[i].sport = w.sport;
 		keys[i].dport = 80;
 		keys[i].proto = 6;
 		keys[i].family = LBXDP_AF_INET;
 		vals[i].backend = vals[i].gen = 1;
-		bl_buckets(saddr, sport, 80, BL_VIP, x->nbuckets, b);
+		vals[i].last_seen_ns =
+			(__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+		lbxdp_ft_pair(&w, SEED, x->nbuckets, b);
 		for (k = 0; k < 2; k++)
-			for (f[k] = 0; f[k] < BL_WAYS && tab[b[k]].w[f[k]].seen;
+			for (f[k] = 0;
+			     f[k] < LBXDP_FT_WAYS && tab[b[k]].w[f[k]].seen;
 			     f[k]++)
 				;
 		k = f[1] < f[0];
-		if (f[k] == BL_WAYS) {
+		if (f[k] == LBXDP_FT_WAYS) {
 			res->overflow++;
 			continue;
 		}
-		w = &tab[b[k]].w[f[k]];
-		*w = (struct bl_way){.saddr = saddr,
-				     .sport = sport,
-				     .dport = 80,
-				     .vip = BL_VIP,
-				     .gen = 1,
-				     .backend = 1,
-				     .seen = now};
+		tab[b[k]].w[f[k]] = w;
 		x->placed[i] = 1;
-	}
-	/* The LRU's values stamped now, by the program's clock. */
-	{
-		struct timespec ts;
-
-		clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-		for (i = 0; i < n; i++)
-			vals[i].last_seen_ns =
-				(__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 	}
 	for (i = 0; i < n; i += cnt) {
 		cnt = n - i < 65536 ? n - i : 65536;
@@ -106,22 +109,12 @@ static int fill(struct ctx *x, __u32 n, struct layout_res *res)
 			goto cleanup;
 		}
 	}
-	for (i = 0; i < x->nbuckets; i++)
-		idx[i] = i;
-	for (i = 0; i < x->nbuckets; i += cnt) {
-		cnt = x->nbuckets - i < 65536 ? x->nbuckets - i : 65536;
-		if (bpf_map_update_batch(bpf_map__fd(x->skel->maps.buckets),
-					 idx + i, tab + i, &cnt, NULL)) {
-			err = -errno;
-			goto cleanup;
-		}
-	}
 	err = 0;
 cleanup:
+	if (tab != MAP_FAILED)
+		munmap(tab, len);
 	free(keys);
 	free(vals);
-	free(tab);
-	free(idx);
 	return err;
 }
 
@@ -187,10 +180,13 @@ static int finds(struct ctx *x, int rounds, __u32 reps, __u32 n, bool miss,
 				.mod = n,
 				.prefix = miss ? PREFIX_MISS : PREFIX_EST,
 				.nbuckets = x->nbuckets,
+				.seed = SEED,
 			};
 			double ns;
 			__u64 want = reps;
 
+			if (p == P_NONE && miss)
+				continue; /* the floor: the found pass's */
 			err = run(x, p, &st, reps, &ns);
 			if (err)
 				break;
@@ -230,7 +226,8 @@ static int adds(struct ctx *x, int rounds, __u32 reps, __u32 cap,
 		struct bl_state st = {.next = next[i],
 				      .mod = 1,
 				      .prefix = PREFIX_ADD,
-				      .nbuckets = x->nbuckets};
+				      .nbuckets = x->nbuckets,
+				      .seed = SEED};
 
 		err = run(x, i ? P_OWN_ADD : P_LRU_ADD, &st, cap, &ns);
 		next[i] = st.next;
@@ -241,7 +238,8 @@ static int adds(struct ctx *x, int rounds, __u32 reps, __u32 cap,
 			struct bl_state st = {.next = next[own],
 					      .mod = 1,
 					      .prefix = PREFIX_ADD,
-					      .nbuckets = x->nbuckets};
+					      .nbuckets = x->nbuckets,
+					      .seed = SEED};
 
 			err = run(x, own ? P_OWN_ADD : P_LRU_ADD, &st, reps,
 				  &ns);
@@ -266,7 +264,7 @@ int layout_run(int rounds, __u32 reps, __u32 cap, __u32 nflows,
 	int err;
 
 	memset(res, 0, sizeof(*res));
-	x.nbuckets = (cap + BL_WAYS - 1) / BL_WAYS;
+	x.nbuckets = (cap + LBXDP_FT_WAYS - 1) / LBXDP_FT_WAYS;
 	x.skel = bench_layout_bpf__open();
 	if (!x.skel)
 		return -errno;
