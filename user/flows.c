@@ -11,42 +11,81 @@
 
 #define NSEC 1000000000ULL
 
-int lbxdp_flows_walk(struct lbxdp_ctx *c, flow_fn fn, void *arg)
+int lbxdp_flow_get(struct lbxdp_ctx *c, const struct lbxdp_flow_key *k,
+		   struct lbxdp_flow *v)
+{
+	return bpf_map_lookup_elem(c->fd[M_FLOWS], k, v) ? -errno : 0;
+}
+
+int lbxdp_flow_put(struct lbxdp_ctx *c, const struct lbxdp_flow_key *k,
+		   const struct lbxdp_flow *v, __u64 flags)
+{
+	return bpf_map_update_elem(c->fd[M_FLOWS], k, v, flags) ? -errno : 0;
+}
+
+int lbxdp_flow_del(struct lbxdp_ctx *c, const struct lbxdp_flow_key *k,
+		   struct lbxdp_flow *old)
+{
+	int fd = c->fd[M_FLOWS];
+
+	if (old)
+		return bpf_map_lookup_and_delete_elem(fd, k, old) ? -errno : 0;
+	return bpf_map_delete_elem(fd, k) ? -errno : 0;
+}
+
+int lbxdp_flows_clear(struct lbxdp_ctx *c)
+{
+	struct lbxdp_flow_key k;
+
+	/* Each delete makes the first key the next one to go. */
+	while (!bpf_map_get_next_key(c->fd[M_FLOWS], NULL, &k))
+		if (bpf_map_delete_elem(c->fd[M_FLOWS], &k) && errno != ENOENT)
+			return -errno;
+	return errno == ENOENT ? 0 : -errno;
+}
+
+int lbxdp_flows_walk_step(struct lbxdp_ctx *c, __u32 *at, __u32 max, flow_fn fn,
+			  void *arg)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u32 batch = 4096, count, i;
-	struct lbxdp_flow_key *keys, in, out;
+	struct lbxdp_flow_key *keys;
 	struct lbxdp_flow *vals;
-	bool first = true, done = false;
-	int err = 0;
+	__u32 count = max, i, in = *at;
+	int err = 0, r;
 
-	keys = calloc(batch, sizeof(*keys));
-	vals = calloc(batch, sizeof(*vals));
+	keys = calloc(max, sizeof(*keys));
+	vals = calloc(max, sizeof(*vals));
 	if (!keys || !vals) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
-	while (!done && !err) {
-		count = batch;
-		if (bpf_map_lookup_batch(c->fd[M_FLOWS], first ? NULL : &in,
-					 &out, keys, vals, &count, &opts)) {
-			if (errno != ENOENT) {
-				err = -errno;
-				p_err("cannot read map flows: %s",
-				      strerror(errno));
-				goto cleanup;
-			}
-			done = true;
-		}
-		first = false;
-		in = out;
-		for (i = 0; i < count && !err; i++)
-			err = fn(&keys[i], &vals[i], arg);
+	/* The map's cursor is a bucket index: 0 is the start. */
+	r = bpf_map_lookup_batch(c->fd[M_FLOWS], &in, at, keys, vals, &count,
+				 &opts);
+	if (r && errno != ENOENT) {
+		err = -errno;
+		p_err("cannot read map flows: %s", strerror(errno));
+		goto cleanup;
 	}
+	for (i = 0; i < count && !err; i++)
+		err = fn(&keys[i], &vals[i], arg);
+	if (!err)
+		err = r ? 1 : 0;
 cleanup:
 	free(keys);
 	free(vals);
 	return err;
+}
+
+int lbxdp_flows_walk(struct lbxdp_ctx *c, flow_fn fn, void *arg)
+{
+	__u32 at = 0;
+	int r;
+
+	do
+		r = lbxdp_flows_walk_step(c, &at, 4096, fn, arg);
+	while (!r);
+	return r < 0 ? r : 0;
 }
 
 struct flow_count {

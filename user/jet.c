@@ -367,22 +367,23 @@ static int jet_gone_add(const struct lbxdp_flow_key *k,
 int jet_forget_keys(struct lbxdp_ctx *c, const struct lbxdp_flow_key *keys,
 		    const __u64 *seen, __u32 n)
 {
-	int fd = c->fd[M_FLOWS];
 	struct lbxdp_flow v;
 	__u32 i;
+	int err;
 
 	for (i = 0; i < n; i++) {
-		if (bpf_map_lookup_and_delete_elem(fd, &keys[i], &v)) {
-			if (errno == ENOENT) /* evicted meanwhile */
-				continue;
-			return -errno;
-		}
+		err = lbxdp_flow_del(c, &keys[i], &v);
+		if (err == -ENOENT) /* evicted meanwhile */
+			continue;
+		if (err)
+			return err;
 		/* Rewritten since the walk (its ports reused): put back,
 		 * unless the program wrote it again meanwhile. */
-		if (v.last_seen_ns != seen[i] &&
-		    bpf_map_update_elem(fd, &keys[i], &v, BPF_NOEXIST) &&
-		    errno != EEXIST)
-			return -errno;
+		if (v.last_seen_ns == seen[i])
+			continue;
+		err = lbxdp_flow_put(c, &keys[i], &v, BPF_NOEXIST);
+		if (err && err != -EEXIST)
+			return err;
 	}
 	return 0;
 }

@@ -17,11 +17,35 @@ static inline bool same_addr(const __be32 a[4], const __be32 b[4])
 	return !memcmp(a, b, 4 * sizeof(__be32));
 }
 
+/*
+ * The flow table's entries (map flows), for all that reads or writes
+ * them but the program: the walks, the sweep, the tests. Through these
+ * alone, so that its layout is flows.c's to know. @flags as
+ * bpf_map_update_elem()'s: BPF_ANY, BPF_NOEXIST, BPF_EXIST. 0 or -errno,
+ * -ENOENT for a flow without an entry; nothing printed.
+ */
+int lbxdp_flow_get(struct lbxdp_ctx *c, const struct lbxdp_flow_key *k,
+		   struct lbxdp_flow *v);
+int lbxdp_flow_put(struct lbxdp_ctx *c, const struct lbxdp_flow_key *k,
+		   const struct lbxdp_flow *v, __u64 flags);
+/* Removes @k's entry; what it held into *@old unless NULL. */
+int lbxdp_flow_del(struct lbxdp_ctx *c, const struct lbxdp_flow_key *k,
+		   struct lbxdp_flow *old);
+/* Removes every entry. */
+int lbxdp_flows_clear(struct lbxdp_ctx *c);
+
 typedef int (*flow_fn)(const struct lbxdp_flow_key *k,
 		       const struct lbxdp_flow *v, void *arg);
 /* @fn for every entry of map flows, read in batches; stops at the first
- * error. An entry written meanwhile may be met or not, but once. */
+ * error (printed when it is the map's). An entry written meanwhile may
+ * be met or not, but once; @fn may write or delete the entry it is
+ * given. */
 int lbxdp_flows_walk(struct lbxdp_ctx *c, flow_fn fn, void *arg);
+/* A walk in steps: from *@at (0: the start) at most @max entries (a few
+ * dozen or more), *@at where the next step starts. 1 when the walk is
+ * done, 0 when it is not, or -errno. */
+int lbxdp_flows_walk_step(struct lbxdp_ctx *c, __u32 *at, __u32 max, flow_fn fn,
+			  void *arg);
 
 /* All backend records, lbxdp_nbackend_slots() of them; *out is malloc'ed. */
 int read_backends(struct lbxdp_ctx *c, struct lbxdp_backend **out);

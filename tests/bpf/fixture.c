@@ -7,7 +7,7 @@
 #include <netinet/in.h>
 #include <bpf/bpf.h>
 #include "lbxdp/hash.h"
-#include "service.h"
+#include "records.h"
 #include "jet.h"
 #include "fixture.h"
 
@@ -261,8 +261,7 @@ static bool evict_flow(struct lb *lb, const struct fspec *f)
 	struct lbxdp_flow_key k;
 
 	flow_key(&k, f);
-	return ASSERT_OK(bpf_map_delete_elem(lb->ctx.fd[M_FLOWS], &k) ? -errno
-								      : 0,
+	return ASSERT_OK(lbxdp_flow_del(&lb->ctx, &k, NULL),
 			 "evict the step's flow");
 }
 
@@ -270,16 +269,14 @@ static bool age_flow(struct lb *lb, const struct fspec *f, int sec)
 {
 	struct lbxdp_flow_key k;
 	struct lbxdp_flow v;
-	int fd = lb->ctx.fd[M_FLOWS];
 
 	flow_key(&k, f);
-	if (!ASSERT_OK(bpf_map_lookup_elem(fd, &k, &v) ? -errno : 0,
+	if (!ASSERT_OK(lbxdp_flow_get(&lb->ctx, &k, &v),
 		       "the step's flow in map flows"))
 		return false;
 	v.last_seen_ns = lbxdp_now_ns() - (__u64)sec * NSEC;
 	/* A flow idle that long has no fresh memo on any CPU either. */
-	return ASSERT_OK(bpf_map_update_elem(fd, &k, &v, BPF_EXIST) ? -errno
-								    : 0,
+	return ASSERT_OK(lbxdp_flow_put(&lb->ctx, &k, &v, BPF_EXIST),
 			 "age the flow") &&
 	       ASSERT_OK(lbxdp_memo_clear(&lb->ctx), "forget the memos");
 }

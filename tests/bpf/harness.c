@@ -24,6 +24,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "attach.h"
+#include "records.h"
 #include "netlink.h"
 #include "harness.h"
 
@@ -572,7 +573,7 @@ static int flush_map(int fd)
 
 int lb_flush_flows(struct lb *lb)
 {
-	int err = flush_map(lb->ctx.fd[M_FLOWS]);
+	int err = lbxdp_flows_clear(&lb->ctx);
 
 	if (!err)
 		err = flush_map(lb->ctx.fd[M_PERSIST]);

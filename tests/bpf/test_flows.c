@@ -15,7 +15,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "lbxdp/hash.h"
-#include "service.h"
+#include "records.h"
 #include "flowsync.h"
 #include "jet.h"
 #include "fixture.h"
@@ -334,7 +334,7 @@ static bool has_entry(const struct fspec *f)
 	struct lbxdp_flow_key k = fkey(f);
 	struct lbxdp_flow v;
 
-	return !bpf_map_lookup_elem(env.main.ctx.fd[M_FLOWS], &k, &v);
+	return !lbxdp_flow_get(&env.main.ctx, &k, &v);
 }
 
 /* Every stamp of map @m (ring_meta's left, ring_track, ring_left) @sec
@@ -368,38 +368,23 @@ out:
 	return ok;
 }
 
+static int age_one(const struct lbxdp_flow_key *k, const struct lbxdp_flow *v,
+		   void *arg)
+{
+	struct lbxdp_flow o = *v;
+
+	o.last_seen_ns -= *(const __u64 *)arg;
+	return lbxdp_flow_put(&env.main.ctx, k, &o, BPF_EXIST);
+}
+
 /* Every flow entry's last-seen time @sec older, and the slots' stamps. */
 static bool age_all(__u32 sec)
 {
-	int fd = env.main.ctx.fd[M_FLOWS];
-	struct lbxdp_flow_key *keys, k, nk;
 	__u64 d = (__u64)sec * 1000000000ULL;
-	struct lbxdp_flow v;
-	bool first = true;
-	__u32 n = 0, i;
 
-	/* Keys first: an update re-links the entry, which a walk that
-	 * updates as it goes may meet again, for ever. */
-	keys = calloc(T_FLOWS, sizeof(*keys));
-	if (!keys)
-		return ASSERT_OK(-ENOMEM, "memory");
-	while (n < T_FLOWS &&
-	       !bpf_map_get_next_key(fd, first ? NULL : &k, &nk)) {
-		first = false;
-		k = nk;
-		keys[n++] = k;
-	}
-	for (i = 0; i < n; i++) {
-		if (bpf_map_lookup_elem(fd, &keys[i], &v))
-			continue;
-		v.last_seen_ns -= d;
-		if (bpf_map_update_elem(fd, &keys[i], &v, BPF_EXIST)) {
-			ASSERT_OK(-errno, "age an entry");
-			free(keys);
-			return false;
-		}
-	}
-	free(keys);
+	if (!ASSERT_OK(lbxdp_flows_walk(&env.main.ctx, age_one, &d),
+		       "age the entries"))
+		return false;
 	return ASSERT_OK(lbxdp_memo_clear(&env.main.ctx), "memos cleared") &&
 	       jet_age(M_RING_META, sec) && jet_age(M_RING_TRACK, sec);
 }
@@ -799,9 +784,7 @@ static void evict(const struct fspec *f)
 {
 	struct lbxdp_flow_key k = fkey(f);
 
-	ASSERT_OK(bpf_map_delete_elem(env.main.ctx.fd[M_FLOWS], &k) ? -errno
-								    : 0,
-		  "evict the flow");
+	ASSERT_OK(lbxdp_flow_del(&env.main.ctx, &k, NULL), "evict the flow");
 }
 
 /* Which backend of @s the frame @out was sent to, or -1. */
@@ -1166,7 +1149,7 @@ static bool rewritten_kept(struct svc *s, const int *where)
 		return false;
 	k = fkey(&f);
 	v.backend = 0;
-	if (!ASSERT_OK(bpf_map_lookup_elem(c->fd[M_FLOWS], &k, &v), "read"))
+	if (!ASSERT_OK(lbxdp_flow_get(c, &k, &v), "read"))
 		return false;
 	seen = v.last_seen_ns;
 	if (!ASSERT_OK(jet_forget_keys(c, &k, &seen, 1), "forget it") ||
@@ -1174,15 +1157,13 @@ static bool rewritten_kept(struct svc *s, const int *where)
 		return false;
 	/* As forward_new() would rewrite it, after the walk. */
 	v.last_seen_ns = lbxdp_prog_now(c);
-	if (!ASSERT_OK(bpf_map_update_elem(c->fd[M_FLOWS], &k, &v, BPF_ANY),
-		       "rewrite") ||
+	if (!ASSERT_OK(lbxdp_flow_put(c, &k, &v, BPF_ANY), "rewrite") ||
 	    !ASSERT_OK(jet_forget_keys(c, &k, &seen, 1), "forget it again") ||
 	    !ASSERT_TRUE(has_entry(&f), "put back"))
 		return false;
 	/* Expired again, for jet_before_raise(). */
 	v.last_seen_ns = seen;
-	return ASSERT_OK(bpf_map_update_elem(c->fd[M_FLOWS], &k, &v, BPF_ANY),
-			 "age it");
+	return ASSERT_OK(lbxdp_flow_put(c, &k, &v, BPF_ANY), "age it");
 }
 
 /* How many slots of @s's live table have a base the change of which is
@@ -1325,7 +1306,7 @@ static void test_jet_stamp_forward(void)
 	k = fkey(&f);
 	if (!ASSERT_TRUE(i < NFLOWS_MH, "a flow with an entry") ||
 	    !ASSERT_OK(lbxdp_vip_get(c, &s.key, &vip), "the VIP") ||
-	    !ASSERT_OK(bpf_map_lookup_elem(c->fd[M_FLOWS], &k, &v), "read"))
+	    !ASSERT_OK(lbxdp_flow_get(c, &k, &v), "read"))
 		goto out;
 	slot = jet_slot_key(c, &vip, &k);
 	ahead = jet_epoch(lbxdp_prog_now(c)) + 5;
@@ -1334,12 +1315,11 @@ static void test_jet_stamp_forward(void)
 	if (!ASSERT_OK(bpf_map_update_elem(c->fd[M_RING_TRACK], &slot, &ahead,
 					   BPF_ANY),
 		       "a stamp ahead") ||
-	    !ASSERT_OK(bpf_map_update_elem(c->fd[M_FLOWS], &k, &v, BPF_EXIST),
-		       "age the entry") ||
+	    !ASSERT_OK(lbxdp_flow_put(c, &k, &v, BPF_EXIST), "age the entry") ||
 	    !ASSERT_OK(lbxdp_memo_clear(c), "memos cleared") ||
 	    !send_expect(&env.main, &f, XDP_TX, mac, STAT_BIT(forwarded), "ACK",
 			 NULL) ||
-	    !ASSERT_OK(bpf_map_lookup_elem(c->fd[M_FLOWS], &k, &v), "read") ||
+	    !ASSERT_OK(lbxdp_flow_get(c, &k, &v), "read") ||
 	    !ASSERT_GT(v.last_seen_ns + 500000000ULL, lbxdp_prog_now(c),
 		       "the entry refreshed") ||
 	    !ASSERT_OK(bpf_map_lookup_elem(c->fd[M_RING_TRACK], &slot, &got),

@@ -16,7 +16,7 @@
 #include <netinet/in.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
-#include "service.h"
+#include "records.h"
 #include "fixture.h"
 
 #define NSEC 1000000000ULL
@@ -115,9 +115,7 @@ static bool flow_get(const struct fspec *f, struct lbxdp_flow *v)
 	struct lbxdp_flow_key k;
 
 	key_of(&k, f);
-	return ASSERT_OK(bpf_map_lookup_elem(env.main.ctx.fd[M_FLOWS], &k, v)
-				 ? -errno
-				 : 0,
+	return ASSERT_OK(lbxdp_flow_get(&env.main.ctx, &k, v),
 			 "the flow's entry in map flows");
 }
 
@@ -126,11 +124,8 @@ static bool flow_put(const struct fspec *f, const struct lbxdp_flow *v)
 	struct lbxdp_flow_key k;
 
 	key_of(&k, f);
-	return ASSERT_OK(
-		bpf_map_update_elem(env.main.ctx.fd[M_FLOWS], &k, v, BPF_EXIST)
-			? -errno
-			: 0,
-		"write the flow's entry");
+	return ASSERT_OK(lbxdp_flow_put(&env.main.ctx, &k, v, BPF_EXIST),
+			 "write the flow's entry");
 }
 
 /* The flows entry of @f: last seen @sec seconds ago; memos forgotten. */

@@ -57,7 +57,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include "lbxdp/hash.h"
-#include "service.h"
+#include "records.h"
 #include "fixture.h"
 
 #define NSEC 1000000000ULL
@@ -1368,17 +1368,19 @@ static void teardown(struct mrun *r)
 	free(r->flow);
 }
 
+static int count_entry(const struct lbxdp_flow_key *k,
+		       const struct lbxdp_flow *v, void *arg)
+{
+	(*(__u32 *)arg)++;
+	return 0;
+}
+
 static __u32 flow_entries(struct lb *lb)
 {
-	struct lbxdp_flow_key k, next;
-	const void *prev = NULL;
 	__u32 n = 0;
 
-	while (!bpf_map_get_next_key(lb->ctx.fd[M_FLOWS], prev, &next)) {
-		k = next;
-		prev = &k;
-		n++;
-	}
+	ASSERT_OK(lbxdp_flows_walk(&lb->ctx, count_entry, &n),
+		  "walk the flows");
 	return n;
 }
 

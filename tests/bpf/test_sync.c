@@ -20,7 +20,7 @@
 #include "daemon/fsync_pkt.h"
 #include "daemon/loop.h"
 #include "flowsync.h"
-#include "service.h"
+#include "records.h"
 #include "fixture.h"
 
 /* What the ring holds: the kernel's 8-byte header, then the event. */
@@ -368,7 +368,7 @@ static bool flow_entry(const struct fspec *f, struct lbxdp_flow *v)
 	k.dport = htons(f->dport);
 	k.proto = f->proto;
 	k.family = LBXDP_AF_INET;
-	return !bpf_map_lookup_elem(env.main.ctx.fd[M_FLOWS], &k, v);
+	return !lbxdp_flow_get(&env.main.ctx, &k, v);
 }
 
 static __u32 backend_id(const struct svc *s, int i)
@@ -660,16 +660,16 @@ static void test_pair(void)
 	ASSERT_EQ(bs.dropped[FSYNC_DROP_HMAC] + bs.replayed, 0,
 		  "datagrams dropped");
 	test__context("the flow on the backup");
-	if (ASSERT_OK(bpf_map_lookup_elem(lb_b.ctx.fd[M_FLOWS],
-					  &(struct lbxdp_flow_key){
-						  .src = {htonl(CLIENT(11))},
-						  .dst = {htonl(VIP1)},
-						  .sport = htons(40040),
-						  .dport = htons(80),
-						  .proto = IPPROTO_TCP,
-						  .family = LBXDP_AF_INET,
-					  },
-					  &fv),
+	if (ASSERT_OK(lbxdp_flow_get(&lb_b.ctx,
+				     &(struct lbxdp_flow_key){
+					     .src = {htonl(CLIENT(11))},
+					     .dst = {htonl(VIP1)},
+					     .sport = htons(40040),
+					     .dport = htons(80),
+					     .proto = IPPROTO_TCP,
+					     .family = LBXDP_AF_INET,
+				     },
+				     &fv),
 		      "backup's flow entry")) {
 		__u32 id = 0;
 
@@ -730,6 +730,49 @@ static void test_pair(void)
 		ASSERT_EQ(bs.replayed, replayed + 1,
 			  "datagrams dropped as replayed");
 		ASSERT_EQ(bs.install.flows, flows, "flows installed from it");
+	}
+	test__context("a new mastership's scan");
+	{
+		/* The scan (lbxdp_flows_walk_step()) sends what lives: the
+		 * flow the backup has lost comes back, once. */
+		struct lbxdp_flow_key bk_key = {
+			.src = {htonl(CLIENT(11))},
+			.dst = {htonl(VIP1)},
+			.sport = htons(40040),
+			.dport = htons(80),
+			.proto = IPPROTO_TCP,
+			.family = LBXDP_AF_INET,
+		};
+		__u64 flows;
+
+		fsync_get_stats(bk, &bs);
+		flows = bs.install.flows;
+		if (!ASSERT_OK(lbxdp_flow_del(&lb_b.ctx, &bk_key, NULL),
+			       "the backup loses the flow") ||
+		    !ASSERT_OK(fsync_set_master(m, false), "master off") ||
+		    !ASSERT_OK(fsync_set_master(m, true), "master again"))
+			goto out;
+		fsync_feed_on(m);
+		for (tries = 0; tries < 100; tries++) {
+			loop_run_once(&l, 50);
+			fsync_get_stats(m, &ms);
+			fsync_get_stats(bk, &bs);
+			if (bs.install.flows != flows &&
+			    bs.received == ms.datagrams)
+				break;
+		}
+		ASSERT_EQ(ms.refreshed, 1, "entries the scan sent");
+		ASSERT_EQ(bs.install.flows, flows + 1, "flows installed");
+		if (ASSERT_OK(lbxdp_flow_get(&lb_b.ctx, &bk_key, &fv),
+			      "the backup's entry again")) {
+			__u32 id = 0;
+
+			addr4(addr, BACKEND(be + 1));
+			ASSERT_OK(
+				lbxdp_backend_find(&lb_b.ctx, &bkey, addr, &id),
+				"B backend find");
+			ASSERT_EQ(fv.backend, id, "the backup's entry: its id");
+		}
 	}
 out:
 	if (m) {

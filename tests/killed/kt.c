@@ -38,6 +38,7 @@
 #include "lbxdp/abi.h"
 #include "maps.h"
 #include "parse.h"
+#include "records.h"
 #include "service.h"
 
 static void die(const char *what, int err)
@@ -447,20 +448,19 @@ static void probe(struct lbxdp_ctx *c, const char *dir, int argc, char **argv)
 	}
 }
 
+static int age_one(const struct lbxdp_flow_key *k, const struct lbxdp_flow *v,
+		   void *arg)
+{
+	struct lbxdp_flow f = *v;
+
+	f.last_seen_ns = 1;
+	lbxdp_flow_put(arg, k, &f, BPF_EXIST);
+	return 0;
+}
+
 static void age(struct lbxdp_ctx *c)
 {
-	struct lbxdp_flow_key k, nk;
-	struct lbxdp_flow f;
-	bool first = true;
-
-	while (!bpf_map_get_next_key(c->fd[M_FLOWS], first ? NULL : &k, &nk)) {
-		first = false;
-		k = nk;
-		if (bpf_map_lookup_elem(c->fd[M_FLOWS], &k, &f))
-			continue;
-		f.last_seen_ns = 1;
-		bpf_map_update_elem(c->fd[M_FLOWS], &k, &f, BPF_EXIST);
-	}
+	lbxdp_flows_walk(c, age_one, c);
 	lbxdp_memo_clear(c);
 }
 

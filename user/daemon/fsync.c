@@ -15,6 +15,7 @@
 #include <bpf/libbpf.h>
 #include "fsync.h"
 #include "log.h"
+#include "records.h"
 #include "service.h"
 
 #define SCAN_CHUNK 4096
@@ -54,11 +55,10 @@ struct fsync {
 	__u64 scan_since_ns;
 	/* The refresh scan, a chunk a step: its map, cursor and start. */
 	bool feed_on, scanning, scan_persist, scan_first, scan_lost;
-	__u64 scan_batch, scan_start_ns;
-	__u32 scan_n;
+	__u64 scan_batch, scan_start_ns, scan_now;
+	__u32 scan_n, scan_at; /* scan_at: the flows' walk */
 	__u32 map_ids[3]; /* flows, persist, sync_ring: fsync_maps_changed() */
-	/* The refresh scan's buffers, SCAN_CHUNK each. */
-	struct lbxdp_flow_key *scan_fk;
+	/* The persistence scan's buffers, SCAN_CHUNK each. */
 	struct lbxdp_persist_key *scan_pk;
 	struct lbxdp_flow *scan_v;
 	__u32 nvips, nbackends; /* what vkey and be hold */
@@ -271,6 +271,35 @@ static __u64 scan_period_ms(const struct fsync *f)
 	return t >= 4 ? (__u64)t * 1000 / 4 : 1000;
 }
 
+/* A refresh scan's entry: sent again if seen since the last pass. */
+static void scan_one(struct fsync *f, __u64 now, __u64 last_seen_ns,
+		     __u32 vip_id, __u32 be_id, __u32 gen,
+		     const __be32 client[4], __be16 sport, __be16 dport,
+		     __u8 kind)
+{
+	__u64 idle = now > last_seen_ns ? now - last_seen_ns : 0;
+	struct lbxdp_sync_entry e;
+
+	if (last_seen_ns <= f->scan_since_ns ||
+	    !make_entry(f, vip_id, be_id, gen, client, sport, dport, kind, idle,
+			&e))
+		return;
+	if (!push(f, &e))
+		f->scan_lost = true;
+	else
+		f->st.refreshed++;
+}
+
+static int scan_flow(const struct lbxdp_flow_key *k, const struct lbxdp_flow *v,
+		     void *arg)
+{
+	struct fsync *f = arg;
+
+	scan_one(f, f->scan_now, v->last_seen_ns, NO_VIP, v->backend, v->gen,
+		 k->src, k->sport, k->dport, LBXDP_SYNC_FLOW);
+	return 0;
+}
+
 /*
  * One chunk of the refresh scan, which sends again every entry seen since
  * the last pass, so that the backup's copies stay as live as the master's,
@@ -279,50 +308,34 @@ static __u64 scan_period_ms(const struct fsync *f)
  */
 static int scan_chunk(struct fsync *f, bool *done)
 {
-	struct lbxdp_flow_key *fk = f->scan_fk;
 	struct lbxdp_persist_key *pk = f->scan_pk;
 	struct lbxdp_flow *v = f->scan_v;
 	LIBBPF_OPTS(bpf_map_batch_opts, o);
-	bool persist = f->scan_persist;
-	int fd = f->c->fd[persist ? M_PERSIST : M_FLOWS];
-	void *keys = persist ? (void *)pk : (void *)fk;
-	__u64 now = lbxdp_now_ns();
-	struct lbxdp_sync_entry e;
 	__u32 n = f->scan_n, i;
 	int r;
 
-	r = bpf_map_lookup_batch(fd, f->scan_first ? NULL : &f->scan_batch,
-				 &f->scan_batch, keys, v, &n, &o);
+	f->scan_now = lbxdp_now_ns();
+	if (!f->scan_persist) {
+		r = lbxdp_flows_walk_step(f->c, &f->scan_at, n, scan_flow, f);
+		if (r < 0)
+			return r;
+		if (r) { /* the flows are done */
+			f->scan_persist = true;
+			f->scan_first = true;
+		}
+		return 0;
+	}
+	r = bpf_map_lookup_batch(f->c->fd[M_PERSIST],
+				 f->scan_first ? NULL : &f->scan_batch,
+				 &f->scan_batch, pk, v, &n, &o);
 	if (r && errno != ENOENT)
 		return -errno;
 	f->scan_first = false;
-	for (i = 0; i < n; i++) {
-		__u64 idle =
-			now > v[i].last_seen_ns ? now - v[i].last_seen_ns : 0;
-		bool ok;
-
-		if (v[i].last_seen_ns <= f->scan_since_ns)
-			continue;
-		if (persist)
-			ok = make_entry(f, pk[i].vip_id, v[i].backend, v[i].gen,
-					pk[i].client, 0, 0, LBXDP_SYNC_PERSIST,
-					idle, &e);
-		else
-			ok = make_entry(f, NO_VIP, v[i].backend, v[i].gen,
-					fk[i].src, fk[i].sport, fk[i].dport,
-					LBXDP_SYNC_FLOW, idle, &e);
-		if (!ok)
-			continue;
-		if (!push(f, &e))
-			f->scan_lost = true;
-		else
-			f->st.refreshed++;
-	}
-	if (r) { /* ENOENT: this map is done */
-		*done = persist;
-		f->scan_persist = true;
-		f->scan_first = true;
-	}
+	for (i = 0; i < n; i++)
+		scan_one(f, f->scan_now, v[i].last_seen_ns, pk[i].vip_id,
+			 v[i].backend, v[i].gen, pk[i].client, 0, 0,
+			 LBXDP_SYNC_PERSIST);
+	*done = r; /* ENOENT: the persistence entries are done */
 	return 0;
 }
 
@@ -340,6 +353,7 @@ static void on_scan(struct loop_timer *t)
 	if (!f->scanning) {
 		f->scanning = true;
 		f->scan_persist = false;
+		f->scan_at = 0;
 		f->scan_first = true;
 		f->scan_lost = false;
 		f->scan_start_ns = lbxdp_now_ns();
@@ -510,11 +524,9 @@ int fsync_open(struct fsync **out, struct loop *l, struct lbxdp_ctx *c,
 	f->nbackends = lbxdp_nbackend_slots(&c->cfg);
 	f->vkey = calloc(f->nvips, sizeof(*f->vkey));
 	f->be = calloc(f->nbackends, sizeof(*f->be));
-	f->scan_fk = calloc(SCAN_CHUNK, sizeof(*f->scan_fk));
 	f->scan_pk = calloc(SCAN_CHUNK, sizeof(*f->scan_pk));
 	f->scan_v = calloc(SCAN_CHUNK, sizeof(*f->scan_v));
-	if (!f->q || !f->vkey || !f->be || !f->scan_fk || !f->scan_pk ||
-	    !f->scan_v)
+	if (!f->q || !f->vkey || !f->be || !f->scan_pk || !f->scan_v)
 		err = -ENOMEM;
 	else
 		err = lbxdp_sync_installer_new(&f->inst);
@@ -620,7 +632,6 @@ void fsync_close(struct fsync *f)
 	free(f->q);
 	free(f->vkey);
 	free(f->be);
-	free(f->scan_fk);
 	free(f->scan_pk);
 	free(f->scan_v);
 	explicit_bzero(&f->o.key, sizeof(f->o.key));
