@@ -1216,8 +1216,12 @@ static const char method[] =
 	"lbxdp): the same 1M flows in room for 2M cost ~420 ns a lookup in\n"
 	"lbxdp's `flows` map and ~120 ns in 64-byte buckets of a layout of our\n"
 	"own, two buckets a flow read in parallel; ~270 against ~100 ns for a\n"
-	"flow not there, ~560-600 against ~210 ns for a new flow into a full\n"
-	"table. A plain `BPF_MAP_TYPE_HASH`, preallocated or not, was no faster\n"
+	"flow not there. A new flow into a full table costs about as much in\n"
+	"both, ~600-660 against ~520 ns: `ft_put()` holds both buckets and\n"
+	"tries to move one of their flows elsewhere, three tries, each a cache\n"
+	"miss that a full table makes futile (a prototype that wrote over the\n"
+	"stalest way of one bucket took ~210 ns). A plain `BPF_MAP_TYPE_HASH`,\n"
+	"preallocated or not, was no faster\n"
 	"than the LRU one (quick runs, builds not kept: 417 and 406 ns a flow\n"
 	"found, 253 and 262 not). In lbxdp, a prototype (a build not kept:\n"
 	"the flow looked up in such buckets, filled by the benchmark beside\n"
@@ -1225,10 +1229,10 @@ static const char method[] =
 	"from 0.102-0.108x to 0.198-0.204x (+445 to +203 ns a packet) over\n"
 	"three alternating runs. That is the next step for the `wrr` rows, an\n"
 	"ABI change (docs/flow-table.md: the `flows` map in that layout, every\n"
-	"writer of it under the buckets' seq, its sizing and eviction: three\n"
-	"ways a bucket left 360 of the 1M flows without a free way of their\n"
-	"six), not taken yet. It cannot bring the stream to 0.7x: without any\n"
-	"lookup it ran at 0.58-0.65x (above).\n";
+	"writer of it under the buckets' seq, its sizing, move and eviction),\n"
+	"its operations built and tested (`bpf/flowtab.h`), lbxdp not yet on\n"
+	"it. It cannot bring the stream to 0.7x: without any lookup it ran at\n"
+	"0.58-0.65x (above).\n";
 
 static void header(FILE *out, const char *commit)
 {
