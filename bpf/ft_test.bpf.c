@@ -79,3 +79,33 @@ int ft_test(struct ft_test_run *ctx)
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/*
+ * A batch of puts in one run: each through a global function, which the
+ * verifier walks once on its own, not once a call, as lbxdp's writers of
+ * many entries (flow sync's installer) would. ft_test.h: struct
+ * ft_test_batch, in .bss.
+ */
+struct ft_test_batch batch;
+
+__noinline int ft_put_one(struct lbxdp_ft_way *w, __u32 nb, __u32 seed,
+			  __u32 tmo)
+{
+	struct lbxdp_ft_way k;
+
+	if (!w)
+		return -22; /* EINVAL */
+	k = *w;
+	return ft_put(nb, seed, &k, tmo, false);
+}
+
+SEC("syscall")
+int ft_test_puts(void *ctx)
+{
+	__u32 i;
+
+	for (i = 0; i < FT_TEST_BATCH && i < batch.n; i++)
+		batch.res[i] = ft_put_one(&batch.w[i], batch.nbuckets,
+					  batch.seed, batch.tmo);
+	return 0;
+}

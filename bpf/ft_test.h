@@ -30,6 +30,15 @@ struct ft_test_run {
 	__u32 count[FT_TEST_RESULTS + 1]; /* by result; [8]: FT_BUSY */
 };
 
+/* ft_test_puts: @n puts of @w in one run, each one's FT_* into @res. */
+#define FT_TEST_BATCH 64
+
+struct ft_test_batch {
+	__u32 n, nbuckets, seed, tmo;
+	struct lbxdp_ft_way w[FT_TEST_BATCH];
+	int res[FT_TEST_BATCH];
+};
+
 static inline __u32 ft_test_backend(const struct lbxdp_ft_way *k)
 {
 	return (k->saddr * 2654435761U) ^ ((__u32)k->sport << 16 | k->dport) ^

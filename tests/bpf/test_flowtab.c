@@ -16,8 +16,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "fixture.h"
-#include "ft_test.skel.h"
 #include "../../bpf/ft_test.h"
+#include "ft_test.skel.h"
 
 /* Results as ft_test_run.count indexes them (bpf/flowtab.h's FT_*). */
 #define C_NOT 2	      /* find: 0 */
@@ -477,11 +477,63 @@ out:
 	test__end();
 }
 
+/*
+ * A batch of puts in one run, each through a global function (the
+ * verifier's limit made ft_test one operation a run): every flow of the
+ * batch lands in one of its buckets, with its value, once.
+ */
+static void test_batch(void)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o);
+	struct ft_test_batch *b;
+	struct ft t;
+	__u32 i, bk[2];
+	int j, c, wrong = 0;
+
+	test__begin(
+		"flowtab: a batch of puts in one run, through a global function");
+	if (!ASSERT_OK(ft_open(&t, 256), "open"))
+		goto out;
+	b = &t.skel->bss->batch;
+	b->n = FT_TEST_BATCH;
+	b->nbuckets = t.nb;
+	b->seed = SEED;
+	b->tmo = TMO;
+	for (i = 0; i < FT_TEST_BATCH; i++) {
+		b->w[i] = key(i);
+		b->w[i].backend = ft_test_backend(&b->w[i]);
+		b->w[i].seen = 100;
+		b->res[i] = 0;
+	}
+	if (!ASSERT_OK(bpf_prog_test_run_opts(
+			       bpf_program__fd(t.skel->progs.ft_test_puts), &o),
+		       "test_run"))
+		goto out;
+	for (i = 0; i < FT_TEST_BATCH; i++) {
+		test__context("flow %u", i);
+		ASSERT_EQ(b->res[i], C_ADDED - 2, "put: FT_ADDED");
+		ASSERT_EQ(copies(&t, i), 1, "ways that hold it");
+		lbxdp_ft_pair(&b->w[i], SEED, t.nb, bk);
+		for (c = 0; c < 2; c++)
+			for (j = 0; j < LBXDP_FT_WAYS; j++)
+				if (lbxdp_ft_same(&t.tab[bk[c]].w[j],
+						  &b->w[i]) &&
+				    t.tab[bk[c]].w[j].backend !=
+					    b->w[i].backend)
+					wrong++;
+	}
+	ASSERT_EQ(wrong, 0, "ways with another flow's backend");
+out:
+	ft_close(&t);
+	test__end();
+}
+
 void test_flowtab(void)
 {
 	test_basics();
 	test_full();
 	test_moves();
+	test_batch();
 	test_held();
 	test_race();
 }
