@@ -36,7 +36,8 @@
 /* A writer holds a bucket for a few dozen instructions: this many tries
  * outlast it, unless it was scheduled out (docs/flow-table.md). */
 #define FT_LOCK_TRIES 64
-#define FT_MOVE_TRIES 3 /* of a full pair's six flows, to move one */
+#define FT_MOVE_TRIES 3	       /* of a full pair's six flows, to move one */
+#define FT_INLINE_LOCK_TRIES 8 /* FT_INLINE_LOOPS */
 
 /* Results: < 0 an error; FT_BUSY, a writer held a bucket every try. */
 #define FT_BUSY (-16)
@@ -134,6 +135,20 @@ static __always_inline bool ft_try_lock(struct lbxdp_ft_bucket *b)
 	return !(s & 1) && __sync_val_compare_and_swap(&b->seq, s, s + 1) == s;
 }
 
+#ifdef FT_INLINE_LOOPS
+/* A writer in a global function of its own (lbxdp's program): the
+ * verifier walks it once, but a bpf_loop() callback's frame would not fit
+ * on the stack under the caller's, so the tries are a plain loop. */
+static __always_inline int ft_lock(struct lbxdp_ft_bucket *b)
+{
+	int i;
+
+	for (i = 0; i < FT_INLINE_LOCK_TRIES; i++)
+		if (ft_try_lock(b))
+			return 0;
+	return FT_BUSY;
+}
+#else
 struct ft_lock_ctx {
 	struct lbxdp_ft_bucket *b;
 };
@@ -157,6 +172,7 @@ static __always_inline int ft_lock(struct lbxdp_ft_bucket *b)
 		return 0;
 	return FT_BUSY;
 }
+#endif
 
 static __always_inline void ft_unlock(struct lbxdp_ft_bucket *b)
 {
@@ -229,6 +245,7 @@ static __always_inline bool ft_move(__u32 nb, __u32 seed,
 	return f < LBXDP_FT_WAYS;
 }
 
+#ifndef FT_INLINE_LOOPS
 /* A move's candidates, FT_MOVE_TRIES of the six, in bpf_loop(): the
  * verifier walks its body once, not once a way. Try k is way k / 2 of
  * bucket k % 2: each try reads and holds a bucket elsewhere, a cache miss,
@@ -236,7 +253,6 @@ static __always_inline bool ft_move(__u32 nb, __u32 seed,
  * without a way at half load in a simulation, six none
  * (docs/flow-table.md). */
 struct ft_move_ctx {
-	struct lbxdp_ft_bucket *b0, *b1;
 	__u32 idx0, idx1, nb, seed, now, tmo;
 	__u32 done; /* way j of bucket i freed: i * 3 + j + 1 */
 };
@@ -244,22 +260,59 @@ struct ft_move_ctx {
 static long ft_move_cb(__u32 k, void *arg)
 {
 	struct ft_move_ctx *c = arg;
-	__u32 j = k >> 1;
+	__u32 j = k >> 1, bi = k & 1 ? c->idx1 : c->idx0;
+	__u32 other = k & 1 ? c->idx0 : c->idx1;
+	struct lbxdp_ft_bucket *b;
 	bool moved;
 
-	/* Two calls, not one of selected pointers: the compiler would read
-	 * the bucket at a variable offset, which the verifier takes for a
-	 * number. */
-	if (k & 1)
-		moved = c->b1 && ft_move(c->nb, c->seed, c->b1, c->idx1,
-					 c->idx0, j, c->now, c->tmo);
-	else
-		moved = c->b0 && ft_move(c->nb, c->seed, c->b0, c->idx0,
-					 c->idx1, j, c->now, c->tmo);
+	/* The bucket looked up again (held, in cache), not passed: the
+	 * context's bytes are on the stack of a writer whose stack is
+	 * short (lbxdp's program). */
+	b = bpf_map_lookup_elem(&FT_MAP, &bi);
+	moved = b && ft_move(c->nb, c->seed, b, bi, other, j, c->now, c->tmo);
 	if (!moved)
 		return 0;
 	c->done = (k & 1 ? LBXDP_FT_WAYS : 0) + j + 1;
 	return 1;
+}
+#endif
+
+/* Tries to free a way of the held pair @b by a move: way j of bucket i
+ * freed, i * 3 + j + 1, or 0. */
+static __always_inline __u32 ft_move_some(__u32 nb, __u32 seed,
+					  struct lbxdp_ft_bucket *b[2],
+					  const __u32 idx[2], __u32 now,
+					  __u32 tmo)
+{
+#ifdef FT_INLINE_LOOPS
+	/* Direct calls, no context on the stack (see ft_lock()). */
+	__u32 k, j;
+
+	for (k = 0; k < FT_MOVE_TRIES; k++) {
+		j = k >> 1;
+		if (k & 1) {
+			if (ft_move(nb, seed, b[1], idx[1], idx[0], j, now,
+				    tmo))
+				return LBXDP_FT_WAYS + j + 1;
+		} else if (ft_move(nb, seed, b[0], idx[0], idx[1], j, now,
+				   tmo)) {
+			return j + 1;
+		}
+	}
+	return 0;
+#else
+	struct ft_move_ctx mc = {
+		.idx0 = idx[0],
+		.idx1 = idx[1],
+		.nb = nb,
+		.seed = seed,
+		.now = now,
+		.tmo = tmo,
+	};
+
+	bpf_loop(FT_MOVE_TRIES, ft_move_cb, &mc, 0);
+	return mc.done;
+#endif
 }
 
 /* Writes @w into @b's way @j (held). */
@@ -274,16 +327,6 @@ static __always_inline int
 ft_put_held(__u32 nb, __u32 seed, struct lbxdp_ft_bucket *b[2],
 	    const __u32 idx[2], struct lbxdp_ft_way *w, __u32 tmo, bool keep)
 {
-	struct ft_move_ctx mc = {
-		.b0 = b[0],
-		.b1 = b[1],
-		.idx0 = idx[0],
-		.idx1 = idx[1],
-		.nb = nb,
-		.seed = seed,
-		.now = w->seen,
-		.tmo = tmo,
-	};
 	__u32 now = w->seen, f0, f1, l0, l1, k, s = 0;
 	__u32 stalest = b[0]->w[0].seen;
 	int i, j;
@@ -319,8 +362,7 @@ ft_put_held(__u32 nb, __u32 seed, struct lbxdp_ft_bucket *b[2],
 		return FT_ADDED;
 	}
 	/* Both full: a way freed by a move. */
-	bpf_loop(FT_MOVE_TRIES, ft_move_cb, &mc, 0);
-	k = mc.done;
+	k = ft_move_some(nb, seed, b, idx, now, tmo);
 	ft_opaque(k);
 	if (k >= 1 && k <= LBXDP_FT_WAYS) {
 		ft_write(b[0], k - 1, w);
@@ -373,9 +415,10 @@ static __always_inline int ft_put(__u32 nb, __u32 seed, struct lbxdp_ft_way *w,
 	return r;
 }
 
-/* Frees @k's way: 1 if it was there, 0 if not, FT_BUSY. */
-static __always_inline int ft_del(__u32 nb, __u32 seed,
-				  const struct lbxdp_ft_way *k)
+/* Frees @k's way if its seen is @seen, or whatever it is for 0: 1 if
+ * freed, 0 if not there (or seen since), FT_BUSY. */
+static __always_inline int ft_del_if(__u32 nb, __u32 seed,
+				     const struct lbxdp_ft_way *k, __u32 seen)
 {
 	struct lbxdp_ft_bucket *b[2];
 	__u32 idx[2];
@@ -387,16 +430,29 @@ static __always_inline int ft_del(__u32 nb, __u32 seed,
 		return FT_BUSY;
 	for (i = 0; i < 2 && !r; i++) {
 		for (j = 0; j < LBXDP_FT_WAYS; j++) {
-			if (b[i]->w[j].seen && lbxdp_ft_same(&b[i]->w[j], k)) {
-				b[i]->w[j].seen = 0;
-				r = 1;
+			struct lbxdp_ft_way *x = &b[i]->w[j];
+
+			if (x->seen && lbxdp_ft_same(x, k)) {
+				if (!seen || x->seen == seen) {
+					x->seen = 0;
+					r = 1;
+				} else {
+					r = 2;
+				}
 				break;
 			}
 		}
 	}
 	ft_unlock(b[0]);
 	ft_unlock(b[1]);
-	return r;
+	return r == 1;
+}
+
+/* Frees @k's way: 1 if it was there, 0 if not, FT_BUSY. */
+static __always_inline int ft_del(__u32 nb, __u32 seed,
+				  const struct lbxdp_ft_way *k)
+{
+	return ft_del_if(nb, seed, k, 0);
 }
 
 #endif /* LBXDP_BPF_FLOWTAB_H */

@@ -21,6 +21,10 @@
 #define NSEC 1000000000ULL
 /* Keeps the compiler from moving memory accesses across it. */
 #define barrier() asm volatile("" ::: "memory")
+
+#define FT_MAP flows
+#define FT_INLINE_LOOPS
+#include "flowtab.h"
 /* last_seen is rewritten at most this often: a shared entry is not dirtied
  * by every packet on every CPU. Timeouts are seconds, so this is exact enough. */
 #define REFRESH_NS (NSEC / 2)
@@ -167,6 +171,20 @@ static __always_inline struct lbxdp_backend *backend_get(__u32 id, __u32 gen,
 	struct lbxdp_backend *be = bpf_map_lookup_elem(&backends, &id);
 
 	if (!be || !(be->flags & LBXDP_BE_F_USED) || be->gen != gen ||
+	    be->vip_id != vip_id)
+		return NULL;
+	return be;
+}
+
+/* The backend of flow entry @w, if it is still the record the flow was
+ * placed on (its gen's low 16 bits, as the entry keeps them). */
+static __always_inline struct lbxdp_backend *
+way_backend(const struct lbxdp_ft_way *w, __u32 vip_id)
+{
+	__u32 id = w->backend;
+	struct lbxdp_backend *be = bpf_map_lookup_elem(&backends, &id);
+
+	if (!be || !(be->flags & LBXDP_BE_F_USED) || (__u16)be->gen != w->gen ||
 	    be->vip_id != vip_id)
 		return NULL;
 	return be;
@@ -349,6 +367,67 @@ static __always_inline __u64 age(const struct pkt *p,
 				 const struct lbxdp_flow *f)
 {
 	return p->now > f->last_seen_ns ? p->now - f->last_seen_ns : 0;
+}
+
+/* The flow table's clock: now in units of 2^24 ns, never 0 (a free way). */
+static __always_inline __u32 seen_now(const struct pkt *p)
+{
+	return (__u32)(p->now >> LBXDP_FT_SEEN_SHIFT) + 1;
+}
+
+/* Idle time of a flow entry, to its unit (16.8 ms); one stamped ahead
+ * (user space's clock a tick ahead) is not idle. */
+static __always_inline __u64 way_age(const struct pkt *p,
+				     const struct lbxdp_ft_way *w)
+{
+	__s32 d = (__s32)(seen_now(p) - w->seen);
+
+	return d > 0 ? (__u64)d << LBXDP_FT_SEEN_SHIFT : 0;
+}
+
+/* The longest timeout of any flow, in seen units: a way idle longer is
+ * free for a new flow. */
+static __always_inline __u32 ft_tmo(const struct lbxdp_config *cfg)
+{
+	__u32 t = cfg->tcp_timeout > cfg->udp_timeout ? cfg->tcp_timeout
+						      : cfg->udp_timeout;
+
+	return (__u32)(((__u64)t * NSEC) >> LBXDP_FT_SEEN_SHIFT) + 1;
+}
+
+/* The flow table's key of @p's flow: client, ports, the VIP's id. */
+static __always_inline void way_key(struct lbxdp_ft_way *k, const struct pkt *p,
+				    __u32 vip_id)
+{
+	k->saddr = p->fk.src[0];
+	k->sport = p->fk.sport;
+	k->dport = p->fk.dport;
+	k->vip = (__u16)vip_id;
+}
+
+/* @p's flow entry: 1 found (into *w, its way *at), 0 none, FT_BUSY. The
+ * key is built in *w (a found way has the same): the stack is short. */
+static __always_inline int flow_find(const struct lbxdp_config *cfg,
+				     const struct pkt *p, __u32 vip_id,
+				     struct lbxdp_ft_way *w,
+				     struct lbxdp_ft_way **at)
+{
+	way_key(w, p, vip_id);
+	return ft_find(cfg->ft_nbuckets, cfg->ft_seed, w, w, at);
+}
+
+/*
+ * Writes flow entry @w (FT_* result), unless @keep and another CPU placed
+ * the flow since this one found none: then *w is that entry. A global
+ * function, which the verifier walks once on its own: inlined, the put's
+ * move and eviction would multiply the states of every path to it.
+ */
+__noinline int flow_put(struct lbxdp_ft_way *w, __u32 nb, __u32 seed, __u32 tmo,
+			int keep)
+{
+	if (!w)
+		return -22; /* EINVAL */
+	return ft_put(nb, seed, w, tmo, keep);
 }
 
 static __always_inline void persist_key(struct lbxdp_persist_key *pk,
@@ -539,19 +618,22 @@ static __always_inline void jet_track(const struct pkt *p)
  */
 static __always_inline int established(struct ethhdr *eth,
 				       const struct lbxdp_config *cfg,
-				       struct lbxdp_flow *flow, struct pkt *p,
+				       const struct lbxdp_ft_way *flow,
+				       struct lbxdp_ft_way *at, struct pkt *p,
 				       struct lbxdp_global_stats *gs)
 {
 	struct lbxdp_persist_key pk = {};
+	__u64 idle = way_age(p, flow);
 	struct lbxdp_backend *be;
 	struct lbxdp_flow *pe;
 	struct lbxdp_vip *vip;
 	__u32 be_id = flow->backend;
 
-	if (age(p, flow) > flow_timeout(cfg, p->fk.proto))
+	if (idle > flow_timeout(cfg, p->fk.proto))
 		return RESCHEDULE;
 	be = bpf_map_lookup_elem(&backends, &be_id);
-	if (!be || !(be->flags & LBXDP_BE_F_USED) || be->gen != flow->gen)
+	if (!be || !(be->flags & LBXDP_BE_F_USED) ||
+	    (__u16)be->gen != flow->gen)
 		return RESCHEDULE;
 	vip = bpf_map_lookup_elem(&vip_info, &be->vip_id);
 	if (!vip)
@@ -566,8 +648,9 @@ static __always_inline int established(struct ethhdr *eth,
 	if (p->syn && (!be->weight || (be->flags & LBXDP_BE_F_DRAINING)))
 		return RESCHEDULE;
 
-	if (age(p, flow) > REFRESH_NS) {
-		flow->last_seen_ns = p->now;
+	if (idle > REFRESH_NS) {
+		ft_touch(at, flow, seen_now(p));
+		idle = 0;
 		jet_track(p);
 		if (vip->persist_sec) {
 			persist_key(&pk, p, vip->id);
@@ -577,7 +660,7 @@ static __always_inline int established(struct ethhdr *eth,
 		}
 	}
 	if (memo_worthy(be))
-		memo_set(p, be_id, be, flow->last_seen_ns);
+		memo_set(p, be_id, be, p->now - idle);
 	gs->forwarded++;
 	return tx(eth, cfg, be->mac, be_id, vip->id, p, false);
 }
@@ -852,10 +935,12 @@ static __always_inline int forward_new(struct ethhdr *eth,
 {
 	const struct lbxdp_vip_prior *pr = prior_of(cfg, vip, p);
 	struct lbxdp_persist_key pk = {};
+	struct lbxdp_backend *be, *kb;
+	struct lbxdp_ft_way nw_ = {}, *nw = &nw_;
 	struct lbxdp_flow nf = {};
-	struct lbxdp_backend *be;
 	bool by_hash, opens, persisted = false, kept = false;
 	__u32 be_id = 0;
+	int r;
 
 	/* A new UDP flow of an mh or sh VIP counts for the flood guard, and
 	 * beyond it is placed statelessly: each of its packets lands where
@@ -919,7 +1004,28 @@ static __always_inline int forward_new(struct ethhdr *eth,
 	if (p->jet && !p->base && !p->entry &&
 	    !(cfg->flags & LBXDP_CFG_F_SYNC) && !pr)
 		goto out;
-	bpf_map_update_elem(&flows, &p->fk, &nf, BPF_ANY);
+	way_key(nw, p, vip->id);
+	nw->backend = be_id;
+	nw->gen = (__u16)be->gen;
+	nw->seen = seen_now(p);
+	/* An entry it found (expired, or its server gone) is written over;
+	 * where it found none, one another CPU wrote since is kept and
+	 * followed, so that one flow on two CPUs goes to one server. */
+	r = flow_put(nw, cfg->ft_nbuckets, cfg->ft_seed, ft_tmo(cfg),
+		     !p->entry);
+	if (r == FT_BUSY) {
+		gs->flow_busy++;
+		return XDP_DROP;
+	}
+	if (r == FT_KEPT && nw->backend != be_id) {
+		kb = way_backend(nw, vip->id);
+		if (kb && !(kb->flags & LBXDP_BE_F_DOWN)) {
+			be_id = nw->backend;
+			be = kb;
+			nf.backend = be_id;
+			nf.gen = be->gen;
+		}
+	}
 	jet_track(p);
 	memo_forget(p);
 	if (vip->persist_sec)
@@ -966,13 +1072,14 @@ static __always_inline int handle_icmp(struct xdp_md *ctx, struct ethhdr *eth,
 	struct icmphdr *icmp = (void *)(iph + 1);
 	const struct lbxdp_vip_prior *pr;
 	struct lbxdp_persist_key pk = {};
+	struct lbxdp_ft_way flow, *at;
 	struct lbxdp_backend *be;
-	struct lbxdp_flow *flow;
 	struct lbxdp_vip *vip;
 	struct pkt p = {};
 	struct iphdr *in;
 	__be16 *ports;
 	__u32 be_id = 0, fast;
+	int found;
 
 	if ((void *)(icmp + 1) > end)
 		goto not_ours;
@@ -1012,12 +1119,16 @@ static __always_inline int handle_icmp(struct xdp_md *ctx, struct ethhdr *eth,
 	 * no server to tell it is no new flow to drop (no_backend): the
 	 * kernel's, which has no socket for it. */
 	fast = jet_vip(vip, &p) ? jet_locate(cfg, vip, &p) : 0;
-	flow = fast ? NULL : bpf_map_lookup_elem(&flows, &p.fk);
-	be = flow && age(&p, flow) <= flow_timeout(cfg, p.fk.proto)
-		     ? backend_get(flow->backend, flow->gen, vip->id)
+	found = fast ? 0 : flow_find(cfg, &p, vip->id, &flow, &at);
+	if (found == FT_BUSY) {
+		gs->flow_busy++;
+		return XDP_DROP;
+	}
+	be = found && way_age(&p, &flow) <= flow_timeout(cfg, p.fk.proto)
+		     ? way_backend(&flow, vip->id)
 		     : NULL;
 	if (be && !(be->flags & LBXDP_BE_F_DOWN)) {
-		be_id = flow->backend;
+		be_id = flow.backend;
 	} else {
 		/* A slot's base, or the scheduler before's, first, as in
 		 * forward_new(): persistence is never a jet VIP's own. */
@@ -1111,14 +1222,14 @@ int lbxdp_xdp(struct xdp_md *ctx)
 	struct lbxdp_global_stats *gs;
 	struct lbxdp_config *cfg;
 	struct ethhdr *eth = data;
-	struct lbxdp_flow *flow;
+	struct lbxdp_ft_way flow, *at;
 	struct lbxdp_vip *vip;
 	struct iphdr *iph;
 	struct lbxdp_vip vip_copy;
 	struct pkt p = {};
 	__u32 zero = 0;
 	__u16 tot_len;
-	int ret;
+	int ret, found;
 
 	gs = bpf_map_lookup_elem(&stats, &zero);
 	cfg = bpf_map_lookup_elem(&config, &zero);
@@ -1238,10 +1349,16 @@ int lbxdp_xdp(struct xdp_md *ctx)
 	 * its history is gone once it names its old one again. */
 	if (p.syn)
 		memo_find(&p);
-	flow = bpf_map_lookup_elem(&flows, &p.fk);
-	if (flow) {
+	found = flow_find(cfg, &p, vip->id, &flow, &at);
+	if (found == FT_BUSY) {
+		/* A writer holds its buckets (docs/flow-table.md): TCP
+		 * sends it again; a miss could re-place the flow. */
+		gs->flow_busy++;
+		return XDP_DROP;
+	}
+	if (found) {
 		p.entry = true;
-		ret = established(eth, cfg, flow, &p, gs);
+		ret = established(eth, cfg, &flow, at, &p, gs);
 		if (ret != RESCHEDULE)
 			return ret;
 	} else if (p.flood && !p.base && !prior_of(cfg, vip, &p)) {

@@ -10,6 +10,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include "lbxdp/abi.h"
+#include "lbxdp/flowtab.h"
 
 #define PINNED __uint(pinning, LIBBPF_PIN_BY_NAME)
 
@@ -135,12 +136,14 @@ struct {
 	PINNED;
 } backends SEC(".maps");
 
-/* Shared, not per-CPU: one flow reaches several CPUs (DESIGN.md §7). */
+/* Shared, not per-CPU: one flow reaches several CPUs (DESIGN.md §7).
+ * Sized by attach: config.ft_nbuckets. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__type(key, struct lbxdp_flow_key);
-	__type(value, struct lbxdp_flow);
-	__uint(max_entries, LBXDP_DEF_FLOWS);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct lbxdp_ft_bucket);
+	__uint(max_entries, 2);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	PINNED;
 } flows SEC(".maps");
 

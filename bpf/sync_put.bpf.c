@@ -1,24 +1,31 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * Flow sync's installer on the backup (user/flowsync.c): writes a batch of
- * a peer's flow and persistence entries, left in .bss by user space, into
- * the pinned flows and persist maps, each unless the entry there is as
- * recent. Run by BPF_PROG_TEST_RUN: one syscall a datagram. Declares only
- * the two maps it writes, as maps.h does (libbpf reuses the pinned ones;
- * user space sets their sizes from config).
+ * User space's writes of the flow table and the persist map (abi.h
+ * "struct lbxdp_sync_put"): flow sync's installer on the backup
+ * (user/flowsync.c), and every other write of a flow entry (user/flows.c),
+ * for only a program writes the table's buckets under their seq, and one
+ * that a signal cannot stop half way. Run by BPF_PROG_TEST_RUN, up to
+ * LBXDP_SYNC_PUT_MAX entries a run. Declares only the two maps it
+ * writes, as maps.h does (libbpf reuses the pinned ones; user space sets
+ * their sizes from config, and the table's shape below).
  */
+#include <stdbool.h>
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include "lbxdp/abi.h"
+#include "lbxdp/flowtab.h"
 
 #define EEXIST 17
 #define ENOENT 2
+#define EBUSY 16
+#define EINVAL 22
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__type(key, struct lbxdp_flow_key);
-	__type(value, struct lbxdp_flow);
-	__uint(max_entries, LBXDP_DEF_FLOWS);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct lbxdp_ft_bucket);
+	__uint(max_entries, 2);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } flows SEC(".maps");
 
@@ -30,26 +37,99 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } persist SEC(".maps");
 
+#define FT_MAP flows
+#include "flowtab.h"
+
 struct lbxdp_sync_put put[LBXDP_SYNC_PUT_MAX];
 __u32 put_n;
+/* The table's shape (config.ft_nbuckets, ft_seed) and the longest
+ * timeout in seen units, set by user space before a run. */
+__u32 ft_nb, ft_seed, ft_tmo;
 
-static __always_inline int put_one(void *map, struct lbxdp_sync_put *e)
+static __always_inline int persist_one(struct lbxdp_sync_put *e)
 {
 	struct lbxdp_flow *old;
 	long err;
 
 	/* A new key, the common case on a backup: one update. */
-	err = bpf_map_update_elem(map, &e->key, &e->val, BPF_NOEXIST);
+	err = bpf_map_update_elem(&persist, &e->key, &e->val, BPF_NOEXIST);
 	if (err != -EEXIST)
 		return err ? (int)err : 1;
-	old = bpf_map_lookup_elem(map, &e->key);
+	old = bpf_map_lookup_elem(&persist, &e->key);
 	if (!old || old->last_seen_ns >= e->val.last_seen_ns)
 		return 0;
 	/* The XDP program may write the key meanwhile: its entry is newer. */
-	err = bpf_map_update_elem(map, &e->key, &e->val, BPF_EXIST);
+	err = bpf_map_update_elem(&persist, &e->key, &e->val, BPF_EXIST);
 	if (err == -ENOENT)
 		return 0;
 	return err ? (int)err : 1;
+}
+
+/* The way of @e's flow: its key, and where and when from its value. */
+static __always_inline void way_of(const struct lbxdp_sync_put *e,
+				   struct lbxdp_ft_way *w)
+{
+	w->saddr = e->key.src[0];
+	w->sport = e->key.sport;
+	w->dport = e->key.dport;
+	w->vip = (__u16)e->vip_id;
+	w->backend = e->val.backend;
+	w->gen = (__u16)e->val.gen;
+	w->seen = (__u32)(e->val.last_seen_ns >> LBXDP_FT_SEEN_SHIFT) + 1;
+}
+
+static __always_inline int ft_res(int r)
+{
+	return r == FT_BUSY ? -EBUSY : r;
+}
+
+/* One flow write, a global function: the verifier walks it once, not
+ * once an entry of the batch. */
+__noinline int flow_one(struct lbxdp_sync_put *e, __u32 nb, __u32 seed,
+			__u32 tmo)
+{
+	struct lbxdp_ft_way w = {}, k, got, *at;
+	__u32 seen;
+	int r;
+
+	if (!e)
+		return -EINVAL;
+	way_of(e, &w);
+	/* A delete's last_seen_ns 0: whatever the entry's is. */
+	seen = e->op == LBXDP_PUT_DEL && !e->val.last_seen_ns ? 0 : w.seen;
+	k = w;
+	switch (e->op) {
+	case LBXDP_PUT_NEWER:
+		r = ft_put(nb, seed, &w, tmo, true);
+		if (r != FT_KEPT)
+			return r < 0 ? ft_res(r) : 1;
+		/* w is the entry there: as recent, or newer, it stays. */
+		if ((__s32)(seen - w.seen) <= 0)
+			return 0;
+		w = k;
+		r = ft_put(nb, seed, &w, tmo, false);
+		return r < 0 ? ft_res(r) : 1;
+	case LBXDP_PUT_ANY:
+		r = ft_put(nb, seed, &w, tmo, false);
+		return r < 0 ? ft_res(r) : 1;
+	case LBXDP_PUT_NOEXIST:
+		r = ft_put(nb, seed, &w, tmo, true);
+		if (r == FT_KEPT)
+			return -EEXIST;
+		return r < 0 ? ft_res(r) : 1;
+	case LBXDP_PUT_EXIST:
+		r = ft_find(nb, seed, &k, &got, &at);
+		if (r <= 0)
+			return r ? ft_res(r) : -ENOENT;
+		r = ft_put(nb, seed, &w, tmo, false);
+		return r < 0 ? ft_res(r) : 1;
+	case LBXDP_PUT_DEL:
+		r = ft_del_if(nb, seed, &k, seen);
+		if (r < 0)
+			return ft_res(r);
+		return r ? 1 : -ENOENT;
+	}
+	return -EINVAL;
 }
 
 SEC("syscall")
@@ -60,8 +140,11 @@ int lbxdp_sync_put(void *ctx)
 	for (i = 0; i < LBXDP_SYNC_PUT_MAX && i < put_n; i++) {
 		struct lbxdp_sync_put *e = &put[i];
 
-		e->result = put_one(
-			e->persist ? (void *)&persist : (void *)&flows, e);
+		if (e->persist)
+			e->result = e->op == LBXDP_PUT_NEWER ? persist_one(e)
+							     : -EINVAL;
+		else
+			e->result = flow_one(e, ft_nb, ft_seed, ft_tmo);
 	}
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <linux/if_link.h>
@@ -210,6 +211,21 @@ static int choose_caps(const struct lbxdp_attach_opts *o,
 	if (!have_pinned && (__u64)cfg->ring_size < cfg->max_backends * 100ULL)
 		p_warn("--ring-size %u is less than 100 x --max-backends %u: with that many backends the weights are kept less closely than 1%%",
 		       cfg->ring_size, cfg->max_backends);
+	/* A flow entry keeps its VIP's id in 16 bits (lbxdp/flowtab.h). */
+	if (cfg->max_vips > 65536) {
+		p_err("--max-vips %u is more than 65536", cfg->max_vips);
+		return -EDOM;
+	}
+	if (!have_pinned) {
+		cfg->ft_nbuckets = lbxdp_ft_nbuckets(cfg->flows);
+		/* The bucket pairs' seed: a client must not know it. */
+		if (getrandom(&cfg->ft_seed, sizeof(cfg->ft_seed), 0) !=
+		    sizeof(cfg->ft_seed)) {
+			p_err("cannot draw the flow table's seed: %s",
+			      strerror(errno));
+			return -errno;
+		}
+	}
 	/* Every array index must fit in 32 bits. */
 	if ((__u64)cfg->max_vips * 2 * cfg->ring_size > UINT32_MAX ||
 	    (__u64)cfg->max_vips * cfg->max_backends + 1 > UINT32_MAX) {
@@ -242,7 +258,7 @@ static int set_sizes(struct lbxdp_bpf *skel, const struct lbxdp_config *cfg)
 		{skel->maps.vip_prior, cfg->max_vips},
 		{skel->maps.wrr_cursor, cfg->max_vips},
 		{skel->maps.backends, nbe},
-		{skel->maps.flows, cfg->flows},
+		{skel->maps.flows, cfg->ft_nbuckets},
 		{skel->maps.persist, cfg->persist},
 		{skel->maps.stats_vip, cfg->max_vips},
 		{skel->maps.stats_backend, nbe},

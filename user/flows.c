@@ -1,79 +1,395 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Reading the flow table: flows per backend, and freeing finished drains. */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <netinet/in.h>
+#include <sys/mman.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "lbxdp/flowtab.h"
 #include "log.h"
 #include "records.h"
 #include "jet.h"
+#include "sync_put.skel.h"
 
 #define NSEC 1000000000ULL
+/* A reader waits this many tries for a writer of a bucket (a program,
+ * which holds it for a few dozen instructions), yielding between. */
+#define READ_TRIES 1000
+
+/*
+ * The flows map is a table of buckets (lbxdp/flowtab.h,
+ * docs/flow-table.md): read here through a read-only mmap under the
+ * buckets' seq, written only by bpf/sync_put.bpf.c, for a writer that a
+ * signal stops half way must not leave a bucket held. A flow entry keeps
+ * its VIP's id and its backend's gen in 16 bits: the key's VIP address,
+ * port and protocol come from the VIP records, the gen's upper bits from
+ * the backend's (so that it equals the record's gen exactly when the
+ * program would take the entry for the record's).
+ */
+
+static __u64 way_ns(__u32 seen)
+{
+	return (__u64)(seen - 1) << LBXDP_FT_SEEN_SHIFT;
+}
+
+__u32 lbxdp_ft_tmo(const struct lbxdp_config *cfg)
+{
+	__u32 t = cfg->tcp_timeout > cfg->udp_timeout ? cfg->tcp_timeout
+						      : cfg->udp_timeout;
+
+	/* As the program's ft_tmo(). */
+	return (__u32)(((__u64)t * NSEC) >> LBXDP_FT_SEEN_SHIFT) + 1;
+}
+
+void lbxdp_flows_unmap(struct lbxdp_ctx *c)
+{
+	if (c->ft)
+		munmap((void *)c->ft, c->ft_len);
+	c->ft = NULL;
+	sync_put_bpf__destroy(c->ftw);
+	c->ftw = NULL;
+}
+
+static int ft_map(struct lbxdp_ctx *c)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	void *m;
+
+	if (c->ft)
+		return 0;
+	if (c->cfg.ft_nbuckets < 2)
+		return -EINVAL;
+	c->ft_len = ((size_t)c->cfg.ft_nbuckets * sizeof(*c->ft) + page - 1) /
+		    page * page;
+	m = mmap(NULL, c->ft_len, PROT_READ, MAP_SHARED, c->fd[M_FLOWS], 0);
+	if (m == MAP_FAILED)
+		return -errno;
+	c->ft = m;
+	return 0;
+}
+
+/* Bucket @i as a whole, no writer holding it meanwhile. */
+static int read_bucket(const struct lbxdp_ctx *c, __u32 i,
+		       struct lbxdp_ft_bucket *out)
+{
+	const struct lbxdp_ft_bucket *b = &c->ft[i];
+	__u32 s;
+	int t;
+
+	for (t = 0; t < READ_TRIES; t++) {
+		s = __atomic_load_n(&b->seq, __ATOMIC_ACQUIRE);
+		if (!(s & 1)) {
+			memcpy(out, (const void *)b, sizeof(*out));
+			__atomic_thread_fence(__ATOMIC_ACQUIRE);
+			if (__atomic_load_n(&b->seq, __ATOMIC_RELAXED) == s)
+				return 0;
+		}
+		sched_yield();
+	}
+	return -EBUSY;
+}
+
+int lbxdp_ft_writer_load(struct lbxdp_ctx *c, struct sync_put_bpf **out)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = c->pin_dir);
+	struct sync_put_bpf *s;
+	int err;
+
+	s = sync_put_bpf__open_opts(&oo);
+	if (!s) {
+		err = -errno;
+		goto fail;
+	}
+	err = bpf_map__set_max_entries(s->maps.flows, c->cfg.ft_nbuckets);
+	if (!err)
+		err = bpf_map__set_max_entries(s->maps.persist, c->cfg.persist);
+	if (!err)
+		err = sync_put_bpf__load(s);
+	if (err)
+		goto fail;
+	s->bss->ft_nb = c->cfg.ft_nbuckets;
+	s->bss->ft_seed = c->cfg.ft_seed;
+	s->bss->ft_tmo = lbxdp_ft_tmo(&c->cfg);
+	*out = s;
+	return 0;
+fail:
+	p_err("cannot load the flow table's writer: %s", strerror(-err));
+	sync_put_bpf__destroy(s);
+	return err;
+}
+
+/* The id of the VIP of flow @k: its port's service, else its port 0's. */
+static int vip_of(struct lbxdp_ctx *c, const struct lbxdp_flow_key *k,
+		  __u32 *id)
+{
+	struct lbxdp_vip_key vk = {
+		.port = k->dport, .proto = k->proto, .family = k->family};
+	struct lbxdp_vip v;
+	int err;
+
+	memcpy(vk.addr, k->dst, sizeof(vk.addr));
+	err = lbxdp_vip_get(c, &vk, &v);
+	if (err == -ENOENT) {
+		vk.port = 0;
+		err = lbxdp_vip_get(c, &vk, &v);
+	}
+	if (!err)
+		*id = v.id;
+	return err;
+}
+
+/* Runs @n writes queued in c->ftw's batch; the first error. */
+static int ft_write(struct lbxdp_ctx *c, __u32 n)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o);
+	struct lbxdp_sync_put *e;
+	__u32 i;
+	int err;
+
+	if (!c->ftw) {
+		err = lbxdp_ft_writer_load(c, &c->ftw);
+		if (err)
+			return err;
+	}
+	c->ftw->bss->put_n = n;
+	if (bpf_prog_test_run_opts(
+		    bpf_program__fd(c->ftw->progs.lbxdp_sync_put), &o))
+		return -errno;
+	e = c->ftw->bss->put;
+	for (i = 0; i < n; i++)
+		if (e[i].result < 0)
+			return e[i].result;
+	return 0;
+}
+
+/* Queues write @op of flow @k, @v as slot @i of the writer's batch. */
+static int ft_queue(struct lbxdp_ctx *c, __u32 i, __u32 op,
+		    const struct lbxdp_flow_key *k, const struct lbxdp_flow *v)
+{
+	struct lbxdp_sync_put *e;
+	int err;
+
+	if (!c->ftw) {
+		err = lbxdp_ft_writer_load(c, &c->ftw);
+		if (err)
+			return err;
+	}
+	e = &c->ftw->bss->put[i];
+	memset(e, 0, sizeof(*e));
+	err = vip_of(c, k, &e->vip_id);
+	if (err)
+		return err;
+	e->op = op;
+	e->key = *k;
+	if (v)
+		e->val = *v;
+	return 0;
+}
+
+/* The way of @k's flow, copied out; -ENOENT if none. */
+static int ft_lookup(struct lbxdp_ctx *c, const struct lbxdp_flow_key *k,
+		     struct lbxdp_ft_way *out)
+{
+	struct lbxdp_ft_way key = {
+		.saddr = k->src[0], .sport = k->sport, .dport = k->dport};
+	struct lbxdp_ft_bucket b;
+	__u32 idx[2], id, i, j;
+	int err;
+
+	err = vip_of(c, k, &id);
+	if (!err)
+		err = ft_map(c);
+	if (err)
+		return err;
+	key.vip = (__u16)id;
+	lbxdp_ft_pair(&key, c->cfg.ft_seed, c->cfg.ft_nbuckets, idx);
+	for (i = 0; i < 2; i++) {
+		err = read_bucket(c, idx[i], &b);
+		if (err)
+			return err;
+		for (j = 0; j < LBXDP_FT_WAYS; j++) {
+			if (b.w[j].seen && lbxdp_ft_same(&b.w[j], &key)) {
+				*out = b.w[j];
+				return 0;
+			}
+		}
+	}
+	return -ENOENT;
+}
+
+/* A way's value as user space names it; @be_gen the gen of its backend's
+ * record now. */
+static void way_val(const struct lbxdp_ft_way *w, __u32 be_gen,
+		    struct lbxdp_flow *v)
+{
+	v->backend = w->backend;
+	v->gen = (be_gen & 0xffff0000U) | w->gen;
+	v->last_seen_ns = way_ns(w->seen);
+}
+
+static __u32 record_gen(struct lbxdp_ctx *c, __u32 id)
+{
+	struct lbxdp_backend be = {};
+
+	bpf_map_lookup_elem(c->fd[M_BACKENDS], &id, &be);
+	return be.gen;
+}
 
 int lbxdp_flow_get(struct lbxdp_ctx *c, const struct lbxdp_flow_key *k,
 		   struct lbxdp_flow *v)
 {
-	return bpf_map_lookup_elem(c->fd[M_FLOWS], k, v) ? -errno : 0;
+	struct lbxdp_ft_way w;
+	int err = ft_lookup(c, k, &w);
+
+	if (!err)
+		way_val(&w, record_gen(c, w.backend), v);
+	return err;
 }
 
 int lbxdp_flow_put(struct lbxdp_ctx *c, const struct lbxdp_flow_key *k,
 		   const struct lbxdp_flow *v, __u64 flags)
 {
-	return bpf_map_update_elem(c->fd[M_FLOWS], k, v, flags) ? -errno : 0;
+	__u32 op = flags == BPF_NOEXIST ? LBXDP_PUT_NOEXIST
+		   : flags == BPF_EXIST ? LBXDP_PUT_EXIST
+					: LBXDP_PUT_ANY;
+	int err = ft_queue(c, 0, op, k, v);
+
+	return err ? err : ft_write(c, 1);
 }
 
 int lbxdp_flow_del(struct lbxdp_ctx *c, const struct lbxdp_flow_key *k,
 		   struct lbxdp_flow *old)
 {
-	int fd = c->fd[M_FLOWS];
+	struct lbxdp_flow v = {};
+	struct lbxdp_ft_way w;
+	int err, t;
 
-	if (old)
-		return bpf_map_lookup_and_delete_elem(fd, k, old) ? -errno : 0;
-	return bpf_map_delete_elem(fd, k) ? -errno : 0;
+	/* The entry read, then deleted only as read: one the program
+	 * rewrote meanwhile is read again. */
+	for (t = 0; t < READ_TRIES; t++) {
+		err = ft_lookup(c, k, &w);
+		if (err)
+			return err;
+		v.last_seen_ns = way_ns(w.seen);
+		err = ft_queue(c, 0, LBXDP_PUT_DEL, k, &v);
+		if (!err)
+			err = ft_write(c, 1);
+		if (err != -ENOENT)
+			break;
+	}
+	if (!err && old)
+		way_val(&w, record_gen(c, w.backend), old);
+	return err;
 }
 
-int lbxdp_flows_clear(struct lbxdp_ctx *c)
+int lbxdp_flows_put_many(struct lbxdp_ctx *c, const struct lbxdp_flow_key *keys,
+			 const struct lbxdp_flow *vals, __u32 n)
 {
-	struct lbxdp_flow_key k;
+	__u32 i, q = 0;
+	int err = 0;
 
-	/* Each delete makes the first key the next one to go. */
-	while (!bpf_map_get_next_key(c->fd[M_FLOWS], NULL, &k))
-		if (bpf_map_delete_elem(c->fd[M_FLOWS], &k) && errno != ENOENT)
-			return -errno;
-	return errno == ENOENT ? 0 : -errno;
+	for (i = 0; i < n && !err; i++) {
+		err = ft_queue(c, q, LBXDP_PUT_ANY, &keys[i], &vals[i]);
+		if (!err)
+			q++;
+		if (!err && (q == LBXDP_SYNC_PUT_MAX || i + 1 == n)) {
+			err = ft_write(c, q);
+			q = 0;
+		}
+	}
+	return err;
+}
+
+/* The VIP key of each VIP id, and each backend's gen: a walk's names. */
+struct walk_names {
+	struct lbxdp_vip_key *vk; /* by id; family 0: none */
+	struct lbxdp_backend *all;
+	__u32 nvips, nbe;
+};
+
+static int name_vip(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
+		    const struct lbxdp_vip *vip, void *arg)
+{
+	struct walk_names *n = arg;
+
+	if (vip->id < n->nvips)
+		n->vk[vip->id] = *key;
+	return 0;
+}
+
+static int names_read(struct lbxdp_ctx *c, struct walk_names *n)
+{
+	int err;
+
+	n->nvips = c->cfg.max_vips;
+	n->nbe = lbxdp_nbackend_slots(&c->cfg);
+	n->vk = calloc(n->nvips ? n->nvips : 1, sizeof(*n->vk));
+	if (!n->vk)
+		return -ENOMEM;
+	err = for_each_vip(c, name_vip, n);
+	if (!err)
+		err = read_backends(c, &n->all);
+	return err;
+}
+
+static void names_free(struct walk_names *n)
+{
+	free(n->vk);
+	free(n->all);
 }
 
 int lbxdp_flows_walk_step(struct lbxdp_ctx *c, __u32 *at, __u32 max, flow_fn fn,
 			  void *arg)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	struct lbxdp_flow_key *keys;
-	struct lbxdp_flow *vals;
-	__u32 count = max, i, in = *at;
-	int err = 0, r;
+	__u32 nb = c->cfg.ft_nbuckets, end, i, j;
+	struct walk_names n = {};
+	struct lbxdp_ft_bucket b;
+	int err;
 
-	keys = calloc(max, sizeof(*keys));
-	vals = calloc(max, sizeof(*vals));
-	if (!keys || !vals) {
-		err = -ENOMEM;
-		goto cleanup;
-	}
-	/* The map's cursor is a bucket index: 0 is the start. */
-	r = bpf_map_lookup_batch(c->fd[M_FLOWS], &in, at, keys, vals, &count,
-				 &opts);
-	if (r && errno != ENOENT) {
-		err = -errno;
-		p_err("cannot read map flows: %s", strerror(errno));
-		goto cleanup;
-	}
-	for (i = 0; i < count && !err; i++)
-		err = fn(&keys[i], &vals[i], arg);
+	err = ft_map(c);
 	if (!err)
-		err = r ? 1 : 0;
+		err = names_read(c, &n);
+	if (err) {
+		p_err("cannot read map flows: %s", strerror(-err));
+		goto cleanup;
+	}
+	end = *at + (max / LBXDP_FT_WAYS ? max / LBXDP_FT_WAYS : 1);
+	if (end > nb || end < *at)
+		end = nb;
+	for (i = *at; i < end && !err; i++) {
+		err = read_bucket(c, i, &b);
+		for (j = 0; j < LBXDP_FT_WAYS && !err; j++) {
+			const struct lbxdp_ft_way *w = &b.w[j];
+			struct lbxdp_flow_key k = {0};
+			struct lbxdp_flow v;
+			const struct lbxdp_vip_key *vk;
+
+			if (!w->seen || w->vip >= n.nvips)
+				continue;
+			vk = &n.vk[w->vip];
+			if (!vk->family) /* a VIP deleted since */
+				continue;
+			k.src[0] = w->saddr;
+			memcpy(k.dst, vk->addr, sizeof(k.dst));
+			k.sport = w->sport;
+			k.dport = w->dport;
+			k.proto = vk->proto;
+			k.family = vk->family;
+			way_val(w,
+				w->backend < n.nbe ? n.all[w->backend].gen : 0,
+				&v);
+			err = fn(&k, &v, arg);
+		}
+	}
+	*at = i;
+	if (!err)
+		err = i >= nb ? 1 : 0;
 cleanup:
-	free(keys);
-	free(vals);
+	names_free(&n);
 	return err;
 }
 
@@ -83,9 +399,45 @@ int lbxdp_flows_walk(struct lbxdp_ctx *c, flow_fn fn, void *arg)
 	int r;
 
 	do
-		r = lbxdp_flows_walk_step(c, &at, 4096, fn, arg);
+		r = lbxdp_flows_walk_step(c, &at, 4096 * LBXDP_FT_WAYS, fn,
+					  arg);
 	while (!r);
 	return r < 0 ? r : 0;
+}
+
+int lbxdp_flows_clear(struct lbxdp_ctx *c)
+{
+	__u32 i, j, q = 0;
+	struct lbxdp_ft_bucket b;
+	int err = ft_map(c);
+
+	if (!err && !c->ftw)
+		err = lbxdp_ft_writer_load(c, &c->ftw);
+	/* By way, not by key: a deleted VIP's flows go too. */
+	for (i = 0; i < c->cfg.ft_nbuckets && !err; i++) {
+		err = read_bucket(c, i, &b);
+		for (j = 0; j < LBXDP_FT_WAYS && !err; j++) {
+			struct lbxdp_sync_put *e = &c->ftw->bss->put[q];
+
+			if (!b.w[j].seen)
+				continue;
+			memset(e, 0, sizeof(*e));
+			e->op = LBXDP_PUT_DEL; /* last_seen_ns 0: any */
+			e->key.src[0] = b.w[j].saddr;
+			e->key.sport = b.w[j].sport;
+			e->key.dport = b.w[j].dport;
+			e->vip_id = b.w[j].vip;
+			if (++q == LBXDP_SYNC_PUT_MAX) {
+				err = ft_write(c, q);
+				q = 0;
+			}
+			if (err == -ENOENT) /* gone meanwhile */
+				err = 0;
+		}
+	}
+	if (!err && q)
+		err = ft_write(c, q);
+	return err == -ENOENT ? 0 : err;
 }
 
 struct flow_count {

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "jet.h"
 #include "service.h"
+#include "records.h"
 #include "sync_put.skel.h"
 
 #define NSEC 1000000000ULL
@@ -188,23 +189,10 @@ static __u64 flow_timeout(const struct lbxdp_ctx *c,
 /* The installer's program, over the pinned flows and persist maps. */
 static int put_load(struct lbxdp_ctx *c, struct lbxdp_sync_installer *in)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = c->pin_dir);
-	int err;
+	int err = lbxdp_ft_writer_load(c, &in->skel);
 
-	in->skel = sync_put_bpf__open_opts(&oo);
-	if (!in->skel)
-		return -errno;
-	err = bpf_map__set_max_entries(in->skel->maps.flows, c->cfg.flows);
-	if (!err)
-		err = bpf_map__set_max_entries(in->skel->maps.persist,
-					       c->cfg.persist);
-	if (!err)
-		err = sync_put_bpf__load(in->skel);
-	if (err) {
-		p_err("cannot load flow sync's installer: %s", strerror(-err));
-		sync_put_bpf__destroy(in->skel);
+	if (err)
 		in->skel = NULL;
-	}
 	return err;
 }
 
@@ -239,7 +227,7 @@ static int put_flush(struct lbxdp_sync_installer *in,
 /* Queue a write for put_flush(), flushing a full batch first. */
 static int put_queue(struct lbxdp_sync_installer *in, const void *key,
 		     size_t ksz, const struct lbxdp_flow *val, bool persist,
-		     struct lbxdp_sync_install_stats *st)
+		     __u32 vip_id, struct lbxdp_sync_install_stats *st)
 {
 	struct lbxdp_sync_put *e;
 	int err;
@@ -254,6 +242,8 @@ static int put_queue(struct lbxdp_sync_installer *in, const void *key,
 	memcpy(&e->key, key, ksz);
 	e->val = *val;
 	e->persist = persist;
+	e->op = LBXDP_PUT_NEWER;
+	e->vip_id = vip_id;
 	return 0;
 }
 
@@ -304,7 +294,8 @@ static int install_one(struct lbxdp_ctx *c, struct lbxdp_sync_installer *in,
 
 		memcpy(fk.src, e->client, sizeof(fk.src));
 		memcpy(fk.dst, e->vip.addr, sizeof(fk.dst));
-		err = put_queue(in, &fk, sizeof(fk), &val, false, st);
+		err = put_queue(in, &fk, sizeof(fk), &val, false, v->vip.id,
+				st);
 		if (err)
 			return err;
 		/* The program looks a jet flow up only where told to. */
@@ -326,7 +317,8 @@ static int install_one(struct lbxdp_ctx *c, struct lbxdp_sync_installer *in,
 			return 0;
 		}
 		memcpy(pk.client, e->client, sizeof(pk.client));
-		return put_queue(in, &pk, sizeof(pk), &val, true, st);
+		return put_queue(in, &pk, sizeof(pk), &val, true, v->vip.id,
+				 st);
 	}
 	return 0;
 }

@@ -493,6 +493,8 @@ void lbxdp_close(struct lbxdp_ctx *c)
 {
 	int i;
 
+	lbxdp_flows_unmap(c);
+
 	for (i = 0; i < M_NR; i++) {
 		if (c->fd[i] >= 0)
 			close(c->fd[i]);

@@ -58,6 +58,9 @@ enum lbxdp_map {
 
 extern const char *const lbxdp_map_names[M_NR];
 
+struct lbxdp_ft_bucket;
+struct sync_put_bpf;
+
 struct lbxdp_ctx {
 	char pin_dir[256];
 	int dir_fd;	  /* holds the flock while >= 0 */
@@ -68,6 +71,11 @@ struct lbxdp_ctx {
 	/* The program's clock where a test holds it (config.clock_ns0,
 	 * 1 ns a jiffy); 0: it runs, as lbxdp_now_ns(). */
 	__u64 clock_held_ns;
+	/* The flow table as flows.c reads and writes it, made on first use:
+	 * a read-only mmap of map flows, and the program that writes it. */
+	const struct lbxdp_ft_bucket *ft;
+	size_t ft_len;
+	struct sync_put_bpf *ftw;
 };
 
 /* The pin directory: --pin-dir, else $LBXDP_PIN_DIR, else the default. */
@@ -113,6 +121,8 @@ int lbxdp_open(struct lbxdp_ctx *c, const char *dir, bool lock);
 int lbxdp_open_wait(struct lbxdp_ctx *c, const char *dir, bool lock,
 		    int wait_ms);
 void lbxdp_close(struct lbxdp_ctx *c);
+/* What flows.c made for @c's flow table (lbxdp_close() calls it). */
+void lbxdp_flows_unmap(struct lbxdp_ctx *c);
 
 /* Re-read the config map into c->cfg. */
 int lbxdp_config_read(struct lbxdp_ctx *c);

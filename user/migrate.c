@@ -1,106 +1,60 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * Upgrade of ABI-2 maps (see migrate.h). The steps, each safe to kill:
- *   1. pin the old maps again under DIR/abi2, config last;
+ * Upgrade of ABI-3 maps (see migrate.h). ABI 4 changed three maps only:
+ * flows (the kernel's LRU hash became a table of buckets,
+ * docs/flow-table.md), config (the table's shape and seed) and stats (a
+ * counter more: the counters start again). Every other map, records and
+ * state alike, keeps its layout and stays pinned: the load reuses it.
+ * The steps, each safe to kill:
+ *   1. pin the old flows, stats and config under DIR/abi3, config last;
  *   2. unpin them from DIR;
- *   3. load: libbpf creates and pins this ABI's maps in DIR;
- *   4. write the records into them, then the tables;
+ *   3. load: libbpf creates and pins the new flows and config in DIR,
+ *      and reuses every other pinned map;
+ *   4. attach writes the config; the live flows of the old table are
+ *      copied into the new one;
  *   5. swap the program on the pinned link (attach.c);
- *   6. unpin DIR/abi2, config first, and remove it.
+ *   6. unpin DIR/abi3, config first, and remove it.
  * Until 5 the old program forwards with the old maps. An attach that finds
- * DIR/abi2/config redoes 2-6 from the copy there, with fresh maps (what a
- * killed 3-5 left is dropped; records are only read from the old maps);
- * abi2 without its config is a step 1 or 6 cut short, told apart by the
- * ABI of DIR/config. Flows, persistence, memos and counters are re-learnt.
+ * DIR/abi3/config redoes 2-6 from the copy there, with a fresh table
+ * (what a killed 3-5 made is dropped); abi3 without its config is a step 1
+ * or 6 cut short, told apart by the ABI of DIR/config. Flows the old
+ * program placed after the copy (step 4, milliseconds before the swap)
+ * are placed again.
  */
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <netinet/in.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "log.h"
 #include "maps.h"
 #include "migrate.h"
+#include "records.h"
 #include "service.h"
 
-/*
- * The ABI-2 layouts read here, as lbxdp a73450b pinned them (its
- * include/lbxdp/abi.h). Only what the records need; the sizes are checked
- * against the pinned maps before any read.
- */
-struct v2_vip_key {
-	__be32 addr[4];
-	__be16 port;
-	__u8 proto;
-	__u8 family;
-};
+/* ABI 3's config: this one's up to the flow table's fields. */
+#define V3_CONFIG_SIZE offsetof(struct lbxdp_config, ft_nbuckets)
 
-#define V2_VIP_F_ACTIVE (1U << 0)
+/* ABI 3's flows map: struct lbxdp_flow_key -> struct lbxdp_flow. */
+#define V3_FLOW_KEY 40
+#define V3_FLOW_VAL 16
 
-struct v2_vip {
-	__u32 id;
-	__u32 flags;
-	__u32 persist_sec;
-	__u8 sched;
-	__u8 pad[3];
-};
+_Static_assert(V3_CONFIG_SIZE == 88, "ABI 3 config");
+_Static_assert(sizeof(struct lbxdp_flow_key) == V3_FLOW_KEY, "ABI 3 key");
+_Static_assert(sizeof(struct lbxdp_flow) == V3_FLOW_VAL, "ABI 3 value");
 
-#define V2_BE_F_USED (1U << 0)
-#define V2_BE_F_DOWN (1U << 1)
-#define V2_BE_F_DRAINING (1U << 2)
+/* The maps ABI 4 changed (stats: a counter more); config last, the mark
+ * of a whole copy. */
+static const char *const v3_maps[] = {"flows", "stats", "config"};
 
-struct v2_backend {
-	__be32 addr[4];
-	__u8 mac[6];
-	__u8 family;
-	__u8 pad;
-	__u32 vip_id;
-	__u32 flags;
-	__u32 gen;
-	__u16 weight;
-	__u16 pad2;
-};
-
-struct v2_config {
-	__u32 abi_version;
-	__u32 ifindex;
-	__u8 mac[6];
-	__u16 nport0;
-	__u64 addr_bloom;
-	__u32 max_vips;
-	__u32 max_backends;
-	__u32 flows;
-	__u32 persist;
-	__u32 ring_size;
-	__u32 tcp_timeout;
-	__u32 udp_timeout;
-	__u32 active_window;
-	__u32 ns_per_jiffy;
-	__u32 flood_rate;
-	__u64 clock_j0;
-	__u64 clock_ns0;
-	__u32 gen;
-	__u32 pad;
-};
-
-_Static_assert(sizeof(struct v2_vip_key) == 20, "ABI 2 vip key");
-_Static_assert(sizeof(struct v2_vip) == 16, "ABI 2 vip");
-_Static_assert(sizeof(struct v2_backend) == 40, "ABI 2 backend");
-_Static_assert(sizeof(struct v2_config) == 88, "ABI 2 config");
-
-/* Every map ABI 2 pinned; config last, the mark of a whole copy. */
-static const char *const v2_maps[] = {
-	"vips",	     "vip_info", "vip_addrs",  "vip_slot",  "tables",
-	"maglev",    "wrr",	 "wrr_cursor", "backends",  "flows",
-	"flow_memo", "vip_memo", "persist",    "stats_vip", "stats_backend",
-	"stats",     "config",
-};
-
-#define NR_V2_MAPS (sizeof(v2_maps) / sizeof(v2_maps[0]))
+#define NR_V3_MAPS (sizeof(v3_maps) / sizeof(v3_maps[0]))
 
 static void side_path(const char *dir, const char *name, char *buf, size_t len)
 {
@@ -115,14 +69,14 @@ static bool exists(const char *path)
 	return !lstat(path, &st);
 }
 
-/* Unpin DIR/abi2's maps, config first, and remove it. */
+/* Unpin DIR/abi3's maps, config first, and remove it. */
 static int side_remove(const char *dir)
 {
 	char path[PATH_MAX];
 	int i, err;
 
-	for (i = NR_V2_MAPS - 1; i >= 0; i--) {
-		side_path(dir, v2_maps[i], path, sizeof(path));
+	for (i = NR_V3_MAPS - 1; i >= 0; i--) {
+		side_path(dir, v3_maps[i], path, sizeof(path));
 		if (unlink(path) && errno != ENOENT)
 			goto fail;
 	}
@@ -137,12 +91,12 @@ fail:
 }
 
 /* The ABI of the config pinned at @path (0 if none). A config of another
- * size is not ABI 2's, whatever it says. */
+ * size is not ABI 3's, whatever it says. */
 static int config_abi(const char *path, __u32 *abi)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info), zero = 0;
-	struct v2_config *raw;
+	struct lbxdp_config *raw;
 	int fd, err = 0;
 
 	*abi = 0;
@@ -166,7 +120,7 @@ static int config_abi(const char *path, __u32 *abi)
 	} else {
 		*abi = raw->abi_version;
 	}
-	if (*abi == LBXDP_MIGRATE_ABI && info.value_size != sizeof(*raw))
+	if (*abi == LBXDP_MIGRATE_ABI && info.value_size != V3_CONFIG_SIZE)
 		*abi = 0;
 	free(raw);
 cleanup:
@@ -202,157 +156,37 @@ static int old_map(const char *src, const char *name, __u32 key_size,
 	return fd;
 }
 
+/* The old config as this ABI's: all of it kept, the table's fields new. */
 static int read_config(struct lbxdp_migration *m, const char *src)
 {
 	__u32 zero = 0, n;
-	struct v2_config o;
 	int fd, err;
 
-	fd = old_map(src, "config", sizeof(__u32), sizeof(o), &n);
+	fd = old_map(src, "config", sizeof(__u32), V3_CONFIG_SIZE, &n);
 	if (fd < 0)
 		return fd;
-	err = bpf_map_lookup_elem(fd, &zero, &o) ? -errno : 0;
+	memset(&m->cfg, 0, sizeof(m->cfg));
+	err = bpf_map_lookup_elem(fd, &zero, &m->cfg) ? -errno : 0;
 	close(fd);
 	if (err) {
 		p_err("cannot read the ABI-%u config in %s: %s",
 		      LBXDP_MIGRATE_ABI, src, strerror(-err));
 		return err;
 	}
-	/* What a user set, and the clock's anchor; the rest is derived. */
-	m->cfg = (struct lbxdp_config){
-		.abi_version = LBXDP_ABI_VERSION,
-		.ifindex = o.ifindex,
-		.max_vips = o.max_vips,
-		.max_backends = o.max_backends,
-		.flows = o.flows,
-		.persist = o.persist,
-		.ring_size = o.ring_size,
-		.tcp_timeout = o.tcp_timeout,
-		.udp_timeout = o.udp_timeout,
-		.active_window = o.active_window,
-		.ns_per_jiffy = o.ns_per_jiffy,
-		.flood_rate = o.flood_rate,
-		.clock_j0 = o.clock_j0,
-		.clock_ns0 = o.clock_ns0,
-		.gen = o.gen + 1,
-	};
-	memcpy(m->cfg.mac, o.mac, sizeof(m->cfg.mac));
-	if (!o.max_vips || !o.max_backends ||
-	    (__u64)o.max_vips * o.max_backends + 1 > UINT32_MAX) {
-		p_err("the ABI-%u config in %s has capacities %u x %u: recreate the maps with 'lbxdp detach --purge' and attach again",
-		      LBXDP_MIGRATE_ABI, src, o.max_vips, o.max_backends);
+	if (!m->cfg.max_vips || m->cfg.max_vips > 65536 || !m->cfg.flows) {
+		p_err("the ABI-%u config in %s has %u VIPs and %u flows: recreate the maps with 'lbxdp detach --purge' and attach again",
+		      LBXDP_MIGRATE_ABI, src, m->cfg.max_vips, m->cfg.flows);
 		return -EPROTO;
 	}
-	return 0;
-}
-
-/*
- * The services: the vips hash is their truth (vip_info is the same records
- * by id, rebuilt from it). A VIP that is not active in ABI 2 is one whose
- * "vip del" was killed midway (no command made one otherwise): its delete
- * is completed, its records are not carried over.
- */
-static int read_vips(struct lbxdp_migration *m, const char *src)
-{
-	struct v2_vip_key k, next;
-	const void *prev = NULL;
-	struct v2_vip v;
-	__u32 n;
-	int fd, err = 0;
-
-	fd = old_map(src, "vips", sizeof(k), sizeof(v), &n);
-	if (fd < 0)
-		return fd;
-	m->keys = calloc(n + 1, sizeof(*m->keys));
-	m->vips = calloc(n + 1, sizeof(*m->vips));
-	if (!m->keys || !m->vips) {
-		err = -ENOMEM;
-		goto cleanup;
-	}
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		k = next;
-		prev = &k;
-		if (bpf_map_lookup_elem(fd, &k, &v))
-			continue;
-		if (!(v.flags & V2_VIP_F_ACTIVE) || v.id >= m->cfg.max_vips ||
-		    m->nvips >= n)
-			continue;
-		memcpy(m->keys[m->nvips].addr, k.addr, sizeof(k.addr));
-		m->keys[m->nvips].port = k.port;
-		m->keys[m->nvips].proto = k.proto;
-		m->keys[m->nvips].family = k.family;
-		m->vips[m->nvips] = (struct lbxdp_vip){
-			.id = v.id,
-			.persist_sec = v.persist_sec,
-			.sched = v.sched,
-		};
-		m->nvips++;
-	}
-	if (errno != ENOENT) {
+	m->cfg.abi_version = LBXDP_ABI_VERSION;
+	m->cfg.ft_nbuckets = lbxdp_ft_nbuckets(m->cfg.flows);
+	if (getrandom(&m->cfg.ft_seed, sizeof(m->cfg.ft_seed), 0) !=
+	    sizeof(m->cfg.ft_seed)) {
 		err = -errno;
-		p_err("cannot read the ABI-%u map vips in %s: %s",
-		      LBXDP_MIGRATE_ABI, src, strerror(errno));
+		p_err("cannot draw the flow table's seed: %s", strerror(-err));
+		return err;
 	}
-cleanup:
-	close(fd);
-	return err;
-}
-
-/* Every backend record, in use or free, with its id and gen: a record of
- * a VIP that is not carried over is freed, its gen kept. */
-static int read_backends(struct lbxdp_migration *m, const char *src)
-{
-	__u32 want = m->cfg.max_vips * m->cfg.max_backends + 1, n, i, j;
-	struct v2_backend *old = NULL;
-	bool live;
-	int fd, err;
-
-	fd = old_map(src, "backends", sizeof(__u32), sizeof(*old), &n);
-	if (fd < 0)
-		return fd;
-	if (n != want) {
-		p_err("the ABI-%u map backends in %s has %u records, its config says %u: recreate the maps with 'lbxdp detach --purge' and attach again",
-		      LBXDP_MIGRATE_ABI, src, n, want);
-		err = -EPROTO;
-		goto cleanup;
-	}
-	old = calloc(n, sizeof(*old));
-	m->backends = calloc(n, sizeof(*m->backends));
-	if (!old || !m->backends) {
-		err = -ENOMEM;
-		goto cleanup;
-	}
-	err = lbxdp_array_read(fd, old, n);
-	if (err) {
-		p_err("cannot read the ABI-%u map backends in %s: %s",
-		      LBXDP_MIGRATE_ABI, src, strerror(-err));
-		goto cleanup;
-	}
-	m->nbackends = n;
-	for (i = 0; i < n; i++) {
-		struct lbxdp_backend *be = &m->backends[i];
-
-		memcpy(be->addr, old[i].addr, sizeof(be->addr));
-		memcpy(be->mac, old[i].mac, sizeof(be->mac));
-		be->family = old[i].family;
-		be->vip_id = old[i].vip_id;
-		be->gen = old[i].gen;
-		be->weight = old[i].weight;
-		for (live = false, j = 0; j < m->nvips && !live; j++)
-			live = m->vips[j].id == old[i].vip_id;
-		if (!i || !(old[i].flags & V2_BE_F_USED) || !live)
-			continue;
-		be->flags =
-			LBXDP_BE_F_USED |
-			(old[i].flags & V2_BE_F_DOWN ? LBXDP_BE_F_DOWN : 0) |
-			(old[i].flags & V2_BE_F_DRAINING ? LBXDP_BE_F_DRAINING
-							 : 0);
-		m->nused++;
-	}
-cleanup:
-	free(old);
-	close(fd);
-	return err;
+	return 0;
 }
 
 int lbxdp_migrate_begin(const char *dir, struct lbxdp_migration *m)
@@ -382,7 +216,7 @@ int lbxdp_migrate_begin(const char *dir, struct lbxdp_migration *m)
 		if (err)
 			return err;
 		/* A copy without its config: cut short while it was made
-		 * (DIR is still ABI 2's) or while it was removed after the
+		 * (DIR is still ABI 3's) or while it was removed after the
 		 * swap (DIR is this ABI's). Start again, or finish. */
 		side_path(dir, NULL, path, sizeof(path));
 		if (exists(path)) {
@@ -396,11 +230,8 @@ int lbxdp_migrate_begin(const char *dir, struct lbxdp_migration *m)
 		if (abi != LBXDP_MIGRATE_ABI)
 			return 0;
 	}
+	snprintf(m->src, sizeof(m->src), "%s", src);
 	err = read_config(m, src);
-	if (!err)
-		err = read_vips(m, src);
-	if (!err)
-		err = read_backends(m, src);
 	return err ? err : 1;
 }
 
@@ -417,19 +248,17 @@ int lbxdp_migrate_stage(struct lbxdp_migration *m)
 			p_err("cannot create %s: %s", side, strerror(-err));
 			return err;
 		}
-		for (i = 0; i < NR_V2_MAPS && !err; i++) {
+		for (i = 0; i < NR_V3_MAPS && !err; i++) {
 			snprintf(path, sizeof(path), "%s/%s", m->pin_dir,
-				 v2_maps[i]);
+				 v3_maps[i]);
 			fd = bpf_obj_get(path);
-			if (fd < 0 && errno == ENOENT)
-				continue;
 			if (fd < 0) {
 				err = -errno;
 				p_err("cannot open %s: %s", path,
 				      strerror(-err));
 				return err;
 			}
-			side_path(m->pin_dir, v2_maps[i], side, sizeof(side));
+			side_path(m->pin_dir, v3_maps[i], side, sizeof(side));
 			if (unlink(side) && errno != ENOENT)
 				err = -errno;
 			if (!err && bpf_obj_pin(fd, side))
@@ -442,24 +271,117 @@ int lbxdp_migrate_stage(struct lbxdp_migration *m)
 		if (err)
 			return err;
 		m->staged = true;
+		side_path(m->pin_dir, NULL, m->src, sizeof(m->src));
 	}
-	/* Old maps, and new ones a killed attempt pinned: loading makes and
-	 * fills its own. */
-	for (i = 0; i < NR_V2_MAPS; i++) {
-		snprintf(path, sizeof(path), "%s/%s", m->pin_dir, v2_maps[i]);
-		if (unlink(path) && errno != ENOENT)
-			goto fail;
-	}
-	for (i = 0; i < M_NR; i++) {
-		snprintf(path, sizeof(path), "%s/%s", m->pin_dir,
-			 lbxdp_map_names[i]);
-		if (unlink(path) && errno != ENOENT)
-			goto fail;
+	/* The old maps, or new ones a killed attempt pinned: loading makes
+	 * its own; the other maps stay, for the load to reuse. */
+	for (i = 0; i < NR_V3_MAPS; i++) {
+		snprintf(path, sizeof(path), "%s/%s", m->pin_dir, v3_maps[i]);
+		if (unlink(path) && errno != ENOENT) {
+			err = -errno;
+			p_err("cannot unpin %s: %s", path, strerror(-err));
+			return err;
+		}
 	}
 	return 0;
-fail:
-	err = -errno;
-	p_err("cannot unpin %s: %s", path, strerror(-err));
+}
+
+/* The old table's live entries, copied into the new one a batch at a
+ * time; an entry of a VIP deleted since is left. */
+struct flow_copy {
+	struct lbxdp_ctx *c;
+	struct lbxdp_flow_key *keys;
+	struct lbxdp_flow *vals;
+	__u32 n;
+	__u64 now, copied;
+};
+
+static int copy_flush(struct flow_copy *fc)
+{
+	__u32 i, q = 0;
+	int err;
+
+	/* One at a time where the batch fails: a VIP gone since. */
+	err = lbxdp_flows_put_many(fc->c, fc->keys, fc->vals, fc->n);
+	if (err == -ENOENT) {
+		for (i = 0, err = 0; i < fc->n && !err; i++) {
+			err = lbxdp_flows_put_many(fc->c, &fc->keys[i],
+						   &fc->vals[i], 1);
+			if (!err)
+				q++;
+			if (err == -ENOENT)
+				err = 0;
+		}
+	} else if (!err) {
+		q = fc->n;
+	}
+	fc->copied += q;
+	fc->n = 0;
+	return err;
+}
+
+static int copy_flows(struct lbxdp_migration *m, struct lbxdp_ctx *c)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	struct flow_copy fc = {.c = c, .now = lbxdp_prog_now(c)};
+	__u32 batch = LBXDP_SYNC_PUT_MAX, count, i, in = 0, out, n;
+	struct lbxdp_flow_key *keys;
+	struct lbxdp_flow *vals;
+	bool done = false;
+	int fd, err = 0;
+
+	fd = old_map(m->src, "flows", V3_FLOW_KEY, V3_FLOW_VAL, &n);
+	if (fd < 0)
+		return fd;
+	keys = calloc(batch, sizeof(*keys));
+	vals = calloc(batch, sizeof(*vals));
+	fc.keys = calloc(batch, sizeof(*fc.keys));
+	fc.vals = calloc(batch, sizeof(*fc.vals));
+	if (!keys || !vals || !fc.keys || !fc.vals) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	while (!done && !err) {
+		count = batch;
+		if (bpf_map_lookup_batch(fd, &in, &out, keys, vals, &count,
+					 &o)) {
+			if (errno != ENOENT) {
+				err = -errno;
+				p_err("cannot read the ABI-%u map flows: %s",
+				      LBXDP_MIGRATE_ABI, strerror(errno));
+				break;
+			}
+			done = true;
+		}
+		in = out;
+		for (i = 0; i < count && !err; i++) {
+			__u64 tmo = (__u64)(keys[i].proto == IPPROTO_TCP
+						    ? c->cfg.tcp_timeout
+						    : c->cfg.udp_timeout) *
+				    1000000000ULL;
+
+			/* Only the live: an idle one is placed anew. */
+			if (vals[i].last_seen_ns + tmo < fc.now)
+				continue;
+			fc.keys[fc.n] = keys[i];
+			fc.vals[fc.n++] = vals[i];
+			if (fc.n == batch)
+				err = copy_flush(&fc);
+		}
+	}
+	if (!err && fc.n)
+		err = copy_flush(&fc);
+	if (!err)
+		m->flows = fc.copied;
+	else
+		p_err("cannot copy the flows into the new table: %s",
+		      strerror(-err));
+cleanup:
+	free(keys);
+	free(vals);
+	free(fc.keys);
+	free(fc.vals);
+	close(fd);
 	return err;
 }
 
@@ -474,6 +396,8 @@ int lbxdp_migrate_records(struct lbxdp_migration *m, struct bpf_object *obj,
 	snprintf(c.pin_dir, sizeof(c.pin_dir), "%s", m->pin_dir);
 	c.ncpus = libbpf_num_possible_cpus();
 	c.cfg = *cfg;
+	for (i = 0; i < M_NR; i++)
+		c.fd[i] = -1;
 	for (i = 0; i < M_NR; i++) {
 		c.fd[i] = bpf_object__find_map_fd_by_name(obj,
 							  lbxdp_map_names[i]);
@@ -481,41 +405,16 @@ int lbxdp_migrate_records(struct lbxdp_migration *m, struct bpf_object *obj,
 			p_err("the program has no map %s", lbxdp_map_names[i]);
 			return -ENOENT;
 		}
-	}
-	if (lbxdp_nbackend_slots(cfg) != m->nbackends) {
-		p_err("the new maps hold %u backend records, the old %u",
-		      lbxdp_nbackend_slots(cfg), m->nbackends);
-		return -EPROTO;
-	}
-	err = lbxdp_array_fill(c.fd[M_BACKENDS], 0, m->backends, m->nbackends);
-	if (err) {
-		p_err("cannot write map backends: %s", strerror(-err));
-		return err;
-	}
-	for (i = 0; i < m->nvips; i++) {
-		if (bpf_map_update_elem(c.fd[M_VIP_INFO], &m->vips[i].id,
-					&m->vips[i], BPF_ANY) ||
-		    bpf_map_update_elem(c.fd[M_VIPS], &m->keys[i], &m->vips[i],
-					BPF_ANY)) {
-			p_err("cannot write the VIP records: %s",
-			      strerror(errno));
-			return -errno;
+		/* dup: lbxdp_close() closes its own. */
+		c.fd[i] = dup(c.fd[i]);
+		if (c.fd[i] < 0) {
+			err = -errno;
+			lbxdp_close(&c);
+			return err;
 		}
 	}
-	/* Everything but the records is derived: the repair counts the
-	 * addresses and the port-0 services, sets the address filter and
-	 * builds every table, and a second look checks nothing is left. */
-	err = lbxdp_repair(&c, true);
-	if (err > 0)
-		err = lbxdp_repair(&c, false);
-	if (err > 0) {
-		p_err("%d derived entries of the new maps could not be written",
-		      err);
-		err = -EIO;
-	}
-	/* The caller writes config again (its gen) after the swap. */
-	if (!err)
-		*cfg = c.cfg;
+	err = copy_flows(m, &c);
+	lbxdp_close(&c);
 	return err;
 }
 
@@ -524,20 +423,15 @@ int lbxdp_migrate_finish(struct lbxdp_migration *m)
 	int err = side_remove(m->pin_dir);
 
 	if (!err)
-		p_info("upgraded the maps in %s from ABI %u to %u: %zu services and %u backends kept, flows re-learnt",
+		p_info("upgraded the maps in %s from ABI %u to %u: services and backends kept, %llu live flows copied into the new flow table",
 		       m->pin_dir, LBXDP_MIGRATE_ABI, LBXDP_ABI_VERSION,
-		       m->nvips, m->nused);
+		       (unsigned long long)m->flows);
 	return err;
 }
 
 void lbxdp_migrate_free(struct lbxdp_migration *m)
 {
-	free(m->keys);
-	free(m->vips);
-	free(m->backends);
-	m->keys = NULL;
-	m->vips = NULL;
-	m->backends = NULL;
+	(void)m;
 }
 
 void lbxdp_migrate_purge(const char *dir)

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * attach's upgrade of the maps pinned by the previous ABI (DESIGN.md §3): the
- * records (VIPs, backends, config) are carried into this ABI's maps, with
- * their ids and gens, and the program is swapped in on the pinned link. The
- * old maps are first pinned again under DIR/abi2, which stays until the
+ * attach's upgrade of the maps pinned by the previous ABI (DESIGN.md §3):
+ * the maps whose layout changed (flows, config) are made anew, config's
+ * values and the live flows carried into them, every other map kept as it
+ * is, and the program is swapped in on the pinned link. The old flows and
+ * config are first pinned again under DIR/abi3, which stays until the
  * swap is done: every attach that finds it resumes from it, and every other
  * command refuses the pin directory meanwhile. All with the writer lock held.
  */
@@ -17,46 +18,42 @@
 
 /* The one older ABI that attach upgrades, and where its maps wait (no dot:
  * bpffs refuses every name with one). */
-#define LBXDP_MIGRATE_ABI 2
-#define LBXDP_MIGRATE_DIR "abi2"
+#define LBXDP_MIGRATE_ABI 3
+#define LBXDP_MIGRATE_DIR "abi3"
+#define PATH_MAX_MIGRATE 4096
 
 struct bpf_object;
 
 struct lbxdp_migration {
 	char pin_dir[256];
-	bool staged; /* the old maps are pinned under DIR/abi2 */
-	/* The old config's knobs and capacities, as this ABI's config. */
+	char src[PATH_MAX_MIGRATE]; /* where the old maps are pinned */
+	bool staged;		    /* the old maps are pinned under DIR/abi3 */
+	/* The old config as this ABI's: the table's shape and a new seed. */
 	struct lbxdp_config cfg;
-	/* The records to carry over, read from the old maps. */
-	struct lbxdp_vip_key *keys;
-	struct lbxdp_vip *vips;
-	size_t nvips;
-	struct lbxdp_backend *backends; /* every record, by id */
-	__u32 nbackends;
-	__u32 nused; /* records in use */
+	__u64 flows; /* live flows copied into the new table */
 };
 
 /*
  * Before attach reads the pinned config: removes what the cleanup of a
- * finished upgrade left if it was killed, and reads the records of ABI-2
- * maps in @dir or @dir/abi2. 1 (@m filled: attach upgrades), 0 (nothing to
+ * finished upgrade left if it was killed, and reads the ABI-3 config in
+ * @dir or @dir/abi3. 1 (@m filled: attach upgrades), 0 (nothing to
  * upgrade), or -errno (printed). lbxdp_migrate_free() @m whatever it says.
  */
 int lbxdp_migrate_begin(const char *dir, struct lbxdp_migration *m);
 /*
- * Pins the old maps under DIR/abi2 (config last: the mark that the copy is
- * whole), then unpins every map from DIR, so that loading creates this
- * ABI's maps there. The old program keeps forwarding with the old maps.
+ * Pins the old flows and config under DIR/abi3 (config last: the mark that
+ * the copy is whole), then unpins them from DIR, so that loading creates
+ * this ABI's there and reuses the rest. The old program keeps forwarding
+ * with the old maps.
  */
 int lbxdp_migrate_stage(struct lbxdp_migration *m);
 /*
- * Writes the records into the new maps of @obj (loaded, not yet live), then
- * the counts and tables derived from them; @cfg is the config attach
- * writes, completed here (port-0 count, address filter, gen) and written.
+ * Copies the old table's live flows into the new one of @obj (loaded, not
+ * yet live), whose config attach has written as @cfg.
  */
 int lbxdp_migrate_records(struct lbxdp_migration *m, struct bpf_object *obj,
 			  struct lbxdp_config *cfg);
-/* After the swap: unpins the old maps (config first) and DIR/abi2. */
+/* After the swap: unpins the old maps (config first) and DIR/abi3. */
 int lbxdp_migrate_finish(struct lbxdp_migration *m);
 void lbxdp_migrate_free(struct lbxdp_migration *m);
 

@@ -33,6 +33,14 @@ int lbxdp_flow_del(struct lbxdp_ctx *c, const struct lbxdp_flow_key *k,
 		   struct lbxdp_flow *old);
 /* Removes every entry. */
 int lbxdp_flows_clear(struct lbxdp_ctx *c);
+/* Puts @n entries, BPF_ANY, a batch a syscall (the benchmark's fill). */
+int lbxdp_flows_put_many(struct lbxdp_ctx *c, const struct lbxdp_flow_key *keys,
+			 const struct lbxdp_flow *vals, __u32 n);
+/* The flow table's writer over @c's pinned maps, loaded (flow sync's
+ * installer has one of its own); -errno, printed. */
+int lbxdp_ft_writer_load(struct lbxdp_ctx *c, struct sync_put_bpf **out);
+/* The longest flow timeout in the table's seen units (its writes'). */
+__u32 lbxdp_ft_tmo(const struct lbxdp_config *cfg);
 
 typedef int (*flow_fn)(const struct lbxdp_flow_key *k,
 		       const struct lbxdp_flow *v, void *arg);

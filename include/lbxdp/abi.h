@@ -10,7 +10,7 @@
 
 #include <linux/types.h>
 
-#define LBXDP_ABI_VERSION 3
+#define LBXDP_ABI_VERSION 4
 
 /* Default capacities; each is settable at attach time. */
 #define LBXDP_DEF_MAX_VIPS 32U
@@ -175,7 +175,13 @@ struct lbxdp_backend {
 	__u16 pad2;
 };
 
-/* Map "flows", BPF_MAP_TYPE_LRU_HASH [flows]: shared by all CPUs. */
+/*
+ * Map "flows", BPF_MAP_TYPE_ARRAY [config.ft_nbuckets] of struct
+ * lbxdp_ft_bucket (lbxdp/flowtab.h, docs/flow-table.md), BPF_F_MMAPABLE:
+ * shared by all CPUs, a flow in one of two buckets that config.ft_seed
+ * picks. struct lbxdp_flow_key and struct lbxdp_flow are a flow as user
+ * space, the memo, flow sync and persist name it.
+ */
 struct lbxdp_flow_key {
 	__be32 src[4];
 	__be32 dst[4];
@@ -288,7 +294,17 @@ struct lbxdp_config {
 	/* LBXDP_CFG_F_*; was a zero pad before flow sync, so an older
 	 * lbxdp's config reads as every flag off. */
 	__u32 flags;
+	/* The flows map: its buckets (2 x flows ways, three a bucket) and
+	 * the seed of a flow's bucket pair (random for each pin directory). */
+	__u32 ft_nbuckets;
+	__u32 ft_seed;
 };
+
+/* The buckets of a flow table for @flows flows: two ways a flow. */
+static inline __u32 lbxdp_ft_nbuckets(__u32 flows)
+{
+	return (__u32)(((__u64)flows * 2 + 2) / 3);
+}
 
 /* Report each new flow and persistence entry to the ring "sync_ring",
  * for the flow sync daemon: off, a new flow pays one branch. */
@@ -392,6 +408,7 @@ struct lbxdp_global_stats {
 	__u64 icmp_passed;	/* other ICMP to a VIP address: pass */
 	__u64 persist_hits;
 	__u64 flood_stateless; /* new flow placed without entry: flood */
+	__u64 flow_busy;       /* its flow's buckets held by a writer: drop */
 	/* Not a counter, and always last: kept where every packet already
 	 * is, since a map of its own cost a new flow a lookup. */
 	struct lbxdp_flood_state flood;
@@ -443,13 +460,23 @@ struct lbxdp_sync_stats {
 };
 
 /*
- * The flow sync installer's batch (bpf/sync_put.bpf.c): not a map, the
- * .bss of a BPF_PROG_TYPE_SYSCALL program that lbxdp_sync_install() runs
- * once per datagram, since a syscall per entry costs more than the entry.
- * For each of put_n entries: written where there is no entry, or one
- * older than val.last_seen_ns; result 1 written, 0 kept, or -errno.
+ * The writes of user space into the flows and persist maps
+ * (bpf/sync_put.bpf.c): not a map, the .bss of a BPF_PROG_TYPE_SYSCALL
+ * program that lbxdp runs once for up to LBXDP_SYNC_PUT_MAX of them, since
+ * a syscall per entry costs more than the entry: flow sync's installer,
+ * and every write of the flow table by user space (user/flows.c), which
+ * only a program may write under its buckets' seq. For each of put_n
+ * entries, by @op: result 1 written (or deleted), 0 kept, or -errno.
  */
 #define LBXDP_SYNC_PUT_MAX 64U
+
+enum {
+	LBXDP_PUT_NEWER,   /* flow sync: unless the entry there is as recent */
+	LBXDP_PUT_ANY,	   /* as bpf_map_update_elem()'s flags */
+	LBXDP_PUT_NOEXIST, /* -EEXIST if there */
+	LBXDP_PUT_EXIST,   /* -ENOENT if not there */
+	LBXDP_PUT_DEL,	   /* delete if its last_seen_ns is val's; -ENOENT */
+};
 
 struct lbxdp_sync_put {
 	/* For persist, a lbxdp_persist_key, zero-padded. */
@@ -457,6 +484,8 @@ struct lbxdp_sync_put {
 	struct lbxdp_flow val;
 	__u32 persist; /* 0: map flows, 1: map persist */
 	__s32 result;
+	__u32 op;     /* LBXDP_PUT_*; persist: LBXDP_PUT_NEWER only */
+	__u32 vip_id; /* flows: the VIP's id, for the key */
 };
 
 #endif /* LBXDP_ABI_H */

@@ -38,10 +38,11 @@
 #include "daemon/fsync_pkt.h"
 #include "flowsync.h"
 #include "maps.h"
+#include "records.h"
 #include "service.h"
 #include "bench.h"
 
-#define FLOWS_CAP (2U << 20) /* flows map: room for 1M, LRU-full with SYNs */
+#define FLOWS_CAP (2U << 20) /* --flows: the table, full with SYNs */
 #define EST_FLOWS 1000000U   /* the large established rows' flows */
 #define VIP_ADDR 0xc612ff01U /* 198.18.255.1:80/tcp */
 #define VIP_PORT 80
@@ -352,7 +353,7 @@ static int fill_flows(struct bench *b, __u32 from, __u32 to)
 	struct lbxdp_flow_key *keys = calloc(CHUNK, sizeof(*keys));
 	struct lbxdp_flow *vals = calloc(CHUNK, sizeof(*vals));
 	__u64 now = lbxdp_now_ns();
-	__u32 i, n, count;
+	__u32 i, n;
 	int err = 0;
 
 	if (!keys || !vals) {
@@ -369,10 +370,7 @@ static int fill_flows(struct bench *b, __u32 from, __u32 to)
 			vals[i].gen = b->be_gen[w];
 			vals[i].last_seen_ns = now;
 		}
-		count = n;
-		if (bpf_map_update_batch(b->c.fd[M_FLOWS], keys, vals, &count,
-					 NULL))
-			err = -errno;
+		err = lbxdp_flows_put_many(&b->c, keys, vals, n);
 		from += n;
 	}
 	if (err)
@@ -385,36 +383,17 @@ cleanup:
 	return err;
 }
 
-/* fill_flows()' entries out of the map again (one the LRU evicted is
- * skipped), so that the next rows' flows have the table to themselves. */
+/* fill_flows()' entries out of the map again (every entry: the table
+ * holds only the benchmark's), so that the next rows' flows have the
+ * table to themselves. */
 static int drop_flows(struct bench *b)
 {
-	enum { CHUNK = 65536 };
-	struct lbxdp_flow_key *keys = calloc(CHUNK, sizeof(*keys));
-	__u32 i, n, done, count, from = 0;
-	int err = 0;
+	int err = lbxdp_flows_clear(&b->c);
 
-	if (!keys)
-		return -ENOMEM;
-	while (from < b->nflows && !err) {
-		n = b->nflows - from < CHUNK ? b->nflows - from : CHUNK;
-		for (i = 0; i < n; i++)
-			flow_key(from + i, PREFIX_EST, VIP_PORT, &keys[i]);
-		for (done = 0; done < n && !err; done += count + 1) {
-			count = n - done;
-			if (!bpf_map_delete_batch(b->c.fd[M_FLOWS], keys + done,
-						  &count, NULL))
-				break;
-			if (errno != ENOENT)
-				err = -errno;
-		}
-		from += n;
-	}
 	if (err)
 		fprintf(stderr, "bench: emptying the flows map: %s\n",
 			strerror(-err));
 	b->nflows = 0;
-	free(keys);
 	return err;
 }
 
@@ -764,7 +743,7 @@ static void print_layout(FILE *out, const struct layout_res *l)
 		return;
 	fprintf(out, "\n## Flow-table layouts\n\n");
 	fprintf(out,
-		"| ns a packet (median) | lbxdp's flows map: the kernel's LRU hash | 64-byte buckets of our own | LRU / own |\n");
+		"| ns a packet (median) | ABI 3's flows map: the kernel's LRU hash | 64-byte buckets of our own (ABI 4) | LRU / own |\n");
 	fprintf(out, "|---|---:|---:|---:|\n");
 	layout_row(out, "a flow found (1M flows)", l->lru_hit, l->own_hit,
 		   l->n);
@@ -782,7 +761,7 @@ static void print_layout(FILE *out, const struct layout_res *l)
 		(unsigned long long)l->busy, (unsigned long long)l->overflow,
 		l->flows, layout_valid(l) ? "ok" : "FAILED");
 	fprintf(out,
-		"\nMethod: `bpf/bench_layout.bpf.c`, not lbxdp's program: each `BPF_PROG_TEST_RUN` with repeat=%u does one packet's flow work per repeat, on a flow that a counter in a map names, the frame unread; %d rounds, the programs in alternating order, the kernel's duration per repeat, the loop's own cost included (the floor row). Both tables have room for %u flows and hold the same %u (the found rows, in a scattered order, n * %d mod N; not found: flows never added). *The kernel's LRU hash*: lbxdp's `flows` as it is, its 40-byte key and 16-byte value. *Buckets of our own* (`lbxdp/flowtab.h`, worked by `bpf/flowtab.h`'s `ft_find()` and `ft_put()`, docs/flow-table.md): a `BPF_MAP_TYPE_ARRAY` (`BPF_F_MMAPABLE`) of %u buckets of one cache line, a seq word and three 20-byte ways (IPv4 client, ports, VIP id, backend, its gen in 16 bits, last seen in 2^24 ns units); a flow may sit in either of two buckets (two seeded hashes), a lookup reads both, in parallel, and keeps what it read only if neither seq was odd (a writer) or moved. A new flow holds both buckets (a compare-and-swap of each seq) and takes a free or expired way of the emptier, else a way freed by moving one of the six flows to its other bucket, else the way of the flow seen longest ago. *Table full*: a table's worth of new flows first, so that every LRU insert evicts and the buckets have no free way.\n",
+		"\nMethod: `bpf/bench_layout.bpf.c`, not lbxdp's program: each `BPF_PROG_TEST_RUN` with repeat=%u does one packet's flow work per repeat, on a flow that a counter in a map names, the frame unread; %d rounds, the programs in alternating order, the kernel's duration per repeat, the loop's own cost included (the floor row). Both tables have room for %u flows and hold the same %u (the found rows, in a scattered order, n * %d mod N; not found: flows never added). *The kernel's LRU hash*: lbxdp's `flows` as ABI 3 had it, its 40-byte key and 16-byte value. *Buckets of our own* (`lbxdp/flowtab.h`, worked by `bpf/flowtab.h`'s `ft_find()` and `ft_put()`, docs/flow-table.md): a `BPF_MAP_TYPE_ARRAY` (`BPF_F_MMAPABLE`) of %u buckets of one cache line, a seq word and three 20-byte ways (IPv4 client, ports, VIP id, backend, its gen in 16 bits, last seen in 2^24 ns units); a flow may sit in either of two buckets (two seeded hashes), a lookup reads both, in parallel, and keeps what it read only if neither seq was odd (a writer) or moved. A new flow holds both buckets (a compare-and-swap of each seq) and takes a free or expired way of the emptier, else a way freed by moving one of the six flows to its other bucket, else the way of the flow seen longest ago. *Table full*: a table's worth of new flows first, so that every LRU insert evicts and the buckets have no free way.\n",
 		l->reps, l->n, l->cap, l->flows, PERM_MUL, l->nbuckets);
 }
 
@@ -1032,12 +1011,13 @@ static const char method[] =
 	"    each on another frame, flows picked at random in the table, in blocks\n"
 	"    of 1000 frames per program; mean of lbxdp minus mean of the baseline.\n"
 	"    Each packet comes after a syscall, so caches and branch predictors are\n"
-	"    colder than in a NAPI poll; with 1M flows (in a map of 2M preallocated\n"
-	"    entries, 250 MB, far beyond the caches of this virtual machine) it\n"
-	"    adds the cache and TLB misses of the flow lookup, and the write that\n"
-	"    refreshes a flow's last-seen time (at most every 0.5 s per flow).\n"
-	"    *1M flows, `wrr` VIP*: the entries written into the table as lbxdp\n"
-	"    writes them (`bpf_map_update_batch`), then ACKs. *1M flows, `mh`\n"
+	"    colder than in a NAPI poll; with 1M flows (in a table with room for\n"
+	"    2M: 1.4M buckets of 64 bytes, 90 MB, far beyond the caches of this\n"
+	"    virtual machine) it adds the cache and TLB misses of the flow\n"
+	"    lookup, and the write that refreshes a flow's last-seen time (at\n"
+	"    most every 0.5 s per flow). *1M flows, `wrr` VIP*: the entries\n"
+	"    written into the table as lbxdp writes them (`bpf/sync_put.bpf.c`,\n"
+	"    64 a run), then ACKs. *1M flows, `mh`\n"
 	"    VIP*: that VIP's own 1M flows, after the `wrr` entries are deleted\n"
 	"    (the table holds the flows measured, as for `wrr`), each opened by a\n"
 	"    SYN through lbxdp (live frames, the flood guard off for them, then\n"
@@ -1048,8 +1028,9 @@ static const char method[] =
 	"    flow (its SYN was), so the check (0 new flows) holds for both.\n"
 	"  - *new flow (SYN) every packet*: the same with SYNs of flows never seen,\n"
 	"    into a table that a SYN stream has first filled to capacity. *Flood\n"
-	"    guard off*: every SYN is a miss, a `wrr` choice and an LRU insert that\n"
-	"    evicts the least recently used flow. *Flood guard on* (the default,\n"
+	"    guard off*: every SYN is a miss, a `wrr` choice and an insert that\n"
+	"    evicts the flow seen longest ago of its two buckets, after three\n"
+	"    tries to move one elsewhere. *Flood guard on* (the default,\n"
 	"    %u new flows a second per CPU): the first %u as above, then, the\n"
 	"    guard holding while the stream lasts, every SYN placed by the Maglev\n"
 	"    table without an entry: to the `mh` VIP (198.18.255.1:81, the same\n"
@@ -1101,13 +1082,14 @@ static const char method[] =
 	"no `ingress_ifindex` (three dependent loads; the MAC is the test), to\n"
 	"+13 ns. What is left is parsing, the memo check, the per-VIP and\n"
 	"per-backend counters, the verdict counter and the rewrite. With 1M flows\n"
-	"in random order the memo (4096 entries a CPU) misses and the LRU lookup's\n"
-	"cache misses dominate.\n"
+	"in random order the memo (4096 entries a CPU) misses and the flow\n"
+	"table's cache misses dominate (its two buckets, read in parallel).\n"
 	"\n"
-	"A tracked new flow costs about 1 us: a miss in a table far larger than the\n"
-	"caches, then the LRU insert, which on a full table evicts (list\n"
-	"maintenance under the LRU's lock); per-CPU LRU lists\n"
-	"(`BPF_F_NO_COMMON_LRU`) were measured 250-330 ns worse. 0.8x of the\n"
+	"A tracked new flow cost about 1 us with ABI 3's LRU hash: a miss in a\n"
+	"table far larger than the caches, then the LRU insert, which on a full\n"
+	"table evicts (list maintenance under the LRU's lock); per-CPU LRU lists\n"
+	"(`BPF_F_NO_COMMON_LRU`) were measured 250-330 ns worse. With ABI 4's\n"
+	"buckets it costs ~350 ns (the ns rows above). 0.8x of the\n"
 	"baseline leaves ~32 ns for a new flow, which no insert into a table this\n"
 	"size meets, so a stream of new flows is the flood guard's: beyond its\n"
 	"rate an `mh` or `sh` SYN goes by the Maglev table with no table lookup\n"
@@ -1208,13 +1190,13 @@ static const char method[] =
 	"row's +28-30 ns a packet would read about 0.81x against that baseline,\n"
 	"and it runs at 0.82x of the 1k flows row here (0.64x against 0.78x),\n"
 	"where the aim asked 0.79x of it (0.7x against 0.88x). The `wrr` stream\n"
-	"is bound by the lookup above whatever the baseline: +450 ns a packet,\n"
-	"0.22x of the first baseline.\n"
+	"is bound by the lookup below whatever the baseline: +450 ns a packet\n"
+	"with ABI 3 (0.22x of the first baseline), ~+210 ns with ABI 4 (0.38x).\n"
 	"\n"
-	"That lookup costs what the kernel's hash map costs, more than what\n"
+	"That lookup cost what the kernel's hash map costs, more than what\n"
 	"the table's size costs (\"Flow-table layouts\" above, apart from\n"
 	"lbxdp): the same 1M flows in room for 2M cost ~420 ns a lookup in\n"
-	"lbxdp's `flows` map and ~120 ns in 64-byte buckets of a layout of our\n"
+	"ABI 3's `flows` map and ~120 ns in 64-byte buckets of a layout of our\n"
 	"own, two buckets a flow read in parallel; ~270 against ~100 ns for a\n"
 	"flow not there. A new flow into a full table costs about as much in\n"
 	"both, ~600-660 against ~520 ns: `ft_put()` holds both buckets and\n"
@@ -1227,12 +1209,12 @@ static const char method[] =
 	"the flow looked up in such buckets, filled by the benchmark beside\n"
 	"the `flows` map, which a miss still read) took the `wrr` 1M pps row\n"
 	"from 0.102-0.108x to 0.198-0.204x (+445 to +203 ns a packet) over\n"
-	"three alternating runs. That is the next step for the `wrr` rows, an\n"
-	"ABI change (docs/flow-table.md: the `flows` map in that layout, every\n"
-	"writer of it under the buckets' seq, its sizing, move and eviction),\n"
-	"its operations built and tested (`bpf/flowtab.h`), lbxdp not yet on\n"
-	"it. It cannot bring the stream to 0.7x: without any lookup it ran at\n"
-	"0.58-0.65x (above).\n";
+	"three alternating runs. Map ABI 4 took that layout (docs/flow-table.md:\n"
+	"every writer under the buckets' seq, its sizing, move and eviction):\n"
+	"the `wrr` rows above are its, 0.19-0.20x for 1M flows and for the\n"
+	"stream, against 0.09-0.11x with ABI 3 (BENCHMARKS.md at 816b17c), as\n"
+	"the prototype measured. It cannot bring the stream to 0.7x: without\n"
+	"any lookup it ran at 0.58-0.65x (above).\n";
 
 static void header(FILE *out, const char *commit)
 {

@@ -38,10 +38,10 @@ const char *const stat_names[STAT_NR] = {
 	"forwarded",	   "passed",	     "not_our_mac", "no_backend",
 	"malformed",	   "fragment",	     "ip_options",  "flow_miss_nonsyn",
 	"down_resched",	   "icmp_forwarded", "icmp_passed", "persist_hits",
-	"flood_stateless",
+	"flood_stateless", "flow_busy",
 };
 
-_Static_assert(STAT_NR == 13, "stat_names out of date with the ABI");
+_Static_assert(STAT_NR == 14, "stat_names out of date with the ABI");
 
 const char *verdict_name(__u32 v)
 {

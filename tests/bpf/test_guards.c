@@ -12,10 +12,13 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/mman.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
+#include "lbxdp/flowtab.h"
 #include "records.h"
 #include "fixture.h"
 
@@ -200,6 +203,80 @@ static bool expect(const struct fspec *f, __u32 verdict, int to, __u64 stats,
 				   NULL);
 	be_mac(mac, 2, to);
 	return send_expect(&env.main, f, verdict, mac, stats, what, NULL);
+}
+
+/* --- (0) the flow table's buckets, held by a writer --- */
+
+/*
+ * Hold (or release) the two buckets of @f's flow as a writer does, by an
+ * odd seq: through a mmap of map flows of the test's own, writable.
+ */
+static bool hold_buckets(const struct guard *g, const struct fspec *f,
+			 bool hold)
+{
+	const struct lbxdp_config *cfg = &env.main.ctx.cfg;
+	long page = sysconf(_SC_PAGESIZE);
+	size_t len =
+		((size_t)cfg->ft_nbuckets * sizeof(struct lbxdp_ft_bucket) +
+		 page - 1) /
+		page * page;
+	struct lbxdp_ft_way k = {.saddr = htonl(f->saddr),
+				 .sport = htons(f->sport),
+				 .dport = htons(f->dport),
+				 .vip = (__u16)g->vip.id};
+	struct lbxdp_ft_bucket *tab;
+	__u32 idx[2], i;
+
+	tab = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   env.main.ctx.fd[M_FLOWS], 0);
+	if (!ASSERT_TRUE(tab != MAP_FAILED, "mmap map flows"))
+		return false;
+	lbxdp_ft_pair(&k, cfg->ft_seed, cfg->ft_nbuckets, idx);
+	for (i = 0; i < 2; i++)
+		if (!(tab[idx[i]].seq & 1) == hold)
+			tab[idx[i]].seq++;
+	munmap(tab, len);
+	return true;
+}
+
+/*
+ * A packet whose flow's two buckets a writer holds through the program's
+ * three reads is dropped and counted (flow_busy): a miss would re-place
+ * an established wrr flow. Released, the flow goes on where it was.
+ */
+static void test_flow_busy(void)
+{
+	struct fspec syn = SYNF(CLIENT(1), 5010, VIP1, 80),
+		     ack = ACKF(CLIENT(1), 5010, VIP1, 80),
+		     syn2 = SYNF(CLIENT(1), 5010, VIP1, 80);
+	struct lbxdp_flow v0, v1;
+	struct guard g;
+	bool held = false;
+
+	test__begin(
+		"flow table: a packet whose flow's buckets a writer holds -> DROP (flow_busy); released, the flow goes on");
+	test__context("set-up");
+	if (!guard_begin(&g, VIP1, LBXDP_SCHED_WRR, 0) ||
+	    !guard_add(&g, 0, 1) ||
+	    !ASSERT_OK(lbxdp_config_read(&env.main.ctx), "config read") ||
+	    !expect(&syn, XDP_TX, 0, FWD, "SYN") || !flow_get(&ack, &v0))
+		goto out;
+	held = hold_buckets(&g, &ack, true);
+	if (!held || !ASSERT_OK(lbxdp_memo_clear(&env.main.ctx), "memos") ||
+	    !expect(&ack, XDP_DROP, -1, STAT_BIT(flow_busy), "data, held") ||
+	    !expect(&syn2, XDP_DROP, -1, STAT_BIT(flow_busy),
+		    "the SYN again, held"))
+		goto out;
+	held = !hold_buckets(&g, &ack, false);
+	if (held || !expect(&ack, XDP_TX, 0, FWD, "data, released") ||
+	    !flow_get(&ack, &v1))
+		goto out;
+	ASSERT_EQ(v1.backend, v0.backend, "the flow's backend, after");
+out:
+	if (held)
+		hold_buckets(&g, &ack, false);
+	guard_end(&g);
+	test__end();
 }
 
 /* --- (1) the flow memo expires --- */
@@ -939,6 +1016,7 @@ out:
 
 void test_guards(void)
 {
+	test_flow_busy();
 	test_memo_expires();
 	test_memo_our_mac();
 	test_memo_per_cpu();

@@ -20,6 +20,7 @@
 #include "daemon/fsync_pkt.h"
 #include "daemon/loop.h"
 #include "flowsync.h"
+#include "lbxdp/flowtab.h"
 #include "records.h"
 #include "fixture.h"
 
@@ -418,8 +419,10 @@ static void test_install_flow(void)
 		  0, "entries skipped");
 	if (ASSERT_TRUE(flow_entry(&ack, &fv), "flow entry")) {
 		ASSERT_EQ(fv.backend, backend_id(&v, y), "entry's backend");
-		ASSERT_EQ(fv.last_seen_ns, now - 2000000000ULL,
-			  "entry's last_seen_ns");
+		/* To the table's unit of time (lbxdp/flowtab.h). */
+		ASSERT_EQ((now - 2000000000ULL) >> LBXDP_FT_SEEN_SHIFT,
+			  fv.last_seen_ns >> LBXDP_FT_SEEN_SHIFT,
+			  "entry's last_seen_ns, in 2^24 ns units");
 	}
 	ASSERT_EQ(forward(&ack, "ACK"), y, "ACK's backend index");
 

@@ -4,14 +4,15 @@
 # ABI's lbxdp (built from its commit) sets up services of every scheduler
 # and backends in every state, then this release's attach upgrades its
 # pinned maps while clients connect: every record is kept (ids, gens,
-# weights, states, MACs, knobs), the XDP link is the same, only the flow
-# table is new. Killed at any step, the next attach finishes the upgrade.
+# weights, states, MACs, knobs), the XDP link is the same, the flow table
+# is new and holds the old one's live flows. Killed at any step, the next
+# attach finishes the upgrade.
 # shellcheck disable=SC2317 # predicates are called through check
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "$0")/lib.sh"
 e2e_init upgrade_abi
 
-OLD_COMMIT=a73450b # the last commit of ABI 2
+OLD_COMMIT=109f92b # a commit of ABI 3
 for tool in strace bpftool git; do
 	command -v "$tool" >/dev/null ||
 		{ echo "not ok - $E2E_NAME: $tool missing (run scripts/deps.sh)"; exit 1; }
@@ -36,6 +37,10 @@ has() { [[ "$1" == *"$2"* ]]; }
 json_get() {
 	python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
 }
+# json_get_0 KEY: KEY of the first object of a JSON list on stdin.
+json_get_0() {
+	python3 -c 'import json,sys; print(json.load(sys.stdin)[0][sys.argv[1]])' "$1"
+}
 
 old() { LBXDP=$OLD lab_lbxdp "$@"; }
 new() { LBXDP=$NEW lab_lbxdp "$@"; }
@@ -49,8 +54,9 @@ fmac() { printf '02:00:00:00:01:%02x' "$1"; }
 
 # With the old lbxdp, on an empty pin dir: services of every scheduler,
 # backends in every state (setup_more: the rest). The traffic service (the
-# lab's VIP) is mh, so that a connection open across the swap, which the new
-# flow table does not know, keeps its server (Maglev places it the same).
+# lab's VIP) is mh: a connection the old program placed after the copy of
+# the flows, just before the swap, keeps its server too (Maglev places it
+# the same).
 setup_services() {
 	# Capacities other than the defaults, kept too (and small: quick).
 	old attach eth0 --mode "$E2E_MODE" --max-vips 8 --max-backends 16 \
@@ -100,9 +106,8 @@ snapshot() {
 }
 
 # same_records BEFORE AFTER: every backend record equal, field for field
-# (free ones too: their gens); the VIPs equal but for ABI 2's active flag;
-# the config equal but for its ABI version and gen (and ABI 2's pad, which
-# is flags, all off, now).
+# (free ones too: their gens); the VIPs equal; the config equal but for its
+# ABI version and gen, and the flow table's shape and seed, new in ABI 4.
 same_records() {
 	python3 - "$1" "$2" <<'EOF'
 import json, sys
@@ -120,17 +125,17 @@ def vips(d, flags):
             return None
         out.append((json.dumps(e["key"], sort_keys=True), json.dumps(v, sort_keys=True)))
     return sorted(out)
-vb, va = vips(b, 1), vips(a, 0)
+vb, va = vips(b, 0), vips(a, 0)
 if vb is None or va is None or vb != va or not vb:
     print(f"# vips differ: {vb} / {va}", file=sys.stderr); ok = False
 cb, ca = load(b, "config")[0]["value"], load(a, "config")[0]["value"]
-if cb["abi_version"] != 2 or ca["abi_version"] != 3:
+if cb["abi_version"] != 3 or ca["abi_version"] != 4:
     print("# config: ABI versions", file=sys.stderr); ok = False
 for k in ("abi_version", "gen"):
     cb.pop(k); ca.pop(k)
-# ABI 3's flags were its zero pad before flow sync; an upgrade leaves
-# every flag off.
-cb["flags"] = cb.pop("pad", None)
+if not ca.pop("ft_nbuckets", 0) or "ft_seed" not in ca:
+    print("# config: no flow table shape", file=sys.stderr); ok = False
+ca.pop("ft_seed", None)
 if cb != ca:
     print(f"# config differs: {cb} / {ca}", file=sys.stderr); ok = False
 sys.exit(0 if ok else 1)
@@ -173,7 +178,7 @@ kept_all() { same_records "$1" "$2" && no_side_dir; }
 
 link_id() { bpftool -j link show pinned "$LAB_PIN_DIR/link" | json_get id; }
 map_id() { bpftool -j map show pinned "$LAB_PIN_DIR/$1" | json_get id; }
-no_side_dir() { [ ! -e "$LAB_PIN_DIR/abi2" ]; }
+no_side_dir() { [ ! -e "$LAB_PIN_DIR/abi3" ]; }
 # live_maps_pinned: the program on the link reads the maps pinned in the
 # pin dir (not those of an earlier attempt): config's id is among its maps.
 live_maps_pinned() {
@@ -193,19 +198,41 @@ setup_old_lab() {
 setup_old_lab
 setup_more
 
-# web3 serves 3 connections alone, then is removed: draining, 3 flows.
+# web3 serves 3 connections alone, then is removed: draining.
 old backend set "$LAB_SVC" "$(lab_ip web1)" --down
 old backend set "$LAB_SVC" "$(lab_ip web2)" --down
 n=$(lab_hits 3 | grep -c '^web3$' || true)
 old backend set "$LAB_SVC" "$(lab_ip web1)" --up
 old backend set "$LAB_SVC" "$(lab_ip web2)" --up
 old backend del "$LAB_SVC" "$(lab_ip web3)"
-web3_flows=$(old -j backend list "$LAB_SVC" | python3 -c '
+web3_state=$(old -j backend list "$LAB_SVC" | python3 -c '
 import json, sys
 for be in json.load(sys.stdin)[0]["backends"]:
-    if be["state"] == "draining": print(be["flows"])')
-check "old release: web3 answered 3, then drains with its 3 flows ($n, ${web3_flows:-none})" \
-	[ "$n:${web3_flows:-}" = 3:3 ]
+    if be["address"] == sys.argv[1]: print(be["state"])' "$(lab_ip web3)")
+check "old release: web3 answered 3, then drains ($n, ${web3_state:-none})" \
+	[ "$n:${web3_state:-}" = 3:draining ]
+
+# udp_flows: the flows of the sh UDP service's backend .106, by backend list.
+udp_flows() {
+	"$1" -j backend list 198.18.0.22:0/udp | python3 -c '
+import json, sys
+for be in json.load(sys.stdin)[0]["backends"]:
+    if be["address"] == "198.18.0.106": print(be["flows"])'
+}
+# Three UDP flows to the sh service, each with an entry (the client sends
+# to the LB's MAC; the fake server's MAC takes them nowhere).
+lbmac=$(ip -n "${LAB_PREFIX}lb" -j link show eth0 | json_get_0 address)
+ip -n "${LAB_PREFIX}client" neigh replace 198.18.0.22 lladdr "$lbmac" dev eth0
+for sport in 41001 41002 41003; do
+	ip netns exec "${LAB_PREFIX}client" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("", int(sys.argv[1])))
+s.sendto(b"x", ("198.18.0.22", 5353))' "$sport"
+done
+udp0=$(udp_flows old)
+check "old release: 3 UDP flows to the sh service, each an entry (${udp0:-none})" \
+	[ "${udp0:-}" = 3 ]
 check "old release: 10 of 10 connections answered by web1/web2" answered 10
 
 # This release on the old maps: readers and writers say to attach.
@@ -213,7 +240,7 @@ for cmd in status "vip list" "backend list" "vip add 198.18.0.30:80"; do
 	rc=0
 	# shellcheck disable=SC2086 # the command's words
 	out=$(new $cmd 2>&1) || rc=$?
-	check "new '$cmd' on ABI-2 maps: exit 2 ($rc), says to run attach to upgrade ('$out')" \
+	check "new '$cmd' on ABI-3 maps: exit 2 ($rc), says to run attach to upgrade ('$out')" \
 		says_upgrade "$rc" "$out"
 done
 
@@ -250,10 +277,13 @@ check "every record kept: backends (ids, gens, weights, states, MACs), VIPs, con
 new -j vip list >"$A/vip-list"
 check "vip list: the same services, ids, schedulers, persistence, usable backends" \
 	same_list "$B/vip-list" "$A/vip-list" service,id,sched,persist,backends
-check "the flow table is a new map ($flows0 -> $(map_id flows)), re-learnt" \
+check "the flow table is a new map ($flows0 -> $(map_id flows))" \
 	[ "$flows0" != "$(map_id flows)" ]
+udp1=$(udp_flows new)
+check "the 3 UDP flows copied into the new table (${udp1:-none})" \
+	[ "${udp1:-}" = 3 ]
 new -j backend list >"$A/backend-list"
-check "backend list: every backend, id, weight, state and MAC (web3's drain ended with its flows)" \
+check "backend list: every backend, id, weight, state and MAC" \
 	same_list "$B/backend-list" "$A/backend-list" address,id,weight,state,mac
 check "after the upgrade: 10 of 10 connections answered" answered 10
 out=$(new attach eth0 2>&1)
@@ -276,13 +306,13 @@ nth() { grep -m1 -n -- "$2" "$1" | cut -d: -f1; }
 nbpf=$(wc -l <"$E2E_TMP/bpf")
 nul=$(wc -l <"$E2E_TMP/unlink")
 pin1=$(nth "$E2E_TMP/bpf" BPF_OBJ_PIN)                 # an old map aside
-pinc=$(nth "$E2E_TMP/bpf" 'BPF_OBJ_PIN.*abi2/config') # the copy's mark
+pinc=$(nth "$E2E_TMP/bpf" 'BPF_OBJ_PIN.*abi3/config') # the copy's mark
 swap=$(nth "$E2E_TMP/bpf" BPF_LINK_UPDATE)
-# The cleanup's first unpin: the last unlink of abi2/config.
-unpin=$(grep -n 'abi2/config' "$E2E_TMP/unlink" | tail -1 | cut -d: -f1)
+# The cleanup's first unpin: the last unlink of abi3/config.
+unpin=$(grep -n 'abi3/config' "$E2E_TMP/unlink" | tail -1 | cut -d: -f1)
 check "an upgrade: $nbpf bpf calls (pins aside $pin1-$pinc, swap $swap), $nul $ulink calls (cleanup from $unpin)" \
 	in_range "${pin1:-0}" 2 "${pinc:-0}" "${pinc:-0}" $((pin1 + 1)) "${swap:-0}" \
-	"${swap:-0}" $((pinc + 2)) "$nbpf" "${unpin:-0}" 20 "$nul"
+	"${swap:-0}" $((pinc + 2)) "$nbpf" "${unpin:-0}" 3 "$nul"
 # Before anything; in the copy; at its mark and just after; loading and
 # writing the new maps; at the swap and just after; unpinning the old maps
 # from DIR; at the cleanup's first unpin and after; at its last.

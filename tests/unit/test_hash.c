@@ -25,8 +25,9 @@ static void test_flow_v4(void **state)
 		     dst[4] = {htonl(0xc612000aU)};
 
 	(void)state;
-	/* ABI 3 kept ABI 2's hashes: an upgraded LB places flows alike. */
-	assert_int_equal(LBXDP_ABI_VERSION, 3);
+	/* ABI 3 and 4 kept ABI 2's hashes: an upgraded LB places flows
+	 * alike. */
+	assert_int_equal(LBXDP_ABI_VERSION, 4);
 	assert_int_equal(lbxdp_hash_flow(src, dst, htons(40000), htons(80),
 					 IPPROTO_TCP, LBXDP_AF_INET),
 			 0xe17b0299U);

@@ -248,7 +248,8 @@ static void test_samples(void **state)
 	has(m, "lbxdp_frames_total{reason=\"ip_options\"} 1006");
 	has(m, "lbxdp_events_total{event=\"flow_miss_nonsyn\"} 1007");
 	has(m, "lbxdp_events_total{event=\"flood_stateless\"} 1012");
-	assert_int_equal(prefixed(m, "lbxdp_frames_total{"), 9);
+	has(m, "lbxdp_frames_total{reason=\"flow_busy\"} 1013");
+	assert_int_equal(prefixed(m, "lbxdp_frames_total{"), 10);
 	assert_int_equal(prefixed(m, "lbxdp_events_total{"), 4);
 
 	has(m, "lbxdp_vrrp_priority{instance=\"VI_1\"} 150");

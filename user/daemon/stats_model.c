@@ -40,7 +40,7 @@ static const char *const reason_names[LBXDP_NR_COUNTERS] = {
 	"forwarded",	   "passed",	     "not_our_mac", "no_backend",
 	"malformed",	   "fragment",	     "ip_options",  "flow_miss_nonsyn",
 	"down_resched",	   "icmp_forwarded", "icmp_passed", "persist_hits",
-	"flood_stateless",
+	"flood_stateless", "flow_busy",
 };
 
 const char *st_reason_name(unsigned int i)
