@@ -221,9 +221,11 @@ static int choose_caps(const struct lbxdp_attach_opts *o,
 		/* The bucket pairs' seed: a client must not know it. */
 		if (getrandom(&cfg->ft_seed, sizeof(cfg->ft_seed), 0) !=
 		    sizeof(cfg->ft_seed)) {
+			int err = -errno;
+
 			p_err("cannot draw the flow table's seed: %s",
-			      strerror(errno));
-			return -errno;
+			      strerror(-err));
+			return err;
 		}
 	}
 	/* Every array index must fit in 32 bits. */

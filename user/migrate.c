@@ -324,7 +324,9 @@ static int copy_flows(struct lbxdp_migration *m, struct lbxdp_ctx *c)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, o);
 	struct flow_copy fc = {.c = c, .now = lbxdp_prog_now(c)};
-	__u32 batch = LBXDP_SYNC_PUT_MAX, count, i, in = 0, out, n;
+	/* Read in large batches: a bucket of the old hash with more
+	 * entries than the batch holds fails it (ENOSPC). */
+	__u32 batch = 4096, count, i, in = 0, out, n;
 	struct lbxdp_flow_key *keys;
 	struct lbxdp_flow *vals;
 	bool done = false;

@@ -577,6 +577,15 @@ static void test_pair(void)
 {
 	struct fspec syn = SYNF(CLIENT(11), 40040, VIP1, 80);
 	struct fspec ack = TCPF(CLIENT(11), 40040, VIP1, 80, TH_ACK);
+	/* The flow of @syn, as the backup's table names it. */
+	const struct lbxdp_flow_key bk_key = {
+		.src = {htonl(CLIENT(11))},
+		.dst = {htonl(VIP1)},
+		.sport = htons(40040),
+		.dport = htons(80),
+		.proto = IPPROTO_TCP,
+		.family = LBXDP_AF_INET,
+	};
 	struct fsync_opts o = {
 		.ifindex = 1,
 		.syncid = 5,
@@ -663,16 +672,7 @@ static void test_pair(void)
 	ASSERT_EQ(bs.dropped[FSYNC_DROP_HMAC] + bs.replayed, 0,
 		  "datagrams dropped");
 	test__context("the flow on the backup");
-	if (ASSERT_OK(lbxdp_flow_get(&lb_b.ctx,
-				     &(struct lbxdp_flow_key){
-					     .src = {htonl(CLIENT(11))},
-					     .dst = {htonl(VIP1)},
-					     .sport = htons(40040),
-					     .dport = htons(80),
-					     .proto = IPPROTO_TCP,
-					     .family = LBXDP_AF_INET,
-				     },
-				     &fv),
+	if (ASSERT_OK(lbxdp_flow_get(&lb_b.ctx, &bk_key, &fv),
 		      "backup's flow entry")) {
 		__u32 id = 0;
 
@@ -738,14 +738,6 @@ static void test_pair(void)
 	{
 		/* The scan (lbxdp_flows_walk_step()) sends what lives: the
 		 * flow the backup has lost comes back, once. */
-		struct lbxdp_flow_key bk_key = {
-			.src = {htonl(CLIENT(11))},
-			.dst = {htonl(VIP1)},
-			.sport = htons(40040),
-			.dport = htons(80),
-			.proto = IPPROTO_TCP,
-			.family = LBXDP_AF_INET,
-		};
 		__u64 flows;
 
 		fsync_get_stats(bk, &bs);
