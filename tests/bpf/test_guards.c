@@ -476,6 +476,49 @@ out:
 }
 
 /*
+ * The same stale entry, met by an ICMP frag-needed about its flow: the
+ * entry is not web3's, so the ICMP goes where the flow's next packet will
+ * (Maglev over web2 and web3), for a flow whose Maglev pick is web2.
+ */
+static void test_reused_icmp(void)
+{
+	struct lbxdp_sched_backend sb[2] = {};
+	struct fspec syn, ack, icmp;
+	struct guard g;
+	__u16 port;
+	__u32 id;
+
+	test__begin(
+		"reused backend id: an ICMP about a live flow entry of its earlier holder does not go to its new server");
+	addr4(sb[0].addr, BACKEND(2));
+	addr4(sb[1].addr, BACKEND(3));
+	sb[0].id = 2; /* index + 1 of guard_add() */
+	sb[1].id = 3;
+	sb[0].weight = sb[1].weight = 1;
+	test__context("set-up");
+	if (!guard_begin(&g, VIP2, LBXDP_SCHED_WRR, 0) ||
+	    !guard_add(&g, 0, 1) || !guard_add(&g, 1, 1))
+		goto out;
+	/* A flow whose pick is web2: else web3 would be right either way. */
+	for (port = 6200; port < 6300; port++) {
+		ack = (struct fspec)ACKF(CLIENT(1), port, VIP2, 80);
+		if (maglev_pick(sb, 2, env.main.ctx.cfg.ring_size, &ack) == 2)
+			break;
+	}
+	if (!ASSERT_TRUE(port < 6300, "a flow that Maglev gives web2"))
+		goto out;
+	syn = (struct fspec)SYNF(CLIENT(1), port, VIP2, 80);
+	icmp = (struct fspec)ICMPF(ROUTER, VIP2, 3, 4, CLIENT(1), port, 80);
+	if (!reuse_id(&g, &syn, &ack, &id) || !tcp_timeout_set(&env.main, 900))
+		goto out;
+	expect(&icmp, XDP_TX, 1, ICMP_FWD,
+	       "frag-needed about web1's flow: to web2, by Maglev");
+out:
+	guard_end(&g);
+	test__end();
+}
+
+/*
  * A persistence entry of a client of web1 outlives web1's record: with
  * web3 in its id, the client's next flow is scheduled (wrr's second turn,
  * of web2 and web3: web3), not persisted.
@@ -1021,6 +1064,7 @@ void test_guards(void)
 	test_memo_our_mac();
 	test_memo_per_cpu();
 	test_reused_flow();
+	test_reused_icmp();
 	test_reused_persist();
 	test_stale_slot();
 	test_icmp_quote();
