@@ -22,9 +22,12 @@
 /* Keeps the compiler from moving memory accesses across it. */
 #define barrier() asm volatile("" ::: "memory")
 
+/* The flow table's operations; its writes from here in plain loops (a
+ * bpf_loop() callback's frame does not fit under this program's stack). */
 #define FT_MAP flows
 #define FT_INLINE_LOOPS
 #include "flowtab.h"
+
 /* last_seen is rewritten at most this often: a shared entry is not dirtied
  * by every packet on every CPU. Timeouts are seconds, so this is exact enough. */
 #define REFRESH_NS (NSEC / 2)
