@@ -123,12 +123,14 @@ def ip(be32):  # a __be32 as bpftool reads it: a host-order number
 
 
 addr = {e["key"]: ip(e["value"]["addr"][0]) for e in dump("backends")}
+# The flow table: buckets of three ways (lbxdp/flowtab.h); the lab's one
+# service, so a way's client and port name its flow.
 flows = {}
 for e in dump("flows"):
-    k = e["key"]
-    if (ip(k["src"][0]), ip(k["dst"][0]), socket.ntohs(k["dport"])) == \
-            (client, vip, int(sport)):
-        flows[socket.ntohs(k["sport"])] = addr.get(e["value"]["backend"])
+    for w in e["value"]["w"]:
+        if w["seen"] and (ip(w["saddr"]), socket.ntohs(w["dport"])) == \
+                (client, int(sport)):
+            flows[socket.ntohs(w["sport"])] = addr.get(w["backend"])
 names = {w1: "web1", w2: "web2"}
 bad = 0
 for i in range(int(n)):
