@@ -8,10 +8,10 @@
 # (refused on the CLI's own); `backend del` and `vip del` of the daemon's
 # are refused while a daemon runs (a fake one: its pid file, locked) and
 # allowed when none does; a meta entry of another gen reads as the CLI's.
-# Then a pin directory without these maps (the three unpinned, then one
-# made by the build before them): read as all the CLI's, the daemon's
-# writes refused until `attach` creates the maps, which it does, keeping
-# every service.
+# Then a pin directory without these maps (the three unpinned): read as all
+# the CLI's, the daemon's writes refused until `attach` creates the maps,
+# which it does, keeping every service. One made by the build before them
+# is of map ABI 3: `attach` upgrades it and creates them on the way.
 # shellcheck disable=SC2317 # predicates are called through check
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -289,5 +289,24 @@ old attach eth0 --mode generic 2>/dev/null
 old vip add $LAB_SVC
 old backend add $LAB_SVC "$W1" --weight 1
 old backend add $LAB_SVC "$W2" --weight 2
-pins_checks "made by $OLD_COMMIT"
+what="made by $OLD_COMMIT (map ABI 3)"
+# snap_core: services and their backends, by what both builds list.
+snap_core() { lab_lbxdp -j backend list | python3 -c '
+import json, sys
+print(sorted((s["service"], b["id"], b["address"], b["weight"], b["state"])
+             for s in json.load(sys.stdin) for b in s["backends"]))'; }
+upgraded_ok() { [ "$1" = 0 ] && has "$2" upgrade; }
+before=$(LBXDP=$OLD snap_core)
+rc=0
+out=$(lab_lbxdp attach eth0 --mode generic 2>&1) || rc=$?
+check "$what: attach of this build upgrades it: exit 0 ($rc: $out)" \
+	upgraded_ok "$rc" "$out"
+check "$what:   ... creates vip_meta, backend_meta and health" \
+	[ -e "$LAB_PIN_DIR/vip_meta" ] && [ -e "$LAB_PIN_DIR/backend_meta" ] && [ -e "$LAB_PIN_DIR/health" ]
+check "$what:   ... keeps every service and backend ($before)" \
+	[ "$(snap_core)" = "$before" ]
+check "$what:   ... status -j: daemon_maps true" [ "$(status_j 's["daemon_maps"]')" = True ]
+"$KT" dadd "$LAB_PIN_DIR" 198.18.0.42:80
+check "$what:   ... the daemon's writes work" [ "$(svc_owner 198.18.0.42:80)" = "['daemon']" ]
+check "$what:   ... traffic still flows" [ "$(lab_hits 3 | grep -cE '^web[12]$')" = 3 ]
 e2e_done
