@@ -779,8 +779,13 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 			       strerror(errno));
 		repin_copies(o->pin_dir, skel, stale);
 	}
-	if (!err && upgrade)
+	if (!err && upgrade) {
+		/* Not fatal: the upgrade is done, and a flow it misses is
+		 * placed again, as before the copy existed. */
+		if (lbxdp_migrate_delta(&mig, skel->obj, &cfg))
+			p_warn("flows placed during the upgrade may be placed again");
 		err = lbxdp_migrate_finish(&mig);
+	}
 cleanup:
 	/* A failed fresh attach: its maps would fix the next attach's
 	 * capacities, its link would hold the program on the interface. */

@@ -122,28 +122,28 @@ fail:
 	return err;
 }
 
-/* The id of the VIP of flow @k: its port's service, else its port 0's. */
+/* The id of the VIP of flow @k: its port's service, else its port 0's;
+ * -ENOENT, unprinted, for none. */
 static int vip_of(struct lbxdp_ctx *c, const struct lbxdp_flow_key *k,
 		  __u32 *id)
 {
 	struct lbxdp_vip_key vk = {
 		.port = k->dport, .proto = k->proto, .family = k->family};
 	struct lbxdp_vip v;
-	int err;
 
 	memcpy(vk.addr, k->dst, sizeof(vk.addr));
-	err = lbxdp_vip_get(c, &vk, &v);
-	if (err == -ENOENT) {
+	if (bpf_map_lookup_elem(c->fd[M_VIPS], &vk, &v)) {
 		vk.port = 0;
-		err = lbxdp_vip_get(c, &vk, &v);
+		if (bpf_map_lookup_elem(c->fd[M_VIPS], &vk, &v))
+			return -errno;
 	}
-	if (!err)
-		*id = v.id;
-	return err;
+	*id = v.id;
+	return 0;
 }
 
-/* Runs @n writes queued in c->ftw's batch; the first error. */
-static int ft_write(struct lbxdp_ctx *c, __u32 n)
+/* Runs @n writes queued in c->ftw's batch; the first error (but -EEXIST
+ * with @eexist_ok). */
+static int ft_write_some(struct lbxdp_ctx *c, __u32 n, bool eexist_ok)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, o);
 	struct lbxdp_sync_put *e;
@@ -161,14 +161,21 @@ static int ft_write(struct lbxdp_ctx *c, __u32 n)
 		return -errno;
 	e = c->ftw->bss->put;
 	for (i = 0; i < n; i++)
-		if (e[i].result < 0)
+		if (e[i].result < 0 && !(eexist_ok && e[i].result == -EEXIST))
 			return e[i].result;
 	return 0;
 }
 
-/* Queues write @op of flow @k, @v as slot @i of the writer's batch. */
-static int ft_queue(struct lbxdp_ctx *c, __u32 i, __u32 op,
-		    const struct lbxdp_flow_key *k, const struct lbxdp_flow *v)
+static int ft_write(struct lbxdp_ctx *c, __u32 n)
+{
+	return ft_write_some(c, n, false);
+}
+
+/* Queues write @op of flow @k, @v as slot @i of the writer's batch; its
+ * VIP's id *@vip_id, or looked up if that is NULL. */
+static int ft_queue_vip(struct lbxdp_ctx *c, __u32 i, __u32 op,
+			const struct lbxdp_flow_key *k,
+			const struct lbxdp_flow *v, const __u32 *vip_id)
 {
 	struct lbxdp_sync_put *e;
 	int err;
@@ -180,14 +187,24 @@ static int ft_queue(struct lbxdp_ctx *c, __u32 i, __u32 op,
 	}
 	e = &c->ftw->bss->put[i];
 	memset(e, 0, sizeof(*e));
-	err = vip_of(c, k, &e->vip_id);
-	if (err)
-		return err;
+	if (vip_id) {
+		e->vip_id = *vip_id;
+	} else {
+		err = vip_of(c, k, &e->vip_id);
+		if (err)
+			return err;
+	}
 	e->op = op;
 	e->key = *k;
 	if (v)
 		e->val = *v;
 	return 0;
+}
+
+static int ft_queue(struct lbxdp_ctx *c, __u32 i, __u32 op,
+		    const struct lbxdp_flow_key *k, const struct lbxdp_flow *v)
+{
+	return ft_queue_vip(c, i, op, k, v, NULL);
 }
 
 /* The way of @k's flow, copied out; -ENOENT if none. */
@@ -286,18 +303,32 @@ int lbxdp_flow_del(struct lbxdp_ctx *c, const struct lbxdp_flow_key *k,
 	return err;
 }
 
-int lbxdp_flows_put_many(struct lbxdp_ctx *c, const struct lbxdp_flow_key *keys,
-			 const struct lbxdp_flow *vals, __u32 n)
+/* Whether flows @a and @b are of one service port (one VIP lookup). */
+static bool same_service(const struct lbxdp_flow_key *a,
+			 const struct lbxdp_flow_key *b)
 {
-	__u32 i, q = 0;
+	return !memcmp(a->dst, b->dst, sizeof(a->dst)) &&
+	       a->dport == b->dport && a->proto == b->proto &&
+	       a->family == b->family;
+}
+
+int lbxdp_flows_put_many(struct lbxdp_ctx *c, const struct lbxdp_flow_key *keys,
+			 const struct lbxdp_flow *vals, __u32 n, __u64 flags)
+{
+	__u32 op = flags == BPF_NOEXIST ? LBXDP_PUT_NOEXIST : LBXDP_PUT_ANY;
+	__u32 i, q = 0, id = 0;
 	int err = 0;
 
 	for (i = 0; i < n && !err; i++) {
-		err = ft_queue(c, q, LBXDP_PUT_ANY, &keys[i], &vals[i]);
+		/* The VIP looked up once for a run of flows of one port. */
+		if (!i || !same_service(&keys[i], &keys[i - 1]))
+			err = vip_of(c, &keys[i], &id);
+		if (!err)
+			err = ft_queue_vip(c, q, op, &keys[i], &vals[i], &id);
 		if (!err)
 			q++;
 		if (!err && (q == LBXDP_SYNC_PUT_MAX || i + 1 == n)) {
-			err = ft_write(c, q);
+			err = ft_write_some(c, q, op == LBXDP_PUT_NOEXIST);
 			q = 0;
 		}
 	}

@@ -293,7 +293,7 @@ struct flow_copy {
 	struct lbxdp_flow_key *keys;
 	struct lbxdp_flow *vals;
 	__u32 n;
-	__u64 now, copied;
+	__u64 now, copied, flags;
 };
 
 static int copy_flush(struct flow_copy *fc)
@@ -302,11 +302,11 @@ static int copy_flush(struct flow_copy *fc)
 	int err;
 
 	/* One at a time where the batch fails: a VIP gone since. */
-	err = lbxdp_flows_put_many(fc->c, fc->keys, fc->vals, fc->n);
+	err = lbxdp_flows_put_many(fc->c, fc->keys, fc->vals, fc->n, fc->flags);
 	if (err == -ENOENT) {
 		for (i = 0, err = 0; i < fc->n && !err; i++) {
 			err = lbxdp_flows_put_many(fc->c, &fc->keys[i],
-						   &fc->vals[i], 1);
+						   &fc->vals[i], 1, fc->flags);
 			if (!err)
 				q++;
 			if (err == -ENOENT)
@@ -320,10 +320,12 @@ static int copy_flush(struct flow_copy *fc)
 	return err;
 }
 
-static int copy_flows(struct lbxdp_migration *m, struct lbxdp_ctx *c)
+static int copy_flows(struct lbxdp_migration *m, struct lbxdp_ctx *c,
+		      __u64 flags)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, o);
-	struct flow_copy fc = {.c = c, .now = lbxdp_prog_now(c)};
+	struct flow_copy fc = {
+		.c = c, .now = lbxdp_prog_now(c), .flags = flags};
 	/* Read in large batches: a bucket of the old hash with more
 	 * entries than the batch holds fails it (ENOSPC). */
 	__u32 batch = 4096, count, i, in = 0, out, n;
@@ -387,12 +389,14 @@ cleanup:
 	return err;
 }
 
-int lbxdp_migrate_records(struct lbxdp_migration *m, struct bpf_object *obj,
-			  struct lbxdp_config *cfg)
+/* The old table's live flows into the new one of @obj: @flags as
+ * lbxdp_flows_put_many()'s. */
+static int copy_into(struct lbxdp_migration *m, struct bpf_object *obj,
+		     const struct lbxdp_config *cfg, __u64 flags)
 {
 	struct lbxdp_ctx c = {.dir_fd = -1};
 	size_t i;
-	int err;
+	int err = 0;
 
 	/* The new maps, not yet live: no lock or repair of their own. */
 	snprintf(c.pin_dir, sizeof(c.pin_dir), "%s", m->pin_dir);
@@ -400,23 +404,42 @@ int lbxdp_migrate_records(struct lbxdp_migration *m, struct bpf_object *obj,
 	c.cfg = *cfg;
 	for (i = 0; i < M_NR; i++)
 		c.fd[i] = -1;
-	for (i = 0; i < M_NR; i++) {
+	for (i = 0; i < M_NR && !err; i++) {
 		c.fd[i] = bpf_object__find_map_fd_by_name(obj,
 							  lbxdp_map_names[i]);
 		if (c.fd[i] < 0) {
 			p_err("the program has no map %s", lbxdp_map_names[i]);
-			return -ENOENT;
+			err = -ENOENT;
+			break;
 		}
 		/* dup: lbxdp_close() closes its own. */
 		c.fd[i] = dup(c.fd[i]);
-		if (c.fd[i] < 0) {
+		if (c.fd[i] < 0)
 			err = -errno;
-			lbxdp_close(&c);
-			return err;
-		}
 	}
-	err = copy_flows(m, &c);
+	if (!err)
+		err = copy_flows(m, &c, flags);
 	lbxdp_close(&c);
+	return err;
+}
+
+int lbxdp_migrate_records(struct lbxdp_migration *m, struct bpf_object *obj,
+			  struct lbxdp_config *cfg)
+{
+	return copy_into(m, obj, cfg, BPF_ANY);
+}
+
+int lbxdp_migrate_delta(struct lbxdp_migration *m, struct bpf_object *obj,
+			const struct lbxdp_config *cfg)
+{
+	__u64 before = m->flows;
+	int err;
+
+	/* What the old program placed after the first copy, up to the
+	 * swap; an entry the new program wrote since stays. */
+	m->flows = 0;
+	err = copy_into(m, obj, cfg, BPF_NOEXIST);
+	m->flows = before;
 	return err;
 }
 

@@ -53,6 +53,13 @@ int lbxdp_migrate_stage(struct lbxdp_migration *m);
  */
 int lbxdp_migrate_records(struct lbxdp_migration *m, struct bpf_object *obj,
 			  struct lbxdp_config *cfg);
+/*
+ * After the swap: copies again the old table's live flows that the new
+ * one lacks, those the old program placed between the first copy and the
+ * swap, before their next packets find them missing for long.
+ */
+int lbxdp_migrate_delta(struct lbxdp_migration *m, struct bpf_object *obj,
+			const struct lbxdp_config *cfg);
 /* After the swap: unpins the old maps (config first) and DIR/abi3. */
 int lbxdp_migrate_finish(struct lbxdp_migration *m);
 void lbxdp_migrate_free(struct lbxdp_migration *m);

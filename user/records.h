@@ -33,9 +33,12 @@ int lbxdp_flow_del(struct lbxdp_ctx *c, const struct lbxdp_flow_key *k,
 		   struct lbxdp_flow *old);
 /* Removes every entry. */
 int lbxdp_flows_clear(struct lbxdp_ctx *c);
-/* Puts @n entries, BPF_ANY, a batch a syscall (the benchmark's fill). */
+/* Puts @n entries, a batch a syscall (the benchmark's fill, the upgrade's
+ * copy): @flags BPF_ANY, or BPF_NOEXIST, which leaves a flow that has an
+ * entry as it is (no error). -ENOENT for a flow of no VIP: the entries
+ * before it are written. */
 int lbxdp_flows_put_many(struct lbxdp_ctx *c, const struct lbxdp_flow_key *keys,
-			 const struct lbxdp_flow *vals, __u32 n);
+			 const struct lbxdp_flow *vals, __u32 n, __u64 flags);
 /* The flow table's writer over @c's pinned maps, loaded (flow sync's
  * installer has one of its own); -errno, printed. */
 int lbxdp_ft_writer_load(struct lbxdp_ctx *c, struct sync_put_bpf **out);

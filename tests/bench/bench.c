@@ -370,7 +370,7 @@ static int fill_flows(struct bench *b, __u32 from, __u32 to)
 			vals[i].gen = b->be_gen[w];
 			vals[i].last_seen_ns = now;
 		}
-		err = lbxdp_flows_put_many(&b->c, keys, vals, n);
+		err = lbxdp_flows_put_many(&b->c, keys, vals, n, BPF_ANY);
 		from += n;
 	}
 	if (err)
