@@ -388,14 +388,9 @@ static __always_inline __u64 way_age(const struct pkt *p,
 	return d > 0 ? (__u64)d << LBXDP_FT_SEEN_SHIFT : 0;
 }
 
-/* The longest timeout of any flow, in seen units: a way idle longer is
- * free for a new flow. */
 static __always_inline __u32 ft_tmo(const struct lbxdp_config *cfg)
 {
-	__u32 t = cfg->tcp_timeout > cfg->udp_timeout ? cfg->tcp_timeout
-						      : cfg->udp_timeout;
-
-	return (__u32)(((__u64)t * NSEC) >> LBXDP_FT_SEEN_SHIFT) + 1;
+	return lbxdp_ft_tmo(cfg->tcp_timeout, cfg->udp_timeout);
 }
 
 /* The flow table's key of @p's flow: client, ports, the VIP's id. */

@@ -6,7 +6,7 @@
  * for only a program writes the table's buckets under their seq, and one
  * that a signal cannot stop half way. Run by BPF_PROG_TEST_RUN, up to
  * LBXDP_SYNC_PUT_MAX entries a run. Declares only the two maps it
- * writes, as maps.h does (libbpf reuses the pinned ones; user space sets
+ * writes and config, as maps.h does (libbpf reuses the pinned ones; user space sets
  * their sizes from config, and the table's shape below).
  */
 #include <stdbool.h>
@@ -29,6 +29,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } flows SEC(".maps");
 
+/* Read at each run: the timeouts `timeout set` may have raised. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct lbxdp_config);
+	__uint(max_entries, 1);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} config SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__type(key, struct lbxdp_persist_key);
@@ -42,9 +51,9 @@ struct {
 
 struct lbxdp_sync_put put[LBXDP_SYNC_PUT_MAX];
 __u32 put_n;
-/* The table's shape (config.ft_nbuckets, ft_seed) and the longest
- * timeout in seen units, set by user space before a run. */
-__u32 ft_nb, ft_seed, ft_tmo;
+/* The table's shape (config.ft_nbuckets, ft_seed), set by user space
+ * at the load: the flows map it was loaded with. */
+__u32 ft_nb, ft_seed;
 
 static __always_inline int persist_one(struct lbxdp_sync_put *e)
 {
@@ -135,8 +144,14 @@ __noinline int flow_one(struct lbxdp_sync_put *e, __u32 nb, __u32 seed,
 SEC("syscall")
 int lbxdp_sync_put(void *ctx)
 {
-	__u32 i;
+	struct lbxdp_config *cfg;
+	__u32 i, zero = 0, tmo;
 
+	/* An array's one entry: always there. */
+	cfg = bpf_map_lookup_elem(&config, &zero);
+	if (!cfg)
+		return 0;
+	tmo = lbxdp_ft_tmo(cfg->tcp_timeout, cfg->udp_timeout);
 	for (i = 0; i < LBXDP_SYNC_PUT_MAX && i < put_n; i++) {
 		struct lbxdp_sync_put *e = &put[i];
 
@@ -144,7 +159,7 @@ int lbxdp_sync_put(void *ctx)
 			e->result = e->op == LBXDP_PUT_NEWER ? persist_one(e)
 							     : -EINVAL;
 		else
-			e->result = flow_one(e, ft_nb, ft_seed, ft_tmo);
+			e->result = flow_one(e, ft_nb, ft_seed, tmo);
 	}
 	return 0;
 }

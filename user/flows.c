@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* Reading the flow table: flows per backend, and freeing finished drains. */
+/* The flow table from user space: read through an mmap, written through
+ * bpf/sync_put.bpf.c; flows per backend, and freeing finished drains. */
 #include <errno.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -34,15 +35,6 @@
 static __u64 way_ns(__u32 seen)
 {
 	return (__u64)(seen - 1) << LBXDP_FT_SEEN_SHIFT;
-}
-
-__u32 lbxdp_ft_tmo(const struct lbxdp_config *cfg)
-{
-	__u32 t = cfg->tcp_timeout > cfg->udp_timeout ? cfg->tcp_timeout
-						      : cfg->udp_timeout;
-
-	/* As the program's ft_tmo(). */
-	return (__u32)(((__u64)t * NSEC) >> LBXDP_FT_SEEN_SHIFT) + 1;
 }
 
 void lbxdp_flows_unmap(struct lbxdp_ctx *c)
@@ -113,7 +105,6 @@ int lbxdp_ft_writer_load(struct lbxdp_ctx *c, struct sync_put_bpf **out)
 		goto fail;
 	s->bss->ft_nb = c->cfg.ft_nbuckets;
 	s->bss->ft_seed = c->cfg.ft_seed;
-	s->bss->ft_tmo = lbxdp_ft_tmo(&c->cfg);
 	*out = s;
 	return 0;
 fail:

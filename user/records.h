@@ -43,7 +43,6 @@ int lbxdp_flows_put_many(struct lbxdp_ctx *c, const struct lbxdp_flow_key *keys,
  * installer has one of its own); -errno, printed. */
 int lbxdp_ft_writer_load(struct lbxdp_ctx *c, struct sync_put_bpf **out);
 /* The longest flow timeout in the table's seen units (its writes'). */
-__u32 lbxdp_ft_tmo(const struct lbxdp_config *cfg);
 
 typedef int (*flow_fn)(const struct lbxdp_flow_key *k,
 		       const struct lbxdp_flow *v, void *arg);

@@ -3,7 +3,7 @@
  * A flow table of lbxdp's own layout (docs/flow-table.md): buckets of one
  * cache line, a flow in either of two. The layout and the bucket pair of
  * a flow, shared by the table's operations in BPF (bpf/flowtab.h) and by
- * user space. Not lbxdp's flows map yet: that is the map ABI's next step.
+ * user space: lbxdp's flows map (map ABI 4).
  */
 #ifndef LBXDP_FLOWTAB_H
 #define LBXDP_FLOWTAB_H
@@ -70,6 +70,17 @@ static inline void lbxdp_ft_pair(const struct lbxdp_ft_way *k, __u32 seed,
 	b[1] = (__u32)(((__u64)g * nbuckets) >> 32);
 	if (b[1] == b[0])
 		b[1] = b[0] + 1 < nbuckets ? b[0] + 1 : 0;
+}
+
+/* The longest of the TCP and UDP timeouts (seconds) in seen units, plus
+ * one: a way idle longer holds no live flow and is free for a new one.
+ * Every writer of the table reads the timeouts at the write, for `timeout
+ * set` may raise them meanwhile. */
+static inline __u32 lbxdp_ft_tmo(__u32 tcp_timeout, __u32 udp_timeout)
+{
+	__u32 t = tcp_timeout > udp_timeout ? tcp_timeout : udp_timeout;
+
+	return (__u32)(((__u64)t * 1000000000ULL) >> LBXDP_FT_SEEN_SHIFT) + 1;
 }
 
 #endif /* LBXDP_FLOWTAB_H */

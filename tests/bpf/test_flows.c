@@ -15,6 +15,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "lbxdp/hash.h"
+#include "attach.h"
 #include "records.h"
 #include "flowsync.h"
 #include "jet.h"
@@ -1708,6 +1709,89 @@ out:
 	test__end();
 }
 
+/*
+ * User space's writer (bpf/sync_put.bpf.c), loaded once by a daemon, reads
+ * the timeouts at each write: a way idle longer than the timeout it was
+ * loaded with but within the one `timeout set` raised it to holds a live
+ * flow, not a free way. In a table of two buckets, six flows fill them.
+ */
+static void test_writer_tmo(void)
+{
+	static struct lb lb;
+	struct lbxdp_ctx *c = &lb.ctx;
+	struct fspec f[7];
+	struct lbxdp_flow_key k;
+	struct lbxdp_vip_key key;
+	struct lbxdp_config cfg;
+	struct lbxdp_flow v;
+	struct frame in, out;
+	__u32 verdict = 0;
+	__u64 now;
+	__be32 a[4];
+	__u8 mac[6];
+	int i;
+
+	test__begin(
+		"flows: user space's writer takes the timeouts of the write, not of its load");
+	test__context("set-up");
+	for (i = 0; i < 7; i++)
+		f[i] = (struct fspec)TCPF(CLIENT(7), (__u16)(42000 + i), VIP1,
+					  80, TH_SYN);
+	vip_key(&key, VIP1, 80, IPPROTO_TCP);
+	addr4(a, BACKEND(1));
+	be_mac(mac, 1, 0);
+	if (!ASSERT_OK(lb_attach_caps(&lb, "tmo", IF_MODEL, 2, T_RING),
+		       "attach --flows 2") ||
+	    !ASSERT_EQ(c->cfg.ft_nbuckets, 2, "buckets") ||
+	    !ASSERT_OK(
+		    lbxdp_vip_add(c, &key, LBXDP_SCHED_WRR, 0, LBXDP_OWNER_CLI),
+		    "vip add") ||
+	    !ASSERT_OK(lbxdp_backend_add(c, &key, a, 1, mac, LBXDP_OWNER_CLI),
+		       "backend add"))
+		goto out;
+	cfg = c->cfg;
+	cfg.tcp_timeout = 5;
+	cfg.udp_timeout = 5;
+	if (!ASSERT_OK(lbxdp_timeout_write(c, &cfg), "timeouts 5 s") ||
+	    !ASSERT_OK(send_frame(&lb, &f[0], &in, &out, &verdict), "SYN") ||
+	    !ASSERT_VERDICT(verdict, XDP_TX, "SYN"))
+		goto out;
+	/* The writer loads at its first write, with the 5 s timeouts. */
+	k = fkey(&f[0]);
+	if (!ASSERT_OK(lbxdp_flow_get(c, &k, &v), "the SYN's entry") ||
+	    !ASSERT_OK(lbxdp_flow_put(c, &k, &v, BPF_EXIST), "rewrite it") ||
+	    !ASSERT_OK(lbxdp_flow_del(c, &k, NULL), "delete it"))
+		goto out;
+
+	test__context("timeout raised to 3600 s");
+	cfg = c->cfg;
+	cfg.tcp_timeout = 3600;
+	if (!ASSERT_OK(lbxdp_timeout_write(c, &cfg), "timeout 3600 s"))
+		goto out;
+	/* Idle 36, 30, ..., 6 s, in that order: at each put (the writer's
+	 * clock is the put's stamp) the others are idle 6 s and more. */
+	now = lbxdp_prog_now(c);
+	for (i = 1; i < 7; i++) {
+		k = fkey(&f[i]);
+		v.last_seen_ns = now - (__u64)(6 * (7 - i)) * 1000000000ULL;
+		if (!ASSERT_OK(lbxdp_flow_put(c, &k, &v, BPF_NOEXIST),
+			       "put a flow idle 36-6 s"))
+			goto out;
+	}
+	for (i = 1; i < 7; i++) {
+		k = fkey(&f[i]);
+		ASSERT_OK(lbxdp_flow_get(c, &k, &v),
+			  "each of the six is there, none written over");
+	}
+out:
+	lb_close(&lb);
+	/* Leaves IF_MODEL to the model test. */
+	if (lb.pin_dir[0])
+		ASSERT_OK(lbxdp_detach(lb.pin_dir, IF_MODEL, true),
+			  "detach --purge");
+	test__end();
+}
+
 void test_flows(void)
 {
 	test_memo();
@@ -1730,4 +1814,5 @@ void test_flows(void)
 	test_jet_prior_stopped();
 	test_sh();
 	test_counters();
+	test_writer_tmo();
 }
