@@ -6,8 +6,8 @@
  * for only a program writes the table's buckets under their seq, and one
  * that a signal cannot stop half way. Run by BPF_PROG_TEST_RUN, up to
  * LBXDP_SYNC_PUT_MAX entries a run. Declares only the two maps it
- * writes and config, as maps.h does (libbpf reuses the pinned ones; user space sets
- * their sizes from config, and the table's shape below).
+ * writes, and config, as maps.h does (libbpf reuses the pinned ones; user
+ * space sets their sizes from config, and the table's shape below).
  */
 #include <stdbool.h>
 #include <linux/bpf.h>

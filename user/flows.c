@@ -327,7 +327,7 @@ int lbxdp_flows_put_many(struct lbxdp_ctx *c, const struct lbxdp_flow_key *keys,
 }
 
 /* The VIP key of each VIP id, and each backend's gen: a walk's names. */
-struct walk_names {
+struct lbxdp_walk_names {
 	struct lbxdp_vip_key *vk; /* by id; family 0: none */
 	struct lbxdp_backend *all;
 	__u32 nvips, nbe;
@@ -336,93 +336,125 @@ struct walk_names {
 static int name_vip(struct lbxdp_ctx *c, const struct lbxdp_vip_key *key,
 		    const struct lbxdp_vip *vip, void *arg)
 {
-	struct walk_names *n = arg;
+	struct lbxdp_walk_names *n = arg;
 
 	if (vip->id < n->nvips)
 		n->vk[vip->id] = *key;
 	return 0;
 }
 
-static int names_read(struct lbxdp_ctx *c, struct walk_names *n)
+static void names_free(struct lbxdp_walk_names *n)
 {
-	int err;
+	if (!n)
+		return;
+	free(n->vk);
+	free(n->all);
+	free(n);
+}
 
+static int names_read(struct lbxdp_ctx *c, struct lbxdp_walk_names **out)
+{
+	struct lbxdp_walk_names *n = calloc(1, sizeof(*n));
+	int err = -ENOMEM;
+
+	if (!n)
+		goto cleanup;
 	n->nvips = c->cfg.max_vips;
 	n->nbe = lbxdp_nbackend_slots(&c->cfg);
 	n->vk = calloc(n->nvips ? n->nvips : 1, sizeof(*n->vk));
 	if (!n->vk)
-		return -ENOMEM;
+		goto cleanup;
 	err = for_each_vip(c, name_vip, n);
 	if (!err)
 		err = read_backends(c, &n->all);
+	if (!err) {
+		*out = n;
+		return 0;
+	}
+cleanup:
+	names_free(n);
 	return err;
 }
 
-static void names_free(struct walk_names *n)
+void lbxdp_flows_walk_end(struct lbxdp_flow_walk *w)
 {
-	free(n->vk);
-	free(n->all);
+	names_free(w->names);
+	memset(w, 0, sizeof(*w));
 }
 
-int lbxdp_flows_walk_step(struct lbxdp_ctx *c, __u32 *at, __u32 max, flow_fn fn,
-			  void *arg)
+/* Way @w of a walk as user space names it: 0 if its VIP is gone. */
+static bool way_named(const struct lbxdp_walk_names *n,
+		      const struct lbxdp_ft_way *w, struct lbxdp_flow_key *k,
+		      struct lbxdp_flow *v)
 {
-	__u32 nb = c->cfg.ft_nbuckets, end, i, j;
-	struct walk_names n = {};
+	const struct lbxdp_vip_key *vk;
+
+	if (!w->seen || w->vip >= n->nvips)
+		return false;
+	vk = &n->vk[w->vip];
+	if (!vk->family) /* a VIP deleted since */
+		return false;
+	memset(k, 0, sizeof(*k));
+	k->src[0] = w->saddr;
+	memcpy(k->dst, vk->addr, sizeof(k->dst));
+	k->sport = w->sport;
+	k->dport = w->dport;
+	k->proto = vk->proto;
+	k->family = vk->family;
+	way_val(w, w->backend < n->nbe ? n->all[w->backend].gen : 0, v);
+	return true;
+}
+
+int lbxdp_flows_walk_step(struct lbxdp_ctx *c, struct lbxdp_flow_walk *w,
+			  __u32 max, flow_fn fn, void *arg)
+{
+	__u32 nb = c->cfg.ft_nbuckets, end, i, j, zero = 0;
+	struct lbxdp_config cfg;
 	struct lbxdp_ft_bucket b;
 	int err;
 
 	err = ft_map(c);
-	if (!err)
-		err = names_read(c, &n);
+	if (!err && bpf_map_lookup_elem(c->fd[M_CONFIG], &zero, &cfg))
+		err = -errno;
+	/* The names of a step before stand while no record changed. */
+	if (!err && (!w->names || w->gen != cfg.gen)) {
+		names_free(w->names);
+		w->names = NULL;
+		w->gen = cfg.gen;
+		err = names_read(c, &w->names);
+	}
 	if (err) {
 		p_err("cannot read map flows: %s", strerror(-err));
 		goto cleanup;
 	}
-	end = *at + (max / LBXDP_FT_WAYS ? max / LBXDP_FT_WAYS : 1);
-	if (end > nb || end < *at)
+	end = w->at + (max / LBXDP_FT_WAYS ? max / LBXDP_FT_WAYS : 1);
+	if (end > nb || end < w->at)
 		end = nb;
-	for (i = *at; i < end && !err; i++) {
+	for (i = w->at; i < end && !err; i++) {
 		err = read_bucket(c, i, &b);
 		for (j = 0; j < LBXDP_FT_WAYS && !err; j++) {
-			const struct lbxdp_ft_way *w = &b.w[j];
-			struct lbxdp_flow_key k = {0};
+			struct lbxdp_flow_key k;
 			struct lbxdp_flow v;
-			const struct lbxdp_vip_key *vk;
 
-			if (!w->seen || w->vip >= n.nvips)
-				continue;
-			vk = &n.vk[w->vip];
-			if (!vk->family) /* a VIP deleted since */
-				continue;
-			k.src[0] = w->saddr;
-			memcpy(k.dst, vk->addr, sizeof(k.dst));
-			k.sport = w->sport;
-			k.dport = w->dport;
-			k.proto = vk->proto;
-			k.family = vk->family;
-			way_val(w,
-				w->backend < n.nbe ? n.all[w->backend].gen : 0,
-				&v);
-			err = fn(&k, &v, arg);
+			if (way_named(w->names, &b.w[j], &k, &v))
+				err = fn(&k, &v, arg);
 		}
 	}
-	*at = i;
-	if (!err)
-		err = i >= nb ? 1 : 0;
+	w->at = i;
+	if (!err && i < nb)
+		return 0;
 cleanup:
-	names_free(&n);
-	return err;
+	lbxdp_flows_walk_end(w);
+	return err ? err : 1;
 }
 
 int lbxdp_flows_walk(struct lbxdp_ctx *c, flow_fn fn, void *arg)
 {
-	__u32 at = 0;
+	struct lbxdp_flow_walk w = {};
 	int r;
 
 	do
-		r = lbxdp_flows_walk_step(c, &at, 4096 * LBXDP_FT_WAYS, fn,
-					  arg);
+		r = lbxdp_flows_walk_step(c, &w, 4096 * LBXDP_FT_WAYS, fn, arg);
 	while (!r);
 	return r < 0 ? r : 0;
 }

@@ -42,7 +42,6 @@ int lbxdp_flows_put_many(struct lbxdp_ctx *c, const struct lbxdp_flow_key *keys,
 /* The flow table's writer over @c's pinned maps, loaded (flow sync's
  * installer has one of its own); -errno, printed. */
 int lbxdp_ft_writer_load(struct lbxdp_ctx *c, struct sync_put_bpf **out);
-/* The longest flow timeout in the table's seen units (its writes'). */
 
 typedef int (*flow_fn)(const struct lbxdp_flow_key *k,
 		       const struct lbxdp_flow *v, void *arg);
@@ -51,11 +50,22 @@ typedef int (*flow_fn)(const struct lbxdp_flow_key *k,
  * be met or not, but once; @fn may write or delete the entry it is
  * given. */
 int lbxdp_flows_walk(struct lbxdp_ctx *c, flow_fn fn, void *arg);
-/* A walk in steps: from *@at (0: the start) at most @max entries (a few
- * dozen or more), *@at where the next step starts. 1 when the walk is
- * done, 0 when it is not, or -errno. */
-int lbxdp_flows_walk_step(struct lbxdp_ctx *c, __u32 *at, __u32 max, flow_fn fn,
-			  void *arg);
+/* A walk in steps: where the next step starts (0: the start), and the
+ * names of the VIPs and backends, read at the first step and again when
+ * config.gen moves. Zeroed: a walk not begun. */
+struct lbxdp_walk_names;
+struct lbxdp_flow_walk {
+	__u32 at;
+	__u32 gen;
+	struct lbxdp_walk_names *names;
+};
+/* A step of walk @w: at most @max entries (a few dozen or more). 1 when
+ * the walk is done, 0 when it is not, or -errno; done or failed, @w is a
+ * walk not begun again. */
+int lbxdp_flows_walk_step(struct lbxdp_ctx *c, struct lbxdp_flow_walk *w,
+			  __u32 max, flow_fn fn, void *arg);
+/* Ends walk @w where it is (frees its names): a walk not begun again. */
+void lbxdp_flows_walk_end(struct lbxdp_flow_walk *w);
 
 /* All backend records, lbxdp_nbackend_slots() of them; *out is malloc'ed. */
 int read_backends(struct lbxdp_ctx *c, struct lbxdp_backend **out);

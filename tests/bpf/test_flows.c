@@ -14,6 +14,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "lbxdp/flowtab.h"
 #include "lbxdp/hash.h"
 #include "attach.h"
 #include "records.h"
@@ -1792,6 +1793,74 @@ out:
 	test__end();
 }
 
+struct vip_count {
+	__be32 addr;
+	__u32 n;
+};
+
+static int count_vip(const struct lbxdp_flow_key *k, const struct lbxdp_flow *v,
+		     void *arg)
+{
+	struct vip_count *vc = arg;
+
+	vc->n += k->dst[0] == vc->addr;
+	return 0;
+}
+
+/*
+ * A walk in steps (flow sync's refresh scan) reads the VIPs' and
+ * backends' names once, and again when config.gen moves: the flows of a
+ * VIP deleted half way are not named after it in the rest of the walk.
+ */
+static void test_walk_names(void)
+{
+	struct lbxdp_ctx *c = &env.main.ctx;
+	struct lbxdp_flow_walk w = {};
+	struct vip_count vc = {.addr = htonl(VIP2)};
+	struct frame in, out;
+	struct svc s;
+	__u32 verdict;
+	int i, r;
+
+	test__begin(
+		"flows: a walk in steps names the flows as the records are at each step");
+	test__context("set-up");
+	if (!svc_begin(&s, VIP2, 80, LBXDP_SCHED_WRR) ||
+	    !svc_backend(&s, BACKEND(1), 1))
+		goto out;
+	for (i = 0; i < 200; i++) {
+		struct fspec f = flow_n(i, TH_SYN, VIP2);
+
+		verdict = 0;
+		if (!ASSERT_OK(send_frame(&env.main, &f, &in, &out, &verdict),
+			       "SYN") ||
+		    !ASSERT_VERDICT(verdict, XDP_TX, "SYN"))
+			goto out;
+	}
+	ASSERT_OK(lbxdp_flows_walk(c, count_vip, &vc), "walk");
+	ASSERT_EQ(vc.n, 200, "a whole walk meets each flow");
+
+	test__context("the VIP deleted after a first step");
+	vc.n = 0;
+	r = lbxdp_flows_walk_step(c, &w, LBXDP_FT_WAYS, count_vip, &vc);
+	if (!ASSERT_EQ(r, 0, "one bucket: a step of many") ||
+	    !ASSERT_OK(lbxdp_vip_del(c, &s.key), "vip del"))
+		goto out;
+	s.added = false;
+	vc.n = 0;
+	do
+		r = lbxdp_flows_walk_step(c, &w, 64 * LBXDP_FT_WAYS, count_vip,
+					  &vc);
+	while (!r);
+	ASSERT_EQ(r, 1, "the walk is done");
+	ASSERT_EQ(vc.n, 0, "no flow named after the deleted VIP");
+	ASSERT_TRUE(!w.names && !w.at, "a walk done is one not begun");
+out:
+	lbxdp_flows_walk_end(&w);
+	svc_end(&s);
+	test__end();
+}
+
 void test_flows(void)
 {
 	test_memo();
@@ -1815,4 +1884,5 @@ void test_flows(void)
 	test_sh();
 	test_counters();
 	test_writer_tmo();
+	test_walk_names();
 }

@@ -56,7 +56,8 @@ struct fsync {
 	/* The refresh scan, a chunk a step: its map, cursor and start. */
 	bool feed_on, scanning, scan_persist, scan_first, scan_lost;
 	__u64 scan_batch, scan_start_ns, scan_now;
-	__u32 scan_n, scan_at; /* scan_at: the flows' walk */
+	__u32 scan_n;
+	struct lbxdp_flow_walk scan_walk; /* the flows' */
 	__u32 map_ids[3]; /* flows, persist, sync_ring: fsync_maps_changed() */
 	/* The persistence scan's buffers, SCAN_CHUNK each. */
 	struct lbxdp_persist_key *scan_pk;
@@ -316,7 +317,7 @@ static int scan_chunk(struct fsync *f, bool *done)
 
 	f->scan_now = lbxdp_now_ns();
 	if (!f->scan_persist) {
-		r = lbxdp_flows_walk_step(f->c, &f->scan_at, n, scan_flow, f);
+		r = lbxdp_flows_walk_step(f->c, &f->scan_walk, n, scan_flow, f);
 		if (r < 0)
 			return r;
 		if (r) { /* the flows are done */
@@ -353,7 +354,7 @@ static void on_scan(struct loop_timer *t)
 	if (!f->scanning) {
 		f->scanning = true;
 		f->scan_persist = false;
-		f->scan_at = 0;
+		lbxdp_flows_walk_end(&f->scan_walk);
 		f->scan_first = true;
 		f->scan_lost = false;
 		f->scan_start_ns = lbxdp_now_ns();
@@ -632,6 +633,7 @@ void fsync_close(struct fsync *f)
 	free(f->q);
 	free(f->vkey);
 	free(f->be);
+	lbxdp_flows_walk_end(&f->scan_walk);
 	free(f->scan_pk);
 	free(f->scan_v);
 	explicit_bzero(&f->o.key, sizeof(f->o.key));
