@@ -435,6 +435,18 @@ static bool reuse_id(struct guard *g, const struct fspec *syn,
 	return ASSERT_EQ(*id, old, "web3's record id: web1's, reused");
 }
 
+/* The backends Maglev places over once web3 took web1's id: web2, web3
+ * (ids: index + 1 of guard_add()), weight 1 each. */
+static void web2_web3(struct lbxdp_sched_backend sb[2])
+{
+	memset(sb, 0, 2 * sizeof(*sb));
+	addr4(sb[0].addr, BACKEND(2));
+	addr4(sb[1].addr, BACKEND(3));
+	sb[0].id = 2;
+	sb[1].id = 3;
+	sb[0].weight = sb[1].weight = 1;
+}
+
 /*
  * An entry of web1's flow, alive again (the TCP timeout raised after the
  * record was freed), names the id that web3 now holds: its gen says it is
@@ -445,7 +457,7 @@ static void test_reused_flow(void)
 {
 	struct fspec syn = SYNF(CLIENT(1), 6000, VIP2, 80),
 		     ack = ACKF(CLIENT(1), 6000, VIP2, 80);
-	struct lbxdp_sched_backend sb[2] = {};
+	struct lbxdp_sched_backend sb[2];
 	struct lbxdp_backend_entry e = {};
 	struct guard g;
 	__u32 id;
@@ -462,11 +474,7 @@ static void test_reused_flow(void)
 	if (!tcp_timeout_set(&env.main, 900) || !guard_id(&g, 2, &e))
 		goto out;
 	ASSERT_EQ(e.flows, 0, "web3's flows (backend list)");
-	addr4(sb[0].addr, BACKEND(2));
-	addr4(sb[1].addr, BACKEND(3));
-	sb[0].id = 2; /* index + 1 of guard_add() */
-	sb[1].id = 3;
-	sb[0].weight = sb[1].weight = 1;
+	web2_web3(sb);
 	expect(&ack, XDP_TX,
 	       (int)maglev_pick(sb, 2, env.main.ctx.cfg.ring_size, &ack) - 1,
 	       FWD | MISS, "data of web1's flow: a miss, by Maglev");
@@ -482,7 +490,7 @@ out:
  */
 static void test_reused_icmp(void)
 {
-	struct lbxdp_sched_backend sb[2] = {};
+	struct lbxdp_sched_backend sb[2];
 	struct fspec syn, ack, icmp;
 	struct guard g;
 	__u16 port;
@@ -490,11 +498,7 @@ static void test_reused_icmp(void)
 
 	test__begin(
 		"reused backend id: an ICMP about a live flow entry of its earlier holder does not go to its new server");
-	addr4(sb[0].addr, BACKEND(2));
-	addr4(sb[1].addr, BACKEND(3));
-	sb[0].id = 2; /* index + 1 of guard_add() */
-	sb[1].id = 3;
-	sb[0].weight = sb[1].weight = 1;
+	web2_web3(sb);
 	test__context("set-up");
 	if (!guard_begin(&g, VIP2, LBXDP_SCHED_WRR, 0) ||
 	    !guard_add(&g, 0, 1) || !guard_add(&g, 1, 1))
