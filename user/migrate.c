@@ -45,6 +45,7 @@
 /* ABI 3's flows map: struct lbxdp_flow_key -> struct lbxdp_flow. */
 #define V3_FLOW_KEY 40
 #define V3_FLOW_VAL 16
+#define NSEC 1000000000ULL
 
 _Static_assert(V3_CONFIG_SIZE == 88, "ABI 3 config");
 _Static_assert(sizeof(struct lbxdp_flow_key) == V3_FLOW_KEY, "ABI 3 key");
@@ -293,7 +294,7 @@ struct flow_copy {
 	struct lbxdp_flow_key *keys;
 	struct lbxdp_flow *vals;
 	__u32 n;
-	__u64 now, copied, flags;
+	__u64 now, since, copied, flags;
 };
 
 static int copy_flush(struct flow_copy *fc)
@@ -320,12 +321,16 @@ static int copy_flush(struct flow_copy *fc)
 	return err;
 }
 
+/* Those seen at @since or later (0: all); @flags as
+ * lbxdp_flows_put_many()'s. */
 static int copy_flows(struct lbxdp_migration *m, struct lbxdp_ctx *c,
-		      __u64 flags)
+		      __u64 since, __u64 flags)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, o);
-	struct flow_copy fc = {
-		.c = c, .now = lbxdp_prog_now(c), .flags = flags};
+	struct flow_copy fc = {.c = c,
+			       .now = lbxdp_prog_now(c),
+			       .since = since,
+			       .flags = flags};
 	/* Read in large batches: a bucket of the old hash with more
 	 * entries than the batch holds fails it (ENOSPC). */
 	__u32 batch = 4096, count, i, in = 0, out, n;
@@ -365,7 +370,8 @@ static int copy_flows(struct lbxdp_migration *m, struct lbxdp_ctx *c,
 				    1000000000ULL;
 
 			/* Only the live: an idle one is placed anew. */
-			if (vals[i].last_seen_ns + tmo < fc.now)
+			if (vals[i].last_seen_ns + tmo < fc.now ||
+			    vals[i].last_seen_ns < fc.since)
 				continue;
 			fc.keys[fc.n] = keys[i];
 			fc.vals[fc.n++] = vals[i];
@@ -392,7 +398,7 @@ cleanup:
 /* The old table's live flows into the new one of @obj: @flags as
  * lbxdp_flows_put_many()'s. */
 static int copy_into(struct lbxdp_migration *m, struct bpf_object *obj,
-		     const struct lbxdp_config *cfg, __u64 flags)
+		     const struct lbxdp_config *cfg, __u64 since, __u64 flags)
 {
 	struct lbxdp_ctx c = {.dir_fd = -1};
 	size_t i;
@@ -418,7 +424,7 @@ static int copy_into(struct lbxdp_migration *m, struct bpf_object *obj,
 			err = -errno;
 	}
 	if (!err)
-		err = copy_flows(m, &c, flags);
+		err = copy_flows(m, &c, since, flags);
 	lbxdp_close(&c);
 	return err;
 }
@@ -426,7 +432,8 @@ static int copy_into(struct lbxdp_migration *m, struct bpf_object *obj,
 int lbxdp_migrate_records(struct lbxdp_migration *m, struct bpf_object *obj,
 			  struct lbxdp_config *cfg)
 {
-	return copy_into(m, obj, cfg, BPF_ANY);
+	m->copy_ns = lbxdp_now_ns();
+	return copy_into(m, obj, cfg, 0, BPF_ANY);
 }
 
 int lbxdp_migrate_delta(struct lbxdp_migration *m, struct bpf_object *obj,
@@ -436,9 +443,11 @@ int lbxdp_migrate_delta(struct lbxdp_migration *m, struct bpf_object *obj,
 	int err;
 
 	/* What the old program placed after the first copy, up to the
-	 * swap; an entry the new program wrote since stays. */
+	 * swap (last seen since: a second's margin for the two clocks); an
+	 * entry the new program wrote since stays. */
 	m->flows = 0;
-	err = copy_into(m, obj, cfg, BPF_NOEXIST);
+	err = copy_into(m, obj, cfg, m->copy_ns > NSEC ? m->copy_ns - NSEC : 0,
+			BPF_NOEXIST);
 	m->flows = before;
 	return err;
 }

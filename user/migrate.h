@@ -30,7 +30,8 @@ struct lbxdp_migration {
 	bool staged;		    /* the old maps are pinned under DIR/abi3 */
 	/* The old config as this ABI's: the table's shape and a new seed. */
 	struct lbxdp_config cfg;
-	__u64 flows; /* live flows copied into the new table */
+	__u64 flows;   /* live flows copied into the new table */
+	__u64 copy_ns; /* the program's clock when the first copy began */
 };
 
 /*
@@ -54,9 +55,10 @@ int lbxdp_migrate_stage(struct lbxdp_migration *m);
 int lbxdp_migrate_records(struct lbxdp_migration *m, struct bpf_object *obj,
 			  struct lbxdp_config *cfg);
 /*
- * After the swap: copies again the old table's live flows that the new
- * one lacks, those the old program placed between the first copy and the
- * swap, before their next packets find them missing for long.
+ * After the swap: copies again the old table's flows seen since the first
+ * copy began that the new one lacks, those the old program placed between
+ * the first copy and the swap, before their next packets find them
+ * missing for long.
  */
 int lbxdp_migrate_delta(struct lbxdp_migration *m, struct bpf_object *obj,
 			const struct lbxdp_config *cfg);

@@ -53,6 +53,15 @@ check() {
 	fi
 }
 
+# e2e_git ARGS...: git in the repository the tests come from, for the
+# tests that build an older commit: LBXDP_GIT_ROOT if set (make mutate
+# runs a copy without .git), else the lab's root. (Root may run the tests
+# in a clone another user owns.)
+e2e_git() {
+	local root=${LBXDP_GIT_ROOT:-$LAB_ROOT}
+	git -c safe.directory="$root" -C "$root" "$@"
+}
+
 # e2e_wait SECONDS CMD...: until CMD succeeds, for up to SECONDS, trying
 # every 0.1 s. Never fails: the check that follows says what was missing.
 e2e_wait() {

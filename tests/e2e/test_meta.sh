@@ -272,15 +272,14 @@ lab_lbxdp vip del 198.18.0.43:80
 rm "$LAB_PIN_DIR/vip_meta" "$LAB_PIN_DIR/backend_meta" "$LAB_PIN_DIR/health"
 pins_checks "unpinned"
 
-git_() { git -c safe.directory="$LAB_ROOT" -C "$LAB_ROOT" "$@"; }
-if ! git_ cat-file -e "$OLD_COMMIT^{commit}" 2>/dev/null; then
+if ! e2e_git cat-file -e "$OLD_COMMIT^{commit}" 2>/dev/null; then
 	ok "the build of $OLD_COMMIT # SKIP not in this tree (make mutate's copy, a shallow clone)"
 	e2e_done
 fi
 OLD_SRC=$E2E_TMP/old
 OLD=$E2E_TMP/old-out/lbxdp
 mkdir -p "$OLD_SRC"
-git_ archive "$OLD_COMMIT" | tar -x -C "$OLD_SRC"
+e2e_git archive "$OLD_COMMIT" | tar -x -C "$OLD_SRC"
 make -C "$OLD_SRC" OUTPUT="$E2E_TMP/old-out" "$OLD" >"$E2E_TMP/old-build.log" 2>&1 ||
 	{ cat "$E2E_TMP/old-build.log" >&2; exit 1; }
 old() { LBXDP=$OLD lab_lbxdp "$@"; }

@@ -17,9 +17,7 @@ for tool in strace bpftool git; do
 	command -v "$tool" >/dev/null ||
 		{ echo "not ok - $E2E_NAME: $tool missing (run scripts/deps.sh)"; exit 1; }
 done
-# (root may run the tests in a clone another user owns)
-git_() { git -c safe.directory="$LAB_ROOT" -C "$LAB_ROOT" "$@"; }
-git_ cat-file -e "$OLD_COMMIT^{commit}" 2>/dev/null ||
+e2e_git cat-file -e "$OLD_COMMIT^{commit}" 2>/dev/null ||
 	{ echo "not ok - $E2E_NAME: commit $OLD_COMMIT is not in this clone (a shallow one? git fetch --unshallow)"; exit 1; }
 
 # The previous release, from its commit (no checkout: an archive).
@@ -27,7 +25,7 @@ NEW=$LBXDP
 OLD_SRC=$E2E_TMP/old
 OLD=$E2E_TMP/old-out/lbxdp
 mkdir -p "$OLD_SRC"
-git_ archive "$OLD_COMMIT" | tar -x -C "$OLD_SRC"
+e2e_git archive "$OLD_COMMIT" | tar -x -C "$OLD_SRC"
 make -C "$OLD_SRC" OUTPUT="$E2E_TMP/old-out" "$OLD" >"$E2E_TMP/old-build.log" 2>&1 ||
 	{ cat "$E2E_TMP/old-build.log" >&2; exit 1; }
 
@@ -223,13 +221,17 @@ for be in json.load(sys.stdin)[0]["backends"]:
 # to the LB's MAC; the fake server's MAC takes them nowhere).
 lbmac=$(ip -n "${LAB_PREFIX}lb" -j link show eth0 | json_get_0 address)
 ip -n "${LAB_PREFIX}client" neigh replace 198.18.0.22 lladdr "$lbmac" dev eth0
-for sport in 41001 41002 41003; do
+# udp_send SPORT...: a datagram to the sh service from each client port.
+udp_send() {
 	ip netns exec "${LAB_PREFIX}client" python3 -c '
 import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("", int(sys.argv[1])))
-s.sendto(b"x", ("198.18.0.22", 5353))' "$sport"
-done
+for p in sys.argv[1:]:
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("", int(p)))
+    s.sendto(b"x", ("198.18.0.22", 5353))
+    s.close()' "$@"
+}
+udp_send 41001 41002 41003
 udp0=$(udp_flows old)
 check "old release: 3 UDP flows to the sh service, each an entry (${udp0:-none})" \
 	[ "${udp0:-}" = 3 ]
@@ -357,5 +359,27 @@ for pt in $points; do
 	check "killed at $sc call $when: web1 and web3 set down, 6 of 6 answered by web2" \
 		answered 6 web2
 done
+
+# A flow the old program places between the first copy and the swap is in
+# the new table too, copied again after the swap: attach held 3 s at the
+# swap (its bpf calls before it are in the trace, which strace writes as
+# each returns), three new UDP flows meanwhile.
+setup_old_lab
+udp_send 41001 41002 41003
+W=$E2E_TMP/window
+strace -f -qq -o "$W.trace" -e trace=bpf \
+	-e inject="bpf:delay_enter=3000000:when=$swap" \
+	ip netns exec "${LAB_PREFIX}lb" "$NEW" --pin-dir "$LAB_PIN_DIR" attach eth0 \
+	>"$W.out" 2>&1 &
+held_pid=$!
+held() { [ "$(grep -c 'bpf(' "$W.trace" 2>/dev/null)" -ge $((swap - 1)) ]; }
+e2e_wait 60 held
+check "attach held at the swap (bpf call $swap)" held
+udp_send 41011 41012 41013
+rc=0
+wait "$held_pid" || rc=$?
+udp2=$(udp_flows new)
+check "3 UDP flows placed while attach was held at the swap, after it 6 of 6 in the new table (exit $rc, ${udp2:-none})" \
+	[ "$rc:${udp2:-}" = 0:6 ]
 
 e2e_done

@@ -29,6 +29,10 @@ TIMEOUT=${MUTATE_TIMEOUT:-900}
 ONLY=${MUTATIONS:-}
 
 TMP=$(mktemp -d /tmp/lbxdp-mutate.XXXXXX) || exit 2
+# The copies have no .git: the tests that build an older commit read this
+# repository's (tests/e2e/lib.sh e2e_git).
+LBXDP_GIT_ROOT=$PWD
+export LBXDP_GIT_ROOT
 child=""
 # shellcheck disable=SC2317 # called by the trap
 cleanup() {
