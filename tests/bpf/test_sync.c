@@ -486,7 +486,7 @@ static void test_install_persist(void)
 	int x;
 
 	test__begin(
-		"sync install: a peer's persistence entry holds the client's next new flow");
+		"sync install: a peer's persistence entry holds the client's next new flow; an older one does not replace this LB's");
 	test__context("set-up");
 	if (!svc_begin(&v, LBXDP_SCHED_RR, 300, 3) ||
 	    !ASSERT_OK(lbxdp_sync_installer_new(&in), "installer"))
@@ -507,6 +507,17 @@ static void test_install_persist(void)
 		ASSERT_STATS(&before, &after,
 			     STAT_BIT(forwarded) | STAT_BIT(persist_hits),
 			     "client's SYN");
+
+	test__context("an older persistence entry of the peer");
+	e = peer_entry(&syn, BACKEND((x + 1) % 3 + 1), LBXDP_SYNC_PERSIST,
+		       5000);
+	if (!install(in, &e, 1, lbxdp_now_ns(), &st))
+		goto out;
+	ASSERT_EQ(st.kept, 1, "entries kept");
+	ASSERT_EQ(st.persists, 0, "persistence entries written");
+	syn.sport++;
+	ASSERT_EQ(forward(&syn, "client's next SYN"), x,
+		  "the next SYN's backend index: this LB's entry, kept");
 out:
 	lbxdp_sync_installer_free(in);
 	svc_end(&v);
