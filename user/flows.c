@@ -382,7 +382,8 @@ void lbxdp_flows_walk_end(struct lbxdp_flow_walk *w)
 	memset(w, 0, sizeof(*w));
 }
 
-/* Way @w of a walk as user space names it: 0 if its VIP is gone. */
+/* Way @w of a walk as user space names it; false if free or its VIP is
+ * gone. */
 static bool way_named(const struct lbxdp_walk_names *n,
 		      const struct lbxdp_ft_way *w, struct lbxdp_flow_key *k,
 		      struct lbxdp_flow *v)
