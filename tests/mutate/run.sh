@@ -12,8 +12,9 @@
 # runs the ones a change concerns.
 #
 # Exit status: 0 every mutation caught; 1 one survived, does not apply
-# (its text is not found exactly once), does not build, or the list is
-# bad; 2 the unmutated copy does not build or fails the suites named.
+# (its text is not found exactly once), does not build, makes a program
+# the verifier refuses (NO LOAD: no test of its guard ran), or the list
+# is bad; 2 the unmutated copy does not build or fails the suites named.
 #
 #   MUTATIONS='id ...'   run only these mutations
 #   MUTATE_TIMEOUT=S     seconds a mutation's suites may take (default 900;
@@ -305,7 +306,13 @@ for i in "${sel[@]}"; do
 		bash "$dir/tests/run.sh" >"$log.run" 2>&1
 	rc=$?
 	by=$(first_fail "$log.run")
-	if [ "$rc" -eq 0 ]; then
+	# A program the verifier refuses fails every bpf test at its set-up:
+	# that proves no test of the guard, only the mutation's cost.
+	if grep -q 'cannot load the XDP program' "$log.run"; then
+		results+=("NO LOAD")
+		bys+=("$(grep -m1 -E 'Too large|invalid|R[0-9]+ |unbounded|out of bounds' "$log.run")")
+		bad=1
+	elif [ "$rc" -eq 0 ]; then
 		results+=("SURVIVED")
 		bys+=("")
 		bad=1
