@@ -273,7 +273,7 @@ rm "$LAB_PIN_DIR/vip_meta" "$LAB_PIN_DIR/backend_meta" "$LAB_PIN_DIR/health"
 pins_checks "unpinned"
 
 if ! e2e_git cat-file -e "$OLD_COMMIT^{commit}" 2>/dev/null; then
-	ok "the build of $OLD_COMMIT # SKIP not in this tree (make mutate's copy, a shallow clone)"
+	ok "the build of $OLD_COMMIT # SKIP not in this repository (a shallow clone?)"
 	e2e_done
 fi
 OLD_SRC=$E2E_TMP/old
