@@ -322,9 +322,9 @@ static int copy_flush(struct flow_copy *fc)
 }
 
 /* Those seen at @since or later (0: all); @flags as
- * lbxdp_flows_put_many()'s. */
+ * lbxdp_flows_put_many()'s; how many were written into *@copied. */
 static int copy_flows(struct lbxdp_migration *m, struct lbxdp_ctx *c,
-		      __u64 since, __u64 flags)
+		      __u64 since, __u64 flags, __u64 *copied)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, o);
 	struct flow_copy fc = {.c = c,
@@ -367,7 +367,7 @@ static int copy_flows(struct lbxdp_migration *m, struct lbxdp_ctx *c,
 			__u64 tmo = (__u64)(keys[i].proto == IPPROTO_TCP
 						    ? c->cfg.tcp_timeout
 						    : c->cfg.udp_timeout) *
-				    1000000000ULL;
+				    NSEC;
 
 			/* Only the live: an idle one is placed anew. */
 			if (vals[i].last_seen_ns + tmo < fc.now ||
@@ -382,7 +382,7 @@ static int copy_flows(struct lbxdp_migration *m, struct lbxdp_ctx *c,
 	if (!err && fc.n)
 		err = copy_flush(&fc);
 	if (!err)
-		m->flows = fc.copied;
+		*copied = fc.copied;
 	else
 		p_err("cannot copy the flows into the new table: %s",
 		      strerror(-err));
@@ -395,10 +395,11 @@ cleanup:
 	return err;
 }
 
-/* The old table's live flows into the new one of @obj: @flags as
- * lbxdp_flows_put_many()'s. */
+/* The old table's live flows into the new one of @obj: @since, @flags
+ * and @copied as copy_flows()'s. */
 static int copy_into(struct lbxdp_migration *m, struct bpf_object *obj,
-		     const struct lbxdp_config *cfg, __u64 since, __u64 flags)
+		     const struct lbxdp_config *cfg, __u64 since, __u64 flags,
+		     __u64 *copied)
 {
 	struct lbxdp_ctx c = {.dir_fd = -1};
 	size_t i;
@@ -424,7 +425,7 @@ static int copy_into(struct lbxdp_migration *m, struct bpf_object *obj,
 			err = -errno;
 	}
 	if (!err)
-		err = copy_flows(m, &c, since, flags);
+		err = copy_flows(m, &c, since, flags, copied);
 	lbxdp_close(&c);
 	return err;
 }
@@ -433,23 +434,19 @@ int lbxdp_migrate_records(struct lbxdp_migration *m, struct bpf_object *obj,
 			  struct lbxdp_config *cfg)
 {
 	m->copy_ns = lbxdp_now_ns();
-	return copy_into(m, obj, cfg, 0, BPF_ANY);
+	return copy_into(m, obj, cfg, 0, BPF_ANY, &m->flows);
 }
 
 int lbxdp_migrate_delta(struct lbxdp_migration *m, struct bpf_object *obj,
 			const struct lbxdp_config *cfg)
 {
-	__u64 before = m->flows;
-	int err;
+	__u64 copied;
 
 	/* What the old program placed after the first copy, up to the
 	 * swap (last seen since: a second's margin for the two clocks); an
 	 * entry the new program wrote since stays. */
-	m->flows = 0;
-	err = copy_into(m, obj, cfg, m->copy_ns > NSEC ? m->copy_ns - NSEC : 0,
-			BPF_NOEXIST);
-	m->flows = before;
-	return err;
+	return copy_into(m, obj, cfg, m->copy_ns > NSEC ? m->copy_ns - NSEC : 0,
+			 BPF_NOEXIST, &copied);
 }
 
 int lbxdp_migrate_finish(struct lbxdp_migration *m)
