@@ -4,7 +4,9 @@
  * docs/flow-table.md), for BPF programs: find, put, delete and touch a
  * flow in a BPF_MAP_TYPE_ARRAY of struct lbxdp_ft_bucket. Not lbxdp's
  * flows map yet; tests/bpf/test_flowtab.c runs them (bpf/ft_test.bpf.c).
- * The including program names its table: #define FT_MAP before it.
+ * The including program names its table: #define FT_MAP before it, and
+ * its tags (map flow_tags, lbxdp/flowtab.h) with #define FT_TAGS, if it
+ * writes lbxdp's table: every writer of a way writes its tag.
  *
  * Readers take no lock: they read a flow's two buckets between two reads
  * of their seq. Writers hold a bucket by a compare-and-swap of its seq
@@ -197,6 +199,74 @@ static __always_inline int ft_lock_pair(struct lbxdp_ft_bucket *b[2],
 
 /* The first way of @b not live at @now, or LBXDP_FT_WAYS; the count of
  * its live ways into *live. */
+#ifdef FT_TAGS
+/* Way @j of bucket @bi (held) now holds a key of tag @t. */
+static __always_inline void ft_tag_set(__u32 bi, __u32 j, __u8 t)
+{
+	__u32 e = bi >> 1;
+	__u8 *v = bpf_map_lookup_elem(&FT_TAGS, &e);
+
+	if (v && j < LBXDP_FT_WAYS)
+		v[(bi & 1) * 4 + j] = t;
+}
+
+static __always_inline bool ft_tagged(const __u64 *v, __u32 bi, __u32 t)
+{
+	__u32 x = (__u32)(*v >> ((bi & 1) * 32));
+
+	return (x & 0xff) == t || ((x >> 8) & 0xff) == t ||
+	       ((x >> 16) & 0xff) == t;
+}
+
+/*
+ * Whether @k may have a way: false only if neither of its buckets has a
+ * way of its tag, read without the buckets (two random reads in a map
+ * 1/16 of the table's size). No seq: a reader that races a writer of @k
+ * reads it as there or not, as ft_find() would before or after it; a move
+ * tags the way it copies to before it frees the one it copies from.
+ */
+static __always_inline bool ft_maybe(__u32 nb, __u32 seed,
+				     const struct lbxdp_ft_way *k)
+{
+	__u32 h = lbxdp_ft_hash(k, seed), idx[2], e0, e1, t;
+	__u64 *v0, *v1;
+
+	if (nb < 2)
+		return true;
+	lbxdp_ft_pair_of(h, nb, idx);
+	t = lbxdp_ft_tag_of(h);
+	e0 = idx[0] >> 1;
+	e1 = idx[1] >> 1;
+	v0 = bpf_map_lookup_elem(&FT_TAGS, &e0);
+	v1 = bpf_map_lookup_elem(&FT_TAGS, &e1);
+	if (!v0 || !v1)
+		return true;
+	return ft_tagged(v0, idx[0], t) || ft_tagged(v1, idx[1], t);
+}
+
+/* Tags bucket @bi's ways from what they hold, under its seq: the ways an
+ * older program wrote without tags (lbxdp's writer, at attach). */
+static __always_inline int ft_retag(__u32 bi, __u32 seed)
+{
+	struct lbxdp_ft_bucket *b = bpf_map_lookup_elem(&FT_MAP, &bi);
+	__u32 j;
+
+	if (!b)
+		return -2; /* ENOENT */
+	if (ft_lock(b))
+		return FT_BUSY;
+	for (j = 0; j < LBXDP_FT_WAYS; j++)
+		ft_tag_set(bi, j,
+			   b->w[j].seen ? lbxdp_ft_tag(&b->w[j], seed) : 0);
+	ft_unlock(b);
+	return 0;
+}
+#else
+static __always_inline void ft_tag_set(__u32 bi, __u32 j, __u8 t)
+{
+}
+#endif
+
 static __always_inline __u32 ft_room(const struct lbxdp_ft_bucket *b, __u32 now,
 				     __u32 tmo, __u32 *live)
 {
@@ -225,13 +295,14 @@ static __always_inline bool ft_move(__u32 nb, __u32 seed,
 {
 	struct lbxdp_ft_bucket *alt;
 	struct lbxdp_ft_way *x;
-	__u32 p[2], ai, live, f;
+	__u32 p[2], h, ai, live, f;
 
 	ft_opaque(j);
 	if (j >= LBXDP_FT_WAYS)
 		return false;
 	x = &b->w[j];
-	lbxdp_ft_pair(x, seed, nb, p);
+	h = lbxdp_ft_hash(x, seed);
+	lbxdp_ft_pair_of(h, nb, p);
 	ai = p[0] == bi ? p[1] : p[0];
 	if (ai == other || ai == bi)
 		return false;
@@ -239,8 +310,10 @@ static __always_inline bool ft_move(__u32 nb, __u32 seed,
 	if (!alt || ft_lock(alt))
 		return false;
 	f = ft_room(alt, now, tmo, &live);
-	if (f < LBXDP_FT_WAYS)
+	if (f < LBXDP_FT_WAYS) {
 		alt->w[f] = *x;
+		ft_tag_set(ai, f, lbxdp_ft_tag_of(h));
+	}
 	ft_unlock(alt);
 	return f < LBXDP_FT_WAYS;
 }
@@ -315,12 +388,17 @@ static __always_inline __u32 ft_move_some(__u32 nb, __u32 seed,
 #endif
 }
 
-/* Writes @w into @b's way @j (held). */
-static __always_inline void ft_write(struct lbxdp_ft_bucket *b, __u32 j,
+/* Writes @w into way @j of @b (held, index @bi), and its tag. (Hashed
+ * here, not once a put: a value kept across the put would not fit on
+ * lbxdp's stack.) */
+static __always_inline void ft_write(struct lbxdp_ft_bucket *b, __u32 bi,
+				     __u32 seed, __u32 j,
 				     const struct lbxdp_ft_way *w)
 {
-	if (j < LBXDP_FT_WAYS)
+	if (j < LBXDP_FT_WAYS) {
 		b->w[j] = *w;
+		ft_tag_set(bi, j, lbxdp_ft_tag(w, seed));
+	}
 }
 
 static __always_inline int
@@ -341,7 +419,7 @@ ft_put_held(__u32 nb, __u32 seed, struct lbxdp_ft_bucket *b[2],
 				*w = *x;
 				return FT_KEPT;
 			}
-			ft_write(b[i], j, w);
+			ft_write(b[i], idx[i], seed, j, w);
 			return FT_REWRITTEN;
 		}
 	}
@@ -354,22 +432,22 @@ ft_put_held(__u32 nb, __u32 seed, struct lbxdp_ft_bucket *b[2],
 	ft_opaque(l0);
 	ft_opaque(l1);
 	if (l1 < l0 && f1 < LBXDP_FT_WAYS) {
-		ft_write(b[1], f1, w);
+		ft_write(b[1], idx[1], seed, f1, w);
 		return FT_ADDED;
 	}
 	if (f0 < LBXDP_FT_WAYS) {
-		ft_write(b[0], f0, w);
+		ft_write(b[0], idx[0], seed, f0, w);
 		return FT_ADDED;
 	}
 	/* Both full: a way freed by a move. */
 	k = ft_move_some(nb, seed, b, idx, now, tmo);
 	ft_opaque(k);
 	if (k >= 1 && k <= LBXDP_FT_WAYS) {
-		ft_write(b[0], k - 1, w);
+		ft_write(b[0], idx[0], seed, k - 1, w);
 		return FT_MOVED;
 	}
 	if (k > LBXDP_FT_WAYS && k <= 2 * LBXDP_FT_WAYS) {
-		ft_write(b[1], k - 1 - LBXDP_FT_WAYS, w);
+		ft_write(b[1], idx[1], seed, k - 1 - LBXDP_FT_WAYS, w);
 		return FT_MOVED;
 	}
 	/* Else over the flow seen longest ago of the six. */
@@ -384,9 +462,9 @@ ft_put_held(__u32 nb, __u32 seed, struct lbxdp_ft_bucket *b[2],
 		}
 	}
 	if (s < LBXDP_FT_WAYS)
-		ft_write(b[0], s, w);
+		ft_write(b[0], idx[0], seed, s, w);
 	else
-		ft_write(b[1], s - LBXDP_FT_WAYS, w);
+		ft_write(b[1], idx[1], seed, s - LBXDP_FT_WAYS, w);
 	return FT_EVICTED;
 }
 

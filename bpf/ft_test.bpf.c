@@ -18,7 +18,17 @@ struct {
 	__uint(map_flags, BPF_F_MMAPABLE);
 } ft SEC(".maps");
 
+/* Its tags (lbxdp/flowtab.h), sized by the test: lbxdp_ft_ntags(). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+} tags SEC(".maps");
+
 #define FT_MAP ft
+#define FT_TAGS tags
 #include "flowtab.h"
 
 static __always_inline void tally(struct ft_test_run *r, int res)
@@ -57,6 +67,12 @@ static __always_inline void one(struct ft_test_run *r)
 		res = ft_put(r->nbuckets, r->seed, &k, r->tmo, r->keep);
 		if (res == FT_KEPT)
 			r->out = k;
+		break;
+	case FT_OP_MAYBE:
+		res = ft_maybe(r->nbuckets, r->seed, &k);
+		break;
+	case FT_OP_RETAG:
+		res = ft_retag(r->now, r->seed);
 		break;
 	default:
 		res = ft_del(r->nbuckets, r->seed, &k);

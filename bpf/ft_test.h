@@ -11,7 +11,15 @@
 #include <linux/types.h>
 #include "lbxdp/flowtab.h"
 
-enum { FT_OP_FIND, FT_OP_PUT, FT_OP_DEL, FT_OP_TOUCH };
+/* MAYBE: ft_maybe(), 1 or 0; RETAG: ft_retag() of bucket @now. */
+enum {
+	FT_OP_FIND,
+	FT_OP_PUT,
+	FT_OP_DEL,
+	FT_OP_TOUCH,
+	FT_OP_MAYBE,
+	FT_OP_RETAG
+};
 
 #define FT_TEST_RESULTS 8 /* count[r + 2]: r from -2 (ENOENT) to 5 */
 
@@ -21,7 +29,7 @@ struct ft_test_run {
 	__u32 seed;
 	__u32 tmo;  /* puts: the longest timeout, in seen units */
 	__u32 keep; /* puts: leave a flow that is there */
-	__u32 now;  /* touch: the new seen */
+	__u32 now;  /* touch: the new seen; retag: the bucket */
 	/* touch: the seen it read, if not 0 (else what it finds); find:
 	 * the last way found; put: the way kept */
 	__u32 bad;		 /* finds whose backend was not their key's */

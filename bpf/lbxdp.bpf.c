@@ -26,6 +26,7 @@
  * bpf_loop() callback's frame does not fit under this program's stack). */
 #define FT_MAP flows
 #define FT_INLINE_LOOPS
+#define FT_TAGS flow_tags
 #include "flowtab.h"
 
 /* last_seen is rewritten at most this often: a shared entry is not dirtied
@@ -1345,6 +1346,14 @@ int lbxdp_xdp(struct xdp_md *ctx)
 	 * slots without an entry within the timeout): a slot whose table
 	 * named another server for a while keeps live entries there, though
 	 * its history is gone once it names its old one again. */
+	/* Beyond the guard, a SYN whose tag neither of its buckets has
+	 * has no entry: placed as one that was looked up and missed. */
+	if (p.flood && (cfg->flags & LBXDP_CFG_F_TAGS) && !p.base &&
+	    !prior_of(cfg, vip, &p)) {
+		way_key(&flow, &p, vip->id);
+		if (!ft_maybe(cfg->ft_nbuckets, cfg->ft_seed, &flow))
+			goto place_stateless;
+	}
 	if (p.syn)
 		memo_find(&p);
 	found = flow_find(cfg, &p, vip->id, &flow, &at);

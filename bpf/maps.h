@@ -147,6 +147,16 @@ struct {
 	PINNED;
 } flows SEC(".maps");
 
+/* A tag for each way of flows (lbxdp/flowtab.h). Sized by attach:
+ * lbxdp_ft_ntags(config.ft_nbuckets). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, 1);
+	PINNED;
+} flow_tags SEC(".maps");
+
 /* Sized by attach: LBXDP_MEMO_SIZE a possible CPU (abi.h). Mmapable for
  * its page-aligned values: a memo is one cache line. */
 struct {

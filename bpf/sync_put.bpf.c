@@ -5,8 +5,9 @@
  * (user/flowsync.c), and every other write of a flow entry (user/flows.c),
  * for only a program writes the table's buckets under their seq, and one
  * that a signal cannot stop half way. Run by BPF_PROG_TEST_RUN, up to
- * LBXDP_SYNC_PUT_MAX entries a run. Declares only the two maps it
- * writes, and config, as maps.h does (libbpf reuses the pinned ones; user
+ * LBXDP_SYNC_PUT_MAX entries a run; and the tags of the ways an older
+ * program wrote (lbxdp_ft_retag). Declares only the maps it writes, and
+ * config, as maps.h does (libbpf reuses the pinned ones; user
  * space sets their sizes from config, and the table's shape below).
  */
 #include <stdbool.h>
@@ -29,6 +30,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } flows SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, 1);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} flow_tags SEC(".maps");
+
 /* Read at each run: the timeouts `timeout set` may have raised. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -47,6 +56,7 @@ struct {
 } persist SEC(".maps");
 
 #define FT_MAP flows
+#define FT_TAGS flow_tags
 #include "flowtab.h"
 
 struct lbxdp_sync_put put[LBXDP_SYNC_PUT_MAX];
@@ -161,6 +171,25 @@ int lbxdp_sync_put(void *ctx)
 		else
 			e->result = flow_one(e, ft_nb, ft_seed, tmo);
 	}
+	return 0;
+}
+
+/* lbxdp_ft_retag: buckets [retag_from, retag_from + retag_n) of the
+ * table; those a writer held every try, counted in retag_busy. */
+__u32 retag_from, retag_n, retag_busy;
+
+static long retag_one(__u32 i, void *arg)
+{
+	if (ft_retag(retag_from + i, ft_seed))
+		retag_busy++;
+	return 0;
+}
+
+SEC("syscall")
+int lbxdp_ft_retag(void *ctx)
+{
+	retag_busy = 0;
+	bpf_loop(retag_n, retag_one, NULL, 0);
 	return 0;
 }
 

@@ -21,6 +21,7 @@
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "lbxdp/flowtab.h"
 #include "attach.h"
 #include "log.h"
 #include "maps.h"
@@ -29,6 +30,7 @@
 #include "netlink.h"
 #include "parse.h"
 #include "pindir.h"
+#include "records.h"
 #include "sched.h"
 #include "lbxdp.skel.h"
 
@@ -261,6 +263,7 @@ static int set_sizes(struct lbxdp_bpf *skel, const struct lbxdp_config *cfg)
 		{skel->maps.wrr_cursor, cfg->max_vips},
 		{skel->maps.backends, nbe},
 		{skel->maps.flows, cfg->ft_nbuckets},
+		{skel->maps.flow_tags, lbxdp_ft_ntags(cfg->ft_nbuckets)},
 		{skel->maps.persist, cfg->persist},
 		{skel->maps.stats_vip, cfg->max_vips},
 		{skel->maps.stats_backend, nbe},
@@ -576,6 +579,30 @@ static int stage_dir(const char *pin_dir, char *stage, size_t len,
 	return 0;
 }
 
+/*
+ * Tags the ways of a table an older program may have written without
+ * them (lbxdp/flowtab.h); a new table has none. Whether the tags are all
+ * there: if not (said), SYNs beyond the flood guard are looked up, as
+ * before tags. We hold the pin directory's lock.
+ */
+static bool retag(const char *pin_dir, bool have_pinned)
+{
+	struct lbxdp_ctx c;
+	int err;
+
+	if (!have_pinned)
+		return true;
+	err = lbxdp_open(&c, pin_dir, false);
+	if (err)
+		return false;
+	err = lbxdp_ft_retag(&c);
+	lbxdp_close(&c);
+	if (err)
+		p_warn("cannot tag the flow table's ways: %s (SYNs beyond the flood guard are looked up until the next attach)",
+		       strerror(-err));
+	return !err;
+}
+
 int lbxdp_attach(const struct lbxdp_attach_opts *o)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = o->pin_dir);
@@ -708,6 +735,9 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 	}
 
 	cfg.ifindex = ifindex;
+	/* Until the ways the old program wrote are tagged (after the swap:
+	 * it writes none after it), the new one looks every SYN up. */
+	cfg.flags &= ~LBXDP_CFG_F_TAGS;
 	/* The MAC is read here only: attach again is how a new one is
 	 * taken up (status warns when they differ). */
 	mac_changed = have_pinned && pinned.ifindex == ifindex &&
@@ -769,6 +799,8 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 		       lbxdp_format_mac(pinned.mac, was, sizeof(was)),
 		       lbxdp_format_mac(mac, now, sizeof(now)));
 	}
+	if (!err && retag(o->pin_dir, have_pinned))
+		cfg.flags |= LBXDP_CFG_F_TAGS;
 	/* What the CPUs copied from the records under the old program (up
 	 * to the swap) is not for the new one to trust. */
 	if (!err) {

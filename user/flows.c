@@ -98,6 +98,9 @@ int lbxdp_ft_writer_load(struct lbxdp_ctx *c, struct sync_put_bpf **out)
 	}
 	err = bpf_map__set_max_entries(s->maps.flows, c->cfg.ft_nbuckets);
 	if (!err)
+		err = bpf_map__set_max_entries(
+			s->maps.flow_tags, lbxdp_ft_ntags(c->cfg.ft_nbuckets));
+	if (!err)
 		err = bpf_map__set_max_entries(s->maps.persist, c->cfg.persist);
 	if (!err)
 		err = sync_put_bpf__load(s);
@@ -111,6 +114,44 @@ fail:
 	p_err("cannot load the flow table's writer: %s", strerror(-err));
 	sync_put_bpf__destroy(s);
 	return err;
+}
+
+#define RETAG_CHUNK 65536U
+#define RETAG_TRIES 8
+
+/*
+ * Tags every way of the table from what it holds (lbxdp/flowtab.h), for
+ * the ways a program without tags wrote: each bucket under its seq, by
+ * the writer, a chunk of buckets a run. -EBUSY if a writer held some
+ * bucket through every try.
+ */
+int lbxdp_ft_retag(struct lbxdp_ctx *c)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o);
+	__u32 nb = c->cfg.ft_nbuckets, at, t;
+	int err, fd;
+
+	if (!c->ftw) {
+		err = lbxdp_ft_writer_load(c, &c->ftw);
+		if (err)
+			return err;
+	}
+	fd = bpf_program__fd(c->ftw->progs.lbxdp_ft_retag);
+	for (at = 0; at < nb; at += RETAG_CHUNK) {
+		c->ftw->bss->retag_from = at;
+		c->ftw->bss->retag_n =
+			nb - at < RETAG_CHUNK ? nb - at : RETAG_CHUNK;
+		for (t = 0; t < RETAG_TRIES; t++) {
+			if (bpf_prog_test_run_opts(fd, &o))
+				return -errno;
+			if (!c->ftw->bss->retag_busy)
+				break;
+			sched_yield();
+		}
+		if (t == RETAG_TRIES)
+			return -EBUSY;
+	}
+	return 0;
 }
 
 /* The id of the VIP of flow @k: its port's service, else its port 0's;

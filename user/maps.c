@@ -50,6 +50,7 @@ const char *const lbxdp_map_names[M_NR] = {
 	[M_VIP_TRACK] = "vip_track",
 	[M_VIP_PRIOR] = "vip_prior",
 	[M_FLOW_MEMO_CPU] = "flow_memo_cpu",
+	[M_FLOW_TAGS] = "flow_tags",
 	/* clang-format on */
 };
 

@@ -50,6 +50,8 @@ enum lbxdp_map {
 	M_VIP_PRIOR,
 	/* The flow memo as one array, since it replaced "flow_memo". */
 	M_FLOW_MEMO_CPU,
+	/* The ways' tags (lbxdp/flowtab.h), since they came (abi.h). */
+	M_FLOW_TAGS,
 	M_NR,
 };
 

@@ -42,6 +42,7 @@ int lbxdp_flows_put_many(struct lbxdp_ctx *c, const struct lbxdp_flow_key *keys,
 /* The flow table's writer over @c's pinned maps, loaded (flow sync's
  * installer has one of its own); -errno, printed. */
 int lbxdp_ft_writer_load(struct lbxdp_ctx *c, struct sync_put_bpf **out);
+int lbxdp_ft_retag(struct lbxdp_ctx *c);
 
 typedef int (*flow_fn)(const struct lbxdp_flow_key *k,
 		       const struct lbxdp_flow *v, void *arg);

@@ -309,6 +309,11 @@ static inline __u32 lbxdp_ft_nbuckets(__u32 flows)
 /* Report each new flow and persistence entry to the ring "sync_ring",
  * for the flow sync daemon: off, a new flow pays one branch. */
 #define LBXDP_CFG_F_SYNC (1U << 0)
+/* Map flow_tags holds the tag of every way of flows (lbxdp/flowtab.h):
+ * a SYN beyond the flood guard whose tag is in neither of its buckets
+ * has no entry, and is not looked up. Cleared by attach before it loads
+ * a program, set once it has tagged the ways the old one wrote. */
+#define LBXDP_CFG_F_TAGS (1U << 1)
 
 /* Map "stats_vip", BPF_MAP_TYPE_PERCPU_ARRAY [max_vips];
  * map "stats_backend", BPF_MAP_TYPE_PERCPU_ARRAY [backends]. */

@@ -50,26 +50,65 @@ static inline int lbxdp_ft_same(const struct lbxdp_ft_way *a,
 	       a->dport == b->dport && a->vip == b->vip;
 }
 
-/*
- * The two buckets of @k's flow among @nbuckets (>= 2), two different
- * ones: a hash of its key with @seed (random for each table, so that a
- * client cannot aim its flows at one pair), scaled by a multiply.
- */
-static inline void lbxdp_ft_pair(const struct lbxdp_ft_way *k, __u32 seed,
-				 __u32 nbuckets, __u32 b[2])
+/* The hash of @k's key with @seed (random for each table, so that a
+ * client cannot aim its flows at one bucket pair). */
+static inline __u32 lbxdp_ft_hash(const struct lbxdp_ft_way *k, __u32 seed)
 {
-	__u32 h = seed, g;
+	__u32 h = seed;
 
 	h = lbxdp_hash_mix(h, lbxdp_be32(k->saddr));
 	h = lbxdp_hash_mix(h,
 			   lbxdp_be16(k->sport) << 16 | lbxdp_be16(k->dport));
 	h = lbxdp_hash_mix(h, k->vip);
-	h = lbxdp_hash_final(h, 3);
-	g = lbxdp_hash_final(h ^ 0x9e3779b9U, 1);
+	return lbxdp_hash_final(h, 3);
+}
+
+/* The two buckets among @nbuckets (>= 2) of a key of hash @h, two
+ * different ones, scaled by a multiply. */
+static inline void lbxdp_ft_pair_of(__u32 h, __u32 nbuckets, __u32 b[2])
+{
+	__u32 g = lbxdp_hash_final(h ^ 0x9e3779b9U, 1);
+
 	b[0] = (__u32)(((__u64)h * nbuckets) >> 32);
 	b[1] = (__u32)(((__u64)g * nbuckets) >> 32);
 	if (b[1] == b[0])
 		b[1] = b[0] + 1 < nbuckets ? b[0] + 1 : 0;
+}
+
+static inline void lbxdp_ft_pair(const struct lbxdp_ft_way *k, __u32 seed,
+				 __u32 nbuckets, __u32 b[2])
+{
+	lbxdp_ft_pair_of(lbxdp_ft_hash(k, seed), nbuckets, b);
+}
+
+/*
+ * Map "flow_tags", BPF_MAP_TYPE_ARRAY [lbxdp_ft_ntags(ft_nbuckets)] of
+ * __u64: a byte for each way of the table, so that a flow that is not
+ * there is known without reading its two buckets (far beyond the caches
+ * with a million flows; this map is 1/16 of their size). Byte
+ * (i & 1) * 4 + j of element i / 2 is the tag of the key in way j of
+ * bucket i, written with the way under the bucket's seq; 0 for none. A
+ * way freed keeps its tag: a tag may be stale, never missing. Valid only
+ * while config.flags has LBXDP_CFG_F_TAGS (attach sets it once it has
+ * tagged what an older program wrote).
+ */
+static inline __u32 lbxdp_ft_ntags(__u32 nbuckets)
+{
+	return (nbuckets + 1) / 2;
+}
+
+/* The tag of a key of hash @h: its low byte, never 0. Its buckets come
+ * from the high bits of @h and of another hash of it. */
+static inline __u8 lbxdp_ft_tag_of(__u32 h)
+{
+	__u8 t = (__u8)h;
+
+	return t ? t : 1;
+}
+
+static inline __u8 lbxdp_ft_tag(const struct lbxdp_ft_way *k, __u32 seed)
+{
+	return lbxdp_ft_tag_of(lbxdp_ft_hash(k, seed));
 }
 
 /* The longest of the TCP and UDP timeouts (seconds) in seen units, plus

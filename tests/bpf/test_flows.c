@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/mman.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -1793,6 +1795,138 @@ out:
 	test__end();
 }
 
+/* Ways of @c's table that hold a flow whose tag flow_tags lacks; -1 if
+ * they cannot be read. */
+static int untagged_ways(struct lbxdp_ctx *c)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	__u32 nb = c->cfg.ft_nbuckets, i;
+	size_t len = ((size_t)nb * sizeof(struct lbxdp_ft_bucket) + page - 1) /
+		     page * page;
+	const struct lbxdp_ft_bucket *tab;
+	int j, n = 0;
+	__u64 v;
+
+	tab = mmap(NULL, len, PROT_READ, MAP_SHARED, c->fd[M_FLOWS], 0);
+	if (tab == MAP_FAILED)
+		return -1;
+	for (i = 0; i < nb && n >= 0; i++) {
+		__u32 e = i / 2;
+
+		if (bpf_map_lookup_elem(c->fd[M_FLOW_TAGS], &e, &v)) {
+			n = -1;
+			break;
+		}
+		for (j = 0; j < LBXDP_FT_WAYS; j++)
+			if (tab[i].w[j].seen &&
+			    (__u8)(v >> ((i & 1) * 32 + j * 8)) !=
+				    lbxdp_ft_tag(&tab[i].w[j], c->cfg.ft_seed))
+				n++;
+	}
+	munmap((void *)tab, len);
+	return n;
+}
+
+/* As a program without tags leaves flow_tags: zeros. */
+static bool tags_zero(struct lbxdp_ctx *c)
+{
+	__u32 i, n = lbxdp_ft_ntags(c->cfg.ft_nbuckets);
+	__u64 zero = 0;
+
+	for (i = 0; i < n; i++)
+		if (!ASSERT_OK(bpf_map_update_elem(c->fd[M_FLOW_TAGS], &i,
+						   &zero, BPF_ANY),
+			       "zero a tag"))
+			return false;
+	return true;
+}
+
+#define TAG_FLOWS 20
+
+/*
+ * attach tags the ways an older program wrote without tags (after the
+ * swap), and says the tags are valid (config.flags) only once it has: a
+ * bucket a writer holds through the retag leaves the flag clear, even if
+ * the flag was set (a downgrade leaves it so), and SYNs beyond the guard
+ * are then looked up.
+ */
+static void test_attach_retag(void)
+{
+	static struct lb lb;
+	struct lbxdp_ctx *c = &lb.ctx;
+	struct lbxdp_ft_bucket *tab = MAP_FAILED;
+	struct lbxdp_vip_key key;
+	struct frame in, out;
+	struct fspec f;
+	size_t len = 0;
+	__u32 verdict;
+	__be32 a[4];
+	__u8 mac[6];
+	int i;
+
+	test__begin(
+		"flows: attach tags the ways an older program wrote; the tags count once all are");
+	test__context("set-up");
+	vip_key(&key, VIP1, 80, IPPROTO_TCP);
+	addr4(a, BACKEND(1));
+	be_mac(mac, 1, 0);
+	if (!ASSERT_OK(lb_attach_caps(&lb, "tags", IF_MODEL, 64, T_RING),
+		       "attach --flows 64") ||
+	    !ASSERT_TRUE(c->cfg.flags & LBXDP_CFG_F_TAGS,
+			 "a fresh table: its tags valid") ||
+	    !ASSERT_OK(
+		    lbxdp_vip_add(c, &key, LBXDP_SCHED_WRR, 0, LBXDP_OWNER_CLI),
+		    "vip add") ||
+	    !ASSERT_OK(lbxdp_backend_add(c, &key, a, 1, mac, LBXDP_OWNER_CLI),
+		       "backend add"))
+		goto out;
+	for (i = 0; i < TAG_FLOWS; i++) {
+		f = (struct fspec)TCPF(CLIENT(8), (__u16)(43000 + i), VIP1, 80,
+				       TH_SYN);
+		if (!ASSERT_OK(send_frame(&lb, &f, &in, &out, &verdict),
+			       "SYN") ||
+		    !ASSERT_VERDICT(verdict, XDP_TX, "SYN"))
+			goto out;
+	}
+	if (!ASSERT_EQ(untagged_ways(c), 0, "the program's ways, tagged") ||
+	    !tags_zero(c) ||
+	    !ASSERT_EQ(untagged_ways(c), TAG_FLOWS, "tags zeroed: untagged"))
+		goto out;
+
+	test__context("a bucket held through the retag");
+	len = ((size_t)c->cfg.ft_nbuckets * sizeof(*tab) + 4095) / 4096 * 4096;
+	tab = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   c->fd[M_FLOWS], 0);
+	if (!ASSERT_TRUE(tab != MAP_FAILED, "mmap flows"))
+		goto out;
+	tab[0].seq |= 1;
+	lb_close(&lb);
+	if (!ASSERT_OK(lb_attach_caps(&lb, "tags", IF_MODEL, 64, T_RING),
+		       "attach again") ||
+	    !ASSERT_TRUE(!(c->cfg.flags & LBXDP_CFG_F_TAGS),
+			 "a bucket left untagged: the tags do not count"))
+		goto out;
+	tab[0].seq++;
+
+	test__context("none held");
+	lb_close(&lb);
+	if (!ASSERT_OK(lb_attach_caps(&lb, "tags", IF_MODEL, 64, T_RING),
+		       "attach again"))
+		goto out;
+	ASSERT_TRUE(c->cfg.flags & LBXDP_CFG_F_TAGS, "all tagged: they count");
+	ASSERT_EQ(untagged_ways(c), 0, "every way tagged again");
+out:
+	if (tab != MAP_FAILED) {
+		tab[0].seq &= ~1U;
+		munmap(tab, len);
+	}
+	lb_close(&lb);
+	if (lb.pin_dir[0])
+		ASSERT_OK(lbxdp_detach(lb.pin_dir, IF_MODEL, true),
+			  "detach --purge");
+	test__end();
+}
+
 struct vip_count {
 	__be32 addr;
 	__u32 n;
@@ -1884,5 +2018,6 @@ void test_flows(void)
 	test_sh();
 	test_counters();
 	test_writer_tmo();
+	test_attach_retag();
 	test_walk_names();
 }

@@ -34,7 +34,8 @@
 struct ft {
 	struct ft_test_bpf *skel;
 	struct lbxdp_ft_bucket *tab; /* the map, mmapped */
-	size_t len;
+	__u8 *tags;		     /* its tags, mmapped */
+	size_t len, tags_len;
 	__u32 nb;
 	int prog;
 };
@@ -51,6 +52,9 @@ static int ft_open(struct ft *t, __u32 nb)
 		return -errno;
 	err = bpf_map__set_max_entries(t->skel->maps.ft, nb);
 	if (!err)
+		err = bpf_map__set_max_entries(t->skel->maps.tags,
+					       lbxdp_ft_ntags(nb));
+	if (!err)
 		err = ft_test_bpf__load(t->skel);
 	if (err)
 		return err;
@@ -62,6 +66,13 @@ static int ft_open(struct ft *t, __u32 nb)
 		t->tab = NULL;
 		return -errno;
 	}
+	t->tags_len = (lbxdp_ft_ntags(nb) * 8 + page - 1) / page * page;
+	t->tags = mmap(NULL, t->tags_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       bpf_map__fd(t->skel->maps.tags), 0);
+	if (t->tags == MAP_FAILED) {
+		t->tags = NULL;
+		return -errno;
+	}
 	return 0;
 }
 
@@ -69,6 +80,8 @@ static void ft_close(struct ft *t)
 {
 	if (t->tab)
 		munmap(t->tab, t->len);
+	if (t->tags)
+		munmap(t->tags, t->tags_len);
 	ft_test_bpf__destroy(t->skel);
 }
 
@@ -127,6 +140,28 @@ static int copies(const struct ft *t, __u32 n)
 				    "a flow lies in one of its two buckets");
 		}
 	}
+	return c;
+}
+
+/* The tag of way @j of bucket @i, as ft_maybe() reads it. */
+static __u8 *tag_at(const struct ft *t, __u32 i, int j)
+{
+	return &t->tags[(i >> 1) * 8 + (i & 1) * 4 + j];
+}
+
+/* Ways that hold a flow whose tag is not there (a stale tag of a freed
+ * way is no harm): ft_maybe() would miss their flows. */
+static int untagged(const struct ft *t)
+{
+	__u32 i;
+	int j, c = 0;
+
+	for (i = 0; i < t->nb; i++)
+		for (j = 0; j < LBXDP_FT_WAYS; j++)
+			if (t->tab[i].w[j].seen &&
+			    *tag_at(t, i, j) !=
+				    lbxdp_ft_tag(&t->tab[i].w[j], SEED))
+				c++;
 	return c;
 }
 
@@ -203,6 +238,7 @@ out:
 	ASSERT_EQ(r.out.gen, 3, "written over: gen");
 	ASSERT_EQ(r.out.seen, 120, "written over: seen");
 	ASSERT_EQ(copies(&t, 1), 1, "still one way");
+	ASSERT_EQ(untagged(&t), 0, "ways without their flow's tag");
 out2:
 	ft_close(&t);
 	test__end();
@@ -245,6 +281,7 @@ static void test_full(void)
 	ASSERT_OK(run(&t, &r), "test_run");
 	ASSERT_EQ(r.count[C_ADDED], 1, "an expired way is taken, no eviction");
 	ASSERT_TRUE(found(&t, 7), "the live flow (seen 70) stays");
+	ASSERT_EQ(untagged(&t), 0, "ways without their flow's tag");
 	/* A stamp ahead of the putter's clock is live: at 50, with a
 	 * timeout of 10, a flow seen 70 is not expired. */
 	ft_close(&t);
@@ -295,6 +332,7 @@ static void test_moves(void)
 	}
 	test__context("%u flows in 24 ways", n);
 	ASSERT_GT(moved, 0, "puts that moved a flow");
+	ASSERT_EQ(untagged(&t), 0, "ways without their flow's tag");
 	test__note("%u flows put before the first eviction, %d moves", n,
 		   moved);
 out:
@@ -468,6 +506,7 @@ static void test_race(void)
 	ASSERT_EQ(x.wbusy, 0, "the writer, alone, never busy");
 	for (n = 1; n <= PINNED; n++)
 		ASSERT_EQ(copies(&t, n), 1, "each pinned flow in one way");
+	ASSERT_EQ(untagged(&t), 0, "ways without their flow's tag");
 	test__note(
 		"%llu reads of pinned flows, %llu busy; the writer moved %llu flows, evicted %llu",
 		(unsigned long long)x.reads, (unsigned long long)x.busy,
@@ -523,6 +562,74 @@ static void test_batch(void)
 					wrong++;
 	}
 	ASSERT_EQ(wrong, 0, "ways with another flow's backend");
+	ASSERT_EQ(untagged(&t), 0, "ways without their flow's tag");
+out:
+	ft_close(&t);
+	test__end();
+}
+
+static bool maybe(const struct ft *t, __u32 n)
+{
+	return op1(t, FT_OP_MAYBE, n, 0, 0).count[C_FOUND] == 1;
+}
+
+static int retag_all(const struct ft *t)
+{
+	struct ft_test_run r;
+	__u32 i;
+	int busy = 0;
+
+	for (i = 0; i < t->nb; i++) {
+		r = (struct ft_test_run){.op = FT_OP_RETAG, .now = i};
+		ASSERT_OK(run(t, &r), "test_run");
+		busy += r.count[C_BUSY];
+	}
+	return busy;
+}
+
+#define TAG_FLOWS 300
+
+/*
+ * The tags (lbxdp/flowtab.h): a flow put may be there, one never put
+ * mostly may not; tags lost (an older program's ways) are found again by
+ * a retag, which leaves a bucket a writer holds alone.
+ */
+static void test_tags(void)
+{
+	struct lbxdp_ft_way k = key(1);
+	__u32 n, b[2], absent = 0;
+	struct ft t;
+
+	test__begin(
+		"flowtab: a flow's tag says it may be there; retag restores lost tags");
+	if (!ASSERT_OK(ft_open(&t, 256), "load ft_test"))
+		goto out;
+	for (n = 1; n <= TAG_FLOWS; n++)
+		op1(&t, FT_OP_PUT, n, 100, 0);
+	ASSERT_EQ(untagged(&t), 0, "ways without their flow's tag");
+	for (n = 1; n <= TAG_FLOWS; n++)
+		ASSERT_TRUE(maybe(&t, n), "a flow put may be there");
+	for (n = TAG_FLOWS + 1; n <= 2 * TAG_FLOWS; n++)
+		absent += !maybe(&t, n);
+	/* 300 flows in 768 ways: a pair has ~2.3 live ways, each a tag of
+	 * 255, so ~1% read as may-be-there. */
+	ASSERT_GT(absent, TAG_FLOWS * 9 / 10, "flows never put: not there");
+	test__note("%u of %u flows never put read as not there", absent,
+		   TAG_FLOWS);
+
+	/* As an older program leaves them: no tags. */
+	memset(t.tags, 0, lbxdp_ft_ntags(t.nb) * 8);
+	ASSERT_TRUE(!maybe(&t, 1), "its tags gone: read as not there");
+	lbxdp_ft_pair(&k, SEED, t.nb, b);
+	t.tab[b[0]].seq |= 1;
+	ASSERT_EQ(retag_all(&t), 1, "retag: the held bucket busy");
+	ASSERT_TRUE(untagged(&t) == live(&t, b[0]),
+		    "a held bucket's ways left untagged, every other tagged");
+	t.tab[b[0]].seq++;
+	ASSERT_EQ(retag_all(&t), 0, "retag, none held: none busy");
+	ASSERT_EQ(untagged(&t), 0, "ways without their flow's tag");
+	for (n = 1; n <= TAG_FLOWS; n++)
+		ASSERT_TRUE(maybe(&t, n), "retagged: a flow put may be there");
 out:
 	ft_close(&t);
 	test__end();
@@ -536,4 +643,5 @@ void test_flowtab(void)
 	test_batch();
 	test_held();
 	test_race();
+	test_tags();
 }

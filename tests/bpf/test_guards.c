@@ -279,6 +279,52 @@ out:
 	test__end();
 }
 
+/*
+ * Beyond the flood guard, a wrr SYN whose tag neither of its buckets has
+ * is placed by Maglev without reading them: held by a writer, they do not
+ * make it busy. With the tags not valid (config.flags), it is looked up.
+ */
+static void test_flood_tags(void)
+{
+	struct fspec other = SYNF(CLIENT(2), 5020, VIP1, 80),
+		     syn = SYNF(CLIENT(2), 5021, VIP1, 80);
+	struct lbxdp_ctx *c = &env.main.ctx;
+	struct lbxdp_config cfg;
+	struct guard g;
+	bool held = false, flag = false;
+	__u32 rate0 = c->cfg.flood_rate;
+
+	test__begin(
+		"flood guard: a SYN whose tag its buckets lack is placed without them; tags not valid, looked up");
+	test__context("set-up");
+	if (!guard_begin(&g, VIP1, LBXDP_SCHED_WRR, 0) ||
+	    !guard_add(&g, 0, 1) ||
+	    !ASSERT_TRUE(c->cfg.flags & LBXDP_CFG_F_TAGS, "tags valid") ||
+	    !flood_set(&env.main, 1) ||
+	    !expect(&other, XDP_TX, 0, FWD, "a SYN takes the second's one"))
+		goto out;
+	held = hold_buckets(&g, &syn, true);
+	if (!held || !expect(&syn, XDP_TX, 0, FWD | STAT_BIT(flood_stateless),
+			     "a new flow's SYN, its buckets held: by Maglev"))
+		goto out;
+	cfg = c->cfg;
+	cfg.flags &= ~LBXDP_CFG_F_TAGS;
+	flag = ASSERT_OK(lbxdp_config_write(c, &cfg), "tags not valid");
+	if (flag)
+		expect(&syn, XDP_DROP, -1, STAT_BIT(flow_busy),
+		       "tags not valid: looked up, busy");
+out:
+	if (flag) {
+		cfg.flags |= LBXDP_CFG_F_TAGS;
+		ASSERT_OK(lbxdp_config_write(c, &cfg), "tags valid again");
+	}
+	if (held)
+		hold_buckets(&g, &syn, false);
+	flood_set(&env.main, rate0);
+	guard_end(&g);
+	test__end();
+}
+
 /* --- (1) the flow memo expires --- */
 
 /* A wrr service of one backend, whose flow @syn, @ack this CPU forwarded
@@ -1064,6 +1110,7 @@ out:
 void test_guards(void)
 {
 	test_flow_busy();
+	test_flood_tags();
 	test_memo_expires();
 	test_memo_our_mac();
 	test_memo_per_cpu();
