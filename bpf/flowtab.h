@@ -200,6 +200,12 @@ static __always_inline int ft_lock_pair(struct lbxdp_ft_bucket *b[2],
 /* The first way of @b not live at @now, or LBXDP_FT_WAYS; the count of
  * its live ways into *live. */
 #ifdef FT_TAGS
+#ifndef FT_MAYBE_BETWEEN
+/* Tests (bpf/ft_test.bpf.c): a move that lands between ft_maybe()'s
+ * reads. */
+#define FT_MAYBE_BETWEEN(idx, t)
+#endif
+
 /* Way @j of bucket @bi (held) now holds a key of tag @t. */
 static __always_inline void ft_tag_set(__u32 bi, __u32 j, __u8 t)
 {
@@ -212,7 +218,7 @@ static __always_inline void ft_tag_set(__u32 bi, __u32 j, __u8 t)
 
 static __always_inline bool ft_tagged(const __u64 *v, __u32 bi, __u32 t)
 {
-	__u32 x = (__u32)(*v >> ((bi & 1) * 32));
+	__u32 x = (__u32)(*(volatile const __u64 *)v >> ((bi & 1) * 32));
 
 	return (x & 0xff) == t || ((x >> 8) & 0xff) == t ||
 	       ((x >> 16) & 0xff) == t;
@@ -221,9 +227,11 @@ static __always_inline bool ft_tagged(const __u64 *v, __u32 bi, __u32 t)
 /*
  * Whether @k may have a way: false only if neither of its buckets has a
  * way of its tag, read without the buckets (two random reads in a map
- * 1/16 of the table's size). No seq: a reader that races a writer of @k
- * reads it as there or not, as ft_find() would before or after it; a move
- * tags the way it copies to before it frees the one it copies from.
+ * 1/16 of the table's size). No seq: a reader that races a put of @k
+ * reads it as there or not, as ft_find() would before or after it. A move
+ * tags the way it copies to before it frees the one it copies from, so a
+ * reader that found neither reads the first bucket's tags again (a cache
+ * hit): had the second lost the tag since, the first has it by then.
  */
 static __always_inline bool ft_maybe(__u32 nb, __u32 seed,
 				     const struct lbxdp_ft_way *k)
@@ -241,7 +249,11 @@ static __always_inline bool ft_maybe(__u32 nb, __u32 seed,
 	v1 = bpf_map_lookup_elem(&FT_TAGS, &e1);
 	if (!v0 || !v1)
 		return true;
-	return ft_tagged(v0, idx[0], t) || ft_tagged(v1, idx[1], t);
+	if (ft_tagged(v0, idx[0], t) || ft_tagged(v1, idx[1], t))
+		return true;
+	FT_MAYBE_BETWEEN(idx, t);
+	barrier(); /* read again, after the second */
+	return ft_tagged(v0, idx[0], t);
 }
 
 /* Tags bucket @bi's ways from what they hold, under its seq: the ways an

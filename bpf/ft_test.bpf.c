@@ -27,6 +27,18 @@ struct {
 	__uint(map_flags, BPF_F_MMAPABLE);
 } tags SEC(".maps");
 
+/* Set by the test: the next ft_maybe() that finds neither tag meets a
+ * move of its flow into its first bucket before it reads that again. */
+__u32 move_between;
+
+#define FT_MAYBE_BETWEEN(idx, t)                    \
+	do {                                        \
+		if (move_between) {                 \
+			move_between = 0;           \
+			ft_tag_set((idx)[0], 0, t); \
+		}                                   \
+	} while (0)
+
 #define FT_MAP ft
 #define FT_TAGS tags
 #include "flowtab.h"
