@@ -583,18 +583,22 @@ static int stage_dir(const char *pin_dir, char *stage, size_t len,
  * Tags the ways of a table an older program may have written without
  * them (lbxdp/flowtab.h); a new table has none. Whether the tags are all
  * there: if not (said), SYNs beyond the flood guard are looked up, as
- * before tags. We hold the pin directory's lock.
+ * before tags. We hold the pin directory's lock; an upgrade from ABI 3
+ * is not finished yet, so the maps are not opened as a reader would.
  */
-static bool retag(const char *pin_dir, bool have_pinned)
+static bool retag(const char *pin_dir, const struct lbxdp_config *cfg,
+		  bool have_pinned)
 {
-	struct lbxdp_ctx c;
+	struct lbxdp_ctx c = {.dir_fd = -1};
+	size_t i;
 	int err;
 
 	if (!have_pinned)
 		return true;
-	err = lbxdp_open(&c, pin_dir, false);
-	if (err)
-		return false;
+	snprintf(c.pin_dir, sizeof(c.pin_dir), "%s", pin_dir);
+	c.cfg = *cfg;
+	for (i = 0; i < M_NR; i++)
+		c.fd[i] = -1;
 	err = lbxdp_ft_retag(&c);
 	lbxdp_close(&c);
 	if (err)
@@ -799,7 +803,7 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 		       lbxdp_format_mac(pinned.mac, was, sizeof(was)),
 		       lbxdp_format_mac(mac, now, sizeof(now)));
 	}
-	if (!err && retag(o->pin_dir, have_pinned))
+	if (!err && retag(o->pin_dir, &cfg, have_pinned))
 		cfg.flags |= LBXDP_CFG_F_TAGS;
 	/* What the CPUs copied from the records under the old program (up
 	 * to the swap) is not for the new one to trust. */

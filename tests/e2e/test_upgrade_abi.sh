@@ -105,7 +105,8 @@ snapshot() {
 
 # same_records BEFORE AFTER: every backend record equal, field for field
 # (free ones too: their gens); the VIPs equal; the config equal but for its
-# ABI version and gen, and the flow table's shape and seed, new in ABI 4.
+# ABI version and gen, and the flow table's shape and seed, new in ABI 4,
+# and the flow tags' flag, which must be set.
 same_records() {
 	python3 - "$1" "$2" <<'EOF'
 import json, sys
@@ -131,6 +132,10 @@ if cb["abi_version"] != 3 or ca["abi_version"] != 4:
     print("# config: ABI versions", file=sys.stderr); ok = False
 for k in ("abi_version", "gen"):
     cb.pop(k); ca.pop(k)
+# The flow tags (flags bit 2), whole after the upgrade's retag.
+if not ca["flags"] & 2:
+    print("# config: the flow tags not whole", file=sys.stderr); ok = False
+ca["flags"] &= ~2
 if not ca.pop("ft_nbuckets", 0) or "ft_seed" not in ca:
     print("# config: no flow table shape", file=sys.stderr); ok = False
 ca.pop("ft_seed", None)
