@@ -1712,6 +1712,27 @@ out:
 	test__end();
 }
 
+/* An lb of its own on IF_MODEL (pin dir @sub, --flows @flows) with a wrr
+ * VIP1:80 of one backend, BACKEND(1) of MAC set 1. */
+static bool model_wrr(struct lb *lb, const char *sub, __u32 flows)
+{
+	struct lbxdp_ctx *c = &lb->ctx;
+	struct lbxdp_vip_key key;
+	__be32 a[4];
+	__u8 mac[6];
+
+	vip_key(&key, VIP1, 80, IPPROTO_TCP);
+	addr4(a, BACKEND(1));
+	be_mac(mac, 1, 0);
+	return ASSERT_OK(lb_attach_caps(lb, sub, IF_MODEL, flows, T_RING),
+			 "attach") &&
+	       ASSERT_OK(lbxdp_vip_add(c, &key, LBXDP_SCHED_WRR, 0,
+				       LBXDP_OWNER_CLI),
+			 "vip add") &&
+	       ASSERT_OK(lbxdp_backend_add(c, &key, a, 1, mac, LBXDP_OWNER_CLI),
+			 "backend add");
+}
+
 /*
  * User space's writer (bpf/sync_put.bpf.c), loaded once by a daemon, reads
  * the timeouts at each write: a way idle longer than the timeout it was
@@ -1724,14 +1745,11 @@ static void test_writer_tmo(void)
 	struct lbxdp_ctx *c = &lb.ctx;
 	struct fspec f[7];
 	struct lbxdp_flow_key k;
-	struct lbxdp_vip_key key;
 	struct lbxdp_config cfg;
 	struct lbxdp_flow v;
 	struct frame in, out;
 	__u32 verdict = 0;
 	__u64 now;
-	__be32 a[4];
-	__u8 mac[6];
 	int i;
 
 	test__begin(
@@ -1740,17 +1758,8 @@ static void test_writer_tmo(void)
 	for (i = 0; i < 7; i++)
 		f[i] = (struct fspec)TCPF(CLIENT(7), (__u16)(42000 + i), VIP1,
 					  80, TH_SYN);
-	vip_key(&key, VIP1, 80, IPPROTO_TCP);
-	addr4(a, BACKEND(1));
-	be_mac(mac, 1, 0);
-	if (!ASSERT_OK(lb_attach_caps(&lb, "tmo", IF_MODEL, 2, T_RING),
-		       "attach --flows 2") ||
-	    !ASSERT_EQ(c->cfg.ft_nbuckets, 2, "buckets") ||
-	    !ASSERT_OK(
-		    lbxdp_vip_add(c, &key, LBXDP_SCHED_WRR, 0, LBXDP_OWNER_CLI),
-		    "vip add") ||
-	    !ASSERT_OK(lbxdp_backend_add(c, &key, a, 1, mac, LBXDP_OWNER_CLI),
-		       "backend add"))
+	if (!model_wrr(&lb, "tmo", 2) ||
+	    !ASSERT_EQ(c->cfg.ft_nbuckets, 2, "buckets"))
 		goto out;
 	cfg = c->cfg;
 	cfg.tcp_timeout = 5;
@@ -1855,30 +1864,18 @@ static void test_attach_retag(void)
 	static struct lb lb;
 	struct lbxdp_ctx *c = &lb.ctx;
 	struct lbxdp_ft_bucket *tab = MAP_FAILED;
-	struct lbxdp_vip_key key;
 	struct frame in, out;
 	struct fspec f;
 	size_t len = 0;
 	__u32 verdict;
-	__be32 a[4];
-	__u8 mac[6];
 	int i;
 
 	test__begin(
 		"flows: attach tags the ways an older program wrote; the tags count once all are");
 	test__context("set-up");
-	vip_key(&key, VIP1, 80, IPPROTO_TCP);
-	addr4(a, BACKEND(1));
-	be_mac(mac, 1, 0);
-	if (!ASSERT_OK(lb_attach_caps(&lb, "tags", IF_MODEL, 64, T_RING),
-		       "attach --flows 64") ||
+	if (!model_wrr(&lb, "tags", 64) ||
 	    !ASSERT_TRUE(c->cfg.flags & LBXDP_CFG_F_TAGS,
-			 "a fresh table: its tags valid") ||
-	    !ASSERT_OK(
-		    lbxdp_vip_add(c, &key, LBXDP_SCHED_WRR, 0, LBXDP_OWNER_CLI),
-		    "vip add") ||
-	    !ASSERT_OK(lbxdp_backend_add(c, &key, a, 1, mac, LBXDP_OWNER_CLI),
-		       "backend add"))
+			 "a fresh table: its tags valid"))
 		goto out;
 	for (i = 0; i < TAG_FLOWS; i++) {
 		f = (struct fspec)TCPF(CLIENT(8), (__u16)(43000 + i), VIP1, 80,
