@@ -1341,11 +1341,6 @@ int lbxdp_xdp(struct xdp_md *ctx)
 		if (ret != LOOKUP)
 			return ret;
 	}
-	/* A SYN of the ports of a live entry goes where the entry says:
-	 * looked up, on an mh or sh VIP too (jet_forward() placed those of
-	 * slots without an entry within the timeout): a slot whose table
-	 * named another server for a while keeps live entries there, though
-	 * its history is gone once it names its old one again. */
 	/* Beyond the guard, a SYN whose tag neither of its buckets has
 	 * has no entry: placed as one that was looked up and missed. */
 	if (p.flood && (cfg->flags & LBXDP_CFG_F_TAGS) && !p.base &&
@@ -1354,6 +1349,11 @@ int lbxdp_xdp(struct xdp_md *ctx)
 		if (!ft_maybe(cfg->ft_nbuckets, cfg->ft_seed, &flow))
 			goto place_stateless;
 	}
+	/* A SYN of the ports of a live entry goes where the entry says:
+	 * looked up, on an mh or sh VIP too (jet_forward() placed those of
+	 * slots without an entry within the timeout): a slot whose table
+	 * named another server for a while keeps live entries there, though
+	 * its history is gone once it names its old one again. */
 	if (p.syn)
 		memo_find(&p);
 	found = flow_find(cfg, &p, vip->id, &flow, &at);

@@ -589,16 +589,13 @@ static int stage_dir(const char *pin_dir, char *stage, size_t len,
 static bool retag(const char *pin_dir, const struct lbxdp_config *cfg,
 		  bool have_pinned)
 {
-	struct lbxdp_ctx c = {.dir_fd = -1};
-	size_t i;
+	struct lbxdp_ctx c;
 	int err;
 
 	if (!have_pinned)
 		return true;
-	snprintf(c.pin_dir, sizeof(c.pin_dir), "%s", pin_dir);
+	lbxdp_ctx_init(&c, pin_dir);
 	c.cfg = *cfg;
-	for (i = 0; i < M_NR; i++)
-		c.fd[i] = -1;
 	err = lbxdp_ft_retag(&c);
 	lbxdp_close(&c);
 	if (err)

@@ -380,6 +380,18 @@ int lbxdp_open(struct lbxdp_ctx *c, const char *dir, bool lock)
 	return lbxdp_open_wait(c, dir, lock, LBXDP_LOCK_WAIT_MS);
 }
 
+void lbxdp_ctx_init(struct lbxdp_ctx *c, const char *dir)
+{
+	int i;
+
+	memset(c, 0, sizeof(*c));
+	c->dir_fd = -1;
+	for (i = 0; i < M_NR; i++)
+		c->fd[i] = -1;
+	snprintf(c->pin_dir, sizeof(c->pin_dir), "%s", dir);
+	c->ncpus = libbpf_num_possible_cpus();
+}
+
 int lbxdp_open_wait(struct lbxdp_ctx *c, const char *dir, bool lock,
 		    int wait_ms)
 {
@@ -387,13 +399,8 @@ int lbxdp_open_wait(struct lbxdp_ctx *c, const char *dir, bool lock,
 	__u32 abi = 0, zero = 0;
 	int i, err;
 
-	memset(c, 0, sizeof(*c));
-	c->dir_fd = -1;
+	lbxdp_ctx_init(c, dir);
 	c->lock_wait_ms = wait_ms;
-	for (i = 0; i < M_NR; i++)
-		c->fd[i] = -1;
-	snprintf(c->pin_dir, sizeof(c->pin_dir), "%s", dir);
-	c->ncpus = libbpf_num_possible_cpus();
 	if (c->ncpus <= 0)
 		return -EINVAL;
 

@@ -113,6 +113,10 @@ int lbxdp_lock(struct lbxdp_ctx *c, const char *dir);
 int lbxdp_trylock(struct lbxdp_ctx *c, const char *dir);
 void lbxdp_unlock(struct lbxdp_ctx *c);
 
+/* @c over pin directory @dir with no map open (fds -1) and no lock: for
+ * the maps of a program not yet live (attach, the upgrade's copy). */
+void lbxdp_ctx_init(struct lbxdp_ctx *c, const char *dir);
+
 /*
  * Open every pinned map of @dir and check the ABI. @lock: take the writer
  * lock first, waiting up to @wait_ms (lbxdp_open: LBXDP_LOCK_WAIT_MS).

@@ -401,16 +401,13 @@ static int copy_into(struct lbxdp_migration *m, struct bpf_object *obj,
 		     const struct lbxdp_config *cfg, __u64 since, __u64 flags,
 		     __u64 *copied)
 {
-	struct lbxdp_ctx c = {.dir_fd = -1};
+	struct lbxdp_ctx c;
 	size_t i;
 	int err = 0;
 
 	/* The new maps, not yet live: no lock or repair of their own. */
-	snprintf(c.pin_dir, sizeof(c.pin_dir), "%s", m->pin_dir);
-	c.ncpus = libbpf_num_possible_cpus();
+	lbxdp_ctx_init(&c, m->pin_dir);
 	c.cfg = *cfg;
-	for (i = 0; i < M_NR; i++)
-		c.fd[i] = -1;
 	for (i = 0; i < M_NR && !err; i++) {
 		c.fd[i] = bpf_object__find_map_fd_by_name(obj,
 							  lbxdp_map_names[i]);
