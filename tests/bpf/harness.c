@@ -297,6 +297,19 @@ static int pin_cpu(void)
 	return 0;
 }
 
+int cpu_pin(int cpu)
+{
+	unsigned long mask[1024 / (8 * sizeof(unsigned long))] = {};
+	const size_t bits = 8 * sizeof(unsigned long);
+
+	if (cpu < 0 || (size_t)cpu >= 8 * sizeof(mask))
+		return -EINVAL;
+	mask[cpu / bits] = 1UL << (cpu % bits);
+	if (syscall(SYS_sched_setaffinity, 0, sizeof(mask), mask))
+		return -errno;
+	return 0;
+}
+
 static void on_signal(int sig)
 {
 	env_cleanup();

@@ -78,6 +78,8 @@ int flood_age(struct lb *lb, __u64 sec);
 int flood_rate_set(struct lb *lb, __u32 rate);
 /* Empty the flows and persist maps (between cases). */
 int lb_flush_flows(struct lb *lb);
+/* Run the calling thread on @cpu alone: 0 or -errno. */
+int cpu_pin(int cpu);
 
 /* A bit per field of struct lbxdp_global_stats. */
 #define STAT_BIT(f) (1ULL << (offsetof(struct lbxdp_global_stats, f) / 8))

@@ -5,10 +5,8 @@
  * a table of this test's: each step checked against the buckets read
  * through an mmap, then a writer and a reader on two CPUs at once.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
-#include <sched.h>
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -408,11 +406,7 @@ struct race {
 
 static void pin(int cpu)
 {
-	cpu_set_t s;
-
-	CPU_ZERO(&s);
-	CPU_SET(cpu % (int)sysconf(_SC_NPROCESSORS_ONLN), &s);
-	sched_setaffinity(0, sizeof(s), &s);
+	cpu_pin(cpu % (int)sysconf(_SC_NPROCESSORS_ONLN));
 }
 
 /* Churn: put its flows (older than the pinned ones, so that they are

@@ -7,9 +7,7 @@
  * user space derives from the records. Each test here is what catches one
  * mutation of tests/mutate/mutations.
  */
-#define _GNU_SOURCE
 #include <errno.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -410,12 +408,7 @@ static bool memo_on(const struct fspec *f, __u64 want)
 /* Run the calling thread on @cpu alone. */
 static bool run_on(int cpu)
 {
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return ASSERT_OK(sched_setaffinity(0, sizeof(set), &set) ? -errno : 0,
-			 "move to the CPU");
+	return ASSERT_OK(cpu_pin(cpu), "move to the CPU");
 }
 
 /*
