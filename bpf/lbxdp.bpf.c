@@ -70,6 +70,16 @@ struct pkt {
 	struct lbxdp_flow_memo *memo;
 };
 
+/* An ICMP error's struct pkt (handle_icmp()): in a per-CPU map, since the
+ * program's stack has no room for a second one beside flow_put()'s frame
+ * (512 bytes in all). Not pinned: each program has its own. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct pkt);
+	__uint(max_entries, 1);
+} pkt_scratch SEC(".maps");
+
 static __always_inline bool mac_eq(const __u8 *a, const __u8 *b)
 {
 	return *(const __u32 *)a == *(const __u32 *)b &&
@@ -1074,7 +1084,8 @@ static __always_inline int handle_icmp(struct xdp_md *ctx, struct ethhdr *eth,
 	struct lbxdp_ft_way flow, *at;
 	struct lbxdp_backend *be;
 	struct lbxdp_vip *vip;
-	struct pkt p = {};
+	struct pkt *p;
+	__u32 zero = 0;
 	struct iphdr *in;
 	__be16 *ports;
 	__u32 be_id = 0, fast;
@@ -1102,28 +1113,34 @@ static __always_inline int handle_icmp(struct xdp_md *ctx, struct ethhdr *eth,
 	if (!claim(eth, cfg, vip, gs))
 		return XDP_PASS;
 
-	p.fk.src[0] = in->daddr;
-	p.fk.dst[0] = in->saddr;
-	p.fk.sport = ports[1];
-	p.fk.dport = ports[0];
-	p.fk.proto = in->protocol;
-	p.fk.family = LBXDP_AF_INET;
-	p.len = ctx->data_end - ctx->data;
+	/* Runs on one CPU do not interleave (README, known limits): this
+	 * CPU's copy is this run's alone. */
+	p = bpf_map_lookup_elem(&pkt_scratch, &zero);
+	if (!p)
+		goto not_ours;
+	__builtin_memset(p, 0, sizeof(*p));
+	p->fk.src[0] = in->daddr;
+	p->fk.dst[0] = in->saddr;
+	p->fk.sport = ports[1];
+	p->fk.dport = ports[0];
+	p->fk.proto = in->protocol;
+	p->fk.family = LBXDP_AF_INET;
+	p->len = ctx->data_end - ctx->data;
 
-	p.now = now_ns(cfg);
+	p->now = now_ns(cfg);
 
 	/* Where the flow's next packet goes: its live entry, else what
 	 * forward_new() would pick (persistence, then Maglev). A down
 	 * server's flow moves with its next packet: tell the new one. With
 	 * no server to tell it is no new flow to drop (no_backend): the
 	 * kernel's, which has no socket for it. */
-	fast = jet_vip(vip, &p) ? jet_locate(cfg, vip, &p) : 0;
-	found = fast ? 0 : flow_find(cfg, &p, vip->id, &flow, &at);
+	fast = jet_vip(vip, p) ? jet_locate(cfg, vip, p) : 0;
+	found = fast ? 0 : flow_find(cfg, p, vip->id, &flow, &at);
 	if (found == FT_BUSY) {
 		gs->flow_busy++;
 		return XDP_DROP;
 	}
-	be = found && way_age(&p, &flow) <= flow_timeout(cfg, p.fk.proto)
+	be = found && way_age(p, &flow) <= flow_timeout(cfg, p->fk.proto)
 		     ? way_backend(&flow, vip->id)
 		     : NULL;
 	if (be && !(be->flags & LBXDP_BE_F_DOWN)) {
@@ -1131,18 +1148,18 @@ static __always_inline int handle_icmp(struct xdp_md *ctx, struct ethhdr *eth,
 	} else {
 		/* A slot's base, or the scheduler before's, first, as in
 		 * forward_new(): persistence is never a jet VIP's own. */
-		pr = be ? NULL : prior_of(cfg, vip, &p);
+		pr = be ? NULL : prior_of(cfg, vip, p);
 		if (pr)
-			p.base = prior_place(cfg, vip, pr, &p);
-		if (!be && (be = jet_base(vip, &p)) &&
+			p->base = prior_place(cfg, vip, pr, p);
+		if (!be && (be = jet_base(vip, p)) &&
 		    !(be->flags & LBXDP_BE_F_DOWN))
-			be_id = p.base;
+			be_id = p->base;
 		else if (vip->persist_sec)
-			be_id = persisted_backend(vip, &p, &pk);
+			be_id = persisted_backend(vip, p, &pk);
 		if (be_id) {
 			be = bpf_map_lookup_elem(&backends, &be_id);
 		} else {
-			be_id = p.jet ? p.cur : schedule(vip, cfg, &p, true);
+			be_id = p->jet ? p->cur : schedule(vip, cfg, p, true);
 			be = be_id ? bpf_map_lookup_elem(&backends, &be_id)
 				   : NULL;
 			if (!schedulable(be, vip))
@@ -1154,7 +1171,7 @@ static __always_inline int handle_icmp(struct xdp_md *ctx, struct ethhdr *eth,
 		}
 	}
 	gs->icmp_forwarded++;
-	return tx(eth, cfg, be->mac, be_id, vip->id, &p, false);
+	return tx(eth, cfg, be->mac, be_id, vip->id, p, false);
 
 not_ours:
 	return icmp_pass(cfg, iph->daddr, gs);
