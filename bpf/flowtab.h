@@ -121,13 +121,35 @@ static __always_inline int ft_find(__u32 nb, __u32 seed,
 
 /* Refreshes the way ft_find() read @was from to @now: only if its seen
  * is still @was's, so that a way that has since been freed or given to
- * another flow is left alone. True if it was. (A touch between a move's
- * copy and the new flow's write is lost: docs/flow-table.md.) */
+ * another flow is left alone. True if it was. */
 static __always_inline bool ft_touch(struct lbxdp_ft_way *at,
 				     const struct lbxdp_ft_way *was, __u32 now)
 {
 	return __sync_val_compare_and_swap(&at->seen, was->seen, now) ==
 	       was->seen;
+}
+
+#ifndef FT_TOUCH_BETWEEN
+/* Tests (bpf/ft_test.bpf.c): a writer between a find and its touch. */
+#define FT_TOUCH_BETWEEN(w)
+#endif
+
+/*
+ * Refreshes flow @w, found at @at, to @now. A touch that fails met a writer
+ * of its way since the find; if that one moved the flow to its other
+ * bucket (ft_move() seals the way it leaves), the flow is found again and
+ * touched there, unless a writer still holds it. @w is then what was
+ * found. True if touched.
+ */
+static __always_inline bool ft_refresh(__u32 nb, __u32 seed,
+				       struct lbxdp_ft_way *at,
+				       struct lbxdp_ft_way *w, __u32 now)
+{
+	FT_TOUCH_BETWEEN(w);
+	if (ft_touch(at, w, now))
+		return true;
+	at = NULL;
+	return ft_find(nb, seed, w, w, &at) == 1 && ft_touch(at, w, now);
 }
 
 static __always_inline bool ft_try_lock(struct lbxdp_ft_bucket *b)
@@ -294,6 +316,11 @@ static __always_inline __u32 ft_room(const struct lbxdp_ft_bucket *b, __u32 now,
 	return first;
 }
 
+#ifndef FT_MOVE_BETWEEN
+/* Tests (bpf/ft_test.bpf.c): a touch between a move's copy and its seal. */
+#define FT_MOVE_BETWEEN(x)
+#endif
+
 /*
  * Moves the flow in way @j of @b (held, index @bi) to its other bucket,
  * if that is not @other (held, and full) and has room: written there and
@@ -307,7 +334,7 @@ static __always_inline bool ft_move(__u32 nb, __u32 seed,
 {
 	struct lbxdp_ft_bucket *alt;
 	struct lbxdp_ft_way *x;
-	__u32 p[2], h, ai, live, f;
+	__u32 p[2], h, ai, live, f, s;
 
 	ft_opaque(j);
 	if (j >= LBXDP_FT_WAYS)
@@ -325,6 +352,13 @@ static __always_inline bool ft_move(__u32 nb, __u32 seed,
 	if (f < LBXDP_FT_WAYS) {
 		alt->w[f] = *x;
 		ft_tag_set(ai, f, lbxdp_ft_tag_of(h));
+		FT_MOVE_BETWEEN(x);
+		/* Seal the way it leaves (the caller writes over it): a
+		 * touch that found the flow there landed before this, and is
+		 * carried to the copy, or fails, and looks again. */
+		s = __sync_val_compare_and_swap(&x->seen, alt->w[f].seen, 0);
+		if (s != alt->w[f].seen)
+			alt->w[f].seen = s;
 	}
 	ft_unlock(alt);
 	return f < LBXDP_FT_WAYS;

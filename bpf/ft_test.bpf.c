@@ -39,9 +39,73 @@ __u32 move_between;
 		}                                   \
 	} while (0)
 
+/* Set by the test: the next ft_move() that copies a flow meets a touch of
+ * the way it copied, to this seen, between its copy and its seal. */
+__u32 touch_in_move;
+
+#define FT_MOVE_BETWEEN(x)                         \
+	do {                                       \
+		if (touch_in_move) {               \
+			(x)->seen = touch_in_move; \
+			touch_in_move = 0;         \
+		}                                  \
+	} while (0)
+
+/* Set by the test: the next ft_refresh() meets a move of its flow to its
+ * other bucket between its find and its touch, as another CPU's put would
+ * make; 1: the way it left written over by the put's new flow, 2: not yet
+ * (sealed only). Cleared once made. */
+__u32 move_before_touch;
+
+static __always_inline void move_away(__u32 nb, __u32 seed,
+				      const struct lbxdp_ft_way *w);
+
+#define FT_TOUCH_BETWEEN(w) move_away(nb, seed, w)
+
 #define FT_MAP ft
 #define FT_TAGS tags
 #include "flowtab.h"
+
+/* The move FT_TOUCH_BETWEEN() makes: @w's way to its other bucket, by a
+ * writer holding its bucket and a third one (the pair of a new flow). */
+static __always_inline void move_away(__u32 nb, __u32 seed,
+				      const struct lbxdp_ft_way *w)
+{
+	struct lbxdp_ft_way nw = *w;
+	__u32 how = move_before_touch, p[2], bi = 0, zi, i, j, at = 9;
+	struct lbxdp_ft_bucket *b = NULL, *z;
+
+	if (!how || nb < 3)
+		return;
+	/* The put's new flow: another key, seen since. */
+	nw.saddr = ~w->saddr;
+	nw.seen = w->seen + 1000;
+	lbxdp_ft_pair(w, seed, nb, p);
+	for (i = 0; i < 2 && at == 9; i++) {
+		bi = p[i];
+		b = bpf_map_lookup_elem(&ft, &bi);
+		for (j = 0; b && j < LBXDP_FT_WAYS; j++)
+			if (b->w[j].seen && lbxdp_ft_same(&b->w[j], w)) {
+				at = j;
+				break;
+			}
+	}
+	zi = (bi + 1) % nb;
+	if (zi == p[0] || zi == p[1])
+		zi = (zi + 1) % nb;
+	z = bpf_map_lookup_elem(&ft, &zi);
+	if (!b || !z || at >= LBXDP_FT_WAYS || !ft_try_lock(b))
+		return;
+	if (ft_try_lock(z)) {
+		if (ft_move(nb, seed, b, bi, zi, at, w->seen, 0x7fffffff)) {
+			move_before_touch = 0;
+			if (how == 1)
+				ft_write(b, bi, seed, at, &nw);
+		}
+		ft_unlock(z);
+	}
+	ft_unlock(b);
+}
 
 static __always_inline void tally(struct ft_test_run *r, int res)
 {
@@ -74,6 +138,12 @@ static __always_inline void one(struct ft_test_run *r)
 			else
 				r->out = got;
 		}
+		break;
+	case FT_OP_REFRESH:
+		res = ft_find(r->nbuckets, r->seed, &k, &got, &at);
+		if (res == 1 && at)
+			res = ft_refresh(r->nbuckets, r->seed, at, &got,
+					 r->now);
 		break;
 	case FT_OP_PUT:
 		res = ft_put(r->nbuckets, r->seed, &k, r->tmo, r->keep);

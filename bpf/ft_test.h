@@ -11,14 +11,16 @@
 #include <linux/types.h>
 #include "lbxdp/flowtab.h"
 
-/* MAYBE: ft_maybe(), 1 or 0; RETAG: ft_retag() of bucket @now. */
+/* MAYBE: ft_maybe(), 1 or 0; RETAG: ft_retag() of bucket @now; REFRESH:
+ * a find, then ft_refresh() to @now, 1 if refreshed (TOUCH: ft_touch()). */
 enum {
 	FT_OP_FIND,
 	FT_OP_PUT,
 	FT_OP_DEL,
 	FT_OP_TOUCH,
 	FT_OP_MAYBE,
-	FT_OP_RETAG
+	FT_OP_RETAG,
+	FT_OP_REFRESH
 };
 
 #define FT_TEST_RESULTS 8 /* count[r + 2]: r from -2 (ENOENT) to 5 */

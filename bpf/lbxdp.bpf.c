@@ -627,7 +627,7 @@ static __always_inline void jet_track(const struct pkt *p)
  */
 static __always_inline int established(struct ethhdr *eth,
 				       const struct lbxdp_config *cfg,
-				       const struct lbxdp_ft_way *flow,
+				       struct lbxdp_ft_way *flow,
 				       struct lbxdp_ft_way *at, struct pkt *p,
 				       struct lbxdp_global_stats *gs)
 {
@@ -658,7 +658,8 @@ static __always_inline int established(struct ethhdr *eth,
 		return RESCHEDULE;
 
 	if (idle > REFRESH_NS) {
-		ft_touch(at, flow, seen_now(p));
+		ft_refresh(cfg->ft_nbuckets, cfg->ft_seed, at, flow,
+			   seen_now(p));
 		idle = 0;
 		jet_track(p);
 		if (vip->persist_sec) {

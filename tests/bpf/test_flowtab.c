@@ -645,6 +645,97 @@ out:
 	test__end();
 }
 
+/* The bucket of key @n's pair that holds it live, or -1. */
+static int bucket_of(const struct ft *t, __u32 n)
+{
+	struct lbxdp_ft_way k = key(n);
+	__u32 b[2];
+	int i, j;
+
+	lbxdp_ft_pair(&k, SEED, t->nb, b);
+	for (i = 0; i < 2; i++)
+		for (j = 0; j < LBXDP_FT_WAYS; j++)
+			if (t->tab[b[i]].w[j].seen &&
+			    lbxdp_ft_same(&t->tab[b[i]].w[j], &k))
+				return (int)b[i];
+	return -1;
+}
+
+/*
+ * A refresh that a move of its flow beat (a packet found the flow, then
+ * another CPU's put moved it to its other bucket before the packet's touch):
+ * the move sealed the way it left, so the touch fails and the flow is found
+ * again and touched where it went. Both when the put has written its new
+ * flow over that way and when it has not yet.
+ */
+static void test_touch_moved(void)
+{
+	static const char *const name[] = {
+		"flowtab: a touch that a move of its flow beat lands where the flow went (the way it left written over)",
+		"flowtab: a touch that a move of its flow beat lands where the flow went (the way it left sealed only)",
+	};
+	struct ft_test_run r;
+	struct ft t;
+	int was, i;
+
+	for (i = 0; i < 2; i++) {
+		test__begin(name[i]);
+		if (!ASSERT_OK(ft_open(&t, 64), "load ft_test"))
+			goto out;
+		op1(&t, FT_OP_PUT, 1, 100, 0);
+		was = bucket_of(&t, 1);
+		t.skel->bss->move_before_touch = i + 1;
+		r = (struct ft_test_run){.op = FT_OP_REFRESH, .now = 500};
+		r.way = key(1);
+		ASSERT_OK(run(&t, &r), "test_run");
+		ASSERT_EQ(t.skel->bss->move_before_touch, 0,
+			  "the move was made");
+		ASSERT_EQ(r.count[C_FOUND], 1, "refreshed");
+		ASSERT_TRUE(bucket_of(&t, 1) != was, "in its other bucket");
+		ASSERT_EQ(copies(&t, 1), 1, "in one way");
+		ASSERT_EQ(op1(&t, FT_OP_FIND, 1, 0, 0).out.seen, 500,
+			  "seen: the touch's");
+	out:
+		ft_close(&t);
+		test__end();
+	}
+}
+
+/*
+ * A touch that lands on a flow's way between a move's copy of it and the
+ * seal of the way: carried to the copy, which is then the flow's one way.
+ */
+static void test_move_touched(void)
+{
+	struct ft_test_run r = {0};
+	__u32 n, m, touched = 0;
+	struct ft t;
+
+	test__begin(
+		"flowtab: a touch between a move's copy and its seal is carried to the copy");
+	if (!ASSERT_OK(ft_open(&t, 8), "load ft_test"))
+		goto out;
+	for (n = 1; n <= 24 && !r.count[C_MOVED] && !test__failed(); n++) {
+		t.skel->bss->touch_in_move = 7777;
+		r = op1(&t, FT_OP_PUT, n, 1000 + n, 0);
+		ASSERT_EQ(r.count[C_EVICTED], 0, "no eviction before a move");
+	}
+	if (!ASSERT_EQ(r.count[C_MOVED], 1, "a put that moved a flow") ||
+	    !ASSERT_EQ(t.skel->bss->touch_in_move, 0, "the touch was made"))
+		goto out;
+	for (m = 1; m < n; m++) {
+		test__context("flow %u", m);
+		ASSERT_EQ(copies(&t, m), 1, "in one way");
+		if (op1(&t, FT_OP_FIND, m, 0, 0).out.seen == 7777)
+			touched++;
+	}
+	test__context("%u flows", n - 1);
+	ASSERT_EQ(touched, 1, "flows with the touch's seen");
+out:
+	ft_close(&t);
+	test__end();
+}
+
 void test_flowtab(void)
 {
 	test_basics();
@@ -652,6 +743,8 @@ void test_flowtab(void)
 	test_moves();
 	test_batch();
 	test_held();
+	test_touch_moved();
+	test_move_touched();
 	test_race();
 	test_tags();
 }
