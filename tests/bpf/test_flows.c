@@ -1082,7 +1082,7 @@ static void *racer_run(void *arg)
 {
 	struct racer *r = arg;
 	struct place_race *x = r->x;
-	struct frame in, out;
+	struct frame in = {}, out = {};
 	__u32 v = 0;
 	int n;
 
@@ -1124,7 +1124,7 @@ static void test_place_race(void)
 	struct lbxdp_counters v0, v1, b;
 	struct place_race *x = NULL;
 	__u32 rate0 = c->cfg.flood_rate;
-	struct lbxdp_vip vip;
+	struct lbxdp_vip vip = {0};
 	pthread_t t[2];
 	struct svc s;
 
@@ -1165,7 +1165,7 @@ static void test_place_race(void)
 	for (n = 0; n < RACE_FLOWS; n++) {
 		int a = x->to[0][n], z = x->to[1][n];
 		struct fspec ack = flow_n(n, TH_ACK, IP4(198, 18, 0, 16));
-		struct frame in, out;
+		struct frame in = {}, out = {};
 		__u32 v = 0;
 		int e;
 
