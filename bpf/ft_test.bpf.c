@@ -77,7 +77,9 @@ static __always_inline void move_away(__u32 nb, __u32 seed,
 
 	if (!how || nb < 3)
 		return;
-	/* The put's new flow: another key, seen since. */
+	/* The put's new flow: another key, seen since. (Copied from @w:
+	 * built from constants, as {.saddr = ~0U, ...}, its key's stores
+	 * were missing from clang 14's BPF code, though in its IR.) */
 	nw.saddr = ~w->saddr;
 	nw.seen = w->seen + 1000;
 	lbxdp_ft_pair(w, seed, nb, p);
