@@ -273,30 +273,6 @@ static void write_file(const char *path, const char *val)
  * wrr cursor, the stats) then belongs to one CPU for the whole run. Raw
  * system calls: with -Iuser, <sched.h> is user/sched.h, not libc's.
  */
-static int pin_cpu(void)
-{
-	unsigned long mask[1024 / (8 * sizeof(unsigned long))] = {};
-	const size_t bits = 8 * sizeof(unsigned long);
-	long n;
-	size_t i;
-
-	n = syscall(SYS_sched_getaffinity, 0, sizeof(mask), mask);
-	if (n < 0)
-		return -errno;
-	for (i = (size_t)n * 8;
-	     i > 0 && !(mask[(i - 1) / bits] >> ((i - 1) % bits) & 1); i--)
-		;
-	if (i == 0)
-		return -EINVAL;
-	i--;
-	memset(mask, 0, sizeof(mask));
-	mask[i / bits] = 1UL << (i % bits);
-	if (syscall(SYS_sched_setaffinity, 0, sizeof(mask), mask))
-		return -errno;
-	env.cpu = (int)i;
-	return 0;
-}
-
 int cpu_pin(int cpu)
 {
 	unsigned long mask[1024 / (8 * sizeof(unsigned long))] = {};
@@ -308,6 +284,28 @@ int cpu_pin(int cpu)
 	if (syscall(SYS_sched_setaffinity, 0, sizeof(mask), mask))
 		return -errno;
 	return 0;
+}
+
+static int pin_cpu(void)
+{
+	unsigned long mask[1024 / (8 * sizeof(unsigned long))] = {};
+	const size_t bits = 8 * sizeof(unsigned long);
+	size_t i;
+	long n;
+	int err;
+
+	n = syscall(SYS_sched_getaffinity, 0, sizeof(mask), mask);
+	if (n < 0)
+		return -errno;
+	for (i = (size_t)n * 8;
+	     i > 0 && !(mask[(i - 1) / bits] >> ((i - 1) % bits) & 1); i--)
+		;
+	if (i == 0)
+		return -EINVAL;
+	err = cpu_pin((int)i - 1);
+	if (!err)
+		env.cpu = (int)i - 1;
+	return err;
 }
 
 static void on_signal(int sig)
