@@ -1050,6 +1050,7 @@ out:
 #define RACE_OTHER (-2) /* neither forwarded to a server nor dropped */
 
 struct place_race {
+	const struct svc *s;   /* the service raced for */
 	volatile int at[2];    /* flows each thread has come to */
 	int to[2][RACE_FLOWS]; /* server index, -1 dropped, RACE_OTHER */
 	int err;
@@ -1060,20 +1061,15 @@ struct racer {
 	int me;
 };
 
-/* Where @out went: the index of a server of set 1, else RACE_OTHER. */
-static int server_of(const struct frame *out, __u32 verdict)
+/* Where @out went (verdict @v): the index of a backend of @s, -1 dropped,
+ * else RACE_OTHER. */
+static int server_of(const struct svc *s, const struct frame *out, __u32 v)
 {
-	__u8 mac[6];
-	int i;
+	int k = v == XDP_TX ? sent_to(s, out) : -1;
 
-	if (verdict == XDP_DROP)
+	if (v == XDP_DROP)
 		return -1;
-	for (i = 0; verdict == XDP_TX && i < 2; i++) {
-		be_mac(mac, 1, i);
-		if (out->len >= 6 && !memcmp(out->data, mac, 6))
-			return i;
-	}
-	return RACE_OTHER;
+	return k < 0 ? RACE_OTHER : k;
 }
 
 /* Sends flow n's SYN when the other thread has come to flow n too, so that
@@ -1102,7 +1098,7 @@ static void *racer_run(void *arg)
 					 __ATOMIC_SEQ_CST);
 			break;
 		}
-		x->to[r->me][n] = server_of(&out, v);
+		x->to[r->me][n] = server_of(x->s, &out, v);
 	}
 	return NULL;
 }
@@ -1146,6 +1142,7 @@ static void test_place_race(void)
 	x = calloc(1, sizeof(*x));
 	if (!ASSERT_TRUE(x != NULL, "memory"))
 		goto out;
+	x->s = &s;
 	r[0].x = r[1].x = x;
 	test__context("the race");
 	if (!ASSERT_OK(pthread_create(&t[0], NULL, racer_run, &r[0]),
@@ -1188,7 +1185,7 @@ static void test_place_race(void)
 		if (!ASSERT_OK(send_frame(&env.main, &ack, &in, &out, &v),
 			       "bpf_prog_test_run_opts"))
 			goto out;
-		e = server_of(&out, v);
+		e = server_of(&s, &out, v);
 		if (e != (a >= 0 ? a : z) && lost++ < MAX_SHOWN)
 			test__note("flow %d: its SYN went to %d, its ACK to %d",
 				   n, a >= 0 ? a : z, e);
