@@ -35,6 +35,19 @@ void be_mac(__u8 mac[6], int set, int i)
 	memcpy(mac, m, sizeof(m));
 }
 
+int be_of(const struct frame *f, int set, int n)
+{
+	__u8 mac[6];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		be_mac(mac, set, i);
+		if (!memcmp(f->data, mac, sizeof(mac)))
+			return i;
+	}
+	return -1;
+}
+
 __u32 flow_hash(const struct fspec *f)
 {
 	__be32 src[4], dst[4];
@@ -369,13 +382,10 @@ static bool run_step(struct rt *rt, const struct fx_step *s, int n)
 	ok = send_expect(rt->lb, &s->f, s->verdict, to, s->stats, s->what,
 			 &got);
 	if (!ok && s->out != SAME) {
-		for (i = 0; i < FX_BES && rt->fx->be[i].name; i++) {
-			be_mac(mac, 0, i);
-			if (!memcmp(got.data, mac, 6))
-				test__note("went to %s, want %s",
-					   rt->fx->be[i].name,
-					   rt->fx->be[want].name);
-		}
+		i = be_of(&got, 0, FX_BES);
+		if (i >= 0 && rt->fx->be[i].name)
+			test__note("went to %s, want %s", rt->fx->be[i].name,
+				   rt->fx->be[want].name);
 	}
 	return ok;
 }

@@ -147,6 +147,9 @@ void vip_key(struct lbxdp_vip_key *k, __u32 addr, __u16 port, __u8 proto);
 void addr4(__be32 a[4], __u32 host);
 /* 02:be:00:00:<set>:<i+1> */
 void be_mac(__u8 mac[6], int set, int i);
+/* Which of backends 0..@n-1 of MAC set @set frame @f is addressed to, or
+ * -1. */
+int be_of(const struct frame *f, int set, int n);
 
 /* The flow hash of a client-to-VIP frame, as include/lbxdp/hash.h says. */
 __u32 flow_hash(const struct fspec *f);

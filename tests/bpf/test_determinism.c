@@ -69,15 +69,7 @@ static struct fspec flow(int i, __u8 flags, int salt)
 /* Which backend (index into weights[]) a forwarded frame went to. */
 static int dest(const struct frame *f)
 {
-	__u8 mac[6];
-	int i;
-
-	for (i = 0; i < NBE; i++) {
-		be_mac(mac, MAC_SET, i);
-		if (!memcmp(f->data, mac, 6))
-			return i;
-	}
-	return -1;
+	return be_of(f, MAC_SET, NBE);
 }
 
 static void test_same_frames(const struct lbxdp_sched_backend *sb)

@@ -795,15 +795,7 @@ static void evict(const struct fspec *f)
 /* Which backend of @s the frame @out was sent to, or -1. */
 static int sent_to(const struct svc *s, const struct frame *out)
 {
-	__u8 mac[6];
-	size_t k;
-
-	for (k = 0; k < s->n; k++) {
-		be_mac(mac, 1, k);
-		if (!memcmp(out->data, mac, sizeof(mac)))
-			return k;
-	}
-	return -1;
+	return be_of(out, 1, (int)s->n);
 }
 
 /*

@@ -167,15 +167,7 @@ static bool event_eq(const struct lbxdp_sync_event *got,
 /* Which backend index (MAC set 1) @out went to, or -1. */
 static int went_to(const struct frame *out)
 {
-	__u8 mac[6];
-	int i;
-
-	for (i = 0; i < FX_BES; i++) {
-		be_mac(mac, 1, i);
-		if (!memcmp(out->data, mac, 6))
-			return i;
-	}
-	return -1;
+	return be_of(out, 1, FX_BES);
 }
 
 /* Send @f: forwarded, and to which backend index. */
