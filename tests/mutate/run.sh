@@ -271,7 +271,10 @@ run_bounded env SUITES="$all_suites" OUTPUT=.output bash "$BASE/tests/run.sh" \
 	>"$TMP/base-run.log" 2>&1
 rc=$?
 if [ "$rc" -ne 0 ]; then
-	first_fail "$TMP/base-run.log" >&2
+	# The failed assertions too: an unmutated run that fails once in
+	# many needs them to be looked into.
+	awk '/^(not )?ok /{ if (/^not ok/) { printf "%s", d; print; exit }
+		d = "" } /^#   /{ d = d $0 "\n" }' "$TMP/base-run.log" >&2
 	tail -5 "$TMP/base-run.log" >&2
 	say "Error: the unmutated tree fails its suites (exit $rc): every mutation would look caught"
 	exit 2
