@@ -478,38 +478,67 @@ static __always_inline __u32 persisted_backend(const struct lbxdp_vip *vip,
 #define RESCHEDULE (-1)
 #define STATELESS (-2) /* forward_stateless() it, the flood guard says */
 
-_Static_assert(LBXDP_MEMO_SIZE == 1U << 12, "memo_slot() takes 12 bits");
+_Static_assert(LBXDP_MEMO_SIZE == 1U << 12, "memo_idx() takes 12 bits");
 
-/* The memo slot of an IPv4 flow (its other address words are zero): one
- * multiply; a poor spread costs only hits. */
-static __always_inline __u32 memo_slot(const struct lbxdp_flow_key *k)
+/* The memo hash of an IPv4 flow (its other address words are zero): one
+ * multiply; a poor spread costs only hits. Its high 12 bits are the
+ * flow's memo slot, the 7 below them its tag (memo_tag()). */
+static __always_inline __u32 memo_hash(const struct lbxdp_flow_key *k)
 {
 	__u32 x = k->src[0] ^ lbxdp_rotl32(k->dst[0], 7) ^
 		  ((__u32)k->sport << 16 | k->dport);
 
 	/* The high bits of a product mix every input bit. */
-	return (x * 0x9e3779b1U) >> (32 - 12);
+	return x * 0x9e3779b1U;
 }
 
-/* This CPU's memo slot of @p's flow, for memo_hit(), memo_set() and
+/* This CPU's index of @h's memo, in flow_memo_cpu and flow_memo_tags. */
+static __always_inline __u32 memo_idx(__u32 h)
+{
+	return bpf_get_smp_processor_id() * LBXDP_MEMO_SIZE + (h >> (32 - 12));
+}
+
+/* The tag of memo @idx in this program's flow_memo_tags, a byte a memo,
+ * eight an element. */
+static __always_inline __u8 *memo_tag(__u32 idx)
+{
+	__u32 e = idx / 8;
+	__u8 *t = bpf_map_lookup_elem(&flow_memo_tags, &e);
+
+	return t ? t + (idx & 7) : NULL;
+}
+
+static __always_inline __u8 memo_tag_of(__u32 h)
+{
+	return (__u8)(h >> (32 - 20)) | 1; /* never 0: no memo */
+}
+
+/*
+ * This CPU's memo slot of @p's flow, for memo_hit(), memo_set() and
  * memo_forget(); NULL (no memo) until then. The CPU's part of one array:
  * a per-CPU array's lookup loads the CPU's pointer to it first, one more
- * cache miss in a row when a million flows pass. */
-static __always_inline void memo_find(struct pkt *p)
+ * cache miss in a row when a million flows pass. Its tag says whether the
+ * slot may hold the flow (returned): 4 KB a CPU, in the caches where the
+ * memos (256 KB) are not, so that a flow with no memo reads no memo.
+ */
+static __always_inline bool memo_find(struct pkt *p)
 {
-	__u32 idx = bpf_get_smp_processor_id() * LBXDP_MEMO_SIZE +
-		    memo_slot(&p->fk);
+	__u32 h = memo_hash(&p->fk), idx = memo_idx(h);
+	__u8 *t = memo_tag(idx);
 
 	p->memo = bpf_map_lookup_elem(&flow_memo_cpu, &idx);
+	return t && *t == memo_tag_of(h);
 }
 
+/* Whether two IPv4 flow keys are one: the words that can differ, the
+ * addresses' first two (their others are 0), then ports, protocol and
+ * family. Memos hold the keys of packets (IPv4) or none (family 0). */
 static __always_inline bool key_eq(const struct lbxdp_flow_key *a,
 				   const struct lbxdp_flow_key *b)
 {
 	const __u64 *x = (const void *)a, *y = (const void *)b;
 
-	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] &&
-	       x[4] == y[4];
+	return x[0] == y[0] && x[2] == y[2] && x[4] == y[4];
 }
 
 /* What a memo may stand for: what established() would decide again for any
@@ -566,6 +595,8 @@ static __always_inline void memo_set(const struct pkt *p, __u32 be_id,
 				     __u64 at_ns)
 {
 	struct lbxdp_flow_memo *m = p->memo;
+	__u8 *t;
+	__u32 h;
 
 	if (!m)
 		return;
@@ -579,6 +610,10 @@ static __always_inline void memo_set(const struct pkt *p, __u32 be_id,
 	m->at = at_ns >> LBXDP_MEMO_SHIFT;
 	barrier();
 	m->gen = p->gen;
+	h = memo_hash(&p->fk);
+	t = memo_tag(memo_idx(h));
+	if (t)
+		*t = memo_tag_of(h);
 }
 
 /* The program's clock in epochs (abi.h): never 0, which means never. */
@@ -1346,10 +1381,11 @@ int lbxdp_xdp(struct xdp_md *ctx)
 		vip = &vip_copy;
 		p.flood = !vip->persist_sec && flooded(cfg, &p, gs);
 	} else {
-		memo_find(&p);
-		ret = memo_hit(eth, cfg, &p, gs);
-		if (ret != RESCHEDULE)
-			return ret;
+		if (memo_find(&p)) {
+			ret = memo_hit(eth, cfg, &p, gs);
+			if (ret != RESCHEDULE)
+				return ret;
+		}
 		if (!vip_claim(eth, cfg, &p, gs, &vip_copy))
 			return XDP_PASS;
 		vip = &vip_copy;

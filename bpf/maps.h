@@ -168,6 +168,16 @@ struct {
 	PINNED;
 } flow_memo_cpu SEC(".maps");
 
+/* A tag a memo of flow_memo_cpu (lbxdp.bpf.c memo_find()), eight an
+ * element. Sized by attach as flow_memo_cpu. Not pinned: a tag is a hint
+ * of a hint, and each program has its own. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, 1);
+} flow_memo_tags SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__type(key, __u32);

@@ -37,9 +37,11 @@ struct svc {
 	size_t n;
 	struct lbxdp_config cfg0;
 	bool added;
+	int set; /* the backends' MAC set: 1 unless set before svc_backend() */
 };
 
-static bool svc_begin(struct svc *s, __u32 addr, __u16 port, int sched)
+static bool svc_begin_proto(struct svc *s, __u32 addr, __u16 port, __u8 proto,
+			    int sched)
 {
 	struct lbxdp_ctx *c = &env.main.ctx;
 
@@ -47,11 +49,16 @@ static bool svc_begin(struct svc *s, __u32 addr, __u16 port, int sched)
 	if (!ASSERT_OK(lbxdp_config_read(c), "config read"))
 		return false;
 	s->cfg0 = c->cfg;
-	vip_key(&s->key, addr, port, IPPROTO_TCP);
+	vip_key(&s->key, addr, port, proto);
 	s->added =
 		ASSERT_OK(lbxdp_vip_add(c, &s->key, sched, 0, LBXDP_OWNER_CLI),
 			  "vip add");
 	return s->added;
+}
+
+static bool svc_begin(struct svc *s, __u32 addr, __u16 port, int sched)
+{
+	return svc_begin_proto(s, addr, port, IPPROTO_TCP, sched);
 }
 
 static bool svc_backend(struct svc *s, __u32 addr, __u16 weight)
@@ -65,7 +72,7 @@ static bool svc_backend(struct svc *s, __u32 addr, __u16 weight)
 	addr4(b->addr, addr);
 	b->id = s->n + 1;
 	b->weight = weight;
-	be_mac(mac, 1, s->n);
+	be_mac(mac, s->set ? s->set : 1, s->n);
 	if (!ASSERT_OK(lbxdp_backend_add(&env.main.ctx, &s->key, b->addr,
 					 weight, mac, LBXDP_OWNER_CLI),
 		       "backend add"))
@@ -795,7 +802,7 @@ static void evict(const struct fspec *f)
 /* Which backend of @s the frame @out was sent to, or -1. */
 static int sent_to(const struct svc *s, const struct frame *out)
 {
-	return be_of(out, 1, (int)s->n);
+	return be_of(out, s->set ? s->set : 1, (int)s->n);
 }
 
 /*
@@ -915,6 +922,132 @@ static void test_jet_vip_set(void)
 		    "data: its entry's server, not the table's", NULL);
 out:
 	svc_end(&s);
+	test__end();
+}
+
+/* The memo slot and tag of @f's flow, as memo_find() takes them: the top
+ * 19 bits of its memo hash. */
+static __u32 memo_place(const struct fspec *f)
+{
+	__u32 x = htonl(f->saddr) ^ lbxdp_rotl32(htonl(f->daddr), 7) ^
+		  ((__u32)htons(f->sport) << 16 | htons(f->dport));
+
+	return (x * 0x9e3779b1U) >> 13;
+}
+
+enum memo_twin { TWIN_ADDRS, TWIN_PROTO };
+
+/*
+ * Two flows @a (TCP, to @vip:80) and @b with one memo slot and tag
+ * (memo_place()): @b from another client to another VIP address, returned
+ * in *vip2, or @b UDP (the hash leaves the protocol out). One address word
+ * alone cannot differ in the lab's range (198.18.0.0/15): its first two
+ * bytes make the low 16 bits of the hashed word, and with those fixed, the
+ * product's top 16 bits are a bijection of the word's high 16 and its bits
+ * 13-15 do not change.
+ */
+static bool memo_twins(enum memo_twin kind, __u32 vip, struct fspec *a,
+		       struct fspec *b, __u32 *vip2)
+{
+	struct fspec f = TCPF(IP4(198, 19, 0, 1), 40000, vip, 80, TH_ACK);
+	__u32 *seen, i, v;
+	bool found = false;
+
+	*a = *b = f;
+	*vip2 = vip;
+	if (kind == TWIN_PROTO) {
+		b->proto = IPPROTO_UDP;
+		b->tcp_flags = 0;
+		return true;
+	}
+	seen = calloc(1U << 19, sizeof(*seen));
+	if (!ASSERT_TRUE(seen != NULL, "memory"))
+		goto out;
+	/* Clients 198.18.2.0 and up to @vip, then to VIPs 198.18.0.64-127:
+	 * those whose last byte moves the word's low bits pair up. */
+	for (i = 512; i < (1U << 17); i++) {
+		a->saddr = IP4(198, 18, 0, 0) + i;
+		seen[memo_place(a)] = i;
+	}
+	for (v = 64; v < 128 && !found; v++)
+		for (i = 512; i < (1U << 17) && !found; i++) {
+			b->saddr = IP4(198, 18, 0, 0) + i;
+			b->daddr = IP4(198, 18, 0, v);
+			found = seen[memo_place(b)] != 0;
+			a->saddr = IP4(198, 18, 0, 0) + seen[memo_place(b)];
+			*vip2 = b->daddr;
+		}
+out:
+	free(seen);
+	return ASSERT_TRUE(found, "two flows with one memo slot and tag");
+}
+
+/*
+ * Flow @b shares @a's memo slot and tag and goes to another service, on a
+ * server of its own: with @a's memo live (shown: its entry evicted, it
+ * still goes by the memo), @b's packet goes by its own entry, not @a's memo.
+ */
+static void memo_twin_once(enum memo_twin kind)
+{
+	static const char *const what[] = {"addresses", "protocol"};
+	struct fspec a, b, first;
+	struct svc s, t;
+	bool tb = false;
+	__u8 mac[6];
+	__u32 vip2;
+
+	test__context("%s: set-up", what[kind]);
+	if (!svc_begin(&s, IP4(198, 18, 0, 60), 80, LBXDP_SCHED_WRR) ||
+	    !svc_backend(&s, IP4(198, 18, 1, 60), 1) ||
+	    !memo_twins(kind, IP4(198, 18, 0, 60), &a, &b, &vip2))
+		goto out;
+	tb = svc_begin_proto(&t, vip2, 80, b.proto, LBXDP_SCHED_WRR);
+	t.set = 3;
+	if (!tb || !svc_backend(&t, IP4(198, 18, 1, 62), 1))
+		goto out;
+	test__context("%s: the first packets", what[kind]);
+	first = a;
+	first.tcp_flags = TH_SYN;
+	be_mac(mac, 1, 0);
+	if (!send_expect(&env.main, &first, XDP_TX, mac, STAT_BIT(forwarded),
+			 "a's SYN", NULL))
+		goto out;
+	first = b;
+	if (first.proto == IPPROTO_TCP)
+		first.tcp_flags = TH_SYN;
+	be_mac(mac, 3, 0);
+	if (!send_expect(&env.main, &first, XDP_TX, mac, STAT_BIT(forwarded),
+			 "b's first", NULL))
+		goto out;
+	test__context("%s: the next packets", what[kind]);
+	be_mac(mac, 1, 0);
+	if (!send_expect(&env.main, &a, XDP_TX, mac, STAT_BIT(forwarded),
+			 "a: from the table, memo written", NULL))
+		goto out;
+	evict(&a);
+	if (!send_expect(&env.main, &a, XDP_TX, mac, STAT_BIT(forwarded),
+			 "a, evicted: by its memo", NULL))
+		goto out;
+	be_mac(mac, 3, 0);
+	send_expect(&env.main, &b, XDP_TX, mac, STAT_BIT(forwarded),
+		    "b: by its entry, not a's memo", NULL);
+out:
+	if (tb)
+		svc_end(&t);
+	svc_end(&s);
+}
+
+/* The memo's tag tells most flows of a slot apart, its key the rest. */
+static void test_memo_twins(void)
+{
+	enum memo_twin k;
+
+	test__begin(
+		"flow memo: a flow of another's memo slot and tag, by its addresses or protocol, goes by its own entry");
+	for (k = TWIN_ADDRS; k <= TWIN_PROTO; k++)
+		do
+			memo_twin_once(k); /* the memo lives 0.5 s */
+		while (test__again_if_slow());
 	test__end();
 }
 
@@ -2150,6 +2283,7 @@ out:
 void test_flows(void)
 {
 	test_memo();
+	test_memo_twins();
 	test_set_mac();
 	test_flood_reuse();
 	test_flood_mh_back();
