@@ -935,6 +935,24 @@ static __u32 memo_place(const struct fspec *f)
 	return (x * 0x9e3779b1U) >> 13;
 }
 
+/* The index in flow_memo_cpu of a CPU's memo of @f's flow in the slot
+ * that memo_place() names, or -1. */
+static int memo_at(const struct fspec *f)
+{
+	int fd = env.main.ctx.fd[M_FLOW_MEMO_CPU], cpu;
+	struct lbxdp_flow_key k = fkey(f);
+	struct lbxdp_flow_memo v;
+	__u32 i;
+
+	for (cpu = 0; cpu < env.main.ctx.ncpus; cpu++) {
+		i = cpu * LBXDP_MEMO_SIZE + (memo_place(f) >> 7);
+		if (!bpf_map_lookup_elem(fd, &i, &v) &&
+		    !memcmp(&v.key, &k, sizeof(k)))
+			return (int)i;
+	}
+	return -1;
+}
+
 enum memo_twin { TWIN_ADDRS, TWIN_PROTO };
 
 /*
@@ -995,6 +1013,7 @@ static void memo_twin_once(enum memo_twin kind)
 	bool tb = false;
 	__u8 mac[6];
 	__u32 vip2;
+	int at;
 
 	test__context("%s: set-up", what[kind]);
 	if (!svc_begin(&s, IP4(198, 18, 0, 60), 80, LBXDP_SCHED_WRR) ||
@@ -1028,9 +1047,15 @@ static void memo_twin_once(enum memo_twin kind)
 	if (!send_expect(&env.main, &a, XDP_TX, mac, STAT_BIT(forwarded),
 			 "a, evicted: by its memo", NULL))
 		goto out;
+	/* The program's slot is the search's (memo_place() follows
+	 * memo_find()). */
+	at = memo_at(&a);
+	if (!ASSERT_TRUE(at >= 0, "a's memo, in the slot memo_place() names"))
+		goto out;
 	be_mac(mac, 3, 0);
-	send_expect(&env.main, &b, XDP_TX, mac, STAT_BIT(forwarded),
-		    "b: by its entry, not a's memo", NULL);
+	if (send_expect(&env.main, &b, XDP_TX, mac, STAT_BIT(forwarded),
+			"b: by its entry, not a's memo", NULL))
+		ASSERT_EQ(memo_at(&b), at, "b's memo, in a's place");
 out:
 	if (tb)
 		svc_end(&t);
