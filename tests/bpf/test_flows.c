@@ -1519,6 +1519,55 @@ out:
 	return ok;
 }
 
+/* @f's two buckets in the flow table, as a flow of VIP @key. */
+static bool buckets_of(const struct fspec *f, const struct lbxdp_vip_key *key,
+		       __u32 b[2])
+{
+	struct lbxdp_ctx *c = &env.main.ctx;
+	struct lbxdp_ft_way w = {
+		.saddr = htonl(f->saddr),
+		.sport = htons(f->sport),
+		.dport = htons(f->dport),
+	};
+	struct lbxdp_vip vip = {};
+
+	if (!ASSERT_OK(lbxdp_config_read(c), "config read") ||
+	    !ASSERT_OK(lbxdp_vip_get(c, key, &vip), "the VIP"))
+		return false;
+	w.vip = (__u16)vip.id;
+	lbxdp_ft_pair(&w, c->cfg.ft_seed, c->cfg.ft_nbuckets, b);
+	return true;
+}
+
+/*
+ * Whether @f's buckets (a flow of @key) hold no flow 0..NFLOWS_MH-1 of @s
+ * or @t: a put of those, which may take a way expired, never takes @f's.
+ * Into *apart; false if it cannot tell.
+ */
+static bool buckets_apart(const struct fspec *f,
+			  const struct lbxdp_vip_key *key, const struct svc *s,
+			  const struct svc *t, bool *apart)
+{
+	const struct svc *v[2] = {s, t};
+	__u32 fb[2], b[2];
+	int i, j;
+
+	*apart = true;
+	if (!buckets_of(f, key, fb))
+		return false;
+	for (j = 0; j < 2; j++)
+		for (i = 0; i < NFLOWS_MH && *apart; i++) {
+			struct fspec g =
+				flow_n(i, TH_ACK, ntohl(v[j]->key.addr[0]));
+
+			if (!buckets_of(&g, &v[j]->key, b))
+				return false;
+			*apart = b[0] != fb[0] && b[0] != fb[1] &&
+				 b[1] != fb[0] && b[1] != fb[1];
+		}
+	return true;
+}
+
 /* A longer TCP timeout does not bring back what the old one let go: the
  * slots' settled history, nor the expired entries of ports that flows
  * placed by the table since reuse. What it had not let go stays. */
@@ -1529,6 +1578,7 @@ static void test_jet_raise(void)
 		TCPF(IP4(198, 19, 9, 1), 4000, IP4(198, 18, 0, 18), 80, TH_SYN);
 	__u32 fresh, stale, sum;
 	struct svc s, t, w;
+	bool apart = false;
 	__u8 mac[6];
 
 	test__begin(
@@ -1539,11 +1589,23 @@ static void test_jet_raise(void)
 	be_mac(mac, 1, 0);
 	if (!svc_begin(&w, IP4(198, 18, 0, 18), 80, LBXDP_SCHED_WRR) ||
 	    !svc_backend(&w, IP4(198, 18, 1, 85), 1) ||
-	    !send_expect(&env.main, &wf, XDP_TX, mac, STAT_BIT(forwarded),
-			 "wrr SYN", NULL) ||
 	    !mh_setup(&t, IP4(198, 18, 0, 17), 81, where) ||
 	    !svc_backend(&t, IP4(198, 18, 1, 84), 1) ||
 	    !mh_setup(&s, IP4(198, 18, 0, 16), 71, where))
+		goto out;
+	/* The table's seed is random: its port keeps it out of the buckets
+	 * that this test's puts write, which may take an expired way. */
+	test__context("wrr SYN");
+	for (;;) {
+		if (!buckets_apart(&wf, &w.key, &s, &t, &apart))
+			goto out;
+		if (apart || wf.sport == 4100)
+			break;
+		wf.sport++;
+	}
+	if (!ASSERT_TRUE(apart, "a port whose buckets no other flow has") ||
+	    !send_expect(&env.main, &wf, XDP_TX, mac, STAT_BIT(forwarded),
+			 "wrr SYN", NULL))
 		goto out;
 	/* The moved flows get entries on their slots' bases. */
 	test__context("add web4");
