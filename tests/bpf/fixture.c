@@ -58,6 +58,18 @@ __u32 flow_hash(const struct fspec *f)
 			       f->proto, LBXDP_AF_INET);
 }
 
+struct lbxdp_ft_way way_of(const struct fspec *f, __u32 vip_id)
+{
+	struct lbxdp_ft_way k = {
+		.saddr = htonl(f->saddr),
+		.sport = htons(f->sport),
+		.dport = htons(f->dport),
+		.vip = (__u16)vip_id,
+	};
+
+	return k;
+}
+
 /* The id a Maglev table of @ring_size over @sb holds for hash @h. */
 static __u32 ring_pick(const struct lbxdp_sched_backend *sb, size_t n,
 		       __u32 ring_size, __u32 h)

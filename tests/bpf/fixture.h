@@ -10,6 +10,7 @@
 
 #include "harness.h"
 #include "sched.h"
+#include "lbxdp/flowtab.h"
 
 #define FX_SVCS 3
 #define FX_BES 6
@@ -153,6 +154,8 @@ int be_of(const struct frame *f, int set, int n);
 
 /* The flow hash of a client-to-VIP frame, as include/lbxdp/hash.h says. */
 __u32 flow_hash(const struct fspec *f);
+/* The flow table's key of @f's flow to the VIP of id @vip_id (way_key()). */
+struct lbxdp_ft_way way_of(const struct fspec *f, __u32 vip_id);
 /*
  * What a Maglev table of @ring_size built by lbxdp_maglev_build() over @sb
  * holds for @f: the id of sb[] (the caller's label), 0 if none.

@@ -1524,17 +1524,13 @@ static bool buckets_of(const struct fspec *f, const struct lbxdp_vip_key *key,
 		       __u32 b[2])
 {
 	struct lbxdp_ctx *c = &env.main.ctx;
-	struct lbxdp_ft_way w = {
-		.saddr = htonl(f->saddr),
-		.sport = htons(f->sport),
-		.dport = htons(f->dport),
-	};
 	struct lbxdp_vip vip = {};
+	struct lbxdp_ft_way w;
 
 	if (!ASSERT_OK(lbxdp_config_read(c), "config read") ||
 	    !ASSERT_OK(lbxdp_vip_get(c, key, &vip), "the VIP"))
 		return false;
-	w.vip = (__u16)vip.id;
+	w = way_of(f, vip.id);
 	lbxdp_ft_pair(&w, c->cfg.ft_seed, c->cfg.ft_nbuckets, b);
 	return true;
 }

@@ -218,10 +218,7 @@ static bool hold_buckets(const struct guard *g, const struct fspec *f,
 		((size_t)cfg->ft_nbuckets * sizeof(struct lbxdp_ft_bucket) +
 		 page - 1) /
 		page * page;
-	struct lbxdp_ft_way k = {.saddr = htonl(f->saddr),
-				 .sport = htons(f->sport),
-				 .dport = htons(f->dport),
-				 .vip = (__u16)g->vip.id};
+	struct lbxdp_ft_way k = way_of(f, g->vip.id);
 	struct lbxdp_ft_bucket *tab;
 	__u32 idx[2], i;
 
@@ -285,10 +282,7 @@ out:
 static bool tag_absent(const struct guard *g, const struct fspec *f, bool *none)
 {
 	struct lbxdp_ctx *c = &env.main.ctx;
-	struct lbxdp_ft_way k = {.saddr = htonl(f->saddr),
-				 .sport = htons(f->sport),
-				 .dport = htons(f->dport),
-				 .vip = (__u16)g->vip.id};
+	struct lbxdp_ft_way k = way_of(f, g->vip.id);
 	__u8 t = lbxdp_ft_tag(&k, c->cfg.ft_seed), b[8];
 	__u32 idx[2], e, i, j;
 
