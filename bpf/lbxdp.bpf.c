@@ -481,36 +481,38 @@ static __always_inline __u32 persisted_backend(const struct lbxdp_vip *vip,
 _Static_assert(LBXDP_MEMO_SIZE == 1U << 12, "memo_idx() takes 12 bits");
 
 /* The memo hash of an IPv4 flow (its other address words are zero): one
- * multiply; a poor spread costs only hits. Its high 12 bits are the
- * flow's memo slot, the 7 below them its tag (memo_tag()). */
-static __always_inline __u32 memo_hash(const struct lbxdp_flow_key *k)
+ * 64-bit multiply; a poor spread costs only hits. Its top 12 bits are the
+ * flow's memo slot, the 16 below them its tag (memo_tag()). */
+static __always_inline __u64 memo_hash(const struct lbxdp_flow_key *k)
 {
-	__u32 x = k->src[0] ^ lbxdp_rotl32(k->dst[0], 7) ^
-		  ((__u32)k->sport << 16 | k->dport);
+	__u64 x = (__u64)(k->src[0] ^ lbxdp_rotl32(k->dst[0], 7)) << 32 |
+		  (__u32)k->sport << 16 | k->dport;
 
 	/* The high bits of a product mix every input bit. */
-	return x * 0x9e3779b1U;
+	return x * 0x9e3779b97f4a7c15ULL;
 }
 
 /* This CPU's index of @h's memo, in flow_memo_cpu and flow_memo_tags. */
-static __always_inline __u32 memo_idx(__u32 h)
+static __always_inline __u32 memo_idx(__u64 h)
 {
-	return bpf_get_smp_processor_id() * LBXDP_MEMO_SIZE + (h >> (32 - 12));
+	return bpf_get_smp_processor_id() * LBXDP_MEMO_SIZE + (h >> (64 - 12));
 }
 
-/* The tag of memo @idx in this program's flow_memo_tags, a byte a memo,
- * eight an element. */
-static __always_inline __u8 *memo_tag(__u32 idx)
+/* The tag of memo @idx in this program's flow_memo_tags, 16 bits a memo,
+ * four an element. */
+static __always_inline __u16 *memo_tag(__u32 idx)
 {
-	__u32 e = idx / 8;
-	__u8 *t = bpf_map_lookup_elem(&flow_memo_tags, &e);
+	__u32 e = idx / 4;
+	__u16 *t = bpf_map_lookup_elem(&flow_memo_tags, &e);
 
-	return t ? t + (idx & 7) : NULL;
+	return t ? t + (idx & 3) : NULL;
 }
 
-static __always_inline __u8 memo_tag_of(__u32 h)
+/* 15 bits of @h's 16 below the slot's: a flow that shares a slot with
+ * another shares its tag one time in 32768. */
+static __always_inline __u16 memo_tag_of(__u64 h)
 {
-	return (__u8)(h >> (32 - 20)) | 1; /* never 0: no memo */
+	return (__u16)(h >> (64 - 28)) | 1; /* never 0: no memo */
 }
 
 /*
@@ -523,8 +525,9 @@ static __always_inline __u8 memo_tag_of(__u32 h)
  */
 static __always_inline bool memo_find(struct pkt *p)
 {
-	__u32 h = memo_hash(&p->fk), idx = memo_idx(h);
-	__u8 *t = memo_tag(idx);
+	__u64 h = memo_hash(&p->fk);
+	__u32 idx = memo_idx(h);
+	__u16 *t = memo_tag(idx);
 
 	p->memo = bpf_map_lookup_elem(&flow_memo_cpu, &idx);
 	return t && *t == memo_tag_of(h);
@@ -595,8 +598,8 @@ static __always_inline void memo_set(const struct pkt *p, __u32 be_id,
 				     __u64 at_ns)
 {
 	struct lbxdp_flow_memo *m = p->memo;
-	__u8 *t;
-	__u32 h;
+	__u16 *t;
+	__u64 h;
 
 	if (!m)
 		return;

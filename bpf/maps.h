@@ -168,8 +168,8 @@ struct {
 	PINNED;
 } flow_memo_cpu SEC(".maps");
 
-/* A tag a memo of flow_memo_cpu (lbxdp.bpf.c memo_find()), eight an
- * element. Sized by attach as flow_memo_cpu. Not pinned: a tag is a hint
+/* A tag a memo of flow_memo_cpu (lbxdp.bpf.c memo_find()), 16 bits, four
+ * an element. Sized by attach as flow_memo_cpu. Not pinned: a tag is a hint
  * of a hint, and each program has its own. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -271,7 +271,7 @@ static int set_sizes(struct lbxdp_bpf *skel, const struct lbxdp_config *cfg)
 		{skel->maps.backend_meta, nbe},
 		{skel->maps.health, nbe},
 		{skel->maps.flow_memo_cpu, (__u32)ncpus * LBXDP_MEMO_SIZE},
-		{skel->maps.flow_memo_tags, (__u32)ncpus * LBXDP_MEMO_SIZE / 8},
+		{skel->maps.flow_memo_tags, (__u32)ncpus * LBXDP_MEMO_SIZE / 4},
 	};
 	size_t i;
 	int err;

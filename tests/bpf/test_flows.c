@@ -926,13 +926,14 @@ out:
 }
 
 /* The memo slot and tag of @f's flow, as memo_find() takes them: the top
- * 19 bits of its memo hash. */
+ * 28 bits of its memo hash (the tag's lowest bit is always set). */
 static __u32 memo_place(const struct fspec *f)
 {
-	__u32 x = htonl(f->saddr) ^ lbxdp_rotl32(htonl(f->daddr), 7) ^
-		  ((__u32)htons(f->sport) << 16 | htons(f->dport));
+	__u64 x = (__u64)(htonl(f->saddr) ^ lbxdp_rotl32(htonl(f->daddr), 7))
+			  << 32 |
+		  (__u32)htons(f->sport) << 16 | htons(f->dport);
 
-	return (x * 0x9e3779b1U) >> 13;
+	return (x * 0x9e3779b97f4a7c15ULL) >> 36;
 }
 
 /* The index in flow_memo_cpu of a CPU's memo of @f's flow in the slot
@@ -945,7 +946,7 @@ static int memo_at(const struct fspec *f)
 	__u32 i;
 
 	for (cpu = 0; cpu < env.main.ctx.ncpus; cpu++) {
-		i = cpu * LBXDP_MEMO_SIZE + (memo_place(f) >> 7);
+		i = cpu * LBXDP_MEMO_SIZE + (memo_place(f) >> 16);
 		if (!bpf_map_lookup_elem(fd, &i, &v) &&
 		    !memcmp(&v.key, &k, sizeof(k)))
 			return (int)i;
@@ -955,21 +956,36 @@ static int memo_at(const struct fspec *f)
 
 enum memo_twin { TWIN_ADDRS, TWIN_PROTO };
 
+struct twin {
+	__u32 place, client;
+};
+
+static int twin_cmp(const void *a, const void *b)
+{
+	const struct twin *x = a, *y = b;
+
+	return x->place < y->place ? -1 : x->place > y->place;
+}
+
+#define TWIN_FIRST 512U	     /* clients 198.18.2.0 and up */
+#define TWIN_LAST (1U << 17) /* to 198.19.255.255 */
+
 /*
  * Two flows @a (TCP, to @vip:80) and @b with one memo slot and tag
- * (memo_place()): @b from another client to another VIP address, returned
- * in *vip2, or @b UDP (the hash leaves the protocol out). One address word
- * alone cannot differ in the lab's range (198.18.0.0/15): its first two
- * bytes make the low 16 bits of the hashed word, and with those fixed, the
- * product's top 16 bits are a bijection of the word's high 16 and its bits
- * 13-15 do not change.
+ * (memo_place()): @b from another client and port to another VIP address,
+ * returned in *vip2, or @b UDP (the hash leaves the protocol out). The
+ * places of @a from every client are sorted, and @b is looked for among
+ * them. Its port moves too: the hash is a product, so two flows collide
+ * by the difference of their words, and the differences that addresses
+ * alone in the lab's range (198.18.0.0/15) give are too few to.
  */
 static bool memo_twins(enum memo_twin kind, __u32 vip, struct fspec *a,
 		       struct fspec *b, __u32 *vip2)
 {
 	struct fspec f = TCPF(IP4(198, 19, 0, 1), 40000, vip, 80, TH_ACK);
-	__u32 *seen, i, v;
-	bool found = false;
+	size_t n = TWIN_LAST - TWIN_FIRST;
+	struct twin *tw, key, *hit = NULL;
+	__u32 i;
 
 	*a = *b = f;
 	*vip2 = vip;
@@ -978,26 +994,28 @@ static bool memo_twins(enum memo_twin kind, __u32 vip, struct fspec *a,
 		b->tcp_flags = 0;
 		return true;
 	}
-	seen = calloc(1U << 19, sizeof(*seen));
-	if (!ASSERT_TRUE(seen != NULL, "memory"))
-		goto out;
-	/* Clients 198.18.2.0 and up to @vip, then to VIPs 198.18.0.64-127:
-	 * those whose last byte moves the word's low bits pair up. */
-	for (i = 512; i < (1U << 17); i++) {
+	tw = calloc(n, sizeof(*tw));
+	if (!ASSERT_TRUE(tw != NULL, "memory"))
+		return false;
+	for (i = TWIN_FIRST; i < TWIN_LAST; i++) {
 		a->saddr = IP4(198, 18, 0, 0) + i;
-		seen[memo_place(a)] = i;
+		tw[i - TWIN_FIRST] = (struct twin){memo_place(a), i};
 	}
-	for (v = 64; v < 128 && !found; v++)
-		for (i = 512; i < (1U << 17) && !found; i++) {
-			b->saddr = IP4(198, 18, 0, 0) + i;
-			b->daddr = IP4(198, 18, 0, v);
-			found = seen[memo_place(b)] != 0;
-			a->saddr = IP4(198, 18, 0, 0) + seen[memo_place(b)];
-			*vip2 = b->daddr;
-		}
-out:
-	free(seen);
-	return ASSERT_TRUE(found, "two flows with one memo slot and tag");
+	qsort(tw, n, sizeof(*tw), twin_cmp);
+	/* Client, port and VIP of @b all move at each step. */
+	for (i = 0; i < (1U << 22) && !hit; i++) {
+		b->saddr = IP4(198, 18, 0, 0) + TWIN_FIRST + i % n;
+		b->sport = 1024 + i % 60000;
+		b->daddr = IP4(198, 18, 0, 64 + i % 64);
+		key.place = memo_place(b);
+		hit = bsearch(&key, tw, n, sizeof(*tw), twin_cmp);
+	}
+	if (hit) {
+		a->saddr = IP4(198, 18, 0, 0) + hit->client;
+		*vip2 = b->daddr;
+	}
+	free(tw);
+	return ASSERT_TRUE(hit != NULL, "two flows with one memo slot and tag");
 }
 
 /*
@@ -1068,7 +1086,7 @@ static void test_memo_twins(void)
 	enum memo_twin k;
 
 	test__begin(
-		"flow memo: a flow of another's memo slot and tag, by its addresses or protocol, goes by its own entry");
+		"flow memo: a flow of another's memo slot and tag, by its addresses and port or its protocol, goes by its own entry");
 	for (k = TWIN_ADDRS; k <= TWIN_PROTO; k++)
 		do
 			memo_twin_once(k); /* the memo lives 0.5 s */
