@@ -482,7 +482,7 @@ _Static_assert(LBXDP_MEMO_SIZE == 1U << 12, "memo_idx() takes 12 bits");
 
 /* The memo hash of an IPv4 flow (its other address words are zero): one
  * 64-bit multiply; a poor spread costs only hits. Its top 12 bits are the
- * flow's memo slot, the 16 below them its tag (memo_tag()). */
+ * flow's memo slot, the 16 below them its tag (memo_tag_of()). */
 static __always_inline __u64 memo_hash(const struct lbxdp_flow_key *k)
 {
 	__u64 x = (__u64)(k->src[0] ^ lbxdp_rotl32(k->dst[0], 7)) << 32 |
@@ -520,7 +520,7 @@ static __always_inline __u16 memo_tag_of(__u64 h)
  * memo_forget(); NULL (no memo) until then. The CPU's part of one array:
  * a per-CPU array's lookup loads the CPU's pointer to it first, one more
  * cache miss in a row when a million flows pass. Its tag says whether the
- * slot may hold the flow (returned): 4 KB a CPU, in the caches where the
+ * slot may hold the flow (returned): 8 KB a CPU, in the caches where the
  * memos (256 KB) are not, so that a flow with no memo reads no memo.
  */
 static __always_inline bool memo_find(struct pkt *p)
