@@ -171,7 +171,10 @@ $(OUTPUT)/tests/checks_test: tests/checks/test_checks.c $(CHECKS_SRCS) $(wildcar
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O1 -g $(SAN) $(WARN) $(INCLUDES) $< $(CHECKS_SRCS) -lssl -lcrypto -lcmocka -o $@
 
-$(OUTPUT)/tests/bench: $(BENCH_SRCS) $(wildcard tests/bench/*.h) $(OUTPUT)/liblbxdp.a | $(OUTPUT)/tests
+$(OUTPUT)/bench_loop.bpf.o: tests/bench/bench.h
+
+$(OUTPUT)/tests/bench: $(BENCH_SRCS) $(wildcard tests/bench/*.h) $(OUTPUT)/liblbxdp.a \
+		$(OUTPUT)/bench_loop.skel.h | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) $(INCLUDES) $(BENCH_SRCS) $(OUTPUT)/liblbxdp.a $(LIBS) -lm -o $@
 

@@ -54,6 +54,11 @@ struct bench_env {
 	int lb_prog;   /* lbxdp_xdp, from the pinned link */
 	int swap_prog; /* xdp_swap */
 	void *swap_skel;
+	/* The loop (loop_setup()), where the kernel refuses live frames:
+	 * on the sink's veth and on the baseline's peer. */
+	void *loop_skel;
+	int loop_link;
+	__u8 swap_mac[6];
 };
 
 /*
@@ -66,6 +71,20 @@ void env_cleanup(struct bench_env *e);
 
 int sink_set(const struct bench_env *e, __u64 counter, __u64 mod, __u64 mul);
 __u64 sink_counter(const struct bench_env *e);
+
+/*
+ * The loop, for a kernel that refuses BPF_F_TEST_XDP_LIVE_FRAMES
+ * (bpf/bench_loop.bpf.c): loop_setup() puts it in the sink's place and on
+ * the baseline's peer veth; loop_state() is its state, shared with the
+ * program (read and write it through volatile accesses); loop_send()
+ * sends @k copies of frame @f from the peer of lbxdp's veth (@lb) or of
+ * the baseline's, which starts the frames going round.
+ */
+struct bench_loop;
+int loop_setup(struct bench_env *e);
+struct bench_loop *loop_state(const struct bench_env *e);
+int loop_send(const struct bench_env *e, bool lb, const __u8 *f, __u32 len,
+	      int k);
 
 /* The flow-table layouts (layout.c): ns a packet per round, and what the
  * checks need. */

@@ -14,6 +14,13 @@
  * it rewrites each frame to carry the next flow number and drops it, which
  * gives the frame's page back to the live-frames page pool. The next time
  * test_run hands out that page, the frame is another flow.
+ *
+ * The loop, where the kernel refuses live frames: bpf/bench_loop.bpf.c in
+ * the sink's place on lbb1, and on lbs1, the baseline's peer. A frame sent
+ * from lbb1 by a packet socket reaches lbxdp, which sends it back (XDP_TX);
+ * the loop makes it the next flow, addresses it to lbb0 and sends it on:
+ * the frames go round as XDP frames, in the NAPI of the CPU that sent
+ * them, until the loop is turned off. The baseline goes round lbs0-lbs1.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -27,6 +34,9 @@
 #include <unistd.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <libmnl/libmnl.h>
 #include <linux/bpf.h>
 #include <linux/if_link.h>
@@ -38,6 +48,8 @@
 #include "netlink.h"
 #include "bench.h"
 #include "xdp_swap.skel.h"
+#include "../../bpf/bench_loop.h"
+#include "bench_loop.skel.h"
 
 #define LB_IF "lbb0"
 #define SINK_IF "lbb1"
@@ -271,6 +283,69 @@ __u64 sink_counter(const struct bench_env *e)
 	return s.counter;
 }
 
+int loop_setup(struct bench_env *e)
+{
+	struct bench_loop_bpf *skel;
+	int err, fd;
+
+	if (e->loop_skel)
+		return 0;
+	skel = bench_loop_bpf__open_and_load();
+	if (!skel) {
+		err = -errno;
+		fprintf(stderr, "bench: cannot load the loop: %s\n",
+			strerror(-err));
+		return err;
+	}
+	e->loop_skel = skel;
+	fd = bpf_program__fd(skel->progs.bench_loop);
+	/* In the sink's place: its link goes (a program of another attach
+	 * type cannot replace it), the loop's takes its fd. */
+	close(e->sink_link);
+	e->sink_link = attach_native(fd, e->sink_ifindex);
+	if (e->sink_link < 0) {
+		fprintf(stderr, "bench: cannot put the loop on %s: %s\n",
+			SINK_IF, strerror(-e->sink_link));
+		return e->sink_link;
+	}
+	e->loop_link = attach_native(fd, (int)if_nametoindex(SWAP_PEER_IF));
+	if (e->loop_link < 0) {
+		fprintf(stderr, "bench: cannot put the loop on %s: %s\n",
+			SWAP_PEER_IF, strerror(-e->loop_link));
+		return e->loop_link;
+	}
+	return lbxdp_nl_link_mac(e->swap_ifindex, e->swap_mac);
+}
+
+struct bench_loop *loop_state(const struct bench_env *e)
+{
+	return &((struct bench_loop_bpf *)e->loop_skel)->bss->loop;
+}
+
+int loop_send(const struct bench_env *e, bool lb, const __u8 *f, __u32 len,
+	      int k)
+{
+	struct sockaddr_ll to = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(ETH_P_IP),
+		.sll_ifindex = lb ? e->sink_ifindex
+				  : (int)if_nametoindex(SWAP_PEER_IF),
+		.sll_halen = ETH_ALEN,
+	};
+	int fd, i, err = 0;
+
+	memcpy(to.sll_addr, f, ETH_ALEN);
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	for (i = 0; i < k && !err; i++)
+		if (sendto(fd, f, len, 0, (struct sockaddr *)&to, sizeof(to)) !=
+		    (ssize_t)len)
+			err = -errno;
+	close(fd);
+	return err;
+}
+
 static int namespaces(struct bench_env *e)
 {
 	if (unshare(CLONE_NEWNET | CLONE_NEWNS)) {
@@ -311,7 +386,7 @@ int env_setup(struct bench_env *e, __u32 flows)
 
 	memset(e, 0, sizeof(*e));
 	e->sink_map = e->sink_prog = e->sink_link = -1;
-	e->swap_link = e->lb_prog = -1;
+	e->swap_link = e->lb_prog = e->loop_link = -1;
 	err = namespaces(e);
 	if (err)
 		return err;
@@ -360,8 +435,8 @@ int env_setup(struct bench_env *e, __u32 flows)
 
 void env_cleanup(struct bench_env *e)
 {
-	int *fds[] = {&e->lb_prog, &e->swap_link, &e->sink_link, &e->sink_prog,
-		      &e->sink_map};
+	int *fds[] = {&e->lb_prog,   &e->swap_link, &e->sink_link,
+		      &e->sink_prog, &e->sink_map,  &e->loop_link};
 	size_t i;
 
 	if (e->mounted && e->lb_prog >= 0)
@@ -373,6 +448,8 @@ void env_cleanup(struct bench_env *e)
 	}
 	xdp_swap_bpf__destroy(e->swap_skel);
 	e->swap_skel = NULL;
+	bench_loop_bpf__destroy(e->loop_skel);
+	e->loop_skel = NULL;
 	if (e->mounted && umount2(e->dir, MNT_DETACH))
 		fprintf(stderr, "bench: umount %s: %s\n", e->dir,
 			strerror(errno));
