@@ -36,6 +36,8 @@ endif
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
+# The bench's loop reads tests/bench/bench.h: its skeleton is the bench's.
+USER_SKELS := $(filter-out $(OUTPUT)/bench_loop.skel.h,$(SKELS))
 LIB_SRCS := $(filter-out user/main.c,$(wildcard user/*.c)) \
 	$(wildcard user/daemon/*.c)
 LIB_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(LIB_SRCS))
@@ -87,7 +89,7 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
-$(OUTPUT)/user/%.o: user/%.c $(USER_HDRS) $(wildcard include/lbxdp/*.h) $(SKELS) | $(OUTPUT)/user $(OUTPUT)/user/daemon
+$(OUTPUT)/user/%.o: user/%.c $(USER_HDRS) $(wildcard include/lbxdp/*.h) $(USER_SKELS) | $(OUTPUT)/user $(OUTPUT)/user/daemon
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(INCLUDES) -DLBXDP_VERSION='"$(VERSION)"' -c $< -o $@
 

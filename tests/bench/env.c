@@ -6,7 +6,8 @@
  *
  *   lbxdp on lbb0   its peer lbb1 runs the sink (native XDP_TX on a veth
  *                   delivers only when the peer has an XDP program)
- *   xdp_swap on lbs0  not for traffic: every program that is attached sits
+ *   xdp_swap on lbs0  not for live frames (test_run sends the baseline's
+ *                   out of lbb0 too): every program that is attached sits
  *                   in the kernel's XDP dispatcher as a direct call, so
  *                   attaching the baseline too keeps the comparison fair
  *
@@ -15,8 +16,9 @@
  * gives the frame's page back to the live-frames page pool. The next time
  * test_run hands out that page, the frame is another flow.
  *
- * The loop, where the kernel refuses live frames: bpf/bench_loop.bpf.c in
- * the sink's place on lbb1, and on lbs1, the baseline's peer. A frame sent
+ * The loop, where the kernel refuses live frames (or -L), a fourth program:
+ * bpf/bench_loop.bpf.c in the sink's place on lbb1, and on lbs1, the
+ * baseline's peer, whose frames then go through lbs0. A frame sent
  * from lbb1 by a packet socket reaches lbxdp, which sends it back (XDP_TX);
  * the loop makes it the next flow, addresses it to lbb0 and sends it on:
  * the frames go round as XDP frames, in the NAPI of the CPU that sent
@@ -288,8 +290,10 @@ int loop_setup(struct bench_env *e)
 	struct bench_loop_bpf *skel;
 	int err, fd;
 
-	if (e->loop_skel)
+	if (e->loop_link >= 0)
 		return 0;
+	bench_loop_bpf__destroy(e->loop_skel);
+	e->loop_skel = NULL;
 	skel = bench_loop_bpf__open_and_load();
 	if (!skel) {
 		err = -errno;
@@ -308,13 +312,21 @@ int loop_setup(struct bench_env *e)
 			SINK_IF, strerror(-e->sink_link));
 		return e->sink_link;
 	}
+	err = lbxdp_nl_link_mac(e->swap_ifindex, e->swap_mac);
+	if (err) {
+		fprintf(stderr, "bench: no MAC of %s: %s\n", SWAP_IF,
+			strerror(-err));
+		return err;
+	}
 	e->loop_link = attach_native(fd, (int)if_nametoindex(SWAP_PEER_IF));
 	if (e->loop_link < 0) {
+		err = e->loop_link;
+		e->loop_link = -1;
 		fprintf(stderr, "bench: cannot put the loop on %s: %s\n",
-			SWAP_PEER_IF, strerror(-e->loop_link));
-		return e->loop_link;
+			SWAP_PEER_IF, strerror(-err));
+		return err;
 	}
-	return lbxdp_nl_link_mac(e->swap_ifindex, e->swap_mac);
+	return 0;
 }
 
 struct bench_loop *loop_state(const struct bench_env *e)
