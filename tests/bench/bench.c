@@ -775,15 +775,22 @@ static void print_layout(FILE *out, const struct layout_res *l)
 		l->reps, l->n, l->cap, l->flows, PERM_MUL, l->nbuckets);
 }
 
-static void pin_cpu(int cpu)
+static int pin(int cpu)
 {
 	cpu_set_t set;
 
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set))
+	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
+}
+
+static void pin_cpu(int cpu)
+{
+	int err = pin(cpu);
+
+	if (err)
 		fprintf(stderr, "bench: cannot pin to CPU %d: %s\n", cpu,
-			strerror(errno));
+			strerror(-err));
 }
 
 /* Onto a CPU other than @cpu, where the loop goes round; false if there is
@@ -791,17 +798,29 @@ static void pin_cpu(int cpu)
 static bool pin_other(int cpu)
 {
 	long i, n = sysconf(_SC_NPROCESSORS_CONF);
-	cpu_set_t set;
 
-	for (i = 0; i < n && i < CPU_SETSIZE; i++) {
-		if (i == cpu)
-			continue;
-		CPU_ZERO(&set);
-		CPU_SET(i, &set);
-		if (!sched_setaffinity(0, sizeof(set), &set))
+	for (i = 0; i < n && i < CPU_SETSIZE; i++)
+		if (i != cpu && !pin((int)i))
 			return true;
-	}
 	return false;
+}
+
+/*
+ * A run's first frame into @f, and into @st how the sink or the loop
+ * numbers the frames after it: established flows 0..nflows-1 in a
+ * scattered order, or (@syn) flows never seen before.
+ */
+static void run_flows(const struct bench *b, bool syn, __u8 *f,
+		      struct sink_state *st)
+{
+	if (syn) {
+		frame(b, b->next_new, PREFIX_NEW, true, f);
+		*st = (struct sink_state){.counter = b->next_new + 1, .mul = 1};
+	} else {
+		frame(b, 0, PREFIX_EST, false, f);
+		*st = (struct sink_state){.mod = b->nflows,
+					  .mul = PERM_MUL % b->nflows};
+	}
 }
 
 #define LOOP_STALL_S 1.0    /* the loop made no progress: frames lost */
@@ -877,21 +896,15 @@ static int loop_once(struct bench *b, int prog, bool syn, __u32 pkts,
 	volatile struct bench_loop *l = loop_state(&b->env);
 	__u64 nf0 = vip_new_flows(b), sl0 = stateless_flows(b), c0, back;
 	bool lb = prog == b->env.lb_prog;
+	struct sink_state st;
 	__u8 f[FRAME_LEN];
 	int err;
 
+	run_flows(b, syn, f, &st);
 	l->on = 0;
-	if (syn) {
-		frame(b, b->next_new, PREFIX_NEW, true, f);
-		l->mod = 0;
-		l->counter = b->next_new + 1;
-	} else {
-		frame(b, 0, PREFIX_EST, false, f);
-		l->mod = b->nflows;
-		l->mul = PERM_MUL % b->nflows;
-		l->counter = 0;
-	}
-	c0 = l->counter;
+	l->counter = c0 = st.counter;
+	l->mod = st.mod;
+	l->mul = st.mul;
 	err = loop_go(b, lb, f, pkts, pps, &back);
 	if (err)
 		return err;
@@ -913,26 +926,21 @@ static int loop_once(struct bench *b, int prog, bool syn, __u32 pkts,
 
 /*
  * Live frames into the veth, each program in turn; the sink on the peer
- * turns every recycled frame into the next flow: established flows
- * 0..nflows-1 in a scattered order, or (@syn) flows never seen before.
- * pps from the kernel's duration per packet.
+ * turns every recycled frame into the next flow (run_flows()). pps from
+ * the kernel's duration per packet.
  */
 static int live_once(struct bench *b, int prog, bool syn, __u32 pkts,
 		     double *pps, struct series *s)
 {
 	__u8 f[FRAME_LEN];
 	__u64 c0, nf0 = vip_new_flows(b), sl0 = stateless_flows(b);
+	struct sink_state st;
 	double t;
 	__u32 d;
 	int err;
 
-	if (syn) {
-		frame(b, b->next_new, PREFIX_NEW, true, f);
-		err = sink_set(&b->env, b->next_new + 1, 0, 1);
-	} else {
-		frame(b, 0, PREFIX_EST, false, f);
-		err = sink_set(&b->env, 0, b->nflows, PERM_MUL % b->nflows);
-	}
+	run_flows(b, syn, f, &st);
+	err = sink_set(&b->env, st.counter, st.mod, st.mul);
 	if (err)
 		return err;
 	c0 = sink_counter(&b->env);
