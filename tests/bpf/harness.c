@@ -2,7 +2,8 @@
 /*
  * Set-up of the BPF test binary, after the kernel's BPF selftests: the
  * process moves into its own network and mount namespaces (so the veths and
- * the bpffs die with it whatever happens), pins itself to one CPU (the wrr
+ * the bpffs die with it whatever happens) and a time namespace (see
+ * clock_ahead()), pins itself to one CPU (the wrr
  * cursor is per-CPU, and BPF_F_TEST_RUN_ON_CPU is refused for XDP), and
  * attaches the real lbxdp object with the library, as the CLI would.
  */
@@ -328,6 +329,38 @@ static int veth(const char *name, const char *mac)
 	return err;
 }
 
+/*
+ * The tests date stamps back by a timeout and more, and the maps read a
+ * stamp of 0 as never: on a machine up for less than that, an aged stamp
+ * stops at the clock's start and still reads as recent. So the process
+ * moves into a time namespace whose CLOCK_MONOTONIC, which lbxdp_attach()
+ * anchors the program's clock to, runs a day ahead (time_namespaces(7)).
+ */
+static int clock_ahead(void)
+{
+	static const char off[] = "monotonic 86400 0\n";
+	int fd, err = 0;
+
+	if (syscall(SYS_unshare, CLONE_NEWTIME))
+		return -errno;
+	fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, off, sizeof(off) - 1) != (ssize_t)sizeof(off) - 1)
+		err = -errno;
+	close(fd);
+	if (err)
+		return err;
+	/* The offset is fixed once a process is in the namespace. */
+	fd = open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (syscall(SYS_setns, fd, CLONE_NEWTIME))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
 int env_setup(void)
 {
 	int err;
@@ -335,6 +368,12 @@ int env_setup(void)
 	err = pin_cpu();
 	if (err) {
 		fprintf(stderr, "bpf_test: cannot pin to a CPU: %s\n",
+			strerror(-err));
+		return err;
+	}
+	err = clock_ahead();
+	if (err) {
+		fprintf(stderr, "bpf_test: a time namespace a day ahead: %s\n",
 			strerror(-err));
 		return err;
 	}
