@@ -340,14 +340,16 @@ static int clock_ahead(void)
 {
 	static const char off[] = "monotonic 86400 0\n";
 	int fd, err = 0;
+	ssize_t n;
 
 	if (syscall(SYS_unshare, CLONE_NEWTIME))
 		return -errno;
 	fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (write(fd, off, sizeof(off) - 1) != (ssize_t)sizeof(off) - 1)
-		err = -errno;
+	n = write(fd, off, sizeof(off) - 1);
+	if (n != (ssize_t)sizeof(off) - 1)
+		err = n < 0 ? -errno : -EIO;
 	close(fd);
 	if (err)
 		return err;
@@ -371,12 +373,13 @@ int env_setup(void)
 			strerror(-err));
 		return err;
 	}
+	/* Without one (a kernel without CONFIG_TIME_NS), the tests that
+	 * age stamps fail on a machine up for less than ~20 minutes. */
 	err = clock_ahead();
-	if (err) {
-		fprintf(stderr, "bpf_test: a time namespace a day ahead: %s\n",
+	if (err)
+		fprintf(stderr,
+			"bpf_test: no time namespace a day ahead (%s): stamps dated back stop at this machine's boot\n",
 			strerror(-err));
-		return err;
-	}
 	/* Our own namespaces: veths and the bpffs vanish with the process,
 	 * even after a SIGKILL; nothing leaks into the host's. */
 	if (syscall(SYS_unshare, CLONE_NEWNET | CLONE_NEWNS)) {
