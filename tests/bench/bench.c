@@ -1598,8 +1598,9 @@ static const char loop_method[] =
 	"against +75, 1k flows +17 against +15): the same cost per packet is a\n"
 	"lower ratio by the loop (0.595x against 0.750x for `mh` 1M), so\n"
 	"compare the difference per packet (ns) with live-frame runs, not the\n"
-	"ratio, and the aims (ratios of live frames) are not graded. The flows that the rows above open with live frames (the `mh`\n"
-	"VIP's, the table's fill) are opened by a `BPF_PROG_TEST_RUN` a SYN,\n"
+	"ratio, and the aims (ratios of live frames) are not graded. The flows\n"
+	"that the rows above open with live frames (the `mh` VIP's, the table's\n"
+	"fill) are opened by a `BPF_PROG_TEST_RUN` a SYN,\n"
 	"the same SYNs. The checks count the frames still going round at the\n"
 	"end: all that were sent, or a frame was lost on the way (a veth ring\n"
 	"full).\n";
