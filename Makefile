@@ -54,7 +54,7 @@ BPFT_SRCS := $(wildcard tests/bpf/*.c)
 BENCH_SRCS := $(wildcard tests/bench/*.c)
 
 .PHONY: all help test check bench demo demo-down install clean deps unit \
-	format tidy mutate soak fuzz deb
+	format tidy mutate soak fuzz deb profile
 .DEFAULT_GOAL := all
 
 all: $(OUTPUT)/lbxdp
@@ -72,6 +72,7 @@ help:
 	@echo '  mutate     break each guard of tests/mutate/mutations in a copy, say which test caught it (root)'
 	@echo '  soak       the model test over seeds SOAK_FIRST..SOAK_LAST (2000..2099), each alone (root)'
 	@echo '  bench      benchmark against a MAC-swap baseline, writes BENCHMARKS.md'
+	@echo '  profile    ROW=TEXT: where the XDP program spends a pps row of bench (root, perf)'
 	@echo '  install    install lbxdp and its man page under PREFIX=$(PREFIX)'
 	@echo '  deb        Debian package (debhelper) in $(OUTPUT)/deb/'
 	@echo '  deps       install the Debian packages needed to build and test'
@@ -180,10 +181,15 @@ $(OUTPUT)/tests/bench: $(BENCH_SRCS) $(wildcard tests/bench/*.h) $(OUTPUT)/liblb
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) $(INCLUDES) $(BENCH_SRCS) $(OUTPUT)/liblbxdp.a $(LIBS) -lm -o $@
 
+$(OUTPUT)/tests/jitdump: tests/profile/jitdump.c | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARN) $< -lbpf -o $@
+
+# jitdump is make profile's, built here so that CI compiles it.
 test: deps
 	$(Q)$(MAKE) --no-print-directory all unit $(OUTPUT)/tests/bpf_test \
 		$(OUTPUT)/tests/kt $(OUTPUT)/tests/checks_test \
-		$(OUTPUT)/tests/vrrp_probe
+		$(OUTPUT)/tests/vrrp_probe $(OUTPUT)/tests/jitdump
 	$(Q)OUTPUT=$(OUTPUT) bash tests/run.sh
 
 check: deps
@@ -218,6 +224,12 @@ bench: deps
 	$(Q)OUTPUT=$(OUTPUT) bash tests/bench/daemon.sh
 	$(Q)OUTPUT=$(OUTPUT) bash tests/bench/stats.sh
 	$(Q)OUTPUT=$(OUTPUT) bash tests/bench/vrrp.sh
+
+# Not in CI: samples one bench row with perf (linux-perf).
+profile: deps
+	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/tests/bench \
+		$(OUTPUT)/tests/jitdump
+	$(Q)OUTPUT=$(OUTPUT) bash tests/profile/profile.sh
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all

@@ -974,6 +974,8 @@ static int measure_live(struct bench *b, bool syn, __u32 pkts, struct series *s)
 	int r, w, err = 0;
 	double pps;
 
+	/* make profile records what happens between these two notes. */
+	note("pps rounds");
 	for (r = 0; r < b->p.rounds && !err && !stop; r++) {
 		for (w = 0; w < 2 && !err; w++) {
 			int prog = progs(b, r, w);
@@ -988,6 +990,7 @@ static int measure_live(struct bench *b, bool syn, __u32 pkts, struct series *s)
 		}
 		s->n = r + 1;
 	}
+	note("pps rounds done");
 	return stop ? -EINTR : err;
 }
 
