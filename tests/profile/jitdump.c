@@ -57,7 +57,8 @@ static int dump(int fd, const char *image)
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return -errno;
 	if (!info.jited_prog_len || !info.nr_jited_ksyms ||
-	    !info.nr_line_info || info.nr_jited_line_info != info.nr_line_info)
+	    !info.nr_jited_func_lens || !info.nr_line_info ||
+	    info.nr_jited_line_info != info.nr_line_info)
 		return -ENODATA; /* not JITed, or no BTF line info */
 	code = malloc(info.jited_prog_len);
 	lens = calloc(info.nr_jited_func_lens, sizeof(*lens));

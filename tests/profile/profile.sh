@@ -19,7 +19,7 @@ OUTPUT=${OUTPUT:-.output}
 PY=/usr/bin/python3
 ROW=${ROW:-}
 TOP=${TOP:-25}
-CPU=${CPU:-$(($(nproc) - 1))}
+CPU=${CPU:-$(($(getconf _NPROCESSORS_ONLN) - 1))}
 read -r -a extra <<< "${BENCH_ARGS:-}"
 
 die() {
@@ -70,7 +70,7 @@ fi
 perf record -q -o "$tmp/perf.data" -C "$CPU" -F 20000 > /dev/null 2>&1 &
 perf_pid=$!
 await '^bench: pps rounds done$' 900 || true
-kill -TERM "$perf_pid"
+kill -TERM "$perf_pid" 2> /dev/null || true
 wait "$perf_pid" || true
 perf_pid=
 wait "$bench_pid" || die "the bench failed: $(tail -3 "$tmp/bench.err")"
