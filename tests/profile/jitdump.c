@@ -15,12 +15,13 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 
-/* The fd of the first loaded program named @name, or -errno. */
+/* The fd of the newest loaded program named @name (the bench's, where
+ * another lbxdp runs too), or -ENOENT. */
 static int prog_by_name(const char *name)
 {
 	struct bpf_prog_info info;
 	__u32 id = 0, len;
-	int fd;
+	int fd, found = -ENOENT;
 
 	while (!bpf_prog_get_next_id(id, &id)) {
 		fd = bpf_prog_get_fd_by_id(id);
@@ -29,11 +30,15 @@ static int prog_by_name(const char *name)
 		memset(&info, 0, sizeof(info));
 		len = sizeof(info);
 		if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
-		    !strncmp(info.name, name, sizeof(info.name)))
-			return fd;
+		    !strncmp(info.name, name, sizeof(info.name))) {
+			if (found >= 0)
+				close(found);
+			found = fd;
+			continue;
+		}
 		close(fd);
 	}
-	return -ENOENT;
+	return found;
 }
 
 static const char *base_name(const char *path)
