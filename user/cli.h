@@ -86,6 +86,7 @@ int do_backend(struct cli *cli, int argc, char **argv);
 int do_stats(struct cli *cli, int argc, char **argv);
 int do_timeout(struct cli *cli, int argc, char **argv);
 int do_flood(struct cli *cli, int argc, char **argv);
+int do_flow(struct cli *cli, int argc, char **argv);
 int do_daemon(struct cli *cli, int argc, char **argv);
 
 #endif /* LBXDP_CLI_H */

@@ -447,8 +447,13 @@ static bool way_named(const struct lbxdp_walk_names *n,
 	return true;
 }
 
-int lbxdp_flows_walk_step(struct lbxdp_ctx *c, struct lbxdp_flow_walk *w,
-			  __u32 max, flow_fn fn, void *arg)
+/* A walk's callback, with the names it read and the way's VIP id. */
+typedef int (*way_fn)(const struct lbxdp_walk_names *n, __u32 vip,
+		      const struct lbxdp_flow_key *k,
+		      const struct lbxdp_flow *v, void *arg);
+
+static int walk_step(struct lbxdp_ctx *c, struct lbxdp_flow_walk *w, __u32 max,
+		     way_fn fn, void *arg)
 {
 	__u32 nb = c->cfg.ft_nbuckets, end, i, j, zero = 0;
 	struct lbxdp_config cfg;
@@ -479,7 +484,7 @@ int lbxdp_flows_walk_step(struct lbxdp_ctx *c, struct lbxdp_flow_walk *w,
 			struct lbxdp_flow v;
 
 			if (way_named(w->names, &b.w[j], &k, &v))
-				err = fn(&k, &v, arg);
+				err = fn(w->names, b.w[j].vip, &k, &v, arg);
 		}
 	}
 	w->at = i;
@@ -490,15 +495,97 @@ cleanup:
 	return err ? err : 1;
 }
 
-int lbxdp_flows_walk(struct lbxdp_ctx *c, flow_fn fn, void *arg)
+struct fn_arg {
+	flow_fn fn;
+	void *arg;
+};
+
+static int call_fn(const struct lbxdp_walk_names *n, __u32 vip,
+		   const struct lbxdp_flow_key *k, const struct lbxdp_flow *v,
+		   void *arg)
+{
+	const struct fn_arg *a = arg;
+
+	return a->fn(k, v, a->arg);
+}
+
+int lbxdp_flows_walk_step(struct lbxdp_ctx *c, struct lbxdp_flow_walk *w,
+			  __u32 max, flow_fn fn, void *arg)
+{
+	struct fn_arg a = {.fn = fn, .arg = arg};
+
+	return walk_step(c, w, max, call_fn, &a);
+}
+
+static int walk_ways(struct lbxdp_ctx *c, way_fn fn, void *arg)
 {
 	struct lbxdp_flow_walk w = {};
 	int r;
 
 	do
-		r = lbxdp_flows_walk_step(c, &w, 4096 * LBXDP_FT_WAYS, fn, arg);
+		r = walk_step(c, &w, 4096 * LBXDP_FT_WAYS, fn, arg);
 	while (!r);
 	return r < 0 ? r : 0;
+}
+
+int lbxdp_flows_walk(struct lbxdp_ctx *c, flow_fn fn, void *arg)
+{
+	struct fn_arg a = {.fn = fn, .arg = arg};
+
+	return walk_ways(c, call_fn, &a);
+}
+
+struct flow_list {
+	const struct lbxdp_ctx *c;
+	int vip_id;
+	__u32 backend;
+	__u64 now;
+	flow_entry_fn fn;
+	void *arg;
+};
+
+static int list_one(const struct lbxdp_walk_names *n, __u32 vip,
+		    const struct lbxdp_flow_key *k, const struct lbxdp_flow *v,
+		    void *arg)
+{
+	const struct flow_list *fl = arg;
+	const struct lbxdp_backend *be;
+	struct lbxdp_flow_entry e = {};
+
+	if ((fl->vip_id >= 0 && vip != (__u32)fl->vip_id) ||
+	    (fl->backend && v->backend != fl->backend) || v->backend >= n->nbe)
+		return 0;
+	/* As the program takes it: an entry of the record's holder now. */
+	be = &n->all[v->backend];
+	if (!(be->flags & LBXDP_BE_F_USED) || v->gen != be->gen)
+		return 0;
+	e.idle_ns = fl->now > v->last_seen_ns ? fl->now - v->last_seen_ns : 0;
+	e.timeout_ns =
+		(__u64)(k->proto == IPPROTO_TCP ? fl->c->cfg.tcp_timeout
+						: fl->c->cfg.udp_timeout) *
+		NSEC;
+	if (e.idle_ns > e.timeout_ns)
+		return 0;
+	e.svc = n->vk[vip];
+	e.key = *k;
+	e.backend = v->backend;
+	memcpy(e.server, be->addr, sizeof(e.server));
+	return fl->fn(&e, fl->arg);
+}
+
+int lbxdp_flow_list(struct lbxdp_ctx *c, int vip_id, __u32 backend,
+		    flow_entry_fn fn, void *arg)
+{
+	struct flow_list fl = {
+		.c = c,
+		.vip_id = vip_id,
+		.backend = backend,
+		.now = lbxdp_prog_now(c),
+		.fn = fn,
+		.arg = arg,
+	};
+
+	return walk_ways(c, list_one, &fl);
 }
 
 int lbxdp_flows_clear(struct lbxdp_ctx *c)

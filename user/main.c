@@ -33,6 +33,7 @@ static const char usage[] =
 	"  timeout set [tcp SECONDS] [udp SECONDS] [active SECONDS]\n"
 	"  flood [show]\n"
 	"  flood set RATE|off            (flood guard: new flows/s per CPU)\n"
+	"  flow list [SERVICE [RIP]]     (the flow table's entries)\n"
 	"  daemon [-f FILE] [-t] [-i ID] [-l] [-n]   checks and VRRP, keepalived.conf\n"
 	"  daemon status | reload | stop\n"
 	"  version\n"
@@ -77,10 +78,19 @@ static int do_version(struct cli *cli, int argc, char **argv)
 }
 
 static const struct cmd cmds[] = {
-	{"attach", do_attach},	 {"detach", do_detach},	  {"status", do_status},
-	{"vip", do_vip},	 {"backend", do_backend}, {"stats", do_stats},
-	{"timeout", do_timeout}, {"flood", do_flood},	  {"daemon", do_daemon},
-	{"version", do_version}, {"help", do_help},	  {NULL, NULL},
+	{"attach", do_attach},
+	{"detach", do_detach},
+	{"status", do_status},
+	{"vip", do_vip},
+	{"backend", do_backend},
+	{"stats", do_stats},
+	{"timeout", do_timeout},
+	{"flood", do_flood},
+	{"flow", do_flow},
+	{"daemon", do_daemon},
+	{"version", do_version},
+	{"help", do_help},
+	{NULL, NULL},
 };
 
 int main(int argc, char **argv)

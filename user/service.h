@@ -147,6 +147,25 @@ int lbxdp_backend_list(struct lbxdp_ctx *c, int vip_id,
 int lbxdp_flow_count(struct lbxdp_ctx *c, const struct lbxdp_backend *all,
 		     __u32 *active, __u32 *refs);
 
+/* A flow entry as "flow list" shows it. */
+struct lbxdp_flow_entry {
+	struct lbxdp_vip_key svc;  /* its service, as configured */
+	struct lbxdp_flow_key key; /* the client, the VIP port it sent to */
+	__u32 backend;		   /* the server's record id */
+	__be32 server[4];	   /* and address */
+	__u64 idle_ns, timeout_ns; /* its protocol's idle timeout */
+};
+typedef int (*flow_entry_fn)(const struct lbxdp_flow_entry *e, void *arg);
+/*
+ * @fn for every entry of VIP @vip_id (all VIPs if < 0) and backend
+ * @backend (all if 0) that the program would take: of its backend
+ * record's holder now, not idle past its timeout (the entries
+ * lbxdp_flow_count() counts in @refs). Stops at @fn's first error;
+ * -errno, printed where the map is the cause.
+ */
+int lbxdp_flow_list(struct lbxdp_ctx *c, int vip_id, __u32 backend,
+		    flow_entry_fn fn, void *arg);
+
 /* Rebuild @vip's tables from its backend records and flip to them. */
 int lbxdp_rebuild(struct lbxdp_ctx *c, const struct lbxdp_vip *vip);
 

@@ -2378,6 +2378,157 @@ out:
 	test__end();
 }
 
+/* What flow list met: the entries, by flow index, of VIPs A (VIP2) and B. */
+struct listed {
+	__be32 vip;
+	__u32 n, nvip;
+	struct lbxdp_flow_entry e[64];
+};
+
+static int list_one(const struct lbxdp_flow_entry *e, void *arg)
+{
+	struct listed *l = arg;
+
+	if (l->n < 64)
+		l->e[l->n] = *e;
+	l->n++;
+	l->nvip += e->svc.addr[0] == l->vip;
+	return 0;
+}
+
+static __u32 list_count(int vip_id, __u32 backend)
+{
+	struct listed l = {};
+
+	if (!ASSERT_OK(lbxdp_flow_list(&env.main.ctx, vip_id, backend, list_one,
+				       &l),
+		       "flow list"))
+		return ~0U;
+	return l.n;
+}
+
+/*
+ * flow list names each entry that the program would take as its flow's:
+ * its service, client and server; of a VIP, of a backend; not an entry of
+ * an earlier holder of the backend's id, an entry idle past its timeout,
+ * or the entries of a deleted VIP whose id a new one took.
+ */
+static void test_flow_list(void)
+{
+	struct lbxdp_ctx *c = &env.main.ctx;
+	const __u32 vip_b = IP4(198, 18, 0, 12);
+	struct svc a = {}, b = {};
+	struct lbxdp_vip va, vb, vb2;
+	struct lbxdp_flow_key k;
+	struct lbxdp_flow v;
+	struct listed l = {.vip = htonl(VIP2)};
+	__u32 be1, n1 = 0, i, j;
+	__u64 tmo;
+
+	test__begin("flows: flow list names the entries the program takes");
+	test__context("set-up");
+	if (!svc_begin(&a, VIP2, 80, LBXDP_SCHED_WRR) ||
+	    !svc_backend(&a, BACKEND(1), 1) ||
+	    !svc_backend(&a, BACKEND(2), 1) ||
+	    !svc_begin(&b, vip_b, 80, LBXDP_SCHED_WRR) ||
+	    !svc_backend(&b, BACKEND(3), 1) ||
+	    !ASSERT_OK(lbxdp_vip_get(c, &a.key, &va), "vip A") ||
+	    !ASSERT_OK(lbxdp_vip_get(c, &b.key, &vb), "vip B") ||
+	    !ASSERT_OK(lbxdp_backend_find(c, &a.key, a.sb[0].addr, &be1),
+		       "backend 1"))
+		goto out;
+	for (i = 0; i < 30; i++) {
+		struct fspec f = flow_n(i, TH_SYN, i < 20 ? VIP2 : vip_b);
+
+		struct frame in, out;
+		__u32 verdict = 0;
+
+		if (!ASSERT_OK(send_frame(&env.main, &f, &in, &out, &verdict),
+			       "SYN") ||
+		    !ASSERT_VERDICT(verdict, XDP_TX, "SYN"))
+			goto out;
+	}
+
+	test__context("all the entries");
+	if (!ASSERT_OK(lbxdp_flow_list(c, -1, 0, list_one, &l), "flow list") ||
+	    !ASSERT_EQ(l.n, 30, "30 flows, 30 entries") ||
+	    !ASSERT_EQ(l.nvip, 20, "20 of VIP A"))
+		goto out;
+	tmo = (__u64)c->cfg.tcp_timeout * 1000000000ULL;
+	for (j = 0; j < 30; j++) {
+		const struct lbxdp_flow_entry *e = &l.e[j];
+		struct lbxdp_backend be;
+
+		for (i = 0; i < 30; i++) {
+			struct fspec f =
+				flow_n(i, TH_SYN, i < 20 ? VIP2 : vip_b);
+
+			k = fkey(&f);
+			if (!memcmp(&k, &e->key, sizeof(k)))
+				break;
+		}
+		if (!ASSERT_TRUE(i < 30, "an entry of a flow sent") ||
+		    !ASSERT_OK(lbxdp_flow_get(c, &k, &v), "its entry") ||
+		    !ASSERT_OK(lbxdp_backend_get(c, v.backend, &be, NULL, NULL),
+			       "its backend") ||
+		    !ASSERT_TRUE(!memcmp(&e->svc, i < 20 ? &a.key : &b.key,
+					 sizeof(e->svc)),
+				 "its service") ||
+		    !ASSERT_EQ(e->backend, v.backend, "its backend's id") ||
+		    !ASSERT_TRUE(!memcmp(e->server, be.addr, sizeof(be.addr)),
+				 "its server's address") ||
+		    !ASSERT_EQ(e->timeout_ns, tmo, "the tcp timeout") ||
+		    !ASSERT_TRUE(e->idle_ns < 5000000000ULL, "idle < 5 s"))
+			goto out;
+		n1 += v.backend == be1;
+	}
+
+	test__context("of a VIP, of a backend");
+	ASSERT_EQ(list_count(va.id, 0), 20, "VIP A's");
+	ASSERT_EQ(list_count(vb.id, 0), 10, "VIP B's");
+	if (!ASSERT_TRUE(n1 > 0 && n1 < 20, "both of A's backends have flows"))
+		goto out;
+	ASSERT_EQ(list_count(va.id, be1), n1, "backend 1's");
+	ASSERT_EQ(list_count(-1, be1), n1, "backend 1's, of any VIP");
+
+	test__context("not the program's");
+	/* Flow 20 of an earlier holder of its backend's id, flow 21 idle
+	 * past the timeout, flow 22 just within it. */
+	for (i = 20; i < 23; i++) {
+		struct fspec f = flow_n(i, TH_SYN, vip_b);
+
+		k = fkey(&f);
+		if (!ASSERT_OK(lbxdp_flow_get(c, &k, &v), "read"))
+			goto out;
+		if (i == 20)
+			v.gen ^= 1;
+		else
+			v.last_seen_ns =
+				lbxdp_prog_now(c) - tmo +
+				(i == 21 ? -2000000000LL : 2000000000LL);
+		if (!ASSERT_OK(lbxdp_flow_put(c, &k, &v, BPF_EXIST), "rewrite"))
+			goto out;
+	}
+	ASSERT_EQ(list_count(vb.id, 0), 8,
+		  "VIP B's: not another holder's, not idle past the timeout");
+
+	test__context("a VIP deleted, and added again");
+	if (!ASSERT_OK(lbxdp_vip_del(c, &b.key), "vip del") ||
+	    !ASSERT_OK(lbxdp_vip_add(c, &b.key, LBXDP_SCHED_WRR, 0,
+				     LBXDP_OWNER_CLI),
+		       "vip add") ||
+	    !ASSERT_OK(lbxdp_vip_get(c, &b.key, &vb2), "vip B again") ||
+	    !ASSERT_EQ(vb2.id, vb.id, "the same id"))
+		goto out;
+	ASSERT_EQ(list_count(vb2.id, 0), 0,
+		  "none of the flows of the VIP before (their records freed)");
+	ASSERT_EQ(list_count(-1, 0), 20, "VIP A's stay");
+out:
+	svc_end(&b);
+	svc_end(&a);
+	test__end();
+}
+
 void test_flows(void)
 {
 	test_memo();
@@ -2405,4 +2556,5 @@ void test_flows(void)
 	test_writer_tmo();
 	test_attach_retag();
 	test_walk_names();
+	test_flow_list();
 }
