@@ -186,7 +186,7 @@ mapfile -t cfgbytes < <(python3 -c 'import json,sys
 for b in json.load(open(sys.argv[1]))["value"]: print(b)' "$E2E_TMP/cfg.json")
 bpftool map update pinned "$cfgmap" key hex 00 00 00 00 \
 	value hex 63 00 00 00 "${cfgbytes[@]:4}"
-for cmd in "vip list" "backend add $LAB_SVC $W2" "attach eth0 --mode generic"; do
+for cmd in "vip list" "flow list" "backend add $LAB_SVC $W2" "attach eth0 --mode generic"; do
 	rc=0
 	# shellcheck disable=SC2086 # split the command into words
 	msg=$(lab_lbxdp $cmd 2>&1 >/dev/null) || rc=$?

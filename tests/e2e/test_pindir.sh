@@ -82,7 +82,7 @@ snapshot "$E2E_TMP/taken0" "$TAKEN"
 chown "$NOBODY" "$TAKEN"
 for cmd in "vip add 198.18.0.21:80" "vip del 198.18.0.20:80" "timeout set tcp 100" \
 	"flood set off" "detach" "detach --purge" "attach lo --mode generic" \
-	"vip list" "status" "backend list" "stats"; do
+	"vip list" "status" "backend list" "flow list" "stats"; do
 	# shellcheck disable=SC2086 # split the command into words
 	try 2 "pin directory $TAKEN|uid $NOBODY|mode 0700" 20 "$TAKEN" $cmd
 	same=no
