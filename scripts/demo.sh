@@ -89,6 +89,9 @@ echo "(weights 1:2, so expect web1: $((N / 3)), web2: $((2 * N / 3)))"
 heading "lbxdp backend list"
 lab_lbxdp backend list
 
+heading "lbxdp flow list: each connection's entry in the flow table"
+lab_lbxdp flow list | sed -n 1,6p
+
 heading "lbxdp stats"
 lab_lbxdp stats
 
