@@ -157,10 +157,10 @@ struct lbxdp_flow_entry {
 };
 typedef int (*flow_entry_fn)(const struct lbxdp_flow_entry *e, void *arg);
 /*
- * @fn for every entry of VIP @vip_id (all VIPs if < 0) and backend
- * @backend (all if 0) that the program would take: of its backend
- * record's holder now, not idle past its timeout (the entries
- * lbxdp_flow_count() counts in @refs). Stops at @fn's first error;
+ * @fn for every live entry of VIP @vip_id (all VIPs if < 0) and backend
+ * @backend (all if 0): of its backend record's holder now, not idle past
+ * its timeout (the entries lbxdp_flow_count() counts in @refs; a down
+ * backend's too, which the program re-places at their next packet). Stops at @fn's first error;
  * -errno, printed where the map is the cause.
  */
 int lbxdp_flow_list(struct lbxdp_ctx *c, int vip_id, __u32 backend,

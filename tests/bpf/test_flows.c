@@ -2408,7 +2408,7 @@ static __u32 list_count(int vip_id, __u32 backend)
 }
 
 /*
- * flow list names each entry that the program would take as its flow's:
+ * flow list names each live entry, as the program would take it:
  * its service, client and server; of a VIP, of a backend; not an entry of
  * an earlier holder of the backend's id, an entry idle past its timeout,
  * or the entries of a deleted VIP whose id a new one took.
@@ -2425,7 +2425,7 @@ static void test_flow_list(void)
 	__u32 be1, n1 = 0, i, j;
 	__u64 tmo;
 
-	test__begin("flows: flow list names the entries the program takes");
+	test__begin("flows: flow list names the live entries");
 	test__context("set-up");
 	if (!svc_begin(&a, VIP2, 80, LBXDP_SCHED_WRR) ||
 	    !svc_backend(&a, BACKEND(1), 1) ||

@@ -3,9 +3,9 @@
 # e2e-modes: native
 # flow list, as an operator reads the flow table: connections from known
 # client ports are each listed once, with the server that answered them;
-# those of a backend (a draining one too) and backend list's FLOWS agree;
-# text and JSON; entries idle past the timeout are gone; bad arguments are
-# refused, naming what is wrong.
+# those of a backend (a draining or down one too) and backend list's FLOWS
+# agree; text and JSON; entries idle past the timeout are gone; bad
+# arguments are refused, naming what is wrong.
 # shellcheck disable=SC2016 # check ... eval '...' expands when checked
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -94,6 +94,11 @@ lab_lbxdp -j flow list "$LAB_SVC" "$W1" >"$J"
 pairs "$J" >"$E2E_TMP/got1" || true
 check "flow list SERVICE web1 while it drains: its connections still" \
 	cmp -s "$E2E_TMP/want1" "$E2E_TMP/got1"
+check "backend set web2 --down" lab_lbxdp backend set "$LAB_SVC" "$W2" --down
+lab_lbxdp -j flow list "$LAB_SVC" "$W2" >"$J"
+pairs "$J" >"$E2E_TMP/got2" || true
+check "flow list SERVICE web2 while it is down: its connections, until their next packets" \
+	cmp -s "$E2E_TMP/want2" "$E2E_TMP/got2"
 
 # expect CODE WORD ARGS...: lbxdp ARGS exits CODE, WORD on stderr.
 # shellcheck disable=SC2317 # called through check
