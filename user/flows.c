@@ -560,10 +560,7 @@ static int list_one(const struct lbxdp_walk_names *n, __u32 vip,
 	if (!(be->flags & LBXDP_BE_F_USED) || v->gen != be->gen)
 		return 0;
 	e.idle_ns = fl->now > v->last_seen_ns ? fl->now - v->last_seen_ns : 0;
-	e.timeout_ns =
-		(__u64)(k->proto == IPPROTO_TCP ? fl->c->cfg.tcp_timeout
-						: fl->c->cfg.udp_timeout) *
-		NSEC;
+	e.timeout_ns = lbxdp_flow_timeout_ns(&fl->c->cfg, k->proto);
 	if (e.idle_ns > e.timeout_ns)
 		return 0;
 	e.svc = n->vk[vip];
@@ -640,9 +637,7 @@ static int count_one(const struct lbxdp_flow_key *k, const struct lbxdp_flow *v,
 	if (v->backend >= fc->n || v->gen != fc->all[v->backend].gen)
 		return 0;
 	age = fc->now > v->last_seen_ns ? fc->now - v->last_seen_ns : 0;
-	tmo = (__u64)(k->proto == IPPROTO_TCP ? fc->c->cfg.tcp_timeout
-					      : fc->c->cfg.udp_timeout) *
-	      NSEC;
+	tmo = lbxdp_flow_timeout_ns(&fc->c->cfg, k->proto);
 	if (age <= tmo)
 		fc->refs[v->backend]++;
 	if (age <= (__u64)fc->c->cfg.active_window * NSEC)

@@ -181,9 +181,7 @@ cleanup:
 static __u64 flow_timeout(const struct lbxdp_ctx *c,
 			  const struct lbxdp_sync_entry *e)
 {
-	return (__u64)(e->vip.proto == IPPROTO_TCP ? c->cfg.tcp_timeout
-						   : c->cfg.udp_timeout) *
-	       NSEC;
+	return lbxdp_flow_timeout_ns(&c->cfg, e->vip.proto);
 }
 
 /* The installer's program, over the pinned flows and persist maps. */

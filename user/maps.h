@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <netinet/in.h>
 #include <linux/types.h>
 #include "lbxdp/abi.h"
 
@@ -155,6 +156,14 @@ __u64 lbxdp_now_ns(void);
 /* The program's clock as user space stamps it: lbxdp_now_ns(), or where a
  * test holds it (struct lbxdp_ctx). */
 __u64 lbxdp_prog_now(const struct lbxdp_ctx *c);
+/* How long the program keeps an idle flow of @proto (IPPROTO_*), in ns. */
+static inline __u64 lbxdp_flow_timeout_ns(const struct lbxdp_config *cfg,
+					  __u8 proto)
+{
+	return (__u64)(proto == IPPROTO_TCP ? cfg->tcp_timeout
+					    : cfg->udp_timeout) *
+	       1000000000ULL;
+}
 /* Read @n consecutive array entries from @first. */
 int lbxdp_array_read_at(int fd, __u32 first, void *values, __u32 n);
 

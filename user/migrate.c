@@ -364,10 +364,8 @@ static int copy_flows(struct lbxdp_migration *m, struct lbxdp_ctx *c,
 		}
 		in = out;
 		for (i = 0; i < count && !err; i++) {
-			__u64 tmo = (__u64)(keys[i].proto == IPPROTO_TCP
-						    ? c->cfg.tcp_timeout
-						    : c->cfg.udp_timeout) *
-				    NSEC;
+			__u64 tmo =
+				lbxdp_flow_timeout_ns(&c->cfg, keys[i].proto);
 
 			/* Only the live: an idle one is placed anew. */
 			if (vals[i].last_seen_ns + tmo < fc.now ||

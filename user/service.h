@@ -160,8 +160,8 @@ typedef int (*flow_entry_fn)(const struct lbxdp_flow_entry *e, void *arg);
  * @fn for every live entry of VIP @vip_id (all VIPs if < 0) and backend
  * @backend (all if 0): of its backend record's holder now, not idle past
  * its timeout (the entries lbxdp_flow_count() counts in @refs; a down
- * backend's too, which the program re-places at their next packet). Stops at @fn's first error;
- * -errno, printed where the map is the cause.
+ * backend's too, which the program re-places at their next packet).
+ * Stops at @fn's first error; -errno, printed where the map is the cause.
  */
 int lbxdp_flow_list(struct lbxdp_ctx *c, int vip_id, __u32 backend,
 		    flow_entry_fn fn, void *arg);
