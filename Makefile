@@ -103,7 +103,8 @@ $(OUTPUT)/lbxdp: $(OUTPUT)/user/main.o $(OUTPUT)/liblbxdp.a
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
 
 # Unit tests: pure code, built with the sanitizers.
-$(OUTPUT)/unit/%: tests/unit/%.c $(PURE_SRCS) $(USER_HDRS) | $(OUTPUT)/unit
+$(OUTPUT)/unit/%: tests/unit/%.c $(PURE_SRCS) $(USER_HDRS) \
+		  $(wildcard include/lbxdp/*.h) | $(OUTPUT)/unit
 	$(call msg,CC-UNIT,$@)
 	$(Q)$(CC) -O1 -g $(SAN) $(WARN) $(INCLUDES) $< $(PURE_SRCS) -lcmocka -lcrypto -lcrypt -ljson-c -o $@
 
