@@ -59,7 +59,7 @@ static __always_inline __u32 ft_seq(const struct lbxdp_ft_bucket *b)
 static __always_inline bool ft_live(const struct lbxdp_ft_way *x, __u32 now,
 				    __u32 tmo)
 {
-	return x->seen && (__s32)(now - x->seen) <= (__s32)tmo;
+	return x->seen && lbxdp_ft_age(now, x->seen) <= tmo;
 }
 
 /* @k's two buckets, into @b, their indices into @idx; false if the map
@@ -349,6 +349,7 @@ static __always_inline bool ft_move(__u32 nb, __u32 seed,
 	if (!alt || ft_lock(alt))
 		return false;
 	f = ft_room(alt, now, tmo, &live);
+	ft_opaque(f); /* else the compiler's f < 3 is not the verifier's */
 	if (f < LBXDP_FT_WAYS) {
 		alt->w[f] = *x;
 		ft_tag_set(ai, f, lbxdp_ft_tag_of(h));
@@ -451,8 +452,7 @@ static __always_inline int
 ft_put_held(__u32 nb, __u32 seed, struct lbxdp_ft_bucket *b[2],
 	    const __u32 idx[2], struct lbxdp_ft_way *w, __u32 tmo, bool keep)
 {
-	__u32 now = w->seen, f0, f1, l0, l1, k, s = 0;
-	__u32 stalest = b[0]->w[0].seen;
+	__u32 now = w->seen, f0, f1, l0, l1, k, s = 0, oldest = 0, age;
 	int i, j;
 
 	for (i = 0; i < 2; i++) {
@@ -496,15 +496,18 @@ ft_put_held(__u32 nb, __u32 seed, struct lbxdp_ft_bucket *b[2],
 		ft_write(b[1], idx[1], seed, k - 1 - LBXDP_FT_WAYS, w);
 		return FT_MOVED;
 	}
-	/* Else over the flow seen longest ago of the six. */
+	/* Else over the flow seen longest ago of the six: the largest now -
+	 * seen, in the window lbxdp_ft_age() reads, where a stamp ahead (up
+	 * to LBXDP_FT_AHEAD) is the least, and the further ahead the less. */
 	for (i = 0; i < 2; i++) {
 		for (j = 0; j < LBXDP_FT_WAYS; j++) {
-			if ((__s32)(b[i]->w[j].seen - stalest) < 0) {
-				stalest = b[i]->w[j].seen;
+			age = now + LBXDP_FT_AHEAD - b[i]->w[j].seen;
+			if (age > oldest) {
+				oldest = age;
 				s = i * LBXDP_FT_WAYS + j;
 			}
 			ft_opaque(s);
-			ft_opaque(stalest);
+			ft_opaque(oldest);
 		}
 	}
 	if (s < LBXDP_FT_WAYS)

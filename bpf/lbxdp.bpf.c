@@ -401,7 +401,7 @@ static __always_inline __u64 age(const struct pkt *p,
 /* The flow table's clock: now in units of 2^24 ns, never 0 (a free way). */
 static __always_inline __u32 seen_now(const struct pkt *p)
 {
-	return (__u32)(p->now >> LBXDP_FT_SEEN_SHIFT) + 1;
+	return lbxdp_ft_seen(p->now);
 }
 
 /* Idle time of a flow entry, to its unit (16.8 ms); one stamped ahead
@@ -409,9 +409,7 @@ static __always_inline __u32 seen_now(const struct pkt *p)
 static __always_inline __u64 way_age(const struct pkt *p,
 				     const struct lbxdp_ft_way *w)
 {
-	__s32 d = (__s32)(seen_now(p) - w->seen);
-
-	return d > 0 ? (__u64)d << LBXDP_FT_SEEN_SHIFT : 0;
+	return (__u64)lbxdp_ft_age(seen_now(p), w->seen) << LBXDP_FT_SEEN_SHIFT;
 }
 
 static __always_inline __u32 ft_tmo(const struct lbxdp_config *cfg)

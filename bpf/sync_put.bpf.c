@@ -94,7 +94,7 @@ static __always_inline void way_of(const struct lbxdp_sync_put *e,
 	w->vip = (__u16)e->vip_id;
 	w->backend = e->val.backend;
 	w->gen = (__u16)e->val.gen;
-	w->seen = (__u32)(e->val.last_seen_ns >> LBXDP_FT_SEEN_SHIFT) + 1;
+	w->seen = lbxdp_ft_seen(e->val.last_seen_ns);
 }
 
 static __always_inline int ft_res(int r)
@@ -123,7 +123,7 @@ __noinline int flow_one(struct lbxdp_sync_put *e, __u32 nb, __u32 seed,
 		if (r != FT_KEPT)
 			return r < 0 ? ft_res(r) : 1;
 		/* w is the entry there: as recent, or newer, it stays. */
-		if ((__s32)(seen - w.seen) <= 0)
+		if (!lbxdp_ft_age(seen, w.seen))
 			return 0;
 		w = k;
 		r = ft_put(nb, seed, &w, tmo, false);

@@ -32,11 +32,6 @@
  * program would take the entry for the record's).
  */
 
-static __u64 way_ns(__u32 seen)
-{
-	return (__u64)(seen - 1) << LBXDP_FT_SEEN_SHIFT;
-}
-
 void lbxdp_flows_unmap(struct lbxdp_ctx *c)
 {
 	if (c->ft)
@@ -270,14 +265,14 @@ static int ft_lookup(struct lbxdp_ctx *c, const struct lbxdp_flow_key *k,
 	return -ENOENT;
 }
 
-/* A way's value as user space names it; @be_gen the gen of its backend's
- * record now. */
-static void way_val(const struct lbxdp_ft_way *w, __u32 be_gen,
+/* A way's value as user space names it at the program's time @now; @be_gen
+ * the gen of its backend's record now. */
+static void way_val(const struct lbxdp_ft_way *w, __u32 be_gen, __u64 now,
 		    struct lbxdp_flow *v)
 {
 	v->backend = w->backend;
 	v->gen = (be_gen & 0xffff0000U) | w->gen;
-	v->last_seen_ns = way_ns(w->seen);
+	v->last_seen_ns = lbxdp_ft_seen_ns(w->seen, now);
 }
 
 static __u32 record_gen(struct lbxdp_ctx *c, __u32 id)
@@ -295,7 +290,7 @@ int lbxdp_flow_get(struct lbxdp_ctx *c, const struct lbxdp_flow_key *k,
 	int err = ft_lookup(c, k, &w);
 
 	if (!err)
-		way_val(&w, record_gen(c, w.backend), v);
+		way_val(&w, record_gen(c, w.backend), lbxdp_prog_now(c), v);
 	return err;
 }
 
@@ -323,7 +318,7 @@ int lbxdp_flow_del(struct lbxdp_ctx *c, const struct lbxdp_flow_key *k,
 		err = ft_lookup(c, k, &w);
 		if (err)
 			return err;
-		v.last_seen_ns = way_ns(w.seen);
+		v.last_seen_ns = lbxdp_ft_seen_ns(w.seen, lbxdp_prog_now(c));
 		err = ft_queue(c, 0, LBXDP_PUT_DEL, k, &v);
 		if (!err)
 			err = ft_write(c, 1);
@@ -331,7 +326,7 @@ int lbxdp_flow_del(struct lbxdp_ctx *c, const struct lbxdp_flow_key *k,
 			break;
 	}
 	if (!err && old)
-		way_val(&w, record_gen(c, w.backend), old);
+		way_val(&w, record_gen(c, w.backend), lbxdp_prog_now(c), old);
 	return err;
 }
 
@@ -426,8 +421,8 @@ void lbxdp_flows_walk_end(struct lbxdp_flow_walk *w)
 /* Way @w of a walk as user space names it; false if free or its VIP is
  * gone. */
 static bool way_named(const struct lbxdp_walk_names *n,
-		      const struct lbxdp_ft_way *w, struct lbxdp_flow_key *k,
-		      struct lbxdp_flow *v)
+		      const struct lbxdp_ft_way *w, __u64 now,
+		      struct lbxdp_flow_key *k, struct lbxdp_flow *v)
 {
 	const struct lbxdp_vip_key *vk;
 
@@ -443,7 +438,7 @@ static bool way_named(const struct lbxdp_walk_names *n,
 	k->dport = w->dport;
 	k->proto = vk->proto;
 	k->family = vk->family;
-	way_val(w, w->backend < n->nbe ? n->all[w->backend].gen : 0, v);
+	way_val(w, w->backend < n->nbe ? n->all[w->backend].gen : 0, now, v);
 	return true;
 }
 
@@ -456,6 +451,7 @@ static int walk_step(struct lbxdp_ctx *c, struct lbxdp_flow_walk *w, __u32 max,
 		     way_fn fn, void *arg)
 {
 	__u32 nb = c->cfg.ft_nbuckets, end, i, j, zero = 0;
+	__u64 now = lbxdp_prog_now(c);
 	struct lbxdp_config cfg;
 	struct lbxdp_ft_bucket b;
 	int err;

@@ -111,6 +111,47 @@ static inline __u8 lbxdp_ft_tag(const struct lbxdp_ft_way *k, __u32 seed)
 	return lbxdp_ft_tag_of(lbxdp_ft_hash(k, seed));
 }
 
+/*
+ * How far a way's stamp may run ahead of a reader's now, in seen units
+ * (2^20: 4.9 hours; lbxdp's clock and the program's differ by a tick).
+ * A stamp further ahead is one seen long ago, before the units wrapped.
+ */
+#define LBXDP_FT_AHEAD (1U << 20)
+
+/* Time @ns of the program's clock as a way's seen: its units wrap every
+ * 2^56 ns (834 days), and the one unit that would read 0 (a free way)
+ * reads 1. */
+static inline __u32 lbxdp_ft_seen(__u64 ns)
+{
+	__u32 s = (__u32)(ns >> LBXDP_FT_SEEN_SHIFT) + 1;
+
+	return s ? s : 1;
+}
+
+/* The age in seen units, at @now, of a way stamped @seen: 0 if ahead of
+ * @now. Ages run to 2^32 - LBXDP_FT_AHEAD units (834 days) across the
+ * units' wrap; a way idle longer, never taken since, reads as recent. */
+static inline __u32 lbxdp_ft_age(__u32 now, __u32 seen)
+{
+	__u32 d = now - seen;
+
+	return d >= (__u32)-LBXDP_FT_AHEAD ? 0 : d;
+}
+
+/* The time a way's @seen names, read at the program's time @now as
+ * lbxdp_ft_age() reads it; lbxdp_ft_seen() gives @seen back. */
+static inline __u64 lbxdp_ft_seen_ns(__u32 seen, __u64 now)
+{
+	__u64 units = now >> LBXDP_FT_SEEN_SHIFT;
+	__u32 s = (__u32)units + 1, d = s - seen;
+
+	if (d >= (__u32)-LBXDP_FT_AHEAD) /* ahead */
+		return (units + (__u32)(seen - s)) << LBXDP_FT_SEEN_SHIFT;
+	if (d > units) /* before the clock began */
+		return 0;
+	return (units - d) << LBXDP_FT_SEEN_SHIFT;
+}
+
 /* The longest of the TCP and UDP timeouts (seconds) in seen units, plus
  * one: a way idle longer holds no live flow and is free for a new one.
  * Every writer of the table reads the timeouts at the write, for `timeout

@@ -2532,6 +2532,121 @@ out:
 	test__end();
 }
 
+/* The program's clock at @ns from now (1 ns a jiffy, from @cfg0's anchor)
+ * and lbxdp's view of it, held there; svc_end() restores the program's,
+ * clock_release() lbxdp's. */
+static bool clock_hold(struct lbxdp_ctx *c, const struct lbxdp_config *cfg0,
+		       __u64 ns)
+{
+	struct lbxdp_config cfg;
+
+	if (!ASSERT_OK(lbxdp_config_read(c), "config read") ||
+	    !ASSERT_TRUE(cfg0->ns_per_jiffy != 0,
+			 "the program's clock runs on jiffies"))
+		return false;
+	cfg = c->cfg;
+	cfg.clock_j0 = cfg0->clock_j0 +
+		       (lbxdp_now_ns() - cfg0->clock_ns0) / cfg0->ns_per_jiffy;
+	cfg.clock_ns0 = ns;
+	cfg.ns_per_jiffy = 1;
+	if (!ASSERT_OK(lbxdp_config_write(c, &cfg), "config write"))
+		return false;
+	c->clock_held_ns = ns;
+	return true;
+}
+
+static void clock_release(struct lbxdp_ctx *c)
+{
+	c->clock_held_ns = 0;
+}
+
+/*
+ * A way's seen counts units of 2^24 ns and wraps after 2^56 ns (834 days
+ * of uptime). The unit that would read 0, a free way, reads 1; lbxdp reads
+ * a way's time as the one nearest now, as the program takes its age. A
+ * flow seen just before the wrap keeps its entry after it.
+ */
+static void test_seen_wrap(void)
+{
+	struct lbxdp_ctx *c = &env.main.ctx;
+	const __u64 unit = 1ULL << LBXDP_FT_SEEN_SHIFT;
+	const __u64 wrap = 1ULL << (32 + LBXDP_FT_SEEN_SHIFT);
+	const __u64 last = wrap - unit / 2; /* in the unit that reads 0 */
+	struct fspec f = flow_n(7, TH_SYN, VIP2), f2 = flow_n(8, TH_ACK, VIP2),
+		     f3 = flow_n(9, TH_ACK, VIP2);
+	struct lbxdp_flow_key k = fkey(&f), k2 = fkey(&f2), k3 = fkey(&f3);
+	struct frame in, out;
+	struct lbxdp_flow v, w;
+	struct svc s = {};
+	__u32 verdict = 0;
+	__u64 t;
+
+	test__begin(
+		"flows: a flow keeps its entry across the wrap of its seen");
+	test__context("set-up");
+	if (!svc_begin(&s, VIP2, 80, LBXDP_SCHED_WRR) ||
+	    !svc_backend(&s, BACKEND(1), 1) || !svc_backend(&s, BACKEND(2), 1))
+		goto out;
+
+	test__context("a SYN in the last unit before the wrap");
+	if (!clock_hold(c, &s.cfg0, last) ||
+	    !ASSERT_OK(send_frame(&env.main, &f, &in, &out, &verdict), "SYN") ||
+	    !ASSERT_VERDICT(verdict, XDP_TX, "SYN") ||
+	    !ASSERT_OK(lbxdp_flow_get(c, &k, &v), "an entry, not a free way"))
+		goto out;
+	ASSERT_CMP(v.last_seen_ns, >=, wrap - unit, "last seen", "at least ");
+	/* Its unit reads as the next one. */
+	ASSERT_CMP(v.last_seen_ns, <=, wrap, "last seen", "at most ");
+	ASSERT_EQ(list_count(-1, 0), 1, "flow list lists it");
+
+	test__context("2 s after the wrap");
+	f.tcp_flags = TH_ACK;
+	if (!clock_hold(c, &s.cfg0, wrap + 2000000000ULL) ||
+	    !ASSERT_OK(lbxdp_flow_get(c, &k, &w), "its entry"))
+		goto out;
+	ASSERT_EQ(w.last_seen_ns, v.last_seen_ns, "seen as before the wrap");
+	ASSERT_EQ(list_count(-1, 0), 1, "listed: not idle past its timeout");
+	if (!ASSERT_OK(send_frame(&env.main, &f, &in, &out, &verdict), "ACK") ||
+	    !ASSERT_VERDICT(verdict, XDP_TX, "ACK") ||
+	    !ASSERT_OK(lbxdp_flow_get(c, &k, &w), "its entry"))
+		goto out;
+	ASSERT_EQ(w.backend, v.backend, "the ACK on the SYN's server");
+	ASSERT_CMP(w.last_seen_ns, >=, wrap + 1000000000ULL, "refreshed",
+		   "at least ");
+
+	test__context("lbxdp's put of a flow seen in the unit that reads 0");
+	v.last_seen_ns = last;
+	if (!ASSERT_OK(lbxdp_flow_put(c, &k2, &v, BPF_NOEXIST), "put") ||
+	    !ASSERT_OK(lbxdp_flow_get(c, &k2, &w), "an entry, not a free way"))
+		goto out;
+	ASSERT_CMP(w.last_seen_ns, >=, wrap - unit, "last seen", "at least ");
+	ASSERT_CMP(w.last_seen_ns, <=, wrap, "last seen", "at most ");
+	ASSERT_EQ(list_count(-1, 0), 2, "both listed");
+
+	/* Beyond 2^31 units: read as old, not as a stamp ahead. */
+	test__context("a flow idle 600 days");
+	t = wrap + 2000000000ULL - 600ULL * 86400 * 1000000000ULL;
+	v.last_seen_ns = t;
+	if (!ASSERT_OK(lbxdp_flow_put(c, &k3, &v, BPF_NOEXIST), "put") ||
+	    !ASSERT_OK(lbxdp_flow_get(c, &k3, &w), "its entry"))
+		goto out;
+	ASSERT_EQ(w.last_seen_ns, t & ~(unit - 1), "seen 600 days ago");
+	ASSERT_EQ(list_count(-1, 0), 2, "not listed: idle past its timeout");
+	/* Its server quiesced: a live flow's ACK would stay there. */
+	if (!svc_weight(&s, v.backend - 1, 0) ||
+	    !ASSERT_OK(send_frame(&env.main, &f3, &in, &out, &verdict),
+		       "ACK") ||
+	    !ASSERT_VERDICT(verdict, XDP_TX, "ACK") ||
+	    !ASSERT_OK(lbxdp_flow_get(c, &k3, &w), "its entry"))
+		goto out;
+	ASSERT_NEQ(w.backend, v.backend,
+		   "placed anew, not on its quiesced server");
+out:
+	clock_release(c);
+	svc_end(&s);
+	test__end();
+}
+
 void test_flows(void)
 {
 	test_memo();
@@ -2560,4 +2675,5 @@ void test_flows(void)
 	test_attach_retag();
 	test_walk_names();
 	test_flow_list();
+	test_seen_wrap();
 }

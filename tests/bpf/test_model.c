@@ -85,6 +85,12 @@
 #define NLOG 16	   /* events shown on a failure */
 
 static const unsigned int default_seeds[] = {1, 2, 3};
+/* The last default seed starts this many epochs (~1 s) before a way's
+ * seen wraps (2^32 units of 2^24 ns: 834 days of uptime), so that half
+ * its run is after: flows, their entries, lbxdp_gc() and the walks across
+ * the wrap. */
+#define WRAP_NS (1ULL << (32 + LBXDP_FT_SEEN_SHIFT))
+#define WRAP_LEAD 1024U
 
 /* What happened on a VIP since a flow's previous packet. */
 enum kind {
@@ -1435,8 +1441,10 @@ static void counts_print(const struct counts *n)
 }
 
 static bool run_seed(struct lb *lb, const struct mclock *clk, unsigned int seed,
-		     __u32 nsteps, struct counts *total)
+		     __u32 nsteps, bool wrap, struct counts *total)
 {
+	const __u64 wrap_start =
+		WRAP_NS - ((__u64)WRAP_LEAD << LBXDP_EPOCH_SHIFT);
 	struct mrun *r = calloc(1, sizeof(*r));
 	__u32 entries;
 	bool ok;
@@ -1454,7 +1462,9 @@ static bool run_seed(struct lb *lb, const struct mclock *clk, unsigned int seed,
 	r->flow = calloc(r->cap, sizeof(*r->flow));
 	test__context("seed %u", seed);
 	if (ASSERT_TRUE(r->flow != NULL, "calloc") &&
-	    ASSERT_OK(clock_align(lb, clk), "move the program's clock") &&
+	    ASSERT_OK(wrap ? clock_set(&lb->ctx, clk, wrap_start)
+			   : clock_align(lb, clk),
+		      "move the program's clock") &&
 	    setup(r)) {
 		for (r->step = 0; r->step < nsteps && !r->failed; r->step++)
 			step(r);
@@ -1484,6 +1494,7 @@ void test_model(void)
 	__u32 nsteps =
 		env_steps ? (__u32)strtoul(env_steps, NULL, 0) : MD_STEPS;
 	struct counts t = {};
+	const size_t n = sizeof(default_seeds) / sizeof(default_seeds[0]);
 	struct mclock clk = {};
 	unsigned int seed;
 	size_t i;
@@ -1506,12 +1517,16 @@ void test_model(void)
 		goto out;
 	if (env_seed) {
 		seed = (unsigned int)strtoul(env_seed, NULL, 0);
-		run_seed(&lb, &clk, seed, nsteps, &t);
+		run_seed(&lb, &clk, seed, nsteps, false, &t);
 	} else {
-		for (i = 0;
-		     i < sizeof(default_seeds) / sizeof(default_seeds[0]); i++)
-			if (!run_seed(&lb, &clk, default_seeds[i], nsteps, &t))
+		for (i = 0; i < n; i++)
+			if (!run_seed(&lb, &clk, default_seeds[i], nsteps,
+				      i == n - 1, &t))
 				break;
+		if (i == n)
+			ASSERT_CMP(lbxdp_prog_now(&lb.ctx), >, WRAP_NS,
+				   "the program's clock",
+				   "the last seed ran past the wrap: ");
 	}
 	if (test__failed())
 		goto out;

@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 
 #include "lbxdp/abi.h"
+#include "lbxdp/flowtab.h"
 #include "lbxdp/hash.h"
 #include "sched.h"
 
@@ -86,6 +87,45 @@ static void test_ring_slot(void **state)
 	assert_int_equal(lbxdp_ring_slot(0x12345678U, 65537), 4660);
 }
 
+/* A way's seen (lbxdp/flowtab.h): units of 2^24 ns of the program's clock,
+ * never 0 (a free way), read back as the time nearest now across their
+ * wrap after 2^56 ns. */
+static void test_ft_seen(void **state)
+{
+	const __u64 u = 1ULL << LBXDP_FT_SEEN_SHIFT, wrap = u << 32;
+	const __u64 at[] = {0, 7 * u, wrap - 9 * u, wrap + 3 * u,
+			    5 * wrap + 11 * u};
+	const __s64 ago[] = {0, 1, 1000, 0x7fffffff, -2};
+	size_t i, j;
+
+	(void)state;
+	assert_int_equal(lbxdp_ft_seen(0), 1);
+	assert_int_equal(lbxdp_ft_seen(5 * u + 3), 6);
+	/* The unit that would read 0 reads as the next one. */
+	assert_int_equal(lbxdp_ft_seen(wrap - 1), 1);
+	assert_int_equal(lbxdp_ft_seen(wrap), 1);
+	assert_int_equal(lbxdp_ft_seen(wrap + u), 2);
+	for (i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		for (j = 0; j < sizeof(ago) / sizeof(ago[0]); j++) {
+			__u64 now = at[i] + u / 2, t = now - ago[j] * (__s64)u;
+			__u32 seen = lbxdp_ft_seen(t);
+
+			if (ago[j] * (__s64)u > (__s64)now)
+				continue; /* before the clock began */
+			if ((__u32)(t >> LBXDP_FT_SEEN_SHIFT) == 0xffffffffU)
+				t += u;
+			assert_int_equal(lbxdp_ft_seen_ns(seen, now),
+					 t & ~(u - 1));
+			assert_int_equal(
+				lbxdp_ft_seen(lbxdp_ft_seen_ns(seen, now)),
+				seen);
+		}
+	}
+	/* A stamp before the clock began (never written): time 0. */
+	assert_int_equal(lbxdp_ft_seen_ns(0xffffffffU, 5 * u), 0);
+	assert_int_equal(lbxdp_ft_seen_ns(7, 5 * u), 6 * u);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -94,6 +134,7 @@ int main(void)
 		cmocka_unit_test(test_addr),
 		cmocka_unit_test(test_ring_slot),
 		cmocka_unit_test(test_maglev_table),
+		cmocka_unit_test(test_ft_seen),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
