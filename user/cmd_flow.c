@@ -73,7 +73,8 @@ static int flow_print(const struct lbxdp_flow_entry *e, void *arg)
 		       (unsigned long long)(left / (1000 * MSEC)));
 	}
 	out->n++;
-	return 0;
+	/* A closed pipe (SIGPIPE ignored) or a full disk: stop the walk. */
+	return ferror(stdout) ? -EIO : 0;
 }
 
 static int flow_list(struct cli *cli, int argc, char **argv)
@@ -120,7 +121,9 @@ static int flow_list(struct cli *cli, int argc, char **argv)
 		       "PORT", "SERVER", "IDLE", "EXPIRES");
 	err = lbxdp_flow_list(&c, argc > 0 ? (int)vip.id : -1, backend,
 			      flow_print, &out);
-	if (cli->json)
+	/* A walk cut short leaves the array open: no reader takes it for
+	 * the whole table. */
+	if (cli->json && !err)
 		printf("]\n");
 cleanup:
 	lbxdp_close(&c);

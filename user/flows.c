@@ -475,11 +475,14 @@ static int walk_step(struct lbxdp_ctx *c, struct lbxdp_flow_walk *w, __u32 max,
 		end = nb;
 	for (i = w->at; i < end && !err; i++) {
 		err = read_bucket(c, i, &b);
+		if (err)
+			p_err("cannot read map flows: bucket %u held by a writer",
+			      i);
 		for (j = 0; j < LBXDP_FT_WAYS && !err; j++) {
 			struct lbxdp_flow_key k;
 			struct lbxdp_flow v;
 
-			if (way_named(w->names, &b.w[j], &k, &v))
+			if (way_named(w->names, &b.w[j], now, &k, &v))
 				err = fn(w->names, b.w[j].vip, &k, &v, arg);
 		}
 	}

@@ -3,6 +3,7 @@
  * lbxdp: bpftool-style "lbxdp [OPTIONS] OBJECT COMMAND [ARGS]". Global
  * options are accepted anywhere on the line, as bpftool's -j is.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
@@ -93,6 +94,16 @@ static const struct cmd cmds[] = {
 	{NULL, NULL},
 };
 
+/* Output cut short (a full disk, a closed pipe with SIGPIPE ignored) is a
+ * failure, as coreutils' close_stdout() makes it. */
+static int stdout_check(int rc)
+{
+	if (!fflush(stdout) && !ferror(stdout))
+		return rc;
+	p_err("cannot write the output: %s", strerror(errno));
+	return rc ? rc : EXIT_FAIL;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli cli = {.prog = "lbxdp"};
@@ -133,5 +144,5 @@ int main(int argc, char **argv)
 	cli.pin_dir = lbxdp_pin_dir(cli.pin_dir);
 	if (lbxdp_lock_wait(wait, &cli.lock_wait_ms))
 		return EXIT_USAGE;
-	return cmd_dispatch(&cli, cmds, n, argv + 1, do_help);
+	return stdout_check(cmd_dispatch(&cli, cmds, n, argv + 1, do_help));
 }

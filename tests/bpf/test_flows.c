@@ -2423,7 +2423,9 @@ static void test_flow_list(void)
 	struct lbxdp_flow_key k;
 	struct lbxdp_flow v;
 	struct listed l = {.vip = htonl(VIP2)};
+	struct lbxdp_ft_bucket *tab = MAP_FAILED;
 	__u32 be1, n1 = 0, i, j;
+	size_t len = 0;
 	__u64 tmo;
 
 	test__begin("flows: flow list names the live entries");
@@ -2525,7 +2527,21 @@ static void test_flow_list(void)
 	ASSERT_EQ(list_count(vb2.id, 0), 0,
 		  "none of the flows of the VIP before (their records freed)");
 	ASSERT_EQ(list_count(-1, 0), 20, "VIP A's stay");
+
+	test__context("a bucket a writer holds");
+	len = ((size_t)c->cfg.ft_nbuckets * sizeof(*tab) + 4095) / 4096 * 4096;
+	tab = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   c->fd[M_FLOWS], 0);
+	if (!ASSERT_TRUE(tab != MAP_FAILED, "mmap flows"))
+		goto out;
+	tab[0].seq |= 1;
+	ASSERT_EQ(lbxdp_flow_list(c, -1, 0, list_one, &l), -EBUSY,
+		  "the list fails, the bucket not skipped");
 out:
+	if (tab != MAP_FAILED) {
+		tab[0].seq = (tab[0].seq | 1) + 1;
+		munmap(tab, len);
+	}
 	if (bb)
 		svc_end(&b);
 	svc_end(&a);
