@@ -2190,6 +2190,18 @@ out:
 	test__end();
 }
 
+/* @c's flow table, writable (a test holds a bucket by its seq), its
+ * length into @len; MAP_FAILED if it cannot be mapped. */
+static struct lbxdp_ft_bucket *flows_mmap_rw(const struct lbxdp_ctx *c,
+					     size_t *len)
+{
+	*len = ((size_t)c->cfg.ft_nbuckets * sizeof(struct lbxdp_ft_bucket) +
+		4095) /
+	       4096 * 4096;
+	return mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    c->fd[M_FLOWS], 0);
+}
+
 /* Ways of @c's table that hold a flow whose tag flow_tags lacks; -1 if
  * they cannot be read. */
 static int untagged_ways(struct lbxdp_ctx *c)
@@ -2277,9 +2289,7 @@ static void test_attach_retag(void)
 		goto out;
 
 	test__context("a bucket held through the retag");
-	len = ((size_t)c->cfg.ft_nbuckets * sizeof(*tab) + 4095) / 4096 * 4096;
-	tab = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,
-		   c->fd[M_FLOWS], 0);
+	tab = flows_mmap_rw(c, &len);
 	if (!ASSERT_TRUE(tab != MAP_FAILED, "mmap flows"))
 		goto out;
 	tab[0].seq |= 1;
@@ -2529,9 +2539,7 @@ static void test_flow_list(void)
 	ASSERT_EQ(list_count(-1, 0), 20, "VIP A's stay");
 
 	test__context("a bucket a writer holds");
-	len = ((size_t)c->cfg.ft_nbuckets * sizeof(*tab) + 4095) / 4096 * 4096;
-	tab = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,
-		   c->fd[M_FLOWS], 0);
+	tab = flows_mmap_rw(c, &len);
 	if (!ASSERT_TRUE(tab != MAP_FAILED, "mmap flows"))
 		goto out;
 	tab[0].seq |= 1;
@@ -2576,6 +2584,16 @@ static void clock_release(struct lbxdp_ctx *c)
 	c->clock_held_ns = 0;
 }
 
+/* Seen in the last unit before the wrap, which reads as the next one. */
+static void seen_at_wrap(__u64 t)
+{
+	const __u64 wrap = 1ULL << (32 + LBXDP_FT_SEEN_SHIFT);
+
+	ASSERT_CMP(t, >=, wrap - (1ULL << LBXDP_FT_SEEN_SHIFT), "last seen",
+		   "at least ");
+	ASSERT_CMP(t, <=, wrap, "last seen", "at most ");
+}
+
 /*
  * A way's seen counts units of 2^24 ns and wraps after 2^56 ns (834 days
  * of uptime). The unit that would read 0, a free way, reads 1; lbxdp reads
@@ -2610,9 +2628,7 @@ static void test_seen_wrap(void)
 	    !ASSERT_VERDICT(verdict, XDP_TX, "SYN") ||
 	    !ASSERT_OK(lbxdp_flow_get(c, &k, &v), "an entry, not a free way"))
 		goto out;
-	ASSERT_CMP(v.last_seen_ns, >=, wrap - unit, "last seen", "at least ");
-	/* Its unit reads as the next one. */
-	ASSERT_CMP(v.last_seen_ns, <=, wrap, "last seen", "at most ");
+	seen_at_wrap(v.last_seen_ns);
 	ASSERT_EQ(list_count(-1, 0), 1, "flow list lists it");
 
 	test__context("2 s after the wrap");
@@ -2635,8 +2651,7 @@ static void test_seen_wrap(void)
 	if (!ASSERT_OK(lbxdp_flow_put(c, &k2, &v, BPF_NOEXIST), "put") ||
 	    !ASSERT_OK(lbxdp_flow_get(c, &k2, &w), "an entry, not a free way"))
 		goto out;
-	ASSERT_CMP(w.last_seen_ns, >=, wrap - unit, "last seen", "at least ");
-	ASSERT_CMP(w.last_seen_ns, <=, wrap, "last seen", "at most ");
+	seen_at_wrap(w.last_seen_ns);
 	ASSERT_EQ(list_count(-1, 0), 2, "both listed");
 
 	/* Beyond 2^31 units: read as old, not as a stamp ahead. */
