@@ -88,17 +88,29 @@ static void test_ring_slot(void **state)
 }
 
 /* A way's seen (lbxdp/flowtab.h): units of 2^24 ns of the program's clock,
- * never 0 (a free way), read back as the time nearest now across their
- * wrap after 2^56 ns. */
+ * never 0 (a free way); its age up to 2^32 - LBXDP_FT_AHEAD units across
+ * their wrap after 2^56 ns, a stamp at most LBXDP_FT_AHEAD ahead aged 0;
+ * its time read back by the same rule. */
 static void test_ft_seen(void **state)
 {
 	const __u64 u = 1ULL << LBXDP_FT_SEEN_SHIFT, wrap = u << 32;
 	const __u64 at[] = {0, 7 * u, wrap - 9 * u, wrap + 3 * u,
 			    5 * wrap + 11 * u};
-	const __s64 ago[] = {0, 1, 1000, 0x7fffffff, -2};
+	const __s64 ago[] = {
+		0, 1, 1000, 0x7fffffff, 0xf0000000, -2, -(__s64)LBXDP_FT_AHEAD};
 	size_t i, j;
 
 	(void)state;
+	assert_int_equal(lbxdp_ft_age(10, 3), 7);
+	assert_int_equal(lbxdp_ft_age(5, 5), 0);
+	assert_int_equal(lbxdp_ft_age(3, 10), 0);
+	assert_int_equal(lbxdp_ft_age(0x10, 0xfffffff0U), 0x20);
+	assert_int_equal(lbxdp_ft_age(100, 100 + LBXDP_FT_AHEAD), 0);
+	/* Further ahead: seen long ago, before the units wrapped. */
+	assert_int_equal(lbxdp_ft_age(100, 100 + LBXDP_FT_AHEAD + 1),
+			 0xffffffffU - LBXDP_FT_AHEAD);
+	/* Older than 2^31 units (417 days) is old, not ahead. */
+	assert_int_equal(lbxdp_ft_age(0xf0000005U, 5), 0xf0000000U);
 	assert_int_equal(lbxdp_ft_seen(0), 1);
 	assert_int_equal(lbxdp_ft_seen(5 * u + 3), 6);
 	/* The unit that would read 0 reads as the next one. */
