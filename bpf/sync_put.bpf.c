@@ -61,6 +61,9 @@ struct {
 
 struct lbxdp_sync_put put[LBXDP_SYNC_PUT_MAX];
 __u32 put_n;
+/* The program's clock at the write (lbxdp_prog_now()), set by user space:
+ * the newer of two stamps is the younger at now, whichever wrapped. */
+__u64 put_now;
 /* The table's shape (config.ft_nbuckets, ft_seed), set by user space
  * at the load: the flows map it was loaded with. */
 __u32 ft_nb, ft_seed;
@@ -105,7 +108,7 @@ static __always_inline int ft_res(int r)
 /* One flow write, a global function: the verifier walks it once, not
  * once an entry of the batch. */
 __noinline int flow_one(struct lbxdp_sync_put *e, __u32 nb, __u32 seed,
-			__u32 tmo)
+			__u32 tmo, __u32 now)
 {
 	struct lbxdp_ft_way w = {}, k, got, *at;
 	__u32 seen;
@@ -123,7 +126,7 @@ __noinline int flow_one(struct lbxdp_sync_put *e, __u32 nb, __u32 seed,
 		if (r != FT_KEPT)
 			return r < 0 ? ft_res(r) : 1;
 		/* w is the entry there: as recent, or newer, it stays. */
-		if (!lbxdp_ft_age(seen, w.seen))
+		if (lbxdp_ft_age(now, w.seen) <= lbxdp_ft_age(now, seen))
 			return 0;
 		w = k;
 		r = ft_put(nb, seed, &w, tmo, false);
@@ -155,7 +158,7 @@ SEC("syscall")
 int lbxdp_sync_put(void *ctx)
 {
 	struct lbxdp_config *cfg;
-	__u32 i, zero = 0, tmo;
+	__u32 i, zero = 0, tmo, now = lbxdp_ft_seen(put_now);
 
 	/* An array's one entry: always there. */
 	cfg = bpf_map_lookup_elem(&config, &zero);
@@ -169,7 +172,7 @@ int lbxdp_sync_put(void *ctx)
 			e->result = e->op == LBXDP_PUT_NEWER ? persist_one(e)
 							     : -EINVAL;
 		else
-			e->result = flow_one(e, ft_nb, ft_seed, tmo);
+			e->result = flow_one(e, ft_nb, ft_seed, tmo, now);
 	}
 	return 0;
 }

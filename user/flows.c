@@ -183,6 +183,7 @@ static int ft_write_some(struct lbxdp_ctx *c, __u32 n, bool eexist_ok)
 			return err;
 	}
 	c->ftw->bss->put_n = n;
+	c->ftw->bss->put_now = lbxdp_prog_now(c);
 	if (bpf_prog_test_run_opts(
 		    bpf_program__fd(c->ftw->progs.lbxdp_sync_put), &o))
 		return -errno;

@@ -345,6 +345,7 @@ int lbxdp_sync_install(struct lbxdp_ctx *c, struct lbxdp_sync_installer *in,
 		if (err)
 			return err;
 	}
+	in->skel->bss->put_now = now_ns; /* the entries' stamps are of it */
 	in->n = 0;
 	in->ntrack = 0;
 	in->track = calloc(n ? n : 1, sizeof(*in->track));

@@ -142,6 +142,44 @@ bool flood_set(struct lb *lb, __u32 rate)
 	return ASSERT_OK(flood_rate_set(lb, rate), "flood rate");
 }
 
+bool clock_hold(struct lbxdp_ctx *c, const struct lbxdp_config *cfg0, __u64 ns)
+{
+	struct lbxdp_config cfg;
+
+	if (!ASSERT_OK(lbxdp_config_read(c), "config read") ||
+	    !ASSERT_TRUE(cfg0->ns_per_jiffy != 0,
+			 "the program's clock runs on jiffies"))
+		return false;
+	cfg = c->cfg;
+	cfg.clock_j0 = cfg0->clock_j0 +
+		       (lbxdp_now_ns() - cfg0->clock_ns0) / cfg0->ns_per_jiffy;
+	cfg.clock_ns0 = ns;
+	cfg.ns_per_jiffy = 1;
+	if (!ASSERT_OK(lbxdp_config_write(c, &cfg), "config write"))
+		return false;
+	c->clock_held_ns = ns;
+	return true;
+}
+
+void clock_release(struct lbxdp_ctx *c)
+{
+	c->clock_held_ns = 0;
+}
+
+bool clock_restore(struct lbxdp_ctx *c, const struct lbxdp_config *cfg0)
+{
+	struct lbxdp_config cfg;
+
+	clock_release(c);
+	if (!ASSERT_OK(lbxdp_config_read(c), "config read"))
+		return false;
+	cfg = c->cfg;
+	cfg.clock_ns0 = cfg0->clock_ns0;
+	cfg.clock_j0 = cfg0->clock_j0;
+	cfg.ns_per_jiffy = cfg0->ns_per_jiffy;
+	return ASSERT_OK(lbxdp_config_write(c, &cfg), "config write");
+}
+
 bool tcp_timeout_set(struct lb *lb, __u32 sec)
 {
 	struct lbxdp_config cfg;

@@ -181,6 +181,13 @@ bool send_expect(struct lb *lb, const struct fspec *f, __u32 verdict,
 bool flood_set(struct lb *lb, __u32 rate);
 /* The TCP timeout of @lb set to @sec as `lbxdp timeout set tcp` sets it. */
 bool tcp_timeout_set(struct lb *lb, __u32 sec);
+/* The program's clock at @ns from now (1 ns a jiffy, from @cfg0's anchor)
+ * and lbxdp's view of it, held there; a restore of @cfg0 ends the first,
+ * clock_release() the second. */
+bool clock_hold(struct lbxdp_ctx *c, const struct lbxdp_config *cfg0, __u64 ns);
+void clock_release(struct lbxdp_ctx *c);
+/* Both clocks run again, the program's from @cfg0's anchor. */
+bool clock_restore(struct lbxdp_ctx *c, const struct lbxdp_config *cfg0);
 /* Remove what a case left: its services, flows, persistence, timeouts. */
 void lb_reset(struct lb *lb, const struct lbxdp_vip_key *keys, size_t n,
 	      const struct lbxdp_config *cfg0);

@@ -2556,34 +2556,6 @@ out:
 	test__end();
 }
 
-/* The program's clock at @ns from now (1 ns a jiffy, from @cfg0's anchor)
- * and lbxdp's view of it, held there; svc_end() restores the program's,
- * clock_release() lbxdp's. */
-static bool clock_hold(struct lbxdp_ctx *c, const struct lbxdp_config *cfg0,
-		       __u64 ns)
-{
-	struct lbxdp_config cfg;
-
-	if (!ASSERT_OK(lbxdp_config_read(c), "config read") ||
-	    !ASSERT_TRUE(cfg0->ns_per_jiffy != 0,
-			 "the program's clock runs on jiffies"))
-		return false;
-	cfg = c->cfg;
-	cfg.clock_j0 = cfg0->clock_j0 +
-		       (lbxdp_now_ns() - cfg0->clock_ns0) / cfg0->ns_per_jiffy;
-	cfg.clock_ns0 = ns;
-	cfg.ns_per_jiffy = 1;
-	if (!ASSERT_OK(lbxdp_config_write(c, &cfg), "config write"))
-		return false;
-	c->clock_held_ns = ns;
-	return true;
-}
-
-static void clock_release(struct lbxdp_ctx *c)
-{
-	c->clock_held_ns = 0;
-}
-
 /* Seen in the last unit before the wrap, which reads as the next one. */
 static void seen_at_wrap(__u64 t)
 {

@@ -384,7 +384,7 @@ static void test_install_flow(void)
 	struct lbxdp_sync_entry e[4];
 	struct lbxdp_flow fv;
 	struct svc v;
-	__u64 now;
+	__u64 now, hold;
 	int x, y;
 
 	test__begin(
@@ -426,6 +426,28 @@ static void test_install_flow(void)
 	ASSERT_EQ(st.flows, 0, "flows written");
 	ASSERT_EQ(forward(&ack, "ACK"), y, "ACK's backend index");
 
+	/* Six hours older than the entry here, more than a stamp runs
+	 * ahead: older still (the clock held past any uptime, a timeout of
+	 * a day). */
+	test__context("an entry of the peer idle 6 hours");
+	hold = 30ULL * 86400 * 1000000000ULL;
+	e[0] = peer_entry(&ack, BACKEND(y + 1), LBXDP_SYNC_FLOW, 0);
+	e[1] = peer_entry(&ack, BACKEND(x + 1), LBXDP_SYNC_FLOW,
+			  6 * 3600 * 1000);
+	if (!tcp_timeout_set(&env.main, 86400) ||
+	    !clock_hold(&env.main.ctx, &v.cfg0, hold) ||
+	    !install(in, e, 1, hold, &st) ||
+	    !ASSERT_EQ(st.flows, 1, "the peer's fresh entry written") ||
+	    !install(in, e + 1, 1, hold, &st))
+		goto out;
+	ASSERT_EQ(st.kept, 1, "entries kept");
+	ASSERT_EQ(st.flows, 0, "flows written");
+	ASSERT_OK(lbxdp_memo_clear(&env.main.ctx), "memo clear");
+	ASSERT_EQ(forward(&ack, "ACK"), y, "ACK's backend index");
+	if (!clock_restore(&env.main.ctx, &v.cfg0) ||
+	    !tcp_timeout_set(&env.main, v.cfg0.tcp_timeout))
+		goto out;
+
 	test__context("a newer entry of the peer");
 	e[0] = peer_entry(&ack, BACKEND(x + 1), LBXDP_SYNC_FLOW, 0);
 	if (!install(in, e, 1, lbxdp_now_ns() + 1000000000ULL, &st))
@@ -461,6 +483,7 @@ static void test_install_flow(void)
 	ASSERT_EQ(st.flows + st.persists + st.kept, 0, "entries written");
 	ASSERT_TRUE(!flow_entry(&other, &fv), "no flow entry");
 out:
+	clock_release(&env.main.ctx);
 	lbxdp_sync_installer_free(in);
 	svc_end(&v);
 	test__end();
