@@ -142,23 +142,47 @@ bool flood_set(struct lb *lb, __u32 rate)
 	return ASSERT_OK(flood_rate_set(lb, rate), "flood rate");
 }
 
-bool clock_hold(struct lbxdp_ctx *c, const struct lbxdp_config *cfg0, __u64 ns)
+/* The program's jiffies now, from the attach's anchor of its clock
+ * (jiffies and CLOCK_MONOTONIC_COARSE move on the same tick). */
+static __u64 jiffies_now(const struct mclock *k)
+{
+	return k->j0 + (lbxdp_now_ns() - k->ns0) / k->ns_per_jiffy;
+}
+
+/*
+ * Set the program's clock to @ns, and the library's view of it: the
+ * program's runs 1 ns a jiffy from this jiffy on (@k says which one it is),
+ * the library's is held there (lbxdp_ctx.clock_held_ns). Real time then
+ * moves neither by more than a few ns, so that a seed's run does not depend
+ * on when it starts or how fast this machine runs it.
+ */
+int clock_set(struct lbxdp_ctx *c, const struct mclock *k, __u64 ns)
 {
 	struct lbxdp_config cfg;
+	int err;
 
-	if (!ASSERT_OK(lbxdp_config_read(c), "config read") ||
-	    !ASSERT_TRUE(cfg0->ns_per_jiffy != 0,
-			 "the program's clock runs on jiffies"))
-		return false;
+	err = lbxdp_config_read(c);
+	if (err)
+		return err;
 	cfg = c->cfg;
-	cfg.clock_j0 = cfg0->clock_j0 +
-		       (lbxdp_now_ns() - cfg0->clock_ns0) / cfg0->ns_per_jiffy;
 	cfg.clock_ns0 = ns;
+	cfg.clock_j0 = jiffies_now(k);
 	cfg.ns_per_jiffy = 1;
-	if (!ASSERT_OK(lbxdp_config_write(c, &cfg), "config write"))
-		return false;
-	c->clock_held_ns = ns;
-	return true;
+	err = lbxdp_config_write(c, &cfg);
+	if (!err)
+		c->clock_held_ns = ns;
+	return err;
+}
+
+bool clock_hold(struct lbxdp_ctx *c, const struct lbxdp_config *cfg0, __u64 ns)
+{
+	const struct mclock k = {.j0 = cfg0->clock_j0,
+				 .ns0 = cfg0->clock_ns0,
+				 .ns_per_jiffy = cfg0->ns_per_jiffy};
+
+	return ASSERT_TRUE(k.ns_per_jiffy != 0,
+			   "the program's clock runs on jiffies") &&
+	       ASSERT_OK(clock_set(c, &k, ns), "hold the program's clock");
 }
 
 void clock_release(struct lbxdp_ctx *c)

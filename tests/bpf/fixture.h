@@ -181,6 +181,16 @@ bool send_expect(struct lb *lb, const struct fspec *f, __u32 verdict,
 bool flood_set(struct lb *lb, __u32 rate);
 /* The TCP timeout of @lb set to @sec as `lbxdp timeout set tcp` sets it. */
 bool tcp_timeout_set(struct lb *lb, __u32 sec);
+/* Where the attach anchored the program's clock (struct lbxdp_config). */
+struct mclock {
+	__u64 j0, ns0;
+	__u32 ns_per_jiffy;
+};
+
+/* The program's clock set to @ns, 1 ns a jiffy from now on (@k: the
+ * anchor that says which jiffy now is), and lbxdp's view of it held
+ * there; -errno. */
+int clock_set(struct lbxdp_ctx *c, const struct mclock *k, __u64 ns);
 /* The program's clock at @ns from now (1 ns a jiffy, from @cfg0's anchor)
  * and lbxdp's view of it, held there; a restore of @cfg0 ends the first,
  * clock_release() the second. */

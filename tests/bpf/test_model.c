@@ -211,12 +211,6 @@ struct counts {
 	__u64 tmo_changes;
 };
 
-/* Where the attach anchored the program's clock (struct lbxdp_config). */
-struct mclock {
-	__u64 j0, ns0;
-	__u32 ns_per_jiffy;
-};
-
 struct mrun {
 	struct lb *lb;
 	const struct mclock *clk;
@@ -395,38 +389,6 @@ static __u64 tmo_ns(const struct mvip *v)
 static __u64 prog_now(const struct mrun *r)
 {
 	return lbxdp_prog_now(&r->lb->ctx);
-}
-
-/* The program's jiffies now, from the attach's anchor of its clock
- * (jiffies and CLOCK_MONOTONIC_COARSE move on the same tick). */
-static __u64 jiffies_now(const struct mclock *k)
-{
-	return k->j0 + (lbxdp_now_ns() - k->ns0) / k->ns_per_jiffy;
-}
-
-/*
- * Set the program's clock to @ns, and the library's view of it: the
- * program's runs 1 ns a jiffy from this jiffy on (@k says which one it is),
- * the library's is held there (lbxdp_ctx.clock_held_ns). Real time then
- * moves neither by more than a few ns, so that a seed's run does not depend
- * on when it starts or how fast this machine runs it.
- */
-static int clock_set(struct lbxdp_ctx *c, const struct mclock *k, __u64 ns)
-{
-	struct lbxdp_config cfg;
-	int err;
-
-	err = lbxdp_config_read(c);
-	if (err)
-		return err;
-	cfg = c->cfg;
-	cfg.clock_ns0 = ns;
-	cfg.clock_j0 = jiffies_now(k);
-	cfg.ns_per_jiffy = 1;
-	err = lbxdp_config_write(c, &cfg);
-	if (!err)
-		c->clock_held_ns = ns;
-	return err;
 }
 
 /* Move the program's clock (and the library's view of it) by @ns. */
