@@ -567,6 +567,8 @@ static __always_inline bool memo_worthy(const struct lbxdp_backend *be)
 }
 
 #define MEMO_REFRESH (REFRESH_NS >> LBXDP_MEMO_SHIFT)
+_Static_assert(LBXDP_MEMO_SHIFT == LBXDP_FT_SEEN_SHIFT,
+	       "a memo's at wraps with its entry's seen");
 
 /*
  * A flow this CPU forwarded lately, to a backend that takes new flows, with

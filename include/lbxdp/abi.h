@@ -214,7 +214,11 @@ struct lbxdp_flow {
  * is then one cache line): nothing maps it.
  */
 #define LBXDP_MEMO_SIZE 4096U /* 1 << 12: memo_slot() takes 12 bits */
-#define LBXDP_MEMO_SHIFT 20   /* at: CLOCK_MONOTONIC ns >> 20 (~1 ms) */
+/* at: the program's clock >> 24 (16.8 ms), the unit of a flow table way's
+ * seen (flowtab.h), so that at wraps when seen does (2^56 ns, 834 days): a
+ * memo never reads fresher than its entry. In ms it wrapped every 52 days,
+ * and a memo idle since then read as fresh while its entry had expired. */
+#define LBXDP_MEMO_SHIFT 24
 struct lbxdp_flow_memo {
 	struct lbxdp_flow_key key;
 	__u32 backend;

@@ -403,6 +403,48 @@ out:
 }
 
 /*
+ * A memo is fresh while its entry is: its at counts in the unit of the
+ * entry's seen and wraps with it (834 days). In ms it read the same again
+ * 2^52 ns (52 days) later, when the flow's entry had long expired. The flow
+ * is placed anew, with an entry, and a memo made after that is used.
+ */
+static void test_memo_wrap(void)
+{
+	struct fspec syn = SYNF(CLIENT(1), 5003, VIP1, 80),
+		     ack = ACKF(CLIENT(1), 5003, VIP1, 80);
+	struct lbxdp_ctx *c = &env.main.ctx;
+	__u64 made, later, cpus;
+	struct lbxdp_flow v;
+	struct guard g;
+
+	test__begin(
+		"flow memo: a memo made 2^52 ns ago, its entry expired -> not used, the flow placed anew");
+	if (!memo_made(&g, &syn, &ack))
+		goto out;
+	test__context("52 days later, to the ns");
+	made = lbxdp_now_ns();
+	later = made + (1ULL << 52);
+	if (!ASSERT_GT(memo_scan(&ack, made, &cpus), 0,
+		       "CPUs holding a memo of the flow") ||
+	    !clock_hold(c, &g.cfg0, later) ||
+	    !expect(&ack, XDP_TX, 0, FWD | MISS, "data: its entry expired"))
+		goto out;
+	test__context("after");
+	if (!flow_get(&ack, &v) ||
+	    !ASSERT_GT(v.last_seen_ns, later - NSEC,
+		       "last_seen_ns of the flows entry (placed anew)") ||
+	    !expect(&ack, XDP_TX, 0, FWD, "data: from the table, memo made"))
+		goto out;
+	test__context("a memo made after the wrap, its entry gone");
+	if (ASSERT_OK(lbxdp_flows_clear(c), "flows cleared, memos kept"))
+		expect(&ack, XDP_TX, 0, FWD, "data: from the memo");
+out:
+	clock_release(c);
+	guard_end(&g);
+	test__end();
+}
+
+/*
  * A memo stands for the flow, not for the frame: a frame of a memoized flow
  * addressed to another host's MAC (flooded unknown unicast) is not ours.
  */
@@ -1132,6 +1174,7 @@ void test_guards(void)
 	test_flow_busy();
 	test_flood_tags();
 	test_memo_expires();
+	test_memo_wrap();
 	test_memo_our_mac();
 	test_memo_per_cpu();
 	test_reused_flow();
