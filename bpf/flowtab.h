@@ -77,10 +77,28 @@ static __always_inline bool ft_buckets(__u32 nb, __u32 seed,
 	return b[0] && b[1];
 }
 
+#ifndef FT_FIND_BETWEEN
+/* Tests (bpf/ft_test.bpf.c): a writer between a find's compare of way @x
+ * (of pair @b) and its copy. */
+#define FT_FIND_BETWEEN(b, x)
+#endif
+
+/* Way @x's value (where, when) into @out, not its key: @out may be the
+ * key looked for, and a writer may have given @x to another flow since it
+ * matched; a retry must look for the key still, not for that flow. */
+static __always_inline void ft_found(struct lbxdp_ft_way *out,
+				     const struct lbxdp_ft_way *x)
+{
+	out->gen = x->gen;
+	out->backend = x->backend;
+	out->seen = x->seen;
+}
+
 /*
- * @k's flow: 1 found, copied into *out, *at the way it was read from (for
- * ft_touch()); 0 not there; FT_BUSY. Found means the key is there, live
- * or not: the caller judges its age.
+ * @k's flow: 1 found, its value (gen, backend, seen) copied into *out,
+ * which may be @k (its key is left as it is), *at the way it was read
+ * from (for ft_touch()); 0 not there; FT_BUSY. Found means the key is
+ * there, live or not: the caller judges its age.
  */
 static __always_inline int ft_find(__u32 nb, __u32 seed,
 				   const struct lbxdp_ft_way *k,
@@ -88,6 +106,7 @@ static __always_inline int ft_find(__u32 nb, __u32 seed,
 				   struct lbxdp_ft_way **at)
 {
 	struct lbxdp_ft_bucket *b[2];
+	struct lbxdp_ft_way *x;
 	__u32 idx[2], s0, s1;
 	int t, i, j, found;
 
@@ -97,18 +116,22 @@ static __always_inline int ft_find(__u32 nb, __u32 seed,
 		s0 = ft_seq(b[0]);
 		s1 = ft_seq(b[1]);
 		barrier();
-		found = 0;
-		for (i = 0; i < 2 && !found; i++) {
+		x = NULL;
+		for (i = 0; i < 2 && !x; i++) {
 			for (j = 0; j < LBXDP_FT_WAYS; j++) {
-				struct lbxdp_ft_way *x = &b[i]->w[j];
-
-				if (x->seen && lbxdp_ft_same(x, k)) {
-					*out = *x;
-					*at = x;
-					found = 1;
+				if (b[i]->w[j].seen &&
+				    lbxdp_ft_same(&b[i]->w[j], k)) {
+					x = &b[i]->w[j];
 					break;
 				}
 			}
+		}
+		found = 0;
+		if (x) {
+			FT_FIND_BETWEEN(b, x);
+			ft_found(out, x);
+			*at = x;
+			found = 1;
 		}
 		ft_opaque(found);
 		barrier();
@@ -448,11 +471,13 @@ static __always_inline void ft_write(struct lbxdp_ft_bucket *b, __u32 bi,
 	}
 }
 
-static __always_inline int
-ft_put_held(__u32 nb, __u32 seed, struct lbxdp_ft_bucket *b[2],
-	    const __u32 idx[2], struct lbxdp_ft_way *w, __u32 tmo, bool keep)
+static __always_inline int ft_put_held(__u32 nb, __u32 seed,
+				       struct lbxdp_ft_bucket *b[2],
+				       const __u32 idx[2],
+				       struct lbxdp_ft_way *w, __u32 now,
+				       __u32 tmo, bool keep)
 {
-	__u32 now = w->seen, f0, f1, l0, l1, k, s = 0, oldest = 0, age;
+	__u32 f0, f1, l0, l1, k, s = 0, oldest = 0, age;
 	int i, j;
 
 	for (i = 0; i < 2; i++) {
@@ -518,15 +543,17 @@ ft_put_held(__u32 nb, __u32 seed, struct lbxdp_ft_bucket *b[2],
 }
 
 /*
- * Writes flow @w (its key, where it goes, seen: now), unless it is there
- * and @keep: then *w is what is there (a flow another CPU placed first
- * keeps its place). Into a free or expired way (@tmo: the longest timeout
- * of any flow in the table, so that no live flow reads as expired), else
- * after moving one flow of its two full buckets to its other, else over
- * the flow seen longest ago of the six. FT_* result.
+ * Writes flow @w (its key, where it goes, when it was seen), unless it is
+ * there and @keep: then *w is what is there (a flow another CPU placed
+ * first keeps its place). Into a free or expired way (at @now, the
+ * writer's clock in seen units, which the program's new flows are seen
+ * at and lbxdp's copied ones may be long before; @tmo: the longest
+ * timeout of any flow in the table, so that no live flow reads as
+ * expired), else after moving one flow of its two full buckets to its
+ * other, else over the flow seen longest ago of the six. FT_* result.
  */
 static __always_inline int ft_put(__u32 nb, __u32 seed, struct lbxdp_ft_way *w,
-				  __u32 tmo, bool keep)
+				  __u32 now, __u32 tmo, bool keep)
 {
 	struct lbxdp_ft_bucket *b[2];
 	__u32 idx[2];
@@ -536,7 +563,7 @@ static __always_inline int ft_put(__u32 nb, __u32 seed, struct lbxdp_ft_way *w,
 		return -2; /* ENOENT */
 	if (ft_lock_pair(b, idx))
 		return FT_BUSY;
-	r = ft_put_held(nb, seed, b, idx, w, tmo, keep);
+	r = ft_put_held(nb, seed, b, idx, w, now, tmo, keep);
 	ft_unlock(b[0]);
 	ft_unlock(b[1]);
 	return r;

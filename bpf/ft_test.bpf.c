@@ -62,9 +62,39 @@ static __always_inline void move_away(__u32 nb, __u32 seed,
 
 #define FT_TOUCH_BETWEEN(w) move_away(nb, seed, w)
 
+/* Set by the test: the next ft_find() that matches a way meets a writer
+ * that gives that way to another flow before it copies it, as a put that
+ * moved or evicted the flow would. Cleared once made. */
+__u32 give_found;
+
+static __always_inline void give_away(struct lbxdp_ft_bucket *b[2],
+				      struct lbxdp_ft_way *x);
+
+#define FT_FIND_BETWEEN(b, x) give_away(b, x)
+
 #define FT_MAP ft
 #define FT_TAGS tags
 #include "flowtab.h"
+
+/* The write FT_FIND_BETWEEN() makes: way @x of pair @b to another key,
+ * with that key's backend, under the pair's seqs. (Its tag is left as it
+ * is, which ft_find() does not read.) */
+static __always_inline void give_away(struct lbxdp_ft_bucket *b[2],
+				      struct lbxdp_ft_way *x)
+{
+	struct lbxdp_ft_way nw = *x;
+
+	if (!give_found || !ft_try_lock(b[0]))
+		return;
+	if (ft_try_lock(b[1])) {
+		give_found = 0;
+		nw.saddr = ~x->saddr;
+		nw.backend = ft_test_backend(&nw);
+		*x = nw;
+		ft_unlock(b[1]);
+	}
+	ft_unlock(b[0]);
+}
 
 /* The move FT_TOUCH_BETWEEN() makes: @w's way to its other bucket, by a
  * writer holding its bucket and a third one (the pair of a new flow). */
@@ -127,7 +157,9 @@ static __always_inline void one(struct ft_test_run *r)
 	switch (r->op) {
 	case FT_OP_FIND:
 	case FT_OP_TOUCH:
-		res = ft_find(r->nbuckets, r->seed, &k, &got, &at);
+		/* In place, as lbxdp's program finds its flows. */
+		got = k;
+		res = ft_find(r->nbuckets, r->seed, &got, &got, &at);
 		if (res == 1) {
 			if (got.backend != ft_test_backend(&got) ||
 			    !lbxdp_ft_same(&got, &k))
@@ -142,13 +174,15 @@ static __always_inline void one(struct ft_test_run *r)
 		}
 		break;
 	case FT_OP_REFRESH:
-		res = ft_find(r->nbuckets, r->seed, &k, &got, &at);
+		got = k;
+		res = ft_find(r->nbuckets, r->seed, &got, &got, &at);
 		if (res == 1 && at)
 			res = ft_refresh(r->nbuckets, r->seed, at, &got,
 					 r->now);
 		break;
 	case FT_OP_PUT:
-		res = ft_put(r->nbuckets, r->seed, &k, r->tmo, r->keep);
+		res = ft_put(r->nbuckets, r->seed, &k, r->now ? r->now : k.seen,
+			     r->tmo, r->keep);
 		if (res == FT_KEPT)
 			r->out = k;
 		break;
@@ -196,7 +230,7 @@ __noinline int ft_put_one(struct lbxdp_ft_way *w, __u32 nb, __u32 seed,
 	if (!w)
 		return -22; /* EINVAL */
 	k = *w;
-	return ft_put(nb, seed, &k, tmo, false);
+	return ft_put(nb, seed, &k, k.seen, tmo, false);
 }
 
 SEC("syscall")

@@ -31,7 +31,8 @@ struct ft_test_run {
 	__u32 seed;
 	__u32 tmo;  /* puts: the longest timeout, in seen units */
 	__u32 keep; /* puts: leave a flow that is there */
-	__u32 now;  /* touch: the new seen; retag: the bucket */
+	__u32 now;  /* touch: the new seen; retag: the bucket; put: the
+		     * writer's clock (0: the way's seen) */
 	/* touch: the seen it read, if not 0 (else what it finds); find:
 	 * the last way found; put: the way kept */
 	__u32 bad;		 /* finds whose backend was not their key's */

@@ -449,7 +449,8 @@ __noinline int flow_put(struct lbxdp_ft_way *w, __u32 nb, __u32 seed, __u32 tmo,
 {
 	if (!w)
 		return -22; /* EINVAL */
-	return ft_put(nb, seed, w, tmo, keep);
+	/* Its new flows are seen now. */
+	return ft_put(nb, seed, w, w->seen, tmo, keep);
 }
 
 static __always_inline void persist_key(struct lbxdp_persist_key *pk,

@@ -299,6 +299,51 @@ out:
 }
 
 /*
+ * lbxdp writes entries seen long before its clock (a peer's synced flows,
+ * copies at an upgrade): the live flows of the pair are judged at the
+ * writer's clock, not at the entry's stamp. With a timeout of a day, an
+ * entry idle 6 hours (more than LBXDP_FT_AHEAD) once took the way of a
+ * flow just seen for a free one, and evicted it as the stalest.
+ */
+static void test_put_old(void)
+{
+	const __u32 now = 10000000, day = 5150000, hours6 = 1290000;
+	struct ft_test_run r;
+	struct ft t;
+	__u32 n;
+
+	test__begin(
+		"flowtab: a put of a flow idle 6 hours at the writer's clock keeps the flows just seen");
+	if (!ASSERT_OK(ft_open(&t, 2), "load ft_test"))
+		goto out;
+	for (n = 1; n <= 5; n++)
+		op1(&t, FT_OP_PUT, n, now, 0);
+	r = (struct ft_test_run){.op = FT_OP_PUT, .tmo = day, .now = now};
+	r.way = key(6);
+	r.way.seen = now - hours6;
+	ASSERT_OK(run(&t, &r), "test_run");
+	ASSERT_EQ(r.count[C_ADDED], 1, "into the free way");
+	for (n = 1; n <= 6; n++) {
+		test__context("flow %u", n);
+		ASSERT_TRUE(found(&t, n), "found");
+	}
+	test__context("the pair full");
+	r = (struct ft_test_run){.op = FT_OP_PUT, .tmo = day, .now = now};
+	r.way = key(7);
+	r.way.seen = now - hours6 - 1000;
+	ASSERT_OK(run(&t, &r), "test_run");
+	ASSERT_EQ(r.count[C_EVICTED], 1, "an eviction");
+	ASSERT_TRUE(!found(&t, 6), "the one idle 6 hours evicted");
+	for (n = 1; n <= 5; n++) {
+		test__context("flow %u", n);
+		ASSERT_TRUE(found(&t, n), "found");
+	}
+out:
+	ft_close(&t);
+	test__end();
+}
+
+/*
  * Eight buckets, flows put until the first eviction: every put before it
  * leaves every flow found, once, in one of its two buckets; some of them
  * needed a move.
@@ -736,15 +781,43 @@ out:
 	test__end();
 }
 
+/*
+ * A find that matched a way which a writer then gives to another flow (a
+ * put that moved or evicted it) before the find copies it: the retry looks
+ * for its own key still, as lbxdp's program finds in place (key and result
+ * in one way), and does not take the other flow for it.
+ */
+static void test_find_given(void)
+{
+	struct ft_test_run r;
+	struct ft t;
+
+	test__begin(
+		"flowtab: a find whose way is given to another flow before its copy -> not that flow");
+	if (!ASSERT_OK(ft_open(&t, 2), "load ft_test"))
+		goto out;
+	op1(&t, FT_OP_PUT, 1, 100, 0);
+	t.skel->bss->give_found = 1;
+	r = op1(&t, FT_OP_FIND, 1, 0, 0);
+	ASSERT_EQ(t.skel->bss->give_found, 0, "the writer came between");
+	ASSERT_EQ(r.bad, 0, "finds that returned another flow");
+	ASSERT_EQ(r.count[C_NOT], 1, "not found: its way is another's");
+out:
+	ft_close(&t);
+	test__end();
+}
+
 void test_flowtab(void)
 {
 	test_basics();
 	test_full();
+	test_put_old();
 	test_moves();
 	test_batch();
 	test_held();
 	test_touch_moved();
 	test_move_touched();
+	test_find_given();
 	test_race();
 	test_tags();
 }
