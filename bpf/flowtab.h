@@ -569,6 +569,12 @@ static __always_inline int ft_put(__u32 nb, __u32 seed, struct lbxdp_ft_way *w,
 	return r;
 }
 
+#ifndef FT_DEL_BETWEEN
+/* Tests (bpf/ft_test.bpf.c): a touch between a delete's compare of way
+ * @x's seen and its free. */
+#define FT_DEL_BETWEEN(x)
+#endif
+
 /* Frees @k's way if its seen is @seen, or whatever it is for 0: 1 if
  * freed, 0 if not there (or seen since), FT_BUSY. */
 static __always_inline int ft_del_if(__u32 nb, __u32 seed,
@@ -587,12 +593,18 @@ static __always_inline int ft_del_if(__u32 nb, __u32 seed,
 			struct lbxdp_ft_way *x = &b[i]->w[j];
 
 			if (x->seen && lbxdp_ft_same(x, k)) {
-				if (!seen || x->seen == seen) {
+				r = 2;
+				if (seen && x->seen != seen)
+					break;
+				FT_DEL_BETWEEN(x);
+				/* A touch (no seq) since the compare is a
+				 * packet of the flow: it keeps its entry. */
+				if (!seen)
 					x->seen = 0;
-					r = 1;
-				} else {
-					r = 2;
-				}
+				else if (__sync_val_compare_and_swap(
+						 &x->seen, seen, 0) != seen)
+					break;
+				r = 1;
 				break;
 			}
 		}

@@ -34,7 +34,8 @@ struct ft_test_run {
 	__u32 now;  /* touch: the new seen; retag: the bucket; put: the
 		     * writer's clock (0: the way's seen) */
 	/* touch: the seen it read, if not 0 (else what it finds); find:
-	 * the last way found; put: the way kept */
+	 * the last way found; put: the way kept; del: only if its seen is
+	 * out.seen, if not 0 */
 	__u32 bad;		 /* finds whose backend was not their key's */
 	struct lbxdp_ft_way way; /* the first key; puts: gen and seen */
 	struct lbxdp_ft_way out;

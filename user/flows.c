@@ -235,13 +235,39 @@ static int ft_queue(struct lbxdp_ctx *c, __u32 i, __u32 op,
 	return ft_queue_vip(c, i, op, k, v, NULL);
 }
 
+/* Buckets @idx[0] and @idx[1] read as one, as the program reads a flow's
+ * pair: a move between them (written into one, then freed in the other,
+ * both held) is read before or after, so the flow is in one of them. */
+static int read_pair(const struct lbxdp_ctx *c, const __u32 idx[2],
+		     struct lbxdp_ft_bucket out[2])
+{
+	const struct lbxdp_ft_bucket *b0 = &c->ft[idx[0]], *b1 = &c->ft[idx[1]];
+	__u32 s0, s1;
+	int t;
+
+	for (t = 0; t < READ_TRIES; t++) {
+		s0 = __atomic_load_n(&b0->seq, __ATOMIC_ACQUIRE);
+		s1 = __atomic_load_n(&b1->seq, __ATOMIC_ACQUIRE);
+		if (!((s0 | s1) & 1)) {
+			memcpy(&out[0], (const void *)b0, sizeof(out[0]));
+			memcpy(&out[1], (const void *)b1, sizeof(out[1]));
+			__atomic_thread_fence(__ATOMIC_ACQUIRE);
+			if (__atomic_load_n(&b0->seq, __ATOMIC_RELAXED) == s0 &&
+			    __atomic_load_n(&b1->seq, __ATOMIC_RELAXED) == s1)
+				return 0;
+		}
+		sched_yield();
+	}
+	return -EBUSY;
+}
+
 /* The way of @k's flow, copied out; -ENOENT if none. */
 static int ft_lookup(struct lbxdp_ctx *c, const struct lbxdp_flow_key *k,
 		     struct lbxdp_ft_way *out)
 {
 	struct lbxdp_ft_way key = {
 		.saddr = k->src[0], .sport = k->sport, .dport = k->dport};
-	struct lbxdp_ft_bucket b;
+	struct lbxdp_ft_bucket b[2];
 	__u32 idx[2], id, i, j;
 	int err;
 
@@ -252,13 +278,13 @@ static int ft_lookup(struct lbxdp_ctx *c, const struct lbxdp_flow_key *k,
 		return err;
 	key.vip = (__u16)id;
 	lbxdp_ft_pair(&key, c->cfg.ft_seed, c->cfg.ft_nbuckets, idx);
+	err = read_pair(c, idx, b);
+	if (err)
+		return err;
 	for (i = 0; i < 2; i++) {
-		err = read_bucket(c, idx[i], &b);
-		if (err)
-			return err;
 		for (j = 0; j < LBXDP_FT_WAYS; j++) {
-			if (b.w[j].seen && lbxdp_ft_same(&b.w[j], &key)) {
-				*out = b.w[j];
+			if (b[i].w[j].seen && lbxdp_ft_same(&b[i].w[j], &key)) {
+				*out = b[i].w[j];
 				return 0;
 			}
 		}
@@ -486,6 +512,8 @@ static int walk_step(struct lbxdp_ctx *c, struct lbxdp_flow_walk *w, __u32 max,
 			if (way_named(w->names, &b.w[j], now, &k, &v))
 				err = fn(w->names, b.w[j].vip, &k, &v, arg);
 		}
+		if (c->walk_hook && !err)
+			c->walk_hook(c, i);
 	}
 	w->at = i;
 	if (!err && i < nb)
@@ -662,10 +690,38 @@ int lbxdp_flow_count(struct lbxdp_ctx *c, const struct lbxdp_backend *all,
 	return lbxdp_flows_walk(c, count_one, &fc);
 }
 
+/* Into @refs the live flows of each record: entries, and flows without
+ * one on a slot's base (jet.h: TCP only). */
+static int gc_refs(struct lbxdp_ctx *c, const struct vip_scan *s,
+		   const struct lbxdp_backend *all, __u32 n, __u32 *active,
+		   __u32 *refs)
+{
+	int err = lbxdp_flow_count(c, all, active, refs);
+	__u32 i;
+
+	for (i = 0; i < c->cfg.max_vips && !err; i++)
+		if (s->used[i] & VIP_TCP)
+			err = jet_bases(c, i, refs, n);
+	return err;
+}
+
+/* Whether a drained record of @all has no live flow in @refs. */
+static bool gc_unused_drain(const struct lbxdp_backend *all, const __u32 *refs,
+			    __u32 n)
+{
+	__u32 i;
+
+	for (i = 1; i < n; i++)
+		if ((all[i].flags & LBXDP_BE_F_USED) &&
+		    (all[i].flags & LBXDP_BE_F_DRAINING) && !refs[i])
+			return true;
+	return false;
+}
+
 int lbxdp_gc(struct lbxdp_ctx *c)
 {
 	__u32 i, n = lbxdp_nbackend_slots(&c->cfg);
-	__u32 *active = NULL, *refs = NULL;
+	__u32 *active = NULL, *refs = NULL, *refs2 = NULL;
 	struct lbxdp_backend *all = NULL;
 	struct vip_scan s = {};
 	int err = -ENOMEM;
@@ -678,11 +734,19 @@ int lbxdp_gc(struct lbxdp_ctx *c)
 	if (!err)
 		err = read_backends(c, &all);
 	if (!err)
-		err = lbxdp_flow_count(c, all, active, refs);
-	/* And flows without an entry, on a slot's base (jet.h): TCP only. */
-	for (i = 0; i < c->cfg.max_vips && !err; i++)
-		if (s.used[i] & VIP_TCP)
-			err = jet_bases(c, i, refs, n);
+		err = gc_refs(c, &s, all, n, active, refs);
+	/*
+	 * A walk reads bucket by bucket, so a flow that a put moves from a
+	 * bucket not read yet to one read already is not seen. A drained
+	 * record is freed only if a second walk sees no flow of it either:
+	 * its flow would have had to move so twice.
+	 */
+	if (!err && gc_unused_drain(all, refs, n)) {
+		refs2 = calloc(n, sizeof(*refs2));
+		err = refs2 ? gc_refs(c, &s, all, n, active, refs2) : -ENOMEM;
+		for (i = 0; i < n && !err; i++)
+			refs[i] += refs2[i];
+	}
 	for (i = 1; i < n && !err; i++) {
 		if (!(all[i].flags & LBXDP_BE_F_USED))
 			continue;
@@ -697,6 +761,7 @@ int lbxdp_gc(struct lbxdp_ctx *c)
 cleanup:
 	free(active);
 	free(refs);
+	free(refs2);
 	free(s.used);
 	free(all);
 	return err;

@@ -79,6 +79,8 @@ struct lbxdp_ctx {
 	const struct lbxdp_ft_bucket *ft;
 	size_t ft_len;
 	struct sync_put_bpf *ftw;
+	/* Tests: called by a walk of the flow table after each bucket. */
+	void (*walk_hook)(struct lbxdp_ctx *c, __u32 bucket);
 };
 
 /* The pin directory: --pin-dir, else $LBXDP_PIN_DIR, else the default. */

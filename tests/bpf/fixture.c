@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <sys/mman.h>
 #include <netinet/in.h>
 #include <bpf/bpf.h>
 #include "lbxdp/hash.h"
@@ -504,4 +505,13 @@ bool fixture_run(const struct fixture *fx)
 		fixture_once(fx);
 	while (test__again_if_slow());
 	return test__end();
+}
+
+struct lbxdp_ft_bucket *flows_mmap_rw(const struct lbxdp_ctx *c, size_t *len)
+{
+	*len = ((size_t)c->cfg.ft_nbuckets * sizeof(struct lbxdp_ft_bucket) +
+		4095) /
+	       4096 * 4096;
+	return mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    c->fd[M_FLOWS], 0);
 }

@@ -198,6 +198,11 @@ bool clock_hold(struct lbxdp_ctx *c, const struct lbxdp_config *cfg0, __u64 ns);
 void clock_release(struct lbxdp_ctx *c);
 /* Both clocks run again, the program's from @cfg0's anchor. */
 bool clock_restore(struct lbxdp_ctx *c, const struct lbxdp_config *cfg0);
+
+/* @c's flow table, writable (a test holds a bucket by its seq, or moves a
+ * way as a put would), its length into @len; MAP_FAILED if it cannot be
+ * mapped. */
+struct lbxdp_ft_bucket *flows_mmap_rw(const struct lbxdp_ctx *c, size_t *len);
 /* Remove what a case left: its services, flows, persistence, timeouts. */
 void lb_reset(struct lb *lb, const struct lbxdp_vip_key *keys, size_t n,
 	      const struct lbxdp_config *cfg0);

@@ -2190,18 +2190,6 @@ out:
 	test__end();
 }
 
-/* @c's flow table, writable (a test holds a bucket by its seq), its
- * length into @len; MAP_FAILED if it cannot be mapped. */
-static struct lbxdp_ft_bucket *flows_mmap_rw(const struct lbxdp_ctx *c,
-					     size_t *len)
-{
-	*len = ((size_t)c->cfg.ft_nbuckets * sizeof(struct lbxdp_ft_bucket) +
-		4095) /
-	       4096 * 4096;
-	return mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED,
-		    c->fd[M_FLOWS], 0);
-}
-
 /* Ways of @c's table that hold a flow whose tag flow_tags lacks; -1 if
  * they cannot be read. */
 static int untagged_ways(struct lbxdp_ctx *c)

@@ -782,6 +782,41 @@ out:
 }
 
 /*
+ * lbxdp deletes an entry only as it read it (an expired one): a packet's
+ * touch, which takes no seq, between the delete's compare and its free
+ * keeps the flow's entry.
+ */
+static void test_del_touched(void)
+{
+	struct ft_test_run r;
+	struct ft t;
+
+	test__begin(
+		"flowtab: a delete of a way as it was seen leaves it to a touch that came between");
+	if (!ASSERT_OK(ft_open(&t, 2), "load ft_test"))
+		goto out;
+	op1(&t, FT_OP_PUT, 1, 100, 0);
+	t.skel->bss->touch_in_del = 200;
+	r = (struct ft_test_run){.op = FT_OP_DEL};
+	r.way = key(1);
+	r.out.seen = 100;
+	ASSERT_OK(run(&t, &r), "test_run");
+	ASSERT_EQ(t.skel->bss->touch_in_del, 0, "the touch came between");
+	ASSERT_EQ(r.count[C_NOT], 1, "not deleted");
+	ASSERT_EQ(op1(&t, FT_OP_FIND, 1, 0, 0).out.seen, 200,
+		  "the flow, as touched");
+	r = (struct ft_test_run){.op = FT_OP_DEL};
+	r.way = key(1);
+	r.out.seen = 200;
+	ASSERT_OK(run(&t, &r), "test_run");
+	ASSERT_EQ(r.count[C_FOUND], 1, "deleted as seen, no touch between");
+	ASSERT_TRUE(!found(&t, 1), "gone");
+out:
+	ft_close(&t);
+	test__end();
+}
+
+/*
  * A find that matched a way which a writer then gives to another flow (a
  * put that moved or evicted it) before the find copies it: the retry looks
  * for its own key still, as lbxdp's program finds in place (key and result
@@ -818,6 +853,7 @@ void test_flowtab(void)
 	test_touch_moved();
 	test_move_touched();
 	test_find_given();
+	test_del_touched();
 	test_race();
 	test_tags();
 }
