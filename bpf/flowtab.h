@@ -49,6 +49,11 @@
 #define FT_KEPT 4      /* there already, left as it was (and copied out) */
 #define FT_REWRITTEN 5 /* there already, written over */
 
+/* ft_put()'s @keep: what to do with the flow's way, if it has one. */
+#define FT_OVER 0	/* write over it */
+#define FT_KEEP 1	/* leave it (another CPU placed the flow first) */
+#define FT_KEEP_NEWER 2 /* leave it if seen as recently as the new one */
+
 static __always_inline __u32 ft_seq(const struct lbxdp_ft_bucket *b)
 {
 	return *(volatile const __u32 *)&b->seq;
@@ -475,7 +480,7 @@ static __always_inline int ft_put_held(__u32 nb, __u32 seed,
 				       struct lbxdp_ft_bucket *b[2],
 				       const __u32 idx[2],
 				       struct lbxdp_ft_way *w, __u32 now,
-				       __u32 tmo, bool keep)
+				       __u32 tmo, int keep)
 {
 	__u32 f0, f1, l0, l1, k, s = 0, oldest = 0, age;
 	int i, j;
@@ -486,7 +491,12 @@ static __always_inline int ft_put_held(__u32 nb, __u32 seed,
 
 			if (!x->seen || !lbxdp_ft_same(x, w))
 				continue;
-			if (keep) {
+			/* Compared under the pair's seqs: no writer can come
+			 * between (a touch only makes it more recent). */
+			if (keep == FT_KEEP ||
+			    (keep == FT_KEEP_NEWER &&
+			     lbxdp_ft_age(now, x->seen) <=
+				     lbxdp_ft_age(now, w->seen))) {
 				*w = *x;
 				return FT_KEPT;
 			}
@@ -544,16 +554,18 @@ static __always_inline int ft_put_held(__u32 nb, __u32 seed,
 
 /*
  * Writes flow @w (its key, where it goes, when it was seen), unless it is
- * there and @keep: then *w is what is there (a flow another CPU placed
- * first keeps its place). Into a free or expired way (at @now, the
- * writer's clock in seen units, which the program's new flows are seen
- * at and lbxdp's copied ones may be long before; @tmo: the longest
- * timeout of any flow in the table, so that no live flow reads as
- * expired), else after moving one flow of its two full buckets to its
- * other, else over the flow seen longest ago of the six. FT_* result.
+ * there and @keep says to leave it (FT_KEEP; FT_KEEP_NEWER, if seen as
+ * recently): then *w is what is there (a flow another CPU placed first
+ * keeps its place; a synced entry does not go over a newer one). Into a
+ * free or expired way (at @now, the writer's clock in seen units, which
+ * the program's new flows are seen at and lbxdp's copied ones may be long
+ * before; @tmo: the longest timeout of any flow in the table, so that no
+ * live flow reads as expired), else after moving one flow of its two full
+ * buckets to its other, else over the flow seen longest ago of the six.
+ * FT_* result.
  */
 static __always_inline int ft_put(__u32 nb, __u32 seed, struct lbxdp_ft_way *w,
-				  __u32 now, __u32 tmo, bool keep)
+				  __u32 now, __u32 tmo, int keep)
 {
 	struct lbxdp_ft_bucket *b[2];
 	__u32 idx[2];

@@ -122,20 +122,17 @@ __noinline int flow_one(struct lbxdp_sync_put *e, __u32 nb, __u32 seed,
 	k = w;
 	switch (e->op) {
 	case LBXDP_PUT_NEWER:
-		r = ft_put(nb, seed, &w, now, tmo, true);
-		if (r != FT_KEPT)
-			return r < 0 ? ft_res(r) : 1;
-		/* w is the entry there: as recent, or newer, it stays. */
-		if (lbxdp_ft_age(now, w.seen) <= lbxdp_ft_age(now, seen))
+		/* An entry there as recent, or newer, stays: judged with the
+		 * pair held, so a packet's new placement is not undone. */
+		r = ft_put(nb, seed, &w, now, tmo, FT_KEEP_NEWER);
+		if (r == FT_KEPT)
 			return 0;
-		w = k;
-		r = ft_put(nb, seed, &w, now, tmo, false);
 		return r < 0 ? ft_res(r) : 1;
 	case LBXDP_PUT_ANY:
-		r = ft_put(nb, seed, &w, now, tmo, false);
+		r = ft_put(nb, seed, &w, now, tmo, FT_OVER);
 		return r < 0 ? ft_res(r) : 1;
 	case LBXDP_PUT_NOEXIST:
-		r = ft_put(nb, seed, &w, now, tmo, true);
+		r = ft_put(nb, seed, &w, now, tmo, FT_KEEP);
 		if (r == FT_KEPT)
 			return -EEXIST;
 		return r < 0 ? ft_res(r) : 1;
@@ -143,7 +140,7 @@ __noinline int flow_one(struct lbxdp_sync_put *e, __u32 nb, __u32 seed,
 		r = ft_find(nb, seed, &k, &got, &at);
 		if (r <= 0)
 			return r ? ft_res(r) : -ENOENT;
-		r = ft_put(nb, seed, &w, now, tmo, false);
+		r = ft_put(nb, seed, &w, now, tmo, FT_OVER);
 		return r < 0 ? ft_res(r) : 1;
 	case LBXDP_PUT_DEL:
 		r = ft_del_if(nb, seed, &k, seen);
