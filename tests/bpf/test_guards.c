@@ -1134,6 +1134,18 @@ out:
 	test__end();
 }
 
+/* A wrr service of web1 and web2 whose flow @syn went to web1, which
+ * backend del then drains. */
+static bool web1_drained(struct guard *g, const struct fspec *syn)
+{
+	return guard_begin(g, VIP1, LBXDP_SCHED_WRR, 0) && guard_add(g, 0, 1) &&
+	       guard_add(g, 1, 1) &&
+	       expect(syn, XDP_TX, 0, FWD,
+		      "SYN: web1, first of the schedule") &&
+	       ASSERT_OK(lbxdp_backend_del(&env.main.ctx, &g->key, g->addr[0]),
+			 "backend del web1");
+}
+
 /*
  * A drained record is freed only once no live flow names it: backend
  * list (lbxdp_gc()) keeps web1's while its flow lives, and the flow keeps
@@ -1149,11 +1161,7 @@ static void test_gc_keeps_live_drain(void)
 	test__begin(
 		"a drained backend's record outlives the gc while a flow names it, then goes");
 	test__context("set-up");
-	if (!guard_begin(&g, VIP1, LBXDP_SCHED_WRR, 0) ||
-	    !guard_add(&g, 0, 1) || !guard_add(&g, 1, 1) ||
-	    !expect(&syn, XDP_TX, 0, FWD, "SYN: web1, first of the schedule") ||
-	    !ASSERT_OK(lbxdp_backend_del(c, &g.key, g.addr[0]),
-		       "backend del web1"))
+	if (!web1_drained(&g, &syn))
 		goto out;
 	ASSERT_OK(lbxdp_gc(c), "free finished drains");
 	ASSERT_NEQ(guard_id(&g, 0, NULL), 0, "web1's record, its flow alive");
@@ -1230,11 +1238,7 @@ static void test_gc_moved_drain(void)
 	memset(&mv, 0, sizeof(mv));
 	mv.tab = MAP_FAILED;
 	test__context("set-up");
-	if (!guard_begin(&g, VIP1, LBXDP_SCHED_WRR, 0) ||
-	    !guard_add(&g, 0, 1) || !guard_add(&g, 1, 1) ||
-	    !expect(&syn, XDP_TX, 0, FWD, "SYN: web1, first of the schedule") ||
-	    !ASSERT_OK(lbxdp_backend_del(c, &g.key, g.addr[0]),
-		       "backend del web1"))
+	if (!web1_drained(&g, &syn))
 		goto out;
 	key_of(&k, &syn);
 	mv.key.saddr = k.src[0];
