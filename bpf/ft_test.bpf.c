@@ -169,8 +169,12 @@ static __always_inline void one(struct ft_test_run *r)
 	switch (r->op) {
 	case FT_OP_FIND:
 	case FT_OP_TOUCH:
-		/* In place, as lbxdp's program finds its flows. */
+		/* In place, as lbxdp's program finds its flows: a key
+		 * without a value, so that one found is the way's. */
 		got = k;
+		got.gen = 0;
+		got.backend = 0;
+		got.seen = 0;
 		res = ft_find(r->nbuckets, r->seed, &got, &got, &at);
 		if (res == 1) {
 			if (got.backend != ft_test_backend(&got) ||

@@ -357,6 +357,16 @@ int lbxdp_flow_del(struct lbxdp_ctx *c, const struct lbxdp_flow_key *k,
 	return err;
 }
 
+int lbxdp_flow_del_if(struct lbxdp_ctx *c, const struct lbxdp_flow_key *k,
+		      __u64 seen_ns)
+{
+	/* 0 says any stamp to LBXDP_PUT_DEL; 1 ns is in the same unit. */
+	struct lbxdp_flow v = {.last_seen_ns = seen_ns ? seen_ns : 1};
+	int err = ft_queue(c, 0, LBXDP_PUT_DEL, k, &v);
+
+	return err ? err : ft_write(c, 1);
+}
+
 /* Whether flows @a and @b are of one service port (one VIP lookup). */
 static bool same_service(const struct lbxdp_flow_key *a,
 			 const struct lbxdp_flow_key *b)

@@ -367,22 +367,14 @@ static int jet_gone_add(const struct lbxdp_flow_key *k,
 int jet_forget_keys(struct lbxdp_ctx *c, const struct lbxdp_flow_key *keys,
 		    const __u64 *seen, __u32 n)
 {
-	struct lbxdp_flow v;
 	__u32 i;
 	int err;
 
+	/* Each only as the walk read it, in the writer's one run: one the
+	 * program rewrote since (its ports reused) or that went stays. */
 	for (i = 0; i < n; i++) {
-		err = lbxdp_flow_del(c, &keys[i], &v);
-		if (err == -ENOENT) /* evicted meanwhile */
-			continue;
-		if (err)
-			return err;
-		/* Rewritten since the walk (its ports reused): put back,
-		 * unless the program wrote it again meanwhile. */
-		if (v.last_seen_ns == seen[i])
-			continue;
-		err = lbxdp_flow_put(c, &keys[i], &v, BPF_NOEXIST);
-		if (err && err != -EEXIST)
+		err = lbxdp_flow_del_if(c, &keys[i], seen[i]);
+		if (err && err != -ENOENT)
 			return err;
 	}
 	return 0;
@@ -394,15 +386,21 @@ static int jet_forget_entries(struct lbxdp_ctx *c, const __u8 *jet, __u64 now)
 {
 	struct jet_gone g = {.c = c, .jet = jet, .now = now};
 	struct lbxdp_backend *all = NULL;
-	int err;
+	int err, pass;
 
 	err = read_backends(c, &all);
 	if (err)
 		return err;
 	g.all = all;
-	err = lbxdp_flows_walk(c, jet_gone_add, &g);
-	if (!err)
-		err = jet_forget_keys(c, g.keys, g.seen, g.n);
+	/* Twice: a walk reads bucket by bucket, so an entry that a put
+	 * moves past it (the puts' longest timeout may be UDP's, so that
+	 * an expired TCP entry still moves) is not seen once. */
+	for (pass = 0; pass < 2 && !err; pass++) {
+		g.n = 0;
+		err = lbxdp_flows_walk(c, jet_gone_add, &g);
+		if (!err)
+			err = jet_forget_keys(c, g.keys, g.seen, g.n);
+	}
 	free(g.keys);
 	free(g.seen);
 	free(all);

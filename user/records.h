@@ -31,6 +31,10 @@ int lbxdp_flow_put(struct lbxdp_ctx *c, const struct lbxdp_flow_key *k,
 /* Removes @k's entry; what it held into *@old unless NULL. */
 int lbxdp_flow_del(struct lbxdp_ctx *c, const struct lbxdp_flow_key *k,
 		   struct lbxdp_flow *old);
+/* Removes @k's entry only if it was last seen at @seen_ns (as a walk read
+ * it): -ENOENT if it has none or has been written or seen since. */
+int lbxdp_flow_del_if(struct lbxdp_ctx *c, const struct lbxdp_flow_key *k,
+		      __u64 seen_ns);
 /* Removes every entry. */
 int lbxdp_flows_clear(struct lbxdp_ctx *c);
 /* Puts @n entries, a batch a syscall (the benchmark's fill, the upgrade's

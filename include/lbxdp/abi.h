@@ -215,9 +215,11 @@ struct lbxdp_flow {
  */
 #define LBXDP_MEMO_SIZE 4096U /* 1 << 12: memo_slot() takes 12 bits */
 /* at: the program's clock >> 24 (16.8 ms), the unit of a flow table way's
- * seen (flowtab.h), so that at wraps when seen does (2^56 ns, 834 days): a
- * memo never reads fresher than its entry. In ms it wrapped every 52 days,
- * and a memo idle since then read as fresh while its entry had expired. */
+ * seen (flowtab.h), so that at wraps when seen does (2^56 ns, 834 days):
+ * a memo does not outlast its entry by a wrap. In ms it wrapped every 52
+ * days, and a memo idle since then read as fresh while its entry had
+ * expired. (A memo may still disagree with the table for 0.5 s: README,
+ * a flow evicted meanwhile.) */
 #define LBXDP_MEMO_SHIFT 24
 struct lbxdp_flow_memo {
 	struct lbxdp_flow_key key;

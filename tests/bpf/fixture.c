@@ -515,3 +515,78 @@ struct lbxdp_ft_bucket *flows_mmap_rw(const struct lbxdp_ctx *c, size_t *len)
 	return mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED,
 		    c->fd[M_FLOWS], 0);
 }
+
+/* walk_move_arm()'s move, made by the walk's hook. */
+static struct {
+	struct lbxdp_ft_bucket *tab;
+	size_t len;
+	struct lbxdp_ft_way key;
+	__u32 from, to;
+	bool moved;
+} mv = {.tab = MAP_FAILED};
+
+/* Flow mv.key from bucket @from to @to, as a put holding both would:
+ * true if it was in @from and @to had room. */
+static bool way_move(__u32 from, __u32 to)
+{
+	struct lbxdp_ft_bucket *a = &mv.tab[from], *b = &mv.tab[to];
+	int i, j;
+
+	for (i = 0; i < LBXDP_FT_WAYS; i++)
+		if (a->w[i].seen && lbxdp_ft_same(&a->w[i], &mv.key))
+			break;
+	for (j = 0; j < LBXDP_FT_WAYS; j++)
+		if (!b->w[j].seen)
+			break;
+	if (i == LBXDP_FT_WAYS || j == LBXDP_FT_WAYS)
+		return false;
+	a->seq++;
+	b->seq++;
+	b->w[j] = a->w[i];
+	memset(&a->w[i], 0, sizeof(a->w[i]));
+	a->seq++;
+	b->seq++;
+	return true;
+}
+
+static void move_in_walk(struct lbxdp_ctx *c, __u32 bucket)
+{
+	(void)c;
+	if (!mv.moved && bucket == mv.to)
+		mv.moved = way_move(mv.from, mv.to);
+}
+
+bool walk_move_arm(struct lbxdp_ctx *c, const struct lbxdp_flow_key *k,
+		   __u32 vip_id)
+{
+	__u32 idx[2];
+
+	walk_move_done(c);
+	memset(&mv.key, 0, sizeof(mv.key));
+	mv.key.saddr = k->src[0];
+	mv.key.sport = k->sport;
+	mv.key.dport = k->dport;
+	mv.key.vip = (__u16)vip_id;
+	lbxdp_ft_pair(&mv.key, c->cfg.ft_seed, c->cfg.ft_nbuckets, idx);
+	mv.to = idx[0] < idx[1] ? idx[0] : idx[1];
+	mv.from = idx[0] < idx[1] ? idx[1] : idx[0];
+	mv.tab = flows_mmap_rw(c, &mv.len);
+	if (!ASSERT_TRUE(mv.tab != MAP_FAILED, "mmap flows"))
+		return false;
+	/* In the pair's later bucket, so that a walk reads it last. */
+	way_move(mv.to, mv.from);
+	c->walk_hook = move_in_walk;
+	return true;
+}
+
+bool walk_move_done(struct lbxdp_ctx *c)
+{
+	bool moved = mv.moved;
+
+	c->walk_hook = NULL;
+	if (mv.tab != MAP_FAILED)
+		munmap(mv.tab, mv.len);
+	mv.tab = MAP_FAILED;
+	mv.moved = false;
+	return moved;
+}

@@ -203,6 +203,17 @@ bool clock_restore(struct lbxdp_ctx *c, const struct lbxdp_config *cfg0);
  * way as a put would), its length into @len; MAP_FAILED if it cannot be
  * mapped. */
 struct lbxdp_ft_bucket *flows_mmap_rw(const struct lbxdp_ctx *c, size_t *len);
+
+/*
+ * A put's move of flow @k (of VIP @vip_id) during one of lbxdp's walks of
+ * the flow table (lbxdp_ctx.walk_hook), which reads bucket by bucket: the
+ * flow is put in its pair's later bucket now, then moved to the earlier
+ * one once the walk has read that, so that the walk does not see it.
+ * walk_move_done() says whether the move was made, and disarms.
+ */
+bool walk_move_arm(struct lbxdp_ctx *c, const struct lbxdp_flow_key *k,
+		   __u32 vip_id);
+bool walk_move_done(struct lbxdp_ctx *c);
 /* Remove what a case left: its services, flows, persistence, timeouts. */
 void lb_reset(struct lb *lb, const struct lbxdp_vip_key *keys, size_t n,
 	      const struct lbxdp_config *cfg0);

@@ -1458,8 +1458,9 @@ static int with_entry(struct svc *s, const int *where)
 }
 
 /* An expired entry of @s's flows that the program rewrote between the
- * walk and the delete of jet_before_raise() is put back. */
-static bool rewritten_kept(struct svc *s, const int *where)
+ * walk and the delete of jet_before_raise() is kept; its key into @out. */
+static bool rewritten_kept(struct svc *s, const int *where,
+			   struct lbxdp_flow_key *out)
 {
 	struct lbxdp_ctx *c = &env.main.ctx;
 	struct lbxdp_flow_key k;
@@ -1480,6 +1481,7 @@ static bool rewritten_kept(struct svc *s, const int *where)
 	if (!ASSERT_TRUE(i < NFLOWS_MH, "an expired entry"))
 		return false;
 	k = fkey(&f);
+	*out = k;
 	v.backend = 0;
 	if (!ASSERT_OK(lbxdp_flow_get(c, &k, &v), "read"))
 		return false;
@@ -1491,7 +1493,7 @@ static bool rewritten_kept(struct svc *s, const int *where)
 	v.last_seen_ns = lbxdp_prog_now(c);
 	if (!ASSERT_OK(lbxdp_flow_put(c, &k, &v, BPF_ANY), "rewrite") ||
 	    !ASSERT_OK(jet_forget_keys(c, &k, &seen, 1), "forget it again") ||
-	    !ASSERT_TRUE(has_entry(&f), "put back"))
+	    !ASSERT_TRUE(has_entry(&f), "kept"))
 		return false;
 	/* Expired again, for jet_before_raise(). */
 	v.last_seen_ns = seen;
@@ -1588,6 +1590,8 @@ static void test_jet_raise(void)
 	struct fspec wf =
 		TCPF(IP4(198, 19, 9, 1), 4000, IP4(198, 18, 0, 18), 80, TH_SYN);
 	__u32 fresh, stale, sum;
+	struct lbxdp_flow_key ek;
+	struct lbxdp_vip vip;
 	struct svc s, t, w;
 	bool apart = false;
 	__u8 mac[6];
@@ -1643,7 +1647,14 @@ static void test_jet_raise(void)
 	if (!ASSERT_GT(moved, 0, "flows moved by web5") ||
 	    !ASSERT_EQ(with_entry(&s, now), moved, "live entries") ||
 	    !ASSERT_GT(with_entry(&s, NULL), moved, "expired entries too") ||
-	    !rewritten_kept(&s, now) || !tcp_timeout_set(&env.main, 3600))
+	    !rewritten_kept(&s, now, &ek) ||
+	    !ASSERT_OK(lbxdp_vip_get(&env.main.ctx, &s.key, &vip), "vip get"))
+		goto out;
+	/* One of them moved by a put while the raise's walk runs. */
+	if (!walk_move_arm(&env.main.ctx, &ek, vip.id) ||
+	    !tcp_timeout_set(&env.main, 3600) ||
+	    !ASSERT_TRUE(walk_move_done(&env.main.ctx),
+			 "an expired entry moved during the walk"))
 		goto out;
 	test__context("tcp timeout 3600 s");
 	if (!ASSERT_EQ(with_entry(&s, NULL), moved,
@@ -1661,6 +1672,7 @@ static void test_jet_raise(void)
 	    ASSERT_EQ(stale, 0, "the settled ones"))
 		ASSERT_NEQ(sum, 0, "its summary");
 out:
+	walk_move_done(&env.main.ctx);
 	tcp_timeout_set(&env.main, LBXDP_DEF_TCP_TIMEOUT);
 	svc_end(&s);
 	svc_end(&t);

@@ -1177,46 +1177,6 @@ out:
 	test__end();
 }
 
-/* A put's move of one flow between its two buckets, made between two
- * buckets of a walk: @from to @to, once, after the walk read @after. */
-static struct {
-	struct lbxdp_ft_bucket *tab;
-	struct lbxdp_ft_way key;
-	__u32 from, to, after;
-	bool moved;
-} mv;
-
-/* Flow mv.key from bucket @from to @to, as a put holding both would:
- * true if it was in @from and @to had room. */
-static bool way_move(__u32 from, __u32 to)
-{
-	struct lbxdp_ft_bucket *a = &mv.tab[from], *b = &mv.tab[to];
-	int i, j;
-
-	for (i = 0; i < LBXDP_FT_WAYS; i++)
-		if (a->w[i].seen && lbxdp_ft_same(&a->w[i], &mv.key))
-			break;
-	for (j = 0; j < LBXDP_FT_WAYS; j++)
-		if (!b->w[j].seen)
-			break;
-	if (i == LBXDP_FT_WAYS || j == LBXDP_FT_WAYS)
-		return false;
-	a->seq++;
-	b->seq++;
-	b->w[j] = a->w[i];
-	memset(&a->w[i], 0, sizeof(a->w[i]));
-	a->seq++;
-	b->seq++;
-	return true;
-}
-
-static void move_in_walk(struct lbxdp_ctx *c, __u32 bucket)
-{
-	(void)c;
-	if (!mv.moved && bucket == mv.after)
-		mv.moved = way_move(mv.from, mv.to);
-}
-
 /*
  * lbxdp's walks read the table bucket by bucket, so a flow that a put
  * moves from a bucket not read yet to one read already is not seen. The
@@ -1229,44 +1189,25 @@ static void test_gc_moved_drain(void)
 		     ack = ACKF(CLIENT(1), 5103, VIP1, 80);
 	struct lbxdp_ctx *c = &env.main.ctx;
 	struct lbxdp_flow_key k;
-	size_t len = 0;
 	struct guard g;
-	__u32 idx[2];
 
 	test__begin(
 		"a drained backend's record outlives a gc whose walk missed its flow, moved by a put");
-	memset(&mv, 0, sizeof(mv));
-	mv.tab = MAP_FAILED;
 	test__context("set-up");
 	if (!web1_drained(&g, &syn))
 		goto out;
 	key_of(&k, &syn);
-	mv.key.saddr = k.src[0];
-	mv.key.sport = k.sport;
-	mv.key.dport = k.dport;
-	mv.key.vip = (__u16)g.vip.id;
-	lbxdp_ft_pair(&mv.key, c->cfg.ft_seed, c->cfg.ft_nbuckets, idx);
-	mv.to = idx[0] < idx[1] ? idx[0] : idx[1];
-	mv.from = idx[0] < idx[1] ? idx[1] : idx[0];
-	mv.after = mv.to;
-	mv.tab = flows_mmap_rw(c, &len);
-	if (!ASSERT_TRUE(mv.tab != MAP_FAILED, "mmap flows"))
+	if (!walk_move_arm(c, &k, g.vip.id))
 		goto out;
-	/* In the pair's later bucket, so that the walk reads it last. */
-	way_move(mv.to, mv.from);
 	test__context("the flow moved back during the gc's walk");
-	c->walk_hook = move_in_walk;
 	ASSERT_OK(lbxdp_gc(c), "free finished drains");
-	c->walk_hook = NULL;
-	ASSERT_TRUE(mv.moved,
+	ASSERT_TRUE(walk_move_done(c),
 		    "the flow was moved after its first bucket's read");
 	ASSERT_NEQ(guard_id(&g, 0, NULL), 0, "web1's record, its flow alive");
 	ASSERT_OK(lbxdp_memo_clear(c), "memos cleared");
 	expect(&ack, XDP_TX, 0, FWD, "ACK: still web1");
 out:
-	c->walk_hook = NULL;
-	if (mv.tab != MAP_FAILED)
-		munmap(mv.tab, len);
+	walk_move_done(c);
 	guard_end(&g);
 	test__end();
 }

@@ -412,7 +412,7 @@ static void on_recv(struct loop_fd *h, uint32_t events)
 		f->last_seq = b->seq;
 		f->st.received++;
 		if (lbxdp_sync_install(f->c, f->inst, b->e, (size_t)b->count,
-				       lbxdp_now_ns(), &f->st.install))
+				       lbxdp_prog_now(f->c), &f->st.install))
 			f->st.install_errors++;
 	}
 }
