@@ -62,7 +62,8 @@ struct {
 struct lbxdp_sync_put put[LBXDP_SYNC_PUT_MAX];
 __u32 put_n;
 /* The program's clock at the write (lbxdp_prog_now()), set by user space:
- * the newer of two stamps is the younger at now, whichever wrapped. */
+ * what a put judges ways live at (the entries' stamps may be far older),
+ * and the newer of two stamps is the younger at it, whichever wrapped. */
 __u64 put_now;
 /* The table's shape (config.ft_nbuckets, ft_seed), set by user space
  * at the load: the flows map it was loaded with. */

@@ -59,25 +59,48 @@ static int ft_map(struct lbxdp_ctx *c)
 	return 0;
 }
 
-/* Bucket @i as a whole, no writer holding it meanwhile. */
-static int read_bucket(const struct lbxdp_ctx *c, __u32 i,
-		       struct lbxdp_ft_bucket *out)
+/*
+ * Buckets @idx[0..n-1] (@n 1 or 2) read as one, no writer holding any of
+ * them meanwhile: a flow's pair so read, as the program reads it, holds a
+ * flow that a move takes from one to the other (written into one, then
+ * freed in the other, both held) before or after it.
+ */
+static int read_buckets(const struct lbxdp_ctx *c, const __u32 *idx, int n,
+			struct lbxdp_ft_bucket *out)
 {
-	const struct lbxdp_ft_bucket *b = &c->ft[i];
-	__u32 s;
-	int t;
+	__u32 s[2];
+	int t, i;
+	bool ok;
 
 	for (t = 0; t < READ_TRIES; t++) {
-		s = __atomic_load_n(&b->seq, __ATOMIC_ACQUIRE);
-		if (!(s & 1)) {
-			memcpy(out, (const void *)b, sizeof(*out));
+		ok = true;
+		for (i = 0; i < n; i++) {
+			s[i] = __atomic_load_n(&c->ft[idx[i]].seq,
+					       __ATOMIC_ACQUIRE);
+			ok = ok && !(s[i] & 1);
+		}
+		if (ok) {
+			for (i = 0; i < n; i++)
+				memcpy(&out[i], (const void *)&c->ft[idx[i]],
+				       sizeof(out[i]));
 			__atomic_thread_fence(__ATOMIC_ACQUIRE);
-			if (__atomic_load_n(&b->seq, __ATOMIC_RELAXED) == s)
+			for (i = 0; i < n; i++)
+				ok = ok &&
+				     __atomic_load_n(&c->ft[idx[i]].seq,
+						     __ATOMIC_RELAXED) == s[i];
+			if (ok)
 				return 0;
 		}
 		sched_yield();
 	}
 	return -EBUSY;
+}
+
+/* Bucket @i as a whole, no writer holding it meanwhile. */
+static int read_bucket(const struct lbxdp_ctx *c, __u32 i,
+		       struct lbxdp_ft_bucket *out)
+{
+	return read_buckets(c, &i, 1, out);
 }
 
 int lbxdp_ft_writer_load(struct lbxdp_ctx *c, struct sync_put_bpf **out)
@@ -235,32 +258,6 @@ static int ft_queue(struct lbxdp_ctx *c, __u32 i, __u32 op,
 	return ft_queue_vip(c, i, op, k, v, NULL);
 }
 
-/* Buckets @idx[0] and @idx[1] read as one, as the program reads a flow's
- * pair: a move between them (written into one, then freed in the other,
- * both held) is read before or after, so the flow is in one of them. */
-static int read_pair(const struct lbxdp_ctx *c, const __u32 idx[2],
-		     struct lbxdp_ft_bucket out[2])
-{
-	const struct lbxdp_ft_bucket *b0 = &c->ft[idx[0]], *b1 = &c->ft[idx[1]];
-	__u32 s0, s1;
-	int t;
-
-	for (t = 0; t < READ_TRIES; t++) {
-		s0 = __atomic_load_n(&b0->seq, __ATOMIC_ACQUIRE);
-		s1 = __atomic_load_n(&b1->seq, __ATOMIC_ACQUIRE);
-		if (!((s0 | s1) & 1)) {
-			memcpy(&out[0], (const void *)b0, sizeof(out[0]));
-			memcpy(&out[1], (const void *)b1, sizeof(out[1]));
-			__atomic_thread_fence(__ATOMIC_ACQUIRE);
-			if (__atomic_load_n(&b0->seq, __ATOMIC_RELAXED) == s0 &&
-			    __atomic_load_n(&b1->seq, __ATOMIC_RELAXED) == s1)
-				return 0;
-		}
-		sched_yield();
-	}
-	return -EBUSY;
-}
-
 /* The way of @k's flow, copied out; -ENOENT if none. */
 static int ft_lookup(struct lbxdp_ctx *c, const struct lbxdp_flow_key *k,
 		     struct lbxdp_ft_way *out)
@@ -278,7 +275,7 @@ static int ft_lookup(struct lbxdp_ctx *c, const struct lbxdp_flow_key *k,
 		return err;
 	key.vip = (__u16)id;
 	lbxdp_ft_pair(&key, c->cfg.ft_seed, c->cfg.ft_nbuckets, idx);
-	err = read_pair(c, idx, b);
+	err = read_buckets(c, idx, 2, b);
 	if (err)
 		return err;
 	for (i = 0; i < 2; i++) {
@@ -700,21 +697,6 @@ int lbxdp_flow_count(struct lbxdp_ctx *c, const struct lbxdp_backend *all,
 	return lbxdp_flows_walk(c, count_one, &fc);
 }
 
-/* Into @refs the live flows of each record: entries, and flows without
- * one on a slot's base (jet.h: TCP only). */
-static int gc_refs(struct lbxdp_ctx *c, const struct vip_scan *s,
-		   const struct lbxdp_backend *all, __u32 n, __u32 *active,
-		   __u32 *refs)
-{
-	int err = lbxdp_flow_count(c, all, active, refs);
-	__u32 i;
-
-	for (i = 0; i < c->cfg.max_vips && !err; i++)
-		if (s->used[i] & VIP_TCP)
-			err = jet_bases(c, i, refs, n);
-	return err;
-}
-
 /* Whether a drained record of @all has no live flow in @refs. */
 static bool gc_unused_drain(const struct lbxdp_backend *all, const __u32 *refs,
 			    __u32 n)
@@ -744,16 +726,21 @@ int lbxdp_gc(struct lbxdp_ctx *c)
 	if (!err)
 		err = read_backends(c, &all);
 	if (!err)
-		err = gc_refs(c, &s, all, n, active, refs);
+		err = lbxdp_flow_count(c, all, active, refs);
+	/* And flows without an entry, on a slot's base (jet.h): TCP only. */
+	for (i = 0; i < c->cfg.max_vips && !err; i++)
+		if (s.used[i] & VIP_TCP)
+			err = jet_bases(c, i, refs, n);
 	/*
 	 * A walk reads bucket by bucket, so a flow that a put moves from a
 	 * bucket not read yet to one read already is not seen. A drained
 	 * record is freed only if a second walk sees no flow of it either:
-	 * its flow would have had to move so twice.
+	 * its flow would have had to move so twice. (The slots' bases do
+	 * not move: counted once.)
 	 */
 	if (!err && gc_unused_drain(all, refs, n)) {
 		refs2 = calloc(n, sizeof(*refs2));
-		err = refs2 ? gc_refs(c, &s, all, n, active, refs2) : -ENOMEM;
+		err = refs2 ? lbxdp_flow_count(c, all, active, refs2) : -ENOMEM;
 		for (i = 0; i < n && !err; i++)
 			refs[i] += refs2[i];
 	}
