@@ -48,11 +48,13 @@
 #define FT_EVICTED 3   /* over the live flow seen longest ago of the six */
 #define FT_KEPT 4      /* there already, left as it was (and copied out) */
 #define FT_REWRITTEN 5 /* there already, written over */
+#define FT_ABSENT 6    /* not there, and @keep (FT_EXIST) adds none */
 
 /* ft_put()'s @keep: what to do with the flow's way, if it has one. */
 #define FT_OVER 0	/* write over it */
 #define FT_KEEP 1	/* leave it (another CPU placed the flow first) */
 #define FT_KEEP_NEWER 2 /* leave it if seen as recently as the new one */
+#define FT_EXIST 3	/* write over it; if it has none, add none */
 
 static __always_inline __u32 ft_seq(const struct lbxdp_ft_bucket *b)
 {
@@ -504,6 +506,8 @@ static __always_inline int ft_put_held(__u32 nb, __u32 seed,
 			return FT_REWRITTEN;
 		}
 	}
+	if (keep == FT_EXIST)
+		return FT_ABSENT;
 	/* Into the emptier bucket. (Opaque: each value of them would be a
 	 * state of its own for the verifier to walk the rest with.) */
 	f0 = ft_room(b[0], now, tmo, &l0);
@@ -556,7 +560,9 @@ static __always_inline int ft_put_held(__u32 nb, __u32 seed,
  * Writes flow @w (its key, where it goes, when it was seen), unless it is
  * there and @keep says to leave it (FT_KEEP; FT_KEEP_NEWER, if seen as
  * recently): then *w is what is there (a flow another CPU placed first
- * keeps its place; a synced entry does not go over a newer one). Into a
+ * keeps its place; a synced entry does not go over a newer one), or it is
+ * not there and @keep is FT_EXIST (FT_ABSENT: a flow deleted since its
+ * caller read it is not brought back). Into a
  * free or expired way (at @now, the writer's clock in seen units, which
  * the program's new flows are seen at and lbxdp's copied ones may be long
  * before; @tmo: the longest timeout of any flow in the table, so that no

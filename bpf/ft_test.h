@@ -23,14 +23,14 @@ enum {
 	FT_OP_REFRESH
 };
 
-#define FT_TEST_RESULTS 8 /* count[r + 2]: r from -2 (ENOENT) to 5 */
+#define FT_TEST_RESULTS 9 /* count[r + 2]: r from -2 (ENOENT) to 6 */
 
 struct ft_test_run {
 	__u32 op;
 	__u32 nbuckets;
 	__u32 seed;
 	__u32 tmo;  /* puts: the longest timeout, in seen units */
-	__u32 keep; /* puts: leave a flow that is there */
+	__u32 keep; /* puts: FT_OVER, FT_KEEP, ... (flowtab.h) */
 	__u32 now;  /* touch: the new seen; retag: the bucket; put: the
 		     * writer's clock (0: the way's seen) */
 	/* touch: the seen it read, if not 0 (else what it finds); find:
@@ -39,7 +39,7 @@ struct ft_test_run {
 	__u32 bad;		 /* finds whose backend was not their key's */
 	struct lbxdp_ft_way way; /* the first key; puts: gen and seen */
 	struct lbxdp_ft_way out;
-	__u32 count[FT_TEST_RESULTS + 1]; /* by result; [8]: FT_BUSY */
+	__u32 count[FT_TEST_RESULTS + 1]; /* by result; [9]: FT_BUSY */
 };
 
 /* ft_test_puts: @n puts of @w in one run, each one's FT_* into @res. */

@@ -111,7 +111,7 @@ static __always_inline int ft_res(int r)
 __noinline int flow_one(struct lbxdp_sync_put *e, __u32 nb, __u32 seed,
 			__u32 tmo, __u32 now)
 {
-	struct lbxdp_ft_way w = {}, k, got, *at;
+	struct lbxdp_ft_way w = {};
 	__u32 seen;
 	int r;
 
@@ -120,7 +120,6 @@ __noinline int flow_one(struct lbxdp_sync_put *e, __u32 nb, __u32 seed,
 	way_of(e, &w);
 	/* A delete's last_seen_ns 0: whatever the entry's is. */
 	seen = e->op == LBXDP_PUT_DEL && !e->val.last_seen_ns ? 0 : w.seen;
-	k = w;
 	switch (e->op) {
 	case LBXDP_PUT_NEWER:
 		/* An entry there as recent, or newer, stays: judged with the
@@ -138,13 +137,14 @@ __noinline int flow_one(struct lbxdp_sync_put *e, __u32 nb, __u32 seed,
 			return -EEXIST;
 		return r < 0 ? ft_res(r) : 1;
 	case LBXDP_PUT_EXIST:
-		r = ft_find(nb, seed, &k, &got, &at);
-		if (r <= 0)
-			return r ? ft_res(r) : -ENOENT;
-		r = ft_put(nb, seed, &w, now, tmo, FT_OVER);
+		/* Judged with the pair held, as a delete between a find and
+		 * a put would be undone by the put. */
+		r = ft_put(nb, seed, &w, now, tmo, FT_EXIST);
+		if (r == FT_ABSENT)
+			return -ENOENT;
 		return r < 0 ? ft_res(r) : 1;
 	case LBXDP_PUT_DEL:
-		r = ft_del_if(nb, seed, &k, seen);
+		r = ft_del_if(nb, seed, &w, seen);
 		if (r < 0)
 			return ft_res(r);
 		return r ? 1 : -ENOENT;

@@ -2170,7 +2170,10 @@ static void test_writer_tmo(void)
 	k = fkey(&f[0]);
 	if (!ASSERT_OK(lbxdp_flow_get(c, &k, &v), "the SYN's entry") ||
 	    !ASSERT_OK(lbxdp_flow_put(c, &k, &v, BPF_EXIST), "rewrite it") ||
-	    !ASSERT_OK(lbxdp_flow_del(c, &k, NULL), "delete it"))
+	    !ASSERT_OK(lbxdp_flow_del(c, &k, NULL), "delete it") ||
+	    !ASSERT_EQ(lbxdp_flow_put(c, &k, &v, BPF_EXIST), -ENOENT,
+		       "rewrite it, deleted: ENOENT") ||
+	    !ASSERT_EQ(lbxdp_flow_get(c, &k, &v), -ENOENT, "not put back"))
 		goto out;
 
 	test__context("timeout raised to 3600 s");

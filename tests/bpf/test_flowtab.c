@@ -25,6 +25,7 @@
 #define C_EVICTED 5   /* put: FT_EVICTED */
 #define C_KEPT 6      /* put: FT_KEPT */
 #define C_REWRITTEN 7 /* put: FT_REWRITTEN */
+#define C_ABSENT 8    /* put: FT_ABSENT */
 #define C_BUSY FT_TEST_RESULTS
 #define SEED 0x1234567U
 #define TMO 100000U /* seen units: nothing expires unless a test says */
@@ -218,7 +219,7 @@ out:
 	test__end();
 
 	test__begin(
-		"flowtab: a second put keeps the first's place, or writes over it");
+		"flowtab: a second put keeps the first's place, or writes over it; FT_EXIST adds none");
 	if (!ASSERT_OK(ft_open(&t, 64), "load ft_test"))
 		goto out2;
 	op1(&t, FT_OP_PUT, 1, 100, 1);
@@ -236,6 +237,21 @@ out:
 	ASSERT_EQ(r.out.gen, 3, "written over: gen");
 	ASSERT_EQ(r.out.seen, 120, "written over: seen");
 	ASSERT_EQ(copies(&t, 1), 1, "still one way");
+	/* FT_EXIST: over the flow that is there, none for one that is not. */
+	r = (struct ft_test_run){.op = FT_OP_PUT, .tmo = TMO, .keep = 3};
+	r.way = key(1);
+	r.way.seen = 130;
+	r.way.gen = 4;
+	ASSERT_OK(run(&t, &r), "test_run");
+	ASSERT_EQ(r.count[C_REWRITTEN], 1, "exist: FT_REWRITTEN");
+	ASSERT_EQ(op1(&t, FT_OP_FIND, 1, 0, 0).out.gen, 4, "exist: written");
+	r = (struct ft_test_run){.op = FT_OP_PUT, .tmo = TMO, .keep = 3};
+	r.way = key(2);
+	r.way.seen = 130;
+	ASSERT_OK(run(&t, &r), "test_run");
+	ASSERT_EQ(r.count[C_ABSENT], 1, "exist, not there: FT_ABSENT");
+	ASSERT_EQ(op1(&t, FT_OP_FIND, 2, 0, 0).count[C_NOT], 1,
+		  "exist, not there: not added");
 	ASSERT_EQ(untagged(&t), 0, "ways without their flow's tag");
 out2:
 	ft_close(&t);
