@@ -654,6 +654,11 @@ static __always_inline bool recent(const struct lbxdp_config *cfg,
 	return at && (__s32)(epoch(p) - at) <= (__s32)tmo;
 }
 
+/* Fault injection (tests/bpf: lbxdp_attach_opts.fail_refresh): every
+ * refresh of an entry fails, as one that meets a writer of its way can.
+ * Read-only data, false in lbxdp's own loads: the verifier drops it. */
+const volatile bool fail_refresh;
+
 /* A flow entry of @p's slot was written or refreshed: its slot's packets
  * look their flows up for a timeout. Stored only forward (a run that began
  * earlier must not date it back), and when the epoch moved only, so a busy
@@ -691,6 +696,7 @@ static __always_inline int established(struct ethhdr *eth,
 	struct lbxdp_flow *pe;
 	struct lbxdp_vip *vip;
 	__u32 be_id = flow->backend;
+	bool memo;
 
 	if (idle > flow_timeout(cfg, p->fk.proto))
 		return RESCHEDULE;
@@ -711,9 +717,13 @@ static __always_inline int established(struct ethhdr *eth,
 	if (p->syn && (!be->weight || (be->flags & LBXDP_BE_F_DRAINING)))
 		return RESCHEDULE;
 
+	memo = memo_worthy(be);
 	if (idle > REFRESH_NS) {
-		ft_refresh(cfg->ft_nbuckets, cfg->ft_seed, at, flow,
-			   seen_now(p));
+		/* One that met a writer of its way may fail: then no memo,
+		 * so that the flow's next packet refreshes it. */
+		if (fail_refresh || !ft_refresh(cfg->ft_nbuckets, cfg->ft_seed,
+						at, flow, seen_now(p)))
+			memo = false;
 		idle = 0;
 		jet_track(p);
 		if (vip->persist_sec) {
@@ -723,7 +733,7 @@ static __always_inline int established(struct ethhdr *eth,
 				pe->last_seen_ns = p->now;
 		}
 	}
-	if (memo_worthy(be))
+	if (memo)
 		memo_set(p, be_id, be, p->now - idle);
 	gs->forwarded++;
 	return tx(eth, cfg, be->mac, be_id, vip->id, p, false);

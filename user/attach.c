@@ -725,6 +725,7 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 		p_err("cannot open the BPF object: %s", strerror(errno));
 		goto cleanup;
 	}
+	skel->rodata->fail_refresh = o->fail_refresh;
 	err = set_sizes(skel, &cfg);
 	if (!err && have_pinned)
 		err = stale_copies(o->pin_dir, skel, &stale);

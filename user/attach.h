@@ -23,6 +23,7 @@ struct lbxdp_attach_opts {
 	__u32 max_backends;
 	__u32 flows;
 	__u32 ring_size;
+	bool fail_refresh; /* tests: every entry refresh fails (lbxdp.bpf.c) */
 };
 
 /* -EDOM: capacities that cannot work together (a bad value, printed). */

@@ -439,6 +439,12 @@ int lb_attach(struct lb *lb, const char *sub, const char *ifname)
 int lb_attach_caps(struct lb *lb, const char *sub, const char *ifname,
 		   __u32 flows, __u32 ring)
 {
+	return lb_attach_faults(lb, sub, ifname, flows, ring, false);
+}
+
+int lb_attach_faults(struct lb *lb, const char *sub, const char *ifname,
+		     __u32 flows, __u32 ring, bool fail_refresh)
+{
 	struct lbxdp_attach_opts o = {
 		.pin_dir = lb->pin_dir,
 		.ifname = lb->ifname,
@@ -447,6 +453,7 @@ int lb_attach_caps(struct lb *lb, const char *sub, const char *ifname,
 		.max_backends = T_MAX_BACKENDS,
 		.flows = flows,
 		.ring_size = ring,
+		.fail_refresh = fail_refresh,
 	};
 	int err, i;
 

@@ -63,6 +63,9 @@ int lb_attach(struct lb *lb, const char *sub, const char *ifname);
 /* The same with @flows flow entries and a Maglev table of @ring (prime). */
 int lb_attach_caps(struct lb *lb, const char *sub, const char *ifname,
 		   __u32 flows, __u32 ring);
+/* The same with faults injected: every entry refresh fails. */
+int lb_attach_faults(struct lb *lb, const char *sub, const char *ifname,
+		     __u32 flows, __u32 ring, bool fail_refresh);
 void lb_close(struct lb *lb);
 
 /* One frame through the program, repeat=1, ingress_ifindex = @lb's veth. */

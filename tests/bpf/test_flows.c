@@ -2110,9 +2110,11 @@ out:
 	test__end();
 }
 
-/* An lb of its own on IF_MODEL (pin dir @sub, --flows @flows) with a wrr
- * VIP1:80 of one backend, BACKEND(1) of MAC set 1. */
-static bool model_wrr(struct lb *lb, const char *sub, __u32 flows)
+/* An lb of its own on IF_MODEL (pin dir @sub, --flows @flows; every
+ * entry refresh failing if @fail_refresh) with a wrr VIP1:80 of one
+ * backend, BACKEND(1) of MAC set 1. */
+static bool model_wrr(struct lb *lb, const char *sub, __u32 flows,
+		      bool fail_refresh)
 {
 	struct lbxdp_ctx *c = &lb->ctx;
 	struct lbxdp_vip_key key;
@@ -2122,7 +2124,8 @@ static bool model_wrr(struct lb *lb, const char *sub, __u32 flows)
 	vip_key(&key, VIP1, 80, IPPROTO_TCP);
 	addr4(a, BACKEND(1));
 	be_mac(mac, 1, 0);
-	return ASSERT_OK(lb_attach_caps(lb, sub, IF_MODEL, flows, T_RING),
+	return ASSERT_OK(lb_attach_faults(lb, sub, IF_MODEL, flows, T_RING,
+					  fail_refresh),
 			 "attach") &&
 	       ASSERT_OK(lbxdp_vip_add(c, &key, LBXDP_SCHED_WRR, 0,
 				       LBXDP_OWNER_CLI),
@@ -2156,7 +2159,7 @@ static void test_writer_tmo(void)
 	for (i = 0; i < 7; i++)
 		f[i] = (struct fspec)TCPF(CLIENT(7), (__u16)(42000 + i), VIP1,
 					  80, TH_SYN);
-	if (!model_wrr(&lb, "tmo", 2) ||
+	if (!model_wrr(&lb, "tmo", 2, false) ||
 	    !ASSERT_EQ(c->cfg.ft_nbuckets, 2, "buckets"))
 		goto out;
 	cfg = c->cfg;
@@ -2199,6 +2202,77 @@ static void test_writer_tmo(void)
 out:
 	lb_close(&lb);
 	/* Leaves IF_MODEL to the model test. */
+	if (lb.pin_dir[0])
+		ASSERT_OK(lbxdp_detach(lb.pin_dir, IF_MODEL, true),
+			  "detach --purge");
+	test__end();
+}
+
+/* Memos of @f's flow in @c's flow_memo_cpu, on any CPU; -errno. */
+static int memos_of(struct lbxdp_ctx *c, const struct fspec *f)
+{
+	__u32 i, n = c->ncpus * LBXDP_MEMO_SIZE;
+	struct lbxdp_flow_key k = fkey(f);
+	struct lbxdp_flow_memo v;
+	int found = 0;
+
+	for (i = 0; i < n; i++) {
+		if (bpf_map_lookup_elem(c->fd[M_FLOW_MEMO_CPU], &i, &v))
+			return -errno;
+		if (!memcmp(&v.key, &k, sizeof(k)))
+			found++;
+	}
+	return found;
+}
+
+/*
+ * An entry's refresh can fail, when a writer takes or moves its way between
+ * the find and the touch (injected here: lbxdp_attach_opts.fail_refresh).
+ * Then no memo: one would spare the entry its refresh for 0.5 s, and so let
+ * it expire under a flow whose packets keep coming. The next packet goes by
+ * the table and tries again.
+ */
+static void test_refresh_failed(void)
+{
+	static struct lb lb;
+	struct fspec syn = TCPF(CLIENT(8), 43000, VIP1, 80, TH_SYN), ack = syn;
+	struct lbxdp_ctx *c = &lb.ctx;
+	struct lbxdp_flow_key k;
+	struct frame in, out;
+	struct lbxdp_flow v;
+	__u32 verdict = 0;
+	__u64 aged;
+
+	test__begin(
+		"flows: a packet whose entry's refresh failed makes no memo");
+	ack.tcp_flags = TH_ACK;
+	test__context("set-up");
+	if (!model_wrr(&lb, "refresh", T_FLOWS, true) ||
+	    !ASSERT_OK(send_frame(&lb, &syn, &in, &out, &verdict), "SYN") ||
+	    !ASSERT_VERDICT(verdict, XDP_TX, "SYN") ||
+	    !ASSERT_OK(send_frame(&lb, &ack, &in, &out, &verdict), "ACK") ||
+	    !ASSERT_VERDICT(verdict, XDP_TX, "ACK"))
+		goto out;
+	/* Not due for a refresh: a memo, as without the fault. */
+	if (!ASSERT_EQ(memos_of(c, &ack), 1, "memos after a fresh entry's ACK"))
+		goto out;
+	test__context("the entry due for its refresh");
+	k = fkey(&ack);
+	aged = lbxdp_prog_now(c) - 2 * 1000000000ULL;
+	if (!ASSERT_OK(lbxdp_flow_get(c, &k, &v), "the flow's entry"))
+		goto out;
+	v.last_seen_ns = aged;
+	if (!ASSERT_OK(lbxdp_flow_put(c, &k, &v, BPF_EXIST), "aged 2 s") ||
+	    !ASSERT_OK(lbxdp_memo_clear(c), "memos forgotten") ||
+	    !ASSERT_OK(send_frame(&lb, &ack, &in, &out, &verdict), "ACK") ||
+	    !ASSERT_VERDICT(verdict, XDP_TX, "ACK: forwarded by its entry"))
+		goto out;
+	ASSERT_EQ(memos_of(c, &ack), 0, "memos after the failed refresh");
+	if (ASSERT_OK(lbxdp_flow_get(c, &k, &v), "the flow's entry"))
+		ASSERT_TRUE(v.last_seen_ns < aged + 1000000000ULL,
+			    "not refreshed (the fault)");
+out:
+	lb_close(&lb);
 	if (lb.pin_dir[0])
 		ASSERT_OK(lbxdp_detach(lb.pin_dir, IF_MODEL, true),
 			  "detach --purge");
@@ -2274,7 +2348,7 @@ static void test_attach_retag(void)
 	test__begin(
 		"flows: attach tags the ways an older program wrote; the tags count once all are");
 	test__context("set-up");
-	if (!model_wrr(&lb, "tags", 64) ||
+	if (!model_wrr(&lb, "tags", 64, false) ||
 	    !ASSERT_TRUE(c->cfg.flags & LBXDP_CFG_F_TAGS,
 			 "a fresh table: its tags valid"))
 		goto out;
@@ -2678,6 +2752,7 @@ void test_flows(void)
 	test_sh();
 	test_counters();
 	test_writer_tmo();
+	test_refresh_failed();
 	test_attach_retag();
 	test_walk_names();
 	test_flow_list();
