@@ -27,6 +27,17 @@
 #define FT_MAP flows
 #define FT_INLINE_LOOPS
 #define FT_TAGS flow_tags
+
+/* Fault injection (tests/bpf: lbxdp_attach_opts.fail_refresh): every
+ * ft_refresh() fails, as one whose way a writer took between its find and
+ * its touch. Read-only data, false in lbxdp's own loads: the verifier
+ * drops the branch. */
+const volatile bool fail_refresh;
+#define FT_TOUCH_BETWEEN(w)           \
+	do {                          \
+		if (fail_refresh)     \
+			return false; \
+	} while (0)
 #include "flowtab.h"
 
 /* last_seen is rewritten at most this often: a shared entry is not dirtied
@@ -654,11 +665,6 @@ static __always_inline bool recent(const struct lbxdp_config *cfg,
 	return at && (__s32)(epoch(p) - at) <= (__s32)tmo;
 }
 
-/* Fault injection (tests/bpf: lbxdp_attach_opts.fail_refresh): every
- * refresh of an entry fails, as one that meets a writer of its way can.
- * Read-only data, false in lbxdp's own loads: the verifier drops it. */
-const volatile bool fail_refresh;
-
 /* A flow entry of @p's slot was written or refreshed: its slot's packets
  * look their flows up for a timeout. Stored only forward (a run that began
  * earlier must not date it back), and when the epoch moved only, so a busy
@@ -721,8 +727,8 @@ static __always_inline int established(struct ethhdr *eth,
 	if (idle > REFRESH_NS) {
 		/* One that met a writer of its way may fail: then no memo,
 		 * so that the flow's next packet refreshes it. */
-		if (fail_refresh || !ft_refresh(cfg->ft_nbuckets, cfg->ft_seed,
-						at, flow, seen_now(p)))
+		if (!ft_refresh(cfg->ft_nbuckets, cfg->ft_seed, at, flow,
+				seen_now(p)))
 			memo = false;
 		idle = 0;
 		jet_track(p);

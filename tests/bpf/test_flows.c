@@ -2237,41 +2237,43 @@ static void test_refresh_failed(void)
 	static struct lb lb;
 	struct fspec syn = TCPF(CLIENT(8), 43000, VIP1, 80, TH_SYN), ack = syn;
 	struct lbxdp_ctx *c = &lb.ctx;
+	struct lbxdp_config cfg0;
 	struct lbxdp_flow_key k;
 	struct frame in, out;
 	struct lbxdp_flow v;
 	__u32 verdict = 0;
-	__u64 aged;
+	__u64 t0;
 
 	test__begin(
 		"flows: a packet whose entry's refresh failed makes no memo");
 	ack.tcp_flags = TH_ACK;
 	test__context("set-up");
-	if (!model_wrr(&lb, "refresh", T_FLOWS, true) ||
+	if (!model_wrr(&lb, "refresh", T_FLOWS, true))
+		goto out;
+	/* The program's clock held: the ACK is not due for a refresh. */
+	cfg0 = c->cfg;
+	t0 = lbxdp_prog_now(c);
+	if (!clock_hold(c, &cfg0, t0) ||
 	    !ASSERT_OK(send_frame(&lb, &syn, &in, &out, &verdict), "SYN") ||
 	    !ASSERT_VERDICT(verdict, XDP_TX, "SYN") ||
 	    !ASSERT_OK(send_frame(&lb, &ack, &in, &out, &verdict), "ACK") ||
 	    !ASSERT_VERDICT(verdict, XDP_TX, "ACK"))
 		goto out;
-	/* Not due for a refresh: a memo, as without the fault. */
 	if (!ASSERT_EQ(memos_of(c, &ack), 1, "memos after a fresh entry's ACK"))
 		goto out;
-	test__context("the entry due for its refresh");
-	k = fkey(&ack);
-	aged = lbxdp_prog_now(c) - 2 * 1000000000ULL;
-	if (!ASSERT_OK(lbxdp_flow_get(c, &k, &v), "the flow's entry"))
-		goto out;
-	v.last_seen_ns = aged;
-	if (!ASSERT_OK(lbxdp_flow_put(c, &k, &v, BPF_EXIST), "aged 2 s") ||
-	    !ASSERT_OK(lbxdp_memo_clear(c), "memos forgotten") ||
+	test__context("2 s later: the entry due for its refresh");
+	if (!ASSERT_OK(lbxdp_memo_clear(c), "memos forgotten") ||
+	    !clock_hold(c, &cfg0, t0 + 2 * 1000000000ULL) ||
 	    !ASSERT_OK(send_frame(&lb, &ack, &in, &out, &verdict), "ACK") ||
 	    !ASSERT_VERDICT(verdict, XDP_TX, "ACK: forwarded by its entry"))
 		goto out;
 	ASSERT_EQ(memos_of(c, &ack), 0, "memos after the failed refresh");
+	k = fkey(&ack);
 	if (ASSERT_OK(lbxdp_flow_get(c, &k, &v), "the flow's entry"))
-		ASSERT_TRUE(v.last_seen_ns < aged + 1000000000ULL,
+		ASSERT_TRUE(v.last_seen_ns < t0 + 1000000000ULL,
 			    "not refreshed (the fault)");
 out:
+	clock_release(c);
 	lb_close(&lb);
 	if (lb.pin_dir[0])
 		ASSERT_OK(lbxdp_detach(lb.pin_dir, IF_MODEL, true),
