@@ -191,7 +191,8 @@ int bl_own_add(struct xdp_md *ctx)
 	k.gen = 1;
 	k.backend = 1;
 	k.seen = seen_now(bpf_ktime_get_coarse_ns());
-	r = ft_put(st->nbuckets, st->seed, &k, k.seen, TCP_TIMEOUT_SEEN, true);
+	r = ft_put(st->nbuckets, st->seed, &k, k.seen, TCP_TIMEOUT_SEEN,
+		   FT_KEEP);
 	if (r == FT_BUSY || r < 0)
 		st->busy++;
 	else

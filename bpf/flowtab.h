@@ -560,9 +560,9 @@ static __always_inline int ft_put_held(__u32 nb, __u32 seed,
  * Writes flow @w (its key, where it goes, when it was seen), unless it is
  * there and @keep says to leave it (FT_KEEP; FT_KEEP_NEWER, if seen as
  * recently): then *w is what is there (a flow another CPU placed first
- * keeps its place; a synced entry does not go over a newer one), or it is
- * not there and @keep is FT_EXIST (FT_ABSENT: a flow deleted since its
- * caller read it is not brought back). Into a
+ * keeps its place; a synced entry does not go over a newer one). With
+ * FT_EXIST, only over the flow's way: FT_ABSENT if it has none, so that
+ * a flow deleted since its writer read it is not brought back. Into a
  * free or expired way (at @now, the writer's clock in seen units, which
  * the program's new flows are seen at and lbxdp's copied ones may be long
  * before; @tmo: the longest timeout of any flow in the table, so that no

@@ -246,7 +246,7 @@ __noinline int ft_put_one(struct lbxdp_ft_way *w, __u32 nb, __u32 seed,
 	if (!w)
 		return -22; /* EINVAL */
 	k = *w;
-	return ft_put(nb, seed, &k, k.seen, tmo, false);
+	return ft_put(nb, seed, &k, k.seen, tmo, FT_OVER);
 }
 
 SEC("syscall")

@@ -26,6 +26,8 @@
 #define C_KEPT 6      /* put: FT_KEPT */
 #define C_REWRITTEN 7 /* put: FT_REWRITTEN */
 #define C_ABSENT 8    /* put: FT_ABSENT */
+#define K_KEEP 1      /* ft_test_run.keep: FT_KEEP */
+#define K_EXIST 3     /* FT_EXIST */
 #define C_BUSY FT_TEST_RESULTS
 #define SEED 0x1234567U
 #define TMO 100000U /* seen units: nothing expires unless a test says */
@@ -223,7 +225,7 @@ out:
 	if (!ASSERT_OK(ft_open(&t, 64), "load ft_test"))
 		goto out2;
 	op1(&t, FT_OP_PUT, 1, 100, 1);
-	r = (struct ft_test_run){.op = FT_OP_PUT, .tmo = TMO, .keep = 1};
+	r = (struct ft_test_run){.op = FT_OP_PUT, .tmo = TMO, .keep = K_KEEP};
 	r.way = key(1);
 	r.way.seen = 110;
 	r.way.gen = 2;
@@ -238,14 +240,15 @@ out:
 	ASSERT_EQ(r.out.seen, 120, "written over: seen");
 	ASSERT_EQ(copies(&t, 1), 1, "still one way");
 	/* FT_EXIST: over the flow that is there, none for one that is not. */
-	r = (struct ft_test_run){.op = FT_OP_PUT, .tmo = TMO, .keep = 3};
+	r = (struct ft_test_run){.op = FT_OP_PUT, .tmo = TMO, .keep = K_EXIST};
 	r.way = key(1);
 	r.way.seen = 130;
 	r.way.gen = 4;
 	ASSERT_OK(run(&t, &r), "test_run");
 	ASSERT_EQ(r.count[C_REWRITTEN], 1, "exist: FT_REWRITTEN");
 	ASSERT_EQ(op1(&t, FT_OP_FIND, 1, 0, 0).out.gen, 4, "exist: written");
-	r = (struct ft_test_run){.op = FT_OP_PUT, .tmo = TMO, .keep = 3};
+	ASSERT_EQ(copies(&t, 1), 1, "exist: still one way");
+	r = (struct ft_test_run){.op = FT_OP_PUT, .tmo = TMO, .keep = K_EXIST};
 	r.way = key(2);
 	r.way.seen = 130;
 	ASSERT_OK(run(&t, &r), "test_run");
