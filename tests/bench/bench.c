@@ -1451,7 +1451,15 @@ static const char method[] =
 	"the `wrr` rows above are its, 0.19-0.20x for 1M flows and for the\n"
 	"stream, against 0.09-0.11x with ABI 3 (BENCHMARKS.md at 816b17c), as\n"
 	"the prototype measured. It cannot bring the stream to 0.7x: without\n"
-	"any lookup it ran at 0.58-0.65x (above).\n";
+	"any lookup it ran at 0.58-0.65x (above).\n"
+	"\n"
+	"What bounds the two rows, measured apart (docs/flow-table.md): two\n"
+	"random reads of a map, each hanging on the last, cost 19-21 ns in 1 MB,\n"
+	"53-55 ns in 5.6 MB (the tags of 2M flows) and ~170 ns in 128 MB. The\n"
+	"`wrr` 1M row pays the read of a flow's two buckets from DRAM, the\n"
+	"stream that of its two tag words from the L3; the tags as 32 KB arrays\n"
+	"of the kernel's direct map (1 GB pages, no TLB miss) cost 60-62 ns, no\n"
+	"less. 0.7x leaves the stream ~3 ns beside the `mh` SYN path: an L1 hit.\n";
 
 static void header(FILE *out, const char *commit)
 {
