@@ -450,8 +450,9 @@ static __always_inline int flow_find(const struct lbxdp_config *cfg,
 }
 
 /*
- * Writes flow entry @w (FT_* result), unless @keep and another CPU placed
- * the flow since this one found none: then *w is that entry. A global
+ * Writes flow entry @w (FT_* result), unless @keep is FT_KEEP and another
+ * CPU placed the flow since this one found none: then *w is that entry
+ * (ft_put()'s other modes are for user space's writer). A global
  * function, which the verifier walks once on its own: inlined, the put's
  * move and eviction would multiply the states of every path to it.
  */
@@ -1092,7 +1093,7 @@ static __always_inline int forward_new(struct ethhdr *eth,
 	 * where it found none, one another CPU wrote since is kept and
 	 * followed, so that one flow on two CPUs goes to one server. */
 	r = flow_put(nw, cfg->ft_nbuckets, cfg->ft_seed, ft_tmo(cfg),
-		     !p->entry);
+		     p->entry ? FT_OVER : FT_KEEP);
 	if (r == FT_BUSY) {
 		gs->flow_busy++;
 		return XDP_DROP;

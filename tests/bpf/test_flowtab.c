@@ -109,16 +109,25 @@ static int run(const struct ft *t, struct ft_test_run *r)
 	return bpf_prog_test_run_opts(t->prog, &o) ? -errno : (int)o.retval;
 }
 
-static struct ft_test_run op1(const struct ft *t, __u32 op, __u32 n, __u32 seen,
-			      __u32 gen)
+/* Operation @op on key @n, seen @seen, gen @gen; a put's keep mode @keep
+ * (K_*). The run back. */
+static struct ft_test_run opk(const struct ft *t, __u32 op, __u32 n, __u32 seen,
+			      __u32 gen, __u32 keep)
 {
-	struct ft_test_run r = {.op = op, .tmo = TMO};
+	struct ft_test_run r = {.op = op, .tmo = TMO, .keep = keep};
 
 	r.way = key(n);
 	r.way.seen = seen;
 	r.way.gen = gen;
 	ASSERT_OK(run(t, &r), "test_run");
 	return r;
+}
+
+/* The same, a put writing over (FT_OVER). */
+static struct ft_test_run op1(const struct ft *t, __u32 op, __u32 n, __u32 seen,
+			      __u32 gen)
+{
+	return opk(t, op, n, seen, gen, 0);
 }
 
 /* Where key @n is in the table: how many ways hold it (live or not,
@@ -225,11 +234,7 @@ out:
 	if (!ASSERT_OK(ft_open(&t, 64), "load ft_test"))
 		goto out2;
 	op1(&t, FT_OP_PUT, 1, 100, 1);
-	r = (struct ft_test_run){.op = FT_OP_PUT, .tmo = TMO, .keep = K_KEEP};
-	r.way = key(1);
-	r.way.seen = 110;
-	r.way.gen = 2;
-	ASSERT_OK(run(&t, &r), "test_run");
+	r = opk(&t, FT_OP_PUT, 1, 110, 2, K_KEEP);
 	ASSERT_EQ(r.count[C_KEPT], 1, "keep: FT_KEPT");
 	ASSERT_EQ(r.out.gen, 1, "keep: what is there comes back");
 	ASSERT_EQ(op1(&t, FT_OP_FIND, 1, 0, 0).out.gen, 1, "kept as it was");
@@ -240,18 +245,11 @@ out:
 	ASSERT_EQ(r.out.seen, 120, "written over: seen");
 	ASSERT_EQ(copies(&t, 1), 1, "still one way");
 	/* FT_EXIST: over the flow that is there, none for one that is not. */
-	r = (struct ft_test_run){.op = FT_OP_PUT, .tmo = TMO, .keep = K_EXIST};
-	r.way = key(1);
-	r.way.seen = 130;
-	r.way.gen = 4;
-	ASSERT_OK(run(&t, &r), "test_run");
+	r = opk(&t, FT_OP_PUT, 1, 130, 4, K_EXIST);
 	ASSERT_EQ(r.count[C_REWRITTEN], 1, "exist: FT_REWRITTEN");
 	ASSERT_EQ(op1(&t, FT_OP_FIND, 1, 0, 0).out.gen, 4, "exist: written");
 	ASSERT_EQ(copies(&t, 1), 1, "exist: still one way");
-	r = (struct ft_test_run){.op = FT_OP_PUT, .tmo = TMO, .keep = K_EXIST};
-	r.way = key(2);
-	r.way.seen = 130;
-	ASSERT_OK(run(&t, &r), "test_run");
+	r = opk(&t, FT_OP_PUT, 2, 130, 4, K_EXIST);
 	ASSERT_EQ(r.count[C_ABSENT], 1, "exist, not there: FT_ABSENT");
 	ASSERT_EQ(op1(&t, FT_OP_FIND, 2, 0, 0).count[C_NOT], 1,
 		  "exist, not there: not added");
