@@ -726,8 +726,9 @@ static __always_inline int established(struct ethhdr *eth,
 
 	memo = memo_worthy(be);
 	if (idle > REFRESH_NS) {
-		/* One that met a writer of its way may fail: then no memo,
-		 * so that the flow's next packet refreshes it. */
+		/* A refresh fails if a writer took the way since the find
+		 * (a move still holding the buckets, an eviction, a delete):
+		 * then no memo, so that the next packet finds what is left. */
 		if (!ft_refresh(cfg->ft_nbuckets, cfg->ft_seed, at, flow,
 				seen_now(p)))
 			memo = false;
