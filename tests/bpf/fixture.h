@@ -152,6 +152,15 @@ void be_mac(__u8 mac[6], int set, int i);
  * -1. */
 int be_of(const struct frame *f, int set, int n);
 
+/* The flows key of @f's flow (padding zeroed, so that memcmp() compares). */
+struct lbxdp_flow_key flow_key_of(const struct fspec *f);
+/*
+ * How many flow memos, on all CPUs, hold @f's key; -errno. *cpus (if not
+ * NULL) gets a bit a CPU that holds one (CPU 63 and up share bit 63). An
+ * @at_ns not 0 restamps each such memo as made then.
+ */
+int memo_scan(const struct lbxdp_ctx *c, const struct fspec *f, __u64 at_ns,
+	      __u64 *cpus);
 /* The flow hash of a client-to-VIP frame, as include/lbxdp/hash.h says. */
 __u32 flow_hash(const struct fspec *f);
 /* The flow table's key of @f's flow to the VIP of id @vip_id (way_key()). */

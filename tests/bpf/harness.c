@@ -60,41 +60,13 @@ static struct {
 	char ctx[160];
 	int fails;
 	int run, failed;
-	__u64 t0_ns;
-	bool again;
 } cur;
-
-static __u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
-}
 
 void test__begin(const char *name)
 {
 	cur.name = name;
 	cur.ctx[0] = '\0';
 	cur.fails = 0;
-	cur.again = false;
-	cur.t0_ns = mono_ns();
-}
-
-bool test__again_if_slow(void)
-{
-	__u64 took = mono_ns() - cur.t0_ns;
-
-	if (!cur.fails || cur.again || took < TEST_SLOW_NS)
-		return false;
-	test__note(
-		"took %llu ms: a stall longer than the program's windows can explain the failures above; once more",
-		(unsigned long long)(took / 1000000));
-	cur.fails = 0;
-	cur.ctx[0] = '\0';
-	cur.again = true;
-	cur.t0_ns = mono_ns();
-	return true;
 }
 
 bool test__end(void)

@@ -103,16 +103,6 @@ void test__fail(const char *file, int line, const char *fmt, ...)
 /* A "#" line in the output. */
 void test__note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool test__failed(void);
-/*
- * For a test whose steps must fall within the program's time windows (the
- * flow memo's 0.5 s, the flood guard's second): whether it failed after
- * taking TEST_SLOW_NS or more since test__begin(), the first time. Then
- * its failures stay as notes, not counted, and the caller runs it again:
- * only a stalled test process, not the program, fails it so slowly and
- * then passes.
- */
-#define TEST_SLOW_NS 400000000ULL
-bool test__again_if_slow(void);
 /* Totals: how many tests ran, how many failed. */
 void test__totals(int *run, int *failed);
 

@@ -77,6 +77,7 @@ static void guard_end(struct guard *g)
 	test__context("tear-down");
 	lb_reset(&env.main, &g->key, g->added ? 1 : 0,
 		 g->have_cfg0 ? &g->cfg0 : NULL);
+	clock_release(&env.main.ctx);
 }
 
 /* Backend @i's record id and its entry of backend list; 0 if it has none. */
@@ -100,31 +101,18 @@ static __u32 guard_id(struct guard *g, int i, struct lbxdp_backend_entry *entry)
 	return id;
 }
 
-static void key_of(struct lbxdp_flow_key *k, const struct fspec *f)
-{
-	memset(k, 0, sizeof(*k));
-	addr4(k->src, f->saddr);
-	addr4(k->dst, f->daddr);
-	k->sport = htons(f->sport);
-	k->dport = htons(f->dport);
-	k->proto = f->proto;
-	k->family = LBXDP_AF_INET;
-}
-
 static bool flow_get(const struct fspec *f, struct lbxdp_flow *v)
 {
-	struct lbxdp_flow_key k;
+	struct lbxdp_flow_key k = flow_key_of(f);
 
-	key_of(&k, f);
 	return ASSERT_OK(lbxdp_flow_get(&env.main.ctx, &k, v),
 			 "the flow's entry in map flows");
 }
 
 static bool flow_put(const struct fspec *f, const struct lbxdp_flow *v)
 {
-	struct lbxdp_flow_key k;
+	struct lbxdp_flow_key k = flow_key_of(f);
 
-	key_of(&k, f);
 	return ASSERT_OK(lbxdp_flow_put(&env.main.ctx, &k, v, BPF_EXIST),
 			 "write the flow's entry");
 }
@@ -146,32 +134,6 @@ static bool flow_age(const struct fspec *f, __u64 sec)
  * flow_memo_cpu (abi.h) holds one (CPU 63 and up: bit 63), and unless
  * @at_ns is 0, each made at @at_ns. Returns how many there are, or -errno.
  */
-static int memo_scan(const struct fspec *f, __u64 at_ns, __u64 *cpus)
-{
-	int fd = env.main.ctx.fd[M_FLOW_MEMO_CPU], found = 0;
-	__u32 i, cpu, n = env.main.ctx.ncpus * LBXDP_MEMO_SIZE;
-	struct lbxdp_flow_memo v;
-	struct lbxdp_flow_key k;
-
-	*cpus = 0;
-	key_of(&k, f);
-	for (i = 0; i < n; i++) {
-		if (bpf_map_lookup_elem(fd, &i, &v))
-			return -errno;
-		if (memcmp(&v.key, &k, sizeof(k)))
-			continue;
-		cpu = i / LBXDP_MEMO_SIZE;
-		*cpus |= 1ULL << (cpu < 63 ? cpu : 63);
-		found++;
-		if (!at_ns)
-			continue;
-		v.at = at_ns >> LBXDP_MEMO_SHIFT;
-		if (bpf_map_update_elem(fd, &i, &v, BPF_ANY))
-			return -errno;
-	}
-	return found;
-}
-
 /* Write backend record @id as a writer killed before its table flip would
  * have left it: @set and @clear flags, vip_id @vip_id (< 0: unchanged). */
 static bool record_poke(__u32 id, __u32 set, __u32 clear, int vip_id)
@@ -320,6 +282,8 @@ static void test_flood_tags(void)
 	if (!guard_begin(&g, VIP1, LBXDP_SCHED_WRR, 0) ||
 	    !guard_add(&g, 0, 1) ||
 	    !ASSERT_TRUE(c->cfg.flags & LBXDP_CFG_F_TAGS, "tags valid") ||
+	    /* Held, so that both SYNs fall within the guard's second. */
+	    !clock_hold(c, &g.cfg0, lbxdp_now_ns()) ||
 	    !flood_set(&env.main, 1) ||
 	    !expect(&other, XDP_TX, 0, FWD, "a SYN takes the second's one"))
 		goto out;
@@ -388,7 +352,7 @@ static void test_memo_expires(void)
 	v.last_seen_ns = faked;
 	if (!flow_put(&ack, &v))
 		goto out;
-	found = memo_scan(&ack, faked, &cpus);
+	found = memo_scan(&env.main.ctx, &ack, faked, &cpus);
 	if (!ASSERT_GT(found, 0, "CPUs holding a memo of the flow"))
 		goto out;
 	if (!expect(&ack, XDP_TX, 0, FWD, "data after 2 s"))
@@ -424,7 +388,7 @@ static void test_memo_wrap(void)
 	test__context("52 days later, to the ns");
 	made = lbxdp_now_ns();
 	later = made + (1ULL << 52);
-	if (!ASSERT_GT(memo_scan(&ack, made, &cpus), 0,
+	if (!ASSERT_GT(memo_scan(&env.main.ctx, &ack, made, &cpus), 0,
 		       "CPUs holding a memo of the flow") ||
 	    !clock_hold(c, &g.cfg0, later) ||
 	    !expect(&ack, XDP_TX, 0, FWD | MISS, "data: its entry expired"))
@@ -468,7 +432,7 @@ static void test_memo_our_mac(void)
 static bool memo_on(const struct fspec *f, __u64 want)
 {
 	__u64 mask;
-	int n = memo_scan(f, 0, &mask);
+	int n = memo_scan(&env.main.ctx, f, 0, &mask);
 
 	return ASSERT_OK(n < 0 ? n : 0, "read the memos") &&
 	       ASSERT_EQ(mask, want, "CPUs holding a memo of the flow (mask)");
@@ -1196,7 +1160,7 @@ static void test_gc_moved_drain(void)
 	test__context("set-up");
 	if (!web1_drained(&g, &syn))
 		goto out;
-	key_of(&k, &syn);
+	k = flow_key_of(&syn);
 	if (!walk_move_arm(c, &k, g.vip.id))
 		goto out;
 	test__context("the flow moved back during the gc's walk");
