@@ -374,7 +374,7 @@ static int expect_maglev(const struct rt *rt, const struct fspec *frame)
 	return id ? (int)id - 1 : -1;
 }
 
-/* As the LRU does to a flow when the table is full. */
+/* As an eviction does to a flow when the table is full. */
 static bool evict_flow(struct lb *lb, const struct fspec *f)
 {
 	struct lbxdp_flow_key k = flow_key_of(f);

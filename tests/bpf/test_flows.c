@@ -785,7 +785,7 @@ out:
 
 /* --- the per-CPU flow memo --- */
 
-/* Drop @f's flow from the table, as the LRU does when it is full. */
+/* Drop @f's flow from the table, as an eviction does when it is full. */
 static void evict(const struct fspec *f)
 {
 	struct lbxdp_flow_key k = flow_key_of(f);
