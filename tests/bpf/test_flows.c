@@ -2510,7 +2510,9 @@ static void test_flow_list(void)
 	    !ASSERT_OK(lbxdp_vip_get(c, &a.key, &va), "vip A") ||
 	    !ASSERT_OK(lbxdp_vip_get(c, &b.key, &vb), "vip B") ||
 	    !ASSERT_OK(lbxdp_backend_find(c, &a.key, a.sb[0].addr, &be1),
-		       "backend 1"))
+		       "backend 1") ||
+	    /* Held: flow 22 below is within its timeout by 2 s only. */
+	    !svc_hold(&a))
 		goto out;
 	for (i = 0; i < 30; i++) {
 		struct fspec f = flow_n(i, TH_SYN, i < 20 ? VIP2 : vip_b);

@@ -113,6 +113,7 @@ static void svc_end(struct svc *s)
 {
 	test__context("tear-down");
 	lb_reset(&env.main, &s->key, s->added ? 1 : 0, &s->cfg0);
+	clock_release(&env.main.ctx);
 }
 
 /* The event the program must have written for @f, sent to backend index
@@ -498,12 +499,17 @@ static void test_install_persist(void)
 	struct lbxdp_global_stats before, after;
 	struct lbxdp_sync_entry e;
 	struct svc v;
+	__u64 now;
 	int x;
 
 	test__begin(
 		"sync install: a peer's persistence entry holds the client's next new flow; an older one does not replace this LB's");
 	test__context("set-up");
+	now = lbxdp_now_ns();
+	/* Held, so that the SYN's entry here is newer than the peer's 5 s
+	 * old one however long this machine stalls between the two. */
 	if (!svc_begin(&v, LBXDP_SCHED_RR, 300, 3) ||
+	    !clock_hold(&env.main.ctx, &v.cfg0, now) ||
 	    !ASSERT_OK(lbxdp_sync_installer_new(&in), "installer"))
 		goto out;
 	/* rr's last pick: its next is another server. */
@@ -511,7 +517,7 @@ static void test_install_persist(void)
 	if (!ASSERT_CMP(x, >=, 0, "probe's backend index", "at least "))
 		goto out;
 	e = peer_entry(&syn, BACKEND(x + 1), LBXDP_SYNC_PERSIST, 1000);
-	if (!install(in, &e, 1, lbxdp_now_ns(), &st))
+	if (!install(in, &e, 1, now, &st))
 		goto out;
 	ASSERT_EQ(st.persists, 1, "persistence entries written");
 	ASSERT_EQ(st.flows, 0, "flows written");
@@ -526,7 +532,7 @@ static void test_install_persist(void)
 	test__context("an older persistence entry of the peer");
 	e = peer_entry(&syn, BACKEND((x + 1) % 3 + 1), LBXDP_SYNC_PERSIST,
 		       5000);
-	if (!install(in, &e, 1, lbxdp_now_ns(), &st))
+	if (!install(in, &e, 1, now, &st))
 		goto out;
 	ASSERT_EQ(st.kept, 1, "entries kept");
 	ASSERT_EQ(st.persists, 0, "persistence entries written");
