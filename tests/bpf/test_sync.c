@@ -135,12 +135,7 @@ static bool want_event(const struct svc *s, const struct fspec *f, int i,
 	    !ASSERT_OK(lbxdp_backend_get(c, id, &be, NULL, NULL),
 		       "backend get"))
 		return false;
-	addr4(ev->key.src, f->saddr);
-	addr4(ev->key.dst, f->daddr);
-	ev->key.sport = htons(f->sport);
-	ev->key.dport = htons(f->dport);
-	ev->key.proto = f->proto;
-	ev->key.family = LBXDP_AF_INET;
+	ev->key = flow_key_of(f);
 	memcpy(ev->backend_addr, addr, sizeof(addr));
 	ev->vip_id = vip.id;
 	ev->backend = id;
@@ -354,14 +349,8 @@ static bool install(struct lbxdp_sync_installer *in,
 /* The flow entry of @f, into @v: whether there is one. */
 static bool flow_entry(const struct fspec *f, struct lbxdp_flow *v)
 {
-	struct lbxdp_flow_key k = {};
+	struct lbxdp_flow_key k = flow_key_of(f);
 
-	addr4(k.src, f->saddr);
-	addr4(k.dst, f->daddr);
-	k.sport = htons(f->sport);
-	k.dport = htons(f->dport);
-	k.proto = f->proto;
-	k.family = LBXDP_AF_INET;
 	return !lbxdp_flow_get(&env.main.ctx, &k, v);
 }
 
