@@ -2203,7 +2203,6 @@ out:
 	test__end();
 }
 
-/* Memos of @f's flow in @c's flow_memo_cpu, on any CPU; -errno. */
 /*
  * An entry's refresh can fail, when a writer takes or moves its way between
  * the find and the touch (injected here: lbxdp_attach_opts.fail_refresh).

@@ -129,11 +129,6 @@ static bool flow_age(const struct fspec *f, __u64 sec)
 	       ASSERT_OK(lbxdp_memo_clear(&env.main.ctx), "forget the memos");
 }
 
-/*
- * Every CPU's memo of @f's flow: into *cpus the CPUs whose part of
- * flow_memo_cpu (abi.h) holds one (CPU 63 and up: bit 63), and unless
- * @at_ns is 0, each made at @at_ns. Returns how many there are, or -errno.
- */
 /* Write backend record @id as a writer killed before its table flip would
  * have left it: @set and @clear flags, vip_id @vip_id (< 0: unchanged). */
 static bool record_poke(__u32 id, __u32 set, __u32 clear, int vip_id)
