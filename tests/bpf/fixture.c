@@ -383,15 +383,15 @@ static bool evict_flow(struct lb *lb, const struct fspec *f)
 			 "evict the step's flow");
 }
 
-static bool age_flow(struct lb *lb, const struct fspec *f, int sec)
+bool age_flow(struct lb *lb, const struct fspec *f, __u64 sec)
 {
 	struct lbxdp_flow_key k = flow_key_of(f);
 	struct lbxdp_flow v;
 
 	if (!ASSERT_OK(lbxdp_flow_get(&lb->ctx, &k, &v),
-		       "the step's flow in map flows"))
+		       "the flow's entry in map flows"))
 		return false;
-	v.last_seen_ns = lbxdp_prog_now(&lb->ctx) - (__u64)sec * NSEC;
+	v.last_seen_ns = lbxdp_prog_now(&lb->ctx) - sec * NSEC;
 	/* A flow idle that long has no fresh memo on any CPU either. */
 	return ASSERT_OK(lbxdp_flow_put(&lb->ctx, &k, &v, BPF_EXIST),
 			 "age the flow") &&

@@ -161,6 +161,9 @@ struct lbxdp_flow_key flow_key_of(const struct fspec *f);
  */
 int memo_scan(const struct lbxdp_ctx *c, const struct fspec *f, __u64 at_ns,
 	      __u64 *cpus);
+/* @f's flows entry in @lb last seen @sec seconds before the program's now
+ * (lbxdp_prog_now()), and every memo forgotten. */
+bool age_flow(struct lb *lb, const struct fspec *f, __u64 sec);
 /* The flow hash of a client-to-VIP frame, as include/lbxdp/hash.h says. */
 __u32 flow_hash(const struct fspec *f);
 /* The flow table's key of @f's flow to the VIP of id @vip_id (way_key()). */

@@ -92,8 +92,8 @@ static bool svc_weight(struct svc *s, size_t i, __u16 weight)
 }
 
 /* The program's clock held from now on (clock_hold()), so that no stall of
- * this machine outlasts a memo (0.5 s) between two steps; svc_end() lets it
- * run again. */
+ * this machine moves a step past a window (a memo's 0.5 s, the flood guard's
+ * second, a timeout); svc_end() lets it run again. */
 static bool svc_hold(struct svc *s)
 {
 	return clock_hold(&env.main.ctx, &s->cfg0, lbxdp_now_ns());

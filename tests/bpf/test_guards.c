@@ -117,18 +117,6 @@ static bool flow_put(const struct fspec *f, const struct lbxdp_flow *v)
 			 "write the flow's entry");
 }
 
-/* The flows entry of @f: last seen @sec seconds ago; memos forgotten. */
-static bool flow_age(const struct fspec *f, __u64 sec)
-{
-	struct lbxdp_flow v;
-
-	if (!flow_get(f, &v))
-		return false;
-	v.last_seen_ns = lbxdp_now_ns() - sec * NSEC;
-	return flow_put(f, &v) &&
-	       ASSERT_OK(lbxdp_memo_clear(&env.main.ctx), "forget the memos");
-}
-
 /* Write backend record @id as a writer killed before its table flip would
  * have left it: @set and @clear flags, vip_id @vip_id (< 0: unchanged). */
 static bool record_poke(__u32 id, __u32 set, __u32 clear, int vip_id)
@@ -488,7 +476,7 @@ static bool reuse_id(struct guard *g, const struct fspec *syn,
 	test__context("web1 removed once its flow is idle past 10 s");
 	old = guard_id(g, 0, NULL);
 	if (!ASSERT_NEQ(old, 0, "web1's record id") ||
-	    !tcp_timeout_set(&env.main, 10) || !flow_age(ack, 20) ||
+	    !tcp_timeout_set(&env.main, 10) || !age_flow(&env.main, ack, 20) ||
 	    !ASSERT_OK(lbxdp_backend_del(&env.main.ctx, &g->key, g->addr[0]),
 		       "backend del web1") ||
 	    !ASSERT_OK(lbxdp_gc(&env.main.ctx), "free finished drains") ||
@@ -1141,7 +1129,7 @@ static void test_gc_keeps_live_drain(void)
 	ASSERT_OK(lbxdp_memo_clear(c), "memos cleared");
 	expect(&ack, XDP_TX, 0, FWD, "ACK: still web1");
 	test__context("the flow idle past the TCP timeout");
-	if (!tcp_timeout_set(&env.main, 10) || !flow_age(&ack, 20))
+	if (!tcp_timeout_set(&env.main, 10) || !age_flow(&env.main, &ack, 20))
 		goto out;
 	ASSERT_OK(lbxdp_gc(c), "free finished drains");
 	ASSERT_EQ(guard_id(&g, 0, NULL), 0, "web1's record, its flow idle");
