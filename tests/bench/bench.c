@@ -1460,7 +1460,12 @@ static const char method[] =
 	"stream that of its two tag words from the L3; the tags as 32 KB arrays\n"
 	"of the kernel's direct map (1 GB pages, no TLB miss) cost 60-62 ns, no\n"
 	"less, and 128 MB of them 166 ns. 0.7x leaves the stream ~3 ns beside\n"
-	"the `mh` SYN path: an L1 hit.\n";
+	"the `mh` SYN path: an L1 hit. On a machine whose swap ran at 7.7 Mpps\n"
+	"(as when the aims were set) the stream's tag reads cost +70 to +100\n"
+	"ns: a line read again only every few milliseconds is gone from this\n"
+	"shared machine's L3 by then, so they pay DRAM's latency. A build that\n"
+	"read its tags within 1 MB (the wrong ones, for the time alone) ran the\n"
+	"stream at 0.67-0.68x: no filter of 2M flows reaches 0.7x.\n";
 
 static void header(FILE *out, const char *commit)
 {
