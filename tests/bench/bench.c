@@ -1980,8 +1980,8 @@ int main(int argc, char **argv)
 				      .pps = true,
 				      .syn = true,
 				      .guard = true,
-				      .aim = new_aim,
-				      .aim_val = 0.8},
+				      .aim = ">= 0.7x",
+				      .aim_val = 0.7},
 		[R_LIVE_NEW_GUARD_MH] =
 			{.what = "pps via veth: new flow (SYN) every packet, flood guard on (default), mh VIP",
 			 .flows = "full (2M)",
