@@ -182,10 +182,17 @@ static __always_inline bool ft_refresh(__u32 nb, __u32 seed,
 	return ft_find(nb, seed, w, w, &at) == 1 && ft_touch(at, w, now);
 }
 
+#ifndef FT_LOCK_HELD
+/* Tests (bpf/ft_test.bpf.c): a try that meets the bucket held. */
+#define FT_LOCK_HELD() false
+#endif
+
 static __always_inline bool ft_try_lock(struct lbxdp_ft_bucket *b)
 {
 	__u32 s = ft_seq(b);
 
+	if (FT_LOCK_HELD())
+		return false;
 	return !(s & 1) && __sync_val_compare_and_swap(&b->seq, s, s + 1) == s;
 }
 
@@ -205,26 +212,29 @@ static __always_inline int ft_lock(struct lbxdp_ft_bucket *b)
 #else
 struct ft_lock_ctx {
 	struct lbxdp_ft_bucket *b;
+	bool held;
 };
 
 static long ft_lock_again(__u32 i, void *arg)
 {
 	struct ft_lock_ctx *c = arg;
 
-	return c->b && ft_try_lock(c->b);
+	c->held = c->b && ft_try_lock(c->b);
+	return c->held;
 }
 
 /* One try inline; the others, rare, in bpf_loop(), whose body the
- * verifier walks once (its context must be on the stack). */
+ * verifier walks once (its context must be on the stack). Whether a try
+ * took the bucket is the context's word, not bpf_loop()'s count: that is
+ * FT_LOCK_TRIES both when the last try took it and when none did. */
 static __always_inline int ft_lock(struct lbxdp_ft_bucket *b)
 {
 	struct ft_lock_ctx c = {.b = b};
 
 	if (ft_try_lock(b))
 		return 0;
-	if (bpf_loop(FT_LOCK_TRIES, ft_lock_again, &c, 0) < FT_LOCK_TRIES)
-		return 0;
-	return FT_BUSY;
+	bpf_loop(FT_LOCK_TRIES, ft_lock_again, &c, 0);
+	return c.held ? 0 : FT_BUSY;
 }
 #endif
 

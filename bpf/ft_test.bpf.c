@@ -84,9 +84,17 @@ __u32 touch_in_del;
 		}                                 \
 	} while (0)
 
+/* Set by the test: this many of the next tries to take a bucket meet it
+ * held, whatever its seq says. */
+__u32 lock_held;
+
+#define FT_LOCK_HELD() (lock_held ? (lock_held--, true) : false)
+
 #define FT_MAP ft
 #define FT_TAGS tags
 #include "flowtab.h"
+
+_Static_assert(FT_TEST_LOCK_TRIES == 1 + FT_LOCK_TRIES, "ft_test.h");
 
 /* The write FT_FIND_BETWEEN() makes: way @x of pair @b to another key,
  * with that key's backend, under the pair's seqs. (Its tag is left as it

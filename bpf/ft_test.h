@@ -23,6 +23,10 @@ enum {
 	FT_OP_REFRESH
 };
 
+/* A lock's tries (bpf/flowtab.h's ft_lock()): one, then FT_LOCK_TRIES in
+ * bpf_loop(). */
+#define FT_TEST_LOCK_TRIES 65
+
 #define FT_TEST_RESULTS 9 /* count[r + 2]: r from -2 (ENOENT) to 6 */
 
 struct ft_test_run {

@@ -454,6 +454,51 @@ out2:
 	test__end();
 }
 
+/* Whether a bucket of the table is held (its seq odd). */
+static bool any_held(const struct ft *t)
+{
+	__u32 i;
+
+	for (i = 0; i < t->nb; i++)
+		if (t->tab[i].seq & 1)
+			return true;
+	return false;
+}
+
+/*
+ * A lock whose last try takes the bucket holds it and says so: the
+ * callback's word, not bpf_loop()'s count, which is the same when the
+ * last try took it and when none did. Read as busy, the put would have
+ * left the bucket held for good (its flows busy, dropped, ever after).
+ */
+static void test_lock_last_try(void)
+{
+	struct ft_test_run r;
+	struct ft t;
+
+	test__begin(
+		"flowtab: a lock taken on its last try is held and released; one try more is busy");
+	if (!ASSERT_OK(ft_open(&t, 64), "load ft_test"))
+		goto out;
+	t.skel->bss->lock_held = FT_TEST_LOCK_TRIES - 1;
+	r = op1(&t, FT_OP_PUT, 1, 100, 0);
+	ASSERT_EQ(t.skel->bss->lock_held, 0,
+		  "every try but the last met it held");
+	ASSERT_EQ(r.count[C_ADDED], 1, "put: added");
+	ASSERT_TRUE(!any_held(&t), "no bucket left held");
+	ASSERT_TRUE(found(&t, 1), "found");
+
+	t.skel->bss->lock_held = FT_TEST_LOCK_TRIES;
+	r = op1(&t, FT_OP_PUT, 2, 100, 0);
+	ASSERT_EQ(t.skel->bss->lock_held, 0, "every try met it held");
+	ASSERT_EQ(r.count[C_BUSY], 1, "put: busy");
+	ASSERT_TRUE(!any_held(&t), "no bucket left held");
+	ASSERT_TRUE(!found(&t, 2), "not put");
+out:
+	ft_close(&t);
+	test__end();
+}
+
 #define PINNED 4
 #define CHURN 64
 #define WRITER_ROUNDS 300
@@ -867,6 +912,7 @@ void test_flowtab(void)
 	test_moves();
 	test_batch();
 	test_held();
+	test_lock_last_try();
 	test_touch_moved();
 	test_move_touched();
 	test_find_given();
