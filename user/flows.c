@@ -191,9 +191,9 @@ static int vip_of(struct lbxdp_ctx *c, const struct lbxdp_flow_key *k,
 	return 0;
 }
 
-/* Runs @n writes queued in c->ftw's batch; the first error (but -EEXIST
- * with @eexist_ok). */
-static int ft_write_some(struct lbxdp_ctx *c, __u32 n, bool eexist_ok)
+/* Runs @n writes queued in c->ftw's batch; the first error but @ok (0:
+ * none), which a writer may meet on some entries and still be done. */
+static int ft_write_some(struct lbxdp_ctx *c, __u32 n, int ok)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, o);
 	struct lbxdp_sync_put *e;
@@ -212,14 +212,14 @@ static int ft_write_some(struct lbxdp_ctx *c, __u32 n, bool eexist_ok)
 		return -errno;
 	e = c->ftw->bss->put;
 	for (i = 0; i < n; i++)
-		if (e[i].result < 0 && !(eexist_ok && e[i].result == -EEXIST))
+		if (e[i].result < 0 && !(ok && e[i].result == ok))
 			return e[i].result;
 	return 0;
 }
 
 static int ft_write(struct lbxdp_ctx *c, __u32 n)
 {
-	return ft_write_some(c, n, false);
+	return ft_write_some(c, n, 0);
 }
 
 /* Queues write @op of flow @k, @v as slot @i of the writer's batch; its
@@ -389,7 +389,8 @@ int lbxdp_flows_put_many(struct lbxdp_ctx *c, const struct lbxdp_flow_key *keys,
 		if (!err)
 			q++;
 		if (!err && (q == LBXDP_SYNC_PUT_MAX || i + 1 == n)) {
-			err = ft_write_some(c, q, op == LBXDP_PUT_NOEXIST);
+			err = ft_write_some(
+				c, q, op == LBXDP_PUT_NOEXIST ? -EEXIST : 0);
 			q = 0;
 		}
 	}
@@ -642,17 +643,17 @@ int lbxdp_flows_clear(struct lbxdp_ctx *c)
 			e->key.sport = b.w[j].sport;
 			e->key.dport = b.w[j].dport;
 			e->vip_id = b.w[j].vip;
+			/* A flow gone meanwhile is cleared: -ENOENT is no
+			 * error, in any entry of the batch. */
 			if (++q == LBXDP_SYNC_PUT_MAX) {
-				err = ft_write(c, q);
+				err = ft_write_some(c, q, -ENOENT);
 				q = 0;
 			}
-			if (err == -ENOENT) /* gone meanwhile */
-				err = 0;
 		}
 	}
 	if (!err && q)
-		err = ft_write(c, q);
-	return err == -ENOENT ? 0 : err;
+		err = ft_write_some(c, q, -ENOENT);
+	return err;
 }
 
 struct flow_count {
