@@ -272,13 +272,12 @@ static int install_one(struct lbxdp_ctx *c, struct lbxdp_sync_installer *in,
 		st->backend_down++;
 		return 0;
 	}
-	if (idle >= now_ns) {
-		st->expired++;
-		return 0;
-	}
 	val.backend = b->id;
 	val.gen = b->gen;
-	val.last_seen_ns = now_ns - idle;
+	/* Seen before this LB's clock began (it booted since): stamped at
+	 * the clock's start, to live its timeout from there, a while longer
+	 * than on the peer, rather than be lost to a failover. */
+	val.last_seen_ns = idle < now_ns ? now_ns - idle : 1;
 
 	if ((e->kind & LBXDP_SYNC_FLOW) && idle > flow_timeout(c, e)) {
 		st->expired++;

@@ -438,6 +438,23 @@ static void test_install_flow(void)
 	    !tcp_timeout_set(&env.main, v.cfg0.tcp_timeout))
 		goto out;
 
+	/* A backup booted a minute ago, the peer's flow idle two: within
+	 * its timeout, kept, though its last packet came before this
+	 * clock's start. */
+	test__context("an entry idle longer than this LB's uptime");
+	hold = 60ULL * 1000000000ULL;
+	e[0] = peer_entry(&ack, BACKEND(y + 1), LBXDP_SYNC_FLOW, 120000);
+	if (!ASSERT_OK(lb_flush_flows(&env.main), "flush flows") ||
+	    !clock_hold(&env.main.ctx, &v.cfg0, hold) ||
+	    !install(in, e, 1, hold, &st))
+		goto out;
+	ASSERT_EQ(st.flows, 1, "flows written");
+	ASSERT_EQ(st.expired, 0, "expired");
+	ASSERT_OK(lbxdp_memo_clear(&env.main.ctx), "memo clear");
+	ASSERT_EQ(forward(&ack, "ACK"), y, "ACK's backend index");
+	if (!clock_restore(&env.main.ctx, &v.cfg0))
+		goto out;
+
 	test__context("a newer entry of the peer");
 	e[0] = peer_entry(&ack, BACKEND(x + 1), LBXDP_SYNC_FLOW, 0);
 	if (!install(in, e, 1, lbxdp_now_ns() + 1000000000ULL, &st))
