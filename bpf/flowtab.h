@@ -49,6 +49,9 @@
 #define FT_KEPT 4      /* there already, left as it was (and copied out) */
 #define FT_REWRITTEN 5 /* there already, written over */
 #define FT_ABSENT 6    /* not there, and @keep (FT_EXIST) adds none */
+#define FT_STALE \
+	7 /* not there, and with FT_KEEP_NEWER seen before all
+			* six flows of its full pair: none evicted for it */
 
 /* ft_put()'s @keep: what to do with the flow's way, if it has one. */
 #define FT_OVER 0	/* write over it */
@@ -559,6 +562,10 @@ static __always_inline int ft_put_held(__u32 nb, __u32 seed,
 			ft_opaque(oldest);
 		}
 	}
+	/* A peer's entry, stamped with its own time, evicts no flow seen
+	 * since: that flow is the likelier to be alive. */
+	if (keep == FT_KEEP_NEWER && now + LBXDP_FT_AHEAD - w->seen >= oldest)
+		return FT_STALE;
 	if (s < LBXDP_FT_WAYS)
 		ft_write(b[0], idx[0], seed, s, w);
 	else
@@ -570,7 +577,8 @@ static __always_inline int ft_put_held(__u32 nb, __u32 seed,
  * Writes flow @w (its key, where it goes, when it was seen), unless it is
  * there and @keep says to leave it (FT_KEEP; FT_KEEP_NEWER, if seen as
  * recently): then *w is what is there (a flow another CPU placed first
- * keeps its place; a synced entry does not go over a newer one). With
+ * keeps its place; a synced entry does not go over a newer one, nor evict
+ * one: FT_STALE). With
  * FT_EXIST, only over the flow's way: FT_ABSENT if it has none, so that
  * a flow deleted since its writer read it is not brought back. Into a
  * free or expired way (at @now, the writer's clock in seen units, which

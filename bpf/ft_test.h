@@ -27,7 +27,7 @@ enum {
  * bpf_loop(). */
 #define FT_TEST_LOCK_TRIES 65
 
-#define FT_TEST_RESULTS 9 /* count[r + 2]: r from -2 (ENOENT) to 6 */
+#define FT_TEST_RESULTS 10 /* count[r + 2]: r from -2 (ENOENT) to 7 */
 
 struct ft_test_run {
 	__u32 op;
@@ -43,7 +43,7 @@ struct ft_test_run {
 	__u32 bad;		 /* finds whose backend was not their key's */
 	struct lbxdp_ft_way way; /* the first key; puts: gen and seen */
 	struct lbxdp_ft_way out;
-	__u32 count[FT_TEST_RESULTS + 1]; /* by result; [9]: FT_BUSY */
+	__u32 count[FT_TEST_RESULTS + 1]; /* by result; [10]: FT_BUSY */
 };
 
 /* ft_test_puts: @n puts of @w in one run, each one's FT_* into @res. */

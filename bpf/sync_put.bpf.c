@@ -125,7 +125,7 @@ __noinline int flow_one(struct lbxdp_sync_put *e, __u32 nb, __u32 seed,
 		/* An entry there as recent, or newer, stays: judged with the
 		 * pair held, so a packet's new placement is not undone. */
 		r = ft_put(nb, seed, &w, now, tmo, FT_KEEP_NEWER);
-		if (r == FT_KEPT)
+		if (r == FT_KEPT || r == FT_STALE)
 			return 0;
 		return r < 0 ? ft_res(r) : 1;
 	case LBXDP_PUT_ANY:

@@ -26,7 +26,9 @@
 #define C_KEPT 6      /* put: FT_KEPT */
 #define C_REWRITTEN 7 /* put: FT_REWRITTEN */
 #define C_ABSENT 8    /* put: FT_ABSENT */
+#define C_STALE 9     /* put: FT_STALE */
 #define K_KEEP 1      /* ft_test_run.keep: FT_KEEP */
+#define K_NEWER 2     /* FT_KEEP_NEWER */
 #define K_EXIST 3     /* FT_EXIST */
 #define C_BUSY FT_TEST_RESULTS
 #define SEED 0x1234567U
@@ -310,6 +312,41 @@ static void test_full(void)
 	ASSERT_OK(run(&t, &r), "test_run");
 	ASSERT_EQ(r.count[C_EVICTED], 1,
 		  "flows seen ahead of the clock are live: an eviction");
+out:
+	ft_close(&t);
+	test__end();
+}
+
+/*
+ * A peer's synced entry (FT_KEEP_NEWER, stamped with its own time) into
+ * a full pair evicts the stalest flow only if that was seen before it:
+ * else every flow of the pair, seen since, stays and it is not written.
+ */
+static void test_full_newer(void)
+{
+	struct ft_test_run r;
+	struct ft t;
+	__u32 n;
+
+	test__begin(
+		"flowtab: a synced entry into a full pair evicts only a flow seen before it");
+	if (!ASSERT_OK(ft_open(&t, 2), "load ft_test"))
+		goto out;
+	for (n = 1; n <= 6; n++) /* seen 60, 50, ..., 10 */
+		op1(&t, FT_OP_PUT, n, 70 - 10 * n, 0);
+	r = (struct ft_test_run){
+		.op = FT_OP_PUT, .tmo = TMO, .keep = K_NEWER, .now = 70};
+	r.way = key(7);
+	r.way.seen = 10;
+	ASSERT_OK(run(&t, &r), "test_run");
+	ASSERT_EQ(r.count[C_STALE], 1, "seen with the stalest: FT_STALE");
+	ASSERT_TRUE(!found(&t, 7), "not written");
+	for (n = 1; n <= 6; n++)
+		ASSERT_TRUE(found(&t, n), "the six stay");
+	r.way.seen = 11;
+	ASSERT_OK(run(&t, &r), "test_run");
+	ASSERT_EQ(r.count[C_EVICTED], 1, "seen after the stalest: evicts it");
+	ASSERT_TRUE(found(&t, 7) && !found(&t, 6), "in place of key 6");
 out:
 	ft_close(&t);
 	test__end();
@@ -908,6 +945,7 @@ void test_flowtab(void)
 {
 	test_basics();
 	test_full();
+	test_full_newer();
 	test_put_old();
 	test_moves();
 	test_batch();
