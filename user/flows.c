@@ -376,7 +376,9 @@ static bool same_service(const struct lbxdp_flow_key *a,
 int lbxdp_flows_put_many(struct lbxdp_ctx *c, const struct lbxdp_flow_key *keys,
 			 const struct lbxdp_flow *vals, __u32 n, __u64 flags)
 {
-	__u32 op = flags == BPF_NOEXIST ? LBXDP_PUT_NOEXIST : LBXDP_PUT_ANY;
+	__u32 op = flags == BPF_NOEXIST		? LBXDP_PUT_NOEXIST
+		   : flags == LBXDP_FLOWS_NEWER ? LBXDP_PUT_NEWER
+						: LBXDP_PUT_ANY;
 	__u32 i, q = 0, id = 0;
 	int err = 0;
 

@@ -392,8 +392,10 @@ void lbxdp_ctx_init(struct lbxdp_ctx *c, const char *dir)
 	c->ncpus = libbpf_num_possible_cpus();
 }
 
-int lbxdp_open_wait(struct lbxdp_ctx *c, const char *dir, bool lock,
-		    int wait_ms)
+/* lbxdp_open_wait(); @side_ok: although DIR/abi3 is there (attach, to
+ * finish an upgrade whose swap was made). */
+static int open_pinned(struct lbxdp_ctx *c, const char *dir, bool lock,
+		       int wait_ms, bool side_ok)
 {
 	char path[PATH_MAX];
 	__u32 abi = 0, zero = 0;
@@ -417,7 +419,7 @@ int lbxdp_open_wait(struct lbxdp_ctx *c, const char *dir, bool lock,
 
 	/* An upgrade cut short: only attach may go on with it. */
 	snprintf(path, sizeof(path), "%s/%s", dir, LBXDP_MIGRATE_DIR);
-	if (!access(path, F_OK)) {
+	if (!side_ok && !access(path, F_OK)) {
 		p_err("the upgrade of the maps in %s from ABI %u is not finished: run 'lbxdp attach IFACE' to finish it",
 		      dir, LBXDP_MIGRATE_ABI);
 		err = -EPROTO;
@@ -495,6 +497,17 @@ int lbxdp_open_wait(struct lbxdp_ctx *c, const char *dir, bool lock,
 cleanup:
 	lbxdp_close(c);
 	return err;
+}
+
+int lbxdp_open_wait(struct lbxdp_ctx *c, const char *dir, bool lock,
+		    int wait_ms)
+{
+	return open_pinned(c, dir, lock, wait_ms, false);
+}
+
+int lbxdp_open_upgrading(struct lbxdp_ctx *c, const char *dir)
+{
+	return open_pinned(c, dir, false, 0, true);
 }
 
 void lbxdp_close(struct lbxdp_ctx *c)

@@ -129,6 +129,9 @@ void lbxdp_ctx_init(struct lbxdp_ctx *c, const char *dir);
 int lbxdp_open(struct lbxdp_ctx *c, const char *dir, bool lock);
 int lbxdp_open_wait(struct lbxdp_ctx *c, const char *dir, bool lock,
 		    int wait_ms);
+/* lbxdp_open() without the lock (the caller holds it), although an
+ * upgrade's DIR/abi3 is there: attach, finishing one whose swap was made. */
+int lbxdp_open_upgrading(struct lbxdp_ctx *c, const char *dir);
 void lbxdp_close(struct lbxdp_ctx *c);
 /* What flows.c made for @c's flow table (lbxdp_close() calls it). */
 void lbxdp_flows_unmap(struct lbxdp_ctx *c);

@@ -16,10 +16,13 @@
  *   6. unpin DIR/abi3, config first, and remove it.
  * Until 5 the old program forwards with the old maps. An attach that finds
  * DIR/abi3/config redoes 2-6 from the copy there, with a fresh table
- * (what a killed 3-5 made is dropped); abi3 without its config is a step 1
- * or 6 cut short, told apart by the ABI of DIR/config. Flows the old
- * program placed after the copy (step 4, milliseconds before the swap)
- * are placed again.
+ * (what a killed 3-4 made is dropped), unless the program on the link
+ * reads DIR/config: then 5 was made, the new program has been placing
+ * flows in the table since, and the attach keeps it, copies the old
+ * table's entries again where newer, and does 6. abi3 without its config
+ * is a step 1 or 6 cut short, told apart by the ABI of DIR/config. Flows
+ * the old program placed after the copy (step 4) are copied again after
+ * the swap, where newer than what the table holds.
  */
 #include <errno.h>
 #include <limits.h>
@@ -33,6 +36,7 @@
 #include <netinet/in.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "attach.h"
 #include "log.h"
 #include "maps.h"
 #include "migrate.h"
@@ -190,9 +194,87 @@ static int read_config(struct lbxdp_migration *m, const char *src)
 	return 0;
 }
 
+/* Whether the program on @dir's link reads @dir/config: the swap of an
+ * upgrade was made (the old program reads its own, under DIR/abi3). */
+static int swapped(const char *dir, bool *yes)
+{
+	struct bpf_prog_info pi = {};
+	struct bpf_map_info mi = {};
+	__u32 ids[256], len, i;
+	char path[PATH_MAX];
+	int pfd, mfd = -1, err = 0;
+
+	*yes = false;
+	pfd = lbxdp_link_prog_fd(dir);
+	if (pfd == -ENOENT)
+		return 0;
+	if (pfd < 0) {
+		p_err("cannot read the program on %s's link: %s", dir,
+		      strerror(-pfd));
+		return pfd;
+	}
+	snprintf(path, sizeof(path), "%s/config", dir);
+	mfd = bpf_obj_get(path);
+	if (mfd < 0) {
+		err = errno == ENOENT ? 0 : -errno;
+		goto cleanup;
+	}
+	len = sizeof(mi);
+	if (bpf_obj_get_info_by_fd(mfd, &mi, &len)) {
+		err = -errno;
+		goto cleanup;
+	}
+	pi.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
+	pi.map_ids = (__u64)(unsigned long)ids;
+	len = sizeof(pi);
+	if (bpf_obj_get_info_by_fd(pfd, &pi, &len)) {
+		err = -errno;
+		goto cleanup;
+	}
+	for (i = 0; i < pi.nr_map_ids && i < sizeof(ids) / sizeof(ids[0]); i++)
+		if (ids[i] == mi.id)
+			*yes = true;
+cleanup:
+	if (err)
+		p_err("cannot tell whether %s's program was swapped: %s", dir,
+		      strerror(-err));
+	if (mfd >= 0)
+		close(mfd);
+	close(pfd);
+	return err;
+}
+
+static int copy_flows(struct lbxdp_migration *m, struct lbxdp_ctx *c,
+		      __u64 since, __u64 flags, __u64 *copied);
+
+/* An upgrade killed after its swap: the table the new program has been
+ * writing stays; the old one's entries go into it where newer (those
+ * the old program wrote after the first copy, if the copy after the swap
+ * was cut short), then the old maps go. */
+static int finish_swapped(struct lbxdp_migration *m)
+{
+	__u64 copied = 0;
+	struct lbxdp_ctx c;
+	int err;
+
+	err = lbxdp_open_upgrading(&c, m->pin_dir);
+	if (err)
+		return err;
+	if (copy_flows(m, &c, 0, LBXDP_FLOWS_NEWER, &copied))
+		p_warn("flows placed during the upgrade may be placed again");
+	lbxdp_close(&c);
+	err = side_remove(m->pin_dir);
+	if (!err)
+		p_info("finished the upgrade of %s from ABI %u: the new program was in; %llu flows of the old table copied again",
+		       m->pin_dir, LBXDP_MIGRATE_ABI,
+		       (unsigned long long)copied);
+	return err;
+}
+
 int lbxdp_migrate_begin(const char *dir, struct lbxdp_migration *m)
 {
 	char path[PATH_MAX], src[PATH_MAX];
+	bool done = false;
 	__u32 abi;
 	int err;
 
@@ -210,6 +292,17 @@ int lbxdp_migrate_begin(const char *dir, struct lbxdp_migration *m)
 	if (abi == LBXDP_MIGRATE_ABI) {
 		m->staged = true;
 		side_path(dir, NULL, src, sizeof(src));
+		snprintf(m->src, sizeof(m->src), "%s", src);
+		/* Until step 2, DIR/config is the old one, which the old
+		 * program reads too. */
+		snprintf(path, sizeof(path), "%s/config", dir);
+		err = config_abi(path, &abi);
+		if (!err && abi == LBXDP_ABI_VERSION)
+			err = swapped(dir, &done);
+		if (err)
+			return err;
+		if (done)
+			return finish_swapped(m);
 	} else {
 		snprintf(src, sizeof(src), "%s", dir);
 		snprintf(path, sizeof(path), "%s/config", dir);
@@ -437,11 +530,12 @@ int lbxdp_migrate_delta(struct lbxdp_migration *m, struct bpf_object *obj,
 {
 	__u64 copied;
 
-	/* What the old program placed after the first copy, up to the
-	 * swap (last seen since: a second's margin for the two clocks); an
-	 * entry the new program wrote since stays. */
+	/* What the old program wrote after the first copy, up to the swap
+	 * (last seen since: a second's margin for the two clocks), where it
+	 * is newer than the table's: the first copy of a flow it placed
+	 * again meanwhile goes, an entry the new program wrote since stays. */
 	return copy_into(m, obj, cfg, m->copy_ns > NSEC ? m->copy_ns - NSEC : 0,
-			 BPF_NOEXIST, &copied);
+			 LBXDP_FLOWS_NEWER, &copied);
 }
 
 int lbxdp_migrate_finish(struct lbxdp_migration *m)

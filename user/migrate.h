@@ -36,7 +36,9 @@ struct lbxdp_migration {
 
 /*
  * Before attach reads the pinned config: removes what the cleanup of a
- * finished upgrade left if it was killed, and reads the ABI-3 config in
+ * finished upgrade left if it was killed, finishes one killed after its
+ * swap (the new program's table kept, the old one's entries copied into
+ * it again where newer: 0), and reads the ABI-3 config in
  * @dir or @dir/abi3. 1 (@m filled: attach upgrades), 0 (nothing to
  * upgrade), or -errno (printed). lbxdp_migrate_free() @m whatever it says.
  */
@@ -56,9 +58,9 @@ int lbxdp_migrate_records(struct lbxdp_migration *m, struct bpf_object *obj,
 			  struct lbxdp_config *cfg);
 /*
  * After the swap: copies again the old table's flows seen since the first
- * copy began that the new one lacks, those the old program placed between
- * the first copy and the swap, before their next packets find them
- * missing for long.
+ * copy began, where newer than the new one's: those the old program
+ * placed (or placed again) between the first copy and the swap, before
+ * their next packets find them missing or stale for long.
  */
 int lbxdp_migrate_delta(struct lbxdp_migration *m, struct bpf_object *obj,
 			const struct lbxdp_config *cfg);

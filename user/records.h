@@ -38,9 +38,11 @@ int lbxdp_flow_del_if(struct lbxdp_ctx *c, const struct lbxdp_flow_key *k,
 /* Removes every entry. */
 int lbxdp_flows_clear(struct lbxdp_ctx *c);
 /* Puts @n entries, a batch a syscall (the benchmark's fill, the upgrade's
- * copy): @flags BPF_ANY, or BPF_NOEXIST, which leaves a flow that has an
- * entry as it is (no error). -ENOENT for a flow of no VIP: the entries
+ * copy): @flags BPF_ANY, BPF_NOEXIST, which leaves a flow that has an
+ * entry as it is (no error), or LBXDP_FLOWS_NEWER, which leaves one seen
+ * as recently (no error). -ENOENT for a flow of no VIP: the entries
  * before it are written. */
+#define LBXDP_FLOWS_NEWER 8 /* beside BPF_NOEXIST (1), BPF_EXIST (2) */
 int lbxdp_flows_put_many(struct lbxdp_ctx *c, const struct lbxdp_flow_key *keys,
 			 const struct lbxdp_flow *vals, __u32 n, __u64 flags);
 /* The flow table's writer over @c's pinned maps, loaded (flow sync's

@@ -326,8 +326,10 @@ check "an upgrade: $nbpf bpf calls (pins aside $pin1-$pinc, swap $swap), $nul $u
 points="bpf:1 bpf:$((pin1 + 1)) bpf:$pinc bpf:$((pinc + 1))"
 points="$points bpf:$(((pinc + swap) / 2)) bpf:$swap bpf:$((swap + 1))"
 points="$points $ulink:$((unpin / 2)) $ulink:$unpin $ulink:$((unpin + 1)) $ulink:$nul"
+port=42000
 for pt in $points; do
 	sc=${pt%:*} when=${pt#*:}
+	port=$((port + 10))
 	setup_old_lab
 	K=$E2E_TMP/kill-$sc-$when
 	snapshot "$K.before"
@@ -343,10 +345,16 @@ for pt in $points; do
 	sout=$(new status 2>&1) || srv=$?
 	check "attach killed at $sc call $when (exit $rc): status refuses ($srv), says to attach ('$sout')" \
 		refused_killed "$rc" "$srv" "$sout"
+	# Flows placed meanwhile, by the old program or (killed after the
+	# swap) the new one: the next attach keeps their entries.
+	udp_send $((port + 1)) $((port + 2)) $((port + 3))
 	rc=0
 	out=$(new attach eth0 2>&1) || rc=$?
 	wait "$hits_pid"
 	snapshot "$K.after"
+	udpk=$(udp_flows new)
+	check "killed at $sc call $when: 3 UDP flows placed meanwhile, 3 in the table after (${udpk:-none})" \
+		[ "${udpk:-}" = 3 ]
 	check "killed at $sc call $when: the next attach upgrades ('$out')" \
 		upgraded "$rc" "$out"
 	check "killed at $sc call $when: every record kept, no side directory left" \
