@@ -266,6 +266,10 @@ e2e_wait 10 listening
 kill "$(lab_web_pid web1)"
 e2e_wait 10 eval '[ -s "$CONNS" ]'
 TC=$(head -1 "$CONNS")
+# The daemon queues the DOWN mail, which connects at once, and writes the
+# maps on its next turn: the list says down a moment after the sink saw
+# the connection (else "up" below could be the state before it).
+e2e_wait 10 eval '[ "$(state web1)" = down ]'
 lab_web_start web1 "$ST/www/web1"
 e2e_wait 20 eval '[ "$(state web1)" = up ]'
 check "web1 down and up again while the DOWN mail is stuck (no failure logged yet)" \
