@@ -49,9 +49,7 @@
 #define FT_KEPT 4      /* there already, left as it was (and copied out) */
 #define FT_REWRITTEN 5 /* there already, written over */
 #define FT_ABSENT 6    /* not there, and @keep (FT_EXIST) adds none */
-#define FT_STALE \
-	7 /* not there, and with FT_KEEP_NEWER seen before all
-			* six flows of its full pair: none evicted for it */
+#define FT_STALE 7     /* FT_KEEP_NEWER, older than its full pair's six */
 
 /* ft_put()'s @keep: what to do with the flow's way, if it has one. */
 #define FT_OVER 0	/* write over it */
