@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -605,6 +606,53 @@ out:
 	test__end();
 }
 
+static __u64 realtime_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (__u64)ts.tv_sec * 1000000 + (__u64)ts.tv_nsec / 1000;
+}
+
+/* @b's one entry: a flow of @client:@sport to @vip's port 80, idle @age_ms,
+ * to BACKEND(1). */
+static void one_entry(struct fsync_batch *b, const struct lbxdp_vip_key *vip,
+		      __u32 client, __u16 sport, __u32 age_ms)
+{
+	struct lbxdp_sync_entry *e = &b->e[0];
+
+	memset(e, 0, sizeof(*e));
+	e->vip = *vip;
+	addr4(e->client, client);
+	e->sport = htons(sport);
+	e->dport = htons(80);
+	addr4(e->backend, BACKEND(1));
+	e->kind = LBXDP_SYNC_FLOW;
+	e->age_ms = age_ms;
+}
+
+/* @b, signed with @k, to test_pair()'s backup as a peer would send it. */
+static void send_batch(const struct fsync_batch *b, const struct fsync_key *k)
+{
+	struct sockaddr_in to = {
+		.sin_family = AF_INET,
+		.sin_port = htons(18848),
+		.sin_addr.s_addr = htonl(0x7f000001),
+	};
+	uint8_t buf[FSYNC_MAX_LEN];
+	int fd, len;
+
+	len = fsync_encode(b, k, buf, sizeof(buf));
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (ASSERT_CMP(len, >, 0, "encode", "more than ") &&
+	    ASSERT_CMP(fd, >=, 0, "socket", "at least "))
+		ASSERT_EQ(sendto(fd, buf, len, 0, (struct sockaddr *)&to,
+				 sizeof(to)),
+			  len, "sendto");
+	if (fd >= 0)
+		close(fd);
+}
+
 /*
  * The daemon's side, two LBs in one process over loopback: a SYN placed by
  * the master's program reaches the backup's flows map, with the backup's
@@ -735,33 +783,13 @@ static void test_pair(void)
 		/* Signed with the pair's key, sequence 1: long before the
 		 * master's (microseconds of the real-time clock). */
 		struct fsync_batch rb = {.syncid = 5, .seq = 1, .count = 1};
-		struct sockaddr_in to = {
-			.sin_family = AF_INET,
-			.sin_port = htons(18848),
-			.sin_addr.s_addr = htonl(0x7f000001),
-		};
-		uint8_t buf[FSYNC_MAX_LEN];
 		__u64 replayed, flows;
-		int fd, len;
 
-		rb.e[0].vip = bkey;
-		addr4(rb.e[0].client, CLIENT(12));
-		rb.e[0].sport = htons(40041);
-		rb.e[0].dport = htons(80);
-		addr4(rb.e[0].backend, BACKEND(1));
-		rb.e[0].kind = LBXDP_SYNC_FLOW;
+		one_entry(&rb, &bkey, CLIENT(12), 40041, 0);
 		fsync_get_stats(bk, &bs);
 		replayed = bs.replayed;
 		flows = bs.install.flows;
-		len = fsync_encode(&rb, &o.key, buf, sizeof(buf));
-		fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		if (ASSERT_CMP(len, >, 0, "encode", "more than ") &&
-		    ASSERT_CMP(fd, >=, 0, "socket", "at least "))
-			ASSERT_EQ(sendto(fd, buf, len, 0,
-					 (struct sockaddr *)&to, sizeof(to)),
-				  len, "sendto");
-		if (fd >= 0)
-			close(fd);
+		send_batch(&rb, &o.key);
 		for (tries = 0; tries < 100; tries++) {
 			loop_run_once(&l, 50);
 			fsync_get_stats(bk, &bs);
@@ -771,6 +799,64 @@ static void test_pair(void)
 		ASSERT_EQ(bs.replayed, replayed + 1,
 			  "datagrams dropped as replayed");
 		ASSERT_EQ(bs.install.flows, flows, "flows installed from it");
+	}
+	test__context("a restarted backup, and datagrams of before");
+	{
+		/* The restart forgets the last sequence: a datagram sent
+		 * longer ago than the timeout holds nothing live, and one
+		 * sent 3 s ago holds its entries 3 s older. */
+		__u64 tmo_us = (__u64)lb_b.ctx.cfg.tcp_timeout * 1000000;
+		struct fsync_batch rb = {.syncid = 5, .count = 1};
+		const struct lbxdp_flow_key k14 = {
+			.src = {htonl(CLIENT(14))},
+			.dst = {htonl(VIP1)},
+			.sport = htons(40043),
+			.dport = htons(80),
+			.proto = IPPROTO_TCP,
+			.family = LBXDP_AF_INET,
+		};
+		__u64 t0, t1, p0, p1, expired, flows;
+
+		fsync_close(bk);
+		bk = NULL;
+		if (!ASSERT_OK(fsync_open(&bk, &l, &lb_b.ctx, &o),
+			       "backup open again"))
+			goto out;
+		one_entry(&rb, &bkey, CLIENT(13), 40042, 0);
+		rb.seq = realtime_us() - tmo_us - 1000000;
+		fsync_get_stats(bk, &bs);
+		flows = bs.install.flows;
+		expired = bs.install.expired;
+		send_batch(&rb, &o.key);
+		for (tries = 0; tries < 100 && !bs.received; tries++) {
+			loop_run_once(&l, 50);
+			fsync_get_stats(bk, &bs);
+		}
+		ASSERT_EQ(bs.received, 1, "datagrams taken after the restart");
+		ASSERT_EQ(bs.install.expired, expired + 1,
+			  "entries of a timeout ago: expired");
+		ASSERT_EQ(bs.install.flows, flows, "flows installed from it");
+
+		one_entry(&rb, &bkey, CLIENT(14), 40043, 2000);
+		p0 = lbxdp_prog_now(&lb_b.ctx);
+		t0 = realtime_us();
+		rb.seq = t0 - 3000000;
+		send_batch(&rb, &o.key);
+		for (tries = 0; tries < 100 && bs.received < 2; tries++) {
+			loop_run_once(&l, 50);
+			fsync_get_stats(bk, &bs);
+		}
+		t1 = realtime_us();
+		p1 = lbxdp_prog_now(&lb_b.ctx);
+		ASSERT_EQ(bs.install.flows, flows + 1, "flows installed");
+		if (ASSERT_OK(lbxdp_flow_get(&lb_b.ctx, &k14, &fv),
+			      "the flow sent 3 s ago, idle 2 s then")) {
+			ASSERT_CMP(fv.last_seen_ns, <=, p1 - 5000000000ULL,
+				   "its stamp", "at most ");
+			ASSERT_CMP(fv.last_seen_ns, >=,
+				   p0 - 6000000000ULL - (t1 - t0) * 1000,
+				   "its stamp", "at least ");
+		}
 	}
 	test__context("a new mastership's scan");
 	{

@@ -353,6 +353,32 @@ static void test_seq(void **state)
 	assert_false(fsync_seq_after(0xffffffffU, 0x100000000ULL));
 }
 
+static void test_age_in_flight(void **state)
+{
+	struct fsync_batch b;
+
+	(void)state;
+	/* 2.5 s in flight, counted in whole ms, on every entry alone */
+	batch(&b, 3);
+	b.e[1].age_ms = 0;
+	b.e[2].age_ms = UINT32_MAX - 2000;
+	b.e[3].age_ms = 7; /* past count: not an entry */
+	fsync_age_in_flight(&b, b.seq + 2500999);
+	assert_int_equal(b.e[0].age_ms, 1500 + 2500);
+	assert_int_equal(b.e[1].age_ms, 2500);
+	assert_int_equal(b.e[2].age_ms, UINT32_MAX);
+	assert_int_equal(b.e[3].age_ms, 7);
+	/* the sender's clock ahead, or the same microsecond: as sent */
+	batch(&b, 1);
+	fsync_age_in_flight(&b, b.seq - 1000000);
+	assert_int_equal(b.e[0].age_ms, 1500);
+	fsync_age_in_flight(&b, b.seq);
+	assert_int_equal(b.e[0].age_ms, 1500);
+	/* a datagram of a day ago: its ages a day older */
+	fsync_age_in_flight(&b, b.seq + 86400000000ULL);
+	assert_int_equal(b.e[0].age_ms, 1500 + 86400000U);
+}
+
 static void test_names(void **state)
 {
 	int r;
@@ -375,6 +401,7 @@ int main(void)
 		cmocka_unit_test(test_entry_refused),
 		cmocka_unit_test(test_key_load),
 		cmocka_unit_test(test_seq),
+		cmocka_unit_test(test_age_in_flight),
 		cmocka_unit_test(test_names),
 	};
 

@@ -411,6 +411,7 @@ static void on_recv(struct loop_fd *h, uint32_t events)
 		f->have_last = true;
 		f->last_seq = b->seq;
 		f->st.received++;
+		fsync_age_in_flight(b, realtime_us());
 		if (lbxdp_sync_install(f->c, f->inst, b->e, (size_t)b->count,
 				       lbxdp_prog_now(f->c), &f->st.install))
 			f->st.install_errors++;

@@ -207,3 +207,15 @@ enum fsync_drop fsync_decode(const uint8_t *pkt, size_t len, uint8_t syncid,
 	}
 	return FSYNC_OK;
 }
+
+void fsync_age_in_flight(struct fsync_batch *b, uint64_t now_us)
+{
+	uint64_t flight_ms = now_us > b->seq ? (now_us - b->seq) / 1000 : 0;
+	uint64_t age;
+	int i;
+
+	for (i = 0; i < b->count && i < FSYNC_MAX_ENTRIES; i++) {
+		age = b->e[i].age_ms + flight_ms;
+		b->e[i].age_ms = age > UINT32_MAX ? UINT32_MAX : (uint32_t)age;
+	}
+}

@@ -6,7 +6,8 @@
  *   header, 16 bytes: magic "LBFS", version 2, count (1-FSYNC_MAX_ENTRIES),
  *     syncid (lvs_sync_daemon's id), a zero byte, sequence (be64: the
  *     sender's CLOCK_REALTIME in us, or its last plus one if that is more,
- *     so that a restarted sender goes on after its last datagram)
+ *     so that a restarted sender goes on after its last datagram; the
+ *     receiver ages the entries by the time since: fsync_age_in_flight())
  *   count entries of 64 bytes:
  *     0  family (2: IPv4), proto (6, 17), kind (LBXDP_SYNC_*), 0
  *     4  VIP port (0: every port), client port, destination port, 0 0
@@ -95,5 +96,14 @@ static inline int fsync_seq_after(uint64_t seq, uint64_t last)
 {
 	return seq > last;
 }
+
+/*
+ * Add to each entry's age the time @b spent since it was sent, by the
+ * receiver's real-time clock @now_us (none if the sender's clock is
+ * ahead): an entry is then no fresher than it was, so that a datagram
+ * replayed after the receiver forgot its last sequence (a restart) only
+ * installs what is still live. Saturates at the age's 32 bits.
+ */
+void fsync_age_in_flight(struct fsync_batch *b, uint64_t now_us);
 
 #endif /* LBXDP_FSYNC_PKT_H */
