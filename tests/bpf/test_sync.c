@@ -687,7 +687,9 @@ static void test_pair(void)
 	static struct lb lb_b;
 	struct lbxdp_flow fv;
 	struct loop l;
-	bool loop_ok = false, b_added = false;
+	bool loop_ok = false, b_added = false, tmo_set = false;
+	bool clock_held = false;
+	struct lbxdp_config mcfg0 = {};
 	__be32 addr[4];
 	__u8 mac[6];
 	struct svc v;
@@ -800,6 +802,120 @@ static void test_pair(void)
 			  "datagrams dropped as replayed");
 		ASSERT_EQ(bs.install.flows, flows, "flows installed from it");
 	}
+	test__context("a new mastership's scan");
+	{
+		/* The scan (lbxdp_flows_walk_step()) sends what lives: the
+		 * flow the backup has lost comes back, once. */
+		__u64 flows;
+
+		fsync_get_stats(bk, &bs);
+		flows = bs.install.flows;
+		if (!ASSERT_OK(lbxdp_flow_del(&lb_b.ctx, &bk_key, NULL),
+			       "the backup loses the flow") ||
+		    !ASSERT_OK(fsync_set_master(m, false), "master off") ||
+		    !ASSERT_OK(fsync_set_master(m, true), "master again"))
+			goto out;
+		fsync_feed_on(m);
+		for (tries = 0; tries < 100; tries++) {
+			loop_run_once(&l, 50);
+			fsync_get_stats(m, &ms);
+			fsync_get_stats(bk, &bs);
+			if (bs.install.flows != flows &&
+			    bs.received == ms.datagrams)
+				break;
+		}
+		ASSERT_EQ(ms.refreshed, 1, "entries the scan sent");
+		ASSERT_EQ(bs.install.flows, flows + 1, "flows installed");
+		if (ASSERT_OK(lbxdp_flow_get(&lb_b.ctx, &bk_key, &fv),
+			      "the backup's entry again")) {
+			__u32 id = 0;
+
+			addr4(addr, BACKEND(be + 1));
+			ASSERT_OK(
+				lbxdp_backend_find(&lb_b.ctx, &bkey, addr, &id),
+				"B backend find");
+			ASSERT_EQ(fv.backend, id, "the backup's entry: its id");
+		}
+	}
+	test__context("a later pass, with the flow idle since the last");
+	{
+		/* A TCP timeout of 12 s: a pass every 3 s. The flow, seen
+		 * before the first pass began, is live at the second, which
+		 * sends it to the backup that lost it (say, rebooted). */
+		__u64 sent, refreshed, until;
+
+		if (!tcp_timeout_set(&env.main, 12))
+			goto out;
+		tmo_set = true;
+		if (forward(&ack, "ACK on the master") != be ||
+		    !ASSERT_OK(fsync_set_master(m, false), "master off") ||
+		    !ASSERT_OK(fsync_set_master(m, true), "master again"))
+			goto out;
+		fsync_feed_on(m);
+		fsync_get_stats(m, &ms);
+		refreshed = ms.refreshed;
+		sent = ms.datagrams;
+		/* Sent, and received: the backup's copy is not lost after. */
+		for (tries = 0; tries < 100; tries++) {
+			loop_run_once(&l, 50);
+			fsync_get_stats(m, &ms);
+			fsync_get_stats(bk, &bs);
+			if (ms.datagrams != sent && bs.received == ms.datagrams)
+				break;
+		}
+		if (!ASSERT_EQ(ms.refreshed, refreshed + 1,
+			       "entries the first pass sent") ||
+		    !ASSERT_OK(lbxdp_flow_del(&lb_b.ctx, &bk_key, NULL),
+			       "the backup loses the flow"))
+			goto out;
+		refreshed = ms.refreshed;
+		sent = ms.datagrams;
+		/* Bounded: 8 s, past the 3 s. */
+		until = lbxdp_now_ns() + 8000000000ULL;
+		while (lbxdp_now_ns() < until) {
+			loop_run_once(&l, 50);
+			fsync_get_stats(m, &ms);
+			fsync_get_stats(bk, &bs);
+			if (ms.datagrams != sent && bs.received == ms.datagrams)
+				break;
+		}
+		ASSERT_EQ(ms.refreshed, refreshed + 1,
+			  "entries the next pass sent");
+		ASSERT_OK(lbxdp_flow_get(&lb_b.ctx, &bk_key, &fv),
+			  "the backup's entry, from the next pass");
+	}
+	test__context("a pass with the flow expired");
+	{
+		/* The master's clock held 20 s on: the flow is idle past the
+		 * 12 s, a new one is not; the next pass sends only that. */
+		struct fspec syn2 = SYNF(CLIENT(15), 40044, VIP1, 80);
+		__u64 sent, refreshed, until;
+
+		if (!ASSERT_OK(lbxdp_config_read(&env.main.ctx), "config read"))
+			goto out;
+		mcfg0 = env.main.ctx.cfg;
+		if (!clock_hold(&env.main.ctx, &mcfg0,
+				lbxdp_now_ns() + 20000000000ULL))
+			goto out;
+		clock_held = true;
+		fsync_get_stats(m, &ms);
+		refreshed = ms.refreshed;
+		sent = ms.sent;
+		if (forward(&syn2, "a new flow's SYN") < 0)
+			goto out;
+		/* Its entry sent twice, by the feed and by the pass. */
+		until = lbxdp_now_ns() + 8000000000ULL;
+		while (lbxdp_now_ns() < until) {
+			loop_run_once(&l, 50);
+			fsync_get_stats(m, &ms);
+			fsync_get_stats(bk, &bs);
+			if (ms.refreshed != refreshed && ms.sent >= sent + 2 &&
+			    bs.received == ms.datagrams)
+				break;
+		}
+		ASSERT_EQ(ms.refreshed, refreshed + 1,
+			  "entries the pass sent: the new flow's");
+	}
 	test__context("a restarted backup, and datagrams of before");
 	{
 		/* The restart forgets the last sequence: a datagram sent
@@ -817,6 +933,9 @@ static void test_pair(void)
 		};
 		__u64 t0, t1, p0, p1, expired, flows;
 
+		/* Only these datagrams: the master sends none. */
+		if (!ASSERT_OK(fsync_set_master(m, false), "master off"))
+			goto out;
 		fsync_close(bk);
 		bk = NULL;
 		if (!ASSERT_OK(fsync_open(&bk, &l, &lb_b.ctx, &o),
@@ -858,42 +977,11 @@ static void test_pair(void)
 				   "its stamp", "at least ");
 		}
 	}
-	test__context("a new mastership's scan");
-	{
-		/* The scan (lbxdp_flows_walk_step()) sends what lives: the
-		 * flow the backup has lost comes back, once. */
-		__u64 flows;
-
-		fsync_get_stats(bk, &bs);
-		flows = bs.install.flows;
-		if (!ASSERT_OK(lbxdp_flow_del(&lb_b.ctx, &bk_key, NULL),
-			       "the backup loses the flow") ||
-		    !ASSERT_OK(fsync_set_master(m, false), "master off") ||
-		    !ASSERT_OK(fsync_set_master(m, true), "master again"))
-			goto out;
-		fsync_feed_on(m);
-		for (tries = 0; tries < 100; tries++) {
-			loop_run_once(&l, 50);
-			fsync_get_stats(m, &ms);
-			fsync_get_stats(bk, &bs);
-			if (bs.install.flows != flows &&
-			    bs.received == ms.datagrams)
-				break;
-		}
-		ASSERT_EQ(ms.refreshed, 1, "entries the scan sent");
-		ASSERT_EQ(bs.install.flows, flows + 1, "flows installed");
-		if (ASSERT_OK(lbxdp_flow_get(&lb_b.ctx, &bk_key, &fv),
-			      "the backup's entry again")) {
-			__u32 id = 0;
-
-			addr4(addr, BACKEND(be + 1));
-			ASSERT_OK(
-				lbxdp_backend_find(&lb_b.ctx, &bkey, addr, &id),
-				"B backend find");
-			ASSERT_EQ(fv.backend, id, "the backup's entry: its id");
-		}
-	}
 out:
+	if (clock_held)
+		clock_restore(&env.main.ctx, &mcfg0);
+	if (tmo_set)
+		tcp_timeout_set(&env.main, LBXDP_DEF_TCP_TIMEOUT);
 	if (m) {
 		fsync_set_master(m, false);
 		lbxdp_sync_feed_set(&env.main.ctx, false);

@@ -51,11 +51,11 @@ struct fsync {
 	bool view_ok;
 	__u32 view_gen;
 	struct lbxdp_vip_key *vkey; /* family 0: no VIP */
+	__u32 *persist_sec;	    /* each VIP's, by id */
 	struct lbxdp_backend *be;
-	__u64 scan_since_ns;
 	/* The refresh scan, a chunk a step: its map, cursor and start. */
-	bool feed_on, scanning, scan_persist, scan_first, scan_lost;
-	__u64 scan_batch, scan_start_ns, scan_now;
+	bool feed_on, scanning, scan_persist, scan_first;
+	__u64 scan_batch, scan_now;
 	__u32 scan_n;
 	struct lbxdp_flow_walk scan_walk; /* the flows' */
 	__u32 map_ids[3]; /* flows, persist, sync_ring: fsync_maps_changed() */
@@ -87,6 +87,7 @@ static int view_refresh(struct fsync *f)
 	    lbxdp_nbackend_slots(&c->cfg) > f->nbackends)
 		return -ERANGE;
 	memset(f->vkey, 0, c->cfg.max_vips * sizeof(*f->vkey));
+	memset(f->persist_sec, 0, c->cfg.max_vips * sizeof(*f->persist_sec));
 	f->min_persist = 0;
 	while (!bpf_map_get_next_key(c->fd[M_VIPS], first ? NULL : &k, &nk)) {
 		first = false;
@@ -95,6 +96,7 @@ static int view_refresh(struct fsync *f)
 		    v.id >= c->cfg.max_vips)
 			continue;
 		f->vkey[v.id] = k;
+		f->persist_sec[v.id] = v.persist_sec;
 		if (v.persist_sec &&
 		    (!f->min_persist || v.persist_sec < f->min_persist))
 			f->min_persist = v.persist_sec;
@@ -272,22 +274,20 @@ static __u64 scan_period_ms(const struct fsync *f)
 	return t >= 4 ? (__u64)t * 1000 / 4 : 1000;
 }
 
-/* A refresh scan's entry: sent again if seen since the last pass. */
+/* A refresh scan's entry: sent again while live, idle or not, for the
+ * backup may have lost it (restarted, or a datagram lost). */
 static void scan_one(struct fsync *f, __u64 now, __u64 last_seen_ns,
-		     __u32 vip_id, __u32 be_id, __u32 gen,
+		     __u64 timeout_ns, __u32 vip_id, __u32 be_id, __u32 gen,
 		     const __be32 client[4], __be16 sport, __be16 dport,
 		     __u8 kind)
 {
 	__u64 idle = now > last_seen_ns ? now - last_seen_ns : 0;
 	struct lbxdp_sync_entry e;
 
-	if (last_seen_ns <= f->scan_since_ns ||
-	    !make_entry(f, vip_id, be_id, gen, client, sport, dport, kind, idle,
-			&e))
+	if (idle > timeout_ns || !make_entry(f, vip_id, be_id, gen, client,
+					     sport, dport, kind, idle, &e))
 		return;
-	if (!push(f, &e))
-		f->scan_lost = true;
-	else
+	if (push(f, &e))
 		f->st.refreshed++;
 }
 
@@ -296,16 +296,19 @@ static int scan_flow(const struct lbxdp_flow_key *k, const struct lbxdp_flow *v,
 {
 	struct fsync *f = arg;
 
-	scan_one(f, f->scan_now, v->last_seen_ns, NO_VIP, v->backend, v->gen,
-		 k->src, k->sport, k->dport, LBXDP_SYNC_FLOW);
+	scan_one(f, f->scan_now, v->last_seen_ns,
+		 lbxdp_flow_timeout_ns(&f->c->cfg, k->proto), NO_VIP,
+		 v->backend, v->gen, k->src, k->sport, k->dport,
+		 LBXDP_SYNC_FLOW);
 	return 0;
 }
 
 /*
- * One chunk of the refresh scan, which sends again every entry seen since
- * the last pass, so that the backup's copies stay as live as the master's,
- * each sent at most once a period (a quarter of the shortest timeout): the
- * flows, then the persistence entries. *@done at the end of the pass.
+ * One chunk of the refresh scan, which sends again every live entry, so
+ * that the backup's copies stay as live as the master's and a backup that
+ * lost some (a restart, a reboot, a datagram lost) has them again within
+ * a period (a quarter of the shortest timeout): the flows, then the
+ * persistence entries. *@done at the end of the pass.
  */
 static int scan_chunk(struct fsync *f, bool *done)
 {
@@ -315,7 +318,7 @@ static int scan_chunk(struct fsync *f, bool *done)
 	__u32 n = f->scan_n, i;
 	int r;
 
-	f->scan_now = lbxdp_now_ns();
+	f->scan_now = lbxdp_prog_now(f->c);
 	if (!f->scan_persist) {
 		r = lbxdp_flows_walk_step(f->c, &f->scan_walk, n, scan_flow, f);
 		if (r < 0)
@@ -332,10 +335,14 @@ static int scan_chunk(struct fsync *f, bool *done)
 	if (r && errno != ENOENT)
 		return -errno;
 	f->scan_first = false;
-	for (i = 0; i < n; i++)
-		scan_one(f, f->scan_now, v[i].last_seen_ns, pk[i].vip_id,
-			 v[i].backend, v[i].gen, pk[i].client, 0, 0,
-			 LBXDP_SYNC_PERSIST);
+	for (i = 0; i < n; i++) {
+		if (pk[i].vip_id >= f->nvips)
+			continue;
+		scan_one(f, f->scan_now, v[i].last_seen_ns,
+			 (__u64)f->persist_sec[pk[i].vip_id] * 1000000000ULL,
+			 pk[i].vip_id, v[i].backend, v[i].gen, pk[i].client, 0,
+			 0, LBXDP_SYNC_PERSIST);
+	}
 	*done = r; /* ENOENT: the persistence entries are done */
 	return 0;
 }
@@ -356,8 +363,6 @@ static void on_scan(struct loop_timer *t)
 		f->scan_persist = false;
 		lbxdp_flows_walk_end(&f->scan_walk);
 		f->scan_first = true;
-		f->scan_lost = false;
-		f->scan_start_ns = lbxdp_now_ns();
 	}
 	err = view_refresh(f);
 	if (!err && f->o.queue - f->qlen >= f->scan_n)
@@ -368,9 +373,6 @@ static void on_scan(struct loop_timer *t)
 		wait = SCAN_RETRY_MS;
 	} else if (done) {
 		f->scanning = false;
-		/* A pass that lost entries to the queue sends them again. */
-		if (!f->scan_lost)
-			f->scan_since_ns = f->scan_start_ns;
 		wait = scan_period_ms(f);
 	}
 	send_queued(f, false);
@@ -525,10 +527,12 @@ int fsync_open(struct fsync **out, struct loop *l, struct lbxdp_ctx *c,
 	f->nvips = c->cfg.max_vips ? c->cfg.max_vips : 1;
 	f->nbackends = lbxdp_nbackend_slots(&c->cfg);
 	f->vkey = calloc(f->nvips, sizeof(*f->vkey));
+	f->persist_sec = calloc(f->nvips, sizeof(*f->persist_sec));
 	f->be = calloc(f->nbackends, sizeof(*f->be));
 	f->scan_pk = calloc(SCAN_CHUNK, sizeof(*f->scan_pk));
 	f->scan_v = calloc(SCAN_CHUNK, sizeof(*f->scan_v));
-	if (!f->q || !f->vkey || !f->be || !f->scan_pk || !f->scan_v)
+	if (!f->q || !f->vkey || !f->persist_sec || !f->be || !f->scan_pk ||
+	    !f->scan_v)
 		err = -ENOMEM;
 	else
 		err = lbxdp_sync_installer_new(&f->inst);
@@ -585,7 +589,6 @@ int fsync_set_master(struct fsync *f, bool master)
 	ring_buffer__consume(f->rb);
 	f->qlen = 0;
 	f->tokens_ms = loop_now(f->l);
-	f->scan_since_ns = 0;
 	err = loop_fd_add(f->l, &f->rbh, ring_buffer__epoll_fd(f->rb), EPOLLIN,
 			  on_ring, f);
 	if (!err)
@@ -633,6 +636,7 @@ void fsync_close(struct fsync *f)
 	lbxdp_sync_installer_free(f->inst);
 	free(f->q);
 	free(f->vkey);
+	free(f->persist_sec);
 	free(f->be);
 	lbxdp_flows_walk_end(&f->scan_walk);
 	free(f->scan_pk);
