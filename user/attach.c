@@ -865,6 +865,14 @@ int lbxdp_detach_wait(const char *pin_dir, const char *ifname, bool purge,
 	if (err)
 		return err;
 	lbxdp_reap_leftovers(pin_dir);
+	/* A directory given by mistake (the bpffs root, another tool's):
+	 * its link and pins are not ours to take. */
+	if (!lbxdp_dir_holds_ours(lock.dir_fd)) {
+		p_err("%s holds pins but no lbxdp config map: not lbxdp's pin directory, nothing %s",
+		      pin_dir, purge ? "removed" : "detached");
+		err = -ENOTEMPTY;
+		goto cleanup;
+	}
 	err = lbxdp_link_query(pin_dir, &li);
 	if (err)
 		goto cleanup;

@@ -4,11 +4,13 @@
  * options are accepted anywhere on the line, as bpftool's -j is.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
 #include "log.h"
 #include "maps.h"
+#include "pindir.h"
 
 #ifndef LBXDP_VERSION
 #define LBXDP_VERSION "dev"
@@ -107,6 +109,7 @@ static int stdout_check(int rc)
 int main(int argc, char **argv)
 {
 	struct cli cli = {.prog = "lbxdp"};
+	char pin_dir[PATH_MAX];
 	const char *wait = NULL;
 	int i, n = 0;
 
@@ -141,7 +144,10 @@ int main(int argc, char **argv)
 			argv[1 + n++] = argv[i];
 		}
 	}
-	cli.pin_dir = lbxdp_pin_dir(cli.pin_dir);
+	if (lbxdp_pin_dir_name(lbxdp_pin_dir(cli.pin_dir), pin_dir,
+			       sizeof(pin_dir)))
+		return EXIT_USAGE;
+	cli.pin_dir = pin_dir;
 	if (lbxdp_lock_wait(wait, &cli.lock_wait_ms))
 		return EXIT_USAGE;
 	return stdout_check(cmd_dispatch(&cli, cmds, n, argv + 1, do_help));

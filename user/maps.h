@@ -15,6 +15,7 @@
 
 #define LBXDP_DEFAULT_PIN_DIR "/sys/fs/bpf/lbxdp"
 #define LBXDP_LINK_PIN "link"
+#define LBXDP_CONFIG_PIN "config" /* the map that makes a directory lbxdp's */
 /* How long a writer waits for the lock unless told (--wait). */
 #define LBXDP_LOCK_WAIT_MS 10000
 

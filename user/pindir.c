@@ -13,7 +13,41 @@
 #include <bpf/bpf.h>
 #include "log.h"
 #include "maps.h"
+#include "migrate.h"
 #include "pindir.h"
+
+static bool ends_with(const char *s, size_t n, const char *suffix)
+{
+	size_t k = strlen(suffix);
+
+	return n >= k && !strncmp(s + n - k, suffix, k);
+}
+
+int lbxdp_pin_dir_name(const char *dir, char *buf, size_t len)
+{
+	size_t n = strlen(dir);
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	if (!n) {
+		p_err("--pin-dir: an empty directory name");
+		return -EINVAL;
+	}
+	if (ends_with(dir, n, LBXDP_STAGING_SUFFIX) ||
+	    ends_with(dir, n, LBXDP_PURGING_SUFFIX)) {
+		p_err("--pin-dir %s: a name that ends in '%s' or '%s' is what lbxdp calls the leftovers of a killed attach or purge; choose another",
+		      dir, LBXDP_STAGING_SUFFIX, LBXDP_PURGING_SUFFIX);
+		return -EINVAL;
+	}
+	if (n >= len) {
+		p_err("--pin-dir: a name of %zu bytes, more than %zu", n,
+		      len - 1);
+		return -ENAMETOOLONG;
+	}
+	memcpy(buf, dir, n);
+	buf[n] = '\0';
+	return 0;
+}
 
 int lbxdp_sibling(const char *dir, const char *suffix, char *buf, size_t len)
 {
@@ -63,6 +97,30 @@ static int empty_at(int dfd, const char *path, int depth)
 	if (err)
 		p_warn("cannot empty %s: %s", path, strerror(-err));
 	return err;
+}
+
+bool lbxdp_dir_holds_ours(int dfd)
+{
+	struct dirent *e;
+	bool empty = true;
+	DIR *d;
+	int fd;
+
+	if (!faccessat(dfd, LBXDP_CONFIG_PIN, F_OK, AT_SYMLINK_NOFOLLOW) ||
+	    !faccessat(dfd, LBXDP_MIGRATE_DIR "/" LBXDP_CONFIG_PIN, F_OK,
+		       AT_SYMLINK_NOFOLLOW))
+		return true;
+	fd = dup(dfd);
+	d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	while (empty && (e = readdir(d)))
+		empty = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+	closedir(d);
+	return empty;
 }
 
 int lbxdp_dir_empty(int dfd, const char *path)

@@ -11,10 +11,20 @@
 #ifndef LBXDP_PINDIR_H
 #define LBXDP_PINDIR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define LBXDP_STAGING_SUFFIX "-attaching"
 #define LBXDP_PURGING_SUFFIX "-purging"
+
+/*
+ * The pin directory @dir as lbxdp names it, into @buf: without trailing
+ * slashes (its siblings are DIR-attaching, not DIR/-attaching, and the
+ * daemon's run files are named after it). -EINVAL, printed, for an empty
+ * name or one that ends in a sibling's suffix (the next attach or detach
+ * of DIR would take it for a leftover); -ENAMETOOLONG.
+ */
+int lbxdp_pin_dir_name(const char *dir, char *buf, size_t len);
 
 /* @dir with @suffix appended, into @buf; -ENAMETOOLONG if it does not fit. */
 int lbxdp_sibling(const char *dir, const char *suffix, char *buf, size_t len);
@@ -25,6 +35,13 @@ int lbxdp_sibling(const char *dir, const char *suffix, char *buf, size_t len);
  * level of subdirectories is emptied and removed too.
  */
 int lbxdp_dir_empty(int dfd, const char *path);
+
+/*
+ * Whether the directory @dfd is lbxdp's to detach from or purge: it holds
+ * a config pin (or an upgrade's, in LBXDP_MIGRATE_DIR), or nothing at all.
+ * A pin directory given by mistake (the bpffs root, another tool's) is not.
+ */
+bool lbxdp_dir_holds_ours(int dfd);
 
 /*
  * Remove the siblings that a killed attach or purge of @pin_dir left, each

@@ -7,7 +7,10 @@
 # Error naming the directory, owner and mode), and nothing is pinned there.
 # A process holding flock(1) on the pin directory makes writers fail after
 # --wait SECONDS (or $LBXDP_LOCK_WAIT) naming its pid, changing no map; a
-# writer whose wait outlasts the holder goes ahead.
+# writer whose wait outlasts the holder goes ahead. A trailing slash names
+# the same directory; a name ending in -attaching or -purging is refused
+# (exit 1); detach and purge of a directory without lbxdp's config (the
+# bpffs root, given by mistake) refuse (exit 2) and touch nothing.
 # shellcheck disable=SC2317 # predicates are called through check
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -225,6 +228,37 @@ wait "$BG" || rc=$?
 check "holder gone: the waiting vip add exits $rc" [ "$rc" = 0 ]
 lab_lbxdp vip list >"$E2E_TMP/vips"
 check "198.18.0.10:81 is listed after it" grep -q '^198.18.0.10:81/tcp ' "$E2E_TMP/vips"
+hits=$(lab_hits 4 | grep -c '^web' || true)
+check "the VIP still forwards ($hits of 4 answered)" [ "$hits" -eq 4 ]
+
+# Names. A trailing slash names the same directory: a fresh attach there
+# and its purge work (DIR/-attaching would be inside DIR). A name that
+# ends in a sibling's suffix is refused: attach and detach of another
+# directory would take it for their leftovers and empty it.
+lab_exec lb ip link add lbxs0 type veth peer name lbxs1
+lab_exec lb ip link set dev lbxs0 up
+try 0 "" 30 "$BPFFS/slash/" attach lbxs0 --mode generic
+check "$TRY_DESC" [ "$TRY_OK" = yes ]
+try 0 "" 20 "$BPFFS/slash" vip list
+check "then without the slash: $TRY_DESC" [ "$TRY_OK" = yes ]
+try 0 "" 20 "$BPFFS/slash//" detach --purge
+check "$TRY_DESC; $BPFFS/slash gone" [ "$TRY_OK" = yes ] && [ ! -e "$BPFFS/slash" ]
+for name in lb-attaching lb-purging/; do
+	try 1 "--pin-dir|-attaching|-purging" 20 "$BPFFS/$name" vip list
+	check "$TRY_DESC" [ "$TRY_OK" = yes ]
+done
+
+# A pin directory given by mistake (here the bpffs root, which holds the
+# lab's pin directory) is not lbxdp's: detach and purge touch nothing.
+snapshot "$E2E_TMP/maps.before"
+for cmd in detach "detach --purge"; do
+	# shellcheck disable=SC2086 # the command's words
+	try 2 "$BPFFS|not lbxdp's" 20 "$BPFFS" $cmd
+	check "$TRY_DESC" [ "$TRY_OK" = yes ]
+done
+snapshot "$E2E_TMP/maps.after"
+check "the lab's pins and maps unchanged" \
+	cmp -s "$E2E_TMP/maps.before" "$E2E_TMP/maps.after"
 hits=$(lab_hits 4 | grep -c '^web' || true)
 check "the VIP still forwards ($hits of 4 answered)" [ "$hits" -eq 4 ]
 e2e_done
