@@ -759,25 +759,19 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 		goto cleanup;
 	}
 	/* The records go in before the program that reads them. */
-	if (upgrade) {
+	if (upgrade)
 		err = lbxdp_migrate_records(&mig, skel->obj, &cfg);
-		if (err)
-			goto cleanup;
-	}
-	if (track_all) {
+	if (!err && track_all)
 		err = jet_track_span(bpf_map__fd(skel->maps.ring_track),
 				     bpf_map__fd(skel->maps.vip_track), 0,
 				     cfg.max_vips, cfg.ring_size,
 				     lbxdp_now_ns());
-		if (err)
-			goto cleanup;
-	}
-
-	if (li.attached)
+	/* A failure from here on is refused below, the config restored. */
+	if (!err && li.attached)
 		err = update_link(o, &li,
 				  bpf_program__fd(skel->progs.lbxdp_xdp),
 				  mac_changed, upgrade);
-	else
+	else if (!err)
 		err = attach_new(o, ifindex,
 				 bpf_program__fd(skel->progs.lbxdp_xdp),
 				 have_pinned ? o->pin_dir : stage);
