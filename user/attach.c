@@ -617,7 +617,7 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 	char path[PATH_MAX];
 	struct lbxdp_ctx stage_lock = {.dir_fd = -1};
 	bool have_pinned = false, mac_changed = false, dir_existed;
-	bool upgrade = false, track_all;
+	bool upgrade = false, track_all, swapped = false;
 	unsigned int stale = 0;
 	char stage[PATH_MAX] = "";
 	__u32 zero = 0, ifindex;
@@ -775,6 +775,7 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 		err = attach_new(o, ifindex,
 				 bpf_program__fd(skel->progs.lbxdp_xdp),
 				 have_pinned ? o->pin_dir : stage);
+	swapped = !err;
 	/* The one step that makes a fresh attach: the pin directory is
 	 * empty, and rename() replaces an empty directory. */
 	if (!err && !have_pinned && rename(stage, o->pin_dir)) {
@@ -816,6 +817,9 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 		err = lbxdp_migrate_finish(&mig);
 	}
 cleanup:
+	/* An upgrade that failed before the swap: the old release's. */
+	if (err && upgrade && !swapped)
+		lbxdp_migrate_unstage(&mig);
 	/* A failed fresh attach: its maps would fix the next attach's
 	 * capacities, its link would hold the program on the interface. */
 	if (err && stage_lock.dir_fd >= 0 &&

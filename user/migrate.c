@@ -549,6 +549,39 @@ int lbxdp_migrate_finish(struct lbxdp_migration *m)
 	return err;
 }
 
+void lbxdp_migrate_unstage(struct lbxdp_migration *m)
+{
+	char path[PATH_MAX], side[PATH_MAX];
+	size_t i;
+	int fd, err = 0;
+
+	if (!m->staged)
+		return;
+	for (i = 0; i < NR_V3_MAPS && !err; i++) {
+		side_path(m->pin_dir, v3_maps[i], side, sizeof(side));
+		snprintf(path, sizeof(path), "%s/%s", m->pin_dir, v3_maps[i]);
+		fd = bpf_obj_get(side);
+		if (fd < 0) {
+			err = -errno;
+			break;
+		}
+		if (unlink(path) && errno != ENOENT)
+			err = -errno;
+		if (!err && bpf_obj_pin(fd, path))
+			err = -errno;
+		close(fd);
+	}
+	if (!err)
+		err = side_remove(m->pin_dir);
+	if (err) {
+		p_warn("cannot give %s back to ABI %u: %s (the next attach resumes the upgrade)",
+		       m->pin_dir, LBXDP_MIGRATE_ABI, strerror(-err));
+		return;
+	}
+	m->staged = false;
+	p_info("%s left at ABI %u, as it was", m->pin_dir, LBXDP_MIGRATE_ABI);
+}
+
 void lbxdp_migrate_free(struct lbxdp_migration *m)
 {
 	(void)m;

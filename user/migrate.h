@@ -66,6 +66,13 @@ int lbxdp_migrate_delta(struct lbxdp_migration *m, struct bpf_object *obj,
 			const struct lbxdp_config *cfg);
 /* After the swap: unpins the old maps (config first) and DIR/abi3. */
 int lbxdp_migrate_finish(struct lbxdp_migration *m);
+/*
+ * An attach that failed before the swap: the old maps pinned in DIR again
+ * (over those the load made there; config last) and DIR/abi3 removed, so
+ * that the old release's commands find DIR as they left it. Killed
+ * midway, the next attach resumes the upgrade. Said, not fatal.
+ */
+void lbxdp_migrate_unstage(struct lbxdp_migration *m);
 void lbxdp_migrate_free(struct lbxdp_migration *m);
 
 /* detach --purge: the old maps go too, so no later attach revives them. */

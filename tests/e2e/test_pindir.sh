@@ -242,7 +242,8 @@ check "$TRY_DESC" [ "$TRY_OK" = yes ]
 try 0 "" 20 "$BPFFS/slash" vip list
 check "then without the slash: $TRY_DESC" [ "$TRY_OK" = yes ]
 try 0 "" 20 "$BPFFS/slash//" detach --purge
-check "$TRY_DESC; $BPFFS/slash gone" [ "$TRY_OK" = yes ] && [ ! -e "$BPFFS/slash" ]
+purged() { [ "$TRY_OK" = yes ] && [ ! -e "$BPFFS/slash" ]; }
+check "$TRY_DESC; $BPFFS/slash gone" purged
 for name in lb-attaching lb-purging/; do
 	try 1 "--pin-dir|-attaching|-purging" 20 "$BPFFS/$name" vip list
 	check "$TRY_DESC" [ "$TRY_OK" = yes ]

@@ -6,7 +6,8 @@
 # pinned maps while clients connect: every record is kept (ids, gens,
 # weights, states, MACs, knobs), the XDP link is the same, the flow table
 # is new and holds the old one's live flows. Killed at any step, the next
-# attach finishes the upgrade.
+# attach finishes the upgrade; failed before the swap, it leaves the maps to
+# the old release.
 # shellcheck disable=SC2317 # predicates are called through check
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -371,6 +372,34 @@ for pt in $points; do
 	new backend set "$LAB_SVC" "$(lab_ip web3)" --down
 	check "killed at $sc call $when: web1 and web3 set down, 6 of 6 answered by web2" \
 		answered 6 web2
+done
+
+# An attach that fails (not killed) after the copy and before the swap gives
+# DIR back to the old release: its commands work on maps as they were,
+# nothing is left aside, and the next attach upgrades. Failed while
+# loading, and at the swap (strace makes the call fail with EPERM).
+same_dumps() { cmp -s "$1/backends" "$2/backends" && cmp -s "$1/vips" "$2/vips" &&
+	cmp -s "$1/config" "$2/config"; }
+given_back() { [ "$1" = 2 ] && [ "$2" = 0 ] && no_side_dir && same_dumps "$3" "$4"; }
+for when in $(((pinc + swap) / 2)) "$swap"; do
+	setup_old_lab
+	F=$E2E_TMP/fail-$when
+	snapshot "$F.before"
+	rc=0
+	strace -f -qq -o /dev/null -e trace=bpf -e inject="bpf:error=EPERM:when=$when" \
+		ip netns exec "${LAB_PREFIX}lb" "$NEW" --pin-dir "$LAB_PIN_DIR" attach eth0 \
+		>"$F.out" 2>&1 || rc=$?
+	snapshot "$F.after"
+	orc=0
+	old vip list >/dev/null 2>&1 || orc=$?
+	check "attach failed at bpf call $when (exit $rc): the old release's vip list works ($orc), no abi3 left, its maps as they were" \
+		given_back "$rc" "$orc" "$F.before" "$F.after"
+	check "attach failed at bpf call $when: 4 of 4 answered" \
+		answered 4 "web1|web2|web3"
+	rc=0
+	out=$(new attach eth0 2>&1) || rc=$?
+	check "attach failed at bpf call $when: the next attach upgrades ('$out')" \
+		upgraded "$rc" "$out"
 done
 
 # A flow the old program places between the first copy and the swap is in
