@@ -916,6 +916,28 @@ static void test_pair(void)
 		ASSERT_EQ(ms.refreshed, refreshed + 1,
 			  "entries the pass sent: the new flow's");
 	}
+	test__context("the maps away: the ring's events dropped, counted");
+	{
+		/* Between two syncs the daemon's maps are closed: the
+		 * ring's events, which the records name, are read and
+		 * dropped, not left to wake the loop at every turn. */
+		struct fspec syn3 = SYNF(CLIENT(16), 40045, VIP1, 80);
+		int cfd = env.main.ctx.fd[M_CONFIG];
+		__u64 unnamed;
+
+		fsync_get_stats(m, &ms);
+		unnamed = ms.unnamed;
+		if (forward(&syn3, "a new flow's SYN") < 0)
+			goto out;
+		env.main.ctx.fd[M_CONFIG] = -1;
+		for (tries = 0; tries < 5; tries++)
+			loop_run_once(&l, 50);
+		env.main.ctx.fd[M_CONFIG] = cfd;
+		for (tries = 0; tries < 5; tries++)
+			loop_run_once(&l, 50);
+		fsync_get_stats(m, &ms);
+		ASSERT_EQ(ms.unnamed, unnamed + 1, "events dropped");
+	}
 	test__context("a restarted backup, and datagrams of before");
 	{
 		/* The restart forgets the last sequence: a datagram sent

@@ -224,6 +224,7 @@ void dfsync_status(struct daemon *d, FILE *out, struct json_object *o)
 	json_object_object_add(fo, "datagrams_sent", U(st.datagrams));
 	json_object_object_add(fo, "refreshed", U(st.refreshed));
 	json_object_object_add(fo, "queue_full", U(st.queue_full));
+	json_object_object_add(fo, "maps_away", U(st.unnamed));
 	json_object_object_add(fo, "send_errors", U(st.send_errors));
 	json_object_object_add(fo, "ring_full", U(ring_full));
 	json_object_object_add(fo, "datagrams_received", U(st.received));
@@ -248,7 +249,7 @@ void dfsync_status(struct daemon *d, FILE *out, struct json_object *o)
 		return;
 	fprintf(out,
 		"flow sync on %s, id %u: %s\n"
-		"  sent %llu entries in %llu datagrams (refreshed %llu), lost: queue full %llu, send errors %llu, ring full %llu\n"
+		"  sent %llu entries in %llu datagrams (refreshed %llu), lost: queue full %llu, maps away %llu, send errors %llu, ring full %llu\n"
 		"  received %llu datagrams: installed %llu flows, %llu persistence; skipped: kept %llu, expired %llu, no service %llu, no backend %llu, backend down %llu, no persistence %llu; map errors %llu\n"
 		"  dropped:",
 		d->cf->lvs_sync.interface, d->fsync_o.syncid,
@@ -257,6 +258,7 @@ void dfsync_status(struct daemon *d, FILE *out, struct json_object *o)
 		(unsigned long long)st.sent, (unsigned long long)st.datagrams,
 		(unsigned long long)st.refreshed,
 		(unsigned long long)st.queue_full,
+		(unsigned long long)st.unnamed,
 		(unsigned long long)st.send_errors,
 		(unsigned long long)ring_full, (unsigned long long)st.received,
 		(unsigned long long)in->flows, (unsigned long long)in->persists,

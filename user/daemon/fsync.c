@@ -55,6 +55,7 @@ struct fsync {
 	struct lbxdp_backend *be;
 	/* The refresh scan, a chunk a step: its map, cursor and start. */
 	bool feed_on, scanning, scan_persist, scan_first;
+	bool unnamed; /* the ring's events, read without the records */
 	__u64 scan_batch, scan_now;
 	__u32 scan_n;
 	struct lbxdp_flow_walk scan_walk; /* the flows' */
@@ -158,6 +159,10 @@ static int on_event(void *ctx, void *data, size_t len)
 
 	if (len < sizeof(*ev))
 		return 0;
+	if (f->unnamed) {
+		f->st.unnamed++;
+		return 0;
+	}
 	/* The event names its backend by address: the record may have
 	 * changed since, the address is what the backup needs. */
 	if (ev->vip_id >= f->nvips || ev->vip_id >= f->c->cfg.max_vips ||
@@ -235,11 +240,16 @@ static void send_queued(struct fsync *f, bool flush)
 	}
 }
 
+/* Read even without the records (the maps between two syncs): events left
+ * in the ring would wake the level-triggered loop at every turn. Those
+ * are dropped, counted; the next scan sends what lives. */
 static void drain_ring(struct fsync *f)
 {
-	if (!f->rb || view_refresh(f))
+	if (!f->rb)
 		return;
+	f->unnamed = view_refresh(f) != 0;
 	ring_buffer__consume(f->rb);
+	f->unnamed = false;
 }
 
 static void on_ring(struct loop_fd *h, uint32_t events)

@@ -43,6 +43,7 @@ struct fsync_opts {
 struct fsync_stats {
 	__u64 sent, datagrams; /* entries and datagrams sent */
 	__u64 queue_full;      /* entries dropped: the rate held them */
+	__u64 unnamed;	       /* events dropped: the maps could not be read */
 	__u64 refreshed;       /* entries sent again by the refresh scan */
 	__u64 send_errors;     /* datagrams the socket refused */
 	__u64 received;	       /* datagrams that decoded */
