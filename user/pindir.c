@@ -110,7 +110,8 @@ bool lbxdp_dir_holds_ours(int dfd)
 	    !faccessat(dfd, LBXDP_MIGRATE_DIR "/" LBXDP_CONFIG_PIN, F_OK,
 		       AT_SYMLINK_NOFOLLOW))
 		return true;
-	fd = dup(dfd);
+	/* Its own offset: a dup() would move the caller's. */
+	fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!d) {
 		if (fd >= 0)
