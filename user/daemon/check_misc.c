@@ -133,7 +133,9 @@ int check_spawn(const struct script_cred *cr, const char *cmd, pid_t *pidp,
 	setpgid(pid, pid);
 	fd = syscall(SYS_pidfd_open, pid, 0);
 	if (fd < 0) {
-		err = -errno;
+		/* Gone before we could watch it: reaped by the kernel, for
+		 * SIGCHLD is ignored (no zombie stays): said as wait says it. */
+		err = errno == ESRCH ? -ECHILD : -errno;
 		kill(-pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		return err;
