@@ -178,7 +178,10 @@ summary() {
 
 write_conf /index.html /
 check "daemon -t takes the file" eval 'lab_lbxdp daemon -t -f "$CONF" 2>/dev/null'
-lab_bg lb daemon "$LBXDP" --pin-dir "$LAB_PIN_DIR" daemon -f "$CONF"
+# Started with SIGCHLD ignored, as a careless wrapper would: the daemon
+# must set it back, or no MISC_CHECK could learn how its script ended.
+lab_bg lb daemon env --ignore-signal=CHLD "$LBXDP" --pin-dir "$LAB_PIN_DIR" \
+	daemon -f "$CONF"
 E2E_PIDS="${E2E_PIDS:-} $LAB_BG_PID"
 e2e_wait 20 e2e_daemon_ready
 e2e_wait 10 eval 'is web2 state up && is web1 state up'

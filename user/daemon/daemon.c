@@ -725,6 +725,9 @@ static int setup_signals(struct daemon *d)
 	if (sigprocmask(SIG_BLOCK, &set, NULL))
 		return -errno;
 	signal(SIGPIPE, SIG_IGN);
+	/* An inherited "ignore" would have the kernel reap every script
+	 * before its check could read how it ended. */
+	signal(SIGCHLD, SIG_DFL);
 	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (fd < 0)
 		return -errno;
