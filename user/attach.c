@@ -5,7 +5,6 @@
  * bpf_link_update(), which leaves no gap. Maps are pinned by name by libbpf
  * (pin_root_path), and reused by the next load.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -529,30 +528,20 @@ static bool is_mount_root(const char *dir)
 static int stage_dir(const char *pin_dir, char *stage, size_t len,
 		     struct lbxdp_ctx *lock)
 {
-	int fd, err;
-	DIR *d;
-	struct dirent *e;
+	int err;
 
 	if (is_mount_root(pin_dir)) {
 		p_err("%s is the root of a bpffs mount: give lbxdp a directory of its own in it (--pin-dir %s/lbxdp)",
 		      pin_dir, pin_dir);
 		return -EISDIR;
 	}
-	fd = open(pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	d = fd >= 0 ? fdopendir(fd) : NULL;
-	if (!d) {
-		err = -errno;
-		if (fd >= 0)
-			close(fd);
+	err = lbxdp_dir_has_entries(AT_FDCWD, pin_dir);
+	if (err < 0) {
 		p_err("cannot read %s: %s", pin_dir, strerror(-err));
 		return err;
 	}
-	while ((e = readdir(d)) &&
-	       (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")))
-		;
-	closedir(d);
-	if (e) {
-		p_err("%s holds pins but no map config (left by another program, or an old lbxdp): remove them with 'lbxdp detach --purge', or use another --pin-dir",
+	if (err) {
+		p_err("%s holds pins but no lbxdp config map: not lbxdp's pin directory (another program's, or an lbxdp's from before that map); remove them by hand, or use another --pin-dir",
 		      pin_dir);
 		return -ENOTEMPTY;
 	}

@@ -99,29 +99,38 @@ static int empty_at(int dfd, const char *path, int depth)
 	return err;
 }
 
-bool lbxdp_dir_holds_ours(int dfd)
+int lbxdp_dir_has_entries(int dfd, const char *path)
 {
 	struct dirent *e;
-	bool empty = true;
+	int fd, n = 0;
 	DIR *d;
-	int fd;
 
+	/* Opened anew, for an offset of its own: a dup() of a caller's fd
+	 * would move the caller's. */
+	fd = openat(dfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		n = -errno;
+		if (fd >= 0)
+			close(fd);
+		return n;
+	}
+	errno = 0;
+	while (!n && (e = readdir(d)))
+		n = strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	if (!n && errno)
+		n = -errno;
+	closedir(d);
+	return n;
+}
+
+bool lbxdp_dir_holds_ours(int dfd)
+{
 	if (!faccessat(dfd, LBXDP_CONFIG_PIN, F_OK, AT_SYMLINK_NOFOLLOW) ||
 	    !faccessat(dfd, LBXDP_MIGRATE_DIR "/" LBXDP_CONFIG_PIN, F_OK,
 		       AT_SYMLINK_NOFOLLOW))
 		return true;
-	/* Its own offset: a dup() would move the caller's. */
-	fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	d = fd >= 0 ? fdopendir(fd) : NULL;
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return false;
-	}
-	while (empty && (e = readdir(d)))
-		empty = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
-	closedir(d);
-	return empty;
+	return !lbxdp_dir_has_entries(dfd, ".");
 }
 
 int lbxdp_dir_empty(int dfd, const char *path)

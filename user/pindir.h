@@ -37,6 +37,12 @@ int lbxdp_sibling(const char *dir, const char *suffix, char *buf, size_t len);
 int lbxdp_dir_empty(int dfd, const char *path);
 
 /*
+ * Whether the directory @path (relative to @dfd, as openat(2) takes them)
+ * has any entry but "." and "..": 1, 0, or -errno if it cannot be read.
+ */
+int lbxdp_dir_has_entries(int dfd, const char *path);
+
+/*
  * Whether the directory @dfd is lbxdp's to detach from or purge: it holds
  * a config pin (or an upgrade's, in LBXDP_MIGRATE_DIR), or nothing at all.
  * A pin directory given by mistake (the bpffs root, another tool's) is not.

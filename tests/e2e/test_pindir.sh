@@ -249,6 +249,21 @@ for name in lb-attaching lb-purging/; do
 	check "$TRY_DESC" [ "$TRY_OK" = yes ]
 done
 
+# A directory that holds another tool's pin but no config of ours: an
+# attach refuses it, and leaves the pin and the interface as they were.
+mkdir "$BPFFS/other"
+lab_exec lb bpftool map create "$BPFFS/other/theirs" type array key 4 value 4 \
+	entries 1 name theirs
+try 2 "$BPFFS/other|not lbxdp's|by hand" 30 "$BPFFS/other" \
+	attach lbxs0 --mode generic
+refused() {
+	[ "$TRY_OK" = yes ] && [ -e "$BPFFS/other/theirs" ] &&
+		[ ! -e "$BPFFS/other-attaching" ] &&
+		! lab_exec lb ip link show dev lbxs0 | grep -q xdp
+}
+check "$TRY_DESC; their pin kept, lbxs0 without XDP" refused
+rm -r "$BPFFS/other"
+
 # A pin directory given by mistake (here the bpffs root, which holds the
 # lab's pin directory) is not lbxdp's: detach and purge touch nothing.
 snapshot "$E2E_TMP/maps.before"
