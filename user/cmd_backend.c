@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "clock.h"
 #include "cli.h"
 #include "log.h"
 #include "maps.h"
@@ -154,14 +155,6 @@ static bool has_check(const struct lbxdp_backend_entry *e)
 	       e->health.state != LBXDP_HEALTH_NONE;
 }
 
-static __u64 realtime_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The override's state: "down", "up" or NULL (none). */
 static const char *op_state(__u8 op)
 {
@@ -238,7 +231,7 @@ static struct json_object *backend_json(const struct lbxdp_backend_entry *e,
 	J("owner", json_object_new_string(owner_name(e->meta.owner)));
 	J("health", json_object_new_string(health_name(&e->health)));
 	J("set_by", json_object_new_string(set_by(e)));
-	J("check", check_json(&e->health, realtime_ms()));
+	J("check", check_json(&e->health, lbxdp_realtime_ms()));
 	J("operator", op_json(&e->meta));
 #undef J
 	return o;
@@ -544,7 +537,7 @@ static int backend_list(struct cli *cli, int argc, char **argv)
 	struct lbxdp_vip_key key = {};
 	char svc[LBXDP_SVC_STRLEN];
 	size_t nv = 0, nb = 0, i, j;
-	__u64 now = realtime_ms();
+	__u64 now = lbxdp_realtime_ms();
 	struct lbxdp_vip vip;
 	struct lbxdp_ctx c;
 	int err;

@@ -17,6 +17,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "clock.h"
 #include "daemon/fsync.h"
 #include "daemon/fsync_pkt.h"
 #include "daemon/loop.h"
@@ -606,14 +607,6 @@ out:
 	test__end();
 }
 
-static __u64 realtime_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (__u64)ts.tv_sec * 1000000 + (__u64)ts.tv_nsec / 1000;
-}
-
 /* @b's one entry: a flow of @client:@sport to @vip's port 80, idle @age_ms,
  * to BACKEND(1). */
 static void one_entry(struct fsync_batch *b, const struct lbxdp_vip_key *vip,
@@ -964,7 +957,7 @@ static void test_pair(void)
 			       "backup open again"))
 			goto out;
 		one_entry(&rb, &bkey, CLIENT(13), 40042, 0);
-		rb.seq = realtime_us() - tmo_us - 1000000;
+		rb.seq = lbxdp_realtime_us() - tmo_us - 1000000;
 		fsync_get_stats(bk, &bs);
 		flows = bs.install.flows;
 		expired = bs.install.expired;
@@ -980,14 +973,14 @@ static void test_pair(void)
 
 		one_entry(&rb, &bkey, CLIENT(14), 40043, 2000);
 		p0 = lbxdp_prog_now(&lb_b.ctx);
-		t0 = realtime_us();
+		t0 = lbxdp_realtime_us();
 		rb.seq = t0 - 3000000;
 		send_batch(&rb, &o.key);
 		for (tries = 0; tries < 100 && bs.received < 2; tries++) {
 			loop_run_once(&l, 50);
 			fsync_get_stats(bk, &bs);
 		}
-		t1 = realtime_us();
+		t1 = lbxdp_realtime_us();
 		p1 = lbxdp_prog_now(&lb_b.ctx);
 		ASSERT_EQ(bs.install.flows, flows + 1, "flows installed");
 		if (ASSERT_OK(lbxdp_flow_get(&lb_b.ctx, &k14, &fv),

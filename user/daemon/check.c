@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <linux/wait.h>
+#include "clock.h"
 #include "check_int.h"
 #include "log.h"
 
@@ -133,14 +134,6 @@ int checker_socket(struct checker *c, int type)
 	return fd;
 }
 
-static uint64_t realtime_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void check_log(const struct check_env *env, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static void check_log(const struct check_env *env, const char *fmt, ...)
@@ -215,7 +208,7 @@ static void rs_update(struct rs_check *rc, struct checker *c, bool ok)
 		h->fails++;
 		h->oks = 0;
 	}
-	h->last_ms = realtime_ms();
+	h->last_ms = lbxdp_realtime_ms();
 	/* A down server shows why: a failing checker's reason, not the
 	 * last one that passed. */
 	for (i = 0; down && c->h.up && i < rc->n; i++)

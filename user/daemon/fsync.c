@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "clock.h"
 #include "fsync.h"
 #include "log.h"
 #include "records.h"
@@ -179,14 +180,6 @@ static int on_event(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-static __u64 realtime_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (__u64)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /*
  * Send what the rate allows from the queue, FSYNC_MAX_ENTRIES a datagram;
  * a last, partial one only with @flush (the tick's), so that datagrams
@@ -215,7 +208,7 @@ static void send_queued(struct fsync *f, bool flush)
 		if (n < (int)FSYNC_MAX_ENTRIES && !flush)
 			break;
 		b->syncid = f->o.syncid;
-		now_us = realtime_us();
+		now_us = lbxdp_realtime_us();
 		b->seq = now_us > f->seq ? now_us : f->seq + 1;
 		b->count = n;
 		for (i = 0; i < n; i++)
@@ -423,7 +416,7 @@ static void on_recv(struct loop_fd *h, uint32_t events)
 		f->have_last = true;
 		f->last_seq = b->seq;
 		f->st.received++;
-		fsync_age_in_flight(b, realtime_us());
+		fsync_age_in_flight(b, lbxdp_realtime_us());
 		if (lbxdp_sync_install(f->c, f->inst, b->e, (size_t)b->count,
 				       lbxdp_prog_now(f->c), &f->st.install))
 			f->st.install_errors++;

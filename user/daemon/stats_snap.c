@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "clock.h"
 #include "daemon/daemon.h"
 #include "daemon/stats.h"
 #include "daemon/vrrp.h"
@@ -16,14 +17,6 @@
 #ifndef LBXDP_VERSION
 #define LBXDP_VERSION "0.1"
 #endif
-
-static uint64_t realtime_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static enum st_state rs_state(const struct d_rs *r)
 {
@@ -92,7 +85,7 @@ struct st_snap *st_snap_take(struct daemon *d)
 
 	if (!s)
 		return NULL;
-	s->now_ms = realtime_ms();
+	s->now_ms = lbxdp_realtime_ms();
 	s->start_ms = s->now_ms - (mono - d->start_ms);
 	s->pid = (int)getpid();
 	s->version = LBXDP_VERSION;
