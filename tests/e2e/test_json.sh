@@ -90,8 +90,9 @@ for e in "vip add 198.18.0.10:99999" "backend add $LAB_SVC $W1" \
 	rc=0
 	# shellcheck disable=SC2086 # split the command into words
 	jrun $e || rc=$?
+	# shellcheck disable=SC2016 # expands when checked
 	check "-j $e: refused (exit $rc), stdout empty" \
-		[ "$rc" != 0 ] && [ ! -s "$E2E_TMP/out" ]
+		eval '[ "$rc" != 0 ] && [ ! -s "$E2E_TMP/out" ]'
 done
 
 # stats -w -j: JSON Lines, one document a line, each flushed on its own.

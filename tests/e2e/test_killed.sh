@@ -73,8 +73,9 @@ killed() {
 		bash "$E2E_DIR/../killed/kill_each.sh" "$LAB_PIN_DIR" "$SNAP" \
 		"$SVCS" "$@" 2>"$E2E_TMP/kill.err") || rc=$?
 	read -r runs kills names result <<<"${out:-0 0 0 none}"
+	# shellcheck disable=SC2016 # expands when checked
 	check "$what: killed at each of its $runs syscalls ($names kinds, $kills kills), the next writer leaves the state before or after, switching once: ${result}" \
-		[ "$rc" = 0 ] && [ "$result" = OK ] && [ "$kills" -gt 0 ]
+		eval '[ "$rc" = 0 ] && [ "$result" = OK ] && [ "$kills" -gt 0 ]'
 	if [ "$rc" != 0 ]; then
 		# kt says "nothing pinned" for every state without maps.
 		diag "$(grep -v '^Error: nothing pinned' "$E2E_TMP/kill.err" | head -30)"

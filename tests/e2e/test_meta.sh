@@ -41,6 +41,30 @@ D=198.18.0.40:80 # the daemon's service: web1 (weight 1), web3 (weight 2)
 # has TEXT WORD: TEXT contains WORD.
 has() { [[ "$1" == *"$2"* ]]; }
 
+# exit_says WANT RC TEXT WORD...: RC is WANT and TEXT contains every WORD.
+exit_says() {
+	local want=$1 rc=$2 text=$3 w
+	shift 3
+	[ "$rc" = "$want" ] || return 1
+	for w; do
+		has "$text" "$w" || return 1
+	done
+}
+
+# pinned all|none MAP...: every MAP is pinned in the lab's pin directory,
+# or none is.
+pinned() {
+	local how=$1 m
+	shift
+	for m; do
+		if [ -e "$LAB_PIN_DIR/$m" ]; then
+			[ "$how" = all ] || return 1
+		else
+			[ "$how" = none ] || return 1
+		fi
+	done
+}
+
 # be SVC ADDR EXPR: a Python expression of backend ADDR of SVC (as b) in
 # `lbxdp -j backend list`, printed.
 be() {
@@ -133,10 +157,10 @@ lab_lbxdp backend set $LAB_SVC "$W2" --weight 2
 rc=0
 err=$(lab_lbxdp backend set $LAB_SVC "$W1" --auto 2>&1) || rc=$?
 check "set --auto on the CLI's backend: exit 2 ($rc), says it is not the daemon's ('$err')" \
-	[ "$rc" = 2 ] && has "$err" "not checked by lbxdp daemon"
+	exit_says 2 "$rc" "$err" "not checked by lbxdp daemon"
 rc=0
 err=$(lab_lbxdp backend set $D "$W3" --auto --weight 3 2>&1) || rc=$?
-check "set --auto --weight: exit 1 ($rc, '$err')" [ "$rc" = 1 ] && has "$err" "--auto"
+check "set --auto --weight: exit 1 ($rc, '$err')" exit_says 1 "$rc" "$err" "--auto"
 check "the refused --auto changed nothing" \
 	is $D "$W3" '(b["weight"], b["operator"])' "(5, {'state': 'up', 'weight': 5})"
 lab_lbxdp backend set $D "$W3" --auto
@@ -234,7 +258,7 @@ check "a reused id ($d_id): the old holder's health entry reads as not checked" 
 pins_checks() {
 	local what=$1 rc err out before
 	check "$what: no vip_meta, backend_meta, health pinned" \
-		[ ! -e "$LAB_PIN_DIR/vip_meta" ] && [ ! -e "$LAB_PIN_DIR/backend_meta" ] && [ ! -e "$LAB_PIN_DIR/health" ]
+		pinned none vip_meta backend_meta health
 	err=$(lab_lbxdp status 2>&1 >/dev/null)
 	check "$what: status says to attach again ('$err')" has "$err" "attach eth0' again"
 	check "$what: status -j: daemon_maps false" [ "$(status_j 's["daemon_maps"]')" = False ]
@@ -246,21 +270,21 @@ pins_checks() {
 	check "$what: the CLI's writes work (add, set)" is 198.18.0.41:80 "$W3" 'b["state"]' down
 	rc=0
 	err=$(lab_lbxdp backend set 198.18.0.41:80 "$W3" --auto 2>&1) || rc=$?
-	check "$what: set --auto: exit 2 ($rc), the CLI's" [ "$rc" = 2 ] && has "$err" "not checked"
+	check "$what: set --auto: exit 2 ($rc), the CLI's" exit_says 2 "$rc" "$err" "not checked"
 	rc=0
 	err=$("$KT" dadd "$LAB_PIN_DIR" 198.18.0.42:80 2>&1) || rc=$?
 	check "$what: the daemon's vip add: refused, exit 2 ($rc), says to attach again ('$err')" \
-		[ "$rc" = 2 ] && has "$err" "map vip_meta is not pinned" && has "$err" "lbxdp attach IFACE' again"
+		exit_says 2 "$rc" "$err" "map vip_meta is not pinned" "lbxdp attach IFACE' again"
 	rc=0
 	err=$("$KT" dadd "$LAB_PIN_DIR" 198.18.0.41:80 "$W2" 1 02:00:00:00:00:02 2>&1) || rc=$?
 	check "$what: the daemon's backend add: refused, exit 2 ($rc), says to attach again ('$err')" \
-		[ "$rc" = 2 ] && has "$err" "map backend_meta is not pinned"
+		exit_says 2 "$rc" "$err" "map backend_meta is not pinned"
 	before=$(snap)
 	rc=0
 	out=$(lab_lbxdp attach eth0 --mode generic 2>&1) || rc=$?
 	check "$what: attach of this build: exit 0 ($rc: $out)" [ "$rc" = 0 ]
 	check "$what:   ... creates vip_meta, backend_meta and health" \
-		[ -e "$LAB_PIN_DIR/vip_meta" ] && [ -e "$LAB_PIN_DIR/backend_meta" ] && [ -e "$LAB_PIN_DIR/health" ]
+		pinned all vip_meta backend_meta health
 	check "$what:   ... keeps every service and backend" [ "$(snap)" = "$before" ]
 	check "$what:   ... status -j: daemon_maps true" [ "$(status_j 's["daemon_maps"]')" = True ]
 	"$KT" dadd "$LAB_PIN_DIR" 198.18.0.42:80
@@ -301,7 +325,7 @@ out=$(lab_lbxdp attach eth0 --mode generic 2>&1) || rc=$?
 check "$what: attach of this build upgrades it: exit 0 ($rc: $out)" \
 	upgraded_ok "$rc" "$out"
 check "$what:   ... creates vip_meta, backend_meta and health" \
-	[ -e "$LAB_PIN_DIR/vip_meta" ] && [ -e "$LAB_PIN_DIR/backend_meta" ] && [ -e "$LAB_PIN_DIR/health" ]
+	pinned all vip_meta backend_meta health
 check "$what:   ... keeps every service and backend ($before)" \
 	[ "$(snap_core)" = "$before" ]
 check "$what:   ... status -j: daemon_maps true" [ "$(status_j 's["daemon_maps"]')" = True ]

@@ -65,8 +65,9 @@ slowly() {
 	nb1=$(no_backend)
 	n=$(grep -c . "$hits" || true)
 	fail=$(grep -c '^FAIL' "$hits" || true)
+	# shellcheck disable=SC2016 # expands when checked
 	check "$what, its writes spread over seconds, under $n connections: no_backend +$((nb1 - nb0)), $fail failed" \
-		[ "$((nb1 - nb0))/$fail" = 0/0 ] && [ "$n" -ge 5 ]
+		eval '[ "$((nb1 - nb0))/$fail" = 0/0 ] && [ "$n" -ge 5 ]'
 	lab_hits 20 "http://$LAB_VIP/" $port >"$hits"
 	port=$((port + 20))
 	check "$what: then $web takes no new connection ($(lab_count "$web" <"$hits") of 20)" \
