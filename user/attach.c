@@ -105,6 +105,46 @@ int lbxdp_link_prog_fd(const char *pin_dir)
 	return err < 0 ? -errno : err;
 }
 
+int lbxdp_link_prog_reads(const char *pin_dir, const char *map, bool *yes)
+{
+	struct bpf_prog_info pi = {};
+	struct bpf_map_info mi = {};
+	__u32 ids[256], len, i;
+	char path[PATH_MAX];
+	int pfd, mfd = -1, err = 0;
+
+	*yes = false;
+	pfd = lbxdp_link_prog_fd(pin_dir);
+	if (pfd < 0)
+		return pfd;
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, map);
+	mfd = bpf_obj_get(path);
+	if (mfd < 0) {
+		err = errno == ENOENT ? 0 : -errno;
+		goto cleanup;
+	}
+	len = sizeof(mi);
+	if (bpf_obj_get_info_by_fd(mfd, &mi, &len)) {
+		err = -errno;
+		goto cleanup;
+	}
+	pi.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
+	pi.map_ids = (__u64)(unsigned long)ids;
+	len = sizeof(pi);
+	if (bpf_obj_get_info_by_fd(pfd, &pi, &len)) {
+		err = -errno;
+		goto cleanup;
+	}
+	for (i = 0; i < pi.nr_map_ids && i < sizeof(ids) / sizeof(ids[0]); i++)
+		if (ids[i] == mi.id)
+			*yes = true;
+cleanup:
+	if (mfd >= 0)
+		close(mfd);
+	close(pfd);
+	return err;
+}
+
 /* One jiffies reading from the program, paired with CLOCK_MONOTONIC_COARSE:
  * both move on the same tick. */
 static int clock_sample(struct lbxdp_bpf *skel, __u64 *j, __u64 *ns)
@@ -691,9 +731,28 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 
 	/* A program without vip_track (the last of the jet maps) placed
 	 * every flow with an entry: the new one looks them all up until
-	 * they are idle. */
-	snprintf(path, sizeof(path), "%s/vip_track", o->pin_dir);
-	track_all = have_pinned && (upgrade || access(path, F_OK));
+	 * they are idle. Asked of the program on the link, for an attach
+	 * killed during its load leaves a vip_track that none has read
+	 * (libbpf pins the maps first); with none there, told by the pin. */
+	track_all = have_pinned && !upgrade;
+	if (track_all) {
+		bool reads;
+
+		err = lbxdp_link_prog_reads(o->pin_dir, "vip_track", &reads);
+		if (err == -ENOENT) {
+			snprintf(path, sizeof(path), "%s/vip_track",
+				 o->pin_dir);
+			reads = !access(path, F_OK);
+			err = 0;
+		}
+		if (err) {
+			p_err("cannot read which maps %s's program reads: %s",
+			      o->pin_dir, strerror(-err));
+			goto cleanup;
+		}
+		track_all = !reads;
+	}
+	track_all |= upgrade;
 	if (upgrade) {
 		err = lbxdp_migrate_stage(&mig);
 		if (err)

@@ -46,7 +46,13 @@ struct lbxdp_link_info {
 /* The pinned link's interface, mode and program. */
 int lbxdp_link_query(const char *pin_dir, struct lbxdp_link_info *li);
 
-/* The program fd behind the pinned link (for tests and benchmarks). */
+/* The program fd behind the pinned link (for tests and benchmarks);
+ * -ENOENT: no link pinned, or no program on it. */
 int lbxdp_link_prog_fd(const char *pin_dir);
+
+/* Whether the program on @pin_dir's link reads the map pinned as
+ * @pin_dir/@map (*yes false if there is no such pin). 0, -ENOENT (no
+ * program to ask), or -errno. */
+int lbxdp_link_prog_reads(const char *pin_dir, const char *map, bool *yes);
 
 #endif /* LBXDP_ATTACH_H */

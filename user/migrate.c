@@ -198,49 +198,13 @@ static int read_config(struct lbxdp_migration *m, const char *src)
  * upgrade was made (the old program reads its own, under DIR/abi3). */
 static int swapped(const char *dir, bool *yes)
 {
-	struct bpf_prog_info pi = {};
-	struct bpf_map_info mi = {};
-	__u32 ids[256], len, i;
-	char path[PATH_MAX];
-	int pfd, mfd = -1, err = 0;
+	int err = lbxdp_link_prog_reads(dir, "config", yes);
 
-	*yes = false;
-	pfd = lbxdp_link_prog_fd(dir);
-	if (pfd == -ENOENT)
+	if (err == -ENOENT)
 		return 0;
-	if (pfd < 0) {
-		p_err("cannot read the program on %s's link: %s", dir,
-		      strerror(-pfd));
-		return pfd;
-	}
-	snprintf(path, sizeof(path), "%s/config", dir);
-	mfd = bpf_obj_get(path);
-	if (mfd < 0) {
-		err = errno == ENOENT ? 0 : -errno;
-		goto cleanup;
-	}
-	len = sizeof(mi);
-	if (bpf_obj_get_info_by_fd(mfd, &mi, &len)) {
-		err = -errno;
-		goto cleanup;
-	}
-	pi.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
-	pi.map_ids = (__u64)(unsigned long)ids;
-	len = sizeof(pi);
-	if (bpf_obj_get_info_by_fd(pfd, &pi, &len)) {
-		err = -errno;
-		goto cleanup;
-	}
-	for (i = 0; i < pi.nr_map_ids && i < sizeof(ids) / sizeof(ids[0]); i++)
-		if (ids[i] == mi.id)
-			*yes = true;
-cleanup:
 	if (err)
 		p_err("cannot tell whether %s's program was swapped: %s", dir,
 		      strerror(-err));
-	if (mfd >= 0)
-		close(mfd);
-	close(pfd);
 	return err;
 }
 

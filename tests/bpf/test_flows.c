@@ -6,6 +6,7 @@
  * weight changes, and the per-VIP and per-backend counters.
  */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -2379,6 +2380,84 @@ out:
 	test__end();
 }
 
+/* VIP id 0's vip_track stamp in @lb's pin directory, or -1. */
+static long long vip_track0(const struct lb *lb)
+{
+	char path[PATH_MAX + 32];
+	__u32 zero = 0, v;
+	int fd, err;
+
+	snprintf(path, sizeof(path), "%s/vip_track", lb->pin_dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -1;
+	err = bpf_map_lookup_elem(fd, &zero, &v);
+	close(fd);
+	return err ? -1 : (long long)v;
+}
+
+/* An XDP program of an lbxdp build before vip_track (it reads no map),
+ * put on @lb's pinned link. */
+static bool link_to_old_build(struct lb *lb)
+{
+	struct bpf_insn insns[] = {
+		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .imm = XDP_PASS},
+		{.code = BPF_JMP | BPF_EXIT},
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, po, .expected_attach_type = BPF_XDP);
+	char path[PATH_MAX + 32];
+	int pfd, lfd, err;
+
+	pfd = bpf_prog_load(BPF_PROG_TYPE_XDP, "old_build", "Dual BSD/GPL",
+			    insns, 2, &po);
+	if (!ASSERT_TRUE(pfd >= 0, "load a program that reads no map"))
+		return false;
+	snprintf(path, sizeof(path), "%s/%s", lb->pin_dir, LBXDP_LINK_PIN);
+	lfd = bpf_obj_get(path);
+	err = lfd < 0 ? -errno : bpf_link_update(lfd, pfd, NULL);
+	if (lfd >= 0)
+		close(lfd);
+	close(pfd);
+	return ASSERT_OK(err, "put it on the link");
+}
+
+/*
+ * Which flows an attach tracks is asked of the program on the link: one
+ * that does not read vip_track (a build before it; an attach killed
+ * during its load left the pin, which libbpf makes first) placed every
+ * flow with an entry, so that all are looked up for a timeout after. One
+ * that reads it tracked what it had to: nothing more is.
+ */
+static void test_attach_track_asks(void)
+{
+	struct lb lb = {};
+
+	test__begin(
+		"attach: tracks every flow where the program on the link does not read vip_track");
+	if (!ASSERT_OK(lb_attach_caps(&lb, "trk", IF_MODEL, 64, T_RING),
+		       "attach") ||
+	    !ASSERT_EQ(vip_track0(&lb), 0, "fresh: nothing tracked"))
+		goto out;
+	lb_close(&lb);
+	if (!ASSERT_OK(lb_attach_caps(&lb, "trk", IF_MODEL, 64, T_RING),
+		       "attach again, over this build") ||
+	    !ASSERT_EQ(vip_track0(&lb), 0, "this build's: nothing tracked"))
+		goto out;
+	lb_close(&lb);
+	if (!link_to_old_build(&lb) ||
+	    !ASSERT_OK(lb_attach_caps(&lb, "trk", IF_MODEL, 64, T_RING),
+		       "attach again, over an older build"))
+		goto out;
+	ASSERT_GT(vip_track0(&lb), 0,
+		  "its flows, placed with entries, all tracked: vip_track");
+out:
+	lb_close(&lb);
+	if (lb.pin_dir[0])
+		ASSERT_OK(lbxdp_detach(lb.pin_dir, IF_MODEL, true),
+			  "detach --purge");
+	test__end();
+}
+
 struct vip_count {
 	__be32 addr;
 	__u32 n;
@@ -2739,6 +2818,7 @@ void test_flows(void)
 	test_writer_tmo();
 	test_refresh_failed();
 	test_attach_retag();
+	test_attach_track_asks();
 	test_walk_names();
 	test_flow_list();
 	test_seen_wrap();
