@@ -775,7 +775,7 @@ static void test_vrrp_xdp_global(void **state)
 	assert_int_equal(cf->stats.bind_port, 8404);
 	assert_string_equal(cf->stats.uri, "/lbstats");
 	assert_string_equal(cf->stats.realm, "lbxdp stats");
-	assert_int_equal(cf->stats.nusers, 2);
+	assert_int_equal(cf->stats.nusers, 3);
 	assert_string_equal(cf->stats.users[0].name, "admin");
 	assert_string_equal(cf->stats.users[0].pass, "secret");
 	assert_false(cf->stats.users[0].hashed);
@@ -783,6 +783,10 @@ static void test_vrrp_xdp_global(void **state)
 	assert_string_equal(cf->stats.users[1].name, "ops");
 	assert_true(cf->stats.users[1].hashed);
 	assert_true(cf->stats.users[1].admin);
+	/* bcrypt: a hash too, as every password that begins with $ */
+	assert_string_equal(cf->stats.users[2].name, "bc");
+	assert_true(cf->stats.users[2].hashed);
+	assert_false(cf->stats.users[2].admin);
 	assert_int_equal(cf->stats.refresh_ms, 30000);
 	assert_true(cf->stats.hide_version);
 	assert_false(cf->stats.metrics_auth);

@@ -17,15 +17,17 @@
 
 static void test_auth(void **state)
 {
-	char hy[CRYPT_OUTPUT_SIZE], salt[CRYPT_GENSALT_OUTPUT_SIZE];
+	char hy[CRYPT_OUTPUT_SIZE], hb[CRYPT_OUTPUT_SIZE];
+	char salt[CRYPT_GENSALT_OUTPUT_SIZE];
 	struct crypt_data cd;
-	struct conf_stats_user u[4] = {
+	struct conf_stats_user u[5] = {
 		{.name = "admin", .pass = "secret", .admin = true},
 		{.name = "ops", .pass = H6, .hashed = true},
 		{.name = "five", .pass = H5, .hashed = true, .admin = true},
 		{.name = "yes", .pass = hy, .hashed = true},
+		{.name = "bc", .pass = hb, .hashed = true},
 	};
-	struct conf_stats cs = {.users = u, .nusers = 4};
+	struct conf_stats cs = {.users = u, .nusers = 5};
 	bool admin = true;
 
 	(void)state;
@@ -35,6 +37,12 @@ static void test_auth(void **state)
 	memset(&cd, 0, sizeof(cd));
 	assert_non_null(crypt_r("pwy", salt, &cd));
 	snprintf(hy, sizeof(hy), "%s", cd.output);
+	/* bcrypt too: every hash libxcrypt takes */
+	assert_non_null(
+		crypt_gensalt_rn("$2b$", 0, NULL, 0, salt, sizeof(salt)));
+	memset(&cd, 0, sizeof(cd));
+	assert_non_null(crypt_r("pwb", salt, &cd));
+	snprintf(hb, sizeof(hb), "%s", cd.output);
 
 	assert_true(st_auth(&cs, "admin", "secret", &admin));
 	assert_true(admin);
@@ -44,6 +52,8 @@ static void test_auth(void **state)
 	assert_true(admin);
 	assert_true(st_auth(&cs, "yes", "pwy", &admin));
 	assert_false(admin);
+	assert_true(st_auth(&cs, "bc", "pwb", &admin));
+	assert_false(st_auth(&cs, "bc", hb, &admin)); /* the hash itself */
 
 	/* wrong passwords, prefixes, another user's password, no user */
 	assert_false(st_auth(&cs, "admin", "secre", &admin));

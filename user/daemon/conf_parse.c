@@ -2334,9 +2334,11 @@ static void s_auth(struct p *p, const struct conf_stmt *st, void *o)
 	u->pass = dup(p, colon + 1);
 	if (!u->name)
 		p->nomem = true;
-	u->hashed = !strncmp(u->pass ? u->pass : "", "$5$", 3) ||
-		    !strncmp(u->pass ? u->pass : "", "$6$", 3) ||
-		    !strncmp(u->pass ? u->pass : "", "$y$", 3);
+	/* crypt(3)'s hashes begin with $ ($y$, $6$, $2b$...): one of them
+	 * taken as a plain password would let in whoever read the file
+	 * and refuse the real password. So a password that begins with $
+	 * is a hash, which crypt(3) must take (stats_finish()). */
+	u->hashed = u->pass && u->pass[0] == '$';
 	u->at = st->at;
 }
 
@@ -2483,7 +2485,7 @@ static void stats_finish(struct p *p)
 		if (s->users[k].hashed && !crypt_ok(s->users[k].pass))
 			conf_error(
 				p->d, &s->users[k].at,
-				"auth: user %s: the hash is not one crypt(3) takes",
+				"auth: user %s: the hash is not one crypt(3) takes (a password that begins with $ is a hash)",
 				s->users[k].name);
 	if (!s->on)
 		return;
