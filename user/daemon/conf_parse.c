@@ -88,6 +88,10 @@ struct vrs {
 	bool prio;	 /* priority written */
 	bool auth;	 /* authentication given, auth_at */
 	struct conf_loc auth_at;
+	/* auth_type's word, at type_at: keepalived authenticates only
+	 * with auth_type PASS (auth_pass alone is no authentication) */
+	enum { AUTH_UNSET, AUTH_PASS, AUTH_AH } auth_type;
+	struct conf_loc type_at;
 	struct pts *ts;
 	int nts;
 };
@@ -1165,8 +1169,6 @@ struct vrx {
 	struct conf_vrrp *vr;
 	struct vrs *s;
 	bool vrid;
-	bool auth_ah;
-	struct conf_loc auth_at;
 };
 
 static void v_state(struct p *p, const struct conf_stmt *st, void *o)
@@ -1297,11 +1299,11 @@ static void a_type(struct p *p, const struct conf_stmt *st, void *o)
 	if (!need(p, st, 1))
 		return;
 	extra(p, st, 1);
+	x->s->type_at = st->at;
 	if (!strcasecmp(st->w[1], "PASS")) {
-		x->auth_ah = false;
+		x->s->auth_type = AUTH_PASS;
 	} else if (!strcasecmp(st->w[1], "AH")) {
-		x->auth_ah = true;
-		x->auth_at = st->at;
+		x->s->auth_type = AUTH_AH;
 	} else {
 		conf_error(p->d, &st->at, "auth_type: '%s' is not PASS or AH",
 			   st->w[1]);
@@ -1829,10 +1831,6 @@ static void top_vrrp(struct p *p, const struct conf_stmt *st, void *o)
 			x.vr->name);
 		x.vr->nopreempt = false;
 	}
-	if (x.auth_ah)
-		conf_warning(
-			p->d, &x.auth_at,
-			"auth_type AH: not implemented by lbxdp: no authentication");
 	for (i = 0; x.vr->vrid && x.vr->interface && i < p->cf->nvrrp - 1;
 	     i++) {
 		const struct conf_vrrp *o2 = &p->cf->vrrp[i];
@@ -3936,6 +3934,18 @@ static void vrrp_complete(struct p *p, int i)
 		conf_warning(
 			p->d, &s->auth_at,
 			"authentication: VRRP version 3 has none: ignored, as keepalived does");
+		v->auth_pass[0] = '\0';
+	} else if (s->auth_type == AUTH_AH) {
+		/* nor its key sent in clear as a PASS one */
+		conf_warning(
+			p->d, &s->type_at,
+			"auth_type AH: not implemented by lbxdp: no authentication");
+		v->auth_pass[0] = '\0';
+	} else if (s->auth && s->auth_type != AUTH_PASS) {
+		if (v->auth_pass[0])
+			conf_warning(
+				p->d, &s->auth_at,
+				"authentication: auth_pass without auth_type PASS: no authentication, as keepalived does");
 		v->auth_pass[0] = '\0';
 	} else if (s->auth && !v->auth_pass[0]) {
 		conf_warning(
