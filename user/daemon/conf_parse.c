@@ -3710,10 +3710,10 @@ static void advert_normalise(struct p *p, struct conf_vrrp *v)
 	if (!(ms % unit))
 		return;
 	ms = (ms + unit / 2) / unit * unit;
+	/* v3 is at most 40.95 s here, which rounds to no more; v2 has up
+	 * to 255 s, whole ones */
 	if (!ms)
 		ms = unit;
-	if (ms > 40950)
-		ms = 40950;
 	conf_warning(
 		p->d, &v->at,
 		"vrrp_instance %s: VRRPv%d advert_int %u.%03u s %s: rounded to %u.%03u s, as keepalived does",
