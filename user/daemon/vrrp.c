@@ -685,36 +685,89 @@ void vrrp_set_track(struct d_vrrp *v, bool fault, int weight)
 		step(v, from, &a);
 }
 
-/* Whether keepalived would keep the instance's state over a reload. */
-static bool inst_same(const struct conf_vrrp *a, const struct conf_vrrp *b)
+/*
+ * Whether a reload keeps the running instance @a as @b, state and all,
+ * as keepalived's vrrp_exist() does: the same router on the wire (its
+ * interface and VRID, unicast from the same source or multicast) and
+ * the same version. What else changed (name, VIPs, timing,
+ * authentication, preemption) changes in place: inst_update().
+ */
+static bool inst_kin(const struct conf_vrrp *a, const struct conf_vrrp *b)
+{
+	return !strcmp(a->interface, b->interface) && a->vrid == b->vrid &&
+	       a->version == b->version && !a->npeers == !b->npeers &&
+	       (!a->npeers || a->unicast_src == b->unicast_src) &&
+	       /* a priority moves in place (vrrp_track_links() after the
+		* commit), except to or from the owner's: state only starts */
+	       (a->priority == b->priority || (a->priority != VRRP_PRIO_OWNER &&
+					       b->priority != VRRP_PRIO_OWNER));
+}
+
+static bool vip_in(const struct conf_vrrp *cv, const struct conf_vip_addr *a)
 {
 	int i;
 
-	if (strcmp(a->name, b->name) || strcmp(a->interface, b->interface) ||
-	    a->vrid != b->vrid || a->version != b->version ||
-	    /* a priority moves in place (vrrp_track_links() after the
-	     * commit), except to or from the owner's; state only starts */
-	    (a->priority != b->priority && (a->priority == VRRP_PRIO_OWNER ||
-					    b->priority == VRRP_PRIO_OWNER)) ||
-	    a->advert_int_ms != b->advert_int_ms ||
-	    strcmp(a->auth_pass, b->auth_pass) ||
-	    a->nopreempt != b->nopreempt ||
-	    a->preempt_delay_ms != b->preempt_delay_ms ||
-	    a->unicast_src != b->unicast_src || a->npeers != b->npeers ||
-	    a->nvips != b->nvips || a->nvips_excluded != b->nvips_excluded)
-		return false;
-	for (i = 0; i < a->npeers; i++)
-		if (a->unicast_peers[i] != b->unicast_peers[i])
-			return false;
-	for (i = 0; i < a->nvips; i++)
-		if (a->vips[i].addr != b->vips[i].addr ||
-		    a->vips[i].prefix != b->vips[i].prefix)
-			return false;
-	for (i = 0; i < a->nvips_excluded; i++)
-		if (a->vips_excluded[i].addr != b->vips_excluded[i].addr ||
-		    a->vips_excluded[i].prefix != b->vips_excluded[i].prefix)
-			return false;
-	return true;
+	for (i = 0; i < cv->nvips + cv->nvips_excluded; i++)
+		if (vip_nth(cv, i)->addr == a->addr &&
+		    vip_nth(cv, i)->prefix == a->prefix)
+			return true;
+	return false;
+}
+
+/*
+ * Kept instance @v takes its new configuration @cv (@addrs: room for its
+ * advertised VIPs, made by vrrp_prepare()). A MASTER removes the VIPs
+ * that went, adds the new ones and announces them; keepalived's reload
+ * does the same (clear_diff_vrrp(), restore_vrrp_state()), where a
+ * restart of the instance would fail over to the peer and back.
+ */
+static void inst_update(struct d_vrrp *v, const struct conf_vrrp *cv,
+			__be32 *addrs)
+{
+	const struct conf_vrrp *old = v->cv;
+	bool held = v->started && v->fsm.state == VRRP_STATE_MASTER;
+	bool added = false;
+	char ip[INET_ADDRSTRLEN];
+	int i, err;
+
+	for (i = 0; i < cv->nvips && i < VRRP_MAX_ADDRS; i++)
+		addrs[i] = cv->vips[i].addr;
+	free(v->addrs);
+	v->addrs = addrs;
+	v->expect.addrs = addrs;
+	v->expect.naddrs = i;
+	v->expect.interval_cs = (uint16_t)(cv->advert_int_ms / 10);
+	memset(v->expect.auth_pass, 0, sizeof(v->expect.auth_pass));
+	if (cv->version == 2)
+		memcpy(v->expect.auth_pass, cv->auth_pass,
+		       sizeof(v->expect.auth_pass));
+	v->fsm.p.priority = cv->priority;
+	v->fsm.p.advert_int_cs = (uint16_t)(cv->advert_int_ms / 10);
+	v->fsm.p.nopreempt = cv->nopreempt;
+	v->fsm.p.preempt_delay_ms = cv->preempt_delay_ms;
+	if (v->fsm.state == VRRP_STATE_MASTER)
+		v->fsm.master_int_cs = v->fsm.p.advert_int_cs;
+	v->cv = cv;
+	if (!held)
+		return;
+	for (i = 0; i < old->nvips + old->nvips_excluded; i++) {
+		const struct conf_vip_addr *a = vip_nth(old, i);
+
+		if (vip_in(cv, a))
+			continue;
+		err = lbxdp_nl_addr(v->ifindex, false, a->addr, a->prefix,
+				    a->label, a->scope);
+		if (err && err != -EADDRNOTAVAIL)
+			d_err(v->d, "vrrp_instance %s: cannot remove %s/%u: %s",
+			      cv->name, ip_str(a->addr, ip, sizeof(ip)),
+			      a->prefix, strerror(-err));
+	}
+	for (i = 0; i < cv->nvips + cv->nvips_excluded; i++)
+		added |= !vip_in(old, vip_nth(cv, i));
+	if (!added)
+		return;
+	vips_set(v, true);
+	garp_begin(v, cv->garp_repeat, cv->garp_delay_ms);
 }
 
 /* ---- sync groups ---- */
@@ -810,6 +863,9 @@ void vrrp_abort(struct vrrp_plan *p)
 		vrrp_scripts_abort(p->scripts, p->nscripts);
 	if (p->groups)
 		groups_free(p->groups, p->cf->nsync_groups);
+	for (i = 0; p->addrs && i < p->n; i++)
+		free(p->addrs[i]);
+	free(p->addrs);
 	free(p->nv);
 	free(p->fresh);
 	free(p->kept);
@@ -818,7 +874,7 @@ void vrrp_abort(struct vrrp_plan *p)
 
 int vrrp_prepare(struct daemon *d, const struct conf *cf, struct vrrp_plan *p)
 {
-	int i, j, err;
+	int i, j, pass, err;
 
 	memset(p, 0, sizeof(*p));
 	p->cf = cf;
@@ -826,7 +882,8 @@ int vrrp_prepare(struct daemon *d, const struct conf *cf, struct vrrp_plan *p)
 	p->nv = calloc((size_t)cf->nvrrp + 1, sizeof(*p->nv));
 	p->fresh = calloc((size_t)cf->nvrrp + 1, sizeof(*p->fresh));
 	p->kept = calloc((size_t)d->nvrrp + 1, sizeof(*p->kept));
-	if (!p->nv || !p->fresh || !p->kept) {
+	p->addrs = calloc((size_t)cf->nvrrp + 1, sizeof(*p->addrs));
+	if (!p->nv || !p->fresh || !p->kept || !p->addrs) {
 		vrrp_abort(p);
 		return -ENOMEM;
 	}
@@ -841,16 +898,30 @@ int vrrp_prepare(struct daemon *d, const struct conf *cf, struct vrrp_plan *p)
 		vrrp_abort(p);
 		return err;
 	}
-	for (i = 0; i < cf->nvrrp; i++) {
-		for (j = 0; j < d->nvrrp; j++)
-			if (!p->kept[j] &&
-			    inst_same(d->vrrp[j]->cv, &cf->vrrp[i]))
-				break;
-		if (j < d->nvrrp) {
-			p->kept[j] = true;
-			p->nv[i] = d->vrrp[j];
-			continue;
+	/* kept: first where the name is the same too, then renamed */
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < cf->nvrrp; i++) {
+			for (j = 0; !p->nv[i] && j < d->nvrrp; j++) {
+				const struct conf_vrrp *o = d->vrrp[j]->cv;
+
+				if (p->kept[j] || !inst_kin(o, &cf->vrrp[i]) ||
+				    (!pass &&
+				     strcmp(o->name, cf->vrrp[i].name)))
+					continue;
+				p->addrs[i] =
+					calloc((size_t)cf->vrrp[i].nvips + 1,
+					       sizeof(**p->addrs));
+				if (!p->addrs[i]) {
+					vrrp_abort(p);
+					return -ENOMEM;
+				}
+				p->kept[j] = true;
+				p->nv[i] = d->vrrp[j];
+			}
 		}
+	for (i = 0; i < cf->nvrrp; i++) {
+		if (p->nv[i])
+			continue;
 		err = inst_open(d, &cf->vrrp[i], &p->nv[i]);
 		if (err) {
 			vrrp_abort(p);
@@ -876,7 +947,10 @@ void vrrp_commit(struct daemon *d, struct vrrp_plan *p)
 			inst_close(d->vrrp[j]);
 	vrrp_scripts_commit(d, p->scripts, p->nscripts);
 	for (i = 0; i < p->n; i++)
-		p->nv[i]->cv = &p->cf->vrrp[i];
+		if (p->fresh[i])
+			p->nv[i]->cv = &p->cf->vrrp[i];
+		else
+			inst_update(p->nv[i], &p->cf->vrrp[i], p->addrs[i]);
 	free(d->vrrp);
 	d->vrrp = p->nv;
 	d->nvrrp = p->n;
@@ -891,6 +965,7 @@ void vrrp_commit(struct daemon *d, struct vrrp_plan *p)
 	for (i = 0; i < d->nvgroups; i++)
 		group_start(&d->vgroups[i], old, nold);
 	groups_free(old, nold);
+	free(p->addrs);
 	free(p->fresh);
 	free(p->kept);
 	memset(p, 0, sizeof(*p));

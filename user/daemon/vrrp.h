@@ -73,8 +73,9 @@ struct d_vgroup {
 /*
  * Starting and reloading: vrrp_prepare() opens the instances of @cf that
  * are new (sockets, not started: nothing is sent or changed) and pairs
- * the others with the running ones that keepalived would keep (same
- * name, interface, VRID, version, VIPs and timing). An instance that
+ * the others with the running ones that keepalived would keep (the same
+ * interface, VRID, version and unicast source; name, VIPs, timing and
+ * authentication change in place, the state kept). An instance that
  * cannot run (its interface is not the attached one, ...) is logged with
  * its file:line and fails it: -errno, nothing left open. Then either
  * vrrp_commit(), which stops the running instances that go, moves the
@@ -88,6 +89,7 @@ struct vrrp_plan {
 	const struct conf *cf;
 	struct d_vrrp **nv;
 	bool *fresh, *kept;
+	__be32 **addrs; /* a kept instance's advertised VIPs, made here */
 	int n;
 	struct d_vscript **scripts;
 	int nscripts;
