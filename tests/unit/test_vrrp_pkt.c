@@ -588,6 +588,10 @@ static void match_v3(void **state)
 	assert_int_equal(vrrp_match(&a, &e), VRRP_DROP_ADDRESSES);
 	e.version = 2;
 	assert_int_equal(vrrp_match(&a, &e), VRRP_DROP_VERSION);
+	/* another router's, of another version: its VRID says it is none
+	 * of ours (a drop that is not logged) */
+	e.vrid = 49;
+	assert_int_equal(vrrp_match(&a, &e), VRRP_DROP_VRID);
 }
 
 static void encode_errors(void **state)

@@ -211,10 +211,12 @@ enum vrrp_drop vrrp_match(const struct vrrp_advert *a,
 	char pass[VRRP_AUTH_LEN] = {0};
 	int i;
 
-	if (a->version != e->version)
-		return VRRP_DROP_VERSION;
+	/* Another router's first, whatever its version: on a shared link,
+	 * as keepalived, they are no news (vrrp.c logs no VRID drop). */
 	if (a->vrid != e->vrid)
 		return VRRP_DROP_VRID;
+	if (a->version != e->version)
+		return VRRP_DROP_VERSION;
 	if (a->version == 2) {
 		/* keepalived: auth type first, then the 8 bytes, NUL-padded. */
 		memcpy(pass, e->auth_pass,
