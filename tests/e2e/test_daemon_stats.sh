@@ -97,6 +97,12 @@ get -u admin:wrong /stats >/dev/null
 T1=$(date +%s%N)
 check "a wrong password: 401 after a delay of 1 s or more ($(((T1 - T0) / 1000000)) ms)" \
 	eval '[ "$(code)" = 401 ] && [ $((T1 - T0)) -ge 1000000000 ]'
+# Credentials that do not decode (no colon) are a failed login too.
+T0=$(date +%s%N)
+get -H "Authorization: Basic $(printf nocolon | base64)" /stats >/dev/null
+T1=$(date +%s%N)
+check "undecodable credentials: 401 after a delay of 1 s or more ($(((T1 - T0) / 1000000)) ms)" \
+	eval '[ "$(code)" = 401 ] && [ $((T1 - T0)) -ge 1000000000 ]'
 # A connection's thread runs below the loop (nice 10): seen while one
 # waits out its wrong password.
 niced() { ps -L -o nice= -p "$DPID" | grep -qx ' *10'; }

@@ -515,7 +515,14 @@ static enum MHD_Result auth(struct st_server *sv, struct MHD_Connection *conn,
 	}
 	if (ok)
 		return MHD_YES;
-	if (*user) {
+	if (!*user &&
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+					MHD_HTTP_HEADER_AUTHORIZATION)) {
+		/* Credentials it cannot decode (libmicrohttpd says why): a
+		 * failed login too, or a client could try them, and have
+		 * the library log, as fast as it sends. */
+		nap(sv, BAD_AUTH_DELAY_MS);
+	} else if (*user) {
 		char name[65];
 		size_t i;
 
