@@ -96,6 +96,14 @@ check "status: the master is our address ($LB_IP)" \
 e2e_wait 10 notified "MASTER 100"
 check "notify: INSTANCE VI_1 MASTER 100" notified "MASTER 100"
 check "ha_suspend: the checks run while MASTER" eval '[ "$(suspended)" = 0 ]'
+# Its gratuitous ARPs' socket sends only: no ARP on the link is queued to
+# a socket nobody reads (a packet socket bound to ARP's protocol would be).
+arp_socks() {
+	ip netns exec "${LAB_PREFIX}lb" awk 'NR > 1 && $4 == "0806"' /proc/net/packet |
+		wc -l
+}
+check "no packet socket takes ARP in the LB's namespace ($(arp_socks))" \
+	eval '[ "$(arp_socks)" = 0 ]'
 
 # The script fails: priority 40 < keepalived's 50, which preempts.
 rm -f "$OKFILE"

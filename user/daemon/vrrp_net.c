@@ -107,12 +107,13 @@ int vrrp_garp_open(int ifindex)
 {
 	struct sockaddr_ll sll = {
 		.sll_family = AF_PACKET,
-		.sll_protocol = htons(ETH_P_ARP),
 		.sll_ifindex = ifindex,
 	};
 	int fd, err;
 
-	/* Protocol 0: send only, no ARP of others queued to us. */
+	/* Protocol 0, at socket() and bind() (where a protocol would
+	 * register the socket for it): send only, no ARP of others queued
+	 * to a socket nobody reads. */
 	fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
