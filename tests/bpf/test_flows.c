@@ -2130,6 +2130,16 @@ static bool model_wrr(struct lb *lb, const char *sub, __u32 flows,
 			 "backend add");
 }
 
+/* Close @lb and purge its pin directory, which leaves IF_MODEL to the
+ * model test. */
+static void lb_purge(struct lb *lb)
+{
+	lb_close(lb);
+	if (lb->pin_dir[0])
+		ASSERT_OK(lbxdp_detach(lb->pin_dir, IF_MODEL, true),
+			  "detach --purge");
+}
+
 /*
  * User space's writer (bpf/sync_put.bpf.c), loaded once by a daemon, reads
  * the timeouts at each write: a way idle longer than the timeout it was
@@ -2196,11 +2206,7 @@ static void test_writer_tmo(void)
 			  "each of the six is there, none written over");
 	}
 out:
-	lb_close(&lb);
-	/* Leaves IF_MODEL to the model test. */
-	if (lb.pin_dir[0])
-		ASSERT_OK(lbxdp_detach(lb.pin_dir, IF_MODEL, true),
-			  "detach --purge");
+	lb_purge(&lb);
 	test__end();
 }
 
@@ -2255,10 +2261,7 @@ static void test_refresh_failed(void)
 			    "not refreshed (the fault)");
 out:
 	clock_release(c);
-	lb_close(&lb);
-	if (lb.pin_dir[0])
-		ASSERT_OK(lbxdp_detach(lb.pin_dir, IF_MODEL, true),
-			  "detach --purge");
+	lb_purge(&lb);
 	test__end();
 }
 
@@ -2373,10 +2376,7 @@ out:
 		tab[0].seq &= ~1U;
 		munmap(tab, len);
 	}
-	lb_close(&lb);
-	if (lb.pin_dir[0])
-		ASSERT_OK(lbxdp_detach(lb.pin_dir, IF_MODEL, true),
-			  "detach --purge");
+	lb_purge(&lb);
 	test__end();
 }
 
@@ -2451,10 +2451,7 @@ static void test_attach_track_asks(void)
 	ASSERT_GT(vip_track0(&lb), 0,
 		  "its flows, placed with entries, all tracked: vip_track");
 out:
-	lb_close(&lb);
-	if (lb.pin_dir[0])
-		ASSERT_OK(lbxdp_detach(lb.pin_dir, IF_MODEL, true),
-			  "detach --purge");
+	lb_purge(&lb);
 	test__end();
 }
 
