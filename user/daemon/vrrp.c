@@ -703,6 +703,20 @@ static bool inst_kin(const struct conf_vrrp *a, const struct conf_vrrp *b)
 					       b->priority != VRRP_PRIO_OWNER));
 }
 
+/* The running instance that @cv keeps (of the ones not @kept yet, with
+ * its name if @by_name), or -1. */
+static int kin_of(const struct daemon *d, const bool *kept,
+		  const struct conf_vrrp *cv, bool by_name)
+{
+	int j;
+
+	for (j = 0; j < d->nvrrp; j++)
+		if (!kept[j] && inst_kin(d->vrrp[j]->cv, cv) &&
+		    (!by_name || !strcmp(d->vrrp[j]->cv->name, cv->name)))
+			return j;
+	return -1;
+}
+
 static bool vip_in(const struct conf_vrrp *cv, const struct conf_vip_addr *a)
 {
 	int i;
@@ -901,23 +915,18 @@ int vrrp_prepare(struct daemon *d, const struct conf *cf, struct vrrp_plan *p)
 	/* kept: first where the name is the same too, then renamed */
 	for (pass = 0; pass < 2; pass++)
 		for (i = 0; i < cf->nvrrp; i++) {
-			for (j = 0; !p->nv[i] && j < d->nvrrp; j++) {
-				const struct conf_vrrp *o = d->vrrp[j]->cv;
-
-				if (p->kept[j] || !inst_kin(o, &cf->vrrp[i]) ||
-				    (!pass &&
-				     strcmp(o->name, cf->vrrp[i].name)))
-					continue;
-				p->addrs[i] =
-					calloc((size_t)cf->vrrp[i].nvips + 1,
-					       sizeof(**p->addrs));
-				if (!p->addrs[i]) {
-					vrrp_abort(p);
-					return -ENOMEM;
-				}
-				p->kept[j] = true;
-				p->nv[i] = d->vrrp[j];
+			j = p->nv[i] ? -1
+				     : kin_of(d, p->kept, &cf->vrrp[i], !pass);
+			if (j < 0)
+				continue;
+			p->addrs[i] = calloc((size_t)cf->vrrp[i].nvips + 1,
+					     sizeof(**p->addrs));
+			if (!p->addrs[i]) {
+				vrrp_abort(p);
+				return -ENOMEM;
 			}
+			p->kept[j] = true;
+			p->nv[i] = d->vrrp[j];
 		}
 	for (i = 0; i < cf->nvrrp; i++) {
 		if (p->nv[i])
