@@ -214,25 +214,36 @@ check "... the group and its instances stay MASTER, with no transition" \
 		[ "$(field lb1 "g[\"G\"][\"state\"]")" = MASTER ] &&
 		[ "$(grep -c "vrrp_sync_group G:" "$(lab_state)/daemon-lb1.log")" = "$before" ]'
 
-# A reload that adds a VIP to VI_1 keeps it MASTER, as keepalived's does:
-# the VIP added at once, no transition (a restart of the instance would
-# fail over to the peer and back); one that takes it away removes it.
+# A reload that adds a VIP to an instance keeps it MASTER, as keepalived's
+# does: the VIP added at once, no transition (a restart of the instance
+# would fail over to the peer and back). Then one that moves it to the
+# other instance, which comes first in the file (its addition must not be
+# undone by the other's removal), and one that takes it away.
 VIP3=198.18.0.12
 has_vip3() { [[ "$(ip -n "${LAB_PREFIX}lb1" -4 addr show dev eth0)" == *" $VIP3/32 "* ]]; }
 moved() { grep -c -- " -> " "$(lab_state)/daemon-lb1.log"; }
 # shellcheck disable=SC2034 # read by the evals below
 nmoves=$(moved)
-sed -i "s|^        $VIP1\$|        $VIP1\n        $VIP3|" "$E2E_TMP/lb1/lbxdp.conf"
-check "reload with a VIP more on VI_1: applied" \
-	eval 'ctl lb1 daemon reload >/dev/null 2>&1'
+# vip3_on VI: lb1's file with VIP3 on VI (1 or 2), reloaded
+vip3_on() {
+	local v="VIP$1"
+	mkconf lb1
+	sed -i "s|^        ${!v}\$|        ${!v}\n        $VIP3|" "$E2E_TMP/lb1/lbxdp.conf"
+	ctl lb1 daemon reload >/dev/null 2>&1
+}
+check "reload with a VIP more on VI_2: applied" vip3_on 2
 e2e_wait 5 has_vip3
-check "... VI_1 holds it, both stay MASTER, with no transition" \
+check "... VI_2 holds it, both stay MASTER, with no transition" \
+	eval 'has_vip3 && holding "1 2" "" && states_are lb1 "MASTER MASTER" &&
+		[ "$(moved)" = "$nmoves" ]'
+check "reload with it moved to VI_1: applied" vip3_on 1
+check "... it stays, both stay MASTER, with no transition" \
 	eval 'has_vip3 && holding "1 2" "" && states_are lb1 "MASTER MASTER" &&
 		[ "$(moved)" = "$nmoves" ]'
 mkconf lb1
 check "reload without it: applied" eval 'ctl lb1 daemon reload >/dev/null 2>&1'
 e2e_wait 5 eval '! has_vip3'
-check "... VI_1 no longer holds it, both stay MASTER, with no transition" \
+check "... no instance holds it, both stay MASTER, with no transition" \
 	eval '! has_vip3 && holding "1 2" "" && states_are lb1 "MASTER MASTER" &&
 		[ "$(moved)" = "$nmoves" ]'
 

@@ -55,18 +55,20 @@ static const struct conf_vip_addr *vip_nth(const struct conf_vrrp *cv, int i)
 }
 
 /* Add or remove every VIP of the instance (excluded ones too: keepalived
- * adds them, it only leaves them out of the adverts). */
-static void vips_set(struct d_vrrp *v, bool add)
+ * adds them, it only leaves them out of the adverts). How many it added
+ * or removed: the others were so already, or failed (logged). */
+static int vips_set(struct d_vrrp *v, bool add)
 {
 	const struct conf_vrrp *cv = v->cv;
 	char ip[INET_ADDRSTRLEN];
-	int i, err;
+	int i, err, n = 0;
 
 	for (i = 0; i < cv->nvips + cv->nvips_excluded; i++) {
 		const struct conf_vip_addr *a = vip_nth(cv, i);
 
 		err = lbxdp_nl_addr(v->ifindex, add, a->addr, a->prefix,
 				    a->label, a->scope);
+		n += !err;
 		if (!err || err == (add ? -EEXIST : -EADDRNOTAVAIL))
 			continue;
 		d_err(v->d, "vrrp_instance %s: cannot %s %s/%u on %s: %s",
@@ -74,6 +76,7 @@ static void vips_set(struct d_vrrp *v, bool add)
 		      ip_str(a->addr, ip, sizeof(ip)), a->prefix, cv->interface,
 		      strerror(-err));
 	}
+	return n;
 }
 
 /* ---- gratuitous ARPs ---- */
@@ -688,7 +691,7 @@ void vrrp_set_track(struct d_vrrp *v, bool fault, int weight)
 /*
  * Whether a reload keeps the running instance @a as @b, state and all,
  * as keepalived's vrrp_exist() does: the same router on the wire (its
- * interface and VRID, unicast from the same source or multicast) and
+ * interface and VRID, unicast or multicast, from the same source) and
  * the same version. What else changed (name, VIPs, timing,
  * authentication, preemption) changes in place: inst_update().
  */
@@ -696,7 +699,8 @@ static bool inst_kin(const struct conf_vrrp *a, const struct conf_vrrp *b)
 {
 	return !strcmp(a->interface, b->interface) && a->vrid == b->vrid &&
 	       a->version == b->version && !a->npeers == !b->npeers &&
-	       (!a->npeers || a->unicast_src == b->unicast_src) &&
+	       /* the adverts' source (multicast ones' too) */
+	       a->unicast_src == b->unicast_src &&
 	       /* a priority moves in place (vrrp_track_links() after the
 		* commit), except to or from the owner's: state only starts */
 	       (a->priority == b->priority || (a->priority != VRRP_PRIO_OWNER &&
@@ -717,30 +721,37 @@ static int kin_of(const struct daemon *d, const bool *kept,
 	return -1;
 }
 
+/* Whether @cv has the VIP @a, as the kernel would hold it. */
 static bool vip_in(const struct conf_vrrp *cv, const struct conf_vip_addr *a)
 {
 	int i;
 
-	for (i = 0; i < cv->nvips + cv->nvips_excluded; i++)
-		if (vip_nth(cv, i)->addr == a->addr &&
-		    vip_nth(cv, i)->prefix == a->prefix)
+	for (i = 0; i < cv->nvips + cv->nvips_excluded; i++) {
+		const struct conf_vip_addr *b = vip_nth(cv, i);
+
+		if (b->addr == a->addr && b->prefix == a->prefix &&
+		    b->scope == a->scope &&
+		    !strcmp(b->label ? b->label : "", a->label ? a->label : ""))
 			return true;
+	}
 	return false;
 }
 
 /*
  * Kept instance @v takes its new configuration @cv (@addrs: room for its
  * advertised VIPs, made by vrrp_prepare()). A MASTER removes the VIPs
- * that went, adds the new ones and announces them; keepalived's reload
- * does the same (clear_diff_vrrp(), restore_vrrp_state()), where a
- * restart of the instance would fail over to the peer and back.
+ * that went (or changed), then inst_readd() adds the new ones, once
+ * every kept instance has removed its own (a VIP may move between
+ * two). keepalived's reload does the same (clear_diff_vrrp(),
+ * restore_vrrp_state()), where a restart of the instance would fail over
+ * to the peer and back.
  */
 static void inst_update(struct d_vrrp *v, const struct conf_vrrp *cv,
 			__be32 *addrs)
 {
 	const struct conf_vrrp *old = v->cv;
+	uint16_t interval_cs = (uint16_t)(cv->advert_int_ms / 10);
 	bool held = v->started && v->fsm.state == VRRP_STATE_MASTER;
-	bool added = false;
 	char ip[INET_ADDRSTRLEN];
 	int i, err;
 
@@ -750,17 +761,26 @@ static void inst_update(struct d_vrrp *v, const struct conf_vrrp *cv,
 	v->addrs = addrs;
 	v->expect.addrs = addrs;
 	v->expect.naddrs = i;
-	v->expect.interval_cs = (uint16_t)(cv->advert_int_ms / 10);
+	v->expect.interval_cs = interval_cs;
 	memset(v->expect.auth_pass, 0, sizeof(v->expect.auth_pass));
 	if (cv->version == 2)
 		memcpy(v->expect.auth_pass, cv->auth_pass,
 		       sizeof(v->expect.auth_pass));
+	/* A MASTER whose interval changed sends its next advert now, then
+	 * on the new one: a peer reloaded with a shorter one must not time
+	 * out on our old. */
+	if (held && v->fsm.p.advert_int_cs != interval_cs) {
+		v->fsm.deadline = now_ms(v);
+		loop_timer_at(&v->d->loop, &v->fsm_t, v->fsm.deadline);
+	}
 	v->fsm.p.priority = cv->priority;
-	v->fsm.p.advert_int_cs = (uint16_t)(cv->advert_int_ms / 10);
+	v->fsm.p.advert_int_cs = interval_cs;
 	v->fsm.p.nopreempt = cv->nopreempt;
 	v->fsm.p.preempt_delay_ms = cv->preempt_delay_ms;
-	if (v->fsm.state == VRRP_STATE_MASTER)
-		v->fsm.master_int_cs = v->fsm.p.advert_int_cs;
+	/* v2's down timer is on our own interval, v3 BACKUP's on the
+	 * master's (its next advert) */
+	if (v->fsm.state == VRRP_STATE_MASTER || cv->version == 2)
+		v->fsm.master_int_cs = interval_cs;
 	v->cv = cv;
 	if (!held)
 		return;
@@ -776,12 +796,16 @@ static void inst_update(struct d_vrrp *v, const struct conf_vrrp *cv,
 			      cv->name, ip_str(a->addr, ip, sizeof(ip)),
 			      a->prefix, strerror(-err));
 	}
-	for (i = 0; i < cv->nvips + cv->nvips_excluded; i++)
-		added |= !vip_in(old, vip_nth(cv, i));
-	if (!added)
-		return;
-	vips_set(v, true);
-	garp_begin(v, cv->garp_repeat, cv->garp_delay_ms);
+}
+
+/* After every kept instance's inst_update() and the stop of those that
+ * go: a MASTER adds its VIPs that the interface lacks (new ones, or one
+ * that another instance removed) and announces them. */
+static void inst_readd(struct d_vrrp *v)
+{
+	if (v->started && v->fsm.state == VRRP_STATE_MASTER &&
+	    vips_set(v, true))
+		garp_begin(v, v->cv->garp_repeat, v->cv->garp_delay_ms);
 }
 
 /* ---- sync groups ---- */
@@ -960,6 +984,9 @@ void vrrp_commit(struct daemon *d, struct vrrp_plan *p)
 			p->nv[i]->cv = &p->cf->vrrp[i];
 		else
 			inst_update(p->nv[i], &p->cf->vrrp[i], p->addrs[i]);
+	for (i = 0; i < p->n; i++)
+		if (!p->fresh[i])
+			inst_readd(p->nv[i]);
 	free(d->vrrp);
 	d->vrrp = p->nv;
 	d->nvrrp = p->n;
