@@ -739,7 +739,9 @@ int lbxdp_attach(const struct lbxdp_attach_opts *o)
 		bool reads;
 
 		err = lbxdp_link_prog_reads(o->pin_dir, "vip_track", &reads);
-		if (err == -ENOENT) {
+		/* No program to ask, or no right to: its fd by id wants
+		 * CAP_SYS_ADMIN, which the daemon's unit does not grant. */
+		if (err == -ENOENT || err == -EPERM) {
 			snprintf(path, sizeof(path), "%s/vip_track",
 				 o->pin_dir);
 			reads = !access(path, F_OK);

@@ -52,7 +52,8 @@ int lbxdp_link_prog_fd(const char *pin_dir);
 
 /* Whether the program on @pin_dir's link reads the map pinned as
  * @pin_dir/@map (*yes false if there is no such pin). 0, -ENOENT (no
- * program to ask), or -errno. */
+ * program to ask), -EPERM (asking a program by id wants CAP_SYS_ADMIN),
+ * or -errno. */
 int lbxdp_link_prog_reads(const char *pin_dir, const char *map, bool *yes);
 
 #endif /* LBXDP_ATTACH_H */
