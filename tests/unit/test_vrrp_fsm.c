@@ -3,7 +3,8 @@
  * The VRRP instance state machine on a fake clock (ms): startup in both
  * states, takeover after Master_Down_Interval, priority 0 and Skew_Time,
  * preempt, nopreempt, preempt_delay, the address tie-break, the owner, v3
- * interval adoption, faults, priority changes and a master's adverts.
+ * interval adoption, faults, priority changes, a reload's new parameters
+ * and a master's adverts.
  *
  * The expected times are written out: Skew_Time = (256 - p) / 256 s (v2)
  * or (256 - p) × Master_Adver_Interval / 256 (v3), in whole µs as
@@ -553,6 +554,56 @@ static void test_set_priority(void **state)
 	       NONE, 4700);
 }
 
+/*
+ * A reload's new parameters: a MASTER whose interval changed sends its
+ * next advert at once, then on the new interval; one whose interval
+ * stayed keeps its deadline; a BACKUP keeps its timer. The parameters
+ * are normalised as at the start.
+ */
+static void test_reconf(void **state)
+{
+	struct vrrp_fsm_params p = params(3, 100);
+	struct vrrp_fsm f;
+
+	start_backup(&f, &p, 0, 3610);
+	takeover(&f, 3610, "master down timer");
+	p.advert_int_cs = 50;
+	expect(vrrp_fsm_reconf(&f, 4000, &p), VRRP_STATE_MASTER, false, NONE,
+	       4000);
+	expect(vrrp_fsm_timer(&f, 4000), VRRP_STATE_MASTER, false, 100, 4500);
+	assert_int_equal(f.master_int_cs, 50);
+	p.preempt_delay_ms = 1000;
+	expect(vrrp_fsm_reconf(&f, 4100, &p), VRRP_STATE_MASTER, false, NONE,
+	       4500);
+	assert_int_equal(f.p.preempt_delay_ms, 1000);
+
+	/* v3 BACKUP: on the master's interval until its next advert. */
+	p = params(3, 100);
+	start_backup(&f, &p, 0, 3610);
+	rx(&f, 1000, adv(3, 200, 200, HI), VRRP_STATE_BACKUP, false, NONE,
+	   1000 + 6000 + 1219);
+	p.advert_int_cs = 50;
+	expect(vrrp_fsm_reconf(&f, 2000, &p), VRRP_STATE_BACKUP, false, NONE,
+	       1000 + 6000 + 1219);
+	assert_int_equal(f.master_int_cs, 200);
+
+	/* v2 BACKUP: its down timer runs on its own interval. */
+	p = params(2, 100);
+	start_backup(&f, &p, 0, 3610);
+	p.advert_int_cs = 200;
+	expect(vrrp_fsm_reconf(&f, 1000, &p), VRRP_STATE_BACKUP, false, NONE,
+	       3610);
+	assert_int_equal(f.master_int_cs, 200);
+
+	/* `state MASTER` clears nopreempt and preempt_delay. */
+	p.nopreempt = true;
+	p.start_master = true;
+	p.preempt_delay_ms = 1000;
+	vrrp_fsm_reconf(&f, 1000, &p);
+	assert_false(f.p.nopreempt);
+	assert_int_equal(f.p.preempt_delay_ms, 0);
+}
+
 /* A master sends an advert every advert_int, none in between. */
 static void test_master_adverts(void **state)
 {
@@ -655,6 +706,7 @@ int main(void)
 		cmocka_unit_test(test_owner),
 		cmocka_unit_test(test_fault),
 		cmocka_unit_test(test_set_priority),
+		cmocka_unit_test(test_reconf),
 		cmocka_unit_test(test_master_adverts),
 		cmocka_unit_test(test_stop),
 		cmocka_unit_test(test_sync_group_calls),

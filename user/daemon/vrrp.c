@@ -54,28 +54,33 @@ static const struct conf_vip_addr *vip_nth(const struct conf_vrrp *cv, int i)
 	return i < cv->nvips ? &cv->vips[i] : &cv->vips_excluded[i - cv->nvips];
 }
 
+/* Add or remove the VIP @a: whether it did (not if it was so already,
+ * or if it failed: logged). */
+static bool vip_set(struct d_vrrp *v, const struct conf_vip_addr *a, bool add)
+{
+	char ip[INET_ADDRSTRLEN];
+	int err;
+
+	err = lbxdp_nl_addr(v->ifindex, add, a->addr, a->prefix, a->label,
+			    a->scope);
+	if (err && err != (add ? -EEXIST : -EADDRNOTAVAIL))
+		d_err(v->d, "vrrp_instance %s: cannot %s %s/%u on %s: %s",
+		      v->cv->name, add ? "add" : "remove",
+		      ip_str(a->addr, ip, sizeof(ip)), a->prefix,
+		      v->cv->interface, strerror(-err));
+	return !err;
+}
+
 /* Add or remove every VIP of the instance (excluded ones too: keepalived
  * adds them, it only leaves them out of the adverts). How many it added
- * or removed: the others were so already, or failed (logged). */
+ * or removed. */
 static int vips_set(struct d_vrrp *v, bool add)
 {
 	const struct conf_vrrp *cv = v->cv;
-	char ip[INET_ADDRSTRLEN];
-	int i, err, n = 0;
+	int i, n = 0;
 
-	for (i = 0; i < cv->nvips + cv->nvips_excluded; i++) {
-		const struct conf_vip_addr *a = vip_nth(cv, i);
-
-		err = lbxdp_nl_addr(v->ifindex, add, a->addr, a->prefix,
-				    a->label, a->scope);
-		n += !err;
-		if (!err || err == (add ? -EEXIST : -EADDRNOTAVAIL))
-			continue;
-		d_err(v->d, "vrrp_instance %s: cannot %s %s/%u on %s: %s",
-		      cv->name, add ? "add" : "remove",
-		      ip_str(a->addr, ip, sizeof(ip)), a->prefix, cv->interface,
-		      strerror(-err));
-	}
+	for (i = 0; i < cv->nvips + cv->nvips_excluded; i++)
+		n += vip_set(v, vip_nth(cv, i), add);
 	return n;
 }
 
@@ -522,6 +527,47 @@ static void inst_close(struct d_vrrp *v)
 	free(v);
 }
 
+/* The adverts' VIPs and what a peer's must match, from @cv, in @addrs
+ * (room for cv->nvips + 1), which @v owns from now on. */
+static void advert_set(struct d_vrrp *v, const struct conf_vrrp *cv,
+		       __be32 *addrs)
+{
+	int i;
+
+	for (i = 0; i < cv->nvips && i < VRRP_MAX_ADDRS; i++)
+		addrs[i] = cv->vips[i].addr;
+	free(v->addrs);
+	v->addrs = addrs;
+	v->expect = (struct vrrp_expect){
+		.version = (uint8_t)cv->version,
+		.vrid = cv->vrid,
+		.interval_cs = (uint16_t)(cv->advert_int_ms / 10),
+		.naddrs = i,
+		.addrs = addrs,
+	};
+	if (cv->version == 2)
+		memcpy(v->expect.auth_pass, cv->auth_pass,
+		       sizeof(v->expect.auth_pass));
+}
+
+/* The state machine's parameters for @cv, whose adverts @v sends. */
+static void fsm_params(const struct d_vrrp *v, const struct conf_vrrp *cv,
+		       struct vrrp_fsm_params *fp)
+{
+	*fp = (struct vrrp_fsm_params){
+		.version = (uint8_t)cv->version,
+		.vrid = cv->vrid,
+		.priority = cv->priority,
+		.advert_int_cs = (uint16_t)(cv->advert_int_ms / 10),
+		.nopreempt = cv->nopreempt,
+		.preempt_delay_ms = cv->preempt_delay_ms,
+		/* keepalived without `state`: the owner starts MASTER */
+		.start_master =
+			cv->state_given ? cv->master : cv->priority == 255,
+		.saddr = v->saddr,
+	};
+}
+
 static void inst_err(struct daemon *d, const struct conf_vrrp *cv,
 		     const char *what, int err)
 {
@@ -533,7 +579,8 @@ static void inst_err(struct daemon *d, const struct conf_vrrp *cv,
 static int inst_open(struct daemon *d, const struct conf_vrrp *cv,
 		     struct d_vrrp **out)
 {
-	struct vrrp_fsm_params fp = {0};
+	struct vrrp_fsm_params fp;
+	__be32 *addrs;
 	struct d_vrrp *v;
 	int i, fd, err;
 
@@ -588,23 +635,12 @@ static int inst_open(struct daemon *d, const struct conf_vrrp *cv,
 			goto fail;
 		}
 	}
-	v->addrs = calloc((size_t)cv->nvips + 1, sizeof(*v->addrs));
-	if (!v->addrs) {
+	addrs = calloc((size_t)cv->nvips + 1, sizeof(*addrs));
+	if (!addrs) {
 		err = -ENOMEM;
 		goto fail;
 	}
-	for (i = 0; i < cv->nvips && i < VRRP_MAX_ADDRS; i++)
-		v->addrs[i] = cv->vips[i].addr;
-	v->expect = (struct vrrp_expect){
-		.version = (uint8_t)cv->version,
-		.vrid = cv->vrid,
-		.interval_cs = (uint16_t)(cv->advert_int_ms / 10),
-		.naddrs = i,
-		.addrs = v->addrs,
-	};
-	if (cv->version == 2)
-		memcpy(v->expect.auth_pass, cv->auth_pass,
-		       sizeof(v->expect.auth_pass));
+	advert_set(v, cv, addrs);
 	fd = vrrp_sock_open(v->ifindex, cv->npeers > 0);
 	if (fd < 0) {
 		inst_err(d, cv, "cannot open its VRRP socket", fd);
@@ -622,15 +658,7 @@ static int inst_open(struct daemon *d, const struct conf_vrrp *cv,
 		inst_err(d, cv, "cannot open its ARP socket", err);
 		goto fail;
 	}
-	fp.version = (uint8_t)cv->version;
-	fp.vrid = cv->vrid;
-	fp.priority = cv->priority;
-	fp.advert_int_cs = (uint16_t)(cv->advert_int_ms / 10);
-	fp.nopreempt = cv->nopreempt;
-	fp.preempt_delay_ms = cv->preempt_delay_ms;
-	/* keepalived without `state`: the owner starts MASTER */
-	fp.start_master = cv->state_given ? cv->master : cv->priority == 255;
-	fp.saddr = v->saddr;
+	fsm_params(v, cv, &fp);
 	vrrp_fsm_init(&v->fsm, &fp);
 	*out = v;
 	return 0;
@@ -707,16 +735,14 @@ static bool inst_kin(const struct conf_vrrp *a, const struct conf_vrrp *b)
 					       b->priority != VRRP_PRIO_OWNER));
 }
 
-/* The running instance that @cv keeps (of the ones not @kept yet, with
- * its name if @by_name), or -1. */
-static int kin_of(const struct daemon *d, const bool *kept,
-		  const struct conf_vrrp *cv, bool by_name)
+/* The running instance that @cv keeps, or -1. One at most: the parser
+ * refuses two instances with the same interface and VRID. */
+static int kin_of(const struct daemon *d, const struct conf_vrrp *cv)
 {
 	int j;
 
 	for (j = 0; j < d->nvrrp; j++)
-		if (!kept[j] && inst_kin(d->vrrp[j]->cv, cv) &&
-		    (!by_name || !strcmp(d->vrrp[j]->cv->name, cv->name)))
+		if (inst_kin(d->vrrp[j]->cv, cv))
 			return j;
 	return -1;
 }
@@ -750,52 +776,22 @@ static void inst_update(struct d_vrrp *v, const struct conf_vrrp *cv,
 			__be32 *addrs)
 {
 	const struct conf_vrrp *old = v->cv;
-	uint16_t interval_cs = (uint16_t)(cv->advert_int_ms / 10);
-	bool held = v->started && v->fsm.state == VRRP_STATE_MASTER;
-	char ip[INET_ADDRSTRLEN];
-	int i, err;
+	struct vrrp_fsm_params fp;
+	struct vrrp_action a;
+	int i;
 
-	for (i = 0; i < cv->nvips && i < VRRP_MAX_ADDRS; i++)
-		addrs[i] = cv->vips[i].addr;
-	free(v->addrs);
-	v->addrs = addrs;
-	v->expect.addrs = addrs;
-	v->expect.naddrs = i;
-	v->expect.interval_cs = interval_cs;
-	memset(v->expect.auth_pass, 0, sizeof(v->expect.auth_pass));
-	if (cv->version == 2)
-		memcpy(v->expect.auth_pass, cv->auth_pass,
-		       sizeof(v->expect.auth_pass));
-	/* A MASTER whose interval changed sends its next advert now, then
-	 * on the new one: a peer reloaded with a shorter one must not time
-	 * out on our old. */
-	if (held && v->fsm.p.advert_int_cs != interval_cs) {
-		v->fsm.deadline = now_ms(v);
-		loop_timer_at(&v->d->loop, &v->fsm_t, v->fsm.deadline);
-	}
-	v->fsm.p.priority = cv->priority;
-	v->fsm.p.advert_int_cs = interval_cs;
-	v->fsm.p.nopreempt = cv->nopreempt;
-	v->fsm.p.preempt_delay_ms = cv->preempt_delay_ms;
-	/* v2's down timer is on our own interval, v3 BACKUP's on the
-	 * master's (its next advert) */
-	if (v->fsm.state == VRRP_STATE_MASTER || cv->version == 2)
-		v->fsm.master_int_cs = interval_cs;
+	advert_set(v, cv, addrs);
+	fsm_params(v, cv, &fp);
+	a = vrrp_fsm_reconf(&v->fsm, now_ms(v), &fp);
 	v->cv = cv;
-	if (!held)
+	if (!v->started)
 		return;
-	for (i = 0; i < old->nvips + old->nvips_excluded; i++) {
-		const struct conf_vip_addr *a = vip_nth(old, i);
-
-		if (vip_in(cv, a))
-			continue;
-		err = lbxdp_nl_addr(v->ifindex, false, a->addr, a->prefix,
-				    a->label, a->scope);
-		if (err && err != -EADDRNOTAVAIL)
-			d_err(v->d, "vrrp_instance %s: cannot remove %s/%u: %s",
-			      cv->name, ip_str(a->addr, ip, sizeof(ip)),
-			      a->prefix, strerror(-err));
-	}
+	step(v, a.state, &a);
+	if (v->fsm.state != VRRP_STATE_MASTER)
+		return;
+	for (i = 0; i < old->nvips + old->nvips_excluded; i++)
+		if (!vip_in(cv, vip_nth(old, i)))
+			vip_set(v, vip_nth(old, i), false);
 }
 
 /* After every kept instance's inst_update() and the stop of those that
@@ -912,7 +908,7 @@ void vrrp_abort(struct vrrp_plan *p)
 
 int vrrp_prepare(struct daemon *d, const struct conf *cf, struct vrrp_plan *p)
 {
-	int i, j, pass, err;
+	int i, j, err;
 
 	memset(p, 0, sizeof(*p));
 	p->cf = cf;
@@ -936,22 +932,19 @@ int vrrp_prepare(struct daemon *d, const struct conf *cf, struct vrrp_plan *p)
 		vrrp_abort(p);
 		return err;
 	}
-	/* kept: first where the name is the same too, then renamed */
-	for (pass = 0; pass < 2; pass++)
-		for (i = 0; i < cf->nvrrp; i++) {
-			j = p->nv[i] ? -1
-				     : kin_of(d, p->kept, &cf->vrrp[i], !pass);
-			if (j < 0)
-				continue;
-			p->addrs[i] = calloc((size_t)cf->vrrp[i].nvips + 1,
-					     sizeof(**p->addrs));
-			if (!p->addrs[i]) {
-				vrrp_abort(p);
-				return -ENOMEM;
-			}
-			p->kept[j] = true;
-			p->nv[i] = d->vrrp[j];
+	for (i = 0; i < cf->nvrrp; i++) {
+		j = kin_of(d, &cf->vrrp[i]);
+		if (j < 0)
+			continue;
+		p->addrs[i] = calloc((size_t)cf->vrrp[i].nvips + 1,
+				     sizeof(**p->addrs));
+		if (!p->addrs[i]) {
+			vrrp_abort(p);
+			return -ENOMEM;
 		}
+		p->kept[j] = true;
+		p->nv[i] = d->vrrp[j];
+	}
 	for (i = 0; i < cf->nvrrp; i++) {
 		if (p->nv[i])
 			continue;

@@ -165,15 +165,14 @@ static void become_backup(struct vrrp_fsm *f, uint64_t now,
 	arm(f, now, down_us(f), WHY_DOWN);
 }
 
-void vrrp_fsm_init(struct vrrp_fsm *f, const struct vrrp_fsm_params *p)
+/*
+ * keepalived: vrrp_complete_instance() clears nopreempt for an owner,
+ * and both nopreempt and preempt_delay with `state MASTER` (with a
+ * warning, which the config check gives); at every load, a reload's too.
+ */
+static void params_set(struct vrrp_fsm *f, const struct vrrp_fsm_params *p)
 {
-	memset(f, 0, sizeof(*f));
 	f->p = *p;
-	/*
-	 * keepalived: vrrp_complete_instance() clears nopreempt for an owner,
-	 * and both nopreempt and preempt_delay with `state MASTER` (with a
-	 * warning, which the config check gives).
-	 */
 	if (f->p.priority == VRRP_PRIO_OWNER)
 		f->p.nopreempt = false;
 	if (f->p.start_master) {
@@ -182,6 +181,12 @@ void vrrp_fsm_init(struct vrrp_fsm *f, const struct vrrp_fsm_params *p)
 	}
 	if (f->p.nopreempt)
 		f->p.preempt_delay_ms = 0;
+}
+
+void vrrp_fsm_init(struct vrrp_fsm *f, const struct vrrp_fsm_params *p)
+{
+	memset(f, 0, sizeof(*f));
+	params_set(f, p);
 	f->state = VRRP_STATE_INIT;
 	f->prio = f->p.priority;
 	f->master_int_cs = f->p.advert_int_cs;
@@ -409,6 +414,25 @@ struct vrrp_action vrrp_fsm_fault(struct vrrp_fsm *f, uint64_t now, bool fault)
 		become_backup(f, now, &r);
 		say(&r, "fault cleared");
 	}
+	return end(f, r);
+}
+
+struct vrrp_action vrrp_fsm_reconf(struct vrrp_fsm *f, uint64_t now,
+				   const struct vrrp_fsm_params *p)
+{
+	struct vrrp_action r = begin(f);
+	bool moved = p->advert_int_cs != f->p.advert_int_cs;
+
+	params_set(f, p);
+	/* v2's down timer runs on our own interval, v3 BACKUP's on the
+	 * master's (from its next advert) */
+	if (f->state == VRRP_STATE_MASTER || f->p.version == 2)
+		f->master_int_cs = f->p.advert_int_cs;
+	/* A MASTER whose interval changed sends its next advert now, then
+	 * on the new one: a peer reloaded with a shorter one must not time
+	 * out on our old. */
+	if (moved && f->state == VRRP_STATE_MASTER)
+		f->deadline = now;
 	return end(f, r);
 }
 

@@ -96,6 +96,12 @@ struct vrrp_action vrrp_fsm_rx(struct vrrp_fsm *f, uint64_t now,
 struct vrrp_action vrrp_fsm_stop(struct vrrp_fsm *f, uint64_t now);
 /* A tracked interface went down (@fault) or up again. */
 struct vrrp_action vrrp_fsm_fault(struct vrrp_fsm *f, uint64_t now, bool fault);
+/*
+ * A reload keeps the instance with new parameters (the same version and
+ * VRID; the effective priority moves with vrrp_fsm_set_priority()).
+ */
+struct vrrp_action vrrp_fsm_reconf(struct vrrp_fsm *f, uint64_t now,
+				   const struct vrrp_fsm_params *p);
 /* The priority with track_script weights (clamped to 1..254; an owner's
  * never moves). */
 struct vrrp_action vrrp_fsm_set_priority(struct vrrp_fsm *f, uint64_t now,
