@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 
 #include "daemon/vrrp_pkt.h"
 
@@ -48,6 +49,8 @@ static void one(const uint8_t *data, size_t size)
 	e.version = a.version;
 	e.vrid = a.vrid;
 	e.interval_cs = a.interval_cs;
+	e.unicast = (ntohl(a.daddr) >> 28) != 0xe;
+	e.saddr = a.daddr;
 	memcpy(e.auth_pass, a.auth_pass, sizeof(e.auth_pass));
 	e.naddrs = a.naddrs;
 	e.addrs = a.addrs;

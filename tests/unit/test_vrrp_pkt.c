@@ -505,6 +505,28 @@ static void match_v2(void **state)
 	e.interval_cs = 200;
 	assert_int_equal(vrrp_match(&a, &e), VRRP_DROP_INTERVAL);
 
+	/* the destination: the group for a multicast instance, our own
+	 * address for one with unicast peers; as keepalived, after the
+	 * password and the interval, before the VIPs */
+	e = expect_v2();
+	e.unicast = true;
+	e.saddr = ip("198.18.10.2");
+	assert_int_equal(vrrp_match(&a, &e), VRRP_DROP_DEST);
+	a.daddr = ip("239.1.2.3");
+	assert_int_equal(vrrp_match(&a, &e), VRRP_DROP_DEST);
+	a.daddr = ip("198.18.10.3");
+	assert_int_equal(vrrp_match(&a, &e), VRRP_DROP_DEST);
+	a.daddr = ip("198.18.10.2");
+	assert_int_equal(vrrp_match(&a, &e), VRRP_OK);
+	strcpy(e.auth_pass, "1112");
+	assert_int_equal(vrrp_match(&a, &e), VRRP_DROP_AUTH);
+	e = expect_v2();
+	assert_int_equal(vrrp_match(&a, &e), VRRP_DROP_DEST);
+	e.naddrs = 1;
+	assert_int_equal(vrrp_match(&a, &e), VRRP_DROP_DEST);
+	a.daddr = ip("224.0.0.18");
+	assert_int_equal(vrrp_match(&a, &e), VRRP_DROP_ADDRESSES);
+
 	/* addresses: in another order, one other, fewer, more */
 	e = expect_v2();
 	other[0] = vips()[1];

@@ -4,8 +4,9 @@
  *
  *   vrrp_probe IFNAME recv N TIMEOUT_MS
  *	print the first N adverts heard (decoded), exit 0 if N came
- *   vrrp_probe IFNAME send SADDR VERSION VRID PRIO INTERVAL_CS COUNT PASS VIP...
- *	send COUNT adverts, INTERVAL_CS apart, as a master would
+ *   vrrp_probe IFNAME send SADDR[:DADDR] VERSION VRID PRIO INTERVAL_CS COUNT PASS VIP...
+ *	send COUNT adverts, INTERVAL_CS apart, as a master would: to the
+ *	VRRP group, or to DADDR as a unicast_peer's; PASS "-": none
  *   vrrp_probe IFNAME watch
  *	until killed, one line per advert heard, decoded, after the kernel's
  *	receive time (SO_TIMESTAMPNS, CLOCK_REALTIME) as SEC.NSEC: takeover
@@ -146,12 +147,18 @@ static int do_watch(int fd)
 
 static int do_send(int fd, int ifindex, char **av, int ac)
 {
-	struct vrrp_advert a = {};
+	struct vrrp_advert a = {.daddr = htonl(VRRP_GROUP)};
+	char *dst = strchr(av[0], ':');
 	uint8_t buf[1500];
 	int i, count, len, err;
 
 	if (ac < 8)
 		return 2;
+	if (dst) {
+		*dst++ = '\0';
+		if (inet_pton(AF_INET, dst, &a.daddr) != 1)
+			return 2;
+	}
 	if (inet_pton(AF_INET, av[0], &a.saddr) != 1)
 		return 2;
 	a.version = (uint8_t)atoi(av[1]);
@@ -163,7 +170,6 @@ static int do_send(int fd, int ifindex, char **av, int ac)
 		a.auth_type = 1;
 		strncpy(a.auth_pass, av[6], VRRP_AUTH_LEN);
 	}
-	a.daddr = htonl(VRRP_GROUP);
 	for (i = 7; i < ac && a.naddrs < VRRP_MAX_ADDRS; i++)
 		if (inet_pton(AF_INET, av[i], &a.addrs[a.naddrs++]) != 1)
 			return 2;

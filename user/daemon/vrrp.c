@@ -30,6 +30,8 @@ static const char *const drop_text[VRRP_DROP__MAX] = {
 	[VRRP_DROP_VRID] = "another virtual_router_id",
 	[VRRP_DROP_AUTH] = "an invalid password",
 	[VRRP_DROP_INTERVAL] = "an advertisement interval mismatch",
+	[VRRP_DROP_DEST] =
+		"a destination other than ours (unicast_peer: our address, else 224.0.0.18)",
 	[VRRP_DROP_ADDRESSES] = "a VIP list other than ours",
 };
 
@@ -542,6 +544,8 @@ static void advert_set(struct d_vrrp *v, const struct conf_vrrp *cv,
 		.version = (uint8_t)cv->version,
 		.vrid = cv->vrid,
 		.interval_cs = (uint16_t)(cv->advert_int_ms / 10),
+		.unicast = cv->npeers > 0,
+		.saddr = v->saddr,
 		.naddrs = i,
 		.addrs = addrs,
 	};
@@ -963,8 +967,8 @@ void vrrp_commit(struct daemon *d, struct vrrp_plan *p)
 	struct d_vgroup *old;
 	int i, j, nold;
 
-	/* the old ones that go stop first, so that a renamed instance
-	 * does not hold its VIPs twice */
+	/* the old ones that go stop first, so that their VIPs, which a
+	 * new instance (another VRID, say) may hold, are not held twice */
 	for (j = 0; j < d->nvrrp; j++)
 		if (!p->kept[j])
 			inst_stop(d->vrrp[j]);

@@ -27,6 +27,7 @@ static const char *const drop_names[VRRP_DROP__MAX] = {
 	[VRRP_DROP_VRID] = "vrid",
 	[VRRP_DROP_AUTH] = "auth",
 	[VRRP_DROP_INTERVAL] = "interval",
+	[VRRP_DROP_DEST] = "destination",
 	[VRRP_DROP_ADDRESSES] = "addresses",
 };
 
@@ -228,6 +229,11 @@ enum vrrp_drop vrrp_match(const struct vrrp_advert *a,
 		if (a->interval_cs != e->interval_cs)
 			return VRRP_DROP_INTERVAL;
 	}
+	/* keepalived (after the above, before the VIPs): a unicast
+	 * instance's socket is bound to its own address, a multicast one's
+	 * takes the group's; any other is a peer whose file is not in step */
+	if (e->unicast ? a->daddr != e->saddr : (ntohl(a->daddr) >> 28) != 0xe)
+		return VRRP_DROP_DEST;
 	/* The same count, and each of ours present, in any order. */
 	if (a->naddrs != e->naddrs)
 		return VRRP_DROP_ADDRESSES;

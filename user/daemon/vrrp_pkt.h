@@ -50,6 +50,7 @@ enum vrrp_drop {
 	VRRP_DROP_VRID,	     /* another instance's */
 	VRRP_DROP_AUTH,	     /* v2: wrong type or password */
 	VRRP_DROP_INTERVAL,  /* v2: differs from ours (v3 adopts it) */
+	VRRP_DROP_DEST,	     /* not to the group, or with unicast_peer to us */
 	VRRP_DROP_ADDRESSES, /* the VIP list differs from ours */
 	VRRP_DROP__MAX,
 };
@@ -79,6 +80,8 @@ struct vrrp_expect {
 	uint8_t version, vrid;
 	uint16_t interval_cs;
 	char auth_pass[VRRP_AUTH_LEN + 1]; /* v2: "" no authentication */
+	bool unicast; /* unicast_peer: its adverts are sent to saddr */
+	__be32 saddr; /* ours: what we send adverts from */
 	int naddrs;
 	const __be32 *addrs; /* in any order */
 };

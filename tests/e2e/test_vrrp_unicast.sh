@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# e2e-modes: generic
+# VRRP with unicast_peer (links that carry no multicast) against
+# keepalived (Debian's, -P: VRRP only) as the peer, in v2 then v3, whose
+# checksum covers the unicast destination: keepalived stays BACKUP on
+# lbxdp's unicast adverts; lbxdp's priority falls (its vrrp_script
+# fails), keepalived preempts, and lbxdp takes keepalived's unicast
+# adverts as its master's. Multicast adverts of the same VRID are
+# not even queued to the daemon's socket (keepalived: IP_MULTICAST_ALL
+# off), even while another socket of the LB's namespace has joined the
+# VRRP group; unicast ones to another address of the LB are dropped.
+# shellcheck disable=SC2016 # check ... eval '...' expands when checked
+# shellcheck disable=SC2317 # functions run through e2e_wait
+# shellcheck source=tests/e2e/lib.sh
+source "$(dirname "$0")/lib.sh"
+e2e_init vrrp_unicast
+
+PROBE=$LAB_OUTPUT/tests/vrrp_probe
+if ! command -v keepalived >/dev/null || [ ! -x "$PROBE" ]; then
+	not_ok "$E2E_NAME: keepalived or $PROBE missing (scripts/deps.sh, make)"
+	exit 1
+fi
+
+e2e_daemon_lab u "$E2E_MODE"
+KA=${LAB_PREFIX}ka
+KA_IP=198.18.0.3
+LB_IP=$(lab_ip lb)
+CLIENT_IP=$(lab_ip client)
+OTHER_IP=198.18.0.250
+VIP=$LAB_VIP
+CONF=$E2E_TMP/lbxdp.conf
+KCONF=$E2E_TMP/ka.conf
+OKFILE=$E2E_TMP/script-ok
+
+# The lab gives lb the VIP by hand: VRRP holds it here.
+ip -n "${LAB_PREFIX}lb" addr del "$VIP/32" dev eth0
+ip netns add "$KA"
+ip -n "$KA" link set lo up
+ip -n "${LAB_PREFIX}br" link add ka type veth peer name eth0 netns "$KA"
+ip -n "${LAB_PREFIX}br" link set ka master br0 up
+ip -n "$KA" addr add "$KA_IP/24" dev eth0
+ip -n "$KA" link set eth0 up
+# (its name has the lab's prefix: lab_down removes it and its processes)
+
+# unicast FILE SRC PEER VERSION: the instance sends to PEER from SRC, in
+# VRRP VERSION (v3: no authentication).
+unicast() {
+	local auth=""
+	[ "$4" = 3 ] && auth='/^    authentication {/,/^    }/d'
+	sed -i -e "s|^    advert_int 1|    advert_int 1\n    version $4\n    unicast_src_ip $2\n    unicast_peer {\n        $3\n    }|" \
+		-e "$auth" "$1"
+}
+
+status() { lab_lbxdp -j daemon status 2>/dev/null; }
+# inst FIELD: the instance's FIELD in `daemon status -j`
+inst() {
+	status | /usr/bin/python3 -c '
+import json, sys
+v = json.load(sys.stdin)["vrrp_instances"][0]
+for k in sys.argv[1].split("."):
+    v = v[k]
+print(v)' "$1" 2>/dev/null
+}
+state_is() { [ "$(inst state)" = "$1" ]; }
+has_vip() { ip -n "$1" -4 addr show dev eth0 | grep -q " $VIP/32 "; }
+us_vip() { has_vip "${LAB_PREFIX}lb"; }
+ka_vip() { has_vip "$KA"; }
+# the VRRP group, joined in the LB's namespace (by the probe's socket)
+group_joined() {
+	ip -n "${LAB_PREFIX}lb" maddr show dev eth0 | grep -q ' 224\.0\.0\.18$'
+}
+# the client's adverts that the probe heard in the LB's namespace
+heard() { grep -c " from $CLIENT_IP " "$E2E_TMP/joined"; }
+# adverts taken since RX0 was read
+more_rx() { [ "$(inst adverts_received)" -gt "$RX0" ]; }
+# kill keepalived, again until its parent has no child left to restart
+ka_gone() {
+	local pid
+	for pid in $(ip netns pids "$KA"); do
+		kill -9 "$pid" 2>/dev/null || true
+	done
+	[ -z "$(ip netns pids "$KA")" ]
+}
+ka_backup() { grep -q "Entering BACKUP STATE" "$E2E_TMP/ka$1.log"; }
+
+for v in 2 3; do
+	# lbxdp: the master's file (priority 100, -60 while its script
+	# fails), unicast to keepalived.
+	touch "$OKFILE"
+	lab_seed_conf "$CONF" "$E2E_MODE" 1 1 1
+	unicast "$CONF" "$LB_IP" "$KA_IP" "$v"
+	sed -i "s|^    advert_int 1|    advert_int 1\n    track_script {\n        chk\n    }|" \
+		"$CONF"
+	cat >>"$CONF" <<EOF
+vrrp_script chk {
+    script "/usr/bin/test -e $OKFILE"
+    interval 1
+    weight -60
+}
+EOF
+	lab_bg lb "daemon$v" "$LBXDP" --pin-dir "$LAB_PIN_DIR" daemon -f "$CONF"
+	DPID=$LAB_BG_PID
+	e2e_wait 20 eval 'state_is MASTER && us_vip'
+	check "v$v: lbxdp (100) alone is MASTER and holds the VIP" \
+		eval 'state_is MASTER && us_vip'
+
+	# keepalived: the backup's file (priority 50), unicast to lbxdp.
+	lab_seed_conf "$KCONF" "$E2E_MODE" 1 1 1
+	sed -i -e 's/state MASTER/state BACKUP/; s/priority 100/priority 50/' \
+		-e '/^lbxdp_xdp/,$d' "$KCONF"
+	unicast "$KCONF" "$KA_IP" "$LB_IP" "$v"
+	ip netns exec "$KA" keepalived -n -l -D -P -f "$KCONF" \
+		-p "$E2E_TMP/ka$v.pid" -r "$E2E_TMP/ka-vrrp$v.pid" \
+		-c "$E2E_TMP/ka-chk$v.pid" >"$E2E_TMP/ka$v.log" 2>&1 </dev/null &
+	disown "$!"
+	e2e_wait 10 ka_backup "$v"
+	check "v$v: keepalived (50) starts as BACKUP" ka_backup "$v"
+	# keepalived's Master_Down_Interval is 3.8 s: past it, it is still
+	# BACKUP only if our unicast adverts reached it and it took them.
+	sleep 5
+	check "v$v: keepalived takes our unicast adverts: still BACKUP, no VIP after 5 s" \
+		eval '! ka_vip && ! grep -q "Entering MASTER STATE" "$E2E_TMP/ka$v.log"'
+	# (keepalived 2.x takes a v3 checksum computed over the group's
+	# address too, as old keepalived sent it to unicast peers, and says so)
+	if [ "$v" = 3 ]; then
+		check "v3: ... with the checksum over the peer's address" \
+			eval '! grep -qi "checksum" "$E2E_TMP/ka$v.log"'
+	fi
+
+	# Our priority falls to 40: keepalived preempts and we take its
+	# unicast adverts (else our down timer would make us MASTER again).
+	rm -f "$OKFILE"
+	e2e_wait 15 eval 'state_is BACKUP && ka_vip && ! us_vip'
+	check "v$v: priority 40: keepalived preempts, lbxdp is BACKUP without the VIP" \
+		eval 'state_is BACKUP && ka_vip && ! us_vip'
+	RX0=$(inst adverts_received)
+	e2e_wait 10 more_rx
+	check "v$v: lbxdp takes keepalived's unicast adverts: its master is $KA_IP" \
+		eval '[ "$(inst master)" = "$KA_IP" ] && more_rx'
+
+	if [ "$v" = 2 ]; then
+		# Multicast adverts of our VRID at priority 254, the right
+		# password, while a socket of the LB's namespace has joined
+		# the group: the kernel delivers them there, but not to our
+		# socket. A wrong password's advert sent to us after them is
+		# queued behind them on our socket: once it is counted, they
+		# would have been.
+		ip netns exec "${LAB_PREFIX}lb" "$PROBE" eth0 watch \
+			>"$E2E_TMP/joined" &
+		joined=$!
+		e2e_wait 10 group_joined
+		auth=$(inst dropped.auth)
+		ip netns exec "${LAB_PREFIX}client" "$PROBE" eth0 send \
+			"$CLIENT_IP" 2 50 254 100 3 1111 "$VIP" >/dev/null
+		e2e_wait 10 eval '[ "$(heard)" = 3 ]'
+		kill "$joined"
+		ip netns exec "${LAB_PREFIX}client" "$PROBE" eth0 send \
+			"$CLIENT_IP:$LB_IP" 2 50 254 100 1 2222 "$VIP" >/dev/null
+		e2e_wait 10 eval '[ "$(inst dropped.auth)" -gt "$auth" ]'
+		check "multicast adverts reached the LB's namespace ($(heard) of 3)" \
+			eval '[ "$(heard)" = 3 ]'
+		check "... none was queued to our unicast instance (dropped as destination: $(inst dropped.destination))" \
+			eval '[ "$(inst dropped.auth)" -gt "$auth" ] &&
+				[ "$(inst dropped.destination)" = 0 ]'
+
+		# Unicast ones to an address of ours other than
+		# unicast_src_ip: keepalived's socket, bound to that, never
+		# takes them.
+		ip -n "${LAB_PREFIX}lb" addr add "$OTHER_IP/32" dev eth0
+		ip netns exec "${LAB_PREFIX}client" "$PROBE" eth0 send \
+			"$CLIENT_IP:$OTHER_IP" 2 50 254 100 3 1111 "$VIP" \
+			>/dev/null
+		e2e_wait 10 eval '[ "$(inst dropped.destination)" = 3 ]'
+		check "3 unicast adverts to another address of ours: dropped (destination)" \
+			eval '[ "$(inst dropped.destination)" = 3 ]'
+		ip -n "${LAB_PREFIX}lb" addr del "$OTHER_IP/32" dev eth0
+	fi
+
+	kill -TERM "$DPID"
+	e2e_wait 10 eval '! kill -0 "$DPID" 2>/dev/null'
+	e2e_wait 10 ka_gone
+	ip -n "$KA" addr del "$VIP/32" dev eth0 2>/dev/null || true
+done
+e2e_done
