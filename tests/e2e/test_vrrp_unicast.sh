@@ -6,7 +6,8 @@
 # checksum covers the unicast destination: keepalived stays BACKUP on
 # lbxdp's unicast adverts; lbxdp's priority falls (its vrrp_script
 # fails), keepalived preempts, and lbxdp takes keepalived's unicast
-# adverts as its master's. Multicast adverts of the same VRID are
+# adverts as its master's. A lower priority's advert at MASTER adds its
+# gratuitous ARPs to the master's. Multicast adverts of the same VRID are
 # not even queued to the daemon's socket (keepalived: IP_MULTICAST_ALL
 # off), even while another socket of the LB's namespace has joined the
 # VRRP group; unicast ones to another address of the LB are dropped.
@@ -92,6 +93,9 @@ for v in 2 3; do
 	unicast "$CONF" "$LB_IP" "$KA_IP" "$v"
 	sed -i "s|^    advert_int 1|    advert_int 1\n    track_script {\n        chk\n    }|" \
 		"$CONF"
+	[ "$v" = 2 ] &&
+		sed -i "s|^    advert_int 1|    advert_int 1\n    garp_lower_prio_repeat 1|" \
+			"$CONF"
 	cat >>"$CONF" <<EOF
 vrrp_script chk {
     script "/usr/bin/test -e $OKFILE"
@@ -104,6 +108,16 @@ EOF
 	e2e_wait 20 eval 'state_is MASTER && us_vip'
 	check "v$v: lbxdp (100) alone is MASTER and holds the VIP" \
 		eval 'state_is MASTER && us_vip'
+	if [ "$v" = 2 ]; then
+		# A lower priority's advert within garp_master_delay (5 s):
+		# garp_lower_prio_repeat's 1 ARP now and 1 after its delay
+		# (garp_master_delay's), besides the master's 5 and 5.
+		ip netns exec "${LAB_PREFIX}client" "$PROBE" eth0 send \
+			"$CLIENT_IP:$LB_IP" 2 50 10 100 1 1111 "$VIP" >/dev/null
+		e2e_wait 10 eval '[ "$(inst adverts_received)" = 1 ]'
+		check "v2: a lower priority's unicast advert is taken at MASTER" \
+			eval '[ "$(inst adverts_received)" = 1 ]'
+	fi
 
 	# keepalived: the backup's file (priority 50), unicast to lbxdp.
 	lab_seed_conf "$KCONF" "$E2E_MODE" 1 1 1
@@ -126,6 +140,10 @@ EOF
 	if [ "$v" = 3 ]; then
 		check "v3: ... with the checksum over the peer's address" \
 			eval '! grep -qi "checksum" "$E2E_TMP/ka$v.log"'
+	else
+		e2e_wait 10 eval '[ "$(inst gratuitous_arps)" -ge 12 ]'
+		check "v2: gratuitous ARPs: 5 + 5 as MASTER, 1 + 1 for the lower priority ($(inst gratuitous_arps) of 12)" \
+			eval '[ "$(inst gratuitous_arps)" = 12 ]'
 	fi
 
 	# Our priority falls to 40: keepalived preempts and we take its

@@ -96,6 +96,8 @@ static void garp_arm(struct d_vrrp *v)
 		t = v->garp_next;
 	if (v->garp_second && v->garp_second < t)
 		t = v->garp_second;
+	if (v->garp_lower && v->garp_lower < t)
+		t = v->garp_lower;
 	if (v->garp_refresh && v->garp_refresh < t)
 		t = v->garp_refresh;
 	if (t == UINT64_MAX)
@@ -126,6 +128,12 @@ static void garp_run(struct d_vrrp *v)
 			v->garp_next = now;
 		v->garp_rounds += v->garp_second_rounds;
 		v->garp_second = 0;
+	}
+	if (v->garp_lower && now >= v->garp_lower) {
+		if (!v->garp_rounds)
+			v->garp_next = now;
+		v->garp_rounds += v->garp_lower_rounds;
+		v->garp_lower = 0;
 	}
 	if (v->garp_refresh && now >= v->garp_refresh) {
 		if (!v->garp_rounds)
@@ -160,10 +168,29 @@ static void garp_begin(struct d_vrrp *v, __u32 repeat, __u32 delay_ms)
 	garp_run(v);
 }
 
+/*
+ * MASTER heard a lower priority: garp_lower_prio_repeat rounds now and
+ * again after garp_lower_prio_delay, besides what is still to come of
+ * garp_begin()'s (keepalived runs each on a timer of its own).
+ */
+static void garp_lower(struct d_vrrp *v)
+{
+	uint64_t now = now_ms(v);
+
+	if (!v->garp_rounds)
+		v->garp_next = now;
+	v->garp_rounds += v->cv->garp_lower_repeat;
+	v->garp_lower = v->cv->garp_lower_delay_ms
+				? now + v->cv->garp_lower_delay_ms
+				: 0;
+	v->garp_lower_rounds = v->cv->garp_lower_repeat;
+	garp_run(v);
+}
+
 static void garp_end(struct d_vrrp *v)
 {
 	v->garp_rounds = 0;
-	v->garp_second = v->garp_refresh = 0;
+	v->garp_second = v->garp_refresh = v->garp_lower = 0;
 	garp_arm(v);
 }
 
@@ -335,8 +362,7 @@ static void step(struct d_vrrp *v, enum vrrp_state from,
 		vips_set(v, false);
 	}
 	if (a->garp)
-		garp_begin(v, v->cv->garp_lower_repeat,
-			   v->cv->garp_lower_delay_ms);
+		garp_lower(v);
 	if (a->changed)
 		transition(v, from, a);
 	if (a->next == VRRP_FSM_NEVER)
@@ -378,9 +404,7 @@ static void group_apply(struct d_vgroup *dg, int first, bool changed)
 		for (k = 0; k < dg->g.n; k++)
 			if (k != first && dg->v[k]->cv->garp_lower_repeat &&
 			    dg->v[k]->fsm.state == VRRP_STATE_MASTER)
-				garp_begin(dg->v[k],
-					   dg->v[k]->cv->garp_lower_repeat,
-					   dg->v[k]->cv->garp_lower_delay_ms);
+				garp_lower(dg->v[k]);
 	if (changed)
 		group_transition(dg);
 }

@@ -50,6 +50,9 @@ struct d_vrrp {
 	__u32 garp_rounds;
 	uint64_t garp_next, garp_second, garp_refresh;
 	__u32 garp_second_rounds;
+	/* a lower priority's second set, after garp_lower_prio_delay */
+	uint64_t garp_lower;
+	__u32 garp_lower_rounds;
 	bool started;
 	struct d_vgroup *group; /* its vrrp_sync_group, NULL: none */
 	int gi;			/* its index in group->m */
