@@ -160,6 +160,43 @@ e2e_daemon_lab() {
 	export LBXDP_RUN_DIR=$E2E_TMP/run
 }
 
+# e2e_vrrp_peer_lab TAG MODE: e2e_daemon_lab for VRRP against keepalived:
+# lb without the VIP that the lab gives it by hand (VRRP holds it here),
+# and keepalived's namespace KA at KA_IP on the lab's bridge (its name has
+# the lab's prefix: lab_down removes it and its processes). PROBE: the
+# VRRP probe. The test fails where keepalived or the probe is missing.
+e2e_vrrp_peer_lab() {
+	PROBE=$LAB_OUTPUT/tests/vrrp_probe
+	if ! command -v keepalived >/dev/null || [ ! -x "$PROBE" ]; then
+		not_ok "$E2E_NAME: keepalived or $PROBE missing (scripts/deps.sh, make)"
+		exit 1
+	fi
+	e2e_daemon_lab "$1" "$2"
+	KA=${LAB_PREFIX}ka
+	KA_IP=198.18.0.3
+	ip -n "${LAB_PREFIX}lb" addr del "$LAB_VIP/32" dev eth0
+	ip netns add "$KA"
+	ip -n "$KA" link set lo up
+	ip -n "${LAB_PREFIX}br" link add ka type veth peer name eth0 netns "$KA"
+	ip -n "${LAB_PREFIX}br" link set ka master br0 up
+	ip -n "$KA" addr add "$KA_IP/24" dev eth0
+	ip -n "$KA" link set eth0 up
+}
+
+# e2e_vrrp_inst FIELD: the lab daemon's first VRRP instance's FIELD (a.b
+# for b of a) in `daemon status -j`.
+e2e_vrrp_inst() {
+	lab_lbxdp -j daemon status 2>/dev/null | /usr/bin/python3 -c '
+import json, sys
+v = json.load(sys.stdin)["vrrp_instances"][0]
+for k in sys.argv[1].split("."):
+    v = v[k]
+print(v)' "$1" 2>/dev/null
+}
+
+# e2e_vip_on NS: NS's eth0 holds the lab's VIP.
+e2e_vip_on() { ip -n "$1" -4 addr show dev eth0 | grep -q " $LAB_VIP/32 "; }
+
 # e2e_daemon_ready: the lab's daemon answers and says it is ready.
 e2e_daemon_ready() {
 	lab_lbxdp -j daemon status 2>/dev/null | grep -q '"ready": *true'

@@ -17,15 +17,7 @@
 source "$(dirname "$0")/lib.sh"
 e2e_init vrrp_unicast
 
-PROBE=$LAB_OUTPUT/tests/vrrp_probe
-if ! command -v keepalived >/dev/null || [ ! -x "$PROBE" ]; then
-	not_ok "$E2E_NAME: keepalived or $PROBE missing (scripts/deps.sh, make)"
-	exit 1
-fi
-
-e2e_daemon_lab u "$E2E_MODE"
-KA=${LAB_PREFIX}ka
-KA_IP=198.18.0.3
+e2e_vrrp_peer_lab u "$E2E_MODE"
 LB_IP=$(lab_ip lb)
 CLIENT_IP=$(lab_ip client)
 OTHER_IP=198.18.0.250
@@ -33,16 +25,6 @@ VIP=$LAB_VIP
 CONF=$E2E_TMP/lbxdp.conf
 KCONF=$E2E_TMP/ka.conf
 OKFILE=$E2E_TMP/script-ok
-
-# The lab gives lb the VIP by hand: VRRP holds it here.
-ip -n "${LAB_PREFIX}lb" addr del "$VIP/32" dev eth0
-ip netns add "$KA"
-ip -n "$KA" link set lo up
-ip -n "${LAB_PREFIX}br" link add ka type veth peer name eth0 netns "$KA"
-ip -n "${LAB_PREFIX}br" link set ka master br0 up
-ip -n "$KA" addr add "$KA_IP/24" dev eth0
-ip -n "$KA" link set eth0 up
-# (its name has the lab's prefix: lab_down removes it and its processes)
 
 # unicast FILE SRC PEER VERSION: the instance sends to PEER from SRC, in
 # VRRP VERSION (v3: no authentication).
@@ -53,20 +35,10 @@ unicast() {
 		-e "$auth" "$1"
 }
 
-status() { lab_lbxdp -j daemon status 2>/dev/null; }
-# inst FIELD: the instance's FIELD in `daemon status -j`
-inst() {
-	status | /usr/bin/python3 -c '
-import json, sys
-v = json.load(sys.stdin)["vrrp_instances"][0]
-for k in sys.argv[1].split("."):
-    v = v[k]
-print(v)' "$1" 2>/dev/null
-}
+inst() { e2e_vrrp_inst "$1"; }
 state_is() { [ "$(inst state)" = "$1" ]; }
-has_vip() { ip -n "$1" -4 addr show dev eth0 | grep -q " $VIP/32 "; }
-us_vip() { has_vip "${LAB_PREFIX}lb"; }
-ka_vip() { has_vip "$KA"; }
+us_vip() { e2e_vip_on "${LAB_PREFIX}lb"; }
+ka_vip() { e2e_vip_on "$KA"; }
 # the VRRP group, joined in the LB's namespace (by the probe's socket)
 group_joined() {
 	ip -n "${LAB_PREFIX}lb" maddr show dev eth0 | grep -q ' 224\.0\.0\.18$'
