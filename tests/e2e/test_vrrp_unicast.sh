@@ -10,7 +10,9 @@
 # gratuitous ARPs to the master's. Multicast adverts of the same VRID are
 # not even queued to the daemon's socket (keepalived: IP_MULTICAST_ALL
 # off), even while another socket of the LB's namespace has joined the
-# VRRP group; unicast ones to another address of the LB are dropped.
+# VRRP group; unicast ones to another address of the LB are dropped. An
+# advert summed as keepalived before 1.3.7 summed v3 unicast ones is
+# taken, and lbxdp's adverts are summed so from then on, as keepalived's.
 # shellcheck disable=SC2016 # check ... eval '...' expands when checked
 # shellcheck disable=SC2317 # functions run through e2e_wait
 # shellcheck source=tests/e2e/lib.sh
@@ -54,6 +56,11 @@ ka_gone() {
 		kill -9 "$pid" 2>/dev/null || true
 	done
 	[ -z "$(ip netns pids "$KA")" ]
+}
+# the daemon says a peer sums v3 unicast adverts as old keepalived
+old_sums() {
+	grep -q "$CLIENT_IP sends VRRPv3 unicast checksums as keepalived before 1.3.7" \
+		"$(lab_state)/daemon3.log"
 }
 ka_backup() { grep -q "Entering BACKUP STATE" "$E2E_TMP/ka$1.log"; }
 
@@ -128,6 +135,24 @@ EOF
 	e2e_wait 10 more_rx
 	check "v$v: lbxdp takes keepalived's unicast adverts: its master is $KA_IP" \
 		eval '[ "$(inst master)" = "$KA_IP" ] && more_rx'
+
+	if [ "$v" = 3 ]; then
+		# keepalived before 1.3.7 summed v3 unicast adverts over the
+		# group's address: such an advert is taken, and from then on
+		# lbxdp sums its own so, as keepalived does (2.2.7 takes them
+		# too, and says so).
+		ip netns exec "${LAB_PREFIX}client" "$PROBE" eth0 send \
+			"$CLIENT_IP:$LB_IP:old" 3 50 45 100 1 - "$VIP" >/dev/null
+		e2e_wait 10 old_sums
+		check "v3: an advert summed as keepalived before 1.3.7 did is taken" \
+			old_sums
+		touch "$OKFILE"
+		e2e_wait 15 eval 'state_is MASTER && us_vip && ! ka_vip'
+		check "v3: priority 100 again: lbxdp preempts keepalived with adverts summed so" \
+			eval 'state_is MASTER && us_vip && ! ka_vip &&
+				grep -q "Setting unicast VRRPv3 checksum to old version" \
+					"$E2E_TMP/ka3.log"'
+	fi
 
 	if [ "$v" = 2 ]; then
 		# Multicast adverts of our VRID at priority 254, the right

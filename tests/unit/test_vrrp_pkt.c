@@ -616,6 +616,40 @@ static void match_v3(void **state)
 	assert_int_equal(vrrp_match(&a, &e), VRRP_DROP_VRID);
 }
 
+/*
+ * keepalived before 1.3.7 summed a v3 unicast advert's pseudo-header over
+ * 224.0.0.18: taken and flagged (keepalived's checksum compatibility),
+ * and encoded so when asked; never for a multicast destination.
+ */
+static void v3_unicast_csum_group(void **state)
+{
+	struct vrrp_advert a, b;
+	struct pkt p;
+
+	load("v3", &p);
+	assert_int_equal(decode(&p, &a), VRRP_OK);
+	assert_false(a.csum_group);
+	a.daddr = ip("198.18.10.3");
+	memcpy(p.b + 16, &a.daddr, 4);
+	assert_int_equal(decode(&p, &b), VRRP_OK); /* the group's sum */
+	assert_true(b.csum_group);
+	assert_int_equal(vrrp_encode(&a, p.b + IPH, sizeof(p.b) - IPH), 16);
+	assert_int_equal(decode(&p, &b), VRRP_OK); /* the peer's sum */
+	assert_false(b.csum_group);
+	a.csum_group = true;
+	assert_int_equal(vrrp_encode(&a, p.b + IPH, sizeof(p.b) - IPH), 16);
+	assert_int_equal(decode(&p, &b), VRRP_OK);
+	assert_true(b.csum_group);
+	p.b[IPH + 2] ^= 1; /* the priority: neither sum holds */
+	assert_int_equal(decode(&p, &b), VRRP_DROP_CHECKSUM);
+
+	/* to another multicast group: its own sum only */
+	a.daddr = ip("224.0.0.19");
+	memcpy(p.b + 16, &a.daddr, 4);
+	assert_int_equal(vrrp_encode(&a, p.b + IPH, sizeof(p.b) - IPH), 16);
+	assert_int_equal(decode(&p, &b), VRRP_DROP_CHECKSUM);
+}
+
 static void encode_errors(void **state)
 {
 	struct vrrp_advert a = {.version = 2, .vrid = 1, .interval_cs = 100};
@@ -676,6 +710,7 @@ int main(void)
 		cmocka_unit_test(ip_options),
 		cmocka_unit_test(ttl),
 		cmocka_unit_test(checksum),
+		cmocka_unit_test(v3_unicast_csum_group),
 		cmocka_unit_test(v3_pseudo_header),
 		cmocka_unit_test(version_and_type),
 		cmocka_unit_test(truncated),

@@ -4,9 +4,10 @@
  *
  *   vrrp_probe IFNAME recv N TIMEOUT_MS
  *	print the first N adverts heard (decoded), exit 0 if N came
- *   vrrp_probe IFNAME send SADDR[:DADDR] VERSION VRID PRIO INTERVAL_CS COUNT PASS VIP...
+ *   vrrp_probe IFNAME send SADDR[:DADDR[:old]] VERSION VRID PRIO INTERVAL_CS COUNT PASS VIP...
  *	send COUNT adverts, INTERVAL_CS apart, as a master would: to the
- *	VRRP group, or to DADDR as a unicast_peer's; PASS "-": none
+ *	VRRP group, or to DADDR as a unicast_peer's (old: v3's checksum over
+ *	the group's address, as keepalived before 1.3.7); PASS "-": none
  *   vrrp_probe IFNAME watch
  *	until killed, one line per advert heard, decoded, after the kernel's
  *	receive time (SO_TIMESTAMPNS, CLOCK_REALTIME) as SEC.NSEC: takeover
@@ -155,7 +156,15 @@ static int do_send(int fd, int ifindex, char **av, int ac)
 	if (ac < 8)
 		return 2;
 	if (dst) {
-		*dst++ = '\0';
+		char *old = strchr(++dst, ':');
+
+		dst[-1] = '\0';
+		if (old) {
+			*old++ = '\0';
+			if (strcmp(old, "old"))
+				return 2;
+			a.csum_group = true;
+		}
 		if (inet_pton(AF_INET, dst, &a.daddr) != 1)
 			return 2;
 	}

@@ -210,6 +210,7 @@ static void send_advert(struct d_vrrp *v, __u8 prio)
 		.priority = prio,
 		.interval_cs = (uint16_t)(cv->advert_int_ms / 10),
 		.saddr = v->saddr,
+		.csum_group = v->csum_group,
 		.naddrs = v->expect.naddrs,
 	};
 	uint8_t buf[1200];
@@ -455,6 +456,7 @@ static void dropped(struct d_vrrp *v, enum vrrp_drop r, __be32 from,
 static void on_rx(struct loop_fd *h, uint32_t events)
 {
 	struct d_vrrp *v = h->arg;
+	char ip[INET_ADDRSTRLEN];
 	struct vrrp_advert a;
 	uint8_t buf[2048];
 	int k, ifindex;
@@ -488,6 +490,12 @@ static void on_rx(struct loop_fd *h, uint32_t events)
 			continue;
 		}
 		v->rx++;
+		if (a.csum_group && !v->csum_group) {
+			v->csum_group = true;
+			d_log(v->d,
+			      "vrrp_instance %s: %s sends VRRPv3 unicast checksums as keepalived before 1.3.7 did: ours too from now on",
+			      v->cv->name, ip_str(src, ip, sizeof(ip)));
+		}
 		if (v->group) {
 			bool changed = vrrp_group_rx(&v->group->g, v->gi,
 						     now_ms(v), &a);

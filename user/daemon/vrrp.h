@@ -54,6 +54,9 @@ struct d_vrrp {
 	uint64_t garp_lower;
 	__u32 garp_lower_rounds;
 	bool started;
+	/* a peer sent v3 unicast checksums as keepalived before 1.3.7:
+	 * ours are so too from then on, as keepalived's */
+	bool csum_group;
 	struct d_vgroup *group; /* its vrrp_sync_group, NULL: none */
 	int gi;			/* its index in group->m */
 	bool held_logged;	/* "held in BACKUP" said for this hold */

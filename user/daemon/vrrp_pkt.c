@@ -64,6 +64,11 @@ static uint16_t csum_fold(uint32_t sum)
 	return (uint16_t)~sum;
 }
 
+static bool is_multicast(__be32 a)
+{
+	return (ntohl(a) >> 28) == 0xe;
+}
+
 /*
  * The checksum field's value for @msg (its own checksum bytes taken as
  * they are: zero when encoding, and 0 comes out for a valid message).
@@ -132,7 +137,9 @@ int vrrp_encode(const struct vrrp_advert *a, uint8_t *buf, size_t len)
 		pass_len = strnlen(a->auth_pass, VRRP_AUTH_LEN);
 		memcpy(buf + need - VRRP_AUTH_LEN, a->auth_pass, pass_len);
 	}
-	csum = vrrp_csum(a->version, a->saddr, a->daddr, buf, need);
+	csum = vrrp_csum(a->version, a->saddr,
+			 a->csum_group ? htonl(VRRP_GROUP) : a->daddr, buf,
+			 need);
 	buf[6] = (uint8_t)(csum >> 8);
 	buf[7] = (uint8_t)csum;
 	return (int)need;
@@ -172,8 +179,12 @@ enum vrrp_drop vrrp_decode(const uint8_t *pkt, size_t len,
 
 	memcpy(&a->saddr, pkt + 12, 4);
 	memcpy(&a->daddr, pkt + 16, 4);
-	if (vrrp_csum(version, a->saddr, a->daddr, v, vlen))
-		return VRRP_DROP_CHECKSUM;
+	if (vrrp_csum(version, a->saddr, a->daddr, v, vlen)) {
+		if (version != 3 || is_multicast(a->daddr) ||
+		    vrrp_csum(version, a->saddr, htonl(VRRP_GROUP), v, vlen))
+			return VRRP_DROP_CHECKSUM;
+		a->csum_group = true;
+	}
 
 	a->version = (uint8_t)version;
 	a->vrid = v[1];
@@ -232,7 +243,7 @@ enum vrrp_drop vrrp_match(const struct vrrp_advert *a,
 	/* keepalived (after the above, before the VIPs): a unicast
 	 * instance's socket is bound to its own address, a multicast one's
 	 * takes the group's; any other is a peer whose file is not in step */
-	if (e->unicast ? a->daddr != e->saddr : (ntohl(a->daddr) >> 28) != 0xe)
+	if (e->unicast ? a->daddr != e->saddr : !is_multicast(a->daddr))
 		return VRRP_DROP_DEST;
 	/* The same count, and each of ours present, in any order. */
 	if (a->naddrs != e->naddrs)

@@ -28,6 +28,12 @@ struct vrrp_advert {
 	uint8_t auth_type;		   /* v2 only: 0 none, 1 PASS */
 	char auth_pass[VRRP_AUTH_LEN + 1]; /* v2: the 8 bytes sent, + NUL */
 	__be32 saddr, daddr;		   /* of the IP header */
+	/*
+	 * v3 to a unicast address, its checksum over 224.0.0.18's pseudo-
+	 * header, as keepalived before 1.3.7 sent it: decoded, or to
+	 * encode so (keepalived's unicast checksum compatibility).
+	 */
+	bool csum_group;
 	uint8_t ttl;
 	int naddrs;
 	__be32 addrs[VRRP_MAX_ADDRS];
