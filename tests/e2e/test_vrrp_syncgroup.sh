@@ -224,19 +224,28 @@ has_vip3() { [[ "$(ip -n "${LAB_PREFIX}lb1" -4 addr show dev eth0)" == *" $VIP3/
 moved() { grep -c -- " -> " "$(lab_state)/daemon-lb1.log"; }
 # shellcheck disable=SC2034 # read by the evals below
 nmoves=$(moved)
-# vip3_on VI: lb1's file with VIP3 on VI (1 or 2), reloaded
+# vip3_on VI [REFRESH]: lb1's file with VIP3 on VI (1 or 2), and
+# garp_master_refresh REFRESH on VI_2, reloaded
 vip3_on() {
 	local v="VIP$1"
 	mkconf lb1
 	sed -i "s|^        ${!v}\$|        ${!v}\n        $VIP3|" "$E2E_TMP/lb1/lbxdp.conf"
+	[ -z "${2:-}" ] ||
+		sed -i "s|^    virtual_router_id 52|    virtual_router_id 52\n    garp_master_refresh $2|" \
+			"$E2E_TMP/lb1/lbxdp.conf"
 	ctl lb1 daemon reload >/dev/null 2>&1
 }
-check "reload with a VIP more on VI_2: applied" vip3_on 2
+check "reload with a VIP more on VI_2, and its ARPs refreshed each second: applied" \
+	vip3_on 2 1
 e2e_wait 5 has_vip3
 check "... VI_2 holds it, both stay MASTER, with no transition" \
 	eval 'has_vip3 && holding "1 2" "" && states_are lb1 "MASTER MASTER" &&
 		[ "$(moved)" = "$nmoves" ]'
-check "reload with it moved to VI_1: applied" vip3_on 1
+check "reload with it moved to VI_1, and no refresh: applied" vip3_on 1
+# (a refresh turned off came due at once, and again, for ever)
+sleep 1.5
+check "... the daemon still answers, 1.5 s later" \
+	eval 'ctl lb1 daemon status >/dev/null 2>&1'
 check "... it stays, both stay MASTER, with no transition" \
 	eval 'has_vip3 && holding "1 2" "" && states_are lb1 "MASTER MASTER" &&
 		[ "$(moved)" = "$nmoves" ]'

@@ -825,6 +825,14 @@ static void inst_update(struct d_vrrp *v, const struct conf_vrrp *cv,
 	step(v, a.state, &a);
 	if (v->fsm.state != VRRP_STATE_MASTER)
 		return;
+	/* garp_master_refresh turned on, off (else garp_run() would set it
+	 * to now + 0, due for ever) or changed: from now */
+	if (cv->garp_refresh_ms != old->garp_refresh_ms) {
+		v->garp_refresh = cv->garp_refresh_ms
+					  ? now_ms(v) + cv->garp_refresh_ms
+					  : 0;
+		garp_arm(v);
+	}
 	for (i = 0; i < old->nvips + old->nvips_excluded; i++)
 		if (!vip_in(cv, vip_nth(old, i)))
 			vip_set(v, vip_nth(old, i), false);
