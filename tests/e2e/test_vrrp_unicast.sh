@@ -73,7 +73,7 @@ for v in 2 3; do
 	sed -i "s|^    advert_int 1|    advert_int 1\n    track_script {\n        chk\n    }|" \
 		"$CONF"
 	[ "$v" = 2 ] &&
-		sed -i "s|^    advert_int 1|    advert_int 1\n    garp_lower_prio_repeat 1|" \
+		sed -i "s|^    advert_int 1|    advert_int 1\n    garp_master_delay 10\n    garp_lower_prio_repeat 1\n    garp_lower_prio_delay 3|" \
 			"$CONF"
 	cat >>"$CONF" <<EOF
 vrrp_script chk {
@@ -88,14 +88,15 @@ EOF
 	check "v$v: lbxdp (100) alone is MASTER and holds the VIP" \
 		eval 'state_is MASTER && us_vip'
 	if [ "$v" = 2 ]; then
-		# A lower priority's advert within garp_master_delay (5 s):
-		# garp_lower_prio_repeat's 1 ARP now and 1 after its delay
-		# (garp_master_delay's), besides the master's 5 and 5.
+		# Two lower priority adverts, 1 s apart, within
+		# garp_master_delay (10 s): garp_lower_prio_repeat's 1 ARP now
+		# and 1 after garp_lower_prio_delay (3 s) for each, besides the
+		# master's 5 now and 5 after 10 s.
 		ip netns exec "${LAB_PREFIX}client" "$PROBE" eth0 send \
-			"$CLIENT_IP:$LB_IP" 2 50 10 100 1 1111 "$VIP" >/dev/null
-		e2e_wait 10 eval '[ "$(inst adverts_received)" = 1 ]'
-		check "v2: a lower priority's unicast advert is taken at MASTER" \
-			eval '[ "$(inst adverts_received)" = 1 ]'
+			"$CLIENT_IP:$LB_IP" 2 50 10 100 2 1111 "$VIP" >/dev/null
+		e2e_wait 10 eval '[ "$(inst adverts_received)" = 2 ]'
+		check "v2: two lower priority unicast adverts are taken at MASTER" \
+			eval '[ "$(inst adverts_received)" = 2 ]'
 	fi
 
 	# keepalived: the backup's file (priority 50), unicast to lbxdp.
@@ -120,9 +121,9 @@ EOF
 		check "v3: ... with the checksum over the peer's address" \
 			eval '! grep -qi "checksum" "$E2E_TMP/ka$v.log"'
 	else
-		e2e_wait 10 eval '[ "$(inst gratuitous_arps)" -ge 12 ]'
-		check "v2: gratuitous ARPs: 5 + 5 as MASTER, 1 + 1 for the lower priority ($(inst gratuitous_arps) of 12)" \
-			eval '[ "$(inst gratuitous_arps)" = 12 ]'
+		e2e_wait 15 eval '[ "$(inst gratuitous_arps)" -ge 14 ]'
+		check "v2: gratuitous ARPs: 5 + 5 as MASTER, 2 × (1 + 1) for the lower priorities ($(inst gratuitous_arps) of 14)" \
+			eval '[ "$(inst gratuitous_arps)" = 14 ]'
 	fi
 
 	# Our priority falls to 40: keepalived preempts and we take its

@@ -171,19 +171,23 @@ static void garp_begin(struct d_vrrp *v, __u32 repeat, __u32 delay_ms)
 /*
  * MASTER heard a lower priority: garp_lower_prio_repeat rounds now and
  * again after garp_lower_prio_delay, besides what is still to come of
- * garp_begin()'s (keepalived runs each on a timer of its own).
+ * garp_begin()'s and of earlier lower priorities' (keepalived runs each
+ * on a timer of its own; here they join the first one pending).
  */
 static void garp_lower(struct d_vrrp *v)
 {
+	const struct conf_vrrp *cv = v->cv;
 	uint64_t now = now_ms(v);
 
 	if (!v->garp_rounds)
 		v->garp_next = now;
-	v->garp_rounds += v->cv->garp_lower_repeat;
-	v->garp_lower = v->cv->garp_lower_delay_ms
-				? now + v->cv->garp_lower_delay_ms
-				: 0;
-	v->garp_lower_rounds = v->cv->garp_lower_repeat;
+	v->garp_rounds += cv->garp_lower_repeat;
+	if (cv->garp_lower_delay_ms && !v->garp_lower) {
+		v->garp_lower = now + cv->garp_lower_delay_ms;
+		v->garp_lower_rounds = 0;
+	}
+	if (v->garp_lower)
+		v->garp_lower_rounds += cv->garp_lower_repeat;
 	garp_run(v);
 }
 
