@@ -7,8 +7,8 @@
 # keepalived the backup's (priority 50). What a user sees: who holds the
 # VIP, `daemon status`, the notify arguments, the checks suspended while
 # backup, FAULT while the link is down, adverts with a wrong password
-# and unicast ones dropped and counted without a change of state, and a
-# VIP that a killed daemon left removed by the next one.
+# and unicast ones dropped and counted, and a VIP that a killed daemon
+# left removed by the next one.
 # shellcheck disable=SC2016 # check ... eval '...' expands when checked
 # shellcheck disable=SC2317 # functions run through e2e_wait
 # shellcheck source=tests/e2e/lib.sh
