@@ -183,6 +183,18 @@ e2e_vrrp_peer_lab() {
 	ip -n "$KA" link set eth0 up
 }
 
+# e2e_vrrp_script FILE OKFILE: a vrrp_script chk in FILE that passes
+# while OKFILE exists, weight -60 (a track_script names it).
+e2e_vrrp_script() {
+	cat >>"$1" <<EOF
+vrrp_script chk {
+    script "/usr/bin/test -e $2"
+    interval 1
+    weight -60
+}
+EOF
+}
+
 # e2e_vrrp_inst FIELD: the lab daemon's first VRRP instance's FIELD (a.b
 # for b of a) in `daemon status -j`.
 e2e_vrrp_inst() {

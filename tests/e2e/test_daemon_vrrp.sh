@@ -39,13 +39,7 @@ touch "$OKFILE"
 lab_seed_conf "$CONF" "$E2E_MODE" 1 1 1
 sed -i -e "s|^    advert_int 1|    advert_int 1\n    track_script {\n        chk\n    }\n    notify $E2E_TMP/notify.sh|" \
 	-e 's/^    lb_kind DR/    lb_kind DR\n    ha_suspend/' "$CONF"
-cat >>"$CONF" <<EOF
-vrrp_script chk {
-    script "/usr/bin/test -e $OKFILE"
-    interval 1
-    weight -60
-}
-EOF
+e2e_vrrp_script "$CONF" "$OKFILE"
 
 start_daemon() {
 	lab_bg lb "daemon$1" "$LBXDP" --pin-dir "$LAB_PIN_DIR" daemon -f "$CONF"

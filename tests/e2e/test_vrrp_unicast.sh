@@ -75,13 +75,7 @@ for v in 2 3; do
 	[ "$v" = 2 ] &&
 		sed -i "s|^    advert_int 1|    advert_int 1\n    garp_master_delay 10\n    garp_lower_prio_repeat 1\n    garp_lower_prio_delay 3|" \
 			"$CONF"
-	cat >>"$CONF" <<EOF
-vrrp_script chk {
-    script "/usr/bin/test -e $OKFILE"
-    interval 1
-    weight -60
-}
-EOF
+	e2e_vrrp_script "$CONF" "$OKFILE"
 	lab_bg lb "daemon$v" "$LBXDP" --pin-dir "$LAB_PIN_DIR" daemon -f "$CONF"
 	DPID=$LAB_BG_PID
 	e2e_wait 20 eval 'state_is MASTER && us_vip'
