@@ -118,29 +118,34 @@ static void garp_round(struct d_vrrp *v)
 			v->garps++;
 }
 
+/* @n rounds more, the first at @now unless some are pending. */
+static void garp_more(struct d_vrrp *v, uint64_t now, __u32 n)
+{
+	if (!v->garp_rounds)
+		v->garp_next = now;
+	v->garp_rounds += n;
+}
+
+/* A set due at *@at (0: none) by @now adds its @n rounds: whether it was
+ * due (*@at is then 0). */
+static bool garp_due(struct d_vrrp *v, uint64_t now, uint64_t *at, __u32 n)
+{
+	if (!*at || now < *at)
+		return false;
+	garp_more(v, now, n);
+	*at = 0;
+	return true;
+}
+
 static void garp_run(struct d_vrrp *v)
 {
 	const struct conf_vrrp *cv = v->cv;
 	uint64_t now = now_ms(v);
 
-	if (v->garp_second && now >= v->garp_second) {
-		if (!v->garp_rounds)
-			v->garp_next = now;
-		v->garp_rounds += v->garp_second_rounds;
-		v->garp_second = 0;
-	}
-	if (v->garp_lower && now >= v->garp_lower) {
-		if (!v->garp_rounds)
-			v->garp_next = now;
-		v->garp_rounds += v->garp_lower_rounds;
-		v->garp_lower = 0;
-	}
-	if (v->garp_refresh && now >= v->garp_refresh) {
-		if (!v->garp_rounds)
-			v->garp_next = now;
-		v->garp_rounds += cv->garp_refresh_repeat;
+	garp_due(v, now, &v->garp_second, v->garp_second_rounds);
+	garp_due(v, now, &v->garp_lower, v->garp_lower_rounds);
+	if (garp_due(v, now, &v->garp_refresh, cv->garp_refresh_repeat))
 		v->garp_refresh = now + cv->garp_refresh_ms;
-	}
 	while (v->garp_rounds && now >= v->garp_next) {
 		garp_round(v);
 		v->garp_rounds--;
@@ -179,9 +184,7 @@ static void garp_lower(struct d_vrrp *v)
 	const struct conf_vrrp *cv = v->cv;
 	uint64_t now = now_ms(v);
 
-	if (!v->garp_rounds)
-		v->garp_next = now;
-	v->garp_rounds += cv->garp_lower_repeat;
+	garp_more(v, now, cv->garp_lower_repeat);
 	if (cv->garp_lower_delay_ms && !v->garp_lower) {
 		v->garp_lower = now + cv->garp_lower_delay_ms;
 		v->garp_lower_rounds = 0;
