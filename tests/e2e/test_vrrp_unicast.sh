@@ -12,9 +12,14 @@
 # off), even while another socket of the LB's namespace has joined the
 # VRRP group; unicast ones to another address of the LB are dropped. An
 # advert summed as keepalived before 1.3.7 summed v3 unicast ones is
-# taken, and lbxdp's adverts are summed so from then on, as keepalived's.
+# taken, and lbxdp's adverts are summed so from then on, as keepalived's,
+# across a reload too; with old_unicast_checksum never, keepalived drops
+# our new sums, and we drop old ones; with old_unicast_checksum,
+# keepalived takes ours again (in v2, which sums no pseudo-header, it
+# changes nothing).
 # shellcheck disable=SC2016 # check ... eval '...' expands when checked
 # shellcheck disable=SC2317 # functions run through e2e_wait
+# shellcheck disable=SC2034 # csum, rx, ...: read in check ... eval '...'
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "$0")/lib.sh"
 e2e_init vrrp_unicast
@@ -62,6 +67,13 @@ old_sums() {
 	grep -q "$CLIENT_IP sends VRRPv3 unicast checksums as keepalived before 1.3.7" \
 		"$(lab_state)/daemon3.log"
 }
+# times the daemon switched to old v3 unicast sums
+switches() {
+	grep -c "sends VRRPv3 unicast checksums as keepalived before 1.3.7" \
+		"$(lab_state)/daemon3.log" || true
+}
+# ka_count TEXT: lines of keepalived's v3 log with TEXT
+ka_count() { grep -c "$1" "$E2E_TMP/ka3.log" || true; }
 ka_backup() { grep -q "Entering BACKUP STATE" "$E2E_TMP/ka$1.log"; }
 
 for v in 2 3; do
@@ -72,6 +84,10 @@ for v in 2 3; do
 	unicast "$CONF" "$LB_IP" "$KA_IP" "$v"
 	sed -i "s|^    advert_int 1|    advert_int 1\n    track_script {\n        chk\n    }|" \
 		"$CONF"
+	# v2 sums no pseudo-header: nothing to choose
+	[ "$v" = 2 ] &&
+		sed -i "s|^    unicast_peer {|    old_unicast_checksum\n    unicast_peer {|" \
+			"$CONF"
 	[ "$v" = 2 ] &&
 		sed -i "s|^    advert_int 1|    advert_int 1\n    garp_master_delay 10\n    garp_lower_prio_repeat 1\n    garp_lower_prio_delay 3|" \
 			"$CONF"
@@ -147,6 +163,71 @@ for v in 2 3; do
 			eval 'state_is MASTER && us_vip && ! ka_vip &&
 				grep -q "Setting unicast VRRPv3 checksum to old version" \
 					"$E2E_TMP/ka3.log"'
+		check "v3: status says the old sums" \
+			eval '[ "$(inst unicast_checksum)" = old ]'
+
+		# A reload keeps the switch (keepalived's makes its instances
+		# anew), for keepalived, switched, takes old sums only: it
+		# stays BACKUP past its down interval.
+		masters=$(ka_count "Entering MASTER STATE")
+		check "v3: reload: applied, our sums stay old" \
+			eval 'lab_lbxdp daemon reload >/dev/null 2>&1 &&
+				[ "$(inst unicast_checksum)" = old ]'
+		sleep 5
+		check "v3: ... keepalived takes them: still BACKUP after 5 s" \
+			eval '! ka_vip &&
+				[ "$(ka_count "Entering MASTER STATE")" = "$masters" ]'
+
+		# old_unicast_checksum never: new sums, which keepalived drops:
+		# it takes over (its own are new sums still, which we take);
+		# an advert summed the old way is dropped.
+		sed -i "s|^    unicast_peer {|    old_unicast_checksum never\n    unicast_peer {|" \
+			"$CONF"
+		inval=$(ka_count "Invalid VRRPv3 checksum")
+		check "v3: reload with old_unicast_checksum never: applied, new sums" \
+			eval 'lab_lbxdp daemon reload >/dev/null 2>&1 &&
+				[ "$(inst unicast_checksum)" = new ]'
+		e2e_wait 15 eval '[ "$(ka_count "Entering MASTER STATE")" -gt "$masters" ]'
+		check "v3: ... keepalived drops them and takes over" \
+			eval '[ "$(ka_count "Entering MASTER STATE")" -gt "$masters" ] &&
+				[ "$(ka_count "Invalid VRRPv3 checksum")" -gt "$inval" ] &&
+				ka_vip'
+		csum=$(inst dropped.checksum)
+		ip netns exec "${LAB_PREFIX}client" "$PROBE" eth0 send \
+			"$CLIENT_IP:$LB_IP:old" 3 50 45 100 1 - "$VIP" >/dev/null
+		e2e_wait 10 eval '[ "$(inst dropped.checksum)" -gt "$csum" ]'
+		check "v3: ... an advert summed the old way is dropped: no switch" \
+			eval '[ "$(inst dropped.checksum)" -gt "$csum" ] &&
+				[ "$(inst unicast_checksum)" = new ] &&
+				[ "$(switches)" = 1 ] && state_is MASTER'
+
+		# old_unicast_checksum: old sums from the start; either is
+		# taken
+		sed -i "s|^    old_unicast_checksum never|    old_unicast_checksum|" \
+			"$CONF"
+		check "v3: reload with old_unicast_checksum: applied" \
+			eval 'lab_lbxdp daemon reload >/dev/null 2>&1'
+		e2e_wait 15 eval '! ka_vip'
+		check "v3: ... keepalived takes our old sums and yields" \
+			eval '! ka_vip && state_is MASTER && us_vip &&
+				[ "$(inst unicast_checksum)" = old ] &&
+				lab_lbxdp daemon status | grep -q ", old unicast checksums$"'
+		csum=$(inst dropped.checksum)
+		rx=$(inst adverts_received)
+		ip netns exec "${LAB_PREFIX}client" "$PROBE" eth0 send \
+			"$CLIENT_IP:$LB_IP" 3 50 45 100 1 - "$VIP" >/dev/null
+		e2e_wait 10 eval '[ "$(inst adverts_received)" -gt "$rx" ]'
+		ip netns exec "${LAB_PREFIX}client" "$PROBE" eth0 send \
+			"$CLIENT_IP:$LB_IP:old" 3 50 45 100 1 - "$VIP" >/dev/null
+		e2e_wait 10 eval '[ "$(inst adverts_received)" -gt $((rx + 1)) ]'
+		check "v3: ... adverts of either sum are taken (no switch said)" \
+			eval '[ "$(inst adverts_received)" = $((rx + 2)) ] &&
+				[ "$(inst dropped.checksum)" = "$csum" ] &&
+				[ "$(switches)" = 1 ] && state_is MASTER'
+	else
+		check "v2: status says new sums, with old_unicast_checksum (v3's)" \
+			eval '[ "$(inst unicast_checksum)" = new ] &&
+				! lab_lbxdp daemon status | grep -q "old unicast"'
 	fi
 
 	if [ "$v" = 2 ]; then

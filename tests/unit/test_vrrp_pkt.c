@@ -628,18 +628,25 @@ static void v3_unicast_csum_group(void **state)
 
 	load("v3", &p);
 	assert_int_equal(decode(&p, &a), VRRP_OK);
-	assert_false(a.csum_group);
+	assert_true(a.csum_daddr && !a.csum_group);
 	a.daddr = ip("198.18.10.3");
 	memcpy(p.b + 16, &a.daddr, 4);
 	assert_int_equal(decode(&p, &b), VRRP_OK); /* the group's sum */
-	assert_true(b.csum_group);
+	assert_true(b.csum_group && !b.csum_daddr);
 	assert_int_equal(vrrp_encode(&a, p.b + IPH, sizeof(p.b) - IPH), 16);
 	assert_int_equal(decode(&p, &b), VRRP_OK); /* the peer's sum */
-	assert_false(b.csum_group);
+	assert_true(b.csum_daddr && !b.csum_group);
 	a.csum_group = true;
 	assert_int_equal(vrrp_encode(&a, p.b + IPH, sizeof(p.b) - IPH), 16);
 	assert_int_equal(decode(&p, &b), VRRP_OK);
-	assert_true(b.csum_group);
+	assert_true(b.csum_group && !b.csum_daddr);
+	/* a peer's address whose 16-bit halves sum as 224.0.0.18's: both */
+	a.daddr = ip("223.255.0.19");
+	memcpy(p.b + 16, &a.daddr, 4);
+	assert_int_equal(decode(&p, &b), VRRP_OK);
+	assert_true(b.csum_group && b.csum_daddr);
+	a.daddr = ip("198.18.10.3");
+	memcpy(p.b + 16, &a.daddr, 4);
 	p.b[IPH + 2] ^= 1; /* the priority: neither sum holds */
 	assert_int_equal(decode(&p, &b), VRRP_DROP_CHECKSUM);
 
@@ -648,6 +655,57 @@ static void v3_unicast_csum_group(void **state)
 	memcpy(p.b + 16, &a.daddr, 4);
 	assert_int_equal(vrrp_encode(&a, p.b + IPH, sizeof(p.b) - IPH), 16);
 	assert_int_equal(decode(&p, &b), VRRP_DROP_CHECKSUM);
+}
+
+/*
+ * old_unicast_checksum never: a unicast instance drops v3 adverts to it
+ * summed over 224.0.0.18. Every other mode takes both sums (AUTO: the
+ * daemon sums its own over the group from then on), and v2 ones, and
+ * those to the group, are summed over it anyway.
+ */
+static void match_csum_modes(void **state)
+{
+	struct vrrp_expect e = expect_v2();
+	struct vrrp_advert a, sent;
+	struct pkt p;
+
+	load("v3", &p);
+	assert_int_equal(decode(&p, &sent), VRRP_OK);
+	e.version = 3;
+	e.auth_pass[0] = '\0';
+	for (e.csum = VRRP_CSUM_AUTO; e.csum <= VRRP_CSUM_OLD; e.csum++)
+		assert_int_equal(vrrp_match(&sent, &e), VRRP_OK);
+	e.unicast = true;
+	e.saddr = sent.daddr = ip("198.18.10.3");
+	memcpy(p.b + 16, &sent.daddr, 4);
+	/* the new sum (over the peer's address) */
+	assert_int_equal(vrrp_encode(&sent, p.b + IPH, sizeof(p.b) - IPH), 16);
+	assert_int_equal(decode(&p, &a), VRRP_OK);
+	for (e.csum = VRRP_CSUM_AUTO; e.csum <= VRRP_CSUM_OLD; e.csum++)
+		assert_int_equal(vrrp_match(&a, &e), VRRP_OK);
+	/* the old one */
+	sent.csum_group = true;
+	assert_int_equal(vrrp_encode(&sent, p.b + IPH, sizeof(p.b) - IPH), 16);
+	assert_int_equal(decode(&p, &a), VRRP_OK);
+	e.csum = VRRP_CSUM_AUTO;
+	assert_int_equal(vrrp_match(&a, &e), VRRP_OK);
+	e.csum = VRRP_CSUM_OLD;
+	assert_int_equal(vrrp_match(&a, &e), VRRP_OK);
+	e.csum = VRRP_CSUM_NEVER;
+	assert_int_equal(vrrp_match(&a, &e), VRRP_DROP_CHECKSUM);
+	/* another destination: that, whatever the sum */
+	e.saddr = ip("198.18.10.4");
+	assert_int_equal(vrrp_match(&a, &e), VRRP_DROP_DEST);
+
+	/* v2 sums no pseudo-header: no mode drops a unicast one */
+	load("v2_pass", &p);
+	memcpy(p.b + 16, &e.saddr, 4);
+	assert_int_equal(decode(&p, &a), VRRP_OK);
+	e = expect_v2();
+	e.unicast = true;
+	e.saddr = a.daddr;
+	for (e.csum = VRRP_CSUM_AUTO; e.csum <= VRRP_CSUM_OLD; e.csum++)
+		assert_int_equal(vrrp_match(&a, &e), VRRP_OK);
 }
 
 static void encode_errors(void **state)
@@ -711,6 +769,7 @@ int main(void)
 		cmocka_unit_test(ttl),
 		cmocka_unit_test(checksum),
 		cmocka_unit_test(v3_unicast_csum_group),
+		cmocka_unit_test(match_csum_modes),
 		cmocka_unit_test(v3_pseudo_header),
 		cmocka_unit_test(version_and_type),
 		cmocka_unit_test(truncated),

@@ -312,7 +312,6 @@ static const struct ka_kw ka_only[] = {
 	{"notify_deleted", C_VRRP, NULL},
 	{"notify_master_rx_lower_pri", C_VRRP, NULL},
 	{"notify_priority_changes", C_VRRP | C_SYNC, NULL},
-	{"old_unicast_checksum", C_VRRP, NULL},
 	{"promote_secondaries", C_VRRP, NULL},
 	{"skip_check_adv_addr", C_VRRP, NULL},
 	{"strict_mode", C_VRRP, NULL},
@@ -1511,6 +1510,23 @@ static void v_unicast_src(struct p *p, const struct conf_stmt *st, void *o)
 	addr4(p, st, st->w[1], &x->vr->unicast_src);
 }
 
+/* "old_unicast_checksum [never]", as keepalived reads it */
+static void v_old_csum(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct vrx *x = o;
+
+	extra(p, st, 1);
+	if (st->n < 2)
+		x->vr->csum = CONF_CSUM_OLD;
+	else if (!strcmp(st->w[1], "never"))
+		x->vr->csum = CONF_CSUM_NEVER;
+	else
+		conf_error(
+			p->d, &st->at,
+			"%s: unknown mode '%s': none (old checksums from the start) or never",
+			st->w[0], st->w[1]);
+}
+
 /* "ADDR [min_ttl N] [max_ttl N]" a line */
 static void v_unicast_peer(struct p *p, const struct conf_stmt *st, void *o)
 {
@@ -1761,6 +1777,7 @@ static const struct kw vrrp_kw[] = {
 	{"garp_lower_prio_repeat", v_garp, false},
 	{"unicast_src_ip", v_unicast_src, false},
 	{"unicast_peer", v_unicast_peer, true},
+	{"old_unicast_checksum", v_old_csum, false},
 	{"notify_master", v_notify, false},
 	{"notify_backup", v_notify, false},
 	{"notify_fault", v_notify, false},
@@ -3973,11 +3990,13 @@ static void vrrp_complete(struct p *p, int i)
 			v->name);
 		v->preempt_delay_ms = 0;
 	}
-	if (v->unicast_src && !v->npeers)
+	if ((v->unicast_src || v->csum != CONF_CSUM_AUTO) && !v->npeers)
 		conf_warning(
 			p->d, &v->at,
-			"vrrp_instance %s: unicast_src_ip without unicast_peer: multicast, as keepalived does",
-			v->name);
+			"vrrp_instance %s: %s without unicast_peer: multicast, as keepalived does",
+			v->name,
+			v->unicast_src ? "unicast_src_ip"
+				       : "old_unicast_checksum");
 	for (j = 0; j < v->ntrack_ifs; j++) {
 		struct conf_track_if *t = &v->track_ifs[j];
 

@@ -217,7 +217,7 @@ static void send_advert(struct d_vrrp *v, __u8 prio)
 		.priority = prio,
 		.interval_cs = (uint16_t)(cv->advert_int_ms / 10),
 		.saddr = v->saddr,
-		.csum_group = v->csum_group,
+		.csum_group = v->expect.csum == VRRP_CSUM_OLD,
 		.naddrs = v->expect.naddrs,
 	};
 	uint8_t buf[1200];
@@ -497,8 +497,8 @@ static void on_rx(struct loop_fd *h, uint32_t events)
 			continue;
 		}
 		v->rx++;
-		if (a.csum_group && !v->csum_group) {
-			v->csum_group = true;
+		if (!a.csum_daddr && v->expect.csum == VRRP_CSUM_AUTO) {
+			v->expect.csum = VRRP_CSUM_OLD;
 			d_log(v->d,
 			      "vrrp_instance %s: %s sends VRRPv3 unicast checksums as keepalived before 1.3.7 did: ours too from now on",
 			      v->cv->name, ip_str(src, ip, sizeof(ip)));
@@ -568,6 +568,25 @@ static void inst_close(struct d_vrrp *v)
 	free(v);
 }
 
+/*
+ * How @v sums its v3 unicast adverts under @cv: only those have a choice
+ * (v2 sums no pseudo-header, multicast ones the group's address). A
+ * switch to old sums outlives a reload, where keepalived's makes its
+ * instance anew: keepalived (2.2.7) once switched takes only old sums,
+ * and sends new ones still (its vrrp_csum_mcast() runs before the mode
+ * is set), so new sums after our reload would leave two masters for good.
+ */
+static enum vrrp_csum csum_mode(const struct d_vrrp *v,
+				const struct conf_vrrp *cv)
+{
+	if (cv->version != 3 || !cv->npeers)
+		return VRRP_CSUM_AUTO;
+	if (cv->csum == CONF_CSUM_AUTO)
+		return v->expect.csum == VRRP_CSUM_OLD ? VRRP_CSUM_OLD
+						       : VRRP_CSUM_AUTO;
+	return cv->csum == CONF_CSUM_OLD ? VRRP_CSUM_OLD : VRRP_CSUM_NEVER;
+}
+
 /* The adverts' VIPs and what a peer's must match, from @cv, in @addrs
  * (room for cv->nvips + 1), which @v owns from now on. */
 static void advert_set(struct d_vrrp *v, const struct conf_vrrp *cv,
@@ -585,6 +604,7 @@ static void advert_set(struct d_vrrp *v, const struct conf_vrrp *cv,
 		.interval_cs = (uint16_t)(cv->advert_int_ms / 10),
 		.unicast = cv->npeers > 0,
 		.saddr = v->saddr,
+		.csum = csum_mode(v, cv),
 		.naddrs = i,
 		.addrs = addrs,
 	};
@@ -1124,6 +1144,12 @@ static struct json_object *inst_json(const struct d_vrrp *v, uint64_t now)
 		json_object_new_string(v->group ? v->group->cg->name : ""));
 	json_object_object_add(o, "held",
 			       json_object_new_boolean(inst_held(v)));
+	/* v3 unicast adverts' sum: "old" over 224.0.0.18, as keepalived
+	 * before 1.3.7 */
+	json_object_object_add(
+		o, "unicast_checksum",
+		json_object_new_string(
+			v->expect.csum == VRRP_CSUM_OLD ? "old" : "new"));
 	json_object_object_add(o, "adverts_sent", json_object_new_int64(v->tx));
 	json_object_object_add(o, "adverts_received",
 			       json_object_new_int64(v->rx));
@@ -1180,6 +1206,8 @@ static void inst_text(const struct d_vrrp *v, FILE *out, uint64_t now)
 	if (v->group)
 		fprintf(out, ", sync group %s%s", v->group->cg->name,
 			inst_held(v) ? " (held in BACKUP)" : "");
+	if (v->expect.csum == VRRP_CSUM_OLD)
+		fprintf(out, ", old unicast checksums");
 	fprintf(out, "\n  adverts sent %llu, received %llu; dropped:",
 		(unsigned long long)v->tx, (unsigned long long)v->rx);
 	for (r = 1; r < VRRP_DROP__MAX; r++)

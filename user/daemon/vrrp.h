@@ -40,7 +40,7 @@ struct d_vrrp {
 	__be32 saddr; /* our address in adverts: unicast_src or primary */
 	__u8 mac[6];
 	__be32 *addrs; /* the VIPs of our adverts (virtual_ipaddress) */
-	struct vrrp_expect expect;
+	struct vrrp_expect expect; /* .csum AUTO: OLD once a peer sums so */
 	struct loop_fd sock;
 	int garp_fd;
 	struct loop_timer fsm_t;
@@ -54,9 +54,6 @@ struct d_vrrp {
 	uint64_t garp_lower;
 	__u32 garp_lower_rounds;
 	bool started;
-	/* a peer sent v3 unicast checksums as keepalived before 1.3.7:
-	 * ours are so too from then on, as keepalived's */
-	bool csum_group;
 	struct d_vgroup *group; /* its vrrp_sync_group, NULL: none */
 	int gi;			/* its index in group->m */
 	bool held_logged;	/* "held in BACKUP" said for this hold */

@@ -179,12 +179,12 @@ enum vrrp_drop vrrp_decode(const uint8_t *pkt, size_t len,
 
 	memcpy(&a->saddr, pkt + 12, 4);
 	memcpy(&a->daddr, pkt + 16, 4);
-	if (vrrp_csum(version, a->saddr, a->daddr, v, vlen)) {
-		if (version != 3 || is_multicast(a->daddr) ||
-		    vrrp_csum(version, a->saddr, htonl(VRRP_GROUP), v, vlen))
-			return VRRP_DROP_CHECKSUM;
-		a->csum_group = true;
-	}
+	a->csum_daddr = !vrrp_csum(version, a->saddr, a->daddr, v, vlen);
+	a->csum_group =
+		version == 3 && !is_multicast(a->daddr) &&
+		!vrrp_csum(version, a->saddr, htonl(VRRP_GROUP), v, vlen);
+	if (!a->csum_daddr && !a->csum_group)
+		return VRRP_DROP_CHECKSUM;
 
 	a->version = (uint8_t)version;
 	a->vrid = v[1];
@@ -245,6 +245,11 @@ enum vrrp_drop vrrp_match(const struct vrrp_advert *a,
 	 * takes the group's; any other is a peer whose file is not in step */
 	if (e->unicast ? a->daddr != e->saddr : !is_multicast(a->daddr))
 		return VRRP_DROP_DEST;
+	/* old_unicast_checksum never: a v3 unicast advert summed over the
+	 * group is refused (v2 sums no pseudo-header, multicast ones the
+	 * group's address: csum_daddr) */
+	if (e->csum == VRRP_CSUM_NEVER && !a->csum_daddr)
+		return VRRP_DROP_CHECKSUM;
 	/* The same count, and each of ours present, in any order. */
 	if (a->naddrs != e->naddrs)
 		return VRRP_DROP_ADDRESSES;

@@ -30,10 +30,12 @@ struct vrrp_advert {
 	__be32 saddr, daddr;		   /* of the IP header */
 	/*
 	 * v3 to a unicast address, its checksum over 224.0.0.18's pseudo-
-	 * header, as keepalived before 1.3.7 sent it: decoded, or to
-	 * encode so (keepalived's unicast checksum compatibility).
+	 * header, as keepalived before 1.3.7 sent it: to encode so, or
+	 * decoded, whether it holds so (keepalived's unicast checksum
+	 * compatibility). Decoded, csum_daddr: whether it holds as sent
+	 * (v2: holds; v3: over daddr). One of the two holds.
 	 */
-	bool csum_group;
+	bool csum_group, csum_daddr;
 	uint8_t ttl;
 	int naddrs;
 	__be32 addrs[VRRP_MAX_ADDRS];
@@ -51,7 +53,8 @@ enum vrrp_drop {
 	VRRP_DROP_TTL,	    /* IP TTL other than 255 */
 	VRRP_DROP_VERSION,  /* neither 2 nor 3; vrrp_match: not ours */
 	VRRP_DROP_TYPE,	    /* not an ADVERTISEMENT */
-	VRRP_DROP_CHECKSUM, /* v2: over VRRP; v3: with the pseudo-header */
+	VRRP_DROP_CHECKSUM, /* v2: over VRRP; v3: with the pseudo-header
+			     * (vrrp_match: not as old_unicast_checksum says) */
 	/* vrrp_match */
 	VRRP_DROP_VRID,	     /* another instance's */
 	VRRP_DROP_AUTH,	     /* v2: wrong type or password */
@@ -81,6 +84,13 @@ int vrrp_encode(const struct vrrp_advert *a, uint8_t *buf, size_t len);
 enum vrrp_drop vrrp_decode(const uint8_t *pkt, size_t len,
 			   struct vrrp_advert *a);
 
+/* How an instance sums its v3 unicast adverts, and which it takes. */
+enum vrrp_csum {
+	VRRP_CSUM_AUTO,	 /* over daddr; a peer's over the group makes it OLD */
+	VRRP_CSUM_NEVER, /* over daddr, and takes only those */
+	VRRP_CSUM_OLD,	 /* over the group (either is taken) */
+};
+
 /* What an instance expects of its peers' adverts. */
 struct vrrp_expect {
 	uint8_t version, vrid;
@@ -88,6 +98,7 @@ struct vrrp_expect {
 	char auth_pass[VRRP_AUTH_LEN + 1]; /* v2: "" no authentication */
 	bool unicast; /* unicast_peer: its adverts are sent to saddr */
 	__be32 saddr; /* ours: what we send adverts from */
+	enum vrrp_csum csum;
 	int naddrs;
 	const __be32 *addrs; /* in any order */
 };
