@@ -256,6 +256,25 @@ check "... no instance holds it, both stay MASTER, with no transition" \
 	eval '! has_vip3 && holding "1 2" "" && states_are lb1 "MASTER MASTER" &&
 		[ "$(moved)" = "$nmoves" ]'
 
+# A reload that turns garp_master_refresh on and changes no VIP starts the
+# refresh: 4 ARPs for VI_2's VIP each second. VI_2's second set for VIP3
+# may be still to come: 5 rounds of its VIPs, 10 ARPs at most; the
+# refresh goes past that.
+garps() { field lb1 'i["VI_2"]["gratuitous_arps"]'; }
+mkconf lb1
+sed -i "s|^    virtual_router_id 52|    virtual_router_id 52\n    garp_master_refresh 1\n    garp_master_refresh_repeat 4|" \
+	"$E2E_TMP/lb1/lbxdp.conf"
+# shellcheck disable=SC2034 # read by the evals below
+g0=$(garps)
+check "reload with VI_2's ARPs refreshed each second, no VIP changed: applied" \
+	eval 'ctl lb1 daemon reload >/dev/null 2>&1'
+e2e_wait 10 eval '[ "$(garps)" -ge $((g0 + 12)) ]'
+check "... they are ($(($(garps) - g0)) more ARPs, past a second set's 10)" \
+	eval '[ "$(garps)" -ge $((g0 + 12)) ]'
+mkconf lb1
+check "reload without the refresh: applied" \
+	eval 'ctl lb1 daemon reload >/dev/null 2>&1'
+
 lb_start lb2
 if is_ka lb2; then
 	e2e_wait 20 ka_backups lb2
