@@ -204,7 +204,7 @@ struct conf_track_script {
 
 /* v3 unicast adverts' checksum (keepalived's old_unicast_checksum): over
  * the peer's address, and over 224.0.0.18 as keepalived before 1.3.7 once
- * a peer sends so (AUTO); never so (NEVER); always so (OLD). */
+ * a peer sends so (AUTO); never so (NEVER); so from the start (OLD). */
 enum conf_csum {
 	CONF_CSUM_AUTO,
 	CONF_CSUM_NEVER,

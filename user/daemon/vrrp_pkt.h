@@ -54,7 +54,7 @@ enum vrrp_drop {
 	VRRP_DROP_VERSION,  /* neither 2 nor 3; vrrp_match: not ours */
 	VRRP_DROP_TYPE,	    /* not an ADVERTISEMENT */
 	VRRP_DROP_CHECKSUM, /* v2: over VRRP; v3: with the pseudo-header
-			     * (vrrp_match: not as old_unicast_checksum says) */
+			     * (vrrp_match: old_unicast_checksum never) */
 	/* vrrp_match */
 	VRRP_DROP_VRID,	     /* another instance's */
 	VRRP_DROP_AUTH,	     /* v2: wrong type or password */
