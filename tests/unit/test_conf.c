@@ -131,9 +131,9 @@ static void print_vrrp(FILE *f, const struct conf *cf)
 					ip_str(v->unicast_peers[j], a));
 			fprintf(f, "\n");
 		}
-		if (v->csum != CONF_CSUM_AUTO)
+		if (v->csum != VRRP_CSUM_AUTO)
 			fprintf(f, "  old_unicast_checksum%s\n",
-				v->csum == CONF_CSUM_NEVER ? " never" : "");
+				v->csum == VRRP_CSUM_NEVER ? " never" : "");
 		print_notifies(f, &v->notify_master, &v->notify_backup,
 			       &v->notify_fault, &v->notify_stop, &v->notify);
 		for (j = 0; j < v->ntrack_ifs; j++)

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <linux/types.h>
+#include "daemon/vrrp_pkt.h"
 
 /* Where an item was defined: file names are owned by struct conf. */
 struct conf_loc {
@@ -202,15 +203,6 @@ struct conf_track_script {
 	struct conf_loc at;
 };
 
-/* v3 unicast adverts' checksum (keepalived's old_unicast_checksum): over
- * the peer's address, and over 224.0.0.18 as keepalived before 1.3.7 once
- * a peer sends so (AUTO); never so (NEVER); so from the start (OLD). */
-enum conf_csum {
-	CONF_CSUM_AUTO,
-	CONF_CSUM_NEVER,
-	CONF_CSUM_OLD,
-};
-
 struct conf_vrrp {
 	char *name;
 	bool master;	  /* state MASTER */
@@ -240,7 +232,7 @@ struct conf_vrrp {
 	__be32 unicast_src;
 	__be32 *unicast_peers;
 	int npeers;
-	enum conf_csum csum; /* old_unicast_checksum [never] */
+	enum vrrp_csum csum; /* old_unicast_checksum [never]: AUTO if not */
 	/* notify scripts, cmd NULL: none; "notify" gets keepalived's
 	 * arguments: INSTANCE NAME STATE PRIORITY */
 	struct conf_script notify_master, notify_backup, notify_fault;

@@ -1517,9 +1517,9 @@ static void v_old_csum(struct p *p, const struct conf_stmt *st, void *o)
 
 	extra(p, st, 1);
 	if (st->n < 2)
-		x->vr->csum = CONF_CSUM_OLD;
+		x->vr->csum = VRRP_CSUM_OLD;
 	else if (!strcmp(st->w[1], "never"))
-		x->vr->csum = CONF_CSUM_NEVER;
+		x->vr->csum = VRRP_CSUM_NEVER;
 	else
 		conf_error(
 			p->d, &st->at,
@@ -3990,7 +3990,7 @@ static void vrrp_complete(struct p *p, int i)
 			v->name);
 		v->preempt_delay_ms = 0;
 	}
-	if ((v->unicast_src || v->csum != CONF_CSUM_AUTO) && !v->npeers)
+	if ((v->unicast_src || v->csum != VRRP_CSUM_AUTO) && !v->npeers)
 		conf_warning(
 			p->d, &v->at,
 			"vrrp_instance %s: %s without unicast_peer: multicast, as keepalived does",

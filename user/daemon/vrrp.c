@@ -581,10 +581,9 @@ static enum vrrp_csum csum_mode(const struct d_vrrp *v,
 {
 	if (cv->version != 3 || !cv->npeers)
 		return VRRP_CSUM_AUTO;
-	if (cv->csum == CONF_CSUM_AUTO)
-		return v->expect.csum == VRRP_CSUM_OLD ? VRRP_CSUM_OLD
-						       : VRRP_CSUM_AUTO;
-	return cv->csum == CONF_CSUM_OLD ? VRRP_CSUM_OLD : VRRP_CSUM_NEVER;
+	if (cv->csum == VRRP_CSUM_AUTO && v->expect.csum == VRRP_CSUM_OLD)
+		return VRRP_CSUM_OLD;
+	return cv->csum;
 }
 
 /* The adverts' VIPs and what a peer's must match, from @cv, in @addrs
