@@ -23,6 +23,8 @@ LOG=$ST/daemon.log
 PORT=1080
 BASE=http://127.0.0.1:$PORT
 HASH=$(openssl passwd -6 -salt lbxdpsalt viewpw)
+# yescrypt at twice mkpasswd's cost: 32 MiB, ~35 ms a hash
+YHASH='$y$jAT$lbxdpyescryptsalt1$UqcOAbFz70eg602qIk8Xbs/7507hzY6wCxm0DNYALnB'
 
 cat >"$CONF" <<EOF
 global_defs {
@@ -37,6 +39,7 @@ lbxdp_stats {
     realm "lbxdp lab"
     auth admin:s3cret-admin
     auth viewer:$HASH
+    auth heavy:$YHASH
     admin admin
     refresh 2s
 }
@@ -128,7 +131,41 @@ get "${VIEW[@]}" /stats >"$E2E_TMP/view.html"
 check "viewer (a \$6\$ hash): 200, no action forms" \
 	eval '[ "$(code)" = 200 ] && grep -q "data-rs=\"$W1\"" "$E2E_TMP/view.html" && ! grep -q "name=\"csrf\"" "$E2E_TMP/view.html"'
 check "the page holds no password" \
-	eval '! grep -q "s3cret\|viewpw\|$HASH" "$E2E_TMP/page.html"'
+	eval '! grep -q "s3cret\|viewpw\|heavypw\|$HASH" "$E2E_TMP/page.html"'
+get -u heavy:heavypw /stats >/dev/null
+check "a yescrypt user: 200" eval '[ "$(code)" = 200 ]'
+
+# Logins take turns at the hashed passwords, two at a time: 16 wrong
+# logins at once of the yescrypt user, each hashing it, would take 16
+# times its 32 MiB. Past the one the login above took, the daemon's
+# peak resident memory grows by less than 3 of them.
+hwm() { awk '/^VmHWM:/ {print $2}' "/proc/$DPID/status"; }
+HWM0=$(hwm)
+lab_exec lb "$PY" - "$PORT" 16 >"$E2E_TMP/burst" <<'PYEOF'
+import base64
+import socket
+import sys
+
+port, n = int(sys.argv[1]), int(sys.argv[2])
+auth = base64.b64encode(b"heavy:wrong").decode()
+socks = [socket.create_connection(("127.0.0.1", port), timeout=30)
+         for _ in range(n)]
+for s in socks:
+    s.sendall(("GET /stats HTTP/1.0\r\nAuthorization: Basic %s\r\n\r\n"
+               % auth).encode())
+for s in socks:
+    buf = b""
+    while b"\r\n" not in buf:
+        data = s.recv(4096)
+        if not data:
+            break
+        buf += data
+    print(buf.split(b"\r\n")[0].decode())
+PYEOF
+HWM1=$(hwm)
+check "16 wrong logins at once: 16 401s, peak memory +$(((HWM1 - HWM0) / 1024)) MiB, under 96" \
+	eval '[ "$(grep -c "^HTTP/1.. 401 " "$E2E_TMP/burst" || true)" = 16 ] &&
+		[ $((HWM1 - HWM0)) -lt 98304 ]'
 
 TOKEN=$(grep -o 'name="csrf" value="[0-9a-f]*"' "$E2E_TMP/page.html" | head -1 | sed 's/.*value="\(.*\)"/\1/')
 SVC_ENC=$(printf '%s' "$LAB_SVC" | "$PY" -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.stdin.read(), safe=""))')

@@ -40,6 +40,7 @@
 #define STATS_NICE 10		/* the server's threads yield to the loop */
 #define ACT_LOCK_WAIT_MS 1000	/* an action waits this for the writer lock */
 #define HELD_WAIT_MS 2000	/* a reload's commit comes within this */
+#define CRYPT_LIMIT 2		/* logins checking hashed passwords at once */
 
 /* What the server's threads read of the maps, kept for a second (a
  * scrape of every server costs a read of each record and of the flow
@@ -72,6 +73,8 @@ struct st_server {
 	bool kick;	       /* an action changed the maps: sync first */
 	uint64_t seq;	       /* snapshots fed */
 	bool stopping;
+	bool hashed;  /* an auth line's password is a crypt() hash */
+	int crypting; /* logins in st_auth(), of CRYPT_LIMIT */
 
 	pthread_mutex_t map_mu; /* the maps' fds and the samples */
 	struct lbxdp_ctx c;
@@ -497,6 +500,35 @@ static void nap(struct st_server *sv, unsigned int ms)
 	pthread_mutex_unlock(&sv->mu);
 }
 
+/*
+ * A turn at the hashed passwords, false when the server stops first. A
+ * yescrypt hash takes 16 MiB and ~20 ms at its default cost, more at a
+ * higher one: 64 connections hashing wrong passwords at once would take
+ * a GiB of the LB's memory, and its CPUs from the loop.
+ */
+static bool crypt_enter(struct st_server *sv)
+{
+	bool ok;
+
+	pthread_mutex_lock(&sv->mu);
+	while (!sv->stopping && sv->crypting >= CRYPT_LIMIT)
+		pthread_cond_wait(&sv->cv, &sv->mu);
+	ok = !sv->stopping;
+	if (ok)
+		sv->crypting++;
+	pthread_mutex_unlock(&sv->mu);
+	return ok;
+}
+
+static void crypt_leave(struct st_server *sv)
+{
+	pthread_mutex_lock(&sv->mu);
+	sv->crypting--;
+	/* cv's other waiters check what they wait for again */
+	pthread_cond_broadcast(&sv->cv);
+	pthread_mutex_unlock(&sv->mu);
+}
+
 /* The user of a request, or NULL after queueing a 401. */
 static enum MHD_Result auth(struct st_server *sv, struct MHD_Connection *conn,
 			    char **user, bool *admin, bool *done)
@@ -508,7 +540,15 @@ static enum MHD_Result auth(struct st_server *sv, struct MHD_Connection *conn,
 
 	*done = false;
 	*user = MHD_basic_auth_get_username_password(conn, &pass);
-	ok = st_auth(&sv->cs, *user, pass, admin);
+	if (!sv->hashed || !*user || !pass) {
+		ok = st_auth(&sv->cs, *user, pass, admin);
+	} else if (crypt_enter(sv)) {
+		ok = st_auth(&sv->cs, *user, pass, admin);
+		crypt_leave(sv);
+	} else {
+		ok = false;
+		*admin = false;
+	}
 	if (pass) {
 		OPENSSL_cleanse(pass, strlen(pass));
 		MHD_free(pass);
@@ -1103,7 +1143,7 @@ int st_server_start(const struct conf_stats *cs, const char *pin_dir,
 	struct st_server *sv = calloc(1, sizeof(*sv));
 	pthread_condattr_t ca;
 	char a[INET_ADDRSTRLEN];
-	int err;
+	int err, i;
 
 	if (!sv)
 		return -ENOMEM;
@@ -1123,6 +1163,8 @@ int st_server_start(const struct conf_stats *cs, const char *pin_dir,
 		err = -ENOMEM;
 		goto fail;
 	}
+	for (i = 0; i < sv->cs.nusers; i++)
+		sv->hashed |= sv->cs.users[i].hashed;
 	if (getrandom(sv->csrf_key, sizeof(sv->csrf_key), 0) !=
 	    sizeof(sv->csrf_key)) {
 		err = -EIO;
