@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,12 +27,14 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <openssl/evp.h>
 
 #include "daemon/check.h"
+#include "daemon/check_int.h"
 #include "daemon/loop.h"
 
 #define LO htonl(INADDR_LOOPBACK)
@@ -1018,7 +1021,7 @@ static void test_sigchld_ignored(void **state)
 	struct conf_script sc = {.cmd = x->cmd[0]};
 	struct rs_check *rc;
 	uint64_t end;
-	int wakes = 0;
+	int wakes = 0, err;
 
 	signal(SIGCHLD, SIG_IGN);
 	ck.misc.cmd = x->cmd[0];
@@ -1031,7 +1034,10 @@ static void test_sigchld_ignored(void **state)
 	if (strcmp(s.h.reason, "exec: no child processes"))
 		assert_string_equal(s.h.reason, "wait: no child processes");
 	rs_check_free(rc);
-	assert_int_equal(check_run_script(&env, &sc, 60000), 0);
+	/* The same race for a notify script: refused, or watched. */
+	err = check_run_script(&env, &sc, 60000);
+	if (err)
+		assert_int_equal(err, -ECHILD);
 	end = loop_clock_ms() + 300;
 	while (loop_clock_ms() < end) {
 		assert_int_equal(loop_run_once(&x->loop, 50), 0);
@@ -1067,7 +1073,8 @@ static void test_script_user_unknown(void **state)
 	rs_check_start(rc, RS_UNKNOWN, NULL);
 	run_results(x, &s.n, 1);
 	assert_int_equal(s.h.state, RS_DOWN);
-	assert_string_equal(s.h.reason, "script_user: no such user or group");
+	assert_string_equal(s.h.reason,
+			    "the script's user or group does not exist");
 	rs_check_free(rc);
 	assert_int_equal(check_run_script(&env, &sc, 1000), -ENOENT);
 }
@@ -1118,6 +1125,144 @@ static void test_script_user(void **state)
 	assert_string_equal(h.reason, "exit status 0");
 	assert_int_equal(h.state, RS_UP);
 	rs_check_free(rc);
+}
+
+/*
+ * A script's own user (MISC_CHECK's "user USER [GROUP]", a notify's
+ * "SCRIPT USER [GROUP]") wins over script_user, with its own group by
+ * default: keepalived runs them so, and enable_script_security vets
+ * their paths for that user, not for script_user.
+ */
+static void test_script_own_user(void **state)
+{
+	struct ctx *x = *state;
+	struct conf_global g = {.script_user = "nobody"};
+	struct rs_health h = {0};
+	struct check_env env = {
+		.loop = &x->loop, .g = &g, .result = on_user_result, .arg = &h};
+	struct passwd *pw;
+	struct group *gr;
+	unsigned int uid, gid, ngid;
+	char cmd[160], dir[] = "/tmp/lbxdp-cred.XXXXXX", out[64], got[64];
+	struct conf_script s = {
+		.cmd = cmd, .user = "daemon", .group = "nogroup"};
+	uint64_t end = loop_clock_ms() + BOUND_MS;
+	struct fx f = {0};
+	struct rs_check *rc;
+	FILE *fp = NULL;
+
+	/* getpwnam() and getgrnam() return static storage */
+	gr = getgrnam("nogroup");
+	if (geteuid() != 0 || !getpwnam("nobody") || !gr)
+		skip();
+	ngid = gr->gr_gid;
+	pw = getpwnam("daemon");
+	if (!pw)
+		skip();
+	uid = pw->pw_uid;
+	gid = pw->pw_gid;
+	snprintf(cmd, sizeof(cmd),
+		 "/bin/sh -c '[ \"$(id -u)\" = %u ] && [ \"$(id -g)\" = %u ]'",
+		 uid, gid);
+	f.rs.addr = LO;
+	f.rs.weight = 1;
+	f.rs.checkers = f.ck;
+	f.rs.nchecks = 1;
+	f.ck[0].type = CHECK_MISC;
+	f.ck[0].misc.cmd = cmd;
+	f.ck[0].misc.user = "daemon";
+	f.ck[0].misc_timeout_ms = FAST_MS;
+	f.ck[0].delay_loop_ms = 600000;
+	rc = rs_check_new(&env, &x->vs, &f.rs);
+	assert_non_null(rc);
+	x->loop.now = loop_clock_ms();
+	rs_check_start(rc, RS_UNKNOWN, NULL);
+	while (h.state == RS_UNKNOWN) {
+		assert_true(loop_clock_ms() < end);
+		assert_int_equal(loop_run_once(&x->loop, 50), 0);
+	}
+	assert_string_equal(h.reason, "exit status 0");
+	rs_check_free(rc);
+
+	/* A notify script as "daemon nogroup": it writes its ids where it
+	 * may. */
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chmod(dir, 0777), 0);
+	snprintf(out, sizeof(out), "%s/ids", dir);
+	snprintf(cmd, sizeof(cmd), "/bin/sh -c 'echo $(id -u):$(id -g) > %s'",
+		 out);
+	assert_int_equal(check_run_script(&env, &s, 5000), 0);
+	while (!fp || !fgets(got, sizeof(got), fp)) {
+		if (fp)
+			fclose(fp);
+		assert_true(loop_clock_ms() < end);
+		assert_int_equal(loop_run_once(&x->loop, 50), 0);
+		fp = fopen(out, "r");
+	}
+	fclose(fp);
+	snprintf(out, sizeof(out), "%u:%u\n", uid, ngid);
+	assert_string_equal(got, out);
+	snprintf(out, sizeof(out), "%s/ids", dir);
+	unlink(out);
+	rmdir(dir);
+}
+
+/*
+ * With no user named anywhere, keepalived_script where it exists, else
+ * root. Shown in a child with a mount namespace of its own whose
+ * /etc/passwd has that user (this host's is left alone).
+ */
+static void test_script_default_user(void **state)
+{
+	struct conf_global none = {0}, g = {.script_user = "nobody"};
+	struct conf_script s = {0};
+	char pwf[] = "/tmp/lbxdp-passwd.XXXXXX";
+	struct script_cred cr;
+	int st, fd;
+	pid_t pid;
+
+	(void)state;
+	if (geteuid() != 0 || !getpwnam("nobody"))
+		skip();
+	if (!getpwnam(SCRIPT_DEFAULT_USER)) {
+		assert_int_equal(check_cred(&none, &s, &cr), 0);
+		assert_false(cr.drop);
+	}
+	fd = mkstemp(pwf);
+	assert_true(fd >= 0);
+	close(fd);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		FILE *in = fopen("/etc/passwd", "r"), *o = fopen(pwf, "w");
+		char line[1024];
+
+		if (!in || !o)
+			_exit(2);
+		while (fgets(line, sizeof(line), in))
+			if (strncmp(line, SCRIPT_DEFAULT_USER ":",
+				    strlen(SCRIPT_DEFAULT_USER ":")))
+				fputs(line, o);
+		fprintf(o, "%s:x:4242:4343::/nonexistent:/bin/false\n",
+			SCRIPT_DEFAULT_USER);
+		fclose(in);
+		if (fclose(o) || unshare(CLONE_NEWNS) ||
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+		    mount(pwf, "/etc/passwd", NULL, MS_BIND, NULL))
+			_exit(3);
+		if (check_cred(&none, &s, &cr) || !cr.drop || cr.uid != 4242 ||
+		    cr.gid != 4343 || strcmp(cr.user, SCRIPT_DEFAULT_USER))
+			_exit(4);
+		/* script_user, where given, wins */
+		if (check_cred(&g, &s, &cr) || !cr.drop ||
+		    cr.uid != getpwnam("nobody")->pw_uid)
+			_exit(5);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	unlink(pwf);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
 }
 
 /*
@@ -1538,6 +1683,8 @@ int main(void)
 		cmocka_unit_test(test_run_script),
 		cmocka_unit_test(test_script_user),
 		cmocka_unit_test(test_script_user_unknown),
+		cmocka_unit_test(test_script_own_user),
+		cmocka_unit_test(test_script_default_user),
 		cmocka_unit_test(test_sigchld_ignored),
 		cmocka_unit_test(test_start_state),
 		cmocka_unit_test(test_spread),

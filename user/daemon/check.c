@@ -546,7 +546,7 @@ int check_run_script(const struct check_env *env, const struct conf_script *s,
 	r->loop = env->loop;
 	snprintf(r->cmd, sizeof(r->cmd), "%s", s->cmd);
 	loop_timer_init(&r->timer, script_timeout, r);
-	err = check_cred(env->g, &cred);
+	err = check_cred(env->g, s, &cred);
 	if (!err)
 		err = check_spawn(&cred, s->cmd, &r->pid, &pidfd);
 	if (err) {

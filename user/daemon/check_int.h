@@ -75,7 +75,7 @@ int checker_send(struct checker *c, const void *buf, size_t len);
 /* Close the socket of c->lfd, if any. */
 void checker_close(struct checker *c);
 
-/* Who scripts run as (check_misc.c): script_user's ids, looked up. */
+/* Who a script runs as (check_misc.c): its user's ids, looked up. */
 struct script_cred {
 	bool drop; /* false: as the daemon (root) */
 	uid_t uid;
@@ -83,8 +83,13 @@ struct script_cred {
 	char user[64];
 };
 
-/* -ENOENT when script_user or script_group does not exist. */
-int check_cred(const struct conf_global *g, struct script_cred *cr);
+/*
+ * As keepalived: @s's own USER [GROUP] (its user's group by default),
+ * else script_user [script_group], else SCRIPT_DEFAULT_USER where it
+ * exists, else root. -ENOENT when a user or group named does not exist.
+ */
+int check_cred(const struct conf_global *g, const struct conf_script *s,
+	       struct script_cred *cr);
 /* Fork/exec @cmd as @cr in its own process group; *@pidfd reports its
  * exit. */
 int check_spawn(const struct script_cred *cr, const char *cmd, pid_t *pid,

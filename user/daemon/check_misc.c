@@ -91,26 +91,34 @@ static void child(char **argv, const struct script_cred *cr)
 	_exit(127);
 }
 
-int check_cred(const struct conf_global *g, struct script_cred *cr)
+int check_cred(const struct conf_global *g, const struct conf_script *s,
+	       struct script_cred *cr)
 {
+	const char *name = NULL, *group = NULL;
+	struct passwd *pw;
+	struct group *gr;
+
 	memset(cr, 0, sizeof(*cr));
-	if (g && g->script_user) {
-		struct passwd *pw = getpwnam(g->script_user);
-
-		if (!pw)
-			return -ENOENT;
-		cr->uid = pw->pw_uid;
-		cr->gid = pw->pw_gid;
-		snprintf(cr->user, sizeof(cr->user), "%s", pw->pw_name);
-		cr->drop = true;
+	if (s && s->user) {
+		name = s->user;
+		group = s->group;
+	} else if (g && g->script_user) {
+		name = g->script_user;
+		group = g->script_group;
 	}
-	if (cr->drop && g->script_group) {
-		struct group *gr = getgrnam(g->script_group);
-
+	pw = getpwnam(name ? name : SCRIPT_DEFAULT_USER);
+	if (!pw)
+		return name ? -ENOENT : 0; /* no default user: root */
+	cr->uid = pw->pw_uid;
+	cr->gid = pw->pw_gid;
+	snprintf(cr->user, sizeof(cr->user), "%s", pw->pw_name);
+	if (group) {
+		gr = getgrnam(group);
 		if (!gr)
 			return -ENOENT;
 		cr->gid = gr->gr_gid;
 	}
+	cr->drop = true;
 	return 0;
 }
 
@@ -147,7 +155,7 @@ int check_spawn(const struct script_cred *cr, const char *cmd, pid_t *pidp,
 }
 
 struct misc_priv {
-	/* script_user's, looked up once: NSS may block, the loop must not */
+	/* its user's, looked up once: NSS may block, the loop must not */
 	struct script_cred cred;
 	int cred_err;
 	pid_t pid; /* in flight, its pidfd in c->lfd; 0: none */
@@ -163,7 +171,7 @@ static int misc_init(struct checker *c)
 	if (!p)
 		return -ENOMEM;
 	p->zfd = -1;
-	p->cred_err = check_cred(checker_global(c), &p->cred);
+	p->cred_err = check_cred(checker_global(c), &c->cc->misc, &p->cred);
 	c->priv = p;
 	return 0;
 }
@@ -261,7 +269,7 @@ static void misc_rebind(struct checker *c)
 {
 	struct misc_priv *p = c->priv;
 
-	p->cred_err = check_cred(checker_global(c), &p->cred);
+	p->cred_err = check_cred(checker_global(c), &c->cc->misc, &p->cred);
 }
 
 static int misc_start(struct checker *c)
@@ -275,7 +283,7 @@ static int misc_start(struct checker *c)
 		return -EINVAL;
 	}
 	if (p->cred_err) {
-		checker_reason(c, "script_user: no such user or group");
+		checker_reason(c, "the script's user or group does not exist");
 		return p->cred_err;
 	}
 	err = check_spawn(&p->cred, c->cc->misc.cmd, &p->pid, &fd);

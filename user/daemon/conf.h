@@ -35,6 +35,9 @@ void conf_error(struct conf_diag *d, const struct conf_loc *at, const char *fmt,
 void conf_warning(struct conf_diag *d, const struct conf_loc *at,
 		  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* keepalived's user for scripts that name none, where it exists */
+#define SCRIPT_DEFAULT_USER "keepalived_script"
+
 struct conf_script {
 	char *cmd; /* as written: path and arguments (keepalived quoting) */
 	char *user, *group; /* "SCRIPT [USER [GROUP]]"; NULL: script_user */
@@ -318,7 +321,8 @@ struct conf_global {
 	/* smtp_alert, smtp_alert_checker, smtp_alert_vrrp as written; the
 	 * resolved value is each server's and instance's smtp_alert */
 	enum conf_tri smtp_alert, smtp_alert_checker, smtp_alert_vrrp;
-	char *script_user, *script_group; /* NULL: root (keepalived_script) */
+	/* NULL: SCRIPT_DEFAULT_USER where it exists, else root */
+	char *script_user, *script_group;
 	bool script_security;
 };
 

@@ -212,7 +212,7 @@ int conf_check_host(const struct conf *cf, bool fatal, struct conf_diag *d)
 		h.default_uid = user_uid(cf->g.script_user, &ok);
 		check_user(&h, &at, cf->g.script_user, cf->g.script_group);
 	} else {
-		h.default_uid = user_uid("keepalived_script", &ok);
+		h.default_uid = user_uid(SCRIPT_DEFAULT_USER, &ok);
 	}
 	for (i = 0; i < cf->nvs; i++) {
 		const struct conf_vs *vs = &cf->vs[i];
