@@ -32,6 +32,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
 
 #include "daemon/check.h"
 #include "daemon/check_int.h"
@@ -87,13 +88,15 @@ enum {
 	HTTP_STATUS,   /* status_code 503: a 503 passes */
 	HTTP_KEEP,     /* the server keeps the connection: Content-Length */
 	HTTP_11,       /* http_protocol 1.1: Connection: close */
+	HTTP_10C,      /* http_protocol 1.0C: 1.0 with Connection: close */
 	HTTP_CLOSE,    /* closed without a word */
 	HTTP_GARBAGE,  /* not HTTP */
 	HTTP_BIND,     /* 200 only from bind_port */
 	SSL_OK,
 	SSL_SNI_OK,
 	SSL_SNI_BAD,
-	SSL_SLOW, /* a peer that never says a word of TLS */
+	SSL_SLOW,      /* a peer that never says a word of TLS */
+	SSL_NO_NOTIFY, /* HTTP/1.0 to the close, without close_notify */
 	MISC_0,
 	MISC_1,
 	MISC_5,
@@ -128,7 +131,8 @@ struct ctx {
 	uint16_t bind_port, udp_silent_port;
 	struct loop_fd http, udp, dns;
 	struct conn conns[NCONN];
-	pid_t tls_pid;
+	uint16_t rude_port;
+	pid_t tls_pid, rude_pid;
 	struct fx fx[NFX];
 };
 
@@ -232,6 +236,14 @@ static void conn_event(struct loop_fd *h, uint32_t events)
 		ok = snprintf(
 			     host, sizeof(host),
 			     "GET /ok11 HTTP/1.1\r\nUser-Agent: KeepAliveClient"
+			     "\r\nConnection: close\r\nHost: 127.0.0.1:%u"
+			     "\r\n\r\n",
+			     c->x->http_port) > 0 &&
+		     !strcmp(c->buf, host);
+	else if (!strncmp(c->buf, "GET /ok10c ", 11))
+		ok = snprintf(
+			     host, sizeof(host),
+			     "GET /ok10c HTTP/1.0\r\nUser-Agent: KeepAliveClient"
 			     "\r\nConnection: close\r\nHost: 127.0.0.1:%u"
 			     "\r\n\r\n",
 			     c->x->http_port) > 0 &&
@@ -399,6 +411,63 @@ static void start_tls(struct ctx *x)
 	}
 }
 
+/*
+ * A TLS server that answers in HTTP/1.0 without a Content-Length and
+ * closes without close_notify, as many do: the body ends at the close,
+ * which keepalived takes as its end.
+ */
+static void rude_serve(struct ctx *x, int lfd)
+{
+	static const char resp[] = "HTTP/1.0 200 OK\r\n\r\n" BODY;
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	char buf[1024], pem[96];
+	size_t len;
+	int fd, n;
+	SSL *ssl;
+
+	snprintf(pem, sizeof(pem), "%s/c.pem", x->dir);
+	if (!ctx ||
+	    SSL_CTX_use_certificate_file(ctx, pem, SSL_FILETYPE_PEM) != 1)
+		_exit(2);
+	snprintf(pem, sizeof(pem), "%s/k.pem", x->dir);
+	if (SSL_CTX_use_PrivateKey_file(ctx, pem, SSL_FILETYPE_PEM) != 1)
+		_exit(2);
+	for (;;) {
+		fd = accept(lfd, NULL, NULL);
+		if (fd < 0)
+			_exit(3);
+		ssl = SSL_new(ctx);
+		if (ssl && SSL_set_fd(ssl, fd) == 1 && SSL_accept(ssl) == 1) {
+			len = 0;
+			while (len < sizeof(buf) - 1 &&
+			       (n = SSL_read(ssl, buf + len,
+					     (int)(sizeof(buf) - 1 - len))) >
+				       0) {
+				len += (size_t)n;
+				buf[len] = 0;
+				if (strstr(buf, "\r\n\r\n"))
+					break;
+			}
+			SSL_write(ssl, resp, (int)strlen(resp));
+		}
+		/* no SSL_shutdown(): no close_notify */
+		SSL_free(ssl);
+		close(fd);
+	}
+}
+
+static void start_rude_tls(struct ctx *x)
+{
+	int lfd = sock_on(x, &x->rude_port, SOCK_STREAM, 16);
+
+	/* the child's accept() waits */
+	assert_int_equal(fcntl(lfd, F_SETFL, 0), 0);
+	x->rude_pid = fork();
+	assert_true(x->rude_pid >= 0);
+	if (!x->rude_pid)
+		rude_serve(x, lfd);
+}
+
 static void on_result(void *arg, const struct rs_health *h, bool changed)
 {
 	struct fx *f = arg;
@@ -481,6 +550,7 @@ static void setup_all(struct ctx *x)
 	x->udp_closed_port = free_port(SOCK_DGRAM);
 	sock_on(x, &x->udp_silent_port, SOCK_DGRAM, -1); /* never read */
 	start_tls(x);
+	start_rude_tls(x);
 
 	write_script(x, 0, "exit0", "exit 0");
 	write_script(x, 1, "exit1", "exit 1");
@@ -538,6 +608,9 @@ static void setup_all(struct ctx *x)
 	f = fx_new(x, HTTP_11, CHECK_HTTP, x->http_port, FAST_MS);
 	f->url[0].path = "/ok11";
 	f->ck[0].http_protocol = 11;
+	f = fx_new(x, HTTP_10C, CHECK_HTTP, x->http_port, FAST_MS);
+	f->url[0].path = "/ok10c";
+	f->ck[0].http_close = true;
 	f = fx_new(x, HTTP_CLOSE, CHECK_HTTP, x->http_port, FAST_MS);
 	f->url[0].path = "/close";
 	f = fx_new(x, HTTP_GARBAGE, CHECK_HTTP, x->http_port, FAST_MS);
@@ -560,6 +633,8 @@ static void setup_all(struct ctx *x)
 	f->ck[0].virtualhost = "bad.example";
 	f = fx_new(x, SSL_SLOW, CHECK_SSL, x->silent_port, SLOW_MS);
 	f->times_out = true;
+	f = fx_new(x, SSL_NO_NOTIFY, CHECK_SSL, x->rude_port, FAST_MS);
+	f->url[0].path = "/";
 
 	f = fx_new(x, MISC_0, CHECK_MISC, 0, FAST_MS);
 	f->ck[0].misc.cmd = x->cmd[0];
@@ -630,6 +705,10 @@ static void cleanup(struct ctx *x)
 	if (x->tls_pid > 0) {
 		kill(x->tls_pid, SIGKILL);
 		waitpid(x->tls_pid, NULL, 0);
+	}
+	if (x->rude_pid > 0) {
+		kill(x->rude_pid, SIGKILL);
+		waitpid(x->rude_pid, NULL, 0);
 	}
 	for (i = 0; i < NCONN; i++)
 		if (x->conns[i].lfd.fd >= 0)
@@ -817,6 +896,7 @@ static void test_http(void **state)
 	expect(x, HTTP_STATUS, RS_UP, "HTTP_GET", "HTTP 503");
 	expect(x, HTTP_KEEP, RS_UP, "HTTP_GET", "HTTP 200");
 	expect(x, HTTP_11, RS_UP, "HTTP_GET", "HTTP 200");
+	expect(x, HTTP_10C, RS_UP, "HTTP_GET", "HTTP 200");
 	expect(x, HTTP_CLOSE, RS_DOWN, "HTTP_GET", "read: no data received");
 	expect(x, HTTP_GARBAGE, RS_DOWN, "HTTP_GET", "HTTP: bad response");
 	/* bindto and bind_port: the server sees that source port. */
@@ -833,6 +913,8 @@ static void test_ssl(void **state)
 	assert_int_equal(x->fx[SSL_SNI_BAD].h.state, RS_DOWN);
 	assert_non_null(strstr(x->fx[SSL_SNI_BAD].h.reason, "TLS handshake"));
 	expect(x, SSL_SLOW, RS_DOWN, "SSL_GET", "timeout after 3 s");
+	/* OpenSSL 3 calls that close an error unless told otherwise */
+	expect(x, SSL_NO_NOTIFY, RS_UP, "SSL_GET", "HTTP 200");
 }
 
 static void test_misc(void **state)
@@ -1649,6 +1731,9 @@ static void test_same(void **state)
 	vb.virtualhost = "www.example";
 	assert_false(rs_check_same(&x->vs, &ra, &vb, &rb));
 	vb.virtualhost = NULL;
+	b.http_close = true; /* 1.0C */
+	assert_false(rs_check_same(&x->vs, &ra, &vb, &rb));
+	b.http_close = false;
 	b.rise = 2;
 	assert_false(rs_check_same(&x->vs, &ra, &vb, &rb));
 	b.rise = 0;

@@ -480,6 +480,8 @@ static void test_http(void **state)
 	check_timing(ssl, (struct timing){5000, 60000, 1, 3000, 60000, false});
 	assert_string_equal(http->virtualhost, "ck.example.com");
 	assert_int_equal(http->http_protocol, 10);
+	assert_true(http->http_close); /* 1.0C */
+	assert_false(ssl->http_close);
 	assert_false(http->enable_sni);
 	assert_int_equal(http->retry, 2);
 	assert_int_equal(http->connect_port, 443);

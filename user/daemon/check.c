@@ -445,6 +445,7 @@ static bool checker_same(const struct conf_vs *va, const struct conf_rs *ra,
 			      b->virtualhost ? b->virtualhost
 					     : vb->virtualhost) ||
 		    a->http_protocol != b->http_protocol ||
+		    a->http_close != b->http_close ||
 		    a->fast_recovery != b->fast_recovery ||
 		    a->enable_sni != b->enable_sni)
 			return false;

@@ -61,6 +61,12 @@ static int http_init_common(struct checker *c, bool tls)
 			goto nomem;
 		/* keepalived does not verify the server's certificate. */
 		SSL_CTX_set_verify(p->ctx, SSL_VERIFY_NONE, NULL);
+#ifdef SSL_OP_IGNORE_UNEXPECTED_EOF
+		/* A server that closes without close_notify ends its body
+		 * there, as with OpenSSL 1.1 and keepalived: OpenSSL 3 would
+		 * call it an error. */
+		SSL_CTX_set_options(p->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+#endif
 	}
 	c->priv = p;
 	return 0;
@@ -136,7 +142,8 @@ static void build_request(struct checker *c, struct http_priv *p)
 		     "%s"
 		     "Host: %s\r\n\r\n",
 		     u->path ? u->path : "/", v11 ? 1 : 0,
-		     v11 ? "Connection: close\r\n" : "", host);
+		     v11 || c->cc->http_close ? "Connection: close\r\n" : "",
+		     host);
 	p->reqlen = n < (int)sizeof(p->req) ? (size_t)n : sizeof(p->req) - 1;
 	p->reqoff = 0;
 }

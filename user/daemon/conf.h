@@ -95,6 +95,7 @@ struct conf_checker {
 	int nurls;
 	char *virtualhost;
 	int http_protocol; /* 10: HTTP/1.0 (keepalived's default), 11 */
+	bool http_close;   /* 1.0C: HTTP/1.0 with Connection: close */
 	bool fast_recovery;
 	bool enable_sni; /* SSL_GET */
 	/* MISC_CHECK */
