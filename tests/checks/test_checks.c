@@ -28,6 +28,7 @@
 #include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -391,6 +392,8 @@ static void start_tls(struct ctx *x)
 	if (!x->tls_pid) {
 		char acc[32];
 
+		/* gone with the suite, even when it crashes */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		snprintf(acc, sizeof(acc), "127.0.0.1:%u", x->tls_port);
 		if (chdir(x->dir))
 			_exit(127);
@@ -464,8 +467,10 @@ static void start_rude_tls(struct ctx *x)
 	assert_int_equal(fcntl(lfd, F_SETFL, 0), 0);
 	x->rude_pid = fork();
 	assert_true(x->rude_pid >= 0);
-	if (!x->rude_pid)
+	if (!x->rude_pid) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		rude_serve(x, lfd);
+	}
 }
 
 static void on_result(void *arg, const struct rs_health *h, bool changed)
@@ -1348,6 +1353,59 @@ static void test_script_default_user(void **state)
 }
 
 /*
+ * alpha is each checker's (its own, else its real server's, else its
+ * virtual server's, resolved by the parser): on a fresh start a checker
+ * with it is down until it passes, and so is its server; the others
+ * start up. A start that keeps a state (a reload) keeps it.
+ */
+static void test_alpha(void **state)
+{
+	struct ctx *x = *state;
+	struct seen s = {0};
+	struct check_env env = {
+		.loop = &x->loop, .g = &x->g, .result = on_seen, .arg = &s};
+	struct conf_checker ck[2] = {
+		{.type = CHECK_TCP,
+		 .connect_timeout_ms = FAST_MS,
+		 .delay_loop_ms = 600000},
+		{.type = CHECK_TCP,
+		 .connect_timeout_ms = FAST_MS,
+		 .delay_loop_ms = 600000,
+		 .alpha = true},
+	};
+	struct conf_rs rs = {.addr = LO,
+			     .port = x->tcp_port,
+			     .weight = 1,
+			     .checkers = ck,
+			     .nchecks = 1};
+	struct rs_health h0 = {.state = RS_UP};
+	struct rs_check *rc;
+
+	rc = rs_check_new(&env, &x->vs, &rs);
+	assert_non_null(rc);
+	rs_check_start(rc, RS_UP, NULL);
+	assert_int_equal(rs_check_health(rc)->state, RS_UP);
+	rs_check_free(rc);
+
+	rs.nchecks = 2;
+	rc = rs_check_new(&env, &x->vs, &rs);
+	assert_non_null(rc);
+	x->loop.now = loop_clock_ms();
+	rs_check_start(rc, RS_UP, NULL);
+	assert_int_equal(rs_check_health(rc)->state, RS_DOWN);
+	/* up once both passed: the one without alpha was up all along */
+	run_results(x, &s.n, 2);
+	assert_int_equal(s.h.state, RS_UP);
+	rs_check_free(rc);
+
+	rc = rs_check_new(&env, &x->vs, &rs);
+	assert_non_null(rc);
+	rs_check_start(rc, RS_UP, &h0);
+	assert_int_equal(rs_check_health(rc)->state, RS_UP);
+	rs_check_free(rc);
+}
+
+/*
  * A reload's start: the state it is given holds until the first result,
  * with the counters carried over; the first result that differs is a
  * change.
@@ -1772,6 +1830,7 @@ int main(void)
 		cmocka_unit_test(test_script_default_user),
 		cmocka_unit_test(test_sigchld_ignored),
 		cmocka_unit_test(test_start_state),
+		cmocka_unit_test(test_alpha),
 		cmocka_unit_test(test_spread),
 		cmocka_unit_test(test_free_kills),
 		cmocka_unit_test(test_free_in_callback),

@@ -346,9 +346,14 @@ void rs_check_start(struct rs_check *rc, enum rs_state initial,
 	rc->h.state = initial;
 	for (i = 0; i < rc->n; i++) {
 		struct checker *c = &rc->c[i];
+		/* A fresh start: an alpha checker is down until it passes,
+		 * and so is its server, whichever level gave it alpha. */
+		bool alpha = !h0 && initial != RS_DOWN && c->cc->alpha;
 		uint32_t rnd = 0;
 
-		health_init(&c->h, &c->h.p, initial != RS_DOWN);
+		if (alpha)
+			rc->h.state = RS_DOWN;
+		health_init(&c->h, &c->h.p, initial != RS_DOWN && !alpha);
 		if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
 			rnd = (uint32_t)random();
 		checker_arm(c, health_first(&c->h, now, rnd));

@@ -58,10 +58,11 @@ struct rs_check *rs_check_new(const struct check_env *env,
 			      const struct conf_vs *vs,
 			      const struct conf_rs *rs);
 /*
- * Start checking. @initial is the state until the first result: RS_DOWN
- * for alpha, RS_UP otherwise, or the state a previous rs_check had (a
- * reload that changed the checker keeps the server's state until its
- * first result). @h0 (may be NULL) carries the counters over.
+ * Start checking. @initial is the state until the first result: RS_UP,
+ * or the state a previous rs_check had, with @h0 (a reload that changed
+ * the checker keeps the server's state until its first result, and its
+ * counters). Without @h0, a checker with alpha starts down, and with it
+ * the server.
  */
 void rs_check_start(struct rs_check *rc, enum rs_state initial,
 		    const struct rs_health *h0);

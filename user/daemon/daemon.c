@@ -286,8 +286,8 @@ static int start_checks(struct daemon *d, const struct conf *cf,
 			have0 = o && (o->chk || o->suspended)
 					? (h0 = o->h, true)
 					: pinned_health(d, r, all, &h0);
-			init = have0 ? h0.state
-				     : (vs[i].cv->alpha ? RS_DOWN : RS_UP);
+			/* without a state to keep, alpha is each checker's */
+			init = have0 ? h0.state : RS_UP;
 			rs_check_start(r->chk, init, have0 ? &h0 : NULL);
 			r->h = *rs_check_health(r->chk);
 		}
