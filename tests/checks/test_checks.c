@@ -43,6 +43,10 @@
 #define SLOW_MS 3000 /* the hung checks' timeout */
 #define FAST_MS 2000 /* the others' */
 #define BOUND_MS 20000
+/* /steps answers in 3 parts this far apart: each within the timeout of
+ * its fixture, with room for a loaded machine, the whole beyond it */
+#define STEP_MS 400
+#define STEP_TIMEOUT_MS 1000
 #define BODY "hello, lbxdp\n"
 #define NCONN 32
 
@@ -69,6 +73,8 @@ struct conn {
 	struct ctx *x;
 	struct loop_fd lfd;
 	struct loop_timer later; /* /slow: the answer, 200 ms later */
+	int steps;		 /* /steps: parts of it still to send */
+	bool drip;		 /* /drip: a byte of body each 100 ms */
 	char buf[1024];
 	size_t len;
 };
@@ -90,6 +96,8 @@ enum {
 	HTTP_KEEP,     /* the server keeps the connection: Content-Length */
 	HTTP_11,       /* http_protocol 1.1: Connection: close */
 	HTTP_10C,      /* http_protocol 1.0C: 1.0 with Connection: close */
+	HTTP_STEPS,    /* 3 parts STEP_MS apart: each within the timeout */
+	HTTP_DRIP,     /* a byte each 100 ms, endless: its delay_loop ends it */
 	HTTP_CLOSE,    /* closed without a word */
 	HTTP_GARBAGE,  /* not HTTP */
 	HTTP_BIND,     /* 200 only from bind_port */
@@ -182,6 +190,30 @@ static void answer_later(struct loop_timer *t)
 	char resp[128];
 	int n;
 
+	if (c->drip) {
+		assert_int_equal(write(c->lfd.fd, "x", 1), 1);
+		assert_int_equal(loop_timer_in(&c->x->loop, &c->later, 100), 0);
+		return;
+	}
+	if (c->steps) {
+		/* the status line, the headers, the body: STEP_MS apart */
+		if (c->steps == 3)
+			n = snprintf(resp, sizeof(resp), "HTTP/1.0 200 OK\r\n");
+		else if (c->steps == 2)
+			n = snprintf(resp, sizeof(resp),
+				     "Content-Length: %zu\r\n\r\n",
+				     strlen(BODY));
+		else
+			n = snprintf(resp, sizeof(resp), "%s", BODY);
+		assert_int_equal(write(c->lfd.fd, resp, n), n);
+		if (--c->steps)
+			assert_int_equal(
+				loop_timer_in(&c->x->loop, &c->later, STEP_MS),
+				0);
+		else
+			conn_close(c);
+		return;
+	}
 	n = snprintf(resp, sizeof(resp),
 		     "HTTP/1.0 200 OK\r\nContent-Length: %zu\r\n\r\n%s",
 		     strlen(BODY), BODY);
@@ -210,8 +242,19 @@ static void conn_event(struct loop_fd *h, uint32_t events)
 	c->buf[c->len] = '\0';
 	if (!strstr(c->buf, "\r\n\r\n") || !strncmp(c->buf, "GET /hang ", 10))
 		return;
-	if (!strncmp(c->buf, "GET /slow ", 10)) {
-		assert_int_equal(loop_timer_in(&c->x->loop, &c->later, 200), 0);
+	if (!strncmp(c->buf, "GET /slow ", 10) ||
+	    !strncmp(c->buf, "GET /steps ", 11)) {
+		c->steps = c->buf[5] == 's' && c->buf[6] == 't' ? 3 : 0;
+		assert_int_equal(loop_timer_in(&c->x->loop, &c->later,
+					       c->steps ? STEP_MS : 200),
+				 0);
+		return;
+	}
+	if (!strncmp(c->buf, "GET /drip ", 10)) {
+		n = snprintf(resp, sizeof(resp), "HTTP/1.0 200 OK\r\n\r\n");
+		assert_int_equal(write(h->fd, resp, n), n);
+		c->drip = true;
+		assert_int_equal(loop_timer_in(&c->x->loop, &c->later, 100), 0);
 		return;
 	}
 	if (!strncmp(c->buf, "GET /close ", 11) ||
@@ -285,6 +328,8 @@ static void http_accept(struct loop_fd *h, uint32_t events)
 		c = free_conn(x);
 		assert_non_null(c);
 		c->len = 0;
+		c->steps = 0;
+		c->drip = false;
 		assert_int_equal(loop_fd_add(&x->loop, &c->lfd, fd, EPOLLIN,
 					     conn_event, c),
 				 0);
@@ -616,6 +661,13 @@ static void setup_all(struct ctx *x)
 	f = fx_new(x, HTTP_10C, CHECK_HTTP, x->http_port, FAST_MS);
 	f->url[0].path = "/ok10c";
 	f->ck[0].http_close = true;
+	f = fx_new(x, HTTP_STEPS, CHECK_HTTP, x->http_port, STEP_TIMEOUT_MS);
+	f->url[0].path = "/steps";
+	f->ck[0].inter_ms = f->ck[0].delay_loop_ms;
+	f = fx_new(x, HTTP_DRIP, CHECK_HTTP, x->http_port, STEP_TIMEOUT_MS);
+	f->url[0].path = "/drip";
+	f->ck[0].inter_ms = 2000;
+	f->times_out = true;
 	f = fx_new(x, HTTP_CLOSE, CHECK_HTTP, x->http_port, FAST_MS);
 	f->url[0].path = "/close";
 	f = fx_new(x, HTTP_GARBAGE, CHECK_HTTP, x->http_port, FAST_MS);
@@ -902,6 +954,10 @@ static void test_http(void **state)
 	expect(x, HTTP_KEEP, RS_UP, "HTTP_GET", "HTTP 200");
 	expect(x, HTTP_11, RS_UP, "HTTP_GET", "HTTP 200");
 	expect(x, HTTP_10C, RS_UP, "HTTP_GET", "HTTP 200");
+	/* keepalived's connect_timeout is each step's, not the whole's */
+	expect(x, HTTP_STEPS, RS_UP, "HTTP_GET", "HTTP 200");
+	expect(x, HTTP_DRIP, RS_DOWN, "HTTP_GET", "not done within 2 s");
+	assert_true(x->fx[HTTP_DRIP].at >= 2000);
 	expect(x, HTTP_CLOSE, RS_DOWN, "HTTP_GET", "read: no data received");
 	expect(x, HTTP_GARBAGE, RS_DOWN, "HTTP_GET", "HTTP: bad response");
 	/* bindto and bind_port: the server sees that source port. */
@@ -977,6 +1033,8 @@ static void test_no_delay(void **state)
 		const struct fx *f = &x->fx[i];
 		uint32_t bound = f->ck[0].connect_timeout_ms;
 
+		if (i == HTTP_STEPS)
+			bound *= 3; /* each of its 3 steps within it */
 		if (f->times_out) {
 			/* Not before its timeout; the short ones did not wait
 			 * for the long ones either. */

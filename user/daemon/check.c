@@ -262,6 +262,24 @@ static void fmt_secs(char *buf, size_t len, uint32_t ms)
 		snprintf(buf, len, "%u s", ms / 1000);
 }
 
+/* The whole check's bound: its delay_loop, or its timeout if longer. */
+static uint32_t check_bound_ms(const struct checker *c)
+{
+	return c->cc->inter_ms > c->timeout_ms ? c->cc->inter_ms
+					       : c->timeout_ms;
+}
+
+void checker_progress(struct checker *c)
+{
+	uint64_t when = loop_now(checker_loop(c)) + c->timeout_ms;
+	uint64_t bound = c->started + check_bound_ms(c);
+
+	if (!c->running)
+		return;
+	c->at_bound = when > bound;
+	checker_arm(c, c->at_bound ? bound : when);
+}
+
 static void checker_timer(struct loop_timer *t)
 {
 	struct checker *c = t->arg;
@@ -273,11 +291,17 @@ static void checker_timer(struct loop_timer *t)
 			checker_done(c, true);
 			return;
 		}
-		fmt_secs(secs, sizeof(secs), c->timeout_ms);
-		checker_reason(c, "timeout after %s", secs);
+		if (c->at_bound && check_bound_ms(c) > c->timeout_ms) {
+			fmt_secs(secs, sizeof(secs), check_bound_ms(c));
+			checker_reason(c, "not done within %s", secs);
+		} else {
+			fmt_secs(secs, sizeof(secs), c->timeout_ms);
+			checker_reason(c, "timeout after %s", secs);
+		}
 		checker_done(c, false);
 		return;
 	}
+	c->at_bound = false;
 	c->started = loop_now(checker_loop(c));
 	c->reason[0] = '\0';
 	c->running = true;

@@ -42,7 +42,8 @@ struct checker {
 	bool running;
 	uint64_t started; /* loop ms */
 	uint32_t timeout_ms;
-	int weight; /* MISC_CHECK misc_dynamic: exit code - 2; -1: none */
+	bool at_bound; /* the deadline armed is the whole check's */
+	int weight;    /* MISC_CHECK misc_dynamic: exit code - 2; -1: none */
 	char reason[64];
 	struct loop_fd lfd;
 	void *priv;
@@ -59,6 +60,13 @@ void checker_reason(struct checker *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* A check in flight ended: @ok, c->reason set by the type. */
 void checker_done(struct checker *c, bool ok);
+/*
+ * The peer answered (a connect, a TLS step, a read or a write done): its
+ * next step has the timeout anew, as keepalived times each of them. The
+ * whole check is bounded still, by its delay_loop where that is longer:
+ * a server that drips an endless body fails.
+ */
+void checker_progress(struct checker *c);
 
 /* A non-blocking socket of @type bound to bindto:bind_port. */
 int checker_socket(struct checker *c, int type);
