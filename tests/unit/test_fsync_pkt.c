@@ -344,13 +344,27 @@ static void test_key_load(void **state)
 
 static void test_seq(void **state)
 {
+	const uint64_t now = 1796000000ULL * 1000000, s = 1000000;
+
 	(void)state;
-	assert_true(fsync_seq_after(2, 1));
-	assert_false(fsync_seq_after(1, 1));
-	assert_false(fsync_seq_after(1, 2));
+	assert_true(fsync_seq_fresh(2, 1, now));
+	assert_false(fsync_seq_fresh(1, 1, now));
+	assert_false(fsync_seq_fresh(1, 2, now));
 	/* 64 bits of microseconds: no wrap to care about */
-	assert_true(fsync_seq_after(0x100000000ULL, 0xffffffffU));
-	assert_false(fsync_seq_after(0xffffffffU, 0x100000000ULL));
+	assert_true(fsync_seq_fresh(0x100000000ULL, 0xffffffffU, now));
+	assert_false(fsync_seq_fresh(0xffffffffU, 0x100000000ULL, now));
+	/* The last within the skew of the receiver's clock bounds the next,
+	 * in the past or ahead of it. */
+	assert_false(fsync_seq_fresh(now - 10 * s, now - 5 * s, now));
+	assert_false(fsync_seq_fresh(now - 10 * s, now + 59 * s, now));
+	/* A last an hour ahead (a sender's clock, since stepped back): a
+	 * sequence by the receiver's clock is taken... */
+	assert_true(fsync_seq_fresh(now - 2 * s, now + 3600 * s, now));
+	assert_true(fsync_seq_fresh(now + 60 * s, now + 3600 * s, now));
+	/* ...one still ahead of it, only after the last. */
+	assert_false(fsync_seq_fresh(now + 61 * s, now + 3600 * s, now));
+	assert_false(fsync_seq_fresh(now + 1800 * s, now + 3600 * s, now));
+	assert_true(fsync_seq_fresh(now + 3601 * s, now + 3600 * s, now));
 }
 
 static void test_age_in_flight(void **state)

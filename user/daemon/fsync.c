@@ -390,6 +390,7 @@ static void on_recv(struct loop_fd *h, uint32_t events)
 	struct sockaddr_in from;
 	socklen_t fl;
 	enum fsync_drop r;
+	uint64_t now_us;
 	ssize_t n;
 	int k;
 
@@ -409,14 +410,16 @@ static void on_recv(struct loop_fd *h, uint32_t events)
 			f->st.dropped[r]++;
 			continue;
 		}
-		if (f->have_last && !fsync_seq_after(b->seq, f->last_seq)) {
+		now_us = lbxdp_realtime_us();
+		if (f->have_last &&
+		    !fsync_seq_fresh(b->seq, f->last_seq, now_us)) {
 			f->st.replayed++;
 			continue;
 		}
 		f->have_last = true;
 		f->last_seq = b->seq;
 		f->st.received++;
-		fsync_age_in_flight(b, lbxdp_realtime_us());
+		fsync_age_in_flight(b, now_us);
 		if (lbxdp_sync_install(f->c, f->inst, b->e, (size_t)b->count,
 				       lbxdp_prog_now(f->c), &f->st.install))
 			f->st.install_errors++;

@@ -90,11 +90,25 @@ int fsync_encode(const struct fsync_batch *b, const struct fsync_key *k,
 enum fsync_drop fsync_decode(const uint8_t *pkt, size_t len, uint8_t syncid,
 			     const struct fsync_key *k, struct fsync_batch *b);
 
-/* Whether sequence @seq comes after @last (64 bits of us: no wrap): a
- * receiver drops a replayed or reordered batch. */
-static inline int fsync_seq_after(uint64_t seq, uint64_t last)
+/* How far a sender's clock may run ahead of the receiver's before its
+ * last sequence no longer bounds the next. */
+#define FSYNC_SKEW_US (60ULL * 1000000)
+
+/*
+ * Whether a receiver whose real-time clock reads @now_us takes sequence
+ * @seq after @last (64 bits of us: no wrap): only after it, so that a
+ * replayed or reordered batch is dropped; but where @last is ahead of
+ * that clock by more than FSYNC_SKEW_US and @seq is not, anew. A sender
+ * whose clock was ahead (a bad RTC) and was stepped back would otherwise
+ * be dropped after its restart until its clock passed where it was. An
+ * old batch taken so is aged by its own sequence (fsync_age_in_flight()),
+ * as after the receiver's restart.
+ */
+static inline int fsync_seq_fresh(uint64_t seq, uint64_t last, uint64_t now_us)
 {
-	return seq > last;
+	uint64_t ahead = now_us + FSYNC_SKEW_US;
+
+	return seq > last || (last > ahead && seq <= ahead);
 }
 
 /*
