@@ -45,8 +45,8 @@
 #define BOUND_MS 20000
 /* /steps answers in 3 parts this far apart: each within the timeout of
  * its fixture, with room for a loaded machine, the whole beyond it */
-#define STEP_MS 400
-#define STEP_TIMEOUT_MS 1000
+#define STEP_MS 500
+#define STEP_TIMEOUT_MS 1400
 #define BODY "hello, lbxdp\n"
 #define NCONN 32
 
@@ -666,7 +666,7 @@ static void setup_all(struct ctx *x)
 	f->ck[0].inter_ms = f->ck[0].delay_loop_ms;
 	f = fx_new(x, HTTP_DRIP, CHECK_HTTP, x->http_port, STEP_TIMEOUT_MS);
 	f->url[0].path = "/drip";
-	f->ck[0].inter_ms = 2000;
+	f->ck[0].inter_ms = 3000;
 	f->times_out = true;
 	f = fx_new(x, HTTP_CLOSE, CHECK_HTTP, x->http_port, FAST_MS);
 	f->url[0].path = "/close";
@@ -956,8 +956,8 @@ static void test_http(void **state)
 	expect(x, HTTP_10C, RS_UP, "HTTP_GET", "HTTP 200");
 	/* keepalived's connect_timeout is each step's, not the whole's */
 	expect(x, HTTP_STEPS, RS_UP, "HTTP_GET", "HTTP 200");
-	expect(x, HTTP_DRIP, RS_DOWN, "HTTP_GET", "not done within 2 s");
-	assert_true(x->fx[HTTP_DRIP].at >= 2000);
+	expect(x, HTTP_DRIP, RS_DOWN, "HTTP_GET", "not done within 3 s");
+	assert_true(x->fx[HTTP_DRIP].at >= 3000);
 	expect(x, HTTP_CLOSE, RS_DOWN, "HTTP_GET", "read: no data received");
 	expect(x, HTTP_GARBAGE, RS_DOWN, "HTTP_GET", "HTTP: bad response");
 	/* bindto and bind_port: the server sees that source port. */
@@ -1035,6 +1035,8 @@ static void test_no_delay(void **state)
 
 		if (i == HTTP_STEPS)
 			bound *= 3; /* each of its 3 steps within it */
+		if (i == HTTP_DRIP)
+			bound = f->ck[0].inter_ms; /* its steps in time */
 		if (f->times_out) {
 			/* Not before its timeout; the short ones did not wait
 			 * for the long ones either. */
@@ -1391,10 +1393,15 @@ static void test_script_default_user(void **state)
 		fprintf(o, "%s:x:4242:4343::/nonexistent:/bin/false\n",
 			SCRIPT_DEFAULT_USER);
 		fclose(in);
-		if (fclose(o) || unshare(CLONE_NEWNS) ||
-		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
-		    mount(pwf, "/etc/passwd", NULL, MS_BIND, NULL))
+		if (fclose(o))
 			_exit(3);
+		/* no mount namespace (a container), or a cache (nscd) that
+		 * does not read the file: nothing to show here */
+		if (unshare(CLONE_NEWNS) ||
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+		    mount(pwf, "/etc/passwd", NULL, MS_BIND, NULL) ||
+		    !getpwnam(SCRIPT_DEFAULT_USER))
+			_exit(77);
 		if (check_cred(&none, &s, &cr) || !cr.drop || cr.uid != 4242 ||
 		    cr.gid != 4343 || strcmp(cr.user, SCRIPT_DEFAULT_USER))
 			_exit(4);
@@ -1407,6 +1414,8 @@ static void test_script_default_user(void **state)
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	unlink(pwf);
 	assert_true(WIFEXITED(st));
+	if (WEXITSTATUS(st) == 77)
+		skip();
 	assert_int_equal(WEXITSTATUS(st), 0);
 }
 

@@ -361,6 +361,10 @@ static void test_seq(void **state)
 	 * sequence by the receiver's clock is taken... */
 	assert_true(fsync_seq_fresh(now - 2 * s, now + 3600 * s, now));
 	assert_true(fsync_seq_fresh(now + 60 * s, now + 3600 * s, now));
+	assert_true(fsync_seq_fresh(now - 60 * s, now + 3600 * s, now));
+	/* ...but not an old one (a replay) */
+	assert_false(fsync_seq_fresh(now - 61 * s, now + 3600 * s, now));
+	assert_false(fsync_seq_fresh(now - 3600 * s, now + 3600 * s, now));
 	/* ...one still ahead of it, only after the last. */
 	assert_false(fsync_seq_fresh(now + 61 * s, now + 3600 * s, now));
 	assert_false(fsync_seq_fresh(now + 1800 * s, now + 3600 * s, now));

@@ -342,7 +342,7 @@ static void do_read(struct checker *c, struct http_priv *p)
 		/* The loop's turn after a burst, or a fast server would keep
 		 * it here; the rest at the next (the fd stays readable),
 		 * unless TLS holds it decrypted, which no event reports. */
-		if (i == READ_BURST && !(p->ssl && SSL_pending(p->ssl)))
+		if (i >= READ_BURST && !(p->ssl && SSL_pending(p->ssl)))
 			return;
 		n = io(c, p, false, buf, sizeof(buf));
 
@@ -380,6 +380,7 @@ static void do_handshake(struct checker *c, struct http_priv *p)
 	int r = SSL_do_handshake(p->ssl);
 
 	if (r == 1) {
+		checker_progress(c);
 		p->st = ST_WRITE;
 		loop_fd_mod(checker_loop(c), &c->lfd, EPOLLOUT);
 		do_write(c, p);
@@ -431,7 +432,10 @@ static void http_event(struct loop_fd *lfd, uint32_t events)
 	struct checker *c = lfd->arg;
 	struct http_priv *p = c->priv;
 
-	checker_progress(c);
+	/* keepalived times each step of plain HTTP; over TLS, the connect
+	 * with the handshake, then the whole exchange (see do_handshake()) */
+	if (!p->tls)
+		checker_progress(c);
 	switch (p->st) {
 	case ST_CONNECT:
 		connected(c, p);

@@ -61,10 +61,10 @@ void checker_reason(struct checker *c, const char *fmt, ...)
 /* A check in flight ended: @ok, c->reason set by the type. */
 void checker_done(struct checker *c, bool ok);
 /*
- * The peer answered (a connect, a TLS step, a read or a write done): its
- * next step has the timeout anew, as keepalived times each of them. The
- * whole check is bounded still, by its delay_loop where that is longer:
- * a server that drips an endless body fails.
+ * The peer answered (a step of the check done): its next step has the
+ * timeout anew, as keepalived times the steps of HTTP_GET. The whole
+ * check is bounded still, by its delay_loop where that is longer: a
+ * server that drips an endless body fails.
  */
 void checker_progress(struct checker *c);
 

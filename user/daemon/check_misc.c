@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * MISC_CHECK and the scripts of the daemon: fork/exec as script_user, in a
+ * MISC_CHECK and the scripts of the daemon: fork/exec as their user, in a
  * process group of its own (so that a timeout kills its children too),
  * its exit learnt through a pidfd in the loop: no SIGCHLD handler, no
  * blocking wait. misc_dynamic reads the exit code as keepalived documents:

@@ -2646,7 +2646,7 @@ static void c_proto(struct p *p, const struct conf_stmt *st, void *o)
 	if (!need(p, st, 1))
 		return;
 	extra(p, st, 1);
-	c->http_close = !strcmp(st->w[1], "1.0C");
+	c->http_close = !strcasecmp(st->w[1], "1.0C");
 	if (!strcmp(st->w[1], "1.0") || c->http_close)
 		c->http_protocol = 10;
 	else if (!strcmp(st->w[1], "1.1"))

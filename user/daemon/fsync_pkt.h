@@ -98,17 +98,19 @@ enum fsync_drop fsync_decode(const uint8_t *pkt, size_t len, uint8_t syncid,
  * Whether a receiver whose real-time clock reads @now_us takes sequence
  * @seq after @last (64 bits of us: no wrap): only after it, so that a
  * replayed or reordered batch is dropped; but where @last is ahead of
- * that clock by more than FSYNC_SKEW_US and @seq is not, anew. A sender
- * whose clock was ahead (a bad RTC) and was stepped back would otherwise
- * be dropped after its restart until its clock passed where it was. An
- * old batch taken so is aged by its own sequence (fsync_age_in_flight()),
- * as after the receiver's restart.
+ * that clock by more than FSYNC_SKEW_US and @seq is within it, either
+ * way, anew. A sender whose clock was ahead (a bad RTC) and was stepped
+ * back would otherwise be dropped after its restart until its clock
+ * passed where it was. Only a batch of the last FSYNC_SKEW_US could be
+ * replayed so, as after the receiver's restart, aged by its sequence
+ * (fsync_age_in_flight()).
  */
 static inline int fsync_seq_fresh(uint64_t seq, uint64_t last, uint64_t now_us)
 {
 	uint64_t ahead = now_us + FSYNC_SKEW_US;
 
-	return seq > last || (last > ahead && seq <= ahead);
+	return seq > last ||
+	       (last > ahead && seq <= ahead && seq + FSYNC_SKEW_US >= now_us);
 }
 
 /*

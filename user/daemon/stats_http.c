@@ -536,7 +536,7 @@ static enum MHD_Result auth(struct st_server *sv, struct MHD_Connection *conn,
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 	char *pass = NULL, ip[INET_ADDRSTRLEN];
-	bool ok;
+	bool ok, stopped = false;
 
 	*done = false;
 	*user = MHD_basic_auth_get_username_password(conn, &pass);
@@ -548,6 +548,7 @@ static enum MHD_Result auth(struct st_server *sv, struct MHD_Connection *conn,
 	} else {
 		ok = false;
 		*admin = false;
+		stopped = true;
 	}
 	if (pass) {
 		OPENSSL_cleanse(pass, strlen(pass));
@@ -555,6 +556,14 @@ static enum MHD_Result auth(struct st_server *sv, struct MHD_Connection *conn,
 	}
 	if (ok)
 		return MHD_YES;
+	if (stopped) {
+		/* no verdict on these credentials: no 401, no log line */
+		MHD_free(*user);
+		*user = NULL;
+		*done = true;
+		return send_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+				 "503 the server is stopping\n");
+	}
 	if (!*user &&
 	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 					MHD_HTTP_HEADER_AUTHORIZATION)) {
