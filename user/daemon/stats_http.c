@@ -529,7 +529,8 @@ static void crypt_leave(struct st_server *sv)
 	pthread_mutex_unlock(&sv->mu);
 }
 
-/* The user of a request, or NULL after queueing a 401. */
+/* The user of a request, or NULL after queueing a 401 (a 503 when the
+ * server stops meanwhile). */
 static enum MHD_Result auth(struct st_server *sv, struct MHD_Connection *conn,
 			    char **user, bool *admin, bool *done)
 {
