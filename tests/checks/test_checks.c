@@ -29,6 +29,7 @@
 #include <sys/epoll.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -1631,13 +1632,157 @@ static void test_free_kills(void **state)
 	}
 	assert_true(running(script) && running(child));
 	rs_check_free(rc);
-	/* Reaped by the free itself: not even a zombie of ours is left. */
-	assert_false(in_proc(script));
-	while (running(child)) {
+	/* Reaped from the loop: not even a zombie of ours is left. */
+	while (in_proc(script) || running(child)) {
 		assert_true(loop_clock_ms() < end);
-		usleep(10000);
+		assert_int_equal(loop_run_once(&x->loop, 20), 0);
 	}
 	assert_int_equal(s.n, 0);
+}
+
+/*
+ * Hold @pid alive after a SIGKILL, as a process in D state (a script on
+ * a hung NFS mount) is held: a tracer that stops it at its exit
+ * (PTRACE_O_TRACEEXIT) until *@release is closed. 0: no ptrace here.
+ */
+static pid_t hold_at_exit(int pid, int *release)
+{
+	int ack[2], rel[2];
+	char b;
+	pid_t t;
+
+	assert_int_equal(pipe(ack), 0);
+	assert_int_equal(pipe(rel), 0);
+	t = fork();
+	assert_true(t >= 0);
+	if (!t) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(rel[1]);
+		b = !ptrace(PTRACE_SEIZE, pid, NULL,
+			    (void *)PTRACE_O_TRACEEXIT);
+		if (write(ack[1], &b, 1) != 1 || !b)
+			_exit(1);
+		/* Until the test lets go: then the exit goes on, detached. */
+		while (read(rel[0], &b, 1) > 0)
+			;
+		_exit(0);
+	}
+	close(ack[1]);
+	close(rel[0]);
+	assert_int_equal(read(ack[0], &b, 1), 1);
+	close(ack[0]);
+	if (!b) {
+		close(rel[1]);
+		waitpid(t, NULL, 0);
+		return 0;
+	}
+	*release = rel[1];
+	return t;
+}
+
+static void let_go(pid_t tracer, int release)
+{
+	close(release);
+	assert_int_equal(waitpid(tracer, NULL, 0), tracer);
+}
+
+/* The hung script's pid, once it has written it: a new one, not @old. The
+ * loop runs meanwhile only if @loop: a check's timeout fires in it. */
+static int script_pid(struct ctx *x, int old, bool loop)
+{
+	uint64_t end = loop_clock_ms() + BOUND_MS;
+	int pid;
+
+	while (!(pid = read_pid(x->dir, "script.pid")) || pid == old) {
+		assert_true(loop_clock_ms() < end);
+		if (loop)
+			assert_int_equal(loop_run_once(&x->loop, 20), 0);
+		else
+			usleep(10000);
+	}
+	return pid;
+}
+
+/* Start @rc's one check of the hung script, and hold that script at its
+ * exit before the loop can time it out: 0 without ptrace. */
+static pid_t start_held(struct ctx *x, struct rs_check *rc, int *pid,
+			int *release)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/script.pid", x->dir);
+	unlink(path);
+	x->loop.now = loop_clock_ms();
+	rs_check_start(rc, RS_UP, NULL);
+	/* The first check is due now (no warmup): run in this iteration. */
+	assert_int_equal(loop_run_once(&x->loop, 0), 0);
+	*pid = script_pid(x, 0, false);
+	return hold_at_exit(*pid, release);
+}
+
+/*
+ * A script killed at its timeout that does not die (D state) blocks
+ * nothing: the next checks fail, running none while it lives (as
+ * keepalived's), and the loop goes on; a free leaves it to the loop to
+ * reap. A wait for it would hang this test (the suite's alarm).
+ */
+static void test_killed_lingers(void **state)
+{
+	struct ctx *x = *state;
+	struct seen s = {.loop = &x->loop};
+	struct check_env env = {
+		.loop = &x->loop, .g = &x->g, .result = on_seen, .arg = &s};
+	struct conf_checker ck = {
+		.type = CHECK_MISC,
+		.misc_timeout_ms = 300,
+		/* timed from the script's start: the next one 300 ms after
+		 * the timeout, a result apart */
+		.delay_loop_ms = 600,
+	};
+	struct conf_rs rs = {
+		.addr = LO, .weight = 1, .checkers = &ck, .nchecks = 1};
+	uint64_t end = loop_clock_ms() + BOUND_MS;
+	struct rs_check *rc;
+	int pid, release;
+	char want[64];
+	pid_t tracer;
+
+	ck.misc.cmd = x->cmd[3]; /* the hung one */
+	rc = rs_check_new(&env, &x->vs, &rs);
+	assert_non_null(rc);
+	tracer = start_held(x, rc, &pid, &release);
+	if (!tracer) {
+		rs_check_free(rc);
+		skip();
+	}
+	run_results(x, &s.n, 1);
+	assert_string_equal(s.h.reason, "timeout after 300 ms");
+	/* Killed, held at its exit: the next checks run none. */
+	run_results(x, &s.n, 3);
+	snprintf(want, sizeof(want), "killed at its timeout, pid %d still runs",
+		 pid);
+	assert_string_equal(s.h.reason, want);
+	assert_int_equal(s.h.state, RS_DOWN);
+	assert_true(running(pid));
+	/* Gone: reaped, and a check runs the script again. */
+	let_go(tracer, release);
+	script_pid(x, pid, true);
+	assert_false(in_proc(pid));
+	rs_check_free(rc);
+
+	/* Freed while its script, killed by the free, is held. */
+	ck.misc_timeout_ms = ck.delay_loop_ms = 600000;
+	rc = rs_check_new(&env, &x->vs, &rs);
+	assert_non_null(rc);
+	tracer = start_held(x, rc, &pid, &release);
+	assert_true(tracer > 0);
+	rs_check_free(rc);
+	assert_true(running(pid));
+	let_go(tracer, release);
+	while (in_proc(pid)) {
+		assert_true(loop_clock_ms() < end);
+		assert_int_equal(loop_run_once(&x->loop, 20), 0);
+	}
 }
 
 struct freeing {
@@ -1900,6 +2045,7 @@ int main(void)
 		cmocka_unit_test(test_alpha),
 		cmocka_unit_test(test_spread),
 		cmocka_unit_test(test_free_kills),
+		cmocka_unit_test(test_killed_lingers),
 		cmocka_unit_test(test_free_in_callback),
 		cmocka_unit_test(test_same),
 		cmocka_unit_test(test_rebind),

@@ -515,13 +515,15 @@ bool rs_check_same(const struct conf_vs *va, const struct conf_rs *a,
 	return true;
 }
 
-/* A notify script in flight: freed when reaped. */
+/* A notify script in flight, or a killed one that is still dying: freed
+ * when reaped. */
 struct script_run {
 	struct check_env env;
 	struct loop *loop;
 	struct loop_fd lfd;
 	struct loop_timer timer;
 	pid_t pid;
+	bool quiet; /* its end was said already */
 	char cmd[64];
 };
 
@@ -537,7 +539,9 @@ static void script_reaped(struct loop_fd *lfd, uint32_t events)
 		return; /* not yet */
 	/* An error (SIGCHLD ignored: reaped already) must end the watch
 	 * too, or the readable pidfd would spin the loop. */
-	if (r)
+	if (s->quiet)
+		;
+	else if (r)
 		check_log(&s->env, "script %s: wait: %s", s->cmd,
 			  strerror(errno));
 	else if (si.si_code == CLD_EXITED && si.si_status)
@@ -558,6 +562,27 @@ static void script_timeout(struct loop_timer *t)
 
 	/* Its whole process group; the pidfd then reaps it. */
 	kill(-s->pid, SIGKILL);
+}
+
+int check_reap_later(struct loop *loop, pid_t pid, int pidfd)
+{
+	struct script_run *r = calloc(1, sizeof(*r));
+	int err = -ENOMEM;
+
+	if (r) {
+		r->loop = loop;
+		r->pid = pid;
+		r->quiet = true;
+		loop_timer_init(&r->timer, script_timeout, r);
+		err = loop_fd_add(loop, &r->lfd, pidfd, EPOLLIN, script_reaped,
+				  r);
+	}
+	if (err) {
+		/* Left a zombie, rather than the loop blocked on it. */
+		free(r);
+		close(pidfd);
+	}
+	return err;
 }
 
 int check_run_script(const struct check_env *env, const struct conf_script *s,

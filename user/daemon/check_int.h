@@ -103,6 +103,13 @@ int check_cred(const struct conf_global *g, const struct conf_script *s,
 int check_spawn(const struct script_cred *cr, const char *cmd, pid_t *pid,
 		int *pidfd);
 
+/*
+ * Reap @pid, killed but not exited yet (a script in D state, on a hung
+ * mount), from the loop: its checker goes, and the loop must not wait.
+ * Takes @pidfd, closed even on an error.
+ */
+int check_reap_later(struct loop *loop, pid_t pid, int pidfd);
+
 extern const struct checker_ops check_tcp_ops, check_http_ops, check_ssl_ops,
 	check_misc_ops, check_udp_ops, check_dns_ops;
 

@@ -159,7 +159,8 @@ struct misc_priv {
 	struct script_cred cred;
 	int cred_err;
 	pid_t pid; /* in flight, its pidfd in c->lfd; 0: none */
-	/* Killed at its timeout, not reaped yet. */
+	/* Killed at its timeout, not reaped yet: as keepalived's, the next
+	 * check waits until it has gone. */
 	pid_t zpid;
 	int zfd;
 };
@@ -176,17 +177,24 @@ static int misc_init(struct checker *c)
 	return 0;
 }
 
-/* A SIGKILLed process dies at once: this wait is short. */
-static void reap_zombie(struct misc_priv *p)
+/*
+ * Reap the script killed last if it has exited. A SIGKILLed process
+ * dies at once, unless it waits in the kernel (D state, a hung NFS
+ * mount): never wait for it here. True while it has not exited.
+ */
+static bool zombie_alive(struct misc_priv *p)
 {
-	siginfo_t si;
+	siginfo_t si = {0};
 
 	if (p->zfd < 0)
-		return;
-	waitid((idtype_t)P_PIDFD, (id_t)p->zfd, &si, WEXITED);
+		return false;
+	if (!waitid((idtype_t)P_PIDFD, (id_t)p->zfd, &si, WEXITED | WNOHANG) &&
+	    !si.si_pid)
+		return true;
 	close(p->zfd);
 	p->zfd = -1;
 	p->zpid = 0;
+	return false;
 }
 
 static void misc_stop(struct checker *c)
@@ -204,7 +212,7 @@ static void misc_stop(struct checker *c)
 		if (waitid((idtype_t)P_PIDFD, (id_t)fd, &si,
 			   WEXITED | WNOHANG) ||
 		    !si.si_pid) {
-			reap_zombie(p);
+			/* None older: misc_start() reaped it or refused. */
 			p->zpid = p->pid;
 			p->zfd = fd;
 			fd = -1;
@@ -222,7 +230,8 @@ static void misc_fini(struct checker *c)
 	if (!p)
 		return;
 	misc_stop(c);
-	reap_zombie(p);
+	if (zombie_alive(p))
+		check_reap_later(checker_loop(c), p->zpid, p->zfd);
 	free(p);
 	c->priv = NULL;
 }
@@ -277,7 +286,11 @@ static int misc_start(struct checker *c)
 	struct misc_priv *p = c->priv;
 	int fd, err;
 
-	reap_zombie(p);
+	if (zombie_alive(p)) {
+		checker_reason(c, "killed at its timeout, pid %d still runs",
+			       (int)p->zpid);
+		return -EBUSY;
+	}
 	if (!c->cc->misc.cmd) {
 		checker_reason(c, "no misc_path");
 		return -EINVAL;
