@@ -170,7 +170,7 @@ $(OUTPUT)/tests/vrrp_probe: tests/vrrp/vrrp_probe.c $(OUTPUT)/liblbxdp.a | $(OUT
 # The checkers against servers on 127.0.0.1 (tests/run.sh's "checks"),
 # with the sanitizers.
 CHECKS_SRCS := $(wildcard user/daemon/check*.c) user/daemon/loop.c \
-	user/daemon/health.c user/log.c
+	user/daemon/health.c user/daemon/conf_cred.c user/log.c
 $(OUTPUT)/tests/checks_test: tests/checks/test_checks.c $(CHECKS_SRCS) $(wildcard user/daemon/*.h) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O1 -g $(SAN) $(WARN) $(INCLUDES) $< $(CHECKS_SRCS) -lssl -lcrypto -lcmocka -o $@

@@ -127,7 +127,6 @@ enum {
 struct ctx {
 	struct loop loop;
 	struct conf_vs vs;
-	struct conf_global g;
 	uint64_t t0;
 	char dir[64];
 	char cmd[8][160];
@@ -869,7 +868,6 @@ static int run_all(void **state)
 	sigaddset(&sigs, SIGHUP);
 	sigprocmask(SIG_BLOCK, &sigs, &old);
 	env.loop = &x->loop;
-	env.g = &x->g;
 	env.result = on_result;
 	x->loop.now = loop_clock_ms();
 	x->t0 = x->loop.now;
@@ -1086,7 +1084,7 @@ static void test_log(void **state)
 static void test_run_script(void **state)
 {
 	struct ctx *x = *state;
-	struct check_env env = {.loop = &x->loop, .g = &x->g};
+	struct check_env env = {.loop = &x->loop};
 	struct conf_script s = {.cmd = x->cmd[4]};
 	uint64_t end = loop_clock_ms() + BOUND_MS;
 	int pid = 0, hung = 0;
@@ -1157,8 +1155,7 @@ static void test_sigchld_ignored(void **state)
 {
 	struct ctx *x = *state;
 	struct seen s = {0};
-	struct check_env env = {
-		.loop = &x->loop, .g = &x->g, .result = on_seen, .arg = &s};
+	struct check_env env = {.loop = &x->loop, .result = on_seen, .arg = &s};
 	struct conf_checker ck = {
 		.type = CHECK_MISC,
 		.misc_timeout_ms = FAST_MS,
@@ -1195,36 +1192,35 @@ static void test_sigchld_ignored(void **state)
 	assert_true(wakes < 20);
 }
 
-/* A script_user that does not exist: the check fails, saying so, and
- * runs nothing. */
+/*
+ * Users are looked up when the file is loaded (conf_check_host(), which
+ * makes a failure an error at start or reload): one that does not exist,
+ * or a group, is said by name.
+ */
 static void test_script_user_unknown(void **state)
 {
-	struct ctx *x = *state;
 	struct conf_global g = {.script_user = "lbxdp-no-such-user"};
-	struct seen s = {0};
-	struct check_env env = {
-		.loop = &x->loop, .g = &g, .result = on_seen, .arg = &s};
-	struct conf_checker ck = {
-		.type = CHECK_MISC,
-		.misc_timeout_ms = FAST_MS,
-		.delay_loop_ms = 600000,
-	};
-	struct conf_rs rs = {
-		.addr = LO, .weight = 1, .checkers = &ck, .nchecks = 1};
-	struct conf_script sc = {.cmd = x->cmd[0]};
-	struct rs_check *rc;
+	struct conf_script s = {.cmd = "/bin/true"};
+	char why[256];
 
-	ck.misc.cmd = x->cmd[0];
-	rc = rs_check_new(&env, &x->vs, &rs);
-	assert_non_null(rc);
-	x->loop.now = loop_clock_ms();
-	rs_check_start(rc, RS_UNKNOWN, NULL);
-	run_results(x, &s.n, 1);
-	assert_int_equal(s.h.state, RS_DOWN);
-	assert_string_equal(s.h.reason,
-			    "the script's user or group does not exist");
-	rs_check_free(rc);
-	assert_int_equal(check_run_script(&env, &sc, 1000), -ENOENT);
+	(void)state;
+	assert_int_equal(conf_script_cred(&g, &s, why, sizeof(why)), -ENOENT);
+	assert_string_equal(why, "user lbxdp-no-such-user does not exist");
+	assert_false(s.cred.drop);
+	if (!getpwnam("nobody"))
+		skip();
+	g.script_user = "nobody";
+	g.script_group = "lbxdp-no-such-group";
+	assert_int_equal(conf_script_cred(&g, &s, why, sizeof(why)), -ENOENT);
+	assert_string_equal(why, "group lbxdp-no-such-group does not exist");
+	assert_false(s.cred.drop);
+	/* The script's own user wins, with its own group */
+	s.user = "nobody";
+	assert_int_equal(conf_script_cred(&g, &s, why, sizeof(why)), 0);
+	assert_true(s.cred.drop);
+	assert_int_equal(s.cred.gid, getpwnam("nobody")->pw_gid);
+	s.group = "lbxdp-no-such-group";
+	assert_int_equal(conf_script_cred(&g, &s, why, sizeof(why)), -ENOENT);
 }
 
 /* script_user and script_group: the script runs as them, with the
@@ -1236,12 +1232,12 @@ static void test_script_user(void **state)
 				.script_group = "daemon"};
 	struct rs_health h = {0};
 	struct check_env env = {
-		.loop = &x->loop, .g = &g, .result = on_user_result, .arg = &h};
+		.loop = &x->loop, .result = on_user_result, .arg = &h};
 	struct fx f = {0};
 	struct passwd *pw = getpwnam("nobody");
 	struct group *gr = getgrnam("daemon");
 	gid_t adm = 4;
-	char cmd[160];
+	char cmd[160], why[256];
 	struct rs_check *rc;
 	uint64_t end = loop_clock_ms() + BOUND_MS;
 
@@ -1262,6 +1258,8 @@ static void test_script_user(void **state)
 	f.ck[0].misc.cmd = cmd;
 	f.ck[0].misc_timeout_ms = FAST_MS;
 	f.ck[0].delay_loop_ms = 600000;
+	assert_int_equal(conf_script_cred(&g, &f.ck[0].misc, why, sizeof(why)),
+			 0);
 	rc = rs_check_new(&env, &x->vs, &f.rs);
 	assert_non_null(rc);
 	x->loop.now = loop_clock_ms();
@@ -1287,11 +1285,12 @@ static void test_script_own_user(void **state)
 	struct conf_global g = {.script_user = "nobody"};
 	struct rs_health h = {0};
 	struct check_env env = {
-		.loop = &x->loop, .g = &g, .result = on_user_result, .arg = &h};
+		.loop = &x->loop, .result = on_user_result, .arg = &h};
 	struct passwd *pw;
 	struct group *gr;
 	unsigned int uid, gid, ngid;
 	char cmd[160], dir[] = "/tmp/lbxdp-cred.XXXXXX", out[64], got[64];
+	char why[256];
 	struct conf_script s = {
 		.cmd = cmd, .user = "daemon", .group = "nogroup"};
 	uint64_t end = loop_clock_ms() + BOUND_MS;
@@ -1321,6 +1320,8 @@ static void test_script_own_user(void **state)
 	f.ck[0].misc.user = "daemon";
 	f.ck[0].misc_timeout_ms = FAST_MS;
 	f.ck[0].delay_loop_ms = 600000;
+	assert_int_equal(conf_script_cred(&g, &f.ck[0].misc, why, sizeof(why)),
+			 0);
 	rc = rs_check_new(&env, &x->vs, &f.rs);
 	assert_non_null(rc);
 	x->loop.now = loop_clock_ms();
@@ -1339,6 +1340,7 @@ static void test_script_own_user(void **state)
 	snprintf(out, sizeof(out), "%s/ids", dir);
 	snprintf(cmd, sizeof(cmd), "/bin/sh -c 'echo $(id -u):$(id -g) > %s'",
 		 out);
+	assert_int_equal(conf_script_cred(&g, &s, why, sizeof(why)), 0);
 	assert_int_equal(check_run_script(&env, &s, 5000), 0);
 	while (!fp || !fgets(got, sizeof(got), fp)) {
 		if (fp)
@@ -1363,9 +1365,10 @@ static void test_script_own_user(void **state)
 static void test_script_default_user(void **state)
 {
 	struct conf_global none = {0}, g = {.script_user = "nobody"};
+	struct conf_global sec = {.script_security = true};
 	struct conf_script s = {0};
-	char pwf[] = "/tmp/lbxdp-passwd.XXXXXX";
-	struct script_cred cr;
+	char pwf[] = "/tmp/lbxdp-passwd.XXXXXX", why[256];
+	const struct conf_cred *cr = &s.cred;
 	int st, fd;
 	pid_t pid;
 
@@ -1373,8 +1376,13 @@ static void test_script_default_user(void **state)
 	if (geteuid() != 0 || !getpwnam("nobody"))
 		skip();
 	if (!getpwnam(SCRIPT_DEFAULT_USER)) {
-		assert_int_equal(check_cred(&none, &s, &cr), 0);
-		assert_false(cr.drop);
+		assert_int_equal(conf_script_cred(&none, &s, why, sizeof(why)),
+				 0);
+		assert_false(cr->drop);
+		/* keepalived: "Unable to set default user" */
+		assert_int_equal(conf_script_cred(&sec, &s, why, sizeof(why)),
+				 -EPERM);
+		assert_non_null(strstr(why, "no user to run it as"));
 	}
 	fd = mkstemp(pwf);
 	assert_true(fd >= 0);
@@ -1403,12 +1411,16 @@ static void test_script_default_user(void **state)
 		    mount(pwf, "/etc/passwd", NULL, MS_BIND, NULL) ||
 		    !getpwnam(SCRIPT_DEFAULT_USER))
 			_exit(77);
-		if (check_cred(&none, &s, &cr) || !cr.drop || cr.uid != 4242 ||
-		    cr.gid != 4343 || strcmp(cr.user, SCRIPT_DEFAULT_USER))
+		if (conf_script_cred(&none, &s, why, sizeof(why)) ||
+		    !cr->drop || cr->uid != 4242 || cr->gid != 4343 ||
+		    strcmp(cr->user, SCRIPT_DEFAULT_USER))
 			_exit(4);
+		if (conf_script_cred(&sec, &s, why, sizeof(why)) ||
+		    cr->uid != 4242)
+			_exit(6);
 		/* script_user, where given, wins */
-		if (check_cred(&g, &s, &cr) || !cr.drop ||
-		    cr.uid != getpwnam("nobody")->pw_uid)
+		if (conf_script_cred(&g, &s, why, sizeof(why)) || !cr->drop ||
+		    cr->uid != getpwnam("nobody")->pw_uid)
 			_exit(5);
 		_exit(0);
 	}
@@ -1430,8 +1442,7 @@ static void test_alpha(void **state)
 {
 	struct ctx *x = *state;
 	struct seen s = {0};
-	struct check_env env = {
-		.loop = &x->loop, .g = &x->g, .result = on_seen, .arg = &s};
+	struct check_env env = {.loop = &x->loop, .result = on_seen, .arg = &s};
 	struct conf_checker ck[2] = {
 		{.type = CHECK_TCP,
 		 .connect_timeout_ms = FAST_MS,
@@ -1482,8 +1493,7 @@ static void test_start_state(void **state)
 {
 	struct ctx *x = *state;
 	struct seen s = {0};
-	struct check_env env = {
-		.loop = &x->loop, .g = &x->g, .result = on_seen, .arg = &s};
+	struct check_env env = {.loop = &x->loop, .result = on_seen, .arg = &s};
 	struct rs_health h0 = {.state = RS_DOWN, .transitions = 5, .fails = 7};
 	struct conf_checker ck = {
 		.type = CHECK_TCP,
@@ -1602,8 +1612,7 @@ static void test_free_kills(void **state)
 {
 	struct ctx *x = *state;
 	struct seen s = {0};
-	struct check_env env = {
-		.loop = &x->loop, .g = &x->g, .result = on_seen, .arg = &s};
+	struct check_env env = {.loop = &x->loop, .result = on_seen, .arg = &s};
 	struct conf_checker ck = {
 		.type = CHECK_MISC,
 		.misc_timeout_ms = 600000,
@@ -1730,8 +1739,7 @@ static void test_killed_lingers(void **state)
 {
 	struct ctx *x = *state;
 	struct seen s = {.loop = &x->loop};
-	struct check_env env = {
-		.loop = &x->loop, .g = &x->g, .result = on_seen, .arg = &s};
+	struct check_env env = {.loop = &x->loop, .result = on_seen, .arg = &s};
 	struct conf_checker ck = {
 		.type = CHECK_MISC,
 		.misc_timeout_ms = 300,
@@ -1805,7 +1813,7 @@ static void test_free_in_callback(void **state)
 	struct ctx *x = *state;
 	struct freeing fr = {0};
 	struct check_env env = {
-		.loop = &x->loop, .g = &x->g, .result = on_free, .arg = &fr};
+		.loop = &x->loop, .result = on_free, .arg = &fr};
 	struct conf_checker ck[2] = {
 		{.type = CHECK_TCP,
 		 .connect_timeout_ms = FAST_MS,
@@ -1835,7 +1843,6 @@ static void test_free_in_callback(void **state)
 
 /* A configuration of one HTTP_GET real server, in one allocation. */
 struct one_conf {
-	struct conf_global g;
 	struct conf_vs vs;
 	struct conf_rs rs;
 	struct conf_checker ck;
@@ -1876,8 +1883,7 @@ static void test_rebind(void **state)
 	struct ctx *x = *state;
 	struct one_conf *a = one_conf(x, 1), *b = one_conf(x, 9);
 	struct seen s = {0};
-	struct check_env env = {
-		.loop = &x->loop, .g = &a->g, .result = on_seen, .arg = &s};
+	struct check_env env = {.loop = &x->loop, .result = on_seen, .arg = &s};
 	struct rs_check *rc;
 	uint64_t end;
 
@@ -1891,7 +1897,6 @@ static void test_rebind(void **state)
 		assert_int_equal(loop_run_once(&x->loop, 10), 0);
 	assert_int_equal(s.n, 0);
 	assert_true(rs_check_same(&a->vs, &a->rs, &b->vs, &b->rs));
-	env.g = &b->g;
 	rs_check_rebind(rc, &env, &b->vs, &b->rs);
 	memset(a, 0xa5, sizeof(*a));
 	free(a);
@@ -1922,7 +1927,6 @@ static void test_log_hook(void **state)
 	struct logged lg = {0};
 	struct seen s = {0};
 	struct check_env env = {.loop = &x->loop,
-				.g = &x->g,
 				.result = on_seen,
 				.arg = &s,
 				.log = on_log,

@@ -17,6 +17,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -976,7 +977,7 @@ static int write_file(const char *path, const char *text, mode_t mode)
 	return chmod(path, mode);
 }
 
-static char *host_check(const struct conf *cf, bool fatal, int *ret,
+static char *host_check(struct conf *cf, bool fatal, int *ret,
 			struct conf_diag *d)
 {
 	char *out = NULL;
@@ -1056,6 +1057,33 @@ static void test_host(void **state)
 	out = host_check(cf, true, &ret, &d);
 	assert_int_equal(ret, 0);
 	assert_string_equal(out, "");
+	free(out);
+	/* each script knows its user's ids: the daemon looks none up */
+	assert_true(cf->vs[0].rs[0].notify_up.cred.drop);
+	assert_int_equal(cf->vs[0].rs[0].notify_up.cred.uid,
+			 getpwnam("nobody")->pw_uid);
+
+	/* No script_user: keepalived_script, where it exists; else no one
+	 * under enable_script_security (keepalived: "Unable to set default
+	 * user"), however safe the script. */
+	free(cf->g.script_user);
+	cf->g.script_user = NULL;
+	assert_int_equal(chmod(script, 0755), 0);
+	out = host_check(cf, true, &ret, &d);
+	if (getpwnam(SCRIPT_DEFAULT_USER)) {
+		assert_int_equal(ret, 0);
+	} else {
+		assert_int_equal(ret, 2);
+		assert_non_null(strstr(out,
+				       ":10: error: notify_up /bin/true: no "
+				       "user to run it as: "));
+		assert_non_null(strstr(out, ":12: error: misc_path "));
+		assert_false(cf->vs[0].rs[0].notify_up.cred.drop);
+	}
+	free(out);
+	cf->g.script_security = false;
+	out = host_check(cf, true, &ret, &d);
+	assert_int_equal(ret, 0);
 	free(out);
 
 	conf_free(cf);

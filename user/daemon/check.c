@@ -57,11 +57,6 @@ struct loop *checker_loop(const struct checker *c)
 	return c->rc->env.loop;
 }
 
-const struct conf_global *checker_global(const struct checker *c)
-{
-	return c->rc->env.g;
-}
-
 const struct conf_vs *checker_vs(const struct checker *c)
 {
 	return c->rc->vs;
@@ -588,7 +583,6 @@ int check_reap_later(struct loop *loop, pid_t pid, int pidfd)
 int check_run_script(const struct check_env *env, const struct conf_script *s,
 		     uint32_t timeout_ms)
 {
-	struct script_cred cred;
 	struct script_run *r;
 	int pidfd, err;
 
@@ -601,9 +595,7 @@ int check_run_script(const struct check_env *env, const struct conf_script *s,
 	r->loop = env->loop;
 	snprintf(r->cmd, sizeof(r->cmd), "%s", s->cmd);
 	loop_timer_init(&r->timer, script_timeout, r);
-	err = check_cred(env->g, s, &cred);
-	if (!err)
-		err = check_spawn(&cred, s->cmd, &r->pid, &pidfd);
+	err = check_spawn(&s->cred, s->cmd, &r->pid, &pidfd);
 	if (err) {
 		free(r);
 		return err;

@@ -38,7 +38,6 @@ struct rs_check;
 
 struct check_env {
 	struct loop *loop;
-	const struct conf_global *g; /* script_user, script security */
 	/* After every result of any checker; @changed when state or weight
 	 * moved (then it is logged here already, once). It may free the
 	 * rs_check it is about. */

@@ -50,7 +50,6 @@ struct checker {
 };
 
 struct loop *checker_loop(const struct checker *c);
-const struct conf_global *checker_global(const struct checker *c);
 const struct conf_vs *checker_vs(const struct checker *c);
 /* connect_ip:connect_port, defaulting to the real server's. */
 void checker_dst(const struct checker *c, struct sockaddr_in *sin);
@@ -83,24 +82,9 @@ int checker_send(struct checker *c, const void *buf, size_t len);
 /* Close the socket of c->lfd, if any. */
 void checker_close(struct checker *c);
 
-/* Who a script runs as (check_misc.c): its user's ids, looked up. */
-struct script_cred {
-	bool drop; /* false: as the daemon (root) */
-	uid_t uid;
-	gid_t gid;
-	char user[64];
-};
-
-/*
- * As keepalived: @s's own USER [GROUP] (its user's group by default),
- * else script_user [script_group], else SCRIPT_DEFAULT_USER where it
- * exists, else root. -ENOENT when a user or group named does not exist.
- */
-int check_cred(const struct conf_global *g, const struct conf_script *s,
-	       struct script_cred *cr);
-/* Fork/exec @cmd as @cr in its own process group; *@pidfd reports its
- * exit. */
-int check_spawn(const struct script_cred *cr, const char *cmd, pid_t *pid,
+/* Fork/exec @cmd as @cr (conf_script_cred()'s) in its own process group;
+ * *@pidfd reports its exit. */
+int check_spawn(const struct conf_cred *cr, const char *cmd, pid_t *pid,
 		int *pidfd);
 
 /*

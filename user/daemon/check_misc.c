@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,7 +67,7 @@ static int split(const char *cmd, char *buf, size_t len, char **argv)
 
 /* Only async-signal-safe calls from here to exec (and initgroups(), which
  * may wait on the group database: in the child, not the loop). */
-static void child(char **argv, const struct script_cred *cr)
+static void child(char **argv, const struct conf_cred *cr)
 {
 	sigset_t none;
 	int fd;
@@ -91,38 +90,7 @@ static void child(char **argv, const struct script_cred *cr)
 	_exit(127);
 }
 
-int check_cred(const struct conf_global *g, const struct conf_script *s,
-	       struct script_cred *cr)
-{
-	const char *name = NULL, *group = NULL;
-	struct passwd *pw;
-	struct group *gr;
-
-	memset(cr, 0, sizeof(*cr));
-	if (s && s->user) {
-		name = s->user;
-		group = s->group;
-	} else if (g && g->script_user) {
-		name = g->script_user;
-		group = g->script_group;
-	}
-	pw = getpwnam(name ? name : SCRIPT_DEFAULT_USER);
-	if (!pw)
-		return name ? -ENOENT : 0; /* no default user: root */
-	cr->uid = pw->pw_uid;
-	cr->gid = pw->pw_gid;
-	snprintf(cr->user, sizeof(cr->user), "%s", pw->pw_name);
-	if (group) {
-		gr = getgrnam(group);
-		if (!gr)
-			return -ENOENT;
-		cr->gid = gr->gr_gid;
-	}
-	cr->drop = true;
-	return 0;
-}
-
-int check_spawn(const struct script_cred *cr, const char *cmd, pid_t *pidp,
+int check_spawn(const struct conf_cred *cr, const char *cmd, pid_t *pidp,
 		int *pidfdp)
 {
 	char buf[4096], *argv[MAX_ARGS];
@@ -155,9 +123,6 @@ int check_spawn(const struct script_cred *cr, const char *cmd, pid_t *pidp,
 }
 
 struct misc_priv {
-	/* its user's, looked up once: NSS may block, the loop must not */
-	struct script_cred cred;
-	int cred_err;
 	pid_t pid; /* in flight, its pidfd in c->lfd; 0: none */
 	/* Killed at its timeout, not reaped yet: as keepalived's, the next
 	 * check waits until it has gone. */
@@ -172,7 +137,6 @@ static int misc_init(struct checker *c)
 	if (!p)
 		return -ENOMEM;
 	p->zfd = -1;
-	p->cred_err = check_cred(checker_global(c), &c->cc->misc, &p->cred);
 	c->priv = p;
 	return 0;
 }
@@ -273,14 +237,6 @@ static void misc_event(struct loop_fd *lfd, uint32_t events)
 	}
 }
 
-/* script_user may have been changed: look it up again (at a reload). */
-static void misc_rebind(struct checker *c)
-{
-	struct misc_priv *p = c->priv;
-
-	p->cred_err = check_cred(checker_global(c), &c->cc->misc, &p->cred);
-}
-
 static int misc_start(struct checker *c)
 {
 	struct misc_priv *p = c->priv;
@@ -295,11 +251,7 @@ static int misc_start(struct checker *c)
 		checker_reason(c, "no misc_path");
 		return -EINVAL;
 	}
-	if (p->cred_err) {
-		checker_reason(c, "the script's user or group does not exist");
-		return p->cred_err;
-	}
-	err = check_spawn(&p->cred, c->cc->misc.cmd, &p->pid, &fd);
+	err = check_spawn(&c->cc->misc.cred, c->cc->misc.cmd, &p->pid, &fd);
 	if (err)
 		return checker_errno(c, "exec", err);
 	err = loop_fd_add(checker_loop(c), &c->lfd, fd, EPOLLIN, misc_event, c);
@@ -321,5 +273,4 @@ const struct checker_ops check_misc_ops = {
 	.start = misc_start,
 	.stop = misc_stop,
 	.fini = misc_fini,
-	.rebind = misc_rebind,
 };

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include <linux/types.h>
 #include "daemon/vrrp_pkt.h"
 
@@ -38,10 +39,19 @@ void conf_warning(struct conf_diag *d, const struct conf_loc *at,
 /* keepalived's user for scripts that name none, where it exists */
 #define SCRIPT_DEFAULT_USER "keepalived_script"
 
+/* Who runs a script: its ids, looked up when the file is loaded. */
+struct conf_cred {
+	bool drop; /* false: as the daemon (root) */
+	uid_t uid;
+	gid_t gid;
+	char user[64]; /* for initgroups(), in the script's child */
+};
+
 struct conf_script {
 	char *cmd; /* as written: path and arguments (keepalived quoting) */
 	char *user, *group; /* "SCRIPT [USER [GROUP]]"; NULL: script_user */
 	struct conf_loc at;
+	struct conf_cred cred; /* conf_check_host()'s */
 };
 
 enum conf_check_type {
@@ -373,7 +383,21 @@ void conf_free(struct conf *cf);
  * daemon's -t), errors at start. Interfaces and on-link servers are the
  * daemon's to check (it has netlink). Returns the errors found.
  */
-int conf_check_host(const struct conf *cf, bool fatal, struct conf_diag *d);
+int conf_check_host(struct conf *cf, bool fatal, struct conf_diag *d);
+
+/*
+ * Who runs @s, as keepalived 2.2.7 (lib/notify.c) says: its own USER
+ * [GROUP] (that user's group by default), else script_user
+ * [script_group], else keepalived_script where it exists, else root, but
+ * not under enable_script_security. Sets s->cred, which conf_check_host()
+ * does for every script of the file: the daemon's loop never asks NSS,
+ * which may block. 0, or -errno with @why said: -ENOENT (a user or group
+ * that does not exist), -EPERM (no default user), another (the lookup's).
+ */
+int conf_script_cred(const struct conf_global *g, struct conf_script *s,
+		     char *why, size_t len);
+/* getgrnam_r(): 0, -ENOENT or -errno of the lookup. */
+int conf_find_group(const char *name, gid_t *gid);
 
 /*
  * The daemon's -t: conf_load() of @path, then conf_check_host() with

@@ -22,7 +22,6 @@ struct host {
 	struct conf_diag *d;
 	bool fatal;
 	int errors;
-	uid_t default_uid; /* who runs a script with no user */
 };
 
 static void __attribute__((format(printf, 3, 4)))
@@ -139,42 +138,46 @@ static bool path_unsafe(const char *path, char *what, size_t len)
 	}
 }
 
-static uid_t user_uid(const char *name, bool *ok)
+/* script_user and script_group, said once for the file (keepalived says
+ * them at the keyword), not at each script that runs as them. */
+static void check_script_user(struct host *h)
 {
-	struct passwd *pw = getpwnam(name);
+	struct conf_script s = {.user = h->cf->g.script_user};
+	struct conf_loc at = {h->cf->path, 0};
+	const char *group = h->cf->g.script_group;
+	char why[256];
+	gid_t gid;
+	int err;
 
-	*ok = pw != NULL;
-	return pw ? pw->pw_uid : 0;
+	if (!s.user)
+		return;
+	if (conf_script_cred(&h->cf->g, &s, why, sizeof(why)))
+		problem(h, &at, "%s", why);
+	err = group ? conf_find_group(group, &gid) : 0;
+	if (err == -ENOENT)
+		problem(h, &at, "group %s does not exist", group);
+	else if (err)
+		problem(h, &at, "group %s: cannot look it up: %s", group,
+			strerror(-err));
 }
 
-static void check_user(struct host *h, const struct conf_loc *at,
-		       const char *user, const char *group)
-{
-	bool ok;
-
-	if (user) {
-		user_uid(user, &ok);
-		if (!ok)
-			problem(h, at, "user %s does not exist", user);
-	}
-	if (group && !getgrnam(group))
-		problem(h, at, "group %s does not exist", group);
-}
-
-static void check_script(struct host *h, const struct conf_script *s,
+static void check_script(struct host *h, struct conf_script *s,
 			 const char *what)
 {
 	char prog[PATH_MAX], path[PATH_MAX], why[PATH_MAX + 64];
 	struct stat st;
-	uid_t uid = h->default_uid;
-	bool ok;
+	uid_t uid;
+	int err;
 
 	if (!s->cmd)
 		return;
 	program(s->cmd, prog, sizeof(prog));
-	check_user(h, &s->at, s->user, s->group);
-	if (s->user)
-		uid = user_uid(s->user, &ok);
+	err = conf_script_cred(&h->cf->g, s, why, sizeof(why));
+	if (err == -EPERM)
+		problem(h, &s->at, "%s %s: %s", what, prog, why);
+	else if (err && s->user) /* script_user's: said once, above */
+		problem(h, &s->at, "%s", why);
+	uid = s->cred.drop ? s->cred.uid : 0;
 	if (!find_program(prog, path, sizeof(path))) {
 		problem(h, &s->at, "%s %s: no such file", what, prog);
 		return;
@@ -200,27 +203,19 @@ static void check_script(struct host *h, const struct conf_script *s,
 			what, path, why);
 }
 
-int conf_check_host(const struct conf *cf, bool fatal, struct conf_diag *d)
+int conf_check_host(struct conf *cf, bool fatal, struct conf_diag *d)
 {
 	struct host h = {.cf = cf, .d = d, .fatal = fatal};
-	struct conf_loc at = {cf->path, 0};
-	bool ok;
 	int i, j, k;
 
-	/* keepalived: script_user, else keepalived_script, else root */
-	if (cf->g.script_user) {
-		h.default_uid = user_uid(cf->g.script_user, &ok);
-		check_user(&h, &at, cf->g.script_user, cf->g.script_group);
-	} else {
-		h.default_uid = user_uid(SCRIPT_DEFAULT_USER, &ok);
-	}
+	check_script_user(&h);
 	for (i = 0; i < cf->nvs; i++) {
-		const struct conf_vs *vs = &cf->vs[i];
+		struct conf_vs *vs = &cf->vs[i];
 
 		check_script(&h, &vs->quorum_up, "quorum_up");
 		check_script(&h, &vs->quorum_down, "quorum_down");
 		for (j = 0; j < vs->nrs; j++) {
-			const struct conf_rs *rs = &vs->rs[j];
+			struct conf_rs *rs = &vs->rs[j];
 
 			check_script(&h, &rs->notify_up, "notify_up");
 			check_script(&h, &rs->notify_down, "notify_down");
@@ -231,7 +226,7 @@ int conf_check_host(const struct conf *cf, bool fatal, struct conf_diag *d)
 		}
 	}
 	for (i = 0; i < cf->nvrrp; i++) {
-		const struct conf_vrrp *v = &cf->vrrp[i];
+		struct conf_vrrp *v = &cf->vrrp[i];
 
 		check_script(&h, &v->notify_master, "notify_master");
 		check_script(&h, &v->notify_backup, "notify_backup");
@@ -240,7 +235,7 @@ int conf_check_host(const struct conf *cf, bool fatal, struct conf_diag *d)
 		check_script(&h, &v->notify, "notify");
 	}
 	for (i = 0; i < cf->nsync_groups; i++) {
-		const struct conf_sync_group *g = &cf->sync_groups[i];
+		struct conf_sync_group *g = &cf->sync_groups[i];
 
 		check_script(&h, &g->notify_master, "notify_master");
 		check_script(&h, &g->notify_backup, "notify_backup");

@@ -240,14 +240,13 @@ static bool keeps_checker(const struct d_rs *o, const struct d_rs *r)
  * of the configuration before a reload. New checkers are made first and
  * unchanged ones moved over last, so that a failure leaves @old whole.
  */
-static int start_checks(struct daemon *d, const struct conf *cf,
-			struct d_vs *vs, int nvs, struct d_vs *old, int nold)
+static int start_checks(struct daemon *d, struct d_vs *vs, int nvs,
+			struct d_vs *old, int nold)
 {
 	struct check_env env = d->env;
 	struct lbxdp_backend *all = NULL;
 	int i, k, j, err = 0;
 
-	env.g = &cf->g; /* script_user: the new file's */
 	/* At start only: a reload carries the states over from @old. */
 	if (!old && d->maps_open && read_backends(&d->c, &all))
 		all = NULL;
@@ -652,7 +651,7 @@ int daemon_reload(struct daemon *d, FILE *out)
 			dfsync_abort(&fplan);
 	}
 	if (!err) {
-		err = start_checks(d, cf, vs, nvs, d->vs, d->nvs);
+		err = start_checks(d, vs, nvs, d->vs, d->nvs);
 		if (err) {
 			vrrp_abort(&plan);
 			dfsync_abort(&fplan);
@@ -673,12 +672,11 @@ int daemon_reload(struct daemon *d, FILE *out)
 		return -ECANCELED;
 	}
 	/* The new configuration in place first: the commit's transitions
-	 * run notifies under its script_user. */
+	 * run its notifies, as the users it names. */
 	old_cf = d->cf;
 	old_vs = d->vs;
 	old_nvs = d->nvs;
 	d->cf = cf;
-	d->env.g = &cf->g;
 	d->vs = vs;
 	d->nvs = nvs;
 	if (d->smtp)
@@ -805,7 +803,6 @@ int daemon_run(struct daemon *d)
 	d->mac_deadline = d->start_ms + MAC_WAIT_MS;
 	d->env = (struct check_env){
 		.loop = &d->loop,
-		.g = &d->cf->g,
 		.result = on_result,
 		.log = check_log,
 		.log_arg = d,
@@ -824,7 +821,7 @@ int daemon_run(struct daemon *d)
 	if (!err)
 		err = build_vs(d, d->cf, &d->vs, &d->nvs);
 	if (!err)
-		err = start_checks(d, d->cf, d->vs, d->nvs, NULL, 0);
+		err = start_checks(d, d->vs, d->nvs, NULL, 0);
 	/* after setup_signals(): its threads block the signalfd's signals */
 	if (!err)
 		err = dstats_prepare(d, d->cf, diag.out, &stats);

@@ -172,9 +172,8 @@ static bool script_same(const struct conf_vrrp_script *a,
 }
 
 /* A MISC_CHECK of the script, with keepalived's rise and fall. */
-static int script_new(struct daemon *d, const struct conf *cf,
-		      const struct conf_vrrp_script *cs, bool up,
-		      struct d_vscript **out)
+static int script_new(struct daemon *d, const struct conf_vrrp_script *cs,
+		      bool up, struct d_vscript **out)
 {
 	struct check_env env = d->env;
 	struct d_vscript *s;
@@ -199,7 +198,6 @@ static int script_new(struct daemon *d, const struct conf *cf,
 	s->rs.at = cs->at;
 	s->vs.delay_loop_ms = cs->interval_ms;
 	s->vs.at = cs->at;
-	env.g = &cf->g;
 	env.result = script_result;
 	env.arg = s;
 	env.log = script_log;
@@ -229,7 +227,7 @@ int vrrp_scripts_prepare(struct daemon *d, const struct conf *cf,
 		for (j = 0; j < d->nvscripts; j++)
 			if (script_same(d->vscripts[j]->cs, cs))
 				up = d->vscripts[j]->up;
-		err = script_new(d, cf, cs, up, &nv[i]);
+		err = script_new(d, cs, up, &nv[i]);
 		if (err)
 			break;
 	}
