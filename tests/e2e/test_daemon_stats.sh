@@ -42,6 +42,7 @@ lbxdp_stats {
     auth heavy:$YHASH
     admin admin
     refresh 2s
+    timeout http-request 3s
 }
 virtual_server $LAB_VIP 80 {
     delay_loop 1
@@ -167,6 +168,102 @@ HWM1=$(hwm)
 check "15 wrong logins at once: 15 401s, peak memory +$(((HWM1 - HWM0) / 1024)) MiB, under 96" \
 	eval '[ "$(grep -c "^HTTP/1.. 401 " "$E2E_TMP/burst" || true)" = 15 ] &&
 		[ $((HWM1 - HWM0)) -lt 98304 ]'
+
+# Slowloris: 15 clients from one address (of the 16 slots it may hold:
+# the last request's may not be free yet) each send a header line every
+# 0.5 s, never the blank line that ends the request. Each line resets
+# libmicrohttpd's idle timeout (10 s); "timeout http-request 3s" cuts
+# each 3 s after its connection opened, which frees its thread. Each
+# time is counted from before its client's connect: not under 3 s.
+cat >"$E2E_TMP/slow.py" <<'PYEOF'
+import base64
+import http.client
+import select
+import socket
+import sys
+import time
+
+port, mode, n, secs = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), 20
+if mode == "keepalive":
+    # n requests on one connection, 1.5 s apart: each comes whole 1.5 s
+    # after the answer before it, the last 1.5 s past 3 s after the open.
+    # A viewer's form (403): libmicrohttpd 0.9.75 closes after a page,
+    # answered at the headers, and keeps a connection after a form.
+    hdr = {"Authorization": "Basic " +
+           base64.b64encode(b"viewer:viewpw").decode(),
+           "Content-Type": "application/x-www-form-urlencoded"}
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    got = []
+    for i in range(n):
+        if i:
+            time.sleep(1.5)
+        try:
+            c.request("POST", "/stats", body="csrf=0", headers=hdr)
+            local = c.sock.getsockname()[1]
+            r = c.getresponse()
+            r.read()
+            got.append("%d:%d" % (r.status, local))
+        except (OSError, http.client.HTTPException) as e:
+            got.append(type(e).__name__)
+    print(" ".join(got))
+    sys.exit(0)
+head = b"GET /stats HTTP/1.1\r\nHost: lab\r\n"
+if mode == "silent":
+    secs = 8  # less than libmicrohttpd's idle timeout: not what cuts
+if mode in ("body", "silent"):
+    # whole headers, an admin's: then a form that never ends, or none
+    head = (b"POST /stats HTTP/1.1\r\nHost: lab\r\nAuthorization: Basic " +
+            base64.b64encode(b"admin:s3cret-admin") +
+            b"\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+            b"Content-Length: 4000\r\n\r\n")
+socks, t = [], []
+for _ in range(n):
+    t.append(time.monotonic())
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.sendall(head)
+    socks.append(s)
+cut, i = {}, 0
+while len(cut) < n and time.monotonic() - t[0] < secs:
+    for k, s in enumerate(socks):
+        if k in cut:
+            continue
+        try:
+            if mode != "silent":
+                s.sendall(b"a=%d&" % i if mode == "body" else
+                          b"X-Slow-%d: x\r\n" % i)
+            if select.select([s], [], [], 0)[0] and not s.recv(4096):
+                cut[k] = time.monotonic() - t[k]
+        except OSError:
+            cut[k] = time.monotonic() - t[k]
+    i += 1
+    time.sleep(0.5)
+print("%d cut, after %.2f s at least" % (len(cut), min(cut.values(), default=0)))
+PYEOF
+lab_exec lb "$PY" "$E2E_TMP/slow.py" "$PORT" head 15 >"$E2E_TMP/slow"
+check "15 requests that never end: each cut after its 3 s ($(cat "$E2E_TMP/slow"))" \
+	eval 'read -r n _ _ _ s _ <"$E2E_TMP/slow" && [ "$n" = 15 ] &&
+		awk -v s="$s" "BEGIN { exit !(s >= 3) }"'
+get "${VIEW[@]}" /stats >/dev/null
+check "... and the address gets its page" eval '[ "$(code)" = 200 ]'
+# An admin's form, its headers whole, that never ends: answering the
+# headers (a login) stops the clock, the body starts it again.
+lab_exec lb "$PY" "$E2E_TMP/slow.py" "$PORT" body 3 >"$E2E_TMP/slow"
+check "3 forms that never end: each cut after its 3 s ($(cat "$E2E_TMP/slow"))" \
+	eval 'read -r n _ _ _ s _ <"$E2E_TMP/slow" && [ "$n" = 3 ] &&
+		awk -v s="$s" "BEGIN { exit !(s >= 3) }"'
+lab_exec lb "$PY" "$E2E_TMP/slow.py" "$PORT" silent 3 >"$E2E_TMP/slow"
+check "3 forms whose body never comes: each cut after its 3 s ($(cat "$E2E_TMP/slow"))" \
+	eval 'read -r n _ _ _ s _ <"$E2E_TMP/slow" && [ "$n" = 3 ] &&
+		awk -v s="$s" "BEGIN { exit !(s >= 3) }"'
+# Kept alive: each request's time starts at the answer before it.
+lab_exec lb "$PY" "$E2E_TMP/slow.py" "$PORT" keepalive 4 >"$E2E_TMP/slow"
+check "4 requests 1.5 s apart on one connection: 4 answers ($(cat "$E2E_TMP/slow"))" \
+	eval '[ "$(grep -o "403:[0-9]*" "$E2E_TMP/slow" | sort -u | wc -l)" = 1 ] &&
+		[ "$(grep -o "403:" "$E2E_TMP/slow" | wc -l)" = 4 ]'
+check "daemon -t: a timeout lbxdp_stats has not is an error, named" \
+	eval 'sed "s/timeout http-request 3s/timeout client 3s/" "$CONF" >"$E2E_TMP/bad.conf" &&
+		! lab_lbxdp daemon -t -f "$E2E_TMP/bad.conf" >"$E2E_TMP/t.out" 2>&1 &&
+		grep -q "timeout: .client. is not one lbxdp_stats has" "$E2E_TMP/t.out"'
 
 TOKEN=$(grep -o 'name="csrf" value="[0-9a-f]*"' "$E2E_TMP/page.html" | head -1 | sed 's/.*value="\(.*\)"/\1/')
 SVC_ENC=$(printf '%s' "$LAB_SVC" | "$PY" -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.stdin.read(), safe=""))')

@@ -794,6 +794,7 @@ static void test_vrrp_xdp_global(void **state)
 	assert_true(cf->stats.users[2].hashed);
 	assert_false(cf->stats.users[2].admin);
 	assert_int_equal(cf->stats.refresh_ms, 30000);
+	assert_int_equal(cf->stats.request_timeout_ms, 20000);
 	assert_true(cf->stats.hide_version);
 	assert_false(cf->stats.metrics_auth);
 	assert_string_equal(cf->stats.cert, "/etc/lbxdp/stats.pem");
@@ -812,6 +813,7 @@ static void test_vrrp_xdp_global(void **state)
 	assert_string_equal(cf->stats.realm, "lbxdp");
 	assert_int_equal(cf->stats.nusers, 0);
 	assert_int_equal(cf->stats.refresh_ms, 0);
+	assert_int_equal(cf->stats.request_timeout_ms, 10000); /* HAProxy's */
 	assert_false(cf->stats.hide_version);
 	assert_true(cf->stats.metrics_auth);
 	assert_null(cf->stats.cert);

@@ -314,6 +314,9 @@ struct conf_stats {
 	struct conf_stats_user *users;
 	int nusers;
 	__u32 refresh_ms; /* 0: the page does not refresh itself */
+	/* HAProxy's "timeout http-request": a request comes whole within
+	 * it (default 10 s) */
+	__u32 request_timeout_ms;
 	bool hide_version;
 	bool metrics_auth; /* default on: /metrics wants the same users */
 	char *cert, *key;  /* PEM files: TLS; NULL: plain HTTP */

@@ -2389,6 +2389,28 @@ static void s_refresh(struct p *p, const struct conf_stmt *st, void *o)
 			st->w[1]);
 }
 
+static void s_timeout(struct p *p, const struct conf_stmt *st, void *o)
+{
+	struct conf_stats *s = o;
+
+	if (!need(p, st, 2))
+		return;
+	extra(p, st, 2);
+	if (strcmp(st->w[1], "http-request")) {
+		conf_error(
+			p->d, &st->at,
+			"timeout: '%s' is not one lbxdp_stats has (http-request)",
+			st->w[1]);
+		return;
+	}
+	if (parse_dur(st->w[2], &s->request_timeout_ms) ||
+	    s->request_timeout_ms < 1000 || s->request_timeout_ms > 3600000)
+		conf_error(
+			p->d, &st->at,
+			"timeout http-request: '%s' is not a time from 1s to 1h (HAProxy's: 10s, 1m)",
+			st->w[2]);
+}
+
 static void s_hide_version(struct p *p, const struct conf_stmt *st, void *o)
 {
 	opt_bool(p, st, &((struct conf_stats *)o)->hide_version);
@@ -2436,6 +2458,7 @@ static const struct kw stats_kw[] = {
 	{"auth", s_auth, false},
 	{"admin", s_admin, false},
 	{"refresh", s_refresh, false},
+	{"timeout", s_timeout, false},
 	{"hide-version", s_hide_version, false},
 	{"metrics_auth", s_metrics_auth, false},
 	{"certificate", s_cert, false},
@@ -2511,6 +2534,8 @@ static void stats_finish(struct p *p)
 		s->uri = dup(p, "/stats");
 	if (!s->realm)
 		s->realm = dup(p, "lbxdp");
+	if (!s->request_timeout_ms)
+		s->request_timeout_ms = 10000;
 	if (!s->nusers && s->bind_addr != htonl(INADDR_LOOPBACK))
 		conf_warning(
 			p->d, &s->at,

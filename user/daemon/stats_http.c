@@ -28,6 +28,7 @@
 #include "maps.h"
 #include "service.h"
 #include "daemon/stats.h"
+#include "daemon/stats_guard.h"
 
 #define CONN_LIMIT 64	  /* connections, each a thread */
 #define PER_IP_LIMIT 16	  /* of them from one address */
@@ -61,6 +62,7 @@ struct st_server {
 	int lfd; /* the listening socket: ours; MHD has its own dup */
 	int mfd; /* MHD's, until it stops (quiesced: ours to close) */
 	struct MHD_Daemon *mhd;
+	struct st_guard *guard; /* the request deadline */
 	char *tls_cert, *tls_key;
 	unsigned char csrf_key[32];
 
@@ -957,6 +959,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
 	enum MHD_Result ret = MHD_YES;
 	char *user = NULL;
 
+	/* the request is here, or its headers: ours to answer, untimed */
+	st_guard_waiting(sv->guard, conn, false);
 	/* a connection's thread: below the loop, whose checks and adverts
 	 * must not wait for a page (per thread on Linux; cheap) */
 	if (!rq) {
@@ -989,6 +993,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
 		if (!rq)
 			return MHD_NO;
 		*con_cls = rq;
+		st_guard_waiting(sv->guard, conn, true); /* for the body */
 		return MHD_YES;
 	}
 	if (*upload_len) {
@@ -999,6 +1004,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
 		if (!rq->too_big)
 			rq->len += *upload_len;
 		*upload_len = 0;
+		st_guard_waiting(sv->guard, conn, true);
 		return MHD_YES;
 	}
 	rq->body[rq->len] = 0;
@@ -1016,6 +1022,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
 static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		      enum MHD_RequestTerminationCode toe)
 {
+	struct st_server *sv = cls;
+
+	st_guard_done(sv->guard, conn);
 	free(*con_cls);
 	*con_cls = NULL;
 }
@@ -1123,6 +1132,7 @@ static int listen_on(const struct conf_stats *cs, int *fd)
 
 static void sv_free(struct st_server *sv)
 {
+	st_guard_stop(sv->guard);
 	if (sv->efd >= 0)
 		close(sv->efd);
 	if (sv->lfd >= 0)
@@ -1218,6 +1228,9 @@ int st_server_start(const struct conf_stats *cs, const char *pin_dir,
 			strerror(-err));
 		goto fail;
 	}
+	err = st_guard_start(cs->request_timeout_ms, &sv->guard);
+	if (err)
+		goto fail;
 	/* MHD closes the socket it is given, even when it fails to start */
 	sv->mfd = fcntl(sv->lfd, F_DUPFD_CLOEXEC, 3);
 	if (sv->mfd < 0) {
@@ -1234,6 +1247,8 @@ int st_server_start(const struct conf_stats *cs, const char *pin_dir,
 			 NULL},
 			{MHD_OPTION_CONNECTION_TIMEOUT, CONN_TIMEOUT_S, NULL},
 			{MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)completed, sv},
+			{MHD_OPTION_NOTIFY_CONNECTION,
+			 (intptr_t)st_guard_notify, sv->guard},
 			/* plain HTTP: the list ends before the TLS items */
 			{sv->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT
 				      : MHD_OPTION_END,
