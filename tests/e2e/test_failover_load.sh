@@ -151,6 +151,46 @@ sys.exit(bad != 0)
 EOF
 }
 
+# junk N: N datagrams of 1400 zero bytes to the sync group, from LB1's
+# side (what a master's burst is to a backup's socket; none decodes).
+junk() {
+	ip netns exec "${LAB_PREFIX}lb1" /usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(sys.argv[2]))
+s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 0)
+for _ in range(int(sys.argv[1])):
+    s.sendto(bytes(1400), ("224.0.0.81", 8848))' "$1" "${IP[lb1]}"
+}
+
+# LB2's drops: those that did not decode, and its socket's overflow.
+drops() {
+	status lb2 | /usr/bin/python3 -c '
+import json, sys
+d = json.load(sys.stdin)["flow_sync"]["dropped"]
+print(sum(v for k, v in d.items()
+          if k not in ("replayed", "while_master", "overflow")), d["overflow"])'
+}
+
+# A burst the backup's daemon cannot take at once (stopped): its socket
+# holds hundreds of datagrams (the default buffer, ~90), and says how
+# many it dropped once the daemon reads again (SO_RXQ_OVFL). The count
+# comes with the next datagram: one more after the queue drained. 6000,
+# as more than its ~1800 reach it whatever the veth drops before it.
+overflow() {
+	local bad0 ovf0 bad1 ovf1
+	read -r bad0 ovf0 < <(drops)
+	kill -STOP -- "-${PID[lb2]}"
+	junk 6000
+	kill -CONT -- "-${PID[lb2]}"
+	e2e_wait 10 eval '[ "$(drops)" = "$(sleep 0.3; drops)" ]'
+	junk 1
+	e2e_wait 10 eval 'read -r _ ovf1 < <(drops); [ "$ovf1" -gt "$ovf0" ]'
+	read -r bad1 ovf1 < <(drops)
+	check "$what: 6001 datagrams at a stopped backup: $((bad1 - bad0)) queued and read, $((ovf1 - ovf0)) dropped by its socket and counted" \
+		eval '[ $((bad1 - bad0)) -ge 500 ] && [ $((ovf1 - ovf0)) -ge 1 ]'
+}
+
 # round ALGO SYNC: one failover; checks and a report of what clients saw.
 round() {
 	local algo=$1 sync=$2 what t_kill i bad hosts
@@ -180,6 +220,7 @@ round() {
 		e2e_wait 20 lb2_has_streams
 		check "$what: LB1 sends ($(sync_field lb1 role)), LB2 holds every stream's flow, on its server ($(sync_field lb2 installed_flows) flows installed)" \
 			eval '[ "$(sync_field lb1 role)" = master ] && lb2_has_streams'
+		[ "$algo" = wrr ] && overflow
 	else
 		check "$what: no flow sync runs ($(sync_field lb2 role))" \
 			eval '[ "$(sync_field lb2 role)" = none ]'

@@ -243,6 +243,7 @@ void dfsync_status(struct daemon *d, FILE *out, struct json_object *o)
 				       U(st.dropped[r]));
 	json_object_object_add(dr, "replayed", U(st.replayed));
 	json_object_object_add(dr, "while_master", U(st.not_backup));
+	json_object_object_add(dr, "overflow", U(st.overflow));
 	json_object_object_add(fo, "dropped", dr);
 	json_object_object_add(o, "flow_sync", fo);
 	if (!out)
@@ -271,7 +272,8 @@ void dfsync_status(struct daemon *d, FILE *out, struct json_object *o)
 	for (r = 1; r < FSYNC_DROP__MAX; r++)
 		fprintf(out, " %s %llu", fsync_drop_name(r),
 			(unsigned long long)st.dropped[r]);
-	fprintf(out, " replayed %llu, while master %llu\n",
+	fprintf(out, " replayed %llu, while master %llu, overflow %llu\n",
 		(unsigned long long)st.replayed,
-		(unsigned long long)st.not_backup);
+		(unsigned long long)st.not_backup,
+		(unsigned long long)st.overflow);
 }

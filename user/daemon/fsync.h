@@ -50,7 +50,10 @@ struct fsync_stats {
 	__u64 dropped[FSYNC_DROP__MAX]; /* by reason */
 	__u64 replayed;			/* a sequence not after the last one */
 	__u64 not_backup;		/* datagrams received while master */
-	__u64 install_errors;		/* datagrams a map error cut short */
+	/* datagrams the socket dropped (its buffer full: the loop behind;
+	 * a bad checksum too) */
+	__u64 overflow;
+	__u64 install_errors; /* datagrams a map error cut short */
 	struct lbxdp_sync_install_stats install;
 };
 
