@@ -1712,10 +1712,9 @@ static int script_pid(struct ctx *x, int old, bool loop)
 	return pid;
 }
 
-/* Start @rc's one check of the hung script, and hold that script at its
- * exit before the loop can time it out: 0 without ptrace. */
-static pid_t start_held(struct ctx *x, struct rs_check *rc, int *pid,
-			int *release)
+/* Start @rc's one check, of a script that writes script.pid, and wait
+ * for that pid without running the loop, which times the script out. */
+static int start_script(struct ctx *x, struct rs_check *rc)
 {
 	char path[128];
 
@@ -1725,12 +1724,20 @@ static pid_t start_held(struct ctx *x, struct rs_check *rc, int *pid,
 	rs_check_start(rc, RS_UP, NULL);
 	/* The first check is due now (no warmup): run in this iteration. */
 	assert_int_equal(loop_run_once(&x->loop, 0), 0);
-	*pid = script_pid(x, 0, false);
+	return script_pid(x, 0, false);
+}
+
+/* Start @rc's one check of the hung script, and hold that script at its
+ * exit before the loop can time it out: 0 without ptrace. */
+static pid_t start_held(struct ctx *x, struct rs_check *rc, int *pid,
+			int *release)
+{
+	*pid = start_script(x, rc);
 	return hold_at_exit(*pid, release);
 }
 
 /*
- * A script killed at its timeout that does not die (D state) blocks
+ * A script stopped at its timeout that does not die (D state) blocks
  * nothing: the next checks fail, running none while it lives (as
  * keepalived's), and the loop goes on; a free leaves it to the loop to
  * reap. A wait for it would hang this test (the suite's alarm).
@@ -1767,8 +1774,8 @@ static void test_killed_lingers(void **state)
 	assert_string_equal(s.h.reason, "timeout after 300 ms");
 	/* Killed, held at its exit: the next checks run none. */
 	run_results(x, &s.n, 3);
-	snprintf(want, sizeof(want), "killed at its timeout, pid %d still runs",
-		 pid);
+	snprintf(want, sizeof(want),
+		 "stopped at its timeout, pid %d still runs", pid);
 	assert_string_equal(s.h.reason, want);
 	assert_int_equal(s.h.state, RS_DOWN);
 	assert_true(running(pid));
@@ -1791,6 +1798,84 @@ static void test_killed_lingers(void **state)
 		assert_true(loop_clock_ms() < end);
 		assert_int_equal(loop_run_once(&x->loop, 20), 0);
 	}
+}
+
+/*
+ * As keepalived's, a script past its timeout gets SIGTERM, its group
+ * too, and SIGKILL TERM_GRACE_MS (2 s) later: one that traps it cleans
+ * up, and the children it leaves are killed at its exit; one that
+ * ignores it dies of the SIGKILL, not before.
+ */
+static void test_term_first(void **state)
+{
+	struct ctx *x = *state;
+	struct seen s = {.loop = &x->loop};
+	struct check_env env = {.loop = &x->loop, .result = on_seen, .arg = &s};
+	struct conf_checker ck = {
+		.type = CHECK_MISC,
+		.misc_timeout_ms = 300,
+		.delay_loop_ms = 600000,
+	};
+	struct conf_rs rs = {
+		.addr = LO, .weight = 1, .checkers = &ck, .nchecks = 1};
+	uint64_t end = loop_clock_ms() + BOUND_MS, t;
+	struct rs_check *rc;
+	char path[160];
+	int child, pid;
+
+	/* Each writes script.pid once its trap is set: waited for before
+	 * the loop, which times it out, runs again. Its child ignores
+	 * SIGTERM (inherited across exec). */
+	write_script(
+		x, 7, "trapper",
+		"d=$(dirname \"$0\")\n"
+		"(trap '' TERM; exec sleep 1000) & echo $! > \"$d/tchild.pid\"\n"
+		"trap 'echo t > \"$d/termed\"; exit 3' TERM\n"
+		"echo $$ > \"$d/script.pid\"\n"
+		"while :; do sleep 0.05; done");
+	snprintf(path, sizeof(path), "%s/ctermed", x->dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/termed", x->dir);
+	unlink(path);
+	ck.misc.cmd = x->cmd[7];
+	rc = rs_check_new(&env, &x->vs, &rs);
+	assert_non_null(rc);
+	start_script(x, rc);
+	child = read_pid(x->dir, "tchild.pid");
+	assert_true(child > 0);
+	run_results(x, &s.n, 1);
+	assert_string_equal(s.h.reason, "timeout after 300 ms");
+	/* It cleans up; its child goes with it, though it ignores SIGTERM */
+	while (access(path, F_OK) || running(child)) {
+		assert_true(loop_clock_ms() < end);
+		assert_int_equal(loop_run_once(&x->loop, 20), 0);
+	}
+	rs_check_free(rc);
+
+	/* Its group has the SIGTERM: a child that traps it cleans up while
+	 * the script, which ignores it, lives on (2 s). */
+	write_script(x, 7, "stubborn",
+		     "d=$(dirname \"$0\")\n"
+		     "(trap 'echo c > \"$d/ctermed\"; exit' TERM\n"
+		     " while :; do sleep 0.05; done) &\n"
+		     "trap '' TERM\necho $$ > \"$d/script.pid\"\n"
+		     "while :; do sleep 0.05; done");
+	s.n = 0;
+	rc = rs_check_new(&env, &x->vs, &rs);
+	assert_non_null(rc);
+	pid = start_script(x, rc);
+	run_results(x, &s.n, 1);
+	t = loop_now(&x->loop);
+	/* SIGTERM is not enough, and only the loop's timer sends SIGKILL */
+	assert_true(running(pid));
+	while (in_proc(pid)) {
+		assert_true(loop_clock_ms() < end);
+		assert_int_equal(loop_run_once(&x->loop, 20), 0);
+	}
+	assert_true(loop_now(&x->loop) >= t + 2000);
+	snprintf(path, sizeof(path), "%s/ctermed", x->dir);
+	assert_int_equal(access(path, F_OK), 0);
+	rs_check_free(rc);
 }
 
 struct freeing {
@@ -2050,6 +2135,7 @@ int main(void)
 		cmocka_unit_test(test_spread),
 		cmocka_unit_test(test_free_kills),
 		cmocka_unit_test(test_killed_lingers),
+		cmocka_unit_test(test_term_first),
 		cmocka_unit_test(test_free_in_callback),
 		cmocka_unit_test(test_same),
 		cmocka_unit_test(test_rebind),

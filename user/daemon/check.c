@@ -604,13 +604,10 @@ int check_run_script(const struct check_env *env, const struct conf_script *s,
 	if (!err && timeout_ms)
 		err = loop_timer_in(env->loop, &r->timer, timeout_ms);
 	if (err) {
-		/* Not watched: kill it and reap it now. */
-		siginfo_t si;
-
+		/* Not watched: killed, reaped from the loop if it can be. */
 		kill(-r->pid, SIGKILL);
-		waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED);
 		loop_fd_del(env->loop, &r->lfd);
-		close(pidfd);
+		check_reap_later(env->loop, r->pid, pidfd);
 		free(r);
 		return err;
 	}

@@ -112,8 +112,10 @@ int check_spawn(const struct conf_cred *cr, const char *cmd, pid_t *pidp,
 		/* Gone before we could watch it: reaped by the kernel, for
 		 * SIGCHLD is ignored (no zombie stays): said as wait says it. */
 		err = errno == ESRCH ? -ECHILD : -errno;
+		/* Not watched (no descriptor left): never waited for, a
+		 * zombie at worst. */
 		kill(-pid, SIGKILL);
-		waitpid(pid, NULL, 0);
+		waitpid(pid, NULL, WNOHANG);
 		return err;
 	}
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
@@ -122,13 +124,25 @@ int check_spawn(const struct conf_cred *cr, const char *cmd, pid_t *pidp,
 	return 0;
 }
 
+/* keepalived's: a script past its timeout has this long after SIGTERM
+ * before its group is killed */
+#define TERM_GRACE_MS 2000
+
 struct misc_priv {
 	pid_t pid; /* in flight, its pidfd in c->lfd; 0: none */
-	/* Killed at its timeout, not reaped yet: as keepalived's, the next
-	 * check waits until it has gone. */
+	/*
+	 * Stopped (its timeout, a free), not reaped yet: its pidfd watched
+	 * in the loop, its group killed at its exit or TERM_GRACE_MS after
+	 * the SIGTERM. As keepalived's, the next check waits until it has
+	 * gone.
+	 */
 	pid_t zpid;
 	int zfd;
+	struct loop_fd zlfd;
+	struct loop_timer kill;
 };
+
+static void kill_due(struct loop_timer *t);
 
 static int misc_init(struct checker *c)
 {
@@ -137,54 +151,106 @@ static int misc_init(struct checker *c)
 	if (!p)
 		return -ENOMEM;
 	p->zfd = -1;
+	p->zlfd.fd = -1;
+	loop_timer_init(&p->kill, kill_due, c);
 	c->priv = p;
 	return 0;
 }
 
-/*
- * Reap the script killed last if it has exited. A SIGKILLed process
- * dies at once, unless it waits in the kernel (D state, a hung NFS
- * mount): never wait for it here. True while it has not exited.
- */
-static bool zombie_alive(struct misc_priv *p)
+static bool exited(int pidfd)
 {
 	siginfo_t si = {0};
 
-	if (p->zfd < 0)
-		return false;
-	if (!waitid((idtype_t)P_PIDFD, (id_t)p->zfd, &si, WEXITED | WNOHANG) &&
-	    !si.si_pid)
-		return true;
-	close(p->zfd);
+	return waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si,
+		      WEXITED | WNOHANG | WNOWAIT) ||
+	       si.si_pid;
+}
+
+/* Its group (children the script left) first: the unreaped leader keeps
+ * the group's id from being reused. */
+static void reap_group(pid_t pid, int pidfd)
+{
+	siginfo_t si;
+
+	kill(-pid, SIGKILL);
+	waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED | WNOHANG);
+	close(pidfd);
+}
+
+/* The stopped script exited. */
+static void zombie_gone(struct checker *c)
+{
+	struct misc_priv *p = c->priv;
+
+	loop_fd_del(checker_loop(c), &p->zlfd);
+	loop_timer_cancel(checker_loop(c), &p->kill);
+	reap_group(p->zpid, p->zfd);
 	p->zfd = -1;
 	p->zpid = 0;
+}
+
+static void zombie_event(struct loop_fd *h, uint32_t events)
+{
+	struct checker *c = h->arg;
+
+	if (exited(h->fd))
+		zombie_gone(c);
+}
+
+static void kill_due(struct loop_timer *t)
+{
+	struct checker *c = t->arg;
+	struct misc_priv *p = c->priv;
+
+	if (p->zfd >= 0)
+		kill(-p->zpid, SIGKILL);
+}
+
+/*
+ * Whether the script stopped last still runs. A SIGKILLed process dies at
+ * once, unless it waits in the kernel (D state, a hung NFS mount): never
+ * wait for it here.
+ */
+static bool zombie_alive(struct checker *c)
+{
+	struct misc_priv *p = c->priv;
+
+	if (p->zfd < 0)
+		return false;
+	if (!exited(p->zfd))
+		return true;
+	zombie_gone(c);
 	return false;
 }
 
 static void misc_stop(struct checker *c)
 {
 	struct misc_priv *p = c->priv;
-	siginfo_t si = {0};
+	struct loop *l = checker_loop(c);
 	int fd = c->lfd.fd;
 
 	if (fd < 0)
 		return;
-	loop_fd_del(checker_loop(c), &c->lfd);
-	if (p->pid) {
-		/* Still running (timeout, free): the whole group goes. */
-		kill(-p->pid, SIGKILL);
-		if (waitid((idtype_t)P_PIDFD, (id_t)fd, &si,
-			   WEXITED | WNOHANG) ||
-		    !si.si_pid) {
-			/* None older: misc_start() reaped it or refused. */
-			p->zpid = p->pid;
-			p->zfd = fd;
-			fd = -1;
-		}
-		p->pid = 0;
-	}
-	if (fd >= 0)
+	loop_fd_del(l, &c->lfd);
+	if (!p->pid) {
 		close(fd);
+		return;
+	}
+	if (exited(fd)) {
+		reap_group(p->pid, fd);
+		p->pid = 0;
+		return;
+	}
+	/* Still running (timeout, free): keepalived's SIGTERM to its
+	 * group, then SIGKILL. None older: misc_start() reaped it or
+	 * refused. */
+	kill(-p->pid, SIGTERM);
+	p->zpid = p->pid;
+	p->zfd = fd;
+	p->pid = 0;
+	if (loop_fd_add(l, &p->zlfd, fd, EPOLLIN, zombie_event, c) ||
+	    loop_timer_in(l, &p->kill, TERM_GRACE_MS))
+		kill(-p->zpid, SIGKILL); /* unwatched: no grace */
 }
 
 static void misc_fini(struct checker *c)
@@ -194,8 +260,13 @@ static void misc_fini(struct checker *c)
 	if (!p)
 		return;
 	misc_stop(c);
-	if (zombie_alive(p))
+	if (zombie_alive(c)) {
+		/* freed: no grace left to wait out */
+		loop_fd_del(checker_loop(c), &p->zlfd);
+		loop_timer_cancel(checker_loop(c), &p->kill);
+		kill(-p->zpid, SIGKILL);
 		check_reap_later(checker_loop(c), p->zpid, p->zfd);
+	}
 	free(p);
 	c->priv = NULL;
 }
@@ -242,8 +313,8 @@ static int misc_start(struct checker *c)
 	struct misc_priv *p = c->priv;
 	int fd, err;
 
-	if (zombie_alive(p)) {
-		checker_reason(c, "killed at its timeout, pid %d still runs",
+	if (zombie_alive(c)) {
+		checker_reason(c, "stopped at its timeout, pid %d still runs",
 			       (int)p->zpid);
 		return -EBUSY;
 	}
@@ -256,11 +327,8 @@ static int misc_start(struct checker *c)
 		return checker_errno(c, "exec", err);
 	err = loop_fd_add(checker_loop(c), &c->lfd, fd, EPOLLIN, misc_event, c);
 	if (err) {
-		siginfo_t si;
-
 		kill(-p->pid, SIGKILL);
-		waitid((idtype_t)P_PIDFD, (id_t)fd, &si, WEXITED);
-		close(fd);
+		check_reap_later(checker_loop(c), p->pid, fd);
 		p->pid = 0;
 		return checker_errno(c, "epoll", err);
 	}
