@@ -96,15 +96,18 @@ int conf_script_cred(const struct conf_global *g, struct conf_script *s,
 	}
 	name = user ? user : SCRIPT_DEFAULT_USER;
 	err = find_user(name, cr);
-	if (err == -ENOENT && !user) {
+	if (err && !user) {
+		/* keepalived: root, but not under script security */
 		memset(cr, 0, sizeof(*cr));
 		if (!g->script_security)
-			return 0; /* root */
+			return 0;
 		snprintf(why, len,
 			 "no user to run it as: enable_script_security runs "
-			 "none as root unless script_user says so, and %s "
-			 "does not exist",
-			 name);
+			 "none as root unless script_user says so, and %s %s%s",
+			 name,
+			 err == -ENOENT ? "does not exist"
+					: "cannot be looked up: ",
+			 err == -ENOENT ? "" : strerror(-err));
 		return -EPERM;
 	}
 	if (!err && group) {

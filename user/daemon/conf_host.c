@@ -22,6 +22,10 @@ struct host {
 	struct conf_diag *d;
 	bool fatal;
 	int errors;
+	/* who runs a script that names no user: looked up once a load */
+	struct conf_script def;
+	int def_err;
+	char def_why[256];
 };
 
 static void __attribute__((format(printf, 3, 4)))
@@ -172,7 +176,13 @@ static void check_script(struct host *h, struct conf_script *s,
 	if (!s->cmd)
 		return;
 	program(s->cmd, prog, sizeof(prog));
-	err = conf_script_cred(&h->cf->g, s, why, sizeof(why));
+	if (s->user) {
+		err = conf_script_cred(&h->cf->g, s, why, sizeof(why));
+	} else {
+		s->cred = h->def.cred;
+		err = h->def_err;
+		snprintf(why, sizeof(why), "%s", h->def_why);
+	}
 	if (err == -EPERM)
 		problem(h, &s->at, "%s %s: %s", what, prog, why);
 	else if (err && s->user) /* script_user's: said once, above */
@@ -209,6 +219,8 @@ int conf_check_host(struct conf *cf, bool fatal, struct conf_diag *d)
 	int i, j, k;
 
 	check_script_user(&h);
+	h.def_err =
+		conf_script_cred(&cf->g, &h.def, h.def_why, sizeof(h.def_why));
 	for (i = 0; i < cf->nvs; i++) {
 		struct conf_vs *vs = &cf->vs[i];
 
