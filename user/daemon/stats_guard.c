@@ -16,8 +16,9 @@
 struct st_conn {
 	struct st_conn *next, **pprev;
 	int fd;
-	uint64_t since; /* loop_clock_ms(): the request's time started */
-	bool waiting;	/* for the request's bytes: timed */
+	uint64_t since;	 /* loop_clock_ms(): the request's time started */
+	uint64_t paused; /* when it stopped waiting: the answer's time */
+	bool waiting;	 /* for the request's bytes: timed */
 	bool cut;
 };
 
@@ -177,6 +178,11 @@ void st_guard_waiting(struct st_guard *g, struct MHD_Connection *conn,
 	if (!c)
 		return;
 	pthread_mutex_lock(&g->mu);
+	/* the server's time (a login's turn, a reload) does not count */
+	if (c->waiting && !waiting)
+		c->paused = loop_clock_ms();
+	else if (!c->waiting && waiting)
+		c->since += loop_clock_ms() - c->paused;
 	c->waiting = waiting;
 	pthread_cond_signal(&g->cv);
 	pthread_mutex_unlock(&g->mu);
