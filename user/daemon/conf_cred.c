@@ -17,9 +17,14 @@ static bool not_found(int err)
 	return err == 0 || err == ENOENT || err == ESRCH;
 }
 
-static int find_user(const char *name, struct conf_cred *cr)
+/*
+ * getpwnam_r() of @name into @cr, or with @cr NULL getgrnam_r() into
+ * @gid, its buffer grown as needed: 0, -ENOENT or -errno.
+ */
+static int lookup(const char *name, struct conf_cred *cr, gid_t *gid)
 {
-	struct passwd pw, *res = NULL;
+	struct passwd pw, *pres = NULL;
+	struct group gr, *gres = NULL;
 	size_t len = 1024;
 	char *buf = NULL, *nb;
 	int err;
@@ -32,20 +37,23 @@ static int find_user(const char *name, struct conf_cred *cr)
 			goto cleanup;
 		}
 		buf = nb;
-		err = getpwnam_r(name, &pw, buf, len, &res);
+		err = cr ? getpwnam_r(name, &pw, buf, len, &pres)
+			 : getgrnam_r(name, &gr, buf, len, &gres);
 	} while (err == ERANGE && len < NSS_BUF_MAX);
-	if (!res) {
+	if (!pres && !gres) {
 		err = not_found(err) ? ENOENT : err;
 		goto cleanup;
 	}
-	if (strlen(pw.pw_name) >= sizeof(cr->user)) {
-		err = ENAMETOOLONG;
-		goto cleanup;
-	}
-	strcpy(cr->user, pw.pw_name);
-	cr->uid = pw.pw_uid;
-	cr->gid = pw.pw_gid;
 	err = 0;
+	if (gres) {
+		*gid = gr.gr_gid;
+	} else if (strlen(pw.pw_name) >= sizeof(cr->user)) {
+		err = ENAMETOOLONG;
+	} else {
+		strcpy(cr->user, pw.pw_name);
+		cr->uid = pw.pw_uid;
+		cr->gid = pw.pw_gid;
+	}
 cleanup:
 	free(buf);
 	return -err;
@@ -53,30 +61,7 @@ cleanup:
 
 int conf_find_group(const char *name, gid_t *gid)
 {
-	struct group gr, *res = NULL;
-	size_t len = 1024;
-	char *buf = NULL, *nb;
-	int err;
-
-	do {
-		len *= 2;
-		nb = realloc(buf, len);
-		if (!nb) {
-			err = ENOMEM;
-			goto cleanup;
-		}
-		buf = nb;
-		err = getgrnam_r(name, &gr, buf, len, &res);
-	} while (err == ERANGE && len < NSS_BUF_MAX);
-	if (!res) {
-		err = not_found(err) ? ENOENT : err;
-		goto cleanup;
-	}
-	*gid = gr.gr_gid;
-	err = 0;
-cleanup:
-	free(buf);
-	return -err;
+	return lookup(name, NULL, gid);
 }
 
 int conf_script_cred(const struct conf_global *g, struct conf_script *s,
@@ -95,7 +80,7 @@ int conf_script_cred(const struct conf_global *g, struct conf_script *s,
 		group = g->script_group;
 	}
 	name = user ? user : SCRIPT_DEFAULT_USER;
-	err = find_user(name, cr);
+	err = lookup(name, cr, NULL);
 	if (err && !user) {
 		/* keepalived: root, but not under script security */
 		memset(cr, 0, sizeof(*cr));
