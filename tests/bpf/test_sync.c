@@ -672,6 +672,7 @@ static void test_pair(void)
 		.dest = htonl(0x7f000001),
 		.source = htonl(0x7f000001),
 		.key = {.b = "0123456789abcdef-pair", .len = 21},
+		.handover_ms = 1500,
 	};
 	struct fsync *m = NULL, *bk = NULL;
 	struct lbxdp_config bcfg0 = {};
@@ -930,6 +931,101 @@ static void test_pair(void)
 			loop_run_once(&l, 50);
 		fsync_get_stats(m, &ms);
 		ASSERT_EQ(ms.unnamed, unnamed + 1, "events dropped");
+	}
+	test__context("a handover to a new master");
+	{
+		/* A SYN whose event the master has not read, and a flow the
+		 * backup lost: the old master's pass carries both to the new
+		 * one, which takes them within its window (1.5 s here), and
+		 * nothing after it. */
+		struct fspec syn5 = SYNF(CLIENT(17), 40046, VIP1, 80);
+		const struct lbxdp_flow_key k15 = {
+			.src = {htonl(CLIENT(15))},
+			.dst = {htonl(VIP1)},
+			.sport = htons(40044),
+			.dport = htons(80),
+			.proto = IPPROTO_TCP,
+			.family = LBXDP_AF_INET,
+		};
+		struct lbxdp_flow_key k17 = k15;
+		struct fsync_batch rb = {.syncid = 5, .count = 1};
+		__u64 handover, not_backup, flows, since, ended = 0;
+		int be5;
+
+		k17.src[0] = htonl(CLIENT(17));
+		k17.sport = htons(40046);
+		/* The default timeouts: a new mastership's pass, then none
+		 * for 75 s, so that only the handover sends these. */
+		if (!tcp_timeout_set(&env.main, LBXDP_DEF_TCP_TIMEOUT))
+			goto out;
+		tmo_set = false;
+		if (!ASSERT_OK(fsync_set_master(m, false), "master off") ||
+		    !ASSERT_OK(fsync_set_master(m, true), "master again"))
+			goto out;
+		fsync_feed_on(m);
+		for (tries = 0; tries < 10; tries++)
+			loop_run_once(&l, 50);
+		fsync_get_stats(bk, &bs);
+		handover = bs.handover;
+		not_backup = bs.not_backup;
+		be5 = forward(&syn5, "a SYN just before the handover");
+		if (be5 < 0 ||
+		    !ASSERT_OK(lbxdp_flow_del(&lb_b.ctx, &k15, NULL),
+			       "the backup loses a flow") ||
+		    !ASSERT_OK(fsync_set_master(bk, true),
+			       "the backup: master") ||
+		    !ASSERT_OK(fsync_set_master(m, false),
+			       "the master steps down"))
+			goto out;
+		since = loop_now(&l);
+		ASSERT_TRUE(fsync_is_leaving(m), "the old master hands over");
+		for (tries = 0; tries < 100; tries++) {
+			loop_run_once(&l, 50);
+			fsync_get_stats(m, &ms);
+			fsync_get_stats(bk, &bs);
+			if (!fsync_is_leaving(m) && !ended)
+				ended = loop_now(&l);
+			if (ended && bs.received == ms.datagrams)
+				break;
+		}
+		/* Its pass sent (a few flows): not the whole window. */
+		ASSERT_TRUE(ended, "its handover ends");
+		ASSERT_CMP(ended - since, <, 1500, "the handover's ms",
+			   "less than ");
+		ASSERT_CMP(bs.handover, >, handover,
+			   "datagrams the new master took", "more than ");
+		ASSERT_EQ(bs.not_backup, not_backup,
+			  "datagrams it dropped as master");
+		if (ASSERT_OK(lbxdp_flow_get(&lb_b.ctx, &k17, &fv),
+			      "the new master's entry of the unread SYN")) {
+			__u32 id = 0;
+
+			addr4(addr, BACKEND(be5 + 1));
+			ASSERT_OK(
+				lbxdp_backend_find(&lb_b.ctx, &bkey, addr, &id),
+				"B backend find");
+			ASSERT_EQ(fv.backend, id, "its server");
+		}
+		ASSERT_OK(lbxdp_flow_get(&lb_b.ctx, &k15, &fv),
+			  "the new master's entry of the flow it lost");
+
+		/* Past its window: a master's own entries stand. */
+		while (loop_now(&l) < since + 1600 && tries++ < 200)
+			loop_run_once(&l, 50);
+		flows = bs.install.flows;
+		handover = bs.handover;
+		one_entry(&rb, &bkey, CLIENT(18), 40047, 0);
+		rb.seq = lbxdp_realtime_us();
+		send_batch(&rb, &o.key);
+		for (tries = 0; tries < 100 && bs.not_backup == not_backup;
+		     tries++) {
+			loop_run_once(&l, 50);
+			fsync_get_stats(bk, &bs);
+		}
+		ASSERT_EQ(bs.not_backup, not_backup + 1,
+			  "datagrams dropped after the window");
+		ASSERT_EQ(bs.install.flows, flows, "flows installed from it");
+		ASSERT_EQ(bs.handover, handover, "taken after the window");
 	}
 	test__context("a restarted backup, and datagrams of before");
 	{

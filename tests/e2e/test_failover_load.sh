@@ -110,10 +110,10 @@ has() { [[ "$1" == *"$2"* ]]; }
 # The streams' clock (CLOCK_MONOTONIC).
 now() { /usr/bin/python3 -c 'import time; print(f"{time.monotonic():.3f}")'; }
 
-# lb2_has_streams: LB2's flow table holds every stream's flow, on the
+# has_streams LB: LB's flow table holds every stream's flow, on the
 # server that the stream has its answers from.
-lb2_has_streams() {
-	/usr/bin/python3 - "$PIN_BASE/lb2" "$OUT" "$NSTREAMS" "$VIP" "$SPORT" \
+has_streams() {
+	/usr/bin/python3 - "$PIN_BASE/$1" "$OUT" "$NSTREAMS" "$VIP" "$SPORT" \
 		"${IP[client]}" "$W1" "$W2" <<'EOF'
 import json, socket, struct, subprocess, sys
 pin, out, n, vip, sport, client, w1, w2 = sys.argv[1:]
@@ -145,11 +145,13 @@ for i in range(int(n)):
     host = open(f"{out}/stream-{i}").readline().split()[1]
     got = names.get(flows.get(port), flows.get(port))
     if got != host:
-        print(f"stream {i} (port {port}) answers from {host}, LB2's flow: {got}")
+        print(f"stream {i} (port {port}) answers from {host}, the LB's flow: {got}")
         bad += 1
 sys.exit(bad != 0)
 EOF
 }
+
+lb2_has_streams() { has_streams lb2; }
 
 # junk N: N datagrams of 1400 zero bytes to the sync group, from LB1's
 # side (what a master's burst is to a backup's socket; none decodes).
@@ -191,9 +193,72 @@ overflow() {
 		eval '[ $((bad1 - bad0)) -ge 500 ] && [ $((ovf1 - ovf0)) -ge 1 ]'
 }
 
+# survived: $bad, how many streams broke or moved to another server
+# (each told).
+survived() {
+	local i hosts
+	bad=0
+	for ((i = 0; i < NSTREAMS; i++)); do
+		hosts=$(awk '{ print $2 }' "$OUT/stream-$i" | sort -u | tr '\n' ' ')
+		if [ "$(echo "$hosts" | wc -w)" != 1 ] || [ "$hosts" = "error " ]; then
+			bad=$((bad + 1))
+			diag "stream $i: $(grep -c . "$OUT/stream-$i") answers from: $hosts$(grep -m1 error "$OUT/stream-$i")"
+		fi
+	done
+}
+
+# A planned switchover: LB1's daemon stops (priority 0) while LB2, whose
+# daemon started after the streams, lacks their flows (LB1's first
+# refresh scan was over, its next is 75 s away). LB1 hands over before it exits: every live
+# entry once more, which LB2 installs, so the streams keep their servers.
+handover() {
+	local what="wrr with flow sync, a stop" i bad t_over
+	pair_lab wrr
+	for i in 1 2; do
+		lab_bg "web$i" "stream-web$i" /usr/bin/python3 \
+			"$E2E_DIR/streams.py" serve "web$i" "$SPORT"
+	done
+	conf "$E2E_TMP/lb1.conf" master wrr 1
+	conf "$E2E_TMP/lb2.conf" backup wrr 1
+	# A table of 4096 flows: LB1's first scan, at its mastership, ends
+	# within ms, long before LB2 listens.
+	sed -i '/^lbxdp_xdp {/a\    flows 4096' "$E2E_TMP/lb1.conf" "$E2E_TMP/lb2.conf"
+	lb_start lb1 "$E2E_TMP/lb1.conf"
+	e2e_wait 20 eval '[ "$(holders)" = lb1 ] && all_up lb1'
+	OUT=$(lab_state)/client
+	mkdir -p "$OUT"
+	lab_bg client streams /usr/bin/python3 "$E2E_DIR/streams.py" client \
+		"$VIP" "$SPORT" "$NSTREAMS" 80 "$OUT"
+	e2e_wait 20 streams_up
+	lb_start lb2 "$E2E_TMP/lb2.conf"
+	e2e_wait 20 eval 'backup_ready lb2 && all_up lb2'
+	check "$what: $NSTREAMS streams through LB1; LB2, started after them, is backup and lacks their flows" \
+		eval 'streams_up && backup_ready lb2 && ! lb2_has_streams >/dev/null'
+
+	lb_stop lb1
+	e2e_wait 10 lb2_has_streams
+	diag "$what: LB2's flow sync: $(status lb2 | /usr/bin/python3 -c '
+import json, sys
+f = json.load(sys.stdin)["flow_sync"]
+print(", ".join(f"{k} {f[k]}" for k in ("datagrams_received", "received_in_handover", "installed_flows", "kept", "expired", "no_backend", "backend_down")), f["dropped"])')"
+	check "$what: LB1 stopped, having handed over every stream's flow to LB2, on its server ($(grep -o 'handed over.*' "${LOG[lb1]}"))" \
+		eval 'lb2_has_streams && grep -q "flow sync: handed over before stopping" "${LOG[lb1]}"'
+	e2e_wait 15 eval '[ "$(inst_state lb2)" = MASTER ] && holds lb2 "$VIP"'
+	t_over=$(now)
+	e2e_wait 30 answered_since "$t_over"
+	check "$what: every stream answered through LB2" \
+		answered_since "$t_over"
+	touch "$OUT/stop"
+	e2e_wait 20 eval '! pgrep -f "streams.py client" >/dev/null'
+	survived
+	check "$what: $NSTREAMS of $NSTREAMS streams survived on their servers ($bad broke or moved)" \
+		[ "$bad" = 0 ]
+	lb_stop lb2
+}
+
 # round ALGO SYNC: one failover; checks and a report of what clients saw.
 round() {
-	local algo=$1 sync=$2 what t_kill i bad hosts
+	local algo=$1 sync=$2 what t_kill bad
 	what=$algo
 	[ "$sync" = 0 ] || what="$algo with flow sync"
 	pair_lab "$algo"
@@ -242,14 +307,7 @@ round() {
 	touch "$OUT/stop"
 	e2e_wait 20 eval '! pgrep -f "streams.py client" >/dev/null'
 
-	bad=0
-	for ((i = 0; i < NSTREAMS; i++)); do
-		hosts=$(awk '{ print $2 }' "$OUT/stream-$i" | sort -u | tr '\n' ' ')
-		if [ "$(echo "$hosts" | wc -w)" != 1 ] || [ "$hosts" = "error " ]; then
-			bad=$((bad + 1))
-			diag "stream $i: $(grep -c . "$OUT/stream-$i") answers from: $hosts$(grep -m1 error "$OUT/stream-$i")"
-		fi
-	done
+	survived
 	check "$what: $NSTREAMS of $NSTREAMS streams survived on their servers ($bad broke or moved)" \
 		[ "$bad" = 0 ]
 	# New connections: how many failed, first to last failure.
@@ -267,6 +325,7 @@ round() {
 round mh 0
 round wrr 1
 round mh 1
+handover
 
 # A key others may read is refused with the file and line that name it.
 chmod 644 "$KEY"

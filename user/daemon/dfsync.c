@@ -182,8 +182,18 @@ void dfsync_feed(struct daemon *d)
 
 void dfsync_stop(struct daemon *d)
 {
+	struct fsync_stats st0, st;
+
 	if (!d->fsync)
 		return;
+	if (fsync_is_master(d->fsync) || fsync_is_leaving(d->fsync)) {
+		fsync_get_stats(d->fsync, &st0);
+		fsync_stop(d->fsync);
+		fsync_get_stats(d->fsync, &st);
+		d_log(d,
+		      "flow sync: handed over before stopping: %llu entries sent",
+		      (unsigned long long)(st.sent - st0.sent));
+	}
 	fsync_close(d->fsync);
 	d->fsync = NULL;
 	explicit_bzero(&d->fsync_o.key, sizeof(d->fsync_o.key));
@@ -220,6 +230,9 @@ void dfsync_status(struct daemon *d, FILE *out, struct json_object *o)
 			       json_object_new_string(fsync_is_master(d->fsync)
 							      ? "master"
 							      : "backup"));
+	json_object_object_add(
+		fo, "handing_over",
+		json_object_new_boolean(fsync_is_leaving(d->fsync)));
 	json_object_object_add(fo, "sent", U(st.sent));
 	json_object_object_add(fo, "datagrams_sent", U(st.datagrams));
 	json_object_object_add(fo, "refreshed", U(st.refreshed));
@@ -228,6 +241,7 @@ void dfsync_status(struct daemon *d, FILE *out, struct json_object *o)
 	json_object_object_add(fo, "send_errors", U(st.send_errors));
 	json_object_object_add(fo, "ring_full", U(ring_full));
 	json_object_object_add(fo, "datagrams_received", U(st.received));
+	json_object_object_add(fo, "received_in_handover", U(st.handover));
 	json_object_object_add(fo, "installed_flows", U(in->flows));
 	json_object_object_add(fo, "installed_persists", U(in->persists));
 	json_object_object_add(fo, "kept", U(in->kept));
@@ -251,20 +265,22 @@ void dfsync_status(struct daemon *d, FILE *out, struct json_object *o)
 	fprintf(out,
 		"flow sync on %s, id %u: %s\n"
 		"  sent %llu entries in %llu datagrams (refreshed %llu), lost: queue full %llu, maps away %llu, send errors %llu, ring full %llu\n"
-		"  received %llu datagrams: installed %llu flows, %llu persistence; skipped: kept %llu, expired %llu, no service %llu, no backend %llu, backend down %llu, no persistence %llu; map errors %llu\n"
+		"  received %llu datagrams (%llu as a new master): installed %llu flows, %llu persistence; skipped: kept %llu, expired %llu, no service %llu, no backend %llu, backend down %llu, no persistence %llu; map errors %llu\n"
 		"  dropped:",
 		d->cf->lvs_sync.interface, d->fsync_o.syncid,
 		fsync_is_master(d->fsync) ? "master (sending)"
-					  : "backup (installing)",
+		: fsync_is_leaving(d->fsync)
+			? "backup (installing; handing its flows over)"
+			: "backup (installing)",
 		(unsigned long long)st.sent, (unsigned long long)st.datagrams,
 		(unsigned long long)st.refreshed,
 		(unsigned long long)st.queue_full,
 		(unsigned long long)st.unnamed,
 		(unsigned long long)st.send_errors,
 		(unsigned long long)ring_full, (unsigned long long)st.received,
-		(unsigned long long)in->flows, (unsigned long long)in->persists,
-		(unsigned long long)in->kept, (unsigned long long)in->expired,
-		(unsigned long long)in->no_vip,
+		(unsigned long long)st.handover, (unsigned long long)in->flows,
+		(unsigned long long)in->persists, (unsigned long long)in->kept,
+		(unsigned long long)in->expired, (unsigned long long)in->no_vip,
 		(unsigned long long)in->no_backend,
 		(unsigned long long)in->backend_down,
 		(unsigned long long)in->no_persist,

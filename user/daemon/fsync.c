@@ -43,6 +43,10 @@ struct fsync {
 	struct loop_fd rbh;
 	struct loop_timer tick, scan;
 	bool master;
+	/* Handing over (master no more): the rest of the queue and one
+	 * scan pass go out until leave_until. */
+	bool leaving, pass_done;
+	__u64 leave_until, master_since; /* loop ms */
 	/* The master's queue: a ring of o.queue entries. */
 	struct lbxdp_sync_entry *q;
 	__u32 qhead, qlen;
@@ -238,6 +242,26 @@ static void send_queued(struct fsync *f, bool flush)
 	}
 }
 
+/* The data plane's feed, read no more. */
+static void ring_close(struct fsync *f)
+{
+	loop_fd_del(f->l, &f->rbh);
+	ring_buffer__free(f->rb);
+	f->rb = NULL;
+	if (f->ring_fd >= 0)
+		close(f->ring_fd);
+	f->ring_fd = -1;
+}
+
+/* The handover is over: what it did not send is dropped. */
+static void leave_end(struct fsync *f)
+{
+	loop_timer_cancel(f->l, &f->tick);
+	loop_timer_cancel(f->l, &f->scan);
+	f->leaving = f->pass_done = f->scanning = false;
+	f->qlen = 0;
+}
+
 /* Read even without the records (the maps between two syncs): events left
  * in the ring would wake the level-triggered loop at every turn. Those
  * are dropped, counted; the next scan sends what lives. */
@@ -262,7 +286,12 @@ static void on_tick(struct loop_timer *t)
 {
 	struct fsync *f = t->arg;
 
-	if (!f->master)
+	if (f->leaving &&
+	    (loop_now(f->l) >= f->leave_until || (f->pass_done && !f->qlen))) {
+		leave_end(f);
+		return;
+	}
+	if (!f->master && !f->leaving)
 		return;
 	drain_ring(f);
 	send_queued(f, true);
@@ -360,11 +389,12 @@ static int scan_chunk(struct fsync *f, bool *done)
 static void on_scan(struct loop_timer *t)
 {
 	struct fsync *f = t->arg;
-	__u64 wait = SCAN_STEP_MS;
+	/* A handover races the new master's takeover: no pause. */
+	__u64 wait = f->leaving ? 0 : SCAN_STEP_MS;
 	bool done = false;
 	int err;
 
-	if (!f->master)
+	if (!f->master && !f->leaving)
 		return;
 	if (!f->scanning) {
 		f->scanning = true;
@@ -384,6 +414,11 @@ static void on_scan(struct loop_timer *t)
 		wait = scan_period_ms(f);
 	}
 	send_queued(f, false);
+	/* A handover makes one pass; the tick ends it once sent. */
+	if (f->leaving && done) {
+		f->pass_done = true;
+		return;
+	}
 	loop_timer_in(f->l, &f->scan, wait);
 }
 
@@ -422,7 +457,10 @@ static void on_recv(struct loop_fd *h, uint32_t events)
 			if (drops > f->st.overflow)
 				f->st.overflow = drops;
 		}
-		if (f->master) {
+		/* A new master takes its old one's handover, then no more:
+		 * its own entries are what its data plane placed. */
+		if (f->master &&
+		    loop_now(f->l) - f->master_since >= f->o.handover_ms) {
 			f->st.not_backup++;
 			continue;
 		}
@@ -440,6 +478,8 @@ static void on_recv(struct loop_fd *h, uint32_t events)
 		f->have_last = true;
 		f->last_seq = b->seq;
 		f->st.received++;
+		if (f->master)
+			f->st.handover++;
 		fsync_age_in_flight(b, now_us);
 		if (lbxdp_sync_install(f->c, f->inst, b->e, (size_t)b->count,
 				       lbxdp_prog_now(f->c), &f->st.install))
@@ -561,6 +601,8 @@ int fsync_open(struct fsync **out, struct loop *l, struct lbxdp_ctx *c,
 		f->o.rate = FSYNC_DEF_RATE;
 	if (!f->o.queue)
 		f->o.queue = FSYNC_DEF_QUEUE;
+	if (!f->o.handover_ms)
+		f->o.handover_ms = FSYNC_HANDOVER_MS;
 	f->to.sin_family = AF_INET;
 	f->to.sin_port = htons(f->o.port);
 	f->to.sin_addr.s_addr = f->o.dest;
@@ -598,6 +640,25 @@ int fsync_open(struct fsync **out, struct loop *l, struct lbxdp_ctx *c,
 	return 0;
 }
 
+/*
+ * Master no more: the queue and one scan pass go out, as the rate allows,
+ * for up to o.handover_ms, to a new master that takes them for as long
+ * after its start (on_recv()). Flows placed here in the last moments (the
+ * ring's events not read yet) or since the peer listened (it may preempt
+ * as soon as it is back) keep their servers there. The caller turns the
+ * feed off: the pass reads the table.
+ */
+static void leave(struct fsync *f)
+{
+	ring_close(f);
+	f->feed_on = f->scanning = f->pass_done = false;
+	f->leaving = true;
+	f->leave_until = loop_now(f->l) + f->o.handover_ms;
+	if (loop_timer_in(f->l, &f->scan, 0) ||
+	    loop_timer_in(f->l, &f->tick, FSYNC_TICK_MS))
+		leave_end(f);
+}
+
 int fsync_set_master(struct fsync *f, bool master)
 {
 	int err;
@@ -606,18 +667,12 @@ int fsync_set_master(struct fsync *f, bool master)
 		return 0;
 	f->master = master;
 	if (!master) {
-		loop_timer_cancel(f->l, &f->tick);
-		loop_timer_cancel(f->l, &f->scan);
-		loop_fd_del(f->l, &f->rbh);
-		ring_buffer__free(f->rb);
-		f->rb = NULL;
-		f->feed_on = f->scanning = false;
-		if (f->ring_fd >= 0)
-			close(f->ring_fd);
-		f->ring_fd = -1;
-		f->qlen = 0;
+		leave(f);
 		return 0;
 	}
+	/* A handover of ours cut short: the new mastership scans anew. */
+	leave_end(f);
+	f->master_since = loop_now(f->l);
 	f->ring_fd = fcntl(f->c->fd[M_SYNC_RING], F_DUPFD_CLOEXEC, 0);
 	if (f->ring_fd < 0) {
 		err = -errno;
@@ -642,8 +697,43 @@ int fsync_set_master(struct fsync *f, bool master)
 fail:
 	p_err("flow sync: cannot read the data plane's feed: %s",
 	      strerror(-err));
-	fsync_set_master(f, false);
+	f->master = false;
+	ring_close(f);
+	leave_end(f);
 	return err;
+}
+
+void fsync_stop(struct fsync *f)
+{
+	struct loop *home, own;
+
+	if (!f || (!f->master && !f->leaving) || loop_init(&own))
+		return;
+	/* Only the handover runs now: the daemon's loop is done. */
+	home = f->l;
+	loop_fd_del(home, &f->fdh);
+	loop_timer_cancel(home, &f->tick);
+	loop_timer_cancel(home, &f->scan);
+	ring_close(f);
+	f->l = &own;
+	if (f->master) {
+		f->master = false;
+		leave(f);
+	} else if (loop_timer_in(&own, &f->tick, 0) ||
+		   (!f->pass_done && loop_timer_in(&own, &f->scan, 0))) {
+		leave_end(f); /* (one under way goes on) */
+	}
+	/* Bounded: the tick ends it at leave_until. */
+	while (f->leaving && !loop_run_once(&own, -1))
+		;
+	leave_end(f);
+	f->l = home;
+	loop_fini(&own);
+}
+
+bool fsync_is_leaving(const struct fsync *f)
+{
+	return f->leaving;
 }
 
 void fsync_feed_on(struct fsync *f)
@@ -670,11 +760,8 @@ void fsync_close(struct fsync *f)
 		return;
 	loop_timer_cancel(f->l, &f->tick);
 	loop_timer_cancel(f->l, &f->scan);
-	loop_fd_del(f->l, &f->rbh);
+	ring_close(f);
 	loop_fd_del(f->l, &f->fdh);
-	ring_buffer__free(f->rb);
-	if (f->ring_fd >= 0)
-		close(f->ring_fd);
 	if (f->fd >= 0)
 		close(f->fd);
 	lbxdp_sync_installer_free(f->inst);

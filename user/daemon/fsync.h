@@ -27,6 +27,10 @@
 #define FSYNC_DEF_RATE 200000U	    /* entries a second, at most */
 #define FSYNC_DEF_QUEUE 65536U	    /* entries waiting for the rate */
 #define FSYNC_TICK_MS 20	    /* sends and ring reads at least */
+/* How long a master that steps down goes on sending (its queue, then a
+ * scan pass), and how long a new master takes what it is sent: a pass
+ * of 2M flows at the default rate. */
+#define FSYNC_HANDOVER_MS 10000U
 
 struct fsync_opts {
 	int ifindex; /* the sync interface */
@@ -37,6 +41,7 @@ struct fsync_opts {
 	__be32 source;	/* to send from (and, unicast, to receive on); 0: any */
 	uint32_t rate;	/* 0: FSYNC_DEF_RATE */
 	uint32_t queue; /* 0: FSYNC_DEF_QUEUE */
+	uint32_t handover_ms; /* 0: FSYNC_HANDOVER_MS */
 	struct fsync_key key;
 };
 
@@ -50,6 +55,8 @@ struct fsync_stats {
 	__u64 dropped[FSYNC_DROP__MAX]; /* by reason */
 	__u64 replayed;			/* a sequence not after the last one */
 	__u64 not_backup;		/* datagrams received while master */
+	/* of those received, while master in its handover window */
+	__u64 handover;
 	/* datagrams the socket dropped (its buffer full: the loop behind;
 	 * a bad checksum too) */
 	__u64 overflow;
@@ -68,14 +75,20 @@ int fsync_open(struct fsync **out, struct loop *l, struct lbxdp_ctx *c,
 	       const struct fsync_opts *o);
 
 /*
- * Master: the data plane's events and the refresh scan sent. Backup: what
- * arrives installed. Idempotent. -errno, printed. The caller switches the
- * data plane's feed to match (lbxdp_sync_feed_set(), writer lock held).
+ * Master: the data plane's events and the refresh scan sent, and for
+ * o.handover_ms what the master before sends in its handover installed.
+ * Backup: what arrives installed; a master that steps down hands over
+ * (sends what it holds and one scan pass) for up to o.handover_ms.
+ * Idempotent. -errno, printed. The caller switches the data plane's feed
+ * to match (lbxdp_sync_feed_set(), writer lock held).
  */
 int fsync_set_master(struct fsync *f, bool master);
 
-/* Whether @f sends (set master). */
+/* Whether @f is master. */
 bool fsync_is_master(const struct fsync *f);
+
+/* Whether @f, master no more, still hands its flows over. */
+bool fsync_is_leaving(const struct fsync *f);
 
 /*
  * The data plane's feed is on now: the master's first refresh scan
@@ -89,6 +102,13 @@ void fsync_feed_on(struct fsync *f);
 bool fsync_maps_changed(const struct fsync *f);
 
 void fsync_get_stats(const struct fsync *f, struct fsync_stats *st);
+
+/*
+ * The daemon stops: a master hands over at once (a handover under way
+ * goes on), in a loop of its own, and returns when done, o.handover_ms
+ * after its start at most. Nothing is received after. The caller then closes @f and turns the feed off. NULL ok.
+ */
+void fsync_stop(struct fsync *f);
 
 /* Leaves the feed as it is (the caller turns it off, lock held); NULL ok. */
 void fsync_close(struct fsync *f);
