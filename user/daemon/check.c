@@ -522,6 +522,20 @@ struct script_run {
 	char cmd[64];
 };
 
+/* How a script ended, unless well: @r and @si are waitid()'s. */
+static void script_said(const struct script_run *s, int r, const siginfo_t *si)
+{
+	if (r)
+		check_log(&s->env, "script %s: wait: %s", s->cmd,
+			  strerror(errno));
+	else if (si->si_code == CLD_EXITED && si->si_status)
+		check_log(&s->env, "script %s: exit status %d", s->cmd,
+			  si->si_status);
+	else if (si->si_code != CLD_EXITED)
+		check_log(&s->env, "script %s: killed by signal %d", s->cmd,
+			  si->si_status);
+}
+
 static void script_reaped(struct loop_fd *lfd, uint32_t events)
 {
 	struct script_run *s = lfd->arg;
@@ -534,17 +548,8 @@ static void script_reaped(struct loop_fd *lfd, uint32_t events)
 		return; /* not yet */
 	/* An error (SIGCHLD ignored: reaped already) must end the watch
 	 * too, or the readable pidfd would spin the loop. */
-	if (s->quiet)
-		;
-	else if (r)
-		check_log(&s->env, "script %s: wait: %s", s->cmd,
-			  strerror(errno));
-	else if (si.si_code == CLD_EXITED && si.si_status)
-		check_log(&s->env, "script %s: exit status %d", s->cmd,
-			  si.si_status);
-	else if (si.si_code != CLD_EXITED)
-		check_log(&s->env, "script %s: killed by signal %d", s->cmd,
-			  si.si_status);
+	if (!s->quiet)
+		script_said(s, r, &si);
 	loop_fd_del(s->loop, lfd);
 	close(fd);
 	loop_timer_cancel(s->loop, &s->timer);
