@@ -674,7 +674,7 @@ static void test_pair(void)
 		.key = {.b = "0123456789abcdef-pair", .len = 21},
 		.handover_ms = 1500,
 	};
-	struct fsync *m = NULL, *bk = NULL;
+	struct fsync *m = NULL, *bk = NULL, *m2 = NULL;
 	struct lbxdp_config bcfg0 = {};
 	struct fsync_stats ms, bs;
 	struct lbxdp_vip_key bkey;
@@ -936,8 +936,7 @@ static void test_pair(void)
 	{
 		/* A SYN whose event the master has not read, and a flow the
 		 * backup lost: the old master's pass carries both to the new
-		 * one, which takes them within its window (1.5 s here), and
-		 * nothing after it. */
+		 * one, which takes them within its window (1.5 s here). */
 		struct fspec syn5 = SYNF(CLIENT(17), 40046, VIP1, 80);
 		const struct lbxdp_flow_key k15 = {
 			.src = {htonl(CLIENT(15))},
@@ -1009,23 +1008,63 @@ static void test_pair(void)
 		ASSERT_OK(lbxdp_flow_get(&lb_b.ctx, &k15, &fv),
 			  "the new master's entry of the flow it lost");
 
-		/* Past its window: a master's own entries stand. */
-		while (loop_now(&l) < since + 1600 && tries++ < 200)
-			loop_run_once(&l, 50);
-		flows = bs.install.flows;
-		handover = bs.handover;
-		one_entry(&rb, &bkey, CLIENT(18), 40047, 0);
-		rb.seq = lbxdp_realtime_us();
-		send_batch(&rb, &o.key);
-		for (tries = 0; tries < 100 && bs.not_backup == not_backup;
-		     tries++) {
-			loop_run_once(&l, 50);
+		/* A peer's datagram not of a handover (two masters), within
+		 * the window, and a handover's past it (1.5 s and the 2 s of
+		 * slack): a master's own entries stand. */
+		for (i = 0; i < 2; i++) {
+			if (i)
+				while (loop_now(&l) < since + 3600)
+					loop_run_once(&l, 50);
 			fsync_get_stats(bk, &bs);
+			flows = bs.install.flows;
+			handover = bs.handover;
+			not_backup = bs.not_backup;
+			one_entry(&rb, &bkey, CLIENT(18), 40047, 0);
+			rb.flags = i ? FSYNC_F_HANDOVER : 0;
+			rb.seq = lbxdp_realtime_us();
+			send_batch(&rb, &o.key);
+			for (tries = 0;
+			     tries < 100 && bs.not_backup == not_backup;
+			     tries++) {
+				loop_run_once(&l, 50);
+				fsync_get_stats(bk, &bs);
+			}
+			test__context(
+				i ? "a handover's datagram past the window"
+				  : "a datagram not of a handover");
+			ASSERT_EQ(bs.not_backup, not_backup + 1,
+				  "datagrams dropped as master");
+			ASSERT_EQ(bs.install.flows, flows, "flows installed");
+			ASSERT_EQ(bs.handover, handover, "taken as master");
 		}
-		ASSERT_EQ(bs.not_backup, not_backup + 1,
-			  "datagrams dropped after the window");
-		ASSERT_EQ(bs.install.flows, flows, "flows installed from it");
-		ASSERT_EQ(bs.handover, handover, "taken after the window");
+	}
+	test__context("a daemon's stop, its queue full and the rate spent");
+	{
+		/* A queue of 8 and 100 entries a second: the pass waits for
+		 * the rate at every live flow, in the stop's own loop, which
+		 * must not spin in one turn (its clock, and so the rate's
+		 * tokens, stand still in one). Bounded by its 3 s. */
+		struct fsync_opts o2 = o;
+		__u64 t0, t1;
+
+		o2.bind_port = 18850;
+		o2.queue = 8;
+		o2.rate = 100;
+		o2.handover_ms = 3000;
+		if (!ASSERT_OK(fsync_open(&m2, &l, &env.main.ctx, &o2),
+			       "open") ||
+		    !ASSERT_OK(fsync_set_master(m2, true), "set master"))
+			goto out;
+		t0 = loop_clock_ms();
+		fsync_stop(m2);
+		t1 = loop_clock_ms();
+		fsync_get_stats(m2, &ms);
+		ASSERT_TRUE(!fsync_is_leaving(m2) && !fsync_is_master(m2),
+			    "the handover is over");
+		ASSERT_CMP(ms.sent, >=, 3, "entries it sent", "at least ");
+		ASSERT_CMP(t1 - t0, <=, 3100, "its ms", "at most ");
+		fsync_close(m2);
+		m2 = NULL;
 	}
 	test__context("a restarted backup, and datagrams of before");
 	{
@@ -1099,6 +1138,7 @@ out:
 	}
 	fsync_close(m);
 	fsync_close(bk);
+	fsync_close(m2);
 	if (loop_ok)
 		loop_fini(&l);
 	if (lb_b.open) {

@@ -212,7 +212,7 @@ survived() {
 # refresh scan was over, its next is 75 s away). LB1 hands over before it exits: every live
 # entry once more, which LB2 installs, so the streams keep their servers.
 handover() {
-	local what="wrr with flow sync, a stop" i bad t_over
+	local what="wrr with flow sync, a stop" i bad t_over inst0 inst1
 	pair_lab wrr
 	for i in 1 2; do
 		lab_bg "web$i" "stream-web$i" /usr/bin/python3 \
@@ -235,14 +235,17 @@ handover() {
 	check "$what: $NSTREAMS streams through LB1; LB2, started after them, is backup and lacks their flows" \
 		eval 'streams_up && backup_ready lb2 && ! lb2_has_streams >/dev/null'
 
+	inst0=$(sync_field lb2 installed_flows)
 	lb_stop lb1
 	e2e_wait 10 lb2_has_streams
 	diag "$what: LB2's flow sync: $(status lb2 | /usr/bin/python3 -c '
 import json, sys
 f = json.load(sys.stdin)["flow_sync"]
 print(", ".join(f"{k} {f[k]}" for k in ("datagrams_received", "received_in_handover", "installed_flows", "kept", "expired", "no_backend", "backend_down")), f["dropped"])')"
-	check "$what: LB1 stopped, having handed over every stream's flow to LB2, on its server ($(grep -o 'handed over.*' "${LOG[lb1]}"))" \
-		eval 'lb2_has_streams && grep -q "flow sync: handed over before stopping" "${LOG[lb1]}"'
+	inst1=$(sync_field lb2 installed_flows)
+	check "$what: LB1 stopped, having handed over every stream's flow to LB2, on its server ($(grep -o 'handed over.*' "${LOG[lb1]}"); LB2 installed $((inst1 - inst0)))" \
+		eval 'lb2_has_streams && [ $((inst1 - inst0)) -ge "$NSTREAMS" ] &&
+			grep -q "flow sync: handed over before stopping: [1-9]" "${LOG[lb1]}"'
 	e2e_wait 15 eval '[ "$(inst_state lb2)" = MASTER ] && holds lb2 "$VIP"'
 	t_over=$(now)
 	e2e_wait 30 answered_since "$t_over"

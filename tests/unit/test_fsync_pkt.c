@@ -120,7 +120,17 @@ static void test_vector(void **state)
 	assert_int_equal(d.count, 1);
 	assert_int_equal(d.seq, 0x0102030405060708ULL);
 	assert_int_equal(d.syncid, 7);
+	assert_int_equal(d.flags, 0);
 	assert_memory_equal(&d.e[0], &b.e[0], sizeof(b.e[0]));
+	/* The flags byte, signed as the rest; 0 in the vector. */
+	b.flags = FSYNC_F_HANDOVER;
+	len = fsync_encode(&b, &k, got, sizeof(got));
+	assert_int_equal(len, (int)n);
+	assert_int_equal(got[7], FSYNC_F_HANDOVER);
+	assert_int_equal(fsync_decode(got, n, 7, &k, &d), FSYNC_OK);
+	assert_int_equal(d.flags, FSYNC_F_HANDOVER);
+	got[7] = 0;
+	assert_int_equal(fsync_decode(got, n, 7, &k, &d), FSYNC_DROP_HMAC);
 }
 
 static void test_round_trip_max(void **state)

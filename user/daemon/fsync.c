@@ -217,6 +217,7 @@ static void send_queued(struct fsync *f, bool flush)
 		if (n < (int)FSYNC_MAX_ENTRIES && !flush)
 			break;
 		b->syncid = f->o.syncid;
+		b->flags = f->leaving ? FSYNC_F_HANDOVER : 0;
 		now_us = lbxdp_realtime_us();
 		b->seq = now_us > f->seq ? now_us : f->seq + 1;
 		b->count = n;
@@ -389,8 +390,10 @@ static int scan_chunk(struct fsync *f, bool *done)
 static void on_scan(struct loop_timer *t)
 {
 	struct fsync *f = t->arg;
-	/* A handover races the new master's takeover: no pause. */
-	__u64 wait = f->leaving ? 0 : SCAN_STEP_MS;
+	/* A handover races the new master's takeover: the shortest pause
+	 * (0 would run it again in this turn of the loop, whose clock,
+	 * and so the rate's tokens, stand still). */
+	__u64 wait = f->leaving ? 1 : SCAN_STEP_MS;
 	bool done = false;
 	int err;
 
@@ -406,9 +409,11 @@ static void on_scan(struct loop_timer *t)
 	if (!err && f->o.queue - f->qlen >= f->scan_n)
 		err = scan_chunk(f, &done);
 	if (err) {
-		/* The maps between two syncs, or attached anew: again. */
+		/* The maps between two syncs, or attached anew: again; a
+		 * handover does not wait for them. */
 		f->scanning = false;
 		wait = SCAN_RETRY_MS;
+		done = f->leaving;
 	} else if (done) {
 		f->scanning = false;
 		wait = scan_period_ms(f);
@@ -457,16 +462,19 @@ static void on_recv(struct loop_fd *h, uint32_t events)
 			if (drops > f->st.overflow)
 				f->st.overflow = drops;
 		}
-		/* A new master takes its old one's handover, then no more:
-		 * its own entries are what its data plane placed. */
-		if (f->master &&
-		    loop_now(f->l) - f->master_since >= f->o.handover_ms) {
-			f->st.not_backup++;
-			continue;
-		}
 		r = fsync_decode(buf, (size_t)n, f->o.syncid, &f->o.key, b);
 		if (r != FSYNC_OK) {
 			f->st.dropped[r]++;
+			continue;
+		}
+		/* A new master takes its old one's handover, then no more,
+		 * nor a peer's other datagrams (two masters): its own
+		 * entries are what its data plane placed. */
+		if (f->master &&
+		    (!(b->flags & FSYNC_F_HANDOVER) ||
+		     loop_now(f->l) - f->master_since >=
+			     f->o.handover_ms + FSYNC_HANDOVER_SLACK_MS)) {
+			f->st.not_backup++;
 			continue;
 		}
 		now_us = lbxdp_realtime_us();
@@ -650,6 +658,7 @@ int fsync_open(struct fsync **out, struct loop *l, struct lbxdp_ctx *c,
  */
 static void leave(struct fsync *f)
 {
+	drain_ring(f); /* the flows most at risk, first */
 	ring_close(f);
 	f->feed_on = f->scanning = f->pass_done = false;
 	f->leaving = true;
@@ -721,7 +730,7 @@ void fsync_stop(struct fsync *f)
 		leave(f);
 	} else if (loop_timer_in(&own, &f->tick, 0) ||
 		   (!f->pass_done && loop_timer_in(&own, &f->scan, 0))) {
-		leave_end(f); /* (one under way goes on) */
+		leave_end(f); /* one under way could not go on */
 	}
 	/* Bounded: the tick ends it at leave_until. */
 	while (f->leaving && !loop_run_once(&own, -1))
@@ -758,6 +767,9 @@ void fsync_close(struct fsync *f)
 {
 	if (!f)
 		return;
+	if (f->leaving)
+		p_warn("flow sync: a handover cut short (%u entries unsent)",
+		       f->qlen);
 	loop_timer_cancel(f->l, &f->tick);
 	loop_timer_cancel(f->l, &f->scan);
 	ring_close(f);

@@ -28,9 +28,11 @@
 #define FSYNC_DEF_QUEUE 65536U	    /* entries waiting for the rate */
 #define FSYNC_TICK_MS 20	    /* sends and ring reads at least */
 /* How long a master that steps down goes on sending (its queue, then a
- * scan pass), and how long a new master takes what it is sent: a pass
- * of 2M flows at the default rate. */
+ * scan pass): 2M flows at the default rate. A new master takes a
+ * handover's datagrams for FSYNC_HANDOVER_SLACK_MS more, as the old one
+ * begins after it. */
 #define FSYNC_HANDOVER_MS 10000U
+#define FSYNC_HANDOVER_SLACK_MS 2000U
 
 struct fsync_opts {
 	int ifindex; /* the sync interface */
@@ -76,7 +78,8 @@ int fsync_open(struct fsync **out, struct loop *l, struct lbxdp_ctx *c,
 
 /*
  * Master: the data plane's events and the refresh scan sent, and for
- * o.handover_ms what the master before sends in its handover installed.
+ * o.handover_ms (and FSYNC_HANDOVER_SLACK_MS) what the master before
+ * sends in its handover (FSYNC_F_HANDOVER) installed.
  * Backup: what arrives installed; a master that steps down hands over
  * (sends what it holds and one scan pass) for up to o.handover_ms.
  * Idempotent. -errno, printed. The caller switches the data plane's feed
@@ -106,7 +109,8 @@ void fsync_get_stats(const struct fsync *f, struct fsync_stats *st);
 /*
  * The daemon stops: a master hands over at once (a handover under way
  * goes on), in a loop of its own, and returns when done, o.handover_ms
- * after its start at most. Nothing is received after. The caller then closes @f and turns the feed off. NULL ok.
+ * after its start at most. Nothing is received after. The caller then
+ * closes @f and turns the feed off. NULL ok.
  */
 void fsync_stop(struct fsync *f);
 

@@ -135,6 +135,7 @@ int fsync_encode(const struct fsync_batch *b, const struct fsync_key *k,
 	buf[4] = FSYNC_VERSION;
 	buf[5] = (uint8_t)b->count;
 	buf[6] = b->syncid;
+	buf[7] = b->flags;
 	put32(buf + 8, (uint32_t)(b->seq >> 32));
 	put32(buf + 12, (uint32_t)b->seq);
 	for (i = 0, off = FSYNC_HDR_LEN; i < b->count;
@@ -185,6 +186,7 @@ enum fsync_drop fsync_decode(const uint8_t *pkt, size_t len, uint8_t syncid,
 
 	memset(b, 0, sizeof(*b));
 	b->syncid = pkt[6];
+	b->flags = pkt[7];
 	b->count = pkt[5];
 	b->seq = (uint64_t)get32(pkt + 8) << 32 | get32(pkt + 12);
 	for (i = 0, off = FSYNC_HDR_LEN; i < b->count;

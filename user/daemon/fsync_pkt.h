@@ -4,7 +4,8 @@
  * a batch, pure code (unit-tested, fuzzed). All fields in network order:
  *
  *   header, 16 bytes: magic "LBFS", version 2, count (1-FSYNC_MAX_ENTRIES),
- *     syncid (lvs_sync_daemon's id), a zero byte, sequence (be64: the
+ *     syncid (lvs_sync_daemon's id), flags (FSYNC_F_*; senders before
+ *     them sent 0, receivers before them ignore it), sequence (be64: the
  *     sender's CLOCK_REALTIME in us, or its last plus one if that is more,
  *     so that a restarted sender goes on after its last datagram; the
  *     receiver ages the entries by the time since: fsync_age_in_flight())
@@ -34,6 +35,9 @@
 #define FSYNC_MAX_ENTRIES 22
 #define FSYNC_MAX_LEN \
 	(FSYNC_HDR_LEN + FSYNC_MAX_ENTRIES * FSYNC_ENTRY_LEN + FSYNC_MAC_LEN)
+/* Sent by a master that steps down: a new master takes it (fsync.c). */
+#define FSYNC_F_HANDOVER 0x01
+
 #define FSYNC_KEY_MIN 16
 #define FSYNC_KEY_MAX 64
 
@@ -45,6 +49,7 @@ struct fsync_key {
 /* One batch, decoded or to encode. */
 struct fsync_batch {
 	uint8_t syncid;
+	uint8_t flags; /* FSYNC_F_* */
 	uint64_t seq;
 	int count;
 	struct lbxdp_sync_entry e[FSYNC_MAX_ENTRIES];
