@@ -723,7 +723,7 @@ void fsync_stop(struct fsync *f)
 	loop_fd_del(home, &f->fdh);
 	loop_timer_cancel(home, &f->tick);
 	loop_timer_cancel(home, &f->scan);
-	ring_close(f);
+	loop_fd_del(home, &f->rbh); /* leave() reads the ring, then frees it */
 	f->l = &own;
 	if (f->master) {
 		f->master = false;
