@@ -209,8 +209,10 @@ survived() {
 
 # A planned switchover: LB1's daemon stops (priority 0) while LB2, whose
 # daemon started after the streams, lacks their flows (LB1's first
-# refresh scan was over, its next is 75 s away). LB1 hands over before it exits: every live
-# entry once more, which LB2 installs, so the streams keep their servers.
+# refresh scan was over, its next is 75 s away). LB1 hands over before it
+# exits: every live entry once more, which LB2 installs, so the streams
+# keep their servers. Then LB1 comes back and preempts: LB2 hands over in
+# turn.
 handover() {
 	local what="wrr with flow sync, a stop" i bad t_over inst0 inst1
 	pair_lab wrr
@@ -256,7 +258,19 @@ print(", ".join(f"{k} {f[k]}" for k in ("datagrams_received", "received_in_hando
 	survived
 	check "$what: $NSTREAMS of $NSTREAMS streams survived on their servers ($bad broke or moved)" \
 		[ "$bad" = 0 ]
+
+	# LB1 back preempts (priority 100 over 50): LB2 steps down and hands
+	# its flows over, marked, which LB1 takes as a new master.
+	lb_start lb1 "$E2E_TMP/lb1.conf"
+	e2e_wait 20 eval '[ "$(holders)" = lb1 ] &&
+		[ "$(sync_field lb1 received_in_handover)" -gt 0 ] &&
+		[ "$(sync_field lb2 handing_over)" = False ]'
+	check "$what: LB1 back preempts; LB2 handed its flows over ($(sync_field lb1 received_in_handover) datagrams taken by LB1 as new master, $(sync_field lb1 dropped | tr -d "{}'"))" \
+		eval '[ "$(holders)" = lb1 ] && [ "$(sync_field lb2 role)" = backup ] &&
+			[ "$(sync_field lb1 received_in_handover)" -gt 0 ] &&
+			[ "$(sync_field lb2 handing_over)" = False ]'
 	lb_stop lb2
+	lb_stop lb1
 }
 
 # round ALGO SYNC: one failover; checks and a report of what clients saw.
