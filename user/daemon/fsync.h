@@ -56,9 +56,10 @@ struct fsync_stats {
 	__u64 received;	       /* datagrams that decoded */
 	__u64 dropped[FSYNC_DROP__MAX]; /* by reason */
 	__u64 replayed;			/* a sequence not after the last one */
-	__u64 not_backup;		/* datagrams received while master */
-	/* of those received, while master in its handover window */
-	__u64 handover;
+	/* a peer's datagrams dropped while master: no handover's, or
+	 * past its window */
+	__u64 not_backup;
+	__u64 handover; /* of those received, a handover's taken as master */
 	/* datagrams the socket dropped (its buffer full: the loop behind;
 	 * a bad checksum too) */
 	__u64 overflow;
