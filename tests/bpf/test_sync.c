@@ -624,12 +624,13 @@ static void one_entry(struct fsync_batch *b, const struct lbxdp_vip_key *vip,
 	e->age_ms = age_ms;
 }
 
-/* @b, signed with @k, to test_pair()'s backup as a peer would send it. */
-static void send_batch(const struct fsync_batch *b, const struct fsync_key *k)
+/* @b, signed with @k, to 127.0.0.1:@port as a peer would send it. */
+static void send_batch_to(const struct fsync_batch *b,
+			  const struct fsync_key *k, __u16 port)
 {
 	struct sockaddr_in to = {
 		.sin_family = AF_INET,
-		.sin_port = htons(18848),
+		.sin_port = htons(port),
 		.sin_addr.s_addr = htonl(0x7f000001),
 	};
 	uint8_t buf[FSYNC_MAX_LEN];
@@ -644,6 +645,12 @@ static void send_batch(const struct fsync_batch *b, const struct fsync_key *k)
 			  len, "sendto");
 	if (fd >= 0)
 		close(fd);
+}
+
+/* To test_pair()'s backup. */
+static void send_batch(const struct fsync_batch *b, const struct fsync_key *k)
+{
+	send_batch_to(b, k, 18848);
 }
 
 /*
@@ -1127,6 +1134,94 @@ static void test_pair(void)
 				   p0 - 6000000000ULL - (t1 - t0) * 1000,
 				   "its stamp", "at least ");
 		}
+	}
+	test__context("a backup that starts joins: the master's pass");
+	{
+		/* A backup (re)started lacks the flows placed before, and
+		 * the next refresh pass is 75 s away: it asks, the master
+		 * sends a pass at once, then says it is done, after the
+		 * pass's entries. Sends to the master's port (18849). */
+		struct fsync_opts o3 = o;
+		const struct lbxdp_flow_key k17 = {
+			.src = {htonl(CLIENT(17))},
+			.dst = {htonl(VIP1)},
+			.sport = htons(40046),
+			.dport = htons(80),
+			.proto = IPPROTO_TCP,
+			.family = LBXDP_AF_INET,
+		};
+		struct fsync_batch jb = {.syncid = 5, .flags = FSYNC_F_JOIN};
+		__u64 refreshed, joins, replayed;
+
+		o3.port = 18849;
+		o3.bind_port = 18848;
+		fsync_close(bk);
+		bk = NULL;
+		if (!ASSERT_OK(fsync_set_master(m, true), "master again"))
+			goto out;
+		fsync_feed_on(m);
+		for (tries = 0; tries < 10; tries++) /* its first pass */
+			loop_run_once(&l, 50);
+		if (!ASSERT_OK(fsync_open(&bk, &l, &lb_b.ctx, &o3),
+			       "backup open again") ||
+		    !ASSERT_OK(lbxdp_flow_del(&lb_b.ctx, &k17, NULL),
+			       "the backup lacks a flow"))
+			goto out;
+		fsync_get_stats(m, &ms);
+		refreshed = ms.refreshed;
+		fsync_join(bk);
+		ASSERT_TRUE(fsync_is_joining(bk), "it waits for the answer");
+		for (tries = 0; tries < 100 && fsync_is_joining(bk); tries++)
+			loop_run_once(&l, 50);
+		fsync_get_stats(m, &ms);
+		fsync_get_stats(bk, &bs);
+		ASSERT_TRUE(fsync_has_joined(bk), "the master said it is done");
+		ASSERT_OK(lbxdp_flow_get(&lb_b.ctx, &k17, &fv),
+			  "the flow, installed before that");
+		ASSERT_EQ(bs.joins_sent, 1, "joins sent");
+		ASSERT_EQ(ms.joins, 1, "joins the master heard");
+		ASSERT_EQ(ms.joins_answered, 1, "passes that answered one");
+		ASSERT_CMP(ms.refreshed, >, refreshed, "entries its pass sent",
+			   "more than ");
+		/* Once: a second call asks nothing. */
+		fsync_join(bk);
+		ASSERT_TRUE(!fsync_is_joining(bk),
+			    "once: it does not ask again");
+
+		test__context("a join replayed");
+		joins = ms.joins;
+		replayed = ms.replayed;
+		jb.seq = 1; /* long before the last join's */
+		send_batch_to(&jb, &o.key, 18849);
+		for (tries = 0; tries < 100 && ms.replayed == replayed;
+		     tries++) {
+			loop_run_once(&l, 50);
+			fsync_get_stats(m, &ms);
+		}
+		ASSERT_EQ(ms.replayed, replayed + 1,
+			  "joins dropped as replayed");
+		ASSERT_EQ(ms.joins, joins, "joins heard");
+
+		test__context("a join no master answers");
+		/* Asked again each second while nothing comes, then waited
+		 * for no more: 1.5 s here. */
+		if (!ASSERT_OK(fsync_set_master(m, false), "master off"))
+			goto out;
+		for (tries = 0; tries < 100 && fsync_is_leaving(m); tries++)
+			loop_run_once(&l, 50);
+		fsync_close(bk);
+		bk = NULL;
+		if (!ASSERT_OK(fsync_open(&bk, &l, &lb_b.ctx, &o3),
+			       "backup open again"))
+			goto out;
+		fsync_join(bk);
+		for (tries = 0; tries < 100 && fsync_is_joining(bk); tries++)
+			loop_run_once(&l, 50);
+		fsync_get_stats(bk, &bs);
+		ASSERT_TRUE(!fsync_is_joining(bk), "it waits no more");
+		ASSERT_TRUE(!fsync_has_joined(bk), "not joined");
+		ASSERT_EQ(bs.joins_sent, 2, "joins sent");
+		ASSERT_EQ(bs.join_unanswered, 1, "waits that ran out");
 	}
 out:
 	if (clock_held)

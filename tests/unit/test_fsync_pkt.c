@@ -133,6 +133,47 @@ static void test_vector(void **state)
 	assert_int_equal(fsync_decode(got, n, 7, &k, &d), FSYNC_DROP_HMAC);
 }
 
+/* A join and its answer's end carry no entry, and only they may. */
+static void test_control(void **state)
+{
+	static const uint8_t ctl[] = {FSYNC_F_JOIN, FSYNC_F_JOINED};
+	uint8_t got[FSYNC_MAX_LEN];
+	struct fsync_batch b, d;
+	struct fsync_key k;
+	size_t i;
+	int len;
+
+	(void)state;
+	key_set(&k, KEY);
+	for (i = 0; i < sizeof(ctl); i++) {
+		batch(&b, 0);
+		b.flags = ctl[i];
+		len = fsync_encode(&b, &k, got, sizeof(got));
+		assert_int_equal(len, FSYNC_HDR_LEN + FSYNC_MAC_LEN);
+		assert_int_equal(got[5], 0);
+		assert_int_equal(fsync_decode(got, (size_t)len, 7, &k, &d),
+				 FSYNC_OK);
+		assert_int_equal(d.flags, ctl[i]);
+		assert_int_equal(d.count, 0);
+		assert_int_equal(d.seq, b.seq);
+		/* One with an entry is neither a batch nor a control. */
+		batch(&b, 1);
+		b.flags = ctl[i];
+		assert_int_equal(fsync_encode(&b, &k, got, sizeof(got)),
+				 -EINVAL);
+		len = fsync_encode(&(struct fsync_batch){0}, &k, got,
+				   sizeof(got));
+		assert_int_equal(len, -EINVAL); /* no entry, no control */
+		b.flags = 0;
+		len = fsync_encode(&b, &k, got, sizeof(got));
+		assert_true(len > 0);
+		got[7] = ctl[i];
+		resign(got, (size_t)len, &k);
+		assert_int_equal(fsync_decode(got, (size_t)len, 7, &k, &d),
+				 FSYNC_DROP_COUNT);
+	}
+}
+
 static void test_round_trip_max(void **state)
 {
 	uint8_t buf[FSYNC_MAX_LEN];
@@ -422,6 +463,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vector),
+		cmocka_unit_test(test_control),
 		cmocka_unit_test(test_round_trip_max),
 		cmocka_unit_test(test_encode_refuses),
 		cmocka_unit_test(test_lengths),

@@ -275,6 +275,27 @@ static void test_preempt(void **state)
 	assert_true(f.master == US);
 }
 
+/* The caller's hold (flow sync's join): a lower priority master is let be
+ * while it lasts, and preempted a Master_Down_Interval after. */
+static void test_preempt_hold(void **state)
+{
+	struct vrrp_fsm_params p = params(2, 100);
+	struct vrrp_fsm f;
+	uint64_t t;
+
+	start_backup(&f, &p, 0, 3610);
+	f.preempt_hold = true;
+	for (t = 500; t <= 9500; t += 1000)
+		rx(&f, t, adv(2, 50, 100, LO), VRRP_STATE_BACKUP, false, NONE,
+		   t + 3610);
+	assert_true(f.master == LO);
+	f.preempt_hold = false;
+	for (t = 10500; t <= 12500; t += 1000)
+		rx(&f, t, adv(2, 50, 100, LO), VRRP_STATE_BACKUP, false, NONE,
+		   9500 + 3610);
+	takeover(&f, 9500 + 3610, "preempt");
+}
+
 /* nopreempt: a lower priority master keeps the VIP while it advertises. */
 static void test_nopreempt(void **state)
 {
@@ -701,6 +722,7 @@ int main(void)
 		cmocka_unit_test(test_preempt),
 		cmocka_unit_test(test_nopreempt),
 		cmocka_unit_test(test_preempt_delay),
+		cmocka_unit_test(test_preempt_hold),
 		cmocka_unit_test(test_tie_break),
 		cmocka_unit_test(test_master_rx_lower),
 		cmocka_unit_test(test_owner),

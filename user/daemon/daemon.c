@@ -342,6 +342,8 @@ static void on_sync(struct loop_timer *t)
 	d->sync_due = err != 0;
 	loop_timer_in(&d->loop, &d->sync_t,
 		      err ? SYNC_RETRY_MS * 5 : SYNC_POLL_MS);
+	if (!err)
+		dfsync_synced(d);
 	daemon_summary(d, sum, sizeof(sum));
 	if (!d->ready) {
 		d->ready = true;

@@ -138,6 +138,51 @@ void dfsync_update(struct daemon *d)
 	daemon_kick(d);
 }
 
+/* Whether every real server's record is in the maps as its health will
+ * have it: the master's entries for one not there yet, or down until its
+ * first check (alpha, or as adopted at a restart), would be skipped. */
+static bool servers_placed(const struct daemon *d)
+{
+	const struct d_rs *r;
+	int i, j;
+
+	for (i = 0; i < d->nvs; i++) {
+		if (d->vs[i].cli_owned)
+			continue;
+		for (j = 0; j < d->vs[i].nrs; j++) {
+			r = &d->vs[i].rs[j];
+			if (!r->cr || r->suspended) /* ha_suspend: waits */
+				continue;
+			if ((r->want.present && !r->id) ||
+			    (r->chk && r->h.state == RS_DOWN && !r->h.last_ms))
+				return false;
+		}
+	}
+	return true;
+}
+
+void dfsync_synced(struct daemon *d)
+{
+	if (!d->fsync || fsync_is_master(d->fsync) || !servers_placed(d))
+		return;
+	if (fsync_is_joining(d->fsync) || fsync_has_joined(d->fsync))
+		return;
+	fsync_join(d->fsync);
+	if (fsync_is_joining(d->fsync))
+		d_log(d,
+		      "flow sync: asking the master for every live entry (preemption waits for them, %u ms at most)",
+		      d->fsync_o.handover_ms ? d->fsync_o.handover_ms
+					     : FSYNC_HANDOVER_MS);
+}
+
+bool dfsync_holds(const struct daemon *d, const char *inst)
+{
+	const char *name = d->cf->lvs_sync.instance;
+
+	return d->fsync && fsync_is_joining(d->fsync) &&
+	       (!name || !strcmp(name, inst));
+}
+
 /* The maps were pinned anew (a re-attach): the engine's ring and
  * installer read the old ones. */
 static void reopen(struct daemon *d)
@@ -233,6 +278,16 @@ void dfsync_status(struct daemon *d, FILE *out, struct json_object *o)
 	json_object_object_add(
 		fo, "handing_over",
 		json_object_new_boolean(fsync_is_leaving(d->fsync)));
+	json_object_object_add(
+		fo, "joining",
+		json_object_new_boolean(fsync_is_joining(d->fsync)));
+	json_object_object_add(
+		fo, "joined",
+		json_object_new_boolean(fsync_has_joined(d->fsync)));
+	json_object_object_add(fo, "joins_sent", U(st.joins_sent));
+	json_object_object_add(fo, "joins_unanswered", U(st.join_unanswered));
+	json_object_object_add(fo, "joins_received", U(st.joins));
+	json_object_object_add(fo, "joins_answered", U(st.joins_answered));
 	json_object_object_add(fo, "sent", U(st.sent));
 	json_object_object_add(fo, "datagrams_sent", U(st.datagrams));
 	json_object_object_add(fo, "refreshed", U(st.refreshed));
@@ -271,6 +326,8 @@ void dfsync_status(struct daemon *d, FILE *out, struct json_object *o)
 		fsync_is_master(d->fsync) ? "master (sending)"
 		: fsync_is_leaving(d->fsync)
 			? "backup (installing; handing its flows over)"
+		: fsync_is_joining(d->fsync)
+			? "backup (installing; joining: the master sends every live entry)"
 			: "backup (installing)",
 		(unsigned long long)st.sent, (unsigned long long)st.datagrams,
 		(unsigned long long)st.refreshed,
@@ -292,4 +349,11 @@ void dfsync_status(struct daemon *d, FILE *out, struct json_object *o)
 		(unsigned long long)st.replayed,
 		(unsigned long long)st.not_backup,
 		(unsigned long long)st.overflow);
+	fprintf(out,
+		"  joins: sent %llu (%s; unanswered %llu), received %llu, answered %llu\n",
+		(unsigned long long)st.joins_sent,
+		fsync_has_joined(d->fsync) ? "joined" : "not joined",
+		(unsigned long long)st.join_unanswered,
+		(unsigned long long)st.joins,
+		(unsigned long long)st.joins_answered);
 }

@@ -31,6 +31,12 @@ void dfsync_update(struct daemon *d);
  * re-attach, and switches the data plane's feed as wanted (an error is
  * logged, and the next sync tries again). */
 void dfsync_feed(struct daemon *d);
+/* After a sync that placed everything: a backup asks the master for its
+ * live entries, once its servers are in the maps (fsync_join()). */
+void dfsync_synced(struct daemon *d);
+/* Whether instance @inst's preemption waits: flow sync, asked, waits
+ * for the master's answer. */
+bool dfsync_holds(const struct daemon *d, const char *inst);
 /* At exit: closed, the feed off if the lock is free. */
 void dfsync_stop(struct daemon *d);
 void dfsync_status(struct daemon *d, FILE *out, struct json_object *o);

@@ -22,6 +22,7 @@
 #define SCAN_CHUNK 4096
 #define SCAN_STEP_MS 10	   /* between two chunks of a pass */
 #define SCAN_RETRY_MS 1000 /* after a map error */
+#define JOIN_RETRY_MS 1000 /* a join again, while nothing came */
 #define RECV_BURST 64	   /* datagrams a wakeup: VRRP's adverts wait less */
 /* The backup's receive buffer, which the kernel doubles: ~1800 datagrams
  * of 22 entries, 0.4 s of 100k new flows a second, for a loop that is
@@ -41,8 +42,16 @@ struct fsync {
 	 * sync, and epoll forgets a closed file. */
 	int ring_fd;
 	struct loop_fd rbh;
-	struct loop_timer tick, scan;
+	struct loop_timer tick, scan, join;
 	bool master;
+	/* Backup: asked (fsync_join()), and until when it waits for the
+	 * answer's end; heard nothing since the last join; answered. */
+	bool join_tried, joining, join_heard, joined;
+	__u64 join_until;
+	/* Master: a join heard, that the next pass answers; this pass
+	 * answers one; its entries queued, FSYNC_F_JOINED goes once sent. */
+	bool join_pending, join_pass, join_end;
+	__u64 join_seq; /* the last join's: replays are dropped */
 	/* Handing over (master no more): the rest of the queue and one
 	 * scan pass go out until leave_until. */
 	bool leaving, pass_done;
@@ -189,6 +198,35 @@ static int on_event(void *ctx, void *data, size_t len)
 	return 0;
 }
 
+/* A sequence after the last: the clock's, or the last plus one. */
+static __u64 next_seq(struct fsync *f)
+{
+	__u64 now_us = lbxdp_realtime_us();
+
+	return now_us > f->seq ? now_us : f->seq + 1;
+}
+
+/* A control datagram (FSYNC_F_CTL): no entry, no token of the rate. */
+static void send_ctl(struct fsync *f, uint8_t flags)
+{
+	struct fsync_batch *b = &f->batch;
+	uint8_t buf[FSYNC_MAX_LEN];
+	int len;
+
+	memset(b, 0, sizeof(*b));
+	b->syncid = f->o.syncid;
+	b->flags = flags;
+	b->seq = next_seq(f);
+	len = fsync_encode(b, &f->o.key, buf, sizeof(buf));
+	if (len < 0 || sendto(f->fd, buf, len, 0, (struct sockaddr *)&f->to,
+			      sizeof(f->to)) != len) {
+		f->st.send_errors++;
+		return;
+	}
+	f->seq = b->seq;
+	f->st.datagrams++;
+}
+
 /*
  * Send what the rate allows from the queue, FSYNC_MAX_ENTRIES a datagram;
  * a last, partial one only with @flush (the tick's), so that datagrams
@@ -202,7 +240,6 @@ static void send_queued(struct fsync *f, bool flush)
 	uint8_t buf[FSYNC_MAX_LEN];
 	double burst = f->o.rate / 10.0 > FSYNC_MAX_ENTRIES ? f->o.rate / 10.0
 							    : FSYNC_MAX_ENTRIES;
-	__u64 now_us;
 	int n, len, i;
 
 	f->tokens += (double)(now - f->tokens_ms) * f->o.rate / 1000.0;
@@ -218,8 +255,7 @@ static void send_queued(struct fsync *f, bool flush)
 			break;
 		b->syncid = f->o.syncid;
 		b->flags = f->leaving ? FSYNC_F_HANDOVER : 0;
-		now_us = lbxdp_realtime_us();
-		b->seq = now_us > f->seq ? now_us : f->seq + 1;
+		b->seq = next_seq(f);
 		b->count = n;
 		for (i = 0; i < n; i++)
 			b->e[i] = f->q[(f->qhead + i) % f->o.queue];
@@ -296,6 +332,12 @@ static void on_tick(struct loop_timer *t)
 		return;
 	drain_ring(f);
 	send_queued(f, true);
+	/* After the pass's last entries: the joiner may preempt now. */
+	if (f->master && f->join_end && !f->qlen) {
+		f->join_end = false;
+		send_ctl(f, FSYNC_F_JOINED);
+		f->st.joins_answered++;
+	}
 	loop_timer_in(f->l, &f->tick, FSYNC_TICK_MS);
 }
 
@@ -401,6 +443,11 @@ static void on_scan(struct loop_timer *t)
 		return;
 	if (!f->scanning) {
 		f->scanning = true;
+		/* A pass begun after a join answers it. */
+		if (f->join_pending && !f->leaving) {
+			f->join_pending = false;
+			f->join_pass = true;
+		}
 		f->scan_persist = false;
 		lbxdp_flows_walk_end(&f->scan_walk);
 		f->scan_first = true;
@@ -417,6 +464,12 @@ static void on_scan(struct loop_timer *t)
 	} else if (done) {
 		f->scanning = false;
 		wait = scan_period_ms(f);
+		if (f->join_pass && !f->leaving) {
+			f->join_pass = false;
+			f->join_end = true;
+		}
+		if (f->join_pending) /* heard during this pass */
+			wait = SCAN_STEP_MS;
 	}
 	send_queued(f, false);
 	/* A handover makes one pass; the tick ends it once sent. */
@@ -425,6 +478,32 @@ static void on_scan(struct loop_timer *t)
 		return;
 	}
 	loop_timer_in(f->l, &f->scan, wait);
+}
+
+/* A backup asks for every live entry: a pass begun after this answers
+ * it (one under way that answers an earlier join does not). */
+static void on_join(struct fsync *f, const struct fsync_batch *b)
+{
+	if (!f->master)
+		return; /* another backup's */
+	if (f->join_seq &&
+	    !fsync_seq_fresh(b->seq, f->join_seq, lbxdp_realtime_us())) {
+		f->st.replayed++;
+		return;
+	}
+	f->join_seq = b->seq;
+	f->st.joins++;
+	if (f->join_pending)
+		return;
+	f->join_pending = true;
+	/* One that answers an earlier join: the next, at its end. */
+	if (f->scanning && f->join_pass)
+		return;
+	/* Any other starts again now; before the feed is on, the first
+	 * pass (fsync_feed_on()) answers. */
+	f->scanning = false;
+	if (f->feed_on)
+		loop_timer_in(f->l, &f->scan, 0);
 }
 
 static void on_recv(struct loop_fd *h, uint32_t events)
@@ -467,6 +546,10 @@ static void on_recv(struct loop_fd *h, uint32_t events)
 			f->st.dropped[r]++;
 			continue;
 		}
+		if (b->flags & FSYNC_F_JOIN) {
+			on_join(f, b);
+			continue;
+		}
 		/* A new master takes its old one's handover, then no more,
 		 * nor a peer's other datagrams (two masters): its own
 		 * entries are what its data plane placed. */
@@ -486,13 +569,61 @@ static void on_recv(struct loop_fd *h, uint32_t events)
 		f->have_last = true;
 		f->last_seq = b->seq;
 		f->st.received++;
+		f->join_heard = true;
 		if (f->master)
 			f->st.handover++;
 		fsync_age_in_flight(b, now_us);
-		if (lbxdp_sync_install(f->c, f->inst, b->e, (size_t)b->count,
+		if (b->count &&
+		    lbxdp_sync_install(f->c, f->inst, b->e, (size_t)b->count,
 				       lbxdp_prog_now(f->c), &f->st.install))
 			f->st.install_errors++;
+		if ((b->flags & FSYNC_F_JOINED) && f->joining) {
+			f->joining = false;
+			f->joined = true;
+			loop_timer_cancel(f->l, &f->join);
+			p_info("flow sync: joined: the master sent every live entry (%llu flows, %llu persistence installed so far)",
+			       (unsigned long long)f->st.install.flows,
+			       (unsigned long long)f->st.install.persists);
+		}
 	}
+}
+
+static void join_send(struct fsync *f)
+{
+	__u64 now = loop_now(f->l);
+	__u64 left = f->join_until > now ? f->join_until - now : 0;
+
+	f->join_heard = false;
+	send_ctl(f, FSYNC_F_JOIN);
+	f->st.joins_sent++;
+	loop_timer_in(f->l, &f->join,
+		      left < JOIN_RETRY_MS ? left : JOIN_RETRY_MS);
+}
+
+/* Again while nothing came (no master yet, or the join lost); a master
+ * that sends answers it, or lost it: the wait ends at join_until. */
+static void on_join_timer(struct loop_timer *t)
+{
+	struct fsync *f = t->arg;
+
+	if (!f->joining)
+		return;
+	if (loop_now(f->l) >= f->join_until) {
+		f->joining = false;
+		f->st.join_unanswered++;
+		p_warn("flow sync: no master answered the join within %u ms (no lbxdp master with flow sync, or its answer lost): preemption waits no more",
+		       f->o.handover_ms);
+		return;
+	}
+	if (!f->join_heard) {
+		join_send(f);
+		return;
+	}
+	f->join_heard = false;
+	loop_timer_at(f->l, &f->join,
+		      f->join_until - loop_now(f->l) < JOIN_RETRY_MS
+			      ? f->join_until
+			      : loop_now(f->l) + JOIN_RETRY_MS);
 }
 
 static int sock_open(struct fsync *f)
@@ -616,6 +747,7 @@ int fsync_open(struct fsync **out, struct loop *l, struct lbxdp_ctx *c,
 	f->to.sin_addr.s_addr = f->o.dest;
 	loop_timer_init(&f->tick, on_tick, f);
 	loop_timer_init(&f->scan, on_scan, f);
+	loop_timer_init(&f->join, on_join_timer, f);
 	f->q = calloc(f->o.queue, sizeof(*f->q));
 	f->scan_n = f->o.queue < SCAN_CHUNK ? f->o.queue : SCAN_CHUNK;
 	f->nvips = c->cfg.max_vips ? c->cfg.max_vips : 1;
@@ -661,6 +793,7 @@ static void leave(struct fsync *f)
 	drain_ring(f); /* the flows most at risk, first */
 	ring_close(f);
 	f->feed_on = f->scanning = f->pass_done = false;
+	f->join_pending = f->join_pass = f->join_end = false;
 	f->leaving = true;
 	f->leave_until = loop_now(f->l) + f->o.handover_ms;
 	if (loop_timer_in(f->l, &f->scan, 0) ||
@@ -681,6 +814,9 @@ int fsync_set_master(struct fsync *f, bool master)
 	}
 	/* A handover of ours cut short: the new mastership scans anew. */
 	leave_end(f);
+	f->joining = false; /* nothing to wait for now */
+	loop_timer_cancel(f->l, &f->join);
+	f->join_pending = f->join_pass = f->join_end = false;
 	f->master_since = loop_now(f->l);
 	f->ring_fd = fcntl(f->c->fd[M_SYNC_RING], F_DUPFD_CLOEXEC, 0);
 	if (f->ring_fd < 0) {
@@ -740,6 +876,25 @@ void fsync_stop(struct fsync *f)
 	loop_fini(&own);
 }
 
+void fsync_join(struct fsync *f)
+{
+	if (f->master || f->join_tried)
+		return;
+	f->join_tried = f->joining = true;
+	f->join_until = loop_now(f->l) + f->o.handover_ms;
+	join_send(f);
+}
+
+bool fsync_is_joining(const struct fsync *f)
+{
+	return f->joining;
+}
+
+bool fsync_has_joined(const struct fsync *f)
+{
+	return f->joined;
+}
+
 bool fsync_is_leaving(const struct fsync *f)
 {
 	return f->leaving;
@@ -772,6 +927,7 @@ void fsync_close(struct fsync *f)
 		       f->qlen);
 	loop_timer_cancel(f->l, &f->tick);
 	loop_timer_cancel(f->l, &f->scan);
+	loop_timer_cancel(f->l, &f->join);
 	ring_close(f);
 	loop_fd_del(f->l, &f->fdh);
 	if (f->fd >= 0)

@@ -63,7 +63,11 @@ struct fsync_stats {
 	/* datagrams the socket dropped (its buffer full: the loop behind;
 	 * a bad checksum too) */
 	__u64 overflow;
-	__u64 install_errors; /* datagrams a map error cut short */
+	__u64 install_errors;  /* datagrams a map error cut short */
+	__u64 joins_sent;      /* backup: joins asked */
+	__u64 join_unanswered; /* backup: waits for the answer that ran out */
+	__u64 joins;	       /* master: joins heard */
+	__u64 joins_answered;  /* master: passes that answered one, sent */
 	struct lbxdp_sync_install_stats install;
 };
 
@@ -87,6 +91,19 @@ int fsync_open(struct fsync **out, struct loop *l, struct lbxdp_ctx *c,
  * to match (lbxdp_sync_feed_set(), writer lock held).
  */
 int fsync_set_master(struct fsync *f, bool master);
+
+/*
+ * A backup whose maps hold its servers now asks the master for every live
+ * entry (FSYNC_F_JOIN: a daemon that starts, or opened its flow sync
+ * anew, lacks the flows placed before), again each second while nothing
+ * comes, and waits for the pass that answers (FSYNC_F_JOINED) for
+ * o.handover_ms at most. Once per @f; not as master.
+ */
+void fsync_join(struct fsync *f);
+/* Whether @f waits for the answer: its peer's VRRP preemption waits. */
+bool fsync_is_joining(const struct fsync *f);
+/* Whether the master said it has sent every live entry since the join. */
+bool fsync_has_joined(const struct fsync *f);
 
 /* Whether @f is master. */
 bool fsync_is_master(const struct fsync *f);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -114,14 +115,22 @@ static uint32_t get32(const uint8_t *p)
 	return ntohl(v);
 }
 
+/* Entries, or none in a control datagram. */
+static bool count_ok(int count, uint8_t flags)
+{
+	if (flags & FSYNC_F_CTL)
+		return count == 0;
+	return count >= 1 && count <= FSYNC_MAX_ENTRIES;
+}
+
 int fsync_encode(const struct fsync_batch *b, const struct fsync_key *k,
 		 uint8_t *buf, size_t len)
 {
 	size_t need, off;
 	int i;
 
-	if (b->count < 1 || b->count > FSYNC_MAX_ENTRIES ||
-	    k->len < FSYNC_KEY_MIN || k->len > FSYNC_KEY_MAX)
+	if (!count_ok(b->count, b->flags) || k->len < FSYNC_KEY_MIN ||
+	    k->len > FSYNC_KEY_MAX)
 		return -EINVAL;
 	for (i = 0; i < b->count; i++)
 		if (!entry_ok(&b->e[i]))
@@ -174,7 +183,7 @@ enum fsync_drop fsync_decode(const uint8_t *pkt, size_t len, uint8_t syncid,
 		return FSYNC_DROP_VERSION;
 	if (pkt[6] != syncid)
 		return FSYNC_DROP_SYNCID;
-	if (pkt[5] < 1 || pkt[5] > FSYNC_MAX_ENTRIES)
+	if (!count_ok(pkt[5], pkt[7]))
 		return FSYNC_DROP_COUNT;
 	body = FSYNC_HDR_LEN + (size_t)pkt[5] * FSYNC_ENTRY_LEN;
 	if (len != body + FSYNC_MAC_LEN)

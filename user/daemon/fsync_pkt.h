@@ -3,9 +3,10 @@
  * Flow sync on the wire: lbxdp's own format (not IPVS's), one UDP datagram
  * a batch, pure code (unit-tested, fuzzed). All fields in network order:
  *
- *   header, 16 bytes: magic "LBFS", version 2, count (1-FSYNC_MAX_ENTRIES),
- *     syncid (lvs_sync_daemon's id), flags (FSYNC_F_*; senders before
- *     them sent 0, receivers before them ignore it), sequence (be64: the
+ *   header, 16 bytes: magic "LBFS", version 2, count (1-FSYNC_MAX_ENTRIES;
+ *     0 in a control datagram, FSYNC_F_CTL, and only there), syncid
+ *     (lvs_sync_daemon's id), flags (FSYNC_F_*; senders before them sent
+ *     0, receivers before them ignore it), sequence (be64: the
  *     sender's CLOCK_REALTIME in us, or its last plus one if that is more,
  *     so that a restarted sender goes on after its last datagram; the
  *     receiver ages the entries by the time since: fsync_age_in_flight())
@@ -37,6 +38,12 @@
 	(FSYNC_HDR_LEN + FSYNC_MAX_ENTRIES * FSYNC_ENTRY_LEN + FSYNC_MAC_LEN)
 /* Sent by a master that steps down: a new master takes it (fsync.c). */
 #define FSYNC_F_HANDOVER 0x01
+/* Control datagrams, of no entry (receivers before them drop them as
+ * "count"): a backup that starts asks the master for every live entry;
+ * the master says when the pass that answers it is all sent. */
+#define FSYNC_F_JOIN 0x02
+#define FSYNC_F_JOINED 0x04
+#define FSYNC_F_CTL (FSYNC_F_JOIN | FSYNC_F_JOINED)
 
 #define FSYNC_KEY_MIN 16
 #define FSYNC_KEY_MAX 64
@@ -62,9 +69,11 @@ enum fsync_drop {
 	FSYNC_DROP_MAGIC,   /* not flow sync's */
 	FSYNC_DROP_VERSION, /* another version */
 	FSYNC_DROP_SYNCID,  /* another pair's (lvs_sync_daemon id) */
-	FSYNC_DROP_COUNT,   /* 0 or more than FSYNC_MAX_ENTRIES */
-	FSYNC_DROP_HMAC,    /* not made with our key */
-	FSYNC_DROP_ENTRY,   /* an entry's family, protocol, kind or address */
+	/* more than FSYNC_MAX_ENTRIES; 0 but in a control datagram, or
+	 * entries in one */
+	FSYNC_DROP_COUNT,
+	FSYNC_DROP_HMAC,  /* not made with our key */
+	FSYNC_DROP_ENTRY, /* an entry's family, protocol, kind or address */
 	FSYNC_DROP__MAX,
 };
 
@@ -80,7 +89,8 @@ int fsync_key_load(const char *path, struct fsync_key *k);
 
 /*
  * Encode @b into @buf, authenticated under @k. Returns the length, or
- * -EINVAL (count out of range, a key shorter than FSYNC_KEY_MIN, an entry
+ * -EINVAL (count out of range for its flags, a key shorter than
+ * FSYNC_KEY_MIN, an entry
  * that decoding would refuse) or -ENOSPC.
  */
 int fsync_encode(const struct fsync_batch *b, const struct fsync_key *k,

@@ -16,6 +16,7 @@
 #include "netlink.h"
 #include "daemon/check.h"
 #include "daemon/daemon.h"
+#include "daemon/dfsync.h"
 #include "daemon/dlog.h"
 #include "daemon/vrrp.h"
 #include "daemon/vrrp_net.h"
@@ -503,6 +504,8 @@ static void on_rx(struct loop_fd *h, uint32_t events)
 			      "vrrp_instance %s: %s sends VRRPv3 unicast checksums as keepalived before 1.3.7 did: ours too from now on",
 			      v->cv->name, ip_str(src, ip, sizeof(ip)));
 		}
+		/* flow sync's join: preemption waits for the master's flows */
+		v->fsm.preempt_hold = dfsync_holds(v->d, v->cv->name);
 		if (v->group) {
 			bool changed = vrrp_group_rx(&v->group->g, v->gi,
 						     now_ms(v), &a);

@@ -265,9 +265,10 @@ static void rx_backup(struct vrrp_fsm *f, uint64_t now,
 	 * its adverts (since we entered BACKUP or last heard an equal or
 	 * higher one): keepalived applies it at any time, not only at
 	 * startup, and clears it in vrrp_state_leave_master() and
-	 * vrrp_state_leave_fault(). Equal priority is never preempted.
+	 * vrrp_state_leave_fault(). Equal priority is never preempted; nor
+	 * one while the caller holds (lbxdp's: flow sync's join).
 	 */
-	if (f->p.nopreempt || a->priority >= f->prio ||
+	if (f->p.nopreempt || a->priority >= f->prio || f->preempt_hold ||
 	    (f->p.preempt_delay_ms &&
 	     (!f->preempt_wait || f->preempt_at > now))) {
 		adopt_interval(f, a);

@@ -50,6 +50,9 @@ struct vrrp_fsm {
 	uint16_t master_int_cs; /* Master_Adver_Interval (v3 adopts it) */
 	bool fault;		/* a tracked link is down */
 	bool preempt_wait;	/* preempt_delay runs until preempt_at */
+	/* The caller's: a lower priority master is let be (flow sync waits
+	 * for its flows), as by preempt_delay. */
+	bool preempt_hold;
 	uint64_t preempt_at;
 	uint64_t armed_at; /* BACKUP: when the down timer was last reset */
 	uint64_t deadline; /* ms: the next vrrp_fsm_timer(), or NEVER */
