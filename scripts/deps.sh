@@ -18,6 +18,8 @@ PKGS=(
 	# nginx: the TLS server of the daemon's SSL_GET test; keepalived:
 	# the VRRP peer (run only in the tests' namespaces)
 	iproute2 ethtool procps iputils-ping curl python3 nginx keepalived
+	# e2e: a sync link that drops datagrams (nft, in the lab's namespaces)
+	nftables
 	# e2e: kill a command at its Nth syscall or delay its writes (strace);
 	# git builds the previous release from its commit (test_upgrade_abi)
 	strace git

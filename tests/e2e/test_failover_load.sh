@@ -110,10 +110,10 @@ has() { [[ "$1" == *"$2"* ]]; }
 # The streams' clock (CLOCK_MONOTONIC).
 now() { /usr/bin/python3 -c 'import time; print(f"{time.monotonic():.3f}")'; }
 
-# has_streams LB: LB's flow table holds every stream's flow, on the
+# lb2_has_streams: LB2's flow table holds every stream's flow, on the
 # server that the stream has its answers from.
-has_streams() {
-	/usr/bin/python3 - "$PIN_BASE/$1" "$OUT" "$NSTREAMS" "$VIP" "$SPORT" \
+lb2_has_streams() {
+	/usr/bin/python3 - "$PIN_BASE/lb2" "$OUT" "$NSTREAMS" "$VIP" "$SPORT" \
 		"${IP[client]}" "$W1" "$W2" <<'EOF'
 import json, socket, struct, subprocess, sys
 pin, out, n, vip, sport, client, w1, w2 = sys.argv[1:]
@@ -151,7 +151,22 @@ sys.exit(bad != 0)
 EOF
 }
 
-lb2_has_streams() { has_streams lb2; }
+# sync_drop LB on|off: LB's input drops flow sync's datagrams (a link
+# that loses them), or no more.
+sync_drop() {
+	if [ "$2" = off ]; then
+		ip netns exec "$LAB_PREFIX$1" nft delete table ip lbxdp_e2e
+		return
+	fi
+	ip netns exec "$LAB_PREFIX$1" nft -f - <<'EOF'
+table ip lbxdp_e2e {
+	chain in { type filter hook input priority 0; udp dport 8848 drop; }
+}
+EOF
+}
+
+# line_of LB TEXT: the number of the first line of LB's log with TEXT.
+line_of() { grep -n -m1 -F "$2" "${LOG[$1]}" | cut -d: -f1; }
 
 # junk N: N datagrams of 1400 zero bytes to the sync group, from LB1's
 # side (what a master's burst is to a backup's socket; none decodes).
@@ -207,14 +222,16 @@ survived() {
 	done
 }
 
-# A planned switchover: LB1's daemon stops (priority 0) while LB2, whose
-# daemon started after the streams, lacks their flows (LB1's first
-# refresh scan was over, its next is 75 s away). LB1 hands over before it
+# A backup that starts asks the master for every live entry (a join);
+# here LB2's answers are dropped, so it gives up (10 s) and lacks the
+# streams' flows (LB1's next refresh scan is 75 s away). A planned
+# switchover: LB1's daemon stops (priority 0) and hands over before it
 # exits: every live entry once more, which LB2 installs, so the streams
-# keep their servers. Then LB1 comes back and preempts: LB2 hands over in
-# turn.
+# keep their servers. Then LB1 comes back: it joins, LB2 answers, and LB1
+# preempts only once it has the flows (an unanswered join holds it, as
+# preempt_delay would); LB2 hands over in turn.
 handover() {
-	local what="wrr with flow sync, a stop" i bad t_over inst0 inst1
+	local what="wrr with flow sync, a stop" i bad t_over inst0 inst1 t_up
 	pair_lab wrr
 	for i in 1 2; do
 		lab_bg "web$i" "stream-web$i" /usr/bin/python3 \
@@ -222,8 +239,7 @@ handover() {
 	done
 	conf "$E2E_TMP/lb1.conf" master wrr 1
 	conf "$E2E_TMP/lb2.conf" backup wrr 1
-	# A table of 4096 flows: LB1's first scan, at its mastership, ends
-	# within ms, long before LB2 listens.
+	# A table of 4096 flows: a pass ends within ms.
 	sed -i '/^lbxdp_xdp {/a\    flows 4096' "$E2E_TMP/lb1.conf" "$E2E_TMP/lb2.conf"
 	lb_start lb1 "$E2E_TMP/lb1.conf"
 	e2e_wait 20 eval '[ "$(holders)" = lb1 ] && all_up lb1'
@@ -232,18 +248,21 @@ handover() {
 	lab_bg client streams /usr/bin/python3 "$E2E_DIR/streams.py" client \
 		"$VIP" "$SPORT" "$NSTREAMS" 80 "$OUT"
 	e2e_wait 20 streams_up
+	sync_drop lb2 on
 	lb_start lb2 "$E2E_TMP/lb2.conf"
 	e2e_wait 20 eval 'backup_ready lb2 && all_up lb2'
-	check "$what: $NSTREAMS streams through LB1; LB2, started after them, is backup and lacks their flows" \
-		eval 'streams_up && backup_ready lb2 && ! lb2_has_streams >/dev/null'
+	e2e_wait 20 eval '[ "$(sync_field lb2 joins_unanswered)" = 1 ]'
+	check "$what: $NSTREAMS streams through LB1; LB2, started after them, its sync input dropped, asked $(sync_field lb2 joins_sent) times, gave up, and lacks their flows" \
+		eval 'streams_up && backup_ready lb2 &&
+			[ "$(sync_field lb2 joined)" = False ] &&
+			[ "$(sync_field lb2 joining)" = False ] &&
+			[ "$(sync_field lb1 joins_received)" -ge 1 ] &&
+			! lb2_has_streams >/dev/null'
+	sync_drop lb2 off
 
 	inst0=$(sync_field lb2 installed_flows)
 	lb_stop lb1
 	e2e_wait 10 lb2_has_streams
-	diag "$what: LB2's flow sync: $(status lb2 | /usr/bin/python3 -c '
-import json, sys
-f = json.load(sys.stdin)["flow_sync"]
-print(", ".join(f"{k} {f[k]}" for k in ("datagrams_received", "received_in_handover", "installed_flows", "kept", "expired", "no_backend", "backend_down")), f["dropped"])')"
 	inst1=$(sync_field lb2 installed_flows)
 	check "$what: LB1 stopped, having handed over every stream's flow to LB2, on its server ($(grep -o 'handed over.*' "${LOG[lb1]}"); LB2 installed $((inst1 - inst0)))" \
 		eval 'lb2_has_streams && [ $((inst1 - inst0)) -ge "$NSTREAMS" ] &&
@@ -253,22 +272,37 @@ print(", ".join(f"{k} {f[k]}" for k in ("datagrams_received", "received_in_hando
 	e2e_wait 30 answered_since "$t_over"
 	check "$what: every stream answered through LB2" \
 		answered_since "$t_over"
-	touch "$OUT/stop"
-	e2e_wait 20 eval '! pgrep -f "streams.py client" >/dev/null'
-	survived
-	check "$what: $NSTREAMS of $NSTREAMS streams survived on their servers ($bad broke or moved)" \
-		[ "$bad" = 0 ]
 
-	# LB1 back preempts (priority 100 over 50): LB2 steps down and hands
-	# its flows over, marked, which LB1 takes as a new master.
+	# LB1 back (priority 100 over 50), its sync input dropped: its join
+	# unanswered holds its preemption past Master_Down_Interval (3.6 s).
+	sync_drop lb1 on
+	t_up=$(now)
 	lb_start lb1 "$E2E_TMP/lb1.conf"
+	e2e_wait 20 eval '[ "$(sync_field lb1 joining)" = True ]'
+	sleep "$(awk -v t="$t_up" -v n="$(now)" 'BEGIN { d = t + 6 - n; print (d > 0 ? d : 0) }')"
+	check "$what: LB1 back, its join unanswered: still backup 6 s after its start, LB2 master" \
+		eval '[ "$(sync_field lb1 joining)" = True ] &&
+			[ "$(inst_state lb1)" = BACKUP ] && [ "$(holders)" = lb2 ]'
+	# Its next join is answered: it has the flows, then preempts; LB2
+	# steps down and hands its flows over, marked, which LB1 takes.
+	sync_drop lb1 off
 	e2e_wait 20 eval '[ "$(holders)" = lb1 ] &&
 		[ "$(sync_field lb1 received_in_handover)" -gt 0 ] &&
 		[ "$(sync_field lb2 handing_over)" = False ]'
-	check "$what: LB1 back preempts; LB2 handed its flows over ($(sync_field lb1 received_in_handover) datagrams taken by LB1 as new master, $(sync_field lb1 dropped | tr -d "{}'"))" \
+	check "$what: LB1 joined ($(grep -o 'joined.*' "${LOG[lb1]}")), then preempted; LB2 handed its flows over ($(sync_field lb1 received_in_handover) datagrams taken by LB1 as new master)" \
 		eval '[ "$(holders)" = lb1 ] && [ "$(sync_field lb2 role)" = backup ] &&
+			[ "$(sync_field lb1 joined)" = True ] &&
+			[ "$(line_of lb1 "flow sync: joined")" -lt \
+				"$(line_of lb1 "VI_1: BACKUP -> MASTER")" ] &&
 			[ "$(sync_field lb1 received_in_handover)" -gt 0 ] &&
 			[ "$(sync_field lb2 handing_over)" = False ]'
+	t_over=$(now)
+	e2e_wait 30 answered_since "$t_over"
+	touch "$OUT/stop"
+	e2e_wait 20 eval '! pgrep -f "streams.py client" >/dev/null'
+	survived
+	check "$what: $NSTREAMS of $NSTREAMS streams survived both moves on their servers ($bad broke or moved)" \
+		[ "$bad" = 0 ]
 	lb_stop lb2
 	lb_stop lb1
 }

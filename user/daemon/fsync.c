@@ -22,7 +22,7 @@
 #define SCAN_CHUNK 4096
 #define SCAN_STEP_MS 10	   /* between two chunks of a pass */
 #define SCAN_RETRY_MS 1000 /* after a map error */
-#define JOIN_RETRY_MS 1000 /* a join again, while nothing came */
+#define JOIN_RETRY_MS 1000 /* a join again, until answered */
 #define RECV_BURST 64	   /* datagrams a wakeup: VRRP's adverts wait less */
 /* The backup's receive buffer, which the kernel doubles: ~1800 datagrams
  * of 22 entries, 0.4 s of 100k new flows a second, for a loop that is
@@ -45,12 +45,14 @@ struct fsync {
 	struct loop_timer tick, scan, join;
 	bool master;
 	/* Backup: asked (fsync_join()), and until when it waits for the
-	 * answer's end; heard nothing since the last join; answered. */
-	bool join_tried, joining, join_heard, joined;
+	 * answer's end; answered. */
+	bool join_tried, joining, joined;
 	__u64 join_until;
-	/* Master: a join heard, that the next pass answers; this pass
-	 * answers one; its entries queued, FSYNC_F_JOINED goes once sent. */
+	/* Master: a join heard, that the next pass answers (from
+	 * pending_from); this pass answers one (join_from's); its entries
+	 * queued, FSYNC_F_JOINED goes once sent. */
 	bool join_pending, join_pass, join_end;
+	struct sockaddr_in pending_from, join_from;
 	__u64 join_seq; /* the last join's: replays are dropped */
 	/* Handing over (master no more): the rest of the queue and one
 	 * scan pass go out until leave_until. */
@@ -447,6 +449,7 @@ static void on_scan(struct loop_timer *t)
 		if (f->join_pending && !f->leaving) {
 			f->join_pending = false;
 			f->join_pass = true;
+			f->join_from = f->pending_from;
 		}
 		f->scan_persist = false;
 		lbxdp_flows_walk_end(&f->scan_walk);
@@ -480,9 +483,10 @@ static void on_scan(struct loop_timer *t)
 	loop_timer_in(f->l, &f->scan, wait);
 }
 
-/* A backup asks for every live entry: a pass begun after this answers
- * it (one under way that answers an earlier join does not). */
-static void on_join(struct fsync *f, const struct fsync_batch *b)
+/* A backup asks for every live entry (again each second until answered):
+ * a pass begun after this answers it. */
+static void on_join(struct fsync *f, const struct fsync_batch *b,
+		    const struct sockaddr_in *from)
 {
 	if (!f->master)
 		return; /* another backup's */
@@ -495,10 +499,18 @@ static void on_join(struct fsync *f, const struct fsync_batch *b)
 	f->st.joins++;
 	if (f->join_pending)
 		return;
-	f->join_pending = true;
-	/* One that answers an earlier join: the next, at its end. */
-	if (f->scanning && f->join_pass)
+	if (f->scanning && f->join_pass) {
+		/* This joiner's again: the pass under way answers it. */
+		if (from->sin_addr.s_addr == f->join_from.sin_addr.s_addr &&
+		    from->sin_port == f->join_from.sin_port)
+			return;
+		/* Another's: the next pass, at this one's end. */
+		f->join_pending = true;
+		f->pending_from = *from;
 		return;
+	}
+	f->join_pending = true;
+	f->pending_from = *from;
 	/* Any other starts again now; before the feed is on, the first
 	 * pass (fsync_feed_on()) answers. */
 	f->scanning = false;
@@ -516,6 +528,7 @@ static void on_recv(struct loop_fd *h, uint32_t events)
 		struct cmsghdr align;
 	} ctl;
 	struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
+	struct sockaddr_in from;
 	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 	struct cmsghdr *cm;
 	enum fsync_drop r;
@@ -528,6 +541,8 @@ static void on_recv(struct loop_fd *h, uint32_t events)
 	for (k = 0; k < RECV_BURST; k++) {
 		mh.msg_control = ctl.b;
 		mh.msg_controllen = sizeof(ctl.b);
+		mh.msg_name = &from;
+		mh.msg_namelen = sizeof(from);
 		n = recvmsg(f->fd, &mh, 0);
 		if (n < 0)
 			return;
@@ -547,7 +562,7 @@ static void on_recv(struct loop_fd *h, uint32_t events)
 			continue;
 		}
 		if (b->flags & FSYNC_F_JOIN) {
-			on_join(f, b);
+			on_join(f, b, &from);
 			continue;
 		}
 		/* A new master takes its old one's handover, then no more,
@@ -569,7 +584,6 @@ static void on_recv(struct loop_fd *h, uint32_t events)
 		f->have_last = true;
 		f->last_seq = b->seq;
 		f->st.received++;
-		f->join_heard = true;
 		if (f->master)
 			f->st.handover++;
 		fsync_age_in_flight(b, now_us);
@@ -593,15 +607,15 @@ static void join_send(struct fsync *f)
 	__u64 now = loop_now(f->l);
 	__u64 left = f->join_until > now ? f->join_until - now : 0;
 
-	f->join_heard = false;
 	send_ctl(f, FSYNC_F_JOIN);
 	f->st.joins_sent++;
 	loop_timer_in(f->l, &f->join,
 		      left < JOIN_RETRY_MS ? left : JOIN_RETRY_MS);
 }
 
-/* Again while nothing came (no master yet, or the join lost); a master
- * that sends answers it, or lost it: the wait ends at join_until. */
+/* Again each second until answered (no master yet, or a join or its
+ * answer lost: a busy master's other datagrams say nothing of it); the
+ * wait ends at join_until. */
 static void on_join_timer(struct loop_timer *t)
 {
 	struct fsync *f = t->arg;
@@ -615,15 +629,7 @@ static void on_join_timer(struct loop_timer *t)
 		       f->o.handover_ms);
 		return;
 	}
-	if (!f->join_heard) {
-		join_send(f);
-		return;
-	}
-	f->join_heard = false;
-	loop_timer_at(f->l, &f->join,
-		      f->join_until - loop_now(f->l) < JOIN_RETRY_MS
-			      ? f->join_until
-			      : loop_now(f->l) + JOIN_RETRY_MS);
+	join_send(f);
 }
 
 static int sock_open(struct fsync *f)

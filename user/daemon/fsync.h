@@ -95,8 +95,8 @@ int fsync_set_master(struct fsync *f, bool master);
 /*
  * A backup whose maps hold its servers now asks the master for every live
  * entry (FSYNC_F_JOIN: a daemon that starts, or opened its flow sync
- * anew, lacks the flows placed before), again each second while nothing
- * comes, and waits for the pass that answers (FSYNC_F_JOINED) for
+ * anew, lacks the flows placed before), again each second, and waits
+ * for the end of the pass that answers (FSYNC_F_JOINED) for
  * o.handover_ms at most. Once per @f; not as master.
  */
 void fsync_join(struct fsync *f);
