@@ -653,6 +653,61 @@ static void send_batch(const struct fsync_batch *b, const struct fsync_key *k)
 	send_batch_to(b, k, 18848);
 }
 
+/* Until @f sent nothing for 1 s (at most 20 s): its passes are over. */
+static void m3_idle(struct fsync *f, struct loop *l)
+{
+	__u64 until = lbxdp_now_ns() + 20000000000ULL, was;
+	struct fsync_stats st;
+	int i;
+
+	do {
+		fsync_get_stats(f, &st);
+		was = st.datagrams;
+		for (i = 0; i < 20; i++)
+			loop_run_once(l, 50);
+		fsync_get_stats(f, &st);
+	} while (st.datagrams != was && lbxdp_now_ns() < until);
+}
+
+/* A UDP socket on 127.0.0.1:@port, a joiner's. */
+static int join_sock(__u16 port)
+{
+	struct sockaddr_in a = {
+		.sin_family = AF_INET,
+		.sin_port = htons(port),
+		.sin_addr.s_addr = htonl(0x7f000001),
+	};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* A join, signed with @k, from @fd to 127.0.0.1:@port. */
+static void join_from(int fd, const struct fsync_key *k, __u16 port)
+{
+	struct fsync_batch b = {
+		.syncid = 5,
+		.flags = FSYNC_F_JOIN,
+		.seq = lbxdp_realtime_us(),
+	};
+	struct sockaddr_in to = {
+		.sin_family = AF_INET,
+		.sin_port = htons(port),
+		.sin_addr.s_addr = htonl(0x7f000001),
+	};
+	uint8_t buf[FSYNC_MAX_LEN];
+	int len = fsync_encode(&b, k, buf, sizeof(buf));
+
+	if (ASSERT_CMP(len, >, 0, "encode a join", "more than "))
+		ASSERT_EQ(sendto(fd, buf, len, 0, (struct sockaddr *)&to,
+				 sizeof(to)),
+			  len, "send a join");
+}
+
 /*
  * The daemon's side, two LBs in one process over loopback: a SYN placed by
  * the master's program reaches the backup's flows map, with the backup's
@@ -681,7 +736,7 @@ static void test_pair(void)
 		.key = {.b = "0123456789abcdef-pair", .len = 21},
 		.handover_ms = 1500,
 	};
-	struct fsync *m = NULL, *bk = NULL, *m2 = NULL;
+	struct fsync *m = NULL, *bk = NULL, *m2 = NULL, *m3 = NULL;
 	struct lbxdp_config bcfg0 = {};
 	struct fsync_stats ms, bs;
 	struct lbxdp_vip_key bkey;
@@ -1177,10 +1232,15 @@ static void test_pair(void)
 		fsync_get_stats(bk, &bs);
 		ASSERT_TRUE(fsync_has_joined(bk), "the master said it is done");
 		ASSERT_OK(lbxdp_flow_get(&lb_b.ctx, &k17, &fv),
-			  "the flow, installed before that");
-		ASSERT_EQ(bs.joins_sent, 1, "joins sent");
-		ASSERT_EQ(ms.joins, 1, "joins the master heard");
-		ASSERT_EQ(ms.joins_answered, 1, "passes that answered one");
+			  "the flow, installed");
+		/* the pass's entries, k17's among them, before its end */
+		ASSERT_CMP(bs.joined_flows, >=, 1, "flows installed at JOINED",
+			   "at least ");
+		ASSERT_CMP(bs.joins_sent, >=, 1, "joins sent", "at least ");
+		ASSERT_CMP(ms.joins, >=, 1, "joins the master heard",
+			   "at least ");
+		ASSERT_CMP(ms.joins_answered, >=, 1, "passes that answered one",
+			   "at least ");
 		ASSERT_CMP(ms.refreshed, >, refreshed, "entries its pass sent",
 			   "more than ");
 		/* Once: a second call asks nothing. */
@@ -1223,16 +1283,77 @@ static void test_pair(void)
 		ASSERT_EQ(bs.joins_sent, 2, "joins sent");
 		ASSERT_EQ(bs.join_unanswered, 1, "waits that ran out");
 	}
+	test__context("a joiner's repeat during its answer; another's join");
+	{
+		/* 20 entries a second: a pass of the 60 flows below is sent
+		 * over ~2 s, during which the joiner asks again (each
+		 * second): its pass answers that; another LB's join gets a
+		 * pass of its own. m3 sends to a port nobody reads. */
+		struct fsync_opts o4 = o;
+		int ja = -1, jb2 = -1;
+		__u64 answered, refreshed, live;
+
+		o4.bind_port = 18851;
+		o4.port = 18862;
+		o4.rate = 20;
+		if (!ASSERT_OK(fsync_open(&m3, &l, &env.main.ctx, &o4),
+			       "open") ||
+		    !ASSERT_OK(fsync_set_master(m3, true), "set master") ||
+		    !ASSERT_OK(lbxdp_sync_feed_set(&env.main.ctx, true),
+			       "feed on"))
+			goto out;
+		fsync_feed_on(m3);
+		for (i = 0; i < 60; i++) {
+			struct fspec sn = SYNF(CLIENT(40 + i), 41000, VIP1, 80);
+
+			if (forward(&sn, "a SYN") < 0)
+				goto out;
+		}
+		m3_idle(m3, &l); /* its first pass, the feed's events */
+		ja = join_sock(18863);
+		jb2 = join_sock(18864);
+		if (!ASSERT_CMP(ja, >=, 0, "socket A", "at least ") ||
+		    !ASSERT_CMP(jb2, >=, 0, "socket B", "at least "))
+			goto out;
+		for (i = 0; i < 2; i++) {
+			fsync_get_stats(m3, &ms);
+			answered = ms.joins_answered;
+			refreshed = ms.refreshed;
+			join_from(ja, &o.key, 18851);
+			for (tries = 0; tries < 2; tries++)
+				loop_run_once(&l, 50);
+			join_from(i ? jb2 : ja, &o.key, 18851);
+			m3_idle(m3, &l);
+			fsync_get_stats(m3, &ms);
+			test__context(i ? "another's join during a pass"
+					: "a joiner's repeat during its pass");
+			live = ms.refreshed - refreshed;
+			ASSERT_EQ(ms.joins_answered, answered + 1 + i,
+				  "passes that answered a join");
+			ASSERT_CMP(live, >=, 60 * (1 + i), "entries they sent",
+				   "at least ");
+			ASSERT_CMP(live, <, 2 * 60 * (1 + i),
+				   "entries they sent", "less than ");
+		}
+		if (ja >= 0)
+			close(ja);
+		if (jb2 >= 0)
+			close(jb2);
+	}
 out:
 	if (clock_held)
 		clock_restore(&env.main.ctx, &mcfg0);
 	if (tmo_set)
 		tcp_timeout_set(&env.main, LBXDP_DEF_TCP_TIMEOUT);
-	if (m) {
-		fsync_set_master(m, false);
+	if (m || m3) {
+		if (m)
+			fsync_set_master(m, false);
+		if (m3)
+			fsync_set_master(m3, false);
 		lbxdp_sync_feed_set(&env.main.ctx, false);
 	}
 	fsync_close(m);
+	fsync_close(m3);
 	fsync_close(bk);
 	fsync_close(m2);
 	if (loop_ok)

@@ -92,6 +92,8 @@ void dfsync_commit(struct daemon *d, struct dfsync_plan *pl)
 	d->fsync = pl->f;
 	d->fsync_o = pl->o;
 	pl->f = NULL;
+	if (d->fsync) /* it lacks the flows of before: wait for them */
+		fsync_join_start(d->fsync);
 	explicit_bzero(&pl->o.key, sizeof(pl->o.key));
 	if (d->fsync) {
 		char grp[INET_ADDRSTRLEN];
@@ -151,7 +153,10 @@ static bool servers_placed(const struct daemon *d)
 			continue;
 		for (j = 0; j < d->vs[i].nrs; j++) {
 			r = &d->vs[i].rs[j];
-			if (!r->cr || r->suspended) /* ha_suspend: waits */
+			/* ha_suspend's, the CLI's, and one whose MAC is not
+			 * known past the wait: none will be, soon */
+			if (!r->cr || r->suspended || r->logged_cli ||
+			    !r->mac_known || r->neigh_failed)
 				continue;
 			if ((r->want.present && !r->id) ||
 			    (r->chk && r->h.state == RS_DOWN && !r->h.last_ms))
@@ -163,14 +168,16 @@ static bool servers_placed(const struct daemon *d)
 
 void dfsync_synced(struct daemon *d)
 {
-	if (!d->fsync || fsync_is_master(d->fsync) || !servers_placed(d))
+	struct fsync_stats st0, st;
+
+	if (!d->fsync || !fsync_is_joining(d->fsync) || !servers_placed(d))
 		return;
-	if (fsync_is_joining(d->fsync) || fsync_has_joined(d->fsync))
-		return;
+	fsync_get_stats(d->fsync, &st0);
 	fsync_join(d->fsync);
-	if (fsync_is_joining(d->fsync))
+	fsync_get_stats(d->fsync, &st);
+	if (st.joins_sent != st0.joins_sent)
 		d_log(d,
-		      "flow sync: asking the master for every live entry (preemption waits for them, %u ms at most)",
+		      "flow sync: asking the master for every live entry (preemption waits for them, %u ms from the start at most)",
 		      d->fsync_o.handover_ms ? d->fsync_o.handover_ms
 					     : FSYNC_HANDOVER_MS);
 }
@@ -200,6 +207,7 @@ static void reopen(struct daemon *d)
 		return;
 	}
 	d->fsync = f;
+	fsync_join_start(f);
 	d_log(d, "flow sync: the maps were attached anew: following them");
 }
 
@@ -286,6 +294,7 @@ void dfsync_status(struct daemon *d, FILE *out, struct json_object *o)
 		json_object_new_boolean(fsync_has_joined(d->fsync)));
 	json_object_object_add(fo, "joins_sent", U(st.joins_sent));
 	json_object_object_add(fo, "joins_unanswered", U(st.join_unanswered));
+	json_object_object_add(fo, "joined_flows", U(st.joined_flows));
 	json_object_object_add(fo, "joins_received", U(st.joins));
 	json_object_object_add(fo, "joins_answered", U(st.joins_answered));
 	json_object_object_add(fo, "sent", U(st.sent));

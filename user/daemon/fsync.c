@@ -44,9 +44,9 @@ struct fsync {
 	struct loop_fd rbh;
 	struct loop_timer tick, scan, join;
 	bool master;
-	/* Backup: asked (fsync_join()), and until when it waits for the
-	 * answer's end; answered. */
-	bool join_tried, joining, joined;
+	/* Backup: waits (fsync_join_start()), and until when; asked
+	 * (fsync_join()); answered. */
+	bool join_tried, joining, join_sent, joined;
 	__u64 join_until;
 	/* Master: a join heard, that the next pass answers (from
 	 * pending_from); this pass answers one (join_from's); its entries
@@ -338,7 +338,6 @@ static void on_tick(struct loop_timer *t)
 	if (f->master && f->join_end && !f->qlen) {
 		f->join_end = false;
 		send_ctl(f, FSYNC_F_JOINED);
-		f->st.joins_answered++;
 	}
 	loop_timer_in(f->l, &f->tick, FSYNC_TICK_MS);
 }
@@ -467,9 +466,12 @@ static void on_scan(struct loop_timer *t)
 	} else if (done) {
 		f->scanning = false;
 		wait = scan_period_ms(f);
+		/* Its JOINED goes once the queue is sent (one for two
+		 * passes queued back to back: both are then sent). */
 		if (f->join_pass && !f->leaving) {
 			f->join_pass = false;
 			f->join_end = true;
+			f->st.joins_answered++;
 		}
 		if (f->join_pending) /* heard during this pass */
 			wait = SCAN_STEP_MS;
@@ -497,21 +499,22 @@ static void on_join(struct fsync *f, const struct fsync_batch *b,
 	}
 	f->join_seq = b->seq;
 	f->st.joins++;
+	/* The joiner's again, its answer under way (scanned, or sent as
+	 * the rate allows): that answers it. */
+	if (((f->scanning && f->join_pass) || f->join_end) &&
+	    from->sin_addr.s_addr == f->join_from.sin_addr.s_addr &&
+	    from->sin_port == f->join_from.sin_port)
+		return;
 	if (f->join_pending)
 		return;
-	if (f->scanning && f->join_pass) {
-		/* This joiner's again: the pass under way answers it. */
-		if (from->sin_addr.s_addr == f->join_from.sin_addr.s_addr &&
-		    from->sin_port == f->join_from.sin_port)
-			return;
-		/* Another's: the next pass, at this one's end. */
-		f->join_pending = true;
-		f->pending_from = *from;
-		return;
-	}
 	f->join_pending = true;
 	f->pending_from = *from;
-	/* Any other starts again now; before the feed is on, the first
+	/* Another's, during a pass that answers one: the next, at its end
+	 * (a third LB's join; the first's JOINED may reach it before its
+	 * own pass ends: every LB in the group hears it). */
+	if (f->scanning && f->join_pass)
+		return;
+	/* Else a pass starts (again) now; before the feed is on, the first
 	 * pass (fsync_feed_on()) answers. */
 	f->scanning = false;
 	if (f->feed_on)
@@ -591,9 +594,10 @@ static void on_recv(struct loop_fd *h, uint32_t events)
 		    lbxdp_sync_install(f->c, f->inst, b->e, (size_t)b->count,
 				       lbxdp_prog_now(f->c), &f->st.install))
 			f->st.install_errors++;
-		if ((b->flags & FSYNC_F_JOINED) && f->joining) {
+		if ((b->flags & FSYNC_F_JOINED) && f->joining && f->join_sent) {
 			f->joining = false;
 			f->joined = true;
+			f->st.joined_flows = f->st.install.flows;
 			loop_timer_cancel(f->l, &f->join);
 			p_info("flow sync: joined: the master sent every live entry (%llu flows, %llu persistence installed so far)",
 			       (unsigned long long)f->st.install.flows,
@@ -625,11 +629,18 @@ static void on_join_timer(struct loop_timer *t)
 	if (loop_now(f->l) >= f->join_until) {
 		f->joining = false;
 		f->st.join_unanswered++;
-		p_warn("flow sync: no master answered the join within %u ms (no lbxdp master with flow sync, or its answer lost): preemption waits no more",
-		       f->o.handover_ms);
+		if (f->join_sent)
+			p_warn("flow sync: no master answered the join within %u ms (no lbxdp master with flow sync, an older lbxdp, or its answer lost): preemption waits no more",
+			       f->o.handover_ms);
+		else
+			p_warn("flow sync: the servers were not all in the maps within %u ms: no join; preemption waits no more",
+			       f->o.handover_ms);
 		return;
 	}
-	join_send(f);
+	if (f->join_sent)
+		join_send(f);
+	else /* not asked yet: only the bound */
+		loop_timer_at(f->l, &f->join, f->join_until);
 }
 
 static int sock_open(struct fsync *f)
@@ -820,7 +831,9 @@ int fsync_set_master(struct fsync *f, bool master)
 	}
 	/* A handover of ours cut short: the new mastership scans anew. */
 	leave_end(f);
-	f->joining = false; /* nothing to wait for now */
+	/* Nothing to wait for now, nor after: it has the flows. */
+	f->join_tried = true;
+	f->joining = false;
 	loop_timer_cancel(f->l, &f->join);
 	f->join_pending = f->join_pass = f->join_end = false;
 	f->master_since = loop_now(f->l);
@@ -882,12 +895,21 @@ void fsync_stop(struct fsync *f)
 	loop_fini(&own);
 }
 
-void fsync_join(struct fsync *f)
+void fsync_join_start(struct fsync *f)
 {
 	if (f->master || f->join_tried)
 		return;
 	f->join_tried = f->joining = true;
 	f->join_until = loop_now(f->l) + f->o.handover_ms;
+	loop_timer_at(f->l, &f->join, f->join_until);
+}
+
+void fsync_join(struct fsync *f)
+{
+	fsync_join_start(f);
+	if (!f->joining || f->join_sent)
+		return;
+	f->join_sent = true;
 	join_send(f);
 }
 

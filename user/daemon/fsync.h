@@ -66,8 +66,9 @@ struct fsync_stats {
 	__u64 install_errors;  /* datagrams a map error cut short */
 	__u64 joins_sent;      /* backup: joins asked */
 	__u64 join_unanswered; /* backup: waits for the answer that ran out */
+	__u64 joined_flows;    /* backup: install.flows when JOINED came */
 	__u64 joins;	       /* master: joins heard */
-	__u64 joins_answered;  /* master: passes that answered one, sent */
+	__u64 joins_answered;  /* master: passes that answered one, queued */
 	struct lbxdp_sync_install_stats install;
 };
 
@@ -93,11 +94,16 @@ int fsync_open(struct fsync **out, struct loop *l, struct lbxdp_ctx *c,
 int fsync_set_master(struct fsync *f, bool master);
 
 /*
- * A backup whose maps hold its servers now asks the master for every live
- * entry (FSYNC_F_JOIN: a daemon that starts, or opened its flow sync
- * anew, lacks the flows placed before), again each second, and waits
- * for the end of the pass that answers (FSYNC_F_JOINED) for
- * o.handover_ms at most. Once per @f; not as master.
+ * A backup that opened (a daemon that starts, or opened its flow sync
+ * anew) lacks the flows placed before: it waits for them, from now for
+ * o.handover_ms at most (fsync_is_joining()). Once per @f, and not once
+ * it has been master.
+ */
+void fsync_join_start(struct fsync *f);
+/*
+ * Its maps hold its servers now: it asks the master for every live entry
+ * (FSYNC_F_JOIN), again each second, until the end of the pass that
+ * answers (FSYNC_F_JOINED) or of the wait. Starts the wait if need be.
  */
 void fsync_join(struct fsync *f);
 /* Whether @f waits for the answer: its peer's VRRP preemption waits. */
