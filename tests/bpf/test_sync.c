@@ -669,6 +669,24 @@ static void m3_idle(struct fsync *f, struct loop *l)
 	} while (st.datagrams != was && lbxdp_now_ns() < until);
 }
 
+/* What @fd received before the first JOINED, in entries; -1: none. */
+static int entries_before_joined(int fd, const struct fsync_key *k)
+{
+	uint8_t buf[FSYNC_MAX_LEN + 1];
+	struct fsync_batch b;
+	int n = 0;
+	ssize_t len;
+
+	while ((len = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+		if (fsync_decode(buf, (size_t)len, 5, k, &b) != FSYNC_OK)
+			continue;
+		if (b.flags & FSYNC_F_JOINED)
+			return n;
+		n += b.count;
+	}
+	return -1;
+}
+
 /* A UDP socket on 127.0.0.1:@port, a joiner's. */
 static int join_sock(__u16 port)
 {
@@ -1288,13 +1306,13 @@ static void test_pair(void)
 		/* 20 entries a second: a pass of the 60 flows below is sent
 		 * over ~2 s, during which the joiner asks again (each
 		 * second): its pass answers that; another LB's join gets a
-		 * pass of its own. m3 sends to a port nobody reads. */
+		 * pass of its own. m3 sends to the first joiner's port. */
 		struct fsync_opts o4 = o;
 		int ja = -1, jb2 = -1;
 		__u64 answered, refreshed, live;
 
 		o4.bind_port = 18851;
-		o4.port = 18862;
+		o4.port = 18863;
 		o4.rate = 20;
 		if (!ASSERT_OK(fsync_open(&m3, &l, &env.main.ctx, &o4),
 			       "open") ||
@@ -1330,6 +1348,11 @@ static void test_pair(void)
 			live = ms.refreshed - refreshed;
 			ASSERT_EQ(ms.joins_answered, answered + 1 + i,
 				  "passes that answered a join");
+			if (!i) /* JOINED after them, the rate holding them */
+				ASSERT_CMP(entries_before_joined(ja, &o.key),
+					   >=, 60,
+					   "entries the joiner had at JOINED",
+					   "at least ");
 			ASSERT_CMP(live, >=, 60 * (1 + i), "entries they sent",
 				   "at least ");
 			ASSERT_CMP(live, <, 2 * 60 * (1 + i),
