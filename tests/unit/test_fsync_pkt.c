@@ -133,7 +133,8 @@ static void test_vector(void **state)
 	assert_int_equal(fsync_decode(got, n, 7, &k, &d), FSYNC_DROP_HMAC);
 }
 
-/* A join and its answer's end carry no entry, and only they may. */
+/* A join and its answer's end carry no entry but a nonce, and only they
+ * may. */
 static void test_control(void **state)
 {
 	static const uint8_t ctl[] = {FSYNC_F_JOIN, FSYNC_F_JOINED};
@@ -148,14 +149,27 @@ static void test_control(void **state)
 	for (i = 0; i < sizeof(ctl); i++) {
 		batch(&b, 0);
 		b.flags = ctl[i];
+		b.nonce = 0x0123456789abcdefULL + i;
 		len = fsync_encode(&b, &k, got, sizeof(got));
-		assert_int_equal(len, FSYNC_HDR_LEN + FSYNC_MAC_LEN);
+		assert_int_equal(len,
+				 FSYNC_HDR_LEN + FSYNC_CTL_LEN + FSYNC_MAC_LEN);
 		assert_int_equal(got[5], 0);
+		assert_int_equal(got[FSYNC_HDR_LEN], 0x01); /* big-endian */
 		assert_int_equal(fsync_decode(got, (size_t)len, 7, &k, &d),
 				 FSYNC_OK);
 		assert_int_equal(d.flags, ctl[i]);
 		assert_int_equal(d.count, 0);
 		assert_int_equal(d.seq, b.seq);
+		assert_true(d.nonce == b.nonce);
+		/* Its nonce is signed; one of the length before it (no
+		 * payload) is refused. */
+		got[FSYNC_HDR_LEN + 7] ^= 1;
+		assert_int_equal(fsync_decode(got, (size_t)len, 7, &k, &d),
+				 FSYNC_DROP_HMAC);
+		got[FSYNC_HDR_LEN + 7] ^= 1;
+		assert_int_equal(fsync_decode(got, (size_t)len - FSYNC_CTL_LEN,
+					      7, &k, &d),
+				 FSYNC_DROP_LENGTH);
 		/* One with an entry is neither a batch nor a control. */
 		batch(&b, 1);
 		b.flags = ctl[i];

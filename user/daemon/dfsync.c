@@ -168,14 +168,9 @@ static bool servers_placed(const struct daemon *d)
 
 void dfsync_synced(struct daemon *d)
 {
-	struct fsync_stats st0, st;
-
 	if (!d->fsync || !fsync_is_joining(d->fsync) || !servers_placed(d))
 		return;
-	fsync_get_stats(d->fsync, &st0);
-	fsync_join(d->fsync);
-	fsync_get_stats(d->fsync, &st);
-	if (st.joins_sent != st0.joins_sent)
+	if (fsync_join(d->fsync))
 		d_log(d,
 		      "flow sync: asking the master for every live entry (preemption waits for them, %u ms from the start at most)",
 		      d->fsync_o.handover_ms ? d->fsync_o.handover_ms
@@ -295,6 +290,7 @@ void dfsync_status(struct daemon *d, FILE *out, struct json_object *o)
 	json_object_object_add(fo, "joins_sent", U(st.joins_sent));
 	json_object_object_add(fo, "joins_unanswered", U(st.join_unanswered));
 	json_object_object_add(fo, "joined_flows", U(st.joined_flows));
+	json_object_object_add(fo, "joins_overflowed", U(st.join_overflowed));
 	json_object_object_add(fo, "joins_received", U(st.joins));
 	json_object_object_add(fo, "joins_answered", U(st.joins_answered));
 	json_object_object_add(fo, "sent", U(st.sent));
@@ -359,10 +355,11 @@ void dfsync_status(struct daemon *d, FILE *out, struct json_object *o)
 		(unsigned long long)st.not_backup,
 		(unsigned long long)st.overflow);
 	fprintf(out,
-		"  joins: sent %llu (%s; unanswered %llu), received %llu, answered %llu\n",
+		"  joins: sent %llu (%s; unanswered %llu, overflowed %llu), received %llu, answered %llu\n",
 		(unsigned long long)st.joins_sent,
 		fsync_has_joined(d->fsync) ? "joined" : "not joined",
 		(unsigned long long)st.join_unanswered,
+		(unsigned long long)st.join_overflowed,
 		(unsigned long long)st.joins,
 		(unsigned long long)st.joins_answered);
 }

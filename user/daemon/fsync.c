@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -23,7 +24,10 @@
 #define SCAN_STEP_MS 10	   /* between two chunks of a pass */
 #define SCAN_RETRY_MS 1000 /* after a map error */
 #define JOIN_RETRY_MS 1000 /* a join again, until answered */
-#define RECV_BURST 64	   /* datagrams a wakeup: VRRP's adverts wait less */
+/* Answers' ends queued at once (joins of as many LBs); past them the
+ * oldest is dropped, and its joiner asks again. */
+#define JOIN_ENDS 4
+#define RECV_BURST 64 /* datagrams a wakeup: VRRP's adverts wait less */
 /* The backup's receive buffer, which the kernel doubles: ~1800 datagrams
  * of 22 entries, 0.4 s of 100k new flows a second, for a loop that is
  * busy (a reload) when a burst comes. The default (rmem_default, 208 KiB)
@@ -48,11 +52,17 @@ struct fsync {
 	 * (fsync_join()); answered. */
 	bool join_tried, joining, join_sent, joined;
 	__u64 join_until;
-	/* Master: a join heard, that the next pass answers (from
-	 * pending_from); this pass answers one (join_from's); its entries
-	 * queued, FSYNC_F_JOINED goes once sent. */
-	bool join_pending, join_pass, join_end;
-	struct sockaddr_in pending_from, join_from;
+	/* The join's nonce, which its answer's end names; st.overflow when
+	 * it was made: an answer the socket may have dropped from is asked
+	 * for anew. */
+	__u64 join_nonce, join_overflow;
+	/* Master: a join heard, that the next pass answers (pending_nonce);
+	 * this pass answers one (pass_nonce); passes whose entries are
+	 * queued: an FSYNC_F_JOINED naming each goes once they are sent. */
+	bool join_pending, join_pass;
+	__u64 pending_nonce, pass_nonce;
+	__u64 ends[JOIN_ENDS];
+	int n_ends;
 	__u64 join_seq; /* the last join's: replays are dropped */
 	/* Handing over (master no more): the rest of the queue and one
 	 * scan pass go out until leave_until. */
@@ -209,7 +219,7 @@ static __u64 next_seq(struct fsync *f)
 }
 
 /* A control datagram (FSYNC_F_CTL): no entry, no token of the rate. */
-static void send_ctl(struct fsync *f, uint8_t flags)
+static void send_ctl(struct fsync *f, uint8_t flags, __u64 nonce)
 {
 	struct fsync_batch *b = &f->batch;
 	uint8_t buf[FSYNC_MAX_LEN];
@@ -219,6 +229,7 @@ static void send_ctl(struct fsync *f, uint8_t flags)
 	b->syncid = f->o.syncid;
 	b->flags = flags;
 	b->seq = next_seq(f);
+	b->nonce = nonce;
 	len = fsync_encode(b, &f->o.key, buf, sizeof(buf));
 	if (len < 0 || sendto(f->fd, buf, len, 0, (struct sockaddr *)&f->to,
 			      sizeof(f->to)) != len) {
@@ -324,6 +335,7 @@ static void on_ring(struct loop_fd *h, uint32_t events)
 static void on_tick(struct loop_timer *t)
 {
 	struct fsync *f = t->arg;
+	int i;
 
 	if (f->leaving &&
 	    (loop_now(f->l) >= f->leave_until || (f->pass_done && !f->qlen))) {
@@ -334,10 +346,11 @@ static void on_tick(struct loop_timer *t)
 		return;
 	drain_ring(f);
 	send_queued(f, true);
-	/* After the pass's last entries: the joiner may preempt now. */
-	if (f->master && f->join_end && !f->qlen) {
-		f->join_end = false;
-		send_ctl(f, FSYNC_F_JOINED);
+	/* After the passes' last entries: the joiners may preempt now. */
+	if (f->master && f->n_ends && !f->qlen) {
+		for (i = 0; i < f->n_ends; i++)
+			send_ctl(f, FSYNC_F_JOINED, f->ends[i]);
+		f->n_ends = 0;
 	}
 	loop_timer_in(f->l, &f->tick, FSYNC_TICK_MS);
 }
@@ -428,6 +441,28 @@ static int scan_chunk(struct fsync *f, bool *done)
 	return 0;
 }
 
+/* A pass that answered the join of @nonce is queued. */
+static void end_add(struct fsync *f, __u64 nonce)
+{
+	if (f->n_ends == JOIN_ENDS)
+		memmove(f->ends, f->ends + 1, sizeof(f->ends[0]) * --f->n_ends);
+	f->ends[f->n_ends++] = nonce;
+}
+
+/* Whether the answer to the join of @nonce is under way: scanned, or
+ * queued as the rate allows. */
+static bool answering(const struct fsync *f, __u64 nonce)
+{
+	int i;
+
+	if (f->scanning && f->join_pass && f->pass_nonce == nonce)
+		return true;
+	for (i = 0; i < f->n_ends; i++)
+		if (f->ends[i] == nonce)
+			return true;
+	return false;
+}
+
 /* A step of the scan, while the queue has room for a whole chunk: a pass
  * never holds the loop long, nor loses what the rate holds back. */
 static void on_scan(struct loop_timer *t)
@@ -448,7 +483,7 @@ static void on_scan(struct loop_timer *t)
 		if (f->join_pending && !f->leaving) {
 			f->join_pending = false;
 			f->join_pass = true;
-			f->join_from = f->pending_from;
+			f->pass_nonce = f->pending_nonce;
 		}
 		f->scan_persist = false;
 		lbxdp_flows_walk_end(&f->scan_walk);
@@ -466,11 +501,10 @@ static void on_scan(struct loop_timer *t)
 	} else if (done) {
 		f->scanning = false;
 		wait = scan_period_ms(f);
-		/* Its JOINED goes once the queue is sent (one for two
-		 * passes queued back to back: both are then sent). */
+		/* Its JOINED goes once the queue is sent. */
 		if (f->join_pass && !f->leaving) {
 			f->join_pass = false;
-			f->join_end = true;
+			end_add(f, f->pass_nonce);
 			f->st.joins_answered++;
 		}
 		if (f->join_pending) /* heard during this pass */
@@ -487,8 +521,7 @@ static void on_scan(struct loop_timer *t)
 
 /* A backup asks for every live entry (again each second until answered):
  * a pass begun after this answers it. */
-static void on_join(struct fsync *f, const struct fsync_batch *b,
-		    const struct sockaddr_in *from)
+static void on_join(struct fsync *f, const struct fsync_batch *b)
 {
 	if (!f->master)
 		return; /* another backup's */
@@ -499,16 +532,14 @@ static void on_join(struct fsync *f, const struct fsync_batch *b,
 	}
 	f->join_seq = b->seq;
 	f->st.joins++;
-	/* The joiner's again, its answer under way (scanned, or sent as
-	 * the rate allows): that answers it. */
-	if (((f->scanning && f->join_pass) || f->join_end) &&
-	    from->sin_addr.s_addr == f->join_from.sin_addr.s_addr &&
-	    from->sin_port == f->join_from.sin_port)
+	/* The joiner's again (its nonce), its answer under way: that
+	 * answers it. */
+	if (answering(f, b->nonce))
 		return;
 	if (f->join_pending)
 		return;
 	f->join_pending = true;
-	f->pending_from = *from;
+	f->pending_nonce = b->nonce;
 	/* Another's, during a pass that answers one: the next, at its end
 	 * (a third LB's join; the first's JOINED may reach it before its
 	 * own pass ends: every LB in the group hears it). */
@@ -519,6 +550,51 @@ static void on_join(struct fsync *f, const struct fsync_batch *b,
 	f->scanning = false;
 	if (f->feed_on)
 		loop_timer_in(f->l, &f->scan, 0);
+}
+
+/* A nonce no other wait, of this LB or another, has: random; the
+ * clock if the kernel has no randomness yet (early boot). */
+static __u64 nonce_new(void)
+{
+	__u64 n;
+
+	if (getrandom(&n, sizeof(n), GRND_NONBLOCK) != sizeof(n))
+		n = lbxdp_realtime_us() ^ (__u64)getpid() << 40;
+	return n;
+}
+
+static void join_send(struct fsync *f)
+{
+	__u64 now = loop_now(f->l);
+	__u64 left = f->join_until > now ? f->join_until - now : 0;
+
+	send_ctl(f, FSYNC_F_JOIN, f->join_nonce);
+	f->st.joins_sent++;
+	loop_timer_in(f->l, &f->join,
+		      left < JOIN_RETRY_MS ? left : JOIN_RETRY_MS);
+}
+
+/* The end of our join's answer: every live entry is here, unless the
+ * socket dropped some since the join was made; then a new join (a new
+ * pass). */
+static void on_joined(struct fsync *f)
+{
+	if (f->st.overflow != f->join_overflow) {
+		f->st.join_overflowed++;
+		p_warn("flow sync: the socket dropped datagrams during the join's answer (overflow %llu): asking again",
+		       (unsigned long long)f->st.overflow);
+		f->join_nonce = nonce_new();
+		f->join_overflow = f->st.overflow;
+		join_send(f);
+		return;
+	}
+	f->joining = false;
+	f->joined = true;
+	f->st.joined_flows = f->st.install.flows;
+	loop_timer_cancel(f->l, &f->join);
+	p_info("flow sync: joined: the master sent every live entry (%llu flows, %llu persistence installed so far)",
+	       (unsigned long long)f->st.install.flows,
+	       (unsigned long long)f->st.install.persists);
 }
 
 static void on_recv(struct loop_fd *h, uint32_t events)
@@ -565,7 +641,7 @@ static void on_recv(struct loop_fd *h, uint32_t events)
 			continue;
 		}
 		if (b->flags & FSYNC_F_JOIN) {
-			on_join(f, b, &from);
+			on_join(f, b);
 			continue;
 		}
 		/* A new master takes its old one's handover, then no more,
@@ -594,27 +670,10 @@ static void on_recv(struct loop_fd *h, uint32_t events)
 		    lbxdp_sync_install(f->c, f->inst, b->e, (size_t)b->count,
 				       lbxdp_prog_now(f->c), &f->st.install))
 			f->st.install_errors++;
-		if ((b->flags & FSYNC_F_JOINED) && f->joining && f->join_sent) {
-			f->joining = false;
-			f->joined = true;
-			f->st.joined_flows = f->st.install.flows;
-			loop_timer_cancel(f->l, &f->join);
-			p_info("flow sync: joined: the master sent every live entry (%llu flows, %llu persistence installed so far)",
-			       (unsigned long long)f->st.install.flows,
-			       (unsigned long long)f->st.install.persists);
-		}
+		if ((b->flags & FSYNC_F_JOINED) && f->joining && f->join_sent &&
+		    b->nonce == f->join_nonce)
+			on_joined(f);
 	}
-}
-
-static void join_send(struct fsync *f)
-{
-	__u64 now = loop_now(f->l);
-	__u64 left = f->join_until > now ? f->join_until - now : 0;
-
-	send_ctl(f, FSYNC_F_JOIN);
-	f->st.joins_sent++;
-	loop_timer_in(f->l, &f->join,
-		      left < JOIN_RETRY_MS ? left : JOIN_RETRY_MS);
 }
 
 /* Again each second until answered (no master yet, or a join or its
@@ -810,7 +869,8 @@ static void leave(struct fsync *f)
 	drain_ring(f); /* the flows most at risk, first */
 	ring_close(f);
 	f->feed_on = f->scanning = f->pass_done = false;
-	f->join_pending = f->join_pass = f->join_end = false;
+	f->join_pending = f->join_pass = false;
+	f->n_ends = 0;
 	f->leaving = true;
 	f->leave_until = loop_now(f->l) + f->o.handover_ms;
 	if (loop_timer_in(f->l, &f->scan, 0) ||
@@ -835,7 +895,8 @@ int fsync_set_master(struct fsync *f, bool master)
 	f->join_tried = true;
 	f->joining = false;
 	loop_timer_cancel(f->l, &f->join);
-	f->join_pending = f->join_pass = f->join_end = false;
+	f->join_pending = f->join_pass = false;
+	f->n_ends = 0;
 	f->master_since = loop_now(f->l);
 	f->ring_fd = fcntl(f->c->fd[M_SYNC_RING], F_DUPFD_CLOEXEC, 0);
 	if (f->ring_fd < 0) {
@@ -901,16 +962,19 @@ void fsync_join_start(struct fsync *f)
 		return;
 	f->join_tried = f->joining = true;
 	f->join_until = loop_now(f->l) + f->o.handover_ms;
+	f->join_nonce = nonce_new();
+	f->join_overflow = f->st.overflow;
 	loop_timer_at(f->l, &f->join, f->join_until);
 }
 
-void fsync_join(struct fsync *f)
+bool fsync_join(struct fsync *f)
 {
 	fsync_join_start(f);
 	if (!f->joining || f->join_sent)
-		return;
+		return false;
 	f->join_sent = true;
 	join_send(f);
+	return true;
 }
 
 bool fsync_is_joining(const struct fsync *f)

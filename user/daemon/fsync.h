@@ -67,6 +67,7 @@ struct fsync_stats {
 	__u64 joins_sent;      /* backup: joins asked */
 	__u64 join_unanswered; /* backup: waits for the answer that ran out */
 	__u64 joined_flows;    /* backup: install.flows when JOINED came */
+	__u64 join_overflowed; /* backup: asked anew, the socket overflowed */
 	__u64 joins;	       /* master: joins heard */
 	__u64 joins_answered;  /* master: passes that answered one, queued */
 	struct lbxdp_sync_install_stats install;
@@ -104,8 +105,9 @@ void fsync_join_start(struct fsync *f);
  * Its maps hold its servers now: it asks the master for every live entry
  * (FSYNC_F_JOIN), again each second, until the end of the pass that
  * answers (FSYNC_F_JOINED) or of the wait. Starts the wait if need be.
+ * Returns whether it asked just now (not while asked, nor once done).
  */
-void fsync_join(struct fsync *f);
+bool fsync_join(struct fsync *f);
 /* Whether @f waits for the answer: its peer's VRRP preemption waits. */
 bool fsync_is_joining(const struct fsync *f);
 /* Whether the master said it has sent every live entry since the join. */

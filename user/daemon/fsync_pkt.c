@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
-#include <stdbool.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -123,6 +123,13 @@ static bool count_ok(int count, uint8_t flags)
 	return count >= 1 && count <= FSYNC_MAX_ENTRIES;
 }
 
+/* Header and payload, the HMAC's input: entries, or a control's nonce. */
+static size_t body_len(int count, uint8_t flags)
+{
+	return FSYNC_HDR_LEN + (size_t)count * FSYNC_ENTRY_LEN +
+	       (flags & FSYNC_F_CTL ? FSYNC_CTL_LEN : 0);
+}
+
 int fsync_encode(const struct fsync_batch *b, const struct fsync_key *k,
 		 uint8_t *buf, size_t len)
 {
@@ -135,8 +142,7 @@ int fsync_encode(const struct fsync_batch *b, const struct fsync_key *k,
 	for (i = 0; i < b->count; i++)
 		if (!entry_ok(&b->e[i]))
 			return -EINVAL;
-	need = FSYNC_HDR_LEN + (size_t)b->count * FSYNC_ENTRY_LEN +
-	       FSYNC_MAC_LEN;
+	need = body_len(b->count, b->flags) + FSYNC_MAC_LEN;
 	if (len < need)
 		return -ENOSPC;
 	memset(buf, 0, need);
@@ -163,6 +169,11 @@ int fsync_encode(const struct fsync_batch *b, const struct fsync_key *k,
 		memcpy(p + 32, e->client, 16);
 		memcpy(p + 48, e->backend, 16);
 	}
+	if (b->flags & FSYNC_F_CTL) {
+		put32(buf + off, (uint32_t)(b->nonce >> 32));
+		put32(buf + off + 4, (uint32_t)b->nonce);
+		off += FSYNC_CTL_LEN;
+	}
 	if (mac(k, buf, off, buf + off))
 		return -EIO;
 	return (int)need;
@@ -185,7 +196,7 @@ enum fsync_drop fsync_decode(const uint8_t *pkt, size_t len, uint8_t syncid,
 		return FSYNC_DROP_SYNCID;
 	if (!count_ok(pkt[5], pkt[7]))
 		return FSYNC_DROP_COUNT;
-	body = FSYNC_HDR_LEN + (size_t)pkt[5] * FSYNC_ENTRY_LEN;
+	body = body_len(pkt[5], pkt[7]);
 	if (len != body + FSYNC_MAC_LEN)
 		return FSYNC_DROP_LENGTH;
 	if (k->len < FSYNC_KEY_MIN || k->len > FSYNC_KEY_MAX ||
@@ -198,6 +209,9 @@ enum fsync_drop fsync_decode(const uint8_t *pkt, size_t len, uint8_t syncid,
 	b->flags = pkt[7];
 	b->count = pkt[5];
 	b->seq = (uint64_t)get32(pkt + 8) << 32 | get32(pkt + 12);
+	if (b->flags & FSYNC_F_CTL)
+		b->nonce = (uint64_t)get32(pkt + FSYNC_HDR_LEN) << 32 |
+			   get32(pkt + FSYNC_HDR_LEN + 4);
 	for (i = 0, off = FSYNC_HDR_LEN; i < b->count;
 	     i++, off += FSYNC_ENTRY_LEN) {
 		struct lbxdp_sync_entry *e = &b->e[i];

@@ -10,6 +10,9 @@
  *     sender's CLOCK_REALTIME in us, or its last plus one if that is more,
  *     so that a restarted sender goes on after its last datagram; the
  *     receiver ages the entries by the time since: fsync_age_in_flight())
+ *   a control datagram's payload instead of entries, 8 bytes: the join's
+ *     nonce (be64), random to each wait of a joiner; its answer's end
+ *     (FSYNC_F_JOINED) names the join it answers by it
  *   count entries of 64 bytes:
  *     0  family (2: IPv4), proto (6, 17), kind (LBXDP_SYNC_*), 0
  *     4  VIP port (0: every port), client port, destination port, 0 0
@@ -32,6 +35,7 @@
 #define FSYNC_HDR_LEN 16
 #define FSYNC_ENTRY_LEN 64
 #define FSYNC_MAC_LEN 32
+#define FSYNC_CTL_LEN 8 /* a control datagram's payload: the nonce */
 /* A batch fits a 1500-byte MTU with its IP and UDP headers: 1456 bytes. */
 #define FSYNC_MAX_ENTRIES 22
 #define FSYNC_MAX_LEN \
@@ -40,7 +44,9 @@
 #define FSYNC_F_HANDOVER 0x01
 /* Control datagrams, of no entry (receivers before them drop them as
  * "count"): a backup that starts asks the master for every live entry;
- * the master says when the pass that answers it is all sent. */
+ * the master says when the pass that answers it is all sent, naming the
+ * join by its nonce, so that a joiner takes no other's end, nor an end
+ * replayed from an earlier wait. */
 #define FSYNC_F_JOIN 0x02
 #define FSYNC_F_JOINED 0x04
 #define FSYNC_F_CTL (FSYNC_F_JOIN | FSYNC_F_JOINED)
@@ -58,6 +64,7 @@ struct fsync_batch {
 	uint8_t syncid;
 	uint8_t flags; /* FSYNC_F_* */
 	uint64_t seq;
+	uint64_t nonce; /* a control datagram's (FSYNC_F_CTL), else 0 */
 	int count;
 	struct lbxdp_sync_entry e[FSYNC_MAX_ENTRIES];
 };
@@ -65,7 +72,9 @@ struct fsync_batch {
 /* Why a datagram is dropped, in the order decoding checks. */
 enum fsync_drop {
 	FSYNC_OK = 0,
-	FSYNC_DROP_LENGTH,  /* shorter than a header, or not what count says */
+	/* shorter than a header, or not what count (or a control
+	 * datagram's payload) says */
+	FSYNC_DROP_LENGTH,
 	FSYNC_DROP_MAGIC,   /* not flow sync's */
 	FSYNC_DROP_VERSION, /* another version */
 	FSYNC_DROP_SYNCID,  /* another pair's (lvs_sync_daemon id) */
