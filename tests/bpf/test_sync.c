@@ -737,6 +737,24 @@ static int joined_nonces(int fd, const struct fsync_key *k, __u64 *out, int max)
 	return n;
 }
 
+/* Output to UDP @port dropped (sendto: EPERM), or no more: nft, in this
+ * test's own network namespace. */
+static int sends_refused(__u16 port, bool on)
+{
+	char cmd[256];
+
+	if (on)
+		snprintf(cmd, sizeof(cmd),
+			 "nft add table ip lbxdp_bpft && "
+			 "nft add chain ip lbxdp_bpft out "
+			 "'{ type filter hook output priority 0; }' && "
+			 "nft add rule ip lbxdp_bpft out udp dport %u drop",
+			 port);
+	else
+		snprintf(cmd, sizeof(cmd), "nft delete table ip lbxdp_bpft");
+	return system(cmd) ? -ECHILD : 0;
+}
+
 /* A UDP socket on 127.0.0.1:@port, a joiner's. */
 static int join_sock(__u16 port)
 {
@@ -813,7 +831,7 @@ static void test_pair(void)
 	struct lbxdp_flow fv;
 	struct loop l;
 	bool loop_ok = false, b_added = false, tmo_set = false;
-	bool clock_held = false;
+	bool clock_held = false, nft_on = false;
 	struct lbxdp_config mcfg0 = {};
 	__be32 addr[4];
 	__u8 mac[6];
@@ -1434,13 +1452,13 @@ static void test_pair(void)
 				   "entries they sent", "less than ");
 		}
 		test__context("joins of five LBs, answered back to back");
-		/* Each join once the last one's pass is queued: at 50
-		 * entries a second (1.2 s a pass) they queue faster than
+		/* Each join once the last one's pass is queued: at 30
+		 * entries a second (2 s a pass) they queue faster than
 		 * they are sent, each end waits for the queue, and past 4
 		 * the oldest is dropped (its joiner asks again). */
 		fsync_close(m3);
 		m3 = NULL;
-		o4.rate = 50;
+		o4.rate = 30;
 		joined_nonces(ja, &o.key, NULL, 0); /* the rounds' before */
 		if (!ASSERT_OK(fsync_open(&m3, &l, &env.main.ctx, &o4),
 			       "open") ||
@@ -1482,7 +1500,78 @@ static void test_pair(void)
 		if (jb2 >= 0)
 			close(jb2);
 	}
+	test__context("a handover whose sends are refused");
+	{
+		/* A send refused while master, then one that goes: the
+		 * handover after goes on. Refused throughout: it ends after
+		 * 1 s of that, not at its bound. */
+		struct fspec s1 = SYNF(CLIENT(120), 41100, VIP1, 80);
+		struct fspec s2 = SYNF(CLIENT(121), 41100, VIP1, 80);
+		__u64 refused, errors, datagrams, t_fail;
+
+		if (!ASSERT_OK(fsync_set_master(m, true), "master again"))
+			goto out;
+		fsync_feed_on(m);
+		sync_idle(m, &l);
+		fsync_get_stats(m, &ms);
+		refused = ms.handovers_refused;
+		errors = ms.send_errors;
+		if (!ASSERT_OK(sends_refused(18848, true), "nft: drop"))
+			goto out;
+		nft_on = true;
+		if (forward(&s1, "a SYN") < 0)
+			goto out;
+		for (tries = 0; tries < 100 && ms.send_errors == errors;
+		     tries++) {
+			loop_run_once(&l, 50);
+			fsync_get_stats(m, &ms);
+		}
+		t_fail = lbxdp_now_ns();
+		ASSERT_CMP(ms.send_errors, >, errors, "sends refused",
+			   "more than ");
+		if (!ASSERT_OK(sends_refused(18848, false), "nft: no drop"))
+			goto out;
+		nft_on = false;
+		datagrams = ms.datagrams;
+		if (forward(&s2, "a SYN") < 0)
+			goto out;
+		/* sent, and more than SEND_FAIL_MS since the refusal */
+		for (tries = 0;
+		     tries < 200 && (ms.datagrams == datagrams ||
+				     lbxdp_now_ns() < t_fail + 1500000000ULL);
+		     tries++) {
+			loop_run_once(&l, 50);
+			fsync_get_stats(m, &ms);
+		}
+		ASSERT_CMP(ms.datagrams, >, datagrams, "sent again",
+			   "more than ");
+		if (!ASSERT_OK(fsync_set_master(m, false), "master off"))
+			goto out;
+		for (tries = 0; tries < 100 && fsync_is_leaving(m); tries++)
+			loop_run_once(&l, 50);
+		fsync_get_stats(m, &ms);
+		ASSERT_EQ(ms.handovers_refused, refused,
+			  "handovers refused, a send gone since");
+
+		if (!ASSERT_OK(fsync_set_master(m, true), "master again"))
+			goto out;
+		fsync_feed_on(m);
+		sync_idle(m, &l);
+		if (!ASSERT_OK(sends_refused(18848, true), "nft: drop"))
+			goto out;
+		nft_on = true;
+		if (!ASSERT_OK(fsync_set_master(m, false), "master off"))
+			goto out;
+		for (tries = 0; tries < 200 && fsync_is_leaving(m); tries++)
+			loop_run_once(&l, 50);
+		fsync_get_stats(m, &ms);
+		ASSERT_TRUE(!fsync_is_leaving(m), "the handover over");
+		ASSERT_EQ(ms.handovers_refused, refused + 1,
+			  "handovers refused");
+	}
 out:
+	if (nft_on)
+		sends_refused(18848, false);
 	if (clock_held)
 		clock_restore(&env.main.ctx, &mcfg0);
 	if (tmo_set)

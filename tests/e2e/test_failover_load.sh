@@ -303,8 +303,17 @@ handover() {
 	survived
 	check "$what: $NSTREAMS of $NSTREAMS streams survived both moves on their servers ($bad broke or moved)" \
 		[ "$bad" = 0 ]
-	lb_stop lb2
+	# LB1's sync output refused (nft: sendto fails, EPERM): its stop's
+	# handover cannot be sent, and ends after 1 s of that, not in 10 s.
+	ip netns exec "${LAB_PREFIX}lb1" nft -f - <<'NFT'
+table ip lbxdp_e2e_out {
+	chain out { type filter hook output priority 0; udp dport 8848 drop; }
+}
+NFT
 	lb_stop lb1
+	check "$what: LB1's stop, its sync output refused: the handover ends early ($(grep -o 'the handover cannot be sent.*' "${LOG[lb1]}"))" \
+		grep -q "the handover cannot be sent (Operation not permitted)" "${LOG[lb1]}"
+	lb_stop lb2
 }
 
 # round ALGO SYNC: one failover; checks and a report of what clients saw.

@@ -38,7 +38,7 @@ static void one(const uint8_t *data, size_t size)
 		abort();
 	if (fsync_decode(buf, (size_t)n, syncid, &key, &b) != FSYNC_OK ||
 	    a.count != b.count || a.seq != b.seq || a.syncid != b.syncid ||
-	    a.flags != b.flags ||
+	    a.flags != b.flags || a.nonce != b.nonce ||
 	    memcmp(a.e, b.e, sizeof(a.e[0]) * (size_t)a.count))
 		abort();
 }

@@ -473,6 +473,20 @@ static void test_names(void **state)
 	assert_string_equal(fsync_drop_name(FSYNC_DROP_HMAC), "hmac");
 }
 
+/* A handover ends early only on an error that may last. */
+static void test_err_lasting(void **state)
+{
+	(void)state;
+	assert_false(fsync_err_lasting(EAGAIN));
+	assert_false(fsync_err_lasting(EWOULDBLOCK));
+	assert_false(fsync_err_lasting(ENOBUFS));
+	assert_false(fsync_err_lasting(EINTR));
+	assert_false(fsync_err_lasting(ENOMEM));
+	assert_true(fsync_err_lasting(EPERM)); /* a firewall's drop */
+	assert_true(fsync_err_lasting(ENETUNREACH));
+	assert_true(fsync_err_lasting(ENETDOWN));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -487,6 +501,7 @@ int main(void)
 		cmocka_unit_test(test_seq),
 		cmocka_unit_test(test_age_in_flight),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_err_lasting),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

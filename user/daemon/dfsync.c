@@ -302,6 +302,8 @@ void dfsync_status(struct daemon *d, FILE *out, struct json_object *o)
 	json_object_object_add(fo, "ring_full", U(ring_full));
 	json_object_object_add(fo, "datagrams_received", U(st.received));
 	json_object_object_add(fo, "received_in_handover", U(st.handover));
+	json_object_object_add(fo, "handovers_refused",
+			       U(st.handovers_refused));
 	json_object_object_add(fo, "installed_flows", U(in->flows));
 	json_object_object_add(fo, "installed_persists", U(in->persists));
 	json_object_object_add(fo, "kept", U(in->kept));

@@ -24,6 +24,9 @@
 #define SCAN_STEP_MS 10	   /* between two chunks of a pass */
 #define SCAN_RETRY_MS 1000 /* after a map error */
 #define JOIN_RETRY_MS 1000 /* a join again, until answered */
+/* A handover whose sends fail this long, none sent since (no route, a
+ * firewall), ends: no use waiting out its bound. */
+#define SEND_FAIL_MS 1000
 /* Answers' ends queued at once (joins of as many LBs); past them the
  * oldest is dropped, and its joiner asks again. */
 #define JOIN_ENDS 4
@@ -67,6 +70,10 @@ struct fsync {
 	/* Handing over (master no more): the rest of the queue and one
 	 * scan pass go out until leave_until. */
 	bool leaving, pass_done;
+	/* The first of the sends' lasting errors since the last send that
+	 * went, and when (0: none): see SEND_FAIL_MS. */
+	int send_err;
+	__u64 send_fail_since;
 	__u64 leave_until, master_since; /* loop ms */
 	/* The master's queue: a ring of o.queue entries. */
 	struct lbxdp_sync_entry *q;
@@ -218,6 +225,16 @@ static __u64 next_seq(struct fsync *f)
 	return now_us > f->seq ? now_us : f->seq + 1;
 }
 
+/* A datagram the socket refused (errno): counted; a lasting error kept. */
+static void send_failed(struct fsync *f, int err)
+{
+	f->st.send_errors++;
+	if (fsync_err_lasting(err) && !f->send_fail_since) {
+		f->send_err = err;
+		f->send_fail_since = loop_now(f->l);
+	}
+}
+
 /* A control datagram (FSYNC_F_CTL): no entry, no token of the rate. */
 static void send_ctl(struct fsync *f, uint8_t flags, __u64 nonce)
 {
@@ -231,11 +248,16 @@ static void send_ctl(struct fsync *f, uint8_t flags, __u64 nonce)
 	b->seq = next_seq(f);
 	b->nonce = nonce;
 	len = fsync_encode(b, &f->o.key, buf, sizeof(buf));
-	if (len < 0 || sendto(f->fd, buf, len, 0, (struct sockaddr *)&f->to,
-			      sizeof(f->to)) != len) {
+	if (len < 0) {
 		f->st.send_errors++;
 		return;
 	}
+	if (sendto(f->fd, buf, len, 0, (struct sockaddr *)&f->to,
+		   sizeof(f->to)) != len) {
+		send_failed(f, errno);
+		return;
+	}
+	f->send_fail_since = 0;
 	f->seq = b->seq;
 	f->st.datagrams++;
 }
@@ -276,7 +298,7 @@ static void send_queued(struct fsync *f, bool flush)
 		if (len >= 0 &&
 		    sendto(f->fd, buf, len, 0, (struct sockaddr *)&f->to,
 			   sizeof(f->to)) != len) {
-			f->st.send_errors++;
+			send_failed(f, errno);
 			break;
 		}
 		f->qhead = (f->qhead + n) % f->o.queue;
@@ -285,6 +307,7 @@ static void send_queued(struct fsync *f, bool flush)
 			f->st.send_errors++;
 			continue;
 		}
+		f->send_fail_since = 0;
 		f->seq = b->seq;
 		f->tokens -= n;
 		f->st.sent += n;
@@ -337,6 +360,14 @@ static void on_tick(struct loop_timer *t)
 	struct fsync *f = t->arg;
 	int i;
 
+	if (f->leaving && f->send_fail_since &&
+	    loop_now(f->l) - f->send_fail_since >= SEND_FAIL_MS) {
+		p_warn("flow sync: the handover cannot be sent (%s): ended, %u queued entries dropped",
+		       strerror(f->send_err), f->qlen);
+		f->st.handovers_refused++;
+		leave_end(f);
+		return;
+	}
 	if (f->leaving &&
 	    (loop_now(f->l) >= f->leave_until || (f->pass_done && !f->qlen))) {
 		leave_end(f);
@@ -444,8 +475,10 @@ static int scan_chunk(struct fsync *f, bool *done)
 /* A pass that answered the join of @nonce is queued. */
 static void end_add(struct fsync *f, __u64 nonce)
 {
-	if (f->n_ends == JOIN_ENDS)
-		memmove(f->ends, f->ends + 1, sizeof(f->ends[0]) * --f->n_ends);
+	if (f->n_ends == JOIN_ENDS) {
+		f->n_ends--;
+		memmove(f->ends, f->ends + 1, sizeof(f->ends[0]) * f->n_ends);
+	}
 	f->ends[f->n_ends++] = nonce;
 }
 
@@ -541,8 +574,7 @@ static void on_join(struct fsync *f, const struct fsync_batch *b)
 	f->join_pending = true;
 	f->pending_nonce = b->nonce;
 	/* Another's, during a pass that answers one: the next, at its end
-	 * (a third LB's join; the first's JOINED may reach it before its
-	 * own pass ends: every LB in the group hears it). */
+	 * (a third LB's join: the pass under way began before it). */
 	if (f->scanning && f->join_pass)
 		return;
 	/* Else a pass starts (again) now; before the feed is on, the first
@@ -963,7 +995,6 @@ void fsync_join_start(struct fsync *f)
 	f->join_tried = f->joining = true;
 	f->join_until = loop_now(f->l) + f->o.handover_ms;
 	f->join_nonce = nonce_new();
-	f->join_overflow = f->st.overflow;
 	loop_timer_at(f->l, &f->join, f->join_until);
 }
 
@@ -973,6 +1004,8 @@ bool fsync_join(struct fsync *f)
 	if (!f->joining || f->join_sent)
 		return false;
 	f->join_sent = true;
+	/* drops before the ask are no answer's */
+	f->join_overflow = f->st.overflow;
 	join_send(f);
 	return true;
 }

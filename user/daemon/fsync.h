@@ -60,6 +60,7 @@ struct fsync_stats {
 	 * past its window */
 	__u64 not_backup;
 	__u64 handover; /* of those received, a handover's taken as master */
+	__u64 handovers_refused; /* ended early: the system refused sends */
 	/* datagrams the socket dropped (its buffer full: the loop behind;
 	 * a bad checksum too) */
 	__u64 overflow;

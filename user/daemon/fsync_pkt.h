@@ -26,6 +26,8 @@
 #ifndef LBXDP_FSYNC_PKT_H
 #define LBXDP_FSYNC_PKT_H
 
+#include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "flowsync.h"
@@ -145,5 +147,16 @@ static inline int fsync_seq_fresh(uint64_t seq, uint64_t last, uint64_t now_us)
  * installs what is still live. Saturates at the age's 32 bits.
  */
 void fsync_age_in_flight(struct fsync_batch *b, uint64_t now_us);
+
+/*
+ * Whether a send's errno @err may last (no route, a firewall's drop:
+ * EPERM), as against a full buffer, memory short for a moment, or a
+ * signal.
+ */
+static inline bool fsync_err_lasting(int err)
+{
+	return err != EAGAIN && err != EWOULDBLOCK && err != ENOBUFS &&
+	       err != ENOMEM && err != EINTR;
+}
 
 #endif /* LBXDP_FSYNC_PKT_H */
